@@ -1,0 +1,100 @@
+/* options.c: option helpers shared by the CLI's commands: sizes, rule loading with diagnostics, the engine. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "options.h"
+
+void say(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("keysweep: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+}
+
+int parse_size(const char *s, uint64_t *out)
+{
+    char *end;
+    if (!s || !*s || *s == '-')
+        return -1;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (end == s)
+        return -1;
+    unsigned shift = 0;
+    if (*end) {
+        switch (*end) {
+        case 'k': case 'K': shift = 10; break;
+        case 'm': case 'M': shift = 20; break;
+        case 'g': case 'G': shift = 30; break;
+        case 't': case 'T': shift = 40; break;
+        default: return -1;
+        }
+        end++;
+        if (*end == 'i')
+            end++;
+        if (*end == 'B' || *end == 'b')
+            end++;
+        if (*end)
+            return -1;
+    }
+    if (shift && v > (UINT64_MAX >> shift))
+        return -1;
+    *out = (uint64_t)v << shift;
+    return 0;
+}
+
+int rule_opts_add_path(rule_opts *o, const char *path)
+{
+    const char **p = realloc(o->paths, (o->n_paths + 1) * sizeof *p);
+    if (!p)
+        return -1;
+    o->paths = p;
+    o->paths[o->n_paths++] = path;
+    return 0;
+}
+
+void rule_opts_free(rule_opts *o)
+{
+    free(o->paths);
+    o->paths = NULL;
+    o->n_paths = 0;
+}
+
+static void print_diag(const ks_diag *d, void *ctx)
+{
+    (void)ctx;
+    fprintf(stderr, "keysweep: %s\n", d->text);
+}
+
+int build_engine(const rule_opts *o, ks_engine **engine)
+{
+    *engine = NULL;
+    if (ks_check_cpu()) {
+        say("this CPU cannot run Vectorscan (it needs SSSE3 on x86-64)");
+        return KS_ECPU;
+    }
+    ks_rules *rules = NULL;
+    int rc = ks_rules_create(&rules);
+    if (!rc && !o->no_builtin)
+        rc = ks_rules_load_builtin(rules, print_diag, NULL);
+    for (size_t i = 0; !rc && i < o->n_paths; i++)
+        rc = ks_rules_load_path(rules, o->paths[i], print_diag, NULL);
+    if (!rc && ks_rules_count(rules) == 0) {
+        say("no rules: --no-builtin-rules needs at least one --rules PATH");
+        rc = KS_ENORULES;
+    }
+    if (!rc) {
+        ks_engine_options eo = {.cache_dir = o->cache_dir,
+                                .flags = (o->no_cache ? KS_ENGINE_NO_CACHE : 0u) |
+                                         (o->near_misses ? KS_ENGINE_SHOW_NEAR_MISS : 0u)};
+        rc = ks_engine_create(rules, &eo, engine, print_diag, NULL);
+    }
+    if (rc && rc != KS_ENORULES)
+        say("cannot load rules: %s", ks_strerror(rc));
+    ks_rules_destroy(rules);
+    return rc;
+}

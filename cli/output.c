@@ -1,0 +1,143 @@
+/* output.c: the report writer (buffered whole lines, temp file + rename, error tracking) and the jsonl/text formats. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "output.h"
+
+#define OUT_FLUSH_AT (256 * 1024)
+
+int out_open(out_writer *w, const char *path)
+{
+    memset(w, 0, sizeof *w);
+    w->fd = STDOUT_FILENO;
+    if (!path)
+        return 0;
+    struct stat st;
+    if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+        /* a device or a pipe (e.g. /dev/stdout, /dev/full): write to it directly */
+        w->fd = open(path, O_WRONLY | O_CLOEXEC | O_NOCTTY);
+        return w->fd < 0 ? -errno : 0;
+    }
+    size_t n = strlen(path) + 32;
+    w->tmp_path = malloc(n);
+    w->final_path = strdup(path);
+    if (!w->tmp_path || !w->final_path)
+        return -ENOMEM;
+    snprintf(w->tmp_path, n, "%s.tmp.%ld", path, (long)getpid());
+    w->fd = open(w->tmp_path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+    return w->fd < 0 ? -errno : 0;
+}
+
+int out_flush(out_writer *w)
+{
+    size_t off = 0;
+    while (!w->err && off < w->buf.len) {
+        ssize_t r = write(w->fd, w->buf.s + off, w->buf.len - off);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            w->err = r < 0 ? errno : EIO;
+        else
+            off += (size_t)r;
+    }
+    w->buf.len = 0;
+    return w->err ? -w->err : 0;
+}
+
+int out_close(out_writer *w, int commit)
+{
+    int rc = out_flush(w);
+    if (w->tmp_path) {
+        if (!rc && fsync(w->fd) && errno != EINVAL)
+            rc = -errno;
+        if (close(w->fd) && !rc)
+            rc = -errno;
+        if (commit && !rc) {
+            if (rename(w->tmp_path, w->final_path))
+                rc = -errno;
+        }
+        if (!commit || rc)
+            unlink(w->tmp_path);
+    } else if (w->fd != STDOUT_FILENO) {
+        if (close(w->fd) && !rc)
+            rc = -errno;
+    }
+    if (rc && !w->err)
+        w->err = -rc;
+    free(w->tmp_path);
+    free(w->final_path);
+    sb_free(&w->buf);
+    return rc;
+}
+
+void finding_fingerprint(char out[17], const char *path, const char *rule_id, unsigned long long start)
+{
+    uint64_t h = 0xcbf29ce484222325ULL;
+    char num[32];
+    snprintf(num, sizeof num, "%llu", start);
+    const char *parts[3] = {path, rule_id, num};
+    for (int p = 0; p < 3; p++) {
+        for (const unsigned char *c = (const unsigned char *)parts[p]; ; c++) {
+            h ^= *c;
+            h *= 0x100000001b3ULL;
+            if (!*c)
+                break;
+        }
+    }
+    snprintf(out, 17, "%016llx", (unsigned long long)h);
+}
+
+static void json_bytes_field(strbuf *b, const char *name, const unsigned char *s, size_t n)
+{
+    sb_printf(b, ",\"%s\":", name);
+    json_string(b, s, n);
+    if (!utf8_valid(s, n)) {
+        sb_printf(b, ",\"%s_b64\":\"", name);
+        base64(b, s, n);
+        sb_putn(b, "\"", 1);
+    }
+}
+
+void format_finding(strbuf *b, out_format fmt, const char *path, const ks_match *m, int color)
+{
+    size_t plen = strlen(path);
+    if (fmt == FMT_JSONL) {
+        char fp[17];
+        finding_fingerprint(fp, path, m->rule_id, (unsigned long long)m->start);
+        sb_puts(b, "{\"rule_id\":");
+        json_string(b, (const unsigned char *)m->rule_id, strlen(m->rule_id));
+        sb_puts(b, ",\"rule_name\":");
+        json_string(b, (const unsigned char *)m->rule_name, strlen(m->rule_name));
+        json_bytes_field(b, "path", (const unsigned char *)path, plen);
+        sb_printf(b, ",\"start\":%llu,\"end\":%llu,\"line\":%llu,\"column\":%llu",
+                  (unsigned long long)m->start, (unsigned long long)m->end, (unsigned long long)m->line,
+                  (unsigned long long)m->column);
+        json_bytes_field(b, "secret", m->secret, m->secret_len);
+        json_bytes_field(b, "match", m->match, m->match_len);
+        sb_puts(b, ",\"validator\":");
+        json_string(b, (const unsigned char *)m->validator, strlen(m->validator));
+        if (m->near_miss)
+            sb_puts(b, ",\"near_miss\":true");
+        sb_printf(b, ",\"fingerprint\":\"%s\"}\n", fp);
+        return;
+    }
+    const char *bold = color ? "\x1b[1m" : "", *red = color ? "\x1b[31m" : "", *dim = color ? "\x1b[2m" : "",
+               *reset = color ? "\x1b[0m" : "";
+    sb_puts(b, bold);
+    term_string(b, (const unsigned char *)path, plen);
+    sb_printf(b, "%s:%llu:%llu: %s%s%s (", reset, (unsigned long long)m->line,
+              (unsigned long long)m->column, bold, m->rule_id, reset);
+    term_string(b, (const unsigned char *)m->rule_name, strlen(m->rule_name));
+    sb_printf(b, ")%s: %s", m->near_miss ? " [near miss: failed validation]" : "", red);
+    term_string(b, m->secret, m->secret_len);
+    sb_puts(b, reset);
+    if (m->validator[0])
+        sb_printf(b, " %s[%s]%s", dim, m->validator, reset);
+    sb_putn(b, "\n", 1);
+}

@@ -1,0 +1,33 @@
+/* output.h: the CLI's report writer: whole-line buffered writes, write-error tracking, finding formats. */
+#ifndef KS_CLI_OUTPUT_H
+#define KS_CLI_OUTPUT_H
+
+#include <stddef.h>
+
+#include "escape.h"
+#include "keysweep.h"
+
+typedef enum out_format { FMT_TEXT, FMT_JSONL } out_format;
+
+typedef struct out_writer {
+    int fd;
+    strbuf buf;
+    int err;           /* errno of the first failed write, 0 if none */
+    char *final_path;  /* --output FILE: renamed from tmp_path on success */
+    char *tmp_path;
+} out_writer;
+
+/* Opens the report destination: stdout when path is NULL; a regular file is written to a
+ * temporary file (mode 0600) and renamed into place by out_close. Returns 0 or -errno. */
+int out_open(out_writer *w, const char *path);
+/* Writes what is buffered (only whole lines are ever buffered); returns 0 or -errno. */
+int out_flush(out_writer *w);
+/* Flushes and closes; with commit, renames the temporary file into place, else removes it. */
+int out_close(out_writer *w, int commit);
+
+/* Formats one finding as one line (no partial lines: the line is complete before it is queued). */
+void format_finding(strbuf *b, out_format fmt, const char *path, const ks_match *m, int color);
+/* Stable fingerprint of a finding: hex of a hash of path, rule id and start offset. */
+void finding_fingerprint(char out[17], const char *path, const char *rule_id, unsigned long long start);
+
+#endif

@@ -1,0 +1,75 @@
+/* alloc.c: the library's one allocation choke point, with a failure hook compiled only into test builds. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+#ifdef KS_FAULT_INJECTION
+#include "fault.h"
+/* Test builds only: fail the Nth allocation (transiently or from then on). */
+static _Atomic long fault_countdown = 0;
+static _Atomic int fault_persistent = 0;
+static _Atomic long fault_failures = 0;
+
+void ks__fault_alloc_set(long nth, int persistent)
+{
+    atomic_store(&fault_countdown, nth);
+    atomic_store(&fault_persistent, persistent);
+    atomic_store(&fault_failures, 0);
+}
+
+long ks__fault_alloc_failures(void) { return atomic_load(&fault_failures); }
+
+static int fault_now(void)
+{
+    long c = atomic_load(&fault_countdown);
+    if (c <= 0)
+        return 0;
+    if (c == 1) {
+        if (!atomic_load(&fault_persistent))
+            atomic_store(&fault_countdown, 0);
+        atomic_fetch_add(&fault_failures, 1);
+        return 1;
+    }
+    atomic_fetch_sub(&fault_countdown, 1);
+    return 0;
+}
+#define FAULT() fault_now()
+#else
+#define FAULT() 0
+#endif
+
+void *ks__malloc(size_t n)
+{
+    if (FAULT())
+        return NULL;
+    return malloc(n ? n : 1);
+}
+
+void *ks__calloc(size_t n, size_t size)
+{
+    if (FAULT())
+        return NULL;
+    return calloc(n ? n : 1, size ? size : 1);
+}
+
+void *ks__realloc(void *p, size_t n)
+{
+    if (FAULT())
+        return NULL;
+    return realloc(p, n ? n : 1);
+}
+
+void ks__free(void *p) { free(p); }
+
+char *ks__strndup(const char *s, size_t n)
+{
+    char *d = ks__malloc(n + 1);
+    if (d) {
+        memcpy(d, s, n);
+        d[n] = '\0';
+    }
+    return d;
+}
+
+char *ks__strdup(const char *s) { return ks__strndup(s, strlen(s)); }

@@ -1,0 +1,233 @@
+/* engine.c: ks_engine: compiles every rule into one Vectorscan block database (or loads it from the cache) and owns the per-rule confirm regexes. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+/* Checks each pattern on its own so that errors name the rule, and records its widths. */
+static int check_patterns(ks_erule *rules, size_t n, ks_diag_fn on_error, void *ctx)
+{
+    int rc = 0;
+    for (size_t i = 0; i < n; i++) {
+        const ks_rule *r = &rules[i].rule;
+        hs_expr_info_t *info = NULL;
+        hs_compile_error_t *err = NULL;
+        int code = 0;
+        if (hs_expression_info(r->pattern, 0, &info, &err) != HS_SUCCESS) {
+            ks__diag_emit(on_error, ctx, KS_ECOMPILE, r->source, r->line, r->id,
+                          "Vectorscan rejects the pattern: %s", err ? err->message : "unknown error");
+            hs_free_compile_error(err);
+            code = KS_ECOMPILE;
+        } else if (info->max_width == UINT_MAX) {
+            ks__diag_emit(on_error, ctx, KS_EUNBOUNDED, r->source, r->line, r->id,
+                          "match width is unbounded: use a bounded repeat such as {1,256} instead of * or +");
+            code = KS_EUNBOUNDED;
+        } else if (info->max_width > KS_MAX_RULE_WIDTH) {
+            ks__diag_emit(on_error, ctx, KS_EUNBOUNDED, r->source, r->line, r->id,
+                          "match width can reach %u bytes; the limit is %u", info->max_width,
+                          KS_MAX_RULE_WIDTH);
+            code = KS_EUNBOUNDED;
+        } else if (info->min_width == 0) {
+            ks__diag_emit(on_error, ctx, KS_ECOMPILE, r->source, r->line, r->id,
+                          "pattern can match the empty string");
+            code = KS_ECOMPILE;
+        } else {
+            rules[i].max_width = info->max_width;
+        }
+        free(info); /* Vectorscan allocates with the default allocator, which we never replace */
+        if (code && !rc)
+            rc = code;
+    }
+    return rc;
+}
+
+static int compile_db(ks_engine *e, ks_diag_fn on_error, void *ctx)
+{
+    int rc = check_patterns(e->rules, e->n_rules, on_error, ctx);
+    if (rc)
+        return rc;
+    const char **pats = ks__calloc(e->n_rules, sizeof *pats);
+    unsigned *flags = ks__calloc(e->n_rules, sizeof *flags);
+    unsigned *ids = ks__calloc(e->n_rules, sizeof *ids);
+    if (!pats || !flags || !ids) {
+        rc = KS_ENOMEM;
+        goto out;
+    }
+    for (size_t i = 0; i < e->n_rules; i++) {
+        pats[i] = e->rules[i].rule.pattern;
+        ids[i] = (unsigned)i;
+    }
+    hs_compile_error_t *err = NULL;
+    if (hs_compile_multi(pats, flags, ids, (unsigned)e->n_rules, HS_MODE_BLOCK, NULL, &e->db, &err) !=
+        HS_SUCCESS) {
+        if (err && err->expression >= 0 && (size_t)err->expression < e->n_rules) {
+            const ks_rule *r = &e->rules[err->expression].rule;
+            ks__diag_emit(on_error, ctx, KS_ECOMPILE, r->source, r->line, r->id,
+                          "Vectorscan rejects the pattern: %s", err->message);
+        } else {
+            ks__diag_emit(on_error, ctx, KS_ECOMPILE, NULL, 0, NULL, "Vectorscan cannot compile the rule set: %s",
+                          err ? err->message : "unknown error");
+        }
+        hs_free_compile_error(err);
+        e->db = NULL;
+        rc = KS_ECOMPILE;
+    }
+out:
+    ks__free(pats);
+    ks__free(flags);
+    ks__free(ids);
+    return rc;
+}
+
+/* Tries the cache, then compiles; a cache that is missing, stale or corrupt is never an error. */
+static int build_db(ks_engine *e, const ks_engine_options *opts, ks_diag_fn on_error, void *ctx)
+{
+    char dirbuf[1024];
+    const char *dir = NULL;
+    if (!(e->flags & KS_ENGINE_NO_CACHE)) {
+        if (opts && opts->cache_dir)
+            dir = opts->cache_dir;
+        else if (ks__cache_default_dir(dirbuf, sizeof dirbuf) == 0)
+            dir = dirbuf;
+    }
+    ks_cache_key key;
+    unsigned *widths = NULL;
+    if (dir) {
+        ks__cache_key(e->rules, e->n_rules, &key);
+        widths = ks__calloc(e->n_rules, sizeof *widths);
+        if (widths && ks__cache_load(dir, &key, e->n_rules, widths, &e->db) == 0) {
+            for (size_t i = 0; i < e->n_rules; i++)
+                e->rules[i].max_width = widths[i];
+            e->from_cache = 1;
+            ks__free(widths);
+            return 0;
+        }
+    }
+    int rc = compile_db(e, on_error, ctx);
+    if (!rc && dir && widths) {
+        for (size_t i = 0; i < e->n_rules; i++)
+            widths[i] = e->rules[i].max_width;
+        (void)ks__cache_store(dir, &key, e->n_rules, widths, e->db);
+    }
+    ks__free(widths);
+    return rc;
+}
+
+int ks_engine_create(const ks_rules *rules, const ks_engine_options *opts, ks_engine **out,
+                     ks_diag_fn on_error, void *ctx)
+{
+    if (!out)
+        return KS_EINVAL;
+    *out = NULL;
+    if (!rules)
+        return KS_EINVAL;
+    if (ks_check_cpu()) {
+        ks__diag_emit(on_error, ctx, KS_ECPU, NULL, 0, NULL,
+                      "this CPU lacks the instructions Vectorscan needs (SSSE3 on x86-64)");
+        return KS_ECPU;
+    }
+    if (!rules->n) {
+        ks__diag_emit(on_error, ctx, KS_ENORULES, NULL, 0, NULL, "no rules to compile");
+        return KS_ENORULES;
+    }
+    if (rules->n > UINT32_MAX / 2)
+        return KS_EINVAL;
+    ks_engine *e = ks__calloc(1, sizeof *e);
+    if (!e)
+        return KS_ENOMEM;
+    e->flags = opts ? opts->flags : 0;
+    e->rules = ks__calloc(rules->n, sizeof *e->rules);
+    if (!e->rules) {
+        ks__free(e);
+        return KS_ENOMEM;
+    }
+    int rc = 0;
+    for (size_t i = 0; i < rules->n && !rc; i++) {
+        rc = ks__rule_copy(&e->rules[i].rule, &rules->items[i]);
+        if (rc)
+            break;
+        e->n_rules = i + 1;
+        atomic_init(&e->rules[i].secret_group, -1);
+        atomic_init(&e->rules[i].confirm, NULL);
+        if (ks__validator_lookup(rules->items[i].validate, &e->rules[i].validator)) {
+            ks__diag_emit(on_error, ctx, KS_ERULE, rules->items[i].source, rules->items[i].line,
+                          rules->items[i].id, "unknown validator '%s'", rules->items[i].validate);
+            rc = KS_ERULE;
+        }
+    }
+    if (!rc)
+        rc = build_db(e, opts, on_error, ctx);
+    if (!rc && hs_database_size(e->db, &e->db_bytes) != HS_SUCCESS)
+        e->db_bytes = 0;
+    if (rc) {
+        ks_engine_destroy(e);
+        return rc;
+    }
+    for (size_t i = 0; i < e->n_rules; i++)
+        if (e->rules[i].max_width > e->max_width)
+            e->max_width = e->rules[i].max_width;
+    *out = e;
+    return 0;
+}
+
+void ks_engine_destroy(ks_engine *e)
+{
+    if (!e)
+        return;
+    for (size_t i = 0; i < e->n_rules; i++) {
+        pcre2_code_free(atomic_load(&e->rules[i].confirm));
+        ks__rule_free(&e->rules[i].rule);
+    }
+    ks__free(e->rules);
+    hs_free_database(e->db);
+    ks__free(e);
+}
+
+int ks_engine_stats_get(const ks_engine *e, ks_engine_stats *st)
+{
+    if (!e || !st)
+        return KS_EINVAL;
+    st->n_rules = e->n_rules;
+    st->max_width = e->max_width;
+    st->database_bytes = e->db_bytes;
+    st->from_cache = e->from_cache;
+    return 0;
+}
+
+int ks_engine_rule(const ks_engine *e, size_t index, ks_rule_info *info)
+{
+    if (!e || !info || index >= e->n_rules)
+        return KS_EINVAL;
+    ks__rule_info(&e->rules[index].rule, info);
+    return 0;
+}
+
+pcre2_code *ks__engine_confirm(const ks_engine *ce, size_t i)
+{
+    ks_erule *r = &((ks_engine *)ce)->rules[i];
+    pcre2_code *code = atomic_load_explicit(&r->confirm, memory_order_acquire);
+    if (KS_LIKELY(code != NULL))
+        return code;
+    /* First use: compile and JIT, then publish; a thread that loses the race frees its copy. */
+    int errcode;
+    PCRE2_SIZE erroff;
+    code = pcre2_compile((PCRE2_SPTR)r->rule.pattern, PCRE2_ZERO_TERMINATED, 0, &errcode, &erroff, NULL);
+    if (!code)
+        return NULL;
+    (void)pcre2_jit_compile(code, PCRE2_JIT_COMPLETE); /* the interpreter is the fallback */
+    int group = pcre2_substring_number_from_name(code, (PCRE2_SPTR) "secret");
+    if (group <= 0) {
+        uint32_t captures = 0;
+        pcre2_pattern_info(code, PCRE2_INFO_CAPTURECOUNT, &captures);
+        group = captures >= 1 ? 1 : 0;
+    }
+    atomic_store_explicit(&r->secret_group, group, memory_order_relaxed); /* same value from any thread */
+    pcre2_code *expected = NULL;
+    if (!atomic_compare_exchange_strong_explicit(&r->confirm, &expected, code, memory_order_acq_rel,
+                                                 memory_order_acquire)) {
+        pcre2_code_free(code);
+        return expected;
+    }
+    return code;
+}

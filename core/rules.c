@@ -1,0 +1,174 @@
+/* rules.c: ks_rules, the in-memory rule set: ownership, copies, duplicate-id checks and read-only views. */
+#include <string.h>
+
+#include "internal.h"
+
+void ks__strvec_free(ks_strvec *v)
+{
+    for (size_t i = 0; i < v->n; i++)
+        ks__free(v->items[i]);
+    ks__free(v->items);
+    v->items = NULL;
+    v->n = 0;
+}
+
+int ks__strvec_copy(ks_strvec *dst, const ks_strvec *src)
+{
+    dst->items = NULL;
+    dst->n = 0;
+    if (!src->n)
+        return 0;
+    dst->items = ks__calloc(src->n, sizeof *dst->items);
+    if (!dst->items)
+        return KS_ENOMEM;
+    for (size_t i = 0; i < src->n; i++) {
+        dst->items[i] = ks__strdup(src->items[i]);
+        if (!dst->items[i]) {
+            dst->n = i;
+            ks__strvec_free(dst);
+            return KS_ENOMEM;
+        }
+    }
+    dst->n = src->n;
+    return 0;
+}
+
+void ks__rule_free(ks_rule *r)
+{
+    if (!r)
+        return;
+    ks__free(r->id);
+    ks__free(r->name);
+    ks__free(r->pattern);
+    ks__free(r->description);
+    ks__free(r->confidence);
+    ks__free(r->validate);
+    ks__free(r->source);
+    ks__strvec_free(&r->examples);
+    ks__strvec_free(&r->negative_examples);
+    ks__strvec_free(&r->references);
+    ks__strvec_free(&r->categories);
+    ks__strvec_free(&r->keywords);
+    memset(r, 0, sizeof *r);
+}
+
+static int dup_opt(char **dst, const char *src)
+{
+    *dst = NULL;
+    if (!src)
+        return 0;
+    *dst = ks__strdup(src);
+    return *dst ? 0 : KS_ENOMEM;
+}
+
+int ks__rule_copy(ks_rule *dst, const ks_rule *src)
+{
+    memset(dst, 0, sizeof *dst);
+    dst->line = src->line;
+    dst->min_entropy = src->min_entropy;
+    if (dup_opt(&dst->id, src->id) || dup_opt(&dst->name, src->name) ||
+        dup_opt(&dst->pattern, src->pattern) || dup_opt(&dst->description, src->description) ||
+        dup_opt(&dst->confidence, src->confidence) || dup_opt(&dst->validate, src->validate) ||
+        dup_opt(&dst->source, src->source) || ks__strvec_copy(&dst->examples, &src->examples) ||
+        ks__strvec_copy(&dst->negative_examples, &src->negative_examples) ||
+        ks__strvec_copy(&dst->references, &src->references) ||
+        ks__strvec_copy(&dst->categories, &src->categories) ||
+        ks__strvec_copy(&dst->keywords, &src->keywords)) {
+        ks__rule_free(dst);
+        return KS_ENOMEM;
+    }
+    return 0;
+}
+
+void ks__rule_info(const ks_rule *r, ks_rule_info *info)
+{
+    memset(info, 0, sizeof *info);
+    info->id = r->id;
+    info->name = r->name;
+    info->pattern = r->pattern;
+    info->description = r->description ? r->description : "";
+    info->confidence = r->confidence ? r->confidence : "medium";
+    info->validate = r->validate ? r->validate : "";
+    info->min_entropy = r->min_entropy;
+    info->source = r->source ? r->source : "";
+    info->line = r->line;
+#define KS__VIEW(field)                                          \
+    info->n_##field = r->field.n;                                \
+    info->field = (const char *const *)r->field.items;
+    KS__VIEW(examples)
+    KS__VIEW(negative_examples)
+    KS__VIEW(references)
+    KS__VIEW(categories)
+    KS__VIEW(keywords)
+#undef KS__VIEW
+}
+
+int ks_rules_create(ks_rules **out)
+{
+    if (!out)
+        return KS_EINVAL;
+    *out = ks__calloc(1, sizeof **out);
+    return *out ? 0 : KS_ENOMEM;
+}
+
+void ks_rules_destroy(ks_rules *rules)
+{
+    if (!rules)
+        return;
+    for (size_t i = 0; i < rules->n; i++)
+        ks__rule_free(&rules->items[i]);
+    ks__free(rules->items);
+    ks__free(rules);
+}
+
+size_t ks_rules_count(const ks_rules *rules) { return rules ? rules->n : 0; }
+
+int ks_rules_get(const ks_rules *rules, size_t index, ks_rule_info *info)
+{
+    if (!rules || !info || index >= rules->n)
+        return KS_EINVAL;
+    ks__rule_info(&rules->items[index], info);
+    return 0;
+}
+
+static const ks_rule *find_id(const ks_rule *items, size_t n, const char *id)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(items[i].id, id) == 0)
+            return &items[i];
+    return NULL;
+}
+
+int ks__rules_append(ks_rules *rules, ks_rule *add, size_t n, ks_diag_fn on_error, void *ctx)
+{
+    int rc = 0;
+    /* Quadratic, but rule sets are hundreds of rules and this runs once per load. */
+    for (size_t i = 0; i < n; i++) {
+        const ks_rule *prev = find_id(rules->items, rules->n, add[i].id);
+        if (!prev)
+            prev = find_id(add, i, add[i].id);
+        if (prev) {
+            ks__diag_emit(on_error, ctx, KS_EDUPLICATE, add[i].source, add[i].line, add[i].id,
+                          "duplicate rule id (first defined at %s:%lu)",
+                          prev->source ? prev->source : "?", prev->line);
+            if (!rc)
+                rc = KS_EDUPLICATE;
+        }
+    }
+    if (rc)
+        return rc;
+    if (rules->n + n > rules->cap) {
+        size_t cap = rules->cap ? rules->cap : 16;
+        while (cap < rules->n + n)
+            cap *= 2;
+        ks_rule *items = ks__realloc(rules->items, cap * sizeof *items);
+        if (!items)
+            return KS_ENOMEM;
+        rules->items = items;
+        rules->cap = cap;
+    }
+    memcpy(rules->items + rules->n, add, n * sizeof *add);
+    memset(add, 0, n * sizeof *add);
+    rules->n += n;
+    return 0;
+}

@@ -1,0 +1,187 @@
+/* scan.c: block scanning: Vectorscan match ends -> anchored PCRE2 confirm -> (rule, start) dedupe -> validators -> callback. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+/* Owned bytes per Vectorscan call: hs_scan takes a 32-bit length, and a bounded region also
+ * bounds the candidate buffer. Tests lower it through the scanner to exercise region edges. */
+#define KS_REGION_OWN_MAX ((size_t)1 << 30)
+
+/* Bytes of context beyond the widest match on each side of an owned region: one byte is enough
+ * for \b, ^ and $ (Vectorscan has no other look-around); two keep an off-by-one margin. */
+#define KS_CONTEXT 2
+
+static int push_cand(ks_scanner *s, const ks_cand *c)
+{
+    if (s->n_cands) {
+        /* Vectorscan reports successive ends of one token in a row: keep only the longest. */
+        ks_cand *last = &s->cands[s->n_cands - 1];
+        if (last->rule == c->rule && last->start == c->start) {
+            if (c->end > last->end)
+                *last = *c;
+            return 0;
+        }
+    }
+    if (s->n_cands == s->cap_cands) {
+        size_t cap = s->cap_cands ? s->cap_cands * 2 : 256;
+        ks_cand *n = ks__realloc(s->cands, cap * sizeof *n);
+        if (!n)
+            return -1;
+        s->cands = n;
+        s->cap_cands = cap;
+    }
+    s->cands[s->n_cands++] = *c;
+    return 0;
+}
+
+static int on_hs_match(unsigned int id, unsigned long long from, unsigned long long to,
+                       unsigned int flags, void *ctx)
+{
+    (void)from;
+    (void)flags;
+    ks_scanner *s = ctx;
+    const ks_engine *e = s->engine;
+    const ks_erule *r = &e->rules[id];
+    size_t end = (size_t)to;
+    /* A match ending at or before own_begin starts before it: the previous region owns it. */
+    if (end <= s->own_begin || end > s->own_end + r->max_width)
+        return 0;
+    pcre2_code *code = ks__engine_confirm(e, id);
+    if (KS_UNLIKELY(!code)) {
+        s->cand_error = KS_ENOMEM;
+        return 1;
+    }
+    /* Leftmost start whose match ends exactly here, searched over the rule's back-window; the
+     * subject keeps the bytes before the window so look-behind (\b) sees real context. */
+    size_t win = end > r->max_width ? end - r->max_width : 0;
+    int rc = pcre2_match(code, s->region, end, win, PCRE2_ENDANCHORED, s->md, s->mctx);
+    if (rc < 0)
+        return 0; /* PCRE2 disagrees with Vectorscan: not a finding */
+    PCRE2_SIZE *ov = pcre2_get_ovector_pointer(s->md);
+    size_t start = (size_t)ov[0];
+    if (start < s->own_begin || start >= s->own_end)
+        return 0;
+    ks_cand c = {.start = start, .end = end, .sstart = start, .send = end, .rule = id};
+    int g = atomic_load_explicit(&r->secret_group, memory_order_relaxed);
+    if (g > 0 && g < rc && ov[2 * g] != PCRE2_UNSET) {
+        c.sstart = ov[2 * g];
+        c.send = ov[2 * g + 1];
+    }
+    if (push_cand(s, &c)) {
+        s->cand_error = KS_ENOMEM;
+        return 1;
+    }
+    return 0;
+}
+
+static int cmp_cand(const void *pa, const void *pb)
+{
+    const ks_cand *a = pa, *b = pb;
+    if (a->start != b->start)
+        return a->start < b->start ? -1 : 1;
+    if (a->rule != b->rule)
+        return a->rule < b->rule ? -1 : 1;
+    if (a->end != b->end)
+        return a->end > b->end ? -1 : 1; /* longest first */
+    return 0;
+}
+
+/* Runs the rule's offline checks on the secret; returns 1 when it passes. */
+static int validate(const ks_erule *r, const unsigned char *secret, size_t len)
+{
+    if (r->rule.min_entropy > 0.0 && ks__shannon_entropy(secret, len) < r->rule.min_entropy)
+        return 0;
+    if (r->validator.fn && !r->validator.fn(secret, len, r->validator.arg))
+        return 0;
+    return 1;
+}
+
+int ks__scan_region(ks_scanner *s, const ks_region *rg, ks_lines *lines, ks_match_fn cb, void *ctx)
+{
+    const ks_engine *e = s->engine;
+    s->n_cands = 0;
+    s->cand_error = 0;
+    s->region = rg->buf;
+    s->region_len = rg->len;
+    s->own_begin = rg->own_begin;
+    s->own_end = rg->own_end;
+    hs_error_t hr = hs_scan(e->db, (const char *)rg->buf, (unsigned)rg->len, 0, s->scratch, on_hs_match, s);
+    if (s->cand_error)
+        return s->cand_error;
+    if (hr != HS_SUCCESS)
+        return KS_ESCAN;
+    if (s->n_cands > 1)
+        qsort(s->cands, s->n_cands, sizeof *s->cands, cmp_cand);
+    int rc = 0;
+    for (size_t i = 0; i < s->n_cands; i++) {
+        const ks_cand *c = &s->cands[i];
+        if (i && c->start == s->cands[i - 1].start && c->rule == s->cands[i - 1].rule)
+            continue; /* a shorter end of a (rule, start) already reported */
+        const ks_erule *r = &e->rules[c->rule];
+        const unsigned char *secret = rg->buf + c->sstart;
+        size_t secret_len = (size_t)(c->send - c->sstart);
+        int ok = validate(r, secret, secret_len);
+        if (!ok && !(e->flags & KS_ENGINE_SHOW_NEAR_MISS))
+            continue;
+        uint64_t abs_start = rg->base + c->start;
+        ks__lines_advance(lines, rg->buf, rg->base, abs_start);
+        ks_match m = {
+            .rule_index = c->rule,
+            .rule_id = r->rule.id,
+            .rule_name = r->rule.name,
+            .start = abs_start,
+            .end = rg->base + c->end,
+            .line = lines->newlines + 1,
+            .column = abs_start - lines->last_nl_end + 1,
+            .match = rg->buf + c->start,
+            .match_len = (size_t)(c->end - c->start),
+            .secret = secret,
+            .secret_len = secret_len,
+            .secret_start = rg->base + c->sstart,
+            .validator = ok ? (r->validator.fn ? r->validator.name : (r->rule.min_entropy > 0 ? "entropy" : "")) : "",
+            .near_miss = !ok,
+        };
+        if (cb && cb(&m, ctx)) {
+            rc = KS_ETERMINATED;
+            break;
+        }
+    }
+    if (!rc)
+        ks__lines_advance(lines, rg->buf, rg->base, rg->base + rg->own_end);
+    return rc;
+}
+
+/* Scans buf (bytes [base, base+len) of an object whose end is buf+len when `at_end`) for the
+ * owned absolute range [own_from, own_to), in regions small enough for hs_scan. */
+int ks__scan_owned(ks_scanner *s, const unsigned char *buf, size_t len, uint64_t base, uint64_t own_from,
+                   uint64_t own_to, ks_lines *lines, ks_match_fn cb, void *ctx)
+{
+    size_t margin = s->engine->max_width + KS_CONTEXT;
+    size_t own_max = s->region_own_max ? s->region_own_max : KS_REGION_OWN_MAX;
+    size_t o = (size_t)(own_from - base), stop = (size_t)(own_to - base);
+    while (o < stop) {
+        size_t oe = stop - o > own_max ? o + own_max : stop;
+        size_t b = o > margin ? o - margin : 0;
+        size_t en = len - oe > margin ? oe + margin : len;
+        ks_region rg = {.buf = buf + b, .len = en - b, .base = base + b, .own_begin = o - b, .own_end = oe - b};
+        int rc = ks__scan_region(s, &rg, lines, cb, ctx);
+        if (rc)
+            return rc;
+        o = oe;
+    }
+    return 0;
+}
+
+int ks_scan(ks_scanner *s, const void *buf, size_t len, uint64_t base_offset, unsigned flags,
+            ks_match_fn cb, void *ctx)
+{
+    if (!s || (!buf && len) || flags)
+        return KS_EINVAL;
+    if (ks__scanner_acquire(s))
+        return KS_ESCRATCH_BUSY;
+    ks_lines lines = {.counted_to = base_offset, .newlines = 0, .last_nl_end = base_offset};
+    int rc = ks__scan_owned(s, buf, len, base_offset, base_offset, base_offset + len, &lines, cb, ctx);
+    ks__scanner_release(s);
+    return rc;
+}

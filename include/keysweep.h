@@ -1,0 +1,277 @@
+/* keysweep.h: the public C API of libkeysweep, a secret-scanning engine built on Vectorscan and PCRE2. */
+#ifndef KEYSWEEP_H
+#define KEYSWEEP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(KS_STATIC_DEFINE)
+#define KS_API
+#elif defined(KS_BUILDING_LIBRARY)
+#define KS_API __attribute__((visibility("default")))
+#else
+#define KS_API
+#endif
+
+#define KS_VERSION_MAJOR 0
+#define KS_VERSION_MINOR 1
+#define KS_VERSION_PATCH 0
+#define KS_VERSION_STRING "0.1.0"
+
+/*
+ * Error codes. Every function that can fail returns 0 or one of these
+ * (negative) values; numbers are append-only and never reused.
+ */
+#define KS_ERRORS(X)                                                            \
+    X(KS_EINVAL, -1, "invalid argument")                                        \
+    X(KS_ENOMEM, -2, "out of memory")                                           \
+    X(KS_EIO, -3, "input/output error")                                         \
+    X(KS_EPARSE, -4, "rule file could not be parsed")                           \
+    X(KS_ERULE, -5, "invalid rule")                                             \
+    X(KS_EDUPLICATE, -6, "duplicate rule id")                                   \
+    X(KS_ECOMPILE, -7, "pattern failed to compile")                             \
+    X(KS_EUNBOUNDED, -8, "pattern match width is unbounded or too large")       \
+    X(KS_ETERMINATED, -9, "scan stopped by the callback")                       \
+    X(KS_ESCAN, -10, "Vectorscan scan failed")                                  \
+    X(KS_ECPU, -11, "CPU lacks the instructions Vectorscan needs (SSSE3)")      \
+    X(KS_ENORULES, -12, "no rules to compile")                                  \
+    X(KS_ESTATE, -13, "object used in the wrong state")                         \
+    X(KS_ESCRATCH_BUSY, -14, "scanner already in use by another scan")
+
+enum ks_error {
+#define KS__ERR_ENUM(name, value, text) name = value,
+    KS_ERRORS(KS__ERR_ENUM)
+#undef KS__ERR_ENUM
+};
+
+/* Returns a static, human-readable description of a KS_E* code (or "unknown error"). */
+KS_API const char *ks_strerror(int code);
+
+/* Returns the static symbolic name of a KS_E* code, e.g. "KS_EINVAL" (or "KS_E?"). */
+KS_API const char *ks_errname(int code);
+
+/* Returns keysweep's version string, e.g. "0.1.0". */
+KS_API const char *ks_version(void);
+
+/* Returns the version string of the Vectorscan library keysweep runs against. */
+KS_API const char *ks_vectorscan_version(void);
+
+/* Returns 0 when this CPU can run Vectorscan, KS_ECPU otherwise. */
+KS_API int ks_check_cpu(void);
+
+/* ------------------------------------------------------------------ */
+/* Diagnostics                                                         */
+/* ------------------------------------------------------------------ */
+
+/*
+ * One error about one rule or rule file. `file` and `rule_id` are empty
+ * when unknown; `line` is 1-based (0 when unknown). `text` holds the whole
+ * message ready to print: "FILE:LINE: rule ID: MESSAGE".
+ */
+typedef struct ks_diag {
+    int code;
+    unsigned long line;
+    char file[512];
+    char rule_id[128];
+    char message[512];
+    char text[1280];
+} ks_diag;
+
+/* Receives every error found while loading or compiling rules; the pointer is valid only during the call. */
+typedef void (*ks_diag_fn)(const ks_diag *diag, void *ctx);
+
+/* ------------------------------------------------------------------ */
+/* Rule sets                                                           */
+/* ------------------------------------------------------------------ */
+
+typedef struct ks_rules ks_rules;
+
+/* Creates an empty rule set in *out; returns 0, or KS_EINVAL/KS_ENOMEM with *out set to NULL. */
+KS_API int ks_rules_create(ks_rules **out);
+
+/* Frees a rule set; NULL is a no-op. Engines built from it stay valid. */
+KS_API void ks_rules_destroy(ks_rules *rules);
+
+/*
+ * Adds the built-in rule pack embedded in the library.
+ * Returns 0, KS_EDUPLICATE if an id is already present, or KS_ENOMEM; on error nothing is added.
+ */
+KS_API int ks_rules_load_builtin(ks_rules *rules, ks_diag_fn on_error, void *ctx);
+
+/*
+ * Parses rules from YAML text (a top-level `rules:` list, keysweep or Nosey Parker format).
+ * `source` names the text in diagnostics (may be NULL). Every problem found is passed to
+ * on_error (may be NULL); returns 0 or the first error's code, and on error adds nothing.
+ * Vectorscan-specific checks (supported syntax, bounded width) happen in ks_engine_create.
+ */
+KS_API int ks_rules_load_yaml(ks_rules *rules, const char *text, size_t len, const char *source,
+                              ks_diag_fn on_error, void *ctx);
+
+/*
+ * Loads a YAML rule file, or every *.yml / *.yaml file of a directory (sorted by name, not
+ * recursive). All-or-nothing like ks_rules_load_yaml; KS_EIO when a path cannot be read.
+ */
+KS_API int ks_rules_load_path(ks_rules *rules, const char *path, ks_diag_fn on_error, void *ctx);
+
+/* Returns the number of rules in the set (0 for NULL). */
+KS_API size_t ks_rules_count(const ks_rules *rules);
+
+/* A read-only view of one rule; pointers stay valid while the owning set or engine lives. */
+typedef struct ks_rule_info {
+    const char *id;
+    const char *name;
+    const char *pattern;
+    const char *description;  /* "" when absent */
+    const char *confidence;   /* "low", "medium" or "high" */
+    const char *validate;     /* validator name, "" when none */
+    double min_entropy;       /* 0 when none */
+    const char *source;       /* file the rule came from */
+    unsigned long line;       /* line of the rule in that file */
+    size_t n_examples;
+    const char *const *examples;
+    size_t n_negative_examples;
+    const char *const *negative_examples;
+    size_t n_references;
+    const char *const *references;
+    size_t n_categories;
+    const char *const *categories;
+    size_t n_keywords;
+    const char *const *keywords;
+} ks_rule_info;
+
+/* Fills *info for rule `index` of the set; returns 0 or KS_EINVAL when out of range. */
+KS_API int ks_rules_get(const ks_rules *rules, size_t index, ks_rule_info *info);
+
+/* ------------------------------------------------------------------ */
+/* Engines: compiled, immutable, shareable between threads             */
+/* ------------------------------------------------------------------ */
+
+typedef struct ks_engine ks_engine;
+
+/* Engine options; zero-initialise, then set what you need. */
+typedef struct ks_engine_options {
+    /* Directory for the compiled-database cache. NULL: $XDG_CACHE_HOME/keysweep
+     * (or ~/.cache/keysweep). Ignored when KS_ENGINE_NO_CACHE is set. */
+    const char *cache_dir;
+    unsigned flags;
+} ks_engine_options;
+
+#define KS_ENGINE_NO_CACHE 0x1u       /* never read or write the database cache */
+#define KS_ENGINE_SHOW_NEAR_MISS 0x2u /* report matches that fail their validator, marked as such */
+
+/*
+ * Compiles every rule of `rules` into one Vectorscan database (or loads it from the cache)
+ * and stores the engine in *out. `opts` may be NULL. Every rule that Vectorscan rejects,
+ * or whose width is unbounded, is reported to on_error with its file, line and id.
+ * Returns 0, KS_EINVAL, KS_ENOMEM, KS_ENORULES, KS_ECPU, KS_ECOMPILE or KS_EUNBOUNDED;
+ * on error *out is NULL. The engine copies what it needs: `rules` may be destroyed after.
+ */
+KS_API int ks_engine_create(const ks_rules *rules, const ks_engine_options *opts, ks_engine **out,
+                            ks_diag_fn on_error, void *ctx);
+
+/* Frees an engine; NULL is a no-op. All its scanners and streams must be destroyed first. */
+KS_API void ks_engine_destroy(ks_engine *engine);
+
+/* Facts about an engine. */
+typedef struct ks_engine_stats {
+    size_t n_rules;
+    size_t max_width;       /* longest possible match in bytes, over all rules */
+    size_t database_bytes;  /* size of the Vectorscan database */
+    int from_cache;         /* 1 when the database was loaded from the cache */
+} ks_engine_stats;
+
+/* Fills *stats; returns 0 or KS_EINVAL. */
+KS_API int ks_engine_stats_get(const ks_engine *engine, ks_engine_stats *stats);
+
+/* Fills *info for rule `index` of the engine; returns 0 or KS_EINVAL when out of range. */
+KS_API int ks_engine_rule(const ks_engine *engine, size_t index, ks_rule_info *info);
+
+/* ------------------------------------------------------------------ */
+/* Findings                                                            */
+/* ------------------------------------------------------------------ */
+
+/*
+ * One finding. Offsets are absolute byte offsets in the object (base_offset included);
+ * `line` and `column` are 1-based, the column counted in bytes. The byte pointers and
+ * strings are valid only during the callback.
+ */
+typedef struct ks_match {
+    size_t rule_index;
+    const char *rule_id;
+    const char *rule_name;
+    uint64_t start;
+    uint64_t end;               /* one past the last byte */
+    uint64_t line;
+    uint64_t column;
+    const unsigned char *match;
+    size_t match_len;
+    const unsigned char *secret;
+    size_t secret_len;
+    uint64_t secret_start;      /* absolute offset of the secret */
+    const char *validator;      /* validator that passed ("entropy", "crc32", ...), "" for none */
+    int near_miss;              /* 1: failed its validator (only with KS_ENGINE_SHOW_NEAR_MISS) */
+} ks_match;
+
+/* Called once per finding, in increasing start order; return 0 to go on, non-zero to stop the scan. */
+typedef int (*ks_match_fn)(const ks_match *match, void *ctx);
+
+/* ------------------------------------------------------------------ */
+/* Scanners: one per thread                                            */
+/* ------------------------------------------------------------------ */
+
+typedef struct ks_scanner ks_scanner;
+
+/* Creates a scanner (Vectorscan scratch and PCRE2 match data) for `engine`; returns 0, KS_EINVAL or KS_ENOMEM. */
+KS_API int ks_scanner_create(const ks_engine *engine, ks_scanner **out);
+
+/* Frees a scanner; NULL is a no-op. */
+KS_API void ks_scanner_destroy(ks_scanner *scanner);
+
+/*
+ * Scans one whole object held in memory (any size, also above 4 GiB) and calls `cb` for
+ * each finding, each (rule, start) once with its longest end. Offsets are reported as
+ * base_offset + position; lines count from the start of `buf`. `flags` must be 0.
+ * Returns 0, KS_ETERMINATED when cb stopped the scan, KS_EINVAL, KS_ENOMEM, KS_ESCAN
+ * or KS_ESCRATCH_BUSY (the scanner is in use by another call).
+ */
+KS_API int ks_scan(ks_scanner *scanner, const void *buf, size_t len, uint64_t base_offset,
+                   unsigned flags, ks_match_fn cb, void *ctx);
+
+/* ------------------------------------------------------------------ */
+/* Streams: one object written in arbitrary pieces                     */
+/* ------------------------------------------------------------------ */
+
+typedef struct ks_stream ks_stream;
+
+/*
+ * Opens a stream for one object on `scanner` (which it uses until closed). Findings,
+ * offsets and lines equal those of ks_scan over the whole object; memory stays bounded by
+ * the engine's max width plus the largest piece. Returns 0, KS_EINVAL, KS_ENOMEM or KS_ESTATE.
+ */
+KS_API int ks_stream_open(ks_scanner *scanner, ks_match_fn cb, void *ctx, ks_stream **out);
+
+/*
+ * Appends `len` bytes to the object and reports the findings that are now certain.
+ * Returns 0, KS_ETERMINATED (the callback stopped it: only close remains), KS_EINVAL,
+ * KS_ENOMEM or KS_ESCAN.
+ */
+KS_API int ks_stream_write(ks_stream *stream, const void *data, size_t len);
+
+/*
+ * Reports the remaining findings, then frees the stream (also on error). NULL returns
+ * KS_EINVAL. Returns 0, KS_ETERMINATED, KS_ENOMEM or KS_ESCAN.
+ */
+KS_API int ks_stream_close(ks_stream *stream);
+
+/* Frees a stream without reporting what is pending; NULL is a no-op. */
+KS_API void ks_stream_abort(ks_stream *stream);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* KEYSWEEP_H */

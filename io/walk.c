@@ -1,0 +1,442 @@
+/* walk.c: iterative directory walker over openat/fdopendir with bounded fds and (dev, ino) dedupe. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <fnmatch.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "walk.h"
+
+const char *ks_skip_name(ks_skip_reason r)
+{
+    static const char *const names[KS_SKIP_N] = {"special", "symlink", "excluded", "hardlink",
+                                                 "too_large", "loop"};
+    return r < KS_SKIP_N ? names[r] : "?";
+}
+
+/* ---- (dev, ino) set: open addressing, grows by doubling ---- */
+typedef struct devino {
+    dev_t dev;
+    ino_t ino;
+} devino;
+typedef struct devino_set {
+    devino *slots;
+    unsigned char *used;
+    size_t cap, n;
+} devino_set;
+
+static size_t di_hash(dev_t d, ino_t i, size_t cap)
+{
+    uint64_t h = (uint64_t)i * 0x9e3779b97f4a7c15ULL ^ (uint64_t)d * 0xc2b2ae3d27d4eb4fULL;
+    return (size_t)(h ^ (h >> 29)) & (cap - 1);
+}
+
+/* Returns 1 if added, 0 if already present, -1 on allocation failure. */
+static int di_add(devino_set *s, dev_t d, ino_t i)
+{
+    if ((s->n + 1) * 2 > s->cap) {
+        size_t cap = s->cap ? s->cap * 2 : 256;
+        devino *slots = calloc(cap, sizeof *slots);
+        unsigned char *used = calloc(cap, 1);
+        if (!slots || !used) {
+            free(slots);
+            free(used);
+            return -1;
+        }
+        for (size_t k = 0; k < s->cap; k++) {
+            if (!s->used[k])
+                continue;
+            size_t h = di_hash(s->slots[k].dev, s->slots[k].ino, cap);
+            while (used[h])
+                h = (h + 1) & (cap - 1);
+            used[h] = 1;
+            slots[h] = s->slots[k];
+        }
+        free(s->slots);
+        free(s->used);
+        s->slots = slots;
+        s->used = used;
+        s->cap = cap;
+    }
+    size_t h = di_hash(d, i, s->cap);
+    while (s->used[h]) {
+        if (s->slots[h].dev == d && s->slots[h].ino == i)
+            return 0;
+        h = (h + 1) & (s->cap - 1);
+    }
+    s->used[h] = 1;
+    s->slots[h] = (devino){d, i};
+    s->n++;
+    return 1;
+}
+
+/* ---- growable path ---- */
+typedef struct pathbuf {
+    char *s;
+    size_t len, cap;
+} pathbuf;
+
+static int path_push(pathbuf *p, const char *name)
+{
+    size_t nl = strlen(name), need = p->len + 1 + nl + 1;
+    if (need > p->cap) {
+        size_t cap = p->cap ? p->cap : 256;
+        while (cap < need)
+            cap *= 2;
+        char *s = realloc(p->s, cap);
+        if (!s)
+            return -1;
+        p->s = s;
+        p->cap = cap;
+    }
+    if (p->len && p->s[p->len - 1] != '/')
+        p->s[p->len++] = '/';
+    memcpy(p->s + p->len, name, nl + 1);
+    p->len += nl;
+    return 0;
+}
+
+/* ---- one directory level: its fd (or -1 once closed to respect the cap) and subdirs to visit ---- */
+typedef struct frame {
+    int fd;
+    dev_t dev;
+    ino_t ino;
+    size_t path_len;      /* length of the path naming this directory */
+    char **subdirs;       /* names still to visit */
+    unsigned char *via_link;
+    size_t n, cap, next;
+    int entered_via_link;
+} frame;
+
+typedef struct walker {
+    const ks_walk_opts *o;
+    const ks_walk_ops *ops;
+    void *ctx;
+    pathbuf path;
+    devino_set dirs, hardlinks;
+    frame *stack;
+    size_t depth, stack_cap;
+    size_t open_dirs;
+} walker;
+
+static int excluded(const walker *w, const char *name)
+{
+    if (!w->o->excludes)
+        return 0;
+    for (const char *const *g = w->o->excludes; *g; g++)
+        if (fnmatch(*g, name, 0) == 0 || fnmatch(*g, w->path.s, 0) == 0)
+            return 1;
+    return 0;
+}
+
+static int frame_add_subdir(frame *f, const char *name, int via_link)
+{
+    if (f->n == f->cap) {
+        size_t cap = f->cap ? f->cap * 2 : 16;
+        char **s = realloc(f->subdirs, cap * sizeof *s);
+        if (!s)
+            return -1;
+        f->subdirs = s;
+        unsigned char *v = realloc(f->via_link, cap);
+        if (!v)
+            return -1;
+        f->via_link = v;
+        f->cap = cap;
+    }
+    if (!(f->subdirs[f->n] = strdup(name)))
+        return -1;
+    f->via_link[f->n++] = (unsigned char)via_link;
+    return 0;
+}
+
+static void frame_free(walker *w, frame *f)
+{
+    for (size_t i = f->next; i < f->n; i++)
+        free(f->subdirs[i]);
+    free(f->subdirs);
+    free(f->via_link);
+    if (f->fd >= 0) {
+        close(f->fd);
+        w->open_dirs--;
+    }
+}
+
+static const int FILE_FLAGS = O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC;
+
+static int open_file(int dirfd, const char *name, int nofollow)
+{
+    int flags = nofollow ? FILE_FLAGS : (FILE_FLAGS & ~O_NOFOLLOW);
+    /* O_NOATIME leaves atime alone, but only the owner (or CAP_FOWNER) may ask for it. */
+    int fd = openat(dirfd, name, flags | O_NOATIME);
+    if (fd < 0 && errno == EPERM)
+        fd = openat(dirfd, name, flags);
+    return fd;
+}
+
+/* Opens and hands over one regular file; everything else is skipped without being read. */
+static int visit_file(walker *w, int dirfd, const char *name, int nofollow, int explicit_root)
+{
+    int fd = open_file(dirfd, name, nofollow);
+    if (fd < 0) {
+        if (errno == ELOOP) { /* raced into a symlink after listing */
+            w->ops->on_skip(w->ctx, w->path.s, KS_SKIP_SYMLINK, explicit_root);
+            return 0;
+        }
+        if (errno == ENXIO) { /* a socket or a FIFO without writer */
+            w->ops->on_skip(w->ctx, w->path.s, KS_SKIP_SPECIAL, explicit_root);
+            return 0;
+        }
+        w->ops->on_error(w->ctx, w->path.s, errno, "open");
+        return 0;
+    }
+    struct stat st;
+    int rc = 0;
+    if (fstat(fd, &st)) {
+        w->ops->on_error(w->ctx, w->path.s, errno, "stat");
+    } else if (!S_ISREG(st.st_mode)) {
+        w->ops->on_skip(w->ctx, w->path.s, KS_SKIP_SPECIAL, explicit_root);
+    } else if (w->o->max_file_size && (uint64_t)st.st_size > w->o->max_file_size) {
+        w->ops->on_skip(w->ctx, w->path.s, KS_SKIP_TOO_LARGE, explicit_root);
+    } else if (st.st_nlink > 1 && di_add(&w->hardlinks, st.st_dev, st.st_ino) == 0) {
+        w->ops->on_skip(w->ctx, w->path.s, KS_SKIP_HARDLINK, explicit_root);
+    } else {
+        /* the kernel clears O_NONBLOCK's effect on regular files; reads stay ordinary */
+        rc = w->ops->on_file(w->ctx, fd, w->path.s, &st);
+    }
+    close(fd);
+    return rc;
+}
+
+static int push_frame(walker *w, int fd, const struct stat *st, int via_link)
+{
+    if (w->depth == w->stack_cap) {
+        size_t cap = w->stack_cap ? w->stack_cap * 2 : 64;
+        frame *s = realloc(w->stack, cap * sizeof *s);
+        if (!s)
+            return -1;
+        w->stack = s;
+        w->stack_cap = cap;
+    }
+    frame *f = &w->stack[w->depth++];
+    memset(f, 0, sizeof *f);
+    f->fd = fd;
+    f->dev = st->st_dev;
+    f->ino = st->st_ino;
+    f->path_len = w->path.len;
+    f->entered_via_link = via_link;
+    w->open_dirs++;
+    return 0;
+}
+
+/* Lists the directory on top of the stack: files are visited at once, subdirectories queued. */
+static int list_dir(walker *w)
+{
+    frame *f = &w->stack[w->depth - 1];
+    int lfd = dup(f->fd);
+    DIR *d = lfd >= 0 ? fdopendir(lfd) : NULL;
+    if (!d) {
+        if (lfd >= 0)
+            close(lfd);
+        w->ops->on_error(w->ctx, w->path.s, errno, "read directory");
+        return 0;
+    }
+    struct dirent *de;
+    int rc = 0;
+    for (;;) {
+        errno = 0;
+        de = readdir(d);
+        if (!de) {
+            if (errno)
+                w->ops->on_error(w->ctx, w->path.s, errno, "read directory");
+            break;
+        }
+        const char *name = de->d_name;
+        if (name[0] == '.' && (!name[1] || (name[1] == '.' && !name[2])))
+            continue;
+        f = &w->stack[w->depth - 1];
+        size_t saved = w->path.len;
+        if (path_push(&w->path, name)) {
+            w->ops->on_error(w->ctx, w->path.s, ENOMEM, "walk");
+            rc = 0;
+            break;
+        }
+        unsigned char type = de->d_type;
+        if (excluded(w, name)) {
+            w->ops->on_skip(w->ctx, w->path.s, KS_SKIP_EXCLUDED, 0);
+        } else {
+            int via_link = 0;
+            if (type == DT_UNKNOWN || type == DT_LNK) {
+                struct stat st;
+                int flags = AT_SYMLINK_NOFOLLOW;
+                if (fstatat(f->fd, name, &st, flags)) {
+                    w->ops->on_error(w->ctx, w->path.s, errno, "stat");
+                    goto next;
+                }
+                if (S_ISLNK(st.st_mode)) {
+                    if (!w->o->follow_symlinks) {
+                        w->ops->on_skip(w->ctx, w->path.s, KS_SKIP_SYMLINK, 0);
+                        goto next;
+                    }
+                    if (fstatat(f->fd, name, &st, 0)) {
+                        w->ops->on_error(w->ctx, w->path.s, errno, "follow symlink");
+                        goto next;
+                    }
+                    via_link = 1;
+                }
+                type = S_ISDIR(st.st_mode) ? DT_DIR : S_ISREG(st.st_mode) ? DT_REG : DT_FIFO;
+            }
+            if (type == DT_DIR) {
+                if (frame_add_subdir(f, name, via_link))
+                    w->ops->on_error(w->ctx, w->path.s, ENOMEM, "walk");
+            } else if (type == DT_REG) {
+                rc = visit_file(w, f->fd, name, !via_link, 0);
+            } else {
+                /* FIFOs, sockets and devices are never opened: opening a FIFO can block forever. */
+                w->ops->on_skip(w->ctx, w->path.s, KS_SKIP_SPECIAL, 0);
+            }
+        }
+    next:
+        w->path.len = saved;
+        w->path.s[saved] = '\0';
+        if (rc)
+            break;
+    }
+    closedir(d);
+    return rc;
+}
+
+/* Re-opens a directory whose fd was closed to respect the cap, through its child's "..". */
+static int reopen_parent(walker *w, frame *parent, int child_fd)
+{
+    int fd = openat(child_fd, "..", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    struct stat st;
+    if (fd < 0 || fstat(fd, &st) || st.st_dev != parent->dev || st.st_ino != parent->ino) {
+        if (fd >= 0)
+            close(fd);
+        return -1;
+    }
+    parent->fd = fd;
+    w->open_dirs++;
+    return 0;
+}
+
+static int walk_tree(walker *w)
+{
+    int rc = list_dir(w);
+    while (!rc && w->depth) {
+        frame *f = &w->stack[w->depth - 1];
+        if (f->next == f->n) { /* this level is done: pop */
+            int child_fd = f->fd;
+            int via_link = f->entered_via_link;
+            f->fd = -1;
+            frame_free(w, f);
+            w->depth--;
+            if (!w->depth) {
+                if (child_fd >= 0) {
+                    close(child_fd);
+                    w->open_dirs--;
+                }
+                break;
+            }
+            frame *p = &w->stack[w->depth - 1];
+            w->path.len = p->path_len;
+            w->path.s[p->path_len] = '\0';
+            if (p->fd < 0 && (via_link || child_fd < 0 || reopen_parent(w, p, child_fd))) {
+                w->ops->on_error(w->ctx, w->path.s, ESTALE, "return to directory (it moved during the scan)");
+                p->next = p->n; /* cannot continue this directory safely */
+            }
+            if (child_fd >= 0) {
+                close(child_fd);
+                w->open_dirs--;
+            }
+            continue;
+        }
+        size_t i = f->next++;
+        char *name = f->subdirs[i];
+        int via_link = f->via_link[i];
+        if (path_push(&w->path, name)) {
+            free(name);
+            continue;
+        }
+        int fd = openat(f->fd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NONBLOCK | (via_link ? 0 : O_NOFOLLOW));
+        free(name);
+        struct stat st;
+        if (fd < 0 || fstat(fd, &st)) {
+            w->ops->on_error(w->ctx, w->path.s, errno, "open directory");
+            if (fd >= 0)
+                close(fd);
+        } else if (w->o->follow_symlinks && di_add(&w->dirs, st.st_dev, st.st_ino) == 0) {
+            w->ops->on_skip(w->ctx, w->path.s, KS_SKIP_LOOP, 0);
+            close(fd);
+        } else {
+            size_t cap = w->o->max_open_dirs ? w->o->max_open_dirs : 64;
+            /* Keep fds bounded on deep trees: the parent is found again through "..". */
+            if (w->open_dirs + 1 > cap && !via_link) {
+                close(f->fd);
+                f->fd = -1;
+                w->open_dirs--;
+            }
+            if (push_frame(w, fd, &st, via_link)) {
+                close(fd);
+                w->ops->on_error(w->ctx, w->path.s, ENOMEM, "walk");
+            } else {
+                rc = list_dir(w);
+                continue;
+            }
+        }
+        w->path.len = f->path_len;
+        w->path.s[f->path_len] = '\0';
+    }
+    return rc;
+}
+
+int ks_walk(const char *root, const ks_walk_opts *opts, const ks_walk_ops *ops, void *ctx)
+{
+    walker w;
+    memset(&w, 0, sizeof w);
+    w.o = opts;
+    w.ops = ops;
+    w.ctx = ctx;
+    if (path_push(&w.path, root)) {
+        ops->on_error(ctx, root, ENOMEM, "walk");
+        return 0;
+    }
+    int rc = 0;
+    /* A root named on the command line is followed even if it is a symlink (like find -H). */
+    int fd = open(root, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+    struct stat st;
+    if (fd < 0) {
+        if (errno == ENXIO)
+            ops->on_skip(ctx, root, KS_SKIP_SPECIAL, 1);
+        else
+            ops->on_error(ctx, root, errno, "open");
+    } else if (fstat(fd, &st)) {
+        ops->on_error(ctx, root, errno, "stat");
+        close(fd);
+    } else if (S_ISDIR(st.st_mode)) {
+        if (w.o->follow_symlinks)
+            di_add(&w.dirs, st.st_dev, st.st_ino);
+        if (push_frame(&w, fd, &st, 0)) {
+            close(fd);
+            ops->on_error(ctx, root, ENOMEM, "walk");
+        } else {
+            rc = walk_tree(&w);
+            while (w.depth)
+                frame_free(&w, &w.stack[--w.depth]);
+        }
+    } else {
+        close(fd);
+        /* Re-open as a file, with the file flags (fstat decides; FIFOs were opened O_NONBLOCK). */
+        rc = S_ISREG(st.st_mode) ? visit_file(&w, AT_FDCWD, root, 0, 1)
+                                 : (ops->on_skip(ctx, root, KS_SKIP_SPECIAL, 1), 0);
+    }
+    free(w.path.s);
+    free(w.stack);
+    free(w.dirs.slots);
+    free(w.dirs.used);
+    free(w.hardlinks.slots);
+    free(w.hardlinks.used);
+    return rc;
+}
