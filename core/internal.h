@@ -171,6 +171,9 @@ void ks__lines_advance(ks_lines *lines, const unsigned char *buf, uint64_t buf_b
 int ks__scanner_acquire(ks_scanner *s);
 void ks__scanner_release(ks_scanner *s);
 
+/* Bytes the stream's buffer holds allocated (tests check that memory stays bounded). */
+size_t ks__stream_capacity(const ks_stream *st);
+
 /* ---- hashing (hash.c) ---- */
 uint64_t ks__fnv1a(uint64_t h, const void *data, size_t len);
 #define KS_FNV_OFFSET 0xcbf29ce484222325ULL

@@ -111,3 +111,5 @@ void ks_stream_abort(ks_stream *st)
     ks__free(st->buf);
     ks__free(st);
 }
+
+size_t ks__stream_capacity(const ks_stream *st) { return st->cap; }

@@ -1,0 +1,213 @@
+/* test_api.c: every public function's contract: success, each error path, NULL handling, allocation failures. */
+#include <criterion/criterion.h>
+#include <string.h>
+
+#include "fault.h"
+#include "helpers.h"
+
+Test(api, strerror_and_errname_cover_every_code)
+{
+#define CHECK(name, value, text)                            \
+    cr_assert_str_eq(ks_strerror(value), text);             \
+    cr_assert_str_eq(ks_errname(value), #name);
+    KS_ERRORS(CHECK)
+#undef CHECK
+    cr_assert_str_eq(ks_strerror(0), "success");
+    cr_assert_str_eq(ks_strerror(-999), "unknown error");
+    cr_assert_str_eq(ks_errname(-999), "KS_E?");
+}
+
+Test(api, versions_and_cpu)
+{
+    cr_assert_str_eq(ks_version(), KS_VERSION_STRING);
+    cr_assert(strlen(ks_vectorscan_version()) > 0);
+    cr_assert_eq(ks_check_cpu(), 0);
+}
+
+Test(api, destroy_null_is_a_noop)
+{
+    ks_rules_destroy(NULL);
+    ks_engine_destroy(NULL);
+    ks_scanner_destroy(NULL);
+    ks_stream_abort(NULL);
+    cr_assert_eq(ks_stream_close(NULL), KS_EINVAL);
+}
+
+Test(api, null_arguments_are_rejected)
+{
+    ks_rules *r = NULL;
+    ks_engine *e = (ks_engine *)0x1;
+    ks_scanner *s = (ks_scanner *)0x1;
+    ks_stream *st = (ks_stream *)0x1;
+    ks_rule_info info;
+    ks_engine_stats stats;
+    cr_assert_eq(ks_rules_create(NULL), KS_EINVAL);
+    cr_assert_eq(ks_rules_load_builtin(NULL, NULL, NULL), KS_EINVAL);
+    cr_assert_eq(ks_rules_load_yaml(NULL, "", 0, NULL, NULL, NULL), KS_EINVAL);
+    cr_assert_eq(ks_rules_load_path(NULL, "/x", NULL, NULL), KS_EINVAL);
+    cr_assert_eq(ks_rules_count(NULL), 0);
+    cr_assert_eq(ks_rules_get(NULL, 0, &info), KS_EINVAL);
+    cr_assert_eq(ks_engine_create(NULL, NULL, &e, NULL, NULL), KS_EINVAL);
+    cr_assert_null(e, "out-parameter must be NULL on failure");
+    cr_assert_eq(ks_engine_create(NULL, NULL, NULL, NULL, NULL), KS_EINVAL);
+    cr_assert_eq(ks_engine_stats_get(NULL, &stats), KS_EINVAL);
+    cr_assert_eq(ks_engine_rule(NULL, 0, &info), KS_EINVAL);
+    cr_assert_eq(ks_scanner_create(NULL, &s), KS_EINVAL);
+    cr_assert_null(s);
+    cr_assert_eq(ks_scan(NULL, "x", 1, 0, 0, collect, NULL), KS_EINVAL);
+    cr_assert_eq(ks_stream_open(NULL, collect, NULL, &st), KS_EINVAL);
+    cr_assert_null(st);
+    cr_assert_eq(ks_stream_write(NULL, "x", 1), KS_EINVAL);
+    cr_assert_eq(ks_rules_create(&r), 0);
+    cr_assert_eq(ks_rules_load_path(r, NULL, NULL, NULL), KS_EINVAL);
+    cr_assert_eq(ks_rules_get(r, 0, &info), KS_EINVAL);
+    e = NULL;
+    cr_assert_eq(ks_engine_create(r, NULL, &e, NULL, NULL), KS_ENORULES);
+    cr_assert_null(e);
+    ks_rules_destroy(r);
+}
+
+Test(api, scan_flags_and_buffers_are_checked)
+{
+    ks_engine *e = engine_from_yaml(TEST_RULES_YAML);
+    ks_scanner *s = NULL;
+    cr_assert_eq(ks_scanner_create(e, &s), 0);
+    cr_assert_eq(ks_scan(s, "x", 1, 0, 1, collect, NULL), KS_EINVAL);
+    cr_assert_eq(ks_scan(s, NULL, 1, 0, 0, collect, NULL), KS_EINVAL);
+    cr_assert_eq(ks_scan(s, NULL, 0, 0, 0, collect, NULL), 0);
+    ks_engine_stats st;
+    cr_assert_eq(ks_engine_stats_get(e, &st), 0);
+    cr_assert_eq(st.n_rules, 5);
+    cr_assert_eq(st.from_cache, 0);
+    cr_assert(st.max_width >= 400);
+    ks_rule_info info;
+    cr_assert_eq(ks_engine_rule(e, 4, &info), 0);
+    cr_assert_str_eq(info.id, "t.line");
+    cr_assert_eq(ks_engine_rule(e, 5, &info), KS_EINVAL);
+    ks_scanner_destroy(s);
+    ks_engine_destroy(e);
+}
+
+static int stop_at_first(const ks_match *m, void *ctx)
+{
+    (*(int *)ctx)++;
+    return 1;
+}
+
+Test(api, callback_stops_the_scan)
+{
+    ks_engine *e = engine_from_yaml(TEST_RULES_YAML);
+    ks_scanner *s = NULL;
+    cr_assert_eq(ks_scanner_create(e, &s), 0);
+    const char *text = "AKIAAAAAAAAAAAAAAAAA AKIABBBBBBBBBBBBBBBB";
+    int calls = 0;
+    cr_assert_eq(ks_scan(s, text, strlen(text), 0, 0, stop_at_first, &calls), KS_ETERMINATED);
+    cr_assert_eq(calls, 1);
+    ks_stream *st = NULL;
+    calls = 0;
+    cr_assert_eq(ks_stream_open(s, stop_at_first, &calls, &st), 0);
+    ks_stream_write(st, text, strlen(text));
+    cr_assert_eq(ks_stream_close(st), KS_ETERMINATED);
+    cr_assert_eq(calls, 1);
+    ks_scanner_destroy(s);
+    ks_engine_destroy(e);
+}
+
+Test(api, a_scanner_serves_one_scan_at_a_time)
+{
+    ks_engine *e = engine_from_yaml(TEST_RULES_YAML);
+    ks_scanner *s = NULL;
+    ks_stream *st = NULL, *st2 = NULL;
+    cr_assert_eq(ks_scanner_create(e, &s), 0);
+    cr_assert_eq(ks_stream_open(s, collect, NULL, &st), 0);
+    cr_assert_eq(ks_scan(s, "x", 1, 0, 0, collect, NULL), KS_ESCRATCH_BUSY);
+    cr_assert_eq(ks_stream_open(s, collect, NULL, &st2), KS_ESTATE);
+    cr_assert_null(st2);
+    ks_stream_abort(st);
+    cr_assert_eq(ks_scan(s, "x", 1, 0, 0, collect, NULL), 0);
+    ks_scanner_destroy(s);
+    ks_engine_destroy(e);
+}
+
+Test(api, two_engines_with_different_rules_side_by_side)
+{
+    ks_engine *a = engine_from_yaml("rules:\n  - {id: a, name: A, pattern: 'alpha[0-9]{4}'}\n");
+    ks_engine *b = engine_from_yaml("rules:\n  - {id: b, name: B, pattern: 'beta[0-9]{4}'}\n");
+    ks_scanner *sa = NULL, *sb = NULL;
+    cr_assert_eq(ks_scanner_create(a, &sa), 0);
+    cr_assert_eq(ks_scanner_create(b, &sb), 0);
+    const char *text = "alpha1234 beta5678";
+    found_list fa = {0}, fb = {0};
+    cr_assert_eq(ks_scan(sa, text, strlen(text), 0, 0, collect, &fa), 0);
+    cr_assert_eq(ks_scan(sb, text, strlen(text), 0, 0, collect, &fb), 0);
+    cr_assert_eq(fa.n, 1);
+    cr_assert_eq(fa.items[0].start, 0);
+    cr_assert_eq(fb.n, 1);
+    cr_assert_eq(fb.items[0].start, 10);
+    found_list_free(&fa);
+    found_list_free(&fb);
+    ks_scanner_destroy(sa);
+    ks_scanner_destroy(sb);
+    ks_engine_destroy(a);
+    ks_engine_destroy(b);
+}
+
+/* SQLite-style: fail the Nth allocation for N = 1, 2, ... until the whole sequence succeeds;
+ * every failure must surface as an error code, never a crash (ASan checks for leaks). */
+static int full_sequence(void)
+{
+    ks_rules *r = NULL;
+    ks_engine *e = NULL;
+    ks_scanner *s = NULL;
+    ks_stream *st = NULL;
+    found_list f = {0};
+    int rc = ks_rules_create(&r);
+    if (!rc)
+        rc = ks_rules_load_yaml(r, TEST_RULES_YAML, strlen(TEST_RULES_YAML), "t.yml", NULL, NULL);
+    if (!rc) {
+        ks_engine_options o = {.flags = KS_ENGINE_NO_CACHE};
+        rc = ks_engine_create(r, &o, &e, NULL, NULL);
+    }
+    if (!rc)
+        rc = ks_scanner_create(e, &s);
+    const char *text = "x AKIAABCDEFGHIJKLMNOP tok_abcdefgh12 y";
+    if (!rc)
+        rc = ks_scan(s, text, strlen(text), 0, 0, collect, &f);
+    if (!rc)
+        rc = ks_stream_open(s, collect, &f, &st);
+    if (!rc) {
+        rc = ks_stream_write(st, text, strlen(text));
+        int rc2 = ks_stream_close(st);
+        if (!rc)
+            rc = rc2;
+    }
+    if (!rc && f.n != 4)
+        rc = -100;
+    found_list_free(&f);
+    ks_scanner_destroy(s);
+    ks_engine_destroy(e);
+    ks_rules_destroy(r);
+    return rc;
+}
+
+static void alloc_failure_loop(int persistent)
+{
+    int succeeded = 0;
+    for (long n = 1; n < 5000 && !succeeded; n++) {
+        ks__fault_alloc_set(n, persistent);
+        int rc = full_sequence();
+        long failures = ks__fault_alloc_failures();
+        ks__fault_alloc_set(0, 0);
+        if (failures == 0) {
+            cr_assert_eq(rc, 0, "no allocation failed, yet rc=%d", rc);
+            succeeded = 1;
+        } else {
+            cr_assert_neq(rc, 0, "allocation %ld failed but the API reported success", n);
+            cr_assert_neq(rc, -100, "allocation %ld failed and findings were silently lost", n);
+        }
+    }
+    cr_assert(succeeded);
+}
+
+Test(api, allocation_failures_transient) { alloc_failure_loop(0); }
+Test(api, allocation_failures_persistent) { alloc_failure_loop(1); }

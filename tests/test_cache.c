@@ -1,0 +1,167 @@
+/* test_cache.c: the compiled-database cache: used when valid, silently rebuilt when corrupt, never fatal. */
+#include <criterion/criterion.h>
+#include <dirent.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "helpers.h"
+
+static char dir[64];
+
+static void mk(void)
+{
+    strcpy(dir, "/tmp/ks-cache-XXXXXX");
+    cr_assert_not_null(mkdtemp(dir));
+}
+
+static void rm(void)
+{
+    char cmd[256];
+    snprintf(cmd, sizeof cmd, "chmod -R u+w %s; rm -rf %s", dir, dir);
+    cr_assert_eq(system(cmd), 0);
+}
+
+static ks_engine *build(const char *yaml, const char *cache_dir)
+{
+    ks_rules *r = NULL;
+    cr_assert_eq(ks_rules_create(&r), 0);
+    cr_assert_eq(ks_rules_load_yaml(r, yaml, strlen(yaml), "c.yml", NULL, NULL), 0);
+    ks_engine_options o = {.cache_dir = cache_dir};
+    ks_engine *e = NULL;
+    cr_assert_eq(ks_engine_create(r, &o, &e, NULL, NULL), 0);
+    ks_rules_destroy(r);
+    return e;
+}
+
+static int from_cache(ks_engine *e)
+{
+    ks_engine_stats st;
+    ks_engine_stats_get(e, &st);
+    return st.from_cache;
+}
+
+static int cache_file(char *out, size_t n)
+{
+    DIR *d = opendir(dir);
+    struct dirent *de;
+    int n_found = 0;
+    while (d && (de = readdir(d)))
+        if (strstr(de->d_name, ".hsdb") && !strstr(de->d_name, ".tmp")) {
+            snprintf(out, n, "%.63s/%.180s", dir, de->d_name);
+            n_found++;
+        }
+    if (d)
+        closedir(d);
+    return n_found;
+}
+
+static size_t count(ks_engine *e, const char *text)
+{
+    ks_scanner *s = NULL;
+    cr_assert_eq(ks_scanner_create(e, &s), 0);
+    found_list f = {0};
+    cr_assert_eq(ks_scan(s, text, strlen(text), 0, 0, collect, &f), 0);
+    size_t n = f.n;
+    found_list_free(&f);
+    ks_scanner_destroy(s);
+    return n;
+}
+
+TestSuite(cache, .init = mk, .fini = rm);
+
+Test(cache, second_start_uses_the_cache)
+{
+    ks_engine *a = build(TEST_RULES_YAML, dir);
+    cr_assert_eq(from_cache(a), 0);
+    char path[256];
+    cr_assert_eq(cache_file(path, sizeof path), 1);
+    struct stat st;
+    cr_assert_eq(stat(path, &st), 0);
+    cr_assert_eq(st.st_mode & 0777, 0600);
+    ks_engine *b = build(TEST_RULES_YAML, dir);
+    cr_assert_eq(from_cache(b), 1);
+    const char *text = "AKIAABCDEFGHIJKLMNOP tok_abcdefgh12 apikey=\"AbCdEf0123456789\"";
+    cr_assert_eq(count(a, text), 3);
+    cr_assert_eq(count(b, text), 3);
+    ks_engine_stats sa, sb;
+    ks_engine_stats_get(a, &sa);
+    ks_engine_stats_get(b, &sb);
+    cr_assert_eq(sa.max_width, sb.max_width, "widths travel with the cached database");
+    ks_engine_destroy(a);
+    ks_engine_destroy(b);
+}
+
+Test(cache, different_rules_different_entry)
+{
+    ks_engine_destroy(build(TEST_RULES_YAML, dir));
+    ks_engine *b = build("rules:\n  - {id: x, name: X, pattern: 'xyz[0-9]{3}'}\n", dir);
+    cr_assert_eq(from_cache(b), 0);
+    ks_engine_destroy(b);
+}
+
+static void corrupt(const char *path, int mode)
+{
+    int fd = open(path, O_RDWR);
+    cr_assert(fd >= 0);
+    struct stat st;
+    fstat(fd, &st);
+    if (mode == 0) { /* flip bytes in the middle of the payload */
+        char junk[64];
+        memset(junk, 0x5a, sizeof junk);
+        cr_assert_eq(pwrite(fd, junk, sizeof junk, st.st_size / 2), (ssize_t)sizeof junk);
+    } else if (mode == 1) {
+        cr_assert_eq(ftruncate(fd, st.st_size / 3), 0);
+    } else {
+        cr_assert_eq(ftruncate(fd, 0), 0);
+    }
+    close(fd);
+}
+
+Test(cache, corrupt_cache_is_recompiled_without_error)
+{
+    for (int mode = 0; mode < 3; mode++) {
+        ks_engine_destroy(build(TEST_RULES_YAML, dir));
+        char path[256];
+        cr_assert_eq(cache_file(path, sizeof path), 1);
+        corrupt(path, mode);
+        ks_engine *e = build(TEST_RULES_YAML, dir);
+        cr_assert_eq(from_cache(e), 0, "corruption mode %d went unnoticed", mode);
+        cr_assert_eq(count(e, "AKIAABCDEFGHIJKLMNOP"), 1);
+        ks_engine_destroy(e);
+        e = build(TEST_RULES_YAML, dir);
+        cr_assert_eq(from_cache(e), 1, "the cache was rewritten");
+        ks_engine_destroy(e);
+    }
+}
+
+Test(cache, unwritable_cache_never_fails_a_scan)
+{
+    ks_engine *e = build(TEST_RULES_YAML, "/proc/ks-no-such-dir");
+    cr_assert_eq(count(e, "AKIAABCDEFGHIJKLMNOP"), 1);
+    ks_engine_destroy(e);
+    char file[128];
+    snprintf(file, sizeof file, "%s/plainfile", dir);
+    FILE *f = fopen(file, "w");
+    fclose(f);
+    e = build(TEST_RULES_YAML, file); /* cache "directory" is a file */
+    cr_assert_eq(from_cache(e), 0);
+    ks_engine_destroy(e);
+}
+
+Test(cache, default_location_follows_xdg_cache_home)
+{
+    setenv("XDG_CACHE_HOME", dir, 1);
+    ks_engine_destroy(build(TEST_RULES_YAML, NULL));
+    char sub[128];
+    snprintf(sub, sizeof sub, "%s/keysweep", dir);
+    struct stat st;
+    cr_assert_eq(stat(sub, &st), 0);
+    cr_assert(S_ISDIR(st.st_mode));
+    ks_engine *e = build(TEST_RULES_YAML, NULL);
+    cr_assert_eq(from_cache(e), 1);
+    ks_engine_destroy(e);
+}

@@ -1,0 +1,275 @@
+/* test_rules.c: rule loading and rejection: YAML errors, bad fields, Vectorscan rejections, unbounded widths, duplicates. */
+#include <criterion/criterion.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "helpers.h"
+
+static void expect_error(const char *yaml, int code, unsigned long line, const char *rule_id, const char *needle)
+{
+    ks_diag d;
+    int rc = engine_error_from_yaml(yaml, &d);
+    cr_assert_eq(rc, code, "expected %s, got %s (%s)", ks_errname(code), ks_errname(rc), d.text);
+    cr_assert_eq(d.code, code);
+    cr_assert_str_eq(d.file, "test.yml");
+    if (line)
+        cr_assert_eq(d.line, line, "line %lu, expected %lu: %s", d.line, line, d.text);
+    if (rule_id)
+        cr_assert_str_eq(d.rule_id, rule_id);
+    cr_assert(strstr(d.text, needle), "'%s' not in '%s'", needle, d.text);
+}
+
+Test(rules, bad_yaml_names_the_line)
+{
+    expect_error("rules:\n  - id: a\n    name: [unclosed\n", KS_EPARSE, 0, NULL, "YAML error");
+}
+
+Test(rules, missing_rules_list)
+{
+    expect_error("foo: 1\n", KS_EPARSE, 1, NULL, "top-level 'rules:'");
+    expect_error("rules: []\n", KS_EPARSE, 1, NULL, "empty");
+}
+
+Test(rules, missing_fields_and_unknown_keys)
+{
+    expect_error("rules:\n  - name: x\n    pattern: abc\n", KS_ERULE, 2, NULL, "no 'id'");
+    expect_error("rules:\n  - id: r1\n    pattern: abc\n", KS_ERULE, 2, "r1", "no 'name'");
+    expect_error("rules:\n  - id: r1\n    name: n\n", KS_ERULE, 2, "r1", "no 'pattern'");
+    expect_error("rules:\n  - id: r1\n    name: n\n    pattern: abc\n    negative_exampels: [x]\n", KS_ERULE, 5,
+                 "r1", "unknown key 'negative_exampels'");
+    expect_error("rules:\n  - id: 'bad id'\n    name: n\n    pattern: abc\n", KS_ERULE, 2, "bad id", "id must be");
+    expect_error("rules:\n  - {id: r1, name: n, pattern: abc, confidence: extreme}\n", KS_ERULE, 2, "r1", "confidence");
+    expect_error("rules:\n  - {id: r1, name: n, pattern: abc, validate: astrology}\n", KS_ERULE, 2, "r1",
+                 "unknown validator");
+    expect_error("rules:\n  - {id: r1, name: n, pattern: abc, min_entropy: lots}\n", KS_ERULE, 2, "r1", "min_entropy");
+    expect_error("rules:\n  - {id: r1, name: n, pattern: abc, min_entropy: 9}\n", KS_ERULE, 2, "r1", "min_entropy");
+}
+
+Test(rules, pcre2_syntax_error)
+{
+    expect_error("rules:\n  - id: ok\n    name: n\n    pattern: abc\n  - id: broken\n    name: n\n    pattern: 'ab(c'\n",
+                 KS_ECOMPILE, 5, "broken", "PCRE2");
+}
+
+Test(rules, vectorscan_rejects_a_backreference)
+{
+    expect_error("rules:\n  - id: ok\n    name: n\n    pattern: abc\n  - id: backref\n    name: n\n    pattern: '(ab)\\1'\n",
+                 KS_ECOMPILE, 5, "backref", "Vectorscan rejects the pattern: Back-references are unsupported");
+}
+
+Test(rules, vectorscan_rejects_lookbehind)
+{
+    expect_error("rules:\n  - {id: lb, name: n, pattern: '(?<=x)abc'}\n", KS_ECOMPILE, 2, "lb", "Vectorscan rejects");
+}
+
+Test(rules, unbounded_width_is_rejected)
+{
+    expect_error("rules:\n  - {id: ok, name: n, pattern: 'abc'}\n  - {id: star, name: n, pattern: 'key=.*'}\n",
+                 KS_EUNBOUNDED, 3, "star", "unbounded");
+    expect_error("rules:\n  - {id: plus, name: n, pattern: 'k[a-z]+'}\n", KS_EUNBOUNDED, 2, "plus", "unbounded");
+}
+
+Test(rules, too_wide_is_rejected)
+{
+    expect_error("rules:\n  - {id: wide, name: n, pattern: 'k[a-z]{1,20000}'}\n", KS_EUNBOUNDED, 2, "wide", "limit is");
+}
+
+Test(rules, empty_match_is_rejected)
+{
+    expect_error("rules:\n  - {id: empty, name: n, pattern: 'a{0,3}'}\n", KS_ECOMPILE, 2, "empty", "empty");
+}
+
+Test(rules, duplicate_id_in_one_file)
+{
+    expect_error("rules:\n  - {id: d, name: n, pattern: abc}\n  - {id: d, name: n, pattern: def}\n", KS_EDUPLICATE, 3,
+                 "d", "duplicate rule id (first defined at test.yml:2)");
+}
+
+Test(rules, duplicate_id_across_loads_adds_nothing)
+{
+    ks_rules *r = NULL;
+    cr_assert_eq(ks_rules_create(&r), 0);
+    const char *a = "rules:\n  - {id: d, name: n, pattern: abc}\n";
+    const char *b = "rules:\n  - {id: e, name: n, pattern: xyz}\n  - {id: d, name: n, pattern: def}\n";
+    cr_assert_eq(ks_rules_load_yaml(r, a, strlen(a), "a.yml", NULL, NULL), 0);
+    cr_assert_eq(ks_rules_load_yaml(r, b, strlen(b), "b.yml", NULL, NULL), KS_EDUPLICATE);
+    cr_assert_eq(ks_rules_count(r), 1, "a failed load must add nothing");
+    ks_rules_destroy(r);
+}
+
+Test(rules, every_error_is_reported_not_just_the_first)
+{
+    int count = 0;
+    ks_rules *r = NULL;
+    cr_assert_eq(ks_rules_create(&r), 0);
+    const char *y = "rules:\n  - {id: a, name: n}\n  - {id: b, name: n, pattern: 'x(('}\n  - {id: c, pattern: x}\n";
+    void counter(const ks_diag *d, void *ctx);
+    cr_assert_neq(ks_rules_load_yaml(r, y, strlen(y), "m.yml", (ks_diag_fn)counter, &count), 0);
+    cr_assert_eq(count, 3);
+    cr_assert_eq(ks_rules_count(r), 0);
+    ks_rules_destroy(r);
+}
+
+void counter(const ks_diag *d, void *ctx)
+{
+    (void)d;
+    (*(int *)ctx)++;
+}
+
+Test(rules, fields_are_kept)
+{
+    ks_rules *r = NULL;
+    cr_assert_eq(ks_rules_create(&r), 0);
+    const char *y = "rules:\n"
+                    "  - id: gh\n"
+                    "    name: GitHub\n"
+                    "    pattern: 'ghp_[A-Za-z0-9]{36}'\n"
+                    "    description: a token\n"
+                    "    keywords: [ghp_]\n"
+                    "    min_entropy: 3.5\n"
+                    "    validate: github-crc32\n"
+                    "    confidence: high\n"
+                    "    examples: [a, b]\n"
+                    "    negative_examples: c\n"
+                    "    references: [https://example.invalid]\n"
+                    "    categories: [api]\n";
+    cr_assert_eq(ks_rules_load_yaml(r, y, strlen(y), "f.yml", NULL, NULL), 0);
+    ks_rule_info i;
+    cr_assert_eq(ks_rules_get(r, 0, &i), 0);
+    cr_assert_str_eq(i.id, "gh");
+    cr_assert_str_eq(i.description, "a token");
+    cr_assert_str_eq(i.validate, "github-crc32");
+    cr_assert_str_eq(i.confidence, "high");
+    cr_assert_float_eq(i.min_entropy, 3.5, 1e-9);
+    cr_assert_eq(i.n_examples, 2);
+    cr_assert_eq(i.n_negative_examples, 1);
+    cr_assert_str_eq(i.negative_examples[0], "c");
+    cr_assert_str_eq(i.keywords[0], "ghp_");
+    cr_assert_str_eq(i.source, "f.yml");
+    cr_assert_eq(i.line, 2);
+    ks_rules_destroy(r);
+}
+
+/* A Nosey Parker rule file, in that project's own layout, loads unchanged. */
+Test(rules, nosey_parker_format_loads)
+{
+    const char *np = "rules:\n"
+                     "- name: Example Service Token\n"
+                     "  id: np.example.1\n"
+                     "  pattern: |\n"
+                     "    (?x)\n"
+                     "    \\b\n"
+                     "    (exs_[a-z0-9]{20})   (?# the token )\n"
+                     "    \\b\n"
+                     "  description: >\n"
+                     "    A made-up token format.\n"
+                     "  categories: [api, secret]\n"
+                     "  references:\n"
+                     "  - https://example.invalid/docs\n"
+                     "  examples:\n"
+                     "  - 'token: exs_abcdefghij0123456789'\n"
+                     "  negative_examples:\n"
+                     "  - 'exs_short'\n";
+    ks_engine *e = engine_from_yaml(np);
+    ks_scanner *s = NULL;
+    cr_assert_eq(ks_scanner_create(e, &s), 0);
+    found_list f = {0};
+    const char *text = "token: exs_abcdefghij0123456789";
+    cr_assert_eq(ks_scan(s, text, strlen(text), 0, 0, collect, &f), 0);
+    cr_assert_eq(f.n, 1);
+    cr_assert_eq(f.items[0].secret_start, 7);
+    cr_assert_eq(f.items[0].secret_len, 24);
+    found_list_free(&f);
+    ks_scanner_destroy(s);
+    ks_engine_destroy(e);
+}
+
+static char tmpdir[64];
+
+static void write_file(const char *name, const char *text)
+{
+    char p[256];
+    snprintf(p, sizeof p, "%s/%s", tmpdir, name);
+    FILE *f = fopen(p, "w");
+    cr_assert_not_null(f);
+    fputs(text, f);
+    fclose(f);
+}
+
+static void mk_tmp(void)
+{
+    strcpy(tmpdir, "/tmp/ks-rules-XXXXXX");
+    cr_assert_not_null(mkdtemp(tmpdir));
+}
+
+static void rm_tmp(void)
+{
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", tmpdir);
+    cr_assert_eq(system(cmd), 0);
+}
+
+Test(rules, directory_loads_sorted_and_all_or_nothing, .init = mk_tmp, .fini = rm_tmp)
+{
+    write_file("b.yml", "rules:\n  - {id: b, name: n, pattern: bbb}\n");
+    write_file("a.yaml", "rules:\n  - {id: a, name: n, pattern: aaa}\n");
+    write_file("notes.txt", "not rules");
+    ks_rules *r = NULL;
+    cr_assert_eq(ks_rules_create(&r), 0);
+    cr_assert_eq(ks_rules_load_path(r, tmpdir, NULL, NULL), 0);
+    cr_assert_eq(ks_rules_count(r), 2);
+    ks_rule_info i;
+    ks_rules_get(r, 0, &i);
+    cr_assert_str_eq(i.id, "a");
+    ks_rules_destroy(r);
+
+    write_file("c.yml", "rules:\n  - {id: c, name: n, pattern: 'c(('}\n");
+    cr_assert_eq(ks_rules_create(&r), 0);
+    ks_diag d = {0};
+    void keep(const ks_diag *dd, void *ctx);
+    cr_assert_eq(ks_rules_load_path(r, tmpdir, (ks_diag_fn)keep, &d), KS_ECOMPILE);
+    cr_assert_eq(ks_rules_count(r), 0);
+    cr_assert(strstr(d.file, "/c.yml"), "%s", d.text);
+    ks_rules_destroy(r);
+}
+
+void keep(const ks_diag *dd, void *ctx)
+{
+    ks_diag *d = ctx;
+    if (!d->code)
+        *d = *dd;
+}
+
+Test(rules, unreadable_paths)
+{
+    ks_rules *r = NULL;
+    cr_assert_eq(ks_rules_create(&r), 0);
+    ks_diag d = {0};
+    cr_assert_eq(ks_rules_load_path(r, "/nonexistent/rules.yml", (ks_diag_fn)keep, &d), KS_EIO);
+    cr_assert(strstr(d.text, "/nonexistent/rules.yml"));
+    cr_assert_eq(ks_rules_load_path(r, "/dev/null", NULL, NULL), KS_EIO);
+    ks_rules_destroy(r);
+}
+
+Test(rules, builtin_pack_loads_and_compiles)
+{
+    ks_rules *r = NULL;
+    ks_diag d = {0};
+    cr_assert_eq(ks_rules_create(&r), 0);
+    cr_assert_eq(ks_rules_load_builtin(r, (ks_diag_fn)keep, &d), 0, "%s", d.text);
+    cr_assert(ks_rules_count(r) >= 3);
+    ks_engine *e = NULL;
+    ks_engine_options o = {.flags = KS_ENGINE_NO_CACHE};
+    cr_assert_eq(ks_engine_create(r, &o, &e, (ks_diag_fn)keep, &d), 0, "%s", d.text);
+    ks_rule_info i;
+    ks_rules_get(r, 0, &i);
+    cr_assert(strncmp(i.source, "builtin:", 8) == 0);
+    /* loading the pack twice is a duplicate */
+    cr_assert_eq(ks_rules_load_builtin(r, NULL, NULL), KS_EDUPLICATE);
+    ks_engine_destroy(e);
+    ks_rules_destroy(r);
+}

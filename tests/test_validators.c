@@ -1,0 +1,169 @@
+/* test_validators.c: every offline validator on valid tokens and near misses, and their effect on findings. */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <string.h>
+#include <zlib.h>
+
+#include "helpers.h"
+#include "internal.h"
+
+static int run(const char *spec, const char *s)
+{
+    ks_validator v;
+    cr_assert_eq(ks__validator_lookup(spec, &v), 0, "unknown validator %s", spec);
+    return v.fn((const unsigned char *)s, strlen(s), v.arg);
+}
+
+/* Builds prefix + 30 random characters + their base62 CRC32, the GitHub/npm token layout. */
+static void make_crc_token(char *out, const char *prefix, const char *body30)
+{
+    static const char b62[] = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+    uint32_t crc = (uint32_t)crc32(0L, (const unsigned char *)body30, 30);
+    char tail[7] = {0};
+    for (int i = 5; i >= 0; i--) {
+        tail[i] = b62[crc % 62];
+        crc /= 62;
+    }
+    sprintf(out, "%s%s%s", prefix, body30, tail);
+}
+
+Test(validators, lookup)
+{
+    ks_validator v;
+    cr_assert_eq(ks__validator_lookup(NULL, &v), 0);
+    cr_assert_null(v.fn);
+    cr_assert_eq(ks__validator_lookup("base64:64", &v), 0);
+    cr_assert_eq(v.arg, 64);
+    cr_assert_eq(ks__validator_lookup("base64:", &v), KS_ERULE);
+    cr_assert_eq(ks__validator_lookup("base64:-3", &v), KS_ERULE);
+    cr_assert_eq(ks__validator_lookup("nope", &v), KS_ERULE);
+}
+
+Test(validators, entropy)
+{
+    cr_assert_float_eq(ks__shannon_entropy((const unsigned char *)"aaaa", 4), 0.0, 1e-9);
+    cr_assert_float_eq(ks__shannon_entropy((const unsigned char *)"abab", 4), 1.0, 1e-9);
+    cr_assert_float_eq(ks__shannon_entropy((const unsigned char *)"abcdefgh", 8), 3.0, 1e-9);
+    cr_assert_float_eq(ks__shannon_entropy((const unsigned char *)"", 0), 0.0, 1e-9);
+}
+
+Test(validators, github_and_npm_crc32)
+{
+    char tok[64];
+    make_crc_token(tok, "ghp_", "aB3dE5fG7hJ9kL1mN2pQ4rS6tU8vW0");
+    cr_assert(run("github-crc32", tok));
+    cr_assert(run("github-crc32", tok + 4)); /* prefix does not matter: the last 36 do */
+    char bad[64];
+    strcpy(bad, tok);
+    bad[10] = bad[10] == 'x' ? 'y' : 'x'; /* one changed character: near miss */
+    cr_assert_not(run("github-crc32", bad));
+    strcpy(bad, tok);
+    bad[strlen(bad) - 1] = bad[strlen(bad) - 1] == '0' ? '1' : '0';
+    cr_assert_not(run("github-crc32", bad));
+    cr_assert_not(run("github-crc32", "ghp_short"));
+    make_crc_token(tok, "npm_", "Zz9Yy8Xx7Ww6Vv5Uu4Tt3Ss2Rr1Qq0");
+    cr_assert(run("npm-crc32", tok));
+}
+
+Test(validators, jwt)
+{
+    /* {"alg":"HS256","typ":"JWT"} . {"sub":"1234567890"} . signature */
+    cr_assert(run("jwt", "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.c2lnbmF0dXJl"));
+    /* header without alg: {"typ":"JWT"} */
+    cr_assert_not(run("jwt", "eyJ0eXAiOiJKV1QifQ.eyJzdWIiOiIxMjM0NTY3ODkwIn0.c2ln"));
+    /* header not JSON */
+    cr_assert_not(run("jwt", "bm90IGpzb24.eyJzdWIiOiIxIn0.c2ln"));
+    cr_assert_not(run("jwt", "eyJhbGciOiJIUzI1NiJ9"));
+}
+
+Test(validators, pem)
+{
+    const char *good = "-----BEGIN RSA PRIVATE KEY-----\n"
+                       "MIIBOgIBAAJBAKj34GkxFhD90vcNLYLInFEX6Ppy1tPf9Cnzj4p4WGeKLs1Pt8Qu\n"
+                       "KUpRKfFLfRYC9AIKjbJTWit+CqvjWYzvQwECAwEAAQ==\n"
+                       "-----END RSA PRIVATE KEY-----";
+    cr_assert(run("pem", good));
+    const char *enc = "-----BEGIN RSA PRIVATE KEY-----\n"
+                      "Proc-Type: 4,ENCRYPTED\n"
+                      "DEK-Info: AES-128-CBC,3F17F5316E2BAC89\n"
+                      "\n"
+                      "MIIBOgIBAAJBAKj34GkxFhD90vcNLYLInFEX6Ppy1tPf9Cnzj4p4WGeKLs1Pt8Qu\n"
+                      "-----END RSA PRIVATE KEY-----";
+    cr_assert(run("pem", enc));
+    cr_assert_not(run("pem", "-----BEGIN RSA PRIVATE KEY-----\n...your key here...\n-----END RSA PRIVATE KEY-----"));
+    cr_assert_not(run("pem", "-----BEGIN RSA PRIVATE KEY-----\nMIIB\n-----END RSA PRIVATE KEY-----"));
+}
+
+Test(validators, base64_length)
+{
+    /* 64 zero bytes encode to 86 'A's plus "==" */
+    char key[89];
+    memset(key, 'A', 86);
+    strcpy(key + 86, "==");
+    cr_assert(run("base64:64", key));
+    cr_assert_not(run("base64:32", key));
+    cr_assert_not(run("base64:64", "not*base64"));
+}
+
+Test(validators, generic_drops_placeholders_and_references)
+{
+    const char *drop[] = {"${DB_PASSWORD}", "{{ vault_token }}", "<your-key>", "changeme", "example-key-123",
+                          "xxxxxxxxxxxx", "********", "", "aaaaaaaaaa", "/etc/secret/file", "~/.ssh/id_rsa",
+                          "$SECRET", "%s", "C:\\keys\\a", "./relative/path", "your_api_key_here", "password123"};
+    for (size_t i = 0; i < sizeof drop / sizeof *drop; i++)
+        cr_assert_not(run("generic", drop[i]), "'%s' should be dropped", drop[i]);
+    const char *keep[] = {"hV9#kq2!Zr7@pL4w", "s3cr3tV4lu3Xq9", "Qm8Xv2Lp9Rt4Wz"};
+    for (size_t i = 0; i < sizeof keep / sizeof *keep; i++)
+        cr_assert(run("generic", keep[i]), "'%s' should be kept", keep[i]);
+}
+
+static int count_findings(ks_engine *e, const char *text, int *near)
+{
+    ks_scanner *s = NULL;
+    cr_assert_eq(ks_scanner_create(e, &s), 0);
+    found_list f = {0};
+    cr_assert_eq(ks_scan(s, text, strlen(text), 0, 0, collect, &f), 0);
+    int n = (int)f.n;
+    *near = 0;
+    for (size_t i = 0; i < f.n; i++)
+        *near += f.items[i].near_miss;
+    found_list_free(&f);
+    ks_scanner_destroy(s);
+    return n;
+}
+
+/* A token failing its checksum is not reported, unless near misses are asked for, marked. */
+Test(validators, near_misses_are_hidden_unless_asked)
+{
+    const char *yaml = "rules:\n  - {id: gh, name: GitHub, pattern: '\\bghp_[A-Za-z0-9]{36}\\b', validate: github-crc32}\n";
+    char good[64], text[200];
+    make_crc_token(good, "ghp_", "aB3dE5fG7hJ9kL1mN2pQ4rS6tU8vW0");
+    char bad[64];
+    strcpy(bad, good);
+    bad[8] = bad[8] == 'x' ? 'y' : 'x';
+    sprintf(text, "a %s b %s", good, bad);
+    ks_engine *e = engine_from_yaml(yaml);
+    int near;
+    cr_assert_eq(count_findings(e, text, &near), 1);
+    cr_assert_eq(near, 0);
+    ks_engine_destroy(e);
+
+    ks_rules *r = NULL;
+    ks_rules_create(&r);
+    ks_rules_load_yaml(r, yaml, strlen(yaml), "t.yml", NULL, NULL);
+    ks_engine_options o = {.flags = KS_ENGINE_NO_CACHE | KS_ENGINE_SHOW_NEAR_MISS};
+    cr_assert_eq(ks_engine_create(r, &o, &e, NULL, NULL), 0);
+    cr_assert_eq(count_findings(e, text, &near), 2);
+    cr_assert_eq(near, 1);
+    ks_engine_destroy(e);
+    ks_rules_destroy(r);
+}
+
+Test(validators, min_entropy_filters_findings)
+{
+    ks_engine *e = engine_from_yaml("rules:\n  - {id: k, name: K, pattern: '\\bkey_[a-z0-9]{16}\\b', min_entropy: 3.0}\n");
+    int near;
+    cr_assert_eq(count_findings(e, "key_aaaaaaaaaaaaaaaa", &near), 0);
+    cr_assert_eq(count_findings(e, "key_a8f3k2m9x7q1w5e4", &near), 1);
+    ks_engine_destroy(e);
+}

@@ -1,0 +1,164 @@
+/* test_walk.c: the walker: special files never opened, symlinks, loops, hard links, excludes, deep trees within the fd cap. */
+#include <criterion/criterion.h>
+#include <dirent.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "walk.h"
+
+static char root[64];
+
+typedef struct seen {
+    int files, errors;
+    int skipped[KS_SKIP_N];
+    int max_fds;
+    char names[64][64];
+} seen;
+
+static int count_fds(void)
+{
+    DIR *d = opendir("/proc/self/fd");
+    int n = 0;
+    while (d && readdir(d))
+        n++;
+    if (d)
+        closedir(d);
+    return n;
+}
+
+static int on_file(void *ctx, int fd, const char *path, const struct stat *st)
+{
+    seen *s = ctx;
+    cr_assert(S_ISREG(st->st_mode));
+    if (s->files < 64)
+        snprintf(s->names[s->files], 64, "%s", strrchr(path, '/') ? strrchr(path, '/') + 1 : path);
+    s->files++;
+    int n = count_fds();
+    if (n > s->max_fds)
+        s->max_fds = n;
+    return 0;
+}
+
+static void on_skip(void *ctx, const char *path, ks_skip_reason why, int explicit_root)
+{
+    ((seen *)ctx)->skipped[why]++;
+}
+
+static void on_error(void *ctx, const char *path, int err, const char *what) { ((seen *)ctx)->errors++; }
+
+static const ks_walk_ops OPS = {on_file, on_skip, on_error};
+
+static void mk(void)
+{
+    strcpy(root, "/tmp/ks-walk-XXXXXX");
+    cr_assert_not_null(mkdtemp(root));
+}
+
+static void rm(void)
+{
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", root);
+    cr_assert_eq(system(cmd), 0);
+}
+
+static void sh(const char *fmt)
+{
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd, "cd %s && %s", root, fmt);
+    cr_assert_eq(system(cmd), 0, "%s", cmd);
+}
+
+TestSuite(walk, .init = mk, .fini = rm, .timeout = 60);
+
+Test(walk, fifo_and_socket_are_skipped_without_blocking)
+{
+    sh("mkdir d && echo hi > d/a && mkfifo d/p && python3 -c 'import socket;s=socket.socket(socket.AF_UNIX);s.bind(\"d/s\")'");
+    seen s = {0};
+    ks_walk_opts o = {0};
+    cr_assert_eq(ks_walk(root, &o, &OPS, &s), 0);
+    cr_assert_eq(s.files, 1);
+    cr_assert_eq(s.skipped[KS_SKIP_SPECIAL], 2);
+    char p[128];
+    snprintf(p, sizeof p, "%s/d/p", root);
+    seen t = {0};
+    cr_assert_eq(ks_walk(p, &o, &OPS, &t), 0); /* a FIFO named explicitly */
+    cr_assert_eq(t.skipped[KS_SKIP_SPECIAL], 1);
+    cr_assert_eq(t.files, 0);
+}
+
+Test(walk, symlinks_not_followed_by_default)
+{
+    sh("echo x > f && ln -s f link && ln -s /dev/zero z && mkdir sub && ln -s .. sub/up");
+    seen s = {0};
+    ks_walk_opts o = {0};
+    ks_walk(root, &o, &OPS, &s);
+    cr_assert_eq(s.files, 1);
+    cr_assert_eq(s.skipped[KS_SKIP_SYMLINK], 3);
+}
+
+Test(walk, follow_visits_each_directory_once)
+{
+    sh("mkdir -p a/b && echo x > a/b/f && ln -s .. a/b/up && ln -s . self && ln -s /dev/zero a/z");
+    seen s = {0};
+    ks_walk_opts o = {.follow_symlinks = 1};
+    ks_walk(root, &o, &OPS, &s);
+    cr_assert_eq(s.files, 1);
+    cr_assert(s.skipped[KS_SKIP_LOOP] >= 2);
+    cr_assert_eq(s.skipped[KS_SKIP_SPECIAL], 1, "a symlink to a device is skipped, never read");
+}
+
+Test(walk, hard_links_scanned_once)
+{
+    sh("echo x > a && ln a b && ln a c");
+    seen s = {0};
+    ks_walk_opts o = {0};
+    ks_walk(root, &o, &OPS, &s);
+    cr_assert_eq(s.files, 1);
+    cr_assert_eq(s.skipped[KS_SKIP_HARDLINK], 2);
+}
+
+Test(walk, excludes_and_max_size)
+{
+    sh("mkdir -p node_modules/x src && echo x > node_modules/x/f && echo y > src/a.c && echo z > src/b.min.js && "
+       "head -c 5000 /dev/zero > src/big");
+    seen s = {0};
+    const char *ex[] = {"node_modules", "*.min.js", NULL};
+    ks_walk_opts o = {.excludes = ex, .max_file_size = 4096};
+    ks_walk(root, &o, &OPS, &s);
+    cr_assert_eq(s.files, 1);
+    cr_assert_str_eq(s.names[0], "a.c");
+    cr_assert_eq(s.skipped[KS_SKIP_EXCLUDED], 2);
+    cr_assert_eq(s.skipped[KS_SKIP_TOO_LARGE], 1);
+}
+
+/* T26: depth beyond PATH_MAX and far beyond the fd cap. */
+Test(walk, deep_tree_stays_within_the_fd_cap, .timeout = 120)
+{
+    int dfd = open(root, O_RDONLY | O_DIRECTORY);
+    for (int i = 0; i < 3000; i++) {
+        cr_assert_eq(mkdirat(dfd, "dd", 0755), 0);
+        if (i % 500 == 0) {
+            int f = openat(dfd, "file", O_CREAT | O_WRONLY, 0644);
+            cr_assert(write(f, "x", 1) == 1);
+            close(f);
+        }
+        int n = openat(dfd, "dd", O_RDONLY | O_DIRECTORY);
+        close(dfd);
+        dfd = n;
+    }
+    int f = openat(dfd, "leaf", O_CREAT | O_WRONLY, 0644);
+    close(f);
+    close(dfd);
+    seen s = {0};
+    ks_walk_opts o = {.max_open_dirs = 16};
+    int before = count_fds();
+    ks_walk(root, &o, &OPS, &s);
+    cr_assert_eq(s.errors, 0);
+    cr_assert_eq(s.files, 7);
+    cr_assert(s.max_fds <= before + 16 + 2, "fds peaked at %d (before %d)", s.max_fds, before);
+    cr_assert_eq(count_fds(), before, "the walker leaked fds");
+}
