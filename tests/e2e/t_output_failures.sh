@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# t_output_failures (T23, T24): a full disk is exit 2, never 0 with lost findings; a closed pipe ends the scan quietly.
+. "$(dirname "$0")/lib.sh"
+write_test_rules
+R=(--no-builtin-rules --rules "$T/rules.yml" --format jsonl)
+mkdir d && for i in $(seq 1 200); do printf '%s\n' "$TOKEN" > "d/f$i"; done
+ks scan "${R[@]}" --output /dev/full d;  expect_rc 2 "--output /dev/full"
+expect_err "write failed: No space left on device"
+
+echo previous > report.jsonl
+ks scan "${R[@]}" --output report.jsonl d; expect_rc 1 "report written"
+[ "$(lines report.jsonl)" -eq 200 ] || fail "report has $(lines report.jsonl) lines"
+[ "$(stat -c %a report.jsonl)" = 600 ] || fail "report mode is $(stat -c %a report.jsonl)"
+ls report.jsonl.tmp.* 2>/dev/null && fail "temporary report left behind"
+
+# A bad rule file fails before any output: the previous report must survive.
+echo 'rules: [' > bad.yml
+cp report.jsonl before.jsonl
+ks scan --rules bad.yml --output report.jsonl d; expect_rc 2 "bad rules"
+cmp -s report.jsonl before.jsonl || fail "a failed scan clobbered the previous report"
+
+# | head -1: the scan stops promptly, prints no error, and the one line is complete JSON.
+big=$(mktemp -d "$T/big.XXXX"); for i in $(seq 1 3000); do printf '%s\n%s\n' "$TOKEN" "$TOKEN" > "$big/f$i"; done
+start=$(date +%s%N)
+set +e; timeout 20 "$KEYSWEEP" scan "${R[@]}" "$big" 2>"$T/err" | head -1 >"$T/out"; st=("${PIPESTATUS[@]}"); set -e
+elapsed=$(( ($(date +%s%N) - start) / 1000000 ))
+[ "${st[0]}" -eq 141 ] || fail "closed pipe: exit ${st[0]}, expected 141"
+[ ! -s "$T/err" ] || fail "closed pipe printed to stderr"
+python3 -c 'import json,sys; json.loads(open(sys.argv[1]).readline())' "$T/out" || fail "head -1 got a partial line"
+[ "$elapsed" -lt 10000 ] || fail "closed pipe took ${elapsed} ms"
+echo PASS
