@@ -1,7 +1,8 @@
-/* scan_cmd.c: `keysweep scan`: walks the paths, streams each regular file through the engine, reports, sums up. */
+/* scan_cmd.c: `keysweep scan`: options, the walk on the main thread, the pipeline, the report sink and the summary. */
 #include <errno.h>
 #include <getopt.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,138 +12,28 @@
 #include "commands.h"
 #include "options.h"
 #include "output.h"
+#include "pipeline.h"
 #include "walk.h"
-
-#define READ_PIECE (1u << 20)
 
 static volatile sig_atomic_t got_signal = 0;
 
 static void on_signal(int sig) { got_signal = sig; }
 
 typedef struct scan_state {
-    ks_scanner *scanner;
+    ks_pipeline *pipeline;
     out_writer out;
     out_format fmt;
     int color;
-    unsigned char *piece;
-    const char *path;  /* file being scanned */
-    int quiet;
-    /* counters */
-    unsigned long long files, bytes, findings, errors;
+    int progress;
+    double t0, last_progress;
+    /* written by the writer thread, read after ks_pipeline_finish */
+    unsigned long long files, bytes, findings, errors, cancelled;
+    /* main thread */
     unsigned long long skipped[KS_SKIP_N];
-    int explicit_skipped; /* a path named on the command line was not scanned */
-    int stop;             /* output failed or a signal arrived */
+    unsigned long long walk_errors;
+    int explicit_skipped;
+    int walk_stopped;
 } scan_state;
-
-static void diag_path(const char *path, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-#include <stdarg.h>
-static void diag_path(const char *path, const char *fmt, ...)
-{
-    strbuf b = {0};
-    sb_puts(&b, "keysweep: ");
-    term_string(&b, (const unsigned char *)path, strlen(path));
-    sb_puts(&b, ": ");
-    va_list ap;
-    va_start(ap, fmt);
-    char msg[512];
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    sb_puts(&b, msg);
-    sb_putn(&b, "\n", 1);
-    if (!b.oom)
-        fputs(b.s, stderr);
-    sb_free(&b);
-}
-
-static int on_match(const ks_match *m, void *ctx)
-{
-    scan_state *s = ctx;
-    s->findings++;
-    format_finding(&s->out.buf, s->fmt, s->path, m, s->color);
-    if (s->out.buf.oom) {
-        s->out.err = ENOMEM;
-        s->stop = 1;
-        return 1;
-    }
-    if (s->out.buf.len >= 256 * 1024 && out_flush(&s->out)) {
-        s->stop = 1;
-        return 1;
-    }
-    return 0;
-}
-
-/* Streams one open file through the engine; pseudo-files that claim size 0 are read to EOF too. */
-static int scan_fd(scan_state *s, int fd, const char *path)
-{
-    ks_stream *st = NULL;
-    s->path = path;
-    int rc = ks_stream_open(s->scanner, on_match, s, &st);
-    if (rc) {
-        diag_path(path, "cannot scan: %s", ks_strerror(rc));
-        s->errors++;
-        return 0;
-    }
-    unsigned long long got = 0;
-    int read_err = 0;
-    for (;;) {
-        if (got_signal) {
-            s->stop = 1;
-            break;
-        }
-        ssize_t r = read(fd, s->piece, READ_PIECE);
-        if (r < 0 && (errno == EINTR || errno == EAGAIN))
-            continue;
-        if (r < 0) {
-            read_err = errno;
-            break;
-        }
-        if (r == 0)
-            break;
-        got += (unsigned long long)r;
-        rc = ks_stream_write(st, s->piece, (size_t)r);
-        if (rc)
-            break;
-    }
-    if (rc || s->stop)
-        ks_stream_abort(st);
-    else
-        rc = ks_stream_close(st);
-    s->bytes += got;
-    if (read_err) {
-        diag_path(path, "read failed: %s", strerror(read_err));
-        s->errors++;
-    } else if (rc && rc != KS_ETERMINATED) {
-        diag_path(path, "scan failed: %s", ks_strerror(rc));
-        s->errors++;
-    } else if (!s->stop) {
-        s->files++;
-    }
-    return s->stop;
-}
-
-static int walk_on_file(void *ctx, int fd, const char *path, const struct stat *st)
-{
-    (void)st;
-    return scan_fd(ctx, fd, path);
-}
-
-static void walk_on_skip(void *ctx, const char *path, ks_skip_reason why, int explicit_root)
-{
-    scan_state *s = ctx;
-    s->skipped[why]++;
-    if (explicit_root) {
-        s->explicit_skipped = 1;
-        diag_path(path, "not scanned: not a regular file or directory");
-    }
-}
-
-static void walk_on_error(void *ctx, const char *path, int err, const char *what)
-{
-    scan_state *s = ctx;
-    s->errors++;
-    diag_path(path, "%s failed: %s", what, strerror(err));
-}
 
 static double now_s(void)
 {
@@ -162,13 +53,127 @@ static void human_bytes(char *buf, size_t n, double b)
     snprintf(buf, n, i ? "%.1f %s" : "%.0f %s", b, u[i]);
 }
 
+static void diag_path(const char *path, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void diag_path(const char *path, const char *fmt, ...)
+{
+    strbuf b = {0};
+    sb_puts(&b, "keysweep: ");
+    term_string(&b, (const unsigned char *)path, strlen(path));
+    sb_puts(&b, ": ");
+    va_list ap;
+    va_start(ap, fmt);
+    char msg[512];
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    sb_puts(&b, msg);
+    sb_putn(&b, "\n", 1);
+    if (!b.oom)
+        fputs(b.s, stderr);
+    sb_free(&b);
+}
+
+/* ---- pipeline sink: runs on the writer thread ---- */
+
+static int sink_finding(void *ctx, const char *path, const ks_match *m)
+{
+    scan_state *s = ctx;
+    if (s->out.err)
+        return 1;
+    s->findings++;
+    format_finding(&s->out.buf, s->fmt, path, m, s->color);
+    if (s->out.buf.oom) {
+        s->out.err = ENOMEM;
+        return 1;
+    }
+    if (s->out.buf.len >= 1024 * 1024 && out_flush(&s->out))
+        return 1;
+    return 0;
+}
+
+static void sink_file_done(void *ctx, const char *path, uint64_t bytes, int err)
+{
+    scan_state *s = ctx;
+    s->bytes += bytes;
+    if (!err) {
+        s->files++;
+    } else if (err == ECANCELED) {
+        s->cancelled++;
+    } else {
+        s->errors++;
+        diag_path(path, "read failed: %s", strerror(err));
+    }
+}
+
+static void draw_progress(scan_state *s, int final)
+{
+    double t = now_s();
+    if (!final && t - s->last_progress < 0.2)
+        return;
+    s->last_progress = t;
+    if (final) {
+        fputs("\r\x1b[K", stderr);
+        return;
+    }
+    char b[32], r[32];
+    human_bytes(b, sizeof b, (double)s->bytes);
+    human_bytes(r, sizeof r, t > s->t0 ? (double)s->bytes / (t - s->t0) : 0);
+    fprintf(stderr, "\r\x1b[K%llu files, %s, %s/s, %llu findings", s->files, b, r, s->findings);
+}
+
+static void sink_idle(void *ctx)
+{
+    scan_state *s = ctx;
+    if (!s->out.err && s->out.buf.len)
+        out_flush(&s->out);
+    if (s->out.err)
+        ks_pipeline_stop(s->pipeline);
+    if (s->progress)
+        draw_progress(s, 0);
+}
+
+/* ---- walker callbacks: main thread ---- */
+
+static int walk_on_file(void *ctx, int fd, const char *path, const struct stat *st)
+{
+    scan_state *s = ctx;
+    if (got_signal || s->out.err) {
+        close(fd);
+        s->walk_stopped = 1;
+        return 1;
+    }
+    if (ks_pipeline_submit(s->pipeline, fd, path, (uint64_t)st->st_size)) {
+        s->walk_stopped = 1;
+        return 1;
+    }
+    return 0;
+}
+
+static void walk_on_skip(void *ctx, const char *path, ks_skip_reason why, int explicit_root)
+{
+    scan_state *s = ctx;
+    s->skipped[why]++;
+    if (explicit_root) {
+        s->explicit_skipped = 1;
+        diag_path(path, "not scanned: not a regular file or directory");
+    }
+}
+
+static void walk_on_error(void *ctx, const char *path, int err, const char *what)
+{
+    scan_state *s = ctx;
+    s->walk_errors++;
+    diag_path(path, "%s failed: %s", what, strerror(err));
+}
+
 static void print_summary(const scan_state *s, double secs, const char *status)
 {
     char bytes[32], rate[32];
     human_bytes(bytes, sizeof bytes, (double)s->bytes);
     human_bytes(rate, sizeof rate, secs > 0 ? (double)s->bytes / secs : 0);
-    fprintf(stderr, "keysweep: %s%s%llu files scanned, %s in %.2f s (%s/s); %llu finding%s; skipped:",
-            status, *status ? ": " : "", s->files, bytes, secs, rate, s->findings, s->findings == 1 ? "" : "s");
+    fprintf(stderr, "keysweep: %s%s%llu files scanned, %s in %.2f s (%s/s, %.0f files/s); %llu finding%s; skipped:",
+            status, *status ? ": " : "", s->files, bytes, secs, rate, secs > 0 ? (double)s->files / secs : 0.0,
+            s->findings, s->findings == 1 ? "" : "s");
     int any = 0;
     for (int r = 0; r < KS_SKIP_N; r++) {
         if (s->skipped[r]) {
@@ -176,26 +181,37 @@ static void print_summary(const scan_state *s, double secs, const char *status)
             any = 1;
         }
     }
-    fprintf(stderr, "%s; %llu error%s\n", any ? "" : " none", s->errors, s->errors == 1 ? "" : "s");
+    if (s->cancelled)
+        fprintf(stderr, "%s %llu not read (stopped)", any ? "," : "", s->cancelled), any = 1;
+    unsigned long long errors = s->errors + s->walk_errors;
+    fprintf(stderr, "%s; %llu error%s\n", any ? "" : " none", errors, errors == 1 ? "" : "s");
 }
 
 static void scan_usage(FILE *f)
 {
     fputs("usage: keysweep scan [OPTIONS] [PATH...]\n"
           "Scans files and directories (default: .) for secrets; PATH '-' reads standard input.\n\n"
+          "Output:\n"
           "  --format FMT          text (default on a terminal) or jsonl (default otherwise)\n"
           "  -o, --output FILE     write the report to FILE (mode 0600, replaced only when complete)\n"
+          "  --color WHEN          auto (default), always or never; NO_COLOR disables auto\n"
+          "  --no-progress         no progress line on stderr (it is shown only on a terminal)\n"
+          "  -q, --quiet           no summary on stderr\n"
+          "Rules:\n"
           "  --rules PATH          add rules from a YAML file or a directory of them (repeatable)\n"
           "  --no-builtin-rules    do not load the built-in rules\n"
           "  --show-near-misses    also report matches that fail their validator, marked as such\n"
+          "  --cache-dir DIR       where compiled rule databases are cached (default $XDG_CACHE_HOME/keysweep)\n"
+          "  --no-cache            neither read nor write the database cache\n"
+          "What to scan:\n"
           "  --exclude GLOB        skip files and directories whose name or path matches (repeatable)\n"
           "  --max-file-size SIZE  skip files larger than SIZE (e.g. 100M)\n"
           "  --follow              follow symbolic links (each directory visited once)\n"
-          "  --cache-dir DIR       where compiled rule databases are cached (default $XDG_CACHE_HOME/keysweep)\n"
-          "  --no-cache            neither read nor write the database cache\n"
-          "  --color WHEN          auto (default), always or never; NO_COLOR disables auto\n"
-          "  --no-progress         no progress line on stderr\n"
-          "  -q, --quiet           no summary on stderr\n"
+          "Performance:\n"
+          "  -j, --threads N       scanning threads (default: one per CPU this process may use)\n"
+          "  --io BACKEND          auto (default: io_uring, else pread), uring or pread\n"
+          "  --chunk-size SIZE     bytes per chunk; larger files are split and scanned in parallel (default 1M)\n"
+          "  --no-pin              do not pin scanning threads to CPUs\n"
           "  -h, --help            this help\n\n"
           "Exit status: 0 no findings, 1 findings, 2 error or incomplete scan, 130/143 interrupted,\n"
           "141 output pipe closed.\n",
@@ -203,9 +219,20 @@ static void scan_usage(FILE *f)
 }
 
 enum { OPT_FORMAT = 1000, OPT_RULES, OPT_NO_BUILTIN, OPT_NEAR, OPT_EXCLUDE, OPT_MAXSIZE, OPT_FOLLOW,
-       OPT_CACHE_DIR, OPT_NO_CACHE, OPT_COLOR, OPT_NO_PROGRESS };
+       OPT_CACHE_DIR, OPT_NO_CACHE, OPT_COLOR, OPT_NO_PROGRESS, OPT_IO, OPT_CHUNK, OPT_NO_PIN };
 
-int cmd_scan(int argc, char **argv)
+typedef struct scan_opts {
+    rule_opts ro;
+    ks_walk_opts wo;
+    const char **excludes;
+    size_t n_excludes;
+    const char *format, *output, *color, *io;
+    int quiet, no_progress;
+    ks_pipeline_opts po;
+} scan_opts;
+
+/* Parses argv; returns -1 to go on, or the exit status to return now. */
+static int parse(scan_opts *o, int argc, char **argv)
 {
     static const struct option longopts[] = {
         {"format", required_argument, 0, OPT_FORMAT},     {"output", required_argument, 0, 'o'},
@@ -214,87 +241,138 @@ int cmd_scan(int argc, char **argv)
         {"max-file-size", required_argument, 0, OPT_MAXSIZE}, {"follow", no_argument, 0, OPT_FOLLOW},
         {"cache-dir", required_argument, 0, OPT_CACHE_DIR}, {"no-cache", no_argument, 0, OPT_NO_CACHE},
         {"color", required_argument, 0, OPT_COLOR},       {"no-progress", no_argument, 0, OPT_NO_PROGRESS},
+        {"threads", required_argument, 0, 'j'},           {"io", required_argument, 0, OPT_IO},
+        {"chunk-size", required_argument, 0, OPT_CHUNK},  {"no-pin", no_argument, 0, OPT_NO_PIN},
         {"quiet", no_argument, 0, 'q'},                   {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0}};
-    rule_opts ro = {0};
-    ks_walk_opts wo = {0};
-    const char **excludes = calloc((size_t)argc + 1, sizeof *excludes);
-    size_t n_excludes = 0;
-    const char *format = NULL, *output = NULL, *color = "auto";
-    int quiet = 0, c, status = 2;
-    if (!excludes)
-        return 2;
+    int c;
+    uint64_t v;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "o:qh", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "o:qhj:", longopts, NULL)) != -1) {
         switch (c) {
-        case OPT_FORMAT: format = optarg; break;
-        case 'o': output = optarg; break;
+        case OPT_FORMAT: o->format = optarg; break;
+        case 'o': o->output = optarg; break;
         case OPT_RULES:
-            if (rule_opts_add_path(&ro, optarg))
-                goto done;
+            if (rule_opts_add_path(&o->ro, optarg))
+                return 2;
             break;
-        case OPT_NO_BUILTIN: ro.no_builtin = 1; break;
-        case OPT_NEAR: ro.near_misses = 1; break;
-        case OPT_EXCLUDE: excludes[n_excludes++] = optarg; break;
+        case OPT_NO_BUILTIN: o->ro.no_builtin = 1; break;
+        case OPT_NEAR: o->ro.near_misses = 1; break;
+        case OPT_EXCLUDE: o->excludes[o->n_excludes++] = optarg; break;
         case OPT_MAXSIZE:
-            if (parse_size(optarg, &wo.max_file_size)) {
+            if (parse_size(optarg, &o->wo.max_file_size)) {
                 say("--max-file-size: '%s' is not a size (e.g. 100M)", optarg);
-                goto done;
+                return 2;
             }
             break;
-        case OPT_FOLLOW: wo.follow_symlinks = 1; break;
-        case OPT_CACHE_DIR: ro.cache_dir = optarg; break;
-        case OPT_NO_CACHE: ro.no_cache = 1; break;
-        case OPT_COLOR: color = optarg; break;
-        case OPT_NO_PROGRESS: break; /* the simple scanner prints no progress line */
-        case 'q': quiet = 1; break;
-        case 'h': scan_usage(stdout); status = 0; goto done;
-        default: scan_usage(stderr); goto done;
+        case OPT_FOLLOW: o->wo.follow_symlinks = 1; break;
+        case OPT_CACHE_DIR: o->ro.cache_dir = optarg; break;
+        case OPT_NO_CACHE: o->ro.no_cache = 1; break;
+        case OPT_COLOR: o->color = optarg; break;
+        case OPT_NO_PROGRESS: o->no_progress = 1; break;
+        case 'j':
+            if (parse_size(optarg, &v) || v == 0 || v > 1024) {
+                say("--threads: expected 1 to 1024, not '%s'", optarg);
+                return 2;
+            }
+            o->po.threads = (unsigned)v;
+            break;
+        case OPT_IO: o->io = optarg; break;
+        case OPT_CHUNK:
+            if (parse_size(optarg, &v) || v < 4096 || v > (1u << 30)) {
+                say("--chunk-size: expected 4K to 1G, not '%s'", optarg);
+                return 2;
+            }
+            o->po.chunk_size = (size_t)v;
+            break;
+        case OPT_NO_PIN: o->po.no_pin = 1; break;
+        case 'q': o->quiet = 1; break;
+        case 'h': scan_usage(stdout); return 0;
+        default: scan_usage(stderr); return 2;
         }
     }
-    wo.excludes = n_excludes ? excludes : NULL;
-    out_format fmt = isatty(STDOUT_FILENO) && !output ? FMT_TEXT : FMT_JSONL;
-    if (format && strcmp(format, "jsonl") == 0)
+    if (strcmp(o->io, "auto") && strcmp(o->io, "uring") && strcmp(o->io, "pread")) {
+        say("--io: expected auto, uring or pread, not '%s'", o->io);
+        return 2;
+    }
+    return -1;
+}
+
+/* Chooses the reader backend in one place: io_uring unless it is refused or pread is asked for. */
+static int start_pipeline(scan_state *s, const ks_engine *engine, scan_opts *o)
+{
+    static const ks_pipeline_sink sink = {sink_finding, sink_file_done, sink_idle};
+    int backend_errno = 0, rc;
+    if (strcmp(o->io, "pread") != 0) {
+        o->po.reader = &ks_reader_uring;
+        rc = ks_pipeline_create(engine, &o->po, &sink, s, &s->pipeline, &backend_errno);
+        if (rc != KS_EIO)
+            return rc;
+        if (strcmp(o->io, "uring") == 0) {
+            say("io_uring unavailable (%s)", strerror(backend_errno));
+            return rc;
+        }
+        say("io_uring unavailable (%s); using pread", strerror(backend_errno));
+    }
+    o->po.reader = &ks_reader_pread;
+    return ks_pipeline_create(engine, &o->po, &sink, s, &s->pipeline, &backend_errno);
+}
+
+int cmd_scan(int argc, char **argv)
+{
+    scan_opts o;
+    memset(&o, 0, sizeof o);
+    o.color = "auto";
+    o.io = "auto";
+    o.excludes = calloc((size_t)argc + 1, sizeof *o.excludes);
+    int status = 2;
+    if (!o.excludes)
+        return 2;
+    int prc = parse(&o, argc, argv);
+    if (prc >= 0) {
+        status = prc;
+        goto done;
+    }
+    o.wo.excludes = o.n_excludes ? o.excludes : NULL;
+    out_format fmt = isatty(STDOUT_FILENO) && !o.output ? FMT_TEXT : FMT_JSONL;
+    if (o.format && strcmp(o.format, "jsonl") == 0)
         fmt = FMT_JSONL;
-    else if (format && strcmp(format, "text") == 0)
+    else if (o.format && strcmp(o.format, "text") == 0)
         fmt = FMT_TEXT;
-    else if (format) {
-        say("--format: unknown format '%s' (text, jsonl)", format);
+    else if (o.format) {
+        say("--format: unknown format '%s' (text, jsonl)", o.format);
         goto done;
     }
     int use_color;
-    if (strcmp(color, "always") == 0)
+    if (strcmp(o.color, "always") == 0)
         use_color = 1;
-    else if (strcmp(color, "never") == 0)
+    else if (strcmp(o.color, "never") == 0)
         use_color = 0;
-    else if (strcmp(color, "auto") == 0)
-        use_color = !output && isatty(STDOUT_FILENO) && !getenv("NO_COLOR");
+    else if (strcmp(o.color, "auto") == 0)
+        use_color = !o.output && isatty(STDOUT_FILENO) && !getenv("NO_COLOR");
     else {
-        say("--color: expected auto, always or never, not '%s'", color);
+        say("--color: expected auto, always or never, not '%s'", o.color);
         goto done;
     }
 
-    double t0 = now_s();
-    ks_engine *engine = NULL;
-    if (build_engine(&ro, &engine))
-        goto done;
     scan_state s;
     memset(&s, 0, sizeof s);
+    s.t0 = now_s();
     s.fmt = fmt;
     s.color = fmt == FMT_TEXT && use_color;
-    s.quiet = quiet;
-    s.piece = malloc(READ_PIECE);
-    int orc = out_open(&s.out, output);
+    s.progress = !o.no_progress && !o.quiet && isatty(STDERR_FILENO);
+    ks_engine *engine = NULL;
+    if (build_engine(&o.ro, &engine))
+        goto done;
+    int orc = out_open(&s.out, o.output);
     if (orc) {
-        say("cannot write report %s: %s", output ? output : "(stdout)", strerror(-orc));
-        free(s.piece);
+        say("cannot write report %s: %s", o.output ? o.output : "(stdout)", strerror(-orc));
         out_close(&s.out, 0);
         ks_engine_destroy(engine);
         goto done;
     }
-    if (!s.piece || ks_scanner_create(engine, &s.scanner)) {
-        say("out of memory");
-        free(s.piece);
+    if (start_pipeline(&s, engine, &o)) {
+        say("cannot start scanning: %s", ks_strerror(KS_ENOMEM));
         out_close(&s.out, 0);
         ks_engine_destroy(engine);
         goto done;
@@ -311,39 +389,45 @@ int cmd_scan(int argc, char **argv)
     const char *dot = ".";
     char **paths = optind < argc ? argv + optind : (char **)&dot;
     int n_paths = optind < argc ? argc - optind : 1;
-    for (int i = 0; i < n_paths && !s.stop && !got_signal; i++) {
-        if (strcmp(paths[i], "-") == 0)
-            scan_fd(&s, STDIN_FILENO, "-");
-        else
-            ks_walk(paths[i], &wo, &ops, &s);
+    for (int i = 0; i < n_paths && !s.walk_stopped && !got_signal; i++) {
+        if (strcmp(paths[i], "-") == 0) {
+            int fd = dup(STDIN_FILENO);
+            if (fd < 0 || ks_pipeline_submit(s.pipeline, fd, "-", 0))
+                s.walk_stopped = 1;
+        } else {
+            ks_walk(paths[i], &o.wo, &ops, &s);
+        }
     }
+    if (got_signal)
+        ks_pipeline_stop(s.pipeline);
+    ks_pipeline_finish(s.pipeline);
+    if (s.progress)
+        draw_progress(&s, 1);
     int interrupted = got_signal != 0;
     int wrc = out_close(&s.out, !interrupted);
-    double secs = now_s() - t0;
+    double secs = now_s() - s.t0;
     if (s.out.err == EPIPE) {
         status = 141; /* the reader went away: stop quietly, as `yes | head` does */
     } else if (wrc || s.out.err) {
         say("write failed: %s", strerror(s.out.err ? s.out.err : -wrc));
         status = 2;
-        if (!quiet)
+        if (!o.quiet)
             print_summary(&s, secs, "incomplete (report not written)");
     } else if (interrupted) {
         status = 128 + got_signal;
-        if (!quiet)
+        if (!o.quiet)
             print_summary(&s, secs, "interrupted");
     } else {
-        status = (s.errors || s.explicit_skipped) ? 2 : s.findings ? 1 : 0;
-        if (!quiet)
+        status = (s.errors || s.walk_errors || s.explicit_skipped) ? 2 : s.findings ? 1 : 0;
+        if (!o.quiet)
             print_summary(&s, secs, status == 2 ? "incomplete" : "");
     }
     sigaction(SIGINT, &old_int, NULL);
     sigaction(SIGTERM, &old_term, NULL);
     sigaction(SIGPIPE, &old_pipe, NULL);
-    ks_scanner_destroy(s.scanner);
     ks_engine_destroy(engine);
-    free(s.piece);
 done:
-    free(excludes);
-    rule_opts_free(&ro);
+    free(o.excludes);
+    rule_opts_free(&o.ro);
     return status;
 }

@@ -193,6 +193,7 @@ static int visit_file(walker *w, int dirfd, const char *name, int nofollow, int 
     }
     struct stat st;
     int rc = 0;
+    int handed_over = 0;
     if (fstat(fd, &st)) {
         w->ops->on_error(w->ctx, w->path.s, errno, "stat");
     } else if (!S_ISREG(st.st_mode)) {
@@ -202,10 +203,12 @@ static int visit_file(walker *w, int dirfd, const char *name, int nofollow, int 
     } else if (st.st_nlink > 1 && di_add(&w->hardlinks, st.st_dev, st.st_ino) == 0) {
         w->ops->on_skip(w->ctx, w->path.s, KS_SKIP_HARDLINK, explicit_root);
     } else {
-        /* the kernel clears O_NONBLOCK's effect on regular files; reads stay ordinary */
+        /* O_NONBLOCK has no effect on regular files; reads stay ordinary */
         rc = w->ops->on_file(w->ctx, fd, w->path.s, &st);
+        handed_over = 1;
     }
-    close(fd);
+    if (!handed_over)
+        close(fd);
     return rc;
 }
 

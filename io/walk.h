@@ -26,7 +26,7 @@ typedef struct ks_walk_opts {
 } ks_walk_opts;
 
 typedef struct ks_walk_ops {
-    /* A regular file opened O_RDONLY|O_NOFOLLOW|O_NONBLOCK; the walker closes fd afterwards.
+    /* A regular file opened O_RDONLY|O_NOFOLLOW|O_NONBLOCK; the callee owns fd and must close it.
      * Return 0 to go on, non-zero to stop the walk (ks_walk then returns that value). */
     int (*on_file)(void *ctx, int fd, const char *path, const struct stat *st);
     void (*on_skip)(void *ctx, const char *path, ks_skip_reason why, int explicit_root);

@@ -40,6 +40,7 @@ static int on_file(void *ctx, int fd, const char *path, const struct stat *st)
     int n = count_fds();
     if (n > s->max_fds)
         s->max_fds = n;
+    close(fd);
     return 0;
 }
 

@@ -1,0 +1,783 @@
+/* pipeline.c: reader thread -> chunk queue -> pinned workers -> per-worker SPSC result rings -> writer thread. */
+#include <errno.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "internal.h"
+#include "pipeline.h"
+
+/* ------------------------------------------------------------------ */
+/* Records flowing from workers (and the reader) to the writer          */
+/* ------------------------------------------------------------------ */
+
+enum { R_FINDING, R_CHUNK_DONE };
+
+typedef struct pfile pfile;
+
+typedef struct presult {
+    int kind;
+    pfile *file;
+    uint32_t chunk;
+    struct presult *next; /* writer's pending list */
+    /* R_FINDING */
+    uint32_t rule;
+    int near_miss;
+    const char *validator;
+    uint64_t start, end, secret_start;
+    uint64_t nl_before; /* newlines between the chunk's owned start and the match */
+    uint64_t column;    /* exact when nl_before > 0 or the chunk starts the file */
+    size_t match_len, secret_off, secret_len;
+    /* R_CHUNK_DONE */
+    uint64_t newlines, last_nl_end, bytes;
+    int err;
+    unsigned char bytes_[]; /* the match */
+} presult;
+
+/* A single-producer single-consumer ring of record pointers. */
+typedef struct ring {
+    presult **slots;
+    size_t mask;
+    _Atomic size_t head; /* written by the consumer */
+    _Atomic size_t tail; /* written by the producer */
+    char pad[64];
+} ring;
+
+struct pfile {
+    int fd;
+    char *path;
+    uint64_t size;
+    uint32_t n_chunks;
+    int stream_mode;
+    /* reader only */
+    uint32_t next_chunk;
+    uint32_t reads_left;
+    /* writer only */
+    uint32_t next_emit;
+    uint64_t nl_prefix, last_nl_end, bytes;
+    int err;
+    presult **pending;   /* per chunk: findings, in start order */
+    presult **tails;
+    presult **done;      /* per chunk: its R_CHUNK_DONE once arrived */
+};
+
+/* A chunk to scan: a buffer filled by the reader, or a whole file to stream. */
+typedef struct pjob {
+    pfile *file;
+    uint32_t chunk;
+    uint64_t base, own_from, own_to;
+    unsigned char *buf;
+    size_t cap, len;
+    ks_read_req req;
+    struct pjob *next;
+} pjob;
+
+/* A bounded queue of pointers guarded by one mutex. */
+typedef struct bqueue {
+    pthread_mutex_t mu;
+    pthread_cond_t not_empty, not_full;
+    void **items;
+    size_t cap, head, n;
+    int closed;
+} bqueue;
+
+static int bq_init(bqueue *q, size_t cap)
+{
+    memset(q, 0, sizeof *q);
+    q->items = ks__calloc(cap, sizeof *q->items);
+    if (!q->items)
+        return KS_ENOMEM;
+    q->cap = cap;
+    pthread_mutex_init(&q->mu, NULL);
+    pthread_cond_init(&q->not_empty, NULL);
+    pthread_cond_init(&q->not_full, NULL);
+    return 0;
+}
+
+static void bq_free(bqueue *q)
+{
+    if (!q->items)
+        return;
+    ks__free(q->items);
+    pthread_mutex_destroy(&q->mu);
+    pthread_cond_destroy(&q->not_empty);
+    pthread_cond_destroy(&q->not_full);
+}
+
+static void bq_push(bqueue *q, void *item)
+{
+    pthread_mutex_lock(&q->mu);
+    while (q->n == q->cap)
+        pthread_cond_wait(&q->not_full, &q->mu);
+    q->items[(q->head + q->n) % q->cap] = item;
+    q->n++;
+    pthread_cond_signal(&q->not_empty);
+    pthread_mutex_unlock(&q->mu);
+}
+
+/* Pops one item; waits when `wait`. Returns NULL when empty (and closed, if waiting). */
+static void *bq_pop(bqueue *q, int wait)
+{
+    pthread_mutex_lock(&q->mu);
+    while (wait && q->n == 0 && !q->closed)
+        pthread_cond_wait(&q->not_empty, &q->mu);
+    void *item = NULL;
+    if (q->n) {
+        item = q->items[q->head];
+        q->head = (q->head + 1) % q->cap;
+        q->n--;
+        pthread_cond_signal(&q->not_full);
+    }
+    pthread_mutex_unlock(&q->mu);
+    return item;
+}
+
+static void bq_close(bqueue *q)
+{
+    pthread_mutex_lock(&q->mu);
+    q->closed = 1;
+    pthread_cond_broadcast(&q->not_empty);
+    pthread_mutex_unlock(&q->mu);
+}
+
+/* ------------------------------------------------------------------ */
+
+typedef struct worker {
+    ks_pipeline *p;
+    unsigned index;
+    pthread_t thread;
+    ks_scanner *scanner;
+    ring *out;
+    pjob *job; /* being scanned */
+    unsigned char *stream_buf;
+    int failed;
+} worker;
+
+struct ks_pipeline {
+    const ks_engine *engine;
+    ks_pipeline_sink sink;
+    void *ctx;
+    const ks_reader_ops *reader;
+    void *reader_state;
+    size_t chunk, margin;
+    unsigned n_workers, n_buffers;
+    int pin;
+    bqueue files, chunks, free_jobs;
+    pjob *jobs;
+    worker *workers;
+    ring *rings;        /* n_workers + 1: the last belongs to the reader */
+    pthread_t reader_thread, writer_thread;
+    int reader_started, writer_started;
+    _Atomic int stop;
+    _Atomic int producers_done;
+    pthread_mutex_t wake_mu;
+    pthread_cond_t wake;
+    _Atomic int sleeping;
+};
+
+#define RING_SLOTS 4096u
+#define STREAM_PIECE ((size_t)256 << 10)
+
+static int ring_init(ring *r)
+{
+    r->slots = ks__calloc(RING_SLOTS, sizeof *r->slots);
+    if (!r->slots)
+        return KS_ENOMEM;
+    r->mask = RING_SLOTS - 1;
+    atomic_init(&r->head, 0);
+    atomic_init(&r->tail, 0);
+    return 0;
+}
+
+static void wake_writer(ks_pipeline *p)
+{
+    if (atomic_load_explicit(&p->sleeping, memory_order_acquire)) {
+        pthread_mutex_lock(&p->wake_mu);
+        pthread_cond_signal(&p->wake);
+        pthread_mutex_unlock(&p->wake_mu);
+    }
+}
+
+/* Producer side: waits (yielding) while the writer catches up, which is the back-pressure. */
+static void ring_push(ks_pipeline *p, ring *r, presult *rec)
+{
+    size_t t = atomic_load_explicit(&r->tail, memory_order_relaxed);
+    while (t - atomic_load_explicit(&r->head, memory_order_acquire) > r->mask) {
+        wake_writer(p);
+        sched_yield();
+    }
+    r->slots[t & r->mask] = rec;
+    atomic_store_explicit(&r->tail, t + 1, memory_order_release);
+}
+
+static presult *ring_pop(ring *r)
+{
+    size_t h = atomic_load_explicit(&r->head, memory_order_relaxed);
+    if (h == atomic_load_explicit(&r->tail, memory_order_acquire))
+        return NULL;
+    presult *rec = r->slots[h & r->mask];
+    atomic_store_explicit(&r->head, h + 1, memory_order_release);
+    return rec;
+}
+
+static presult *chunk_done_record(pfile *f, uint32_t chunk, uint64_t newlines, uint64_t last_nl_end, uint64_t bytes,
+                                  int err)
+{
+    presult *r = ks__calloc(1, sizeof *r);
+    if (!r)
+        return NULL;
+    r->kind = R_CHUNK_DONE;
+    r->file = f;
+    r->chunk = chunk;
+    r->newlines = newlines;
+    r->last_nl_end = last_nl_end;
+    r->bytes = bytes;
+    r->err = err;
+    return r;
+}
+
+/* Pushes a chunk-done record; on allocation failure, waits and retries, because a lost record
+ * would leave the file unfinished forever. */
+static void push_chunk_done(ks_pipeline *p, ring *r, pfile *f, uint32_t chunk, uint64_t newlines,
+                            uint64_t last_nl_end, uint64_t bytes, int err)
+{
+    presult *rec;
+    while (!(rec = chunk_done_record(f, chunk, newlines, last_nl_end, bytes, err)))
+        usleep(1000);
+    ring_push(p, r, rec);
+    wake_writer(p);
+}
+
+/* ------------------------------------------------------------------ */
+/* Workers                                                             */
+/* ------------------------------------------------------------------ */
+
+static int worker_on_match(const ks_match *m, void *ctx)
+{
+    worker *w = ctx;
+    pjob *j = w->job;
+    presult *r = ks__malloc(sizeof *r + m->match_len);
+    if (!r) {
+        w->failed = ENOMEM;
+        return 1;
+    }
+    memset(r, 0, sizeof *r);
+    r->kind = R_FINDING;
+    r->file = j->file;
+    r->chunk = j->chunk;
+    r->rule = (uint32_t)m->rule_index;
+    r->near_miss = m->near_miss;
+    r->validator = m->validator;
+    r->start = m->start;
+    r->end = m->end;
+    r->secret_start = m->secret_start;
+    r->nl_before = m->line - 1;
+    r->column = m->column;
+    r->match_len = m->match_len;
+    r->secret_off = (size_t)(m->secret - m->match);
+    r->secret_len = m->secret_len;
+    memcpy(r->bytes_, m->match, m->match_len);
+    ring_push(w->p, w->out, r);
+    return 0;
+}
+
+/* Files whose size is unknown (procfs reports 0) are streamed to EOF by the worker itself. */
+static void worker_stream_file(worker *w, pjob *j)
+{
+    ks_pipeline *p = w->p;
+    pfile *f = j->file;
+    uint64_t got = 0;
+    int err = 0;
+    ks_stream *st = NULL;
+    int rc = ks_stream_open(w->scanner, worker_on_match, w, &st);
+    if (rc)
+        err = ENOMEM;
+    while (!err && !atomic_load(&p->stop)) {
+        ssize_t r = read(f->fd, w->stream_buf, STREAM_PIECE);
+        if (r < 0 && (errno == EINTR || errno == EAGAIN))
+            continue;
+        if (r < 0) {
+            err = errno;
+            break;
+        }
+        if (r == 0)
+            break;
+        got += (uint64_t)r;
+        rc = ks_stream_write(st, w->stream_buf, (size_t)r);
+        if (rc)
+            err = rc == KS_ENOMEM ? ENOMEM : EIO;
+    }
+    if (!err && atomic_load(&p->stop))
+        err = ECANCELED;
+    if (st) {
+        if (err)
+            ks_stream_abort(st);
+        else if (ks_stream_close(st))
+            err = w->failed ? w->failed : EIO;
+    }
+    close(f->fd);
+    f->fd = -1;
+    /* Lines in stream mode are already absolute: the chunk reports none to settle. */
+    push_chunk_done(p, w->out, f, 0, 0, 0, got, err);
+}
+
+static void worker_scan_chunk(worker *w, pjob *j)
+{
+    ks_pipeline *p = w->p;
+    ks_lines lines = {.counted_to = j->own_from, .newlines = 0, .last_nl_end = j->own_from};
+    int err = 0;
+    w->failed = 0;
+    if (j->own_to > j->own_from) {
+        int rc = ks__scan_owned(w->scanner, j->buf, j->len, j->base, j->own_from, j->own_to, &lines,
+                                worker_on_match, w);
+        if (rc)
+            err = w->failed ? w->failed : rc == KS_ENOMEM ? ENOMEM : EIO;
+    }
+    uint64_t own = j->own_to > j->own_from ? j->own_to - j->own_from : 0;
+    push_chunk_done(p, w->out, j->file, j->chunk, lines.newlines, lines.newlines ? lines.last_nl_end : 0, own,
+                    err ? err : j->req.res < 0 ? -j->req.res : 0);
+}
+
+static void *worker_main(void *arg)
+{
+    worker *w = arg;
+    ks_pipeline *p = w->p;
+    if (p->pin) {
+        cpu_set_t set;
+        if (sched_getaffinity(0, sizeof set, &set) == 0) {
+            unsigned seen = 0, target = w->index % (unsigned)CPU_COUNT(&set);
+            for (int c = 0; c < CPU_SETSIZE; c++) {
+                if (!CPU_ISSET(c, &set))
+                    continue;
+                if (seen++ == target) {
+                    cpu_set_t one;
+                    CPU_ZERO(&one);
+                    CPU_SET(c, &one);
+                    pthread_setaffinity_np(pthread_self(), sizeof one, &one);
+                    break;
+                }
+            }
+        }
+    }
+    pjob *j;
+    while ((j = bq_pop(&p->chunks, 1))) {
+        w->job = j;
+        if (j->file->stream_mode) {
+            worker_stream_file(w, j);
+            ks__free(j);
+            continue;
+        }
+        worker_scan_chunk(w, j);
+        bq_push(&p->free_jobs, j);
+    }
+    return NULL;
+}
+
+/* ------------------------------------------------------------------ */
+/* Reader                                                              */
+/* ------------------------------------------------------------------ */
+
+static void file_free(pfile *f)
+{
+    if (!f)
+        return;
+    if (f->fd >= 0)
+        close(f->fd);
+    ks__free(f->path);
+    ks__free(f->pending);
+    ks__free(f->tails);
+    ks__free(f->done);
+    ks__free(f);
+}
+
+/* Chunks of a file that will never be read (stopping) still report, so the writer can finish it. */
+static void cancel_rest(ks_pipeline *p, pfile *f)
+{
+    ring *r = &p->rings[p->n_workers];
+    for (uint32_t k = f->next_chunk; k < f->n_chunks; k++)
+        push_chunk_done(p, r, f, k, 0, 0, 0, ECANCELED);
+    f->next_chunk = f->n_chunks;
+}
+
+static void *reader_main(void *arg)
+{
+    ks_pipeline *p = arg;
+    ring *myring = &p->rings[p->n_workers];
+    pfile *cur = NULL;
+    unsigned in_flight = 0;
+    int files_closed = 0;
+    ks_read_req *done[64];
+    for (;;) {
+        /* Fill: start reads while buffers are free. */
+        for (;;) {
+            if (!cur && !files_closed) {
+                cur = bq_pop(&p->files, in_flight == 0);
+                if (!cur) {
+                    pthread_mutex_lock(&p->files.mu);
+                    files_closed = p->files.closed && p->files.n == 0;
+                    pthread_mutex_unlock(&p->files.mu);
+                    if (!files_closed || in_flight)
+                        break;
+                }
+            }
+            if (!cur)
+                break;
+            if (atomic_load(&p->stop)) {
+                cancel_rest(p, cur);
+                cur = NULL;
+                continue;
+            }
+            if (cur->stream_mode) {
+                pjob *sj = ks__calloc(1, sizeof *sj);
+                if (!sj) {
+                    push_chunk_done(p, myring, cur, 0, 0, 0, 0, ENOMEM);
+                } else {
+                    sj->file = cur;
+                    bq_push(&p->chunks, sj);
+                }
+                cur->next_chunk = 1;
+                cur = NULL;
+                continue;
+            }
+            pjob *j = bq_pop(&p->free_jobs, in_flight == 0);
+            if (!j)
+                break;
+            uint32_t k = cur->next_chunk++;
+            j->file = cur;
+            j->chunk = k;
+            j->own_from = (uint64_t)k * p->chunk;
+            j->own_to = j->own_from + p->chunk < cur->size ? j->own_from + p->chunk : cur->size;
+            j->base = j->own_from > p->margin ? j->own_from - p->margin : 0;
+            uint64_t end = j->own_to + p->margin < cur->size ? j->own_to + p->margin : cur->size;
+            memset(&j->req, 0, sizeof j->req);
+            j->req.fd = cur->fd;
+            j->req.offset = j->base;
+            j->req.buf = j->buf;
+            j->req.len = (size_t)(end - j->base);
+            j->req.user = j;
+            int rc = p->reader->submit(p->reader_state, &j->req);
+            if (rc < 0) {
+                push_chunk_done(p, myring, cur, k, 0, 0, 0, -rc);
+                bq_push(&p->free_jobs, j);
+            } else {
+                in_flight++;
+                cur->reads_left++;
+            }
+            if (cur->next_chunk == cur->n_chunks)
+                cur = NULL;
+        }
+        if (files_closed && !cur && in_flight == 0)
+            break;
+        /* Reap: hand finished reads to the workers. */
+        int n = p->reader->reap(p->reader_state, done, 64, 1);
+        if (n < 0) {
+            n = 0;
+            usleep(100);
+        }
+        for (int i = 0; i < n; i++) {
+            pjob *j = done[i]->user;
+            pfile *f = j->file;
+            in_flight--;
+            j->len = j->req.done;
+            /* A file that shrank since fstat: scan what was there (the rest is past EOF). */
+            if (j->base + j->len < j->own_to)
+                j->own_to = j->base + j->len > j->own_from ? j->base + j->len : j->own_from;
+            if (--f->reads_left == 0 && f->next_chunk == f->n_chunks) {
+                close(f->fd); /* every read of this file is done; workers hold only buffers */
+                f->fd = -1;
+            }
+            if (j->req.res < 0) {
+                push_chunk_done(p, myring, f, j->chunk, 0, 0, 0, -j->req.res);
+                bq_push(&p->free_jobs, j);
+            } else {
+                bq_push(&p->chunks, j);
+            }
+        }
+    }
+    bq_close(&p->chunks);
+    return NULL;
+}
+
+/* ------------------------------------------------------------------ */
+/* Writer                                                              */
+/* ------------------------------------------------------------------ */
+
+static int file_state_init(pfile *f)
+{
+    if (f->done)
+        return 0;
+    f->pending = ks__calloc(f->n_chunks, sizeof *f->pending);
+    f->tails = ks__calloc(f->n_chunks, sizeof *f->tails);
+    f->done = ks__calloc(f->n_chunks, sizeof *f->done);
+    return f->pending && f->tails && f->done ? 0 : KS_ENOMEM;
+}
+
+static void emit_finding(ks_pipeline *p, pfile *f, presult *r)
+{
+    if (atomic_load(&p->stop) == 2)
+        return; /* the sink failed: nothing more can be reported */
+    const ks_erule *rule = &p->engine->rules[r->rule];
+    ks_match m = {
+        .rule_index = r->rule,
+        .rule_id = rule->rule.id,
+        .rule_name = rule->rule.name,
+        .start = r->start,
+        .end = r->end,
+        .line = f->nl_prefix + r->nl_before + 1,
+        .column = (r->nl_before || f->stream_mode) ? r->column : r->start - f->last_nl_end + 1,
+        .match = r->bytes_,
+        .match_len = r->match_len,
+        .secret = r->bytes_ + r->secret_off,
+        .secret_len = r->secret_len,
+        .secret_start = r->secret_start,
+        .validator = r->validator,
+        .near_miss = r->near_miss,
+    };
+    if (p->sink.on_finding(p->ctx, f->path, &m))
+        atomic_store(&p->stop, 2);
+}
+
+/* Emits, in file order, every chunk whose predecessors have all reported. */
+static void settle(ks_pipeline *p, pfile *f)
+{
+    while (f->next_emit < f->n_chunks && f->done[f->next_emit]) {
+        uint32_t k = f->next_emit;
+        presult *d = f->done[k];
+        for (presult *r = f->pending[k], *nx; r; r = nx) {
+            nx = r->next;
+            emit_finding(p, f, r);
+            ks__free(r);
+        }
+        f->nl_prefix += d->newlines;
+        if (d->last_nl_end)
+            f->last_nl_end = d->last_nl_end;
+        f->bytes += d->bytes;
+        if (d->err && !f->err)
+            f->err = d->err;
+        ks__free(d);
+        f->next_emit++;
+    }
+    if (f->next_emit == f->n_chunks) {
+        p->sink.on_file_done(p->ctx, f->path, f->bytes, f->err);
+        file_free(f);
+    }
+}
+
+static void writer_take(ks_pipeline *p, presult *r)
+{
+    pfile *f = r->file;
+    if (file_state_init(f)) {
+        /* cannot track this file: drop its findings rather than reorder them */
+        if (r->kind == R_FINDING) {
+            ks__free(r);
+            return;
+        }
+    }
+    if (r->kind == R_FINDING) {
+        r->next = NULL;
+        if (f->tails[r->chunk])
+            f->tails[r->chunk]->next = r;
+        else
+            f->pending[r->chunk] = r;
+        f->tails[r->chunk] = r;
+        return;
+    }
+    f->done[r->chunk] = r;
+    if (r->chunk == f->next_emit)
+        settle(p, f);
+}
+
+static void *writer_main(void *arg)
+{
+    ks_pipeline *p = arg;
+    for (;;) {
+        int producers_done = atomic_load_explicit(&p->producers_done, memory_order_acquire);
+        size_t got = 0;
+        for (unsigned i = 0; i <= p->n_workers; i++) {
+            presult *r;
+            /* bounded per ring so one busy worker cannot starve the others */
+            for (int k = 0; k < 1024 && (r = ring_pop(&p->rings[i])); k++, got++)
+                writer_take(p, r);
+        }
+        if (got)
+            continue;
+        if (producers_done)
+            break;
+        p->sink.on_idle(p->ctx);
+        pthread_mutex_lock(&p->wake_mu);
+        atomic_store_explicit(&p->sleeping, 1, memory_order_release);
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_nsec += 2 * 1000 * 1000;
+        if (ts.tv_nsec >= 1000000000L) {
+            ts.tv_sec++;
+            ts.tv_nsec -= 1000000000L;
+        }
+        pthread_cond_timedwait(&p->wake, &p->wake_mu, &ts);
+        atomic_store_explicit(&p->sleeping, 0, memory_order_release);
+        pthread_mutex_unlock(&p->wake_mu);
+    }
+    p->sink.on_idle(p->ctx);
+    return NULL;
+}
+
+/* ------------------------------------------------------------------ */
+/* Public (library-internal) API                                       */
+/* ------------------------------------------------------------------ */
+
+static unsigned affinity_cpus(void)
+{
+    cpu_set_t set;
+    if (sched_getaffinity(0, sizeof set, &set) == 0 && CPU_COUNT(&set) > 0)
+        return (unsigned)CPU_COUNT(&set);
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n > 0 ? (unsigned)n : 1;
+}
+
+static void destroy(ks_pipeline *p)
+{
+    if (p->jobs) {
+        for (unsigned i = 0; i < p->n_buffers; i++)
+            ks__free(p->jobs[i].buf);
+        ks__free(p->jobs);
+    }
+    if (p->workers) {
+        for (unsigned i = 0; i < p->n_workers; i++) {
+            ks_scanner_destroy(p->workers[i].scanner);
+            ks__free(p->workers[i].stream_buf);
+        }
+        ks__free(p->workers);
+    }
+    if (p->rings) {
+        for (unsigned i = 0; i <= p->n_workers; i++)
+            ks__free(p->rings[i].slots);
+        ks__free(p->rings);
+    }
+    if (p->reader_state)
+        p->reader->fini(p->reader_state);
+    bq_free(&p->files);
+    bq_free(&p->chunks);
+    bq_free(&p->free_jobs);
+    pthread_mutex_destroy(&p->wake_mu);
+    pthread_cond_destroy(&p->wake);
+    ks__free(p);
+}
+
+int ks_pipeline_create(const ks_engine *engine, const ks_pipeline_opts *o, const ks_pipeline_sink *sink, void *ctx,
+                       ks_pipeline **out, int *backend_errno)
+{
+    if (!out || !engine || !sink || !o)
+        return KS_EINVAL;
+    *out = NULL;
+    ks_pipeline *p = ks__calloc(1, sizeof *p);
+    if (!p)
+        return KS_ENOMEM;
+    pthread_mutex_init(&p->wake_mu, NULL);
+    pthread_cond_init(&p->wake, NULL);
+    p->engine = engine;
+    p->sink = *sink;
+    p->ctx = ctx;
+    p->reader = o->reader ? o->reader : &ks_reader_pread;
+    p->chunk = o->chunk_size ? o->chunk_size : KS_PIPELINE_DEFAULT_CHUNK;
+    if (p->chunk > ((size_t)1 << 30))
+        p->chunk = (size_t)1 << 30;
+    p->margin = engine->max_width + 2;
+    p->n_workers = o->threads ? o->threads : affinity_cpus();
+    p->n_buffers = o->buffers ? o->buffers : 2 * p->n_workers + 16;
+    p->pin = !o->no_pin;
+    int rc = 0;
+    if (bq_init(&p->files, 64) || bq_init(&p->chunks, (size_t)p->n_buffers + 256) ||
+        bq_init(&p->free_jobs, p->n_buffers))
+        rc = KS_ENOMEM;
+    p->jobs = rc ? NULL : ks__calloc(p->n_buffers, sizeof *p->jobs);
+    p->workers = rc ? NULL : ks__calloc(p->n_workers, sizeof *p->workers);
+    p->rings = rc ? NULL : ks__calloc(p->n_workers + 1, sizeof *p->rings);
+    if (!p->jobs || !p->workers || !p->rings)
+        rc = KS_ENOMEM;
+    for (unsigned i = 0; !rc && i < p->n_buffers; i++) {
+        pjob *j = &p->jobs[i];
+        j->cap = p->chunk + 2 * p->margin;
+        j->buf = ks__malloc(j->cap);
+        if (!j->buf)
+            rc = KS_ENOMEM;
+        else
+            bq_push(&p->free_jobs, j);
+    }
+    for (unsigned i = 0; !rc && i <= p->n_workers; i++)
+        rc = ring_init(&p->rings[i]);
+    for (unsigned i = 0; !rc && i < p->n_workers; i++) {
+        worker *w = &p->workers[i];
+        w->p = p;
+        w->index = i;
+        w->out = &p->rings[i];
+        w->stream_buf = ks__malloc(STREAM_PIECE);
+        if (!w->stream_buf || ks_scanner_create(engine, &w->scanner))
+            rc = KS_ENOMEM;
+    }
+    if (!rc) {
+        int e = p->reader->init(&p->reader_state, p->n_buffers);
+        if (e < 0) {
+            p->reader_state = NULL;
+            if (backend_errno)
+                *backend_errno = -e;
+            rc = KS_EIO;
+        }
+    }
+    if (rc) {
+        destroy(p);
+        return rc;
+    }
+    for (unsigned i = 0; i < p->n_workers; i++)
+        pthread_create(&p->workers[i].thread, NULL, worker_main, &p->workers[i]);
+    pthread_create(&p->reader_thread, NULL, reader_main, p);
+    pthread_create(&p->writer_thread, NULL, writer_main, p);
+    *out = p;
+    return 0;
+}
+
+int ks_pipeline_submit(ks_pipeline *p, int fd, const char *path, uint64_t size)
+{
+    if (atomic_load(&p->stop)) {
+        close(fd);
+        return KS_ETERMINATED;
+    }
+    pfile *f = ks__calloc(1, sizeof *f);
+    if (!f || !(f->path = ks__strdup(path))) {
+        ks__free(f);
+        close(fd);
+        return KS_ENOMEM;
+    }
+    f->fd = fd;
+    f->size = size;
+    f->stream_mode = size == 0;
+    f->n_chunks = size ? (uint32_t)((size + p->chunk - 1) / p->chunk) : 1;
+    bq_push(&p->files, f);
+    return 0;
+}
+
+void ks_pipeline_stop(ks_pipeline *p)
+{
+    int zero = 0;
+    atomic_compare_exchange_strong(&p->stop, &zero, 1);
+}
+
+unsigned ks_pipeline_threads(const ks_pipeline *p) { return p->n_workers; }
+
+int ks_pipeline_finish(ks_pipeline *p)
+{
+    bq_close(&p->files);
+    pthread_join(p->reader_thread, NULL);
+    for (unsigned i = 0; i < p->n_workers; i++)
+        pthread_join(p->workers[i].thread, NULL);
+    atomic_store_explicit(&p->producers_done, 1, memory_order_release);
+    pthread_mutex_lock(&p->wake_mu);
+    pthread_cond_signal(&p->wake);
+    pthread_mutex_unlock(&p->wake_mu);
+    pthread_join(p->writer_thread, NULL);
+    int rc = atomic_load(&p->stop) ? KS_ETERMINATED : 0;
+    destroy(p);
+    return rc;
+}
