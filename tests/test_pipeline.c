@@ -1,0 +1,235 @@
+/* test_pipeline.c: the pipeline equals whole-file scans for every thread count, reader and chunk size, also under I/O faults. */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "corpus.h"
+#include "fault_io.h"
+#include "helpers.h"
+#include "pipeline.h"
+
+#define N_FILES 12
+static char dir[64];
+static char paths[N_FILES][128];
+static size_t sizes[N_FILES];
+static ks_engine *engine;
+
+typedef struct rec {
+    char line[256];
+} rec;
+
+typedef struct sink_state {
+    rec *items;
+    size_t n, cap;
+    int files, errors, cancelled;
+} sink_state;
+
+static int sink_finding(void *ctx, const char *path, const ks_match *m)
+{
+    sink_state *s = ctx;
+    if (s->n == s->cap) {
+        s->cap = s->cap ? 2 * s->cap : 256;
+        s->items = realloc(s->items, s->cap * sizeof *s->items);
+    }
+    snprintf(s->items[s->n++].line, sizeof(rec), "%s %zu %llu %llu %llu %llu %.*s", path, m->rule_index,
+             (unsigned long long)m->start, (unsigned long long)m->end, (unsigned long long)m->line,
+             (unsigned long long)m->column, (int)m->secret_len, (const char *)m->secret);
+    return 0;
+}
+
+static void sink_done(void *ctx, const char *path, uint64_t bytes, int err)
+{
+    sink_state *s = ctx;
+    if (!err)
+        s->files++;
+    else if (err == ECANCELED)
+        s->cancelled++;
+    else
+        s->errors++;
+}
+
+static void sink_idle(void *ctx) {}
+
+static int cmp_rec(const void *a, const void *b) { return strcmp(((const rec *)a)->line, ((const rec *)b)->line); }
+
+static void make_corpus(void)
+{
+    strcpy(dir, "/tmp/ks-pipe-XXXXXX");
+    cr_assert_not_null(mkdtemp(dir));
+    engine = engine_from_yaml(TEST_RULES_YAML);
+    for (int i = 0; i < N_FILES; i++) {
+        /* sizes around the chunk sizes under test, plus empty and tiny files */
+        static const size_t szs[N_FILES] = {0, 1, 20, 4095, 4096, 4097, 8192 + 7, 65536, 65537, 200000, 1100000, 3000};
+        sizes[i] = szs[i];
+        snprintf(paths[i], sizeof paths[i], "%s/f%02d", dir, i);
+        unsigned char *buf = sizes[i] ? make_object(sizes[i], sizes[i] / 300 + 1, (uint64_t)i + 100) : NULL;
+        /* tokens exactly across the 4096 and 65536 chunk edges, at the first and the last byte */
+        const char *tok = PLANTS[0];
+        size_t tl = strlen(tok);
+        size_t edges[] = {4096 - 7, 65536 - 11, 0, sizes[i] >= tl ? sizes[i] - tl : 0};
+        for (size_t e = 0; e < 4 && sizes[i] >= tl + 2; e++) {
+            size_t at = edges[e];
+            if (at + tl + 1 > sizes[i])
+                continue;
+            memcpy(buf + at, tok, tl);
+            if (at)
+                buf[at - 1] = '\n';
+            if (at + tl < sizes[i])
+                buf[at + tl] = '\n';
+        }
+        int fd = open(paths[i], O_CREAT | O_WRONLY | O_TRUNC, 0644);
+        cr_assert(fd >= 0);
+        if (sizes[i])
+            cr_assert_eq(write(fd, buf, sizes[i]), (ssize_t)sizes[i]);
+        close(fd);
+        free(buf);
+    }
+}
+
+static void remove_corpus(void)
+{
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    cr_assert_eq(system(cmd), 0);
+    ks_engine_destroy(engine);
+    ks__io_fault_set(0, 0, 0, 0);
+}
+
+/* The oracle: ks_scan over each whole file. */
+static sink_state expected(void)
+{
+    sink_state s = {0};
+    ks_scanner *sc = NULL;
+    cr_assert_eq(ks_scanner_create(engine, &sc), 0);
+    for (int i = 0; i < N_FILES; i++) {
+        unsigned char *buf = malloc(sizes[i] + 1);
+        int fd = open(paths[i], O_RDONLY);
+        cr_assert_eq(read(fd, buf, sizes[i] + 1), (ssize_t)sizes[i]);
+        close(fd);
+        found_list f = {0};
+        cr_assert_eq(ks_scan(sc, buf, sizes[i], 0, 0, collect, &f), 0);
+        for (size_t k = 0; k < f.n; k++) {
+            ks_match m = {.rule_index = f.items[k].rule, .start = f.items[k].start, .end = f.items[k].end,
+                          .line = f.items[k].line, .column = f.items[k].column,
+                          .secret = buf + f.items[k].secret_start, .secret_len = f.items[k].secret_len};
+            sink_finding(&s, paths[i], &m);
+        }
+        found_list_free(&f);
+        free(buf);
+    }
+    ks_scanner_destroy(sc);
+    qsort(s.items, s.n, sizeof *s.items, cmp_rec);
+    return s;
+}
+
+static sink_state run(const ks_reader_ops *reader, unsigned threads, size_t chunk, int *create_rc)
+{
+    static const ks_pipeline_sink sink = {sink_finding, sink_done, sink_idle};
+    sink_state s = {0};
+    ks_pipeline_opts o = {.threads = threads, .chunk_size = chunk, .reader = reader, .buffers = threads + 2};
+    ks_pipeline *p = NULL;
+    int berr = 0;
+    int rc = ks_pipeline_create(engine, &o, &sink, &s, &p, &berr);
+    if (create_rc)
+        *create_rc = rc;
+    if (rc)
+        return s;
+    for (int i = 0; i < N_FILES; i++) {
+        int fd = open(paths[i], O_RDONLY);
+        cr_assert(fd >= 0);
+        cr_assert_eq(ks_pipeline_submit(p, fd, paths[i], sizes[i] ? sizes[i] : 0), 0);
+    }
+    cr_assert_eq(ks_pipeline_finish(p), 0);
+    qsort(s.items, s.n, sizeof *s.items, cmp_rec);
+    return s;
+}
+
+static void assert_same(const sink_state *want, const sink_state *got, const char *what)
+{
+    cr_assert_eq(got->n, want->n, "%s: %zu findings, expected %zu", what, got->n, want->n);
+    for (size_t i = 0; i < want->n; i++)
+        cr_assert_str_eq(got->items[i].line, want->items[i].line, "%s", what);
+}
+
+TestSuite(pipeline, .init = make_corpus, .fini = remove_corpus, .timeout = 300);
+
+Test(pipeline, identical_for_threads_readers_and_chunk_sizes)
+{
+    sink_state want = expected();
+    cr_assert(want.n > 30, "corpus too thin: %zu", want.n);
+    const ks_reader_ops *readers[] = {&ks_reader_pread, &ks_reader_uring};
+    unsigned threads[] = {1, 2, 7};
+    size_t chunks[] = {4096, 4097, 65536, 0};
+    for (int r = 0; r < 2; r++)
+        for (int t = 0; t < 3; t++)
+            for (int c = 0; c < 4; c++) {
+                int rc;
+                sink_state got = run(readers[r], threads[t], chunks[c], &rc);
+                if (rc == KS_EIO && r == 1)
+                    cr_skip_test("io_uring unavailable here");
+                char what[128];
+                snprintf(what, sizeof what, "%s threads=%u chunk=%zu", readers[r]->name, threads[t], chunks[c]);
+                cr_assert_eq(rc, 0, "%s", what);
+                assert_same(&want, &got, what);
+                cr_assert_eq(got.files, N_FILES, "%s", what);
+                cr_assert_eq(got.errors, 0, "%s", what);
+                free(got.items);
+            }
+    free(want.items);
+}
+
+Test(pipeline, short_reads_change_nothing)
+{
+    sink_state want = expected();
+    ks__io_fault_set(1, 0, 0, 0);
+    sink_state got = run(&ks_reader_pread, 2, 4096, NULL);
+    assert_same(&want, &got, "short reads");
+    free(got.items);
+    free(want.items);
+}
+
+Test(pipeline, read_error_is_reported_for_that_file_only)
+{
+    ks__io_fault_set(0, 3, EIO, 0);
+    sink_state got = run(&ks_reader_pread, 1, 1 << 20, NULL);
+    cr_assert_eq(got.errors, 1);
+    cr_assert_eq(got.files, N_FILES - 1);
+    free(got.items);
+}
+
+Test(pipeline, io_uring_denied_reports_the_backend_error)
+{
+    ks__io_fault_set(0, 0, 0, 1);
+    static const ks_pipeline_sink sink = {sink_finding, sink_done, sink_idle};
+    sink_state s = {0};
+    ks_pipeline_opts o = {.threads = 1, .reader = &ks_reader_uring};
+    ks_pipeline *p = NULL;
+    int berr = 0;
+    cr_assert_eq(ks_pipeline_create(engine, &o, &sink, &s, &p, &berr), KS_EIO);
+    cr_assert_eq(berr, EPERM);
+    cr_assert_null(p);
+}
+
+Test(pipeline, stop_reports_cancelled_files_and_finishes)
+{
+    static const ks_pipeline_sink sink = {sink_finding, sink_done, sink_idle};
+    sink_state s = {0};
+    ks_pipeline_opts o = {.threads = 2, .chunk_size = 4096, .reader = &ks_reader_pread};
+    ks_pipeline *p = NULL;
+    cr_assert_eq(ks_pipeline_create(engine, &o, &sink, &s, &p, NULL), 0);
+    for (int i = 0; i < N_FILES; i++) {
+        if (i == N_FILES / 2)
+            ks_pipeline_stop(p);
+        int fd = open(paths[i], O_RDONLY);
+        int rc = ks_pipeline_submit(p, fd, paths[i], sizes[i]);
+        cr_assert(rc == 0 || rc == KS_ETERMINATED);
+    }
+    cr_assert_eq(ks_pipeline_finish(p), KS_ETERMINATED);
+    cr_assert(s.files + s.cancelled <= N_FILES);
+    free(s.items);
+}
