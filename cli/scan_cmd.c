@@ -16,8 +16,14 @@
 #include "walk.h"
 
 static volatile sig_atomic_t got_signal = 0;
+static ks_pipeline *volatile running; /* for the signal handler: the CLI's one pipeline */
 
-static void on_signal(int sig) { got_signal = sig; }
+static void on_signal(int sig)
+{
+    got_signal = sig;
+    if (running)
+        ks_pipeline_stop(running);
+}
 
 typedef struct scan_state {
     ks_pipeline *pipeline;
@@ -385,6 +391,7 @@ int cmd_scan(int argc, char **argv)
     sa.sa_handler = SIG_IGN; /* a closed pipe shows up as EPIPE from write() */
     sigaction(SIGPIPE, &sa, &old_pipe);
 
+    running = s.pipeline;
     ks_walk_ops ops = {walk_on_file, walk_on_skip, walk_on_error};
     const char *dot = ".";
     char **paths = optind < argc ? argv + optind : (char **)&dot;
@@ -401,6 +408,7 @@ int cmd_scan(int argc, char **argv)
     if (got_signal)
         ks_pipeline_stop(s.pipeline);
     ks_pipeline_finish(s.pipeline);
+    running = NULL;
     if (s.progress)
         draw_progress(&s, 1);
     int interrupted = got_signal != 0;

@@ -148,6 +148,9 @@ struct ks_scanner {
     const unsigned char *region;
     size_t region_len;
     size_t own_begin, own_end;
+    size_t cand_shift;     /* added to candidate offsets (the tail pass scans a copy) */
+    unsigned char *tail_buf; /* 64-byte end-aligned copy of a region's tail, see scan.c */
+    size_t tail_cap;
     size_t region_own_max; /* 0: the default; tests lower it to exercise region edges */
     atomic_flag busy;
 };

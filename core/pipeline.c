@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -69,7 +70,8 @@ typedef struct pjob {
     pfile *file;
     uint32_t chunk;
     uint64_t base, own_from, own_to;
-    unsigned char *buf;
+    unsigned char *buf;  /* allocation: cap bytes plus 64 of slack */
+    unsigned char *data; /* where the read lands: placed so that a full read ends 64-byte aligned */
     size_t cap, len;
     ks_read_req req;
     struct pjob *next;
@@ -331,7 +333,7 @@ static void worker_scan_chunk(worker *w, pjob *j)
     int err = 0;
     w->failed = 0;
     if (j->own_to > j->own_from) {
-        int rc = ks__scan_owned(w->scanner, j->buf, j->len, j->base, j->own_from, j->own_to, &lines,
+        int rc = ks__scan_owned(w->scanner, j->data, j->len, j->base, j->own_from, j->own_to, &lines,
                                 worker_on_match, w);
         if (rc)
             err = w->failed ? w->failed : rc == KS_ENOMEM ? ENOMEM : EIO;
@@ -455,8 +457,10 @@ static void *reader_main(void *arg)
             memset(&j->req, 0, sizeof j->req);
             j->req.fd = cur->fd;
             j->req.offset = j->base;
-            j->req.buf = j->buf;
             j->req.len = (size_t)(end - j->base);
+            /* End-aligned data spares the engine its tail re-scan (see scan.c). */
+            j->data = j->buf + ((64 - (((uintptr_t)j->buf + j->req.len) & 63)) & 63);
+            j->req.buf = j->data;
             j->req.user = j;
             int rc = p->reader->submit(p->reader_state, &j->req);
             if (rc < 0) {
@@ -700,7 +704,7 @@ int ks_pipeline_create(const ks_engine *engine, const ks_pipeline_opts *o, const
     for (unsigned i = 0; !rc && i < p->n_buffers; i++) {
         pjob *j = &p->jobs[i];
         j->cap = p->chunk + 2 * p->margin;
-        j->buf = ks__malloc(j->cap);
+        j->buf = ks__malloc(j->cap + 64);
         if (!j->buf)
             rc = KS_ENOMEM;
         else
@@ -730,10 +734,15 @@ int ks_pipeline_create(const ks_engine *engine, const ks_pipeline_opts *o, const
         destroy(p);
         return rc;
     }
+    /* The pipeline's threads block every signal, so the host's handlers run on the host's threads. */
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, &old);
     for (unsigned i = 0; i < p->n_workers; i++)
         pthread_create(&p->workers[i].thread, NULL, worker_main, &p->workers[i]);
     pthread_create(&p->reader_thread, NULL, reader_main, p);
     pthread_create(&p->writer_thread, NULL, writer_main, p);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
     *out = p;
     return 0;
 }
@@ -758,6 +767,7 @@ int ks_pipeline_submit(ks_pipeline *p, int fd, const char *path, uint64_t size)
     return 0;
 }
 
+/* Async-signal-safe: a lock-free atomic compare-and-swap and nothing else. */
 void ks_pipeline_stop(ks_pipeline *p)
 {
     int zero = 0;

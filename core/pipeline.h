@@ -41,7 +41,8 @@ int ks_pipeline_create(const ks_engine *engine, const ks_pipeline_opts *opts, co
  * KS_ETERMINATED when the pipeline is stopping (fd is closed). */
 int ks_pipeline_submit(ks_pipeline *p, int fd, const char *path, uint64_t size);
 
-/* Asks the pipeline to stop: no new reads; reads in flight are still scanned and reported. Thread-safe. */
+/* Asks the pipeline to stop: no new reads; reads in flight are still scanned and reported.
+ * Thread-safe and async-signal-safe. */
 void ks_pipeline_stop(ks_pipeline *p);
 
 /* Waits until everything queued is reported, joins the threads and frees the pipeline.

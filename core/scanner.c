@@ -46,6 +46,7 @@ void ks_scanner_destroy(ks_scanner *s)
     pcre2_match_context_free(s->mctx);
     pcre2_jit_stack_free(s->jit_stack);
     ks__free(s->cands);
+    ks__free(s->tail_buf);
     ks__free(s);
 }
 
