@@ -162,13 +162,14 @@ typedef struct ks_region {
     size_t len;
     uint64_t base;
     size_t own_begin, own_end;
+    int last; /* the object's last region: its newlines need no counting past the last finding */
 } ks_region;
 
 int ks__scan_region(ks_scanner *s, const ks_region *r, ks_lines *lines, ks_match_fn cb, void *ctx);
 /* Scans the owned absolute range [own_from, own_to) of buf (bytes [base, base+len) of the object,
  * which ends at buf+len or continues past it) region by region. */
 int ks__scan_owned(ks_scanner *s, const unsigned char *buf, size_t len, uint64_t base, uint64_t own_from,
-                   uint64_t own_to, ks_lines *lines, ks_match_fn cb, void *ctx);
+                   uint64_t own_to, int last, ks_lines *lines, ks_match_fn cb, void *ctx);
 /* Counts newlines in [from, to) of a buffer and updates *lines (from is absolute = lines->counted_to). */
 void ks__lines_advance(ks_lines *lines, const unsigned char *buf, uint64_t buf_base, uint64_t to);
 int ks__scanner_acquire(ks_scanner *s);

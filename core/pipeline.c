@@ -333,7 +333,8 @@ static void worker_scan_chunk(worker *w, pjob *j)
     int err = 0;
     w->failed = 0;
     if (j->own_to > j->own_from) {
-        int rc = ks__scan_owned(w->scanner, j->data, j->len, j->base, j->own_from, j->own_to, &lines,
+        int last = j->chunk + 1 == j->file->n_chunks;
+        int rc = ks__scan_owned(w->scanner, j->data, j->len, j->base, j->own_from, j->own_to, last, &lines,
                                 worker_on_match, w);
         if (rc)
             err = w->failed ? w->failed : rc == KS_ENOMEM ? ENOMEM : EIO;

@@ -194,7 +194,8 @@ int ks__scan_region(ks_scanner *s, const ks_region *rg, ks_lines *lines, ks_matc
             break;
         }
     }
-    if (!rc)
+    /* Later regions of the object need the newlines of this one; a last region does not. */
+    if (!rc && !rg->last)
         ks__lines_advance(lines, rg->buf, rg->base, rg->base + rg->own_end);
     return rc;
 }
@@ -202,7 +203,7 @@ int ks__scan_region(ks_scanner *s, const ks_region *rg, ks_lines *lines, ks_matc
 /* Scans buf (bytes [base, base+len) of an object whose end is buf+len when `at_end`) for the
  * owned absolute range [own_from, own_to), in regions small enough for hs_scan. */
 int ks__scan_owned(ks_scanner *s, const unsigned char *buf, size_t len, uint64_t base, uint64_t own_from,
-                   uint64_t own_to, ks_lines *lines, ks_match_fn cb, void *ctx)
+                   uint64_t own_to, int last, ks_lines *lines, ks_match_fn cb, void *ctx)
 {
     size_t margin = s->engine->max_width + KS_CONTEXT;
     size_t own_max = s->region_own_max ? s->region_own_max : KS_REGION_OWN_MAX;
@@ -211,7 +212,8 @@ int ks__scan_owned(ks_scanner *s, const unsigned char *buf, size_t len, uint64_t
         size_t oe = stop - o > own_max ? o + own_max : stop;
         size_t b = o > margin ? o - margin : 0;
         size_t en = len - oe > margin ? oe + margin : len;
-        ks_region rg = {.buf = buf + b, .len = en - b, .base = base + b, .own_begin = o - b, .own_end = oe - b};
+        ks_region rg = {.buf = buf + b, .len = en - b, .base = base + b, .own_begin = o - b, .own_end = oe - b,
+                        .last = last && oe == stop};
         int rc = ks__scan_region(s, &rg, lines, cb, ctx);
         if (rc)
             return rc;
@@ -228,7 +230,7 @@ int ks_scan(ks_scanner *s, const void *buf, size_t len, uint64_t base_offset, un
     if (ks__scanner_acquire(s))
         return KS_ESCRATCH_BUSY;
     ks_lines lines = {.counted_to = base_offset, .newlines = 0, .last_nl_end = base_offset};
-    int rc = ks__scan_owned(s, buf, len, base_offset, base_offset, base_offset + len, &lines, cb, ctx);
+    int rc = ks__scan_owned(s, buf, len, base_offset, base_offset, base_offset + len, 1, &lines, cb, ctx);
     ks__scanner_release(s);
     return rc;
 }

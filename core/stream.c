@@ -54,10 +54,10 @@ static int reserve(ks_stream *st, size_t need)
 }
 
 /* Scans what is owned in [next_own, own_to) and drops the bytes no later range needs. */
-static int flush_to(ks_stream *st, uint64_t own_to)
+static int flush_to(ks_stream *st, uint64_t own_to, int last)
 {
     if (own_to > st->next_own) {
-        int rc = ks__scan_owned(st->scanner, st->buf, st->len, st->base, st->next_own, own_to, &st->lines,
+        int rc = ks__scan_owned(st->scanner, st->buf, st->len, st->base, st->next_own, own_to, last, &st->lines,
                                 st->cb, st->ctx);
         if (rc) {
             st->stopped = 1;
@@ -90,7 +90,7 @@ int ks_stream_write(ks_stream *st, const void *data, size_t len)
     uint64_t end = st->base + st->len;
     /* A start is certain once every byte its longest match and right context could need is here. */
     if (end > st->margin)
-        return flush_to(st, end - st->margin);
+        return flush_to(st, end - st->margin, 0);
     return 0;
 }
 
@@ -98,7 +98,7 @@ int ks_stream_close(ks_stream *st)
 {
     if (!st)
         return KS_EINVAL;
-    int rc = st->stopped ? KS_ETERMINATED : flush_to(st, st->base + st->len);
+    int rc = st->stopped ? KS_ETERMINATED : flush_to(st, st->base + st->len, 1);
     ks_stream_abort(st);
     return rc;
 }
