@@ -53,9 +53,10 @@ struct pfile {
     uint64_t size;
     uint32_t n_chunks;
     int stream_mode;
-    /* reader only */
+    /* reader (and, with a synchronous backend, the workers that read) */
     uint32_t next_chunk;
-    uint32_t reads_left;
+    uint32_t reads_left;          /* async backend: reads in flight (reader thread only) */
+    _Atomic uint32_t sync_left;   /* sync backend: chunks not yet read; the last reader closes fd */
     /* writer only */
     uint32_t next_emit;
     uint64_t nl_prefix, last_nl_end, bytes;
@@ -166,7 +167,7 @@ struct ks_pipeline {
     void *reader_state;
     size_t chunk, margin;
     unsigned n_workers, n_buffers;
-    int pin;
+    int pin, read_only;
     bqueue files, chunks, free_jobs;
     pjob *jobs;
     worker *workers;
@@ -332,7 +333,7 @@ static void worker_scan_chunk(worker *w, pjob *j)
     ks_lines lines = {.counted_to = j->own_from, .newlines = 0, .last_nl_end = j->own_from};
     int err = 0;
     w->failed = 0;
-    if (j->own_to > j->own_from) {
+    if (j->own_to > j->own_from && !p->read_only) {
         int last = j->chunk + 1 == j->file->n_chunks;
         int rc = ks__scan_owned(w->scanner, j->data, j->len, j->base, j->own_from, j->own_to, last, &lines,
                                 worker_on_match, w);
@@ -342,6 +343,30 @@ static void worker_scan_chunk(worker *w, pjob *j)
     uint64_t own = j->own_to > j->own_from ? j->own_to - j->own_from : 0;
     push_chunk_done(p, w->out, j->file, j->chunk, lines.newlines, lines.newlines ? lines.last_nl_end : 0, own,
                     err ? err : j->req.res < 0 ? -j->req.res : 0);
+}
+
+/* With a synchronous backend each worker reads its own chunk: reads run in parallel, like a
+ * plain read() loop on every core, instead of queueing behind one reader thread. Returns 0 when
+ * the chunk failed (already reported). */
+static int worker_read(worker *w, pjob *j)
+{
+    ks_pipeline *p = w->p;
+    pfile *f = j->file;
+    p->reader->read_sync(&j->req);
+    j->len = j->req.done;
+    if (j->base + j->len < j->own_to) /* shrank since fstat */
+        j->own_to = j->base + j->len > j->own_from ? j->base + j->len : j->own_from;
+    int res = j->req.res;
+    if (atomic_fetch_sub(&f->sync_left, 1) == 1) {
+        close(f->fd);
+        f->fd = -1;
+    }
+    if (res < 0) {
+        push_chunk_done(p, w->out, f, j->chunk, 0, 0, 0, -res);
+        bq_push(&p->free_jobs, j);
+        return 0;
+    }
+    return 1;
 }
 
 static void *worker_main(void *arg)
@@ -373,6 +398,8 @@ static void *worker_main(void *arg)
             ks__free(j);
             continue;
         }
+        if (p->reader->read_sync && !worker_read(w, j))
+            continue;
         worker_scan_chunk(w, j);
         bq_push(&p->free_jobs, j);
     }
@@ -400,6 +427,12 @@ static void file_free(pfile *f)
 static void cancel_rest(ks_pipeline *p, pfile *f)
 {
     ring *r = &p->rings[p->n_workers];
+    uint32_t unsent = f->n_chunks - f->next_chunk;
+    if (p->reader->read_sync && !f->stream_mode && unsent &&
+        atomic_fetch_sub(&f->sync_left, unsent) == unsent) {
+        close(f->fd); /* no worker will read this file any more */
+        f->fd = -1;
+    }
     for (uint32_t k = f->next_chunk; k < f->n_chunks; k++)
         push_chunk_done(p, r, f, k, 0, 0, 0, ECANCELED);
     f->next_chunk = f->n_chunks;
@@ -463,6 +496,15 @@ static void *reader_main(void *arg)
             j->data = j->buf + ((64 - (((uintptr_t)j->buf + j->req.len) & 63)) & 63);
             j->req.buf = j->data;
             j->req.user = j;
+            if (p->reader->read_sync) {
+                if (k == 0)
+                    atomic_store(&cur->sync_left, cur->n_chunks);
+                int last = cur->next_chunk == cur->n_chunks;
+                bq_push(&p->chunks, j); /* the worker reads it; cur may be finished and freed after this */
+                if (last)
+                    cur = NULL;
+                continue;
+            }
             int rc = p->reader->submit(p->reader_state, &j->req);
             if (rc < 0) {
                 push_chunk_done(p, myring, cur, k, 0, 0, 0, -rc);
@@ -693,6 +735,7 @@ int ks_pipeline_create(const ks_engine *engine, const ks_pipeline_opts *o, const
     p->n_workers = o->threads ? o->threads : affinity_cpus();
     p->n_buffers = o->buffers ? o->buffers : 2 * p->n_workers + 16;
     p->pin = !o->no_pin;
+    p->read_only = o->read_only;
     int rc = 0;
     if (bq_init(&p->files, 64) || bq_init(&p->chunks, (size_t)p->n_buffers + 256) ||
         bq_init(&p->free_jobs, p->n_buffers))

@@ -27,6 +27,7 @@ typedef struct ks_pipeline_opts {
     unsigned buffers;            /* chunk buffers (reads in flight + chunks queued); 0: default */
     const ks_reader_ops *reader; /* NULL: pread */
     int no_pin;                  /* do not pin workers to CPUs */
+    int read_only;               /* benchmarks: read every chunk, scan nothing */
 } ks_pipeline_opts;
 
 #define KS_PIPELINE_DEFAULT_CHUNK ((size_t)1 << 20)

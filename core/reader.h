@@ -28,6 +28,9 @@ typedef struct ks_reader_ops {
      * flight. Returns the count or a negative errno. */
     int (*reap)(void *state, ks_read_req **out, unsigned max, int wait);
     void (*fini)(void *state);
+    /* Optional: reads synchronously on the calling thread (thread-safe, no state). A backend
+     * that has it lets the pipeline's workers read in parallel instead of one reader thread. */
+    void (*read_sync)(ks_read_req *req);
 } ks_reader_ops;
 
 extern const ks_reader_ops ks_reader_pread;

@@ -20,9 +20,8 @@ static int p_init(void **state, unsigned depth)
     return 0;
 }
 
-static int p_submit(void *state, ks_read_req *req)
+static void p_read_sync(ks_read_req *req)
 {
-    pread_state *s = state;
     req->done = 0;
     req->res = 0;
     while (req->done < req->len) {
@@ -37,6 +36,12 @@ static int p_submit(void *state, ks_read_req *req)
             break; /* EOF: the file shrank, or a pseudo-file ended */
         req->done += (size_t)r; /* a short read is not EOF: ask for the rest */
     }
+}
+
+static int p_submit(void *state, ks_read_req *req)
+{
+    pread_state *s = state;
+    p_read_sync(req);
     req->next = NULL;
     if (s->tail)
         s->tail->next = req;
@@ -62,4 +67,4 @@ static int p_reap(void *state, ks_read_req **out, unsigned max, int wait)
 
 static void p_fini(void *state) { free(state); }
 
-const ks_reader_ops ks_reader_pread = {"pread", p_init, p_submit, p_reap, p_fini};
+const ks_reader_ops ks_reader_pread = {"pread", p_init, p_submit, p_reap, p_fini, p_read_sync};

@@ -123,7 +123,7 @@ static void u_fini(void *state)
     free(s);
 }
 
-const ks_reader_ops ks_reader_uring = {"io_uring", u_init, u_submit, u_reap, u_fini};
+const ks_reader_ops ks_reader_uring = {"io_uring", u_init, u_submit, u_reap, u_fini, NULL};
 
 #else
 
@@ -134,6 +134,6 @@ static int u_init_missing(void **state, unsigned depth)
     return -ENOSYS;
 }
 
-const ks_reader_ops ks_reader_uring = {"io_uring", u_init_missing, NULL, NULL, NULL};
+const ks_reader_ops ks_reader_uring = {"io_uring", u_init_missing, NULL, NULL, NULL, NULL};
 
 #endif
