@@ -10,7 +10,7 @@
 
 static void rules_usage(FILE *f)
 {
-    fputs("usage: keysweep rules list  [--rules PATH]... [--no-builtin-rules]\n"
+    fputs("usage: keysweep rules list  [--rules PATH]... [--no-builtin-rules] [--format text|jsonl]\n"
           "       keysweep rules check [--no-builtin-rules] [PATH...]\n\n"
           "list   prints id, name, confidence and validators of every rule.\n"
           "check  compiles the rules (built-in ones, plus PATHs), then checks that every example\n"
@@ -93,6 +93,43 @@ static int check(const ks_engine *engine)
     return failures ? 1 : 0;
 }
 
+static void json_list(strbuf *b, const char *key, const char *const *items, size_t n)
+{
+    sb_printf(b, ",\"%s\":[", key);
+    for (size_t i = 0; i < n; i++) {
+        if (i)
+            sb_putn(b, ",", 1);
+        json_string(b, (const unsigned char *)items[i], strlen(items[i]));
+    }
+    sb_putn(b, "]", 1);
+}
+
+/* One JSON object per rule: what tools (the perf suite, scripts) need to reuse the pack. */
+static void list_jsonl(const ks_engine *engine)
+{
+    ks_engine_stats st;
+    ks_engine_stats_get(engine, &st);
+    for (size_t i = 0; i < st.n_rules; i++) {
+        ks_rule_info r;
+        ks_engine_rule(engine, i, &r);
+        strbuf b = {0};
+        const char *fields[][2] = {{"id", r.id}, {"name", r.name}, {"pattern", r.pattern},
+                                   {"confidence", r.confidence}, {"validate", r.validate}, {"source", r.source}};
+        for (size_t f = 0; f < 6; f++) {
+            sb_printf(&b, "%s\"%s\":", f ? "," : "{", fields[f][0]);
+            json_string(&b, (const unsigned char *)fields[f][1], strlen(fields[f][1]));
+        }
+        sb_printf(&b, ",\"min_entropy\":%g", r.min_entropy);
+        json_list(&b, "examples", r.examples, r.n_examples);
+        json_list(&b, "negative_examples", r.negative_examples, r.n_negative_examples);
+        json_list(&b, "keywords", r.keywords, r.n_keywords);
+        sb_puts(&b, "}\n");
+        if (!b.oom)
+            fputs(b.s, stdout);
+        sb_free(&b);
+    }
+}
+
 static void list(const ks_engine *engine)
 {
     ks_engine_stats st;
@@ -124,9 +161,11 @@ int cmd_rules(int argc, char **argv)
     }
     static const struct option longopts[] = {{"rules", required_argument, 0, 'r'},
                                              {"no-builtin-rules", no_argument, 0, 'n'},
+                                             {"format", required_argument, 0, 'f'},
                                              {"help", no_argument, 0, 'h'},
                                              {0, 0, 0, 0}};
     rule_opts ro = {0};
+    int jsonl = 0;
     ro.no_cache = 1; /* checking rules should never depend on, or fill, a cache */
     int c, status = 2;
     optind = 1;
@@ -136,6 +175,8 @@ int cmd_rules(int argc, char **argv)
                 goto out;
         } else if (c == 'n') {
             ro.no_builtin = 1;
+        } else if (c == 'f' && (!strcmp(optarg, "jsonl") || !strcmp(optarg, "text"))) {
+            jsonl = !strcmp(optarg, "jsonl");
         } else if (c == 'h') {
             rules_usage(stdout);
             status = 0;
@@ -154,7 +195,10 @@ int cmd_rules(int argc, char **argv)
     if (is_check) {
         status = check(engine);
     } else {
-        list(engine);
+        if (jsonl)
+            list_jsonl(engine);
+        else
+            list(engine);
         status = 0;
     }
     ks_engine_destroy(engine);
