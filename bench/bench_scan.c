@@ -162,7 +162,9 @@ static int by_speed(const void *a, const void *b)
 
 int main(int argc, char **argv)
 {
-    const char *rules_path = NULL, *dir = NULL;
+    const char *rules_path = NULL;
+    const char *dirs[64];
+    int n_dirs = 0;
     unsigned max_threads = 1;
     int per_rule = 0, reps = 3;
     size_t limit = 0, per_rule_limit = 256u << 20;
@@ -177,21 +179,22 @@ int main(int argc, char **argv)
             reps = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--limit-mb") && i + 1 < argc)
             limit = (size_t)atol(argv[++i]) << 20;
-        else if (argv[i][0] != '-')
-            dir = argv[i];
+        else if (argv[i][0] != '-' && n_dirs < 64)
+            dirs[n_dirs++] = argv[i];
         else {
-            fprintf(stderr, "usage: bench_scan [--rules PATH] [--threads N] [--reps N] [--limit-mb N] [--per-rule] DIR\n");
+            fprintf(stderr, "usage: bench_scan [--rules PATH] [--threads N] [--reps N] [--limit-mb N] [--per-rule] DIR...\n");
             return 2;
         }
     }
-    if (!dir || max_threads < 1 || max_threads > 256) {
+    if (!n_dirs || max_threads < 1 || max_threads > 256) {
         fprintf(stderr, "bench_scan: need a DIR (and 1..256 threads)\n");
         return 2;
     }
     corpus c = {0};
-    walk(&c, dir, limit);
+    for (int i = 0; i < n_dirs; i++)
+        walk(&c, dirs[i], limit);
     if (!c.n) {
-        fprintf(stderr, "bench_scan: no files under %s\n", dir);
+        fprintf(stderr, "bench_scan: no files under %s\n", dirs[0]);
         return 2;
     }
     ks_rules *rules = NULL;
