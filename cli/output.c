@@ -104,27 +104,47 @@ static void json_bytes_field(strbuf *b, const char *name, const unsigned char *s
     }
 }
 
+int out_format_parse(const char *name, out_format *fmt)
+{
+    static const struct { const char *name; out_format fmt; } names[] = {
+        {"text", FMT_TEXT}, {"jsonl", FMT_JSONL}, {"json", FMT_JSON},
+        {"sarif", FMT_SARIF}, {"trufflehog", FMT_TRUFFLEHOG}, {"gitleaks", FMT_GITLEAKS}};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        if (strcmp(name, names[i].name) == 0) {
+            *fmt = names[i].fmt;
+            return 0;
+        }
+    }
+    return -1;
+}
+
+void format_jsonl_object(strbuf *b, const char *path, const ks_match *m)
+{
+    char fp[17];
+    finding_fingerprint(fp, path, m->rule_id, (unsigned long long)m->start);
+    sb_puts(b, "{\"rule_id\":");
+    json_string(b, (const unsigned char *)m->rule_id, strlen(m->rule_id));
+    sb_puts(b, ",\"rule_name\":");
+    json_string(b, (const unsigned char *)m->rule_name, strlen(m->rule_name));
+    json_bytes_field(b, "path", (const unsigned char *)path, strlen(path));
+    sb_printf(b, ",\"start\":%llu,\"end\":%llu,\"line\":%llu,\"column\":%llu",
+              (unsigned long long)m->start, (unsigned long long)m->end, (unsigned long long)m->line,
+              (unsigned long long)m->column);
+    json_bytes_field(b, "secret", m->secret, m->secret_len);
+    json_bytes_field(b, "match", m->match, m->match_len);
+    sb_puts(b, ",\"validator\":");
+    json_string(b, (const unsigned char *)m->validator, strlen(m->validator));
+    if (m->near_miss)
+        sb_puts(b, ",\"near_miss\":true");
+    sb_printf(b, ",\"fingerprint\":\"%s\"}", fp);
+}
+
 void format_finding(strbuf *b, out_format fmt, const char *path, const ks_match *m, int color)
 {
     size_t plen = strlen(path);
     if (fmt == FMT_JSONL) {
-        char fp[17];
-        finding_fingerprint(fp, path, m->rule_id, (unsigned long long)m->start);
-        sb_puts(b, "{\"rule_id\":");
-        json_string(b, (const unsigned char *)m->rule_id, strlen(m->rule_id));
-        sb_puts(b, ",\"rule_name\":");
-        json_string(b, (const unsigned char *)m->rule_name, strlen(m->rule_name));
-        json_bytes_field(b, "path", (const unsigned char *)path, plen);
-        sb_printf(b, ",\"start\":%llu,\"end\":%llu,\"line\":%llu,\"column\":%llu",
-                  (unsigned long long)m->start, (unsigned long long)m->end, (unsigned long long)m->line,
-                  (unsigned long long)m->column);
-        json_bytes_field(b, "secret", m->secret, m->secret_len);
-        json_bytes_field(b, "match", m->match, m->match_len);
-        sb_puts(b, ",\"validator\":");
-        json_string(b, (const unsigned char *)m->validator, strlen(m->validator));
-        if (m->near_miss)
-            sb_puts(b, ",\"near_miss\":true");
-        sb_printf(b, ",\"fingerprint\":\"%s\"}\n", fp);
+        format_jsonl_object(b, path, m);
+        sb_putn(b, "\n", 1);
         return;
     }
     const char *bold = color ? "\x1b[1m" : "", *red = color ? "\x1b[31m" : "", *dim = color ? "\x1b[2m" : "",

@@ -7,7 +7,10 @@
 #include "escape.h"
 #include "keysweep.h"
 
-typedef enum out_format { FMT_TEXT, FMT_JSONL } out_format;
+typedef enum out_format { FMT_TEXT, FMT_JSONL, FMT_JSON, FMT_SARIF, FMT_TRUFFLEHOG, FMT_GITLEAKS } out_format;
+
+/* Parses a --format name; returns 0 or -1 when unknown. */
+int out_format_parse(const char *name, out_format *fmt);
 
 typedef struct out_writer {
     int fd;
@@ -20,13 +23,15 @@ typedef struct out_writer {
 /* Opens the report destination: stdout when path is NULL; a regular file is written to a
  * temporary file (mode 0600) and renamed into place by out_close. Returns 0 or -errno. */
 int out_open(out_writer *w, const char *path);
-/* Writes what is buffered (only whole lines are ever buffered); returns 0 or -errno. */
+/* Writes what is buffered (only whole findings are ever buffered); returns 0 or -errno. */
 int out_flush(out_writer *w);
 /* Flushes and closes; with commit, renames the temporary file into place, else removes it. */
 int out_close(out_writer *w, int commit);
 
-/* Formats one finding as one line (no partial lines: the line is complete before it is queued). */
+/* Formats one finding as one text or jsonl line (no partial lines: the line is complete before it is queued). */
 void format_finding(strbuf *b, out_format fmt, const char *path, const ks_match *m, int color);
+/* The jsonl object of one finding without its newline (the json format's array elements). */
+void format_jsonl_object(strbuf *b, const char *path, const ks_match *m);
 /* Stable fingerprint of a finding: hex of a hash of path, rule id and start offset. */
 void finding_fingerprint(char out[17], const char *path, const char *rule_id, unsigned long long start);
 

@@ -9,10 +9,15 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "allow.h"
+#include "baseline.h"
 #include "commands.h"
+#include "ignore.h"
 #include "options.h"
 #include "output.h"
 #include "pipeline.h"
+#include "report.h"
+#include "shard.h"
 #include "walk.h"
 
 static volatile sig_atomic_t got_signal = 0;
@@ -28,14 +33,19 @@ static void on_signal(int sig)
 typedef struct scan_state {
     ks_pipeline *pipeline;
     out_writer out;
-    out_format fmt;
-    int color;
+    report rep;
     int progress;
     double t0, last_progress;
+    /* used by the writer thread only */
+    baseline base;
+    allow_ctx allow;
     /* written by the writer thread, read after ks_pipeline_finish */
-    unsigned long long files, bytes, findings, errors, cancelled;
+    unsigned long long files, bytes, findings, errors, cancelled, allowed, baselined;
     /* main thread */
+    const char *root; /* the root being walked, for --shard */
+    shard shard;
     unsigned long long skipped[KS_SKIP_N];
+    unsigned long long other_shard;
     unsigned long long walk_errors;
     int explicit_skipped;
     int walk_stopped;
@@ -86,8 +96,20 @@ static int sink_finding(void *ctx, const char *path, const ks_match *m)
     scan_state *s = ctx;
     if (s->out.err)
         return 1;
+    if (s->base.n) {
+        char fp[17];
+        finding_fingerprint(fp, path, m->rule_id, (unsigned long long)m->start);
+        if (baseline_has(&s->base, fp)) {
+            s->baselined++;
+            return 0;
+        }
+    }
+    if (allow_check(&s->allow, path, m)) {
+        s->allowed++;
+        return 0;
+    }
     s->findings++;
-    format_finding(&s->out.buf, s->fmt, path, m, s->color);
+    report_finding(&s->rep, &s->out.buf, path, m);
     if (s->out.buf.oom) {
         s->out.err = ENOMEM;
         return 1;
@@ -148,6 +170,11 @@ static int walk_on_file(void *ctx, int fd, const char *path, const struct stat *
         s->walk_stopped = 1;
         return 1;
     }
+    if (!shard_mine(&s->shard, s->root, path)) {
+        close(fd);
+        s->other_shard++;
+        return 0;
+    }
     if (ks_pipeline_submit(s->pipeline, fd, path, (uint64_t)st->st_size)) {
         s->walk_stopped = 1;
         return 1;
@@ -177,9 +204,14 @@ static void print_summary(const scan_state *s, double secs, const char *status)
     char bytes[32], rate[32];
     human_bytes(bytes, sizeof bytes, (double)s->bytes);
     human_bytes(rate, sizeof rate, secs > 0 ? (double)s->bytes / secs : 0);
-    fprintf(stderr, "keysweep: %s%s%llu files scanned, %s in %.2f s (%s/s, %.0f files/s); %llu finding%s; skipped:",
+    fprintf(stderr, "keysweep: %s%s%llu files scanned, %s in %.2f s (%s/s, %.0f files/s); %llu finding%s",
             status, *status ? ": " : "", s->files, bytes, secs, rate, secs > 0 ? (double)s->files / secs : 0.0,
             s->findings, s->findings == 1 ? "" : "s");
+    if (s->allowed)
+        fprintf(stderr, ", %llu allowed inline", s->allowed);
+    if (s->baselined)
+        fprintf(stderr, ", %llu in the baseline", s->baselined);
+    fputs("; skipped:", stderr);
     int any = 0;
     for (int r = 0; r < KS_SKIP_N; r++) {
         if (s->skipped[r]) {
@@ -187,6 +219,8 @@ static void print_summary(const scan_state *s, double secs, const char *status)
             any = 1;
         }
     }
+    if (s->other_shard)
+        fprintf(stderr, "%s %llu in other shards", any ? "," : "", s->other_shard), any = 1;
     if (s->cancelled)
         fprintf(stderr, "%s %llu not read (stopped)", any ? "," : "", s->cancelled), any = 1;
     unsigned long long errors = s->errors + s->walk_errors;
@@ -198,11 +232,20 @@ static void scan_usage(FILE *f)
     fputs("usage: keysweep scan [OPTIONS] [PATH...]\n"
           "Scans files and directories (default: .) for secrets; PATH '-' reads standard input.\n\n"
           "Output:\n"
-          "  --format FMT          text (default on a terminal) or jsonl (default otherwise)\n"
+          "  --format FMT          text (default on a terminal), jsonl (default otherwise), json (one array),\n"
+          "                        sarif (2.1.0, for GitHub code scanning), trufflehog (TruffleHog --json\n"
+          "                        lines) or gitleaks (Gitleaks' JSON report)\n"
           "  -o, --output FILE     write the report to FILE (mode 0600, replaced only when complete)\n"
+          "  --redact              never print secrets: they become REDACTED, in the match too\n"
           "  --color WHEN          auto (default), always or never; NO_COLOR disables auto\n"
           "  --no-progress         no progress line on stderr (it is shown only on a terminal)\n"
           "  -q, --quiet           no summary on stderr\n"
+          "  --exit-code N         exit status when secrets are found (default 1; errors stay 2)\n"
+          "Ignoring what was reviewed:\n"
+          "  (a finding whose line contains keysweep:allow is not reported)\n"
+          "  --baseline FILE       do not report findings whose fingerprint is in FILE, a previous\n"
+          "                        json or jsonl report\n"
+          "  --gitignore           also honour .gitignore files (.keysweepignore at a root always is)\n"
           "Rules:\n"
           "  --rules PATH          add rules from a YAML file or a directory of them (repeatable)\n"
           "  --no-builtin-rules    do not load the built-in rules\n"
@@ -213,27 +256,31 @@ static void scan_usage(FILE *f)
           "  --exclude GLOB        skip files and directories whose name or path matches (repeatable)\n"
           "  --max-file-size SIZE  skip files larger than SIZE (e.g. 100M)\n"
           "  --follow              follow symbolic links (each directory visited once)\n"
+          "  --shard K/N           scan only the files whose path relative to the root hashes to K mod N\n"
           "Performance:\n"
           "  -j, --threads N       scanning threads (default: one per CPU this process may use)\n"
           "  --io BACKEND          auto (default: io_uring, else pread), uring or pread\n"
           "  --chunk-size SIZE     bytes per chunk; larger files are split and scanned in parallel (default 1M)\n"
           "  --no-pin              do not pin scanning threads to CPUs\n"
           "  -h, --help            this help\n\n"
-          "Exit status: 0 no findings, 1 findings, 2 error or incomplete scan, 130/143 interrupted,\n"
-          "141 output pipe closed.\n",
+          "Exit status: 0 no findings, 1 findings (or --exit-code N), 2 error or incomplete scan,\n"
+          "130/143 interrupted, 141 output pipe closed.\n",
           f);
 }
 
 enum { OPT_FORMAT = 1000, OPT_RULES, OPT_NO_BUILTIN, OPT_NEAR, OPT_EXCLUDE, OPT_MAXSIZE, OPT_FOLLOW,
-       OPT_CACHE_DIR, OPT_NO_CACHE, OPT_COLOR, OPT_NO_PROGRESS, OPT_IO, OPT_CHUNK, OPT_NO_PIN };
+       OPT_CACHE_DIR, OPT_NO_CACHE, OPT_COLOR, OPT_NO_PROGRESS, OPT_IO, OPT_CHUNK, OPT_NO_PIN, OPT_REDACT,
+       OPT_BASELINE, OPT_GITIGNORE, OPT_EXIT_CODE, OPT_SHARD };
 
 typedef struct scan_opts {
     rule_opts ro;
     ks_walk_opts wo;
     const char **excludes;
     size_t n_excludes;
-    const char *format, *output, *color, *io;
-    int quiet, no_progress;
+    const char *format, *output, *color, *io, *baseline;
+    int quiet, no_progress, redact, gitignore;
+    int exit_code; /* status for "findings" */
+    shard shard;
     ks_pipeline_opts po;
 } scan_opts;
 
@@ -250,6 +297,9 @@ static int parse(scan_opts *o, int argc, char **argv)
         {"threads", required_argument, 0, 'j'},           {"io", required_argument, 0, OPT_IO},
         {"chunk-size", required_argument, 0, OPT_CHUNK},  {"no-pin", no_argument, 0, OPT_NO_PIN},
         {"quiet", no_argument, 0, 'q'},                   {"help", no_argument, 0, 'h'},
+        {"redact", no_argument, 0, OPT_REDACT},           {"baseline", required_argument, 0, OPT_BASELINE},
+        {"gitignore", no_argument, 0, OPT_GITIGNORE},     {"exit-code", required_argument, 0, OPT_EXIT_CODE},
+        {"shard", required_argument, 0, OPT_SHARD},
         {0, 0, 0, 0}};
     int c;
     uint64_t v;
@@ -292,6 +342,22 @@ static int parse(scan_opts *o, int argc, char **argv)
             o->po.chunk_size = (size_t)v;
             break;
         case OPT_NO_PIN: o->po.no_pin = 1; break;
+        case OPT_REDACT: o->redact = 1; break;
+        case OPT_BASELINE: o->baseline = optarg; break;
+        case OPT_GITIGNORE: o->gitignore = 1; break;
+        case OPT_EXIT_CODE:
+            if (parse_size(optarg, &v) || v > 255 || strpbrk(optarg, "kKmMgGtTiBb")) {
+                say("--exit-code: expected 0 to 255, not '%s'", optarg);
+                return 2;
+            }
+            o->exit_code = (int)v;
+            break;
+        case OPT_SHARD:
+            if (shard_parse(optarg, &o->shard)) {
+                say("--shard: expected K/N with 0 <= K < N (e.g. 0/4), not '%s'", optarg);
+                return 2;
+            }
+            break;
         case 'q': o->quiet = 1; break;
         case 'h': scan_usage(stdout); return 0;
         default: scan_usage(stderr); return 2;
@@ -324,12 +390,64 @@ static int start_pipeline(scan_state *s, const ks_engine *engine, scan_opts *o)
     return ks_pipeline_create(engine, &o->po, &sink, s, &s->pipeline, &backend_errno);
 }
 
+/* --format and --color: the report's format and whether the text format is coloured. Returns 0 or -1. */
+static int choose_output(const scan_opts *o, out_format *fmt, int *color)
+{
+    *fmt = isatty(STDOUT_FILENO) && !o->output ? FMT_TEXT : FMT_JSONL;
+    if (o->format && out_format_parse(o->format, fmt)) {
+        say("--format: unknown format '%s' (text, jsonl, json, sarif, trufflehog, gitleaks)", o->format);
+        return -1;
+    }
+    if (strcmp(o->color, "always") == 0)
+        *color = 1;
+    else if (strcmp(o->color, "never") == 0)
+        *color = 0;
+    else if (strcmp(o->color, "auto") == 0)
+        *color = !o->output && isatty(STDOUT_FILENO) && !getenv("NO_COLOR");
+    else {
+        say("--color: expected auto, always or never, not '%s'", o->color);
+        return -1;
+    }
+    *color = *color && *fmt == FMT_TEXT;
+    return 0;
+}
+
+/* Walks every root on the main thread; each directory root brings its own ignore files. */
+static void walk_roots(scan_state *s, scan_opts *o, char **paths, int n_paths)
+{
+    ks_walk_ops ops = {walk_on_file, walk_on_skip, walk_on_error};
+    for (int i = 0; i < n_paths && !s->walk_stopped && !got_signal; i++) {
+        s->root = paths[i];
+        if (strcmp(paths[i], "-") == 0) {
+            if (!shard_mine(&s->shard, "-", "-")) {
+                s->other_shard++;
+                continue;
+            }
+            int fd = dup(STDIN_FILENO);
+            if (fd < 0 || ks_pipeline_submit(s->pipeline, fd, "-", 0))
+                s->walk_stopped = 1;
+            continue;
+        }
+        ignore_ctx ig;
+        if (ignore_init(&ig, paths[i], o->gitignore, walk_on_error, s)) {
+            walk_on_error(s, paths[i], ENOMEM, "read ignore files");
+            ignore_free(&ig);
+            continue;
+        }
+        o->wo.is_ignored = ignore_empty(&ig) ? NULL : ignore_is_ignored;
+        o->wo.ignore_ctx = &ig;
+        ks_walk(paths[i], &o->wo, &ops, s);
+        ignore_free(&ig);
+    }
+}
+
 int cmd_scan(int argc, char **argv)
 {
     scan_opts o;
     memset(&o, 0, sizeof o);
     o.color = "auto";
     o.io = "auto";
+    o.exit_code = 1;
     o.excludes = calloc((size_t)argc + 1, sizeof *o.excludes);
     int status = 2;
     if (!o.excludes)
@@ -340,48 +458,40 @@ int cmd_scan(int argc, char **argv)
         goto done;
     }
     o.wo.excludes = o.n_excludes ? o.excludes : NULL;
-    out_format fmt = isatty(STDOUT_FILENO) && !o.output ? FMT_TEXT : FMT_JSONL;
-    if (o.format && strcmp(o.format, "jsonl") == 0)
-        fmt = FMT_JSONL;
-    else if (o.format && strcmp(o.format, "text") == 0)
-        fmt = FMT_TEXT;
-    else if (o.format) {
-        say("--format: unknown format '%s' (text, jsonl)", o.format);
-        goto done;
-    }
+    out_format fmt;
     int use_color;
-    if (strcmp(o.color, "always") == 0)
-        use_color = 1;
-    else if (strcmp(o.color, "never") == 0)
-        use_color = 0;
-    else if (strcmp(o.color, "auto") == 0)
-        use_color = !o.output && isatty(STDOUT_FILENO) && !getenv("NO_COLOR");
-    else {
-        say("--color: expected auto, always or never, not '%s'", o.color);
+    if (choose_output(&o, &fmt, &use_color))
         goto done;
-    }
 
     scan_state s;
     memset(&s, 0, sizeof s);
     s.t0 = now_s();
-    s.fmt = fmt;
-    s.color = fmt == FMT_TEXT && use_color;
+    s.shard = o.shard;
     s.progress = !o.no_progress && !o.quiet && isatty(STDERR_FILENO);
+    allow_init(&s.allow);
+    if (o.baseline) {
+        char err[1024];
+        if (baseline_load(&s.base, o.baseline, err, sizeof err)) {
+            say("%s", err);
+            goto done;
+        }
+    }
     ks_engine *engine = NULL;
     if (build_engine(&o.ro, &engine))
-        goto done;
+        goto done_state;
     int orc = out_open(&s.out, o.output);
     if (orc) {
         say("cannot write report %s: %s", o.output ? o.output : "(stdout)", strerror(-orc));
         out_close(&s.out, 0);
         ks_engine_destroy(engine);
-        goto done;
+        goto done_state;
     }
-    if (start_pipeline(&s, engine, &o)) {
+    if (report_begin(&s.rep, &s.out.buf, fmt, use_color, o.redact, engine) || start_pipeline(&s, engine, &o)) {
         say("cannot start scanning: %s", ks_strerror(KS_ENOMEM));
+        report_end(&s.rep, NULL, 0);
         out_close(&s.out, 0);
         ks_engine_destroy(engine);
-        goto done;
+        goto done_state;
     }
     struct sigaction sa, old_int, old_term, old_pipe;
     memset(&sa, 0, sizeof sa);
@@ -392,19 +502,11 @@ int cmd_scan(int argc, char **argv)
     sigaction(SIGPIPE, &sa, &old_pipe);
 
     running = s.pipeline;
-    ks_walk_ops ops = {walk_on_file, walk_on_skip, walk_on_error};
-    const char *dot = ".";
-    char **paths = optind < argc ? argv + optind : (char **)&dot;
-    int n_paths = optind < argc ? argc - optind : 1;
-    for (int i = 0; i < n_paths && !s.walk_stopped && !got_signal; i++) {
-        if (strcmp(paths[i], "-") == 0) {
-            int fd = dup(STDIN_FILENO);
-            if (fd < 0 || ks_pipeline_submit(s.pipeline, fd, "-", 0))
-                s.walk_stopped = 1;
-        } else {
-            ks_walk(paths[i], &o.wo, &ops, &s);
-        }
-    }
+    char *dot = ".";
+    if (optind < argc)
+        walk_roots(&s, &o, argv + optind, argc - optind);
+    else
+        walk_roots(&s, &o, &dot, 1);
     if (got_signal)
         ks_pipeline_stop(s.pipeline);
     ks_pipeline_finish(s.pipeline);
@@ -412,6 +514,11 @@ int cmd_scan(int argc, char **argv)
     if (s.progress)
         draw_progress(&s, 1);
     int interrupted = got_signal != 0;
+    int incomplete = s.errors || s.walk_errors || s.explicit_skipped;
+    /* json, sarif and gitleaks are closed even when interrupted: what reached stdout stays valid */
+    report_end(&s.rep, &s.out.buf, !interrupted && !incomplete);
+    if (s.out.buf.oom && !s.out.err)
+        s.out.err = ENOMEM;
     int wrc = out_close(&s.out, !interrupted);
     double secs = now_s() - s.t0;
     if (s.out.err == EPIPE) {
@@ -426,14 +533,17 @@ int cmd_scan(int argc, char **argv)
         if (!o.quiet)
             print_summary(&s, secs, "interrupted");
     } else {
-        status = (s.errors || s.walk_errors || s.explicit_skipped) ? 2 : s.findings ? 1 : 0;
+        status = incomplete ? 2 : s.findings ? o.exit_code : 0;
         if (!o.quiet)
-            print_summary(&s, secs, status == 2 ? "incomplete" : "");
+            print_summary(&s, secs, incomplete ? "incomplete" : "");
     }
     sigaction(SIGINT, &old_int, NULL);
     sigaction(SIGTERM, &old_term, NULL);
     sigaction(SIGPIPE, &old_pipe, NULL);
     ks_engine_destroy(engine);
+done_state:
+    allow_free(&s.allow);
+    baseline_free(&s.base);
 done:
     free(o.excludes);
     rule_opts_free(&o.ro);

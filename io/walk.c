@@ -290,7 +290,10 @@ static int list_dir(walker *w)
                 }
                 type = S_ISDIR(st.st_mode) ? DT_DIR : S_ISREG(st.st_mode) ? DT_REG : DT_FIFO;
             }
-            if (type == DT_DIR) {
+            if ((type == DT_DIR || type == DT_REG) && w->o->is_ignored &&
+                w->o->is_ignored(w->o->ignore_ctx, w->path.s, name, type == DT_DIR)) {
+                w->ops->on_skip(w->ctx, w->path.s, KS_SKIP_EXCLUDED, 0);
+            } else if (type == DT_DIR) {
                 if (frame_add_subdir(f, name, via_link))
                     w->ops->on_error(w->ctx, w->path.s, ENOMEM, "walk");
             } else if (type == DT_REG) {

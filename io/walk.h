@@ -23,6 +23,10 @@ typedef struct ks_walk_opts {
     uint64_t max_file_size;    /* 0: no limit */
     const char *const *excludes; /* NULL-terminated globs matched against the name and the path */
     size_t max_open_dirs;      /* directory fds kept open along the current path (default 64) */
+    /* Optional: richer exclusion than globs (ignore files). Asked for each regular file and directory
+     * found under a root, once its type is known; non-zero skips it as KS_SKIP_EXCLUDED. */
+    int (*is_ignored)(void *ignore_ctx, const char *path, const char *name, int is_dir);
+    void *ignore_ctx;
 } ks_walk_opts;
 
 typedef struct ks_walk_ops {

@@ -136,6 +136,29 @@ Test(walk, excludes_and_max_size)
     cr_assert_eq(s.skipped[KS_SKIP_TOO_LARGE], 1);
 }
 
+/* The ignore callback sees files and directories with their type; a skipped directory is not entered. */
+static int ignore_cb(void *ctx, const char *path, const char *name, int is_dir)
+{
+    int *asked = ctx;
+    (*asked)++;
+    cr_assert(strstr(path, name) != NULL);
+    return (is_dir && strcmp(name, "build") == 0) || (!is_dir && strcmp(name, "skip.txt") == 0);
+}
+
+Test(walk, ignore_callback_skips_by_type)
+{
+    sh("mkdir -p build/x src/build2 && echo x > build/x/f && echo y > src/a.c && echo z > src/skip.txt && "
+       "echo w > build2 && mkfifo src/p");
+    seen s = {0};
+    int asked = 0;
+    ks_walk_opts o = {.is_ignored = ignore_cb, .ignore_ctx = &asked};
+    ks_walk(root, &o, &OPS, &s);
+    cr_assert_eq(s.files, 2, "build2 and src/a.c");
+    cr_assert_eq(s.skipped[KS_SKIP_EXCLUDED], 2);
+    cr_assert_eq(s.skipped[KS_SKIP_SPECIAL], 1, "special files are not offered to the callback");
+    cr_assert_eq(asked, 6, "build, src, build2, src/build2, src/a.c, src/skip.txt: asked %d times", asked);
+}
+
 /* T26: depth beyond PATH_MAX and far beyond the fd cap. */
 Test(walk, deep_tree_stays_within_the_fd_cap, .timeout = 120)
 {

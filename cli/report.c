@@ -1,0 +1,154 @@
+/* report.c: dispatches findings to the formats; redacts secrets and computes end positions from the real match bytes. */
+#include <math.h>
+#include <string.h>
+
+#include "report.h"
+
+int report_begin(report *r, strbuf *b, out_format fmt, int color, int redact, const ks_engine *engine)
+{
+    memset(r, 0, sizeof *r);
+    r->fmt = fmt;
+    r->color = color;
+    r->redact = redact;
+    r->engine = engine;
+    if (fmt == FMT_SARIF) {
+        ks_engine_stats st;
+        if (ks_engine_stats_get(engine, &st) || sarif_init(&r->sarif, st.n_rules))
+            return -1;
+        sarif_begin(b);
+    }
+    /* json and gitleaks open their array with the first finding, so that none gives "[]" */
+    return 0;
+}
+
+static double shannon(const unsigned char *s, size_t n)
+{
+    if (!n)
+        return 0;
+    size_t count[256] = {0};
+    for (size_t i = 0; i < n; i++)
+        count[s[i]]++;
+    double h = 0;
+    for (int c = 0; c < 256; c++) {
+        if (count[c]) {
+            double p = (double)count[c] / (double)n;
+            h -= p * log2(p);
+        }
+    }
+    return h;
+}
+
+/* Where the match's last byte is and where the byte after it is: the match may span lines (PEM keys). */
+static void end_positions(finding_view *f)
+{
+    const ks_match *m = f->m;
+    uint64_t line = m->line, col = m->column;
+    f->last_line = line;
+    f->last_column = col;
+    for (size_t i = 0; i < m->match_len; i++) {
+        f->last_line = line;
+        f->last_column = col;
+        if (m->match[i] == '\n') {
+            line++;
+            col = 1;
+        } else {
+            col++;
+        }
+    }
+    f->end_line = line;
+    f->end_column = col;
+}
+
+/* The match with every occurrence of the secret replaced by the marker. Occurrences, not only the
+ * captured one: a pattern may repeat the secret (`key=X ... key=X`). */
+static void redact_match(strbuf *out, const ks_match *m)
+{
+    out->len = 0;
+    sb_reserve(out, m->match_len + 1);
+    const unsigned char *p = m->match, *end = m->match + m->match_len;
+    while (m->secret_len && p < end) {
+        const unsigned char *hit = memmem(p, (size_t)(end - p), m->secret, m->secret_len);
+        if (!hit)
+            break;
+        sb_putn(out, p, (size_t)(hit - p));
+        sb_puts(out, REDACTED_MARK);
+        p = hit + m->secret_len;
+    }
+    sb_putn(out, p, (size_t)(end - p));
+    if (!out->s) /* an empty match still needs a valid pointer */
+        sb_putn(out, "", 0);
+}
+
+void report_finding(report *r, strbuf *b, const char *path, const ks_match *m)
+{
+    finding_view f;
+    memset(&f, 0, sizeof f);
+    f.path = path;
+    f.m = m;
+    ks_rule_info info;
+    memset(&info, 0, sizeof info);
+    if (ks_engine_rule(r->engine, m->rule_index, &info)) {
+        info.id = m->rule_id;
+        info.name = m->rule_name;
+        info.description = info.confidence = info.validate = "";
+    }
+    f.rule = &info;
+    end_positions(&f);
+    f.entropy = shannon(m->secret, m->secret_len);
+    finding_fingerprint(f.fingerprint, path, m->rule_id, (unsigned long long)m->start);
+
+    ks_match red;
+    if (r->redact) {
+        red = *m;
+        redact_match(&r->scratch, m);
+        if (r->scratch.oom) {
+            b->oom = 1; /* never fall back to the clear match */
+            return;
+        }
+        red.match = (const unsigned char *)r->scratch.s;
+        red.match_len = r->scratch.len;
+        red.secret = (const unsigned char *)REDACTED_MARK;
+        red.secret_len = sizeof REDACTED_MARK - 1;
+        m = &red;
+        f.m = m;
+    }
+
+    switch (r->fmt) {
+    case FMT_TEXT:
+    case FMT_JSONL:
+        format_finding(b, r->fmt, path, m, r->color);
+        break;
+    case FMT_JSON:
+        sb_puts(b, r->n ? ",\n" : "[\n");
+        format_jsonl_object(b, path, m);
+        break;
+    case FMT_SARIF:
+        sarif_result(b, &r->sarif, &f, r->n == 0);
+        break;
+    case FMT_TRUFFLEHOG:
+        trufflehog_line(b, &f, r->redact);
+        break;
+    case FMT_GITLEAKS:
+        sb_puts(b, r->n ? ",\n" : "[\n");
+        gitleaks_object(b, &f);
+        break;
+    }
+    r->n++;
+}
+
+void report_end(report *r, strbuf *b, int complete)
+{
+    switch (b ? r->fmt : FMT_TEXT) {
+    case FMT_JSON:
+    case FMT_GITLEAKS:
+        sb_puts(b, r->n ? "\n]\n" : "[]\n");
+        break;
+    case FMT_SARIF:
+        sarif_end(b, &r->sarif, r->engine, complete);
+        break;
+    default:
+        break;
+    }
+    sarif_free(&r->sarif);
+    sb_free(&r->scratch);
+}

@@ -1,0 +1,31 @@
+/* report.h: the report as a whole: a document's opening and closing, one finding in the chosen format, --redact. */
+#ifndef KS_CLI_REPORT_H
+#define KS_CLI_REPORT_H
+
+#include "escape.h"
+#include "formats.h"
+#include "keysweep.h"
+#include "output.h"
+
+#define REDACTED_MARK "REDACTED"
+
+typedef struct report {
+    out_format fmt;
+    int color;
+    int redact;
+    const ks_engine *engine;
+    unsigned long long n; /* findings written */
+    sarif_state sarif;
+    strbuf scratch;       /* the redacted match, reused */
+} report;
+
+/* Prepares the report and writes a document's opening; returns 0 or -1 when out of memory. */
+int report_begin(report *r, strbuf *b, out_format fmt, int color, int redact, const ks_engine *engine);
+/* Appends one finding (a whole line, or a whole array element). */
+void report_finding(report *r, strbuf *b, const char *path, const ks_match *m);
+/* Closes the document (json, sarif and gitleaks stay valid even after an interruption);
+ * complete says whether the scan finished without errors. Frees what report_begin allocated;
+ * b NULL: only frees (a scan that never started). */
+void report_end(report *r, strbuf *b, int complete);
+
+#endif

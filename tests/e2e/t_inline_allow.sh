@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# t_inline_allow: a finding whose line (any line of a multi-line match) contains keysweep:allow is not reported,
+# wherever the marker sits on the line and however long the file is; other lines still are; counts say why.
+. "$(dirname "$0")/lib.sh"
+write_test_rules
+cat >>"$T/rules.yml" <<'YML'
+  - id: e2e.multi
+    name: multi-line block
+    pattern: 'KSBEGIN\n(?P<secret>[A-Z0-9]{8})\nKSEND'
+YML
+R=(--no-builtin-rules --rules "$T/rules.yml" --format jsonl)
+T2=KSTEST_ZZZZZZZZ00000000
+mkdir d
+{
+  printf 'key = "%s"  # keysweep:allow\n' "$TOKEN"              # after the secret
+  printf '// keysweep:allow\n'                                  # on the line above: not this line's
+  printf 'other = "%s"\n' "$T2"                                  # reported
+  printf '/* keysweep:allow */ k2 = %s\n' "$TOKEN"              # before the secret
+  head -c 100000 /dev/zero | tr '\0' 'x'; printf '\n'            # a long line: the window moves
+  printf 'KSBEGIN\nABCD1234\nKSEND keysweep:allow\n'             # on the last line of a multi-line match
+  printf 'tail %s\n' "$T2"                                       # reported
+} > d/f.txt
+ks scan "${R[@]}" d; expect_rc 1 "two findings left"
+python3 - "$T/out" "$T2" <<'PY' || fail "wrong findings reported"
+import json, sys
+rows = [json.loads(l) for l in open(sys.argv[1])]
+assert [(r["line"], r["secret"]) for r in rows] == [(3, sys.argv[2]), (9, sys.argv[2])], rows
+PY
+expect_err "2 findings, 3 allowed inline"
+
+# all allowed: exit 0
+printf 'x = %s keysweep:allow\n' "$TOKEN" > ok.txt
+ks scan "${R[@]}" ok.txt; expect_rc 0 "everything allowed"
+[ ! -s "$T/out" ] || fail "an allowed finding was reported"
+
+# stdin cannot be re-read: the marker outside the match does not hide it there
+printf 'x = %s keysweep:allow\n' "$TOKEN" | (set +e; timeout 20 "$KEYSWEEP" scan "${R[@]}" - >"$T/out" 2>"$T/err"; echo $? >"$T/rc")
+rc=$(cat "$T/rc"); expect_rc 1 "stdin is not re-read"
+echo PASS
