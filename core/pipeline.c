@@ -427,15 +427,16 @@ static void file_free(pfile *f)
 static void cancel_rest(ks_pipeline *p, pfile *f)
 {
     ring *r = &p->rings[p->n_workers];
-    uint32_t unsent = f->n_chunks - f->next_chunk;
+    uint32_t from = f->next_chunk, n = f->n_chunks, unsent = n - from;
     if (p->reader->read_sync && !f->stream_mode && unsent &&
         atomic_fetch_sub(&f->sync_left, unsent) == unsent) {
         close(f->fd); /* no worker will read this file any more */
         f->fd = -1;
     }
-    for (uint32_t k = f->next_chunk; k < f->n_chunks; k++)
+    /* Locals only from here: the last record lets the writer finish and free f. */
+    f->next_chunk = n;
+    for (uint32_t k = from; k < n; k++)
         push_chunk_done(p, r, f, k, 0, 0, 0, ECANCELED);
-    f->next_chunk = f->n_chunks;
 }
 
 static void *reader_main(void *arg)
@@ -467,6 +468,8 @@ static void *reader_main(void *arg)
                 continue;
             }
             if (cur->stream_mode) {
+                /* Before the hand-off: once pushed, the file may be finished and freed by the writer. */
+                cur->next_chunk = 1;
                 pjob *sj = ks__calloc(1, sizeof *sj);
                 if (!sj) {
                     push_chunk_done(p, myring, cur, 0, 0, 0, 0, ENOMEM);
@@ -474,7 +477,6 @@ static void *reader_main(void *arg)
                     sj->file = cur;
                     bq_push(&p->chunks, sj);
                 }
-                cur->next_chunk = 1;
                 cur = NULL;
                 continue;
             }
@@ -505,6 +507,7 @@ static void *reader_main(void *arg)
                     cur = NULL;
                 continue;
             }
+            int last = cur->next_chunk == cur->n_chunks; /* cur may be freed once its last chunk reports */
             int rc = p->reader->submit(p->reader_state, &j->req);
             if (rc < 0) {
                 push_chunk_done(p, myring, cur, k, 0, 0, 0, -rc);
@@ -513,7 +516,7 @@ static void *reader_main(void *arg)
                 in_flight++;
                 cur->reads_left++;
             }
-            if (cur->next_chunk == cur->n_chunks)
+            if (last)
                 cur = NULL;
         }
         if (files_closed && !cur && in_flight == 0)
