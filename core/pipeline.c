@@ -53,10 +53,8 @@ struct pfile {
     uint64_t size;
     uint32_t n_chunks;
     int stream_mode;
-    /* reader (and, with a synchronous backend, the workers that read) */
-    uint32_t next_chunk;
-    uint32_t reads_left;          /* async backend: reads in flight (reader thread only) */
-    _Atomic uint32_t sync_left;   /* sync backend: chunks not yet read; the last reader closes fd */
+    uint32_t next_chunk;          /* reader thread only */
+    _Atomic uint32_t sync_left;   /* chunks not yet read; the worker that reads the last one closes fd */
     /* writer only */
     uint32_t next_emit;
     uint64_t nl_prefix, last_nl_end, bytes;
@@ -156,6 +154,7 @@ typedef struct worker {
     ring *out;
     pjob *job; /* being scanned */
     unsigned char *stream_buf;
+    void *rstate; /* this worker's reader backend (its own io_uring) */
     int failed;
 } worker;
 
@@ -164,7 +163,7 @@ struct ks_pipeline {
     ks_pipeline_sink sink;
     void *ctx;
     const ks_reader_ops *reader;
-    void *reader_state;
+    unsigned depth; /* reads in flight per worker (asynchronous backend) */
     size_t chunk, margin;
     unsigned n_workers, n_buffers;
     int pin, read_only;
@@ -345,16 +344,14 @@ static void worker_scan_chunk(worker *w, pjob *j)
                     err ? err : j->req.res < 0 ? -j->req.res : 0);
 }
 
-/* With a synchronous backend each worker reads its own chunk: reads run in parallel, like a
- * plain read() loop on every core, instead of queueing behind one reader thread. Returns 0 when
- * the chunk failed (already reported). */
-static int worker_read(worker *w, pjob *j)
+/* A chunk's read has finished (in this worker): note EOF surprises, close the file after its last
+ * read, report failures. Returns 0 when the chunk failed (already reported and recycled). */
+static int worker_read_done(worker *w, pjob *j)
 {
     ks_pipeline *p = w->p;
     pfile *f = j->file;
-    p->reader->read_sync(&j->req);
     j->len = j->req.done;
-    if (j->base + j->len < j->own_to) /* shrank since fstat */
+    if (j->base + j->len < j->own_to) /* shrank since fstat: scan what was there */
         j->own_to = j->base + j->len > j->own_from ? j->base + j->len : j->own_from;
     int res = j->req.res;
     if (atomic_fetch_sub(&f->sync_left, 1) == 1) {
@@ -367,6 +364,62 @@ static int worker_read(worker *w, pjob *j)
         return 0;
     }
     return 1;
+}
+
+static void worker_process(worker *w, pjob *j)
+{
+    if (worker_read_done(w, j)) {
+        worker_scan_chunk(w, j);
+        bq_push(&w->p->free_jobs, j);
+    }
+}
+
+/* Worker loop with an asynchronous backend (io_uring): keep up to `depth` reads of its own in
+ * flight, scanning each chunk as its read completes. */
+static void worker_async_loop(worker *w)
+{
+    ks_pipeline *p = w->p;
+    unsigned in_flight = 0;
+    int closed = 0;
+    ks_read_req *done[16];
+    for (;;) {
+        while (!closed && in_flight < p->depth) {
+            pjob *j = bq_pop(&p->chunks, in_flight == 0);
+            if (!j) {
+                pthread_mutex_lock(&p->chunks.mu);
+                closed = p->chunks.closed && p->chunks.n == 0;
+                pthread_mutex_unlock(&p->chunks.mu);
+                break;
+            }
+            w->job = j;
+            if (j->file->stream_mode) {
+                worker_stream_file(w, j);
+                ks__free(j);
+                continue;
+            }
+            int rc = p->reader->submit(w->rstate, &j->req);
+            if (rc < 0) {
+                j->req.res = rc;
+                worker_process(w, j);
+            } else {
+                in_flight++;
+            }
+        }
+        if (!in_flight) {
+            if (closed)
+                break;
+            continue;
+        }
+        int n = p->reader->reap(w->rstate, done, 16, 1);
+        for (int i = 0; i < n; i++) {
+            pjob *j = done[i]->user;
+            in_flight--;
+            w->job = j;
+            worker_process(w, j);
+        }
+        if (n < 0)
+            usleep(100);
+    }
 }
 
 static void *worker_main(void *arg)
@@ -390,6 +443,10 @@ static void *worker_main(void *arg)
             }
         }
     }
+    if (!p->reader->read_sync) {
+        worker_async_loop(w);
+        return NULL;
+    }
     pjob *j;
     while ((j = bq_pop(&p->chunks, 1))) {
         w->job = j;
@@ -398,10 +455,8 @@ static void *worker_main(void *arg)
             ks__free(j);
             continue;
         }
-        if (p->reader->read_sync && !worker_read(w, j))
-            continue;
-        worker_scan_chunk(w, j);
-        bq_push(&p->free_jobs, j);
+        p->reader->read_sync(&j->req);
+        worker_process(w, j);
     }
     return NULL;
 }
@@ -428,8 +483,7 @@ static void cancel_rest(ks_pipeline *p, pfile *f)
 {
     ring *r = &p->rings[p->n_workers];
     uint32_t from = f->next_chunk, n = f->n_chunks, unsent = n - from;
-    if (p->reader->read_sync && !f->stream_mode && unsent &&
-        atomic_fetch_sub(&f->sync_left, unsent) == unsent) {
+    if (!f->stream_mode && unsent && atomic_fetch_sub(&f->sync_left, unsent) == unsent) {
         close(f->fd); /* no worker will read this file any more */
         f->fd = -1;
     }
@@ -439,51 +493,39 @@ static void cancel_rest(ks_pipeline *p, pfile *f)
         push_chunk_done(p, r, f, k, 0, 0, 0, ECANCELED);
 }
 
+/* The reader thread only cuts files into chunk jobs: the workers do the I/O themselves, so
+ * copies from the page cache run on every core and cold reads keep workers x depth in flight. */
 static void *reader_main(void *arg)
 {
     ks_pipeline *p = arg;
     ring *myring = &p->rings[p->n_workers];
-    pfile *cur = NULL;
-    unsigned in_flight = 0;
-    int files_closed = 0;
-    ks_read_req *done[64];
-    for (;;) {
-        /* Fill: start reads while buffers are free. */
-        for (;;) {
-            if (!cur && !files_closed) {
-                cur = bq_pop(&p->files, in_flight == 0);
-                if (!cur) {
-                    pthread_mutex_lock(&p->files.mu);
-                    files_closed = p->files.closed && p->files.n == 0;
-                    pthread_mutex_unlock(&p->files.mu);
-                    if (!files_closed || in_flight)
-                        break;
-                }
+    pfile *cur;
+    while ((cur = bq_pop(&p->files, 1))) {
+        if (atomic_load(&p->stop)) {
+            cancel_rest(p, cur);
+            continue;
+        }
+        if (cur->stream_mode) {
+            /* Before the hand-off: once pushed, the file may be finished and freed by the writer. */
+            cur->next_chunk = 1;
+            pjob *sj = ks__calloc(1, sizeof *sj);
+            if (!sj) {
+                push_chunk_done(p, myring, cur, 0, 0, 0, 0, ENOMEM);
+            } else {
+                sj->file = cur;
+                bq_push(&p->chunks, sj);
             }
-            if (!cur)
-                break;
+            continue;
+        }
+        atomic_store(&cur->sync_left, cur->n_chunks);
+        for (;;) {
             if (atomic_load(&p->stop)) {
                 cancel_rest(p, cur);
-                cur = NULL;
-                continue;
-            }
-            if (cur->stream_mode) {
-                /* Before the hand-off: once pushed, the file may be finished and freed by the writer. */
-                cur->next_chunk = 1;
-                pjob *sj = ks__calloc(1, sizeof *sj);
-                if (!sj) {
-                    push_chunk_done(p, myring, cur, 0, 0, 0, 0, ENOMEM);
-                } else {
-                    sj->file = cur;
-                    bq_push(&p->chunks, sj);
-                }
-                cur = NULL;
-                continue;
-            }
-            pjob *j = bq_pop(&p->free_jobs, in_flight == 0);
-            if (!j)
                 break;
+            }
+            pjob *j = bq_pop(&p->free_jobs, 1);
             uint32_t k = cur->next_chunk++;
+            int last = cur->next_chunk == cur->n_chunks; /* cur may be freed once its last chunk reports */
             j->file = cur;
             j->chunk = k;
             j->own_from = (uint64_t)k * p->chunk;
@@ -498,53 +540,9 @@ static void *reader_main(void *arg)
             j->data = j->buf + ((64 - (((uintptr_t)j->buf + j->req.len) & 63)) & 63);
             j->req.buf = j->data;
             j->req.user = j;
-            if (p->reader->read_sync) {
-                if (k == 0)
-                    atomic_store(&cur->sync_left, cur->n_chunks);
-                int last = cur->next_chunk == cur->n_chunks;
-                bq_push(&p->chunks, j); /* the worker reads it; cur may be finished and freed after this */
-                if (last)
-                    cur = NULL;
-                continue;
-            }
-            int last = cur->next_chunk == cur->n_chunks; /* cur may be freed once its last chunk reports */
-            int rc = p->reader->submit(p->reader_state, &j->req);
-            if (rc < 0) {
-                push_chunk_done(p, myring, cur, k, 0, 0, 0, -rc);
-                bq_push(&p->free_jobs, j);
-            } else {
-                in_flight++;
-                cur->reads_left++;
-            }
+            bq_push(&p->chunks, j); /* a worker reads and scans it */
             if (last)
-                cur = NULL;
-        }
-        if (files_closed && !cur && in_flight == 0)
-            break;
-        /* Reap: hand finished reads to the workers. */
-        int n = p->reader->reap(p->reader_state, done, 64, 1);
-        if (n < 0) {
-            n = 0;
-            usleep(100);
-        }
-        for (int i = 0; i < n; i++) {
-            pjob *j = done[i]->user;
-            pfile *f = j->file;
-            in_flight--;
-            j->len = j->req.done;
-            /* A file that shrank since fstat: scan what was there (the rest is past EOF). */
-            if (j->base + j->len < j->own_to)
-                j->own_to = j->base + j->len > j->own_from ? j->base + j->len : j->own_from;
-            if (--f->reads_left == 0 && f->next_chunk == f->n_chunks) {
-                close(f->fd); /* every read of this file is done; workers hold only buffers */
-                f->fd = -1;
-            }
-            if (j->req.res < 0) {
-                push_chunk_done(p, myring, f, j->chunk, 0, 0, 0, -j->req.res);
-                bq_push(&p->free_jobs, j);
-            } else {
-                bq_push(&p->chunks, j);
-            }
+                break;
         }
     }
     bq_close(&p->chunks);
@@ -698,6 +696,8 @@ static void destroy(ks_pipeline *p)
         for (unsigned i = 0; i < p->n_workers; i++) {
             ks_scanner_destroy(p->workers[i].scanner);
             ks__free(p->workers[i].stream_buf);
+            if (p->workers[i].rstate)
+                p->reader->fini(p->workers[i].rstate);
         }
         ks__free(p->workers);
     }
@@ -706,8 +706,6 @@ static void destroy(ks_pipeline *p)
             ks__free(p->rings[i].slots);
         ks__free(p->rings);
     }
-    if (p->reader_state)
-        p->reader->fini(p->reader_state);
     bq_free(&p->files);
     bq_free(&p->chunks);
     bq_free(&p->free_jobs);
@@ -736,7 +734,9 @@ int ks_pipeline_create(const ks_engine *engine, const ks_pipeline_opts *o, const
         p->chunk = (size_t)1 << 30;
     p->margin = engine->max_width + 2;
     p->n_workers = o->threads ? o->threads : affinity_cpus();
-    p->n_buffers = o->buffers ? o->buffers : 2 * p->n_workers + 16;
+    /* Cold caches want many reads in flight; the chunk buffers bound memory: workers x (depth + 1). */
+    p->depth = p->reader->read_sync ? 1 : 8;
+    p->n_buffers = o->buffers ? o->buffers : p->n_workers * (p->depth + 1) + 4;
     p->pin = !o->no_pin;
     p->read_only = o->read_only;
     int rc = 0;
@@ -768,10 +768,10 @@ int ks_pipeline_create(const ks_engine *engine, const ks_pipeline_opts *o, const
         if (!w->stream_buf || ks_scanner_create(engine, &w->scanner))
             rc = KS_ENOMEM;
     }
-    if (!rc) {
-        int e = p->reader->init(&p->reader_state, p->n_buffers);
+    for (unsigned i = 0; !rc && !p->reader->read_sync && i < p->n_workers; i++) {
+        int e = p->reader->init(&p->workers[i].rstate, p->depth);
         if (e < 0) {
-            p->reader_state = NULL;
+            p->workers[i].rstate = NULL;
             if (backend_errno)
                 *backend_errno = -e;
             rc = KS_EIO;

@@ -31,7 +31,7 @@ static int u_init(void **state, unsigned depth)
     }
     /* Buffered reads that miss the page cache go to io-wq kernel threads: cap them so a deep
      * queue does not become hundreds of threads. */
-    unsigned workers[2] = {4, 4};
+    unsigned workers[2] = {depth, depth};
     (void)io_uring_register_iowq_max_workers(&s->ring, workers);
     s->depth = depth;
     *state = s;
