@@ -96,6 +96,9 @@ static int sink_finding(void *ctx, const char *path, const ks_match *m)
     scan_state *s = ctx;
     if (s->out.err)
         return 1;
+    /* Imported Gitleaks rules may apply to some paths only, or exempt some paths (allowlist.c). */
+    if (!ks_engine_path_allows(s->rep.engine, m, path))
+        return 0;
     if (s->base.n) {
         char fp[17];
         finding_fingerprint(fp, path, m->rule_id, (unsigned long long)m->start);
@@ -247,7 +250,8 @@ static void scan_usage(FILE *f)
           "                        json or jsonl report\n"
           "  --gitignore           also honour .gitignore files (.keysweepignore at a root always is)\n"
           "Rules:\n"
-          "  --rules PATH          add rules from a YAML file or a directory of them (repeatable)\n"
+          "  --rules PATH          add rules from a YAML file, a directory of them, or a Gitleaks\n"
+          "                        configuration (*.toml, loaded rule by rule) (repeatable)\n"
           "  --no-builtin-rules    do not load the built-in rules\n"
           "  --show-near-misses    also report matches that fail their validator, marked as such\n"
           "  --cache-dir DIR       where compiled rule databases are cached (default $XDG_CACHE_HOME/keysweep)\n"

@@ -50,6 +50,7 @@ typedef struct ks_rule {
     unsigned long line;
     double min_entropy;
     ks_strvec examples, negative_examples, references, categories, keywords;
+    struct ks_cond *cond; /* conditions imported from Gitleaks (shared, immutable); NULL for YAML rules */
 } ks_rule;
 
 struct ks_rules {
@@ -62,6 +63,32 @@ int ks__rule_copy(ks_rule *dst, const ks_rule *src);
 void ks__rule_info(const ks_rule *r, ks_rule_info *info);
 /* Appends `n` rules, moving them in (the caller's array is left empty); all-or-nothing. */
 int ks__rules_append(ks_rules *rules, ks_rule *add, size_t n, ks_diag_fn on_error, void *ctx);
+
+/* ---- conditions imported from Gitleaks configurations (detectors/allowlist.c) ----
+ * Gitleaks rules may apply only to some paths and carry allowlists that exempt reviewed findings.
+ * Path-free checks run in scan.c on every confirmed match; path checks run where the path is known
+ * (ks_engine_path_allows, called by the CLI). Both objects are immutable once built and shared by
+ * reference between rule copies (a global allowlist serves every rule of its file). */
+enum { KS_ALLOW_SECRET, KS_ALLOW_MATCH, KS_ALLOW_LINE }; /* what `regexes` are matched against */
+typedef struct ks_allow {
+    _Atomic size_t refs;
+    int all;             /* condition = "AND": every criterion the list has must hold; else any one */
+    int target;          /* KS_ALLOW_* (Gitleaks' regexTarget) */
+    int has_commits;     /* commits cannot be checked on files: an AND list with them never holds */
+    size_t n_regexes, n_paths;
+    pcre2_code **regexes, **paths;
+    ks_strvec stopwords; /* lowercase; a secret that contains one, ignoring case, is exempt */
+} ks_allow;
+typedef struct ks_cond {
+    _Atomic size_t refs;
+    pcre2_code *path;    /* the rule reports only in files whose path matches; NULL: everywhere */
+    ks_allow **allows;   /* each holds a reference */
+    size_t n_allows;
+} ks_cond;
+ks_allow *ks__allow_ref(ks_allow *a);
+void ks__allow_unref(ks_allow *a);
+ks_cond *ks__cond_ref(ks_cond *c);
+void ks__cond_unref(ks_cond *c);
 
 /* ---- validators (detectors/validators.c) ---- */
 typedef int (*ks_validator_fn)(const unsigned char *secret, size_t len, long arg);
@@ -174,6 +201,9 @@ int ks__scan_owned(ks_scanner *s, const unsigned char *buf, size_t len, uint64_t
 void ks__lines_advance(ks_lines *lines, const unsigned char *buf, uint64_t buf_base, uint64_t to);
 int ks__scanner_acquire(ks_scanner *s);
 void ks__scanner_release(ks_scanner *s);
+
+/* 1 when an imported allowlist exempts candidate c of region rg without knowing the path (allowlist.c). */
+int ks__cond_drops(const ks_cond *cond, ks_scanner *s, const ks_region *rg, const ks_cand *c);
 
 /* Bytes the stream's buffer holds allocated (tests check that memory stays bounded). */
 size_t ks__stream_capacity(const ks_stream *st);

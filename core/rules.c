@@ -49,6 +49,7 @@ void ks__rule_free(ks_rule *r)
     ks__strvec_free(&r->references);
     ks__strvec_free(&r->categories);
     ks__strvec_free(&r->keywords);
+    ks__cond_unref(r->cond);
     memset(r, 0, sizeof *r);
 }
 
@@ -64,6 +65,7 @@ static int dup_opt(char **dst, const char *src)
 int ks__rule_copy(ks_rule *dst, const ks_rule *src)
 {
     memset(dst, 0, sizeof *dst);
+    dst->cond = ks__cond_ref(src->cond); /* shared and immutable: a reference, not a copy */
     dst->line = src->line;
     dst->min_entropy = src->min_entropy;
     if (dup_opt(&dst->id, src->id) || dup_opt(&dst->name, src->name) ||

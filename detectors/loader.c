@@ -371,7 +371,11 @@ static int load_file(ks_rules *rules, const char *path, ks_diag_fn on_error, voi
                       e == -EINVAL ? "not a regular file" : strerror(-e));
         return e == -ENOMEM ? KS_ENOMEM : KS_EIO;
     }
-    int rc = ks_rules_load_yaml(rules, text, len, path, on_error, ctx);
+    /* Gitleaks configurations are TOML; by their name, as Gitleaks finds them (gitleaks.c). */
+    size_t pl = strlen(path);
+    int toml = pl > 5 && strcmp(path + pl - 5, ".toml") == 0;
+    int rc = toml ? ks_rules_load_gitleaks(rules, text, len, path, on_error, ctx)
+                  : ks_rules_load_yaml(rules, text, len, path, on_error, ctx);
     ks__free(text);
     return rc;
 }

@@ -70,7 +70,8 @@ KS_API int ks_check_cpu(void);
 /*
  * One error about one rule or rule file. `file` and `rule_id` are empty
  * when unknown; `line` is 1-based (0 when unknown). `text` holds the whole
- * message ready to print: "FILE:LINE: rule ID: MESSAGE".
+ * message ready to print: "FILE:LINE: rule ID: MESSAGE". `code` 0 marks a
+ * note rather than an error (e.g. how many rules a Gitleaks import loaded).
  */
 typedef struct ks_diag {
     int code;
@@ -114,8 +115,21 @@ KS_API int ks_rules_load_yaml(ks_rules *rules, const char *text, size_t len, con
 /*
  * Loads a YAML rule file, or every *.yml / *.yaml file of a directory (sorted by name, not
  * recursive). All-or-nothing like ks_rules_load_yaml; KS_EIO when a path cannot be read.
+ * A file whose name ends in .toml is a Gitleaks configuration: see ks_rules_load_gitleaks.
  */
 KS_API int ks_rules_load_path(ks_rules *rules, const char *path, ks_diag_fn on_error, void *ctx);
+
+/*
+ * Imports the rules of a Gitleaks (or Betterleaks) TOML configuration: `[[rules]]` with id,
+ * description, regex, secretGroup, entropy, keywords, tags and path, and the allowlists of each
+ * rule and of the file. Unlike YAML this is rule by rule: a rule keysweep cannot run (Vectorscan
+ * rejects its regex, its width stays unbounded, it matches paths only, its id is taken...) is
+ * passed to on_error with its id and the reason, and the others load; a note (code 0) then
+ * counts them. Malformed TOML adds nothing (KS_EPARSE, with the line). Returns 0 when at least
+ * one rule loaded, else the first error's code. detectors/README.md details the mapping.
+ */
+KS_API int ks_rules_load_gitleaks(ks_rules *rules, const char *text, size_t len, const char *source,
+                                  ks_diag_fn on_error, void *ctx);
 
 /* Returns the number of rules in the set (0 for NULL). */
 KS_API size_t ks_rules_count(const ks_rules *rules);
@@ -189,6 +203,17 @@ KS_API int ks_engine_stats_get(const ks_engine *engine, ks_engine_stats *stats);
 
 /* Fills *info for rule `index` of the engine; returns 0 or KS_EINVAL when out of range. */
 KS_API int ks_engine_rule(const ks_engine *engine, size_t index, ks_rule_info *info);
+
+struct ks_match;
+
+/*
+ * Path conditions of imported Gitleaks rules (a rule's `path`, an allowlist's `paths`). Scans see
+ * bytes, not names, so a caller that knows the object's path (NULL: none) asks here before it
+ * reports a finding `m` of this engine. Returns 1 to report it, 0 when the rule does not apply to
+ * that path or an allowlist exempts the finding there. Always 1 for rules without path
+ * conditions (every YAML rule), and for NULL arguments.
+ */
+KS_API int ks_engine_path_allows(const ks_engine *engine, const struct ks_match *m, const char *path);
 
 /* ------------------------------------------------------------------ */
 /* Findings                                                            */
