@@ -1,0 +1,83 @@
+#!/usr/bin/env python3
+# make_seeds.py: writes the fuzz targets' starting corpora into tests/fuzz/corpus/<target>/ (run once; results are committed).
+import glob
+import os
+import struct
+
+import yaml
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+
+
+def put(target, name, data):
+    d = os.path.join(HERE, "corpus", target)
+    os.makedirs(d, exist_ok=True)
+    with open(os.path.join(d, name), "wb") as f:
+        f.write(data if isinstance(data, bytes) else data.encode())
+
+
+# ---- fuzz_rules: small real rule files, both formats, and each kind of error the loader reports ----
+for path in sorted(glob.glob(os.path.join(ROOT, "detectors/rules/*.yml")), key=os.path.getsize)[:12]:
+    put("fuzz_rules", "builtin-" + os.path.basename(path), open(path, "rb").read())
+RULE_SEEDS = {
+    "flow": "rules:\n  - {id: a.b, name: n, pattern: '\\bAKIA[0-9A-Z]{16}\\b', min_entropy: 3, validate: generic}\n",
+    "noseyparker": "rules:\n- name: Example token\n  id: np.example.1\n  pattern: '(?x)\\b (ex_[a-z0-9]{20}) \\b'\n"
+                   "  examples: ['ex_abcdefghij0123456789']\n  references: [https://example.com]\n",
+    "multiline": "rules:\n  - id: m\n    name: m\n    pattern: '(?m)^K:[0-9]{6}$'\n    confidence: high\n"
+                 "    examples:\n      - 'K:123456'\n    negative_examples: [x]\n    categories: [c]\n    keywords: [K]\n",
+    "unbounded": "rules:\n  - {id: u, name: u, pattern: 'a.*b'}\n",
+    "too-wide": "rules:\n  - {id: w, name: w, pattern: 'a.{0,32768}'}\n",
+    "empty-match": "rules:\n  - {id: e, name: e, pattern: 'x?'}\n",
+    "backref": "rules:\n  - {id: r, name: r, pattern: '(ab)\\1'}\n",
+    "lookbehind": "rules:\n  - {id: l, name: l, pattern: '(?<=k)abc'}\n",
+    "bad-regex": "rules:\n  - {id: b, name: b, pattern: 'ab(c'}\n",
+    "dup-id": "rules:\n  - {id: d, name: d, pattern: abc}\n  - {id: d, name: d, pattern: abd}\n",
+    "no-name": "rules:\n  - id: x\n    pattern: abc\n",
+    "bad-validator": "rules:\n  - {id: v, name: v, pattern: abc, validate: astrology}\n",
+    "bad-entropy": "rules:\n  - {id: v, name: v, pattern: abc, min_entropy: lots}\n",
+    "bad-yaml": "rules:\n  - {id: [unclosed\n",
+    "not-a-list": "rules: 3\n",
+    "anchors": "base: &b {name: n, pattern: abc}\nrules:\n  - {<<: *b, id: a1}\n",
+    "utf8": "rules:\n  - {id: u8, name: \"\xc3\xa9\", pattern: '\xc3\xa9[a-z]{3}'}\n",
+}
+for k, v in RULE_SEEDS.items():
+    put("fuzz_rules", k + ".yml", v)
+
+# ---- fuzz_chunked: header (cuts, piece lengths, region size) + objects full of the fixed rules' tokens ----
+TOKENS = [b"AKIAABCDEFGHIJKLMNOP", b"tok_abcdefgh12", b"tok_0123456789abcdefghijklmn",
+          b'apikey = "AbCdEf0123456789"', b"-----BEGIN K-----\nQUJDREVGR0g=\n-----END K-----",
+          b"S:123456", b"BOFabc", b"EOFxyz", b"xyzzy"]
+
+
+def chunked(cuts, region, blob):
+    return bytes([len(cuts)]) + b"".join(struct.pack("<H", c) for c in cuts) + bytes([region]) + blob
+
+
+put("fuzz_chunked", "all-tokens-lines", chunked([7, 40, 3], 16, b"BOFab\n" + b"\n".join(TOKENS) + b"\nEOFxyz"))
+put("fuzz_chunked", "tokens-glued", chunked([1, 1, 1, 1, 1], 1, b"xAKIAABCDEFGHIJKLMNOPx tok_abcdefgh12_ S:12\nS:99\r\n"))
+put("fuzz_chunked", "one-piece", chunked([], 200, b" ".join(TOKENS) * 3))
+put("fuzz_chunked", "many-cuts", chunked(list(range(1, 16)), 5, b"\n".join(TOKENS * 2)))
+put("fuzz_chunked", "nul-bytes", chunked([9, 9], 33, b"\0".join(TOKENS) + b"\0"))
+put("fuzz_chunked", "crlf", chunked([2, 64], 3, b"\r\n".join(TOKENS) + b"\r\n"))
+
+# ---- fuzz_json_encoder: hostile names and every byte value ----
+for name, data in {
+    "ascii": b"src/config.yml", "controls": bytes(range(0, 32)) + b"\x7f", "all-bytes": bytes(range(256)),
+    "escape-seq": b"\x1b]0;pwned\x07\x1b[2J", "bidi": "a\u202eb\u2066c\u2069".encode(), "c1": b"\xc2\x85\xc2\x9b",
+    "invalid-utf8": b"\xff\xfe\xc0\xaf\xed\xa0\x80\xf4\x90\x80\x80", "quotes": b'"\\"\\\\',
+    "truncated": "é€𝄞".encode()[:-1], "long-utf8": "ü€𝄞".encode() * 50,
+}.items():
+    put("fuzz_json_encoder", name, data)
+
+# ---- fuzz_confirm: windows over the built-in rules' examples and negative examples ----
+examples = []
+for path in sorted(glob.glob(os.path.join(ROOT, "detectors/rules/*.yml"))):
+    for rule in (yaml.safe_load(open(path)) or {}).get("rules", []):
+        examples += [e.encode() for e in rule.get("examples", []) + rule.get("negative_examples", [])]
+step = 24
+for i in range(0, len(examples), step):
+    blob = b"\n".join(examples[i:i + step])
+    hdr = struct.pack("<HHI", i % 7, 0xffff, (i * 7919) & 0xffffffff)
+    put("fuzz_confirm", "examples-%03d" % (i // step), hdr + blob)
+put("fuzz_confirm", "past-4gib", struct.pack("<HHI", 3, 200, 0x80000001) + b"\n".join(examples[:8]))

@@ -1,0 +1,464 @@
+/* pipeline_stress.c: a ThreadSanitizer stress program (plain main, no Criterion) for the scanning pipeline:
+ * random workers, buffers, chunk sizes, readers and stops, every run checked against ks_scan. */
+#include <errno.h>
+#include <fcntl.h>
+#include <dirent.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "keysweep.h"
+#include "pipeline.h"
+
+/* Fixed-width, variable-width, multi-line, \b and (?m)^$ rules, like the unit tests' set. */
+static const char RULES[] =
+    "rules:\n"
+    "  - {id: s.aws, name: aws, pattern: '\\b(?P<secret>AKIA[0-9A-Z]{16})\\b'}\n"
+    "  - {id: s.var, name: var, pattern: '\\btok_[a-z0-9]{8,24}\\b'}\n"
+    "  - {id: s.assign, name: assign, pattern: 'apikey\\s{0,3}=\\s{0,3}\"([A-Za-z0-9]{12,40})\"'}\n"
+    "  - {id: s.pem, name: pem, pattern: '-----BEGIN TEST KEY-----\\n[A-Za-z0-9+/=\\n]{8,400}-----END TEST KEY-----'}\n"
+    "  - {id: s.line, name: line, pattern: '(?m)^SECRET:[0-9]{6}$'}\n";
+
+static const char *const PLANTS[] = {
+    "AKIAABCDEFGHIJKLMNOP", "tok_abcdefgh12", "tok_0123456789abcdefghijklmn", "apikey = \"AbCdEf0123456789\"",
+    "-----BEGIN TEST KEY-----\nQUJDREVGR0g=\nSUpLTE1OT1A=\n-----END TEST KEY-----", "SECRET:123456",
+};
+#define N_PLANTS (sizeof PLANTS / sizeof PLANTS[0])
+#define MAX_FILES 32
+
+typedef struct rec {
+    size_t rule;
+    uint64_t start, end, line, column, secret_start;
+    size_t secret_len;
+    int near_miss;
+} rec;
+
+typedef struct flist {
+    rec *v;
+    size_t n, cap;
+} flist;
+
+typedef struct sfile {
+    char path[256];
+    unsigned char *data;
+    size_t size;
+    int accepted;       /* ks_pipeline_submit returned 0 */
+    flist want, got;
+    int done_calls, done_err;
+    uint64_t done_bytes;
+} sfile;
+
+/* Everything the sink sees; only the pipeline's writer thread touches it until finish returns. */
+typedef struct iter {
+    sfile files[MAX_FILES];
+    size_t n_files;
+    long stop_after; /* the sink asks to stop after this many findings; -1: never */
+    long findings;
+    char violation[256];
+} iter;
+
+static uint64_t rng;
+static uint64_t rnd(void)
+{
+    rng ^= rng >> 12;
+    rng ^= rng << 25;
+    rng ^= rng >> 27;
+    return rng * 0x2545F4914F6CDD1DULL;
+}
+static size_t rnd_in(size_t lo, size_t hi) { return lo + (size_t)(rnd() % (hi - lo + 1)); }
+
+static void die(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("pipeline_stress: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+    exit(1);
+}
+
+static void push(flist *l, const rec *r)
+{
+    if (l->n == l->cap) {
+        l->cap = l->cap ? 2 * l->cap : 64;
+        if (!(l->v = realloc(l->v, l->cap * sizeof *l->v)))
+            die("out of memory");
+    }
+    l->v[l->n++] = *r;
+}
+
+static rec to_rec(const ks_match *m)
+{
+    return (rec){m->rule_index, m->start, m->end, m->line, m->column, m->secret_start, m->secret_len, m->near_miss};
+}
+
+static int rec_eq(const rec *a, const rec *b)
+{
+    return a->rule == b->rule && a->start == b->start && a->end == b->end && a->line == b->line &&
+           a->column == b->column && a->secret_start == b->secret_start && a->secret_len == b->secret_len &&
+           a->near_miss == b->near_miss;
+}
+
+static void violate(iter *it, const char *fmt, ...)
+{
+    if (it->violation[0])
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(it->violation, sizeof it->violation, fmt, ap);
+    va_end(ap);
+}
+
+static int oracle_cb(const ks_match *m, void *ctx)
+{
+    rec r = to_rec(m);
+    push(ctx, &r);
+    return 0;
+}
+
+/* ---- the sink: runs on the pipeline's writer thread ---- */
+
+static sfile *file_of(iter *it, const char *path)
+{
+    for (size_t i = 0; i < it->n_files; i++)
+        if (!strcmp(it->files[i].path, path))
+            return &it->files[i];
+    return NULL;
+}
+
+static int sink_finding(void *ctx, const char *path, const ks_match *m)
+{
+    iter *it = ctx;
+    sfile *f = file_of(it, path);
+    if (!f) {
+        violate(it, "finding for unknown path %s", path);
+        return 1;
+    }
+    if (f->done_calls)
+        violate(it, "%s: finding after on_file_done", path);
+    if (f->got.n && m->start < f->got.v[f->got.n - 1].start)
+        violate(it, "%s: finding at %llu after one at %llu", path, (unsigned long long)m->start,
+                (unsigned long long)f->got.v[f->got.n - 1].start);
+    /* The bytes handed over must be the file's own bytes at the reported offsets. */
+    if (m->end > f->size || m->start >= m->end || m->match_len != m->end - m->start ||
+        memcmp(m->match, f->data + m->start, m->match_len) || m->secret_start < m->start ||
+        m->secret_start + m->secret_len > m->end || memcmp(m->secret, f->data + m->secret_start, m->secret_len))
+        violate(it, "%s: finding [%llu,%llu) does not match the file's bytes", path, (unsigned long long)m->start,
+                (unsigned long long)m->end);
+    rec r = to_rec(m);
+    push(&f->got, &r);
+    return it->stop_after >= 0 && ++it->findings >= it->stop_after;
+}
+
+static void sink_done(void *ctx, const char *path, uint64_t bytes, int err)
+{
+    iter *it = ctx;
+    sfile *f = file_of(it, path);
+    if (!f) {
+        violate(it, "on_file_done for unknown path %s", path);
+        return;
+    }
+    f->done_calls++;
+    f->done_err = err;
+    f->done_bytes = bytes;
+}
+
+static void sink_idle(void *ctx) { (void)ctx; }
+
+/* ---- random files with planted tokens ---- */
+
+static void fill(unsigned char *b, size_t n)
+{
+    static const char *const words[] = {"the", "int", "return", "(x)", "{", "}", "foo_bar", "0x1f", ";", "//", "a", "="};
+    int binary = rnd() % 8 == 0;
+    for (size_t i = 0; i < n;) {
+        uint64_t r = rnd();
+        if (binary) {
+            b[i++] = (unsigned char)r;
+            continue;
+        }
+        for (const char *w = words[r % 12]; *w && i < n; w++)
+            b[i++] = (unsigned char)*w;
+        if (i < n)
+            b[i++] = (r >> 20) % 7 == 0 ? '\n' : ' ';
+    }
+    /* Tokens with random neighbours: newlines, spaces, word characters (no \b) or NUL bytes. */
+    static const char seps[] = "\n \nx_\0";
+    size_t plants = n / 200 + rnd_in(0, 3);
+    for (size_t k = 0; k < plants; k++) {
+        const char *p = PLANTS[rnd() % N_PLANTS];
+        size_t pl = strlen(p);
+        if (pl + 2 > n)
+            continue;
+        size_t at = rnd_in(0, n - pl - 1);
+        memcpy(b + at, p, pl);
+        if (at)
+            b[at - 1] = (unsigned char)seps[rnd() % 6];
+        if (at + pl < n)
+            b[at + pl] = (unsigned char)seps[rnd() % 6];
+    }
+}
+
+static size_t pick_size(size_t chunk)
+{
+    switch (rnd() % 10) {
+    case 0: return 0;
+    case 1: case 2: return rnd_in(1, 600);
+    case 3: case 4: case 5: return rnd_in(600, 40000);
+    case 6: return rnd_in(40000, 200000);
+    default: { /* just around a chunk boundary */
+        size_t k = rnd_in(1, 4), c = chunk ? chunk : KS_PIPELINE_DEFAULT_CHUNK;
+        size_t s = k * c + rnd_in(0, 64);
+        s = s > 32 ? s - 32 : s;
+        return s > 600000 ? rnd_in(1, 600000) : s;
+    }
+    }
+}
+
+static int count_fds(void)
+{
+    DIR *d = opendir("/proc/self/fd");
+    int n = 0;
+    if (!d)
+        return -1;
+    while (readdir(d))
+        n++;
+    closedir(d);
+    return n;
+}
+
+static void dump_list(const char *what, const flist *l)
+{
+    for (size_t i = 0; i < l->n; i++)
+        fprintf(stderr, "  %s %zu: rule %zu [%llu,%llu) line %llu col %llu secret %llu+%zu%s\n", what, i, l->v[i].rule,
+                (unsigned long long)l->v[i].start, (unsigned long long)l->v[i].end, (unsigned long long)l->v[i].line,
+                (unsigned long long)l->v[i].column, (unsigned long long)l->v[i].secret_start, l->v[i].secret_len,
+                l->v[i].near_miss ? " near-miss" : "");
+}
+
+/* On a mismatch: both finding lists of the file, to see which side is wrong. */
+static void dump(const sfile *f)
+{
+    fprintf(stderr, "%s (%zu bytes): ks_scan found %zu, the pipeline %zu\n", f->path, f->size, f->want.n, f->got.n);
+    dump_list("oracle", &f->want);
+    dump_list("pipeline", &f->got);
+}
+
+/* ---- one iteration ---- */
+
+typedef struct canceller {
+    ks_pipeline *p;
+    unsigned delay_us;
+} canceller;
+
+static void *cancel_main(void *arg)
+{
+    canceller *c = arg;
+    usleep(c->delay_us);
+    ks_pipeline_stop(c->p);
+    return NULL;
+}
+
+/* ks_pipeline_stop is documented async-signal-safe: the CLI calls it from its SIGINT handler. */
+static ks_pipeline *volatile signal_target;
+static volatile sig_atomic_t signal_seen;
+static void on_alarm(int sig)
+{
+    (void)sig;
+    ks_pipeline_stop(signal_target);
+    signal_seen = 1;
+}
+
+enum { STOP_NONE, STOP_MAIN_EARLY, STOP_MAIN_MID, STOP_THREAD, STOP_SINK, STOP_SIGNAL, N_STOP_MODES };
+static const char *const STOP_NAMES[] = {"none", "main-early", "main-mid", "thread", "sink", "signal"};
+
+static unsigned long mode_runs[N_STOP_MODES], uring_runs, files_run;
+
+static void run_once(const ks_engine *e, ks_scanner *sc, const char *dir, unsigned long n, int verbose)
+{
+    static iter it;
+    memset(&it, 0, sizeof it);
+    unsigned threads = (unsigned)rnd_in(1, 16), buffers = (unsigned)rnd_in(1, 2);
+    static const size_t fixed_chunks[] = {4096, 4097, 65536, 0};
+    size_t chunk = rnd() % 2 ? rnd_in(256, 70000) : fixed_chunks[rnd() % 4];
+    int use_uring = rnd() % 2, no_pin = rnd() % 2;
+    int mode = (int)(rnd() % 2 ? STOP_NONE : rnd_in(1, N_STOP_MODES - 1));
+    it.stop_after = mode == STOP_SINK ? (long)rnd_in(0, 40) : -1;
+    it.n_files = rnd_in(1, MAX_FILES);
+
+    for (size_t i = 0; i < it.n_files; i++) {
+        sfile *f = &it.files[i];
+        snprintf(f->path, sizeof f->path, "%s/f%02zu", dir, i);
+        f->size = pick_size(chunk);
+        f->data = malloc(f->size + 1);
+        if (!f->data)
+            die("out of memory");
+        fill(f->data, f->size);
+        FILE *fp = fopen(f->path, "wb");
+        if (!fp || fwrite(f->data, 1, f->size, fp) != f->size || fclose(fp))
+            die("cannot write %s", f->path);
+        if (ks_scan(sc, f->data, f->size, 0, 0, oracle_cb, &f->want))
+            die("oracle scan failed");
+    }
+
+    int fds_before = count_fds();
+    static const ks_pipeline_sink sink = {sink_finding, sink_done, sink_idle};
+    ks_pipeline_opts o = {.threads = threads, .chunk_size = chunk, .buffers = buffers, .no_pin = no_pin,
+                          .reader = use_uring ? &ks_reader_uring : &ks_reader_pread};
+    ks_pipeline *p = NULL;
+    int berr = 0, rc = ks_pipeline_create(e, &o, &sink, &it, &p, &berr);
+    if (rc == KS_EIO && use_uring) { /* io_uring denied here: the CLI falls back the same way */
+        use_uring = 0;
+        o.reader = &ks_reader_pread;
+        rc = ks_pipeline_create(e, &o, &sink, &it, &p, &berr);
+    }
+    if (rc)
+        die("ks_pipeline_create: %s", ks_strerror(rc));
+    if (ks_pipeline_threads(p) != threads)
+        die("ks_pipeline_threads: %u, asked for %u", ks_pipeline_threads(p), threads);
+    if (verbose)
+        fprintf(stderr, "iter %lu: files=%zu threads=%u buffers=%u chunk=%zu reader=%s pin=%d stop=%s\n", n, it.n_files,
+                threads, buffers, chunk, use_uring ? "io_uring" : "pread", !no_pin, STOP_NAMES[mode]);
+
+    mode_runs[mode]++;
+    uring_runs += use_uring;
+    files_run += it.n_files;
+    pthread_t ct;
+    canceller c = {p, (unsigned)rnd_in(0, 30000)};
+    if (mode == STOP_THREAD && pthread_create(&ct, NULL, cancel_main, &c))
+        die("pthread_create");
+    if (mode == STOP_MAIN_EARLY)
+        ks_pipeline_stop(p);
+    if (mode == STOP_SIGNAL) {
+        signal_target = p;
+        signal_seen = 0;
+        ualarm((useconds_t)rnd_in(1, 20000), 0);
+    }
+    size_t stop_at = rnd_in(0, it.n_files - 1);
+    for (size_t i = 0; i < it.n_files; i++) {
+        if (mode == STOP_MAIN_MID && i == stop_at)
+            ks_pipeline_stop(p);
+        sfile *f = &it.files[i];
+        int fd = open(f->path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+            die("open %s", f->path);
+        /* size 0 sends a file down the read-to-EOF (procfs) path; also use it for some real files */
+        uint64_t sz = rnd() % 6 == 0 ? 0 : f->size;
+        rc = ks_pipeline_submit(p, fd, f->path, sz);
+        if (rc && rc != KS_ETERMINATED)
+            die("ks_pipeline_submit: %s", ks_strerror(rc));
+        f->accepted = rc == 0;
+    }
+    /* The canceller must be done before finish frees the pipeline it points to. */
+    if (mode == STOP_THREAD)
+        pthread_join(ct, NULL);
+    while (mode == STOP_SIGNAL && !signal_seen)
+        usleep(100);
+    rc = ks_pipeline_finish(p);
+
+    if (it.violation[0])
+        die("iter %lu: %s", n, it.violation);
+    int stopped = mode != STOP_NONE && (mode != STOP_SINK || it.findings >= it.stop_after);
+    if (mode != STOP_NONE && mode != STOP_SINK && rc != KS_ETERMINATED)
+        die("iter %lu: finish returned %d after a stop", n, rc);
+    if (mode == STOP_NONE && rc)
+        die("iter %lu: finish returned %s without a stop", n, ks_strerror(rc));
+    for (size_t i = 0; i < it.n_files; i++) {
+        sfile *f = &it.files[i];
+        if (!f->accepted) {
+            if (f->done_calls)
+                die("iter %lu: %s was refused yet reported", n, f->path);
+            continue;
+        }
+        if (f->done_calls != 1)
+            die("iter %lu: %s reported done %d times", n, f->path, f->done_calls);
+        if (f->done_err && !(stopped && f->done_err == ECANCELED))
+            die("iter %lu: %s finished with error %d (%s)", n, f->path, f->done_err, strerror(f->done_err));
+        /* A file that completed under ks_pipeline_stop was fully scanned: all findings, all bytes.
+         * Once the sink refused a finding, later ones are dropped, so only a subset is promised. */
+        int complete = !f->done_err && mode != STOP_SINK;
+        if (complete && f->done_bytes != f->size)
+            die("iter %lu: %s: %llu bytes scanned of %zu", n, f->path, (unsigned long long)f->done_bytes, f->size);
+        size_t w = 0;
+        for (size_t g = 0; g < f->got.n; g++) {
+            while (w < f->want.n && !rec_eq(&f->want.v[w], &f->got.v[g]))
+                w++;
+            if (w == f->want.n) {
+                dump(f);
+                die("iter %lu: %s: finding %zu (rule %zu at %llu line %llu col %llu) is not in the oracle's", n, f->path,
+                    g, f->got.v[g].rule, (unsigned long long)f->got.v[g].start, (unsigned long long)f->got.v[g].line,
+                    (unsigned long long)f->got.v[g].column);
+            }
+            w++;
+        }
+        if (complete && f->got.n != f->want.n) {
+            dump(f);
+            die("iter %lu: %s: %zu findings, the oracle has %zu", n, f->path, f->got.n, f->want.n);
+        }
+    }
+    int fds_after = count_fds();
+    if (fds_after != fds_before)
+        die("iter %lu: %d open fds before, %d after", n, fds_before, fds_after);
+    for (size_t i = 0; i < it.n_files; i++) {
+        free(it.files[i].data);
+        free(it.files[i].want.v);
+        free(it.files[i].got.v);
+        unlink(it.files[i].path);
+    }
+}
+
+int main(int argc, char **argv)
+{
+    unsigned long iterations = argc > 1 ? strtoul(argv[1], NULL, 10) : 200;
+    double budget = argc > 2 ? strtod(argv[2], NULL) : 90.0;
+    uint64_t seed = argc > 3 ? strtoull(argv[3], NULL, 0) : (uint64_t)time(NULL) ^ (uint64_t)getpid() << 32;
+    int verbose = getenv("KS_STRESS_VERBOSE") != NULL;
+    rng = seed ? seed : 1;
+    fprintf(stderr, "pipeline_stress: seed %llu, up to %lu iterations in %.0f s\n", (unsigned long long)seed,
+            iterations, budget);
+
+    struct sigaction sa = {.sa_handler = on_alarm};
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGALRM, &sa, NULL);
+
+    ks_rules *rules = NULL;
+    ks_engine *e = NULL;
+    ks_scanner *sc = NULL;
+    ks_engine_options eo = {.flags = KS_ENGINE_NO_CACHE};
+    if (ks_rules_create(&rules) || ks_rules_load_yaml(rules, RULES, sizeof RULES - 1, "stress", NULL, NULL) ||
+        ks_engine_create(rules, &eo, &e, NULL, NULL) || ks_scanner_create(e, &sc))
+        die("cannot build the engine");
+    ks_rules_destroy(rules);
+
+    const char *tmp = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
+    char dir[512];
+    snprintf(dir, sizeof dir, "%s/ks-stress-XXXXXX", tmp);
+    if (!mkdtemp(dir))
+        die("mkdtemp in %s", tmp);
+
+    struct timespec t0, t;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    unsigned long n = 0;
+    double elapsed = 0;
+    while (n < iterations && elapsed < budget) {
+        run_once(e, sc, dir, n, verbose);
+        n++;
+        clock_gettime(CLOCK_MONOTONIC, &t);
+        elapsed = (double)(t.tv_sec - t0.tv_sec) + (double)(t.tv_nsec - t0.tv_nsec) / 1e9;
+    }
+    rmdir(dir);
+    ks_scanner_destroy(sc);
+    ks_engine_destroy(e);
+    fprintf(stderr, "pipeline_stress: %lu iterations (%lu files, %lu with io_uring) in %.1f s, all consistent with "
+            "ks_scan; stops:", n, files_run, uring_runs, elapsed);
+    for (int m = 0; m < N_STOP_MODES; m++)
+        fprintf(stderr, " %s %lu", STOP_NAMES[m], mode_runs[m]);
+    fputc('\n', stderr);
+    return 0;
+}
