@@ -149,6 +149,8 @@ int ks_engine_create(const ks_rules *rules, const ks_engine_options *opts, ks_en
             break;
         e->n_rules = i + 1;
         atomic_init(&e->rules[i].secret_group, -1);
+        const char *conf = rules->items[i].confidence;
+        e->rules[i].priority = !conf ? 2 : !strcmp(conf, "high") ? 3 : !strcmp(conf, "low") ? 1 : 2;
         atomic_init(&e->rules[i].confirm, NULL);
         if (ks__validator_lookup(rules->items[i].validate, &e->rules[i].validator)) {
             ks__diag_emit(on_error, ctx, KS_ERULE, rules->items[i].source, rules->items[i].line,

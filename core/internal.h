@@ -116,6 +116,7 @@ typedef struct ks_erule {
     unsigned max_width;
     ks_validator validator;
     _Atomic int secret_group;    /* set before `confirm` is published */
+    int priority;                /* confidence: low 1, medium 2, high 3; a finding shadows a lower one */
     _Atomic(pcre2_code *) confirm; /* compiled on first use, shared by all threads */
 } ks_erule;
 
@@ -153,6 +154,7 @@ typedef struct ks_cand {
     size_t end;
     size_t sstart, send; /* the secret */
     uint32_t rule;
+    int owned; /* starts in the owned range; others, just right of it, only shadow (scan.c) */
 } ks_cand;
 
 /* Line accounting carried across regions of one object. */

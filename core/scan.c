@@ -44,8 +44,9 @@ static int on_hs_match(unsigned int id, unsigned long long from, unsigned long l
     const ks_engine *e = s->engine;
     const ks_erule *r = &e->rules[id];
     size_t end = (size_t)to;
-    /* A match ending at or before own_begin starts before it: the previous region owns it. */
-    if (end <= s->own_begin || end > s->own_end + r->max_width)
+    /* A match ending at or before own_begin starts before it: the previous region owns it. Past
+     * the owned range, matches are still wanted up to one width further, as shadows. */
+    if (end <= s->own_begin || end > s->own_end + e->max_width + r->max_width)
         return 0;
     pcre2_code *code = ks__engine_confirm(e, id);
     if (KS_UNLIKELY(!code)) {
@@ -60,10 +61,12 @@ static int on_hs_match(unsigned int id, unsigned long long from, unsigned long l
         return 0; /* PCRE2 disagrees with Vectorscan: not a finding */
     PCRE2_SIZE *ov = pcre2_get_ovector_pointer(s->md);
     size_t start = (size_t)ov[0];
-    if (start < s->own_begin || start >= s->own_end)
+    /* Matches starting just past the owned range are kept to shadow owned ones (see shadowed()). */
+    if (start < s->own_begin || start >= s->own_end + e->max_width)
         return 0;
     size_t sh = s->cand_shift;
-    ks_cand c = {.start = start + sh, .end = end + sh, .sstart = start + sh, .send = end + sh, .rule = id};
+    ks_cand c = {.start = start + sh, .end = end + sh, .sstart = start + sh, .send = end + sh, .rule = id,
+                 .owned = start < s->own_end};
     int g = atomic_load_explicit(&r->secret_group, memory_order_relaxed);
     if (g > 0 && g < rc && ov[2 * g] != PCRE2_UNSET) {
         c.sstart = ov[2 * g] + sh;
@@ -143,6 +146,29 @@ static int scan_tail_aligned(ks_scanner *s, const ks_region *rg)
     return hr == HS_SUCCESS ? 0 : KS_ESCAN;
 }
 
+/* One secret, one finding: an owned candidate is dropped when a rule of higher confidence found a
+ * valid secret inside its secret, with its whole match inside its match (a generic assignment
+ * rule and the provider's own rule on `token = "ghp_..."`). Containment keeps this independent
+ * of how the object was cut: the inner match starts within the outer one, so the region that
+ * owns the outer candidate always sees the inner one. Candidates are sorted by start. */
+static int shadowed(const ks_scanner *s, const ks_region *rg, size_t i)
+{
+    const ks_engine *e = s->engine;
+    const ks_cand *c = &s->cands[i];
+    int prio = e->rules[c->rule].priority;
+    for (size_t k = i + 1; k < s->n_cands && s->cands[k].start < c->end; k++) {
+        const ks_cand *d = &s->cands[k];
+        const ks_erule *dr = &e->rules[d->rule];
+        if (dr->priority <= prio || d->end > c->end || d->sstart < c->sstart || d->send > c->send)
+            continue;
+        if (k > 0 && d->start == s->cands[k - 1].start && d->rule == s->cands[k - 1].rule)
+            continue; /* not the longest end of its (rule, start) */
+        if (validate(dr, rg->buf + d->sstart, (size_t)(d->send - d->sstart)))
+            return 1;
+    }
+    return 0;
+}
+
 int ks__scan_region(ks_scanner *s, const ks_region *rg, ks_lines *lines, ks_match_fn cb, void *ctx)
 {
     const ks_engine *e = s->engine;
@@ -163,9 +189,13 @@ int ks__scan_region(ks_scanner *s, const ks_region *rg, ks_lines *lines, ks_matc
     int rc = 0;
     for (size_t i = 0; i < s->n_cands; i++) {
         const ks_cand *c = &s->cands[i];
+        if (!c->owned)
+            continue;
         if (i && c->start == s->cands[i - 1].start && c->rule == s->cands[i - 1].rule)
             continue; /* a shorter end of a (rule, start) already reported */
         const ks_erule *r = &e->rules[c->rule];
+        if (r->priority < 3 && shadowed(s, rg, i))
+            continue;
         const unsigned char *secret = rg->buf + c->sstart;
         size_t secret_len = (size_t)(c->send - c->sstart);
         int ok = validate(r, secret, secret_len);

@@ -156,3 +156,29 @@ Test(scan, boundary_sweep_finds_each_token_once)
     }
     free(buf);
 }
+
+/* One secret, one finding: a generic rule's finding is dropped when a more confident rule found a
+ * secret inside it, whatever the region edges. */
+Test(scan_shadow, provider_rule_shadows_generic_assignment)
+{
+    ks_engine *e = engine_from_yaml(
+        "rules:\n"
+        "  - {id: generic, name: G, confidence: low, pattern: '\\btoken\\s{0,3}=\\s{0,3}\"([A-Za-z0-9_]{8,64})\"'}\n"
+        "  - {id: provider, name: P, confidence: high, pattern: '\\b(?P<secret>prv_[a-z0-9]{12})\\b'}\n");
+    ks_scanner *s = NULL;
+    cr_assert_eq(ks_scanner_create(e, &s), 0);
+    const char *text = "a\ntoken = \"prv_abcdef123456\"\nb token = \"NotAProviderValue1\"\n";
+    size_t len = strlen(text);
+    for (size_t own = 0; own <= 40; own++) {
+        s->region_own_max = own; /* 0: one region; 1..40: every cut through both matches */
+        found_list f = {0};
+        cr_assert_eq(ks_scan(s, text, len, 0, 0, collect, &f), 0);
+        cr_assert_eq(f.n, 2, "region %zu: %zu findings", own, f.n);
+        cr_assert_eq(f.items[0].rule, 1, "region %zu: the provider rule reports the first secret", own);
+        cr_assert_eq(f.items[0].start, 11);
+        cr_assert_eq(f.items[1].rule, 0, "the generic rule still reports values no other rule knows");
+        found_list_free(&f);
+    }
+    ks_scanner_destroy(s);
+    ks_engine_destroy(e);
+}
