@@ -56,7 +56,7 @@ static int on_hs_match(unsigned int id, unsigned long long from, unsigned long l
     /* Leftmost start whose match ends exactly here, searched over the rule's back-window; the
      * subject keeps the bytes before the window so look-behind (\b) sees real context. */
     size_t win = end > r->max_width ? end - r->max_width : 0;
-    int rc = pcre2_match(code, s->region, end, win, PCRE2_ENDANCHORED, s->md, s->mctx);
+    int rc = pcre2_match(code, s->region, end, win, 0, s->md, s->mctx); /* compiled end-anchored */
     if (rc < 0)
         return 0; /* PCRE2 disagrees with Vectorscan: not a finding */
     PCRE2_SIZE *ov = pcre2_get_ovector_pointer(s->md);
