@@ -129,6 +129,9 @@ int main(int argc, char **argv)
             x.bytes += jobs[i].bytes;
         }
         x.nfiles = x.files.n;
+        for (size_t i = 0; i < x.files.n; i++) /* freed so that the ASan stage's LSan sees no leak */
+            free(x.files.items[i]);
+        free(x.files.items);
     } else {
         ks_rules *r = NULL;
         ks_engine *e = NULL;

@@ -295,7 +295,8 @@ int baseline_parse(baseline *b, const char *text, size_t len, const char *name, 
                  j.err);
         return -1;
     }
-    qsort(b->fp, b->n, sizeof *b->fp, cmp_u64);
+    if (b->n > 1) /* an empty baseline has no array: qsort(NULL, 0) is undefined behaviour */
+        qsort(b->fp, b->n, sizeof *b->fp, cmp_u64);
     return 0;
 }
 
