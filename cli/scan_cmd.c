@@ -2,6 +2,8 @@
 #include <errno.h>
 #include <getopt.h>
 #include <signal.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -192,6 +194,8 @@ static void walk_on_skip(void *ctx, const char *path, ks_skip_reason why, int ex
     if (explicit_root) {
         s->explicit_skipped = 1;
         diag_path(path, "not scanned: not a regular file or directory");
+    } else if (why == KS_SKIP_OUTSIDE) {
+        diag_path(path, "not followed: the link leads outside the scanned root");
     }
 }
 
@@ -266,6 +270,7 @@ static void scan_usage(FILE *f)
           "  --io BACKEND          auto (default: io_uring, else pread), uring or pread\n"
           "  --chunk-size SIZE     bytes per chunk; larger files are split and scanned in parallel (default 1M)\n"
           "  --no-pin              do not pin scanning threads to CPUs\n"
+          "  --max-open-files N    file descriptors the scan may hold (default 256, and below ulimit -n)\n"
           "  -h, --help            this help\n\n"
           "Exit status: 0 no findings, 1 findings (or --exit-code N), 2 error or incomplete scan,\n"
           "130/143 interrupted, 141 output pipe closed.\n",
@@ -274,7 +279,7 @@ static void scan_usage(FILE *f)
 
 enum { OPT_FORMAT = 1000, OPT_RULES, OPT_NO_BUILTIN, OPT_NEAR, OPT_EXCLUDE, OPT_MAXSIZE, OPT_FOLLOW,
        OPT_CACHE_DIR, OPT_NO_CACHE, OPT_COLOR, OPT_NO_PROGRESS, OPT_IO, OPT_CHUNK, OPT_NO_PIN, OPT_REDACT,
-       OPT_BASELINE, OPT_GITIGNORE, OPT_EXIT_CODE, OPT_SHARD };
+       OPT_BASELINE, OPT_GITIGNORE, OPT_EXIT_CODE, OPT_SHARD, OPT_MAX_OPEN };
 
 typedef struct scan_opts {
     rule_opts ro;
@@ -284,6 +289,7 @@ typedef struct scan_opts {
     const char *format, *output, *color, *io, *baseline;
     int quiet, no_progress, redact, gitignore;
     int exit_code; /* status for "findings" */
+    uint64_t max_open_files;
     shard shard;
     ks_pipeline_opts po;
 } scan_opts;
@@ -300,6 +306,7 @@ static int parse(scan_opts *o, int argc, char **argv)
         {"color", required_argument, 0, OPT_COLOR},       {"no-progress", no_argument, 0, OPT_NO_PROGRESS},
         {"threads", required_argument, 0, 'j'},           {"io", required_argument, 0, OPT_IO},
         {"chunk-size", required_argument, 0, OPT_CHUNK},  {"no-pin", no_argument, 0, OPT_NO_PIN},
+        {"max-open-files", required_argument, 0, OPT_MAX_OPEN},
         {"quiet", no_argument, 0, 'q'},                   {"help", no_argument, 0, 'h'},
         {"redact", no_argument, 0, OPT_REDACT},           {"baseline", required_argument, 0, OPT_BASELINE},
         {"gitignore", no_argument, 0, OPT_GITIGNORE},     {"exit-code", required_argument, 0, OPT_EXIT_CODE},
@@ -346,6 +353,13 @@ static int parse(scan_opts *o, int argc, char **argv)
             o->po.chunk_size = (size_t)v;
             break;
         case OPT_NO_PIN: o->po.no_pin = 1; break;
+        case OPT_MAX_OPEN:
+            if (parse_size(optarg, &v) || v < 16 || v > 1000000) {
+                say("--max-open-files: expected 16 to 1000000, not '%s'", optarg);
+                return 2;
+            }
+            o->max_open_files = v;
+            break;
         case OPT_REDACT: o->redact = 1; break;
         case OPT_BASELINE: o->baseline = optarg; break;
         case OPT_GITIGNORE: o->gitignore = 1; break;
@@ -416,12 +430,45 @@ static int choose_output(const scan_opts *o, out_format *fmt, int *color)
     return 0;
 }
 
+/* A root given twice (or two names of one directory or file) is scanned once: counts and findings
+ * would otherwise double. */
+static int same_as_earlier_root(char **paths, int i)
+{
+    struct stat a, b;
+    if (strcmp(paths[i], "-") == 0 || stat(paths[i], &a))
+        return 0;
+    for (int k = 0; k < i; k++)
+        if (strcmp(paths[k], "-") && stat(paths[k], &b) == 0 && a.st_dev == b.st_dev && a.st_ino == b.st_ino)
+            return 1;
+    return 0;
+}
+
+/* Splits the descriptor budget (--max-open-files, never above RLIMIT_NOFILE) between open
+ * directories, queued files and chunk reads, so a tree of any shape stays under it. */
+static void fd_budget(scan_opts *o)
+{
+    struct rlimit rl;
+    uint64_t cap = o->max_open_files;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < cap + 16)
+        cap = rl.rlim_cur > 32 ? rl.rlim_cur - 16 : 16;
+    unsigned quarter = (unsigned)(cap / 4 > 4 ? cap / 4 : 4);
+    o->wo.max_open_dirs = quarter > 64 ? 64 : quarter;
+    o->po.max_queued_files = quarter > 64 ? 64 : quarter;
+    /* each buffer in flight may hold a different file open */
+    if (!o->po.buffers && cap / 2 < 64)
+        o->po.buffers = (unsigned)(cap / 2 > 4 ? cap / 2 : 4);
+}
+
 /* Walks every root on the main thread; each directory root brings its own ignore files. */
 static void walk_roots(scan_state *s, scan_opts *o, char **paths, int n_paths)
 {
     ks_walk_ops ops = {walk_on_file, walk_on_skip, walk_on_error};
     for (int i = 0; i < n_paths && !s->walk_stopped && !got_signal; i++) {
         s->root = paths[i];
+        if (same_as_earlier_root(paths, i)) {
+            diag_path(paths[i], "named more than once: scanned once");
+            continue;
+        }
         if (strcmp(paths[i], "-") == 0) {
             if (!shard_mine(&s->shard, "-", "-")) {
                 s->other_shard++;
@@ -452,6 +499,7 @@ int cmd_scan(int argc, char **argv)
     o.color = "auto";
     o.io = "auto";
     o.exit_code = 1;
+    o.max_open_files = 256;
     o.excludes = calloc((size_t)argc + 1, sizeof *o.excludes);
     int status = 2;
     if (!o.excludes)
@@ -462,6 +510,7 @@ int cmd_scan(int argc, char **argv)
         goto done;
     }
     o.wo.excludes = o.n_excludes ? o.excludes : NULL;
+    fd_budget(&o);
     out_format fmt;
     int use_color;
     if (choose_output(&o, &fmt, &use_color))

@@ -131,8 +131,11 @@ int ks_engine_create(const ks_rules *rules, const ks_engine_options *opts, ks_en
         ks__diag_emit(on_error, ctx, KS_ENORULES, NULL, 0, NULL, "no rules to compile");
         return KS_ENORULES;
     }
-    if (rules->n > UINT32_MAX / 2)
+    if (rules->n > KS_MAX_RULES) {
+        ks__diag_emit(on_error, ctx, KS_EINVAL, NULL, 0, NULL, "rule set too large: %zu rules, the limit is %u",
+                      rules->n, KS_MAX_RULES);
         return KS_EINVAL;
+    }
     ks_engine *e = ks__calloc(1, sizeof *e);
     if (!e)
         return KS_ENOMEM;

@@ -17,6 +17,9 @@
 
 /* The widest match a rule may have: chunk overlap equals the widest rule, so keep it sane. */
 #define KS_MAX_RULE_WIDTH 16384u
+/* Limits that keep a hostile rule file from taking minutes and gigabytes to compile. */
+#define KS_MAX_PATTERN_LEN 65536u
+#define KS_MAX_RULES 50000u
 
 /* ---- allocation choke point (alloc.c) ---- */
 void *ks__malloc(size_t n);

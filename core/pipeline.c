@@ -740,7 +740,7 @@ int ks_pipeline_create(const ks_engine *engine, const ks_pipeline_opts *o, const
     p->pin = !o->no_pin;
     p->read_only = o->read_only;
     int rc = 0;
-    if (bq_init(&p->files, 64) || bq_init(&p->chunks, (size_t)p->n_buffers + 256) ||
+    if (bq_init(&p->files, o->max_queued_files ? o->max_queued_files : 64) || bq_init(&p->chunks, (size_t)p->n_buffers + 256) ||
         bq_init(&p->free_jobs, p->n_buffers))
         rc = KS_ENOMEM;
     p->jobs = rc ? NULL : ks__calloc(p->n_buffers, sizeof *p->jobs);

@@ -28,6 +28,7 @@ typedef struct ks_pipeline_opts {
     const ks_reader_ops *reader; /* NULL: pread */
     int no_pin;                  /* do not pin workers to CPUs */
     int read_only;               /* benchmarks: read every chunk, scan nothing */
+    unsigned max_queued_files;   /* files waiting with an open fd; 0: 64 */
 } ks_pipeline_opts;
 
 #define KS_PIPELINE_DEFAULT_CHUNK ((size_t)1 << 20)

@@ -153,6 +153,12 @@ static int check_rule(load_ctx *lc, ks_rule *r)
         FAIL(lc, KS_ERULE, r->line, id, "rule has no 'pattern'");
         return 0;
     }
+    /* Bounded compile time and memory: no real token format needs a longer expression. */
+    if (strlen(r->pattern) > KS_MAX_PATTERN_LEN) {
+        FAIL(lc, KS_ERULE, r->line, id, "pattern is %zu bytes long; the limit is %u", strlen(r->pattern),
+             KS_MAX_PATTERN_LEN);
+        return 0;
+    }
     if (r->confidence && strcmp(r->confidence, "low") && strcmp(r->confidence, "medium") &&
         strcmp(r->confidence, "high")) {
         FAIL(lc, KS_ERULE, r->line, id, "confidence must be low, medium or high, not '%s'",

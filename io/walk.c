@@ -12,7 +12,7 @@
 const char *ks_skip_name(ks_skip_reason r)
 {
     static const char *const names[KS_SKIP_N] = {"special", "symlink", "excluded", "hardlink",
-                                                 "too_large", "loop"};
+                                                 "too_large", "loop", "outside_root"};
     return r < KS_SKIP_N ? names[r] : "?";
 }
 
@@ -119,6 +119,7 @@ typedef struct walker {
     frame *stack;
     size_t depth, stack_cap;
     size_t open_dirs;
+    char *root_real; /* the root's resolved path, with --follow */
 } walker;
 
 static int excluded(const walker *w, const char *name)
@@ -165,14 +166,39 @@ static void frame_free(walker *w, frame *f)
 
 static const int FILE_FLAGS = O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC;
 
+/* Out of descriptors is a wait, not an error: files in flight close as the scan moves on. */
+static int openat_patient(int dirfd, const char *name, int flags)
+{
+    for (int tries = 0;; tries++) {
+        int fd = openat(dirfd, name, flags);
+        if (fd >= 0 || (errno != EMFILE && errno != ENFILE) || tries == 2000)
+            return fd;
+        usleep(1000);
+    }
+}
+
 static int open_file(int dirfd, const char *name, int nofollow)
 {
     int flags = nofollow ? FILE_FLAGS : (FILE_FLAGS & ~O_NOFOLLOW);
     /* O_NOATIME leaves atime alone, but only the owner (or CAP_FOWNER) may ask for it. */
-    int fd = openat(dirfd, name, flags | O_NOATIME);
+    int fd = openat_patient(dirfd, name, flags | O_NOATIME);
     if (fd < 0 && errno == EPERM)
-        fd = openat(dirfd, name, flags);
+        fd = openat_patient(dirfd, name, flags);
     return fd;
+}
+
+/* --follow never leaves the root: a link whose target resolves outside it is not followed. */
+static int outside_root(const walker *w)
+{
+    if (!w->root_real)
+        return 0;
+    char *real = realpath(w->path.s, NULL);
+    if (!real)
+        return 1;
+    size_t n = strlen(w->root_real);
+    int inside = strncmp(real, w->root_real, n) == 0 && (real[n] == '/' || real[n] == '\0' || n == 1);
+    free(real);
+    return !inside;
 }
 
 /* Opens and hands over one regular file; everything else is skipped without being read. */
@@ -283,7 +309,15 @@ static int list_dir(walker *w)
                         goto next;
                     }
                     if (fstatat(f->fd, name, &st, 0)) {
-                        w->ops->on_error(w->ctx, w->path.s, errno, "follow symlink");
+                        if (errno == ELOOP)
+                            w->ops->on_skip(w->ctx, w->path.s, KS_SKIP_LOOP, 0);
+                        else
+                            w->ops->on_error(w->ctx, w->path.s, errno, "follow symlink");
+                        goto next;
+                    }
+                    /* a link to a device or FIFO is skipped as special, wherever it points */
+                    if ((S_ISDIR(st.st_mode) || S_ISREG(st.st_mode)) && outside_root(w)) {
+                        w->ops->on_skip(w->ctx, w->path.s, KS_SKIP_OUTSIDE, 0);
                         goto next;
                     }
                     via_link = 1;
@@ -366,7 +400,8 @@ static int walk_tree(walker *w)
             free(name);
             continue;
         }
-        int fd = openat(f->fd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NONBLOCK | (via_link ? 0 : O_NOFOLLOW));
+        int fd = openat_patient(f->fd, name,
+                                O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NONBLOCK | (via_link ? 0 : O_NOFOLLOW));
         free(name);
         struct stat st;
         if (fd < 0 || fstat(fd, &st)) {
@@ -422,8 +457,10 @@ int ks_walk(const char *root, const ks_walk_opts *opts, const ks_walk_ops *ops, 
         ops->on_error(ctx, root, errno, "stat");
         close(fd);
     } else if (S_ISDIR(st.st_mode)) {
-        if (w.o->follow_symlinks)
+        if (w.o->follow_symlinks) {
             di_add(&w.dirs, st.st_dev, st.st_ino);
+            w.root_real = realpath(root, NULL);
+        }
         if (push_frame(&w, fd, &st, 0)) {
             close(fd);
             ops->on_error(ctx, root, ENOMEM, "walk");
@@ -439,6 +476,7 @@ int ks_walk(const char *root, const ks_walk_opts *opts, const ks_walk_ops *ops, 
                                  : (ops->on_skip(ctx, root, KS_SKIP_SPECIAL, 1), 0);
     }
     free(w.path.s);
+    free(w.root_real);
     free(w.stack);
     free(w.dirs.slots);
     free(w.dirs.used);

@@ -13,6 +13,7 @@ typedef enum ks_skip_reason {
     KS_SKIP_HARDLINK,  /* content already scanned through another link */
     KS_SKIP_TOO_LARGE, /* over --max-file-size */
     KS_SKIP_LOOP,      /* directory already visited (--follow) */
+    KS_SKIP_OUTSIDE,   /* symlink leading outside the root (--follow) */
     KS_SKIP_N
 } ks_skip_reason;
 

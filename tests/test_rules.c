@@ -273,3 +273,15 @@ Test(rules, builtin_pack_loads_and_compiles)
     ks_engine_destroy(e);
     ks_rules_destroy(r);
 }
+
+/* T30: a pattern too long to be a token format is refused before any compile. */
+Test(rules, huge_pattern_is_rejected)
+{
+    size_t n = 70000;
+    char *yaml = malloc(n + 100);
+    int off = sprintf(yaml, "rules:\n  - id: huge\n    name: n\n    pattern: '");
+    memset(yaml + off, 'a', n);
+    strcpy(yaml + off + n, "'\n");
+    expect_error(yaml, KS_ERULE, 2, "huge", "the limit is 65536");
+    free(yaml);
+}

@@ -19,6 +19,24 @@ cp report.jsonl before.jsonl
 ks scan --rules bad.yml --output report.jsonl d; expect_rc 2 "bad rules"
 cmp -s report.jsonl before.jsonl || fail "a failed scan clobbered the previous report"
 
+# T24: a report on a 1 MiB tmpfs fills it: exit 2, the temporary file is removed, the old report stays
+mkdir small_fs
+if mount -t tmpfs -o size=1m tmpfs small_fs 2>/dev/null; then
+  echo previous > small_fs/report.jsonl
+  big=$(mktemp -d "$T/many.XXXX"); for i in $(seq 1 400); do for k in $(seq 1 30); do printf '%s\n' "$TOKEN"; done > "$big/f$i"; done
+  ks scan "${R[@]}" --output small_fs/report.jsonl "$big"
+  umount_rc=0
+  [ "$(cat small_fs/report.jsonl)" = previous ] || umount_rc=1
+  leftovers=$(ls small_fs | grep -c tmp || true)
+  umount small_fs
+  expect_rc 2 "report on a full tmpfs"
+  expect_err "write failed: No space left on device"
+  [ "$umount_rc" -eq 0 ] || fail "the previous report was clobbered on a full disk"
+  [ "$leftovers" -eq 0 ] || fail "temporary report left on the full disk"
+else
+  echo "note: cannot mount a tmpfs here; the full-disk case runs with /dev/full only"
+fi
+
 # | head -1: the scan stops promptly, prints no error, and the one line is complete JSON.
 big=$(mktemp -d "$T/big.XXXX"); for i in $(seq 1 3000); do printf '%s\n%s\n' "$TOKEN" "$TOKEN" > "$big/f$i"; done
 start=$(date +%s%N)
