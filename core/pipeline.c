@@ -1,4 +1,5 @@
-/* pipeline.c: reader thread -> chunk queue -> pinned workers -> per-worker SPSC result rings -> writer thread. */
+/* pipeline.c: submitting thread cuts chunks -> chunk queue -> pinned workers (read + scan) -> per-worker SPSC result
+ * rings -> writer thread. */
 #include <errno.h>
 #include <pthread.h>
 #include <sched.h>
@@ -82,6 +83,8 @@ typedef struct bqueue {
     pthread_cond_t not_empty, not_full;
     void **items;
     size_t cap, head, n;
+    size_t want;     /* a waiting consumer wakes when n reaches this: batches wake-ups */
+    int sleepers;    /* consumers waiting */
     int closed;
 } bqueue;
 
@@ -92,6 +95,7 @@ static int bq_init(bqueue *q, size_t cap)
     if (!q->items)
         return KS_ENOMEM;
     q->cap = cap;
+    q->want = 1;
     pthread_mutex_init(&q->mu, NULL);
     pthread_cond_init(&q->not_empty, NULL);
     pthread_cond_init(&q->not_full, NULL);
@@ -115,26 +119,38 @@ static void bq_push(bqueue *q, void *item)
         pthread_cond_wait(&q->not_full, &q->mu);
     q->items[(q->head + q->n) % q->cap] = item;
     q->n++;
-    pthread_cond_signal(&q->not_empty);
+    if (q->sleepers && q->n >= q->want)
+        pthread_cond_signal(&q->not_empty);
     pthread_mutex_unlock(&q->mu);
 }
 
-/* Pops one item; waits when `wait`. Returns NULL when empty (and closed, if waiting). */
-static void *bq_pop(bqueue *q, int wait)
+/* Pops one item; waits when `wait`, and then until `batch` items are there (or the queue is
+ * closed), so a consumer that ran dry is woken once per batch rather than once per item.
+ * Returns NULL when empty (and closed, if waiting). */
+static void *bq_pop_batch(bqueue *q, int wait, size_t batch)
 {
     pthread_mutex_lock(&q->mu);
-    while (wait && q->n == 0 && !q->closed)
-        pthread_cond_wait(&q->not_empty, &q->mu);
+    if (wait && q->n == 0 && !q->closed) {
+        q->want = batch ? batch : 1;
+        q->sleepers++;
+        while (q->n < q->want && !q->closed)
+            pthread_cond_wait(&q->not_empty, &q->mu);
+        q->sleepers--;
+        q->want = 1;
+    }
     void *item = NULL;
     if (q->n) {
         item = q->items[q->head];
         q->head = (q->head + 1) % q->cap;
         q->n--;
         pthread_cond_signal(&q->not_full);
+        if (q->sleepers && q->n >= q->want)
+            pthread_cond_signal(&q->not_empty); /* pass the batch on to the next consumer */
     }
     pthread_mutex_unlock(&q->mu);
     return item;
 }
+
 
 static void bq_close(bqueue *q)
 {
@@ -167,12 +183,11 @@ struct ks_pipeline {
     size_t chunk, margin;
     unsigned n_workers, n_buffers;
     int pin, read_only;
-    bqueue files, chunks, free_jobs;
+    bqueue chunks, free_jobs;
     pjob *jobs;
     worker *workers;
     ring *rings;        /* n_workers + 1: the last belongs to the reader */
-    pthread_t reader_thread, writer_thread;
-    int reader_started, writer_started;
+    pthread_t writer_thread;
     _Atomic int stop;
     _Atomic int producers_done;
     pthread_mutex_t wake_mu;
@@ -249,8 +264,7 @@ static void push_chunk_done(ks_pipeline *p, ring *r, pfile *f, uint32_t chunk, u
     presult *rec;
     while (!(rec = chunk_done_record(f, chunk, newlines, last_nl_end, bytes, err)))
         usleep(1000);
-    ring_push(p, r, rec);
-    wake_writer(p);
+    ring_push(p, r, rec); /* the writer polls every 2 ms: waking it per chunk costs more than it saves */
 }
 
 /* ------------------------------------------------------------------ */
@@ -384,7 +398,7 @@ static void worker_async_loop(worker *w)
     ks_read_req *done[16];
     for (;;) {
         while (!closed && in_flight < p->depth) {
-            pjob *j = bq_pop(&p->chunks, in_flight == 0);
+            pjob *j = bq_pop_batch(&p->chunks, in_flight == 0, 1);
             if (!j) {
                 pthread_mutex_lock(&p->chunks.mu);
                 closed = p->chunks.closed && p->chunks.n == 0;
@@ -448,7 +462,7 @@ static void *worker_main(void *arg)
         return NULL;
     }
     pjob *j;
-    while ((j = bq_pop(&p->chunks, 1))) {
+    while ((j = bq_pop_batch(&p->chunks, 1, 1))) {
         w->job = j;
         if (j->file->stream_mode) {
             worker_stream_file(w, j);
@@ -493,60 +507,51 @@ static void cancel_rest(ks_pipeline *p, pfile *f)
         push_chunk_done(p, r, f, k, 0, 0, 0, ECANCELED);
 }
 
-/* The reader thread only cuts files into chunk jobs: the workers do the I/O themselves, so
- * copies from the page cache run on every core and cold reads keep workers x depth in flight. */
-static void *reader_main(void *arg)
+/* Cuts one file into chunk jobs on the submitting thread (the only producer of the last ring):
+ * no reader thread, and no hand-off per file. The workers do the I/O themselves, so copies from
+ * the page cache run on every core and cold reads keep workers x depth in flight. */
+static void submit_chunks(ks_pipeline *p, pfile *cur)
 {
-    ks_pipeline *p = arg;
     ring *myring = &p->rings[p->n_workers];
-    pfile *cur;
-    while ((cur = bq_pop(&p->files, 1))) {
+    if (cur->stream_mode) {
+        /* Before the hand-off: once pushed, the file may be finished and freed by the writer. */
+        cur->next_chunk = 1;
+        pjob *sj = ks__calloc(1, sizeof *sj);
+        if (!sj) {
+            push_chunk_done(p, myring, cur, 0, 0, 0, 0, ENOMEM);
+        } else {
+            sj->file = cur;
+            bq_push(&p->chunks, sj);
+        }
+        return;
+    }
+    atomic_store(&cur->sync_left, cur->n_chunks);
+    for (;;) {
         if (atomic_load(&p->stop)) {
             cancel_rest(p, cur);
-            continue;
+            return;
         }
-        if (cur->stream_mode) {
-            /* Before the hand-off: once pushed, the file may be finished and freed by the writer. */
-            cur->next_chunk = 1;
-            pjob *sj = ks__calloc(1, sizeof *sj);
-            if (!sj) {
-                push_chunk_done(p, myring, cur, 0, 0, 0, 0, ENOMEM);
-            } else {
-                sj->file = cur;
-                bq_push(&p->chunks, sj);
-            }
-            continue;
-        }
-        atomic_store(&cur->sync_left, cur->n_chunks);
-        for (;;) {
-            if (atomic_load(&p->stop)) {
-                cancel_rest(p, cur);
-                break;
-            }
-            pjob *j = bq_pop(&p->free_jobs, 1);
-            uint32_t k = cur->next_chunk++;
-            int last = cur->next_chunk == cur->n_chunks; /* cur may be freed once its last chunk reports */
-            j->file = cur;
-            j->chunk = k;
-            j->own_from = (uint64_t)k * p->chunk;
-            j->own_to = j->own_from + p->chunk < cur->size ? j->own_from + p->chunk : cur->size;
-            j->base = j->own_from > p->margin ? j->own_from - p->margin : 0;
-            uint64_t end = j->own_to + p->margin < cur->size ? j->own_to + p->margin : cur->size;
-            memset(&j->req, 0, sizeof j->req);
-            j->req.fd = cur->fd;
-            j->req.offset = j->base;
-            j->req.len = (size_t)(end - j->base);
-            /* End-aligned data spares the engine its tail re-scan (see scan.c). */
-            j->data = j->buf + ((64 - (((uintptr_t)j->buf + j->req.len) & 63)) & 63);
-            j->req.buf = j->data;
-            j->req.user = j;
-            bq_push(&p->chunks, j); /* a worker reads and scans it */
-            if (last)
-                break;
-        }
+        pjob *j = bq_pop_batch(&p->free_jobs, 1, p->n_buffers > 8 ? p->n_buffers / 4 : 1);
+        uint32_t k = cur->next_chunk++;
+        int last = cur->next_chunk == cur->n_chunks; /* cur may be freed once its last chunk reports */
+        j->file = cur;
+        j->chunk = k;
+        j->own_from = (uint64_t)k * p->chunk;
+        j->own_to = j->own_from + p->chunk < cur->size ? j->own_from + p->chunk : cur->size;
+        j->base = j->own_from > p->margin ? j->own_from - p->margin : 0;
+        uint64_t end = j->own_to + p->margin < cur->size ? j->own_to + p->margin : cur->size;
+        memset(&j->req, 0, sizeof j->req);
+        j->req.fd = cur->fd;
+        j->req.offset = j->base;
+        j->req.len = (size_t)(end - j->base);
+        /* End-aligned data spares the engine its tail re-scan (see scan.c). */
+        j->data = j->buf + ((64 - (((uintptr_t)j->buf + j->req.len) & 63)) & 63);
+        j->req.buf = j->data;
+        j->req.user = j;
+        bq_push(&p->chunks, j); /* a worker reads and scans it */
+        if (last)
+            return;
     }
-    bq_close(&p->chunks);
-    return NULL;
 }
 
 /* ------------------------------------------------------------------ */
@@ -706,7 +711,6 @@ static void destroy(ks_pipeline *p)
             ks__free(p->rings[i].slots);
         ks__free(p->rings);
     }
-    bq_free(&p->files);
     bq_free(&p->chunks);
     bq_free(&p->free_jobs);
     pthread_mutex_destroy(&p->wake_mu);
@@ -740,7 +744,8 @@ int ks_pipeline_create(const ks_engine *engine, const ks_pipeline_opts *o, const
     p->pin = !o->no_pin;
     p->read_only = o->read_only;
     int rc = 0;
-    if (bq_init(&p->files, o->max_queued_files ? o->max_queued_files : 64) || bq_init(&p->chunks, (size_t)p->n_buffers + 256) ||
+    /* Queued chunks hold their file open: bound them by the descriptor budget too. */
+    if (bq_init(&p->chunks, (size_t)p->n_buffers + (o->max_queued_files ? o->max_queued_files : 64)) ||
         bq_init(&p->free_jobs, p->n_buffers))
         rc = KS_ENOMEM;
     p->jobs = rc ? NULL : ks__calloc(p->n_buffers, sizeof *p->jobs);
@@ -787,7 +792,6 @@ int ks_pipeline_create(const ks_engine *engine, const ks_pipeline_opts *o, const
     pthread_sigmask(SIG_BLOCK, &all, &old);
     for (unsigned i = 0; i < p->n_workers; i++)
         pthread_create(&p->workers[i].thread, NULL, worker_main, &p->workers[i]);
-    pthread_create(&p->reader_thread, NULL, reader_main, p);
     pthread_create(&p->writer_thread, NULL, writer_main, p);
     pthread_sigmask(SIG_SETMASK, &old, NULL);
     *out = p;
@@ -810,7 +814,7 @@ int ks_pipeline_submit(ks_pipeline *p, int fd, const char *path, uint64_t size)
     f->size = size;
     f->stream_mode = size == 0;
     f->n_chunks = size ? (uint32_t)((size + p->chunk - 1) / p->chunk) : 1;
-    bq_push(&p->files, f);
+    submit_chunks(p, f);
     return 0;
 }
 
@@ -825,8 +829,7 @@ unsigned ks_pipeline_threads(const ks_pipeline *p) { return p->n_workers; }
 
 int ks_pipeline_finish(ks_pipeline *p)
 {
-    bq_close(&p->files);
-    pthread_join(p->reader_thread, NULL);
+    bq_close(&p->chunks);
     for (unsigned i = 0; i < p->n_workers; i++)
         pthread_join(p->workers[i].thread, NULL);
     atomic_store_explicit(&p->producers_done, 1, memory_order_release);

@@ -1,5 +1,6 @@
-/* pipeline.h: the scanning pipeline: a reader thread fans file chunks out to pinned workers; per-worker result
- * rings fan in to one writer thread that settles line numbers and hands findings to a sink in file order. */
+/* pipeline.h: the scanning pipeline: the submitting thread cuts files into chunks for pinned workers that read
+ * (pread, or their own io_uring) and scan them; per-worker result rings fan in to one writer thread that settles
+ * line numbers and hands findings to a sink in file order. */
 #ifndef KS_PIPELINE_H
 #define KS_PIPELINE_H
 
@@ -38,9 +39,9 @@ typedef struct ks_pipeline_opts {
 int ks_pipeline_create(const ks_engine *engine, const ks_pipeline_opts *opts, const ks_pipeline_sink *sink,
                        void *ctx, ks_pipeline **out, int *backend_errno);
 
-/* Queues one open regular file (the pipeline owns fd from now on and closes it); waits while the
- * queue is full. size 0 means unknown (procfs): the file is read to EOF. Returns 0, or
- * KS_ETERMINATED when the pipeline is stopping (fd is closed). */
+/* Queues one open regular file (the pipeline owns fd from now on and closes it); waits while every
+ * chunk buffer is busy. Call it from one thread only. size 0 means unknown (procfs): the file is
+ * read to EOF. Returns 0, or KS_ETERMINATED when the pipeline is stopping (fd is closed). */
 int ks_pipeline_submit(ks_pipeline *p, int fd, const char *path, uint64_t size);
 
 /* Asks the pipeline to stop: no new reads; reads in flight are still scanned and reported.
