@@ -239,7 +239,7 @@ static int parse_rule(load_ctx *lc, yaml_document_t *doc, yaml_node_t *node, ks_
             bad = set_string(lc, v, k, id, &r->validate);
         else if (strcmp(k, "examples") == 0)
             bad = set_list(lc, doc, v, k, id, &r->examples);
-        else if (strcmp(k, "negative_examples") == 0)
+        else if (strcmp(k, "negative_examples") == 0 || strcmp(k, "non_examples") == 0) /* NP's older name */
             bad = set_list(lc, doc, v, k, id, &r->negative_examples);
         else if (strcmp(k, "references") == 0)
             bad = set_list(lc, doc, v, k, id, &r->references);

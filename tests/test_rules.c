@@ -173,7 +173,9 @@ Test(rules, nosey_parker_format_loads)
                      "  examples:\n"
                      "  - 'token: exs_abcdefghij0123456789'\n"
                      "  negative_examples:\n"
-                     "  - 'exs_short'\n";
+                     "  - 'exs_short'\n"
+                     "  non_examples:\n" /* the older name some Nosey Parker files still use */
+                     "  - 'exs_'\n";
     ks_engine *e = engine_from_yaml(np);
     ks_scanner *s = NULL;
     cr_assert_eq(ks_scanner_create(e, &s), 0);
