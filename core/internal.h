@@ -33,6 +33,9 @@ char *ks__strndup(const char *s, size_t n);
 void ks__diag_emit(ks_diag_fn fn, void *ctx, int code, const char *file, unsigned long line,
                    const char *rule_id, const char *fmt, ...) __attribute__((format(printf, 7, 8)));
 
+/* strtod in the C locale, whatever the host's LC_NUMERIC (detectors/loader.c). */
+double ks__strtod_c(const char *s, char **end);
+
 /* ---- string lists ---- */
 typedef struct ks_strvec {
     char **items;

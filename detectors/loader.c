@@ -16,12 +16,13 @@
 #define MAX_RULE_FILE (64u << 20)
 
 /* Rule files write numbers with a '.', whatever LC_NUMERIC the host program chose: plain strtod
- * would read "3.5" as 3 under de_DE and reject the rule. */
-static double strtod_c(const char *s, char **end)
+ * would read "3.5" as 3 under de_DE and reject the rule. Shared with the TOML reader. */
+double ks__strtod_c(const char *s, char **end)
 {
     locale_t c = newlocale(LC_NUMERIC_MASK, "C", (locale_t)0);
     if (!c) {
-        *end = (char *)s;
+        if (end)
+            *end = (char *)s;
         return NAN;
     }
     double d = strtod_l(s, end, c);
@@ -250,7 +251,7 @@ static int parse_rule(load_ctx *lc, yaml_document_t *doc, yaml_node_t *node, ks_
         else if (strcmp(k, "min_entropy") == 0) {
             const char *s = scalar(v);
             char *end = NULL;
-            double d = s ? strtod_c(s, &end) : NAN;
+            double d = s ? ks__strtod_c(s, &end) : NAN;
             if (!s || end == s || *end || !isfinite(d)) {
                 FAIL(lc, KS_ERULE, node_line(v), id, "min_entropy must be a number");
                 bad = -1;

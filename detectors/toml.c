@@ -577,7 +577,7 @@ static int parse_number(parser *ps, ks_toml_value *v)
     errno = 0;
     if (is_float) {
         v->type = KS_TOML_FLOAT;
-        v->u.f = strtod(clean, NULL);
+        v->u.f = ks__strtod_c(clean, NULL); /* "0.5" must not depend on the host's LC_NUMERIC */
         if (errno == ERANGE && isinf(v->u.f))
             return perr(ps, "number out of range '%s'", tok);
     } else {

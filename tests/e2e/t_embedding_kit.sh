@@ -29,15 +29,18 @@ ls "$libdir"/libkeysweep.so* >/dev/null 2>&1 || fail "not installed: libkeysweep
 export PKG_CONFIG_PATH="$libdir/pkgconfig"
 [ "$(cd "$(pkg-config --variable=includedir keysweep)" && pwd -P)" = "$(cd "$P/include" && pwd -P)" ] \
   || fail "keysweep.pc includedir $(pkg-config --variable=includedir keysweep) is not in $P"
-pkg-config --static --libs keysweep | grep -q -- '-lpthread' || fail "Libs.private lacks -lpthread"
-pkg-config --static --libs keysweep | grep -q -- '-lhs' || fail "Requires.private lacks libhs"
+# (output captured first: with pipefail, `cmd | grep -q` fails when grep exits early and cmd gets SIGPIPE)
+static_libs=$(pkg-config --static --libs keysweep)
+grep -q -- '-lpthread' <<<"$static_libs" || fail "Libs.private lacks -lpthread"
+grep -q -- '-lhs' <<<"$static_libs" || fail "Requires.private lacks libhs"
 
 # The example, against the installed shared library.
 src="$KS_SOURCE_DIR/examples/stream_scan.c"
 # shellcheck disable=SC2046
 "$CC" -std=c11 -Wall -Wextra -Werror $(pkg-config --cflags keysweep) "$src" $(pkg-config --libs keysweep) \
   -Wl,-rpath,"$libdir" -o "$T/stream_scan" 2>"$T/cc.log" || { cat "$T/cc.log" >&2; fail "example does not build (shared)"; }
-ldd "$T/stream_scan" | grep -qF "$libdir/libkeysweep.so" || fail "example is not linked to the installed libkeysweep.so"
+deps=$(ldd "$T/stream_scan")
+grep -qF "$libdir/libkeysweep.so" <<<"$deps" || fail "example is not linked to the installed libkeysweep.so"
 
 # And static: a copy of the prefix without the shared library, linked with --static, as the README says.
 cp -a "$P" "$T/static-prefix"
@@ -46,7 +49,8 @@ rm -f "$T/static-prefix/${libdir#"$P"/}"/libkeysweep.so*
 PKG_CONFIG_PATH="$T/static-prefix/${libdir#"$P"/}/pkgconfig" sh -c '
   "$0" -std=c11 -Wall -Wextra -Werror $(pkg-config --cflags keysweep) "$1" $(pkg-config --libs --static keysweep) -o "$2"
 ' "$CC" "$src" "$T/stream_scan_static" 2>"$T/cc.log" || { cat "$T/cc.log" >&2; fail "example does not build (static)"; }
-if ldd "$T/stream_scan_static" | grep -q libkeysweep; then fail "static example still needs libkeysweep.so"; fi
+deps=$(ldd "$T/stream_scan_static" || true)
+if grep -q libkeysweep <<<"$deps"; then fail "static example still needs libkeysweep.so"; fi
 
 # A file with a known token; pieces of random size must not change what is found.
 printf 'build:\n  env:\n    GITHUB_TOKEN=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\n' > ci.yml
