@@ -105,6 +105,21 @@ ks_engine *engine_from_yaml(const char *yaml)
     return e;
 }
 
+ks_engine *fx_engine;
+ks_scanner *fx_scanner;
+
+void fx_setup(void)
+{
+    fx_engine = engine_from_yaml(TEST_RULES_YAML);
+    cr_assert_eq(ks_scanner_create(fx_engine, &fx_scanner), 0);
+}
+
+void fx_teardown(void)
+{
+    ks_scanner_destroy(fx_scanner);
+    ks_engine_destroy(fx_engine);
+}
+
 uint64_t rnd_next(uint64_t *s)
 {
     uint64_t x = *s;

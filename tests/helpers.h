@@ -36,6 +36,12 @@ uint64_t rnd_next(uint64_t *state);
 /* Fills buf with printable filler text: words, spaces and newlines, never a token character run. */
 void fill_text(unsigned char *buf, size_t n, uint64_t *state);
 
+/* Suite fixture: an engine of TEST_RULES_YAML and a scanner for it. */
+extern ks_engine *fx_engine;
+extern ks_scanner *fx_scanner;
+void fx_setup(void);
+void fx_teardown(void);
+
 /* A small rule set used by the scanning tests: fixed-width, variable-width and multi-line rules. */
 extern const char *const TEST_RULES_YAML;
 

@@ -7,29 +7,15 @@
 #include "helpers.h"
 #include "internal.h"
 
-static ks_engine *engine;
-static ks_scanner *scanner;
-
-static void setup(void)
-{
-    engine = engine_from_yaml(TEST_RULES_YAML);
-    cr_assert_eq(ks_scanner_create(engine, &scanner), 0);
-}
-
-static void teardown(void)
-{
-    ks_scanner_destroy(scanner);
-    ks_engine_destroy(engine);
-}
 
 static found_list scan_str(const char *text, uint64_t base)
 {
     found_list f = {0};
-    cr_assert_eq(ks_scan(scanner, text, strlen(text), base, 0, collect, &f), 0);
+    cr_assert_eq(ks_scan(fx_scanner, text, strlen(text), base, 0, collect, &f), 0);
     return f;
 }
 
-TestSuite(scan, .init = setup, .fini = teardown);
+TestSuite(scan, .init = fx_setup, .fini = fx_teardown);
 
 Test(scan, offsets_lines_columns_and_secrets)
 {
@@ -107,9 +93,9 @@ Test(scan, anchors_hold_at_buffer_edges)
 static found_list scan_regions(const unsigned char *buf, size_t len, size_t own_max)
 {
     found_list f = {0};
-    scanner->region_own_max = own_max;
-    cr_assert_eq(ks_scan(scanner, buf, len, 0, 0, collect, &f), 0);
-    scanner->region_own_max = 0;
+    fx_scanner->region_own_max = own_max;
+    cr_assert_eq(ks_scan(fx_scanner, buf, len, 0, 0, collect, &f), 0);
+    fx_scanner->region_own_max = 0;
     return f;
 }
 

@@ -7,27 +7,13 @@
 #include "helpers.h"
 #include "internal.h"
 
-static ks_engine *engine;
-static ks_scanner *scanner;
 
-static void setup(void)
-{
-    engine = engine_from_yaml(TEST_RULES_YAML);
-    cr_assert_eq(ks_scanner_create(engine, &scanner), 0);
-}
-
-static void teardown(void)
-{
-    ks_scanner_destroy(scanner);
-    ks_engine_destroy(engine);
-}
-
-TestSuite(stream, .init = setup, .fini = teardown);
+TestSuite(stream, .init = fx_setup, .fini = fx_teardown);
 
 static found_list scan_whole(const unsigned char *buf, size_t len)
 {
     found_list f = {0};
-    cr_assert_eq(ks_scan(scanner, buf, len, 0, 0, collect, &f), 0);
+    cr_assert_eq(ks_scan(fx_scanner, buf, len, 0, 0, collect, &f), 0);
     return f;
 }
 
@@ -35,7 +21,7 @@ static found_list scan_pieces(const unsigned char *buf, size_t len, const size_t
 {
     found_list f = {0};
     ks_stream *st = NULL;
-    cr_assert_eq(ks_stream_open(scanner, collect, &f, &st), 0);
+    cr_assert_eq(ks_stream_open(fx_scanner, collect, &f, &st), 0);
     size_t prev = 0;
     for (size_t i = 0; i <= n_cuts; i++) {
         size_t cut = i < n_cuts ? cuts[i] : len;
@@ -79,7 +65,7 @@ Test(stream, one_byte_pieces_equal_whole)
     found_list whole = scan_whole(buf, len);
     found_list f = {0};
     ks_stream *st = NULL;
-    cr_assert_eq(ks_stream_open(scanner, collect, &f, &st), 0);
+    cr_assert_eq(ks_stream_open(fx_scanner, collect, &f, &st), 0);
     for (size_t i = 0; i < len; i++)
         cr_assert_eq(ks_stream_write(st, buf + i, 1), 0);
     cr_assert_eq(ks_stream_close(st), 0);
@@ -121,9 +107,9 @@ Test(stream, memory_stays_bounded)
     unsigned char *buf = make_object(piece, 3, 9);
     found_list f = {0};
     ks_stream *st = NULL;
-    cr_assert_eq(ks_stream_open(scanner, collect, &f, &st), 0);
+    cr_assert_eq(ks_stream_open(fx_scanner, collect, &f, &st), 0);
     ks_engine_stats es;
-    ks_engine_stats_get(engine, &es);
+    ks_engine_stats_get(fx_engine, &es);
     size_t peak = 0;
     for (int i = 0; i < 1024; i++) { /* 64 MiB */
         cr_assert_eq(ks_stream_write(st, buf, piece), 0);
@@ -143,7 +129,7 @@ Test(stream, empty_object)
 {
     found_list f = {0};
     ks_stream *st = NULL;
-    cr_assert_eq(ks_stream_open(scanner, collect, &f, &st), 0);
+    cr_assert_eq(ks_stream_open(fx_scanner, collect, &f, &st), 0);
     cr_assert_eq(ks_stream_write(st, NULL, 0), 0);
     cr_assert_eq(ks_stream_close(st), 0);
     cr_assert_eq(f.n, 0);
