@@ -60,6 +60,7 @@ struct pfile {
     uint32_t next_emit;
     uint64_t nl_prefix, last_nl_end, bytes;
     int err;
+    int untracked;       /* no memory for the chunk tables below */
     presult **pending;   /* per chunk: findings, in start order */
     presult **tails;
     presult **done;      /* per chunk: its R_CHUNK_DONE once arrived */
@@ -622,12 +623,27 @@ static void settle(ks_pipeline *p, pfile *f)
 static void writer_take(ks_pipeline *p, presult *r)
 {
     pfile *f = r->file;
-    if (file_state_init(f)) {
-        /* cannot track this file: drop its findings rather than reorder them */
+    if (f->n_chunks == 1) {
+        /* One chunk (most files): its lines are exact already, so nothing waits to be settled. */
         if (r->kind == R_FINDING) {
-            ks__free(r);
-            return;
+            emit_finding(p, f, r);
+        } else {
+            p->sink.on_file_done(p->ctx, f->path, r->bytes, r->err);
+            file_free(f);
         }
+        ks__free(r);
+        return;
+    }
+    if (f->untracked || file_state_init(f)) {
+        /* Out of memory for this file's chunk table: its findings cannot be put in order, so they
+         * are dropped and the file reported failed once every chunk is in. */
+        f->untracked = 1;
+        if (r->kind == R_CHUNK_DONE && ++f->next_emit == f->n_chunks) {
+            p->sink.on_file_done(p->ctx, f->path, f->bytes, ENOMEM);
+            file_free(f);
+        }
+        ks__free(r);
+        return;
     }
     if (r->kind == R_FINDING) {
         r->next = NULL;
