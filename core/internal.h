@@ -181,7 +181,6 @@ struct ks_scanner {
     int cand_error;
     /* per hs_scan call */
     const unsigned char *region;
-    size_t region_len;
     size_t own_begin, own_end;
     size_t cand_shift;     /* added to candidate offsets (the tail pass scans a copy) */
     unsigned char *tail_buf; /* 64-byte end-aligned copy of a region's tail, see scan.c */

@@ -15,7 +15,6 @@ typedef struct ks_read_req {
     size_t done;
     int res;
     void *user;
-    struct ks_read_req *next; /* backend's own list link */
 } ks_read_req;
 
 typedef struct ks_reader_ops {
@@ -28,8 +27,8 @@ typedef struct ks_reader_ops {
      * flight. Returns the count or a negative errno. */
     int (*reap)(void *state, ks_read_req **out, unsigned max, int wait);
     void (*fini)(void *state);
-    /* Optional: reads synchronously on the calling thread (thread-safe, no state). A backend
-     * that has it lets the pipeline's workers read in parallel instead of one reader thread. */
+    /* Reads synchronously on the calling thread (thread-safe, no state). A backend that has it
+     * is used only through it, and leaves init, submit, reap and fini NULL. */
     void (*read_sync)(ks_read_req *req);
 } ks_reader_ops;
 

@@ -112,7 +112,6 @@ static hs_error_t scan_pass(ks_scanner *s, const unsigned char *buf, size_t len,
                             size_t own_end)
 {
     s->region = buf;
-    s->region_len = len;
     s->cand_shift = shift;
     s->own_begin = own_begin;
     s->own_end = own_end;

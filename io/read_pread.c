@@ -1,24 +1,9 @@
 /* read_pread.c: the pread(2) reader: synchronous reads behind the reader ops table, the fallback when io_uring is unavailable. */
 #include <errno.h>
-#include <stdlib.h>
 #include <unistd.h>
 
 #include "reader.h"
 #include "fault_io.h"
-
-typedef struct pread_state {
-    ks_read_req *head, *tail; /* finished, not yet reaped */
-} pread_state;
-
-static int p_init(void **state, unsigned depth)
-{
-    (void)depth;
-    pread_state *s = calloc(1, sizeof *s);
-    if (!s)
-        return -ENOMEM;
-    *state = s;
-    return 0;
-}
 
 static void p_read_sync(ks_read_req *req)
 {
@@ -38,33 +23,5 @@ static void p_read_sync(ks_read_req *req)
     }
 }
 
-static int p_submit(void *state, ks_read_req *req)
-{
-    pread_state *s = state;
-    p_read_sync(req);
-    req->next = NULL;
-    if (s->tail)
-        s->tail->next = req;
-    else
-        s->head = req;
-    s->tail = req;
-    return 0;
-}
-
-static int p_reap(void *state, ks_read_req **out, unsigned max, int wait)
-{
-    (void)wait;
-    pread_state *s = state;
-    unsigned n = 0;
-    while (s->head && n < max) {
-        out[n++] = s->head;
-        s->head = s->head->next;
-    }
-    if (!s->head)
-        s->tail = NULL;
-    return (int)n;
-}
-
-static void p_fini(void *state) { free(state); }
-
-const ks_reader_ops ks_reader_pread = {"pread", p_init, p_submit, p_reap, p_fini, p_read_sync};
+/* Synchronous: each worker reads its own chunks, so there is no queue to set up, submit to or reap. */
+const ks_reader_ops ks_reader_pread = {"pread", NULL, NULL, NULL, NULL, p_read_sync};
