@@ -112,11 +112,12 @@ int main(int argc, char **argv)
     }
     ks_walk_opts wo = {0};
     ks_walk_ops ops = {on_file, on_skip, on_error};
-    double t0 = now();
+    double t0 = now(), list_secs = 0;
     if (!strcmp(x.mode, "plain")) {
         /* the listing is not timed: R is the reading alone */
         for (int i = first_path; i < argc; i++)
             ks_walk(argv[i], &wo, &ops, &x);
+        list_secs = now() - t0;
         t0 = now();
         pthread_t th[256];
         plain_job jobs[256];
@@ -158,7 +159,7 @@ int main(int argc, char **argv)
     }
     double secs = now() - t0;
     printf("{\"mode\": \"%s\", \"threads\": %u, \"files\": %llu, \"bytes\": %llu, \"seconds\": %.6f, \"bytes_per_s\": %.0f, "
-           "\"errors\": %llu}\n",
-           x.mode, threads, x.nfiles, x.bytes, secs, secs > 0 ? (double)x.bytes / secs : 0.0, x.errors);
+           "\"errors\": %llu, \"list_seconds\": %.6f}\n",
+           x.mode, threads, x.nfiles, x.bytes, secs, secs > 0 ? (double)x.bytes / secs : 0.0, x.errors, list_secs);
     return 0;
 }

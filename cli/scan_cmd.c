@@ -451,12 +451,11 @@ static void fd_budget(scan_opts *o)
     uint64_t cap = o->max_open_files;
     if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < cap + 16)
         cap = rl.rlim_cur > 32 ? rl.rlim_cur - 16 : 16;
+    /* a quarter for the walker's directories, half for files in the pipeline, the rest for
+     * what the process holds besides (standard streams, output, database cache, io_uring rings) */
     unsigned quarter = (unsigned)(cap / 4 > 4 ? cap / 4 : 4);
     o->wo.max_open_dirs = quarter > 64 ? 64 : quarter;
-    o->po.max_queued_files = quarter > 64 ? 64 : quarter;
-    /* each buffer in flight may hold a different file open */
-    if (!o->po.buffers && cap / 2 < 64)
-        o->po.buffers = (unsigned)(cap / 2 > 4 ? cap / 2 : 4);
+    o->po.max_open_files = (unsigned)(cap / 2 > 4 ? cap / 2 : 4);
 }
 
 /* Walks every root on the main thread; each directory root brings its own ignore files. */

@@ -1,5 +1,5 @@
-/* pipeline.c: submitting thread cuts chunks -> chunk queue -> pinned workers (read + scan) -> per-worker SPSC result
- * rings -> writer thread. */
+/* pipeline.c: submitting thread packs small files and cuts big ones into chunk jobs -> job queue -> pinned workers
+ * (read + scan) -> per-worker SPSC result rings -> writer thread. */
 #include <errno.h>
 #include <pthread.h>
 #include <sched.h>
@@ -50,7 +50,7 @@ typedef struct ring {
 
 struct pfile {
     int fd;
-    char *path;
+    const char *path; /* points into path_ */
     uint64_t size;
     uint32_t n_chunks;
     int stream_mode;
@@ -64,19 +64,35 @@ struct pfile {
     presult **pending;   /* per chunk: findings, in start order */
     presult **tails;
     presult **done;      /* per chunk: its R_CHUNK_DONE once arrived */
+    char path_[];
 };
 
-/* A chunk to scan: a buffer filled by the reader, or a whole file to stream. */
-typedef struct pjob {
+typedef struct pjob pjob;
+
+/* One read and scan inside a job: a chunk of a big file, or a whole small file. */
+typedef struct pslot {
     pfile *file;
+    pjob *job;
     uint32_t chunk;
     uint64_t base, own_from, own_to;
-    unsigned char *buf;  /* allocation: cap bytes plus 64 of slack */
     unsigned char *data; /* where the read lands: placed so that a full read ends 64-byte aligned */
-    size_t cap, len;
+    size_t len;
     ks_read_req req;
-    struct pjob *next;
-} pjob;
+} pslot;
+
+/* Most files are far smaller than a chunk: packing them into one buffer makes one hand-off, one
+ * wake-up and one io_uring submission serve many files. */
+#define KS_BATCH_MAX 64
+
+/* What a worker takes from the queue: one buffer holding one chunk or many small files, or (no
+ * buffer) one file to stream. */
+struct pjob {
+    unsigned char *buf; /* allocation: cap bytes plus 64 of slack; NULL for a stream job */
+    size_t cap, used;   /* used: end of the last slot placed, from buf */
+    unsigned n;         /* slots */
+    unsigned unread;    /* slots whose read has not finished (worker) */
+    pslot slot[];
+};
 
 /* A bounded queue of pointers guarded by one mutex. */
 typedef struct bqueue {
@@ -85,7 +101,7 @@ typedef struct bqueue {
     void **items;
     size_t cap, head, n;
     size_t want;     /* a waiting consumer wakes when n reaches this: batches wake-ups */
-    int sleepers;    /* consumers waiting */
+    _Atomic int sleepers; /* consumers waiting (read without the lock to decide when to flush a batch) */
     int closed;
 } bqueue;
 
@@ -169,7 +185,7 @@ typedef struct worker {
     pthread_t thread;
     ks_scanner *scanner;
     ring *out;
-    pjob *job; /* being scanned */
+    pslot *slot; /* being scanned */
     unsigned char *stream_buf;
     void *rstate; /* this worker's reader backend (its own io_uring) */
     int failed;
@@ -180,12 +196,14 @@ struct ks_pipeline {
     ks_pipeline_sink sink;
     void *ctx;
     const ks_reader_ops *reader;
-    unsigned depth; /* reads in flight per worker (asynchronous backend) */
+    unsigned depth; /* jobs in flight per worker (asynchronous backend) */
     size_t chunk, margin;
     unsigned n_workers, n_buffers;
     int pin, read_only;
     bqueue chunks, free_jobs;
-    pjob *jobs;
+    pjob **jobs;
+    pjob *batch;        /* submitting thread: the job small files are being packed into */
+    uint64_t batch_since; /* when its first file came (ns) */
     worker *workers;
     ring *rings;        /* n_workers + 1: the last belongs to the reader */
     pthread_t writer_thread;
@@ -194,9 +212,19 @@ struct ks_pipeline {
     pthread_mutex_t wake_mu;
     pthread_cond_t wake;
     _Atomic int sleeping;
+    /* Descriptor budget: files handed over and not yet closed. */
+    unsigned max_files;
+    _Atomic unsigned open_files;
+    _Atomic int fd_waiting;
+    pthread_mutex_t fd_mu;
+    pthread_cond_t fd_freed;
 };
 
 #define RING_SLOTS 4096u
+#define KS_JOBS_IN_FLIGHT 4
+#define KS_BATCH_HUNGRY 16
+#define KS_BATCH_AGE_NS 200000u
+#define KS_BUFFER_BUDGET ((size_t)64 << 20)
 #define STREAM_PIECE ((size_t)256 << 10)
 
 static int ring_init(ring *r)
@@ -269,13 +297,31 @@ static void push_chunk_done(ks_pipeline *p, ring *r, pfile *f, uint32_t chunk, u
 }
 
 /* ------------------------------------------------------------------ */
+/* Descriptor budget                                                   */
+/* ------------------------------------------------------------------ */
+
+/* Every descriptor the pipeline closes goes through here, so the submitting thread can wait for
+ * room under the budget instead of counting files per buffer. */
+static void file_close_fd(ks_pipeline *p, pfile *f)
+{
+    close(f->fd);
+    f->fd = -1;
+    atomic_fetch_sub(&p->open_files, 1);
+    if (atomic_load(&p->fd_waiting)) {
+        pthread_mutex_lock(&p->fd_mu);
+        pthread_cond_signal(&p->fd_freed);
+        pthread_mutex_unlock(&p->fd_mu);
+    }
+}
+
+/* ------------------------------------------------------------------ */
 /* Workers                                                             */
 /* ------------------------------------------------------------------ */
 
 static int worker_on_match(const ks_match *m, void *ctx)
 {
     worker *w = ctx;
-    pjob *j = w->job;
+    pslot *sl = w->slot;
     presult *r = ks__malloc(sizeof *r + m->match_len);
     if (!r) {
         w->failed = ENOMEM;
@@ -283,8 +329,8 @@ static int worker_on_match(const ks_match *m, void *ctx)
     }
     memset(r, 0, sizeof *r);
     r->kind = R_FINDING;
-    r->file = j->file;
-    r->chunk = j->chunk;
+    r->file = sl->file;
+    r->chunk = sl->chunk;
     r->rule = (uint32_t)m->rule_index;
     r->near_miss = m->near_miss;
     r->validator = m->validator;
@@ -302,13 +348,14 @@ static int worker_on_match(const ks_match *m, void *ctx)
 }
 
 /* Files whose size is unknown (procfs reports 0) are streamed to EOF by the worker itself. */
-static void worker_stream_file(worker *w, pjob *j)
+static void worker_stream_file(worker *w, pslot *sl)
 {
     ks_pipeline *p = w->p;
-    pfile *f = j->file;
+    pfile *f = sl->file;
     uint64_t got = 0;
     int err = 0;
     ks_stream *st = NULL;
+    w->slot = sl;
     int rc = ks_stream_open(w->scanner, worker_on_match, w, &st);
     if (rc)
         err = ENOMEM;
@@ -335,105 +382,138 @@ static void worker_stream_file(worker *w, pjob *j)
         else if (ks_stream_close(st))
             err = w->failed ? w->failed : EIO;
     }
-    close(f->fd);
-    f->fd = -1;
+    file_close_fd(p, f);
     /* Lines in stream mode are already absolute: the chunk reports none to settle. */
     push_chunk_done(p, w->out, f, 0, 0, 0, got, err);
 }
 
-static void worker_scan_chunk(worker *w, pjob *j)
+/* A slot's read has finished: note EOF surprises and close the file after its last read, so a
+ * descriptor is held only until its bytes are in memory. */
+static void slot_read_done(ks_pipeline *p, pslot *sl)
+{
+    pfile *f = sl->file;
+    sl->len = sl->req.done;
+    if (sl->base + sl->len < sl->own_to) /* shrank since fstat: scan what was there */
+        sl->own_to = sl->base + sl->len > sl->own_from ? sl->base + sl->len : sl->own_from;
+    if (atomic_fetch_sub(&f->sync_left, 1) == 1)
+        file_close_fd(p, f);
+}
+
+/* Scans one slot whose read has finished and reports it; a failed read is reported as such. */
+static void worker_scan_slot(worker *w, pslot *sl)
 {
     ks_pipeline *p = w->p;
-    ks_lines lines = {.counted_to = j->own_from, .newlines = 0, .last_nl_end = j->own_from};
+    if (sl->req.res < 0) {
+        push_chunk_done(p, w->out, sl->file, sl->chunk, 0, 0, 0, -sl->req.res);
+        return;
+    }
+    ks_lines lines = {.counted_to = sl->own_from, .newlines = 0, .last_nl_end = sl->own_from};
     int err = 0;
     w->failed = 0;
-    if (j->own_to > j->own_from && !p->read_only) {
-        int last = j->chunk + 1 == j->file->n_chunks;
-        int rc = ks__scan_owned(w->scanner, j->data, j->len, j->base, j->own_from, j->own_to, last, &lines,
+    w->slot = sl;
+    if (sl->own_to > sl->own_from && !p->read_only) {
+        int last = sl->chunk + 1 == sl->file->n_chunks;
+        int rc = ks__scan_owned(w->scanner, sl->data, sl->len, sl->base, sl->own_from, sl->own_to, last, &lines,
                                 worker_on_match, w);
         if (rc)
             err = w->failed ? w->failed : rc == KS_ENOMEM ? ENOMEM : EIO;
     }
-    uint64_t own = j->own_to > j->own_from ? j->own_to - j->own_from : 0;
-    push_chunk_done(p, w->out, j->file, j->chunk, lines.newlines, lines.newlines ? lines.last_nl_end : 0, own,
-                    err ? err : j->req.res < 0 ? -j->req.res : 0);
+    uint64_t own = sl->own_to > sl->own_from ? sl->own_to - sl->own_from : 0;
+    push_chunk_done(p, w->out, sl->file, sl->chunk, lines.newlines, lines.newlines ? lines.last_nl_end : 0, own, err);
 }
 
-/* A chunk's read has finished (in this worker): note EOF surprises, close the file after its last
- * read, report failures. Returns 0 when the chunk failed (already reported and recycled). */
-static int worker_read_done(worker *w, pjob *j)
+/* Every read of the job has finished: scan its slots in order and give the buffer back. */
+static void worker_finish_job(worker *w, pjob *j)
 {
-    ks_pipeline *p = w->p;
-    pfile *f = j->file;
-    j->len = j->req.done;
-    if (j->base + j->len < j->own_to) /* shrank since fstat: scan what was there */
-        j->own_to = j->base + j->len > j->own_from ? j->base + j->len : j->own_from;
-    int res = j->req.res;
-    if (atomic_fetch_sub(&f->sync_left, 1) == 1) {
-        close(f->fd);
-        f->fd = -1;
-    }
-    if (res < 0) {
-        push_chunk_done(p, w->out, f, j->chunk, 0, 0, 0, -res);
-        bq_push(&p->free_jobs, j);
-        return 0;
-    }
-    return 1;
+    for (unsigned i = 0; i < j->n; i++)
+        worker_scan_slot(w, &j->slot[i]);
+    bq_push(&w->p->free_jobs, j);
 }
 
-static void worker_process(worker *w, pjob *j)
-{
-    if (worker_read_done(w, j)) {
-        worker_scan_chunk(w, j);
-        bq_push(&w->p->free_jobs, j);
-    }
-}
-
-/* Worker loop with an asynchronous backend (io_uring): keep up to `depth` reads of its own in
- * flight, scanning each chunk as its read completes. */
+/* Worker loop with an asynchronous backend (io_uring): keep up to `depth` jobs of its own read or
+ * being read (each job's reads submitted at once), scanning one finished job between refills. A
+ * read served from the page cache finishes at submission, so with a warm cache the worker takes
+ * one job at a time and leaves the rest of the queue to the other workers. */
 static void worker_async_loop(worker *w)
 {
     ks_pipeline *p = w->p;
-    unsigned in_flight = 0;
-    int closed = 0;
-    ks_read_req *done[16];
+    unsigned in_flight = 0, n_ready = 0;
+    int closed = 0, queue_empty = 0;
+    pjob *ready[KS_JOBS_IN_FLIGHT];
+    ks_read_req *done[KS_BATCH_MAX];
     for (;;) {
-        while (!closed && in_flight < p->depth) {
-            pjob *j = bq_pop_batch(&p->chunks, in_flight == 0, 1);
+        queue_empty = 0;
+        while (!closed && in_flight + n_ready < p->depth) {
+            pjob *j = bq_pop_batch(&p->chunks, in_flight + n_ready == 0, 1);
             if (!j) {
+                queue_empty = 1;
                 pthread_mutex_lock(&p->chunks.mu);
                 closed = p->chunks.closed && p->chunks.n == 0;
                 pthread_mutex_unlock(&p->chunks.mu);
                 break;
             }
-            w->job = j;
-            if (j->file->stream_mode) {
-                worker_stream_file(w, j);
+            if (!j->buf) {
+                worker_stream_file(w, &j->slot[0]);
                 ks__free(j);
                 continue;
             }
-            int rc = p->reader->submit(w->rstate, &j->req);
-            if (rc < 0) {
-                j->req.res = rc;
-                worker_process(w, j);
-            } else {
-                in_flight++;
+            j->unread = j->n;
+            for (unsigned i = 0; i < j->n; i++) {
+                int rc = p->reader->submit(w->rstate, &j->slot[i].req);
+                if (rc < 0) {
+                    j->slot[i].req.res = rc;
+                    slot_read_done(p, &j->slot[i]);
+                    j->unread--;
+                }
             }
+            if (j->unread)
+                in_flight++;
+            else
+                ready[n_ready++] = j;
+            break; /* submit it now: it may finish at once */
         }
-        if (!in_flight) {
-            if (closed)
-                break;
+        if (in_flight) {
+            /* waits only when nothing else can be done */
+            int wait = n_ready == 0 && (closed || queue_empty || in_flight >= p->depth);
+            int n = p->reader->reap(w->rstate, done, KS_BATCH_MAX, wait);
+            for (int i = 0; i < n; i++) {
+                pslot *sl = done[i]->user;
+                pjob *j = sl->job;
+                slot_read_done(p, sl);
+                if (--j->unread == 0) {
+                    in_flight--;
+                    ready[n_ready++] = j;
+                }
+            }
+            if (n < 0)
+                usleep(100);
+        }
+        if (n_ready) {
+            pjob *j = ready[0];
+            memmove(ready, ready + 1, --n_ready * sizeof *ready);
+            worker_finish_job(w, j);
+        } else if (!in_flight && closed) {
+            break;
+        }
+    }
+}
+
+static void pin_to_cpu(unsigned index)
+{
+    cpu_set_t set;
+    if (sched_getaffinity(0, sizeof set, &set) != 0)
+        return;
+    unsigned seen = 0, target = index % (unsigned)CPU_COUNT(&set);
+    for (int c = 0; c < CPU_SETSIZE; c++) {
+        if (!CPU_ISSET(c, &set))
             continue;
+        if (seen++ == target) {
+            cpu_set_t one;
+            CPU_ZERO(&one);
+            CPU_SET(c, &one);
+            pthread_setaffinity_np(pthread_self(), sizeof one, &one);
+            return;
         }
-        int n = p->reader->reap(w->rstate, done, 16, 1);
-        for (int i = 0; i < n; i++) {
-            pjob *j = done[i]->user;
-            in_flight--;
-            w->job = j;
-            worker_process(w, j);
-        }
-        if (n < 0)
-            usleep(100);
     }
 }
 
@@ -441,52 +521,40 @@ static void *worker_main(void *arg)
 {
     worker *w = arg;
     ks_pipeline *p = w->p;
-    if (p->pin) {
-        cpu_set_t set;
-        if (sched_getaffinity(0, sizeof set, &set) == 0) {
-            unsigned seen = 0, target = w->index % (unsigned)CPU_COUNT(&set);
-            for (int c = 0; c < CPU_SETSIZE; c++) {
-                if (!CPU_ISSET(c, &set))
-                    continue;
-                if (seen++ == target) {
-                    cpu_set_t one;
-                    CPU_ZERO(&one);
-                    CPU_SET(c, &one);
-                    pthread_setaffinity_np(pthread_self(), sizeof one, &one);
-                    break;
-                }
-            }
-        }
-    }
+    if (p->pin)
+        pin_to_cpu(w->index);
     if (!p->reader->read_sync) {
         worker_async_loop(w);
         return NULL;
     }
     pjob *j;
     while ((j = bq_pop_batch(&p->chunks, 1, 1))) {
-        w->job = j;
-        if (j->file->stream_mode) {
-            worker_stream_file(w, j);
+        if (!j->buf) {
+            worker_stream_file(w, &j->slot[0]);
             ks__free(j);
             continue;
         }
-        p->reader->read_sync(&j->req);
-        worker_process(w, j);
+        /* read and scan file by file, while its bytes are still in the cache */
+        for (unsigned i = 0; i < j->n; i++) {
+            p->reader->read_sync(&j->slot[i].req);
+            slot_read_done(p, &j->slot[i]);
+            worker_scan_slot(w, &j->slot[i]);
+        }
+        bq_push(&p->free_jobs, j);
     }
     return NULL;
 }
 
 /* ------------------------------------------------------------------ */
-/* Reader                                                              */
+/* Submitting thread                                                   */
 /* ------------------------------------------------------------------ */
 
-static void file_free(pfile *f)
+static void file_free(ks_pipeline *p, pfile *f)
 {
     if (!f)
         return;
     if (f->fd >= 0)
-        close(f->fd);
-    ks__free(f->path);
+        file_close_fd(p, f);
     ks__free(f->pending);
     ks__free(f->tails);
     ks__free(f->done);
@@ -498,61 +566,145 @@ static void cancel_rest(ks_pipeline *p, pfile *f)
 {
     ring *r = &p->rings[p->n_workers];
     uint32_t from = f->next_chunk, n = f->n_chunks, unsent = n - from;
-    if (!f->stream_mode && unsent && atomic_fetch_sub(&f->sync_left, unsent) == unsent) {
-        close(f->fd); /* no worker will read this file any more */
-        f->fd = -1;
-    }
+    if (!f->stream_mode && unsent && atomic_fetch_sub(&f->sync_left, unsent) == unsent)
+        file_close_fd(p, f); /* no worker will read this file any more */
     /* Locals only from here: the last record lets the writer finish and free f. */
     f->next_chunk = n;
     for (uint32_t k = from; k < n; k++)
         push_chunk_done(p, r, f, k, 0, 0, 0, ECANCELED);
 }
 
+static uint64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* Hands the job being packed to the workers. */
+static void flush_batch(ks_pipeline *p)
+{
+    if (p->batch) {
+        bq_push(&p->chunks, p->batch);
+        p->batch = NULL;
+    }
+}
+
+static pjob *take_buffer(ks_pipeline *p)
+{
+    pjob *j = bq_pop_batch(&p->free_jobs, 1, p->n_buffers > 8 ? p->n_buffers / 4 : 1);
+    j->n = 0;
+    j->used = 0;
+    return j;
+}
+
+/* Places one read of [base, base + len) of f in job j after its last slot, so that the read ends
+ * 64-byte aligned: that spares the engine its tail re-scan (see scan.c). Returns NULL when it
+ * does not fit. */
+static pslot *place_slot(pjob *j, pfile *f, uint32_t chunk, uint64_t base, uint64_t own_from, uint64_t own_to,
+                         size_t len)
+{
+    uintptr_t start = (uintptr_t)j->buf + j->used;
+    uintptr_t end = (start + len + 63) & ~(uintptr_t)63;
+    if (end - (uintptr_t)j->buf > j->cap + 64)
+        return NULL;
+    pslot *sl = &j->slot[j->n++];
+    memset(sl, 0, sizeof *sl);
+    sl->file = f;
+    sl->job = j;
+    sl->chunk = chunk;
+    sl->base = base;
+    sl->own_from = own_from;
+    sl->own_to = own_to;
+    sl->data = (unsigned char *)(end - len);
+    sl->req.fd = f->fd;
+    sl->req.offset = base;
+    sl->req.len = len;
+    sl->req.buf = sl->data;
+    sl->req.user = sl;
+    j->used = end - (uintptr_t)j->buf;
+    return sl;
+}
+
+/* A file of one chunk joins the job being packed; the job goes to the workers when full, or at
+ * once when a worker is waiting for work (so packing never starves them). */
+static void submit_small(ks_pipeline *p, pfile *f)
+{
+    atomic_store(&f->sync_left, 1);
+    f->next_chunk = 1;
+    size_t len = (size_t)f->size;
+    if (p->batch && !place_slot(p->batch, f, 0, 0, 0, f->size, len))
+        flush_batch(p);
+    uint64_t now = now_ns();
+    if (!p->batch) {
+        p->batch = take_buffer(p);
+        p->batch_since = now;
+        place_slot(p->batch, f, 0, 0, 0, f->size, len); /* size <= chunk: always fits */
+    }
+    /* A waiting worker gets the batch once it is worth a wake-up, or has waited long enough. */
+    if (p->batch->n == KS_BATCH_MAX ||
+        (atomic_load(&p->chunks.sleepers) && (p->batch->n >= KS_BATCH_HUNGRY || now - p->batch_since > KS_BATCH_AGE_NS)))
+        flush_batch(p);
+}
+
 /* Cuts one file into chunk jobs on the submitting thread (the only producer of the last ring):
  * no reader thread, and no hand-off per file. The workers do the I/O themselves, so copies from
- * the page cache run on every core and cold reads keep workers x depth in flight. */
-static void submit_chunks(ks_pipeline *p, pfile *cur)
+ * the page cache run on every core and cold reads keep many reads in flight. */
+static void submit_file(ks_pipeline *p, pfile *cur)
 {
     ring *myring = &p->rings[p->n_workers];
     if (cur->stream_mode) {
         /* Before the hand-off: once pushed, the file may be finished and freed by the writer. */
         cur->next_chunk = 1;
-        pjob *sj = ks__calloc(1, sizeof *sj);
+        pjob *sj = ks__calloc(1, sizeof *sj + sizeof(pslot));
         if (!sj) {
             push_chunk_done(p, myring, cur, 0, 0, 0, 0, ENOMEM);
         } else {
-            sj->file = cur;
+            sj->n = 1;
+            sj->slot[0].file = cur;
+            sj->slot[0].job = sj;
             bq_push(&p->chunks, sj);
         }
         return;
     }
+    if (cur->n_chunks == 1) {
+        submit_small(p, cur);
+        return;
+    }
+    flush_batch(p); /* it may hold the last free buffer */
     atomic_store(&cur->sync_left, cur->n_chunks);
     for (;;) {
         if (atomic_load(&p->stop)) {
             cancel_rest(p, cur);
             return;
         }
-        pjob *j = bq_pop_batch(&p->free_jobs, 1, p->n_buffers > 8 ? p->n_buffers / 4 : 1);
+        pjob *j = take_buffer(p);
         uint32_t k = cur->next_chunk++;
         int last = cur->next_chunk == cur->n_chunks; /* cur may be freed once its last chunk reports */
-        j->file = cur;
-        j->chunk = k;
-        j->own_from = (uint64_t)k * p->chunk;
-        j->own_to = j->own_from + p->chunk < cur->size ? j->own_from + p->chunk : cur->size;
-        j->base = j->own_from > p->margin ? j->own_from - p->margin : 0;
-        uint64_t end = j->own_to + p->margin < cur->size ? j->own_to + p->margin : cur->size;
-        memset(&j->req, 0, sizeof j->req);
-        j->req.fd = cur->fd;
-        j->req.offset = j->base;
-        j->req.len = (size_t)(end - j->base);
-        /* End-aligned data spares the engine its tail re-scan (see scan.c). */
-        j->data = j->buf + ((64 - (((uintptr_t)j->buf + j->req.len) & 63)) & 63);
-        j->req.buf = j->data;
-        j->req.user = j;
+        uint64_t own_from = (uint64_t)k * p->chunk;
+        uint64_t own_to = own_from + p->chunk < cur->size ? own_from + p->chunk : cur->size;
+        uint64_t base = own_from > p->margin ? own_from - p->margin : 0;
+        uint64_t end = own_to + p->margin < cur->size ? own_to + p->margin : cur->size;
+        place_slot(j, cur, k, base, own_from, own_to, (size_t)(end - base)); /* one chunk fills a buffer */
         bq_push(&p->chunks, j); /* a worker reads and scans it */
         if (last)
             return;
     }
+}
+
+/* Waits until one more descriptor fits the budget. The job being packed holds descriptors too,
+ * so it goes to the workers first. */
+static void wait_for_fd(ks_pipeline *p)
+{
+    if (atomic_load(&p->open_files) < p->max_files)
+        return;
+    flush_batch(p);
+    pthread_mutex_lock(&p->fd_mu);
+    atomic_store(&p->fd_waiting, 1);
+    while (atomic_load(&p->open_files) >= p->max_files)
+        pthread_cond_wait(&p->fd_freed, &p->fd_mu);
+    atomic_store(&p->fd_waiting, 0);
+    pthread_mutex_unlock(&p->fd_mu);
 }
 
 /* ------------------------------------------------------------------ */
@@ -616,7 +768,7 @@ static void settle(ks_pipeline *p, pfile *f)
     }
     if (f->next_emit == f->n_chunks) {
         p->sink.on_file_done(p->ctx, f->path, f->bytes, f->err);
-        file_free(f);
+        file_free(p, f);
     }
 }
 
@@ -629,7 +781,7 @@ static void writer_take(ks_pipeline *p, presult *r)
             emit_finding(p, f, r);
         } else {
             p->sink.on_file_done(p->ctx, f->path, r->bytes, r->err);
-            file_free(f);
+            file_free(p, f);
         }
         ks__free(r);
         return;
@@ -640,7 +792,7 @@ static void writer_take(ks_pipeline *p, presult *r)
         f->untracked = 1;
         if (r->kind == R_CHUNK_DONE && ++f->next_emit == f->n_chunks) {
             p->sink.on_file_done(p->ctx, f->path, f->bytes, ENOMEM);
-            file_free(f);
+            file_free(p, f);
         }
         ks__free(r);
         return;
@@ -710,7 +862,10 @@ static void destroy(ks_pipeline *p)
 {
     if (p->jobs) {
         for (unsigned i = 0; i < p->n_buffers; i++)
-            ks__free(p->jobs[i].buf);
+            if (p->jobs[i]) {
+                ks__free(p->jobs[i]->buf);
+                ks__free(p->jobs[i]);
+            }
         ks__free(p->jobs);
     }
     if (p->workers) {
@@ -731,6 +886,8 @@ static void destroy(ks_pipeline *p)
     bq_free(&p->free_jobs);
     pthread_mutex_destroy(&p->wake_mu);
     pthread_cond_destroy(&p->wake);
+    pthread_mutex_destroy(&p->fd_mu);
+    pthread_cond_destroy(&p->fd_freed);
     ks__free(p);
 }
 
@@ -745,6 +902,8 @@ int ks_pipeline_create(const ks_engine *engine, const ks_pipeline_opts *o, const
         return KS_ENOMEM;
     pthread_mutex_init(&p->wake_mu, NULL);
     pthread_cond_init(&p->wake, NULL);
+    pthread_mutex_init(&p->fd_mu, NULL);
+    pthread_cond_init(&p->fd_freed, NULL);
     p->engine = engine;
     p->sink = *sink;
     p->ctx = ctx;
@@ -754,16 +913,26 @@ int ks_pipeline_create(const ks_engine *engine, const ks_pipeline_opts *o, const
         p->chunk = (size_t)1 << 30;
     p->margin = engine->max_width + 2;
     p->n_workers = o->threads ? o->threads : affinity_cpus();
-    /* Cold caches want many reads in flight, enough to cover the time a worker spends scanning (16
-     * measured 0.96 of the read-only rate cold, 8 gave 0.89); buffers bound memory: workers x (depth + 1). */
-    p->depth = p->reader->read_sync ? 1 : 16;
-    p->n_buffers = o->buffers ? o->buffers : p->n_workers * (p->depth + 1) + 4;
+    /* Cold caches want many reads in flight to cover the time a worker spends scanning: each job
+     * in flight is a chunk or up to KS_BATCH_MAX small files, all submitted at once. */
+    p->depth = p->reader->read_sync ? 1 : KS_JOBS_IN_FLIGHT;
+    size_t cap = p->chunk + 2 * p->margin;
+    if (o->buffers) {
+        p->n_buffers = o->buffers;
+    } else {
+        /* Per worker: the jobs in flight, one being scanned and one queued; at most
+         * KS_BUFFER_BUDGET of buffers in all, but never fewer than two per worker. */
+        size_t want = (size_t)p->n_workers * (p->depth + 2) + 2, budget = KS_BUFFER_BUDGET / cap;
+        if (want > budget)
+            want = budget > 2 * (size_t)p->n_workers ? budget : 2 * (size_t)p->n_workers;
+        p->n_buffers = (unsigned)want;
+    }
+    p->max_files = o->max_open_files ? o->max_open_files : KS_PIPELINE_DEFAULT_OPEN_FILES;
     p->pin = !o->no_pin;
     p->read_only = o->read_only;
     int rc = 0;
-    /* Queued chunks hold their file open: bound them by the descriptor budget too. */
-    if (bq_init(&p->chunks, (size_t)p->n_buffers + (o->max_queued_files ? o->max_queued_files : 64)) ||
-        bq_init(&p->free_jobs, p->n_buffers))
+    /* Jobs hold buffers, stream jobs hold descriptors: the queue never holds more than both. */
+    if (bq_init(&p->chunks, (size_t)p->n_buffers + p->max_files) || bq_init(&p->free_jobs, p->n_buffers))
         rc = KS_ENOMEM;
     p->jobs = rc ? NULL : ks__calloc(p->n_buffers, sizeof *p->jobs);
     p->workers = rc ? NULL : ks__calloc(p->n_workers, sizeof *p->workers);
@@ -771,10 +940,12 @@ int ks_pipeline_create(const ks_engine *engine, const ks_pipeline_opts *o, const
     if (!p->jobs || !p->workers || !p->rings)
         rc = KS_ENOMEM;
     for (unsigned i = 0; !rc && i < p->n_buffers; i++) {
-        pjob *j = &p->jobs[i];
-        j->cap = p->chunk + 2 * p->margin;
-        j->buf = ks__malloc(j->cap + 64);
-        if (!j->buf)
+        pjob *j = p->jobs[i] = ks__calloc(1, sizeof *j + KS_BATCH_MAX * sizeof(pslot));
+        if (j) {
+            j->cap = cap;
+            j->buf = ks__malloc(cap + 64);
+        }
+        if (!j || !j->buf)
             rc = KS_ENOMEM;
         else
             bq_push(&p->free_jobs, j);
@@ -791,7 +962,7 @@ int ks_pipeline_create(const ks_engine *engine, const ks_pipeline_opts *o, const
             rc = KS_ENOMEM;
     }
     for (unsigned i = 0; !rc && !p->reader->read_sync && i < p->n_workers; i++) {
-        int e = p->reader->init(&p->workers[i].rstate, p->depth);
+        int e = p->reader->init(&p->workers[i].rstate, p->depth * KS_BATCH_MAX);
         if (e < 0) {
             p->workers[i].rstate = NULL;
             if (backend_errno)
@@ -821,17 +992,24 @@ int ks_pipeline_submit(ks_pipeline *p, int fd, const char *path, uint64_t size)
         close(fd);
         return KS_ETERMINATED;
     }
-    pfile *f = ks__calloc(1, sizeof *f);
-    if (!f || !(f->path = ks__strdup(path))) {
-        ks__free(f);
+    /* Counted from here: every path below closes through file_close_fd. */
+    atomic_fetch_add(&p->open_files, 1);
+    size_t plen = strlen(path);
+    pfile *f = ks__malloc(sizeof *f + plen + 1);
+    if (!f) {
         close(fd);
+        atomic_fetch_sub(&p->open_files, 1);
         return KS_ENOMEM;
     }
+    memset(f, 0, sizeof *f);
+    memcpy(f->path_, path, plen + 1);
+    f->path = f->path_;
     f->fd = fd;
     f->size = size;
     f->stream_mode = size == 0;
     f->n_chunks = size ? (uint32_t)((size + p->chunk - 1) / p->chunk) : 1;
-    submit_chunks(p, f);
+    submit_file(p, f);
+    wait_for_fd(p); /* before returning: the caller opens the next file */
     return 0;
 }
 
@@ -846,6 +1024,7 @@ unsigned ks_pipeline_threads(const ks_pipeline *p) { return p->n_workers; }
 
 int ks_pipeline_finish(ks_pipeline *p)
 {
+    flush_batch(p);
     bq_close(&p->chunks);
     for (unsigned i = 0; i < p->n_workers; i++)
         pthread_join(p->workers[i].thread, NULL);

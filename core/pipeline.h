@@ -29,10 +29,11 @@ typedef struct ks_pipeline_opts {
     const ks_reader_ops *reader; /* NULL: pread */
     int no_pin;                  /* do not pin workers to CPUs */
     int read_only;               /* benchmarks: read every chunk, scan nothing */
-    unsigned max_queued_files;   /* files waiting with an open fd; 0: 64 */
+    unsigned max_open_files;     /* descriptors of files handed over and not yet closed; 0: default below */
 } ks_pipeline_opts;
 
 #define KS_PIPELINE_DEFAULT_CHUNK ((size_t)1 << 20)
+#define KS_PIPELINE_DEFAULT_OPEN_FILES 128u
 
 /* Starts the reader, worker and writer threads; returns 0, KS_EINVAL, KS_ENOMEM or KS_EIO
  * (the reader backend could not start: the caller may retry with another). */
@@ -40,7 +41,7 @@ int ks_pipeline_create(const ks_engine *engine, const ks_pipeline_opts *opts, co
                        void *ctx, ks_pipeline **out, int *backend_errno);
 
 /* Queues one open regular file (the pipeline owns fd from now on and closes it); waits while every
- * chunk buffer is busy. Call it from one thread only. size 0 means unknown (procfs): the file is
+ * chunk buffer is busy or max_open_files descriptors are held. Call it from one thread only. size 0 means unknown (procfs): the file is
  * read to EOF. Returns 0, or KS_ETERMINATED when the pipeline is stopping (fd is closed). */
 int ks_pipeline_submit(ks_pipeline *p, int fd, const char *path, uint64_t size);
 

@@ -8,6 +8,8 @@
 #ifdef KS_HAVE_URING
 #include <liburing.h>
 
+#define KS_URING_MAX_KERNEL_WORKERS 16
+
 typedef struct uring_state {
     struct io_uring ring;
     unsigned depth;
@@ -29,9 +31,10 @@ static int u_init(void **state, unsigned depth)
         free(s);
         return rc;
     }
-    /* Buffered reads that miss the page cache go to io-wq kernel threads: cap them so a deep
+    /* Buffered reads that miss the page cache may go to io-wq kernel threads: cap them so a deep
      * queue does not become hundreds of threads. */
-    unsigned workers[2] = {depth, depth};
+    unsigned cap = depth < KS_URING_MAX_KERNEL_WORKERS ? depth : KS_URING_MAX_KERNEL_WORKERS;
+    unsigned workers[2] = {cap, cap};
     (void)io_uring_register_iowq_max_workers(&s->ring, workers);
     s->depth = depth;
     *state = s;

@@ -1,4 +1,4 @@
-/* walk.c: iterative directory walker over openat/fdopendir with bounded fds and (dev, ino) dedupe. */
+/* walk.c: iterative directory walker over openat/getdents64 with bounded fds and (dev, ino) dedupe. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -120,6 +120,7 @@ typedef struct walker {
     size_t depth, stack_cap;
     size_t open_dirs;
     char *root_real; /* the root's resolved path, with --follow */
+    unsigned char *dents; /* getdents64 buffer: one directory is listed at a time */
 } walker;
 
 static int excluded(const walker *w, const char *name)
@@ -259,28 +260,44 @@ static int push_frame(walker *w, int fd, const struct stat *st, int via_link)
     return 0;
 }
 
+#define DENTS_BUF (64 * 1024)
+
+/* Next entry of the directory being listed, or NULL at its end or on error (reported). getdents64
+ * on the frame's own fd, which is listed once: readdir would need a dup'd fd and a DIR per
+ * directory, three more system calls each. */
+static struct dirent64 *next_entry(walker *w, int fd, size_t *pos, size_t *len)
+{
+    if (*pos >= *len) {
+        ssize_t n;
+        do
+            n = getdents64(fd, w->dents, DENTS_BUF);
+        while (n < 0 && errno == EINTR);
+        if (n <= 0) {
+            if (n < 0)
+                w->ops->on_error(w->ctx, w->path.s, errno, "read directory");
+            return NULL;
+        }
+        *pos = 0;
+        *len = (size_t)n;
+    }
+    struct dirent64 *de = (struct dirent64 *)(w->dents + *pos);
+    *pos += de->d_reclen;
+    return de;
+}
+
 /* Lists the directory on top of the stack: files are visited at once, subdirectories queued. */
 static int list_dir(walker *w)
 {
     frame *f = &w->stack[w->depth - 1];
-    int lfd = dup(f->fd);
-    DIR *d = lfd >= 0 ? fdopendir(lfd) : NULL;
-    if (!d) {
-        if (lfd >= 0)
-            close(lfd);
-        w->ops->on_error(w->ctx, w->path.s, errno, "read directory");
+    int dfd = f->fd;
+    if (!w->dents && !(w->dents = malloc(DENTS_BUF))) {
+        w->ops->on_error(w->ctx, w->path.s, ENOMEM, "read directory");
         return 0;
     }
-    struct dirent *de;
+    struct dirent64 *de;
+    size_t pos = 0, len = 0;
     int rc = 0;
-    for (;;) {
-        errno = 0;
-        de = readdir(d);
-        if (!de) {
-            if (errno)
-                w->ops->on_error(w->ctx, w->path.s, errno, "read directory");
-            break;
-        }
+    while ((de = next_entry(w, dfd, &pos, &len))) {
         const char *name = de->d_name;
         if (name[0] == '.' && (!name[1] || (name[1] == '.' && !name[2])))
             continue;
@@ -343,7 +360,6 @@ static int list_dir(walker *w)
         if (rc)
             break;
     }
-    closedir(d);
     return rc;
 }
 
@@ -476,6 +492,7 @@ int ks_walk(const char *root, const ks_walk_opts *opts, const ks_walk_ops *ops, 
                                  : (ops->on_skip(ctx, root, KS_SKIP_SPECIAL, 1), 0);
     }
     free(w.path.s);
+    free(w.dents);
     free(w.root_real);
     free(w.stack);
     free(w.dirs.slots);

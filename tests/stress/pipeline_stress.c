@@ -5,6 +5,7 @@
 #include <dirent.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -413,6 +414,28 @@ static void run_once(const ks_engine *e, ks_scanner *sc, const char *dir, unsign
     }
 }
 
+/* A deadlock must fail the run at once with the iteration's seed, not hang CI until its limit. */
+#define HANG_SECONDS 60
+static _Atomic unsigned long iterations_done;
+
+static void *watchdog(void *arg)
+{
+    (void)arg;
+    unsigned long seen = atomic_load(&iterations_done);
+    for (int quiet = 0;; quiet++) {
+        sleep(1);
+        unsigned long now = atomic_load(&iterations_done);
+        if (now != seen) {
+            seen = now;
+            quiet = -1;
+        } else if (quiet >= HANG_SECONDS) {
+            fprintf(stderr, "pipeline_stress: iteration %lu made no progress for %d s: hung\n", now, HANG_SECONDS);
+            _exit(3);
+        }
+    }
+    return NULL;
+}
+
 int main(int argc, char **argv)
 {
     unsigned long iterations = argc > 1 ? strtoul(argv[1], NULL, 10) : 200;
@@ -446,9 +469,17 @@ int main(int argc, char **argv)
     clock_gettime(CLOCK_MONOTONIC, &t0);
     unsigned long n = 0;
     double elapsed = 0;
+    pthread_t wd;
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, &old); /* the alarms that stop pipelines go to this thread */
+    pthread_create(&wd, NULL, watchdog, NULL);
+    pthread_detach(wd);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
     while (n < iterations && elapsed < budget) {
         run_once(e, sc, dir, n, verbose);
         n++;
+        atomic_store(&iterations_done, n);
         clock_gettime(CLOCK_MONOTONIC, &t);
         elapsed = (double)(t.tv_sec - t0.tv_sec) + (double)(t.tv_nsec - t0.tv_nsec) / 1e9;
     }
