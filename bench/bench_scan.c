@@ -166,7 +166,7 @@ int main(int argc, char **argv)
     const char *dirs[64];
     int n_dirs = 0;
     unsigned max_threads = 1;
-    int per_rule = 0, reps = 3;
+    int per_rule = 0, reps = 3, exact = 0, hs_only = 0;
     size_t limit = 0, per_rule_limit = 256u << 20;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--rules") && i + 1 < argc)
@@ -175,6 +175,10 @@ int main(int argc, char **argv)
             max_threads = (unsigned)atoi(argv[++i]);
         else if (!strcmp(argv[i], "--per-rule"))
             per_rule = 1;
+        else if (!strcmp(argv[i], "--exact-threads"))
+            exact = 1; /* only the --threads count, not the doubling series up to it */
+        else if (!strcmp(argv[i], "--hs-only"))
+            hs_only = 1; /* Vectorscan alone (S), not the whole engine */
         else if (!strcmp(argv[i], "--reps") && i + 1 < argc)
             reps = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--limit-mb") && i + 1 < argc)
@@ -182,7 +186,8 @@ int main(int argc, char **argv)
         else if (argv[i][0] != '-' && n_dirs < 64)
             dirs[n_dirs++] = argv[i];
         else {
-            fprintf(stderr, "usage: bench_scan [--rules PATH] [--threads N] [--reps N] [--limit-mb N] [--per-rule] DIR...\n");
+            fprintf(stderr, "usage: bench_scan [--rules PATH] [--threads N] [--exact-threads] [--hs-only] [--reps N] "
+                            "[--limit-mb N] [--per-rule] DIR...\n");
             return 2;
         }
     }
@@ -207,8 +212,8 @@ int main(int argc, char **argv)
     }
     printf("{\"files\": %zu, \"bytes\": %zu, \"rules\": %zu, \"results\": [\n", c.n, c.len, ks_rules_count(rules));
     int first = 1;
-    for (unsigned t = 1; t <= max_threads; t *= 2) {
-        for (int mode = 0; mode < 2; mode++) {
+    for (unsigned t = exact ? max_threads : 1; t <= max_threads; t *= 2) {
+        for (int mode = 0; mode < (hs_only ? 1 : 2); mode++) {
             double best = 0;
             size_t m = 0;
             for (int r = 0; r < reps; r++) {

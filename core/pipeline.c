@@ -626,8 +626,9 @@ static pslot *place_slot(pjob *j, pfile *f, uint32_t chunk, uint64_t base, uint6
     return sl;
 }
 
-/* A file of one chunk joins the job being packed; the job goes to the workers when full, or at
- * once when a worker is waiting for work (so packing never starves them). */
+/* A file of one chunk joins the job being packed; the job goes to the workers when full, or when
+ * a worker is waiting for work and the batch is worth waking it for (so packing never starves
+ * them for long). */
 static void submit_small(ks_pipeline *p, pfile *f)
 {
     atomic_store(&f->sync_left, 1);
