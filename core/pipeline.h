@@ -41,8 +41,9 @@ int ks_pipeline_create(const ks_engine *engine, const ks_pipeline_opts *opts, co
                        void *ctx, ks_pipeline **out, int *backend_errno);
 
 /* Queues one open regular file (the pipeline owns fd from now on and closes it); waits while every
- * chunk buffer is busy or max_open_files descriptors are held. Call it from one thread only. size 0 means unknown (procfs): the file is
- * read to EOF. Returns 0, or KS_ETERMINATED when the pipeline is stopping (fd is closed). */
+ * chunk buffer is busy or max_open_files descriptors are held. Call it from one thread only. size 0
+ * means unknown (procfs): the file is read to EOF. Returns 0, or KS_ETERMINATED when the pipeline is
+ * stopping (fd is closed). */
 int ks_pipeline_submit(ks_pipeline *p, int fd, const char *path, uint64_t size);
 
 /* Asks the pipeline to stop: no new reads; reads in flight are still scanned and reported.

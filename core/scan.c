@@ -118,24 +118,44 @@ static hs_error_t scan_pass(ks_scanner *s, const unsigned char *buf, size_t len,
     return hs_scan(s->engine->db, (const char *)buf, (unsigned)len, 0, s->scratch, on_hs_match, s);
 }
 
+/* Bytes the tail re-scan covers: any match ending in the last KS_TAIL_ZONE bytes starts at least
+ * KS_CONTEXT bytes into them. */
+static size_t tail_len(const ks_scanner *s)
+{
+    return s->engine->max_width + 2 * KS_CONTEXT + KS_TAIL_ZONE;
+}
+
+/* A region at most this many tail lengths long is copied whole to an end-aligned buffer and scanned
+ * once: copying runs several times faster than Vectorscan, so below this a copy costs less than
+ * scanning the tail twice (the widest built-in rule makes the tail about 10 KiB). */
+#define KS_WHOLE_COPY_TAILS 4
+
+/* Copies n bytes so that the copy ends 64-byte aligned, in the scanner's own buffer. */
+static const unsigned char *end_aligned_copy(ks_scanner *s, const unsigned char *src, size_t n)
+{
+    if (s->tail_cap < n + 64) {
+        unsigned char *b = ks__realloc(s->tail_buf, n + 64);
+        if (!b)
+            return NULL;
+        s->tail_buf = b;
+        s->tail_cap = n + 64;
+    }
+    unsigned char *copy = s->tail_buf + ((64 - (((uintptr_t)s->tail_buf + n) & 63)) & 63);
+    memcpy(copy, src, n);
+    return copy;
+}
+
 static int scan_tail_aligned(ks_scanner *s, const ks_region *rg)
 {
-    /* Any match ending in the last KS_TAIL_ZONE bytes starts at least KS_CONTEXT bytes into the copy. */
-    size_t t = s->engine->max_width + 2 * KS_CONTEXT + KS_TAIL_ZONE;
+    size_t t = tail_len(s);
     if (t > rg->len)
         t = rg->len;
     size_t t0 = rg->len - t;
     if (rg->own_end <= t0)
         return 0;
-    if (s->tail_cap < t + 64) {
-        unsigned char *b = ks__realloc(s->tail_buf, t + 64);
-        if (!b)
-            return KS_ENOMEM;
-        s->tail_buf = b;
-        s->tail_cap = t + 64;
-    }
-    unsigned char *copy = s->tail_buf + ((64 - (((uintptr_t)s->tail_buf + t) & 63)) & 63);
-    memcpy(copy, rg->buf + t0, t);
+    const unsigned char *copy = end_aligned_copy(s, rg->buf + t0, t);
+    if (!copy)
+        return KS_ENOMEM;
     size_t ob = rg->own_begin > t0 ? rg->own_begin - t0 : 0;
     if (t0 && ob < KS_CONTEXT)
         ob = KS_CONTEXT; /* the copy's first bytes lack their left context */
@@ -173,12 +193,20 @@ int ks__scan_region(ks_scanner *s, const ks_region *rg, ks_lines *lines, ks_matc
     const ks_engine *e = s->engine;
     s->n_cands = 0;
     s->cand_error = 0;
-    hs_error_t hr = scan_pass(s, rg->buf, rg->len, 0, rg->own_begin, rg->own_end);
+    const unsigned char *scan_buf = rg->buf;
+    int unaligned = ((uintptr_t)(rg->buf + rg->len) & 63) != 0;
+    if (unaligned && rg->len <= KS_WHOLE_COPY_TAILS * tail_len(s)) {
+        /* the same bytes at the same offsets: candidates index rg->buf just as well */
+        if (!(scan_buf = end_aligned_copy(s, rg->buf, rg->len)))
+            return KS_ENOMEM;
+        unaligned = 0;
+    }
+    hs_error_t hr = scan_pass(s, scan_buf, rg->len, 0, rg->own_begin, rg->own_end);
     if (s->cand_error)
         return s->cand_error;
     if (hr != HS_SUCCESS)
         return KS_ESCAN;
-    if (((uintptr_t)(rg->buf + rg->len) & 63) != 0) {
+    if (unaligned) {
         int trc = scan_tail_aligned(s, rg);
         if (trc)
             return trc;
