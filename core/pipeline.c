@@ -9,6 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bqueue.h"
 #include "internal.h"
 #include "pipeline.h"
 
@@ -94,89 +95,6 @@ struct pjob {
     pslot slot[];
 };
 
-/* A bounded queue of pointers guarded by one mutex. */
-typedef struct bqueue {
-    pthread_mutex_t mu;
-    pthread_cond_t not_empty, not_full;
-    void **items;
-    size_t cap, head, n;
-    size_t want;     /* a waiting consumer wakes when n reaches this: batches wake-ups */
-    _Atomic int sleepers; /* consumers waiting (read without the lock to decide when to flush a batch) */
-    int closed;
-} bqueue;
-
-static int bq_init(bqueue *q, size_t cap)
-{
-    memset(q, 0, sizeof *q);
-    q->items = ks__calloc(cap, sizeof *q->items);
-    if (!q->items)
-        return KS_ENOMEM;
-    q->cap = cap;
-    q->want = 1;
-    pthread_mutex_init(&q->mu, NULL);
-    pthread_cond_init(&q->not_empty, NULL);
-    pthread_cond_init(&q->not_full, NULL);
-    return 0;
-}
-
-static void bq_free(bqueue *q)
-{
-    if (!q->items)
-        return;
-    ks__free(q->items);
-    pthread_mutex_destroy(&q->mu);
-    pthread_cond_destroy(&q->not_empty);
-    pthread_cond_destroy(&q->not_full);
-}
-
-static void bq_push(bqueue *q, void *item)
-{
-    pthread_mutex_lock(&q->mu);
-    while (q->n == q->cap)
-        pthread_cond_wait(&q->not_full, &q->mu);
-    q->items[(q->head + q->n) % q->cap] = item;
-    q->n++;
-    if (q->sleepers && q->n >= q->want)
-        pthread_cond_signal(&q->not_empty);
-    pthread_mutex_unlock(&q->mu);
-}
-
-/* Pops one item; waits when `wait`, and then until `batch` items are there (or the queue is
- * closed), so a consumer that ran dry is woken once per batch rather than once per item.
- * Returns NULL when empty (and closed, if waiting). */
-static void *bq_pop_batch(bqueue *q, int wait, size_t batch)
-{
-    pthread_mutex_lock(&q->mu);
-    if (wait && q->n == 0 && !q->closed) {
-        q->want = batch ? batch : 1;
-        q->sleepers++;
-        while (q->n < q->want && !q->closed)
-            pthread_cond_wait(&q->not_empty, &q->mu);
-        q->sleepers--;
-        q->want = 1;
-    }
-    void *item = NULL;
-    if (q->n) {
-        item = q->items[q->head];
-        q->head = (q->head + 1) % q->cap;
-        q->n--;
-        pthread_cond_signal(&q->not_full);
-        if (q->sleepers && q->n >= q->want)
-            pthread_cond_signal(&q->not_empty); /* pass the batch on to the next consumer */
-    }
-    pthread_mutex_unlock(&q->mu);
-    return item;
-}
-
-
-static void bq_close(bqueue *q)
-{
-    pthread_mutex_lock(&q->mu);
-    q->closed = 1;
-    pthread_cond_broadcast(&q->not_empty);
-    pthread_mutex_unlock(&q->mu);
-}
-
 /* ------------------------------------------------------------------ */
 
 typedef struct worker {
@@ -200,7 +118,7 @@ struct ks_pipeline {
     size_t chunk, margin;
     unsigned n_workers, n_buffers;
     int pin, read_only;
-    bqueue chunks, free_jobs;
+    ks_bqueue chunks, free_jobs;
     pjob **jobs;
     pjob *batch;        /* submitting thread: the job small files are being packed into */
     uint64_t batch_since; /* when its first file came (ns) */
@@ -427,7 +345,7 @@ static void worker_finish_job(worker *w, pjob *j)
 {
     for (unsigned i = 0; i < j->n; i++)
         worker_scan_slot(w, &j->slot[i]);
-    bq_push(&w->p->free_jobs, j);
+    ks__bq_push(&w->p->free_jobs, j);
 }
 
 /* Worker loop with an asynchronous backend (io_uring): keep up to `depth` jobs of its own read or
@@ -444,12 +362,10 @@ static void worker_async_loop(worker *w)
     for (;;) {
         queue_empty = 0;
         while (!closed && in_flight + n_ready < p->depth) {
-            pjob *j = bq_pop_batch(&p->chunks, in_flight + n_ready == 0, 1);
+            pjob *j = ks__bq_pop_batch(&p->chunks, in_flight + n_ready == 0, 1);
             if (!j) {
                 queue_empty = 1;
-                pthread_mutex_lock(&p->chunks.mu);
-                closed = p->chunks.closed && p->chunks.n == 0;
-                pthread_mutex_unlock(&p->chunks.mu);
+                closed = ks__bq_drained(&p->chunks);
                 break;
             }
             if (!j->buf) {
@@ -528,7 +444,7 @@ static void *worker_main(void *arg)
         return NULL;
     }
     pjob *j;
-    while ((j = bq_pop_batch(&p->chunks, 1, 1))) {
+    while ((j = ks__bq_pop_batch(&p->chunks, 1, 1))) {
         if (!j->buf) {
             worker_stream_file(w, &j->slot[0]);
             ks__free(j);
@@ -540,7 +456,7 @@ static void *worker_main(void *arg)
             slot_read_done(p, &j->slot[i]);
             worker_scan_slot(w, &j->slot[i]);
         }
-        bq_push(&p->free_jobs, j);
+        ks__bq_push(&p->free_jobs, j);
     }
     return NULL;
 }
@@ -585,14 +501,14 @@ static uint64_t now_ns(void)
 static void flush_batch(ks_pipeline *p)
 {
     if (p->batch) {
-        bq_push(&p->chunks, p->batch);
+        ks__bq_push(&p->chunks, p->batch);
         p->batch = NULL;
     }
 }
 
 static pjob *take_buffer(ks_pipeline *p)
 {
-    pjob *j = bq_pop_batch(&p->free_jobs, 1, p->n_buffers > 8 ? p->n_buffers / 4 : 1);
+    pjob *j = ks__bq_pop_batch(&p->free_jobs, 1, p->n_buffers > 8 ? p->n_buffers / 4 : 1);
     j->n = 0;
     j->used = 0;
     return j;
@@ -644,7 +560,7 @@ static void submit_small(ks_pipeline *p, pfile *f)
     }
     /* A waiting worker gets the batch once it is worth a wake-up, or has waited long enough. */
     if (p->batch->n == KS_BATCH_MAX ||
-        (atomic_load(&p->chunks.sleepers) && (p->batch->n >= KS_BATCH_HUNGRY || now - p->batch_since > KS_BATCH_AGE_NS)))
+        (ks__bq_has_sleepers(&p->chunks) && (p->batch->n >= KS_BATCH_HUNGRY || now - p->batch_since > KS_BATCH_AGE_NS)))
         flush_batch(p);
 }
 
@@ -664,7 +580,7 @@ static void submit_file(ks_pipeline *p, pfile *cur)
             sj->n = 1;
             sj->slot[0].file = cur;
             sj->slot[0].job = sj;
-            bq_push(&p->chunks, sj);
+            ks__bq_push(&p->chunks, sj);
         }
         return;
     }
@@ -687,7 +603,7 @@ static void submit_file(ks_pipeline *p, pfile *cur)
         uint64_t base = own_from > p->margin ? own_from - p->margin : 0;
         uint64_t end = own_to + p->margin < cur->size ? own_to + p->margin : cur->size;
         place_slot(j, cur, k, base, own_from, own_to, (size_t)(end - base)); /* one chunk fills a buffer */
-        bq_push(&p->chunks, j); /* a worker reads and scans it */
+        ks__bq_push(&p->chunks, j); /* a worker reads and scans it */
         if (last)
             return;
     }
@@ -883,8 +799,8 @@ static void destroy(ks_pipeline *p)
             ks__free(p->rings[i].slots);
         ks__free(p->rings);
     }
-    bq_free(&p->chunks);
-    bq_free(&p->free_jobs);
+    ks__bq_free(&p->chunks);
+    ks__bq_free(&p->free_jobs);
     pthread_mutex_destroy(&p->wake_mu);
     pthread_cond_destroy(&p->wake);
     pthread_mutex_destroy(&p->fd_mu);
@@ -933,7 +849,7 @@ int ks_pipeline_create(const ks_engine *engine, const ks_pipeline_opts *o, const
     p->read_only = o->read_only;
     int rc = 0;
     /* Jobs hold buffers, stream jobs hold descriptors: the queue never holds more than both. */
-    if (bq_init(&p->chunks, (size_t)p->n_buffers + p->max_files) || bq_init(&p->free_jobs, p->n_buffers))
+    if (ks__bq_init(&p->chunks, (size_t)p->n_buffers + p->max_files) || ks__bq_init(&p->free_jobs, p->n_buffers))
         rc = KS_ENOMEM;
     p->jobs = rc ? NULL : ks__calloc(p->n_buffers, sizeof *p->jobs);
     p->workers = rc ? NULL : ks__calloc(p->n_workers, sizeof *p->workers);
@@ -949,7 +865,7 @@ int ks_pipeline_create(const ks_engine *engine, const ks_pipeline_opts *o, const
         if (!j || !j->buf)
             rc = KS_ENOMEM;
         else
-            bq_push(&p->free_jobs, j);
+            ks__bq_push(&p->free_jobs, j);
     }
     for (unsigned i = 0; !rc && i <= p->n_workers; i++)
         rc = ring_init(&p->rings[i]);
@@ -1026,7 +942,7 @@ unsigned ks_pipeline_threads(const ks_pipeline *p) { return p->n_workers; }
 int ks_pipeline_finish(ks_pipeline *p)
 {
     flush_batch(p);
-    bq_close(&p->chunks);
+    ks__bq_close(&p->chunks);
     for (unsigned i = 0; i < p->n_workers; i++)
         pthread_join(p->workers[i].thread, NULL);
     atomic_store_explicit(&p->producers_done, 1, memory_order_release);
