@@ -552,15 +552,16 @@ static void submit_small(ks_pipeline *p, pfile *f)
     size_t len = (size_t)f->size;
     if (p->batch && !place_slot(p->batch, f, 0, 0, 0, f->size, len))
         flush_batch(p);
-    uint64_t now = now_ns();
     if (!p->batch) {
         p->batch = take_buffer(p);
-        p->batch_since = now;
+        p->batch_since = now_ns(); /* after the wait for a buffer, which is not the batch's age */
         place_slot(p->batch, f, 0, 0, 0, f->size, len); /* size <= chunk: always fits */
     }
-    /* A waiting worker gets the batch once it is worth a wake-up, or has waited long enough. */
+    /* A waiting worker gets the batch once it is worth a wake-up, or has waited long enough; the
+     * clock is read only when a worker waits. */
     if (p->batch->n == KS_BATCH_MAX ||
-        (ks__bq_has_sleepers(&p->chunks) && (p->batch->n >= KS_BATCH_HUNGRY || now - p->batch_since > KS_BATCH_AGE_NS)))
+        (ks__bq_has_sleepers(&p->chunks) &&
+         (p->batch->n >= KS_BATCH_HUNGRY || now_ns() - p->batch_since > KS_BATCH_AGE_NS)))
         flush_batch(p);
 }
 
