@@ -35,7 +35,7 @@ static int on_file(void *c, int fd, const char *path, const struct stat *st)
 {
     ctx *x = c;
     if (x->p)
-        return ks_pipeline_submit(x->p, fd, path, (uint64_t)st->st_size) ? 1 : 0;
+        return ks_pipeline_submit(x->p, fd, path, (uint64_t)st->st_size, 0) ? 1 : 0;
     close(fd);
     if (x->files.n == x->files.cap) {
         x->files.cap = x->files.cap ? 2 * x->files.cap : 4096;

@@ -14,6 +14,7 @@
 #include "allow.h"
 #include "baseline.h"
 #include "commands.h"
+#include "diag.h"
 #include "ignore.h"
 #include "options.h"
 #include "output.h"
@@ -21,6 +22,10 @@
 #include "report.h"
 #include "shard.h"
 #include "walk.h"
+
+/* Files whose size the kernel reports as 0 are read to EOF, but no further than this without
+ * --max-file-size: /proc/PID/pagemap alone yields 8 bytes per page of an address space. */
+#define KS_UNKNOWN_SIZE_CAP ((uint64_t)64 << 20)
 
 static volatile sig_atomic_t got_signal = 0;
 static ks_pipeline *volatile running; /* for the signal handler: the CLI's one pipeline */
@@ -42,7 +47,11 @@ typedef struct scan_state {
     baseline base;
     allow_ctx allow;
     /* written by the writer thread, read after ks_pipeline_finish */
-    unsigned long long files, bytes, findings, errors, cancelled, allowed, baselined;
+    unsigned long long files, bytes, findings, errors, cancelled, allowed, baselined, truncated;
+    diag_storm storm; /* per-file errors, from the walker and the writer */
+    char *const *roots; /* the paths named on the command line, in which errors are never folded */
+    int n_roots;
+    uint64_t max_file_size; /* --max-file-size, 0 if none */
     /* main thread */
     const char *root; /* the root being walked, for --shard */
     shard shard;
@@ -69,26 +78,6 @@ static void human_bytes(char *buf, size_t n, double b)
         i++;
     }
     snprintf(buf, n, i ? "%.1f %s" : "%.0f %s", b, u[i]);
-}
-
-static void diag_path(const char *path, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void diag_path(const char *path, const char *fmt, ...)
-{
-    strbuf b = {0};
-    sb_puts(&b, "keysweep: ");
-    term_string(&b, (const unsigned char *)path, strlen(path));
-    sb_puts(&b, ": ");
-    va_list ap;
-    va_start(ap, fmt);
-    char msg[512];
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    sb_puts(&b, msg);
-    sb_putn(&b, "\n", 1);
-    if (!b.oom)
-        fputs(b.s, stderr);
-    sb_free(&b);
 }
 
 /* ---- pipeline sink: runs on the writer thread ---- */
@@ -124,17 +113,35 @@ static int sink_finding(void *ctx, const char *path, const ks_match *m)
     return 0;
 }
 
+/* A path named on the command line: its errors are always printed in full. */
+static int is_root(const scan_state *s, const char *path)
+{
+    for (int i = 0; i < s->n_roots; i++)
+        if (strcmp(s->roots[i], path) == 0)
+            return 1;
+    return 0;
+}
+
 static void sink_file_done(void *ctx, const char *path, uint64_t bytes, int err)
 {
     scan_state *s = ctx;
     s->bytes += bytes;
-    if (!err) {
+    if (!err || err == EFBIG) {
         s->files++;
+        if (err == EFBIG) { /* cut at its read limit: what was read is scanned */
+            char cap[32];
+            human_bytes(cap, sizeof cap, (double)bytes);
+            s->truncated++;
+            diag_path(path, "size unknown: scanned its first %s, not to its end (--max-file-size sets how far)", cap);
+        }
     } else if (err == ECANCELED) {
         s->cancelled++;
     } else {
         s->errors++;
-        diag_path(path, "read failed: %s", strerror(err));
+        if (is_root(s, path))
+            diag_path(path, "read failed: %s", strerror(err));
+        else
+            diag_storm_error(&s->storm, path, "read failed: %s", strerror(err));
     }
 }
 
@@ -180,7 +187,10 @@ static int walk_on_file(void *ctx, int fd, const char *path, const struct stat *
         s->other_shard++;
         return 0;
     }
-    if (ks_pipeline_submit(s->pipeline, fd, path, (uint64_t)st->st_size)) {
+    /* A size of 0 (procfs and friends) may hide endless data: such reads stop at --max-file-size,
+     * or at KS_UNKNOWN_SIZE_CAP without it. */
+    uint64_t limit = s->max_file_size ? s->max_file_size : KS_UNKNOWN_SIZE_CAP;
+    if (ks_pipeline_submit(s->pipeline, fd, path, (uint64_t)st->st_size, limit)) {
         s->walk_stopped = 1;
         return 1;
     }
@@ -203,7 +213,10 @@ static void walk_on_error(void *ctx, const char *path, int err, const char *what
 {
     scan_state *s = ctx;
     s->walk_errors++;
-    diag_path(path, "%s failed: %s", what, strerror(err));
+    if (path == s->root || strcmp(path, s->root) == 0)
+        diag_path(path, "%s failed: %s", what, strerror(err));
+    else
+        diag_storm_error(&s->storm, path, "%s failed: %s", what, strerror(err));
 }
 
 static void print_summary(const scan_state *s, double secs, const char *status)
@@ -211,9 +224,12 @@ static void print_summary(const scan_state *s, double secs, const char *status)
     char bytes[32], rate[32];
     human_bytes(bytes, sizeof bytes, (double)s->bytes);
     human_bytes(rate, sizeof rate, secs > 0 ? (double)s->bytes / secs : 0);
-    fprintf(stderr, "keysweep: %s%s%llu files scanned, %s in %.2f s (%s/s, %.0f files/s); %llu finding%s",
-            status, *status ? ": " : "", s->files, bytes, secs, rate, secs > 0 ? (double)s->files / secs : 0.0,
-            s->findings, s->findings == 1 ? "" : "s");
+    char truncated[64] = "";
+    if (s->truncated)
+        snprintf(truncated, sizeof truncated, " (%llu truncated)", s->truncated);
+    fprintf(stderr, "keysweep: %s%s%llu files scanned%s, %s in %.2f s (%s/s, %.0f files/s); %llu finding%s",
+            status, *status ? ": " : "", s->files, truncated, bytes, secs, rate,
+            secs > 0 ? (double)s->files / secs : 0.0, s->findings, s->findings == 1 ? "" : "s");
     if (s->allowed)
         fprintf(stderr, ", %llu allowed inline", s->allowed);
     if (s->baselined)
@@ -262,7 +278,10 @@ static void scan_usage(FILE *f)
           "  --no-cache            neither read nor write the database cache\n"
           "What to scan:\n"
           "  --exclude GLOB        skip files and directories whose name or path matches (repeatable)\n"
-          "  --max-file-size SIZE  skip files larger than SIZE (e.g. 100M)\n"
+          "  --max-file-size SIZE  skip files larger than SIZE (e.g. 100M); files whose size is unknown\n"
+          "                        (procfs reports 0) are read up to SIZE (default 64M), then cut\n"
+          "  -x, --one-file-system do not enter other mounts below each root (pseudo file systems\n"
+          "                        such as /proc and /sys are never entered unless named)\n"
           "  --follow              follow symbolic links (each directory visited once)\n"
           "  --shard K/N           scan only the files whose path relative to the root hashes to K mod N\n"
           "Performance:\n"
@@ -310,12 +329,12 @@ static int parse(scan_opts *o, int argc, char **argv)
         {"quiet", no_argument, 0, 'q'},                   {"help", no_argument, 0, 'h'},
         {"redact", no_argument, 0, OPT_REDACT},           {"baseline", required_argument, 0, OPT_BASELINE},
         {"gitignore", no_argument, 0, OPT_GITIGNORE},     {"exit-code", required_argument, 0, OPT_EXIT_CODE},
-        {"shard", required_argument, 0, OPT_SHARD},
+        {"shard", required_argument, 0, OPT_SHARD},       {"one-file-system", no_argument, 0, 'x'},
         {0, 0, 0, 0}};
     int c;
     uint64_t v;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "o:qhj:", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "o:qhj:x", longopts, NULL)) != -1) {
         switch (c) {
         case OPT_FORMAT: o->format = optarg; break;
         case 'o': o->output = optarg; break;
@@ -333,6 +352,7 @@ static int parse(scan_opts *o, int argc, char **argv)
             }
             break;
         case OPT_FOLLOW: o->wo.follow_symlinks = 1; break;
+        case 'x': o->wo.one_file_system = 1; break;
         case OPT_CACHE_DIR: o->ro.cache_dir = optarg; break;
         case OPT_NO_CACHE: o->ro.no_cache = 1; break;
         case OPT_COLOR: o->color = optarg; break;
@@ -474,7 +494,7 @@ static void walk_roots(scan_state *s, scan_opts *o, char **paths, int n_paths)
                 continue;
             }
             int fd = dup(STDIN_FILENO);
-            if (fd < 0 || ks_pipeline_submit(s->pipeline, fd, "-", 0))
+            if (fd < 0 || ks_pipeline_submit(s->pipeline, fd, "-", 0, s->max_file_size))
                 s->walk_stopped = 1;
             continue;
         }
@@ -519,6 +539,8 @@ int cmd_scan(int argc, char **argv)
     memset(&s, 0, sizeof s);
     s.t0 = now_s();
     s.shard = o.shard;
+    s.max_file_size = o.wo.max_file_size;
+    diag_storm_init(&s.storm);
     s.progress = !o.no_progress && !o.quiet && isatty(STDERR_FILENO);
     allow_init(&s.allow);
     if (o.baseline) {
@@ -554,15 +576,15 @@ int cmd_scan(int argc, char **argv)
     sigaction(SIGPIPE, &sa, &old_pipe);
 
     running = s.pipeline;
-    char *dot = ".";
-    if (optind < argc)
-        walk_roots(&s, &o, argv + optind, argc - optind);
-    else
-        walk_roots(&s, &o, &dot, 1);
+    static char *dot[] = {"."};
+    s.roots = optind < argc ? argv + optind : dot;
+    s.n_roots = optind < argc ? argc - optind : 1;
+    walk_roots(&s, &o, (char **)s.roots, s.n_roots);
     if (got_signal)
         ks_pipeline_stop(s.pipeline);
     ks_pipeline_finish(s.pipeline);
     running = NULL;
+    diag_storm_end(&s.storm);
     if (s.progress)
         draw_progress(&s, 1);
     int interrupted = got_signal != 0;

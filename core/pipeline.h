@@ -16,7 +16,9 @@ typedef struct ks_pipeline ks_pipeline;
 typedef struct ks_pipeline_sink {
     /* One finding with exact absolute offsets, line and column. Non-zero stops the pipeline. */
     int (*on_finding)(void *ctx, const char *path, const ks_match *m);
-    /* A file is finished: `bytes` scanned; err is 0, a positive errno, or ECANCELED (stopped). */
+    /* A file is finished: `bytes` scanned; err is 0, a positive errno, ECANCELED (stopped), or
+     * EFBIG: a file of unknown size was cut at its read limit, and the bytes before it were scanned
+     * and reported (not a failure). */
     void (*on_file_done)(void *ctx, const char *path, uint64_t bytes, int err);
     /* Nothing is waiting right now: a good moment to flush output and redraw progress. */
     void (*on_idle)(void *ctx);
@@ -42,9 +44,10 @@ int ks_pipeline_create(const ks_engine *engine, const ks_pipeline_opts *opts, co
 
 /* Queues one open regular file (the pipeline owns fd from now on and closes it); waits while every
  * chunk buffer is busy or max_open_files descriptors are held. Call it from one thread only. size 0
- * means unknown (procfs): the file is read to EOF. Returns 0, or KS_ETERMINATED when the pipeline is
- * stopping (fd is closed). */
-int ks_pipeline_submit(ks_pipeline *p, int fd, const char *path, uint64_t size);
+ * means unknown (procfs, a pipe): the file is read to EOF, or to `limit` bytes when limit is not 0
+ * (then it is reported with EFBIG if more followed). A file of known size is read up to that size,
+ * however much it grows. Returns 0, or KS_ETERMINATED when the pipeline is stopping (fd is closed). */
+int ks_pipeline_submit(ks_pipeline *p, int fd, const char *path, uint64_t size, uint64_t limit);
 
 /* Asks the pipeline to stop: no new reads; reads in flight are still scanned and reported.
  * Thread-safe and async-signal-safe. */

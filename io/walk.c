@@ -7,12 +7,14 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "pseudo_fs.h"
 #include "walk.h"
 
 const char *ks_skip_name(ks_skip_reason r)
 {
     static const char *const names[KS_SKIP_N] = {"special", "symlink", "excluded", "hardlink",
-                                                 "too_large", "loop", "outside_root"};
+                                                 "too_large", "loop", "outside_root", "pseudo-fs",
+                                                 "other-fs", "vanished"};
     return r < KS_SKIP_N ? names[r] : "?";
 }
 
@@ -120,6 +122,8 @@ typedef struct walker {
     size_t depth, stack_cap;
     size_t open_dirs;
     char *root_real; /* the root's resolved path, with --follow */
+    dev_t root_dev;
+    ks_pseudo_fs_cache pseudo;
     unsigned char *dents; /* getdents64 buffer: one directory is listed at a time */
 } walker;
 
@@ -213,6 +217,10 @@ static int visit_file(walker *w, int dirfd, const char *name, int nofollow, int 
         }
         if (errno == ENXIO) { /* a socket or a FIFO without writer */
             w->ops->on_skip(w->ctx, w->path.s, KS_SKIP_SPECIAL, explicit_root);
+            return 0;
+        }
+        if (errno == ENOENT && !explicit_root) { /* deleted since it was listed: nothing is lost */
+            w->ops->on_skip(w->ctx, w->path.s, KS_SKIP_VANISHED, 0);
             return 0;
         }
         w->ops->on_error(w->ctx, w->path.s, errno, "open");
@@ -317,7 +325,10 @@ static int list_dir(walker *w)
                 struct stat st;
                 int flags = AT_SYMLINK_NOFOLLOW;
                 if (fstatat(f->fd, name, &st, flags)) {
-                    w->ops->on_error(w->ctx, w->path.s, errno, "stat");
+                    if (errno == ENOENT)
+                        w->ops->on_skip(w->ctx, w->path.s, KS_SKIP_VANISHED, 0);
+                    else
+                        w->ops->on_error(w->ctx, w->path.s, errno, "stat");
                     goto next;
                 }
                 if (S_ISLNK(st.st_mode)) {
@@ -361,6 +372,61 @@ static int list_dir(walker *w)
             break;
     }
     return rc;
+}
+
+/* A directory on another device than its parent's is a mount point: returns the reason to skip
+ * it (fd: any descriptor of it, O_PATH included), or -1 to enter it. */
+static int mount_skip(walker *w, int fd, dev_t dev)
+{
+    if (ks_pseudo_fs_name(fd, dev, &w->pseudo))
+        return KS_SKIP_PSEUDO_FS;
+    return w->o->one_file_system && dev != w->root_dev ? KS_SKIP_OTHER_FS : -1;
+}
+
+/* Opens subdirectory `name` of f to enter it: returns its descriptor with *st filled, or -1 when it
+ * is skipped or cannot be opened (reported either way). A mount point is judged before it is
+ * opened, through a stat without automount and an O_PATH descriptor, so an autofs trigger never
+ * fires and a pseudo file system is never listed. */
+static int open_subdir(walker *w, frame *f, const char *name, int via_link, struct stat *st)
+{
+    struct stat pre;
+    int skip = -1;
+    if (fstatat(f->fd, name, &pre, AT_NO_AUTOMOUNT | (via_link ? 0 : AT_SYMLINK_NOFOLLOW)) == 0) {
+        if (pre.st_dev != f->dev) {
+            int pfd = openat(f->fd, name, O_PATH | O_CLOEXEC | (via_link ? 0 : O_NOFOLLOW));
+            if (pfd >= 0) {
+                skip = mount_skip(w, pfd, pre.st_dev);
+                close(pfd);
+            }
+        }
+    } else {
+        pre.st_dev = f->dev; /* unknown: the open below tells */
+    }
+    int fd = skip >= 0 ? -1
+                       : openat_patient(f->fd, name,
+                                        O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NONBLOCK | (via_link ? 0 : O_NOFOLLOW));
+    if (fd < 0 && skip < 0) {
+        if (errno != ENOENT) {
+            w->ops->on_error(w->ctx, w->path.s, errno, "open directory");
+            return -1;
+        }
+        skip = KS_SKIP_VANISHED; /* deleted since it was listed */
+    }
+    if (fd >= 0 && fstat(fd, st)) {
+        w->ops->on_error(w->ctx, w->path.s, errno, "open directory");
+        close(fd);
+        return -1;
+    }
+    /* something was mounted there since the stat: judge what was opened */
+    if (fd >= 0 && st->st_dev != pre.st_dev && st->st_dev != f->dev)
+        skip = mount_skip(w, fd, st->st_dev);
+    if (skip >= 0) {
+        if (fd >= 0)
+            close(fd);
+        w->ops->on_skip(w->ctx, w->path.s, (ks_skip_reason)skip, 0);
+        return -1;
+    }
+    return fd;
 }
 
 /* Re-opens a directory whose fd was closed to respect the cap, through its child's "..". */
@@ -416,14 +482,11 @@ static int walk_tree(walker *w)
             free(name);
             continue;
         }
-        int fd = openat_patient(f->fd, name,
-                                O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NONBLOCK | (via_link ? 0 : O_NOFOLLOW));
-        free(name);
         struct stat st;
-        if (fd < 0 || fstat(fd, &st)) {
-            w->ops->on_error(w->ctx, w->path.s, errno, "open directory");
-            if (fd >= 0)
-                close(fd);
+        int fd = open_subdir(w, f, name, via_link, &st);
+        free(name);
+        if (fd < 0) {
+            /* skipped or reported */
         } else if (w->o->follow_symlinks && di_add(&w->dirs, st.st_dev, st.st_ino) == 0) {
             w->ops->on_skip(w->ctx, w->path.s, KS_SKIP_LOOP, 0);
             close(fd);
@@ -473,6 +536,7 @@ int ks_walk(const char *root, const ks_walk_opts *opts, const ks_walk_ops *ops, 
         ops->on_error(ctx, root, errno, "stat");
         close(fd);
     } else if (S_ISDIR(st.st_mode)) {
+        w.root_dev = st.st_dev;
         if (w.o->follow_symlinks) {
             di_add(&w.dirs, st.st_dev, st.st_ino);
             w.root_real = realpath(root, NULL);
@@ -494,6 +558,7 @@ int ks_walk(const char *root, const ks_walk_opts *opts, const ks_walk_ops *ops, 
     free(w.path.s);
     free(w.dents);
     free(w.root_real);
+    ks_pseudo_fs_cache_free(&w.pseudo);
     free(w.stack);
     free(w.dirs.slots);
     free(w.dirs.used);

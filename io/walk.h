@@ -14,6 +14,9 @@ typedef enum ks_skip_reason {
     KS_SKIP_TOO_LARGE, /* over --max-file-size */
     KS_SKIP_LOOP,      /* directory already visited (--follow) */
     KS_SKIP_OUTSIDE,   /* symlink leading outside the root (--follow) */
+    KS_SKIP_PSEUDO_FS, /* a mount of a pseudo file system (proc, sysfs...: pseudo_fs.c) below a root */
+    KS_SKIP_OTHER_FS,  /* a mount of another file system below a root (one_file_system) */
+    KS_SKIP_VANISHED,  /* listed, then gone before it could be opened */
     KS_SKIP_N
 } ks_skip_reason;
 
@@ -21,6 +24,7 @@ const char *ks_skip_name(ks_skip_reason r);
 
 typedef struct ks_walk_opts {
     int follow_symlinks;
+    int one_file_system;       /* do not enter directories on another device than their root's */
     uint64_t max_file_size;    /* 0: no limit */
     const char *const *excludes; /* NULL-terminated globs matched against the name and the path */
     size_t max_open_dirs;      /* directory fds kept open along the current path (default 64) */
@@ -39,8 +43,10 @@ typedef struct ks_walk_ops {
     void (*on_error)(void *ctx, const char *path, int err, const char *what);
 } ks_walk_ops;
 
-/* Walks one root (a directory, a regular file, or anything else, which is skipped). Returns 0,
- * or the non-zero value an on_file call returned to stop the walk. */
+/* Walks one root (a directory, a regular file, or anything else, which is skipped). A root is
+ * always walked, whatever file system it lies on; below it, mounts of pseudo file systems are
+ * skipped, without being entered or triggering an automount. Returns 0, or the non-zero value an
+ * on_file call returned to stop the walk. */
 int ks_walk(const char *root, const ks_walk_opts *opts, const ks_walk_ops *ops, void *ctx);
 
 #endif

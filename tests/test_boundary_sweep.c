@@ -8,6 +8,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "hang.h"
 #include "helpers.h"
 #include "pipeline.h"
 
@@ -98,7 +99,7 @@ static void sweep_example(const ks_engine *e, size_t rule, const char *ex, uint6
     ks_pipeline_opts o = {.threads = 2, .chunk_size = chunk, .reader = &ks_reader_pread, .no_pin = 1};
     ks_pipeline *p = NULL;
     cr_assert_eq(ks_pipeline_create(e, &o, &sink, &h, &p, NULL), 0);
-    cr_assert_eq(ks_pipeline_submit(p, fd, "sweep", size), 0); /* the pipeline closes fd */
+    cr_assert_eq(ks_pipeline_submit(p, fd, "sweep", size, 0), 0); /* the pipeline closes fd */
     cr_assert_eq(ks_pipeline_finish(p), 0);
     cr_assert_eq(h.errors, 0);
     for (size_t i = 0; i < n_deltas; i++) {
@@ -119,7 +120,7 @@ static void sweep_example(const ks_engine *e, size_t rule, const char *ex, uint6
     free(pl);
 }
 
-Test(boundary_sweep, builtin_examples_across_chunk_edges, .timeout = 600)
+Test(boundary_sweep, builtin_examples_across_chunk_edges, .timeout = KS_HANG_S(600))
 {
     ks_rules *r = NULL;
     ks_engine *e = NULL;

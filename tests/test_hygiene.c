@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "hang.h"
 #include "corpus.h"
 #include "helpers.h"
 #include "pipeline.h"
@@ -100,7 +101,7 @@ static void run_pipeline(const ks_engine *e, const ks_reader_ops *reader, const 
     cr_assert_not_null(p);
     int fd = open(path, O_RDONLY);
     cr_assert(fd >= 0);
-    cr_assert_eq(ks_pipeline_submit(p, fd, path, size), 0);
+    cr_assert_eq(ks_pipeline_submit(p, fd, path, size, 0), 0);
     cr_assert_eq(ks_pipeline_finish(p), 0);
     cr_assert_eq(done, 1);
 }
@@ -166,7 +167,7 @@ static void exercise_everything(void)
     ks_engine_destroy(e2);
 }
 
-TestSuite(hygiene, .init = mk, .fini = rm, .timeout = 300);
+TestSuite(hygiene, .init = mk, .fini = rm, .timeout = KS_HANG_S(300));
 
 Test(hygiene, fds_signals_mask_locale_umask_and_cwd_untouched)
 {

@@ -7,6 +7,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "hang.h"
 #include "helpers.h"
 
 #define FOUR_GIB (1ULL << 32)
@@ -60,7 +61,7 @@ static ks_engine *aws_engine(void)
     return engine_from_yaml("rules:\n  - {id: aws, name: AWS, pattern: '\\bAKIA[0-9A-Z]{16}\\b'}\n");
 }
 
-Test(large, whole_buffer_over_4gib, .init = make_sparse, .fini = close_sparse, .timeout = 300)
+Test(large, whole_buffer_over_4gib, .init = make_sparse, .fini = close_sparse, .timeout = KS_HANG_S(300))
 {
     void *map = mmap(NULL, SIZE, PROT_READ, MAP_PRIVATE | MAP_NORESERVE, fd, 0);
     cr_assert_neq(map, MAP_FAILED);
@@ -76,7 +77,7 @@ Test(large, whole_buffer_over_4gib, .init = make_sparse, .fini = close_sparse, .
     munmap(map, SIZE);
 }
 
-Test(large, stream_over_4gib, .init = make_sparse, .fini = close_sparse, .timeout = 300)
+Test(large, stream_over_4gib, .init = make_sparse, .fini = close_sparse, .timeout = KS_HANG_S(300))
 {
     ks_engine *e = aws_engine();
     ks_scanner *s = NULL;

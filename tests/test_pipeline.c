@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "hang.h"
 #include "corpus.h"
 #include "fault_io.h"
 #include "helpers.h"
@@ -141,7 +142,7 @@ static sink_state run_with(const ks_pipeline_opts *o, int *create_rc)
     for (int i = 0; i < N_FILES; i++) {
         int fd = open(paths[i], O_RDONLY);
         cr_assert(fd >= 0);
-        cr_assert_eq(ks_pipeline_submit(p, fd, paths[i], sizes[i] ? sizes[i] : 0), 0);
+        cr_assert_eq(ks_pipeline_submit(p, fd, paths[i], sizes[i] ? sizes[i] : 0, 0), 0);
     }
     cr_assert_eq(ks_pipeline_finish(p), 0);
     qsort(s.items, s.n, sizeof *s.items, cmp_rec);
@@ -161,7 +162,7 @@ static void assert_same(const sink_state *want, const sink_state *got, const cha
         cr_assert_str_eq(got->items[i].line, want->items[i].line, "%s", what);
 }
 
-TestSuite(pipeline, .init = make_corpus, .fini = remove_corpus, .timeout = 300);
+TestSuite(pipeline, .init = make_corpus, .fini = remove_corpus, .timeout = KS_HANG_S(300));
 
 Test(pipeline, identical_for_threads_readers_and_chunk_sizes)
 {
@@ -231,7 +232,7 @@ Test(pipeline, stop_reports_cancelled_files_and_finishes)
         if (i == N_FILES / 2)
             ks_pipeline_stop(p);
         int fd = open(paths[i], O_RDONLY);
-        int rc = ks_pipeline_submit(p, fd, paths[i], sizes[i]);
+        int rc = ks_pipeline_submit(p, fd, paths[i], sizes[i], 0);
         cr_assert(rc == 0 || rc == KS_ETERMINATED);
     }
     cr_assert_eq(ks_pipeline_finish(p), KS_ETERMINATED);
@@ -241,7 +242,7 @@ Test(pipeline, stop_reports_cancelled_files_and_finishes)
 
 /* Regression: small files are packed into the buffer being filled; a big file after them needed a
  * buffer of its own while that one was held back, and with a single buffer the scan hung. */
-Test(pipeline, r_one_buffer_small_files_then_big_file, .timeout = 60)
+Test(pipeline, r_one_buffer_small_files_then_big_file, .timeout = KS_HANG_S(300))
 {
     sink_state want = expected();
     const ks_reader_ops *readers[] = {&ks_reader_pread, &ks_reader_uring};
@@ -262,7 +263,7 @@ Test(pipeline, r_one_buffer_small_files_then_big_file, .timeout = 60)
 
 /* The descriptor budget holds whatever the batching: one file open at a time still finishes, and
  * the same findings come out. */
-Test(pipeline, descriptor_budget_of_one_file_finishes, .timeout = 60)
+Test(pipeline, descriptor_budget_of_one_file_finishes, .timeout = KS_HANG_S(300))
 {
     sink_state want = expected();
     const ks_reader_ops *readers[] = {&ks_reader_pread, &ks_reader_uring};

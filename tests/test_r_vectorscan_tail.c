@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hang.h"
 #include "helpers.h"
 
 static int count_rule(const ks_match *m, void *ctx)
@@ -66,7 +67,7 @@ Test(r_vectorscan_tail, minimal_reproduction)
     ks_engine_destroy(e);
 }
 
-Test(r_vectorscan_tail, builtin_pack_at_every_alignment, .timeout = 600)
+Test(r_vectorscan_tail, builtin_pack_at_every_alignment, .timeout = KS_HANG_S(600))
 {
     ks_rules *r = NULL;
     ks_engine *e = NULL;

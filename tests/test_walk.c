@@ -2,12 +2,15 @@
 #include <criterion/criterion.h>
 #include <dirent.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "hang.h"
 #include "walk.h"
 
 static char root[64];
@@ -73,7 +76,7 @@ static void sh(const char *fmt)
     cr_assert_eq(system(cmd), 0, "%s", cmd);
 }
 
-TestSuite(walk, .init = mk, .fini = rm, .timeout = 60);
+TestSuite(walk, .init = mk, .fini = rm, .timeout = KS_HANG_S(300));
 
 Test(walk, fifo_and_socket_are_skipped_without_blocking)
 {
@@ -160,7 +163,7 @@ Test(walk, ignore_callback_skips_by_type)
 }
 
 /* T26: depth 5000 (the bound), far beyond PATH_MAX and the fd cap. */
-Test(walk, deep_tree_stays_within_the_fd_cap, .timeout = 120)
+Test(walk, deep_tree_stays_within_the_fd_cap, .timeout = KS_HANG_S(300))
 {
     int dfd = open(root, O_RDONLY | O_DIRECTORY);
     for (int i = 0; i < 5000; i++) {
@@ -185,4 +188,68 @@ Test(walk, deep_tree_stays_within_the_fd_cap, .timeout = 120)
     cr_assert_eq(s.files, 11); /* one file every 500 levels, and the leaf */
     cr_assert(s.max_fds <= before + 16 + 2, "fds peaked at %d (before %d)", s.max_fds, before);
     cr_assert_eq(count_fds(), before, "the walker leaked fds");
+}
+
+/* A callback that deletes what was just listed, before the walker opens it: a deterministic race. */
+static int delete_it(void *ctx, const char *path, const char *name, int is_dir)
+{
+    (void)ctx;
+    if (strncmp(name, "gone", 4) == 0)
+        cr_assert_eq(is_dir ? rmdir(path) : unlink(path), 0, "%s", path);
+    return 0;
+}
+
+/* T10: a file or directory deleted between listing and opening has vanished: counted, not an error. */
+Test(walk, vanished_between_listing_and_open_is_not_an_error)
+{
+    sh("mkdir -p d/gone_dir && echo x > d/keep && echo y > d/gone_file && echo z > d/gone_too");
+    char d[128];
+    snprintf(d, sizeof d, "%s/d", root);
+    seen s = {0};
+    ks_walk_opts o = {.is_ignored = delete_it};
+    cr_assert_eq(ks_walk(d, &o, &OPS, &s), 0);
+    cr_assert_eq(s.files, 1);
+    cr_assert_eq(s.errors, 0);
+    cr_assert_eq(s.skipped[KS_SKIP_VANISHED], 3);
+    /* a root that does not exist is an error: the user named it */
+    seen t = {0};
+    snprintf(d, sizeof d, "%s/no-such-root", root);
+    ks_walk(d, &o, &OPS, &t);
+    cr_assert_eq(t.errors, 1);
+    cr_assert_eq(t.skipped[KS_SKIP_VANISHED], 0);
+}
+
+/* Mounts inside the tree (root only): a procfs is skipped as pseudo, a tmpfs is walked unless
+ * one_file_system; the root itself is walked whatever it is. */
+Test(walk, pseudo_fs_and_other_mounts_below_the_root)
+{
+    if (geteuid() != 0)
+        cr_skip_test("mounting needs root");
+    /* in a mount namespace of this test's own process: the mounts die with it, even on a failure */
+    if (unshare(CLONE_NEWNS) != 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0)
+        cr_skip_test("no private mount namespace here");
+    sh("mkdir -p p m && echo x > top");
+    char p[128], m[128];
+    snprintf(p, sizeof p, "%s/p", root);
+    snprintf(m, sizeof m, "%s/m", root);
+    if (mount("proc", p, "proc", 0, NULL) != 0)
+        cr_skip_test("cannot mount procfs here");
+    cr_assert_eq(mount("tmpfs", m, "tmpfs", 0, NULL), 0);
+    sh("echo y > m/in_tmpfs");
+    seen s = {0}, x = {0}, r = {0};
+    ks_walk_opts o = {0}, ox = {.one_file_system = 1};
+    ks_walk(root, &o, &OPS, &s);
+    ks_walk(root, &ox, &OPS, &x);
+    char self[160];
+    snprintf(self, sizeof self, "%s/self/fdinfo", p); /* inside a pseudo file system, named as the root */
+    ks_walk(self, &ox, &OPS, &r);
+    umount2(p, MNT_DETACH);
+    umount2(m, MNT_DETACH);
+    cr_assert_eq(s.files, 2, "top and m/in_tmpfs, got %d", s.files);
+    cr_assert_eq(s.skipped[KS_SKIP_PSEUDO_FS], 1);
+    cr_assert_eq(s.skipped[KS_SKIP_OTHER_FS], 0);
+    cr_assert_eq(x.files, 1);
+    cr_assert_eq(x.skipped[KS_SKIP_PSEUDO_FS], 1);
+    cr_assert_eq(x.skipped[KS_SKIP_OTHER_FS], 1);
+    cr_assert(r.files > 0, "the procfs root itself is walked");
 }

@@ -4,13 +4,15 @@
 . "$(dirname "$0")/lib.sh"
 write_test_rules
 mkdir big
-printf '%s\n' "$TOKEN" > big/first
-truncate -s 40G big/huge   # sparse: reading it takes seconds, so the signal lands mid-scan
+printf '%s\n' "$TOKEN" > first   # named before big: its finding comes before the huge file is read
+truncate -s 200G big/huge   # sparse: reading it takes far longer than the wait below
+found_in() { local f; for f in $1; do grep -q "$TOKEN" "$f" 2>/dev/null && return 0; done; return 1; } # $1: a glob
 for f in json sarif gitleaks; do
   set +e
-  timeout -k 5 60 "$KEYSWEEP" scan --no-builtin-rules --rules "$T/rules.yml" --format "$f" -j1 big >"$T/out" 2>"$T/err" &
+  timeout -k 5 "$(hang_s 600)" "$KEYSWEEP" scan --no-builtin-rules --rules "$T/rules.yml" --format "$f" -j1 first big \
+    >"$T/out" 2>"$T/err" &
   pid=$!
-  sleep 1
+  wait_until $pid found_in "$T/out" || fail "the $f scan ended or hung before its first finding"
   kill -INT $pid
   wait $pid; rc=$?
   set -e
@@ -26,10 +28,10 @@ else:
 PY
   echo previous > "report.$f"
   set +e
-  timeout -k 5 60 "$KEYSWEEP" scan --no-builtin-rules --rules "$T/rules.yml" --format "$f" -o "report.$f" -j1 big \
-    >"$T/out" 2>"$T/err" &
+  timeout -k 5 "$(hang_s 600)" "$KEYSWEEP" scan --no-builtin-rules --rules "$T/rules.yml" --format "$f" -o "report.$f" \
+    -j1 first big >"$T/out" 2>"$T/err" &
   pid=$!
-  sleep 1
+  wait_until $pid found_in "report.$f.tmp.*" || fail "the $f scan to a file ended or hung before its first finding"
   kill -INT $pid
   wait $pid; rc=$?
   set -e

@@ -34,6 +34,6 @@ ks scan "${R[@]}" ok.txt; expect_rc 0 "everything allowed"
 [ ! -s "$T/out" ] || fail "an allowed finding was reported"
 
 # stdin cannot be re-read: the marker outside the match does not hide it there
-printf 'x = %s keysweep:allow\n' "$TOKEN" | (set +e; timeout 20 "$KEYSWEEP" scan "${R[@]}" - >"$T/out" 2>"$T/err"; echo $? >"$T/rc")
+printf 'x = %s keysweep:allow\n' "$TOKEN" | (set +e; timeout "$(hang_s 300)" "$KEYSWEEP" scan "${R[@]}" - >"$T/out" 2>"$T/err"; echo $? >"$T/rc")
 rc=$(cat "$T/rc"); expect_rc 1 "stdin is not re-read"
 echo PASS

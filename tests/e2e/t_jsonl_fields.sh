@@ -22,7 +22,7 @@ assert data[r["start"]:r["end"]] == tok.encode()
 PY
 ks scan "${R[@]}" d; cmp -s "$T/out" "$T/run1" || fail "output (and fingerprints) differ between runs"
 
-printf 'a\nb %s\n' "$TOKEN" | (set +e; timeout 20 "$KEYSWEEP" scan "${R[@]}" - >"$T/out" 2>"$T/err"; echo $? >"$T/rc")
+printf 'a\nb %s\n' "$TOKEN" | (set +e; timeout "$(hang_s 300)" "$KEYSWEEP" scan "${R[@]}" - >"$T/out" 2>"$T/err"; echo $? >"$T/rc")
 rc=$(cat "$T/rc"); expect_rc 1 "stdin"
 python3 -c 'import json,sys; r=json.loads(open(sys.argv[1]).read()); assert r["path"]=="-" and r["line"]==2 and r["column"]==3, r' "$T/out"
 echo PASS

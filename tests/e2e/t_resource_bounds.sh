@@ -4,7 +4,7 @@
 . "$(dirname "$0")/lib.sh"
 write_test_rules
 R=(--no-builtin-rules --rules "$T/rules.yml" --format jsonl)
-peak_kib() { /usr/bin/time -f %M -o "$T/rss" timeout -k 5 120 "$KEYSWEEP" "$@" >"$T/out" 2>"$T/err" </dev/null; rc=$?; }
+peak_kib() { /usr/bin/time -f %M -o "$T/rss" timeout -k 5 "$(hang_s 600)" "$KEYSWEEP" "$@" >"$T/out" 2>"$T/err" </dev/null; rc=$?; }
 
 # T14 + T15: one 64 MiB line of base64 with tokens at the start, middle and end; NULs before two of them
 python3 - "$TOKEN" <<'PY'
@@ -49,7 +49,7 @@ for d in range(600):
         open("fds/%03d/x/y/%d" % (d, f), "w").write("a\n%s\n" % sys.argv[1])
 PY
 set +e
-(ulimit -n 64; timeout -k 5 120 "$KEYSWEEP" scan "${R[@]}" fds >"$T/out" 2>"$T/err" </dev/null); rc=$?
+(ulimit -n 64; timeout -k 5 "$(hang_s 600)" "$KEYSWEEP" scan "${R[@]}" fds >"$T/out" 2>"$T/err" </dev/null); rc=$?
 set -e
 expect_rc 1 "ulimit -n 64"
 [ "$(lines "$T/out")" -eq 12000 ] || fail "expected 12000 findings under ulimit -n 64, got $(lines "$T/out")"

@@ -351,7 +351,7 @@ static void run_once(const ks_engine *e, ks_scanner *sc, const char *dir, unsign
             die("open %s", f->path);
         /* size 0 sends a file down the read-to-EOF (procfs) path; also use it for some real files */
         uint64_t sz = rnd() % 6 == 0 ? 0 : f->size;
-        rc = ks_pipeline_submit(p, fd, f->path, sz);
+        rc = ks_pipeline_submit(p, fd, f->path, sz, 0);
         if (rc && rc != KS_ETERMINATED)
             die("ks_pipeline_submit: %s", ks_strerror(rc));
         f->accepted = rc == 0;
@@ -414,13 +414,17 @@ static void run_once(const ks_engine *e, ks_scanner *sc, const char *dir, unsign
     }
 }
 
-/* A deadlock must fail the run at once with the iteration's seed, not hang CI until its limit. */
-#define HANG_SECONDS 60
+/* A deadlock must fail the run with the iteration's seed, not hang CI until its limit. Iterations
+ * take milliseconds: the limit only catches hangs, and KS_TEST_TIMEOUT_SCALE stretches it. */
+#define HANG_SECONDS_BASE 120
 static _Atomic unsigned long iterations_done;
 
 static void *watchdog(void *arg)
 {
     (void)arg;
+    const char *scale_env = getenv("KS_TEST_TIMEOUT_SCALE");
+    long scale = scale_env ? strtol(scale_env, NULL, 10) : 1;
+    const int hang_seconds = HANG_SECONDS_BASE * (int)(scale >= 1 && scale <= 1000 ? scale : 1);
     unsigned long seen = atomic_load(&iterations_done);
     for (int quiet = 0;; quiet++) {
         sleep(1);
@@ -428,8 +432,8 @@ static void *watchdog(void *arg)
         if (now != seen) {
             seen = now;
             quiet = -1;
-        } else if (quiet >= HANG_SECONDS) {
-            fprintf(stderr, "pipeline_stress: iteration %lu made no progress for %d s: hung\n", now, HANG_SECONDS);
+        } else if (quiet >= hang_seconds) {
+            fprintf(stderr, "pipeline_stress: iteration %lu made no progress for %d s: hung\n", now, hang_seconds);
             _exit(3);
         }
     }
