@@ -51,6 +51,16 @@ void sb_printf(strbuf *b, const char *fmt, ...)
     b->len += (size_t)n;
 }
 
+void sb_put_u64(strbuf *b, unsigned long long v)
+{
+    char d[24];
+    size_t i = sizeof d;
+    do
+        d[--i] = (char)('0' + v % 10);
+    while (v /= 10);
+    sb_putn(b, d + i, sizeof d - i);
+}
+
 void sb_free(strbuf *b)
 {
     free(b->s);

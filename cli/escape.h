@@ -14,6 +14,8 @@ void sb_reserve(strbuf *b, size_t extra);
 void sb_putn(strbuf *b, const void *data, size_t n);
 void sb_puts(strbuf *b, const char *s);
 void sb_printf(strbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Appends v in decimal (the hot path of every report: no format string to parse). */
+void sb_put_u64(strbuf *b, unsigned long long v);
 void sb_free(strbuf *b);
 
 /* Returns 1 when the bytes are valid UTF-8 (no overlongs, no surrogates). */

@@ -90,7 +90,8 @@ int build_engine(const rule_opts *o, ks_engine **engine)
     if (!rc) {
         ks_engine_options eo = {.cache_dir = o->cache_dir,
                                 .flags = (o->no_cache ? KS_ENGINE_NO_CACHE : 0u) |
-                                         (o->near_misses ? KS_ENGINE_SHOW_NEAR_MISS : 0u)};
+                                         (o->near_misses ? KS_ENGINE_SHOW_NEAR_MISS : 0u) |
+                                         (o->report_allowed ? KS_ENGINE_REPORT_ALLOWED : 0u)};
         rc = ks_engine_create(rules, &eo, engine, print_diag, NULL);
     }
     if (rc && rc != KS_ENORULES)

@@ -17,6 +17,7 @@ typedef struct rule_opts {
     const char *cache_dir;
     int no_cache;
     int near_misses;
+    int report_allowed; /* findings on keysweep:allow lines come to the caller, marked, to be counted */
 } rule_opts;
 
 int rule_opts_add_path(rule_opts *o, const char *path);

@@ -79,9 +79,13 @@ int out_close(out_writer *w, int commit)
 void finding_fingerprint(char out[17], const char *path, const char *rule_id, unsigned long long start)
 {
     uint64_t h = 0xcbf29ce484222325ULL;
-    char num[32];
-    snprintf(num, sizeof num, "%llu", start);
-    const char *parts[3] = {path, rule_id, num};
+    char num[24];
+    size_t i = sizeof num - 1;
+    num[i] = '\0';
+    do /* decimal, by hand: this runs once per finding */
+        num[--i] = (char)('0' + start % 10);
+    while (start /= 10);
+    const char *parts[3] = {path, rule_id, num + i};
     for (int p = 0; p < 3; p++) {
         for (const unsigned char *c = (const unsigned char *)parts[p]; ; c++) {
             h ^= *c;
@@ -90,7 +94,10 @@ void finding_fingerprint(char out[17], const char *path, const char *rule_id, un
                 break;
         }
     }
-    snprintf(out, 17, "%016llx", (unsigned long long)h);
+    static const char hex[] = "0123456789abcdef";
+    for (int k = 15; k >= 0; k--, h >>= 4)
+        out[k] = hex[h & 15];
+    out[16] = '\0';
 }
 
 static void json_bytes_field(strbuf *b, const char *name, const unsigned char *s, size_t n)
@@ -127,16 +134,23 @@ void format_jsonl_object(strbuf *b, const char *path, const ks_match *m)
     sb_puts(b, ",\"rule_name\":");
     json_string(b, (const unsigned char *)m->rule_name, strlen(m->rule_name));
     json_bytes_field(b, "path", (const unsigned char *)path, strlen(path));
-    sb_printf(b, ",\"start\":%llu,\"end\":%llu,\"line\":%llu,\"column\":%llu",
-              (unsigned long long)m->start, (unsigned long long)m->end, (unsigned long long)m->line,
-              (unsigned long long)m->column);
+    sb_puts(b, ",\"start\":");
+    sb_put_u64(b, m->start);
+    sb_puts(b, ",\"end\":");
+    sb_put_u64(b, m->end);
+    sb_puts(b, ",\"line\":");
+    sb_put_u64(b, m->line);
+    sb_puts(b, ",\"column\":");
+    sb_put_u64(b, m->column);
     json_bytes_field(b, "secret", m->secret, m->secret_len);
     json_bytes_field(b, "match", m->match, m->match_len);
     sb_puts(b, ",\"validator\":");
     json_string(b, (const unsigned char *)m->validator, strlen(m->validator));
     if (m->near_miss)
         sb_puts(b, ",\"near_miss\":true");
-    sb_printf(b, ",\"fingerprint\":\"%s\"}", fp);
+    sb_puts(b, ",\"fingerprint\":\"");
+    sb_putn(b, fp, 16);
+    sb_putn(b, "\"}", 2);
 }
 
 void format_finding(strbuf *b, out_format fmt, const char *path, const ks_match *m, int color)

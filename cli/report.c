@@ -93,9 +93,12 @@ void report_finding(report *r, strbuf *b, const char *path, const ks_match *m)
         info.description = info.confidence = info.validate = "";
     }
     f.rule = &info;
-    end_positions(&f);
-    f.entropy = shannon(m->secret, m->secret_len);
-    finding_fingerprint(f.fingerprint, path, m->rule_id, (unsigned long long)m->start);
+    /* what only the peer and SARIF formats print: not worth computing per finding for the others */
+    if (r->fmt == FMT_SARIF || r->fmt == FMT_TRUFFLEHOG || r->fmt == FMT_GITLEAKS) {
+        end_positions(&f);
+        f.entropy = shannon(m->secret, m->secret_len);
+        finding_fingerprint(f.fingerprint, path, m->rule_id, (unsigned long long)m->start);
+    }
 
     ks_match red;
     if (r->redact) {

@@ -197,9 +197,17 @@ typedef struct ks_region {
     uint64_t base;
     size_t own_begin, own_end;
     int last; /* the object's last region: its newlines need no counting past the last finding */
+    /* All of the object the caller holds in memory (a superset of buf), where the lines around a
+     * finding are looked at for the keysweep:allow marker. */
+    const unsigned char *mem;
+    size_t mem_len;
+    uint64_t mem_base;
 } ks_region;
 
 int ks__scan_region(ks_scanner *s, const ks_region *r, ks_lines *lines, ks_match_fn cb, void *ctx);
+/* Bytes a caller that scans an object in pieces keeps on each side of an owned range so that
+ * every finding is seen whole, with its right context and its allow window (scan.c). */
+size_t ks__overlap(const ks_engine *e);
 /* Scans the owned absolute range [own_from, own_to) of buf (bytes [base, base+len) of the object,
  * which ends at buf+len or continues past it) region by region. */
 int ks__scan_owned(ks_scanner *s, const unsigned char *buf, size_t len, uint64_t base, uint64_t own_from,

@@ -28,7 +28,7 @@ typedef struct presult {
     struct presult *next; /* writer's pending list */
     /* R_FINDING */
     uint32_t rule;
-    int near_miss;
+    int near_miss, allowed;
     const char *validator;
     uint64_t start, end, secret_start;
     uint64_t nl_before; /* newlines between the chunk's owned start and the match */
@@ -252,6 +252,7 @@ static int worker_on_match(const ks_match *m, void *ctx)
     r->chunk = sl->chunk;
     r->rule = (uint32_t)m->rule_index;
     r->near_miss = m->near_miss;
+    r->allowed = m->allowed;
     r->validator = m->validator;
     r->start = m->start;
     r->end = m->end;
@@ -676,6 +677,7 @@ static void emit_finding(ks_pipeline *p, pfile *f, presult *r)
         .secret_start = r->secret_start,
         .validator = r->validator,
         .near_miss = r->near_miss,
+        .allowed = r->allowed,
     };
     if (p->sink.on_finding(p->ctx, f->path, &m))
         atomic_store(&p->stop, 2);
@@ -846,7 +848,7 @@ int ks_pipeline_create(const ks_engine *engine, const ks_pipeline_opts *o, const
     p->chunk = o->chunk_size ? o->chunk_size : KS_PIPELINE_DEFAULT_CHUNK;
     if (p->chunk > ((size_t)1 << 30))
         p->chunk = (size_t)1 << 30;
-    p->margin = engine->max_width + 2;
+    p->margin = ks__overlap(engine);
     p->n_workers = o->threads ? o->threads : affinity_cpus();
     /* Cold caches want many reads in flight to cover the time a worker spends scanning: each job
      * in flight is a chunk or up to KS_BATCH_MAX small files, all submitted at once. */

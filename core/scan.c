@@ -79,6 +79,26 @@ static int on_hs_match(unsigned int id, unsigned long long from, unsigned long l
     return 0;
 }
 
+size_t ks__overlap(const ks_engine *e) { return e->max_width + KS_CONTEXT + KS_ALLOW_WINDOW; }
+
+/* Whether a line the match [start, end) touches holds the allow marker: the first line begins
+ * after the last newline before the match, the last ends at the first newline from its last byte
+ * on, each looked for at most KS_ALLOW_WINDOW bytes away, within what the caller holds (callers
+ * that cut objects keep ks__overlap bytes around each range, so they all see the same). */
+static int inline_allowed(const ks_region *rg, uint64_t start, uint64_t end)
+{
+    const unsigned char *mem = rg->mem;
+    size_t s = (size_t)(start - rg->mem_base), e = (size_t)(end - rg->mem_base);
+    size_t lo = s > KS_ALLOW_WINDOW ? s - KS_ALLOW_WINDOW : 0;
+    size_t hi = rg->mem_len - e > KS_ALLOW_WINDOW ? e + KS_ALLOW_WINDOW : rg->mem_len;
+    const unsigned char *nl = s > lo ? memrchr(mem + lo, '\n', s - lo) : NULL;
+    size_t ls = nl ? (size_t)(nl - mem) + 1 : lo;
+    size_t last = e > s ? e - 1 : s;
+    const unsigned char *enl = last < hi ? memchr(mem + last, '\n', hi - last) : NULL;
+    size_t le = enl ? (size_t)(enl - mem) : hi;
+    return memmem(mem + ls, le - ls, KS_ALLOW_MARKER, sizeof KS_ALLOW_MARKER - 1) != NULL;
+}
+
 static int cmp_cand(const void *pa, const void *pb)
 {
     const ks_cand *a = pa, *b = pb;
@@ -232,6 +252,9 @@ int ks__scan_region(ks_scanner *s, const ks_region *rg, ks_lines *lines, ks_matc
         if (KS_UNLIKELY(r->rule.cond != NULL) && ks__cond_drops(r->rule.cond, s, rg, c))
             continue;
         uint64_t abs_start = rg->base + c->start;
+        int allowed = inline_allowed(rg, abs_start, rg->base + c->end);
+        if (allowed && !(e->flags & KS_ENGINE_REPORT_ALLOWED))
+            continue;
         ks__lines_advance(lines, rg->buf, rg->base, abs_start);
         ks_match m = {
             .rule_index = c->rule,
@@ -248,6 +271,7 @@ int ks__scan_region(ks_scanner *s, const ks_region *rg, ks_lines *lines, ks_matc
             .secret_start = rg->base + c->sstart,
             .validator = ok ? (r->validator.fn ? r->validator.name : (r->rule.min_entropy > 0 ? "entropy" : "")) : "",
             .near_miss = !ok,
+            .allowed = allowed,
         };
         if (cb && cb(&m, ctx)) {
             rc = KS_ETERMINATED;
@@ -265,7 +289,7 @@ int ks__scan_region(ks_scanner *s, const ks_region *rg, ks_lines *lines, ks_matc
 int ks__scan_owned(ks_scanner *s, const unsigned char *buf, size_t len, uint64_t base, uint64_t own_from,
                    uint64_t own_to, int last, ks_lines *lines, ks_match_fn cb, void *ctx)
 {
-    size_t margin = s->engine->max_width + KS_CONTEXT;
+    size_t margin = s->engine->max_width + KS_CONTEXT; /* regions need no allow window: mem holds it */
     size_t own_max = s->region_own_max ? s->region_own_max : KS_REGION_OWN_MAX;
     size_t o = (size_t)(own_from - base), stop = (size_t)(own_to - base);
     while (o < stop) {
@@ -273,7 +297,7 @@ int ks__scan_owned(ks_scanner *s, const unsigned char *buf, size_t len, uint64_t
         size_t b = o > margin ? o - margin : 0;
         size_t en = len - oe > margin ? oe + margin : len;
         ks_region rg = {.buf = buf + b, .len = en - b, .base = base + b, .own_begin = o - b, .own_end = oe - b,
-                        .last = last && oe == stop};
+                        .last = last && oe == stop, .mem = buf, .mem_len = len, .mem_base = base};
         int rc = ks__scan_region(s, &rg, lines, cb, ctx);
         if (rc)
             return rc;

@@ -11,7 +11,7 @@ struct ks_stream {
     size_t len, cap;
     uint64_t base;
     uint64_t next_own;  /* absolute start of the next owned range */
-    size_t margin;      /* widest match + context: bytes kept on each side of an owned range */
+    size_t margin;      /* ks__overlap: bytes kept on each side of an owned range */
     ks_lines lines;
     int stopped;
 };
@@ -33,7 +33,7 @@ int ks_stream_open(ks_scanner *scanner, ks_match_fn cb, void *ctx, ks_stream **o
     st->scanner = scanner;
     st->cb = cb;
     st->ctx = ctx;
-    st->margin = scanner->engine->max_width + 2;
+    st->margin = ks__overlap(scanner->engine);
     *out = st;
     return 0;
 }

@@ -176,6 +176,12 @@ typedef struct ks_engine_options {
 
 #define KS_ENGINE_NO_CACHE 0x1u       /* never read or write the database cache */
 #define KS_ENGINE_SHOW_NEAR_MISS 0x2u /* report matches that fail their validator, marked as such */
+/* A finding on a line that contains "keysweep:allow" (any line of a multi-line match; the marker
+ * is looked for at most KS_ALLOW_WINDOW bytes before and after the match) was reviewed: it is not
+ * reported. With this flag it is, marked `allowed`, for callers that count them. */
+#define KS_ENGINE_REPORT_ALLOWED 0x4u
+#define KS_ALLOW_MARKER "keysweep:allow"
+#define KS_ALLOW_WINDOW 4096
 
 /*
  * Compiles every rule of `rules` into one Vectorscan database (or loads it from the cache)
@@ -239,6 +245,7 @@ typedef struct ks_match {
     uint64_t secret_start;      /* absolute offset of the secret */
     const char *validator;      /* validator that passed ("entropy", "crc32", ...), "" for none */
     int near_miss;              /* 1: failed its validator (only with KS_ENGINE_SHOW_NEAR_MISS) */
+    int allowed;                /* 1: its line holds keysweep:allow (only with KS_ENGINE_REPORT_ALLOWED) */
 } ks_match;
 
 /* Called once per finding, in increasing start order; return 0 to go on, non-zero to stop the scan. */
@@ -275,7 +282,7 @@ typedef struct ks_stream ks_stream;
 /*
  * Opens a stream for one object on `scanner` (which it uses until closed). Findings,
  * offsets and lines equal those of ks_scan over the whole object; memory stays bounded by
- * the engine's max width plus the largest piece. Returns 0, KS_EINVAL, KS_ENOMEM or KS_ESTATE.
+ * the largest piece plus twice the engine's max width and KS_ALLOW_WINDOW. Returns 0, KS_EINVAL, KS_ENOMEM or KS_ESTATE.
  */
 KS_API int ks_stream_open(ks_scanner *scanner, ks_match_fn cb, void *ctx, ks_stream **out);
 

@@ -79,7 +79,7 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
     w.own_end = w.own_begin + b1 % (w.len - w.own_begin + 1);
     w.base = base & 0x80000000u ? (uint64_t)base << 3 : base;
     ks_region rg = {.buf = w.buf, .len = w.len, .base = w.base, .own_begin = w.own_begin, .own_end = w.own_end,
-                    .last = data[0] & 1};
+                    .last = data[0] & 1, .mem = w.buf, .mem_len = w.len, .mem_base = w.base};
     ks_lines lines = {.counted_to = w.base + w.own_begin, .newlines = 0, .last_nl_end = w.base + w.own_begin};
     int rc = ks__scan_region(scanner, &rg, &lines, check, &w);
     CHECK(rc == 0, "ks__scan_region: %s", ks_errname(rc));

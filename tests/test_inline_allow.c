@@ -1,0 +1,151 @@
+/* test_inline_allow.c: the keysweep:allow marker is decided by the engine from the bytes it holds: the same for whole
+ * objects, streams cut anywhere and chunked pipelines; its window edges are exact. */
+#include <criterion/criterion.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "helpers.h"
+
+typedef struct seen_allow {
+    uint64_t start[4096];
+    int allowed[4096];
+    size_t n;
+} seen_allow;
+
+static int keep(const ks_match *m, void *ctx)
+{
+    seen_allow *s = ctx;
+    cr_assert(s->n < 4096);
+    s->start[s->n] = m->start;
+    s->allowed[s->n++] = m->allowed;
+    return 0;
+}
+
+static ks_engine *engine_with(unsigned flags)
+{
+    ks_rules *rules = NULL;
+    cr_assert_eq(ks_rules_create(&rules), 0);
+    cr_assert_eq(ks_rules_load_yaml(rules, TEST_RULES_YAML, strlen(TEST_RULES_YAML), "t.yml", NULL, NULL), 0);
+    ks_engine *e = NULL;
+    ks_engine_options o = {.flags = KS_ENGINE_NO_CACHE | flags};
+    cr_assert_eq(ks_engine_create(rules, &o, &e, NULL, NULL), 0);
+    ks_rules_destroy(rules);
+    return e;
+}
+
+static seen_allow *scan_with(unsigned flags, const char *text, size_t len)
+{
+    ks_engine *e = engine_with(flags);
+    ks_scanner *sc = NULL;
+    cr_assert_eq(ks_scanner_create(e, &sc), 0);
+    seen_allow *s = calloc(1, sizeof *s);
+    cr_assert_eq(ks_scan(sc, text, len, 0, 0, keep, s), 0);
+    ks_scanner_destroy(sc);
+    ks_engine_destroy(e);
+    return s;
+}
+
+#define KEY "AKIAABCDEFGHIJKLMNOP"
+
+Test(inline_allow, marker_on_a_line_of_the_match_hides_it)
+{
+    const char *text = "a = " KEY " # keysweep:allow\n"
+                       "# keysweep:allow (the line above is not this line)\n"
+                       "b = " KEY "\n"
+                       "/* keysweep:allow */ c = " KEY "\n"
+                       "-----BEGIN TEST KEY-----\nQUJDREVGR0g=\n-----END TEST KEY----- keysweep:allow\n";
+    seen_allow *s = scan_with(0, text, strlen(text));
+    cr_assert_eq(s->n, 1, "only b is reported, got %zu", s->n);
+    cr_assert_eq(s->start[0], (uint64_t)(strstr(text, "b = ") - text) + 4);
+    cr_assert_eq(s->allowed[0], 0);
+    free(s);
+    s = scan_with(KS_ENGINE_REPORT_ALLOWED, text, strlen(text));
+    cr_assert_eq(s->n, 4, "every finding, marked, got %zu", s->n);
+    cr_assert_eq(s->allowed[0] + s->allowed[1] + s->allowed[2] + s->allowed[3], 3);
+    cr_assert_eq(s->allowed[1], 0);
+    free(s);
+}
+
+/* A marker that starts exactly KS_ALLOW_WINDOW bytes before the match counts; one byte further does not;
+ * after the match, the marker must end within KS_ALLOW_WINDOW bytes of its end. */
+Test(inline_allow, window_edges_are_exact)
+{
+    const size_t mark = sizeof KS_ALLOW_MARKER - 1, key = sizeof KEY - 1;
+    for (int before = 0; before < 2; before++) {
+        for (int extra = 0; extra < 2; extra++) {
+            size_t len = KS_ALLOW_WINDOW * 3;
+            char *t = malloc(len + 1);
+            memset(t, 'x', len);
+            t[len] = '\0';
+            size_t at = KS_ALLOW_WINDOW + 100; /* the key, with a space on each side */
+            t[at - 1] = ' ';
+            memcpy(t + at, KEY, key);
+            t[at + key] = ' ';
+            size_t m = before ? at - KS_ALLOW_WINDOW - (size_t)extra : at + key + KS_ALLOW_WINDOW - mark + (size_t)extra;
+            memcpy(t + m, KS_ALLOW_MARKER, mark);
+            seen_allow *s = scan_with(KS_ENGINE_REPORT_ALLOWED, t, len);
+            cr_assert_eq(s->n, 1);
+            cr_assert_eq(s->allowed[0], !extra, "marker %s the key, %d byte(s) past the window edge: allowed=%d",
+                         before ? "before" : "after", extra, s->allowed[0]);
+            free(s);
+            free(t);
+        }
+    }
+}
+
+/* Streams keep the allow window around each owned range: any cut gives ks_scan's decisions. */
+Test(inline_allow, streams_cut_anywhere_agree_with_the_whole_object)
+{
+    uint64_t rng = 42;
+    size_t len = 1 << 20;
+    char *t = malloc(len);
+    fill_text((unsigned char *)t, len, &rng);
+    for (int i = 0; i < 300; i++) { /* keys and markers at random places, on short and long lines */
+        size_t at = rnd_next(&rng) % (len - 64);
+        t[at] = ' ';
+        memcpy(t + at + 1, KEY, sizeof KEY - 1);
+        t[at + sizeof KEY] = ' ';
+        if (i % 2) {
+            size_t m = rnd_next(&rng) % (len - 32);
+            memcpy(t + m, KS_ALLOW_MARKER, sizeof KS_ALLOW_MARKER - 1);
+        }
+    }
+    for (size_t i = 0; i < len; i += 1 + rnd_next(&rng) % 20000) /* some lines far longer than the window */
+        if (rnd_next(&rng) % 3 == 0)
+            for (size_t k = i; k < len && k < i + 9000; k++)
+                if (t[k] == '\n')
+                    t[k] = ' ';
+    seen_allow *whole = scan_with(KS_ENGINE_REPORT_ALLOWED, t, len);
+    int allowed = 0;
+    for (size_t i = 0; i < whole->n; i++)
+        allowed += whole->allowed[i];
+    cr_assert(whole->n > 200 && allowed > 5 && allowed < (int)whole->n, "%zu findings, %d allowed", whole->n, allowed);
+    ks_engine *e = engine_with(KS_ENGINE_REPORT_ALLOWED);
+    ks_scanner *sc = NULL;
+    cr_assert_eq(ks_scanner_create(e, &sc), 0);
+    for (int round = 0; round < 8; round++) {
+        seen_allow *s = calloc(1, sizeof *s);
+        ks_stream *st = NULL;
+        cr_assert_eq(ks_stream_open(sc, keep, s, &st), 0);
+        size_t pos = 0;
+        while (pos < len) {
+            size_t n = 1 + rnd_next(&rng) % (round < 4 ? 5000 : 300000);
+            if (n > len - pos)
+                n = len - pos;
+            cr_assert_eq(ks_stream_write(st, t + pos, n), 0);
+            pos += n;
+        }
+        cr_assert_eq(ks_stream_close(st), 0);
+        cr_assert_eq(s->n, whole->n, "round %d: %zu findings, whole scan %zu", round, s->n, whole->n);
+        for (size_t i = 0; i < s->n; i++) {
+            cr_assert_eq(s->start[i], whole->start[i]);
+            cr_assert_eq(s->allowed[i], whole->allowed[i], "round %d: finding at %llu", round,
+                         (unsigned long long)s->start[i]);
+        }
+        free(s);
+    }
+    ks_scanner_destroy(sc);
+    ks_engine_destroy(e);
+    free(whole);
+    free(t);
+}
