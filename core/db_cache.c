@@ -8,6 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "file_read.h"
 #include "internal.h"
 
 /* File layout (host byte order: the key covers the CPU, so files never travel between hosts):
@@ -63,30 +64,15 @@ int ks__cache_load(const char *dir, const ks_cache_key *key, size_t n_rules, uns
     char path[1200];
     if (cache_path(path, sizeof path, dir, key))
         return KS_EINVAL;
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
-    if (fd < 0)
-        return KS_EIO;
-    struct stat st;
     char *buf = NULL;
-    int rc = KS_EIO;
+    size_t size = 0;
     size_t head = sizeof MAGIC + 16 + 8 + 4 * n_rules + 16;
-    if (fstat(fd, &st) || !S_ISREG(st.st_mode) || (size_t)st.st_size < head ||
-        (uint64_t)st.st_size > (1ull << 31))
+    int e = ks__file_read(path, 1, (size_t)1 << 31, &buf, &size);
+    if (e)
+        return e == -ENOMEM ? KS_ENOMEM : KS_EIO;
+    int rc = KS_EIO;
+    if (size < head)
         goto out;
-    buf = ks__malloc((size_t)st.st_size);
-    if (!buf) {
-        rc = KS_ENOMEM;
-        goto out;
-    }
-    size_t got = 0;
-    while (got < (size_t)st.st_size) {
-        ssize_t r = read(fd, buf + got, (size_t)st.st_size - got);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r <= 0)
-            goto out;
-        got += (size_t)r;
-    }
     const char *p = buf;
     uint64_t n64, plen, phash;
     if (memcmp(p, MAGIC, sizeof MAGIC) || memcmp(p + 8, key->h, 16))
@@ -101,7 +87,7 @@ int ks__cache_load(const char *dir, const ks_cache_key *key, size_t n_rules, uns
     memcpy(&plen, p, 8);
     memcpy(&phash, p + 8, 8);
     p += 16;
-    if (plen != (uint64_t)st.st_size - head || ks__fnv1a(KS_FNV_OFFSET, p, (size_t)plen) != phash)
+    if (plen != (uint64_t)size - head || ks__fnv1a(KS_FNV_OFFSET, p, (size_t)plen) != phash)
         goto out;
     for (size_t i = 0; i < n_rules; i++)
         if (!widths[i] || widths[i] > KS_MAX_RULE_WIDTH)
@@ -114,7 +100,6 @@ int ks__cache_load(const char *dir, const ks_cache_key *key, size_t n_rules, uns
     rc = 0;
 out:
     ks__free(buf);
-    close(fd);
     return rc;
 }
 

@@ -1,4 +1,4 @@
-/* internal.h: private structures and ks__ helpers shared by the library's modules; never installed. */
+/* internal.h: core's private structures and ks__ helpers (rules, engine, scanner, filter, validators); never installed. */
 #ifndef KS_INTERNAL_H
 #define KS_INTERNAL_H
 
@@ -12,8 +12,10 @@
 
 #include "keysweep.h"
 
-#define KS_LIKELY(x) __builtin_expect(!!(x), 1)
-#define KS_UNLIKELY(x) __builtin_expect(!!(x), 0)
+#include "alloc.h"
+#include "compiler.h"
+#include "hash.h"
+#include "strvec.h"
 
 /* The widest match a rule may have: chunk overlap equals the widest rule, so keep it sane. */
 #define KS_MAX_RULE_WIDTH 16384u
@@ -21,28 +23,9 @@
 #define KS_MAX_PATTERN_LEN 65536u
 #define KS_MAX_RULES 50000u
 
-/* ---- allocation choke point (alloc.c) ---- */
-void *ks__malloc(size_t n);
-void *ks__calloc(size_t n, size_t size);
-void *ks__realloc(void *p, size_t n);
-void ks__free(void *p);
-char *ks__strdup(const char *s);
-char *ks__strndup(const char *s, size_t n);
-
 /* ---- diagnostics (error.c) ---- */
 void ks__diag_emit(ks_diag_fn fn, void *ctx, int code, const char *file, unsigned long line,
                    const char *rule_id, const char *fmt, ...) __attribute__((format(printf, 7, 8)));
-
-/* strtod in the C locale, whatever the host's LC_NUMERIC (detectors/loader.c). */
-double ks__strtod_c(const char *s, char **end);
-
-/* ---- string lists ---- */
-typedef struct ks_strvec {
-    char **items;
-    size_t n;
-} ks_strvec;
-void ks__strvec_free(ks_strvec *v);
-int ks__strvec_copy(ks_strvec *dst, const ks_strvec *src);
 
 /* ---- rules (rules.c) ---- */
 typedef struct ks_rule {
@@ -70,7 +53,7 @@ void ks__rule_info(const ks_rule *r, ks_rule_info *info);
 /* Appends `n` rules, moving them in (the caller's array is left empty); all-or-nothing. */
 int ks__rules_append(ks_rules *rules, ks_rule *add, size_t n, ks_diag_fn on_error, void *ctx);
 
-/* ---- conditions imported from Gitleaks configurations (detectors/allowlist.c) ----
+/* ---- conditions imported from Gitleaks configurations (filter.c) ----
  * Gitleaks rules may apply only to some paths and carry allowlists that exempt reviewed findings.
  * Path-free checks run in scan.c on every confirmed match; path checks run where the path is known
  * (ks_engine_path_allows, called by the CLI). Both objects are immutable once built and shared by
@@ -96,7 +79,7 @@ void ks__allow_unref(ks_allow *a);
 ks_cond *ks__cond_ref(ks_cond *c);
 void ks__cond_unref(ks_cond *c);
 
-/* ---- validators (detectors/validators.c) ---- */
+/* ---- validators (validators.c) ---- */
 typedef int (*ks_validator_fn)(const unsigned char *secret, size_t len, long arg);
 typedef struct ks_validator {
     ks_validator_fn fn; /* NULL when the rule has none */
@@ -217,14 +200,10 @@ void ks__lines_advance(ks_lines *lines, const unsigned char *buf, uint64_t buf_b
 int ks__scanner_acquire(ks_scanner *s);
 void ks__scanner_release(ks_scanner *s);
 
-/* 1 when an imported allowlist exempts candidate c of region rg without knowing the path (allowlist.c). */
+/* 1 when an imported allowlist exempts candidate c of region rg without knowing the path (filter.c). */
 int ks__cond_drops(const ks_cond *cond, ks_scanner *s, const ks_region *rg, const ks_cand *c);
 
 /* Bytes the stream's buffer holds allocated (tests check that memory stays bounded). */
 size_t ks__stream_capacity(const ks_stream *st);
-
-/* ---- hashing (hash.c) ---- */
-uint64_t ks__fnv1a(uint64_t h, const void *data, size_t len);
-#define KS_FNV_OFFSET 0xcbf29ce484222325ULL
 
 #endif

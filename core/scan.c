@@ -23,14 +23,8 @@ static int push_cand(ks_scanner *s, const ks_cand *c)
             return 0;
         }
     }
-    if (s->n_cands == s->cap_cands) {
-        size_t cap = s->cap_cands ? s->cap_cands * 2 : 256;
-        ks_cand *n = ks__realloc(s->cands, cap * sizeof *n);
-        if (!n)
-            return -1;
-        s->cands = n;
-        s->cap_cands = cap;
-    }
+    if (ks__grow((void **)&s->cands, &s->cap_cands, s->n_cands, sizeof *s->cands, 256))
+        return -1;
     s->cands[s->n_cands++] = *c;
     return 0;
 }

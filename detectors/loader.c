@@ -11,24 +11,11 @@
 #include <unistd.h>
 #include <yaml.h>
 
-#include "../core/internal.h"
+#include "file_read.h"
+#include "internal.h"
+#include "strtod_c.h"
 
 #define MAX_RULE_FILE (64u << 20)
-
-/* Rule files write numbers with a '.', whatever LC_NUMERIC the host program chose: plain strtod
- * would read "3.5" as 3 under de_DE and reject the rule. Shared with the TOML reader. */
-double ks__strtod_c(const char *s, char **end)
-{
-    locale_t c = newlocale(LC_NUMERIC_MASK, "C", (locale_t)0);
-    if (!c) {
-        if (end)
-            *end = (char *)s;
-        return NAN;
-    }
-    double d = strtod_l(s, end, c);
-    freelocale(c);
-    return d;
-}
 
 typedef struct load_ctx {
     const char *source;
@@ -335,43 +322,11 @@ out:
     return lc.rc;
 }
 
-static int read_file(const char *path, char **out, size_t *len)
-{
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
-    if (fd < 0)
-        return -errno;
-    struct stat st;
-    if (fstat(fd, &st) || !S_ISREG(st.st_mode) || (uint64_t)st.st_size > MAX_RULE_FILE) {
-        int e = S_ISREG(st.st_mode) ? EFBIG : EINVAL;
-        close(fd);
-        return -e;
-    }
-    char *buf = ks__malloc((size_t)st.st_size + 1);
-    if (!buf) {
-        close(fd);
-        return -ENOMEM;
-    }
-    size_t got = 0;
-    while (got < (size_t)st.st_size) {
-        ssize_t r = read(fd, buf + got, (size_t)st.st_size - got);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r <= 0)
-            break;
-        got += (size_t)r;
-    }
-    close(fd);
-    buf[got] = '\0';
-    *out = buf;
-    *len = got;
-    return 0;
-}
-
 static int load_file(ks_rules *rules, const char *path, ks_diag_fn on_error, void *ctx)
 {
     char *text = NULL;
     size_t len = 0;
-    int e = read_file(path, &text, &len);
+    int e = ks__file_read(path, 0, MAX_RULE_FILE, &text, &len);
     if (e) {
         ks__diag_emit(on_error, ctx, e == -ENOMEM ? KS_ENOMEM : KS_EIO, path, 0, NULL,
                       "cannot read rule file: %s",
@@ -414,14 +369,9 @@ static int load_dir(ks_rules *rules, const char *path, ks_diag_fn on_error, void
     while ((de = readdir(d))) {
         if (de->d_name[0] == '.' || !has_yaml_ext(de->d_name))
             continue;
-        if (names.n == cap) {
-            cap = cap ? cap * 2 : 32;
-            char **items = ks__realloc(names.items, cap * sizeof *items);
-            if (!items) {
-                rc = KS_ENOMEM;
-                break;
-            }
-            names.items = items;
+        if (ks__grow((void **)&names.items, &cap, names.n, sizeof *names.items, 32)) {
+            rc = KS_ENOMEM;
+            break;
         }
         size_t plen = strlen(path) + strlen(de->d_name) + 2;
         char *full = ks__malloc(plen);

@@ -8,7 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../core/internal.h"
+#include "internal.h"
+#include "strtod_c.h"
 
 /* How a table came to exist, which decides what may still be added to it (TOML 1.0, "Table"). */
 #define T_DEFINED 0x1u  /* by its own [header] */
@@ -118,17 +119,11 @@ static ks_toml_value *table_find(ks_toml_table *t, const char *key)
 /* Appends key (taken over, also on failure) with value v (moved in); returns the stored value or NULL. */
 static ks_toml_value *table_add(parser *ps, ks_toml_table *t, char *key, ks_toml_value *v)
 {
-    if (t->n == t->cap) {
-        size_t cap = t->cap ? t->cap * 2 : 8;
-        ks_toml_kv *items = ks__realloc(t->items, cap * sizeof *items);
-        if (!items) {
-            ks__free(key);
-            value_free(v);
-            poom(ps);
-            return NULL;
-        }
-        t->items = items;
-        t->cap = cap;
+    if (ks__grow((void **)&t->items, &t->cap, t->n, sizeof *t->items, 8)) {
+        ks__free(key);
+        value_free(v);
+        poom(ps);
+        return NULL;
     }
     t->items[t->n].key = key;
     t->items[t->n].val = *v;
@@ -138,16 +133,10 @@ static ks_toml_value *table_add(parser *ps, ks_toml_table *t, char *key, ks_toml
 
 static ks_toml_value *array_push(parser *ps, ks_toml_array *a, ks_toml_value *v)
 {
-    if (a->n == a->cap) {
-        size_t cap = a->cap ? a->cap * 2 : 8;
-        ks_toml_value *items = ks__realloc(a->items, cap * sizeof *items);
-        if (!items) {
-            value_free(v);
-            poom(ps);
-            return NULL;
-        }
-        a->items = items;
-        a->cap = cap;
+    if (ks__grow((void **)&a->items, &a->cap, a->n, sizeof *a->items, 8)) {
+        value_free(v);
+        poom(ps);
+        return NULL;
     }
     a->items[a->n] = *v;
     memset(v, 0, sizeof *v);

@@ -4,7 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "../detectors/toml.h"
+#include "toml.h"
 #include "fault.h"
 #include "keysweep.h"
 

@@ -1,5 +1,5 @@
 /* hash.c: FNV-1a, used for cache keys and finding fingerprints (not for anything adversarial). */
-#include "internal.h"
+#include "hash.h"
 
 uint64_t ks__fnv1a(uint64_t h, const void *data, size_t len)
 {

@@ -2,7 +2,7 @@
 #include <stdatomic.h>
 #include <string.h>
 
-#include "../core/internal.h"
+#include "internal.h"
 
 ks_allow *ks__allow_ref(ks_allow *a)
 {

@@ -2,7 +2,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "internal.h"
+#include <stdatomic.h>
+
+#include "alloc.h"
 
 #ifdef KS_FAULT_INJECTION
 #include "fault.h"
@@ -73,3 +75,18 @@ char *ks__strndup(const char *s, size_t n)
 }
 
 char *ks__strdup(const char *s) { return ks__strndup(s, strlen(s)); }
+
+int ks__grow(void **items, size_t *cap, size_t n, size_t size, size_t first)
+{
+    if (n < *cap)
+        return 0;
+    size_t ncap = *cap ? *cap * 2 : first;
+    if (ncap <= n || ncap > (size_t)-1 / size)
+        return -1;
+    void *p = ks__realloc(*items, ncap * size);
+    if (!p)
+        return -1;
+    *items = p;
+    *cap = ncap;
+    return 0;
+}

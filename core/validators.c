@@ -5,7 +5,7 @@
 #include <string.h>
 #include <zlib.h>
 
-#include "../core/internal.h"
+#include "internal.h"
 
 double ks__shannon_entropy(const unsigned char *s, size_t len)
 {

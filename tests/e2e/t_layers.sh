@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# t_layers (issue 12): every #include points down the layer arrows (tests/check_layers.py), and a deliberate
+# violation is caught twice: by the checker, and by the build, whose include paths grant only those arrows.
+. "$(dirname "$0")/lib.sh"
+SRC=${KS_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
+[ -f "$SRC/tests/check_layers.py" ] || { echo "SKIP: sources not found"; exit 77; }
+set +e; python3 "$SRC/tests/check_layers.py" "$SRC" >"$T/out" 2>&1; rc=$?; set -e
+expect_rc 0 "the tree as it is"
+expect_out " 0 violations"
+
+# a copy with two violations: core reaching up into io, util reaching into the CLI by a relative path
+mkdir src && cp -r "$SRC"/{include,util,core,detectors,io,pipeline,cli} src/
+sed -i '0,/#include "internal.h"/s//#include "internal.h"\n#include "walk.h"/' src/core/scan.c
+sed -i '0,/#include "hash.h"/s//#include "hash.h"\n#include "..\/cli\/report.h"/' src/util/hash.c
+set +e; python3 "$SRC/tests/check_layers.py" src >"$T/out" 2>&1; rc=$?; set -e
+expect_rc 1 "two violations"
+expect_out "core/scan.c:"
+expect_out "includes walk.h from io/: core may use only core, util and include/"
+expect_out "util/hash.c:"
+expect_out "includes ../cli/report.h from cli/"
+expect_out " 2 violations"
+
+# the build refuses it too: core's include paths do not reach io/
+command -v cc >/dev/null && pkg-config --exists libhs libpcre2-8 || { echo PASS; exit 0; }
+cflags=$(pkg-config --cflags libhs libpcre2-8)
+# shellcheck disable=SC2086
+cc -std=c11 -D_GNU_SOURCE -fsyntax-only -Isrc/include -Isrc/util -Isrc/core $cflags "$SRC/core/scan.c" \
+  || fail "core/scan.c does not compile with core's include paths"
+# shellcheck disable=SC2086
+if cc -std=c11 -D_GNU_SOURCE -fsyntax-only -Isrc/include -Isrc/util -Isrc/core $cflags src/core/scan.c 2>"$T/err"; then
+  fail "core/scan.c including walk.h compiled with core's include paths"
+fi
+expect_err "walk.h"
+echo PASS

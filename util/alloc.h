@@ -1,0 +1,18 @@
+/* alloc.h: the library's one allocation choke point (every module allocates through it, so tests can fail the Nth call). */
+#ifndef KS_UTIL_ALLOC_H
+#define KS_UTIL_ALLOC_H
+
+#include <stddef.h>
+
+void *ks__malloc(size_t n);
+void *ks__calloc(size_t n, size_t size);
+void *ks__realloc(void *p, size_t n);
+void ks__free(void *p);
+char *ks__strdup(const char *s);
+char *ks__strndup(const char *s, size_t n);
+
+/* Makes room for one more item in a growable array of `*cap` items of `size` bytes holding `n`:
+ * doubles the capacity (from `first`) when full. Returns 0, or -1 with *items untouched. */
+int ks__grow(void **items, size_t *cap, size_t n, size_t size, size_t first);
+
+#endif

@@ -1,0 +1,11 @@
+/* hash.h: FNV-1a, for cache keys and fingerprints (never for anything adversarial). */
+#ifndef KS_UTIL_HASH_H
+#define KS_UTIL_HASH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define KS_FNV_OFFSET 0xcbf29ce484222325ULL
+uint64_t ks__fnv1a(uint64_t h, const void *data, size_t len);
+
+#endif
