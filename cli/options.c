@@ -88,7 +88,13 @@ int build_engine(const rule_opts *o, ks_engine **engine)
         rc = KS_ENORULES;
     }
     if (!rc) {
-        ks_engine_options eo = {.cache_dir = o->cache_dir,
+        /* the library caches only where it is told to: the CLI asks for the usual place */
+        char dflt[1024];
+        const char *cache = o->cache_dir;
+        if (!cache && !o->no_cache && ks_default_cache_dir(dflt, sizeof dflt) == 0)
+            cache = dflt;
+        ks_engine_options eo = {.size = sizeof eo,
+                                .cache_dir = cache,
                                 .flags = (o->no_cache ? KS_ENGINE_NO_CACHE : 0u) |
                                          (o->near_misses ? KS_ENGINE_SHOW_NEAR_MISS : 0u) |
                                          (o->report_allowed ? KS_ENGINE_REPORT_ALLOWED : 0u)};

@@ -36,8 +36,10 @@ void ks__cache_key(const ks_erule *rules, size_t n, ks_cache_key *key)
     key->h[1] = h[1];
 }
 
-int ks__cache_default_dir(char *buf, size_t n)
+int ks_default_cache_dir(char *buf, size_t n)
 {
+    if (!buf || !n)
+        return KS_EINVAL;
     const char *xdg = getenv("XDG_CACHE_HOME");
     int w;
     if (xdg && xdg[0] == '/') {

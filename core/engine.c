@@ -83,14 +83,10 @@ out:
 /* Tries the cache, then compiles; a cache that is missing, stale or corrupt is never an error. */
 static int build_db(ks_engine *e, const ks_engine_options *opts, ks_diag_fn on_error, void *ctx)
 {
-    char dirbuf[1024];
     const char *dir = NULL;
-    if (!(e->flags & KS_ENGINE_NO_CACHE)) {
-        if (opts && opts->cache_dir)
-            dir = opts->cache_dir;
-        else if (ks__cache_default_dir(dirbuf, sizeof dirbuf) == 0)
-            dir = dirbuf;
-    }
+    /* opt-in: a library that is not given a directory never writes to disk */
+    if (!(e->flags & KS_ENGINE_NO_CACHE) && opts && opts->cache_dir)
+        dir = opts->cache_dir;
     ks_cache_key key;
     unsigned *widths = NULL;
     if (dir) {

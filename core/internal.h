@@ -134,8 +134,6 @@ int ks__cache_load(const char *dir, const ks_cache_key *key, size_t n_rules, uns
 /* Stores a database and widths; failures are ignored by callers. */
 int ks__cache_store(const char *dir, const ks_cache_key *key, size_t n_rules, const unsigned *widths,
                     const hs_database_t *db);
-/* Writes the default cache directory into buf; returns 0 or KS_EINVAL when none can be found. */
-int ks__cache_default_dir(char *buf, size_t n);
 
 /* ---- scanning (scan.c) ---- */
 typedef struct ks_cand {
@@ -185,6 +183,7 @@ typedef struct ks_region {
     const unsigned char *mem;
     size_t mem_len;
     uint64_t mem_base;
+    const char *path; /* the object's path: path conditions are applied when known */
 } ks_region;
 
 int ks__scan_region(ks_scanner *s, const ks_region *r, ks_lines *lines, ks_match_fn cb, void *ctx);
@@ -194,7 +193,9 @@ size_t ks__overlap(const ks_engine *e);
 /* Scans the owned absolute range [own_from, own_to) of buf (bytes [base, base+len) of the object,
  * which ends at buf+len or continues past it) region by region. */
 int ks__scan_owned(ks_scanner *s, const unsigned char *buf, size_t len, uint64_t base, uint64_t own_from,
-                   uint64_t own_to, int last, ks_lines *lines, ks_match_fn cb, void *ctx);
+                   uint64_t own_to, int last, const char *path, ks_lines *lines, ks_match_fn cb, void *ctx);
+/* opts->path when opts has that field set, else NULL (older, shorter ks_scan_opts are accepted). */
+const char *ks__scan_opts_path(const ks_scan_opts *opts);
 /* Counts newlines in [from, to) of a buffer and updates *lines (from is absolute = lines->counted_to). */
 void ks__lines_advance(ks_lines *lines, const unsigned char *buf, uint64_t buf_base, uint64_t to);
 int ks__scanner_acquire(ks_scanner *s);

@@ -267,6 +267,9 @@ int ks__scan_region(ks_scanner *s, const ks_region *rg, ks_lines *lines, ks_matc
             .near_miss = !ok,
             .allowed = allowed,
         };
+        /* Imported rules may apply to some paths only, or exempt some (filter.c). */
+        if (KS_UNLIKELY(r->rule.cond != NULL) && rg->path && !ks_engine_path_allows(e, &m, rg->path))
+            continue;
         if (cb && cb(&m, ctx)) {
             rc = KS_ETERMINATED;
             break;
@@ -281,7 +284,7 @@ int ks__scan_region(ks_scanner *s, const ks_region *rg, ks_lines *lines, ks_matc
 /* Scans buf (bytes [base, base+len) of an object whose end is buf+len when `at_end`) for the
  * owned absolute range [own_from, own_to), in regions small enough for hs_scan. */
 int ks__scan_owned(ks_scanner *s, const unsigned char *buf, size_t len, uint64_t base, uint64_t own_from,
-                   uint64_t own_to, int last, ks_lines *lines, ks_match_fn cb, void *ctx)
+                   uint64_t own_to, int last, const char *path, ks_lines *lines, ks_match_fn cb, void *ctx)
 {
     size_t margin = s->engine->max_width + KS_CONTEXT; /* regions need no allow window: mem holds it */
     size_t own_max = s->region_own_max ? s->region_own_max : KS_REGION_OWN_MAX;
@@ -291,7 +294,7 @@ int ks__scan_owned(ks_scanner *s, const unsigned char *buf, size_t len, uint64_t
         size_t b = o > margin ? o - margin : 0;
         size_t en = len - oe > margin ? oe + margin : len;
         ks_region rg = {.buf = buf + b, .len = en - b, .base = base + b, .own_begin = o - b, .own_end = oe - b,
-                        .last = last && oe == stop, .mem = buf, .mem_len = len, .mem_base = base};
+                        .last = last && oe == stop, .mem = buf, .mem_len = len, .mem_base = base, .path = path};
         int rc = ks__scan_region(s, &rg, lines, cb, ctx);
         if (rc)
             return rc;
@@ -300,15 +303,24 @@ int ks__scan_owned(ks_scanner *s, const unsigned char *buf, size_t len, uint64_t
     return 0;
 }
 
-int ks_scan(ks_scanner *s, const void *buf, size_t len, uint64_t base_offset, unsigned flags,
+const char *ks__scan_opts_path(const ks_scan_opts *opts)
+{
+    if (!opts)
+        return NULL;
+    size_t have = opts->size ? opts->size : sizeof *opts;
+    return have >= offsetof(ks_scan_opts, path) + sizeof opts->path ? opts->path : NULL;
+}
+
+int ks_scan(ks_scanner *s, const void *buf, size_t len, uint64_t base_offset, const ks_scan_opts *opts,
             ks_match_fn cb, void *ctx)
 {
-    if (!s || (!buf && len) || flags)
+    if (!s || (!buf && len))
         return KS_EINVAL;
     if (ks__scanner_acquire(s))
         return KS_ESCRATCH_BUSY;
     ks_lines lines = {.counted_to = base_offset, .newlines = 0, .last_nl_end = base_offset};
-    int rc = ks__scan_owned(s, buf, len, base_offset, base_offset, base_offset + len, 1, &lines, cb, ctx);
+    int rc = ks__scan_owned(s, buf, len, base_offset, base_offset, base_offset + len, 1, ks__scan_opts_path(opts),
+                            &lines, cb, ctx);
     ks__scanner_release(s);
     return rc;
 }

@@ -50,6 +50,8 @@ void ks_scanner_destroy(ks_scanner *s)
     ks__free(s);
 }
 
+const ks_engine *ks_scanner_engine(const ks_scanner *s) { return s ? s->engine : NULL; }
+
 int ks__scanner_acquire(ks_scanner *s)
 {
     return atomic_flag_test_and_set_explicit(&s->busy, memory_order_acquire) ? KS_ESCRATCH_BUSY : 0;

@@ -1,12 +1,14 @@
-/* stream.c: ks_stream: one object written in pieces, scanned with the same regions as ks_scan so findings are identical. */
+/* stream.c: ks_stream: one object written in pieces, scanned with the same regions as ks_scan so findings are
+ * identical; a stream holds no scanner, each call brings one. */
 #include <string.h>
 
 #include "internal.h"
 
 struct ks_stream {
-    ks_scanner *scanner;
+    const ks_engine *engine;
     ks_match_fn cb;
     void *ctx;
+    char *path;         /* ks_scan_opts.path, copied; NULL when none */
     unsigned char *buf; /* holds object bytes [base, base + len) */
     size_t len, cap;
     uint64_t base;
@@ -16,24 +18,25 @@ struct ks_stream {
     int stopped;
 };
 
-int ks_stream_open(ks_scanner *scanner, ks_match_fn cb, void *ctx, ks_stream **out)
+int ks_stream_open(const ks_engine *engine, const ks_scan_opts *opts, ks_match_fn cb, void *ctx, ks_stream **out)
 {
     if (!out)
         return KS_EINVAL;
     *out = NULL;
-    if (!scanner)
+    if (!engine)
         return KS_EINVAL;
     ks_stream *st = ks__calloc(1, sizeof *st);
     if (!st)
         return KS_ENOMEM;
-    if (ks__scanner_acquire(scanner)) {
+    const char *path = ks__scan_opts_path(opts);
+    if (path && !(st->path = ks__strdup(path))) {
         ks__free(st);
-        return KS_ESTATE;
+        return KS_ENOMEM;
     }
-    st->scanner = scanner;
+    st->engine = engine;
     st->cb = cb;
     st->ctx = ctx;
-    st->margin = ks__overlap(scanner->engine);
+    st->margin = ks__overlap(engine);
     *out = st;
     return 0;
 }
@@ -42,7 +45,7 @@ static int reserve(ks_stream *st, size_t need)
 {
     if (need <= st->cap)
         return 0;
-    size_t cap = st->cap ? st->cap : 4096;
+    size_t cap = st->cap ? st->cap : 256; /* small objects (and idle streams) stay small */
     while (cap < need)
         cap = cap > SIZE_MAX / 2 ? need : cap * 2;
     unsigned char *b = ks__realloc(st->buf, cap);
@@ -53,11 +56,12 @@ static int reserve(ks_stream *st, size_t need)
     return 0;
 }
 
-/* Scans what is owned in [next_own, own_to) and drops the bytes no later range needs. */
-static int flush_to(ks_stream *st, uint64_t own_to, int last)
+/* Scans what is owned in [next_own, own_to) and drops the bytes no later range needs; between
+ * calls the buffer shrinks back to what it keeps, so an idle open stream stays small. */
+static int flush_to(ks_stream *st, ks_scanner *sc, uint64_t own_to, int last)
 {
     if (own_to > st->next_own) {
-        int rc = ks__scan_owned(st->scanner, st->buf, st->len, st->base, st->next_own, own_to, last, &st->lines,
+        int rc = ks__scan_owned(sc, st->buf, st->len, st->base, st->next_own, own_to, last, st->path, &st->lines,
                                 st->cb, st->ctx);
         if (rc) {
             st->stopped = 1;
@@ -72,10 +76,26 @@ static int flush_to(ks_stream *st, uint64_t own_to, int last)
         st->len -= drop;
         st->base = keep_from;
     }
+    size_t keep = st->len > 256 ? st->len : 256;
+    if (!last && st->cap > 2 * keep) {
+        unsigned char *b = ks__realloc(st->buf, keep);
+        if (b) { /* a failed shrink keeps the larger buffer: nothing is lost */
+            st->buf = b;
+            st->cap = keep;
+        }
+    }
     return 0;
 }
 
-int ks_stream_write(ks_stream *st, const void *data, size_t len)
+/* Takes the caller's scanner for one call: it must belong to the stream's engine and be free. */
+static int take(const ks_stream *st, ks_scanner *sc)
+{
+    if (!sc || ks_scanner_engine(sc) != st->engine)
+        return KS_EINVAL;
+    return ks__scanner_acquire(sc);
+}
+
+int ks_stream_write(ks_stream *st, ks_scanner *sc, const void *data, size_t len)
 {
     if (!st || (!data && len))
         return KS_EINVAL;
@@ -85,20 +105,29 @@ int ks_stream_write(ks_stream *st, const void *data, size_t len)
         return 0;
     if (st->len + len < st->len || reserve(st, st->len + len))
         return KS_ENOMEM;
+    int rc = take(st, sc);
+    if (rc)
+        return rc;
     memcpy(st->buf + st->len, data, len);
     st->len += len;
     uint64_t end = st->base + st->len;
-    /* A start is certain once every byte its longest match and right context could need is here. */
+    /* A start is certain once every byte its longest match, its right context and its allow
+     * window could need is here. */
     if (end > st->margin)
-        return flush_to(st, end - st->margin, 0);
-    return 0;
+        rc = flush_to(st, sc, end - st->margin, 0);
+    ks__scanner_release(sc);
+    return rc;
 }
 
-int ks_stream_close(ks_stream *st)
+int ks_stream_close(ks_stream *st, ks_scanner *sc)
 {
     if (!st)
         return KS_EINVAL;
-    int rc = st->stopped ? KS_ETERMINATED : flush_to(st, st->base + st->len, 1);
+    int rc = st->stopped ? KS_ETERMINATED : take(st, sc);
+    if (!rc) {
+        rc = flush_to(st, sc, st->base + st->len, 1);
+        ks__scanner_release(sc);
+    }
     ks_stream_abort(st);
     return rc;
 }
@@ -107,9 +136,14 @@ void ks_stream_abort(ks_stream *st)
 {
     if (!st)
         return;
-    ks__scanner_release(st->scanner);
+    ks__free(st->path);
     ks__free(st->buf);
     ks__free(st);
+}
+
+size_t ks_stream_bytes(const ks_stream *st)
+{
+    return st ? sizeof *st + st->cap + (st->path ? strlen(st->path) + 1 : 0) : 0;
 }
 
 size_t ks__stream_capacity(const ks_stream *st) { return st->cap; }

@@ -109,13 +109,23 @@ int main(int argc, char **argv)
         rc = ks_rules_load_builtin(rules, print_diag, NULL);
     for (int i = 0; !rc && i < n_rule_paths; i++)
         rc = ks_rules_load_path(rules, rule_paths[i], print_diag, NULL);
-    if (!rc)
-        rc = ks_engine_create(rules, NULL, &engine, print_diag, NULL); /* cached after the first run */
+    {
+        /* the library caches only where it is told to: here, the usual place */
+        char cache[1024];
+        ks_engine_options eo = {.size = sizeof eo};
+        if (ks_default_cache_dir(cache, sizeof cache) == 0)
+            eo.cache_dir = cache;
+        if (!rc)
+            rc = ks_engine_create(rules, &eo, &engine, print_diag, NULL); /* cached after the first run */
+    }
     ks_rules_destroy(rules); /* the engine keeps what it needs */
     if (!rc)
         rc = ks_scanner_create(engine, &scanner);
+    /* A stream holds no scanner: each write brings one (any free scanner of the engine), so an
+     * appliance with thousands of objects in flight needs only a scanner per thread. */
+    ks_scan_opts so = {.size = sizeof so, .path = name}; /* path conditions of imported rules apply */
     if (!rc)
-        rc = ks_stream_open(scanner, on_match, &findings, &stream);
+        rc = ks_stream_open(engine, &so, on_match, &findings, &stream);
 
     /* The object arrives in pieces of any size; findings are those of one scan of the whole. */
     while (!rc) {
@@ -130,13 +140,13 @@ int main(int argc, char **argv)
         }
         if (got == 0)
             break;
-        rc = ks_stream_write(stream, buf, (size_t)got);
+        rc = ks_stream_write(stream, scanner, buf, (size_t)got);
     }
     if (stream) {
         if (rc)
             ks_stream_abort(stream);
         else
-            rc = ks_stream_close(stream); /* reports what was waiting for more data */
+            rc = ks_stream_close(stream, scanner); /* reports what was waiting for more data */
     }
     if (rc)
         fprintf(stderr, "stream_scan: %s (%s)\n", ks_strerror(rc), ks_errname(rc));

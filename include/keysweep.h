@@ -168,13 +168,14 @@ typedef struct ks_engine ks_engine;
 
 /* Engine options; zero-initialise, then set what you need. */
 typedef struct ks_engine_options {
-    /* Directory for the compiled-database cache. NULL: $XDG_CACHE_HOME/keysweep
-     * (or ~/.cache/keysweep). Ignored when KS_ENGINE_NO_CACHE is set. */
+    size_t size;           /* sizeof(ks_engine_options), or 0: fields are only ever appended */
+    /* Directory for the compiled-database cache, created if needed. NULL: no cache: a library
+     * that is not asked never writes to disk (ks_default_cache_dir gives the usual place). */
     const char *cache_dir;
     unsigned flags;
 } ks_engine_options;
 
-#define KS_ENGINE_NO_CACHE 0x1u       /* never read or write the database cache */
+#define KS_ENGINE_NO_CACHE 0x1u       /* never read or write the database cache, even with cache_dir */
 #define KS_ENGINE_SHOW_NEAR_MISS 0x2u /* report matches that fail their validator, marked as such */
 /* A finding on a line that contains "keysweep:allow" (any line of a multi-line match; the marker
  * is looked for at most KS_ALLOW_WINDOW bytes before and after the match) was reviewed: it is not
@@ -192,6 +193,10 @@ typedef struct ks_engine_options {
  */
 KS_API int ks_engine_create(const ks_rules *rules, const ks_engine_options *opts, ks_engine **out,
                             ks_diag_fn on_error, void *ctx);
+
+/* Writes the usual cache directory, $XDG_CACHE_HOME/keysweep or else ~/.cache/keysweep, into buf
+ * (n bytes); returns 0, or KS_EINVAL when neither variable names an absolute path or buf is short. */
+KS_API int ks_default_cache_dir(char *buf, size_t n);
 
 /* Frees an engine; NULL is a no-op. All its scanners and streams must be destroyed first. */
 KS_API void ks_engine_destroy(ks_engine *engine);
@@ -263,15 +268,28 @@ KS_API int ks_scanner_create(const ks_engine *engine, ks_scanner **out);
 /* Frees a scanner; NULL is a no-op. */
 KS_API void ks_scanner_destroy(ks_scanner *scanner);
 
+/* The engine a scanner was created for (NULL for NULL). */
+KS_API const ks_engine *ks_scanner_engine(const ks_scanner *scanner);
+
+/* Options of one scan or stream; NULL means every default. Zero-initialise, then set `size`. */
+typedef struct ks_scan_opts {
+    size_t size;      /* sizeof(ks_scan_opts), or 0: fields are only ever appended */
+    /* The object's path or name. With it the library applies the path conditions of imported
+     * rules itself (a Gitleaks rule's `path`, an allowlist's `paths`: see ks_engine_path_allows),
+     * so a caller gets exactly the findings the CLI reports for that file. NULL: unknown, and path
+     * conditions are not applied. The string is copied by ks_stream_open. */
+    const char *path;
+} ks_scan_opts;
+
 /*
  * Scans one whole object held in memory (any size, also above 4 GiB) and calls `cb` for
  * each finding, each (rule, start) once with its longest end. Offsets are reported as
- * base_offset + position; lines count from the start of `buf`. `flags` must be 0.
+ * base_offset + position; lines count from the start of `buf`. `opts` may be NULL.
  * Returns 0, KS_ETERMINATED when cb stopped the scan, KS_EINVAL, KS_ENOMEM, KS_ESCAN
  * or KS_ESCRATCH_BUSY (the scanner is in use by another call).
  */
 KS_API int ks_scan(ks_scanner *scanner, const void *buf, size_t len, uint64_t base_offset,
-                   unsigned flags, ks_match_fn cb, void *ctx);
+                   const ks_scan_opts *opts, ks_match_fn cb, void *ctx);
 
 /* ------------------------------------------------------------------ */
 /* Streams: one object written in arbitrary pieces                     */
@@ -280,24 +298,33 @@ KS_API int ks_scan(ks_scanner *scanner, const void *buf, size_t len, uint64_t ba
 typedef struct ks_stream ks_stream;
 
 /*
- * Opens a stream for one object on `scanner` (which it uses until closed). Findings,
- * offsets and lines equal those of ks_scan over the whole object; memory stays bounded by
- * the largest piece plus twice the engine's max width and KS_ALLOW_WINDOW. Returns 0, KS_EINVAL, KS_ENOMEM or KS_ESTATE.
+ * Opens a stream for one object of `engine`. A stream holds no scanner: each write and the
+ * close take one (of that engine, free at the time of the call), as Vectorscan's hs_scan_stream
+ * takes its scratch, so any number of open streams share a few scanners. Findings, offsets and
+ * lines equal those of ks_scan over the whole object. Memory stays bounded: an open stream keeps
+ * about twice (the engine's max width + KS_ALLOW_WINDOW) bytes between writes (ks_stream_bytes),
+ * and a write briefly holds that plus its piece. `opts` may be NULL. Returns 0, KS_EINVAL or
+ * KS_ENOMEM.
  */
-KS_API int ks_stream_open(ks_scanner *scanner, ks_match_fn cb, void *ctx, ks_stream **out);
+KS_API int ks_stream_open(const ks_engine *engine, const ks_scan_opts *opts, ks_match_fn cb, void *ctx,
+                          ks_stream **out);
 
 /*
- * Appends `len` bytes to the object and reports the findings that are now certain.
- * Returns 0, KS_ETERMINATED (the callback stopped it: only close remains), KS_EINVAL,
- * KS_ENOMEM or KS_ESCAN.
+ * Appends `len` bytes to the object and reports, on `scanner`, the findings that are now
+ * certain. Returns 0, KS_ETERMINATED (the callback stopped it: only close remains), KS_EINVAL
+ * (also for a scanner of another engine), KS_ENOMEM, KS_ESCAN or KS_ESCRATCH_BUSY.
  */
-KS_API int ks_stream_write(ks_stream *stream, const void *data, size_t len);
+KS_API int ks_stream_write(ks_stream *stream, ks_scanner *scanner, const void *data, size_t len);
 
 /*
- * Reports the remaining findings, then frees the stream (also on error). NULL returns
- * KS_EINVAL. Returns 0, KS_ETERMINATED, KS_ENOMEM or KS_ESCAN.
+ * Reports the remaining findings on `scanner`, then frees the stream (also on error). A NULL
+ * stream returns KS_EINVAL. Returns 0, KS_ETERMINATED, KS_EINVAL, KS_ENOMEM, KS_ESCAN or
+ * KS_ESCRATCH_BUSY (then the stream is freed without reporting the rest).
  */
-KS_API int ks_stream_close(ks_stream *stream);
+KS_API int ks_stream_close(ks_stream *stream, ks_scanner *scanner);
+
+/* Bytes an open stream holds allocated (its state, its path and its buffer); 0 for NULL. */
+KS_API size_t ks_stream_bytes(const ks_stream *stream);
 
 /* Frees a stream without reporting what is pending; NULL is a no-op. */
 KS_API void ks_stream_abort(ks_stream *stream);

@@ -276,7 +276,8 @@ static void worker_stream_file(worker *w, pslot *sl)
     int err = 0;
     ks_stream *st = NULL;
     w->slot = sl;
-    int rc = ks_stream_open(w->scanner, worker_on_match, w, &st);
+    ks_scan_opts so = {.size = sizeof so, .path = f->path}; /* the library applies path conditions */
+    int rc = ks_stream_open(p->engine, &so, worker_on_match, w, &st);
     if (rc)
         err = ENOMEM;
     while (!err && !atomic_load(&p->stop)) {
@@ -306,7 +307,7 @@ static void worker_stream_file(worker *w, pslot *sl)
         if (r == 0)
             break;
         got += (uint64_t)r;
-        rc = ks_stream_write(st, w->stream_buf, (size_t)r);
+        rc = ks_stream_write(st, w->scanner, w->stream_buf, (size_t)r);
         if (rc)
             err = rc == KS_ENOMEM ? ENOMEM : EIO;
     }
@@ -315,7 +316,7 @@ static void worker_stream_file(worker *w, pslot *sl)
     if (st) {
         if (err && err != EFBIG)
             ks_stream_abort(st);
-        else if (ks_stream_close(st))
+        else if (ks_stream_close(st, w->scanner))
             err = w->failed ? w->failed : EIO;
     }
     file_close_fd(p, f);
@@ -349,8 +350,8 @@ static void worker_scan_slot(worker *w, pslot *sl)
     w->slot = sl;
     if (sl->own_to > sl->own_from && !p->read_only) {
         int last = sl->chunk + 1 == sl->file->n_chunks;
-        int rc = ks__scan_owned(w->scanner, sl->data, sl->len, sl->base, sl->own_from, sl->own_to, last, &lines,
-                                worker_on_match, w);
+        int rc = ks__scan_owned(w->scanner, sl->data, sl->len, sl->base, sl->own_from, sl->own_to, last,
+                                sl->file->path, &lines, worker_on_match, w);
         if (rc)
             err = w->failed ? w->failed : rc == KS_ENOMEM ? ENOMEM : EIO;
     }

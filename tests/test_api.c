@@ -30,7 +30,9 @@ Test(api, destroy_null_is_a_noop)
     ks_engine_destroy(NULL);
     ks_scanner_destroy(NULL);
     ks_stream_abort(NULL);
-    cr_assert_eq(ks_stream_close(NULL), KS_EINVAL);
+    cr_assert_eq(ks_stream_close(NULL, NULL), KS_EINVAL);
+    cr_assert_eq(ks_stream_bytes(NULL), 0);
+    cr_assert_null(ks_scanner_engine(NULL));
 }
 
 Test(api, null_arguments_are_rejected)
@@ -55,9 +57,12 @@ Test(api, null_arguments_are_rejected)
     cr_assert_eq(ks_scanner_create(NULL, &s), KS_EINVAL);
     cr_assert_null(s);
     cr_assert_eq(ks_scan(NULL, "x", 1, 0, 0, collect, NULL), KS_EINVAL);
-    cr_assert_eq(ks_stream_open(NULL, collect, NULL, &st), KS_EINVAL);
+    cr_assert_eq(ks_stream_open(NULL, NULL, collect, NULL, &st), KS_EINVAL);
     cr_assert_null(st);
-    cr_assert_eq(ks_stream_write(NULL, "x", 1), KS_EINVAL);
+    cr_assert_eq(ks_stream_write(NULL, NULL, "x", 1), KS_EINVAL);
+    char dir[8];
+    cr_assert_eq(ks_default_cache_dir(dir, sizeof dir), KS_EINVAL, "a buffer too short for any cache path");
+    cr_assert_eq(ks_default_cache_dir(NULL, 0), KS_EINVAL);
     cr_assert_eq(ks_rules_create(&r), 0);
     cr_assert_eq(ks_rules_load_path(r, NULL, NULL, NULL), KS_EINVAL);
     cr_assert_eq(ks_rules_get(r, 0, &info), KS_EINVAL);
@@ -67,12 +72,18 @@ Test(api, null_arguments_are_rejected)
     ks_rules_destroy(r);
 }
 
-Test(api, scan_flags_and_buffers_are_checked)
+Test(api, scan_options_and_buffers_are_checked)
 {
     ks_engine *e = engine_from_yaml(TEST_RULES_YAML);
     ks_scanner *s = NULL;
     cr_assert_eq(ks_scanner_create(e, &s), 0);
-    cr_assert_eq(ks_scan(s, "x", 1, 0, 1, collect, NULL), KS_EINVAL);
+    cr_assert_eq(ks_scanner_engine(s), e);
+    ks_scan_opts zero = {0}, sized = {.size = sizeof sized, .path = "a.txt"};
+    found_list f = {0};
+    cr_assert_eq(ks_scan(s, "AKIAABCDEFGHIJKLMNOP", 20, 0, &zero, collect, &f), 0);
+    cr_assert_eq(ks_scan(s, "AKIAABCDEFGHIJKLMNOP", 20, 0, &sized, collect, &f), 0);
+    cr_assert_eq(f.n, 2, "options with size 0 or sizeof are both accepted");
+    found_list_free(&f);
     cr_assert_eq(ks_scan(s, NULL, 1, 0, 0, collect, NULL), KS_EINVAL);
     cr_assert_eq(ks_scan(s, NULL, 0, 0, 0, collect, NULL), 0);
     ks_engine_stats st;
@@ -105,28 +116,53 @@ Test(api, callback_stops_the_scan)
     cr_assert_eq(calls, 1);
     ks_stream *st = NULL;
     calls = 0;
-    cr_assert_eq(ks_stream_open(s, stop_at_first, &calls, &st), 0);
-    ks_stream_write(st, text, strlen(text));
-    cr_assert_eq(ks_stream_close(st), KS_ETERMINATED);
+    cr_assert_eq(ks_stream_open(ks_scanner_engine(s), NULL, stop_at_first, &calls, &st), 0);
+    ks_stream_write(st, s, text, strlen(text));
+    cr_assert_eq(ks_stream_close(st, s), KS_ETERMINATED);
     cr_assert_eq(calls, 1);
     ks_scanner_destroy(s);
     ks_engine_destroy(e);
 }
 
-Test(api, a_scanner_serves_one_scan_at_a_time)
+/* A scanner serves one call at a time: a callback that scans again on the scanner it runs on is
+ * refused, while streams, which hold no scanner, may be open in any number on one scanner. */
+typedef struct reenter {
+    ks_scanner *s;
+    ks_stream *st;
+    int scan_rc, write_rc;
+} reenter;
+
+static int scan_again(const ks_match *m, void *ctx)
 {
-    ks_engine *e = engine_from_yaml(TEST_RULES_YAML);
+    (void)m;
+    reenter *r = ctx;
+    r->scan_rc = ks_scan(r->s, "x", 1, 0, NULL, collect, NULL);
+    r->write_rc = ks_stream_write(r->st, r->s, "y", 1);
+    return 0;
+}
+
+Test(api, a_scanner_serves_one_call_at_a_time)
+{
+    ks_engine *e = engine_from_yaml(TEST_RULES_YAML), *other = engine_from_yaml(TEST_RULES_YAML);
     ks_scanner *s = NULL;
     ks_stream *st = NULL, *st2 = NULL;
     cr_assert_eq(ks_scanner_create(e, &s), 0);
-    cr_assert_eq(ks_stream_open(s, collect, NULL, &st), 0);
-    cr_assert_eq(ks_scan(s, "x", 1, 0, 0, collect, NULL), KS_ESCRATCH_BUSY);
-    cr_assert_eq(ks_stream_open(s, collect, NULL, &st2), KS_ESTATE);
-    cr_assert_null(st2);
-    ks_stream_abort(st);
-    cr_assert_eq(ks_scan(s, "x", 1, 0, 0, collect, NULL), 0);
+    cr_assert_eq(ks_stream_open(e, NULL, collect, NULL, &st), 0);
+    cr_assert_eq(ks_stream_open(e, NULL, collect, NULL, &st2), 0, "streams hold no scanner");
+    reenter r = {.s = s, .st = st};
+    cr_assert_eq(ks_scan(s, "AKIAABCDEFGHIJKLMNOP", 20, 0, NULL, scan_again, &r), 0);
+    cr_assert_eq(r.scan_rc, KS_ESCRATCH_BUSY);
+    cr_assert_eq(r.write_rc, KS_ESCRATCH_BUSY);
+    ks_stream *foreign = NULL;
+    cr_assert_eq(ks_stream_open(other, NULL, collect, NULL, &foreign), 0);
+    cr_assert_eq(ks_stream_write(foreign, s, "x", 1), KS_EINVAL, "a scanner of another engine");
+    cr_assert_eq(ks_stream_close(foreign, s), KS_EINVAL);
+    cr_assert_eq(ks_stream_close(st2, s), 0);
+    cr_assert_eq(ks_stream_close(st, s), 0);
+    cr_assert_eq(ks_scan(s, "x", 1, 0, NULL, collect, NULL), 0);
     ks_scanner_destroy(s);
     ks_engine_destroy(e);
+    ks_engine_destroy(other);
 }
 
 Test(api, two_engines_with_different_rules_side_by_side)
@@ -174,10 +210,10 @@ static int full_sequence(void)
     if (!rc)
         rc = ks_scan(s, text, strlen(text), 0, 0, collect, &f);
     if (!rc)
-        rc = ks_stream_open(s, collect, &f, &st);
+        rc = ks_stream_open(ks_scanner_engine(s), NULL, collect, &f, &st);
     if (!rc) {
-        rc = ks_stream_write(st, text, strlen(text));
-        int rc2 = ks_stream_close(st);
+        rc = ks_stream_write(st, s, text, strlen(text));
+        int rc2 = ks_stream_close(st, s);
         if (!rc)
             rc = rc2;
     }

@@ -152,16 +152,27 @@ Test(cache, unwritable_cache_never_fails_a_scan)
     ks_engine_destroy(e);
 }
 
-Test(cache, default_location_follows_xdg_cache_home)
+/* The cache is opt-in: an engine that is given no directory writes nothing anywhere; the usual
+ * directory (what the CLI passes) follows XDG_CACHE_HOME. */
+Test(cache, nothing_is_written_unless_asked_and_the_usual_place_follows_xdg)
 {
     setenv("XDG_CACHE_HOME", dir, 1);
     ks_engine_destroy(build(TEST_RULES_YAML, NULL));
     char sub[128];
     snprintf(sub, sizeof sub, "%s/keysweep", dir);
     struct stat st;
+    cr_assert_neq(stat(sub, &st), 0, "an engine without a cache directory wrote %s", sub);
+    char usual[256];
+    cr_assert_eq(ks_default_cache_dir(usual, sizeof usual), 0);
+    cr_assert_str_eq(usual, sub);
+    ks_engine_destroy(build(TEST_RULES_YAML, usual));
     cr_assert_eq(stat(sub, &st), 0);
     cr_assert(S_ISDIR(st.st_mode));
-    ks_engine *e = build(TEST_RULES_YAML, NULL);
+    ks_engine *e = build(TEST_RULES_YAML, usual);
     cr_assert_eq(from_cache(e), 1);
     ks_engine_destroy(e);
+    setenv("XDG_CACHE_HOME", "relative/dir", 1); /* not absolute: ignored, as the XDG spec says */
+    setenv("HOME", "/home/someone", 1);
+    cr_assert_eq(ks_default_cache_dir(usual, sizeof usual), 0);
+    cr_assert_str_eq(usual, "/home/someone/.cache/keysweep");
 }

@@ -529,10 +529,10 @@ Test(gitleaks, findings_do_not_depend_on_how_a_stream_is_cut)
         memset(&h, 0, sizeof h);
         h.e = e;
         ks_stream *st = NULL;
-        cr_assert_eq(ks_stream_open(s, keep_hit, &h, &st), 0);
+        cr_assert_eq(ks_stream_open(ks_scanner_engine(s), NULL, keep_hit, &h, &st), 0);
         for (size_t o = 0; o < len; o += piece)
-            cr_assert_eq(ks_stream_write(st, text + o, o + piece <= len ? piece : len - o), 0);
-        cr_assert_eq(ks_stream_close(st), 0);
+            cr_assert_eq(ks_stream_write(st, s, text + o, o + piece <= len ? piece : len - o), 0);
+        cr_assert_eq(ks_stream_close(st, s), 0);
         cr_assert_eq(h.n, 1, "piece %zu: %zu findings", piece, h.n);
         cr_assert_str_eq(h.items[0].secret, "CCCCCCCC");
     }

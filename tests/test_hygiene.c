@@ -144,12 +144,12 @@ static void exercise_everything(void)
     cr_assert_eq(ks_scan(s, buf, len, 0, 0, collect, &a), 0);
     cr_assert(a.n > 0);
     ks_stream *st1 = NULL;
-    cr_assert_eq(ks_stream_open(s, collect, &a, &st1), 0);
-    cr_assert_eq(ks_stream_write(st1, buf, len / 2), 0);
+    cr_assert_eq(ks_stream_open(ks_scanner_engine(s), NULL, collect, &a, &st1), 0);
+    cr_assert_eq(ks_stream_write(st1, s, buf, len / 2), 0);
     ks_stream_abort(st1);
-    cr_assert_eq(ks_stream_open(s, collect, &a, &st1), 0);
-    cr_assert_eq(ks_stream_write(st1, buf, len), 0);
-    cr_assert_eq(ks_stream_close(st1), 0);
+    cr_assert_eq(ks_stream_open(ks_scanner_engine(s), NULL, collect, &a, &st1), 0);
+    cr_assert_eq(ks_stream_write(st1, s, buf, len), 0);
+    cr_assert_eq(ks_stream_close(st1, s), 0);
     found_list_free(&a);
 
     char path[192];
@@ -295,15 +295,15 @@ Test(hygiene, two_engines_give_the_same_results_as_each_alone)
     cr_assert_eq(ks_scanner_create(b, &sb), 0);
     found_list both_a = {0}, both_b = {0};
     ks_stream *ta = NULL, *tb = NULL;
-    cr_assert_eq(ks_stream_open(sa, collect, &both_a, &ta), 0);
-    cr_assert_eq(ks_stream_open(sb, collect, &both_b, &tb), 0);
+    cr_assert_eq(ks_stream_open(ks_scanner_engine(sa), NULL, collect, &both_a, &ta), 0);
+    cr_assert_eq(ks_stream_open(ks_scanner_engine(sb), NULL, collect, &both_b, &tb), 0);
     for (size_t off = 0; off < len; off += 7777) {
         size_t n = len - off < 7777 ? len - off : 7777;
-        cr_assert_eq(ks_stream_write(tb, buf + off, n), 0);
-        cr_assert_eq(ks_stream_write(ta, buf + off, n), 0);
+        cr_assert_eq(ks_stream_write(tb, sb, buf + off, n), 0);
+        cr_assert_eq(ks_stream_write(ta, sa, buf + off, n), 0);
     }
-    cr_assert_eq(ks_stream_close(ta), 0);
-    cr_assert_eq(ks_stream_close(tb), 0);
+    cr_assert_eq(ks_stream_close(ta, sa), 0);
+    cr_assert_eq(ks_stream_close(tb, sb), 0);
     cr_assert(found_list_equal(&alone_a, &both_a), "engine A changed by engine B");
     cr_assert(found_list_equal(&alone_b, &both_b), "engine B changed by engine A");
 

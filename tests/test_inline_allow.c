@@ -126,16 +126,16 @@ Test(inline_allow, streams_cut_anywhere_agree_with_the_whole_object)
     for (int round = 0; round < 8; round++) {
         seen_allow *s = calloc(1, sizeof *s);
         ks_stream *st = NULL;
-        cr_assert_eq(ks_stream_open(sc, keep, s, &st), 0);
+        cr_assert_eq(ks_stream_open(ks_scanner_engine(sc), NULL, keep, s, &st), 0);
         size_t pos = 0;
         while (pos < len) {
             size_t n = 1 + rnd_next(&rng) % (round < 4 ? 5000 : 300000);
             if (n > len - pos)
                 n = len - pos;
-            cr_assert_eq(ks_stream_write(st, t + pos, n), 0);
+            cr_assert_eq(ks_stream_write(st, sc, t + pos, n), 0);
             pos += n;
         }
-        cr_assert_eq(ks_stream_close(st), 0);
+        cr_assert_eq(ks_stream_close(st, sc), 0);
         cr_assert_eq(s->n, whole->n, "round %d: %zu findings, whole scan %zu", round, s->n, whole->n);
         for (size_t i = 0; i < s->n; i++) {
             cr_assert_eq(s->start[i], whole->start[i]);

@@ -84,17 +84,17 @@ Test(large, stream_over_4gib, .init = make_sparse, .fini = close_sparse, .timeou
     cr_assert_eq(ks_scanner_create(e, &s), 0);
     found_list f = {0};
     ks_stream *st = NULL;
-    cr_assert_eq(ks_stream_open(s, collect, &f, &st), 0);
+    cr_assert_eq(ks_stream_open(ks_scanner_engine(s), NULL, collect, &f, &st), 0);
     size_t piece = 8u << 20;
     unsigned char *buf = malloc(piece);
     uint64_t off = 0;
     while (off < SIZE) {
         ssize_t r = pread(fd, buf, piece, (off_t)off);
         cr_assert(r > 0);
-        cr_assert_eq(ks_stream_write(st, buf, (size_t)r), 0);
+        cr_assert_eq(ks_stream_write(st, s, buf, (size_t)r), 0);
         off += (uint64_t)r;
     }
-    cr_assert_eq(ks_stream_close(st), 0);
+    cr_assert_eq(ks_stream_close(st, s), 0);
     check(&f);
     free(buf);
     found_list_free(&f);

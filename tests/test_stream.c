@@ -1,9 +1,11 @@
 /* test_stream.c: the streaming API equals the whole-object scan for any cut points, with bounded memory. */
 #include <criterion/criterion.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "corpus.h"
+#include "hang.h"
 #include "helpers.h"
 #include "internal.h"
 
@@ -21,14 +23,14 @@ static found_list scan_pieces(const unsigned char *buf, size_t len, const size_t
 {
     found_list f = {0};
     ks_stream *st = NULL;
-    cr_assert_eq(ks_stream_open(fx_scanner, collect, &f, &st), 0);
+    cr_assert_eq(ks_stream_open(fx_engine, NULL, collect, &f, &st), 0);
     size_t prev = 0;
     for (size_t i = 0; i <= n_cuts; i++) {
         size_t cut = i < n_cuts ? cuts[i] : len;
-        cr_assert_eq(ks_stream_write(st, buf + prev, cut - prev), 0);
+        cr_assert_eq(ks_stream_write(st, fx_scanner, buf + prev, cut - prev), 0);
         prev = cut;
     }
-    cr_assert_eq(ks_stream_close(st), 0);
+    cr_assert_eq(ks_stream_close(st, fx_scanner), 0);
     return f;
 }
 
@@ -65,10 +67,10 @@ Test(stream, one_byte_pieces_equal_whole)
     found_list whole = scan_whole(buf, len);
     found_list f = {0};
     ks_stream *st = NULL;
-    cr_assert_eq(ks_stream_open(fx_scanner, collect, &f, &st), 0);
+    cr_assert_eq(ks_stream_open(fx_engine, NULL, collect, &f, &st), 0);
     for (size_t i = 0; i < len; i++)
-        cr_assert_eq(ks_stream_write(st, buf + i, 1), 0);
-    cr_assert_eq(ks_stream_close(st), 0);
+        cr_assert_eq(ks_stream_write(st, fx_scanner, buf + i, 1), 0);
+    cr_assert_eq(ks_stream_close(st, fx_scanner), 0);
     cr_assert(found_list_equal(&whole, &f));
     found_list_free(&whole);
     found_list_free(&f);
@@ -107,18 +109,18 @@ Test(stream, memory_stays_bounded)
     unsigned char *buf = make_object(piece, 3, 9);
     found_list f = {0};
     ks_stream *st = NULL;
-    cr_assert_eq(ks_stream_open(fx_scanner, collect, &f, &st), 0);
+    cr_assert_eq(ks_stream_open(fx_engine, NULL, collect, &f, &st), 0);
     ks_engine_stats es;
     ks_engine_stats_get(fx_engine, &es);
     size_t peak = 0;
     for (int i = 0; i < 1024; i++) { /* 64 MiB */
-        cr_assert_eq(ks_stream_write(st, buf, piece), 0);
+        cr_assert_eq(ks_stream_write(st, fx_scanner, buf, piece), 0);
         size_t cap = ks__stream_capacity(st);
         if (cap > peak)
             peak = cap;
     }
     cr_assert(peak <= 2 * (piece + 2 * (es.max_width + 2 + KS_ALLOW_WINDOW)), "stream buffer grew to %zu", peak);
-    cr_assert_eq(ks_stream_close(st), 0);
+    cr_assert_eq(ks_stream_close(st, fx_scanner), 0);
     cr_assert(f.n >= 1024, "%zu findings", f.n);
     cr_assert(f.items[f.n - 1].line > 1000, "lines keep counting across pieces");
     found_list_free(&f);
@@ -129,8 +131,108 @@ Test(stream, empty_object)
 {
     found_list f = {0};
     ks_stream *st = NULL;
-    cr_assert_eq(ks_stream_open(fx_scanner, collect, &f, &st), 0);
-    cr_assert_eq(ks_stream_write(st, NULL, 0), 0);
-    cr_assert_eq(ks_stream_close(st), 0);
+    cr_assert_eq(ks_stream_open(fx_engine, NULL, collect, &f, &st), 0);
+    cr_assert_eq(ks_stream_write(st, fx_scanner, NULL, 0), 0);
+    cr_assert_eq(ks_stream_close(st, fx_scanner), 0);
     cr_assert_eq(f.n, 0);
+}
+
+/* An appliance with many objects being written at once: 100,000 open streams share two scanners,
+ * each object arriving in three pieces interleaved with all the others; each finds its one key at
+ * its offset, and an open stream costs a bounded, measured number of bytes. */
+typedef struct one_key {
+    uint64_t start;
+    int n;
+} one_key;
+
+static int note_key(const ks_match *m, void *ctx)
+{
+    one_key *k = ctx;
+    k->start = m->start;
+    k->n++;
+    return 0;
+}
+
+Test(stream, hundred_thousand_open_streams_share_two_scanners, .timeout = KS_HANG_S(600))
+{
+    enum { N = 100000 };
+    ks_scanner *two[2] = {fx_scanner, NULL};
+    cr_assert_eq(ks_scanner_create(fx_engine, &two[1]), 0);
+    ks_stream **st = calloc(N, sizeof *st);
+    one_key *keys = calloc(N, sizeof *keys);
+    cr_assert(st && keys);
+    for (int i = 0; i < N; i++)
+        cr_assert_eq(ks_stream_open(fx_engine, NULL, note_key, &keys[i], &st[i]), 0);
+    char obj[160];
+    size_t total = 0, peak = 0;
+    for (int piece = 0; piece < 3; piece++) {
+        for (int i = 0; i < N; i++) {
+            /* object i: (i % 40) spaces, a key that encodes i, a newline and a tail */
+            int pad = i % 40;
+            int len = snprintf(obj, sizeof obj, "%*sAKIA%016d \nsome tail text after the key\n", pad, "", i);
+            for (int c = pad + 4; c < pad + 20; c++)
+                obj[c] = (char)('A' + (obj[c] - '0'));
+            int cut1 = len / 3, cut2 = 2 * len / 3;
+            int from = piece == 0 ? 0 : piece == 1 ? cut1 : cut2, to = piece == 0 ? cut1 : piece == 1 ? cut2 : len;
+            cr_assert_eq(ks_stream_write(st[i], two[(i + piece) & 1], obj + from, (size_t)(to - from)), 0);
+        }
+        total = 0;
+        for (int i = 0; i < N; i++)
+            total += ks_stream_bytes(st[i]);
+        if (total > peak)
+            peak = total;
+    }
+    ks_engine_stats es;
+    ks_engine_stats_get(fx_engine, &es);
+    size_t per = peak / N;
+    cr_log_info("%d open streams: %zu bytes in all, %zu bytes per open stream (test rules, max width %zu)", N, peak,
+                per, es.max_width);
+    cr_assert(per <= 1024, "an open stream of a small object holds %zu bytes", per);
+    for (int i = 0; i < N; i++) {
+        cr_assert_eq(ks_stream_close(st[i], two[i & 1]), 0);
+        cr_assert_eq(keys[i].n, 1, "object %d: %d findings", i, keys[i].n);
+        cr_assert_eq(keys[i].start, (uint64_t)(i % 40));
+    }
+    ks_scanner_destroy(two[1]);
+    free(st);
+    free(keys);
+}
+
+/* With the built-in pack, whose widest rule is about 10 KiB, a stream that has seen a lot keeps its
+ * overlap: twice (max width + context + the allow window) at most, whatever was written. */
+Test(stream, open_stream_bytes_with_the_builtin_pack, .timeout = KS_HANG_S(600))
+{
+    ks_rules *rules = NULL;
+    ks_engine *e = NULL;
+    ks_scanner *sc = NULL;
+    ks_engine_options eo = {.size = sizeof eo, .flags = KS_ENGINE_NO_CACHE};
+    cr_assert_eq(ks_rules_create(&rules), 0);
+    cr_assert_eq(ks_rules_load_builtin(rules, NULL, NULL), 0);
+    cr_assert_eq(ks_engine_create(rules, &eo, &e, NULL, NULL), 0);
+    ks_rules_destroy(rules);
+    cr_assert_eq(ks_scanner_create(e, &sc), 0);
+    ks_engine_stats es;
+    ks_engine_stats_get(e, &es);
+    enum { N = 1000, PIECE = 64 * 1024 };
+    unsigned char *buf = malloc(PIECE);
+    uint64_t seed = 7;
+    fill_text(buf, PIECE, &seed);
+    ks_stream **st = calloc(N, sizeof *st);
+    size_t total = 0;
+    for (int i = 0; i < N; i++) {
+        cr_assert_eq(ks_stream_open(e, NULL, NULL, NULL, &st[i]), 0);
+        for (int k = 0; k < 4; k++)
+            cr_assert_eq(ks_stream_write(st[i], sc, buf, PIECE), 0);
+        total += ks_stream_bytes(st[i]);
+    }
+    size_t per = total / N, bound = 2 * (es.max_width + 2 + KS_ALLOW_WINDOW) + 512;
+    cr_log_info("built-in pack (max width %zu): %zu bytes per open stream after 256 KiB each (bound %zu)",
+                es.max_width, per, bound);
+    cr_assert(per <= bound, "%zu bytes per open stream, bound %zu", per, bound);
+    for (int i = 0; i < N; i++)
+        cr_assert_eq(ks_stream_close(st[i], sc), 0);
+    free(st);
+    free(buf);
+    ks_scanner_destroy(sc);
+    ks_engine_destroy(e);
 }

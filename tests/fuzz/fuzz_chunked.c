@@ -93,12 +93,12 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 
     b.n = 0;
     ks_stream *st = NULL;
-    if (ks_stream_open(whole, collect, &b, &st))
+    if (ks_stream_open(ks_scanner_engine(whole), NULL, collect, &b, &st))
         abort();
     size_t off = 0, biggest = 0;
     for (size_t i = 0; i < ncuts && off < len; i++) {
         size_t piece = (size_t)(data[1 + 2 * i] | data[2 + 2 * i] << 8) % (len - off + 1);
-        if (ks_stream_write(st, blob + off, piece))
+        if (ks_stream_write(st, whole, blob + off, piece))
             abort();
         off += piece;
         biggest = piece > biggest ? piece : biggest;
@@ -109,7 +109,7 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
             abort();
         }
     }
-    if (ks_stream_write(st, blob + off, len - off) || ks_stream_close(st))
+    if (ks_stream_write(st, whole, blob + off, len - off) || ks_stream_close(st, whole))
         abort();
     same(&a, &b, "stream");
 
