@@ -12,60 +12,33 @@
 #include "bqueue.h"
 #include "internal.h"
 #include "pipeline.h"
+#include "reorder.h"
+#include "ring.h"
 
 /* ------------------------------------------------------------------ */
 /* Records flowing from workers (and the reader) to the writer          */
 /* ------------------------------------------------------------------ */
 
-enum { R_FINDING, R_CHUNK_DONE };
-
 typedef struct pfile pfile;
 
-typedef struct presult {
-    int kind;
-    pfile *file;
-    uint32_t chunk;
-    struct presult *next; /* writer's pending list */
-    /* R_FINDING */
-    uint32_t rule;
-    int near_miss, allowed;
-    const char *validator;
-    uint64_t start, end, secret_start;
-    uint64_t nl_before; /* newlines between the chunk's owned start and the match */
-    uint64_t column;    /* exact when nl_before > 0 or the chunk starts the file */
-    size_t match_len, secret_off, secret_len;
-    /* R_CHUNK_DONE */
-    uint64_t newlines, last_nl_end, bytes;
-    int err;
-    unsigned char bytes_[]; /* the match */
-} presult;
-
-/* A single-producer single-consumer ring of record pointers. */
-typedef struct ring {
-    presult **slots;
-    size_t mask;
-    _Atomic size_t head; /* written by the consumer */
-    _Atomic size_t tail; /* written by the producer */
-    char pad[64];
-} ring;
-
+/* One file in the pipeline. Who owns what: the submitting thread writes everything above `order`
+ * before the file's first job is queued, and only next_chunk after; workers read the immutable
+ * fields and count sync_left down; `order` belongs to the writer alone, which frees the file once
+ * its last chunk has reported. */
 struct pfile {
-    int fd;
+    /* set by the submitting thread before the hand-off, then read-only */
     const char *path; /* points into path_ */
     uint64_t size;
-    uint64_t limit; /* stream mode: bytes to read at most (0: to EOF) */
+    uint64_t limit;             /* stream mode: bytes to read at most (0: to EOF) */
     uint32_t n_chunks;
     int stream_mode;
-    uint32_t next_chunk;          /* reader thread only */
-    _Atomic uint32_t sync_left;   /* chunks not yet read; the worker that reads the last one closes fd */
+    /* submitting thread only */
+    uint32_t next_chunk;
+    /* workers: the descriptor, closed by whoever reads the last chunk */
+    int fd;
+    _Atomic uint32_t sync_left; /* chunks not yet read */
     /* writer only */
-    uint32_t next_emit;
-    uint64_t nl_prefix, last_nl_end, bytes;
-    int err;
-    int untracked;       /* no memory for the chunk tables below */
-    presult **pending;   /* per chunk: findings, in start order */
-    presult **tails;
-    presult **done;      /* per chunk: its R_CHUNK_DONE once arrived */
+    ks_order order;
     char path_[];
 };
 
@@ -103,7 +76,7 @@ typedef struct worker {
     unsigned index;
     pthread_t thread;
     ks_scanner *scanner;
-    ring *out;
+    ks_ring *out;
     pslot *slot; /* being scanned */
     unsigned char *stream_buf;
     void *rstate; /* this worker's reader backend (its own io_uring) */
@@ -124,9 +97,9 @@ struct ks_pipeline {
     pjob *batch;        /* submitting thread: the job small files are being packed into */
     uint64_t batch_since; /* when its first file came (ns) */
     worker *workers;
-    ring *rings;        /* n_workers + 1: the last belongs to the reader */
+    ks_ring *rings;        /* n_workers + 1: the last belongs to the reader */
     pthread_t writer_thread;
-    _Atomic int stop;
+    _Atomic int stop; /* a stop_state */
     _Atomic int producers_done;
     pthread_mutex_t wake_mu;
     pthread_cond_t wake;
@@ -140,22 +113,18 @@ struct ks_pipeline {
 };
 
 #define RING_SLOTS 4096u
+
+/* Why the pipeline stops. Once not STOP_NONE it never returns to it. */
+enum stop_state {
+    STOP_NONE = 0,        /* running */
+    STOP_ASKED = 1,       /* ks_pipeline_stop (a signal, an output error): no new reads */
+    STOP_SINK_FAILED = 2, /* the sink refused a finding: nothing more is reported */
+};
 #define KS_JOBS_IN_FLIGHT 4
 #define KS_BATCH_HUNGRY 16
 #define KS_BATCH_AGE_NS 200000u
 #define KS_BUFFER_BUDGET ((size_t)64 << 20)
 #define STREAM_PIECE ((size_t)256 << 10)
-
-static int ring_init(ring *r)
-{
-    r->slots = ks__calloc(RING_SLOTS, sizeof *r->slots);
-    if (!r->slots)
-        return KS_ENOMEM;
-    r->mask = RING_SLOTS - 1;
-    atomic_init(&r->head, 0);
-    atomic_init(&r->tail, 0);
-    return 0;
-}
 
 static void wake_writer(ks_pipeline *p)
 {
@@ -167,34 +136,21 @@ static void wake_writer(ks_pipeline *p)
 }
 
 /* Producer side: waits (yielding) while the writer catches up, which is the back-pressure. */
-static void ring_push(ks_pipeline *p, ring *r, presult *rec)
+static void ring_push(ks_pipeline *p, ks_ring *r, ks_rec *rec)
 {
-    size_t t = atomic_load_explicit(&r->tail, memory_order_relaxed);
-    while (t - atomic_load_explicit(&r->head, memory_order_acquire) > r->mask) {
+    while (ks__ring_try_push(r, rec)) {
         wake_writer(p);
         sched_yield();
     }
-    r->slots[t & r->mask] = rec;
-    atomic_store_explicit(&r->tail, t + 1, memory_order_release);
 }
 
-static presult *ring_pop(ring *r)
-{
-    size_t h = atomic_load_explicit(&r->head, memory_order_relaxed);
-    if (h == atomic_load_explicit(&r->tail, memory_order_acquire))
-        return NULL;
-    presult *rec = r->slots[h & r->mask];
-    atomic_store_explicit(&r->head, h + 1, memory_order_release);
-    return rec;
-}
-
-static presult *chunk_done_record(pfile *f, uint32_t chunk, uint64_t newlines, uint64_t last_nl_end, uint64_t bytes,
+static ks_rec *chunk_done_record(pfile *f, uint32_t chunk, uint64_t newlines, uint64_t last_nl_end, uint64_t bytes,
                                   int err)
 {
-    presult *r = ks__calloc(1, sizeof *r);
+    ks_rec *r = ks__calloc(1, sizeof *r);
     if (!r)
         return NULL;
-    r->kind = R_CHUNK_DONE;
+    r->kind = KS_REC_CHUNK_DONE;
     r->file = f;
     r->chunk = chunk;
     r->newlines = newlines;
@@ -206,10 +162,10 @@ static presult *chunk_done_record(pfile *f, uint32_t chunk, uint64_t newlines, u
 
 /* Pushes a chunk-done record; on allocation failure, waits and retries, because a lost record
  * would leave the file unfinished forever. */
-static void push_chunk_done(ks_pipeline *p, ring *r, pfile *f, uint32_t chunk, uint64_t newlines,
+static void push_chunk_done(ks_pipeline *p, ks_ring *r, pfile *f, uint32_t chunk, uint64_t newlines,
                             uint64_t last_nl_end, uint64_t bytes, int err)
 {
-    presult *rec;
+    ks_rec *rec;
     while (!(rec = chunk_done_record(f, chunk, newlines, last_nl_end, bytes, err)))
         usleep(1000);
     ring_push(p, r, rec); /* the writer polls every 2 ms: waking it per chunk costs more than it saves */
@@ -241,13 +197,13 @@ static int worker_on_match(const ks_match *m, void *ctx)
 {
     worker *w = ctx;
     pslot *sl = w->slot;
-    presult *r = ks__malloc(sizeof *r + m->match_len);
+    ks_rec *r = ks__malloc(sizeof *r + m->match_len);
     if (!r) {
         w->failed = ENOMEM;
         return 1;
     }
     memset(r, 0, sizeof *r);
-    r->kind = R_FINDING;
+    r->kind = KS_REC_FINDING;
     r->file = sl->file;
     r->chunk = sl->chunk;
     r->rule = (uint32_t)m->rule_index;
@@ -262,7 +218,7 @@ static int worker_on_match(const ks_match *m, void *ctx)
     r->match_len = m->match_len;
     r->secret_off = (size_t)(m->secret - m->match);
     r->secret_len = m->secret_len;
-    memcpy(r->bytes_, m->match, m->match_len);
+    memcpy(r->match, m->match, m->match_len);
     ring_push(w->p, w->out, r);
     return 0;
 }
@@ -490,16 +446,14 @@ static void file_free(ks_pipeline *p, pfile *f)
         return;
     if (f->fd >= 0)
         file_close_fd(p, f);
-    ks__free(f->pending);
-    ks__free(f->tails);
-    ks__free(f->done);
+    ks__order_free(&f->order);
     ks__free(f);
 }
 
 /* Chunks of a file that will never be read (stopping) still report, so the writer can finish it. */
 static void cancel_rest(ks_pipeline *p, pfile *f)
 {
-    ring *r = &p->rings[p->n_workers];
+    ks_ring *r = &p->rings[p->n_workers];
     uint32_t from = f->next_chunk, n = f->n_chunks, unsent = n - from;
     if (!f->stream_mode && unsent && atomic_fetch_sub(&f->sync_left, unsent) == unsent)
         file_close_fd(p, f); /* no worker will read this file any more */
@@ -589,7 +543,7 @@ static void submit_small(ks_pipeline *p, pfile *f)
  * the page cache run on every core and cold reads keep many reads in flight. */
 static void submit_file(ks_pipeline *p, pfile *cur)
 {
-    ring *myring = &p->rings[p->n_workers];
+    ks_ring *myring = &p->rings[p->n_workers];
     if (cur->stream_mode) {
         /* Before the hand-off: once pushed, the file may be finished and freed by the writer. */
         cur->next_chunk = 1;
@@ -648,20 +602,13 @@ static void wait_for_fd(ks_pipeline *p)
 /* Writer                                                              */
 /* ------------------------------------------------------------------ */
 
-static int file_state_init(pfile *f)
+/* The reorderer's sink: a finding with its exact line becomes a ks_match for the pipeline's sink. */
+static void order_finding(void *ctx, void *file, const ks_rec *r, uint64_t line, uint64_t column)
 {
-    if (f->done)
-        return 0;
-    f->pending = ks__calloc(f->n_chunks, sizeof *f->pending);
-    f->tails = ks__calloc(f->n_chunks, sizeof *f->tails);
-    f->done = ks__calloc(f->n_chunks, sizeof *f->done);
-    return f->pending && f->tails && f->done ? 0 : KS_ENOMEM;
-}
-
-static void emit_finding(ks_pipeline *p, pfile *f, presult *r)
-{
-    if (atomic_load(&p->stop) == 2)
-        return; /* the sink failed: nothing more can be reported */
+    ks_pipeline *p = ctx;
+    pfile *f = file;
+    if (atomic_load(&p->stop) == STOP_SINK_FAILED)
+        return; /* nothing more can be reported */
     const ks_erule *rule = &p->engine->rules[r->rule];
     ks_match m = {
         .rule_index = r->rule,
@@ -669,11 +616,11 @@ static void emit_finding(ks_pipeline *p, pfile *f, presult *r)
         .rule_name = rule->rule.name,
         .start = r->start,
         .end = r->end,
-        .line = f->nl_prefix + r->nl_before + 1,
-        .column = (r->nl_before || f->stream_mode) ? r->column : r->start - f->last_nl_end + 1,
-        .match = r->bytes_,
+        .line = line,
+        .column = column,
+        .match = r->match,
         .match_len = r->match_len,
-        .secret = r->bytes_ + r->secret_off,
+        .secret = r->match + r->secret_off,
         .secret_len = r->secret_len,
         .secret_start = r->secret_start,
         .validator = r->validator,
@@ -681,73 +628,18 @@ static void emit_finding(ks_pipeline *p, pfile *f, presult *r)
         .allowed = r->allowed,
     };
     if (p->sink.on_finding(p->ctx, f->path, &m))
-        atomic_store(&p->stop, 2);
+        atomic_store(&p->stop, STOP_SINK_FAILED);
 }
 
-/* Emits, in file order, every chunk whose predecessors have all reported. */
-static void settle(ks_pipeline *p, pfile *f)
+static void order_file_done(void *ctx, void *file, uint64_t bytes, int err)
 {
-    while (f->next_emit < f->n_chunks && f->done[f->next_emit]) {
-        uint32_t k = f->next_emit;
-        presult *d = f->done[k];
-        for (presult *r = f->pending[k], *nx; r; r = nx) {
-            nx = r->next;
-            emit_finding(p, f, r);
-            ks__free(r);
-        }
-        f->nl_prefix += d->newlines;
-        if (d->last_nl_end)
-            f->last_nl_end = d->last_nl_end;
-        f->bytes += d->bytes;
-        if (d->err && !f->err)
-            f->err = d->err;
-        ks__free(d);
-        f->next_emit++;
-    }
-    if (f->next_emit == f->n_chunks) {
-        p->sink.on_file_done(p->ctx, f->path, f->bytes, f->err);
-        file_free(p, f);
-    }
+    ks_pipeline *p = ctx;
+    pfile *f = file;
+    p->sink.on_file_done(p->ctx, f->path, bytes, err);
+    file_free(p, f);
 }
 
-static void writer_take(ks_pipeline *p, presult *r)
-{
-    pfile *f = r->file;
-    if (f->n_chunks == 1) {
-        /* One chunk (most files): its lines are exact already, so nothing waits to be settled. */
-        if (r->kind == R_FINDING) {
-            emit_finding(p, f, r);
-        } else {
-            p->sink.on_file_done(p->ctx, f->path, r->bytes, r->err);
-            file_free(p, f);
-        }
-        ks__free(r);
-        return;
-    }
-    if (f->untracked || file_state_init(f)) {
-        /* Out of memory for this file's chunk table: its findings cannot be put in order, so they
-         * are dropped and the file reported failed once every chunk is in. */
-        f->untracked = 1;
-        if (r->kind == R_CHUNK_DONE && ++f->next_emit == f->n_chunks) {
-            p->sink.on_file_done(p->ctx, f->path, f->bytes, ENOMEM);
-            file_free(p, f);
-        }
-        ks__free(r);
-        return;
-    }
-    if (r->kind == R_FINDING) {
-        r->next = NULL;
-        if (f->tails[r->chunk])
-            f->tails[r->chunk]->next = r;
-        else
-            f->pending[r->chunk] = r;
-        f->tails[r->chunk] = r;
-        return;
-    }
-    f->done[r->chunk] = r;
-    if (r->chunk == f->next_emit)
-        settle(p, f);
-}
+static const ks_order_sink ORDER_SINK = {order_finding, order_file_done};
 
 static void *writer_main(void *arg)
 {
@@ -756,10 +648,10 @@ static void *writer_main(void *arg)
         int producers_done = atomic_load_explicit(&p->producers_done, memory_order_acquire);
         size_t got = 0;
         for (unsigned i = 0; i <= p->n_workers; i++) {
-            presult *r;
+            ks_rec *r;
             /* bounded per ring so one busy worker cannot starve the others */
-            for (int k = 0; k < 1024 && (r = ring_pop(&p->rings[i])); k++, got++)
-                writer_take(p, r);
+            for (int k = 0; k < 1024 && (r = ks__ring_pop(&p->rings[i])); k++, got++)
+                ks__order_take(&((pfile *)r->file)->order, r, &ORDER_SINK, p);
         }
         if (got)
             continue;
@@ -817,7 +709,7 @@ static void destroy(ks_pipeline *p)
     }
     if (p->rings) {
         for (unsigned i = 0; i <= p->n_workers; i++)
-            ks__free(p->rings[i].slots);
+            ks__ring_free(&p->rings[i]);
         ks__free(p->rings);
     }
     ks__bq_free(&p->chunks);
@@ -889,7 +781,7 @@ int ks_pipeline_create(const ks_engine *engine, const ks_pipeline_opts *o, const
             ks__bq_push(&p->free_jobs, j);
     }
     for (unsigned i = 0; !rc && i <= p->n_workers; i++)
-        rc = ring_init(&p->rings[i]);
+        rc = ks__ring_init(&p->rings[i], RING_SLOTS);
     for (unsigned i = 0; !rc && i < p->n_workers; i++) {
         worker *w = &p->workers[i];
         w->p = p;
@@ -947,6 +839,7 @@ int ks_pipeline_submit(ks_pipeline *p, int fd, const char *path, uint64_t size, 
     f->limit = limit;
     f->stream_mode = size == 0;
     f->n_chunks = size ? (uint32_t)((size + p->chunk - 1) / p->chunk) : 1;
+    ks__order_init(&f->order, f->n_chunks, f->stream_mode);
     submit_file(p, f);
     wait_for_fd(p); /* before returning: the caller opens the next file */
     return 0;
@@ -955,8 +848,8 @@ int ks_pipeline_submit(ks_pipeline *p, int fd, const char *path, uint64_t size, 
 /* Async-signal-safe: a lock-free atomic compare-and-swap and nothing else. */
 void ks_pipeline_stop(ks_pipeline *p)
 {
-    int zero = 0;
-    atomic_compare_exchange_strong(&p->stop, &zero, 1);
+    int running = STOP_NONE;
+    atomic_compare_exchange_strong(&p->stop, &running, STOP_ASKED);
 }
 
 unsigned ks_pipeline_threads(const ks_pipeline *p) { return p->n_workers; }
