@@ -404,24 +404,23 @@ static int parse(scan_opts *o, int argc, char **argv)
     return -1;
 }
 
-/* Chooses the reader backend in one place: io_uring unless it is refused or pread is asked for. */
+/* The reader backend is chosen by ks_reader_choose (io_uring unless it is refused or pread is asked
+ * for), once; the pipeline is built once, with it. */
 static int start_pipeline(scan_state *s, const ks_engine *engine, scan_opts *o)
 {
     static const ks_pipeline_sink sink = {sink_finding, sink_file_done, sink_idle};
-    int backend_errno = 0, rc;
-    if (strcmp(o->io, "pread") != 0) {
-        o->po.reader = &ks_reader_uring;
-        rc = ks_pipeline_create(engine, &o->po, &sink, s, &s->pipeline, &backend_errno);
-        if (rc != KS_EIO)
-            return rc;
-        if (strcmp(o->io, "uring") == 0) {
-            say("io_uring unavailable (%s)", strerror(backend_errno));
-            return rc;
-        }
-        say("io_uring unavailable (%s); using pread", strerror(backend_errno));
+    int why = 0, backend_errno = 0;
+    o->po.reader = ks_reader_choose(o->io, &why);
+    if (!o->po.reader) {
+        say("io_uring unavailable (%s)", strerror(why));
+        return KS_EIO;
     }
-    o->po.reader = &ks_reader_pread;
-    return ks_pipeline_create(engine, &o->po, &sink, s, &s->pipeline, &backend_errno);
+    if (why)
+        say("io_uring unavailable (%s); using pread", strerror(why));
+    int rc = ks_pipeline_create(engine, &o->po, &sink, s, &s->pipeline, &backend_errno);
+    if (rc == KS_EIO)
+        say("cannot set up %s reads: %s", o->po.reader->name, strerror(backend_errno));
+    return rc;
 }
 
 /* --format and --color: the report's format and whether the text format is coloured. Returns 0 or -1. */

@@ -53,8 +53,12 @@ static int queue_read(uring_state *s, ks_read_req *req)
         if (!sqe)
             return -EBUSY;
     }
-    io_uring_prep_read(sqe, req->fd, req->buf + req->done, (unsigned)(req->len - req->done),
-                       req->offset + req->done);
+    /* offset -1: at the file's position (IORING_FEAT_RW_CUR_POS), for pipes and pseudo-files */
+    if (req->offset == KS_READ_AT_POS)
+        io_uring_prep_read(sqe, req->fd, req->buf, (unsigned)req->len, (uint64_t)-1);
+    else
+        io_uring_prep_read(sqe, req->fd, req->buf + req->done, (unsigned)(req->len - req->done),
+                           req->offset + req->done);
     io_uring_sqe_set_data(sqe, req);
     s->unsubmitted++;
     return 0;
@@ -107,8 +111,8 @@ static int u_reap(void *state, ks_read_req **out, unsigned max, int wait)
         }
         if (res > 0) {
             req->done += (size_t)res;
-            if (req->done < req->len && queue_read(s, req) == 0)
-                continue; /* short read: ask for the rest */
+            if (req->offset != KS_READ_AT_POS && req->done < req->len && queue_read(s, req) == 0)
+                continue; /* short read: ask for the rest (a read at the position returns what came) */
         } else if (res < 0) {
             req->res = res;
         }
@@ -126,7 +130,7 @@ static void u_fini(void *state)
     free(s);
 }
 
-const ks_reader_ops ks_reader_uring = {"io_uring", u_init, u_submit, u_reap, u_fini, NULL};
+const ks_reader_ops ks_reader_uring = {"io_uring", 0, u_init, u_submit, u_reap, u_fini};
 
 #else
 
@@ -137,6 +141,6 @@ static int u_init_missing(void **state, unsigned depth)
     return -ENOSYS;
 }
 
-const ks_reader_ops ks_reader_uring = {"io_uring", u_init_missing, NULL, NULL, NULL, NULL};
+const ks_reader_ops ks_reader_uring = {"io_uring", 0, u_init_missing, NULL, NULL, NULL};
 
 #endif

@@ -71,6 +71,8 @@ struct pjob {
 
 /* ------------------------------------------------------------------ */
 
+#define KS_JOBS_IN_FLIGHT 4 /* jobs a worker keeps reading at once with an asynchronous backend */
+
 typedef struct worker {
     ks_pipeline *p;
     unsigned index;
@@ -79,8 +81,11 @@ typedef struct worker {
     ks_ring *out;
     pslot *slot; /* being scanned */
     unsigned char *stream_buf;
-    void *rstate; /* this worker's reader backend (its own io_uring) */
+    void *rstate; /* this worker's reader backend (its own io_uring, or pread's queue) */
     int failed;
+    /* jobs whose reads are held by the backend, and jobs read and waiting to be scanned */
+    unsigned in_flight, n_ready;
+    struct pjob *ready[KS_JOBS_IN_FLIGHT];
 } worker;
 
 struct ks_pipeline {
@@ -120,7 +125,6 @@ enum stop_state {
     STOP_ASKED = 1,       /* ks_pipeline_stop (a signal, an output error): no new reads */
     STOP_SINK_FAILED = 2, /* the sink refused a finding: nothing more is reported */
 };
-#define KS_JOBS_IN_FLIGHT 4
 #define KS_BATCH_HUNGRY 16
 #define KS_BATCH_AGE_NS 200000u
 #define KS_BUFFER_BUDGET ((size_t)64 << 20)
@@ -223,7 +227,63 @@ static int worker_on_match(const ks_match *m, void *ctx)
     return 0;
 }
 
-/* Files whose size is unknown (procfs reports 0) are streamed to EOF by the worker itself. */
+/* A slot's read has finished: note EOF surprises and close the file after its last read, so a
+ * descriptor is held only until its bytes are in memory. */
+static void slot_read_done(ks_pipeline *p, pslot *sl)
+{
+    pfile *f = sl->file;
+    sl->len = sl->req.done;
+    if (sl->base + sl->len < sl->own_to) /* shrank since fstat: scan what was there */
+        sl->own_to = sl->base + sl->len > sl->own_from ? sl->base + sl->len : sl->own_from;
+    if (atomic_fetch_sub(&f->sync_left, 1) == 1)
+        file_close_fd(p, f);
+}
+
+/* A read the backend hands back: its slot is in memory; a job whose every slot is, is ready. */
+static void complete(worker *w, ks_read_req *req)
+{
+    pslot *sl = req->user;
+    pjob *j = sl->job;
+    slot_read_done(w->p, sl);
+    if (--j->unread == 0) {
+        w->in_flight--;
+        w->ready[w->n_ready++] = j;
+    }
+}
+
+/* Reads one request through the worker's backend and waits for it; reads of chunk jobs that
+ * finish meanwhile are completed as usual. */
+static void read_one(worker *w, ks_read_req *rq)
+{
+    const ks_reader_ops *rd = w->p->reader;
+    ks_read_req *done[KS_BATCH_MAX];
+    int rc;
+    while ((rc = rd->submit(w->rstate, rq)) == -EBUSY) { /* the backend is full: make room */
+        int n = rd->reap(w->rstate, done, KS_BATCH_MAX, 1);
+        for (int i = 0; i < n; i++)
+            complete(w, done[i]);
+    }
+    if (rc < 0) {
+        rq->res = rc;
+        return;
+    }
+    for (;;) {
+        int n = rd->reap(w->rstate, done, KS_BATCH_MAX, 1), mine = 0;
+        for (int i = 0; i < n; i++) {
+            if (done[i] == rq)
+                mine = 1;
+            else
+                complete(w, done[i]);
+        }
+        if (mine)
+            return;
+        if (n < 0)
+            usleep(100);
+    }
+}
+
+/* Files whose size is unknown (procfs reports 0, pipes) are streamed to EOF, or to their limit, by
+ * the worker, each piece a read at the descriptor's position through the worker's backend. */
 static void worker_stream_file(worker *w, pslot *sl)
 {
     ks_pipeline *p = w->p;
@@ -237,33 +297,29 @@ static void worker_stream_file(worker *w, pslot *sl)
     if (rc)
         err = ENOMEM;
     while (!err && !atomic_load(&p->stop)) {
-        size_t want = STREAM_PIECE;
-        if (f->limit && f->limit - got < want) {
-            if (got == f->limit) {
-                /* At the limit: one more read tells a file that ends here from one that goes on
-                 * (/proc/PID/pagemap yields hundreds of GB); what it returns is not scanned. A
-                 * whole page, since some pseudo-files refuse odd sizes (pagemap: multiples of 8),
-                 * and a refusal counts as more data: the end was never seen. */
-                ssize_t r = read(f->fd, w->stream_buf, 4096);
-                if (r < 0 && (errno == EINTR || errno == EAGAIN))
-                    continue;
-                if (r != 0)
-                    err = EFBIG;
-                break;
-            }
+        /* At the limit, one more read tells a file that ends there from one that goes on
+         * (/proc/PID/pagemap yields hundreds of GB); what it returns is not scanned. A whole page,
+         * since some pseudo-files refuse odd sizes (pagemap: multiples of 8), and a refusal counts
+         * as more data: the end was never seen. */
+        int probe = f->limit && got == f->limit;
+        size_t want = probe ? 4096 : STREAM_PIECE;
+        if (!probe && f->limit && f->limit - got < want)
             want = (size_t)(f->limit - got);
-        }
-        ssize_t r = read(f->fd, w->stream_buf, want);
-        if (r < 0 && (errno == EINTR || errno == EAGAIN))
-            continue;
-        if (r < 0) {
-            err = errno;
+        ks_read_req rq = {.fd = f->fd, .offset = KS_READ_AT_POS, .buf = w->stream_buf, .len = want};
+        read_one(w, &rq);
+        if (probe) {
+            if (rq.res < 0 || rq.done)
+                err = EFBIG;
             break;
         }
-        if (r == 0)
+        if (rq.res < 0) {
+            err = -rq.res;
             break;
-        got += (uint64_t)r;
-        rc = ks_stream_write(st, w->scanner, w->stream_buf, (size_t)r);
+        }
+        if (rq.done == 0)
+            break;
+        got += rq.done;
+        rc = ks_stream_write(st, w->scanner, w->stream_buf, rq.done);
         if (rc)
             err = rc == KS_ENOMEM ? ENOMEM : EIO;
     }
@@ -278,18 +334,6 @@ static void worker_stream_file(worker *w, pslot *sl)
     file_close_fd(p, f);
     /* Lines in stream mode are already absolute: the chunk reports none to settle. */
     push_chunk_done(p, w->out, f, 0, 0, 0, got, err);
-}
-
-/* A slot's read has finished: note EOF surprises and close the file after its last read, so a
- * descriptor is held only until its bytes are in memory. */
-static void slot_read_done(ks_pipeline *p, pslot *sl)
-{
-    pfile *f = sl->file;
-    sl->len = sl->req.done;
-    if (sl->base + sl->len < sl->own_to) /* shrank since fstat: scan what was there */
-        sl->own_to = sl->base + sl->len > sl->own_from ? sl->base + sl->len : sl->own_from;
-    if (atomic_fetch_sub(&f->sync_left, 1) == 1)
-        file_close_fd(p, f);
 }
 
 /* Scans one slot whose read has finished and reports it; a failed read is reported as such. */
@@ -323,21 +367,20 @@ static void worker_finish_job(worker *w, pjob *j)
     ks__bq_push(&w->p->free_jobs, j);
 }
 
-/* Worker loop with an asynchronous backend (io_uring): keep up to `depth` jobs of its own read or
- * being read (each job's reads submitted at once), scanning one finished job between refills. A
- * read served from the page cache finishes at submission, so with a warm cache the worker takes
- * one job at a time and leaves the rest of the queue to the other workers. */
-static void worker_async_loop(worker *w)
+/* The worker loop, for every backend: keep up to `depth` jobs of its own read or being read (each
+ * job's reads submitted at once), scanning one finished job between refills. A read served from
+ * the page cache finishes at submission, so with a warm cache the worker takes one job at a time
+ * and leaves the rest of the queue to the other workers; pread reads inside submit and keeps one. */
+static void worker_loop(worker *w)
 {
     ks_pipeline *p = w->p;
-    unsigned in_flight = 0, n_ready = 0;
+    const ks_reader_ops *rd = p->reader;
     int closed = 0, queue_empty = 0;
-    pjob *ready[KS_JOBS_IN_FLIGHT];
     ks_read_req *done[KS_BATCH_MAX];
     for (;;) {
         queue_empty = 0;
-        while (!closed && in_flight + n_ready < p->depth) {
-            pjob *j = ks__bq_pop_batch(&p->chunks, in_flight + n_ready == 0, 1);
+        while (!closed && w->in_flight + w->n_ready < p->depth) {
+            pjob *j = ks__bq_pop_batch(&p->chunks, w->in_flight + w->n_ready == 0, 1);
             if (!j) {
                 queue_empty = 1;
                 closed = ks__bq_drained(&p->chunks);
@@ -349,41 +392,30 @@ static void worker_async_loop(worker *w)
                 continue;
             }
             j->unread = j->n;
+            w->in_flight++;
             for (unsigned i = 0; i < j->n; i++) {
-                int rc = p->reader->submit(w->rstate, &j->slot[i].req);
+                int rc = rd->submit(w->rstate, &j->slot[i].req);
                 if (rc < 0) {
                     j->slot[i].req.res = rc;
-                    slot_read_done(p, &j->slot[i]);
-                    j->unread--;
+                    complete(w, &j->slot[i].req);
                 }
             }
-            if (j->unread)
-                in_flight++;
-            else
-                ready[n_ready++] = j;
             break; /* submit it now: it may finish at once */
         }
-        if (in_flight) {
+        if (w->in_flight) {
             /* waits only when nothing else can be done */
-            int wait = n_ready == 0 && (closed || queue_empty || in_flight >= p->depth);
-            int n = p->reader->reap(w->rstate, done, KS_BATCH_MAX, wait);
-            for (int i = 0; i < n; i++) {
-                pslot *sl = done[i]->user;
-                pjob *j = sl->job;
-                slot_read_done(p, sl);
-                if (--j->unread == 0) {
-                    in_flight--;
-                    ready[n_ready++] = j;
-                }
-            }
+            int wait = w->n_ready == 0 && (closed || queue_empty || w->in_flight >= p->depth);
+            int n = rd->reap(w->rstate, done, KS_BATCH_MAX, wait);
+            for (int i = 0; i < n; i++)
+                complete(w, done[i]);
             if (n < 0)
                 usleep(100);
         }
-        if (n_ready) {
-            pjob *j = ready[0];
-            memmove(ready, ready + 1, --n_ready * sizeof *ready);
+        if (w->n_ready) {
+            pjob *j = w->ready[0];
+            memmove(w->ready, w->ready + 1, --w->n_ready * sizeof *w->ready);
             worker_finish_job(w, j);
-        } else if (!in_flight && closed) {
+        } else if (!w->in_flight && closed) {
             break;
         }
     }
@@ -414,25 +446,7 @@ static void *worker_main(void *arg)
     ks_pipeline *p = w->p;
     if (p->pin)
         pin_to_cpu(w->index);
-    if (!p->reader->read_sync) {
-        worker_async_loop(w);
-        return NULL;
-    }
-    pjob *j;
-    while ((j = ks__bq_pop_batch(&p->chunks, 1, 1))) {
-        if (!j->buf) {
-            worker_stream_file(w, &j->slot[0]);
-            ks__free(j);
-            continue;
-        }
-        /* read and scan file by file, while its bytes are still in the cache */
-        for (unsigned i = 0; i < j->n; i++) {
-            p->reader->read_sync(&j->slot[i].req);
-            slot_read_done(p, &j->slot[i]);
-            worker_scan_slot(w, &j->slot[i]);
-        }
-        ks__bq_push(&p->free_jobs, j);
-    }
+    worker_loop(w);
     return NULL;
 }
 
@@ -745,7 +759,7 @@ int ks_pipeline_create(const ks_engine *engine, const ks_pipeline_opts *o, const
     p->n_workers = o->threads ? o->threads : affinity_cpus();
     /* Cold caches want many reads in flight to cover the time a worker spends scanning: each job
      * in flight is a chunk or up to KS_BATCH_MAX small files, all submitted at once. */
-    p->depth = p->reader->read_sync ? 1 : KS_JOBS_IN_FLIGHT;
+    p->depth = p->reader->synchronous ? 1 : KS_JOBS_IN_FLIGHT;
     size_t cap = p->chunk + 2 * p->margin;
     if (o->buffers) {
         p->n_buffers = o->buffers;
@@ -791,8 +805,9 @@ int ks_pipeline_create(const ks_engine *engine, const ks_pipeline_opts *o, const
         if (!w->stream_buf || ks_scanner_create(engine, &w->scanner))
             rc = KS_ENOMEM;
     }
-    for (unsigned i = 0; !rc && !p->reader->read_sync && i < p->n_workers; i++) {
-        int e = p->reader->init(&p->workers[i].rstate, p->depth * KS_BATCH_MAX);
+    for (unsigned i = 0; !rc && i < p->n_workers; i++) {
+        /* every slot of the jobs in flight, and a stream's read */
+        int e = p->reader->init(&p->workers[i].rstate, p->depth * KS_BATCH_MAX + 1);
         if (e < 0) {
             p->workers[i].rstate = NULL;
             if (backend_errno)

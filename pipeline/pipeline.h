@@ -37,8 +37,9 @@ typedef struct ks_pipeline_opts {
 #define KS_PIPELINE_DEFAULT_CHUNK ((size_t)1 << 20)
 #define KS_PIPELINE_DEFAULT_OPEN_FILES 128u
 
-/* Starts the reader, worker and writer threads; returns 0, KS_EINVAL, KS_ENOMEM or KS_EIO
- * (the reader backend could not start: the caller may retry with another). */
+/* Starts the worker and writer threads; returns 0, KS_EINVAL, KS_ENOMEM or KS_EIO (the reader
+ * backend could not be set up for every worker, *backend_errno says why). The backend is chosen
+ * before, once (ks_reader_choose), and that is where io_uring falls back to pread. */
 int ks_pipeline_create(const ks_engine *engine, const ks_pipeline_opts *opts, const ks_pipeline_sink *sink,
                        void *ctx, ks_pipeline **out, int *backend_errno);
 

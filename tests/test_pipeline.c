@@ -280,3 +280,20 @@ Test(pipeline, descriptor_budget_of_one_file_finishes, .timeout = KS_HANG_S(300)
     }
     free(want.items);
 }
+
+/* The backend is chosen in one place, and a refused io_uring falls back to pread there. */
+Test(pipeline, reader_is_chosen_once_and_io_uring_falls_back_to_pread)
+{
+    int why = -1;
+    cr_assert_eq(ks_reader_choose("pread", &why), &ks_reader_pread);
+    cr_assert_eq(why, 0);
+    cr_assert_null(ks_reader_choose("io-uring-please", &why));
+    ks__io_fault_set(0, 0, 0, 1); /* io_uring refused, as a seccomp filter or a container would */
+    cr_assert_eq(ks_reader_choose("auto", &why), &ks_reader_pread);
+    cr_assert_eq(why, EPERM);
+    cr_assert_null(ks_reader_choose("uring", &why), "asked for io_uring alone: no silent fallback");
+    cr_assert_eq(why, EPERM);
+    ks__io_fault_set(0, 0, 0, 0);
+    const ks_reader_ops *r = ks_reader_choose("auto", &why);
+    cr_assert(r == &ks_reader_uring || (r == &ks_reader_pread && why != 0), "auto gives io_uring, or says why not");
+}
