@@ -1,0 +1,150 @@
+/* pipeline_int.h: the pipeline's private types and the calls between its modules (lifecycle, batcher, workers,
+ * writer); never installed, never included outside pipeline/. */
+#ifndef KS_PIPELINE_INT_H
+#define KS_PIPELINE_INT_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+
+#include "bqueue.h"
+#include "fd_budget.h"
+#include "internal.h"
+#include "pipeline.h"
+#include "reorder.h"
+#include "ring.h"
+
+typedef struct pfile pfile;
+
+/* One file in the pipeline. Who owns what: the submitting thread writes everything above `order`
+ * before the file's first job is queued, and only next_chunk after; workers read the immutable
+ * fields and count sync_left down; `order` belongs to the writer alone, which frees the file once
+ * its last chunk has reported. */
+struct pfile {
+    /* set by the submitting thread before the hand-off, then read-only */
+    const char *path; /* points into path_ */
+    uint64_t size;
+    uint64_t limit;             /* stream mode: bytes to read at most (0: to EOF) */
+    uint32_t n_chunks;
+    int stream_mode;
+    /* submitting thread only */
+    uint32_t next_chunk;
+    /* workers: the descriptor, closed by whoever reads the last chunk */
+    int fd;
+    _Atomic uint32_t sync_left; /* chunks not yet read */
+    /* writer only */
+    ks_order order;
+    char path_[];
+};
+
+typedef struct pjob pjob;
+
+/* One read and scan inside a job: a chunk of a big file, or a whole small file. */
+typedef struct pslot {
+    pfile *file;
+    pjob *job;
+    uint32_t chunk;
+    uint64_t base, own_from, own_to;
+    unsigned char *data; /* where the read lands: placed so that a full read ends 64-byte aligned */
+    size_t len;
+    ks_read_req req;
+} pslot;
+
+/* Most files are far smaller than a chunk: packing them into one buffer makes one hand-off, one
+ * wake-up and one io_uring submission serve many files. */
+#define KS_BATCH_MAX 64
+
+/* What a worker takes from the queue: one buffer holding one chunk or many small files, or (no
+ * buffer) one file to stream. */
+struct pjob {
+    unsigned char *buf; /* allocation: cap bytes plus 64 of slack; NULL for a stream job */
+    size_t cap, used;   /* used: end of the last slot placed, from buf */
+    unsigned n;         /* slots */
+    unsigned unread;    /* slots whose read has not finished (worker) */
+    pslot slot[];
+};
+
+/* ------------------------------------------------------------------ */
+
+#define KS_JOBS_IN_FLIGHT 4 /* jobs a worker keeps reading at once with an asynchronous backend */
+
+typedef struct worker {
+    ks_pipeline *p;
+    unsigned index;
+    pthread_t thread;
+    ks_scanner *scanner;
+    ks_ring *out;
+    pslot *slot; /* being scanned */
+    unsigned char *stream_buf;
+    void *rstate; /* this worker's reader backend (its own io_uring, or pread's queue) */
+    int failed;
+    /* jobs whose reads are held by the backend, and jobs read and waiting to be scanned */
+    unsigned in_flight, n_ready;
+    struct pjob *ready[KS_JOBS_IN_FLIGHT];
+} worker;
+
+struct ks_pipeline {
+    const ks_engine *engine;
+    ks_pipeline_sink sink;
+    void *ctx;
+    const ks_reader_ops *reader;
+    unsigned depth; /* jobs in flight per worker (asynchronous backend) */
+    size_t chunk, margin;
+    unsigned n_workers, n_buffers;
+    int pin, read_only;
+    ks_bqueue chunks, free_jobs;
+    pjob **jobs;
+    pjob *batch;        /* submitting thread: the job small files are being packed into */
+    uint64_t batch_since; /* when its first file came (ns) */
+    worker *workers;
+    ks_ring *rings;        /* n_workers + 1: the last belongs to the reader */
+    pthread_t writer_thread;
+    _Atomic int stop; /* a stop_state */
+    _Atomic int producers_done;
+    pthread_mutex_t wake_mu;
+    pthread_cond_t wake;
+    _Atomic int sleeping;
+    /* Descriptor budget: files handed over and not yet closed. */
+    ks_fd_budget fds;
+};
+
+#define RING_SLOTS 4096u
+
+/* Why the pipeline stops. Once not STOP_NONE it never returns to it. */
+enum stop_state {
+    STOP_NONE = 0,        /* running */
+    STOP_ASKED = 1,       /* ks_pipeline_stop (a signal, an output error): no new reads */
+    STOP_SINK_FAILED = 2, /* the sink refused a finding: nothing more is reported */
+};
+#define KS_BATCH_HUNGRY 16
+#define KS_BATCH_AGE_NS 200000u
+#define KS_BUFFER_BUDGET ((size_t)64 << 20)
+#define STREAM_PIECE ((size_t)256 << 10)
+
+/* ---- the hand-off to the writer (writer.c) ---- */
+/* Wakes the writer if it sleeps. */
+void ks__pl_wake_writer(ks_pipeline *p);
+/* Producer side of a ring: waits (yielding) while the writer catches up, which is the back-pressure. */
+void ks__pl_ring_push(ks_pipeline *p, ks_ring *r, ks_rec *rec);
+/* Reports one chunk as done; retries an allocation failure, since a lost record would leave the
+ * file unfinished forever. */
+void ks__pl_push_chunk_done(ks_pipeline *p, ks_ring *r, pfile *f, uint32_t chunk, uint64_t newlines,
+                            uint64_t last_nl_end, uint64_t bytes, int err);
+/* The writer thread. */
+void *ks__pl_writer_main(void *arg);
+
+/* ---- files and their descriptors (batcher.c) ---- */
+/* Closes f's descriptor, within the descriptor budget. */
+void ks__pl_file_close_fd(ks_pipeline *p, pfile *f);
+/* Frees a finished file (closing its descriptor if still open). */
+void ks__pl_file_free(ks_pipeline *p, pfile *f);
+/* Hands the job being packed to the workers. */
+void ks__pl_flush_batch(ks_pipeline *p);
+/* Cuts one file into jobs (packs it when small); the submitting thread only. */
+void ks__pl_submit_file(ks_pipeline *p, pfile *f);
+/* Waits until one more descriptor fits the budget. */
+void ks__pl_wait_for_fd(ks_pipeline *p);
+
+/* ---- workers (worker.c) ---- */
+void *ks__pl_worker_main(void *arg);
+
+#endif

@@ -1,0 +1,261 @@
+/* worker.c: a worker: takes jobs, reads them through its own reader backend, scans them, and sends findings and
+ * chunk completions to the writer; one loop for every backend. */
+#include <errno.h>
+#include <sched.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "pipeline_int.h"
+
+static int worker_on_match(const ks_match *m, void *ctx)
+{
+    worker *w = ctx;
+    pslot *sl = w->slot;
+    ks_rec *r = ks__malloc(sizeof *r + m->match_len);
+    if (!r) {
+        w->failed = ENOMEM;
+        return 1;
+    }
+    memset(r, 0, sizeof *r);
+    r->kind = KS_REC_FINDING;
+    r->file = sl->file;
+    r->chunk = sl->chunk;
+    r->rule = (uint32_t)m->rule_index;
+    r->near_miss = m->near_miss;
+    r->allowed = m->allowed;
+    r->validator = m->validator;
+    r->start = m->start;
+    r->end = m->end;
+    r->secret_start = m->secret_start;
+    r->nl_before = m->line - 1;
+    r->column = m->column;
+    r->match_len = m->match_len;
+    r->secret_off = (size_t)(m->secret - m->match);
+    r->secret_len = m->secret_len;
+    memcpy(r->match, m->match, m->match_len);
+    ks__pl_ring_push(w->p, w->out, r);
+    return 0;
+}
+
+/* A slot's read has finished: note EOF surprises and close the file after its last read, so a
+ * descriptor is held only until its bytes are in memory. */
+static void slot_read_done(ks_pipeline *p, pslot *sl)
+{
+    pfile *f = sl->file;
+    sl->len = sl->req.done;
+    if (sl->base + sl->len < sl->own_to) /* shrank since fstat: scan what was there */
+        sl->own_to = sl->base + sl->len > sl->own_from ? sl->base + sl->len : sl->own_from;
+    if (atomic_fetch_sub(&f->sync_left, 1) == 1)
+        ks__pl_file_close_fd(p, f);
+}
+
+/* A read the backend hands back: its slot is in memory; a job whose every slot is, is ready. */
+static void complete(worker *w, ks_read_req *req)
+{
+    pslot *sl = req->user;
+    pjob *j = sl->job;
+    slot_read_done(w->p, sl);
+    if (--j->unread == 0) {
+        w->in_flight--;
+        w->ready[w->n_ready++] = j;
+    }
+}
+
+/* Reads one request through the worker's backend and waits for it; reads of chunk jobs that
+ * finish meanwhile are completed as usual. */
+static void read_one(worker *w, ks_read_req *rq)
+{
+    const ks_reader_ops *rd = w->p->reader;
+    ks_read_req *done[KS_BATCH_MAX];
+    int rc;
+    while ((rc = rd->submit(w->rstate, rq)) == -EBUSY) { /* the backend is full: make room */
+        int n = rd->reap(w->rstate, done, KS_BATCH_MAX, 1);
+        for (int i = 0; i < n; i++)
+            complete(w, done[i]);
+    }
+    if (rc < 0) {
+        rq->res = rc;
+        return;
+    }
+    for (;;) {
+        int n = rd->reap(w->rstate, done, KS_BATCH_MAX, 1), mine = 0;
+        for (int i = 0; i < n; i++) {
+            if (done[i] == rq)
+                mine = 1;
+            else
+                complete(w, done[i]);
+        }
+        if (mine)
+            return;
+        if (n < 0)
+            usleep(100);
+    }
+}
+
+/* Files whose size is unknown (procfs reports 0, pipes) are streamed to EOF, or to their limit, by
+ * the worker, each piece a read at the descriptor's position through the worker's backend. */
+static void worker_stream_file(worker *w, pslot *sl)
+{
+    ks_pipeline *p = w->p;
+    pfile *f = sl->file;
+    uint64_t got = 0;
+    int err = 0;
+    ks_stream *st = NULL;
+    w->slot = sl;
+    ks_scan_opts so = {.size = sizeof so, .path = f->path}; /* the library applies path conditions */
+    int rc = ks_stream_open(p->engine, &so, worker_on_match, w, &st);
+    if (rc)
+        err = ENOMEM;
+    while (!err && !atomic_load(&p->stop)) {
+        /* At the limit, one more read tells a file that ends there from one that goes on
+         * (/proc/PID/pagemap yields hundreds of GB); what it returns is not scanned. A whole page,
+         * since some pseudo-files refuse odd sizes (pagemap: multiples of 8), and a refusal counts
+         * as more data: the end was never seen. */
+        int probe = f->limit && got == f->limit;
+        size_t want = probe ? 4096 : STREAM_PIECE;
+        if (!probe && f->limit && f->limit - got < want)
+            want = (size_t)(f->limit - got);
+        ks_read_req rq = {.fd = f->fd, .offset = KS_READ_AT_POS, .buf = w->stream_buf, .len = want};
+        read_one(w, &rq);
+        if (probe) {
+            if (rq.res < 0 || rq.done)
+                err = EFBIG;
+            break;
+        }
+        if (rq.res < 0) {
+            err = -rq.res;
+            break;
+        }
+        if (rq.done == 0)
+            break;
+        got += rq.done;
+        rc = ks_stream_write(st, w->scanner, w->stream_buf, rq.done);
+        if (rc)
+            err = rc == KS_ENOMEM ? ENOMEM : EIO;
+    }
+    if (!err && atomic_load(&p->stop))
+        err = ECANCELED;
+    if (st) {
+        if (err && err != EFBIG)
+            ks_stream_abort(st);
+        else if (ks_stream_close(st, w->scanner))
+            err = w->failed ? w->failed : EIO;
+    }
+    ks__pl_file_close_fd(p, f);
+    /* Lines in stream mode are already absolute: the chunk reports none to settle. */
+    ks__pl_push_chunk_done(p, w->out, f, 0, 0, 0, got, err);
+}
+
+/* Scans one slot whose read has finished and reports it; a failed read is reported as such. */
+static void worker_scan_slot(worker *w, pslot *sl)
+{
+    ks_pipeline *p = w->p;
+    if (sl->req.res < 0) {
+        ks__pl_push_chunk_done(p, w->out, sl->file, sl->chunk, 0, 0, 0, -sl->req.res);
+        return;
+    }
+    ks_lines lines = {.counted_to = sl->own_from, .newlines = 0, .last_nl_end = sl->own_from};
+    int err = 0;
+    w->failed = 0;
+    w->slot = sl;
+    if (sl->own_to > sl->own_from && !p->read_only) {
+        int last = sl->chunk + 1 == sl->file->n_chunks;
+        int rc = ks__scan_owned(w->scanner, sl->data, sl->len, sl->base, sl->own_from, sl->own_to, last,
+                                sl->file->path, &lines, worker_on_match, w);
+        if (rc)
+            err = w->failed ? w->failed : rc == KS_ENOMEM ? ENOMEM : EIO;
+    }
+    uint64_t own = sl->own_to > sl->own_from ? sl->own_to - sl->own_from : 0;
+    ks__pl_push_chunk_done(p, w->out, sl->file, sl->chunk, lines.newlines, lines.newlines ? lines.last_nl_end : 0, own, err);
+}
+
+/* Every read of the job has finished: scan its slots in order and give the buffer back. */
+static void worker_finish_job(worker *w, pjob *j)
+{
+    for (unsigned i = 0; i < j->n; i++)
+        worker_scan_slot(w, &j->slot[i]);
+    ks__bq_push(&w->p->free_jobs, j);
+}
+
+/* The worker loop, for every backend: keep up to `depth` jobs of its own read or being read (each
+ * job's reads submitted at once), scanning one finished job between refills. A read served from
+ * the page cache finishes at submission, so with a warm cache the worker takes one job at a time
+ * and leaves the rest of the queue to the other workers; pread reads inside submit and keeps one. */
+static void worker_loop(worker *w)
+{
+    ks_pipeline *p = w->p;
+    const ks_reader_ops *rd = p->reader;
+    int closed = 0, queue_empty = 0;
+    ks_read_req *done[KS_BATCH_MAX];
+    for (;;) {
+        queue_empty = 0;
+        while (!closed && w->in_flight + w->n_ready < p->depth) {
+            pjob *j = ks__bq_pop_batch(&p->chunks, w->in_flight + w->n_ready == 0, 1);
+            if (!j) {
+                queue_empty = 1;
+                closed = ks__bq_drained(&p->chunks);
+                break;
+            }
+            if (!j->buf) {
+                worker_stream_file(w, &j->slot[0]);
+                ks__free(j);
+                continue;
+            }
+            j->unread = j->n;
+            w->in_flight++;
+            for (unsigned i = 0; i < j->n; i++) {
+                int rc = rd->submit(w->rstate, &j->slot[i].req);
+                if (rc < 0) {
+                    j->slot[i].req.res = rc;
+                    complete(w, &j->slot[i].req);
+                }
+            }
+            break; /* submit it now: it may finish at once */
+        }
+        if (w->in_flight) {
+            /* waits only when nothing else can be done */
+            int wait = w->n_ready == 0 && (closed || queue_empty || w->in_flight >= p->depth);
+            int n = rd->reap(w->rstate, done, KS_BATCH_MAX, wait);
+            for (int i = 0; i < n; i++)
+                complete(w, done[i]);
+            if (n < 0)
+                usleep(100);
+        }
+        if (w->n_ready) {
+            pjob *j = w->ready[0];
+            memmove(w->ready, w->ready + 1, --w->n_ready * sizeof *w->ready);
+            worker_finish_job(w, j);
+        } else if (!w->in_flight && closed) {
+            break;
+        }
+    }
+}
+
+static void pin_to_cpu(unsigned index)
+{
+    cpu_set_t set;
+    if (sched_getaffinity(0, sizeof set, &set) != 0)
+        return;
+    unsigned seen = 0, target = index % (unsigned)CPU_COUNT(&set);
+    for (int c = 0; c < CPU_SETSIZE; c++) {
+        if (!CPU_ISSET(c, &set))
+            continue;
+        if (seen++ == target) {
+            cpu_set_t one;
+            CPU_ZERO(&one);
+            CPU_SET(c, &one);
+            pthread_setaffinity_np(pthread_self(), sizeof one, &one);
+            return;
+        }
+    }
+}
+
+void *ks__pl_worker_main(void *arg)
+{
+    worker *w = arg;
+    ks_pipeline *p = w->p;
+    if (p->pin)
+        pin_to_cpu(w->index);
+    worker_loop(w);
+    return NULL;
+}

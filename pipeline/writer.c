@@ -1,0 +1,125 @@
+/* writer.c: the writer thread: drains the workers' rings through the reorderer to the sink, and the hand-off it is fed by. */
+#include <errno.h>
+#include <sched.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "pipeline_int.h"
+
+void ks__pl_wake_writer(ks_pipeline *p)
+{
+    if (atomic_load_explicit(&p->sleeping, memory_order_acquire)) {
+        pthread_mutex_lock(&p->wake_mu);
+        pthread_cond_signal(&p->wake);
+        pthread_mutex_unlock(&p->wake_mu);
+    }
+}
+
+/* Producer side: waits (yielding) while the writer catches up, which is the back-pressure. */
+void ks__pl_ring_push(ks_pipeline *p, ks_ring *r, ks_rec *rec)
+{
+    while (ks__ring_try_push(r, rec)) {
+        ks__pl_wake_writer(p);
+        sched_yield();
+    }
+}
+
+static ks_rec *chunk_done_record(pfile *f, uint32_t chunk, uint64_t newlines, uint64_t last_nl_end, uint64_t bytes,
+                                  int err)
+{
+    ks_rec *r = ks__calloc(1, sizeof *r);
+    if (!r)
+        return NULL;
+    r->kind = KS_REC_CHUNK_DONE;
+    r->file = f;
+    r->chunk = chunk;
+    r->newlines = newlines;
+    r->last_nl_end = last_nl_end;
+    r->bytes = bytes;
+    r->err = err;
+    return r;
+}
+
+/* Pushes a chunk-done record; on allocation failure, waits and retries, because a lost record
+ * would leave the file unfinished forever. */
+void ks__pl_push_chunk_done(ks_pipeline *p, ks_ring *r, pfile *f, uint32_t chunk, uint64_t newlines,
+                            uint64_t last_nl_end, uint64_t bytes, int err)
+{
+    ks_rec *rec;
+    while (!(rec = chunk_done_record(f, chunk, newlines, last_nl_end, bytes, err)))
+        usleep(1000);
+    ks__pl_ring_push(p, r, rec); /* the writer polls every 2 ms: waking it per chunk costs more than it saves */
+}
+
+/* The reorderer's sink: a finding with its exact line becomes a ks_match for the pipeline's sink. */
+static void order_finding(void *ctx, void *file, const ks_rec *r, uint64_t line, uint64_t column)
+{
+    ks_pipeline *p = ctx;
+    pfile *f = file;
+    if (atomic_load(&p->stop) == STOP_SINK_FAILED)
+        return; /* nothing more can be reported */
+    const ks_erule *rule = &p->engine->rules[r->rule];
+    ks_match m = {
+        .rule_index = r->rule,
+        .rule_id = rule->rule.id,
+        .rule_name = rule->rule.name,
+        .start = r->start,
+        .end = r->end,
+        .line = line,
+        .column = column,
+        .match = r->match,
+        .match_len = r->match_len,
+        .secret = r->match + r->secret_off,
+        .secret_len = r->secret_len,
+        .secret_start = r->secret_start,
+        .validator = r->validator,
+        .near_miss = r->near_miss,
+        .allowed = r->allowed,
+    };
+    if (p->sink.on_finding(p->ctx, f->path, &m))
+        atomic_store(&p->stop, STOP_SINK_FAILED);
+}
+
+static void order_file_done(void *ctx, void *file, uint64_t bytes, int err)
+{
+    ks_pipeline *p = ctx;
+    pfile *f = file;
+    p->sink.on_file_done(p->ctx, f->path, bytes, err);
+    ks__pl_file_free(p, f);
+}
+
+static const ks_order_sink ORDER_SINK = {order_finding, order_file_done};
+
+void *ks__pl_writer_main(void *arg)
+{
+    ks_pipeline *p = arg;
+    for (;;) {
+        int producers_done = atomic_load_explicit(&p->producers_done, memory_order_acquire);
+        size_t got = 0;
+        for (unsigned i = 0; i <= p->n_workers; i++) {
+            ks_rec *r;
+            /* bounded per ring so one busy worker cannot starve the others */
+            for (int k = 0; k < 1024 && (r = ks__ring_pop(&p->rings[i])); k++, got++)
+                ks__order_take(&((pfile *)r->file)->order, r, &ORDER_SINK, p);
+        }
+        if (got)
+            continue;
+        if (producers_done)
+            break;
+        p->sink.on_idle(p->ctx);
+        pthread_mutex_lock(&p->wake_mu);
+        atomic_store_explicit(&p->sleeping, 1, memory_order_release);
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_nsec += 2 * 1000 * 1000;
+        if (ts.tv_nsec >= 1000000000L) {
+            ts.tv_sec++;
+            ts.tv_nsec -= 1000000000L;
+        }
+        pthread_cond_timedwait(&p->wake, &p->wake_mu, &ts);
+        atomic_store_explicit(&p->sleeping, 0, memory_order_release);
+        pthread_mutex_unlock(&p->wake_mu);
+    }
+    p->sink.on_idle(p->ctx);
+    return NULL;
+}
