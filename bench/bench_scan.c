@@ -10,7 +10,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "internal.h"
+#include "engine_int.h"
+#include "rules_int.h"
 #include "keysweep.h"
 
 typedef struct corpus {

@@ -9,7 +9,11 @@
 #include <unistd.h>
 
 #include "file_read.h"
-#include "internal.h"
+#include "alloc.h"
+#include "db_cache.h"
+#include "engine_int.h"
+#include "hash.h"
+#include "rules_int.h"
 
 /* File layout (host byte order: the key covers the CPU, so files never travel between hosts):
  * magic[8] key[16] n_rules:u64 widths:u32[n] payload_len:u64 payload_hash:u64 payload */

@@ -3,7 +3,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "internal.h"
+#include "alloc.h"
+#include "compiler.h"
+#include "db_cache.h"
+#include "diag_emit.h"
+#include "engine_int.h"
+#include "rules_int.h"
+#include "validators.h"
 
 /* Checks each pattern on its own so that errors name the rule, and records its widths. */
 static int check_patterns(ks_erule *rules, size_t n, ks_diag_fn on_error, void *ctx)

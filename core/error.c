@@ -3,7 +3,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "internal.h"
+#include <hs/hs.h>
+
+#include "diag_emit.h"
 
 const char *ks_strerror(int code)
 {

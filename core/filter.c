@@ -2,7 +2,12 @@
 #include <stdatomic.h>
 #include <string.h>
 
-#include "internal.h"
+#include "alloc.h"
+#include "engine_int.h"
+#include "filter.h"
+#include "rules_int.h"
+#include "scanner_int.h"
+#include "strvec.h"
 
 ks_allow *ks__allow_ref(ks_allow *a)
 {

@@ -4,7 +4,7 @@
 #include <emmintrin.h>
 #endif
 
-#include "internal.h"
+#include "scanner_int.h"
 
 static uint64_t count_newlines(const unsigned char *p, size_t n)
 {

@@ -1,7 +1,11 @@
 /* rules.c: ks_rules, the in-memory rule set: ownership, copies, duplicate-id checks and read-only views. */
 #include <string.h>
 
-#include "internal.h"
+#include "alloc.h"
+#include "diag_emit.h"
+#include "filter.h"
+#include "rules_int.h"
+#include "strvec.h"
 
 void ks__rule_free(ks_rule *r)
 {

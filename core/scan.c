@@ -2,7 +2,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "internal.h"
+#include "alloc.h"
+#include "compiler.h"
+#include "engine_int.h"
+#include "scanner_int.h"
+#include "validators.h"
 
 /* Owned bytes per Vectorscan call: hs_scan takes a 32-bit length, and a bounded region also
  * bounds the candidate buffer. Tests lower it through the scanner to exercise region edges. */

@@ -1,7 +1,9 @@
 /* scanner.c: ks_scanner, the per-thread scan state: Vectorscan scratch, PCRE2 match data, candidate buffer. */
 #include <string.h>
 
-#include "internal.h"
+#include "alloc.h"
+#include "engine_int.h"
+#include "scanner_int.h"
 
 /* Enough capture pairs for any sane rule; a rule with more groups still confirms (PCRE2 returns 0). */
 #define KS_OVECTOR_PAIRS 64

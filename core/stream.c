@@ -2,7 +2,8 @@
  * identical; a stream holds no scanner, each call brings one. */
 #include <string.h>
 
-#include "internal.h"
+#include "alloc.h"
+#include "scanner_int.h"
 
 struct ks_stream {
     const ks_engine *engine;

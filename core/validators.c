@@ -5,7 +5,10 @@
 #include <string.h>
 #include <zlib.h>
 
-#include "internal.h"
+#include <stdint.h>
+
+#include "keysweep.h"
+#include "validators.h"
 
 double ks__shannon_entropy(const unsigned char *s, size_t len)
 {

@@ -7,7 +7,12 @@
 #include <string.h>
 #include <strings.h>
 
-#include "internal.h"
+#include "alloc.h"
+#include "diag_emit.h"
+#include "engine_int.h"
+#include "filter.h"
+#include "rules_int.h"
+#include "strvec.h"
 #include "toml.h"
 
 /*

@@ -12,7 +12,15 @@
 #include <yaml.h>
 
 #include "file_read.h"
-#include "internal.h"
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
+
+#include "alloc.h"
+#include "builtin.h"
+#include "diag_emit.h"
+#include "rules_int.h"
+#include "strvec.h"
+#include "validators.h"
 #include "strtod_c.h"
 
 #define MAX_RULE_FILE (64u << 20)

@@ -8,7 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "internal.h"
+#include "keysweep.h"
+
+#include "alloc.h"
 #include "strtod_c.h"
 
 /* How a table came to exist, which decides what may still be added to it (TOML 1.0, "Table"). */

@@ -2,7 +2,9 @@
 #include <string.h>
 
 #include "bqueue.h"
-#include "internal.h"
+#include "keysweep.h"
+
+#include "alloc.h"
 
 int ks__bq_init(ks_bqueue *q, size_t cap)
 {

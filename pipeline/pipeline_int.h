@@ -6,12 +6,14 @@
 #include <pthread.h>
 #include <stdatomic.h>
 
+#include "alloc.h"
 #include "bqueue.h"
+#include "engine_int.h"
 #include "fd_budget.h"
-#include "internal.h"
 #include "pipeline.h"
 #include "reorder.h"
 #include "ring.h"
+#include "scanner_int.h"
 
 typedef struct pfile pfile;
 

@@ -5,7 +5,7 @@
 
 #include "corpus.h"
 #include "helpers.h"
-#include "internal.h"
+#include "scanner_int.h"
 
 
 static found_list scan_str(const char *text, uint64_t base)

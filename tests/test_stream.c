@@ -7,7 +7,7 @@
 #include "corpus.h"
 #include "hang.h"
 #include "helpers.h"
-#include "internal.h"
+#include "scanner_int.h"
 
 
 TestSuite(stream, .init = fx_setup, .fini = fx_teardown);

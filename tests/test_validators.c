@@ -5,7 +5,7 @@
 #include <zlib.h>
 
 #include "helpers.h"
-#include "internal.h"
+#include "validators.h"
 
 static int run(const char *spec, const char *s)
 {

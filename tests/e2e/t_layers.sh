@@ -10,7 +10,7 @@ expect_out " 0 violations"
 
 # a copy with two violations: core reaching up into io, util reaching into the CLI by a relative path
 mkdir src && cp -r "$SRC"/{include,util,core,detectors,io,pipeline,cli} src/
-sed -i '0,/#include "internal.h"/s//#include "internal.h"\n#include "walk.h"/' src/core/scan.c
+sed -i '0,/#include "scanner_int.h"/s//#include "scanner_int.h"\n#include "walk.h"/' src/core/scan.c
 sed -i '0,/#include "hash.h"/s//#include "hash.h"\n#include "..\/cli\/report.h"/' src/util/hash.c
 set +e; python3 "$SRC/tests/check_layers.py" src >"$T/out" 2>&1; rc=$?; set -e
 expect_rc 1 "two violations"

@@ -4,7 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "internal.h"
+#include "engine_int.h"
+#include "scanner_int.h"
 
 /* Fixed width, variable width, \b, (?m)^$, plain ^ and $, a multi-line body and an entropy check. */
 static const char RULES[] =

@@ -4,7 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "internal.h"
+#include "engine_int.h"
+#include "scanner_int.h"
 
 static ks_engine *engine;
 static ks_scanner *scanner;

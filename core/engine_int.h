@@ -1,0 +1,41 @@
+/* engine_int.h: the compiled engine: rules with their confirm regexes and validators, the Vectorscan database (engine.c). */
+#ifndef KS_CORE_ENGINE_INT_H
+#define KS_CORE_ENGINE_INT_H
+
+#include <hs/hs.h>
+#ifndef PCRE2_CODE_UNIT_WIDTH
+#define PCRE2_CODE_UNIT_WIDTH 8
+#endif
+#include <pcre2.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "keysweep.h"
+#include "rules_int.h"
+#include "validators.h"
+
+typedef struct ks_erule {
+    ks_rule rule;
+    unsigned max_width;
+    ks_validator validator;
+    _Atomic int secret_group;    /* set before `confirm` is published */
+    int priority;                /* confidence: low 1, medium 2, high 3; a finding shadows a lower one */
+    _Atomic(pcre2_code *) confirm; /* compiled on first use, shared by all threads */
+} ks_erule;
+
+struct ks_engine {
+    ks_erule *rules;
+    size_t n_rules;
+    hs_database_t *db;
+    size_t db_bytes;
+    size_t max_width;
+    uint32_t max_capture;        /* largest capture count, sizes per-scanner match data */
+    unsigned flags;
+    int from_cache;
+};
+
+/* Returns the confirm regex of rule i, compiling it on first use; NULL on failure. */
+pcre2_code *ks__engine_confirm(const ks_engine *e, size_t i);
+
+#endif

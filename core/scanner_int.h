@@ -1,0 +1,89 @@
+/* scanner_int.h: the per-thread scanner and the region scan every caller (ks_scan, streams, the pipeline) goes through (scanner.c, scan.c, lines.c, stream.c). */
+#ifndef KS_CORE_SCANNER_INT_H
+#define KS_CORE_SCANNER_INT_H
+
+#include <hs/hs.h>
+#ifndef PCRE2_CODE_UNIT_WIDTH
+#define PCRE2_CODE_UNIT_WIDTH 8
+#endif
+#include <pcre2.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "engine_int.h"
+#include "filter.h"
+#include "keysweep.h"
+
+typedef struct ks_cand {
+    size_t start;  /* offsets relative to the region buffer */
+    size_t end;
+    size_t sstart, send; /* the secret */
+    uint32_t rule;
+    int owned; /* starts in the owned range; others, just right of it, only shadow (scan.c) */
+} ks_cand;
+
+/* Line accounting carried across regions of one object. */
+typedef struct ks_lines {
+    uint64_t counted_to;   /* absolute offset up to which newlines are counted */
+    uint64_t newlines;     /* newlines in [0, counted_to) */
+    uint64_t last_nl_end;  /* absolute offset just past the last newline seen (0 if none) */
+} ks_lines;
+
+struct ks_scanner {
+    const ks_engine *engine;
+    hs_scratch_t *scratch;
+    pcre2_match_data *md;
+    pcre2_match_context *mctx;
+    pcre2_jit_stack *jit_stack;
+    ks_cand *cands;
+    size_t n_cands, cap_cands;
+    int cand_error;
+    /* per hs_scan call */
+    const unsigned char *region;
+    size_t own_begin, own_end;
+    size_t cand_shift;     /* added to candidate offsets (the tail pass scans a copy) */
+    unsigned char *tail_buf; /* 64-byte end-aligned copy of a region's tail, see scan.c */
+    size_t tail_cap;
+    size_t region_own_max; /* 0: the default; tests lower it to exercise region edges */
+    atomic_flag busy;
+};
+
+/* One region of an object: buf holds bytes [base, base+len) of it; findings starting in
+ * [own_begin, own_end) (buffer-relative) are reported. `at_end` tells that buf ends the object. */
+typedef struct ks_region {
+    const unsigned char *buf;
+    size_t len;
+    uint64_t base;
+    size_t own_begin, own_end;
+    int last; /* the object's last region: its newlines need no counting past the last finding */
+    /* All of the object the caller holds in memory (a superset of buf), where the lines around a
+     * finding are looked at for the keysweep:allow marker. */
+    const unsigned char *mem;
+    size_t mem_len;
+    uint64_t mem_base;
+    const char *path; /* the object's path: path conditions are applied when known */
+} ks_region;
+
+int ks__scan_region(ks_scanner *s, const ks_region *r, ks_lines *lines, ks_match_fn cb, void *ctx);
+/* Bytes a caller that scans an object in pieces keeps on each side of an owned range so that
+ * every finding is seen whole, with its right context and its allow window (scan.c). */
+size_t ks__overlap(const ks_engine *e);
+/* Scans the owned absolute range [own_from, own_to) of buf (bytes [base, base+len) of the object,
+ * which ends at buf+len or continues past it) region by region. */
+int ks__scan_owned(ks_scanner *s, const unsigned char *buf, size_t len, uint64_t base, uint64_t own_from,
+                   uint64_t own_to, int last, const char *path, ks_lines *lines, ks_match_fn cb, void *ctx);
+/* opts->path when opts has that field set, else NULL (older, shorter ks_scan_opts are accepted). */
+const char *ks__scan_opts_path(const ks_scan_opts *opts);
+/* Counts newlines in [from, to) of a buffer and updates *lines (from is absolute = lines->counted_to). */
+void ks__lines_advance(ks_lines *lines, const unsigned char *buf, uint64_t buf_base, uint64_t to);
+int ks__scanner_acquire(ks_scanner *s);
+void ks__scanner_release(ks_scanner *s);
+
+/* 1 when an imported allowlist exempts candidate c of region rg without knowing the path (filter.c). */
+int ks__cond_drops(const ks_cond *cond, ks_scanner *s, const ks_region *rg, const ks_cand *c);
+
+/* Bytes the stream's buffer holds allocated (tests check that memory stays bounded). */
+size_t ks__stream_capacity(const ks_stream *st);
+
+#endif

@@ -1,0 +1,17 @@
+/* validators.h: the offline validators a rule may name, and Shannon entropy (validators.c). */
+#ifndef KS_CORE_VALIDATORS_H
+#define KS_CORE_VALIDATORS_H
+
+#include <stddef.h>
+
+typedef int (*ks_validator_fn)(const unsigned char *secret, size_t len, long arg);
+typedef struct ks_validator {
+    ks_validator_fn fn; /* NULL when the rule has none */
+    long arg;
+    const char *name;   /* canonical name reported in findings */
+} ks_validator;
+/* Resolves a `validate:` value; returns 0 or KS_ERULE for an unknown name. */
+int ks__validator_lookup(const char *spec, ks_validator *out);
+double ks__shannon_entropy(const unsigned char *s, size_t len);
+
+#endif
