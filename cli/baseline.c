@@ -7,7 +7,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "alloc.h"
 #include "baseline.h"
+#include "file_read.h"
 
 /* A whole JSON parser would be a dependency for one key. This one checks the full syntax (so a
  * truncated or foreign file is refused, not half-read) and reads only what a report holds: a
@@ -303,50 +305,15 @@ int baseline_parse(baseline *b, const char *text, size_t len, const char *name, 
 int baseline_load(baseline *b, const char *path, char *err, size_t errlen)
 {
     memset(b, 0, sizeof *b);
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-    struct stat st;
-    if (fd < 0 || fstat(fd, &st)) {
-        snprintf(err, errlen, "baseline %s: %s", path, strerror(errno));
-        if (fd >= 0)
-            close(fd);
-        return -1;
-    }
-    if (!S_ISREG(st.st_mode)) {
-        snprintf(err, errlen, "baseline %s: not a regular file", path);
-        close(fd);
-        return -1;
-    }
-    size_t cap = (size_t)st.st_size + 1, len = 0;
-    char *text = malloc(cap);
-    int rc = text ? 0 : ENOMEM;
-    while (!rc) {
-        if (len == cap) { /* the file grew since fstat */
-            char *t = realloc(text, cap * 2);
-            if (!t) {
-                rc = ENOMEM;
-                break;
-            }
-            text = t;
-            cap *= 2;
-        }
-        ssize_t r = read(fd, text + len, cap - len);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r < 0)
-            rc = errno;
-        else if (r == 0)
-            break;
-        else
-            len += (size_t)r;
-    }
-    close(fd);
+    char *text = NULL;
+    size_t len = 0;
+    int rc = ks__file_read(path, 0, (size_t)4 << 30, &text, &len);
     if (rc) {
-        snprintf(err, errlen, "baseline %s: %s", path, strerror(rc));
-        free(text);
+        snprintf(err, errlen, "baseline %s: %s", path, rc == -EINVAL ? "not a regular file" : strerror(-rc));
         return -1;
     }
     rc = baseline_parse(b, text, len, path, err, errlen);
-    free(text);
+    ks__free(text);
     if (rc)
         baseline_free(b);
     return rc;

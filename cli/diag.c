@@ -9,17 +9,17 @@
 
 static void vdiag_path(const char *path, const char *fmt, va_list ap)
 {
-    strbuf b = {0};
-    sb_puts(&b, "keysweep: ");
+    ks_strbuf b = {0};
+    ks__sb_puts(&b, "keysweep: ");
     term_string(&b, (const unsigned char *)path, strlen(path));
-    sb_puts(&b, ": ");
+    ks__sb_puts(&b, ": ");
     char msg[512];
     vsnprintf(msg, sizeof msg, fmt, ap);
-    sb_puts(&b, msg);
-    sb_putn(&b, "\n", 1);
+    ks__sb_puts(&b, msg);
+    ks__sb_putn(&b, "\n", 1);
     if (!b.oom)
         fputs(b.s, stderr);
-    sb_free(&b);
+    ks__sb_free(&b);
 }
 
 void diag_path(const char *path, const char *fmt, ...)
@@ -84,15 +84,15 @@ static void flush_locked(diag_storm *s)
     if (s->dir && s->hidden) {
         char n[40];
         with_thousands(n, sizeof n, s->hidden);
-        strbuf b = {0};
-        sb_puts(&b, "keysweep: ... and ");
-        sb_puts(&b, n);
-        sb_puts(&b, s->hidden == 1 ? " more error under " : " more errors under ");
+        ks_strbuf b = {0};
+        ks__sb_puts(&b, "keysweep: ... and ");
+        ks__sb_puts(&b, n);
+        ks__sb_puts(&b, s->hidden == 1 ? " more error under " : " more errors under ");
         term_string(&b, (const unsigned char *)s->dir, strlen(s->dir));
-        sb_putn(&b, "\n", 1);
+        ks__sb_putn(&b, "\n", 1);
         if (!b.oom)
             fputs(b.s, stderr);
-        sb_free(&b);
+        ks__sb_free(&b);
     }
     free(s->dir);
     s->dir = NULL;

@@ -1,71 +1,10 @@
-/* escape.c: JSON and terminal escaping of untrusted bytes, plus the small string buffer both use. */
+/* escape.c: JSON and terminal escaping of untrusted bytes. */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "escape.h"
-
-void sb_reserve(strbuf *b, size_t extra)
-{
-    if (b->oom || b->len + extra + 1 <= b->cap)
-        return;
-    size_t cap = b->cap ? b->cap : 256;
-    while (cap < b->len + extra + 1)
-        cap *= 2;
-    char *s = realloc(b->s, cap);
-    if (!s) {
-        b->oom = 1;
-        return;
-    }
-    b->s = s;
-    b->cap = cap;
-}
-
-void sb_putn(strbuf *b, const void *data, size_t n)
-{
-    sb_reserve(b, n);
-    if (b->oom)
-        return;
-    memcpy(b->s + b->len, data, n);
-    b->len += n;
-    b->s[b->len] = '\0';
-}
-
-void sb_puts(strbuf *b, const char *s) { sb_putn(b, s, strlen(s)); }
-
-void sb_printf(strbuf *b, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(NULL, 0, fmt, ap);
-    va_end(ap);
-    if (n < 0)
-        return;
-    sb_reserve(b, (size_t)n);
-    if (b->oom)
-        return;
-    va_start(ap, fmt);
-    vsnprintf(b->s + b->len, (size_t)n + 1, fmt, ap);
-    va_end(ap);
-    b->len += (size_t)n;
-}
-
-void sb_put_u64(strbuf *b, unsigned long long v)
-{
-    char d[24];
-    size_t i = sizeof d;
-    do
-        d[--i] = (char)('0' + v % 10);
-    while (v /= 10);
-    sb_putn(b, d + i, sizeof d - i);
-}
-
-void sb_free(strbuf *b)
-{
-    free(b->s);
-    memset(b, 0, sizeof *b);
-}
 
 /* Length of the valid UTF-8 sequence at s (1-4), or 0 when invalid. */
 static size_t utf8_seq(const unsigned char *s, size_t n)
@@ -110,71 +49,71 @@ int utf8_valid(const unsigned char *s, size_t n)
     return 1;
 }
 
-void json_string(strbuf *b, const unsigned char *s, size_t n)
+void json_string(ks_strbuf *b, const unsigned char *s, size_t n)
 {
     static const char hex[] = "0123456789abcdef";
-    sb_reserve(b, n + 2);
-    sb_putn(b, "\"", 1);
+    ks__sb_reserve(b, n + 2);
+    ks__sb_putn(b, "\"", 1);
     for (size_t i = 0; i < n;) {
         unsigned char c = s[i];
         if (c >= 0x20 && c < 0x7f && c != '"' && c != '\\') {
             size_t j = i;
             while (j < n && s[j] >= 0x20 && s[j] < 0x7f && s[j] != '"' && s[j] != '\\')
                 j++;
-            sb_putn(b, s + i, j - i);
+            ks__sb_putn(b, s + i, j - i);
             i = j;
             continue;
         }
         if (c == '"' || c == '\\') {
             char e[2] = {'\\', (char)c};
-            sb_putn(b, e, 2);
+            ks__sb_putn(b, e, 2);
             i++;
         } else if (c < 0x20 || c == 0x7f) {
             const char *named = c == '\n' ? "\\n" : c == '\t' ? "\\t" : c == '\r' ? "\\r" : NULL;
             if (named) {
-                sb_puts(b, named);
+                ks__sb_puts(b, named);
             } else {
                 char e[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
-                sb_putn(b, e, 6);
+                ks__sb_putn(b, e, 6);
             }
             i++;
         } else {
             size_t l = utf8_seq(s + i, n - i);
             if (l) {
-                sb_putn(b, s + i, l);
+                ks__sb_putn(b, s + i, l);
                 i += l;
             } else {
-                sb_puts(b, "\xef\xbf\xbd"); /* U+FFFD; the exact bytes travel in a *_b64 field */
+                ks__sb_puts(b, "\xef\xbf\xbd"); /* U+FFFD; the exact bytes travel in a *_b64 field */
                 i++;
             }
         }
     }
-    sb_putn(b, "\"", 1);
+    ks__sb_putn(b, "\"", 1);
 }
 
-void base64(strbuf *b, const unsigned char *s, size_t n)
+void base64(ks_strbuf *b, const unsigned char *s, size_t n)
 {
     static const char tbl[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    sb_reserve(b, (n + 2) / 3 * 4);
+    ks__sb_reserve(b, (n + 2) / 3 * 4);
     for (size_t i = 0; i < n; i += 3) {
         unsigned v = (unsigned)s[i] << 16 | (i + 1 < n ? (unsigned)s[i + 1] << 8 : 0) | (i + 2 < n ? s[i + 2] : 0);
         char o[4] = {tbl[v >> 18], tbl[(v >> 12) & 63], i + 1 < n ? tbl[(v >> 6) & 63] : '=', i + 2 < n ? tbl[v & 63] : '='};
-        sb_putn(b, o, 4);
+        ks__sb_putn(b, o, 4);
     }
 }
 
-void term_string(strbuf *b, const unsigned char *s, size_t n)
+void term_string(ks_strbuf *b, const unsigned char *s, size_t n)
 {
     static const char hex[] = "0123456789abcdef";
     for (size_t i = 0; i < n;) {
         unsigned char c = s[i];
         if (c >= 0x20 && c < 0x7f && c != '\\') {
-            sb_putn(b, s + i, 1);
+            ks__sb_putn(b, s + i, 1);
             i++;
             continue;
         }
         if (c == '\\' || c == '\n' || c == '\t' || c == '\r') {
-            sb_puts(b, c == '\\' ? "\\\\" : c == '\n' ? "\\n" : c == '\t' ? "\\t" : "\\r");
+            ks__sb_puts(b, c == '\\' ? "\\\\" : c == '\n' ? "\\n" : c == '\t' ? "\\t" : "\\r");
             i++;
             continue;
         }
@@ -186,14 +125,14 @@ void term_string(strbuf *b, const unsigned char *s, size_t n)
         if (l == 3 && c == 0xe2 && s[i + 1] == 0x81 && (s[i + 2] >= 0xa6 && s[i + 2] <= 0xa9))
             unsafe = 1;
         if (l && !unsafe) {
-            sb_putn(b, s + i, l);
+            ks__sb_putn(b, s + i, l);
             i += l;
             continue;
         }
         size_t k = l ? l : 1;
         for (size_t j = 0; j < k; j++) {
             char e[4] = {'\\', 'x', hex[s[i + j] >> 4], hex[s[i + j] & 15]};
-            sb_putn(b, e, 4);
+            ks__sb_putn(b, e, 4);
         }
         i += k;
     }

@@ -3,80 +3,80 @@
 
 #include "formats.h"
 
-static void jstr(strbuf *b, const char *s) { json_string(b, (const unsigned char *)s, strlen(s)); }
+static void jstr(ks_strbuf *b, const char *s) { json_string(b, (const unsigned char *)s, strlen(s)); }
 
 /* TruffleHog's proto enums (proto/sources.proto, proto/detectors.proto): a filesystem source, and
  * the detector type its user-defined regex detectors report, which is what a keysweep rule is. */
 enum { TH_SOURCE_FILESYSTEM = 15, TH_DETECTOR_CUSTOM_REGEX = 904 };
 
-void trufflehog_line(strbuf *b, const finding_view *f, int redacted)
+void trufflehog_line(ks_strbuf *b, const finding_view *f, int redacted)
 {
     const ks_match *m = f->m;
-    sb_puts(b, "{\"SourceMetadata\":{\"Data\":{\"Filesystem\":{\"file\":");
+    ks__sb_puts(b, "{\"SourceMetadata\":{\"Data\":{\"Filesystem\":{\"file\":");
     jstr(b, f->path);
-    sb_printf(b, ",\"line\":%llu}}},\"SourceID\":1,\"SourceType\":%d,\"SourceName\":\"trufflehog - filesystem\","
+    ks__sb_printf(b, ",\"line\":%llu}}},\"SourceID\":1,\"SourceType\":%d,\"SourceName\":\"trufflehog - filesystem\","
                  "\"DetectorType\":%d,\"DetectorName\":",
               (unsigned long long)m->line, TH_SOURCE_FILESYSTEM, TH_DETECTOR_CUSTOM_REGEX);
     jstr(b, f->rule->name);
-    sb_puts(b, ",\"DetectorDescription\":");
+    ks__sb_puts(b, ",\"DetectorDescription\":");
     jstr(b, f->rule->description && f->rule->description[0] ? f->rule->description : f->rule->name);
-    sb_puts(b, ",\"DecoderName\":\"PLAIN\",\"Verified\":false,\"VerificationFromCache\":false,\"Raw\":");
+    ks__sb_puts(b, ",\"DecoderName\":\"PLAIN\",\"Verified\":false,\"VerificationFromCache\":false,\"Raw\":");
     json_string(b, m->secret, m->secret_len);
-    sb_puts(b, ",\"RawV2\":");
+    ks__sb_puts(b, ",\"RawV2\":");
     json_string(b, m->match, m->match_len);
     /* TruffleHog's Redacted is for display: the first 4 bytes of a long secret, the marker with --redact */
-    sb_puts(b, ",\"Redacted\":");
-    strbuf r = {0};
+    ks__sb_puts(b, ",\"Redacted\":");
+    ks_strbuf r = {0};
     if (redacted)
-        sb_putn(&r, m->secret, m->secret_len); /* already the marker */
+        ks__sb_putn(&r, m->secret, m->secret_len); /* already the marker */
     else if (m->secret_len >= 16)
-        sb_printf(&r, "%.4s********", (const char *)m->secret);
+        ks__sb_printf(&r, "%.4s********", (const char *)m->secret);
     json_string(b, (const unsigned char *)(r.s ? r.s : ""), r.len);
     if (r.oom)
         b->oom = 1;
-    sb_free(&r);
-    sb_puts(b, ",\"ExtraData\":{\"rule_id\":");
+    ks__sb_free(&r);
+    ks__sb_puts(b, ",\"ExtraData\":{\"rule_id\":");
     jstr(b, m->rule_id);
-    sb_printf(b, ",\"column\":\"%llu\",\"fingerprint\":\"%s\",\"validator\":", (unsigned long long)m->column,
+    ks__sb_printf(b, ",\"column\":\"%llu\",\"fingerprint\":\"%s\",\"validator\":", (unsigned long long)m->column,
               f->fingerprint);
     jstr(b, m->validator);
     if (m->near_miss)
-        sb_puts(b, ",\"near_miss\":\"true\"");
-    sb_puts(b, "},\"StructuredData\":null,\"SecretParts\":null}\n");
+        ks__sb_puts(b, ",\"near_miss\":\"true\"");
+    ks__sb_puts(b, "},\"StructuredData\":null,\"SecretParts\":null}\n");
 }
 
-void gitleaks_object(strbuf *b, const finding_view *f)
+void gitleaks_object(ks_strbuf *b, const finding_view *f)
 {
     const ks_match *m = f->m;
     const ks_rule_info *r = f->rule;
-    sb_puts(b, " {\n  \"RuleID\": ");
+    ks__sb_puts(b, " {\n  \"RuleID\": ");
     jstr(b, m->rule_id);
-    sb_puts(b, ",\n  \"Description\": ");
+    ks__sb_puts(b, ",\n  \"Description\": ");
     jstr(b, r->description && r->description[0] ? r->description : r->name);
-    sb_printf(b, ",\n  \"StartLine\": %llu,\n  \"EndLine\": %llu,\n  \"StartColumn\": %llu,\n  \"EndColumn\": %llu",
+    ks__sb_printf(b, ",\n  \"StartLine\": %llu,\n  \"EndLine\": %llu,\n  \"StartColumn\": %llu,\n  \"EndColumn\": %llu",
               (unsigned long long)m->line, (unsigned long long)f->last_line, (unsigned long long)m->column,
               (unsigned long long)f->last_column);
-    sb_puts(b, ",\n  \"Match\": ");
+    ks__sb_puts(b, ",\n  \"Match\": ");
     json_string(b, m->match, m->match_len);
-    sb_puts(b, ",\n  \"Secret\": ");
+    ks__sb_puts(b, ",\n  \"Secret\": ");
     json_string(b, m->secret, m->secret_len);
-    sb_puts(b, ",\n  \"File\": ");
+    ks__sb_puts(b, ",\n  \"File\": ");
     jstr(b, f->path);
-    sb_printf(b, ",\n  \"SymlinkFile\": \"\",\n  \"Commit\": \"\",\n  \"Entropy\": %.7g", f->entropy);
-    sb_puts(b, ",\n  \"Author\": \"\",\n  \"Email\": \"\",\n  \"Date\": \"\",\n  \"Message\": \"\",\n  \"Tags\": [");
+    ks__sb_printf(b, ",\n  \"SymlinkFile\": \"\",\n  \"Commit\": \"\",\n  \"Entropy\": %.7g", f->entropy);
+    ks__sb_puts(b, ",\n  \"Author\": \"\",\n  \"Email\": \"\",\n  \"Date\": \"\",\n  \"Message\": \"\",\n  \"Tags\": [");
     for (size_t i = 0; i < r->n_categories; i++) {
-        sb_puts(b, i ? ", " : "");
+        ks__sb_puts(b, i ? ", " : "");
         jstr(b, r->categories[i]);
     }
     if (m->near_miss)
-        sb_puts(b, r->n_categories ? ", \"near-miss\"" : "\"near-miss\"");
+        ks__sb_puts(b, r->n_categories ? ", \"near-miss\"" : "\"near-miss\"");
     /* Gitleaks' fingerprint for a directory scan is file:rule-id:line */
-    sb_puts(b, "],\n  \"Fingerprint\": ");
-    strbuf fp = {0};
-    sb_printf(&fp, "%s:%s:%llu", f->path, m->rule_id, (unsigned long long)m->line);
+    ks__sb_puts(b, "],\n  \"Fingerprint\": ");
+    ks_strbuf fp = {0};
+    ks__sb_printf(&fp, "%s:%s:%llu", f->path, m->rule_id, (unsigned long long)m->line);
     json_string(b, (const unsigned char *)(fp.s ? fp.s : ""), fp.len);
     if (fp.oom)
         b->oom = 1;
-    sb_free(&fp);
-    sb_puts(b, "\n }");
+    ks__sb_free(&fp);
+    ks__sb_puts(b, "\n }");
 }

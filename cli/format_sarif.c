@@ -29,19 +29,19 @@ void sarif_free(sarif_state *s)
     memset(s, 0, sizeof *s);
 }
 
-static void jstr(strbuf *b, const char *s) { json_string(b, (const unsigned char *)s, strlen(s)); }
+static void jstr(ks_strbuf *b, const char *s) { json_string(b, (const unsigned char *)s, strlen(s)); }
 
 /* Keys are unordered in JSON: the results can stream out before tool.driver, whose rules[] lists
  * only the rules that matched (a full rule pack would bloat every empty report). */
-void sarif_begin(strbuf *b)
+void sarif_begin(ks_strbuf *b)
 {
-    sb_puts(b, "{\"$schema\":\"https://json.schemastore.org/sarif-2.1.0.json\",\"version\":\"2.1.0\","
+    ks__sb_puts(b, "{\"$schema\":\"https://json.schemastore.org/sarif-2.1.0.json\",\"version\":\"2.1.0\","
                "\"runs\":[{\"results\":[");
 }
 
 /* A relative URI reference for the path: RFC 3986 unreserved bytes and '/' stay, the rest is %XX,
  * so any byte sequence (spaces, '#', '%', invalid UTF-8) survives. Absolute paths become file:// URIs. */
-static void uri(strbuf *b, const char *path)
+static void uri(ks_strbuf *b, const char *path)
 {
     static const char hex[] = "0123456789ABCDEF";
     while (path[0] == '.' && path[1] == '/') {
@@ -49,23 +49,23 @@ static void uri(strbuf *b, const char *path)
         while (*path == '/')
             path++;
     }
-    sb_putn(b, "\"", 1);
+    ks__sb_putn(b, "\"", 1);
     if (path[0] == '/')
-        sb_puts(b, "file://");
+        ks__sb_puts(b, "file://");
     for (const unsigned char *p = (const unsigned char *)path; *p; p++) {
         unsigned char c = *p;
         if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '.' ||
             c == '_' || c == '~' || c == '/') {
-            sb_putn(b, p, 1);
+            ks__sb_putn(b, p, 1);
         } else {
             char e[3] = {'%', hex[c >> 4], hex[c & 15]};
-            sb_putn(b, e, 3);
+            ks__sb_putn(b, e, 3);
         }
     }
-    sb_putn(b, "\"", 1);
+    ks__sb_putn(b, "\"", 1);
 }
 
-void sarif_result(strbuf *b, sarif_state *s, const finding_view *f, int first)
+void sarif_result(ks_strbuf *b, sarif_state *s, const finding_view *f, int first)
 {
     const ks_match *m = f->m;
     size_t ri = m->rule_index < s->n_rules ? m->rule_index : 0;
@@ -73,82 +73,82 @@ void sarif_result(strbuf *b, sarif_state *s, const finding_view *f, int first)
         s->order[s->n_used++] = ri;
         s->slot[ri] = s->n_used;
     }
-    sb_puts(b, first ? "\n" : ",\n");
-    sb_puts(b, "{\"ruleId\":");
+    ks__sb_puts(b, first ? "\n" : ",\n");
+    ks__sb_puts(b, "{\"ruleId\":");
     jstr(b, m->rule_id);
-    sb_printf(b, ",\"ruleIndex\":%zu,\"level\":\"%s\",\"message\":{\"text\":", s->slot[ri] - 1,
+    ks__sb_printf(b, ",\"ruleIndex\":%zu,\"level\":\"%s\",\"message\":{\"text\":", s->slot[ri] - 1,
               m->near_miss ? "warning" : "error");
     /* the message never quotes the secret: it is shown in dashboards and notifications */
-    strbuf msg = {0};
-    sb_puts(&msg, m->near_miss ? "Possible secret (failed validation): " : "Secret found: ");
-    sb_puts(&msg, f->rule->name);
+    ks_strbuf msg = {0};
+    ks__sb_puts(&msg, m->near_miss ? "Possible secret (failed validation): " : "Secret found: ");
+    ks__sb_puts(&msg, f->rule->name);
     if (m->validator[0])
-        sb_printf(&msg, " (validated: %s)", m->validator);
+        ks__sb_printf(&msg, " (validated: %s)", m->validator);
     json_string(b, (const unsigned char *)(msg.s ? msg.s : ""), msg.len);
     if (msg.oom)
         b->oom = 1;
-    sb_free(&msg);
-    sb_puts(b, "},\"locations\":[{\"physicalLocation\":{\"artifactLocation\":{\"uri\":");
+    ks__sb_free(&msg);
+    ks__sb_puts(b, "},\"locations\":[{\"physicalLocation\":{\"artifactLocation\":{\"uri\":");
     uri(b, f->path);
-    sb_printf(b, "},\"region\":{\"startLine\":%llu,\"startColumn\":%llu,\"endLine\":%llu,\"endColumn\":%llu,"
+    ks__sb_printf(b, "},\"region\":{\"startLine\":%llu,\"startColumn\":%llu,\"endLine\":%llu,\"endColumn\":%llu,"
                  "\"byteOffset\":%llu,\"byteLength\":%llu,\"snippet\":{\"text\":",
               (unsigned long long)m->line, (unsigned long long)m->column, (unsigned long long)f->end_line,
               (unsigned long long)f->end_column, (unsigned long long)m->start,
               (unsigned long long)(m->end - m->start));
     json_string(b, m->match, m->match_len);
-    sb_printf(b, "}}}}],\"partialFingerprints\":{\"keysweep/v1\":\"%s\"}", f->fingerprint);
-    sb_puts(b, ",\"properties\":{\"validator\":");
+    ks__sb_printf(b, "}}}}],\"partialFingerprints\":{\"keysweep/v1\":\"%s\"}", f->fingerprint);
+    ks__sb_puts(b, ",\"properties\":{\"validator\":");
     jstr(b, m->validator);
     if (m->near_miss)
-        sb_puts(b, ",\"near_miss\":true");
-    sb_puts(b, "}}");
+        ks__sb_puts(b, ",\"near_miss\":true");
+    ks__sb_puts(b, "}}");
 }
 
 static int is_web_uri(const char *s) { return strncmp(s, "https://", 8) == 0 || strncmp(s, "http://", 7) == 0; }
 
-static void sarif_rule(strbuf *b, const ks_rule_info *r)
+static void sarif_rule(ks_strbuf *b, const ks_rule_info *r)
 {
     const char *desc = r->description && r->description[0] ? r->description : r->name;
-    sb_puts(b, "{\"id\":");
+    ks__sb_puts(b, "{\"id\":");
     jstr(b, r->id);
-    sb_puts(b, ",\"name\":");
+    ks__sb_puts(b, ",\"name\":");
     jstr(b, r->name);
-    sb_puts(b, ",\"shortDescription\":{\"text\":");
+    ks__sb_puts(b, ",\"shortDescription\":{\"text\":");
     jstr(b, r->name);
-    sb_puts(b, "},\"fullDescription\":{\"text\":");
+    ks__sb_puts(b, "},\"fullDescription\":{\"text\":");
     jstr(b, desc);
     /* help: the description and the references, in text and in markdown */
-    strbuf h = {0}, md = {0};
-    sb_puts(&h, desc);
-    sb_puts(&md, desc);
+    ks_strbuf h = {0}, md = {0};
+    ks__sb_puts(&h, desc);
+    ks__sb_puts(&md, desc);
     for (size_t i = 0; i < r->n_references; i++) {
-        sb_puts(&h, i ? ", " : "\nReferences: ");
-        sb_puts(&h, r->references[i]);
-        sb_puts(&md, i ? "\n- " : "\n\nReferences:\n- ");
+        ks__sb_puts(&h, i ? ", " : "\nReferences: ");
+        ks__sb_puts(&h, r->references[i]);
+        ks__sb_puts(&md, i ? "\n- " : "\n\nReferences:\n- ");
         if (is_web_uri(r->references[i]))
-            sb_printf(&md, "<%s>", r->references[i]);
+            ks__sb_printf(&md, "<%s>", r->references[i]);
         else
-            sb_puts(&md, r->references[i]);
+            ks__sb_puts(&md, r->references[i]);
     }
-    sb_puts(b, "},\"help\":{\"text\":");
+    ks__sb_puts(b, "},\"help\":{\"text\":");
     json_string(b, (const unsigned char *)(h.s ? h.s : ""), h.len);
-    sb_puts(b, ",\"markdown\":");
+    ks__sb_puts(b, ",\"markdown\":");
     json_string(b, (const unsigned char *)(md.s ? md.s : ""), md.len);
     if (h.oom || md.oom)
         b->oom = 1;
-    sb_free(&h);
-    sb_free(&md);
-    sb_putn(b, "}", 1);
+    ks__sb_free(&h);
+    ks__sb_free(&md);
+    ks__sb_putn(b, "}", 1);
     for (size_t i = 0; i < r->n_references; i++) {
         if (is_web_uri(r->references[i])) {
-            sb_puts(b, ",\"helpUri\":");
+            ks__sb_puts(b, ",\"helpUri\":");
             jstr(b, r->references[i]);
             break;
         }
     }
     /* SARIF precision is very-high/high/medium/low; the rule's confidence maps onto it directly */
     const char *prec = r->confidence && r->confidence[0] ? r->confidence : "medium";
-    sb_puts(b, ",\"defaultConfiguration\":{\"level\":\"error\"},\"properties\":{\"tags\":[\"security\",\"secret\"");
+    ks__sb_puts(b, ",\"defaultConfiguration\":{\"level\":\"error\"},\"properties\":{\"tags\":[\"security\",\"secret\"");
     /* SARIF wants the tags unique: categories often repeat "secret" */
     for (size_t i = 0; i < r->n_categories; i++) {
         const char *c = r->categories[i];
@@ -156,31 +156,31 @@ static void sarif_rule(strbuf *b, const ks_rule_info *r)
         for (size_t j = 0; j < i && !dup; j++)
             dup = strcmp(c, r->categories[j]) == 0;
         if (!dup) {
-            sb_putn(b, ",", 1);
+            ks__sb_putn(b, ",", 1);
             jstr(b, c);
         }
     }
-    sb_puts(b, "],\"precision\":");
+    ks__sb_puts(b, "],\"precision\":");
     jstr(b, prec);
-    sb_puts(b, "}}");
+    ks__sb_puts(b, "}}");
 }
 
-void sarif_end(strbuf *b, const sarif_state *s, const ks_engine *engine, int complete)
+void sarif_end(ks_strbuf *b, const sarif_state *s, const ks_engine *engine, int complete)
 {
-    sb_puts(b, "\n],\"tool\":{\"driver\":{\"name\":\"keysweep\",\"version\":");
+    ks__sb_puts(b, "\n],\"tool\":{\"driver\":{\"name\":\"keysweep\",\"version\":");
     jstr(b, ks_version());
-    sb_puts(b, ",\"semanticVersion\":");
+    ks__sb_puts(b, ",\"semanticVersion\":");
     jstr(b, ks_version());
-    sb_puts(b, ",\"informationUri\":\"" KS_INFORMATION_URI "\",\"rules\":[");
+    ks__sb_puts(b, ",\"informationUri\":\"" KS_INFORMATION_URI "\",\"rules\":[");
     for (size_t i = 0; i < s->n_used; i++) {
         ks_rule_info info;
         if (ks_engine_rule(engine, s->order[i], &info)) { /* cannot happen: the index came from this engine */
             b->oom = 1;
             return;
         }
-        sb_puts(b, i ? ",\n" : "\n");
+        ks__sb_puts(b, i ? ",\n" : "\n");
         sarif_rule(b, &info);
     }
-    sb_printf(b, "]}},\"invocations\":[{\"executionSuccessful\":%s}]}]}\n",
+    ks__sb_printf(b, "]}},\"invocations\":[{\"executionSuccessful\":%s}]}]}\n",
               complete ? "true" : "false");
 }

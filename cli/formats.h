@@ -31,14 +31,14 @@ typedef struct sarif_state {
 
 int sarif_init(sarif_state *s, size_t n_rules);
 void sarif_free(sarif_state *s);
-void sarif_begin(strbuf *b);
-void sarif_result(strbuf *b, sarif_state *s, const finding_view *f, int first);
+void sarif_begin(ks_strbuf *b);
+void sarif_result(ks_strbuf *b, sarif_state *s, const finding_view *f, int first);
 /* complete: the scan finished without errors (invocations[0].executionSuccessful). */
-void sarif_end(strbuf *b, const sarif_state *s, const ks_engine *engine, int complete);
+void sarif_end(ks_strbuf *b, const sarif_state *s, const ks_engine *engine, int complete);
 
 /* One TruffleHog `--json` line (filesystem source). */
-void trufflehog_line(strbuf *b, const finding_view *f, int redacted);
+void trufflehog_line(ks_strbuf *b, const finding_view *f, int redacted);
 /* One element of Gitleaks' JSON report array, indented as Gitleaks indents it. */
-void gitleaks_object(strbuf *b, const finding_view *f);
+void gitleaks_object(ks_strbuf *b, const finding_view *f);
 
 #endif

@@ -7,6 +7,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "alloc.h"
+#include "file_read.h"
 #include "ignore.h"
 
 /* A bracket expression after '['; returns the pattern after ']' and sets *ok, or NULL when the
@@ -184,37 +186,17 @@ static int load(ignore_ctx *c, ig_list *l, const char *dir, size_t dir_len, cons
         snprintf(path, n, "%s/%.*s/%s", c->root, (int)dir_len, dir, name);
     else
         snprintf(path, n, "%s/%s", c->root, name);
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-    struct stat st;
+    char *text = NULL;
+    size_t len = 0;
     int rc = 0, err = 0;
-    if (fd < 0) {
-        if (errno != ENOENT && errno != ENOTDIR)
-            err = errno;
-    } else if (fstat(fd, &st)) {
-        err = errno;
-    } else if (S_ISREG(st.st_mode)) {
-        char *text = malloc((size_t)st.st_size + 1);
-        size_t len = 0;
-        if (!text) {
-            rc = -1;
-        } else {
-            while (len < (size_t)st.st_size) {
-                ssize_t r = read(fd, text + len, (size_t)st.st_size - len);
-                if (r < 0 && errno == EINTR)
-                    continue;
-                if (r < 0)
-                    err = errno;
-                if (r <= 0)
-                    break;
-                len += (size_t)r;
-            }
-            if (!err)
-                rc = ig_parse(l, text, len);
-            free(text);
-        }
-    }
-    if (fd >= 0)
-        close(fd);
+    int e = ks__file_read(path, 0, (size_t)64 << 20, &text, &len);
+    if (e == -ENOMEM)
+        rc = -1;
+    else if (e && e != -ENOENT && e != -ENOTDIR && e != -EINVAL) /* missing, or not a file: none */
+        err = -e;
+    else if (!e)
+        rc = ig_parse(l, text, len);
+    ks__free(text);
     if (err && c->on_error)
         c->on_error(c->err_ctx, path, err, "read ignore file");
     free(path);

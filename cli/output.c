@@ -72,7 +72,7 @@ int out_close(out_writer *w, int commit)
         w->err = -rc;
     free(w->tmp_path);
     free(w->final_path);
-    sb_free(&w->buf);
+    ks__sb_free(&w->buf);
     return rc;
 }
 
@@ -100,14 +100,14 @@ void finding_fingerprint(char out[17], const char *path, const char *rule_id, un
     out[16] = '\0';
 }
 
-static void json_bytes_field(strbuf *b, const char *name, const unsigned char *s, size_t n)
+static void json_bytes_field(ks_strbuf *b, const char *name, const unsigned char *s, size_t n)
 {
-    sb_printf(b, ",\"%s\":", name);
+    ks__sb_printf(b, ",\"%s\":", name);
     json_string(b, s, n);
     if (!utf8_valid(s, n)) {
-        sb_printf(b, ",\"%s_b64\":\"", name);
+        ks__sb_printf(b, ",\"%s_b64\":\"", name);
         base64(b, s, n);
-        sb_putn(b, "\"", 1);
+        ks__sb_putn(b, "\"", 1);
     }
 }
 
@@ -125,53 +125,53 @@ int out_format_parse(const char *name, out_format *fmt)
     return -1;
 }
 
-void format_jsonl_object(strbuf *b, const char *path, const ks_match *m)
+void format_jsonl_object(ks_strbuf *b, const char *path, const ks_match *m)
 {
     char fp[17];
     finding_fingerprint(fp, path, m->rule_id, (unsigned long long)m->start);
-    sb_puts(b, "{\"rule_id\":");
+    ks__sb_puts(b, "{\"rule_id\":");
     json_string(b, (const unsigned char *)m->rule_id, strlen(m->rule_id));
-    sb_puts(b, ",\"rule_name\":");
+    ks__sb_puts(b, ",\"rule_name\":");
     json_string(b, (const unsigned char *)m->rule_name, strlen(m->rule_name));
     json_bytes_field(b, "path", (const unsigned char *)path, strlen(path));
-    sb_puts(b, ",\"start\":");
-    sb_put_u64(b, m->start);
-    sb_puts(b, ",\"end\":");
-    sb_put_u64(b, m->end);
-    sb_puts(b, ",\"line\":");
-    sb_put_u64(b, m->line);
-    sb_puts(b, ",\"column\":");
-    sb_put_u64(b, m->column);
+    ks__sb_puts(b, ",\"start\":");
+    ks__sb_put_u64(b, m->start);
+    ks__sb_puts(b, ",\"end\":");
+    ks__sb_put_u64(b, m->end);
+    ks__sb_puts(b, ",\"line\":");
+    ks__sb_put_u64(b, m->line);
+    ks__sb_puts(b, ",\"column\":");
+    ks__sb_put_u64(b, m->column);
     json_bytes_field(b, "secret", m->secret, m->secret_len);
     json_bytes_field(b, "match", m->match, m->match_len);
-    sb_puts(b, ",\"validator\":");
+    ks__sb_puts(b, ",\"validator\":");
     json_string(b, (const unsigned char *)m->validator, strlen(m->validator));
     if (m->near_miss)
-        sb_puts(b, ",\"near_miss\":true");
-    sb_puts(b, ",\"fingerprint\":\"");
-    sb_putn(b, fp, 16);
-    sb_putn(b, "\"}", 2);
+        ks__sb_puts(b, ",\"near_miss\":true");
+    ks__sb_puts(b, ",\"fingerprint\":\"");
+    ks__sb_putn(b, fp, 16);
+    ks__sb_putn(b, "\"}", 2);
 }
 
-void format_finding(strbuf *b, out_format fmt, const char *path, const ks_match *m, int color)
+void format_finding(ks_strbuf *b, out_format fmt, const char *path, const ks_match *m, int color)
 {
     size_t plen = strlen(path);
     if (fmt == FMT_JSONL) {
         format_jsonl_object(b, path, m);
-        sb_putn(b, "\n", 1);
+        ks__sb_putn(b, "\n", 1);
         return;
     }
     const char *bold = color ? "\x1b[1m" : "", *red = color ? "\x1b[31m" : "", *dim = color ? "\x1b[2m" : "",
                *reset = color ? "\x1b[0m" : "";
-    sb_puts(b, bold);
+    ks__sb_puts(b, bold);
     term_string(b, (const unsigned char *)path, plen);
-    sb_printf(b, "%s:%llu:%llu: %s%s%s (", reset, (unsigned long long)m->line,
+    ks__sb_printf(b, "%s:%llu:%llu: %s%s%s (", reset, (unsigned long long)m->line,
               (unsigned long long)m->column, bold, m->rule_id, reset);
     term_string(b, (const unsigned char *)m->rule_name, strlen(m->rule_name));
-    sb_printf(b, ")%s: %s", m->near_miss ? " [near miss: failed validation]" : "", red);
+    ks__sb_printf(b, ")%s: %s", m->near_miss ? " [near miss: failed validation]" : "", red);
     term_string(b, m->secret, m->secret_len);
-    sb_puts(b, reset);
+    ks__sb_puts(b, reset);
     if (m->validator[0])
-        sb_printf(b, " %s[%s]%s", dim, m->validator, reset);
-    sb_putn(b, "\n", 1);
+        ks__sb_printf(b, " %s[%s]%s", dim, m->validator, reset);
+    ks__sb_putn(b, "\n", 1);
 }

@@ -14,7 +14,7 @@ int out_format_parse(const char *name, out_format *fmt);
 
 typedef struct out_writer {
     int fd;
-    strbuf buf;
+    ks_strbuf buf;
     int err;           /* errno of the first failed write, 0 if none */
     char *final_path;  /* --output FILE: renamed from tmp_path on success */
     char *tmp_path;
@@ -29,9 +29,9 @@ int out_flush(out_writer *w);
 int out_close(out_writer *w, int commit);
 
 /* Formats one finding as one text or jsonl line (no partial lines: the line is complete before it is queued). */
-void format_finding(strbuf *b, out_format fmt, const char *path, const ks_match *m, int color);
+void format_finding(ks_strbuf *b, out_format fmt, const char *path, const ks_match *m, int color);
 /* The jsonl object of one finding without its newline (the json format's array elements). */
-void format_jsonl_object(strbuf *b, const char *path, const ks_match *m);
+void format_jsonl_object(ks_strbuf *b, const char *path, const ks_match *m);
 /* Stable fingerprint of a finding: hex of a hash of path, rule id and start offset. */
 void finding_fingerprint(char out[17], const char *path, const char *rule_id, unsigned long long start);
 

@@ -4,7 +4,7 @@
 
 #include "report.h"
 
-int report_begin(report *r, strbuf *b, out_format fmt, int color, int redact, const ks_engine *engine)
+int report_begin(report *r, ks_strbuf *b, out_format fmt, int color, int redact, const ks_engine *engine)
 {
     memset(r, 0, sizeof *r);
     r->fmt = fmt;
@@ -61,25 +61,25 @@ static void end_positions(finding_view *f)
 
 /* The match with every occurrence of the secret replaced by the marker. Occurrences, not only the
  * captured one: a pattern may repeat the secret (`key=X ... key=X`). */
-static void redact_match(strbuf *out, const ks_match *m)
+static void redact_match(ks_strbuf *out, const ks_match *m)
 {
     out->len = 0;
-    sb_reserve(out, m->match_len + 1);
+    ks__sb_reserve(out, m->match_len + 1);
     const unsigned char *p = m->match, *end = m->match + m->match_len;
     while (m->secret_len && p < end) {
         const unsigned char *hit = memmem(p, (size_t)(end - p), m->secret, m->secret_len);
         if (!hit)
             break;
-        sb_putn(out, p, (size_t)(hit - p));
-        sb_puts(out, REDACTED_MARK);
+        ks__sb_putn(out, p, (size_t)(hit - p));
+        ks__sb_puts(out, REDACTED_MARK);
         p = hit + m->secret_len;
     }
-    sb_putn(out, p, (size_t)(end - p));
+    ks__sb_putn(out, p, (size_t)(end - p));
     if (!out->s) /* an empty match still needs a valid pointer */
-        sb_putn(out, "", 0);
+        ks__sb_putn(out, "", 0);
 }
 
-void report_finding(report *r, strbuf *b, const char *path, const ks_match *m)
+void report_finding(report *r, ks_strbuf *b, const char *path, const ks_match *m)
 {
     finding_view f;
     memset(&f, 0, sizeof f);
@@ -122,7 +122,7 @@ void report_finding(report *r, strbuf *b, const char *path, const ks_match *m)
         format_finding(b, r->fmt, path, m, r->color);
         break;
     case FMT_JSON:
-        sb_puts(b, r->n ? ",\n" : "[\n");
+        ks__sb_puts(b, r->n ? ",\n" : "[\n");
         format_jsonl_object(b, path, m);
         break;
     case FMT_SARIF:
@@ -132,19 +132,19 @@ void report_finding(report *r, strbuf *b, const char *path, const ks_match *m)
         trufflehog_line(b, &f, r->redact);
         break;
     case FMT_GITLEAKS:
-        sb_puts(b, r->n ? ",\n" : "[\n");
+        ks__sb_puts(b, r->n ? ",\n" : "[\n");
         gitleaks_object(b, &f);
         break;
     }
     r->n++;
 }
 
-void report_end(report *r, strbuf *b, int complete)
+void report_end(report *r, ks_strbuf *b, int complete)
 {
     switch (b ? r->fmt : FMT_TEXT) {
     case FMT_JSON:
     case FMT_GITLEAKS:
-        sb_puts(b, r->n ? "\n]\n" : "[]\n");
+        ks__sb_puts(b, r->n ? "\n]\n" : "[]\n");
         break;
     case FMT_SARIF:
         sarif_end(b, &r->sarif, r->engine, complete);
@@ -153,5 +153,5 @@ void report_end(report *r, strbuf *b, int complete)
         break;
     }
     sarif_free(&r->sarif);
-    sb_free(&r->scratch);
+    ks__sb_free(&r->scratch);
 }

@@ -16,16 +16,16 @@ typedef struct report {
     const ks_engine *engine;
     unsigned long long n; /* findings written */
     sarif_state sarif;
-    strbuf scratch;       /* the redacted match, reused */
+    ks_strbuf scratch;       /* the redacted match, reused */
 } report;
 
 /* Prepares the report and writes a document's opening; returns 0 or -1 when out of memory. */
-int report_begin(report *r, strbuf *b, out_format fmt, int color, int redact, const ks_engine *engine);
+int report_begin(report *r, ks_strbuf *b, out_format fmt, int color, int redact, const ks_engine *engine);
 /* Appends one finding (a whole line, or a whole array element). */
-void report_finding(report *r, strbuf *b, const char *path, const ks_match *m);
+void report_finding(report *r, ks_strbuf *b, const char *path, const ks_match *m);
 /* Closes the document (json, sarif and gitleaks stay valid even after an interruption);
  * complete says whether the scan finished without errors. Frees what report_begin allocated;
  * b NULL: only frees (a scan that never started). */
-void report_end(report *r, strbuf *b, int complete);
+void report_end(report *r, ks_strbuf *b, int complete);
 
 #endif

@@ -40,11 +40,11 @@ static int count_hit(const ks_match *m, void *ctx)
 
 static void print_failure(const ks_rule_info *r, const char *what, size_t i, const char *text, const char *extra)
 {
-    strbuf b = {0};
+    ks_strbuf b = {0};
     term_string(&b, (const unsigned char *)text, strlen(text) > 120 ? 120 : strlen(text));
     printf("FAIL %s:%lu: rule '%s': %s %zu%s%s: %s\n", r->source, r->line, r->id, what, i + 1,
            extra ? " " : "", extra ? extra : "", b.s ? b.s : "");
-    sb_free(&b);
+    ks__sb_free(&b);
 }
 
 static int check(const ks_engine *engine)
@@ -93,15 +93,15 @@ static int check(const ks_engine *engine)
     return failures ? 1 : 0;
 }
 
-static void json_list(strbuf *b, const char *key, const char *const *items, size_t n)
+static void json_list(ks_strbuf *b, const char *key, const char *const *items, size_t n)
 {
-    sb_printf(b, ",\"%s\":[", key);
+    ks__sb_printf(b, ",\"%s\":[", key);
     for (size_t i = 0; i < n; i++) {
         if (i)
-            sb_putn(b, ",", 1);
+            ks__sb_putn(b, ",", 1);
         json_string(b, (const unsigned char *)items[i], strlen(items[i]));
     }
-    sb_putn(b, "]", 1);
+    ks__sb_putn(b, "]", 1);
 }
 
 /* One JSON object per rule: what tools (the perf suite, scripts) need to reuse the pack. */
@@ -112,21 +112,21 @@ static void list_jsonl(const ks_engine *engine)
     for (size_t i = 0; i < st.n_rules; i++) {
         ks_rule_info r;
         ks_engine_rule(engine, i, &r);
-        strbuf b = {0};
+        ks_strbuf b = {0};
         const char *fields[][2] = {{"id", r.id}, {"name", r.name}, {"pattern", r.pattern},
                                    {"confidence", r.confidence}, {"validate", r.validate}, {"source", r.source}};
         for (size_t f = 0; f < 6; f++) {
-            sb_printf(&b, "%s\"%s\":", f ? "," : "{", fields[f][0]);
+            ks__sb_printf(&b, "%s\"%s\":", f ? "," : "{", fields[f][0]);
             json_string(&b, (const unsigned char *)fields[f][1], strlen(fields[f][1]));
         }
-        sb_printf(&b, ",\"min_entropy\":%g", r.min_entropy);
+        ks__sb_printf(&b, ",\"min_entropy\":%g", r.min_entropy);
         json_list(&b, "examples", r.examples, r.n_examples);
         json_list(&b, "negative_examples", r.negative_examples, r.n_negative_examples);
         json_list(&b, "keywords", r.keywords, r.n_keywords);
-        sb_puts(&b, "}\n");
+        ks__sb_puts(&b, "}\n");
         if (!b.oom)
             fputs(b.s, stdout);
-        sb_free(&b);
+        ks__sb_free(&b);
     }
 }
 

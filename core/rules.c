@@ -7,6 +7,17 @@
 #include "rules_int.h"
 #include "strvec.h"
 
+int ks__rule_id_valid(const char *id)
+{
+    if (!*id || strlen(id) > 120)
+        return 0;
+    for (const char *p = id; *p; p++)
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') || *p == '.' ||
+              *p == '_' || *p == '-'))
+            return 0;
+    return 1;
+}
+
 void ks__rule_free(ks_rule *r)
 {
     if (!r)

@@ -32,6 +32,8 @@ struct ks_rules {
     size_t n, cap;
 };
 
+/* 1 for a rule id of 1 to 120 characters from [A-Za-z0-9._-]; 0 otherwise. */
+int ks__rule_id_valid(const char *id);
 void ks__rule_free(ks_rule *r);
 int ks__rule_copy(ks_rule *dst, const ks_rule *src);
 void ks__rule_info(const ks_rule *r, ks_rule_info *info);

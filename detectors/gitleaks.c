@@ -8,6 +8,7 @@
 #include <strings.h>
 
 #include "alloc.h"
+#include "strbuf.h"
 #include "diag_emit.h"
 #include "engine_int.h"
 #include "filter.h"
@@ -55,35 +56,6 @@ static int set_err(gl_err *e, int code, const char *fmt, ...)
 }
 
 /* ---- regex rewriting ---- */
-
-typedef struct sbuf {
-    char *s;
-    size_t len, cap;
-    int oom;
-} sbuf;
-
-static void sb_addn(sbuf *b, const char *s, size_t n)
-{
-    if (b->oom)
-        return;
-    if (b->len + n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap : 128;
-        while (cap < b->len + n + 1)
-            cap *= 2;
-        char *ns = ks__realloc(b->s, cap);
-        if (!ns) {
-            b->oom = 1;
-            return;
-        }
-        b->s = ns;
-        b->cap = cap;
-    }
-    memcpy(b->s + b->len, s, n);
-    b->len += n;
-    b->s[b->len] = '\0';
-}
-
-static void sb_add(sbuf *b, const char *s) { sb_addn(b, s, strlen(s)); }
 
 /* Index just past the character class that starts at src[i] == '['. */
 static size_t class_end(const char *src, size_t i, size_t len)
@@ -141,21 +113,21 @@ static size_t parse_repeat(const char *src, size_t i, size_t len, unsigned long 
 /* Rewrites a Go regex (see the comment at the top), giving unbounded repeats the upper bound `bound`.
  * Sets *unbounded to the number of such repeats and *groups to the number of capture groups.
  * Returns 0 or KS_ENOMEM. */
-static int translate(const char *src, long secret_group, unsigned bound, sbuf *out, long *unbounded, long *groups)
+static int translate(const char *src, long secret_group, unsigned bound, ks_strbuf *out, long *unbounded, long *groups)
 {
     size_t i = 0, len = strlen(src);
     char q[64];
     *unbounded = 0;
     *groups = 0;
     out->len = 0;
-    sb_add(out, "");
+    ks__sb_puts(out, "");
     while (i < len) {
         char c = src[i];
         if (c == '\\' && i + 1 < len) {
             if (src[i + 1] == 'Q') { /* \Q...\E: literal text, copied whole */
                 const char *e = strstr(src + i + 2, "\\E");
                 size_t stop = e ? (size_t)(e - src) + 2 : len;
-                sb_addn(out, src + i, stop - i);
+                ks__sb_putn(out, src + i, stop - i);
                 i = stop;
                 continue;
             }
@@ -164,11 +136,11 @@ static int translate(const char *src, long secret_group, unsigned bound, sbuf *o
                 const char *e = strchr(src + j, '}');
                 j = e ? (size_t)(e - src) + 1 : len;
             }
-            sb_addn(out, src + i, j - i);
+            ks__sb_putn(out, src + i, j - i);
             i = j;
         } else if (c == '[') {
             size_t j = class_end(src, i, len);
-            sb_addn(out, src + i, j - i);
+            ks__sb_putn(out, src + i, j - i);
             i = j;
         } else if (c == '(' && i + 1 < len && src[i + 1] == '?') {
             size_t name = 0;
@@ -178,29 +150,29 @@ static int translate(const char *src, long secret_group, unsigned bound, sbuf *o
                 name = i + 3;
             const char *gt = name ? strchr(src + name, '>') : NULL;
             if (!gt) { /* (?flags), (?:, (?flags: and anything Vectorscan will judge */
-                sb_addn(out, src + i, 2);
+                ks__sb_putn(out, src + i, 2);
                 i += 2;
                 continue;
             }
             size_t nl = (size_t)(gt - (src + name));
             ++*groups;
             if (*groups == secret_group) {
-                sb_add(out, "(?P<secret>");
+                ks__sb_puts(out, "(?P<secret>");
             } else if (nl == 6 && memcmp(src + name, "secret", 6) == 0) {
-                sb_add(out, "(?P<gitleaks_secret>");
+                ks__sb_puts(out, "(?P<gitleaks_secret>");
             } else {
-                sb_add(out, "(?P<");
-                sb_addn(out, src + name, nl);
-                sb_add(out, ">");
+                ks__sb_puts(out, "(?P<");
+                ks__sb_putn(out, src + name, nl);
+                ks__sb_puts(out, ">");
             }
             i = (size_t)(gt - src) + 1;
         } else if (c == '(') {
             ++*groups;
-            sb_add(out, *groups == secret_group ? "(?P<secret>" : "(");
+            ks__sb_puts(out, *groups == secret_group ? "(?P<secret>" : "(");
             i++;
         } else if (c == '*' || c == '+') {
             snprintf(q, sizeof q, "{%d,%u}", c == '+', bound);
-            sb_add(out, q);
+            ks__sb_puts(out, q);
             ++*unbounded;
             i++;
         } else if (c == '{') {
@@ -208,22 +180,22 @@ static int translate(const char *src, long secret_group, unsigned bound, sbuf *o
             int open = 0;
             size_t n = parse_repeat(src, i, len, &m, &open);
             if (!n) {
-                sb_add(out, "\\{");
+                ks__sb_puts(out, "\\{");
                 i++;
             } else if (open) {
                 snprintf(q, sizeof q, "{%lu,%lu}", m, m + bound);
-                sb_add(out, q);
+                ks__sb_puts(out, q);
                 ++*unbounded;
                 i += n;
             } else {
-                sb_addn(out, src + i, n);
+                ks__sb_putn(out, src + i, n);
                 i += n;
             }
         } else if (c == '}') {
-            sb_add(out, "\\}");
+            ks__sb_puts(out, "\\}");
             i++;
         } else {
-            sb_addn(out, &c, 1);
+            ks__sb_putn(out, &c, 1);
             i++;
         }
     }
@@ -244,7 +216,7 @@ static unsigned repeat_bound(long k)
 /* Rewrites and checks a rule's regex the way the engine will use it; *pattern gets the result. */
 static int convert_regex(const char *regex, long secret_group, char **pattern, gl_err *err)
 {
-    sbuf b = {0};
+    ks_strbuf b = {0};
     long groups, k;
     int rc = translate(regex, secret_group, 1, &b, &k, &groups); /* a first pass counts the repeats */
     if (!rc && k)
@@ -523,17 +495,6 @@ static int targets_rule(const gl_global *g, const char *id)
 
 /* ---- rules ---- */
 
-static int valid_id(const char *id)
-{
-    if (!*id || strlen(id) > 120)
-        return 0;
-    for (const char *p = id; *p; p++)
-        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') || *p == '.' ||
-              *p == '_' || *p == '-'))
-            return 0;
-    return 1;
-}
-
 /* Builds the rule's shared conditions: its path filter, its own allowlists, the file's global ones. */
 static int build_cond(const ks_toml_table *t, const char *id, const char *path, const gl_globals *globals,
                       ks_cond **out, gl_err *err)
@@ -599,7 +560,7 @@ static int load_rule(const gl_ctx *g, const ks_toml_value *rv, const gl_globals 
         return set_err(err, KS_ERULE, "rule has no 'id'");
     if (dup_into(&r->id, id, err) || dup_into(&r->source, g->source, err))
         return err->code;
-    if (!valid_id(id))
+    if (!ks__rule_id_valid(id))
         return set_err(err, KS_ERULE, "id must be 1-120 characters of [A-Za-z0-9._-]");
     if (get_str(t, "description", &desc, err) || get_str(t, "regex", &regex, err) || get_str(t, "path", &path, err))
         return err->code;

@@ -117,17 +117,6 @@ static int set_list(load_ctx *lc, yaml_document_t *doc, yaml_node_t *v, const ch
     return 0;
 }
 
-static int valid_id(const char *id)
-{
-    if (!*id || strlen(id) > 120)
-        return 0;
-    for (const char *p = id; *p; p++)
-        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
-              *p == '.' || *p == '_' || *p == '-'))
-            return 0;
-    return 1;
-}
-
 /* Checks what can be checked without Vectorscan: fields, validator names, PCRE2 syntax. */
 static int check_rule(load_ctx *lc, ks_rule *r)
 {
@@ -137,7 +126,7 @@ static int check_rule(load_ctx *lc, ks_rule *r)
         FAIL(lc, KS_ERULE, r->line, NULL, "rule has no 'id'");
         return 0;
     }
-    if (!valid_id(r->id)) {
+    if (!ks__rule_id_valid(r->id)) {
         FAIL(lc, KS_ERULE, r->line, id, "id must be 1-120 characters of [A-Za-z0-9._-]");
         ok = 0;
     }

@@ -11,6 +11,7 @@
 #include "keysweep.h"
 
 #include "alloc.h"
+#include "strbuf.h"
 #include "strtod_c.h"
 
 /* How a table came to exist, which decides what may still be added to it (TOML 1.0, "Table"). */
@@ -29,10 +30,6 @@ typedef struct parser {
     int rc;
 } parser;
 
-typedef struct sbuf {
-    char *s;
-    size_t len, cap;
-} sbuf;
 
 typedef struct keypath {
     char *part[MAX_KEY_PARTS];
@@ -224,25 +221,14 @@ static int expect_eol(parser *ps)
     return perr(ps, "expected the end of the line, found '%c'", *ps->p);
 }
 
-static int sb_add(parser *ps, sbuf *b, const char *s, size_t n)
+/* Appends to a string being read; a failed allocation fails the parse. */
+static int sb_add(parser *ps, ks_strbuf *b, const char *s, size_t n)
 {
-    if (b->len + n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap : 64;
-        while (cap < b->len + n + 1)
-            cap *= 2;
-        char *ns = ks__realloc(b->s, cap);
-        if (!ns)
-            return poom(ps);
-        b->s = ns;
-        b->cap = cap;
-    }
-    memcpy(b->s + b->len, s, n);
-    b->len += n;
-    b->s[b->len] = '\0';
-    return 0;
+    ks__sb_putn(b, s, n);
+    return b->oom ? poom(ps) : 0;
 }
 
-static int sb_utf8(parser *ps, sbuf *b, unsigned long cp)
+static int sb_utf8(parser *ps, ks_strbuf *b, unsigned long cp)
 {
     char u[4];
     size_t n;
@@ -283,7 +269,7 @@ static int hexval(char c)
 static int is_bad_control(unsigned char c) { return (c < 0x20 && c != '\t') || c == 0x7F; }
 
 /* One escape after the backslash (already consumed). */
-static int parse_escape(parser *ps, sbuf *b)
+static int parse_escape(parser *ps, ks_strbuf *b)
 {
     if (at_end(ps))
         return perr(ps, "unterminated string");
@@ -327,7 +313,7 @@ static int parse_string(parser *ps, ks_toml_value *v)
     const char *q3 = literal ? "'''" : "\"\"\"";
     char q = literal ? '\'' : '"';
     int multi = peek_is(ps, q3);
-    sbuf b = {0};
+    ks_strbuf b = {0};
     memset(v, 0, sizeof *v);
     v->type = KS_TOML_STRING;
     v->line = ps->line;

@@ -7,11 +7,11 @@
 
 Test(escape, json_escapes_controls_quotes_and_invalid_utf8)
 {
-    strbuf b = {0};
+    ks_strbuf b = {0};
     const unsigned char in[] = "a\"b\\c\n\x01\x1b[2J\xff\xfe\xc3\xa9";
     json_string(&b, in, sizeof in - 1);
     cr_assert_str_eq(b.s, "\"a\\\"b\\\\c\\n\\u0001\\u001b[2J\xef\xbf\xbd\xef\xbf\xbd\xc3\xa9\"");
-    sb_free(&b);
+    ks__sb_free(&b);
 }
 
 Test(escape, every_byte_value_gives_no_raw_control)
@@ -19,7 +19,7 @@ Test(escape, every_byte_value_gives_no_raw_control)
     unsigned char all[256];
     for (int i = 0; i < 256; i++)
         all[i] = (unsigned char)i;
-    strbuf j = {0}, t = {0};
+    ks_strbuf j = {0}, t = {0};
     json_string(&j, all, sizeof all);
     term_string(&t, all, sizeof all);
     for (size_t i = 0; i < j.len; i++)
@@ -27,17 +27,17 @@ Test(escape, every_byte_value_gives_no_raw_control)
     for (size_t i = 0; i < t.len; i++)
         cr_assert((unsigned char)t.s[i] >= 0x20 && (unsigned char)t.s[i] != 0x7f, "raw control in terminal text");
     cr_assert(utf8_valid((const unsigned char *)j.s, j.len));
-    sb_free(&j);
-    sb_free(&t);
+    ks__sb_free(&j);
+    ks__sb_free(&t);
 }
 
 Test(escape, terminal_neutralises_bidi_and_c1)
 {
-    strbuf b = {0};
+    ks_strbuf b = {0};
     const unsigned char in[] = "x\xe2\x80\xaey\xc2\x9bz";
     term_string(&b, in, sizeof in - 1);
     cr_assert_str_eq(b.s, "x\\xe2\\x80\\xaey\\xc2\\x9bz");
-    sb_free(&b);
+    ks__sb_free(&b);
 }
 
 Test(escape, utf8_validation)
@@ -50,13 +50,13 @@ Test(escape, utf8_validation)
 
 Test(escape, base64_roundtrip_shape)
 {
-    strbuf b = {0};
+    ks_strbuf b = {0};
     base64(&b, (const unsigned char *)"\xff\xfe\x00", 3);
     cr_assert_str_eq(b.s, "//4A");
     b.len = 0;
     base64(&b, (const unsigned char *)"ab", 2);
     cr_assert_str_eq(b.s, "YWI=");
-    sb_free(&b);
+    ks__sb_free(&b);
 }
 
 Test(escape, fingerprint_is_stable_and_distinct)

@@ -29,8 +29,10 @@ int ks__file_read(const char *path, int nofollow, size_t max, char **out, size_t
         ssize_t r = read(fd, buf + got, (size_t)st.st_size - got);
         if (r < 0 && errno == EINTR)
             continue;
+        if (r < 0)
+            rc = -errno;
         if (r <= 0)
-            break; /* shrank since fstat: what was read is the file */
+            break; /* (at 0: shrank since fstat, and what was read is the file) */
         got += (size_t)r;
     }
     close(fd);

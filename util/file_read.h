@@ -6,8 +6,9 @@
 
 /* Reads the regular file at path (opened O_NONBLOCK, so a FIFO there never blocks; with
  * `nofollow`, a symlink is refused) into a new NUL-terminated buffer (*out, free with ks__free)
- * of *len bytes. Returns 0, or a negative errno: -EINVAL not a regular file, -EFBIG over `max`
- * bytes, -EIO a short read, -ENOMEM. */
+ * of *len bytes, up to the size it had when opened (a file that shrank meanwhile gives what was
+ * there). Returns 0, or a negative errno: from open or read, -EINVAL not a regular file, -EFBIG
+ * over `max` bytes, -ENOMEM. */
 int ks__file_read(const char *path, int nofollow, size_t max, char **out, size_t *len);
 
 #endif

@@ -38,7 +38,7 @@ static int hexval(int c) { return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c
 
 static void check_json(const unsigned char *in, size_t n)
 {
-    strbuf b = {0};
+    ks_strbuf b = {0};
     json_string(&b, in, n);
     CHECK(!b.oom && b.len >= 2 && b.s[0] == '"' && b.s[b.len - 1] == '"', "json: not a quoted string");
     CHECK(b.len <= 6 * n + 2, "json: %zu bytes for %zu input bytes", b.len, n);
@@ -86,12 +86,12 @@ static void check_json(const unsigned char *in, size_t n)
     if (valid)
         CHECK(dl == n && !memcmp(dec, in, n), "json: valid UTF-8 does not round-trip");
     free(dec);
-    sb_free(&b);
+    ks__sb_free(&b);
 }
 
 static void check_term(const unsigned char *in, size_t n)
 {
-    strbuf b = {0};
+    ks_strbuf b = {0};
     term_string(&b, in, n);
     CHECK(!b.oom && b.len <= 4 * n, "term: %zu bytes for %zu input bytes", b.len, n);
     const unsigned char *o = (const unsigned char *)b.s;
@@ -125,13 +125,13 @@ static void check_term(const unsigned char *in, size_t n)
     }
     CHECK(dl == n && !memcmp(dec, in, n), "term: output does not decode back to the input");
     free(dec);
-    sb_free(&b);
+    ks__sb_free(&b);
 }
 
 static void check_base64(const unsigned char *in, size_t n)
 {
     static const char tbl[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    strbuf b = {0};
+    ks_strbuf b = {0};
     base64(&b, in, n);
     CHECK(!b.oom && b.len == (n + 2) / 3 * 4, "base64: %zu bytes for %zu", b.len, n);
     for (size_t i = 0; i < b.len; i += 4) {
@@ -147,7 +147,7 @@ static void check_base64(const unsigned char *in, size_t n)
         for (int k = 0; k < 3 - pad; k++)
             CHECK(at + (size_t)k < n && in[at + k] == (unsigned char)(v >> (16 - 8 * k)), "base64: round trip");
     }
-    sb_free(&b);
+    ks__sb_free(&b);
 }
 
 int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
