@@ -173,7 +173,7 @@ void sarif_end(ks_strbuf *b, const sarif_state *s, const ks_engine *engine, int 
     jstr(b, ks_version());
     ks__sb_puts(b, ",\"informationUri\":\"" KS_INFORMATION_URI "\",\"rules\":[");
     for (size_t i = 0; i < s->n_used; i++) {
-        ks_rule_info info;
+        ks_rule_info info = {.size = sizeof info};
         if (ks_engine_rule(engine, s->order[i], &info)) { /* cannot happen: the index came from this engine */
             b->oom = 1;
             return;

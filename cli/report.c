@@ -12,7 +12,7 @@ int report_begin(report *r, ks_strbuf *b, out_format fmt, int color, int redact,
     r->redact = redact;
     r->engine = engine;
     if (fmt == FMT_SARIF) {
-        ks_engine_stats st;
+        ks_engine_stats st = {.size = sizeof st};
         if (ks_engine_stats_get(engine, &st) || sarif_init(&r->sarif, st.n_rules))
             return -1;
         sarif_begin(b);
@@ -85,7 +85,7 @@ void report_finding(report *r, ks_strbuf *b, const char *path, const ks_match *m
     memset(&f, 0, sizeof f);
     f.path = path;
     f.m = m;
-    ks_rule_info info;
+    ks_rule_info info = {.size = sizeof info};
     memset(&info, 0, sizeof info);
     if (ks_engine_rule(r->engine, m->rule_index, &info)) {
         info.id = m->rule_id;

@@ -49,7 +49,7 @@ static void print_failure(const ks_rule_info *r, const char *what, size_t i, con
 
 static int check(const ks_engine *engine)
 {
-    ks_engine_stats st;
+    ks_engine_stats st = {.size = sizeof st};
     ks_engine_stats_get(engine, &st);
     ks_scanner *sc = NULL;
     if (ks_scanner_create(engine, &sc)) {
@@ -58,7 +58,7 @@ static int check(const ks_engine *engine)
     }
     size_t failures = 0, n_ex = 0, n_neg = 0;
     for (size_t i = 0; i < st.n_rules; i++) {
-        ks_rule_info r;
+        ks_rule_info r = {.size = sizeof r};
         ks_engine_rule(engine, i, &r);
         int builtin = strncmp(r.source, "builtin:", 8) == 0;
         if (builtin && (!r.n_examples || !r.n_negative_examples)) {
@@ -107,10 +107,10 @@ static void json_list(ks_strbuf *b, const char *key, const char *const *items, s
 /* One JSON object per rule: what tools (the perf suite, scripts) need to reuse the pack. */
 static void list_jsonl(const ks_engine *engine)
 {
-    ks_engine_stats st;
+    ks_engine_stats st = {.size = sizeof st};
     ks_engine_stats_get(engine, &st);
     for (size_t i = 0; i < st.n_rules; i++) {
-        ks_rule_info r;
+        ks_rule_info r = {.size = sizeof r};
         ks_engine_rule(engine, i, &r);
         ks_strbuf b = {0};
         const char *fields[][2] = {{"id", r.id}, {"name", r.name}, {"pattern", r.pattern},
@@ -132,11 +132,11 @@ static void list_jsonl(const ks_engine *engine)
 
 static void list(const ks_engine *engine)
 {
-    ks_engine_stats st;
+    ks_engine_stats st = {.size = sizeof st};
     ks_engine_stats_get(engine, &st);
     printf("%-40s %-10s %-22s %s\n", "ID", "CONFIDENCE", "VALIDATORS", "NAME");
     for (size_t i = 0; i < st.n_rules; i++) {
-        ks_rule_info r;
+        ks_rule_info r = {.size = sizeof r};
         ks_engine_rule(engine, i, &r);
         char v[64];
         snprintf(v, sizeof v, "%s%s%s", r.validate, r.validate[0] && r.min_entropy > 0 ? "," : "",

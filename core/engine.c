@@ -195,10 +195,10 @@ int ks_engine_stats_get(const ks_engine *e, ks_engine_stats *st)
 {
     if (!e || !st)
         return KS_EINVAL;
-    st->n_rules = e->n_rules;
-    st->max_width = e->max_width;
-    st->database_bytes = e->db_bytes;
-    st->from_cache = e->from_cache;
+    size_t room = st->size && st->size < sizeof *st ? st->size : sizeof *st;
+    ks_engine_stats full = {.size = room, .n_rules = e->n_rules, .max_width = e->max_width,
+                            .database_bytes = e->db_bytes, .from_cache = e->from_cache};
+    memcpy(st, &full, room);
     return 0;
 }
 

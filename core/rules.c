@@ -67,9 +67,13 @@ int ks__rule_copy(ks_rule *dst, const ks_rule *src)
     return 0;
 }
 
-void ks__rule_info(const ks_rule *r, ks_rule_info *info)
+void ks__rule_info(const ks_rule *r, ks_rule_info *out)
 {
+    /* filled whole here, copied out only as far as the caller's (maybe older, shorter) struct goes */
+    size_t room = out->size && out->size < sizeof *out ? out->size : sizeof *out;
+    ks_rule_info full, *info = &full;
     memset(info, 0, sizeof *info);
+    info->size = room;
     info->id = r->id;
     info->name = r->name;
     info->pattern = r->pattern;
@@ -88,6 +92,7 @@ void ks__rule_info(const ks_rule *r, ks_rule_info *info)
     KS__VIEW(categories)
     KS__VIEW(keywords)
 #undef KS__VIEW
+    memcpy(out, info, room);
 }
 
 int ks_rules_create(ks_rules **out)

@@ -134,8 +134,11 @@ KS_API int ks_rules_load_gitleaks(ks_rules *rules, const char *text, size_t len,
 /* Returns the number of rules in the set (0 for NULL). */
 KS_API size_t ks_rules_count(const ks_rules *rules);
 
-/* A read-only view of one rule; pointers stay valid while the owning set or engine lives. */
+/* A read-only view of one rule; pointers stay valid while the owning set or engine lives. Set
+ * `size` to sizeof(ks_rule_info) (or 0) before asking: fields are only ever appended, and the
+ * library fills no more than the caller's struct holds. */
 typedef struct ks_rule_info {
+    size_t size;
     const char *id;
     const char *name;
     const char *pattern;
@@ -201,8 +204,9 @@ KS_API int ks_default_cache_dir(char *buf, size_t n);
 /* Frees an engine; NULL is a no-op. All its scanners and streams must be destroyed first. */
 KS_API void ks_engine_destroy(ks_engine *engine);
 
-/* Facts about an engine. */
+/* Facts about an engine. Set `size` as for ks_rule_info. */
 typedef struct ks_engine_stats {
+    size_t size;
     size_t n_rules;
     size_t max_width;       /* longest possible match in bytes, over all rules */
     size_t database_bytes;  /* size of the Vectorscan database */

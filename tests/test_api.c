@@ -1,5 +1,6 @@
 /* test_api.c: every public function's contract: success, each error path, NULL handling, allocation failures. */
 #include <criterion/criterion.h>
+#include <stddef.h>
 #include <string.h>
 
 #include "fault.h"
@@ -41,8 +42,8 @@ Test(api, null_arguments_are_rejected)
     ks_engine *e = (ks_engine *)0x1;
     ks_scanner *s = (ks_scanner *)0x1;
     ks_stream *st = (ks_stream *)0x1;
-    ks_rule_info info;
-    ks_engine_stats stats;
+    ks_rule_info info = {.size = sizeof info};
+    ks_engine_stats stats = {.size = sizeof stats};
     cr_assert_eq(ks_rules_create(NULL), KS_EINVAL);
     cr_assert_eq(ks_rules_load_builtin(NULL, NULL, NULL), KS_EINVAL);
     cr_assert_eq(ks_rules_load_yaml(NULL, "", 0, NULL, NULL, NULL), KS_EINVAL);
@@ -86,12 +87,12 @@ Test(api, scan_options_and_buffers_are_checked)
     found_list_free(&f);
     cr_assert_eq(ks_scan(s, NULL, 1, 0, 0, collect, NULL), KS_EINVAL);
     cr_assert_eq(ks_scan(s, NULL, 0, 0, 0, collect, NULL), 0);
-    ks_engine_stats st;
+    ks_engine_stats st = {.size = sizeof st};
     cr_assert_eq(ks_engine_stats_get(e, &st), 0);
     cr_assert_eq(st.n_rules, 5);
     cr_assert_eq(st.from_cache, 0);
     cr_assert(st.max_width >= 400);
-    ks_rule_info info;
+    ks_rule_info info = {.size = sizeof info};
     cr_assert_eq(ks_engine_rule(e, 4, &info), 0);
     cr_assert_str_eq(info.id, "t.line");
     cr_assert_eq(ks_engine_rule(e, 5, &info), KS_EINVAL);
@@ -247,3 +248,28 @@ static void alloc_failure_loop(int persistent)
 
 Test(api, allocation_failures_transient) { alloc_failure_loop(0); }
 Test(api, allocation_failures_persistent) { alloc_failure_loop(1); }
+
+/* Info structs carry their size: a caller compiled against an older, shorter struct gets no more
+ * bytes written than it has; 0 means this version's size. */
+Test(api, info_structs_are_filled_no_further_than_their_size)
+{
+    ks_engine *e = engine_from_yaml(TEST_RULES_YAML);
+    unsigned char raw[sizeof(ks_rule_info) + 16];
+    memset(raw, 0xA5, sizeof raw);
+    ks_rule_info *old = (ks_rule_info *)raw;
+    old->size = offsetof(ks_rule_info, name); /* an older struct that ends after `id` */
+    cr_assert_eq(ks_engine_rule(e, 0, old), 0);
+    cr_assert_str_eq(old->id, "t.aws");
+    for (size_t i = offsetof(ks_rule_info, name); i < sizeof raw; i++)
+        cr_assert_eq(raw[i], 0xA5, "byte %zu past the caller's struct was written", i);
+    ks_rule_info zero = {0};
+    cr_assert_eq(ks_engine_rule(e, 0, &zero), 0);
+    cr_assert_str_eq(zero.name, "AWS access key id");
+    cr_assert_eq(zero.size, sizeof zero);
+    ks_engine_stats st = {.size = offsetof(ks_engine_stats, max_width)};
+    st.max_width = 77;
+    cr_assert_eq(ks_engine_stats_get(e, &st), 0);
+    cr_assert_eq(st.n_rules, 5);
+    cr_assert_eq(st.max_width, 77, "a field past the caller's size stays as it was");
+    ks_engine_destroy(e);
+}

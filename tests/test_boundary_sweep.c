@@ -130,14 +130,14 @@ Test(boundary_sweep, builtin_examples_across_chunk_edges, .timeout = KS_HANG_S(6
     cr_assert_eq(ks_engine_create(r, &eo, &e, NULL, NULL), 0);
     ks_scanner *s = NULL;
     cr_assert_eq(ks_scanner_create(e, &s), 0);
-    ks_engine_stats st;
+    ks_engine_stats st = {.size = sizeof st};
     ks_engine_stats_get(e, &st);
     long w = (long)st.max_width;
     static const size_t chunks[] = {4096, 4097, 65536, 1 << 20};
     long *deltas = malloc(sizeof(long) * 70000);
     size_t examples = 0;
     for (size_t ri = 0; ri < st.n_rules; ri++) {
-        ks_rule_info info;
+        ks_rule_info info = {.size = sizeof info};
         ks_engine_rule(e, ri, &info);
         for (size_t x = 0; x < info.n_examples; x++) {
             const char *ex = info.examples[x];

@@ -39,7 +39,7 @@ static ks_engine *build(const char *yaml, const char *cache_dir)
 
 static int from_cache(ks_engine *e)
 {
-    ks_engine_stats st;
+    ks_engine_stats st = {.size = sizeof st};
     ks_engine_stats_get(e, &st);
     return st.from_cache;
 }
@@ -87,7 +87,7 @@ Test(cache, second_start_uses_the_cache)
     const char *text = "AKIAABCDEFGHIJKLMNOP tok_abcdefgh12 apikey=\"AbCdEf0123456789\"";
     cr_assert_eq(count(a, text), 3);
     cr_assert_eq(count(b, text), 3);
-    ks_engine_stats sa, sb;
+    ks_engine_stats sa = {.size = sizeof sa}, sb = {.size = sizeof sb};
     ks_engine_stats_get(a, &sa);
     ks_engine_stats_get(b, &sb);
     cr_assert_eq(sa.max_width, sb.max_width, "widths travel with the cached database");

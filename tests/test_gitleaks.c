@@ -109,7 +109,7 @@ static const hit *find(const hits *h, const char *rule, const char *secret)
 
 static ks_rule_info info_of(const ks_rules *r, const char *id)
 {
-    ks_rule_info ri;
+    ks_rule_info ri = {.size = sizeof ri};
     for (size_t i = 0; i < ks_rules_count(r); i++) {
         cr_assert_eq(ks_rules_get(r, i, &ri), 0);
         if (strcmp(ri.id, id) == 0)

@@ -131,7 +131,7 @@ static void exercise_everything(void)
     ks_engine *e1 = NULL, *e2 = NULL;
     cr_assert_eq(ks_engine_create(rules, &o, &e1, NULL, NULL), 0);
     cr_assert_eq(ks_engine_create(rules, &o, &e2, NULL, NULL), 0);
-    ks_engine_stats st;
+    ks_engine_stats st = {.size = sizeof st};
     cr_assert_eq(ks_engine_stats_get(e2, &st), 0);
     cr_assert_eq(st.from_cache, 1);
     ks_rules_destroy(rules);

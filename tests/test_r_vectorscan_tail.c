@@ -22,12 +22,12 @@ static void sweep(ks_engine *e, size_t max_tail, size_t lead0)
 {
     ks_scanner *s = NULL;
     cr_assert_eq(ks_scanner_create(e, &s), 0);
-    ks_engine_stats st;
+    ks_engine_stats st = {.size = sizeof st};
     ks_engine_stats_get(e, &st);
     unsigned char *mem = aligned_alloc(64, 1 << 16);
     size_t checked = 0;
     for (size_t r = 0; r < st.n_rules; r++) {
-        ks_rule_info info;
+        ks_rule_info info = {.size = sizeof info};
         ks_engine_rule(e, r, &info);
         for (size_t x = 0; x < info.n_examples; x++) {
             const char *ex = info.examples[x];

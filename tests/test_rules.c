@@ -138,7 +138,7 @@ Test(rules, fields_are_kept)
                     "    references: [https://example.invalid]\n"
                     "    categories: [api]\n";
     cr_assert_eq(ks_rules_load_yaml(r, y, strlen(y), "f.yml", NULL, NULL), 0);
-    ks_rule_info i;
+    ks_rule_info i = {.size = sizeof i};
     cr_assert_eq(ks_rules_get(r, 0, &i), 0);
     cr_assert_str_eq(i.id, "gh");
     cr_assert_str_eq(i.description, "a token");
@@ -224,7 +224,7 @@ Test(rules, directory_loads_sorted_and_all_or_nothing, .init = mk_tmp, .fini = r
     cr_assert_eq(ks_rules_create(&r), 0);
     cr_assert_eq(ks_rules_load_path(r, tmpdir, NULL, NULL), 0);
     cr_assert_eq(ks_rules_count(r), 2);
-    ks_rule_info i;
+    ks_rule_info i = {.size = sizeof i};
     ks_rules_get(r, 0, &i);
     cr_assert_str_eq(i.id, "a");
     ks_rules_destroy(r);
@@ -267,7 +267,7 @@ Test(rules, builtin_pack_loads_and_compiles)
     ks_engine *e = NULL;
     ks_engine_options o = {.flags = KS_ENGINE_NO_CACHE};
     cr_assert_eq(ks_engine_create(r, &o, &e, (ks_diag_fn)keep, &d), 0, "%s", d.text);
-    ks_rule_info i;
+    ks_rule_info i = {.size = sizeof i};
     ks_rules_get(r, 0, &i);
     cr_assert(strncmp(i.source, "builtin:", 8) == 0);
     /* loading the pack twice is a duplicate */

@@ -110,7 +110,7 @@ Test(stream, memory_stays_bounded)
     found_list f = {0};
     ks_stream *st = NULL;
     cr_assert_eq(ks_stream_open(fx_engine, NULL, collect, &f, &st), 0);
-    ks_engine_stats es;
+    ks_engine_stats es = {.size = sizeof es};
     ks_engine_stats_get(fx_engine, &es);
     size_t peak = 0;
     for (int i = 0; i < 1024; i++) { /* 64 MiB */
@@ -182,7 +182,7 @@ Test(stream, hundred_thousand_open_streams_share_two_scanners, .timeout = KS_HAN
         if (total > peak)
             peak = total;
     }
-    ks_engine_stats es;
+    ks_engine_stats es = {.size = sizeof es};
     ks_engine_stats_get(fx_engine, &es);
     size_t per = peak / N;
     cr_log_info("%d open streams: %zu bytes in all, %zu bytes per open stream (test rules, max width %zu)", N, peak,
@@ -211,7 +211,7 @@ Test(stream, open_stream_bytes_with_the_builtin_pack, .timeout = KS_HANG_S(600))
     cr_assert_eq(ks_engine_create(rules, &eo, &e, NULL, NULL), 0);
     ks_rules_destroy(rules);
     cr_assert_eq(ks_scanner_create(e, &sc), 0);
-    ks_engine_stats es;
+    ks_engine_stats es = {.size = sizeof es};
     ks_engine_stats_get(e, &es);
     enum { N = 1000, PIECE = 64 * 1024 };
     unsigned char *buf = malloc(PIECE);
