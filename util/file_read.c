@@ -1,4 +1,4 @@
-/* file_read.c: reads one whole, bounded regular file (rule files, cached databases): the one read loop for both. */
+/* file_read.c: reads one whole, bounded regular file (rule files, cached databases, baselines, ignore files): the one read loop. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>

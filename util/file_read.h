@@ -1,4 +1,4 @@
-/* file_read.h: a whole regular file into memory, bounded: rule files, cached databases. */
+/* file_read.h: a whole regular file into memory, bounded: rule files, cached databases, baselines, ignore files. */
 #ifndef KS_UTIL_FILE_READ_H
 #define KS_UTIL_FILE_READ_H
 
