@@ -1,7 +1,7 @@
 /* report.c: dispatches findings to the formats; redacts secrets and computes end positions from the real match bytes. */
-#include <math.h>
 #include <string.h>
 
+#include "entropy.h"
 #include "report.h"
 
 int report_begin(report *r, ks_strbuf *b, out_format fmt, int color, int redact, const ks_engine *engine)
@@ -19,23 +19,6 @@ int report_begin(report *r, ks_strbuf *b, out_format fmt, int color, int redact,
     }
     /* json and gitleaks open their array with the first finding, so that none gives "[]" */
     return 0;
-}
-
-static double shannon(const unsigned char *s, size_t n)
-{
-    if (!n)
-        return 0;
-    size_t count[256] = {0};
-    for (size_t i = 0; i < n; i++)
-        count[s[i]]++;
-    double h = 0;
-    for (int c = 0; c < 256; c++) {
-        if (count[c]) {
-            double p = (double)count[c] / (double)n;
-            h -= p * log2(p);
-        }
-    }
-    return h;
 }
 
 /* Where the match's last byte is and where the byte after it is: the match may span lines (PEM keys). */
@@ -96,7 +79,7 @@ void report_finding(report *r, ks_strbuf *b, const char *path, const ks_match *m
     /* what only the peer and SARIF formats print: not worth computing per finding for the others */
     if (r->fmt == FMT_SARIF || r->fmt == FMT_TRUFFLEHOG || r->fmt == FMT_GITLEAKS) {
         end_positions(&f);
-        f.entropy = shannon(m->secret, m->secret_len);
+        f.entropy = ks__shannon_entropy(m->secret, m->secret_len);
         finding_fingerprint(f.fingerprint, path, m->rule_id, (unsigned long long)m->start);
     }
 

@@ -1,6 +1,5 @@
 /* validators.c: offline checks run after a match is confirmed: entropy, token checksums, JWT, PEM, base64, placeholders. */
 #include <ctype.h>
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <zlib.h>
@@ -9,23 +8,6 @@
 
 #include "keysweep.h"
 #include "validators.h"
-
-double ks__shannon_entropy(const unsigned char *s, size_t len)
-{
-    if (!len)
-        return 0.0;
-    size_t counts[256] = {0};
-    for (size_t i = 0; i < len; i++)
-        counts[s[i]]++;
-    double h = 0.0;
-    for (int c = 0; c < 256; c++) {
-        if (!counts[c])
-            continue;
-        double p = (double)counts[c] / (double)len;
-        h -= p * log2(p);
-    }
-    return h;
-}
 
 /* ---- base64 (hand-written: a dozen lines, and no Debian C library does only this) ---- */
 

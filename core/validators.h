@@ -4,6 +4,8 @@
 
 #include <stddef.h>
 
+#include "entropy.h" /* the entropy check is util's */
+
 typedef int (*ks_validator_fn)(const unsigned char *secret, size_t len, long arg);
 typedef struct ks_validator {
     ks_validator_fn fn; /* NULL when the rule has none */
@@ -12,6 +14,5 @@ typedef struct ks_validator {
 } ks_validator;
 /* Resolves a `validate:` value; returns 0 or KS_ERULE for an unknown name. */
 int ks__validator_lookup(const char *spec, ks_validator *out);
-double ks__shannon_entropy(const unsigned char *s, size_t len);
 
 #endif
