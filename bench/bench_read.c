@@ -1,5 +1,6 @@
-/* bench_read.c: read-only throughput of a tree: plain read() per file (R), or keysweep's own readers
- * (io_uring, pread) through the real pipeline with scanning switched off. */
+/* bench_read.c: read-only throughput of a tree: plain read() per file by path (R), read() relative to
+ * directory fds from its own getdents64 walk (dirfd), or keysweep's own readers (io_uring, pread)
+ * through the real pipeline with scanning switched off. */
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -9,8 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "pipeline.h"
-#include "walk.h"
+#include "keysweep.h"
 
 typedef struct paths {
     char **items;
@@ -58,6 +58,7 @@ static void sink_done(void *c, const char *path, uint64_t bytes, int err)
         x->errors++;
 }
 static void sink_idle(void *c) {}
+static void say_diag(const ks_diag *d, void *c) { fprintf(stderr, "bench_read: %s\n", d->message); }
 
 typedef struct plain_job {
     ctx *x;
@@ -85,6 +86,243 @@ static void *plain_reader(void *arg)
     return NULL;
 }
 
+/* R dirfd: a complete walk+read method, as a real scanner would do it. The threads list the trees
+ * themselves with getdents64 (64 KiB at a time) and open each regular file relative to its
+ * directory's descriptor (openat, never a rebuilt path), read it through a 1 MiB buffer and close it.
+ * The walk is timed with the reads, so the JSON says "list_seconds": 0. The work is shared per
+ * directory: a mutex-protected stack of directory paths, each opened O_DIRECTORY|O_NOFOLLOW when
+ * popped, so that a thread holds one directory fd and one file fd at a time. It reads what
+ * `--io plain` reads: regular files only (symlinks below a root are not followed; FIFOs, sockets and
+ * devices are never opened), a file with several hard links once per root, as ks_walk does. */
+#include <dirent.h> /* getdents64, struct dirent64 (_GNU_SOURCE) */
+#include <search.h> /* tsearch: the hard links already read */
+
+typedef struct dirfd_dir {
+    char *path;
+    unsigned root; /* index of the root it lies under */
+    int follow;    /* a root named on the command line is followed even if it is a symlink */
+} dirfd_dir;
+
+typedef struct dirfd_shared {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    dirfd_dir *stack;
+    size_t n, cap;
+    unsigned busy; /* threads listing a directory: they may still push more */
+    void *links;   /* tsearch tree of the dirfd_link of each file with several links, once read */
+} dirfd_shared;
+
+typedef struct dirfd_job {
+    dirfd_shared *sh;
+    char *buf, *dents;
+    unsigned long long bytes, nfiles, errors;
+} dirfd_job;
+
+typedef struct dirfd_link {
+    unsigned root;
+    dev_t dev;
+    ino_t ino;
+} dirfd_link;
+
+#define DIRFD_BUF (1 << 20)
+#define DIRFD_DENTS (64 << 10)
+
+static int dirfd_link_cmp(const void *a, const void *b)
+{
+    const dirfd_link *x = a, *y = b;
+    if (x->root != y->root)
+        return x->root < y->root ? -1 : 1;
+    if (x->dev != y->dev)
+        return x->dev < y->dev ? -1 : 1;
+    return x->ino < y->ino ? -1 : x->ino > y->ino;
+}
+
+/* Takes path (malloc'd); 0, or -1 on allocation failure (path freed). */
+static int dirfd_push(dirfd_shared *sh, char *path, unsigned root, int follow)
+{
+    pthread_mutex_lock(&sh->mu);
+    if (sh->n == sh->cap) {
+        size_t cap = sh->cap ? 2 * sh->cap : 256;
+        dirfd_dir *s = realloc(sh->stack, cap * sizeof *s);
+        if (!s) {
+            pthread_mutex_unlock(&sh->mu);
+            free(path);
+            return -1;
+        }
+        sh->stack = s;
+        sh->cap = cap;
+    }
+    sh->stack[sh->n++] = (dirfd_dir){path, root, follow};
+    pthread_cond_signal(&sh->cv);
+    pthread_mutex_unlock(&sh->mu);
+    return 0;
+}
+
+/* 1 when this file is to be read: one link, or the first of its links seen under its root. */
+static int dirfd_first_link(dirfd_shared *sh, unsigned root, const struct stat *st)
+{
+    if (st->st_nlink <= 1)
+        return 1;
+    dirfd_link *k = malloc(sizeof *k);
+    if (!k)
+        return 1;
+    *k = (dirfd_link){root, st->st_dev, st->st_ino};
+    pthread_mutex_lock(&sh->mu);
+    void **node = tsearch(k, &sh->links, dirfd_link_cmp);
+    pthread_mutex_unlock(&sh->mu);
+    if (node && *node == k)
+        return 1;
+    free(k);
+    return node == NULL; /* out of memory: read it rather than lose it */
+}
+
+/* Opens name relative to dfd (AT_FDCWD for a root), reads it whole if it is a regular file. */
+static void dirfd_read_file(dirfd_job *j, int dfd, const char *name, unsigned root, int nofollow)
+{
+    int fd = openat(dfd, name, O_RDONLY | O_NONBLOCK | O_CLOEXEC | (nofollow ? O_NOFOLLOW : 0));
+    if (fd < 0) {
+        /* a symlink or a FIFO raced in since the listing, or the file is gone: skipped, as ks_walk does */
+        if (errno != ELOOP && errno != ENXIO && errno != ENOENT)
+            j->errors++;
+        return;
+    }
+    struct stat st;
+    if (fstat(fd, &st)) {
+        j->errors++;
+    } else if (S_ISREG(st.st_mode) && dirfd_first_link(j->sh, root, &st)) {
+        j->nfiles++;
+        ssize_t r;
+        while ((r = read(fd, j->buf, DIRFD_BUF)) > 0 || (r < 0 && errno == EINTR))
+            if (r > 0)
+                j->bytes += (unsigned long long)r;
+        if (r < 0)
+            j->errors++;
+    }
+    close(fd);
+}
+
+/* Lists one directory: reads its files, pushes its subdirectories. Frees d->path. */
+static void dirfd_list(dirfd_job *j, dirfd_dir *d)
+{
+    int dfd = open(d->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC | (d->follow ? 0 : O_NOFOLLOW));
+    if (dfd < 0) {
+        if (errno != ELOOP && errno != ENOENT && errno != ENOTDIR)
+            j->errors++;
+        free(d->path);
+        return;
+    }
+    size_t plen = strlen(d->path);
+    for (;;) {
+        ssize_t n = getdents64(dfd, j->dents, DIRFD_DENTS);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            j->errors++;
+        if (n <= 0)
+            break;
+        for (ssize_t off = 0; off < n;) {
+            struct dirent64 *e = (struct dirent64 *)(j->dents + off);
+            off += e->d_reclen;
+            const char *name = e->d_name;
+            if (name[0] == '.' && (!name[1] || (name[1] == '.' && !name[2])))
+                continue;
+            unsigned char type = e->d_type;
+            if (type == DT_UNKNOWN) { /* a file system that does not fill d_type: ask, not following links */
+                struct stat st;
+                if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW))
+                    continue;
+                type = S_ISDIR(st.st_mode) ? DT_DIR : S_ISREG(st.st_mode) ? DT_REG : DT_LNK;
+            }
+            if (type == DT_REG) {
+                dirfd_read_file(j, dfd, name, d->root, 1);
+            } else if (type == DT_DIR) {
+                /* the path only names the directory for whoever pops it: files are opened relative to it */
+                size_t nlen = strlen(name);
+                char *sub = malloc(plen + nlen + 2);
+                if (!sub) {
+                    j->errors++;
+                    continue;
+                }
+                memcpy(sub, d->path, plen);
+                sub[plen] = '/';
+                memcpy(sub + plen + 1, name, nlen + 1);
+                if (dirfd_push(j->sh, sub, d->root, 0))
+                    j->errors++;
+            } /* symlinks, FIFOs, sockets, devices: never opened */
+        }
+    }
+    close(dfd);
+    free(d->path);
+}
+
+/* Done when the stack is empty and no thread is still listing (it might push more). */
+static void *dirfd_reader(void *arg)
+{
+    dirfd_job *j = arg;
+    dirfd_shared *sh = j->sh;
+    for (;;) {
+        pthread_mutex_lock(&sh->mu);
+        while (!sh->n && sh->busy)
+            pthread_cond_wait(&sh->cv, &sh->mu);
+        if (!sh->n) {
+            pthread_mutex_unlock(&sh->mu);
+            break;
+        }
+        dirfd_dir d = sh->stack[--sh->n];
+        sh->busy++;
+        pthread_mutex_unlock(&sh->mu);
+        dirfd_list(j, &d);
+        pthread_mutex_lock(&sh->mu);
+        if (!--sh->busy && !sh->n)
+            pthread_cond_broadcast(&sh->cv);
+        pthread_mutex_unlock(&sh->mu);
+    }
+    return NULL;
+}
+
+/* The dirfd method over argv's roots: sums bytes, files and errors into x. */
+static void dirfd_run(ctx *x, char **roots, int nroots, unsigned threads)
+{
+    dirfd_shared sh = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
+    dirfd_job jobs[257];
+    for (unsigned i = 0; i <= threads; i++) {
+        jobs[i] = (dirfd_job){&sh, malloc(DIRFD_BUF), malloc(DIRFD_DENTS), 0, 0, 0};
+        if (!jobs[i].buf || !jobs[i].dents) {
+            fprintf(stderr, "bench_read: out of memory\n");
+            exit(2);
+        }
+    }
+    dirfd_job *mj = &jobs[threads]; /* the main thread's, for roots that are files */
+    for (int i = 0; i < nroots; i++) {
+        struct stat st;
+        if (stat(roots[i], &st)) { /* a root named on the command line is followed, like ks_walk does */
+            mj->errors++;
+        } else if (S_ISDIR(st.st_mode)) {
+            char *p = strdup(roots[i]);
+            if (!p || dirfd_push(&sh, p, (unsigned)i, 1))
+                mj->errors++;
+        } else if (S_ISREG(st.st_mode)) {
+            dirfd_read_file(mj, AT_FDCWD, roots[i], (unsigned)i, 0);
+        }
+    }
+    pthread_t th[256];
+    for (unsigned i = 0; i < threads; i++)
+        pthread_create(&th[i], NULL, dirfd_reader, &jobs[i]);
+    for (unsigned i = 0; i < threads; i++)
+        pthread_join(th[i], NULL);
+    for (unsigned i = 0; i <= threads; i++) {
+        x->bytes += jobs[i].bytes;
+        x->nfiles += jobs[i].nfiles;
+        x->errors += jobs[i].errors;
+        free(jobs[i].buf);
+        free(jobs[i].dents);
+    }
+    tdestroy(sh.links, free);
+    free(sh.stack);
+    pthread_mutex_destroy(&sh.mu);
+    pthread_cond_destroy(&sh.cv);
+}
+
 int main(int argc, char **argv)
 {
     ctx x = {.mode = "plain"};
@@ -102,7 +340,8 @@ int main(int argc, char **argv)
             first_path = i;
             break;
         } else {
-            fprintf(stderr, "usage: bench_read [--io plain|pread|uring] [--threads N] [--chunk-size B] PATH...\n");
+            fprintf(stderr, "usage: bench_read [--io plain|dirfd|pread|uring] [--threads N] [--chunk-size B] "
+                            "PATH...\n");
             return 2;
         }
     }
@@ -111,7 +350,7 @@ int main(int argc, char **argv)
         return 2;
     }
     ks_walk_opts wo = {0};
-    ks_walk_ops ops = {on_file, on_skip, on_error};
+    ks_walk_ops ops = {sizeof ops, on_file, on_skip, on_error};
     double t0 = now(), list_secs = 0;
     if (!strcmp(x.mode, "plain")) {
         /* the listing is not timed: R is the reading alone */
@@ -133,6 +372,9 @@ int main(int argc, char **argv)
         for (size_t i = 0; i < x.files.n; i++) /* freed so that the ASan stage's LSan sees no leak */
             free(x.files.items[i]);
         free(x.files.items);
+    } else if (!strcmp(x.mode, "dirfd")) {
+        /* walk+read: the listing is part of the timed work here (list_seconds stays 0) */
+        dirfd_run(&x, argv + first_path, argc - first_path, threads);
     } else {
         ks_rules *r = NULL;
         ks_engine *e = NULL;
@@ -142,13 +384,14 @@ int main(int argc, char **argv)
         ks_engine_options eo = {.flags = KS_ENGINE_NO_CACHE};
         if (ks_engine_create(r, &eo, &e, NULL, NULL))
             return 2;
+        po.size = sizeof po;
         po.threads = threads;
-        po.read_only = 1;
-        po.reader = !strcmp(x.mode, "uring") ? &ks_reader_uring : &ks_reader_pread;
-        ks_pipeline_sink sink = {sink_finding, sink_done, sink_idle};
-        int berr = 0;
-        if (ks_pipeline_create(e, &po, &sink, &x, &x.p, &berr)) {
-            fprintf(stderr, "bench_read: %s reader unavailable: %s\n", x.mode, strerror(berr));
+        po.flags = KS_PIPELINE_READ_ONLY;
+        po.reader = x.mode;
+        po.on_diag = say_diag;
+        ks_pipeline_sink sink = {sizeof sink, sink_finding, sink_done, sink_idle};
+        if (ks_pipeline_create(e, &po, &sink, &x, &x.p)) {
+            fprintf(stderr, "bench_read: the %s reader is unavailable\n", x.mode);
             return 3;
         }
         for (int i = first_path; i < argc; i++)

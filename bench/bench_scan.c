@@ -244,7 +244,7 @@ int main(int argc, char **argv)
             ks_rules *one = NULL;
             ks_rules_create(&one);
             ks_rule copy;
-            ks__rule_copy(&copy, &rules->items[i]);
+            ks__rule_copy(NULL, &copy, &rules->items[i]);
             ks__rules_append(one, &copy, 1, NULL, NULL);
             ks_engine *oe = engine_for(one);
             times[i].id = rules->items[i].id;

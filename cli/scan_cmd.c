@@ -17,14 +17,8 @@
 #include "ignore.h"
 #include "options.h"
 #include "output.h"
-#include "pipeline.h"
 #include "report.h"
 #include "shard.h"
-#include "walk.h"
-
-/* Files whose size the kernel reports as 0 are read to EOF, but no further than this without
- * --max-file-size: /proc/PID/pagemap alone yields 8 bytes per page of an address space. */
-#define KS_UNKNOWN_SIZE_CAP ((uint64_t)64 << 20)
 
 static volatile sig_atomic_t got_signal = 0;
 static ks_pipeline *volatile running; /* for the signal handler: the CLI's one pipeline */
@@ -184,8 +178,8 @@ static int walk_on_file(void *ctx, int fd, const char *path, const struct stat *
         return 0;
     }
     /* A size of 0 (procfs and friends) may hide endless data: such reads stop at --max-file-size,
-     * or at KS_UNKNOWN_SIZE_CAP without it. */
-    uint64_t limit = s->max_file_size ? s->max_file_size : KS_UNKNOWN_SIZE_CAP;
+     * or at KS_UNKNOWN_SIZE_LIMIT without it. */
+    uint64_t limit = s->max_file_size ? s->max_file_size : KS_UNKNOWN_SIZE_LIMIT;
     if (ks_pipeline_submit(s->pipeline, fd, path, (uint64_t)st->st_size, limit)) {
         s->walk_stopped = 1;
         return 1;
@@ -368,7 +362,7 @@ static int parse(scan_opts *o, int argc, char **argv)
             }
             o->po.chunk_size = (size_t)v;
             break;
-        case OPT_NO_PIN: o->po.no_pin = 1; break;
+        case OPT_NO_PIN: o->po.flags |= KS_PIPELINE_NO_PIN; break;
         case OPT_MAX_OPEN:
             if (parse_size(optarg, &v) || v < 16 || v > 1000000) {
                 say("--max-open-files: expected 16 to 1000000, not '%s'", optarg);
@@ -404,23 +398,17 @@ static int parse(scan_opts *o, int argc, char **argv)
     return -1;
 }
 
-/* The reader backend is chosen by ks_reader_choose (io_uring unless it is refused or pread is asked
- * for), once; the pipeline is built once, with it. */
+static void pipeline_diag(const ks_diag *d, void *ctx) { say("%s", d->message); }
+
+/* The pipeline chooses its reader (io_uring unless it is refused or pread is asked for) and says
+ * why it fell back, or why it cannot start. */
 static int start_pipeline(scan_state *s, const ks_engine *engine, scan_opts *o)
 {
-    static const ks_pipeline_sink sink = {sink_finding, sink_file_done, sink_idle};
-    int why = 0, backend_errno = 0;
-    o->po.reader = ks_reader_choose(o->io, &why);
-    if (!o->po.reader) {
-        say("io_uring unavailable (%s)", strerror(why));
-        return KS_EIO;
-    }
-    if (why)
-        say("io_uring unavailable (%s); using pread", strerror(why));
-    int rc = ks_pipeline_create(engine, &o->po, &sink, s, &s->pipeline, &backend_errno);
-    if (rc == KS_EIO)
-        say("cannot set up %s reads: %s", o->po.reader->name, strerror(backend_errno));
-    return rc;
+    static const ks_pipeline_sink sink = {sizeof sink, sink_finding, sink_file_done, sink_idle};
+    o->po.size = sizeof o->po;
+    o->po.reader = o->io;
+    o->po.on_diag = pipeline_diag;
+    return ks_pipeline_create(engine, &o->po, &sink, s, &s->pipeline);
 }
 
 /* --format and --color: the report's format and whether the text format is coloured. Returns 0 or -1. */
@@ -476,7 +464,7 @@ static void fd_budget(scan_opts *o)
 /* Walks every root on the main thread; each directory root brings its own ignore files. */
 static void walk_roots(scan_state *s, scan_opts *o, char **paths, int n_paths)
 {
-    ks_walk_ops ops = {walk_on_file, walk_on_skip, walk_on_error};
+    ks_walk_ops ops = {sizeof ops, walk_on_file, walk_on_skip, walk_on_error};
     for (int i = 0; i < n_paths && !s->walk_stopped && !got_signal; i++) {
         s->root = paths[i];
         if (same_as_earlier_root(paths, i)) {
@@ -524,6 +512,7 @@ int cmd_scan(int argc, char **argv)
         status = prc;
         goto done;
     }
+    o.wo.size = sizeof o.wo;
     o.wo.excludes = o.n_excludes ? o.excludes : NULL;
     fd_budget(&o);
     out_format fmt;
@@ -555,8 +544,11 @@ int cmd_scan(int argc, char **argv)
         ks_engine_destroy(engine);
         goto done_state;
     }
-    if (report_begin(&s.rep, &s.out.buf, fmt, use_color, o.redact, engine) || start_pipeline(&s, engine, &o)) {
-        say("cannot start scanning: %s", ks_strerror(KS_ENOMEM));
+    int src = report_begin(&s.rep, &s.out.buf, fmt, use_color, o.redact, engine) ? KS_ENOMEM : 0;
+    if (!src)
+        src = start_pipeline(&s, engine, &o);
+    if (src) {
+        say("cannot start scanning: %s", ks_strerror(src));
         report_end(&s.rep, NULL, 0);
         out_close(&s.out, 0);
         ks_engine_destroy(engine);

@@ -1,4 +1,5 @@
 /* engine.c: ks_engine: compiles every rule into one Vectorscan block database (or loads it from the cache) and owns the per-rule confirm regexes. */
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,9 +54,9 @@ static int compile_db(ks_engine *e, ks_diag_fn on_error, void *ctx)
     int rc = check_patterns(e->rules, e->n_rules, on_error, ctx);
     if (rc)
         return rc;
-    const char **pats = ks__calloc(e->n_rules, sizeof *pats);
-    unsigned *flags = ks__calloc(e->n_rules, sizeof *flags);
-    unsigned *ids = ks__calloc(e->n_rules, sizeof *ids);
+    const char **pats = ks__acalloc(e->a, e->n_rules, sizeof *pats);
+    unsigned *flags = ks__acalloc(e->a, e->n_rules, sizeof *flags);
+    unsigned *ids = ks__acalloc(e->a, e->n_rules, sizeof *ids);
     if (!pats || !flags || !ids) {
         rc = KS_ENOMEM;
         goto out;
@@ -80,9 +81,9 @@ static int compile_db(ks_engine *e, ks_diag_fn on_error, void *ctx)
         rc = KS_ECOMPILE;
     }
 out:
-    ks__free(pats);
-    ks__free(flags);
-    ks__free(ids);
+    ks__afree(e->a, pats);
+    ks__afree(e->a, flags);
+    ks__afree(e->a, ids);
     return rc;
 }
 
@@ -97,12 +98,12 @@ static int build_db(ks_engine *e, const ks_engine_options *opts, ks_diag_fn on_e
     unsigned *widths = NULL;
     if (dir) {
         ks__cache_key(e->rules, e->n_rules, &key);
-        widths = ks__calloc(e->n_rules, sizeof *widths);
+        widths = ks__acalloc(e->a, e->n_rules, sizeof *widths);
         if (widths && ks__cache_load(dir, &key, e->n_rules, widths, &e->db) == 0) {
             for (size_t i = 0; i < e->n_rules; i++)
                 e->rules[i].max_width = widths[i];
             e->from_cache = 1;
-            ks__free(widths);
+            ks__afree(e->a, widths);
             return 0;
         }
     }
@@ -112,8 +113,51 @@ static int build_db(ks_engine *e, const ks_engine_options *opts, ks_diag_fn on_e
             widths[i] = e->rules[i].max_width;
         (void)ks__cache_store(dir, &key, e->n_rules, widths, e->db);
     }
-    ks__free(widths);
+    ks__afree(e->a, widths);
     return rc;
+}
+
+/* Moves the database Vectorscan allocated into memory from the engine's allocator: Vectorscan
+ * places a deserialized database wherever it is told (hs_deserialize_database_at), which is the
+ * one way to do it without hs_set_allocator, a process-wide setting a library must not touch. */
+static int place_db(ks_engine *e)
+{
+    char *ser = NULL;
+    size_t ser_len = 0, bytes = 0;
+    if (hs_serialize_database(e->db, &ser, &ser_len) != HS_SUCCESS)
+        return KS_ENOMEM;
+    int rc = KS_ENOMEM;
+    void *mem = NULL;
+    if (hs_serialized_database_size(ser, ser_len, &bytes) == HS_SUCCESS && (mem = ks__amalloc(e->a, bytes)) &&
+        hs_deserialize_database_at(ser, ser_len, mem) == HS_SUCCESS) {
+        hs_free_database(e->db);
+        e->db = mem;
+        e->db_placed = 1;
+        mem = NULL;
+        rc = 0;
+    }
+    ks__afree(e->a, mem);
+    free(ser); /* Vectorscan's default allocator, as in check_patterns */
+    return rc;
+}
+
+static void *pcre2_malloc_hook(PCRE2_SIZE n, void *ctx)
+{
+    return ks__amalloc(((ks_engine *)ctx)->a, n);
+}
+
+static void pcre2_free_hook(void *p, void *ctx) { ks__afree(((ks_engine *)ctx)->a, p); }
+
+/* The caller's allocator in *a (NULL: none; a caller built before the field existed passes a
+ * smaller size, and the field is not read). Returns KS_EINVAL for a hook that lacks a function. */
+static int options_allocator(const ks_engine_options *opts, const ks_allocator **a)
+{
+    *a = NULL;
+    if (!opts || (opts->size && opts->size < offsetof(ks_engine_options, allocator) + sizeof opts->allocator) ||
+        !opts->allocator)
+        return 0;
+    *a = opts->allocator;
+    return (*a)->malloc && (*a)->realloc && (*a)->free ? 0 : KS_EINVAL;
 }
 
 int ks_engine_create(const ks_rules *rules, const ks_engine_options *opts, ks_engine **out,
@@ -138,18 +182,30 @@ int ks_engine_create(const ks_rules *rules, const ks_engine_options *opts, ks_en
                       rules->n, KS_MAX_RULES);
         return KS_EINVAL;
     }
-    ks_engine *e = ks__calloc(1, sizeof *e);
+    const ks_allocator *hook;
+    if (options_allocator(opts, &hook))
+        return KS_EINVAL;
+    ks_engine *e = ks__acalloc(hook, 1, sizeof *e);
     if (!e)
         return KS_ENOMEM;
+    if (hook) {
+        e->alloc = *hook;
+        e->a = &e->alloc;
+    }
     e->flags = opts ? opts->flags : 0;
-    e->rules = ks__calloc(rules->n, sizeof *e->rules);
+    if (e->a && (!(e->gctx = pcre2_general_context_create(pcre2_malloc_hook, pcre2_free_hook, e)) ||
+                 !(e->cctx = pcre2_compile_context_create(e->gctx)))) {
+        ks_engine_destroy(e);
+        return KS_ENOMEM;
+    }
+    e->rules = ks__acalloc(e->a, rules->n, sizeof *e->rules);
     if (!e->rules) {
-        ks__free(e);
+        ks_engine_destroy(e);
         return KS_ENOMEM;
     }
     int rc = 0;
     for (size_t i = 0; i < rules->n && !rc; i++) {
-        rc = ks__rule_copy(&e->rules[i].rule, &rules->items[i]);
+        rc = ks__rule_copy(e->a, &e->rules[i].rule, &rules->items[i]);
         if (rc)
             break;
         e->n_rules = i + 1;
@@ -165,6 +221,8 @@ int ks_engine_create(const ks_rules *rules, const ks_engine_options *opts, ks_en
     }
     if (!rc)
         rc = build_db(e, opts, on_error, ctx);
+    if (!rc && e->a)
+        rc = place_db(e);
     if (!rc && hs_database_size(e->db, &e->db_bytes) != HS_SUCCESS)
         e->db_bytes = 0;
     if (rc) {
@@ -184,11 +242,16 @@ void ks_engine_destroy(ks_engine *e)
         return;
     for (size_t i = 0; i < e->n_rules; i++) {
         pcre2_code_free(atomic_load(&e->rules[i].confirm));
-        ks__rule_free(&e->rules[i].rule);
+        ks__rule_free_a(e->a, &e->rules[i].rule);
     }
-    ks__free(e->rules);
-    hs_free_database(e->db);
-    ks__free(e);
+    ks__afree(e->a, e->rules);
+    if (e->db_placed)
+        ks__afree(e->a, e->db);
+    else
+        hs_free_database(e->db);
+    pcre2_compile_context_free(e->cctx);
+    pcre2_general_context_free(e->gctx);
+    ks__afree(e->a, e);
 }
 
 int ks_engine_stats_get(const ks_engine *e, ks_engine_stats *st)
@@ -222,7 +285,7 @@ pcre2_code *ks__engine_confirm(const ks_engine *ce, size_t i)
     /* End-anchored at compile time: JIT supports that, while the same option passed to
      * pcre2_match() falls back to the interpreter (15x slower on a generic assignment rule). */
     code = pcre2_compile((PCRE2_SPTR)r->rule.pattern, PCRE2_ZERO_TERMINATED, PCRE2_ENDANCHORED, &errcode, &erroff,
-                         NULL);
+                         ce->cctx);
     if (!code)
         return NULL;
     (void)pcre2_jit_compile(code, PCRE2_JIT_COMPLETE); /* the interpreter is the fallback */

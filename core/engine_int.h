@@ -25,6 +25,11 @@ typedef struct ks_erule {
 } ks_erule;
 
 struct ks_engine {
+    ks_allocator alloc;          /* the caller's hook, copied; only valid when `a` points at it */
+    const ks_allocator *a;       /* what every allocation of the engine and its objects goes through; NULL: libc */
+    pcre2_general_context *gctx; /* PCRE2 objects through `a` (NULL with libc) */
+    pcre2_compile_context *cctx; /* confirm regexes compiled with gctx's memory functions */
+    int db_placed;               /* the database lives in memory from `a` (free it, not hs_free_database) */
     ks_erule *rules;
     size_t n_rules;
     hs_database_t *db;
@@ -34,6 +39,9 @@ struct ks_engine {
     unsigned flags;
     int from_cache;
 };
+
+/* The engine's allocator, for its scanners, streams and pipelines (NULL: libc). */
+static inline const ks_allocator *ks__engine_alloc(const ks_engine *e) { return e->a; }
 
 /* Returns the confirm regex of rule i, compiling it on first use; NULL on failure. */
 pcre2_code *ks__engine_confirm(const ks_engine *e, size_t i);

@@ -175,7 +175,7 @@ int ks_engine_path_allows(const ks_engine *e, const ks_match *m, const char *pat
     int keep = 1;
     pcre2_match_data *md = NULL;
     if (cond->path || cond->n_allows) {
-        md = pcre2_match_data_create(1, NULL);
+        md = pcre2_match_data_create(1, e->gctx);
         if (!md)
             return 1; /* out of memory: report rather than lose a finding */
     }

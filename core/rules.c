@@ -18,50 +18,52 @@ int ks__rule_id_valid(const char *id)
     return 1;
 }
 
-void ks__rule_free(ks_rule *r)
+void ks__rule_free_a(const ks_allocator *a, ks_rule *r)
 {
     if (!r)
         return;
-    ks__free(r->id);
-    ks__free(r->name);
-    ks__free(r->pattern);
-    ks__free(r->description);
-    ks__free(r->confidence);
-    ks__free(r->validate);
-    ks__free(r->source);
-    ks__strvec_free(&r->examples);
-    ks__strvec_free(&r->negative_examples);
-    ks__strvec_free(&r->references);
-    ks__strvec_free(&r->categories);
-    ks__strvec_free(&r->keywords);
+    ks__afree(a, r->id);
+    ks__afree(a, r->name);
+    ks__afree(a, r->pattern);
+    ks__afree(a, r->description);
+    ks__afree(a, r->confidence);
+    ks__afree(a, r->validate);
+    ks__afree(a, r->source);
+    ks__strvec_free_a(a, &r->examples);
+    ks__strvec_free_a(a, &r->negative_examples);
+    ks__strvec_free_a(a, &r->references);
+    ks__strvec_free_a(a, &r->categories);
+    ks__strvec_free_a(a, &r->keywords);
     ks__cond_unref(r->cond);
     memset(r, 0, sizeof *r);
 }
 
-static int dup_opt(char **dst, const char *src)
+void ks__rule_free(ks_rule *r) { ks__rule_free_a(NULL, r); }
+
+static int dup_opt(const ks_allocator *a, char **dst, const char *src)
 {
     *dst = NULL;
     if (!src)
         return 0;
-    *dst = ks__strdup(src);
+    *dst = ks__astrdup(a, src);
     return *dst ? 0 : KS_ENOMEM;
 }
 
-int ks__rule_copy(ks_rule *dst, const ks_rule *src)
+int ks__rule_copy(const ks_allocator *a, ks_rule *dst, const ks_rule *src)
 {
     memset(dst, 0, sizeof *dst);
     dst->cond = ks__cond_ref(src->cond); /* shared and immutable: a reference, not a copy */
     dst->line = src->line;
     dst->min_entropy = src->min_entropy;
-    if (dup_opt(&dst->id, src->id) || dup_opt(&dst->name, src->name) ||
-        dup_opt(&dst->pattern, src->pattern) || dup_opt(&dst->description, src->description) ||
-        dup_opt(&dst->confidence, src->confidence) || dup_opt(&dst->validate, src->validate) ||
-        dup_opt(&dst->source, src->source) || ks__strvec_copy(&dst->examples, &src->examples) ||
-        ks__strvec_copy(&dst->negative_examples, &src->negative_examples) ||
-        ks__strvec_copy(&dst->references, &src->references) ||
-        ks__strvec_copy(&dst->categories, &src->categories) ||
-        ks__strvec_copy(&dst->keywords, &src->keywords)) {
-        ks__rule_free(dst);
+    if (dup_opt(a, &dst->id, src->id) || dup_opt(a, &dst->name, src->name) ||
+        dup_opt(a, &dst->pattern, src->pattern) || dup_opt(a, &dst->description, src->description) ||
+        dup_opt(a, &dst->confidence, src->confidence) || dup_opt(a, &dst->validate, src->validate) ||
+        dup_opt(a, &dst->source, src->source) || ks__strvec_copy_a(a, &dst->examples, &src->examples) ||
+        ks__strvec_copy_a(a, &dst->negative_examples, &src->negative_examples) ||
+        ks__strvec_copy_a(a, &dst->references, &src->references) ||
+        ks__strvec_copy_a(a, &dst->categories, &src->categories) ||
+        ks__strvec_copy_a(a, &dst->keywords, &src->keywords)) {
+        ks__rule_free_a(a, dst);
         return KS_ENOMEM;
     }
     return 0;

@@ -35,7 +35,10 @@ struct ks_rules {
 /* 1 for a rule id of 1 to 120 characters from [A-Za-z0-9._-]; 0 otherwise. */
 int ks__rule_id_valid(const char *id);
 void ks__rule_free(ks_rule *r);
-int ks__rule_copy(ks_rule *dst, const ks_rule *src);
+/* Deep copies (the shared conditions by reference) and frees with allocator `a` (NULL: libc);
+ * a rule is freed by the allocator it was copied with. */
+int ks__rule_copy(const ks_allocator *a, ks_rule *dst, const ks_rule *src);
+void ks__rule_free_a(const ks_allocator *a, ks_rule *r);
 void ks__rule_info(const ks_rule *r, ks_rule_info *info);
 /* Appends `n` rules, moving them in (the caller's array is left empty); all-or-nothing. */
 int ks__rules_append(ks_rules *rules, ks_rule *add, size_t n, ks_diag_fn on_error, void *ctx);

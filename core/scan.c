@@ -27,7 +27,7 @@ static int push_cand(ks_scanner *s, const ks_cand *c)
             return 0;
         }
     }
-    if (ks__grow((void **)&s->cands, &s->cap_cands, s->n_cands, sizeof *s->cands, 256))
+    if (ks__agrow(ks__engine_alloc(s->engine), (void **)&s->cands, &s->cap_cands, s->n_cands, sizeof *s->cands, 256))
         return -1;
     s->cands[s->n_cands++] = *c;
     return 0;
@@ -152,7 +152,7 @@ static size_t tail_len(const ks_scanner *s)
 static const unsigned char *end_aligned_copy(ks_scanner *s, const unsigned char *src, size_t n)
 {
     if (s->tail_cap < n + 64) {
-        unsigned char *b = ks__realloc(s->tail_buf, n + 64);
+        unsigned char *b = ks__arealloc(ks__engine_alloc(s->engine), s->tail_buf, n + 64);
         if (!b)
             return NULL;
         s->tail_buf = b;

@@ -15,7 +15,7 @@ int ks_scanner_create(const ks_engine *engine, ks_scanner **out)
     *out = NULL;
     if (!engine)
         return KS_EINVAL;
-    ks_scanner *s = ks__calloc(1, sizeof *s);
+    ks_scanner *s = ks__acalloc(ks__engine_alloc(engine), 1, sizeof *s);
     if (!s)
         return KS_ENOMEM;
     s->engine = engine;
@@ -25,9 +25,9 @@ int ks_scanner_create(const ks_engine *engine, ks_scanner **out)
         ks_scanner_destroy(s);
         return KS_ENOMEM;
     }
-    s->md = pcre2_match_data_create(KS_OVECTOR_PAIRS, NULL);
-    s->mctx = pcre2_match_context_create(NULL);
-    s->jit_stack = pcre2_jit_stack_create(32 * 1024, 1024 * 1024, NULL);
+    s->md = pcre2_match_data_create(KS_OVECTOR_PAIRS, engine->gctx);
+    s->mctx = pcre2_match_context_create(engine->gctx);
+    s->jit_stack = pcre2_jit_stack_create(32 * 1024, 1024 * 1024, engine->gctx);
     if (!s->md || !s->mctx || !s->jit_stack) {
         ks_scanner_destroy(s);
         return KS_ENOMEM;
@@ -47,9 +47,10 @@ void ks_scanner_destroy(ks_scanner *s)
     pcre2_match_data_free(s->md);
     pcre2_match_context_free(s->mctx);
     pcre2_jit_stack_free(s->jit_stack);
-    ks__free(s->cands);
-    ks__free(s->tail_buf);
-    ks__free(s);
+    const ks_allocator *a = ks__engine_alloc(s->engine);
+    ks__afree(a, s->cands);
+    ks__afree(a, s->tail_buf);
+    ks__afree(a, s);
 }
 
 const ks_engine *ks_scanner_engine(const ks_scanner *s) { return s ? s->engine : NULL; }

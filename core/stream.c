@@ -26,12 +26,13 @@ int ks_stream_open(const ks_engine *engine, const ks_scan_opts *opts, ks_match_f
     *out = NULL;
     if (!engine)
         return KS_EINVAL;
-    ks_stream *st = ks__calloc(1, sizeof *st);
+    const ks_allocator *a = ks__engine_alloc(engine);
+    ks_stream *st = ks__acalloc(a, 1, sizeof *st);
     if (!st)
         return KS_ENOMEM;
     const char *path = ks__scan_opts_path(opts);
-    if (path && !(st->path = ks__strdup(path))) {
-        ks__free(st);
+    if (path && !(st->path = ks__astrdup(a, path))) {
+        ks__afree(a, st);
         return KS_ENOMEM;
     }
     st->engine = engine;
@@ -49,7 +50,7 @@ static int reserve(ks_stream *st, size_t need)
     size_t cap = st->cap ? st->cap : 256; /* small objects (and idle streams) stay small */
     while (cap < need)
         cap = cap > SIZE_MAX / 2 ? need : cap * 2;
-    unsigned char *b = ks__realloc(st->buf, cap);
+    unsigned char *b = ks__arealloc(ks__engine_alloc(st->engine), st->buf, cap);
     if (!b)
         return KS_ENOMEM;
     st->buf = b;
@@ -79,7 +80,7 @@ static int flush_to(ks_stream *st, ks_scanner *sc, uint64_t own_to, int last)
     }
     size_t keep = st->len > 256 ? st->len : 256;
     if (!last && st->cap > 2 * keep) {
-        unsigned char *b = ks__realloc(st->buf, keep);
+        unsigned char *b = ks__arealloc(ks__engine_alloc(st->engine), st->buf, keep);
         if (b) { /* a failed shrink keeps the larger buffer: nothing is lost */
             st->buf = b;
             st->cap = keep;
@@ -137,9 +138,10 @@ void ks_stream_abort(ks_stream *st)
 {
     if (!st)
         return;
-    ks__free(st->path);
-    ks__free(st->buf);
-    ks__free(st);
+    const ks_allocator *a = ks__engine_alloc(st->engine);
+    ks__afree(a, st->path);
+    ks__afree(a, st->buf);
+    ks__afree(a, st);
 }
 
 size_t ks_stream_bytes(const ks_stream *st)

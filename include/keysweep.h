@@ -4,6 +4,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/stat.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -169,6 +170,23 @@ KS_API int ks_rules_get(const ks_rules *rules, size_t index, ks_rule_info *info)
 
 typedef struct ks_engine ks_engine;
 
+/*
+ * A memory allocator for one engine and everything made from it: its rule table and confirm
+ * regexes, its Vectorscan database, and its scanners, streams and pipelines (PCRE2 match data
+ * and JIT stacks included). Two things Vectorscan and PCRE2 do not let a caller place stay with
+ * them: Vectorscan's per-scanner scratch (hs_alloc_scratch; keysweep never calls
+ * hs_set_allocator, which is process-wide) and PCRE2's JIT machine code (mapped pages). Rule sets
+ * (ks_rules) and the Gitleaks allowlists they share with engines use the C library. The functions
+ * must be thread-safe (scanners and pipelines run on many threads) and return memory aligned as
+ * malloc's; malloc and realloc return NULL on failure, and are never asked for 0 bytes.
+ */
+typedef struct ks_allocator {
+    void *(*malloc)(size_t n, void *ctx);
+    void *(*realloc)(void *p, size_t n, void *ctx);
+    void (*free)(void *p, void *ctx);
+    void *ctx;
+} ks_allocator;
+
 /* Engine options; zero-initialise, then set what you need. */
 typedef struct ks_engine_options {
     size_t size;           /* sizeof(ks_engine_options), or 0: fields are only ever appended */
@@ -176,6 +194,8 @@ typedef struct ks_engine_options {
      * that is not asked never writes to disk (ks_default_cache_dir gives the usual place). */
     const char *cache_dir;
     unsigned flags;
+    /* The engine's allocator (copied; ctx must outlive the engine). NULL: the C library's. */
+    const ks_allocator *allocator;
 } ks_engine_options;
 
 #define KS_ENGINE_NO_CACHE 0x1u       /* never read or write the database cache, even with cache_dir */
@@ -332,6 +352,165 @@ KS_API size_t ks_stream_bytes(const ks_stream *stream);
 
 /* Frees a stream without reporting what is pending; NULL is a no-op. */
 KS_API void ks_stream_abort(ks_stream *stream);
+
+/* ------------------------------------------------------------------ */
+/* Walking trees                                                        */
+/* ------------------------------------------------------------------ */
+
+/* Why the walker left something out; counted by ks_walk_ops.on_skip. */
+typedef enum ks_skip_reason {
+    KS_SKIP_SPECIAL,   /* FIFO, socket, device: never opened for reading */
+    KS_SKIP_SYMLINK,   /* a symbolic link, not followed (follow_symlinks 0) */
+    KS_SKIP_EXCLUDED,  /* matched an exclude glob, or is_ignored said so */
+    KS_SKIP_HARDLINK,  /* content already scanned through another link */
+    KS_SKIP_TOO_LARGE, /* over max_file_size */
+    KS_SKIP_LOOP,      /* directory already visited (following links) */
+    KS_SKIP_OUTSIDE,   /* a symbolic link leading outside the root (following links) */
+    KS_SKIP_PSEUDO_FS, /* a mount of a pseudo file system (proc, sysfs, tracefs...) below a root */
+    KS_SKIP_OTHER_FS,  /* a mount of another file system below a root (one_file_system) */
+    KS_SKIP_VANISHED,  /* listed, then gone before it could be opened */
+    KS_SKIP_N
+} ks_skip_reason;
+
+/* Returns the static short name of a skip reason ("special", "symlink", ...), or "?". */
+KS_API const char *ks_skip_name(ks_skip_reason why);
+
+/* Walk options; zero-initialise, then set what you need. */
+typedef struct ks_walk_opts {
+    size_t size;                 /* sizeof(ks_walk_opts), or 0: fields are only ever appended */
+    int follow_symlinks;         /* follow links, never leaving the root nor looping */
+    int one_file_system;         /* do not enter directories on another device than their root's */
+    uint64_t max_file_size;      /* larger files are skipped (KS_SKIP_TOO_LARGE); 0: no limit */
+    const char *const *excludes; /* NULL-terminated globs matched against the name and the path */
+    size_t max_open_dirs;        /* directory descriptors held along the current path; 0: 64 */
+    /* Optional: richer exclusion than globs (ignore files). Asked for each regular file and
+     * directory found under a root, once its type is known; non-zero skips it as KS_SKIP_EXCLUDED. */
+    int (*is_ignored)(void *ignore_ctx, const char *path, const char *name, int is_dir);
+    void *ignore_ctx;
+} ks_walk_opts;
+
+/* What a walk reports; every call comes from the thread that called ks_walk. */
+typedef struct ks_walk_ops {
+    size_t size; /* sizeof(ks_walk_ops), or 0 */
+    /* A regular file opened O_RDONLY|O_NOFOLLOW|O_NONBLOCK|O_CLOEXEC (st from fstat); the callee
+     * owns fd and must close it. Return 0 to go on, non-zero to stop the walk. */
+    int (*on_file)(void *ctx, int fd, const char *path, const struct stat *st);
+    /* Something left out; explicit_root is 1 when it was the root itself. May be NULL. */
+    void (*on_skip)(void *ctx, const char *path, ks_skip_reason why, int explicit_root);
+    /* A step that failed: err is a positive errno value, `what` names the step ("open", "read
+     * directory"...). The walk goes on. May be NULL. */
+    void (*on_error)(void *ctx, const char *path, int err, const char *what);
+} ks_walk_ops;
+
+/*
+ * Walks one root (a directory, a regular file, or anything else, which is skipped) on the calling
+ * thread, without recursion, through directory descriptors (never rebuilt paths), with a bounded
+ * number of descriptors. FIFOs, sockets and devices are never opened. A root is always walked,
+ * whatever file system it lies on; below it, mounts of pseudo file systems are skipped without
+ * being entered or triggering an automount. Returns 0, KS_EINVAL, or the non-zero value an on_file
+ * call returned to stop the walk.
+ */
+KS_API int ks_walk(const char *root, const ks_walk_opts *opts, const ks_walk_ops *ops, void *ctx);
+
+/* ------------------------------------------------------------------ */
+/* Pipelines: files through pinned worker threads, findings in order    */
+/* ------------------------------------------------------------------ */
+
+/*
+ * A pipeline scans files with the engine on its own threads: the caller submits open files (from
+ * ks_walk, or from anywhere), workers read them (io_uring, or pread) in chunks and scan them, and
+ * one writer thread hands the findings to a sink, file by file and in offset order, with exact
+ * lines. It applies everything ks_scan applies, path conditions included (the submitted path).
+ */
+typedef struct ks_pipeline ks_pipeline;
+
+/* What a pipeline reports; every call comes from its writer thread, one at a time. */
+typedef struct ks_pipeline_sink {
+    size_t size; /* sizeof(ks_pipeline_sink), or 0 */
+    /* One finding of file `path` (the pointers live during the call). Non-zero stops the pipeline. */
+    int (*on_finding)(void *ctx, const char *path, const ks_match *m);
+    /* A file is finished: `bytes` scanned; err is 0, a positive errno (the file could not be read
+     * whole; the findings before the failure were reported), ECANCELED (the pipeline stopped first),
+     * or EFBIG: a file of unknown size was cut at its limit, and the bytes before it were scanned
+     * (not a failure). May be NULL. */
+    void (*on_file_done)(void *ctx, const char *path, uint64_t bytes, int err);
+    /* Nothing is waiting right now: a good moment to flush output and draw progress. May be NULL. */
+    void (*on_idle)(void *ctx);
+} ks_pipeline_sink;
+
+/* Pipeline options; zero-initialise, then set what you need. */
+typedef struct ks_pipeline_opts {
+    size_t size;             /* sizeof(ks_pipeline_opts), or 0 */
+    unsigned threads;        /* workers; 0: one per CPU of the affinity mask */
+    size_t chunk_size;       /* bytes each worker reads and scans at a time; 0: KS_PIPELINE_DEFAULT_CHUNK */
+    unsigned buffers;        /* chunk buffers (reads in flight and chunks queued); 0: sized to the workers */
+    /* "auto" or NULL: io_uring where this kernel and its limits allow one per worker, else pread
+     * (on_diag says why); "uring": io_uring or fail; "pread": pread. */
+    const char *reader;
+    unsigned flags;          /* KS_PIPELINE_* */
+    unsigned max_open_files; /* descriptors of submitted files not yet closed; 0: KS_PIPELINE_DEFAULT_OPEN_FILES */
+    /* Notes about the pipeline itself (code 0: io_uring refused, pread used instead) and why it
+     * could not start (code KS_EIO). May be NULL. */
+    ks_diag_fn on_diag;
+    void *diag_ctx;
+} ks_pipeline_opts;
+
+#define KS_PIPELINE_NO_PIN 0x1u    /* do not pin workers to CPUs */
+#define KS_PIPELINE_READ_ONLY 0x2u /* benchmarks: read every chunk, scan nothing */
+#define KS_PIPELINE_DEFAULT_CHUNK ((size_t)1 << 20)
+#define KS_PIPELINE_DEFAULT_OPEN_FILES 128u
+/* How far a file whose size reads as 0 (procfs, a pipe) is read when the caller sets no limit:
+ * /proc/PID/pagemap alone yields 8 bytes per page of an address space. */
+#define KS_UNKNOWN_SIZE_LIMIT ((uint64_t)64 << 20)
+
+/*
+ * Chooses the reader, sets it up for every worker, and starts the worker and writer threads with
+ * every signal blocked. All memory comes from the engine's allocator. Returns 0, KS_EINVAL,
+ * KS_ENOMEM, or KS_EIO (the reader could not be set up: on_diag says why); on error *out is NULL.
+ */
+KS_API int ks_pipeline_create(const ks_engine *engine, const ks_pipeline_opts *opts, const ks_pipeline_sink *sink,
+                              void *ctx, ks_pipeline **out);
+
+/*
+ * Queues one open file for scanning under `path`; the pipeline owns fd from now on and closes it.
+ * Waits while every chunk buffer is busy or max_open_files descriptors are held. Call it from one
+ * thread only. A file of known `size` is read up to that size, however much it grows; size 0
+ * means unknown (procfs, a pipe): it is read to EOF, or to `limit` bytes when limit is not 0 (then
+ * reported with EFBIG if more followed). Returns 0, KS_ENOMEM, or KS_ETERMINATED when the pipeline
+ * is stopping (fd is closed in every case).
+ */
+KS_API int ks_pipeline_submit(ks_pipeline *p, int fd, const char *path, uint64_t size, uint64_t limit);
+
+/*
+ * Walks `root` (ks_walk with `wo`, which may be NULL) and submits every regular file found; files
+ * of unknown size are read up to wo->max_file_size, or KS_UNKNOWN_SIZE_LIMIT. Skips and walk
+ * errors go to `ops` (its on_file is not used; ops may be NULL). The one-call tree scan:
+ * ks_pipeline_create, ks_pipeline_walk per root, ks_pipeline_finish. Returns 0, KS_EINVAL, or
+ * KS_ETERMINATED when the pipeline stopped.
+ */
+KS_API int ks_pipeline_walk(ks_pipeline *p, const char *root, const ks_walk_opts *wo, const ks_walk_ops *ops,
+                            void *ctx);
+
+/* Asks the pipeline to stop: no new reads; reads in flight are still scanned and reported.
+ * Thread-safe and async-signal-safe. */
+KS_API void ks_pipeline_stop(ks_pipeline *p);
+
+/* Waits until everything queued is reported, joins the threads and frees the pipeline.
+ * Returns 0, or KS_ETERMINATED if the pipeline was stopped. */
+KS_API int ks_pipeline_finish(ks_pipeline *p);
+
+/* Facts about a running pipeline; set `size` as for ks_rule_info. */
+typedef struct ks_pipeline_info {
+    size_t size;
+    unsigned threads;          /* workers */
+    const char *reader;        /* "io_uring" or "pread" */
+    unsigned reads_in_flight;  /* reads submitted to the kernel and not yet reaped, now */
+    uint64_t files_done;       /* files reported to on_file_done so far */
+    uint64_t bytes_read;       /* bytes read so far */
+} ks_pipeline_info;
+
+/* Fills *info; thread-safe (benchmarks sample it while the pipeline runs). Returns 0 or KS_EINVAL. */
+KS_API int ks_pipeline_info_get(const ks_pipeline *p, ks_pipeline_info *info);
 
 #ifdef __cplusplus
 }

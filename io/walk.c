@@ -8,7 +8,7 @@
 #include <unistd.h>
 
 #include "pseudo_fs.h"
-#include "walk.h"
+#include "keysweep.h"
 
 const char *ks_skip_name(ks_skip_reason r)
 {
@@ -512,11 +512,27 @@ static int walk_tree(walker *w)
     return rc;
 }
 
-int ks_walk(const char *root, const ks_walk_opts *opts, const ks_walk_ops *ops, void *ctx)
+static void no_skip(void *ctx, const char *path, ks_skip_reason why, int explicit_root) {}
+static void no_error(void *ctx, const char *path, int err, const char *what) {}
+
+int ks_walk(const char *root, const ks_walk_opts *opts, const ks_walk_ops *given, void *ctx)
 {
+    if (!root || !given || !given->on_file)
+        return KS_EINVAL;
+    /* Callers built against fewer fields pass a smaller size: the rest keep their defaults. */
+    ks_walk_opts o = {0};
+    if (opts)
+        memcpy(&o, opts, opts->size && opts->size < sizeof o ? opts->size : sizeof o);
+    ks_walk_ops ops_full = {0};
+    memcpy(&ops_full, given, given->size && given->size < sizeof ops_full ? given->size : sizeof ops_full);
+    if (!ops_full.on_skip)
+        ops_full.on_skip = no_skip;
+    if (!ops_full.on_error)
+        ops_full.on_error = no_error;
+    const ks_walk_ops *ops = &ops_full;
     walker w;
     memset(&w, 0, sizeof w);
-    w.o = opts;
+    w.o = &o;
     w.ops = ops;
     w.ctx = ctx;
     if (path_push(&w.path, root)) {

@@ -23,7 +23,7 @@ void ks__pl_file_free(ks_pipeline *p, pfile *f)
     if (f->fd >= 0)
         ks__pl_file_close_fd(p, f);
     ks__order_free(&f->order);
-    ks__free(f);
+    ks__afree(p->a, f);
 }
 
 /* Chunks of a file that will never be read (stopping) still report, so the writer can finish it. */
@@ -123,7 +123,7 @@ void ks__pl_submit_file(ks_pipeline *p, pfile *cur)
     if (cur->stream_mode) {
         /* Before the hand-off: once pushed, the file may be finished and freed by the writer. */
         cur->next_chunk = 1;
-        pjob *sj = ks__calloc(1, sizeof *sj + sizeof(pslot));
+        pjob *sj = ks__acalloc(p->a, 1, sizeof *sj + sizeof(pslot));
         if (!sj) {
             ks__pl_push_chunk_done(p, myring, cur, 0, 0, 0, 0, ENOMEM);
         } else {

@@ -6,10 +6,11 @@
 
 #include "alloc.h"
 
-int ks__bq_init(ks_bqueue *q, size_t cap)
+int ks__bq_init(ks_bqueue *q, const ks_allocator *a, size_t cap)
 {
     memset(q, 0, sizeof *q);
-    q->items = ks__calloc(cap, sizeof *q->items);
+    q->a = a;
+    q->items = ks__acalloc(a, cap, sizeof *q->items);
     if (!q->items)
         return KS_ENOMEM;
     q->cap = cap;
@@ -24,7 +25,7 @@ void ks__bq_free(ks_bqueue *q)
 {
     if (!q->items)
         return;
-    ks__free(q->items);
+    ks__afree(q->a, q->items);
     pthread_mutex_destroy(&q->mu);
     pthread_cond_destroy(&q->not_empty);
     pthread_cond_destroy(&q->not_full);

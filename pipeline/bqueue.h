@@ -6,7 +6,10 @@
 #include <stdatomic.h>
 #include <stddef.h>
 
+#include "keysweep.h"
+
 typedef struct ks_bqueue {
+    const ks_allocator *a;
     pthread_mutex_t mu;
     pthread_cond_t not_empty, not_full;
     void **items;
@@ -16,8 +19,8 @@ typedef struct ks_bqueue {
     int closed;
 } ks_bqueue;
 
-/* Sets up an empty queue of `cap` slots; returns 0 or KS_ENOMEM. */
-int ks__bq_init(ks_bqueue *q, size_t cap);
+/* Sets up an empty queue of `cap` slots from allocator `a` (NULL: libc); returns 0 or KS_ENOMEM. */
+int ks__bq_init(ks_bqueue *q, const ks_allocator *a, size_t cap);
 
 /* Frees a queue set up by ks__bq_init (a zeroed one too). */
 void ks__bq_free(ks_bqueue *q);

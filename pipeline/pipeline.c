@@ -9,6 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "diag_emit.h"
 #include "pipeline_int.h"
 
 static unsigned affinity_cpus(void)
@@ -25,48 +26,90 @@ static void destroy(ks_pipeline *p)
     if (p->jobs) {
         for (unsigned i = 0; i < p->n_buffers; i++)
             if (p->jobs[i]) {
-                ks__free(p->jobs[i]->buf);
-                ks__free(p->jobs[i]);
+                ks__afree(p->a, p->jobs[i]->buf);
+                ks__afree(p->a, p->jobs[i]);
             }
-        ks__free(p->jobs);
+        ks__afree(p->a, p->jobs);
     }
     if (p->workers) {
         for (unsigned i = 0; i < p->n_workers; i++) {
             ks_scanner_destroy(p->workers[i].scanner);
-            ks__free(p->workers[i].stream_buf);
+            ks__afree(p->a, p->workers[i].stream_buf);
             if (p->workers[i].rstate)
                 p->reader->fini(p->workers[i].rstate);
         }
-        ks__free(p->workers);
+        ks__afree(p->a, p->workers);
     }
     if (p->rings) {
         for (unsigned i = 0; i <= p->n_workers; i++)
             ks__ring_free(&p->rings[i]);
-        ks__free(p->rings);
+        ks__afree(p->a, p->rings);
     }
     ks__bq_free(&p->chunks);
     ks__bq_free(&p->free_jobs);
     pthread_mutex_destroy(&p->wake_mu);
     pthread_cond_destroy(&p->wake);
     ks__fdb_destroy(&p->fds);
-    ks__free(p);
+    ks__afree(p->a, p);
 }
 
-int ks_pipeline_create(const ks_engine *engine, const ks_pipeline_opts *o, const ks_pipeline_sink *sink, void *ctx,
-                       ks_pipeline **out, int *backend_errno)
+static void no_idle(void *ctx) {}
+static void no_file_done(void *ctx, const char *path, uint64_t bytes, int err) {}
+
+/* The caller's structs as they are now: a caller built against fewer fields passes a smaller size. */
+static void copy_sized(void *dst, size_t full, const void *src, size_t given)
 {
-    if (!out || !engine || !sink || !o)
+    memset(dst, 0, full);
+    if (src)
+        memcpy(dst, src, given && given < full ? given : full);
+}
+
+/* The backend, chosen in one place (ks_reader_choose): "auto" falls back to pread there, with a note. */
+static const ks_reader_ops *choose_reader(const ks_pipeline_opts *o)
+{
+    int why = 0;
+    const char *name = o->reader ? o->reader : "auto";
+    const ks_reader_ops *r = ks_reader_choose(name, &why);
+    if (!r && why)
+        ks__diag_emit(o->on_diag, o->diag_ctx, KS_EIO, NULL, 0, NULL, "io_uring unavailable (%s)", strerror(why));
+    else if (!r)
+        ks__diag_emit(o->on_diag, o->diag_ctx, KS_EINVAL, NULL, 0, NULL,
+                      "unknown reader '%s': expected auto, uring or pread", name);
+    else if (why)
+        ks__diag_emit(o->on_diag, o->diag_ctx, 0, NULL, 0, NULL, "io_uring unavailable (%s); using pread",
+                      strerror(why));
+    return r;
+}
+
+int ks_pipeline_create(const ks_engine *engine, const ks_pipeline_opts *given, const ks_pipeline_sink *sink_given,
+                       void *ctx, ks_pipeline **out)
+{
+    if (!out)
         return KS_EINVAL;
     *out = NULL;
-    ks_pipeline *p = ks__calloc(1, sizeof *p);
+    if (!engine || !sink_given || !sink_given->on_finding)
+        return KS_EINVAL;
+    ks_pipeline_opts opts;
+    copy_sized(&opts, sizeof opts, given, given ? given->size : 0);
+    const ks_pipeline_opts *o = &opts;
+    const ks_reader_ops *reader = choose_reader(o);
+    if (!reader)
+        return o->reader && strcmp(o->reader, "uring") == 0 ? KS_EIO : KS_EINVAL;
+    const ks_allocator *a = ks__engine_alloc(engine);
+    ks_pipeline *p = ks__acalloc(a, 1, sizeof *p);
     if (!p)
         return KS_ENOMEM;
+    p->a = a;
     pthread_mutex_init(&p->wake_mu, NULL);
     pthread_cond_init(&p->wake, NULL);
     p->engine = engine;
-    p->sink = *sink;
+    copy_sized(&p->sink, sizeof p->sink, sink_given, sink_given->size);
+    if (!p->sink.on_file_done)
+        p->sink.on_file_done = no_file_done;
+    if (!p->sink.on_idle)
+        p->sink.on_idle = no_idle;
     p->ctx = ctx;
-    p->reader = o->reader ? o->reader : &ks_reader_pread;
+    p->reader = reader;
     p->chunk = o->chunk_size ? o->chunk_size : KS_PIPELINE_DEFAULT_CHUNK;
     if (p->chunk > ((size_t)1 << 30))
         p->chunk = (size_t)1 << 30;
@@ -88,22 +131,22 @@ int ks_pipeline_create(const ks_engine *engine, const ks_pipeline_opts *o, const
     }
     unsigned max_files = o->max_open_files ? o->max_open_files : KS_PIPELINE_DEFAULT_OPEN_FILES;
     ks__fdb_init(&p->fds, max_files);
-    p->pin = !o->no_pin;
-    p->read_only = o->read_only;
+    p->pin = !(o->flags & KS_PIPELINE_NO_PIN);
+    p->read_only = !!(o->flags & KS_PIPELINE_READ_ONLY);
     int rc = 0;
     /* Jobs hold buffers, stream jobs hold descriptors: the queue never holds more than both. */
-    if (ks__bq_init(&p->chunks, (size_t)p->n_buffers + max_files) || ks__bq_init(&p->free_jobs, p->n_buffers))
+    if (ks__bq_init(&p->chunks, p->a, (size_t)p->n_buffers + max_files) || ks__bq_init(&p->free_jobs, p->a, p->n_buffers))
         rc = KS_ENOMEM;
-    p->jobs = rc ? NULL : ks__calloc(p->n_buffers, sizeof *p->jobs);
-    p->workers = rc ? NULL : ks__calloc(p->n_workers, sizeof *p->workers);
-    p->rings = rc ? NULL : ks__calloc(p->n_workers + 1, sizeof *p->rings);
+    p->jobs = rc ? NULL : ks__acalloc(p->a, p->n_buffers, sizeof *p->jobs);
+    p->workers = rc ? NULL : ks__acalloc(p->a, p->n_workers, sizeof *p->workers);
+    p->rings = rc ? NULL : ks__acalloc(p->a, p->n_workers + 1, sizeof *p->rings);
     if (!p->jobs || !p->workers || !p->rings)
         rc = KS_ENOMEM;
     for (unsigned i = 0; !rc && i < p->n_buffers; i++) {
-        pjob *j = p->jobs[i] = ks__calloc(1, sizeof *j + KS_BATCH_MAX * sizeof(pslot));
+        pjob *j = p->jobs[i] = ks__acalloc(p->a, 1, sizeof *j + KS_BATCH_MAX * sizeof(pslot));
         if (j) {
             j->cap = cap;
-            j->buf = ks__malloc(cap + 64);
+            j->buf = ks__amalloc(p->a, cap + 64);
         }
         if (!j || !j->buf)
             rc = KS_ENOMEM;
@@ -111,13 +154,13 @@ int ks_pipeline_create(const ks_engine *engine, const ks_pipeline_opts *o, const
             ks__bq_push(&p->free_jobs, j);
     }
     for (unsigned i = 0; !rc && i <= p->n_workers; i++)
-        rc = ks__ring_init(&p->rings[i], RING_SLOTS);
+        rc = ks__ring_init(&p->rings[i], p->a, RING_SLOTS);
     for (unsigned i = 0; !rc && i < p->n_workers; i++) {
         worker *w = &p->workers[i];
         w->p = p;
         w->index = i;
         w->out = &p->rings[i];
-        w->stream_buf = ks__malloc(STREAM_PIECE);
+        w->stream_buf = ks__amalloc(p->a, STREAM_PIECE);
         if (!w->stream_buf || ks_scanner_create(engine, &w->scanner))
             rc = KS_ENOMEM;
     }
@@ -126,8 +169,8 @@ int ks_pipeline_create(const ks_engine *engine, const ks_pipeline_opts *o, const
         int e = p->reader->init(&p->workers[i].rstate, p->depth * KS_BATCH_MAX + 1);
         if (e < 0) {
             p->workers[i].rstate = NULL;
-            if (backend_errno)
-                *backend_errno = -e;
+            ks__diag_emit(o->on_diag, o->diag_ctx, KS_EIO, NULL, 0, NULL, "cannot set up %s reads: %s",
+                          p->reader->name, strerror(-e));
             rc = KS_EIO;
         }
     }
@@ -149,6 +192,11 @@ int ks_pipeline_create(const ks_engine *engine, const ks_pipeline_opts *o, const
 
 int ks_pipeline_submit(ks_pipeline *p, int fd, const char *path, uint64_t size, uint64_t limit)
 {
+    if (!p || !path) {
+        if (fd >= 0)
+            close(fd);
+        return KS_EINVAL;
+    }
     if (atomic_load(&p->stop)) {
         close(fd);
         return KS_ETERMINATED;
@@ -156,7 +204,7 @@ int ks_pipeline_submit(ks_pipeline *p, int fd, const char *path, uint64_t size, 
     /* Counted from here: every path below closes through file_close_fd. */
     ks__fdb_take(&p->fds);
     size_t plen = strlen(path);
-    pfile *f = ks__malloc(sizeof *f + plen + 1);
+    pfile *f = ks__amalloc(p->a, sizeof *f + plen + 1);
     if (!f) {
         close(fd);
         ks__fdb_give(&p->fds);
@@ -170,7 +218,7 @@ int ks_pipeline_submit(ks_pipeline *p, int fd, const char *path, uint64_t size, 
     f->limit = limit;
     f->stream_mode = size == 0;
     f->n_chunks = size ? (uint32_t)((size + p->chunk - 1) / p->chunk) : 1;
-    ks__order_init(&f->order, f->n_chunks, f->stream_mode);
+    ks__order_init(&f->order, p->a, f->n_chunks, f->stream_mode);
     ks__pl_submit_file(p, f);
     ks__pl_wait_for_fd(p); /* before returning: the caller opens the next file */
     return 0;
@@ -183,7 +231,67 @@ void ks_pipeline_stop(ks_pipeline *p)
     atomic_compare_exchange_strong(&p->stop, &running, STOP_ASKED);
 }
 
-unsigned ks_pipeline_threads(const ks_pipeline *p) { return p->n_workers; }
+int ks_pipeline_info_get(const ks_pipeline *p, ks_pipeline_info *info)
+{
+    if (!p || !info)
+        return KS_EINVAL;
+    size_t room = info->size && info->size < sizeof *info ? info->size : sizeof *info;
+    ks_pipeline_info full = {.size = room, .threads = p->n_workers, .reader = p->reader->name,
+                             .files_done = atomic_load_explicit(&p->files_done, memory_order_relaxed)};
+    for (unsigned i = 0; i < p->n_workers; i++) {
+        full.reads_in_flight += atomic_load_explicit(&p->workers[i].reads_held, memory_order_relaxed);
+        full.bytes_read += atomic_load_explicit(&p->workers[i].bytes_read, memory_order_relaxed);
+    }
+    memcpy(info, &full, room);
+    return 0;
+}
+
+/* Hands every regular file the walk finds to the pipeline. */
+typedef struct walk_feed {
+    ks_pipeline *p;
+    uint64_t limit;
+    const ks_walk_ops *ops;
+    void *ctx;
+    int stopped;
+} walk_feed;
+
+static int feed_file(void *c, int fd, const char *path, const struct stat *st)
+{
+    walk_feed *wf = c;
+    if (ks_pipeline_submit(wf->p, fd, path, (uint64_t)st->st_size, wf->limit)) {
+        wf->stopped = 1;
+        return 1;
+    }
+    return 0;
+}
+
+static void feed_skip(void *c, const char *path, ks_skip_reason why, int explicit_root)
+{
+    walk_feed *wf = c;
+    if (wf->ops && wf->ops->on_skip)
+        wf->ops->on_skip(wf->ctx, path, why, explicit_root);
+}
+
+static void feed_error(void *c, const char *path, int err, const char *what)
+{
+    walk_feed *wf = c;
+    if (wf->ops && wf->ops->on_error)
+        wf->ops->on_error(wf->ctx, path, err, what);
+}
+
+int ks_pipeline_walk(ks_pipeline *p, const char *root, const ks_walk_opts *wo, const ks_walk_ops *ops, void *ctx)
+{
+    if (!p || !root)
+        return KS_EINVAL;
+    ks_walk_ops given = {0};
+    copy_sized(&given, sizeof given, ops, ops ? ops->size : 0);
+    ks_walk_opts wopts;
+    copy_sized(&wopts, sizeof wopts, wo, wo ? wo->size : 0);
+    walk_feed wf = {p, wopts.max_file_size ? wopts.max_file_size : KS_UNKNOWN_SIZE_LIMIT, &given, ctx, 0};
+    static const ks_walk_ops feed = {sizeof feed, feed_file, feed_skip, feed_error};
+    ks_walk(root, &wopts, &feed, &wf);
+    return wf.stopped || atomic_load(&p->stop) ? KS_ETERMINATED : 0;
+}
 
 int ks_pipeline_finish(ks_pipeline *p)
 {

@@ -10,7 +10,8 @@
 #include "bqueue.h"
 #include "engine_int.h"
 #include "fd_budget.h"
-#include "pipeline.h"
+#include "keysweep.h"
+#include "reader.h"
 #include "reorder.h"
 #include "ring.h"
 #include "scanner_int.h"
@@ -82,10 +83,14 @@ typedef struct worker {
     /* jobs whose reads are held by the backend, and jobs read and waiting to be scanned */
     unsigned in_flight, n_ready;
     struct pjob *ready[KS_JOBS_IN_FLIGHT];
+    /* for ks_pipeline_info_get, read by any thread: reads held by the backend, bytes read */
+    _Atomic unsigned reads_held;
+    _Atomic uint64_t bytes_read;
 } worker;
 
 struct ks_pipeline {
     const ks_engine *engine;
+    const ks_allocator *a; /* the engine's: every allocation of the pipeline */
     ks_pipeline_sink sink;
     void *ctx;
     const ks_reader_ops *reader;
@@ -107,6 +112,7 @@ struct ks_pipeline {
     _Atomic int sleeping;
     /* Descriptor budget: files handed over and not yet closed. */
     ks_fd_budget fds;
+    _Atomic uint64_t files_done; /* writer: files reported */
 };
 
 #define RING_SLOTS 4096u

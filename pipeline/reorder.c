@@ -4,9 +4,9 @@
 #include "alloc.h"
 #include "reorder.h"
 
-void ks__order_init(ks_order *o, uint32_t n_chunks, int stream_mode)
+void ks__order_init(ks_order *o, const ks_allocator *a, uint32_t n_chunks, int stream_mode)
 {
-    *o = (ks_order){.n_chunks = n_chunks ? n_chunks : 1, .stream_mode = stream_mode};
+    *o = (ks_order){.a = a, .n_chunks = n_chunks ? n_chunks : 1, .stream_mode = stream_mode};
 }
 
 /* Lines inside a chunk count from its owned start; the newlines of every chunk before it make them
@@ -22,14 +22,14 @@ static int tables(ks_order *o)
 {
     if (o->done)
         return 0;
-    o->pending = ks__calloc(o->n_chunks, sizeof *o->pending);
-    o->tails = ks__calloc(o->n_chunks, sizeof *o->tails);
-    o->done = ks__calloc(o->n_chunks, sizeof *o->done);
+    o->pending = ks__acalloc(o->a, o->n_chunks, sizeof *o->pending);
+    o->tails = ks__acalloc(o->a, o->n_chunks, sizeof *o->tails);
+    o->done = ks__acalloc(o->a, o->n_chunks, sizeof *o->done);
     if (o->pending && o->tails && o->done)
         return 0;
-    ks__free(o->pending);
-    ks__free(o->tails);
-    ks__free(o->done);
+    ks__afree(o->a, o->pending);
+    ks__afree(o->a, o->tails);
+    ks__afree(o->a, o->done);
     o->pending = o->tails = o->done = NULL;
     return -1;
 }
@@ -43,7 +43,7 @@ static void settle(ks_order *o, void *file, const ks_order_sink *sink, void *ctx
         for (ks_rec *r = o->pending[k], *nx; r; r = nx) {
             nx = r->next;
             emit(o, r, sink, ctx);
-            ks__free(r);
+            ks__afree(o->a, r);
         }
         o->pending[k] = o->tails[k] = NULL;
         o->done[k] = NULL;
@@ -53,7 +53,7 @@ static void settle(ks_order *o, void *file, const ks_order_sink *sink, void *ctx
         o->bytes += d->bytes;
         if (d->err && !o->err)
             o->err = d->err;
-        ks__free(d);
+        ks__afree(o->a, d);
         o->next_emit++;
     }
     if (o->next_emit == o->n_chunks) {
@@ -71,11 +71,11 @@ void ks__order_take(ks_order *o, ks_rec *r, const ks_order_sink *sink, void *ctx
         /* One chunk (most files): its lines are exact already, so nothing waits to be settled. */
         if (r->kind == KS_REC_FINDING) {
             emit(o, r, sink, ctx);
-            ks__free(r);
+            ks__afree(o->a, r);
         } else {
             uint64_t bytes = r->bytes;
             int err = r->err;
-            ks__free(r);
+            ks__afree(o->a, r);
             sink->file_done(ctx, file, bytes, err);
         }
         return;
@@ -86,7 +86,7 @@ void ks__order_take(ks_order *o, ks_rec *r, const ks_order_sink *sink, void *ctx
         o->untracked = 1;
         int last = r->kind == KS_REC_CHUNK_DONE && ++o->next_emit == o->n_chunks;
         uint64_t bytes = o->bytes;
-        ks__free(r);
+        ks__afree(o->a, r);
         if (last)
             sink->file_done(ctx, file, bytes, ENOMEM);
         return;
@@ -110,12 +110,12 @@ void ks__order_free(ks_order *o)
     for (uint32_t k = 0; o->done && k < o->n_chunks; k++) {
         for (ks_rec *r = o->pending[k], *nx; r; r = nx) {
             nx = r->next;
-            ks__free(r);
+            ks__afree(o->a, r);
         }
-        ks__free(o->done[k]);
+        ks__afree(o->a, o->done[k]);
     }
-    ks__free(o->pending);
-    ks__free(o->tails);
-    ks__free(o->done);
+    ks__afree(o->a, o->pending);
+    ks__afree(o->a, o->tails);
+    ks__afree(o->a, o->done);
     o->pending = o->tails = o->done = NULL;
 }

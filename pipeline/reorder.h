@@ -6,6 +6,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "keysweep.h"
+
 typedef enum ks_rec_kind { KS_REC_FINDING, KS_REC_CHUNK_DONE } ks_rec_kind;
 
 /* What a worker sends the writer about one chunk of one file: a finding, with its line counted
@@ -33,6 +35,7 @@ typedef struct ks_rec {
 
 /* The writer's state of one file, kept inside the caller's per-file record. */
 typedef struct ks_order {
+    const ks_allocator *a; /* frees the records it is given and its own arrays (NULL: libc) */
     uint32_t n_chunks;
     int stream_mode;      /* lines and columns arrive absolute already */
     uint32_t next_emit;   /* the first chunk not yet emitted */
@@ -54,7 +57,7 @@ typedef struct ks_order_sink {
 } ks_order_sink;
 
 /* Sets up the state of a file of n_chunks chunks (>= 1). */
-void ks__order_init(ks_order *o, uint32_t n_chunks, int stream_mode);
+void ks__order_init(ks_order *o, const ks_allocator *a, uint32_t n_chunks, int stream_mode);
 
 /* Takes one record of o's file (r->file), and frees it; calls the sink for every finding and the
  * completion that became certain. The records of one chunk come in the order its worker made them:

@@ -4,9 +4,10 @@
 #include "alloc.h"
 #include "ring.h"
 
-int ks__ring_init(ks_ring *r, size_t slots)
+int ks__ring_init(ks_ring *r, const ks_allocator *a, size_t slots)
 {
-    r->slots = ks__calloc(slots, sizeof *r->slots);
+    r->a = a;
+    r->slots = ks__acalloc(a, slots, sizeof *r->slots);
     if (!r->slots)
         return KS_ENOMEM;
     r->mask = slots - 1;
@@ -17,7 +18,7 @@ int ks__ring_init(ks_ring *r, size_t slots)
 
 void ks__ring_free(ks_ring *r)
 {
-    ks__free(r->slots);
+    ks__afree(r->a, r->slots);
     r->slots = NULL;
 }
 

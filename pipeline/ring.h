@@ -5,7 +5,10 @@
 #include <stdatomic.h>
 #include <stddef.h>
 
+#include "keysweep.h"
+
 typedef struct ks_ring {
+    const ks_allocator *a;
     void **slots;
     size_t mask;
     _Atomic size_t head; /* written by the consumer */
@@ -13,8 +16,8 @@ typedef struct ks_ring {
     char pad[64];        /* rings sit in an array: keep neighbours' counters off this cache line */
 } ks_ring;
 
-/* Sets up a ring of `slots` entries (a power of two); returns 0 or KS_ENOMEM. */
-int ks__ring_init(ks_ring *r, size_t slots);
+/* Sets up a ring of `slots` entries (a power of two) from allocator `a`; returns 0 or KS_ENOMEM. */
+int ks__ring_init(ks_ring *r, const ks_allocator *a, size_t slots);
 void ks__ring_free(ks_ring *r);
 
 /* Producer: appends p; returns 0, or -1 when the ring is full (nothing is written). */

@@ -11,7 +11,7 @@ static int worker_on_match(const ks_match *m, void *ctx)
 {
     worker *w = ctx;
     pslot *sl = w->slot;
-    ks_rec *r = ks__malloc(sizeof *r + m->match_len);
+    ks_rec *r = ks__amalloc(w->p->a, sizeof *r + m->match_len);
     if (!r) {
         w->failed = ENOMEM;
         return 1;
@@ -49,11 +49,19 @@ static void slot_read_done(ks_pipeline *p, pslot *sl)
         ks__pl_file_close_fd(p, f);
 }
 
+/* The backend took `n` reads, or handed `-n` back (ks_pipeline_info_get reads the count). */
+static void held(worker *w, int n)
+{
+    if (n)
+        atomic_fetch_add_explicit(&w->reads_held, (unsigned)n, memory_order_relaxed);
+}
+
 /* A read the backend hands back: its slot is in memory; a job whose every slot is, is ready. */
 static void complete(worker *w, ks_read_req *req)
 {
     pslot *sl = req->user;
     pjob *j = sl->job;
+    atomic_fetch_add_explicit(&w->bytes_read, req->done, memory_order_relaxed);
     slot_read_done(w->p, sl);
     if (--j->unread == 0) {
         w->in_flight--;
@@ -70,6 +78,7 @@ static void read_one(worker *w, ks_read_req *rq)
     int rc;
     while ((rc = rd->submit(w->rstate, rq)) == -EBUSY) { /* the backend is full: make room */
         int n = rd->reap(w->rstate, done, KS_BATCH_MAX, 1);
+        held(w, n > 0 ? -n : 0);
         for (int i = 0; i < n; i++)
             complete(w, done[i]);
     }
@@ -77,8 +86,10 @@ static void read_one(worker *w, ks_read_req *rq)
         rq->res = rc;
         return;
     }
+    held(w, 1);
     for (;;) {
         int n = rd->reap(w->rstate, done, KS_BATCH_MAX, 1), mine = 0;
+        held(w, n > 0 ? -n : 0);
         for (int i = 0; i < n; i++) {
             if (done[i] == rq)
                 mine = 1;
@@ -129,6 +140,7 @@ static void worker_stream_file(worker *w, pslot *sl)
         if (rq.done == 0)
             break;
         got += rq.done;
+        atomic_fetch_add_explicit(&w->bytes_read, rq.done, memory_order_relaxed);
         rc = ks_stream_write(st, w->scanner, w->stream_buf, rq.done);
         if (rc)
             err = rc == KS_ENOMEM ? ENOMEM : EIO;
@@ -198,7 +210,7 @@ static void worker_loop(worker *w)
             }
             if (!j->buf) {
                 worker_stream_file(w, &j->slot[0]);
-                ks__free(j);
+                ks__afree(p->a, j);
                 continue;
             }
             j->unread = j->n;
@@ -208,6 +220,8 @@ static void worker_loop(worker *w)
                 if (rc < 0) {
                     j->slot[i].req.res = rc;
                     complete(w, &j->slot[i].req);
+                } else {
+                    held(w, 1);
                 }
             }
             break; /* submit it now: it may finish at once */
@@ -216,6 +230,7 @@ static void worker_loop(worker *w)
             /* waits only when nothing else can be done */
             int wait = w->n_ready == 0 && (closed || queue_empty || w->in_flight >= p->depth);
             int n = rd->reap(w->rstate, done, KS_BATCH_MAX, wait);
+            held(w, n > 0 ? -n : 0);
             for (int i = 0; i < n; i++)
                 complete(w, done[i]);
             if (n < 0)

@@ -24,10 +24,10 @@ void ks__pl_ring_push(ks_pipeline *p, ks_ring *r, ks_rec *rec)
     }
 }
 
-static ks_rec *chunk_done_record(pfile *f, uint32_t chunk, uint64_t newlines, uint64_t last_nl_end, uint64_t bytes,
+static ks_rec *chunk_done_record(ks_pipeline *p, pfile *f, uint32_t chunk, uint64_t newlines, uint64_t last_nl_end, uint64_t bytes,
                                   int err)
 {
-    ks_rec *r = ks__calloc(1, sizeof *r);
+    ks_rec *r = ks__acalloc(p->a, 1, sizeof *r);
     if (!r)
         return NULL;
     r->kind = KS_REC_CHUNK_DONE;
@@ -46,7 +46,7 @@ void ks__pl_push_chunk_done(ks_pipeline *p, ks_ring *r, pfile *f, uint32_t chunk
                             uint64_t last_nl_end, uint64_t bytes, int err)
 {
     ks_rec *rec;
-    while (!(rec = chunk_done_record(f, chunk, newlines, last_nl_end, bytes, err)))
+    while (!(rec = chunk_done_record(p, f, chunk, newlines, last_nl_end, bytes, err)))
         usleep(1000);
     ks__pl_ring_push(p, r, rec); /* the writer polls every 2 ms: waking it per chunk costs more than it saves */
 }
@@ -85,6 +85,7 @@ static void order_file_done(void *ctx, void *file, uint64_t bytes, int err)
     ks_pipeline *p = ctx;
     pfile *f = file;
     p->sink.on_file_done(p->ctx, f->path, bytes, err);
+    atomic_fetch_add_explicit(&p->files_done, 1, memory_order_relaxed);
     ks__pl_file_free(p, f);
 }
 

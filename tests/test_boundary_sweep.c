@@ -10,7 +10,6 @@
 
 #include "hang.h"
 #include "helpers.h"
-#include "pipeline.h"
 
 typedef struct hit {
     size_t rule;
@@ -94,11 +93,11 @@ static void sweep_example(const ks_engine *e, size_t rule, const char *ex, uint6
         cr_assert_eq(pwrite(fd, ex, el, (off_t)pl[i].at), (ssize_t)el);
         cr_assert_eq(pwrite(fd, "\n", 1, (off_t)(pl[i].at + el)), 1);
     }
-    static const ks_pipeline_sink sink = {on_finding, on_done, on_idle};
+    static const ks_pipeline_sink sink = {sizeof sink, on_finding, on_done, on_idle};
     hits h = {0};
-    ks_pipeline_opts o = {.threads = 2, .chunk_size = chunk, .reader = &ks_reader_pread, .no_pin = 1};
+    ks_pipeline_opts o = {.threads = 2, .chunk_size = chunk, .reader = "pread", .flags = KS_PIPELINE_NO_PIN};
     ks_pipeline *p = NULL;
-    cr_assert_eq(ks_pipeline_create(e, &o, &sink, &h, &p, NULL), 0);
+    cr_assert_eq(ks_pipeline_create(e, &o, &sink, &h, &p), 0);
     cr_assert_eq(ks_pipeline_submit(p, fd, "sweep", size, 0), 0); /* the pipeline closes fd */
     cr_assert_eq(ks_pipeline_finish(p), 0);
     cr_assert_eq(h.errors, 0);

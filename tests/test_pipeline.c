@@ -12,7 +12,7 @@
 #include "corpus.h"
 #include "fault_io.h"
 #include "helpers.h"
-#include "pipeline.h"
+#include "reader.h"
 
 #define N_FILES 12
 static char dir[64];
@@ -128,13 +128,14 @@ static sink_state expected(void)
     return s;
 }
 
+static void keep_diag(const ks_diag *d, void *ctx) { *(ks_diag *)ctx = *d; }
+
 static sink_state run_with(const ks_pipeline_opts *o, int *create_rc)
 {
-    static const ks_pipeline_sink sink = {sink_finding, sink_done, sink_idle};
+    static const ks_pipeline_sink sink = {sizeof sink, sink_finding, sink_done, sink_idle};
     sink_state s = {0};
     ks_pipeline *p = NULL;
-    int berr = 0;
-    int rc = ks_pipeline_create(engine, o, &sink, &s, &p, &berr);
+    int rc = ks_pipeline_create(engine, o, &sink, &s, &p);
     if (create_rc)
         *create_rc = rc;
     if (rc)
@@ -149,7 +150,7 @@ static sink_state run_with(const ks_pipeline_opts *o, int *create_rc)
     return s;
 }
 
-static sink_state run(const ks_reader_ops *reader, unsigned threads, size_t chunk, int *create_rc)
+static sink_state run(const char *reader, unsigned threads, size_t chunk, int *create_rc)
 {
     ks_pipeline_opts o = {.threads = threads, .chunk_size = chunk, .reader = reader, .buffers = threads + 2};
     return run_with(&o, create_rc);
@@ -168,7 +169,7 @@ Test(pipeline, identical_for_threads_readers_and_chunk_sizes)
 {
     sink_state want = expected();
     cr_assert(want.n > 30, "corpus too thin: %zu", want.n);
-    const ks_reader_ops *readers[] = {&ks_reader_pread, &ks_reader_uring};
+    const char *readers[] = {"pread", "uring"};
     unsigned threads[] = {1, 2, 7};
     size_t chunks[] = {4096, 4097, 65536, 0};
     for (int r = 0; r < 2; r++)
@@ -179,7 +180,7 @@ Test(pipeline, identical_for_threads_readers_and_chunk_sizes)
                 if (rc == KS_EIO && r == 1)
                     cr_skip_test("io_uring unavailable here");
                 char what[128];
-                snprintf(what, sizeof what, "%s threads=%u chunk=%zu", readers[r]->name, threads[t], chunks[c]);
+                snprintf(what, sizeof what, "%s threads=%u chunk=%zu", readers[r], threads[t], chunks[c]);
                 cr_assert_eq(rc, 0, "%s", what);
                 assert_same(&want, &got, what);
                 cr_assert_eq(got.files, N_FILES, "%s", what);
@@ -193,7 +194,7 @@ Test(pipeline, short_reads_change_nothing)
 {
     sink_state want = expected();
     ks__io_fault_set(1, 0, 0, 0);
-    sink_state got = run(&ks_reader_pread, 2, 4096, NULL);
+    sink_state got = run("pread", 2, 4096, NULL);
     assert_same(&want, &got, "short reads");
     free(got.items);
     free(want.items);
@@ -202,7 +203,7 @@ Test(pipeline, short_reads_change_nothing)
 Test(pipeline, read_error_is_reported_for_that_file_only)
 {
     ks__io_fault_set(0, 3, EIO, 0);
-    sink_state got = run(&ks_reader_pread, 1, 1 << 20, NULL);
+    sink_state got = run("pread", 1, 1 << 20, NULL);
     cr_assert_eq(got.errors, 1);
     cr_assert_eq(got.files, N_FILES - 1);
     free(got.items);
@@ -211,23 +212,39 @@ Test(pipeline, read_error_is_reported_for_that_file_only)
 Test(pipeline, io_uring_denied_reports_the_backend_error)
 {
     ks__io_fault_set(0, 0, 0, 1);
-    static const ks_pipeline_sink sink = {sink_finding, sink_done, sink_idle};
+    static const ks_pipeline_sink sink = {sizeof sink, sink_finding, sink_done, sink_idle};
     sink_state s = {0};
-    ks_pipeline_opts o = {.threads = 1, .reader = &ks_reader_uring};
-    ks_pipeline *p = NULL;
-    int berr = 0;
-    cr_assert_eq(ks_pipeline_create(engine, &o, &sink, &s, &p, &berr), KS_EIO);
-    cr_assert_eq(berr, EPERM);
+    ks_diag said = {0};
+    ks_pipeline_opts o = {.threads = 1, .reader = "uring", .on_diag = keep_diag, .diag_ctx = &said};
+    ks_pipeline *p = (ks_pipeline *)1;
+    cr_assert_eq(ks_pipeline_create(engine, &o, &sink, &s, &p), KS_EIO);
     cr_assert_null(p);
+    cr_assert_eq(said.code, KS_EIO);
+    cr_assert(strstr(said.message, strerror(EPERM)), "%s", said.message);
+    /* "auto" falls back to pread, and says so with a note */
+    memset(&said, 0, sizeof said);
+    o.reader = NULL;
+    cr_assert_eq(ks_pipeline_create(engine, &o, &sink, &s, &p), 0);
+    ks_pipeline_info info = {.size = sizeof info};
+    cr_assert_eq(ks_pipeline_info_get(p, &info), 0);
+    cr_assert_str_eq(info.reader, "pread");
+    cr_assert_eq(info.threads, 1);
+    cr_assert_eq(ks_pipeline_finish(p), 0);
+    cr_assert_eq(said.code, 0);
+    cr_assert(strstr(said.message, "using pread"), "%s", said.message);
+    ks__io_fault_set(0, 0, 0, 0);
+    o.reader = "io-uring-please";
+    cr_assert_eq(ks_pipeline_create(engine, &o, &sink, &s, &p), KS_EINVAL);
+    cr_assert(strstr(said.message, "unknown reader"), "%s", said.message);
 }
 
 Test(pipeline, stop_reports_cancelled_files_and_finishes)
 {
-    static const ks_pipeline_sink sink = {sink_finding, sink_done, sink_idle};
+    static const ks_pipeline_sink sink = {sizeof sink, sink_finding, sink_done, sink_idle};
     sink_state s = {0};
-    ks_pipeline_opts o = {.threads = 2, .chunk_size = 4096, .reader = &ks_reader_pread};
+    ks_pipeline_opts o = {.threads = 2, .chunk_size = 4096, .reader = "pread"};
     ks_pipeline *p = NULL;
-    cr_assert_eq(ks_pipeline_create(engine, &o, &sink, &s, &p, NULL), 0);
+    cr_assert_eq(ks_pipeline_create(engine, &o, &sink, &s, &p), 0);
     for (int i = 0; i < N_FILES; i++) {
         if (i == N_FILES / 2)
             ks_pipeline_stop(p);
@@ -245,7 +262,7 @@ Test(pipeline, stop_reports_cancelled_files_and_finishes)
 Test(pipeline, r_one_buffer_small_files_then_big_file, .timeout = KS_HANG_S(300))
 {
     sink_state want = expected();
-    const ks_reader_ops *readers[] = {&ks_reader_pread, &ks_reader_uring};
+    const char *readers[] = {"pread", "uring"};
     for (int r = 0; r < 2; r++)
         for (unsigned threads = 1; threads <= 3; threads += 2) {
             ks_pipeline_opts o = {.threads = threads, .reader = readers[r], .buffers = 1};
@@ -254,7 +271,7 @@ Test(pipeline, r_one_buffer_small_files_then_big_file, .timeout = KS_HANG_S(300)
             if (rc == KS_EIO && r == 1)
                 break; /* io_uring unavailable here */
             cr_assert_eq(rc, 0);
-            assert_same(&want, &got, readers[r]->name);
+            assert_same(&want, &got, readers[r]);
             cr_assert_eq(got.files, N_FILES);
             free(got.items);
         }
@@ -266,7 +283,7 @@ Test(pipeline, r_one_buffer_small_files_then_big_file, .timeout = KS_HANG_S(300)
 Test(pipeline, descriptor_budget_of_one_file_finishes, .timeout = KS_HANG_S(300))
 {
     sink_state want = expected();
-    const ks_reader_ops *readers[] = {&ks_reader_pread, &ks_reader_uring};
+    const char *readers[] = {"pread", "uring"};
     for (int r = 0; r < 2; r++) {
         ks_pipeline_opts o = {.threads = 2, .chunk_size = 4096, .reader = readers[r], .max_open_files = 1};
         int rc;
@@ -274,7 +291,7 @@ Test(pipeline, descriptor_budget_of_one_file_finishes, .timeout = KS_HANG_S(300)
         if (rc == KS_EIO && r == 1)
             break;
         cr_assert_eq(rc, 0);
-        assert_same(&want, &got, readers[r]->name);
+        assert_same(&want, &got, readers[r]);
         cr_assert_eq(got.files, N_FILES);
         free(got.items);
     }

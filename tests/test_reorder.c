@@ -77,7 +77,7 @@ Test(reorder, any_arrival_order_gives_file_order_and_exact_lines)
     for (int round = 0; round < 200; round++) {
         emitted e = {0};
         ks_order o;
-        ks__order_init(&o, CHUNKS, 0);
+        ks__order_init(&o, NULL, CHUNKS, 0);
         int order[3 * CHUNKS];
         for (int i = 0; i < 3 * CHUNKS; i++)
             order[i] = i;
@@ -123,7 +123,7 @@ Test(reorder, single_chunk_files_and_streams_pass_straight_through)
 {
     emitted e = {0};
     ks_order o;
-    ks__order_init(&o, 1, 1);
+    ks__order_init(&o, NULL, 1, 1);
     ks_rec *f = rec(&e, KS_REC_FINDING, 0);
     f->start = 5000;
     f->nl_before = 0;
@@ -143,7 +143,7 @@ Test(reorder, out_of_memory_drops_findings_but_completes_the_file_as_failed)
 {
     emitted e = {0};
     ks_order o;
-    ks__order_init(&o, 3, 0);
+    ks__order_init(&o, NULL, 3, 0);
     ks_rec *r[4] = {make(&e, 0), make(&e, 2), make(&e, 5), make(&e, 8)};
     ks__fault_alloc_set(1, 1); /* the chunk tables cannot be allocated */
     for (int i = 0; i < 4; i++)
@@ -158,7 +158,7 @@ Test(reorder, an_abandoned_file_frees_what_it_holds)
 {
     emitted e = {0};
     ks_order o;
-    ks__order_init(&o, CHUNKS, 0);
+    ks__order_init(&o, NULL, CHUNKS, 0);
     for (int i = 3; i < 3 * CHUNKS; i++) /* chunk 0 never reports: nothing can be emitted */
         ks__order_take(&o, make(&e, i), &SINK, &e);
     cr_assert_eq(e.n, 0);

@@ -41,32 +41,52 @@ static int fault_now(void)
 #define FAULT() 0
 #endif
 
-void *ks__malloc(size_t n)
+void *ks__amalloc(const ks_allocator *a, size_t n)
 {
     if (FAULT())
         return NULL;
-    return malloc(n ? n : 1);
+    if (!n)
+        n = 1;
+    return a ? a->malloc(n, a->ctx) : malloc(n);
 }
 
-void *ks__calloc(size_t n, size_t size)
+void *ks__acalloc(const ks_allocator *a, size_t n, size_t size)
+{
+    if (!a) {
+        if (FAULT())
+            return NULL;
+        return calloc(n ? n : 1, size ? size : 1);
+    }
+    if (size && n > (size_t)-1 / size)
+        return NULL;
+    void *p = ks__amalloc(a, n * size);
+    if (p)
+        memset(p, 0, n * size);
+    return p;
+}
+
+void *ks__arealloc(const ks_allocator *a, void *p, size_t n)
 {
     if (FAULT())
         return NULL;
-    return calloc(n ? n : 1, size ? size : 1);
+    if (!n)
+        n = 1;
+    return a ? a->realloc(p, n, a->ctx) : realloc(p, n);
 }
 
-void *ks__realloc(void *p, size_t n)
+void ks__afree(const ks_allocator *a, void *p)
 {
-    if (FAULT())
-        return NULL;
-    return realloc(p, n ? n : 1);
+    if (!p)
+        return;
+    if (a)
+        a->free(p, a->ctx);
+    else
+        free(p);
 }
 
-void ks__free(void *p) { free(p); }
-
-char *ks__strndup(const char *s, size_t n)
+char *ks__astrndup(const ks_allocator *a, const char *s, size_t n)
 {
-    char *d = ks__malloc(n + 1);
+    char *d = ks__amalloc(a, n + 1);
     if (d) {
         memcpy(d, s, n);
         d[n] = '\0';
@@ -74,19 +94,31 @@ char *ks__strndup(const char *s, size_t n)
     return d;
 }
 
-char *ks__strdup(const char *s) { return ks__strndup(s, strlen(s)); }
+char *ks__astrdup(const ks_allocator *a, const char *s) { return ks__astrndup(a, s, strlen(s)); }
 
-int ks__grow(void **items, size_t *cap, size_t n, size_t size, size_t first)
+int ks__agrow(const ks_allocator *a, void **items, size_t *cap, size_t n, size_t size, size_t first)
 {
     if (n < *cap)
         return 0;
     size_t ncap = *cap ? *cap * 2 : first;
     if (ncap <= n || ncap > (size_t)-1 / size)
         return -1;
-    void *p = ks__realloc(*items, ncap * size);
+    void *p = ks__arealloc(a, *items, ncap * size);
     if (!p)
         return -1;
     *items = p;
     *cap = ncap;
     return 0;
+}
+
+void *ks__malloc(size_t n) { return ks__amalloc(NULL, n); }
+void *ks__calloc(size_t n, size_t size) { return ks__acalloc(NULL, n, size); }
+void *ks__realloc(void *p, size_t n) { return ks__arealloc(NULL, p, n); }
+void ks__free(void *p) { free(p); }
+char *ks__strndup(const char *s, size_t n) { return ks__astrndup(NULL, s, n); }
+char *ks__strdup(const char *s) { return ks__astrdup(NULL, s); }
+
+int ks__grow(void **items, size_t *cap, size_t n, size_t size, size_t first)
+{
+    return ks__agrow(NULL, items, cap, n, size, first);
 }

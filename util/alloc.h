@@ -4,6 +4,20 @@
 
 #include <stddef.h>
 
+#include "keysweep.h"
+
+/* Every allocation takes an allocator: NULL is the C library's. An engine passes its own (the
+ * ks_engine_options hook) for everything it, its scanners, streams and pipelines allocate. */
+void *ks__amalloc(const ks_allocator *a, size_t n);
+void *ks__acalloc(const ks_allocator *a, size_t n, size_t size);
+void *ks__arealloc(const ks_allocator *a, void *p, size_t n);
+void ks__afree(const ks_allocator *a, void *p);
+char *ks__astrdup(const ks_allocator *a, const char *s);
+char *ks__astrndup(const ks_allocator *a, const char *s, size_t n);
+/* ks__grow with an allocator. */
+int ks__agrow(const ks_allocator *a, void **items, size_t *cap, size_t n, size_t size, size_t first);
+
+/* The same with the C library's allocator. */
 void *ks__malloc(size_t n);
 void *ks__calloc(size_t n, size_t size);
 void *ks__realloc(void *p, size_t n);

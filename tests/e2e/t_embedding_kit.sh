@@ -78,6 +78,28 @@ set -e
 expect_rc 0 "clean file"
 [ ! -s "$T/out" ] || fail "findings in a clean file"
 
+# The tree-scan example: the library's walker and pipeline, with a counting allocator hook, find
+# what the CLI finds in the same tree.
+mkdir -p tree/sub/deeper && cp ci.yml tree/sub/deeper/ && cp clean.txt tree/ && ln -s /dev/zero tree/zero
+# shellcheck disable=SC2046
+"$CC" -std=c11 -Wall -Wextra -Werror $(pkg-config --cflags keysweep) "$KS_SOURCE_DIR/examples/tree_scan.c" \
+  $(pkg-config --libs keysweep) -Wl,-rpath,"$libdir" -o "$T/tree_scan" 2>"$T/cc.log" \
+  || { cat "$T/cc.log" >&2; fail "tree_scan does not build"; }
+for io in auto pread; do
+  set +e
+  "$T/tree_scan" -j 2 -i "$io" tree >"$T/out" 2>"$T/err"; rc=$?
+  set -e
+  expect_rc 1 "tree_scan -i $io"
+  [ "$(cat "$T/out")" = "tree/sub/deeper/ci.yml:3:18 github.pat.classic" ] || fail "tree_scan -i $io printed something else"
+  expect_err "2 files"
+  expect_err "1 skipped"
+  expect_err "0 errors"
+done
+set +e
+"$T/tree_scan" tree/clean.txt >"$T/out" 2>"$T/err"; rc=$?
+set -e
+expect_rc 0 "tree_scan on a clean file"
+
 # The man page renders without warnings and names every option the commands' --help lists.
 if command -v groff >/dev/null; then
   groff -man -Tascii -ww -z "$P/share/man/man1/keysweep.1" 2>"$T/groff.log"

@@ -2,7 +2,8 @@
 # t_library_equals_cli (issue 12): an embedder gets exactly the CLI's findings on the same bytes. A corpus with every
 # built-in example, Gitleaks rules with path conditions and path allowlists, keysweep:allow markers and files cut into
 # many chunks is scanned by the CLI (several chunk sizes and threads) and by a program that uses only the public API
-# (streams in random pieces, the path in ks_scan_opts): the findings are identical.
+# (streams in random pieces, the path in ks_scan_opts; and the public tree scan, ks_pipeline_walk, with several chunk
+# sizes, threads and readers): the findings are identical.
 . "$(dirname "$0")/lib.sh"
 [ -x "${KS_LIBSCAN:-}" ] || { echo "SKIP: ks_libscan not built"; exit 77; }
 cat > g.toml <<'TOML'
@@ -70,5 +71,12 @@ for args in "-j1" "-j2 --chunk-size 4096" "-j2 --chunk-size 65537 --io pread"; d
   ks scan "${R[@]}" $args c; expect_rc 1 "CLI $args"
   project "$T/out" > cli.rows
   diff lib.rows cli.rows >"$T/diff" || { cp "$T/diff" "$T/out"; fail "library and CLI ($args) differ: < library only, > CLI only"; }
+done
+for args in "--threads 1" "--threads 2 --chunk-size 4096" "--threads 3 --chunk-size 65537 --io pread"; do
+  # shellcheck disable=SC2086
+  set +e; "$KS_LIBSCAN" --tree --rules g.toml $args c >tree.jsonl 2>"$T/err"; trc=$?; set -e
+  [ "$trc" -eq 0 ] || fail "ks_libscan --tree $args failed ($trc): $(cat "$T/err")"
+  project tree.jsonl > tree.rows
+  diff lib.rows tree.rows >"$T/diff" || { cp "$T/diff" "$T/out"; fail "streams and the tree scan ($args) differ"; }
 done
 echo "PASS: $n findings, identical"

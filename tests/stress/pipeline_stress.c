@@ -14,7 +14,6 @@
 #include <unistd.h>
 
 #include "keysweep.h"
-#include "pipeline.h"
 
 /* Fixed-width, variable-width, multi-line, \b and (?m)^$ rules, like the unit tests' set. */
 static const char RULES[] =
@@ -309,20 +308,21 @@ static void run_once(const ks_engine *e, ks_scanner *sc, const char *dir, unsign
     }
 
     int fds_before = count_fds();
-    static const ks_pipeline_sink sink = {sink_finding, sink_done, sink_idle};
-    ks_pipeline_opts o = {.threads = threads, .chunk_size = chunk, .buffers = buffers, .no_pin = no_pin,
-                          .reader = use_uring ? &ks_reader_uring : &ks_reader_pread};
+    static const ks_pipeline_sink sink = {sizeof sink, sink_finding, sink_done, sink_idle};
+    ks_pipeline_opts o = {.size = sizeof o, .threads = threads, .chunk_size = chunk, .buffers = buffers,
+                          .flags = no_pin ? KS_PIPELINE_NO_PIN : 0, .reader = use_uring ? "uring" : "pread"};
     ks_pipeline *p = NULL;
-    int berr = 0, rc = ks_pipeline_create(e, &o, &sink, &it, &p, &berr);
-    if (rc == KS_EIO && use_uring) { /* io_uring denied here: the CLI falls back the same way */
+    int rc = ks_pipeline_create(e, &o, &sink, &it, &p);
+    if (rc == KS_EIO && use_uring) { /* io_uring denied here */
         use_uring = 0;
-        o.reader = &ks_reader_pread;
-        rc = ks_pipeline_create(e, &o, &sink, &it, &p, &berr);
+        o.reader = "pread";
+        rc = ks_pipeline_create(e, &o, &sink, &it, &p);
     }
     if (rc)
         die("ks_pipeline_create: %s", ks_strerror(rc));
-    if (ks_pipeline_threads(p) != threads)
-        die("ks_pipeline_threads: %u, asked for %u", ks_pipeline_threads(p), threads);
+    ks_pipeline_info info = {.size = sizeof info};
+    if (ks_pipeline_info_get(p, &info) || info.threads != threads)
+        die("ks_pipeline_info_get: %u threads, asked for %u", info.threads, threads);
     if (verbose)
         fprintf(stderr, "iter %lu: files=%zu threads=%u buffers=%u chunk=%zu reader=%s pin=%d stop=%s\n", n, it.n_files,
                 threads, buffers, chunk, use_uring ? "io_uring" : "pread", !no_pin, STOP_NAMES[mode]);
