@@ -17,11 +17,22 @@ typedef struct paths {
     size_t n, cap;
 } paths;
 
+/* Samples the pipeline's reads in flight at most every millisecond, for the cold-cache report: how
+ * well the workers keep the device busy while they scan. It runs in the sink's on_file_done, on the
+ * writer thread, which lives until ks_pipeline_finish returns: the draining at the end is seen too. */
+typedef struct qd_sampler {
+    FILE *out;
+    double t0, last, sum;
+    unsigned long samples;
+    unsigned hist[4097]; /* reads in flight, capped */
+} qd_sampler;
+
 typedef struct ctx {
     const char *mode;
     paths files;
     ks_pipeline *p;
     unsigned long long bytes, nfiles, errors;
+    struct qd_sampler qd; /* the pipeline modes' queue-depth samples (--qd-trace) */
 } ctx;
 
 static double now(void)
@@ -29,6 +40,21 @@ static double now(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void qd_sample(qd_sampler *q, const ks_pipeline *p)
+{
+    double t = now() - q->t0;
+    if (!q->out || t - q->last < 0.001)
+        return;
+    q->last = t;
+    ks_pipeline_info info = {.size = sizeof info};
+    ks_pipeline_info_get(p, &info);
+    unsigned d = info.reads_in_flight > 4096 ? 4096 : info.reads_in_flight;
+    q->hist[d]++;
+    q->sum += info.reads_in_flight;
+    q->samples++;
+    fprintf(q->out, "%.4f %u %llu\n", t, info.reads_in_flight, (unsigned long long)info.bytes_read);
 }
 
 static int on_file(void *c, int fd, const char *path, const struct stat *st)
@@ -56,8 +82,13 @@ static void sink_done(void *c, const char *path, uint64_t bytes, int err)
     x->nfiles++;
     if (err)
         x->errors++;
+    qd_sample(&x->qd, x->p);
 }
-static void sink_idle(void *c) {}
+static void sink_idle(void *c)
+{
+    ctx *x = c;
+    qd_sample(&x->qd, x->p);
+}
 static void say_diag(const ks_diag *d, void *c) { fprintf(stderr, "bench_read: %s\n", d->message); }
 
 typedef struct plain_job {
@@ -323,9 +354,20 @@ static void dirfd_run(ctx *x, char **roots, int nroots, unsigned threads)
     pthread_cond_destroy(&sh.cv);
 }
 
+static unsigned qd_percentile(const qd_sampler *q, double frac)
+{
+    unsigned long want = (unsigned long)(frac * (double)q->samples), seen = 0;
+    for (unsigned d = 0; d <= 4096; d++)
+        if ((seen += q->hist[d]) > want)
+            return d;
+    return 4096;
+}
+
 int main(int argc, char **argv)
 {
     ctx x = {.mode = "plain"};
+    int scan = 0;
+    const char *qd_path = NULL;
     ks_pipeline_opts po = {0};
     int first_path = 0;
     unsigned threads = 1;
@@ -336,12 +378,22 @@ int main(int argc, char **argv)
             threads = (unsigned)atoi(argv[++i]);
         else if (!strcmp(argv[i], "--chunk-size") && i + 1 < argc)
             po.chunk_size = (size_t)atol(argv[++i]);
+        else if (!strcmp(argv[i], "--max-open-files") && i + 1 < argc)
+            po.max_open_files = (unsigned)atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--buffers") && i + 1 < argc)
+            po.buffers = (unsigned)atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--scan"))
+            scan = 1;
+        else if (!strcmp(argv[i], "--qd-trace") && i + 1 < argc)
+            qd_path = argv[++i];
         else if (argv[i][0] != '-') {
             first_path = i;
             break;
         } else {
             fprintf(stderr, "usage: bench_read [--io plain|dirfd|pread|uring] [--threads N] [--chunk-size B] "
-                            "PATH...\n");
+                            "[--max-open-files N] [--buffers N] [--scan] [--qd-trace FILE] PATH...\n"
+                            "  --scan      pread/uring: scan with the built-in rules (keysweep's pipeline, no output)\n"
+                            "  --qd-trace  pread/uring: sample reads in flight every ms into FILE (t, reads, bytes)\n");
             return 2;
         }
     }
@@ -380,16 +432,30 @@ int main(int argc, char **argv)
         ks_engine *e = NULL;
         ks_rules_create(&r);
         const char *y = "rules:\n  - {id: x, name: x, pattern: 'qzqzqz[0-9]{4}'}\n";
-        ks_rules_load_yaml(r, y, strlen(y), "bench", NULL, NULL);
-        ks_engine_options eo = {.flags = KS_ENGINE_NO_CACHE};
+        if (scan)
+            ks_rules_load_builtin(r, NULL, NULL);
+        else
+            ks_rules_load_yaml(r, y, strlen(y), "bench", NULL, NULL);
+        char cache[4096];
+        ks_engine_options eo = {.size = sizeof eo, .flags = KS_ENGINE_NO_CACHE};
+        if (scan && ks_default_cache_dir(cache, sizeof cache) == 0) { /* the built-in pack: compile once */
+            eo.flags = 0;
+            eo.cache_dir = cache;
+        }
         if (ks_engine_create(r, &eo, &e, NULL, NULL))
             return 2;
+        t0 = now(); /* the pipeline's time, not the rules' */
         po.size = sizeof po;
         po.threads = threads;
-        po.flags = KS_PIPELINE_READ_ONLY;
+        po.flags = scan ? 0 : KS_PIPELINE_READ_ONLY;
         po.reader = x.mode;
         po.on_diag = say_diag;
         ks_pipeline_sink sink = {sizeof sink, sink_finding, sink_done, sink_idle};
+        x.qd.t0 = t0;
+        if (qd_path && !(x.qd.out = fopen(qd_path, "w"))) {
+            fprintf(stderr, "bench_read: %s: %s\n", qd_path, strerror(errno));
+            return 2;
+        }
         if (ks_pipeline_create(e, &po, &sink, &x, &x.p)) {
             fprintf(stderr, "bench_read: the %s reader is unavailable\n", x.mode);
             return 3;
@@ -397,12 +463,20 @@ int main(int argc, char **argv)
         for (int i = first_path; i < argc; i++)
             ks_walk(argv[i], &wo, &ops, &x);
         ks_pipeline_finish(x.p);
+        if (x.qd.out)
+            fclose(x.qd.out);
         ks_engine_destroy(e);
         ks_rules_destroy(r);
     }
     double secs = now() - t0;
-    printf("{\"mode\": \"%s\", \"threads\": %u, \"files\": %llu, \"bytes\": %llu, \"seconds\": %.6f, \"bytes_per_s\": %.0f, "
-           "\"errors\": %llu, \"list_seconds\": %.6f}\n",
-           x.mode, threads, x.nfiles, x.bytes, secs, secs > 0 ? (double)x.bytes / secs : 0.0, x.errors, list_secs);
+    char qd_json[160] = "";
+    if (x.qd.samples)
+        snprintf(qd_json, sizeof qd_json, ", \"qd_samples\": %lu, \"qd_mean\": %.1f, \"qd_p10\": %u, \"qd_p50\": %u, \"qd_p90\": %u",
+                 x.qd.samples, x.qd.sum / (double)x.qd.samples, qd_percentile(&x.qd, 0.1), qd_percentile(&x.qd, 0.5),
+                 qd_percentile(&x.qd, 0.9));
+    printf("{\"mode\": \"%s\", \"scan\": %d, \"threads\": %u, \"files\": %llu, \"bytes\": %llu, \"seconds\": %.6f, "
+           "\"bytes_per_s\": %.0f, \"errors\": %llu, \"list_seconds\": %.6f%s}\n",
+           x.mode, scan, threads, x.nfiles, x.bytes, secs, secs > 0 ? (double)x.bytes / secs : 0.0, x.errors, list_secs,
+           qd_json);
     return 0;
 }

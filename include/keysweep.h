@@ -457,6 +457,11 @@ typedef struct ks_pipeline_opts {
 
 #define KS_PIPELINE_NO_PIN 0x1u    /* do not pin workers to CPUs */
 #define KS_PIPELINE_READ_ONLY 0x2u /* benchmarks: read every chunk, scan nothing */
+/* Workers run at a nice value 5 above the thread that creates the pipeline, so that the thread
+ * submitting files (a walker) and the writer get the CPU as soon as they need it: a walker that
+ * waits behind scanning workers opens no files and leaves the disk idle. This flag keeps the
+ * workers at the creator's priority. */
+#define KS_PIPELINE_SAME_PRIORITY 0x4u
 #define KS_PIPELINE_DEFAULT_CHUNK ((size_t)1 << 20)
 #define KS_PIPELINE_DEFAULT_OPEN_FILES 128u
 /* How far a file whose size reads as 0 (procfs, a pipe) is read when the caller sets no limit:
@@ -465,7 +470,7 @@ typedef struct ks_pipeline_opts {
 
 /*
  * Chooses the reader, sets it up for every worker, and starts the worker and writer threads with
- * every signal blocked. All memory comes from the engine's allocator. Returns 0, KS_EINVAL,
+ * every signal blocked (workers at a lower priority: KS_PIPELINE_SAME_PRIORITY). All memory comes from the engine's allocator. Returns 0, KS_EINVAL,
  * KS_ENOMEM, or KS_EIO (the reader could not be set up: on_diag says why); on error *out is NULL.
  */
 KS_API int ks_pipeline_create(const ks_engine *engine, const ks_pipeline_opts *opts, const ks_pipeline_sink *sink,

@@ -133,6 +133,7 @@ int ks_pipeline_create(const ks_engine *engine, const ks_pipeline_opts *given, c
     ks__fdb_init(&p->fds, max_files);
     p->pin = !(o->flags & KS_PIPELINE_NO_PIN);
     p->read_only = !!(o->flags & KS_PIPELINE_READ_ONLY);
+    p->lower_priority = !(o->flags & KS_PIPELINE_SAME_PRIORITY);
     int rc = 0;
     /* Jobs hold buffers, stream jobs hold descriptors: the queue never holds more than both. */
     if (ks__bq_init(&p->chunks, p->a, (size_t)p->n_buffers + max_files) || ks__bq_init(&p->free_jobs, p->a, p->n_buffers))

@@ -69,6 +69,7 @@ struct pjob {
 /* ------------------------------------------------------------------ */
 
 #define KS_JOBS_IN_FLIGHT 4 /* jobs a worker keeps reading at once with an asynchronous backend */
+#define KS_WORKER_NICE 5    /* workers' nice value above the creating thread's (worker.c) */
 
 typedef struct worker {
     ks_pipeline *p;
@@ -97,7 +98,7 @@ struct ks_pipeline {
     unsigned depth; /* jobs in flight per worker (asynchronous backend) */
     size_t chunk, margin;
     unsigned n_workers, n_buffers;
-    int pin, read_only;
+    int pin, read_only, lower_priority;
     ks_bqueue chunks, free_jobs;
     pjob **jobs;
     pjob *batch;        /* submitting thread: the job small files are being packed into */

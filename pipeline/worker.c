@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <sched.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "pipeline_int.h"
@@ -265,12 +266,27 @@ static void pin_to_cpu(unsigned index)
     }
 }
 
+/* Workers yield the CPU to the thread that submits files (a walker) and to the writer: when a
+ * walker waits behind a scanning worker for its turn, it opens no file and the device idles (cold
+ * cache, 2 CPUs: 30 reads in flight on average instead of 40, and 5-10% slower). A thread may
+ * always lower its own priority; only this pipeline's threads are touched. */
+static void lower_priority(void)
+{
+    pid_t tid = gettid();
+    errno = 0;
+    int nice_now = getpriority(PRIO_PROCESS, (id_t)tid);
+    if (errno == 0)
+        (void)setpriority(PRIO_PROCESS, (id_t)tid, nice_now + KS_WORKER_NICE);
+}
+
 void *ks__pl_worker_main(void *arg)
 {
     worker *w = arg;
     ks_pipeline *p = w->p;
     if (p->pin)
         pin_to_cpu(w->index);
+    if (p->lower_priority)
+        lower_priority();
     worker_loop(w);
     return NULL;
 }

@@ -1,10 +1,12 @@
 /* test_pipeline.c: the pipeline equals whole-file scans for every thread count, reader and chunk size, also under I/O faults. */
 #include <criterion/criterion.h>
 #include <errno.h>
+#include <dirent.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -313,4 +315,59 @@ Test(pipeline, reader_is_chosen_once_and_io_uring_falls_back_to_pread)
     ks__io_fault_set(0, 0, 0, 0);
     const ks_reader_ops *r = ks_reader_choose("auto", &why);
     cr_assert(r == &ks_reader_uring || (r == &ks_reader_pread && why != 0), "auto gives io_uring, or says why not");
+}
+
+/* Nice values of this process's threads, from /proc/self/task/TID/stat (field 19). */
+static unsigned threads_at_nice(int nice)
+{
+    DIR *d = opendir("/proc/self/task");
+    cr_assert(d);
+    unsigned n = 0;
+    struct dirent *de;
+    while ((de = readdir(d))) {
+        if (de->d_name[0] == '.')
+            continue;
+        char path[300], buf[1024];
+        snprintf(path, sizeof path, "/proc/self/task/%s/stat", de->d_name);
+        FILE *f = fopen(path, "r");
+        if (!f)
+            continue;
+        size_t len = fread(buf, 1, sizeof buf - 1, f);
+        fclose(f);
+        buf[len] = '\0';
+        const char *p = strrchr(buf, ')'); /* the command may hold spaces */
+        int field = 2, value = 0;
+        for (; p && *p; p++)
+            if (*p == ' ' && ++field == 19) {
+                value = atoi(p + 1);
+                break;
+            }
+        n += field == 19 && value == nice;
+    }
+    closedir(d);
+    return n;
+}
+
+/* The workers yield to the submitting thread and the writer (a walker waiting behind them leaves
+ * the disk idle); KS_PIPELINE_SAME_PRIORITY keeps them at the creator's nice value. */
+Test(pipeline, workers_run_at_a_lower_priority_unless_asked_not_to)
+{
+    static const ks_pipeline_sink sink = {sizeof sink, sink_finding, sink_done, sink_idle};
+    errno = 0;
+    int mine = getpriority(PRIO_PROCESS, 0);
+    cr_assert_eq(errno, 0);
+    if (mine + 5 > 19)
+        cr_skip_test("already at nice %d", mine);
+    for (int same = 0; same <= 1; same++) {
+        sink_state s = {0};
+        ks_pipeline_opts o = {.threads = 3, .reader = "pread", .flags = same ? KS_PIPELINE_SAME_PRIORITY : 0};
+        ks_pipeline *p = NULL;
+        cr_assert_eq(ks_pipeline_create(engine, &o, &sink, &s, &p), 0);
+        unsigned lowered = 0;
+        for (int tries = 0; tries < 2000 && (lowered = threads_at_nice(mine + 5)) < 3 && !same; tries++)
+            usleep(1000); /* each worker lowers itself as it starts */
+        cr_assert_eq(lowered, same ? 0 : 3, "same=%d: %u threads at nice %d", same, lowered, mine + 5);
+        cr_assert_eq(ks_pipeline_finish(p), 0);
+        free(s.items);
+    }
 }
