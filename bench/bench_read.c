@@ -402,7 +402,7 @@ int main(int argc, char **argv)
         return 2;
     }
     ks_walk_opts wo = {0};
-    ks_walk_ops ops = {sizeof ops, on_file, on_skip, on_error};
+    ks_walk_ops ops = {.size = sizeof ops, .on_file = on_file, .on_skip = on_skip, .on_error = on_error};
     double t0 = now(), list_secs = 0;
     if (!strcmp(x.mode, "plain")) {
         /* the listing is not timed: R is the reading alone */
@@ -450,7 +450,7 @@ int main(int argc, char **argv)
         po.flags = scan ? 0 : KS_PIPELINE_READ_ONLY;
         po.reader = x.mode;
         po.on_diag = say_diag;
-        ks_pipeline_sink sink = {sizeof sink, sink_finding, sink_done, sink_idle};
+        ks_pipeline_sink sink = {.size = sizeof sink, .on_finding = sink_finding, .on_file_done = sink_done, .on_idle = sink_idle};
         x.qd.t0 = t0;
         if (qd_path && !(x.qd.out = fopen(qd_path, "w"))) {
             fprintf(stderr, "bench_read: %s: %s\n", qd_path, strerror(errno));

@@ -125,15 +125,30 @@ int out_format_parse(const char *name, out_format *fmt)
     return -1;
 }
 
+const char *finding_where(ks_strbuf *scratch, const char *path, const ks_match *m)
+{
+    if (!m->object)
+        return path;
+    scratch->len = 0;
+    ks__sb_puts(scratch, path);
+    ks__sb_putn(scratch, "!", 1);
+    ks__sb_puts(scratch, m->object);
+    return scratch->oom ? path : scratch->s;
+}
+
 void format_jsonl_object(ks_strbuf *b, const char *path, const ks_match *m)
 {
     char fp[17];
-    finding_fingerprint(fp, path, m->rule_id, (unsigned long long)m->start);
+    ks_strbuf where = {0};
+    finding_fingerprint(fp, finding_where(&where, path, m), m->rule_id, (unsigned long long)m->start);
+    ks__sb_free(&where);
     ks__sb_puts(b, "{\"rule_id\":");
     json_string(b, (const unsigned char *)m->rule_id, strlen(m->rule_id));
     ks__sb_puts(b, ",\"rule_name\":");
     json_string(b, (const unsigned char *)m->rule_name, strlen(m->rule_name));
     json_bytes_field(b, "path", (const unsigned char *)path, strlen(path));
+    if (m->object)
+        json_bytes_field(b, "object", (const unsigned char *)m->object, strlen(m->object));
     ks__sb_puts(b, ",\"start\":");
     ks__sb_put_u64(b, m->start);
     ks__sb_puts(b, ",\"end\":");
@@ -165,6 +180,10 @@ void format_finding(ks_strbuf *b, out_format fmt, const char *path, const ks_mat
                *reset = color ? "\x1b[0m" : "";
     ks__sb_puts(b, bold);
     term_string(b, (const unsigned char *)path, plen);
+    if (m->object) { /* a container's member: file!member, as Gitleaks and Kingfisher write it */
+        ks__sb_putn(b, "!", 1);
+        term_string(b, (const unsigned char *)m->object, strlen(m->object));
+    }
     ks__sb_printf(b, "%s:%llu:%llu: %s%s%s (", reset, (unsigned long long)m->line,
               (unsigned long long)m->column, bold, m->rule_id, reset);
     term_string(b, (const unsigned char *)m->rule_name, strlen(m->rule_name));

@@ -66,7 +66,8 @@ void report_finding(report *r, ks_strbuf *b, const char *path, const ks_match *m
 {
     finding_view f;
     memset(&f, 0, sizeof f);
-    f.path = path;
+    /* the peer formats and SARIF name a container's member "file!member", as Gitleaks does */
+    f.path = finding_where(&r->where, path, m);
     f.m = m;
     ks_rule_info info = {.size = sizeof info};
     memset(&info, 0, sizeof info);
@@ -80,7 +81,7 @@ void report_finding(report *r, ks_strbuf *b, const char *path, const ks_match *m
     if (r->fmt == FMT_SARIF || r->fmt == FMT_TRUFFLEHOG || r->fmt == FMT_GITLEAKS) {
         end_positions(&f);
         f.entropy = ks__shannon_entropy(m->secret, m->secret_len);
-        finding_fingerprint(f.fingerprint, path, m->rule_id, (unsigned long long)m->start);
+        finding_fingerprint(f.fingerprint, f.path, m->rule_id, (unsigned long long)m->start);
     }
 
     ks_match red;
@@ -137,4 +138,5 @@ void report_end(report *r, ks_strbuf *b, int complete)
     }
     sarif_free(&r->sarif);
     ks__sb_free(&r->scratch);
+    ks__sb_free(&r->where);
 }

@@ -17,6 +17,7 @@ typedef struct report {
     unsigned long long n; /* findings written */
     sarif_state sarif;
     ks_strbuf scratch;       /* the redacted match, reused */
+    ks_strbuf where;         /* "path!object" of a container's member, reused */
 } report;
 
 /* Prepares the report and writes a document's opening; returns 0 or -1 when out of memory. */

@@ -40,6 +40,9 @@ typedef struct scan_state {
     baseline base;
     /* written by the writer thread, read after ks_pipeline_finish */
     unsigned long long files, bytes, findings, errors, cancelled, allowed, baselined, truncated;
+    unsigned long long archives, members, limited; /* containers opened, their members; files stopped at a budget */
+    int limits_warn;                               /* --archive-limits warn: a budget is not an error */
+    ks_strbuf where;                               /* "file!member", for the baseline's fingerprints */
     diag_storm storm; /* per-file errors, from the walker and the writer */
     char *const *roots; /* the paths named on the command line, in which errors are never folded */
     int n_roots;
@@ -82,7 +85,7 @@ static int sink_finding(void *ctx, const char *path, const ks_match *m)
     /* Path conditions of imported Gitleaks rules were applied by the library, which knows the path. */
     if (s->base.n) {
         char fp[17];
-        finding_fingerprint(fp, path, m->rule_id, (unsigned long long)m->start);
+        finding_fingerprint(fp, finding_where(&s->where, path, m), m->rule_id, (unsigned long long)m->start);
         if (baseline_has(&s->base, fp)) {
             s->baselined++;
             return 0;
@@ -112,10 +115,42 @@ static int is_root(const scan_state *s, const char *path)
     return 0;
 }
 
+/* Inside containers: members skipped, expansions stopped (the writer thread). */
+static void sink_object_problem(void *ctx, const char *path, const char *object, int fatal, const char *what)
+{
+    scan_state *s = ctx;
+    char *where = NULL;
+    if (*object && asprintf(&where, "%s!%s", path, object) < 0)
+        where = NULL;
+    const char *name = where ? where : path;
+    if (fatal || is_root(s, path))
+        diag_path(name, "%s", what);
+    else
+        diag_storm_error(&s->storm, name, "%s", what);
+    free(where);
+}
+
+static void sink_container(void *ctx, const char *path, uint64_t containers, uint64_t members)
+{
+    scan_state *s = ctx;
+    s->archives += containers;
+    s->members += members;
+}
+
 static void sink_file_done(void *ctx, const char *path, uint64_t bytes, int err)
 {
     scan_state *s = ctx;
     s->bytes += bytes;
+    /* A container stopped: sink_object_problem said why. A budget makes the scan incomplete (unless
+     * --archive-limits warn); a corrupt or truncated container is what the data is, every byte of it
+     * was read, and it is a warning (test suites and partial downloads hold many). */
+    if (err == EOVERFLOW || err == EBADMSG) {
+        s->files++;
+        s->limited++;
+        if (err == EOVERFLOW && !s->limits_warn)
+            s->errors++;
+        return;
+    }
     if (!err || err == EFBIG) {
         s->files++;
         if (err == EFBIG) { /* cut at its read limit: what was read is scanned */
@@ -224,6 +259,9 @@ static void print_summary(const scan_state *s, double secs, const char *status)
         fprintf(stderr, ", %llu allowed inline", s->allowed);
     if (s->baselined)
         fprintf(stderr, ", %llu in the baseline", s->baselined);
+    if (s->archives)
+        fprintf(stderr, "; %llu archive%s opened, %llu member%s scanned%s", s->archives, s->archives == 1 ? "" : "s",
+                s->members, s->members == 1 ? "" : "s", s->limited ? " (some stopped: see above)" : "");
     fputs("; skipped:", stderr);
     int any = 0;
     for (int r = 0; r < KS_SKIP_N; r++) {
@@ -274,6 +312,13 @@ static void scan_usage(FILE *f)
           "                        such as /proc and /sys are never entered unless named)\n"
           "  --follow              follow symbolic links (each directory visited once)\n"
           "  --shard K/N           scan only the files whose path relative to the root hashes to K mod N\n"
+          "Containers (found by their bytes: gzip, bzip2, xz, zstd, lz4, tar, zip and its kin, 7z, ar, cpio, rpm):\n"
+          "  --archive-depth N     open containers nested up to N deep (default 8); 0 scans them as bytes\n"
+          "  --max-archive-size SIZE  scan larger containers as bytes, without opening them\n"
+          "  --no-decompress       do not open compressed files (.gz, .tar.gz...); archives still are\n"
+          "  --archive-limits MODE error (default): a container stopped at a budget (members' bytes: the\n"
+          "                        larger of 1G and 50x the file; 200x the file past 16M; 1,000,000\n"
+          "                        members) makes the scan incomplete (status 2); warn: say so, go on\n"
           "Performance:\n"
           "  -j, --threads N       scanning threads (default: one per CPU this process may use)\n"
           "  --io BACKEND          auto (default: io_uring, else pread), uring or pread\n"
@@ -288,7 +333,8 @@ static void scan_usage(FILE *f)
 
 enum { OPT_FORMAT = 1000, OPT_RULES, OPT_NO_BUILTIN, OPT_NEAR, OPT_EXCLUDE, OPT_MAXSIZE, OPT_FOLLOW,
        OPT_CACHE_DIR, OPT_NO_CACHE, OPT_COLOR, OPT_NO_PROGRESS, OPT_IO, OPT_CHUNK, OPT_NO_PIN, OPT_REDACT,
-       OPT_BASELINE, OPT_GITIGNORE, OPT_EXIT_CODE, OPT_SHARD, OPT_MAX_OPEN };
+       OPT_BASELINE, OPT_GITIGNORE, OPT_EXIT_CODE, OPT_SHARD, OPT_MAX_OPEN, OPT_ARCHIVE_DEPTH, OPT_MAX_ARCHIVE,
+       OPT_NO_DECOMPRESS, OPT_ARCHIVE_LIMITS };
 
 typedef struct scan_opts {
     rule_opts ro;
@@ -298,6 +344,7 @@ typedef struct scan_opts {
     const char *format, *output, *color, *io, *baseline;
     int quiet, no_progress, redact, gitignore;
     int exit_code; /* status for "findings" */
+    int limits_warn;
     uint64_t max_open_files;
     shard shard;
     ks_pipeline_opts po;
@@ -320,6 +367,10 @@ static int parse(scan_opts *o, int argc, char **argv)
         {"redact", no_argument, 0, OPT_REDACT},           {"baseline", required_argument, 0, OPT_BASELINE},
         {"gitignore", no_argument, 0, OPT_GITIGNORE},     {"exit-code", required_argument, 0, OPT_EXIT_CODE},
         {"shard", required_argument, 0, OPT_SHARD},       {"one-file-system", no_argument, 0, 'x'},
+        {"archive-depth", required_argument, 0, OPT_ARCHIVE_DEPTH},
+        {"max-archive-size", required_argument, 0, OPT_MAX_ARCHIVE},
+        {"no-decompress", no_argument, 0, OPT_NO_DECOMPRESS},
+        {"archive-limits", required_argument, 0, OPT_ARCHIVE_LIMITS},
         {0, 0, 0, 0}};
     int c;
     uint64_t v;
@@ -386,6 +437,31 @@ static int parse(scan_opts *o, int argc, char **argv)
                 return 2;
             }
             break;
+        case OPT_ARCHIVE_DEPTH:
+            if (parse_size(optarg, &v) || v > 64 || strpbrk(optarg, "kKmMgGtTiBb")) {
+                say("--archive-depth: expected 0 to 64, not '%s'", optarg);
+                return 2;
+            }
+            if (v == 0)
+                o->po.flags |= KS_PIPELINE_NO_CONTAINERS;
+            else
+                o->po.archive_depth = (unsigned)v;
+            break;
+        case OPT_MAX_ARCHIVE:
+            if (parse_size(optarg, &v) || v == 0) {
+                say("--max-archive-size: '%s' is not a size (e.g. 1G)", optarg);
+                return 2;
+            }
+            o->po.archive_max_input = v;
+            break;
+        case OPT_NO_DECOMPRESS: o->po.flags |= KS_PIPELINE_NO_DECOMPRESS; break;
+        case OPT_ARCHIVE_LIMITS:
+            if (strcmp(optarg, "warn") && strcmp(optarg, "error")) {
+                say("--archive-limits: expected error or warn, not '%s'", optarg);
+                return 2;
+            }
+            o->limits_warn = strcmp(optarg, "warn") == 0;
+            break;
         case 'q': o->quiet = 1; break;
         case 'h': scan_usage(stdout); return 0;
         default: scan_usage(stderr); return 2;
@@ -404,7 +480,12 @@ static void pipeline_diag(const ks_diag *d, void *ctx) { say("%s", d->message); 
  * why it fell back, or why it cannot start. */
 static int start_pipeline(scan_state *s, const ks_engine *engine, scan_opts *o)
 {
-    static const ks_pipeline_sink sink = {sizeof sink, sink_finding, sink_file_done, sink_idle};
+    static const ks_pipeline_sink sink = {.size = sizeof sink,
+                                          .on_finding = sink_finding,
+                                          .on_file_done = sink_file_done,
+                                          .on_idle = sink_idle,
+                                          .on_object_problem = sink_object_problem,
+                                          .on_container = sink_container};
     o->po.size = sizeof o->po;
     o->po.reader = o->io;
     o->po.on_diag = pipeline_diag;
@@ -464,7 +545,7 @@ static void fd_budget(scan_opts *o)
 /* Walks every root on the main thread; each directory root brings its own ignore files. */
 static void walk_roots(scan_state *s, scan_opts *o, char **paths, int n_paths)
 {
-    ks_walk_ops ops = {sizeof ops, walk_on_file, walk_on_skip, walk_on_error};
+    ks_walk_ops ops = {.size = sizeof ops, .on_file = walk_on_file, .on_skip = walk_on_skip, .on_error = walk_on_error};
     for (int i = 0; i < n_paths && !s->walk_stopped && !got_signal; i++) {
         s->root = paths[i];
         if (same_as_earlier_root(paths, i)) {
@@ -525,6 +606,7 @@ int cmd_scan(int argc, char **argv)
     s.t0 = now_s();
     s.shard = o.shard;
     s.max_file_size = o.wo.max_file_size;
+    s.limits_warn = o.limits_warn;
     diag_storm_init(&s.storm);
     s.progress = !o.no_progress && !o.quiet && isatty(STDERR_FILENO);
     if (o.baseline) {
@@ -604,6 +686,7 @@ int cmd_scan(int argc, char **argv)
     ks_engine_destroy(engine);
 done_state:
     baseline_free(&s.base);
+    ks__sb_free(&s.where);
 done:
     free(o.excludes);
     rule_opts_free(&o.ro);

@@ -140,7 +140,7 @@ int main(int argc, char **argv)
     }
 
     tally found = {0}, walked = {0};
-    static const ks_pipeline_sink sink = {sizeof sink, on_finding, on_file_done, NULL};
+    static const ks_pipeline_sink sink = {.size = sizeof sink, .on_finding = on_finding, .on_file_done = on_file_done};
     ks_pipeline_opts po = {.size = sizeof po, .threads = threads, .reader = reader, .on_diag = print_diag};
     ks_walk_opts wo = {.size = sizeof wo, .one_file_system = one_fs};
     ks_walk_ops ops = {.size = sizeof ops, .on_skip = on_skip, .on_error = on_walk_error};

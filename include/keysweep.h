@@ -275,6 +275,10 @@ typedef struct ks_match {
     const char *validator;      /* validator that passed ("entropy", "crc32", ...), "" for none */
     int near_miss;              /* 1: failed its validator (only with KS_ENGINE_SHOW_NEAR_MISS) */
     int allowed;                /* 1: its line holds keysweep:allow (only with KS_ENGINE_REPORT_ALLOWED) */
+    /* Inside a container (pipelines): the member's chain in the file, levels separated by '!'
+     * ("srv/.env", "inner.zip!deep/creds.txt"); offsets, line and column are then the member's.
+     * NULL for the bytes of the object itself. */
+    const char *object;
 } ks_match;
 
 /* Called once per finding, in increasing start order; return 0 to go on, non-zero to stop the scan. */
@@ -436,6 +440,14 @@ typedef struct ks_pipeline_sink {
     void (*on_file_done)(void *ctx, const char *path, uint64_t bytes, int err);
     /* Nothing is waiting right now: a good moment to flush output and draw progress. May be NULL. */
     void (*on_idle)(void *ctx);
+    /* Inside a container of file `path`, at `object` ("" for the file itself): a member skipped
+     * (fatal 0: encrypted, say) or the expansion stopped (fatal 1: a budget ran out, or a container
+     * is corrupt or truncated; the findings before it were reported, and the file then ends with
+     * EOVERFLOW or EBADMSG). `what` says it in words. May be NULL. */
+    void (*on_object_problem)(void *ctx, const char *path, const char *object, int fatal, const char *what);
+    /* File `path` was a container, scanned as its members: containers opened (nested ones too) and
+     * members scanned; called before its on_file_done. May be NULL. */
+    void (*on_container)(void *ctx, const char *path, uint64_t containers, uint64_t members);
 } ks_pipeline_sink;
 
 /* Pipeline options; zero-initialise, then set what you need. */
@@ -453,6 +465,15 @@ typedef struct ks_pipeline_opts {
      * could not start (code KS_EIO). May be NULL. */
     ks_diag_fn on_diag;
     void *diag_ctx;
+    /* Containers, recognised by their magic bytes (never their names): gzip, bzip2, xz, zstd and
+     * lz4 streams, tar, zip (jar, docx, xlsx...), 7z, ar (.deb, .a), cpio and rpm. A file that is
+     * one is scanned as its members (its raw bytes are not), nested ones opened in turn, each member
+     * with its own offsets and lines and its chain in ks_match.object. Budgets per file: */
+    unsigned archive_depth;        /* containers one inside another; 0: KS_DEFAULT_ARCHIVE_DEPTH */
+    uint64_t archive_max_output;   /* members' bytes in all; 0: the larger of 1 GiB and 50x the file */
+    uint64_t archive_max_members;  /* 0: KS_DEFAULT_ARCHIVE_MEMBERS */
+    unsigned archive_max_ratio;    /* bytes out per byte of the file, past 16 MiB out; 0: KS_DEFAULT_ARCHIVE_RATIO */
+    uint64_t archive_max_input;    /* larger files are scanned as bytes, not opened; 0: no limit */
 } ks_pipeline_opts;
 
 #define KS_PIPELINE_NO_PIN 0x1u    /* do not pin workers to CPUs */
@@ -462,6 +483,11 @@ typedef struct ks_pipeline_opts {
  * waits behind scanning workers opens no files and leaves the disk idle. This flag keeps the
  * workers at the creator's priority. */
 #define KS_PIPELINE_SAME_PRIORITY 0x4u
+#define KS_PIPELINE_NO_CONTAINERS 0x8u  /* scan containers as the bytes they are */
+#define KS_PIPELINE_NO_DECOMPRESS 0x10u /* open archives, but not compressed streams (nor .tar.gz) */
+#define KS_DEFAULT_ARCHIVE_DEPTH 8u
+#define KS_DEFAULT_ARCHIVE_MEMBERS 1000000u
+#define KS_DEFAULT_ARCHIVE_RATIO 200u
 #define KS_PIPELINE_DEFAULT_CHUNK ((size_t)1 << 20)
 #define KS_PIPELINE_DEFAULT_OPEN_FILES 128u
 /* How far a file whose size reads as 0 (procfs, a pipe) is read when the caller sets no limit:

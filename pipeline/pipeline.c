@@ -134,6 +134,16 @@ int ks_pipeline_create(const ks_engine *engine, const ks_pipeline_opts *given, c
     p->pin = !(o->flags & KS_PIPELINE_NO_PIN);
     p->read_only = !!(o->flags & KS_PIPELINE_READ_ONLY);
     p->lower_priority = !(o->flags & KS_PIPELINE_SAME_PRIORITY);
+    p->containers = !(o->flags & KS_PIPELINE_NO_CONTAINERS);
+    p->climits = (ks_container_limits){
+        .max_depth = o->archive_depth ? o->archive_depth : KS_DEFAULT_ARCHIVE_DEPTH,
+        .max_output = o->archive_max_output, /* 0: per file (expand.c) */
+        .max_members = o->archive_max_members ? o->archive_max_members : KS_DEFAULT_ARCHIVE_MEMBERS,
+        .ratio_after = (uint64_t)16 << 20,
+        .max_ratio = o->archive_max_ratio ? o->archive_max_ratio : KS_DEFAULT_ARCHIVE_RATIO,
+        .no_decompress = !!(o->flags & KS_PIPELINE_NO_DECOMPRESS),
+    };
+    p->archive_max_input = o->archive_max_input;
     int rc = 0;
     /* Jobs hold buffers, stream jobs hold descriptors: the queue never holds more than both. */
     if (ks__bq_init(&p->chunks, p->a, (size_t)p->n_buffers + max_files) || ks__bq_init(&p->free_jobs, p->a, p->n_buffers))
@@ -289,7 +299,8 @@ int ks_pipeline_walk(ks_pipeline *p, const char *root, const ks_walk_opts *wo, c
     ks_walk_opts wopts;
     copy_sized(&wopts, sizeof wopts, wo, wo ? wo->size : 0);
     walk_feed wf = {p, wopts.max_file_size ? wopts.max_file_size : KS_UNKNOWN_SIZE_LIMIT, &given, ctx, 0};
-    static const ks_walk_ops feed = {sizeof feed, feed_file, feed_skip, feed_error};
+    static const ks_walk_ops feed = {
+        .size = sizeof feed, .on_file = feed_file, .on_skip = feed_skip, .on_error = feed_error};
     ks_walk(root, &wopts, &feed, &wf);
     return wf.stopped || atomic_load(&p->stop) ? KS_ETERMINATED : 0;
 }

@@ -8,6 +8,7 @@
 
 #include "alloc.h"
 #include "bqueue.h"
+#include "container.h"
 #include "engine_int.h"
 #include "fd_budget.h"
 #include "keysweep.h"
@@ -33,7 +34,9 @@ struct pfile {
     uint32_t next_chunk;
     /* workers: the descriptor, closed by whoever reads the last chunk */
     int fd;
-    _Atomic uint32_t sync_left; /* chunks not yet read */
+    _Atomic uint32_t sync_left; /* chunks not yet read, plus one while chunk 0 may still need fd */
+    int container_hold;         /* that extra one is held: chunk 0 looks for a container's magic */
+    _Atomic int is_container;   /* chunk 0 found one: the other chunks' raw bytes need no scan */
     /* writer only */
     ks_order order;
     char path_[];
@@ -87,6 +90,11 @@ typedef struct worker {
     /* for ks_pipeline_info_get, read by any thread: reads held by the backend, bytes read */
     _Atomic unsigned reads_held;
     _Atomic uint64_t bytes_read;
+    /* a container being expanded (expand.c): the member's stream and chain */
+    ks_stream *mstream;
+    char *mchain;
+    size_t mchain_len;
+    int mfailed;
 } worker;
 
 struct ks_pipeline {
@@ -99,6 +107,9 @@ struct ks_pipeline {
     size_t chunk, margin;
     unsigned n_workers, n_buffers;
     int pin, read_only, lower_priority;
+    int containers;                 /* containers are scanned as their members */
+    ks_container_limits climits;    /* max_output 0: per file, max(1 GiB, 50x its size) */
+    uint64_t archive_max_input;     /* larger files are not opened as containers (0: any) */
     ks_bqueue chunks, free_jobs;
     pjob **jobs;
     pjob *batch;        /* submitting thread: the job small files are being packed into */
@@ -155,5 +166,14 @@ void ks__pl_wait_for_fd(ks_pipeline *p);
 
 /* ---- workers (worker.c) ---- */
 void *ks__pl_worker_main(void *arg);
+/* The record of one finding of the slot being scanned (member findings carry their chain). */
+int ks__pl_worker_on_match(const ks_match *m, void *ctx);
+
+/* ---- containers (expand.c) ---- */
+/* Chunk 0 of a file whose bytes start like a container: scans its members instead of its bytes and
+ * reports chunk 0 done. Returns 1 when it did, 0 when the slot is to be scanned as it is. */
+int ks__pl_expand_slot(worker *w, pslot *sl);
+/* Gives back chunk 0's hold on the file's descriptor (see pfile.container_hold). */
+void ks__pl_release_hold(ks_pipeline *p, pfile *f);
 
 #endif

@@ -13,6 +13,10 @@ void ks__order_init(ks_order *o, const ks_allocator *a, uint32_t n_chunks, int s
  * absolute. A finding on the chunk's first line needs the end of the last newline before it. */
 static void emit(const ks_order *o, const ks_rec *r, const ks_order_sink *sink, void *ctx)
 {
+    if (r->in_member) {
+        sink->finding(ctx, r->file, r, r->nl_before + 1, r->column);
+        return;
+    }
     uint64_t line = o->nl_prefix + r->nl_before + 1;
     uint64_t column = (r->nl_before || o->stream_mode) ? r->column : r->start - o->last_nl_end + 1;
     sink->finding(ctx, r->file, r, line, column);
@@ -42,11 +46,15 @@ static void settle(ks_order *o, void *file, const ks_order_sink *sink, void *ctx
         ks_rec *d = o->done[k];
         for (ks_rec *r = o->pending[k], *nx; r; r = nx) {
             nx = r->next;
-            emit(o, r, sink, ctx);
+            /* a container's members were scanned: its raw bytes say nothing more */
+            if (!(o->container && k > 0 && !r->in_member))
+                emit(o, r, sink, ctx);
             ks__afree(o->a, r);
         }
         o->pending[k] = o->tails[k] = NULL;
         o->done[k] = NULL;
+        if (k == 0 && d->container)
+            o->container = 1;
         o->nl_prefix += d->newlines;
         if (d->last_nl_end)
             o->last_nl_end = d->last_nl_end;

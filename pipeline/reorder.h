@@ -8,7 +8,9 @@
 
 #include "keysweep.h"
 
-typedef enum ks_rec_kind { KS_REC_FINDING, KS_REC_CHUNK_DONE } ks_rec_kind;
+/* KS_REC_NOTE never reaches the reorderer: the writer reports it at once (a member skipped, a
+ * container stopped). */
+typedef enum ks_rec_kind { KS_REC_FINDING, KS_REC_CHUNK_DONE, KS_REC_NOTE } ks_rec_kind;
 
 /* What a worker sends the writer about one chunk of one file: a finding, with its line counted
  * from the chunk's owned start, or the chunk's completion with its newline count. */
@@ -25,11 +27,21 @@ typedef struct ks_rec {
     uint64_t nl_before;   /* newlines between the chunk's owned start and the match */
     uint64_t column;      /* exact when nl_before > 0, the chunk starts the file, or in stream mode */
     size_t match_len, secret_off, secret_len;
+    /* A finding inside a container's member: offsets, line and column are the member's, exact,
+     * and the member's chain (NUL-terminated, object_len bytes without it) follows the match. */
+    int in_member;
+    size_t object_len;
+    /* KS_REC_NOTE: whether it stops the file (fatal); match[] holds the chain, a NUL, the text */
+    int fatal;
     /* KS_REC_CHUNK_DONE */
     uint64_t newlines;    /* newlines in the chunk's owned range */
     uint64_t last_nl_end; /* absolute offset just past its last newline (0: none) */
     uint64_t bytes;       /* bytes scanned */
     int err;              /* 0, or a positive errno */
+    /* chunk 0 of a container: it was scanned as its members (so the raw bytes of its other
+     * chunks are not reported), how many containers it held and members it had */
+    int container;
+    uint64_t containers, members;
     unsigned char match[]; /* KS_REC_FINDING: the match's bytes */
 } ks_rec;
 
@@ -44,6 +56,7 @@ typedef struct ks_order {
     uint64_t bytes;
     int err;
     int untracked;        /* no memory for the chunk tables: findings are dropped, the file fails */
+    int container;        /* chunk 0 said the file is a container: raw findings of the rest go */
     ks_rec **pending, **tails, **done; /* per chunk: findings in start order, and its completion */
 } ks_order;
 

@@ -8,11 +8,12 @@
 
 #include "pipeline_int.h"
 
-static int worker_on_match(const ks_match *m, void *ctx)
+int ks__pl_worker_on_match(const ks_match *m, void *ctx)
 {
     worker *w = ctx;
     pslot *sl = w->slot;
-    ks_rec *r = ks__amalloc(w->p->a, sizeof *r + m->match_len);
+    size_t olen = w->mstream ? w->mchain_len : 0;
+    ks_rec *r = ks__amalloc(w->p->a, sizeof *r + m->match_len + (w->mstream ? olen + 1 : 0));
     if (!r) {
         w->failed = ENOMEM;
         return 1;
@@ -34,6 +35,11 @@ static int worker_on_match(const ks_match *m, void *ctx)
     r->secret_off = (size_t)(m->secret - m->match);
     r->secret_len = m->secret_len;
     memcpy(r->match, m->match, m->match_len);
+    if (w->mstream) { /* a container's member: its own lines, and where it is */
+        r->in_member = 1;
+        r->object_len = olen;
+        memcpy(r->match + m->match_len, w->mchain, olen + 1);
+    }
     ks__pl_ring_push(w->p, w->out, r);
     return 0;
 }
@@ -115,7 +121,7 @@ static void worker_stream_file(worker *w, pslot *sl)
     ks_stream *st = NULL;
     w->slot = sl;
     ks_scan_opts so = {.size = sizeof so, .path = f->path}; /* the library applies path conditions */
-    int rc = ks_stream_open(p->engine, &so, worker_on_match, w, &st);
+    int rc = ks_stream_open(p->engine, &so, ks__pl_worker_on_match, w, &st);
     if (rc)
         err = ENOMEM;
     while (!err && !atomic_load(&p->stop)) {
@@ -164,6 +170,8 @@ static void worker_scan_slot(worker *w, pslot *sl)
 {
     ks_pipeline *p = w->p;
     if (sl->req.res < 0) {
+        if (sl->chunk == 0)
+            ks__pl_release_hold(p, sl->file);
         ks__pl_push_chunk_done(p, w->out, sl->file, sl->chunk, 0, 0, 0, -sl->req.res);
         return;
     }
@@ -171,10 +179,16 @@ static void worker_scan_slot(worker *w, pslot *sl)
     int err = 0;
     w->failed = 0;
     w->slot = sl;
-    if (sl->own_to > sl->own_from && !p->read_only) {
+    if (sl->chunk == 0 && p->containers && !p->read_only && ks__pl_expand_slot(w, sl))
+        return;
+    if (sl->chunk == 0)
+        ks__pl_release_hold(p, sl->file);
+    /* a container's other chunks: chunk 0 scans its members, and their raw bytes would not be reported */
+    int skip = sl->chunk > 0 && atomic_load_explicit(&sl->file->is_container, memory_order_relaxed);
+    if (sl->own_to > sl->own_from && !p->read_only && !skip) {
         int last = sl->chunk + 1 == sl->file->n_chunks;
         int rc = ks__scan_owned(w->scanner, sl->data, sl->len, sl->base, sl->own_from, sl->own_to, last,
-                                sl->file->path, &lines, worker_on_match, w);
+                                sl->file->path, &lines, ks__pl_worker_on_match, w);
         if (rc)
             err = w->failed ? w->failed : rc == KS_ENOMEM ? ENOMEM : EIO;
     }

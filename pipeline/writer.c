@@ -1,6 +1,7 @@
 /* writer.c: the writer thread: drains the workers' rings through the reorderer to the sink, and the hand-off it is fed by. */
 #include <errno.h>
 #include <sched.h>
+#include <string.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -75,6 +76,7 @@ static void order_finding(void *ctx, void *file, const ks_rec *r, uint64_t line,
         .validator = r->validator,
         .near_miss = r->near_miss,
         .allowed = r->allowed,
+        .object = r->in_member ? (const char *)r->match + r->match_len : NULL,
     };
     if (p->sink.on_finding(p->ctx, f->path, &m))
         atomic_store(&p->stop, STOP_SINK_FAILED);
@@ -91,6 +93,22 @@ static void order_file_done(void *ctx, void *file, uint64_t bytes, int err)
 
 static const ks_order_sink ORDER_SINK = {order_finding, order_file_done};
 
+/* Notes about a container's members are reported as they come; everything else is put in order. */
+static void take(ks_pipeline *p, ks_rec *r)
+{
+    pfile *f = r->file;
+    if (r->kind == KS_REC_NOTE) {
+        const char *chain = (const char *)r->match;
+        if (p->sink.on_object_problem && atomic_load(&p->stop) != STOP_SINK_FAILED)
+            p->sink.on_object_problem(p->ctx, f->path, chain, r->fatal, chain + strlen(chain) + 1);
+        ks__afree(p->a, r);
+        return;
+    }
+    if (r->kind == KS_REC_CHUNK_DONE && r->container && p->sink.on_container)
+        p->sink.on_container(p->ctx, f->path, r->containers, r->members);
+    ks__order_take(&f->order, r, &ORDER_SINK, p);
+}
+
 void *ks__pl_writer_main(void *arg)
 {
     ks_pipeline *p = arg;
@@ -101,7 +119,7 @@ void *ks__pl_writer_main(void *arg)
             ks_rec *r;
             /* bounded per ring so one busy worker cannot starve the others */
             for (int k = 0; k < 1024 && (r = ks__ring_pop(&p->rings[i])); k++, got++)
-                ks__order_take(&((pfile *)r->file)->order, r, &ORDER_SINK, p);
+                take(p, r);
         }
         if (got)
             continue;

@@ -260,7 +260,7 @@ static void tree_done(void *ctx, const char *path, uint64_t bytes, int err)
 
 static tree_found scan_tree(ks_engine *e, const char *root, const char *reader)
 {
-    static const ks_pipeline_sink sink = {sizeof sink, tree_finding, tree_done, NULL};
+    static const ks_pipeline_sink sink = {.size = sizeof sink, .on_finding = tree_finding, .on_file_done = tree_done};
     ks_pipeline_opts po = {.size = sizeof po, .threads = 2, .chunk_size = 64 << 10, .reader = reader,
                            .flags = KS_PIPELINE_NO_PIN};
     tree_found f = {0};

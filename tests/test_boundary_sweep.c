@@ -93,7 +93,7 @@ static void sweep_example(const ks_engine *e, size_t rule, const char *ex, uint6
         cr_assert_eq(pwrite(fd, ex, el, (off_t)pl[i].at), (ssize_t)el);
         cr_assert_eq(pwrite(fd, "\n", 1, (off_t)(pl[i].at + el)), 1);
     }
-    static const ks_pipeline_sink sink = {sizeof sink, on_finding, on_done, on_idle};
+    static const ks_pipeline_sink sink = {.size = sizeof sink, .on_finding = on_finding, .on_file_done = on_done, .on_idle = on_idle};
     hits h = {0};
     ks_pipeline_opts o = {.threads = 2, .chunk_size = chunk, .reader = "pread", .flags = KS_PIPELINE_NO_PIN};
     ks_pipeline *p = NULL;

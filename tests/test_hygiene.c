@@ -91,7 +91,7 @@ static void nop_idle(void *ctx) {}
 
 static void run_pipeline(const ks_engine *e, const char *reader, const char *path, size_t size)
 {
-    static const ks_pipeline_sink sink = {sizeof sink, nop, nop_done, nop_idle};
+    static const ks_pipeline_sink sink = {.size = sizeof sink, .on_finding = nop, .on_file_done = nop_done, .on_idle = nop_idle};
     ks_pipeline_opts o = {.threads = 3, .chunk_size = 4096, .reader = reader};
     ks_pipeline *p = NULL;
     int done = 0;

@@ -134,7 +134,7 @@ static void keep_diag(const ks_diag *d, void *ctx) { *(ks_diag *)ctx = *d; }
 
 static sink_state run_with(const ks_pipeline_opts *o, int *create_rc)
 {
-    static const ks_pipeline_sink sink = {sizeof sink, sink_finding, sink_done, sink_idle};
+    static const ks_pipeline_sink sink = {.size = sizeof sink, .on_finding = sink_finding, .on_file_done = sink_done, .on_idle = sink_idle};
     sink_state s = {0};
     ks_pipeline *p = NULL;
     int rc = ks_pipeline_create(engine, o, &sink, &s, &p);
@@ -214,7 +214,7 @@ Test(pipeline, read_error_is_reported_for_that_file_only)
 Test(pipeline, io_uring_denied_reports_the_backend_error)
 {
     ks__io_fault_set(0, 0, 0, 1);
-    static const ks_pipeline_sink sink = {sizeof sink, sink_finding, sink_done, sink_idle};
+    static const ks_pipeline_sink sink = {.size = sizeof sink, .on_finding = sink_finding, .on_file_done = sink_done, .on_idle = sink_idle};
     sink_state s = {0};
     ks_diag said = {0};
     ks_pipeline_opts o = {.threads = 1, .reader = "uring", .on_diag = keep_diag, .diag_ctx = &said};
@@ -242,7 +242,7 @@ Test(pipeline, io_uring_denied_reports_the_backend_error)
 
 Test(pipeline, stop_reports_cancelled_files_and_finishes)
 {
-    static const ks_pipeline_sink sink = {sizeof sink, sink_finding, sink_done, sink_idle};
+    static const ks_pipeline_sink sink = {.size = sizeof sink, .on_finding = sink_finding, .on_file_done = sink_done, .on_idle = sink_idle};
     sink_state s = {0};
     ks_pipeline_opts o = {.threads = 2, .chunk_size = 4096, .reader = "pread"};
     ks_pipeline *p = NULL;
@@ -352,7 +352,7 @@ static unsigned threads_at_nice(int nice)
  * the disk idle); KS_PIPELINE_SAME_PRIORITY keeps them at the creator's nice value. */
 Test(pipeline, workers_run_at_a_lower_priority_unless_asked_not_to)
 {
-    static const ks_pipeline_sink sink = {sizeof sink, sink_finding, sink_done, sink_idle};
+    static const ks_pipeline_sink sink = {.size = sizeof sink, .on_finding = sink_finding, .on_file_done = sink_done, .on_idle = sink_idle};
     errno = 0;
     int mine = getpriority(PRIO_PROCESS, 0);
     cr_assert_eq(errno, 0);

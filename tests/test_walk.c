@@ -54,7 +54,7 @@ static void on_skip(void *ctx, const char *path, ks_skip_reason why, int explici
 
 static void on_error(void *ctx, const char *path, int err, const char *what) { ((seen *)ctx)->errors++; }
 
-static const ks_walk_ops OPS = {sizeof OPS, on_file, on_skip, on_error};
+static const ks_walk_ops OPS = {.size = sizeof OPS, .on_file = on_file, .on_skip = on_skip, .on_error = on_error};
 
 static void mk(void)
 {

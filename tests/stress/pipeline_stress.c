@@ -308,7 +308,7 @@ static void run_once(const ks_engine *e, ks_scanner *sc, const char *dir, unsign
     }
 
     int fds_before = count_fds();
-    static const ks_pipeline_sink sink = {sizeof sink, sink_finding, sink_done, sink_idle};
+    static const ks_pipeline_sink sink = {.size = sizeof sink, .on_finding = sink_finding, .on_file_done = sink_done, .on_idle = sink_idle};
     ks_pipeline_opts o = {.size = sizeof o, .threads = threads, .chunk_size = chunk, .buffers = buffers,
                           .flags = no_pin ? KS_PIPELINE_NO_PIN : 0, .reader = use_uring ? "uring" : "pread"};
     ks_pipeline *p = NULL;

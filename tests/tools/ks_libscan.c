@@ -67,7 +67,7 @@ static void on_walk_error(void *ctx, const char *path, int err, const char *what
 /* The public tree scan: one pipeline, every root walked into it. */
 static int scan_trees(const ks_engine *engine, char **roots, int n, unsigned threads, size_t chunk, const char *io)
 {
-    static const ks_pipeline_sink sink = {sizeof sink, on_tree_finding, on_tree_done, NULL};
+    static const ks_pipeline_sink sink = {.size = sizeof sink, .on_finding = on_tree_finding, .on_file_done = on_tree_done};
     ks_pipeline_opts po = {.size = sizeof po, .threads = threads, .chunk_size = chunk, .reader = io,
                            .flags = KS_PIPELINE_NO_PIN, .on_diag = diag};
     ks_walk_ops ops = {.size = sizeof ops, .on_error = on_walk_error};

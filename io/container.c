@@ -1,0 +1,516 @@
+/* container.c: opens containers by magic with libarchive (an explicit list of formats and filters), streams every
+ * member to the sink, opens nested containers from their parent's stream, and stops at the first exhausted budget. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <archive.h>
+#include <archive_entry.h>
+
+#include "container.h"
+
+#define BLOCK (256u * 1024u)   /* a member's bytes are handed on in pieces of at most this */
+#define MAX_CHAIN 4096u        /* longer chains are cut (names are for people, not for lookups) */
+#define REPLAY_MAX (1u << 20)  /* what a failed nested open may have pulled from its parent */
+
+ks_container_kind ks__container_sniff(const unsigned char *h, size_t n)
+{
+    if (n >= 2 && h[0] == 0x1f && h[1] == 0x8b)
+        return KS_CONT_GZIP;
+    if (n >= 4 && h[0] == 'B' && h[1] == 'Z' && h[2] == 'h' && h[3] >= '1' && h[3] <= '9')
+        return KS_CONT_BZIP2;
+    if (n >= 6 && !memcmp(h, "\xfd" "7zXZ\0", 6))
+        return KS_CONT_XZ;
+    if (n >= 4 && !memcmp(h, "\x28\xb5\x2f\xfd", 4))
+        return KS_CONT_ZSTD;
+    if (n >= 4 && !memcmp(h, "\x04\x22\x4d\x18", 4))
+        return KS_CONT_LZ4;
+    if (n >= 4 && h[0] == 'P' && h[1] == 'K' && ((h[2] == 3 && h[3] == 4) || (h[2] == 5 && h[3] == 6)))
+        return KS_CONT_ZIP;
+    if (n >= 6 && !memcmp(h, "7z\xbc\xaf\x27\x1c", 6))
+        return KS_CONT_7Z;
+    if (n >= 8 && !memcmp(h, "!<arch>\n", 8))
+        return KS_CONT_AR;
+    if (n >= 6 && (!memcmp(h, "070701", 6) || !memcmp(h, "070702", 6) || !memcmp(h, "070707", 6)))
+        return KS_CONT_CPIO;
+    if (n >= 4 && !memcmp(h, "\xed\xab\xee\xdb", 4))
+        return KS_CONT_RPM;
+    if (n >= 263 && !memcmp(h + 257, "ustar", 5) && (h[262] == '\0' || h[262] == ' '))
+        return KS_CONT_TAR;
+    return KS_CONT_NONE;
+}
+
+int ks__container_is_stream(ks_container_kind k)
+{
+    return k == KS_CONT_GZIP || k == KS_CONT_BZIP2 || k == KS_CONT_XZ || k == KS_CONT_ZSTD || k == KS_CONT_LZ4;
+}
+
+/* ---- sources: memory, a descriptor, or the member being read from a parent archive ---- */
+
+typedef struct fd_src {
+    int fd;
+    uint64_t size, pos;
+    unsigned char *buf;
+} fd_src;
+
+static la_ssize_t fd_read(struct archive *a, void *cd, const void **out)
+{
+    fd_src *s = cd;
+    size_t want = s->size - s->pos < BLOCK ? (size_t)(s->size - s->pos) : BLOCK;
+    if (!want)
+        return 0;
+    ssize_t n;
+    do
+        n = pread(s->fd, s->buf, want, (off_t)s->pos);
+    while (n < 0 && errno == EINTR);
+    if (n < 0) {
+        archive_set_error(a, errno, "read failed: %s", strerror(errno));
+        return -1;
+    }
+    s->pos += (uint64_t)n;
+    *out = s->buf;
+    return n;
+}
+
+static la_int64_t fd_seek(struct archive *a, void *cd, la_int64_t off, int whence)
+{
+    fd_src *s = cd;
+    int64_t base = whence == SEEK_SET ? 0 : whence == SEEK_CUR ? (int64_t)s->pos : (int64_t)s->size;
+    int64_t to = base + off;
+    if (to < 0)
+        to = 0;
+    if ((uint64_t)to > s->size)
+        to = (int64_t)s->size;
+    s->pos = (uint64_t)to;
+    return to;
+}
+
+static la_int64_t fd_skip(struct archive *a, void *cd, la_int64_t request)
+{
+    fd_src *s = cd;
+    uint64_t left = s->size - s->pos, n = request > 0 ? (uint64_t)request : 0;
+    if (n > left)
+        n = left;
+    s->pos += n;
+    return (la_int64_t)n;
+}
+
+/* A nested container reads its parent's current member; the bytes already taken to recognise it
+ * come first. While it opens, what it pulls is kept, so that a container that fails to open is
+ * still scanned whole, as data. */
+typedef struct nested_src {
+    struct archive *parent;
+    const unsigned char *head;
+    size_t head_len;
+    int head_given, opening, replay_lost;
+    unsigned char *replay;
+    size_t replay_len;
+    unsigned char *buf;
+} nested_src;
+
+static la_ssize_t nested_read(struct archive *a, void *cd, const void **out)
+{
+    nested_src *s = cd;
+    if (!s->head_given) {
+        s->head_given = 1;
+        *out = s->head;
+        return (la_ssize_t)s->head_len;
+    }
+    la_ssize_t n = archive_read_data(s->parent, s->buf, BLOCK);
+    if (n < 0) {
+        archive_set_error(a, EIO, "%s", archive_error_string(s->parent));
+        return -1;
+    }
+    if (s->opening && n > 0) {
+        if (s->replay_len + (size_t)n > REPLAY_MAX) {
+            s->replay_lost = 1;
+        } else {
+            unsigned char *r = realloc(s->replay, s->replay_len + (size_t)n);
+            if (!r) {
+                s->replay_lost = 1;
+            } else {
+                memcpy(r + s->replay_len, s->buf, (size_t)n);
+                s->replay = r;
+                s->replay_len += (size_t)n;
+            }
+        }
+    }
+    *out = s->buf;
+    return n;
+}
+
+/* ---- one expansion: the outermost object and everything inside it ---- */
+
+typedef struct expansion {
+    const ks_container_limits *lim;
+    const ks_container_sink *sink;
+    void *ctx;
+    ks_container_result *res;
+    struct archive *outer; /* its filter byte count is what the ratio guard compares with */
+    uint64_t outer_len;    /* an object read from memory is consumed at once: its length */
+    int halt;              /* a budget ran out or a container is corrupt: unwind */
+    int entered;           /* a header was read: from now on a failure is worth saying */
+    int stopped;           /* the sink's non-zero value */
+    char chain[MAX_CHAIN];
+    size_t chain_len;
+} expansion;
+
+static struct archive *new_reader(const expansion *x, ks_container_kind kind)
+{
+    struct archive *a = archive_read_new();
+    if (!a)
+        return NULL;
+    /* Named formats only: support_format_all also enables formats that misdetect (mtree, warc...).
+     * A compressed stream is one member, its decompressed bytes, which are then recognised (or not)
+     * by their own magic like any member: libarchive left to guess would take a stream that starts
+     * with 512 zero bytes (a disk image) for an empty tar, and scan nothing of it. */
+    if (ks__container_is_stream(kind) || kind == KS_CONT_RPM) {
+        archive_read_support_filter_gzip(a);
+        archive_read_support_filter_bzip2(a);
+        archive_read_support_filter_xz(a);
+        archive_read_support_filter_lzma(a);
+        archive_read_support_filter_zstd(a);
+        archive_read_support_filter_lz4(a);
+    }
+    if (ks__container_is_stream(kind)) {
+        archive_read_support_format_raw(a);
+        return a;
+    }
+    if (kind == KS_CONT_RPM) { /* an rpm is a header and a compressed cpio */
+        archive_read_support_filter_rpm(a);
+        archive_read_support_format_cpio(a);
+        return a;
+    }
+    switch (kind) {
+    case KS_CONT_TAR: archive_read_support_format_tar(a); break;
+    case KS_CONT_ZIP: archive_read_support_format_zip(a); break;
+    case KS_CONT_7Z: archive_read_support_format_7zip(a); break;
+    case KS_CONT_AR: archive_read_support_format_ar(a); break;
+    case KS_CONT_CPIO: archive_read_support_format_cpio(a); break;
+    default: break;
+    }
+    return a;
+}
+
+/* Opens `a` on its source; a compressed stream counts as open only when a decompressor took it
+ * (otherwise raw would hand back the very bytes that looked compressed, and again, and again). */
+static int open_reader(struct archive *a, ks_container_kind kind)
+{
+    if (archive_read_open1(a) != ARCHIVE_OK)
+        return 0;
+    if (ks__container_is_stream(kind) && archive_filter_code(a, 0) == ARCHIVE_FILTER_NONE)
+        return 0;
+    return 1;
+}
+
+static void problem(expansion *x, int fatal, const char *fmt, const char *detail)
+{
+    char what[512];
+    snprintf(what, sizeof what, fmt, detail ? detail : "unknown error");
+    x->sink->problem(x->ctx, x->chain, fatal, what);
+}
+
+/* Appends one level to the chain ("!" between levels); returns the length to restore. */
+static size_t chain_push(expansion *x, const char *name)
+{
+    size_t saved = x->chain_len;
+    int n = snprintf(x->chain + x->chain_len, sizeof x->chain - x->chain_len, "%s%s", x->chain_len ? "!" : "", name);
+    x->chain_len = n < 0 ? x->chain_len : x->chain_len + (size_t)n >= sizeof x->chain ? sizeof x->chain - 1
+                                                                                     : x->chain_len + (size_t)n;
+    return saved;
+}
+
+static void chain_pop(expansion *x, size_t saved)
+{
+    x->chain_len = saved;
+    x->chain[saved] = '\0';
+}
+
+/* The one member of a compressed stream is named after the stream, less its suffix. */
+static void stream_member_name(const char *name, char *out, size_t n)
+{
+    const char *base = strrchr(name, '/');
+    snprintf(out, n, "%s", base ? base + 1 : name);
+    static const char *const suffixes[][2] = {{".tgz", ".tar"}, {".tbz2", ".tar"}, {".txz", ".tar"},
+                                              {".tzst", ".tar"}, {".gz", ""},       {".bz2", ""},
+                                              {".xz", ""},      {".zst", ""},       {".lz4", ""},
+                                              {".lzma", ""},    {".z", ""},         {".Z", ""}};
+    size_t len = strlen(out);
+    for (size_t i = 0; i < sizeof suffixes / sizeof suffixes[0]; i++) {
+        size_t sl = strlen(suffixes[i][0]);
+        if (len > sl && strcmp(out + len - sl, suffixes[i][0]) == 0) {
+            snprintf(out + len - sl, n - (len - sl), "%s", suffixes[i][1]);
+            return;
+        }
+    }
+    if (!out[0])
+        snprintf(out, n, "data");
+}
+
+/* Counts `n` more bytes out; halts the expansion when a budget is exhausted. */
+static int budget_ok(expansion *x, size_t n)
+{
+    x->res->bytes_out += n;
+    const ks_container_limits *l = x->lim;
+    if (l->max_output && x->res->bytes_out > l->max_output) {
+        char d[64];
+        snprintf(d, sizeof d, "%llu", (unsigned long long)l->max_output);
+        problem(x, 1, "stopped: the members' bytes exceed the limit of %s", d);
+        x->halt = 1;
+        x->res->stop = KS_CONT_LIMIT;
+        return 0;
+    }
+    if (l->max_ratio && x->res->bytes_out > l->ratio_after) {
+        int64_t in = x->outer_len ? (int64_t)x->outer_len : archive_filter_bytes(x->outer, -1);
+        if (in > 0 && x->res->bytes_out / (uint64_t)in > l->max_ratio) {
+            char d[96];
+            snprintf(d, sizeof d, "%llu bytes out of %lld read, over %llu to 1", (unsigned long long)x->res->bytes_out,
+                     (long long)in, (unsigned long long)l->max_ratio);
+            problem(x, 1, "stopped: a compression bomb? %s", d);
+            x->halt = 1;
+            x->res->stop = KS_CONT_LIMIT;
+            return 0;
+        }
+    }
+    return 1;
+}
+
+static int give(expansion *x, const void *p, size_t n)
+{
+    if (!n)
+        return 1;
+    if (!budget_ok(x, n))
+        return 0;
+    int rc = x->sink->data(x->ctx, p, n);
+    if (rc) {
+        x->stopped = rc;
+        return 0;
+    }
+    return 1;
+}
+
+static void expand_archive(expansion *x, struct archive *a, const char *stream_name, unsigned depth,
+                           unsigned char *buf);
+
+/* Tries the member being read as a container of its own, its first `n` bytes in head. Returns 1
+ * when it was expanded (or the expansion stopped), 0 when it is not one: then the member has begun
+ * at the sink and the bytes taken so far are handed over (the caller goes on from there). */
+static int try_nested(expansion *x, struct archive *parent, ks_container_kind kind, const unsigned char *head,
+                      size_t n, unsigned depth, const char *member_name, size_t drop_to)
+{
+    unsigned char *buf = malloc(BLOCK), *child_buf = malloc(BLOCK);
+    nested_src src = {.parent = parent, .head = head, .head_len = n, .opening = 1, .buf = buf};
+    struct archive *c = buf && child_buf ? new_reader(x, kind) : NULL;
+    int opened = 0;
+    if (c) {
+        archive_read_set_read_callback(c, nested_read);
+        archive_read_set_callback_data(c, &src);
+        opened = open_reader(c, kind);
+    }
+    src.opening = 0;
+    if (opened) {
+        x->res->containers++;
+        if (drop_to != (size_t)-1)
+            chain_pop(x, drop_to); /* the stream's decompressed bytes are named by what they hold */
+        /* an archive in a stream (.tar.gz) is one level; a stream in a stream is two */
+        int same_level = archive_format(parent) == ARCHIVE_FORMAT_RAW && !ks__container_is_stream(kind);
+        expand_archive(x, c, member_name, same_level ? depth : depth + 1, child_buf);
+        /* what the member held after the nested container's end is not scanned: it has no name */
+    } else if (!src.replay_lost) {
+        /* not a container after all: the member's bytes so far, as data */
+        opened = 0;
+    }
+    if (c)
+        archive_read_free(c);
+    int begun = 0;
+    if (!opened) {
+        x->res->members++;
+        int rc = x->sink->begin(x->ctx, x->chain);
+        if (rc) {
+            x->stopped = rc;
+        } else {
+            begun = 1;
+            if (give(x, head, n) && give(x, src.replay, src.replay_len) && src.replay_lost)
+                problem(x, 0, "%s", "could not be opened as a container; part of it was not scanned");
+        }
+    }
+    free(src.replay);
+    free(buf);
+    free(child_buf);
+    return begun ? 0 : 1;
+}
+
+/* Every member of an open archive, depth-first into nested containers. */
+static void expand_archive(expansion *x, struct archive *a, const char *stream_name, unsigned depth, unsigned char *buf)
+{
+    struct archive_entry *e;
+    for (;;) {
+        if (x->halt || x->stopped)
+            return;
+        int r = archive_read_next_header(a, &e);
+        if (r == ARCHIVE_EOF)
+            return;
+        if (r >= ARCHIVE_WARN)
+            x->entered = 1;
+        if (r < ARCHIVE_WARN) {
+            /* An outermost object that fails before its first member is no container: the caller
+             * scans its bytes as they are, and there is nothing to say. */
+            if (x->entered)
+                problem(x, 1, "stopped: corrupt or truncated container: %s", archive_error_string(a));
+            x->halt = 1;
+            x->res->stop = KS_CONT_CORRUPT;
+            return;
+        }
+        /* directories, links, devices: nothing to read, and nothing is ever written (a type of 0, as
+         * some ar and cpio writers leave it, is a file) */
+        unsigned type = archive_entry_filetype(e);
+        if (type && type != AE_IFREG && archive_format(a) != ARCHIVE_FORMAT_RAW)
+            continue;
+        char raw_name[512];
+        const char *name = archive_entry_pathname(e);
+        if (archive_format(a) == ARCHIVE_FORMAT_RAW) {
+            stream_member_name(stream_name, raw_name, sizeof raw_name);
+            name = raw_name;
+        }
+        size_t saved = chain_push(x, name && *name ? name : "?");
+        if (archive_entry_is_encrypted(e)) {
+            problem(x, 0, "%s", "encrypted: not scanned");
+            chain_pop(x, saved);
+            continue;
+        }
+        if (x->lim->max_members && x->res->members >= x->lim->max_members) {
+            char d[32];
+            snprintf(d, sizeof d, "%llu", (unsigned long long)x->lim->max_members);
+            problem(x, 1, "stopped: more members than the limit of %s", d);
+            x->halt = 1;
+            x->res->stop = KS_CONT_LIMIT;
+            chain_pop(x, saved);
+            return;
+        }
+        la_ssize_t n = archive_read_data(a, buf, KS_CONTAINER_MAGIC_LEN);
+        if (n < 0) {
+            problem(x, 1, "stopped: corrupt or truncated member: %s", archive_error_string(a));
+            x->halt = 1;
+            x->res->stop = KS_CONT_CORRUPT;
+            chain_pop(x, saved);
+            return;
+        }
+        /* A short first read is not the end of the member: fill the head for the magic test. */
+        while (n > 0 && (size_t)n < KS_CONTAINER_MAGIC_LEN) {
+            la_ssize_t more = archive_read_data(a, buf + n, KS_CONTAINER_MAGIC_LEN - (size_t)n);
+            if (more <= 0)
+                break;
+            n += more;
+        }
+        ks_container_kind kind = ks__container_sniff(buf, (size_t)n);
+        /* The decompressed bytes of a stream are not a level of their own: release.tar.gz!srv/.env */
+        int of_stream = archive_format(a) == ARCHIVE_FORMAT_RAW;
+        int nested = kind != KS_CONT_NONE && (depth < x->lim->max_depth || (of_stream && !ks__container_is_stream(kind))) &&
+                     !(x->lim->no_decompress && ks__container_is_stream(kind));
+        if (nested) {
+            unsigned char *head = malloc((size_t)n);
+            if (head) {
+                memcpy(head, buf, (size_t)n);
+                if (!try_nested(x, a, kind, head, (size_t)n, depth, name, of_stream ? saved : (size_t)-1)) {
+                    /* not a container: a member like any other, its remaining bytes below */
+                    la_ssize_t m = 0;
+                    while (!x->halt && !x->stopped && (m = archive_read_data(a, buf, BLOCK)) > 0)
+                        give(x, buf, (size_t)m);
+                    if (m < 0 && !x->halt && !x->stopped) {
+                        problem(x, 1, "stopped: corrupt or truncated member: %s", archive_error_string(a));
+                        x->halt = 1;
+                        x->res->stop = KS_CONT_CORRUPT;
+                    }
+                    if (!x->stopped) {
+                        int rc = x->sink->end(x->ctx);
+                        if (rc)
+                            x->stopped = rc;
+                    }
+                }
+                free(head);
+                chain_pop(x, saved);
+                continue;
+            }
+        }
+        x->res->members++;
+        int rc = x->sink->begin(x->ctx, x->chain);
+        if (rc) {
+            x->stopped = rc;
+            chain_pop(x, saved);
+            return;
+        }
+        int ok = give(x, buf, (size_t)n);
+        la_ssize_t m = 0;
+        while (ok && (m = archive_read_data(a, buf, BLOCK)) > 0)
+            ok = give(x, buf, (size_t)m);
+        if (ok && m < 0) {
+            problem(x, 1, "stopped: corrupt or truncated member: %s", archive_error_string(a));
+            x->halt = 1;
+            x->res->stop = KS_CONT_CORRUPT;
+        }
+        if (!x->stopped && (rc = x->sink->end(x->ctx)))
+            x->stopped = rc;
+        chain_pop(x, saved);
+    }
+}
+
+int ks__container_expand(const void *mem, size_t len, int fd, uint64_t size, const char *name,
+                         const ks_container_limits *lim, const ks_container_sink *sink, void *ctx,
+                         ks_container_result *res)
+{
+    memset(res, 0, sizeof *res);
+    unsigned char head[KS_CONTAINER_MAGIC_LEN];
+    size_t hn = 0;
+    if (mem) {
+        hn = len < sizeof head ? len : sizeof head;
+        memcpy(head, mem, hn);
+    } else {
+        ssize_t r = pread(fd, head, sizeof head, 0);
+        hn = r > 0 ? (size_t)r : 0;
+    }
+    ks_container_kind kind = ks__container_sniff(head, hn);
+    if (kind == KS_CONT_NONE || (lim->no_decompress && ks__container_is_stream(kind)) || lim->max_depth < 1)
+        return 1;
+    expansion *x = calloc(1, sizeof *x);
+    unsigned char *buf = malloc(BLOCK);
+    fd_src src = {.fd = fd, .size = size, .buf = mem ? NULL : malloc(BLOCK)};
+    struct archive *a = NULL;
+    int rc = 1;
+    if (!x || !buf || (!mem && !src.buf))
+        goto out;
+    x->lim = lim;
+    x->sink = sink;
+    x->ctx = ctx;
+    x->res = res;
+    if (!(a = new_reader(x, kind)))
+        goto out;
+    int orc;
+    if (mem) {
+        x->outer_len = len;
+        orc = archive_read_open_memory(a, mem, len) == ARCHIVE_OK &&
+              !(ks__container_is_stream(kind) && archive_filter_code(a, 0) == ARCHIVE_FILTER_NONE);
+    } else {
+        archive_read_set_read_callback(a, fd_read);
+        archive_read_set_seek_callback(a, fd_seek);
+        archive_read_set_skip_callback(a, fd_skip);
+        archive_read_set_callback_data(a, &src);
+        orc = open_reader(a, kind);
+    }
+    if (!orc)
+        goto out; /* not one after all: scanned as it is */
+    x->outer = a;
+    res->containers = 1;
+    expand_archive(x, a, name, 1, buf);
+    rc = x->stopped ? x->stopped : 0;
+    if (!rc && !x->entered && res->stop == KS_CONT_CORRUPT)
+        rc = 1; /* not even a first header: the raw bytes are all there is to scan */
+out:
+    if (a)
+        archive_read_free(a);
+    free(src.buf);
+    free(buf);
+    free(x);
+    return rc;
+}

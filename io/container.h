@@ -1,0 +1,82 @@
+/* container.h: containers (compressed streams and archives) recognised by their magic bytes and opened with libarchive;
+ * their members' bytes go to a sink, nested containers are opened in turn, within hard budgets. Knows nothing of rules. */
+#ifndef KS_IO_CONTAINER_H
+#define KS_IO_CONTAINER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Bytes at the start of an object that ks__container_sniff looks at (tar's magic ends at 262). */
+#define KS_CONTAINER_MAGIC_LEN 265
+
+typedef enum ks_container_kind {
+    KS_CONT_NONE = 0,
+    KS_CONT_GZIP,
+    KS_CONT_BZIP2,
+    KS_CONT_XZ,
+    KS_CONT_ZSTD,
+    KS_CONT_LZ4,
+    KS_CONT_ZIP,
+    KS_CONT_TAR,
+    KS_CONT_7Z,
+    KS_CONT_AR,
+    KS_CONT_CPIO,
+    KS_CONT_RPM,
+} ks_container_kind;
+
+/* What the first `n` bytes of an object say it is (by magic only, never by name). */
+ks_container_kind ks__container_sniff(const unsigned char *head, size_t n);
+
+/* 1 for a compressed stream (one member), 0 for an archive or none. */
+int ks__container_is_stream(ks_container_kind k);
+
+/* Budgets of one outermost object, every nested level together. */
+typedef struct ks_container_limits {
+    unsigned max_depth;    /* containers opened one inside another, the outermost counting 1 */
+    uint64_t max_output;   /* member bytes handed to the sink, in all */
+    uint64_t max_members;  /* members, in all */
+    uint64_t ratio_after;  /* the ratio guard holds once this many bytes came out */
+    uint64_t max_ratio;    /* bytes out per byte of the outermost object read */
+    int no_decompress;     /* compressed streams are not opened (archives still are) */
+} ks_container_limits;
+
+/* How an expansion ended, when it did not end cleanly (ks_container_result.stop). */
+typedef enum ks_container_stop {
+    KS_CONT_COMPLETE = 0,
+    KS_CONT_LIMIT,   /* a budget ran out: the rest is not scanned */
+    KS_CONT_CORRUPT, /* a container could not be read to its end */
+} ks_container_stop;
+
+typedef struct ks_container_sink {
+    /* A member begins; `chain` names it inside the outermost object, each level separated by '!'
+     * ("srv/.env", "inner.zip!deep/creds.txt"). Non-zero stops everything. */
+    int (*begin)(void *ctx, const char *chain);
+    /* Some of its bytes, in order. Non-zero stops everything. */
+    int (*data)(void *ctx, const void *p, size_t n);
+    /* The member is over (also when it was cut short). Non-zero stops everything. */
+    int (*end)(void *ctx);
+    /* Something was skipped (fatal 0: an encrypted member) or stopped (fatal 1: a budget, a
+     * corrupt container); `chain` is where ("" for the outermost object). */
+    void (*problem)(void *ctx, const char *chain, int fatal, const char *what);
+} ks_container_sink;
+
+typedef struct ks_container_result {
+    uint64_t containers;   /* containers opened, nested ones included */
+    uint64_t members;      /* members handed to the sink */
+    uint64_t bytes_out;    /* their bytes */
+    ks_container_stop stop;
+} ks_container_result;
+
+/*
+ * Expands one object whose first bytes ks__container_sniff recognised: from memory (`buf`, `len`)
+ * when buf is not NULL, else from `fd` (read with pread from offset 0 up to `size`; the descriptor
+ * is not closed). `name` is the object's own name, for the one member of a compressed stream.
+ * Returns 0 when the object was expanded (completely, or as far as *res->stop says), 1 when it
+ * turned out not to be a container libarchive can open (scan it as it is), or the sink's non-zero
+ * value when the sink stopped it. Memory stays bounded: members are streamed, never held whole.
+ */
+int ks__container_expand(const void *buf, size_t len, int fd, uint64_t size, const char *name,
+                         const ks_container_limits *lim, const ks_container_sink *sink, void *ctx,
+                         ks_container_result *res);
+
+#endif

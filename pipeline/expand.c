@@ -1,0 +1,155 @@
+/* expand.c: the workers' container stage: chunk 0 of a file that starts like a container is scanned as the container's
+ * members (io/container.c opens them), each member a stream of its own with exact lines, its chain on every finding. */
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "pipeline_int.h"
+
+void ks__pl_release_hold(ks_pipeline *p, pfile *f)
+{
+    if (!f->container_hold)
+        return;
+    f->container_hold = 0;
+    if (atomic_fetch_sub(&f->sync_left, 1) == 1)
+        ks__pl_file_close_fd(p, f);
+}
+
+/* A note for the writer, which reports it at once: the chain, a NUL, the text. */
+static void push_note(worker *w, const char *chain, int fatal, const char *what)
+{
+    size_t cl = strlen(chain), wl = strlen(what);
+    ks_rec *r = ks__acalloc(w->p->a, 1, sizeof *r + cl + 1 + wl + 1);
+    if (!r)
+        return; /* the file still fails (fatal notes set its error): only the words are lost */
+    r->kind = KS_REC_NOTE;
+    r->file = w->slot->file;
+    r->fatal = fatal;
+    memcpy(r->match, chain, cl + 1);
+    memcpy(r->match + cl + 1, what, wl + 1);
+    ks__pl_ring_push(w->p, w->out, r);
+}
+
+static int member_begin(void *ctx, const char *chain)
+{
+    worker *w = ctx;
+    pfile *f = w->slot->file;
+    size_t cl = strlen(chain), pl = strlen(f->path);
+    const ks_allocator *a = w->p->a;
+    /* Path conditions and allowlists see "file!member", as Gitleaks writes it. */
+    char *joined = ks__amalloc(a, pl + 1 + cl + 1);
+    char *copy = ks__astrdup(a, chain);
+    if (!joined || !copy) {
+        ks__afree(a, joined);
+        ks__afree(a, copy);
+        w->mfailed = ENOMEM;
+        return 1;
+    }
+    memcpy(joined, f->path, pl);
+    joined[pl] = '!';
+    memcpy(joined + pl + 1, chain, cl + 1);
+    ks_scan_opts so = {.size = sizeof so, .path = joined};
+    int rc = ks_stream_open(w->p->engine, &so, ks__pl_worker_on_match, w, &w->mstream);
+    ks__afree(a, joined);
+    if (rc) {
+        ks__afree(a, copy);
+        w->mfailed = ENOMEM;
+        return 1;
+    }
+    w->mchain = copy;
+    w->mchain_len = cl;
+    return 0;
+}
+
+static int member_data(void *ctx, const void *p, size_t n)
+{
+    worker *w = ctx;
+    if (atomic_load(&w->p->stop))
+        return 1;
+    int rc = ks_stream_write(w->mstream, w->scanner, p, n);
+    if (rc) {
+        w->mfailed = w->failed ? w->failed : rc == KS_ENOMEM ? ENOMEM : EIO;
+        return 1;
+    }
+    return 0;
+}
+
+static int member_end(void *ctx)
+{
+    worker *w = ctx;
+    int rc = w->mfailed ? (ks_stream_abort(w->mstream), 0) : ks_stream_close(w->mstream, w->scanner);
+    w->mstream = NULL;
+    ks__afree(w->p->a, w->mchain);
+    w->mchain = NULL;
+    w->mchain_len = 0;
+    if (rc && !w->mfailed)
+        w->mfailed = w->failed ? w->failed : rc == KS_ENOMEM ? ENOMEM : EIO;
+    return w->mfailed ? 1 : 0;
+}
+
+static void member_problem(void *ctx, const char *chain, int fatal, const char *what)
+{
+    push_note(ctx, chain, fatal, what);
+}
+
+static const ks_container_sink MEMBER_SINK = {member_begin, member_data, member_end, member_problem};
+
+int ks__pl_expand_slot(worker *w, pslot *sl)
+{
+    ks_pipeline *p = w->p;
+    pfile *f = sl->file;
+    if (sl->len < 4 || (p->archive_max_input && f->size > p->archive_max_input) ||
+        ks__container_sniff(sl->data, sl->len) == KS_CONT_NONE)
+        return 0; /* the caller releases the hold */
+    /* A file of one chunk is all in memory; a bigger one is read again from the start, through a
+     * descriptor of its own (the hold kept the file's open until now). */
+    int whole = f->n_chunks == 1 && !f->stream_mode;
+    int fd = -1;
+    if (!whole) {
+        if (f->stream_mode || f->fd < 0 || (fd = dup(f->fd)) < 0) {
+            ks__pl_release_hold(p, f);
+            return 0;
+        }
+    }
+    ks__pl_release_hold(p, f);
+    ks_container_limits lim = p->climits;
+    if (!lim.max_output) {
+        uint64_t fifty = f->size > UINT64_MAX / 50 ? UINT64_MAX : f->size * 50;
+        lim.max_output = fifty > ((uint64_t)1 << 30) ? fifty : (uint64_t)1 << 30;
+    }
+    ks_container_result res;
+    w->mfailed = 0;
+    int rc = ks__container_expand(whole ? sl->data : NULL, whole ? sl->len : 0, fd, f->size, f->path, &lim,
+                                  &MEMBER_SINK, w, &res);
+    if (fd >= 0)
+        close(fd);
+    if (w->mstream) { /* the sink stopped inside a member */
+        ks_stream_abort(w->mstream);
+        w->mstream = NULL;
+        ks__afree(p->a, w->mchain);
+        w->mchain = NULL;
+        w->mchain_len = 0;
+    }
+    if (rc == 1)
+        return 0; /* not a container libarchive can open: scan the bytes as they are */
+    atomic_store_explicit(&f->is_container, 1, memory_order_relaxed);
+    int err = w->mfailed ? w->mfailed
+              : rc && atomic_load(&p->stop) ? ECANCELED
+              : res.stop == KS_CONT_LIMIT ? EOVERFLOW
+              : res.stop == KS_CONT_CORRUPT ? EBADMSG
+                                           : 0;
+    uint64_t own = sl->own_to > sl->own_from ? sl->own_to - sl->own_from : 0;
+    ks_rec *r;
+    while (!(r = ks__acalloc(p->a, 1, sizeof *r)))
+        usleep(1000); /* as ks__pl_push_chunk_done: a lost completion would leave the file unfinished */
+    r->kind = KS_REC_CHUNK_DONE;
+    r->file = f;
+    r->chunk = 0;
+    r->bytes = own;
+    r->err = err;
+    r->container = 1;
+    r->containers = res.containers;
+    r->members = res.members;
+    ks__pl_ring_push(p, w->out, r);
+    return 1;
+}
