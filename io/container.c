@@ -148,8 +148,10 @@ typedef struct expansion {
     const ks_container_sink *sink;
     void *ctx;
     ks_container_result *res;
-    struct archive *outer; /* its filter byte count is what the ratio guard compares with */
-    uint64_t outer_len;    /* an object read from memory is consumed at once: its length */
+    /* The ratio guard compares the bytes out with the outermost object's size (what has been read
+     * of it would stop a bomb sooner in a big file, but then memory and descriptor, read in blocks
+     * of different sizes, would stop at different points; the member budget covers big files). */
+    uint64_t outer_len;
     int halt;              /* a budget ran out or a container is corrupt: unwind */
     int entered;           /* a header was read: from now on a failure is worth saying */
     int stopped;           /* the sink's non-zero value */
@@ -263,12 +265,12 @@ static int budget_ok(expansion *x, size_t n)
         return 0;
     }
     if (l->max_ratio && x->res->bytes_out > l->ratio_after) {
-        int64_t in = x->outer_len ? (int64_t)x->outer_len : archive_filter_bytes(x->outer, -1);
+        int64_t in = (int64_t)x->outer_len;
         if (in > 0 && x->res->bytes_out / (uint64_t)in > l->max_ratio) {
             char d[96];
-            snprintf(d, sizeof d, "%llu bytes out of %lld read, over %llu to 1", (unsigned long long)x->res->bytes_out,
-                     (long long)in, (unsigned long long)l->max_ratio);
-            problem(x, 1, "stopped: a compression bomb? %s", d);
+            snprintf(d, sizeof d, "%llu bytes out of a file of %lld, more than %llu to 1",
+                     (unsigned long long)x->res->bytes_out, (long long)in, (unsigned long long)l->max_ratio);
+            problem(x, 1, "stopped (a compression bomb?): %s", d);
             x->halt = 1;
             x->res->stop = KS_CONT_LIMIT;
             return 0;
@@ -487,8 +489,8 @@ int ks__container_expand(const void *mem, size_t len, int fd, uint64_t size, con
     if (!(a = new_reader(x, kind)))
         goto out;
     int orc;
+    x->outer_len = mem ? len : size;
     if (mem) {
-        x->outer_len = len;
         orc = archive_read_open_memory(a, mem, len) == ARCHIVE_OK &&
               !(ks__container_is_stream(kind) && archive_filter_code(a, 0) == ARCHIVE_FILTER_NONE);
     } else {
@@ -500,7 +502,6 @@ int ks__container_expand(const void *mem, size_t len, int fd, uint64_t size, con
     }
     if (!orc)
         goto out; /* not one after all: scanned as it is */
-    x->outer = a;
     res->containers = 1;
     expand_archive(x, a, name, 1, buf);
     rc = x->stopped ? x->stopped : 0;

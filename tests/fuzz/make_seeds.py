@@ -81,3 +81,44 @@ for i in range(0, len(examples), step):
     hdr = struct.pack("<HHI", i % 7, 0xffff, (i * 7919) & 0xffffffff)
     put("fuzz_confirm", "examples-%03d" % (i // step), hdr + blob)
 put("fuzz_confirm", "past-4gib", struct.pack("<HHI", 3, 200, 0x80000001) + b"\n".join(examples[:8]))
+
+# ---- fuzz_container: one small container of each kind the reader opens, nested ones, a bomb and a fake ----
+import bz2  # noqa: E402
+import gzip  # noqa: E402
+import io  # noqa: E402
+import lzma  # noqa: E402
+import tarfile  # noqa: E402
+import zipfile  # noqa: E402
+
+
+def tar_bytes(files):
+    b = io.BytesIO()
+    with tarfile.open(fileobj=b, mode="w") as t:
+        for name, data in files:
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            t.addfile(info, io.BytesIO(data))
+    return b.getvalue()
+
+
+def zip_bytes(files, method=zipfile.ZIP_DEFLATED):
+    b = io.BytesIO()
+    with zipfile.ZipFile(b, "w", method) as z:
+        for name, data in files:
+            z.writestr(name, data)
+    return b.getvalue()
+
+
+ENV = b"x=1\nTOKEN=AKIAQYLPMN5HHHFPZAM2\n"
+AR_HEAD = b"%-16s%-12s%-6s%-6s%-8s%-10s`\n" % (b"x.o/", b"0", b"0", b"0", b"100644", str(len(ENV)).encode())
+for name, data in {
+    "gz": gzip.compress(ENV, mtime=0), "bz2": bz2.compress(ENV), "xz": lzma.compress(ENV),
+    "tar": tar_bytes([("a/.env", ENV), ("b.txt", b"hello\n")]),
+    "targz": gzip.compress(tar_bytes([("a/.env", ENV)]), mtime=0),
+    "zip": zip_bytes([("a/.env", ENV), ("n.txt", b"x\n")]),
+    "zipzip": zip_bytes([("in.zip", zip_bytes([("deep.txt", ENV)]))], zipfile.ZIP_STORED),
+    "ar": b"!<arch>\n" + AR_HEAD + ENV,
+    "zeros": gzip.compress(b"\0" * 200000, mtime=0),
+    "fake": b"\x1f\x8bnot gzip at all\n",
+}.items():
+    put("fuzz_container", name, data)
