@@ -267,7 +267,7 @@ static int budget_ok(expansion *x, size_t n)
     if (l->max_ratio && x->res->bytes_out > l->ratio_after) {
         int64_t in = (int64_t)x->outer_len;
         if (in > 0 && x->res->bytes_out / (uint64_t)in > l->max_ratio) {
-            char d[96];
+            char d[160];
             snprintf(d, sizeof d, "%llu bytes out of a file of %lld, more than %llu to 1",
                      (unsigned long long)x->res->bytes_out, (long long)in, (unsigned long long)l->max_ratio);
             problem(x, 1, "stopped (a compression bomb?): %s", d);
