@@ -1,4 +1,4 @@
-/* validators.h: the offline validators a rule may name, and Shannon entropy (validators.c). */
+/* validators.h: the offline validators a rule may name (validators.c); entropy itself is util's. */
 #ifndef KS_CORE_VALIDATORS_H
 #define KS_CORE_VALIDATORS_H
 
