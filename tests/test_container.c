@@ -1,0 +1,360 @@
+/* test_container.c: the container reader on archives libarchive writes here: every kind and filter, nesting, each
+ * budget at its limit and one past it, many tiny members, and memory and descriptor sources giving the same. */
+#include <archive.h>
+#include <archive_entry.h>
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "container.h"
+#include "hang.h"
+
+typedef struct blob {
+    unsigned char *p;
+    size_t len, cap;
+} blob;
+
+typedef struct member {
+    char chain[256];
+    blob data;
+} member;
+
+typedef struct seen {
+    member m[64];
+    size_t n, total, problems, fatal;
+    uint64_t big_members;
+    char last_problem[512];
+} seen;
+
+static int on_begin(void *ctx, const char *chain)
+{
+    seen *s = ctx;
+    s->total++;
+    if (s->n < 64) {
+        snprintf(s->m[s->n].chain, sizeof s->m[s->n].chain, "%s", chain);
+        s->m[s->n].data = (blob){0};
+    }
+    return 0;
+}
+
+static int on_data(void *ctx, const void *p, size_t n)
+{
+    seen *s = ctx;
+    if (s->n >= 64)
+        return 0;
+    blob *b = &s->m[s->n].data;
+    if (b->len + n > b->cap) {
+        b->cap = (b->len + n) * 2;
+        b->p = realloc(b->p, b->cap);
+        cr_assert(b->p);
+    }
+    memcpy(b->p + b->len, p, n);
+    b->len += n;
+    return 0;
+}
+
+static int on_end(void *ctx)
+{
+    seen *s = ctx;
+    if (s->n < 64)
+        s->n++;
+    return 0;
+}
+
+static void on_problem(void *ctx, const char *chain, int fatal, const char *what)
+{
+    seen *s = ctx;
+    s->problems++;
+    s->fatal += fatal != 0;
+    snprintf(s->last_problem, sizeof s->last_problem, "%s: %s", chain, what);
+}
+
+static const ks_container_sink SINK = {on_begin, on_data, on_end, on_problem};
+
+static void seen_free(seen *s)
+{
+    for (size_t i = 0; i < s->n; i++)
+        free(s->m[i].data.p);
+}
+
+static const ks_container_limits DEFAULTS = {.max_depth = 8, .max_output = 1u << 30, .max_members = 1000000,
+                                             .ratio_after = 16u << 20, .max_ratio = 200};
+
+/* Writes an archive of `format` through `filter` (ARCHIVE_FILTER_NONE for none) into *out. */
+static blob write_archive(int format, int filter, const char *const *names, const blob *datas, size_t n)
+{
+    struct archive *a = archive_write_new();
+    cr_assert(a);
+    int frc = format == ARCHIVE_FORMAT_RAW      ? archive_write_set_format_raw(a)
+              : format == ARCHIVE_FORMAT_AR_GNU ? archive_write_set_format_ar_svr4(a)
+                                                : archive_write_set_format(a, format);
+    cr_assert_eq(frc, ARCHIVE_OK, "format %#x: %s", format, archive_error_string(a));
+    if (filter != ARCHIVE_FILTER_NONE)
+        cr_assert_eq(archive_write_add_filter(a, filter), ARCHIVE_OK, "%s", archive_error_string(a));
+    if (format == ARCHIVE_FORMAT_RAW)
+        archive_write_set_bytes_in_last_block(a, 1);
+    size_t cap = 4096;
+    for (size_t i = 0; i < n; i++)
+        cap += datas[i].len * 2 + 1024;
+    blob out = {.p = malloc(cap), .cap = cap};
+    cr_assert(out.p);
+    cr_assert_eq(archive_write_open_memory(a, out.p, out.cap, &out.len), ARCHIVE_OK, "%s", archive_error_string(a));
+    for (size_t i = 0; i < n; i++) {
+        struct archive_entry *e = archive_entry_new();
+        archive_entry_set_pathname(e, names[i]);
+        archive_entry_set_size(e, (la_int64_t)datas[i].len);
+        archive_entry_set_filetype(e, AE_IFREG);
+        archive_entry_set_perm(e, 0644);
+        cr_assert_eq(archive_write_header(a, e), ARCHIVE_OK, "%s", archive_error_string(a));
+        cr_assert_eq(archive_write_data(a, datas[i].p, datas[i].len), (la_ssize_t)datas[i].len);
+        archive_entry_free(e);
+    }
+    cr_assert_eq(archive_write_close(a), ARCHIVE_OK, "%s", archive_error_string(a));
+    archive_write_free(a);
+    return out;
+}
+
+static blob text(const char *s) { return (blob){.p = (unsigned char *)s, .len = strlen(s)}; }
+
+/* Expands from memory and from a descriptor; both must see the same; returns the memory one. */
+static int expand_both(const blob *b, const char *name, const ks_container_limits *lim, seen *s,
+                       ks_container_result *res)
+{
+    memset(s, 0, sizeof *s);
+    int rc = ks__container_expand(b->p, b->len, -1, b->len, name, lim, &SINK, s, res);
+    int fd = memfd_create("t", MFD_CLOEXEC);
+    cr_assert(fd >= 0);
+    cr_assert_eq(write(fd, b->p, b->len), (ssize_t)b->len);
+    seen f;
+    memset(&f, 0, sizeof f);
+    ks_container_result fres;
+    int frc = ks__container_expand(NULL, 0, fd, b->len, name, lim, &SINK, &f, &fres);
+    close(fd);
+    cr_assert_eq(frc, rc, "%s: rc %d from memory, %d from a descriptor", name, rc, frc);
+    cr_assert_eq(f.total, s->total, "%s: members", name);
+    cr_assert_eq(fres.bytes_out, res->bytes_out, "%s: bytes", name);
+    cr_assert_eq(fres.stop, res->stop, "%s: stop", name);
+    for (size_t i = 0; i < s->n && i < f.n; i++) {
+        cr_assert_str_eq(f.m[i].chain, s->m[i].chain);
+        cr_assert(f.m[i].data.len == s->m[i].data.len && !memcmp(f.m[i].data.p, s->m[i].data.p, s->m[i].data.len));
+    }
+    seen_free(&f);
+    return rc;
+}
+
+Test(container, sniffs_by_magic_only)
+{
+    static const struct {
+        const char *bytes;
+        size_t n;
+        ks_container_kind kind;
+    } cases[] = {
+        {"\x1f\x8b\x08", 3, KS_CONT_GZIP}, {"BZh9", 4, KS_CONT_BZIP2},          {"\xfd" "7zXZ\0", 6, KS_CONT_XZ},
+        {"\x28\xb5\x2f\xfd", 4, KS_CONT_ZSTD}, {"\x04\x22\x4d\x18", 4, KS_CONT_LZ4}, {"PK\x03\x04", 4, KS_CONT_ZIP},
+        {"PK\x05\x06", 4, KS_CONT_ZIP},     {"7z\xbc\xaf\x27\x1c", 6, KS_CONT_7Z}, {"!<arch>\n", 8, KS_CONT_AR},
+        {"070701", 6, KS_CONT_CPIO},        {"\xed\xab\xee\xdb", 4, KS_CONT_RPM},
+        {"BZh0", 4, KS_CONT_NONE},          {"\x1f", 1, KS_CONT_NONE},        {"PK\x03", 3, KS_CONT_NONE},
+        {"hello.tar.gz", 12, KS_CONT_NONE},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        cr_assert_eq(ks__container_sniff((const unsigned char *)cases[i].bytes, cases[i].n), cases[i].kind,
+                     "case %zu", i);
+    unsigned char tar[512] = {0};
+    memcpy(tar + 257, "ustar\0", 6);
+    cr_assert_eq(ks__container_sniff(tar, sizeof tar), KS_CONT_TAR);
+    cr_assert_eq(ks__container_sniff(tar, 262), KS_CONT_NONE, "tar's magic ends at 262");
+}
+
+Test(container, every_format_and_filter_gives_its_members_whole, .timeout = KS_HANG_S(120))
+{
+    const char *names[] = {"srv/.env", "docs/notes.txt"};
+    blob datas[] = {text("x=1\nTOKEN=AKIAQYLPMN5HHHFPZAM2\n"), text("first\nsecond line\n")};
+    static const struct {
+        int format;
+        int filter;
+        const char *name;
+        size_t members;
+    } kinds[] = {
+        {ARCHIVE_FORMAT_TAR_USTAR, ARCHIVE_FILTER_NONE, "a.tar", 2},
+        {ARCHIVE_FORMAT_TAR_PAX_RESTRICTED, ARCHIVE_FILTER_GZIP, "a.tar.gz", 2},
+        {ARCHIVE_FORMAT_TAR_USTAR, ARCHIVE_FILTER_BZIP2, "a.tar.bz2", 2},
+        {ARCHIVE_FORMAT_TAR_USTAR, ARCHIVE_FILTER_XZ, "a.tar.xz", 2},
+        {ARCHIVE_FORMAT_TAR_USTAR, ARCHIVE_FILTER_ZSTD, "a.tar.zst", 2},
+        {ARCHIVE_FORMAT_TAR_USTAR, ARCHIVE_FILTER_LZ4, "a.tar.lz4", 2},
+        {ARCHIVE_FORMAT_ZIP, ARCHIVE_FILTER_NONE, "a.zip", 2},
+        {ARCHIVE_FORMAT_7ZIP, ARCHIVE_FILTER_NONE, "a.7z", 2},
+        {ARCHIVE_FORMAT_CPIO_SVR4_NOCRC, ARCHIVE_FILTER_NONE, "a.cpio", 2},
+        {ARCHIVE_FORMAT_AR_GNU, ARCHIVE_FILTER_NONE, "a.a", 2},
+        {ARCHIVE_FORMAT_RAW, ARCHIVE_FILTER_GZIP, "notes.txt.gz", 1},
+        {ARCHIVE_FORMAT_RAW, ARCHIVE_FILTER_XZ, "notes.txt.xz", 1},
+    };
+    for (size_t k = 0; k < sizeof kinds / sizeof kinds[0]; k++) {
+        size_t n = kinds[k].members;
+        const char *ar_names[] = {"env", "notes"}; /* ar keeps short flat names */
+        blob arc = write_archive(kinds[k].format, kinds[k].filter,
+                                 kinds[k].format == ARCHIVE_FORMAT_AR_GNU ? ar_names : names,
+                                 n == 1 ? &datas[1] : datas, n);
+        seen s;
+        ks_container_result res;
+        int rc = expand_both(&arc, kinds[k].name, &DEFAULTS, &s, &res);
+        cr_assert_eq(rc, 0, "%s: rc %d", kinds[k].name, rc);
+        cr_assert_eq(res.stop, KS_CONT_COMPLETE, "%s: %s", kinds[k].name, s.last_problem);
+        cr_assert_eq(s.n, n, "%s: %zu members", kinds[k].name, s.n);
+        for (size_t i = 0; i < n; i++) {
+            const blob *want = n == 1 ? &datas[1] : &datas[i];
+            cr_assert(s.m[i].data.len == want->len && !memcmp(s.m[i].data.p, want->p, want->len), "%s member %zu",
+                      kinds[k].name, i);
+        }
+        if (n == 1)
+            cr_assert_str_eq(s.m[0].chain, "notes.txt", "a stream's member is named after it");
+        else if (kinds[k].format != ARCHIVE_FORMAT_AR_GNU)
+            cr_assert_str_eq(s.m[0].chain, "srv/.env", "%s: a .tar.gz is one level", kinds[k].name);
+        seen_free(&s);
+        free(arc.p);
+    }
+}
+
+Test(container, nesting_to_the_depth_and_not_past_it)
+{
+    const char *inner_names[] = {"deep/creds.txt"};
+    blob inner_data[] = {text("password=hunter2hunter2\n")};
+    blob inner = write_archive(ARCHIVE_FORMAT_ZIP, ARCHIVE_FILTER_NONE, inner_names, inner_data, 1);
+    const char *mid_names[] = {"inner.zip"};
+    blob mid = write_archive(ARCHIVE_FORMAT_TAR_USTAR, ARCHIVE_FILTER_GZIP, mid_names, &inner, 1);
+    const char *outer_names[] = {"release.tar.gz"};
+    blob outer = write_archive(ARCHIVE_FORMAT_ZIP, ARCHIVE_FILTER_NONE, outer_names, &mid, 1);
+    for (unsigned depth = 1; depth <= 4; depth++) {
+        ks_container_limits lim = DEFAULTS;
+        lim.max_depth = depth;
+        seen s;
+        ks_container_result res;
+        cr_assert_eq(expand_both(&outer, "outer.zip", &lim, &s, &res), 0);
+        cr_assert_eq(s.n, 1, "depth %u", depth);
+        /* zip (1) > tar.gz (2) > zip (3): a level past the depth is a member of bytes */
+        const char *want = depth == 1 ? "release.tar.gz" : depth == 2 ? "release.tar.gz!inner.zip"
+                                                                      : "release.tar.gz!inner.zip!deep/creds.txt";
+        cr_assert_str_eq(s.m[0].chain, want, "depth %u", depth);
+        if (depth >= 3)
+            cr_assert(s.m[0].data.len == inner_data[0].len);
+        seen_free(&s);
+    }
+    free(inner.p);
+    free(mid.p);
+    free(outer.p);
+}
+
+/* Each budget: at the limit nothing stops; one past it the expansion stops, says why, and what came
+ * before was handed over. */
+Test(container, budgets_at_the_limit_and_one_past_it)
+{
+    enum { N = 5 };
+    const char *names[N] = {"a", "b", "c", "d", "e"};
+    blob datas[N];
+    for (int i = 0; i < N; i++)
+        datas[i] = text("0123456789\n"); /* 11 bytes each: 55 in all */
+    blob arc = write_archive(ARCHIVE_FORMAT_TAR_USTAR, ARCHIVE_FILTER_NONE, names, datas, N);
+    for (int past = 0; past <= 1; past++) {
+        ks_container_limits lim = DEFAULTS;
+        lim.max_members = N - past;
+        seen s;
+        ks_container_result res;
+        cr_assert_eq(expand_both(&arc, "m.tar", &lim, &s, &res), 0);
+        cr_assert_eq(res.stop, past ? KS_CONT_LIMIT : KS_CONT_COMPLETE);
+        cr_assert_eq(s.n, (size_t)(N - past));
+        if (past)
+            cr_assert(strstr(s.last_problem, "more members than the limit of 4"), "%s", s.last_problem);
+        seen_free(&s);
+
+        lim = DEFAULTS;
+        lim.max_output = 55 - past;
+        cr_assert_eq(expand_both(&arc, "o.tar", &lim, &s, &res), 0);
+        cr_assert_eq(res.stop, past ? KS_CONT_LIMIT : KS_CONT_COMPLETE, "output limit, past %d", past);
+        cr_assert_eq(s.n, N, "every member begun is ended");
+        if (past)
+            cr_assert(strstr(s.last_problem, "exceed the limit of 54"), "%s", s.last_problem);
+        seen_free(&s);
+    }
+    free(arc.p);
+
+    /* the ratio guard: 200 bytes out per byte of the file, once ratio_after bytes came out */
+    size_t big = 4u << 20;
+    unsigned char *zeros = calloc(1, big);
+    blob z = {.p = zeros, .len = big};
+    const char *zname[] = {"zeros"};
+    blob gz = write_archive(ARCHIVE_FORMAT_RAW, ARCHIVE_FILTER_GZIP, zname, &z, 1);
+    ks_container_limits lim = DEFAULTS;
+    lim.ratio_after = 1u << 20;
+    seen s;
+    ks_container_result res;
+    cr_assert_eq(expand_both(&gz, "zeros.gz", &lim, &s, &res), 0);
+    cr_assert_eq(res.stop, KS_CONT_LIMIT, "4 MiB of zeros in %zu bytes", gz.len);
+    cr_assert(strstr(s.last_problem, "compression bomb"), "%s", s.last_problem);
+    cr_assert_lt(res.bytes_out, (uint64_t)2 << 20, "stopped soon after the guard began");
+    seen_free(&s);
+    lim.max_ratio = 100000; /* a generous guard lets the same stream through */
+    cr_assert_eq(expand_both(&gz, "zeros.gz", &lim, &s, &res), 0);
+    cr_assert_eq(res.stop, KS_CONT_COMPLETE);
+    cr_assert_eq(res.bytes_out, big);
+    seen_free(&s);
+    free(gz.p);
+    free(zeros);
+}
+
+Test(container, a_hundred_thousand_tiny_members, .timeout = KS_HANG_S(300))
+{
+    enum { N = 100000 };
+    struct archive *a = archive_write_new();
+    archive_write_set_format_ustar(a);
+    size_t cap = (size_t)N * 1024 + 65536, len = 0;
+    unsigned char *buf = malloc(cap);
+    cr_assert_eq(archive_write_open_memory(a, buf, cap, &len), ARCHIVE_OK);
+    for (int i = 0; i < N; i++) {
+        char name[32];
+        snprintf(name, sizeof name, "d/%06d", i);
+        struct archive_entry *e = archive_entry_new();
+        archive_entry_set_pathname(e, name);
+        archive_entry_set_size(e, 2);
+        archive_entry_set_filetype(e, AE_IFREG);
+        archive_write_header(a, e);
+        archive_write_data(a, "x\n", 2);
+        archive_entry_free(e);
+    }
+    archive_write_close(a);
+    archive_write_free(a);
+    blob b = {.p = buf, .len = len};
+    seen s;
+    ks_container_result res;
+    cr_assert_eq(expand_both(&b, "many.tar", &DEFAULTS, &s, &res), 0);
+    cr_assert_eq(res.stop, KS_CONT_COMPLETE);
+    cr_assert_eq(s.total, N);
+    cr_assert_eq(res.bytes_out, 2u * N);
+    seen_free(&s);
+    free(buf);
+}
+
+Test(container, what_is_not_a_container_is_said_so)
+{
+    const char *fakes[] = {"\x1f\x8bnot gzip at all\n", "PK\x03\x04 broken zip header", "BZh9 not bzip2 either"};
+    for (size_t i = 0; i < 3; i++) {
+        blob b = text(fakes[i]);
+        seen s;
+        ks_container_result res;
+        cr_assert_eq(expand_both(&b, "fake", &DEFAULTS, &s, &res), 1, "fake %zu", i);
+        cr_assert_eq(s.total, 0);
+        cr_assert_eq(s.problems, 0, "nothing to say about bytes that are no container");
+    }
+    blob plain = text("just text\n");
+    seen s;
+    ks_container_result res;
+    cr_assert_eq(expand_both(&plain, "plain", &DEFAULTS, &s, &res), 1);
+    ks_container_limits off = DEFAULTS;
+    off.no_decompress = 1;
+    const char *n[] = {"x"};
+    blob d = text("data\n");
+    blob gz = write_archive(ARCHIVE_FORMAT_RAW, ARCHIVE_FILTER_GZIP, n, &d, 1);
+    cr_assert_eq(expand_both(&gz, "x.gz", &off, &s, &res), 1, "no_decompress leaves a .gz closed");
+    free(gz.p);
+}
