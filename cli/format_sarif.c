@@ -26,7 +26,84 @@ void sarif_free(sarif_state *s)
 {
     free(s->slot);
     free(s->order);
+    for (size_t i = 0; i < s->n_arts; i++)
+        free(s->arts[i].key);
+    free(s->arts);
+    free(s->table);
     memset(s, 0, sizeof *s);
+}
+
+static size_t key_hash(const char *k, size_t n)
+{
+    uint64_t h = 0xcbf29ce484222325ULL;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ (unsigned char)k[i]) * 0x100000001b3ULL;
+    return (size_t)h;
+}
+
+/* The index of the artifact named by key[0, n) (inserted when new), or SIZE_MAX out of memory. */
+static size_t artifact(sarif_state *s, const char *key, size_t n, size_t parent, size_t name)
+{
+    if ((s->n_arts + 1) * 2 > s->table_cap) {
+        size_t cap = s->table_cap ? s->table_cap * 2 : 64;
+        size_t *t = calloc(cap, sizeof *t);
+        if (!t)
+            return SIZE_MAX;
+        for (size_t i = 0; i < s->n_arts; i++) {
+            size_t h = key_hash(s->arts[i].key, strlen(s->arts[i].key)) & (cap - 1);
+            while (t[h])
+                h = (h + 1) & (cap - 1);
+            t[h] = i + 1;
+        }
+        free(s->table);
+        s->table = t;
+        s->table_cap = cap;
+    }
+    size_t h = key_hash(key, n) & (s->table_cap - 1);
+    for (; s->table[h]; h = (h + 1) & (s->table_cap - 1)) {
+        const char *k = s->arts[s->table[h] - 1].key;
+        if (strncmp(k, key, n) == 0 && k[n] == '\0')
+            return s->table[h] - 1;
+    }
+    if (s->n_arts == s->cap_arts) {
+        size_t cap = s->cap_arts ? s->cap_arts * 2 : 16;
+        sarif_artifact *a = realloc(s->arts, cap * sizeof *a);
+        if (!a)
+            return SIZE_MAX;
+        s->arts = a;
+        s->cap_arts = cap;
+    }
+    char *k = malloc(n + 1);
+    if (!k)
+        return SIZE_MAX;
+    memcpy(k, key, n);
+    k[n] = '\0';
+    s->arts[s->n_arts] = (sarif_artifact){k, parent, name};
+    s->table[h] = ++s->n_arts;
+    return s->n_arts - 1;
+}
+
+/* The artifact of a member: its file and every container above it, as nested artifacts. */
+static size_t member_artifact(sarif_state *s, const char *file, const char *object)
+{
+    ks_strbuf key = {0};
+    ks__sb_puts(&key, file);
+    size_t at = artifact(s, key.s ? key.s : "", key.len, SIZE_MAX, 0);
+    for (const char *p = object; at != SIZE_MAX && !key.oom;) {
+        const char *bang = strchr(p, '!');
+        size_t len = bang ? (size_t)(bang - p) : strlen(p);
+        ks__sb_putn(&key, "!", 1);
+        size_t name = key.len;
+        ks__sb_putn(&key, p, len);
+        at = key.oom ? SIZE_MAX : artifact(s, key.s, key.len, at, name);
+        if (!bang)
+            break;
+        p = bang + 1;
+    }
+    if (key.oom)
+        at = SIZE_MAX;
+    ks__sb_free(&key);
+    return at;
 }
 
 static void jstr(ks_strbuf *b, const char *s) { json_string(b, (const unsigned char *)s, strlen(s)); }
@@ -40,8 +117,9 @@ void sarif_begin(ks_strbuf *b)
 }
 
 /* A relative URI reference for the path: RFC 3986 unreserved bytes and '/' stay, the rest is %XX,
- * so any byte sequence (spaces, '#', '%', invalid UTF-8) survives. Absolute paths become file:// URIs. */
-static void uri(ks_strbuf *b, const char *path)
+ * so any byte sequence (spaces, '#', '%', invalid UTF-8) survives. Absolute paths become file:// URIs;
+ * a member's name is relative to its container, whatever it claims. */
+static void uri_of(ks_strbuf *b, const char *path, int member)
 {
     static const char hex[] = "0123456789ABCDEF";
     while (path[0] == '.' && path[1] == '/') {
@@ -49,6 +127,8 @@ static void uri(ks_strbuf *b, const char *path)
         while (*path == '/')
             path++;
     }
+    while (member && *path == '/')
+        path++;
     ks__sb_putn(b, "\"", 1);
     if (path[0] == '/')
         ks__sb_puts(b, "file://");
@@ -64,6 +144,8 @@ static void uri(ks_strbuf *b, const char *path)
     }
     ks__sb_putn(b, "\"", 1);
 }
+
+static void uri(ks_strbuf *b, const char *path) { uri_of(b, path, 0); }
 
 void sarif_result(ks_strbuf *b, sarif_state *s, const finding_view *f, int first)
 {
@@ -89,7 +171,15 @@ void sarif_result(ks_strbuf *b, sarif_state *s, const finding_view *f, int first
         b->oom = 1;
     ks__sb_free(&msg);
     ks__sb_puts(b, "},\"locations\":[{\"physicalLocation\":{\"artifactLocation\":{\"uri\":");
-    uri(b, f->path);
+    size_t art = m->object ? member_artifact(s, f->file, m->object) : SIZE_MAX;
+    if (art != SIZE_MAX) { /* inside a container: the member, relative to its parent, by index */
+        uri_of(b, s->arts[art].key + s->arts[art].name, 1);
+        ks__sb_printf(b, ",\"index\":%zu", art);
+    } else {
+        if (m->object)
+            b->oom = 1; /* out of memory for the artifact table: the report is not written */
+        uri(b, f->path);
+    }
     ks__sb_printf(b, "},\"region\":{\"startLine\":%llu,\"startColumn\":%llu,\"endLine\":%llu,\"endColumn\":%llu,"
                  "\"byteOffset\":%llu,\"byteLength\":%llu,\"snippet\":{\"text\":",
               (unsigned long long)m->line, (unsigned long long)m->column, (unsigned long long)f->end_line,
@@ -167,7 +257,21 @@ static void sarif_rule(ks_strbuf *b, const ks_rule_info *r)
 
 void sarif_end(ks_strbuf *b, const sarif_state *s, const ks_engine *engine, int complete)
 {
-    ks__sb_puts(b, "\n],\"tool\":{\"driver\":{\"name\":\"keysweep\",\"version\":");
+    ks__sb_puts(b, "\n]");
+    if (s->n_arts) {
+        ks__sb_puts(b, ",\"artifacts\":[");
+        for (size_t i = 0; i < s->n_arts; i++) {
+            const sarif_artifact *a = &s->arts[i];
+            ks__sb_puts(b, i ? ",\n{\"location\":{\"uri\":" : "\n{\"location\":{\"uri\":");
+            uri_of(b, a->key + a->name, a->parent != SIZE_MAX);
+            ks__sb_putn(b, "}", 1);
+            if (a->parent != SIZE_MAX)
+                ks__sb_printf(b, ",\"parentIndex\":%zu", a->parent);
+            ks__sb_putn(b, "}", 1);
+        }
+        ks__sb_puts(b, "]");
+    }
+    ks__sb_puts(b, ",\"tool\":{\"driver\":{\"name\":\"keysweep\",\"version\":");
     jstr(b, ks_version());
     ks__sb_puts(b, ",\"semanticVersion\":");
     jstr(b, ks_version());

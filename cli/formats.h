@@ -11,7 +11,8 @@
 /* Everything a format may print about one finding. With --redact, m->secret and m->match are
  * already redacted copies; positions and the entropy were computed from the real bytes. */
 typedef struct finding_view {
-    const char *path;
+    const char *path;                /* the file, or "file!member" inside a container */
+    const char *file;                /* the file on disk (m->object: the chain inside it) */
     const ks_match *m;
     const ks_rule_info *rule;
     uint64_t last_line, last_column; /* the match's last byte (inclusive, as Gitleaks counts) */
@@ -22,11 +23,23 @@ typedef struct finding_view {
 
 /* SARIF lists only the rules that produced results, after the results: `slot` maps an engine
  * rule index to its position in runs[0].tool.driver.rules (plus one; 0: not listed yet). */
+typedef struct sarif_artifact {
+    char *key;      /* "file", "file!member", "file!member!inner": one per level */
+    size_t parent;  /* index of the enclosing artifact; SIZE_MAX for a file on disk */
+    size_t name;    /* offset in key of this level's own name */
+} sarif_artifact;
+
 typedef struct sarif_state {
     size_t n_rules;
     size_t *slot;
     size_t *order; /* engine indices in listing order */
     size_t n_used;
+    /* run.artifacts: the containers and members findings were in (SARIF nests them with
+     * parentIndex, each member's URI relative to its parent), listed after the results */
+    sarif_artifact *arts;
+    size_t n_arts, cap_arts;
+    size_t *table; /* open addressing over arts by key: index + 1, 0 empty */
+    size_t table_cap;
 } sarif_state;
 
 int sarif_init(sarif_state *s, size_t n_rules);

@@ -68,6 +68,7 @@ void report_finding(report *r, ks_strbuf *b, const char *path, const ks_match *m
     memset(&f, 0, sizeof f);
     /* the peer formats and SARIF name a container's member "file!member", as Gitleaks does */
     f.path = finding_where(&r->where, path, m);
+    f.file = path;
     f.m = m;
     ks_rule_info info = {.size = sizeof info};
     memset(&info, 0, sizeof info);

@@ -82,6 +82,25 @@ ks scan "${R[@]}" c/stored.zip c/release.tar; expect_rc 1 "two chains"
 fps=$(python3 -c 'import json,sys; print(len({json.loads(l)["fingerprint"] for l in open(sys.argv[1])}))' "$T/out")
 [ "$fps" = 2 ] || fail "fingerprints do not tell members of different files apart"
 
+# SARIF nests the member in its containers (artifacts with parentIndex, each URI relative to its parent);
+# the Gitleaks and TruffleHog formats name it file!member as those tools do.
+ks scan --no-builtin-rules --rules rules.yml --format sarif --no-progress c/outer.zip; expect_rc 1 "sarif"
+python3 - "$T/out" <<'PY' || fail "SARIF artifacts of a nested member"
+import json, sys
+run = json.load(open(sys.argv[1]))["runs"][0]
+arts, loc = run["artifacts"], run["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"]
+chain, i = [], loc["index"]
+while i is not None:
+    chain.append(arts[i]["location"]["uri"])
+    i = arts[i].get("parentIndex")
+assert loc["uri"] == "deep/creds.txt", loc
+assert chain == ["deep/creds.txt", "inner.zip", "c/outer.zip"], chain
+PY
+ks scan --no-builtin-rules --rules rules.yml --format gitleaks --no-progress c/outer.zip; expect_rc 1 "gitleaks"
+expect_out '"File": "c/outer.zip!inner.zip!deep/creds.txt"'
+ks scan --no-builtin-rules --rules rules.yml --format trufflehog --no-progress c/outer.zip; expect_rc 1 "trufflehog"
+expect_out '"file":"c/outer.zip!inner.zip!deep/creds.txt"'
+
 # --archive-depth 1: the outer zip is opened, the zip inside it is scanned as bytes; 0: nothing is opened, and
 # only what lies uncompressed in the files is found, at its offset in the file.
 ks scan "${R[@]}" --archive-depth 1 c/outer.zip; expect_rc 1 "depth 1"
