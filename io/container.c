@@ -1,6 +1,9 @@
 /* container.c: opens containers by magic with libarchive (an explicit list of formats and filters), streams every
  * member to the sink, opens nested containers from their parent's stream, and stops at the first exhausted budget. */
 #include <errno.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -504,7 +507,7 @@ int ks__container_expand(const void *mem, size_t len, int fd, uint64_t size, con
         goto out; /* not one after all: scanned as it is */
     res->containers = 1;
     expand_archive(x, a, name, 1, buf);
-    rc = x->stopped ? x->stopped : 0;
+    rc = x->stopped ? -1 : 0;
     if (!rc && !x->entered && res->stop == KS_CONT_CORRUPT)
         rc = 1; /* not even a first header: the raw bytes are all there is to scan */
 out:
@@ -513,5 +516,222 @@ out:
     free(src.buf);
     free(buf);
     free(x);
+    return rc;
+}
+
+/* ---- decompressing on a thread of its own, while the caller scans ---- */
+
+/* A big container is read and decompressed by a producer thread while the calling thread runs the
+ * sink (the scan), so the two overlap instead of taking turns. The events (a member begins, bytes,
+ * it ends, a problem) are packed as records into a few blocks, handed over a block at a time: one
+ * wake-up per 256 KiB, not one per small member, and the sink sees exactly what
+ * ks__container_expand would have shown it, in the same order. */
+#define SLOTS 4u
+
+typedef enum ev_kind { EV_BEGIN, EV_DATA, EV_END, EV_PROBLEM, EV_DONE } ev_kind;
+
+/* A record: kind (1 byte), fatal (1), length (4), then `length` bytes: a chain; bytes; nothing; a
+ * chain, a NUL and a problem's words. */
+#define REC_HEAD 6u
+
+typedef struct block {
+    unsigned char *p; /* BLOCK bytes of records */
+    size_t used;
+} block;
+
+typedef struct overlap {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    block slot[SLOTS];
+    unsigned head, n;  /* full blocks from head */
+    block *filling;    /* the producer's, not yet handed over */
+    _Atomic int stop;  /* the real sink said stop: the producer winds down */
+    /* the producer's call */
+    const void *mem;
+    size_t len;
+    int fd;
+    uint64_t size;
+    const char *name;
+    const ks_container_limits *lim;
+    ks_container_result res;
+    int rc;
+} overlap;
+
+/* Hands the block being filled to the consumer and takes the next free one. */
+static void hand_over(overlap *o)
+{
+    pthread_mutex_lock(&o->mu);
+    o->n++;
+    pthread_cond_broadcast(&o->cv);
+    while (o->n == SLOTS)
+        pthread_cond_wait(&o->cv, &o->mu);
+    o->filling = &o->slot[(o->head + o->n) % SLOTS];
+    pthread_mutex_unlock(&o->mu);
+    o->filling->used = 0;
+}
+
+/* Appends one record, its payload in up to two parts; a payload longer than a block is the
+ * caller's to split (only data is, and q_data does). */
+static void put(overlap *o, ev_kind kind, int fatal, const void *a, size_t an, const void *b, size_t bn)
+{
+    size_t need = REC_HEAD + an + bn;
+    if (o->filling->used + need > BLOCK)
+        hand_over(o);
+    unsigned char *r = o->filling->p + o->filling->used;
+    uint32_t len = (uint32_t)(an + bn);
+    r[0] = (unsigned char)kind;
+    r[1] = (unsigned char)fatal;
+    memcpy(r + 2, &len, 4);
+    if (an)
+        memcpy(r + REC_HEAD, a, an);
+    if (bn)
+        memcpy(r + REC_HEAD + an, b, bn);
+    o->filling->used += need;
+}
+
+static int q_begin(void *ctx, const char *chain)
+{
+    overlap *o = ctx;
+    put(o, EV_BEGIN, 0, chain, strlen(chain) + 1, NULL, 0);
+    return atomic_load(&o->stop);
+}
+
+static int q_data(void *ctx, const void *p, size_t n)
+{
+    overlap *o = ctx;
+    for (const unsigned char *b = p; n && !atomic_load(&o->stop);) {
+        size_t room = BLOCK - o->filling->used;
+        if (room < REC_HEAD + 4096) { /* not worth a record: the next block */
+            hand_over(o);
+            room = BLOCK;
+        }
+        size_t k = n < room - REC_HEAD ? n : room - REC_HEAD;
+        put(o, EV_DATA, 0, b, k, NULL, 0);
+        b += k;
+        n -= k;
+    }
+    return atomic_load(&o->stop);
+}
+
+static int q_end(void *ctx)
+{
+    overlap *o = ctx;
+    put(o, EV_END, 0, NULL, 0, NULL, 0);
+    return atomic_load(&o->stop);
+}
+
+static void q_problem(void *ctx, const char *chain, int fatal, const char *what)
+{
+    char w[512];
+    snprintf(w, sizeof w, "%s", what);
+    put(ctx, EV_PROBLEM, fatal, chain, strlen(chain) + 1, w, strlen(w) + 1);
+}
+
+static const ks_container_sink QUEUE_SINK = {q_begin, q_data, q_end, q_problem};
+
+static void *producer_main(void *arg)
+{
+    overlap *o = arg;
+    o->rc = ks__container_expand(o->mem, o->len, o->fd, o->size, o->name, o->lim, &QUEUE_SINK, o, &o->res);
+    put(o, EV_DONE, 0, NULL, 0, NULL, 0);
+    pthread_mutex_lock(&o->mu);
+    o->n++; /* the last block, DONE at its end */
+    pthread_cond_broadcast(&o->cv);
+    pthread_mutex_unlock(&o->mu);
+    return NULL;
+}
+
+/* Runs one block's records through the sink; returns 1 after DONE. */
+static int replay(const block *bl, const ks_container_sink *sink, void *ctx, int *stopped, overlap *o)
+{
+    for (size_t at = 0; at + REC_HEAD <= bl->used;) {
+        const unsigned char *r = bl->p + at;
+        uint32_t len;
+        memcpy(&len, r + 2, 4);
+        const unsigned char *pl = r + REC_HEAD;
+        at += REC_HEAD + len;
+        int rc = 0;
+        switch ((ev_kind)r[0]) {
+        case EV_BEGIN: rc = *stopped ? 0 : sink->begin(ctx, (const char *)pl); break;
+        case EV_DATA: rc = *stopped ? 0 : sink->data(ctx, pl, len); break;
+        case EV_END: rc = *stopped ? 0 : sink->end(ctx); break;
+        case EV_PROBLEM:
+            if (!*stopped)
+                sink->problem(ctx, (const char *)pl, r[1], (const char *)pl + strlen((const char *)pl) + 1);
+            break;
+        case EV_DONE: return 1;
+        }
+        if (rc && !*stopped) {
+            *stopped = 1;
+            atomic_store(&o->stop, 1);
+        }
+    }
+    return 0;
+}
+
+int ks__container_expand_overlapped(const void *mem, size_t len, int fd, uint64_t size, const char *name,
+                                    const ks_container_limits *lim, const ks_container_sink *sink, void *ctx,
+                                    ks_container_result *res)
+{
+    overlap *o = calloc(1, sizeof *o);
+    int ok = o != NULL;
+    for (unsigned i = 0; ok && i < SLOTS; i++)
+        ok = (o->slot[i].p = malloc(BLOCK)) != NULL;
+    pthread_t th;
+    if (ok) {
+        o->mem = mem;
+        o->len = len;
+        o->fd = fd;
+        o->size = size;
+        o->name = name;
+        o->lim = lim;
+        o->filling = &o->slot[0];
+        pthread_mutex_init(&o->mu, NULL);
+        pthread_cond_init(&o->cv, NULL);
+        /* A thread inherits its creator's CPU mask: a worker pinned to one CPU would run its producer
+         * on that same CPU, and nothing would overlap. The producer may run where the process may
+         * (the main thread's mask, whose id is the process's). */
+        pthread_attr_t attr;
+        cpu_set_t cpus;
+        int attr_ok = pthread_attr_init(&attr) == 0;
+        if (attr_ok && sched_getaffinity(getpid(), sizeof cpus, &cpus) == 0)
+            pthread_attr_setaffinity_np(&attr, sizeof cpus, &cpus);
+        ok = pthread_create(&th, attr_ok ? &attr : NULL, producer_main, o) == 0;
+        if (attr_ok)
+            pthread_attr_destroy(&attr);
+        if (!ok) {
+            pthread_mutex_destroy(&o->mu);
+            pthread_cond_destroy(&o->cv);
+        }
+    }
+    if (!ok) { /* no thread: the same work on this one */
+        if (o)
+            for (unsigned i = 0; i < SLOTS; i++)
+                free(o->slot[i].p);
+        free(o);
+        return ks__container_expand(mem, len, fd, size, name, lim, sink, ctx, res);
+    }
+    int stopped = 0;
+    for (int done = 0; !done;) {
+        pthread_mutex_lock(&o->mu);
+        while (!o->n)
+            pthread_cond_wait(&o->cv, &o->mu);
+        block *bl = &o->slot[o->head];
+        pthread_mutex_unlock(&o->mu);
+        done = replay(bl, sink, ctx, &stopped, o);
+        pthread_mutex_lock(&o->mu);
+        o->head = (o->head + 1) % SLOTS;
+        o->n--;
+        pthread_cond_broadcast(&o->cv);
+        pthread_mutex_unlock(&o->mu);
+    }
+    pthread_join(th, NULL);
+    *res = o->res;
+    int rc = stopped ? -1 : o->rc;
+    pthread_mutex_destroy(&o->mu);
+    pthread_cond_destroy(&o->cv);
+    for (unsigned i = 0; i < SLOTS; i++)
+        free(o->slot[i].p);
+    free(o);
     return rc;
 }

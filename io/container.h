@@ -72,11 +72,18 @@ typedef struct ks_container_result {
  * when buf is not NULL, else from `fd` (read with pread from offset 0 up to `size`; the descriptor
  * is not closed). `name` is the object's own name, for the one member of a compressed stream.
  * Returns 0 when the object was expanded (completely, or as far as *res->stop says), 1 when it
- * turned out not to be a container libarchive can open (scan it as it is), or the sink's non-zero
- * value when the sink stopped it. Memory stays bounded: members are streamed, never held whole.
+ * turned out not to be a container libarchive can open (scan it as it is), or -1 when the sink
+ * stopped it. Memory stays bounded: members are streamed, never held whole.
  */
 int ks__container_expand(const void *buf, size_t len, int fd, uint64_t size, const char *name,
                          const ks_container_limits *lim, const ks_container_sink *sink, void *ctx,
                          ks_container_result *res);
+
+/* The same, with the reading and decompressing on a thread of its own, so that it overlaps the
+ * sink's work (the scan) instead of alternating with it; the sink is called on the calling thread,
+ * in the same order. For big objects: the thread costs more than it saves on small ones. */
+int ks__container_expand_overlapped(const void *buf, size_t len, int fd, uint64_t size, const char *name,
+                                    const ks_container_limits *lim, const ks_container_sink *sink, void *ctx,
+                                    ks_container_result *res);
 
 #endif

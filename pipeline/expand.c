@@ -6,6 +6,9 @@
 
 #include "pipeline_int.h"
 
+/* Containers at least this big are decompressed on a thread of their own (container.h). */
+#define KS_OVERLAP_FROM ((uint64_t)4 << 20)
+
 void ks__pl_release_hold(ks_pipeline *p, pfile *f)
 {
     if (!f->container_hold)
@@ -119,8 +122,9 @@ int ks__pl_expand_slot(worker *w, pslot *sl)
     }
     ks_container_result res;
     w->mfailed = 0;
-    int rc = ks__container_expand(whole ? sl->data : NULL, whole ? sl->len : 0, fd, f->size, f->path, &lim,
-                                  &MEMBER_SINK, w, &res);
+    /* A big container decompresses on a thread of its own while this worker scans what comes out. */
+    int rc = (whole || f->size < KS_OVERLAP_FROM ? ks__container_expand : ks__container_expand_overlapped)(
+        whole ? sl->data : NULL, whole ? sl->len : 0, fd, f->size, f->path, &lim, &MEMBER_SINK, w, &res);
     if (fd >= 0)
         close(fd);
     if (w->mstream) { /* the sink stopped inside a member */
@@ -134,7 +138,7 @@ int ks__pl_expand_slot(worker *w, pslot *sl)
         return 0; /* not a container libarchive can open: scan the bytes as they are */
     atomic_store_explicit(&f->is_container, 1, memory_order_relaxed);
     int err = w->mfailed ? w->mfailed
-              : rc && atomic_load(&p->stop) ? ECANCELED
+              : rc < 0 && atomic_load(&p->stop) ? ECANCELED
               : res.stop == KS_CONT_LIMIT ? EOVERFLOW
               : res.stop == KS_CONT_CORRUPT ? EBADMSG
                                            : 0;

@@ -128,20 +128,26 @@ static int expand_both(const blob *b, const char *name, const ks_container_limit
     int fd = memfd_create("t", MFD_CLOEXEC);
     cr_assert(fd >= 0);
     cr_assert_eq(write(fd, b->p, b->len), (ssize_t)b->len);
-    seen f;
-    memset(&f, 0, sizeof f);
-    ks_container_result fres;
-    int frc = ks__container_expand(NULL, 0, fd, b->len, name, lim, &SINK, &f, &fres);
-    close(fd);
-    cr_assert_eq(frc, rc, "%s: rc %d from memory, %d from a descriptor", name, rc, frc);
-    cr_assert_eq(f.total, s->total, "%s: members", name);
-    cr_assert_eq(fres.bytes_out, res->bytes_out, "%s: bytes", name);
-    cr_assert_eq(fres.stop, res->stop, "%s: stop", name);
-    for (size_t i = 0; i < s->n && i < f.n; i++) {
-        cr_assert_str_eq(f.m[i].chain, s->m[i].chain);
-        cr_assert(f.m[i].data.len == s->m[i].data.len && !memcmp(f.m[i].data.p, s->m[i].data.p, s->m[i].data.len));
+    /* a descriptor, and a descriptor with the decompression on a thread of its own */
+    for (int overlapped = 0; overlapped <= 1; overlapped++) {
+        seen f;
+        memset(&f, 0, sizeof f);
+        ks_container_result fres;
+        int frc = (overlapped ? ks__container_expand_overlapped : ks__container_expand)(NULL, 0, fd, b->len, name, lim,
+                                                                                        &SINK, &f, &fres);
+        cr_assert_eq(frc, rc, "%s: rc %d from memory, %d from a descriptor (overlapped %d)", name, rc, frc, overlapped);
+        cr_assert_eq(f.total, s->total, "%s: members", name);
+        cr_assert_eq(f.problems, s->problems, "%s: problems", name);
+        cr_assert_eq(fres.bytes_out, res->bytes_out, "%s: bytes", name);
+        cr_assert_eq(fres.stop, res->stop, "%s: stop", name);
+        for (size_t i = 0; i < s->n && i < f.n; i++) {
+            cr_assert_str_eq(f.m[i].chain, s->m[i].chain);
+            cr_assert(f.m[i].data.len == s->m[i].data.len &&
+                      !memcmp(f.m[i].data.p, s->m[i].data.p, s->m[i].data.len));
+        }
+        seen_free(&f);
     }
-    seen_free(&f);
+    close(fd);
     return rc;
 }
 
@@ -333,6 +339,33 @@ Test(container, a_hundred_thousand_tiny_members, .timeout = KS_HANG_S(300))
     cr_assert_eq(res.bytes_out, 2u * N);
     seen_free(&s);
     free(buf);
+}
+
+static int stop_at_second(void *ctx, const char *chain)
+{
+    return ++*(int *)ctx == 2;
+}
+static int no_data(void *ctx, const void *p, size_t n) { return 0; }
+static int no_end(void *ctx) { return 0; }
+static void no_problem(void *ctx, const char *chain, int fatal, const char *what) {}
+
+/* A sink that says stop stops it, on the calling thread or with a producer thread alike. */
+Test(container, a_sink_that_stops_stops_it)
+{
+    const char *names[] = {"a", "b", "c"};
+    blob datas[] = {text("1\n"), text("2\n"), text("3\n")};
+    blob arc = write_archive(ARCHIVE_FORMAT_ZIP, ARCHIVE_FILTER_NONE, names, datas, 3);
+    static const ks_container_sink stopper = {stop_at_second, no_data, no_end, no_problem};
+    for (int overlapped = 0; overlapped <= 1; overlapped++) {
+        int begun = 0;
+        ks_container_result res;
+        int rc = (overlapped ? ks__container_expand_overlapped : ks__container_expand)(arc.p, arc.len, -1, arc.len,
+                                                                                       "s.zip", &DEFAULTS, &stopper,
+                                                                                       &begun, &res);
+        cr_assert_eq(rc, -1, "overlapped %d", overlapped);
+        cr_assert_eq(begun, 2, "overlapped %d: nothing after the stop", overlapped);
+    }
+    free(arc.p);
 }
 
 Test(container, what_is_not_a_container_is_said_so)

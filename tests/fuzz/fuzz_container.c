@@ -57,7 +57,7 @@ static const ks_container_sink SINK = {on_begin, on_data, on_end, on_problem};
 static void expand(const uint8_t *data, size_t size, int fd, tally *t, ks_container_result *res, int *rc)
 {
     ks_container_limits lim = {.max_depth = 4, .max_output = 4u << 20, .max_members = 2000,
-                               .ratio_after = 64u << 10, .max_ratio = 200};
+                               .ratio_after = 64u << 10, .max_ratio = 200}; /* the same below */
     memset(t, 0, sizeof *t);
     *rc = ks__container_expand(fd < 0 ? data : NULL, fd < 0 ? size : 0, fd, size, "fuzz.bin", &lim, &SINK, t, res);
     if (t->open)
@@ -81,7 +81,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     }
     expand(data, size, fd, &b, &rb, &rcb);
+    tally c;
+    ks_container_result rc3;
+    ks_container_limits lim = {.max_depth = 4, .max_output = 4u << 20, .max_members = 2000,
+                               .ratio_after = 64u << 10, .max_ratio = 200};
+    memset(&c, 0, sizeof c);
+    int rcc = ks__container_expand_overlapped(NULL, 0, fd, size, "fuzz.bin", &lim, &SINK, &c, &rc3);
     close(fd);
+    if (c.open || rcc != rcb || c.members != b.members || c.bytes != b.bytes) {
+        fprintf(stderr, "overlapped: rc %d, %llu members, %llu bytes; direct: rc %d, %llu members, %llu bytes\n", rcc,
+                (unsigned long long)c.members, (unsigned long long)c.bytes, rcb, (unsigned long long)b.members,
+                (unsigned long long)b.bytes);
+        abort();
+    }
     /* memory and descriptor are the same bytes: the same members, the same bytes out */
     if (rca != rcb || a.members != b.members || a.bytes != b.bytes) {
         fprintf(stderr, "memory: rc %d, %llu members, %llu bytes; fd: rc %d, %llu members, %llu bytes\n", rca,
