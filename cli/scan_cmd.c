@@ -317,7 +317,7 @@ static void scan_usage(FILE *f)
           "  --max-archive-size SIZE  scan larger containers as bytes, without opening them\n"
           "  --no-decompress       do not open compressed files (.gz, .tar.gz...); archives still are\n"
           "  --archive-limits MODE error (default): a container stopped at a budget (members' bytes: the\n"
-          "                        larger of 1G and 50x the file; 200x the file past 16M; 1,000,000\n"
+          "                        larger of 1G and 50x the file; 200x what was read, past 16M; 1,000,000\n"
           "                        members) makes the scan incomplete (status 2); warn: say so, go on\n"
           "Performance:\n"
           "  -j, --threads N       scanning threads (default: one per CPU this process may use)\n"

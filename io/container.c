@@ -52,8 +52,11 @@ int ks__container_is_stream(ks_container_kind k)
 
 /* ---- sources: memory, a descriptor, or the member being read from a parent archive ---- */
 
+/* An object in memory or behind a descriptor, handed to libarchive in blocks of the same size
+ * either way, so that both are consumed alike (the ratio guard counts what was consumed). */
 typedef struct fd_src {
     int fd;
+    const unsigned char *mem; /* not NULL: the object is here, and fd is not read */
     uint64_t size, pos;
     unsigned char *buf;
 } fd_src;
@@ -64,6 +67,11 @@ static la_ssize_t fd_read(struct archive *a, void *cd, const void **out)
     size_t want = s->size - s->pos < BLOCK ? (size_t)(s->size - s->pos) : BLOCK;
     if (!want)
         return 0;
+    if (s->mem) {
+        *out = s->mem + s->pos;
+        s->pos += want;
+        return (la_ssize_t)want;
+    }
     ssize_t n;
     do
         n = pread(s->fd, s->buf, want, (off_t)s->pos);
@@ -151,10 +159,7 @@ typedef struct expansion {
     const ks_container_sink *sink;
     void *ctx;
     ks_container_result *res;
-    /* The ratio guard compares the bytes out with the outermost object's size (what has been read
-     * of it would stop a bomb sooner in a big file, but then memory and descriptor, read in blocks
-     * of different sizes, would stop at different points; the member budget covers big files). */
-    uint64_t outer_len;
+    struct archive *outer; /* what it has consumed is what the ratio guard compares with */
     int halt;              /* a budget ran out or a container is corrupt: unwind */
     int entered;           /* a header was read: from now on a failure is worth saying */
     int stopped;           /* the sink's non-zero value */
@@ -268,10 +273,10 @@ static int budget_ok(expansion *x, size_t n)
         return 0;
     }
     if (l->max_ratio && x->res->bytes_out > l->ratio_after) {
-        int64_t in = (int64_t)x->outer_len;
+        int64_t in = archive_filter_bytes(x->outer, -1);
         if (in > 0 && x->res->bytes_out / (uint64_t)in > l->max_ratio) {
             char d[160];
-            snprintf(d, sizeof d, "%llu bytes out of a file of %lld, more than %llu to 1",
+            snprintf(d, sizeof d, "%llu bytes out of %lld read, more than %llu to 1",
                      (unsigned long long)x->res->bytes_out, (long long)in, (unsigned long long)l->max_ratio);
             problem(x, 1, "stopped (a compression bomb?): %s", d);
             x->halt = 1;
@@ -480,7 +485,7 @@ int ks__container_expand(const void *mem, size_t len, int fd, uint64_t size, con
         return 1;
     expansion *x = calloc(1, sizeof *x);
     unsigned char *buf = malloc(BLOCK);
-    fd_src src = {.fd = fd, .size = size, .buf = mem ? NULL : malloc(BLOCK)};
+    fd_src src = {.fd = fd, .mem = mem, .size = mem ? len : size, .buf = mem ? NULL : malloc(BLOCK)};
     struct archive *a = NULL;
     int rc = 1;
     if (!x || !buf || (!mem && !src.buf))
@@ -492,17 +497,12 @@ int ks__container_expand(const void *mem, size_t len, int fd, uint64_t size, con
     if (!(a = new_reader(x, kind)))
         goto out;
     int orc;
-    x->outer_len = mem ? len : size;
-    if (mem) {
-        orc = archive_read_open_memory(a, mem, len) == ARCHIVE_OK &&
-              !(ks__container_is_stream(kind) && archive_filter_code(a, 0) == ARCHIVE_FILTER_NONE);
-    } else {
-        archive_read_set_read_callback(a, fd_read);
-        archive_read_set_seek_callback(a, fd_seek);
-        archive_read_set_skip_callback(a, fd_skip);
-        archive_read_set_callback_data(a, &src);
-        orc = open_reader(a, kind);
-    }
+    archive_read_set_read_callback(a, fd_read);
+    archive_read_set_seek_callback(a, fd_seek);
+    archive_read_set_skip_callback(a, fd_skip);
+    archive_read_set_callback_data(a, &src);
+    orc = open_reader(a, kind);
+    x->outer = a;
     if (!orc)
         goto out; /* not one after all: scanned as it is */
     res->containers = 1;
