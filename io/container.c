@@ -59,11 +59,56 @@ typedef struct fd_src {
     const unsigned char *mem; /* not NULL: the object is here, and fd is not read */
     uint64_t size, pos;
     unsigned char *buf;
+    /* a pipe: read() from its position, after `head` (taken already to recognise it), up to `size`
+     * bytes in all (0: to EOF); while it opens, what is read is kept in `replay` */
+    int pipe, opening, head_given, replay_lost;
+    const unsigned char *head;
+    size_t head_len;
+    unsigned char *replay;
+    size_t replay_len;
 } fd_src;
+
+static la_ssize_t pipe_read(struct archive *a, fd_src *s, const void **out)
+{
+    if (!s->head_given) {
+        s->head_given = 1;
+        s->pos = s->head_len;
+        *out = s->head;
+        return (la_ssize_t)s->head_len;
+    }
+    size_t want = BLOCK;
+    if (s->size && s->size - s->pos < want)
+        want = (size_t)(s->size - s->pos);
+    if (!want)
+        return 0;
+    ssize_t n;
+    do
+        n = read(s->fd, s->buf, want);
+    while (n < 0 && errno == EINTR);
+    if (n < 0) {
+        archive_set_error(a, errno, "read failed: %s", strerror(errno));
+        return -1;
+    }
+    s->pos += (uint64_t)n;
+    if (s->opening && n > 0) { /* kept, so that bytes that open as nothing are still scanned */
+        unsigned char *r = s->replay_len + (size_t)n <= REPLAY_MAX ? realloc(s->replay, s->replay_len + (size_t)n) : NULL;
+        if (r) {
+            memcpy(r + s->replay_len, s->buf, (size_t)n);
+            s->replay = r;
+            s->replay_len += (size_t)n;
+        } else {
+            s->replay_lost = 1;
+        }
+    }
+    *out = s->buf;
+    return n;
+}
 
 static la_ssize_t fd_read(struct archive *a, void *cd, const void **out)
 {
     fd_src *s = cd;
+    if (s->pipe)
+        return pipe_read(a, s, out);
     size_t want = s->size - s->pos < BLOCK ? (size_t)(s->size - s->pos) : BLOCK;
     if (!want)
         return 0;
@@ -255,7 +300,7 @@ static void stream_member_name(const char *name, char *out, size_t n)
             return;
         }
     }
-    if (!out[0])
+    if (!out[0] || strcmp(out, "-") == 0) /* nameless, or standard input */
         snprintf(out, n, "data");
 }
 
@@ -466,6 +511,53 @@ static void expand_archive(expansion *x, struct archive *a, const char *stream_n
     }
 }
 
+static int expand_source(fd_src *src, ks_container_kind kind, const char *name, const ks_container_limits *lim,
+                         const ks_container_sink *sink, void *ctx, ks_container_result *res)
+{
+    if (kind == KS_CONT_NONE || (lim->no_decompress && ks__container_is_stream(kind)) || lim->max_depth < 1)
+        return 1;
+    expansion *x = calloc(1, sizeof *x);
+    unsigned char *buf = malloc(BLOCK);
+    if (!src->mem)
+        src->buf = malloc(BLOCK);
+    struct archive *a = NULL;
+    int rc = 1;
+    if (!x || !buf || (!src->mem && !src->buf))
+        goto out;
+    x->lim = lim;
+    x->sink = sink;
+    x->ctx = ctx;
+    x->res = res;
+    if (!(a = new_reader(x, kind)))
+        goto out;
+    int orc;
+    archive_read_set_read_callback(a, fd_read);
+    if (!src->pipe) { /* a pipe cannot seek: zip is then read as it streams */
+        archive_read_set_seek_callback(a, fd_seek);
+        archive_read_set_skip_callback(a, fd_skip);
+    }
+    archive_read_set_callback_data(a, src);
+    src->opening = 1;
+    orc = open_reader(a, kind);
+    src->opening = 0;
+    x->outer = a;
+    if (!orc)
+        goto out; /* not one after all: scanned as it is */
+    res->containers = 1;
+    expand_archive(x, a, name, 1, buf);
+    rc = x->stopped ? -1 : 0;
+    if (!rc && !x->entered && res->stop == KS_CONT_CORRUPT)
+        rc = 1; /* not even a first header: the raw bytes are all there is to scan */
+out:
+    if (a)
+        archive_read_free(a);
+    free(src->buf);
+    src->buf = NULL;
+    free(buf);
+    free(x);
+    return rc;
+}
+
 int ks__container_expand(const void *mem, size_t len, int fd, uint64_t size, const char *name,
                          const ks_container_limits *lim, const ks_container_sink *sink, void *ctx,
                          ks_container_result *res)
@@ -480,42 +572,29 @@ int ks__container_expand(const void *mem, size_t len, int fd, uint64_t size, con
         ssize_t r = pread(fd, head, sizeof head, 0);
         hn = r > 0 ? (size_t)r : 0;
     }
-    ks_container_kind kind = ks__container_sniff(head, hn);
-    if (kind == KS_CONT_NONE || (lim->no_decompress && ks__container_is_stream(kind)) || lim->max_depth < 1)
-        return 1;
-    expansion *x = calloc(1, sizeof *x);
-    unsigned char *buf = malloc(BLOCK);
-    fd_src src = {.fd = fd, .mem = mem, .size = mem ? len : size, .buf = mem ? NULL : malloc(BLOCK)};
-    struct archive *a = NULL;
-    int rc = 1;
-    if (!x || !buf || (!mem && !src.buf))
-        goto out;
-    x->lim = lim;
-    x->sink = sink;
-    x->ctx = ctx;
-    x->res = res;
-    if (!(a = new_reader(x, kind)))
-        goto out;
-    int orc;
-    archive_read_set_read_callback(a, fd_read);
-    archive_read_set_seek_callback(a, fd_seek);
-    archive_read_set_skip_callback(a, fd_skip);
-    archive_read_set_callback_data(a, &src);
-    orc = open_reader(a, kind);
-    x->outer = a;
-    if (!orc)
-        goto out; /* not one after all: scanned as it is */
-    res->containers = 1;
-    expand_archive(x, a, name, 1, buf);
-    rc = x->stopped ? -1 : 0;
-    if (!rc && !x->entered && res->stop == KS_CONT_CORRUPT)
-        rc = 1; /* not even a first header: the raw bytes are all there is to scan */
-out:
-    if (a)
-        archive_read_free(a);
-    free(src.buf);
-    free(buf);
-    free(x);
+    fd_src src = {.fd = fd, .mem = mem, .size = mem ? len : size};
+    return expand_source(&src, ks__container_sniff(head, hn), name, lim, sink, ctx, res);
+}
+
+int ks__container_expand_pipe(const void *head, size_t head_len, int fd, uint64_t limit, const char *name,
+                              const ks_container_limits *lim, const ks_container_sink *sink, void *ctx,
+                              ks_container_result *res, unsigned char **replay, size_t *replay_len)
+{
+    memset(res, 0, sizeof *res);
+    *replay = NULL;
+    *replay_len = 0;
+    fd_src src = {.fd = fd, .pipe = 1, .head = head, .head_len = head_len, .size = limit};
+    int rc = expand_source(&src, ks__container_sniff(head, head_len), name, lim, sink, ctx, res);
+    res->bytes_read = src.pos;
+    if (rc == 1 && src.replay_lost)
+        sink->problem(ctx, "", 1, "looked like a container but is none, and part of what was read to find out "
+                                  "was not scanned");
+    if (rc == 1) {
+        *replay = src.replay;
+        *replay_len = src.replay_len;
+    } else {
+        free(src.replay);
+    }
     return rc;
 }
 

@@ -64,6 +64,7 @@ typedef struct ks_container_result {
     uint64_t containers;   /* containers opened, nested ones included */
     uint64_t members;      /* members handed to the sink */
     uint64_t bytes_out;    /* their bytes */
+    uint64_t bytes_read;   /* ks__container_expand_pipe: bytes read from the descriptor, head included */
     ks_container_stop stop;
 } ks_container_result;
 
@@ -78,6 +79,17 @@ typedef struct ks_container_result {
 int ks__container_expand(const void *buf, size_t len, int fd, uint64_t size, const char *name,
                          const ks_container_limits *lim, const ks_container_sink *sink, void *ctx,
                          ks_container_result *res);
+
+/*
+ * The same for a descriptor read from its position (a pipe, standard input): `head` holds its first
+ * bytes, already read (what recognised it), and reading stops after `limit` bytes in all (0: at
+ * EOF). Zip is read as it streams. When it returns 1 (not a container after all), *replay holds
+ * the bytes it read past head (free it), so that the caller can scan head, replay, and then the rest
+ * of the descriptor as the bytes they are; otherwise *replay is NULL.
+ */
+int ks__container_expand_pipe(const void *head, size_t head_len, int fd, uint64_t limit, const char *name,
+                              const ks_container_limits *lim, const ks_container_sink *sink, void *ctx,
+                              ks_container_result *res, unsigned char **replay, size_t *replay_len);
 
 /* The same, with the reading and decompressing on a thread of its own, so that it overlaps the
  * sink's work (the scan) instead of alternating with it; the sink is called on the calling thread,

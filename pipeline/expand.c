@@ -97,6 +97,80 @@ static void member_problem(void *ctx, const char *chain, int fatal, const char *
 
 static const ks_container_sink MEMBER_SINK = {member_begin, member_data, member_end, member_problem};
 
+/* A container's chunk 0 is done: its members were reported (the reorderer drops the raw findings of
+ * its other chunks). */
+static void push_container_done(worker *w, pfile *f, uint64_t bytes, int err, const ks_container_result *res)
+{
+    ks_rec *r;
+    while (!(r = ks__acalloc(w->p->a, 1, sizeof *r)))
+        usleep(1000); /* as ks__pl_push_chunk_done: a lost completion would leave the file unfinished */
+    r->kind = KS_REC_CHUNK_DONE;
+    r->file = f;
+    r->chunk = 0;
+    r->bytes = bytes;
+    r->err = err;
+    r->container = 1;
+    r->containers = res->containers;
+    r->members = res->members;
+    ks__pl_ring_push(w->p, w->out, r);
+}
+
+static ks_container_limits limits_for(const ks_pipeline *p, uint64_t size)
+{
+    ks_container_limits lim = p->climits;
+    if (!lim.max_output) {
+        uint64_t fifty = size > UINT64_MAX / 50 ? UINT64_MAX : size * 50;
+        lim.max_output = fifty > ((uint64_t)1 << 30) ? fifty : (uint64_t)1 << 30;
+    }
+    return lim;
+}
+
+static void drop_member(worker *w)
+{
+    if (w->mstream) { /* the sink stopped inside a member */
+        ks_stream_abort(w->mstream);
+        w->mstream = NULL;
+        ks__afree(w->p->a, w->mchain);
+        w->mchain = NULL;
+        w->mchain_len = 0;
+    }
+}
+
+static int stop_error(const worker *w, int rc, const ks_container_result *res)
+{
+    return w->mfailed ? w->mfailed
+           : rc < 0 && atomic_load(&w->p->stop) ? ECANCELED
+           : res->stop == KS_CONT_LIMIT ? EOVERFLOW
+           : res->stop == KS_CONT_CORRUPT ? EBADMSG
+                                          : 0;
+}
+
+int ks__pl_expand_stream(worker *w, pslot *sl, const unsigned char *head, size_t n, unsigned char **replay,
+                         size_t *replay_len, uint64_t *bytes)
+{
+    ks_pipeline *p = w->p;
+    pfile *f = sl->file;
+    *replay = NULL;
+    *replay_len = 0;
+    if (!p->containers || p->read_only || ks__container_sniff(head, n) == KS_CONT_NONE)
+        return 0;
+    /* the size of a pipe is unknown: the budget is the one for a file of what may be read */
+    ks_container_limits lim = limits_for(p, f->limit);
+    ks_container_result res;
+    w->slot = sl;
+    w->mfailed = 0;
+    int rc = ks__container_expand_pipe(head, n, f->fd, f->limit, f->path, &lim, &MEMBER_SINK, w, &res, replay,
+                                       replay_len);
+    drop_member(w);
+    if (rc == 1)
+        return 0; /* not a container: the caller scans head, *replay and the rest as bytes */
+    *bytes = res.bytes_read;
+    int err = stop_error(w, rc, &res);
+    ks__pl_file_close_fd(p, f);
+    push_container_done(w, f, res.bytes_read, err, &res);
+    return 1;
+}
+
 int ks__pl_expand_slot(worker *w, pslot *sl)
 {
     ks_pipeline *p = w->p;
@@ -115,11 +189,7 @@ int ks__pl_expand_slot(worker *w, pslot *sl)
         }
     }
     ks__pl_release_hold(p, f);
-    ks_container_limits lim = p->climits;
-    if (!lim.max_output) {
-        uint64_t fifty = f->size > UINT64_MAX / 50 ? UINT64_MAX : f->size * 50;
-        lim.max_output = fifty > ((uint64_t)1 << 30) ? fifty : (uint64_t)1 << 30;
-    }
+    ks_container_limits lim = limits_for(p, f->size);
     ks_container_result res;
     w->mfailed = 0;
     /* A big container decompresses on a thread of its own while this worker scans what comes out. */
@@ -127,33 +197,12 @@ int ks__pl_expand_slot(worker *w, pslot *sl)
         whole ? sl->data : NULL, whole ? sl->len : 0, fd, f->size, f->path, &lim, &MEMBER_SINK, w, &res);
     if (fd >= 0)
         close(fd);
-    if (w->mstream) { /* the sink stopped inside a member */
-        ks_stream_abort(w->mstream);
-        w->mstream = NULL;
-        ks__afree(p->a, w->mchain);
-        w->mchain = NULL;
-        w->mchain_len = 0;
-    }
+    drop_member(w);
     if (rc == 1)
         return 0; /* not a container libarchive can open: scan the bytes as they are */
     atomic_store_explicit(&f->is_container, 1, memory_order_relaxed);
-    int err = w->mfailed ? w->mfailed
-              : rc < 0 && atomic_load(&p->stop) ? ECANCELED
-              : res.stop == KS_CONT_LIMIT ? EOVERFLOW
-              : res.stop == KS_CONT_CORRUPT ? EBADMSG
-                                           : 0;
+    int err = stop_error(w, rc, &res);
     uint64_t own = sl->own_to > sl->own_from ? sl->own_to - sl->own_from : 0;
-    ks_rec *r;
-    while (!(r = ks__acalloc(p->a, 1, sizeof *r)))
-        usleep(1000); /* as ks__pl_push_chunk_done: a lost completion would leave the file unfinished */
-    r->kind = KS_REC_CHUNK_DONE;
-    r->file = f;
-    r->chunk = 0;
-    r->bytes = own;
-    r->err = err;
-    r->container = 1;
-    r->containers = res.containers;
-    r->members = res.members;
-    ks__pl_ring_push(p, w->out, r);
+    push_container_done(w, f, own, err, &res);
     return 1;
 }

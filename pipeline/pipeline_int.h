@@ -173,6 +173,12 @@ int ks__pl_worker_on_match(const ks_match *m, void *ctx);
 /* Chunk 0 of a file whose bytes start like a container: scans its members instead of its bytes and
  * reports chunk 0 done. Returns 1 when it did, 0 when the slot is to be scanned as it is. */
 int ks__pl_expand_slot(worker *w, pslot *sl);
+/* A file read as a stream (a pipe, standard input) whose first `n` bytes, in head, start like a
+ * container: opens it as it streams and reports it whole. Returns 1 when it did (the descriptor is
+ * closed, *bytes says how many were read); 0 when it is none: then head and *replay (malloc'ed, the
+ * caller frees it) are the bytes to scan before the rest of the descriptor. */
+int ks__pl_expand_stream(worker *w, pslot *sl, const unsigned char *head, size_t n, unsigned char **replay,
+                         size_t *replay_len, uint64_t *bytes);
 /* Gives back chunk 0's hold on the file's descriptor (see pfile.container_hold). */
 void ks__pl_release_hold(ks_pipeline *p, pfile *f);
 

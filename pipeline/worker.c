@@ -2,6 +2,7 @@
  * chunk completions to the writer; one loop for every backend. */
 #include <errno.h>
 #include <sched.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <unistd.h>
@@ -146,6 +147,29 @@ static void worker_stream_file(worker *w, pslot *sl)
         }
         if (rq.done == 0)
             break;
+        if (got == 0) { /* the first bytes: a container arriving through a pipe is opened as it streams */
+            unsigned char *replay;
+            size_t replay_len;
+            uint64_t read_all = 0;
+            if (ks__pl_expand_stream(w, sl, w->stream_buf, rq.done, &replay, &replay_len, &read_all)) {
+                atomic_fetch_add_explicit(&w->bytes_read, read_all, memory_order_relaxed);
+                ks_stream_abort(st);
+                return; /* reported, and the descriptor closed */
+            }
+            w->slot = sl;
+            if (replay_len) { /* what was read to find out it is none, before the rest */
+                rc = ks_stream_write(st, w->scanner, w->stream_buf, rq.done);
+                got += rq.done;
+                if (!rc)
+                    rc = ks_stream_write(st, w->scanner, replay, replay_len);
+                got += replay_len;
+                atomic_fetch_add_explicit(&w->bytes_read, rq.done + replay_len, memory_order_relaxed);
+                free(replay);
+                if (rc)
+                    err = rc == KS_ENOMEM ? ENOMEM : EIO;
+                continue;
+            }
+        }
         got += rq.done;
         atomic_fetch_add_explicit(&w->bytes_read, rq.done, memory_order_relaxed);
         rc = ks_stream_write(st, w->scanner, w->stream_buf, rq.done);

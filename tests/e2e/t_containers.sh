@@ -158,6 +158,25 @@ ks scan "${R[@]}" fake.gz; expect_rc 1 "fake gzip"
 grep -q '"object"' "$T/out" && fail "a fake gzip got an object"
 expect_out "KSTEST_FFFFFFFFFFFFFFF6"
 
+# Containers arriving on standard input are opened as they stream (zip too, read as it streams); bytes that only
+# look like one are scanned as bytes, none of them lost.
+for f in release.tar.gz bundle.zip env.gz; do
+  set +e
+  timeout -k 5 "$(hang_s 120)" "$KEYSWEEP" scan "${R[@]}" - <c/$f >"$T/out" 2>"$T/err"; rc=$?
+  set -e
+  expect_rc 1 "stdin $f"
+  grep -q '"object"' "$T/out" || fail "stdin $f: no member"
+done
+expect_out '"path":"-","object":"data"'
+set +e
+(cat fake.gz; head -c 3000000 /dev/zero | tr '\0' 'a'; echo; echo "late KSTEST_HHHHHHHHHHHHHHH8") |
+  timeout -k 5 "$(hang_s 120)" "$KEYSWEEP" scan "${R[@]}" - >"$T/out" 2>"$T/err"; rc=$?
+set -e
+expect_rc 1 "stdin fake gzip"
+expect_out "KSTEST_FFFFFFFFFFFFFFF6"
+expect_out "KSTEST_HHHHHHHHHHHHHHH8"
+grep -q '"object"' "$T/out" && fail "a fake gzip on stdin got an object"
+
 # Big containers (many chunks, over 4 MiB: decompressed on a thread of their own) are read through once, whatever
 # the chunk size and threads.
 python3 - <<'PY'
