@@ -207,6 +207,7 @@ typedef struct expansion {
     struct archive *outer; /* what it has consumed is what the ratio guard compares with */
     int halt;              /* a budget ran out or a container is corrupt: unwind */
     int entered;           /* a header was read: from now on a failure is worth saying */
+    int *recording;        /* a pipe keeps what it reads until then (it may turn out to be no container) */
     int stopped;           /* the sink's non-zero value */
     char chain[MAX_CHAIN];
     size_t chain_len;
@@ -407,8 +408,11 @@ static void expand_archive(expansion *x, struct archive *a, const char *stream_n
         int r = archive_read_next_header(a, &e);
         if (r == ARCHIVE_EOF)
             return;
-        if (r >= ARCHIVE_WARN)
+        if (r >= ARCHIVE_WARN && !x->entered) {
             x->entered = 1;
+            if (x->recording)
+                *x->recording = 0;
+        }
         if (r < ARCHIVE_WARN) {
             /* An outermost object that fails before its first member is no container: the caller
              * scans its bytes as they are, and there is nothing to say. */
@@ -537,9 +541,9 @@ static int expand_source(fd_src *src, ks_container_kind kind, const char *name, 
         archive_read_set_skip_callback(a, fd_skip);
     }
     archive_read_set_callback_data(a, src);
-    src->opening = 1;
+    src->opening = 1; /* until the first header: till then it may still be no container */
+    x->recording = &src->opening;
     orc = open_reader(a, kind);
-    src->opening = 0;
     x->outer = a;
     if (!orc)
         goto out; /* not one after all: scanned as it is */
@@ -585,7 +589,7 @@ int ks__container_expand_pipe(const void *head, size_t head_len, int fd, uint64_
     *replay_len = 0;
     fd_src src = {.fd = fd, .pipe = 1, .head = head, .head_len = head_len, .size = limit};
     int rc = expand_source(&src, ks__container_sniff(head, head_len), name, lim, sink, ctx, res);
-    res->bytes_read = src.pos;
+    res->bytes_read = src.pos > head_len ? src.pos : head_len; /* the head counts even when unopened */
     if (rc == 1 && src.replay_lost)
         sink->problem(ctx, "", 1, "looked like a container but is none, and part of what was read to find out "
                                   "was not scanned");
