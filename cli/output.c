@@ -163,6 +163,11 @@ void format_jsonl_object(ks_strbuf *b, const char *path, const ks_match *m)
     json_string(b, (const unsigned char *)m->validator, strlen(m->validator));
     if (m->near_miss)
         ks__sb_puts(b, ",\"near_miss\":true");
+    if (m->decoder) { /* as TruffleHog's DecoderName: what made the bytes the secret is in */
+        ks__sb_puts(b, ",\"decoders\":[");
+        json_string(b, (const unsigned char *)m->decoder, strlen(m->decoder));
+        ks__sb_putn(b, "]", 1);
+    }
     ks__sb_puts(b, ",\"fingerprint\":\"");
     ks__sb_putn(b, fp, 16);
     ks__sb_putn(b, "\"}", 2);
@@ -192,5 +197,7 @@ void format_finding(ks_strbuf *b, out_format fmt, const char *path, const ks_mat
     ks__sb_puts(b, reset);
     if (m->validator[0])
         ks__sb_printf(b, " %s[%s]%s", dim, m->validator, reset);
+    if (m->decoder)
+        ks__sb_printf(b, " %s(decoded: %s)%s", dim, m->decoder, reset);
     ks__sb_putn(b, "\n", 1);
 }

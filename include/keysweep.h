@@ -279,6 +279,10 @@ typedef struct ks_match {
      * ("srv/.env", "inner.zip!deep/creds.txt"); offsets, line and column are then the member's.
      * NULL for the bytes of the object itself. */
     const char *object;
+    /* The decoder that made the bytes this finding is in ("utf16le", "utf16be"), NULL for none:
+     * then match and secret are the decoded bytes, and start, end and secret_start still point into
+     * the object as it is stored (the encoded bytes), while line and column count decoded characters. */
+    const char *decoder;
 } ks_match;
 
 /* Called once per finding, in increasing start order; return 0 to go on, non-zero to stop the scan. */
@@ -485,6 +489,9 @@ typedef struct ks_pipeline_opts {
 #define KS_PIPELINE_SAME_PRIORITY 0x4u
 #define KS_PIPELINE_NO_CONTAINERS 0x8u  /* scan containers as the bytes they are */
 #define KS_PIPELINE_NO_DECOMPRESS 0x10u /* open archives, but not compressed streams (nor .tar.gz) */
+/* Text stored as UTF-16 (by its byte order mark, or a zero in every other byte) is scanned as its
+ * code units, each narrowed to a byte (ks_match.decoder says so); this flag scans it as bytes. */
+#define KS_PIPELINE_NO_DECODE 0x20u
 #define KS_DEFAULT_ARCHIVE_DEPTH 8u
 #define KS_DEFAULT_ARCHIVE_MEMBERS 1000000u
 #define KS_DEFAULT_ARCHIVE_RATIO 200u

@@ -140,7 +140,7 @@ void ks__pl_submit_file(ks_pipeline *p, pfile *cur)
     }
     ks__pl_flush_batch(p); /* it may hold the last free buffer */
     /* chunk 0 may find a container, which is then read again from the start: keep fd till it says */
-    cur->container_hold = p->containers && !p->read_only;
+    cur->container_hold = (p->containers || !p->no_decode) && !p->read_only;
     atomic_store(&cur->sync_left, cur->n_chunks + (uint32_t)cur->container_hold);
     for (;;) {
         if (atomic_load(&p->stop)) {

@@ -171,11 +171,79 @@ int ks__pl_expand_stream(worker *w, pslot *sl, const unsigned char *head, size_t
     return 1;
 }
 
+/* UTF-16 text is scanned as its narrowed code units, one stream over the whole file (read again
+ * from the start when it is bigger than its first chunk); its raw bytes, a zero in every other one,
+ * would match nothing. Returns 1 when it was reported, 0 to scan the slot as it is. */
+static int expand_utf16(worker *w, pslot *sl, ks_utf16 order, size_t bom)
+{
+    ks_pipeline *p = w->p;
+    pfile *f = sl->file;
+    int whole = f->n_chunks == 1 && !f->stream_mode;
+    int fd = -1;
+    if (!whole && (f->fd < 0 || (fd = dup(f->fd)) < 0)) {
+        ks__pl_release_hold(p, f);
+        return 0;
+    }
+    ks__pl_release_hold(p, f);
+    ks_scan_opts so = {.size = sizeof so, .path = f->path};
+    unsigned char *in = whole ? NULL : ks__amalloc(p->a, 2 * STREAM_PIECE);
+    int err = 0;
+    w->mfailed = 0;
+    if ((!whole && !in) || ks_stream_open(p->engine, &so, ks__pl_worker_on_match, w, &w->mstream)) {
+        ks__afree(p->a, in);
+        if (fd >= 0)
+            close(fd);
+        w->mstream = NULL;
+        return 0;
+    }
+    atomic_store_explicit(&f->is_container, 1, memory_order_relaxed); /* the other chunks need no raw scan */
+    w->decoder = order == KS_UTF16_LE ? "utf16le" : "utf16be";
+    w->dec_base = bom;
+    int carry = -1;
+    uint64_t pos = bom, end = whole ? sl->len : f->size;
+    while (!err && pos < end && !atomic_load(&p->stop)) {
+        size_t want = end - pos < 2 * STREAM_PIECE ? (size_t)(end - pos) : 2 * STREAM_PIECE;
+        const unsigned char *src = whole ? sl->data + pos : in;
+        if (!whole) {
+            ssize_t n = pread(fd, in, want, (off_t)pos);
+            if (n < 0 && errno == EINTR)
+                continue;
+            if (n <= 0) {
+                err = n < 0 ? errno : 0;
+                break; /* shrank since it was opened: what was there is scanned */
+            }
+            want = (size_t)n;
+        }
+        size_t out = ks__utf16_narrow(src, want, order, w->stream_buf, &carry);
+        if (ks_stream_write(w->mstream, w->scanner, w->stream_buf, out))
+            err = w->failed ? w->failed : EIO;
+        pos += want;
+    }
+    if (!err && atomic_load(&p->stop))
+        err = ECANCELED;
+    if (err)
+        ks_stream_abort(w->mstream);
+    else if (ks_stream_close(w->mstream, w->scanner))
+        err = w->failed ? w->failed : EIO;
+    w->mstream = NULL;
+    w->decoder = NULL;
+    ks__afree(p->a, in);
+    if (fd >= 0)
+        close(fd);
+    ks_container_result none = {0};
+    push_container_done(w, f, sl->own_to > sl->own_from ? sl->own_to - sl->own_from : 0, err, &none);
+    return 1;
+}
+
 int ks__pl_expand_slot(worker *w, pslot *sl)
 {
     ks_pipeline *p = w->p;
     pfile *f = sl->file;
-    if (sl->len < 4 || (p->archive_max_input && f->size > p->archive_max_input) ||
+    size_t bom;
+    ks_utf16 order = ks__utf16_sniff(sl->data, sl->len, &bom);
+    if (order != KS_UTF16_NONE && !p->no_decode)
+        return expand_utf16(w, sl, order, bom);
+    if (!p->containers || sl->len < 4 || (p->archive_max_input && f->size > p->archive_max_input) ||
         ks__container_sniff(sl->data, sl->len) == KS_CONT_NONE)
         return 0; /* the caller releases the hold */
     /* A file of one chunk is all in memory; a bigger one is read again from the start, through a

@@ -135,6 +135,7 @@ int ks_pipeline_create(const ks_engine *engine, const ks_pipeline_opts *given, c
     p->read_only = !!(o->flags & KS_PIPELINE_READ_ONLY);
     p->lower_priority = !(o->flags & KS_PIPELINE_SAME_PRIORITY);
     p->containers = !(o->flags & KS_PIPELINE_NO_CONTAINERS);
+    p->no_decode = !!(o->flags & KS_PIPELINE_NO_DECODE);
     p->climits = (ks_container_limits){
         .max_depth = o->archive_depth ? o->archive_depth : KS_DEFAULT_ARCHIVE_DEPTH,
         .max_output = o->archive_max_output, /* 0: per file (expand.c) */

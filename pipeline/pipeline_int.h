@@ -9,6 +9,7 @@
 #include "alloc.h"
 #include "bqueue.h"
 #include "container.h"
+#include "utf16.h"
 #include "engine_int.h"
 #include "fd_budget.h"
 #include "keysweep.h"
@@ -92,9 +93,11 @@ typedef struct worker {
     _Atomic uint64_t bytes_read;
     /* a container being expanded (expand.c): the member's stream and chain */
     ks_stream *mstream;
-    char *mchain;
+    char *mchain;      /* NULL for decoded text, which is the file itself */
     size_t mchain_len;
     int mfailed;
+    const char *decoder; /* text being decoded (UTF-16): its name, and offsets to map back */
+    uint64_t dec_base;   /* offset of the first code unit (after a byte order mark) */
 } worker;
 
 struct ks_pipeline {
@@ -108,6 +111,7 @@ struct ks_pipeline {
     unsigned n_workers, n_buffers;
     int pin, read_only, lower_priority;
     int containers;                 /* containers are scanned as their members */
+    int no_decode;                  /* UTF-16 text is scanned as the bytes it is */
     ks_container_limits climits;    /* max_output 0: per file, max(1 GiB, 50x its size) */
     uint64_t archive_max_input;     /* larger files are not opened as containers (0: any) */
     ks_bqueue chunks, free_jobs;

@@ -27,10 +27,12 @@ typedef struct ks_rec {
     uint64_t nl_before;   /* newlines between the chunk's owned start and the match */
     uint64_t column;      /* exact when nl_before > 0, the chunk starts the file, or in stream mode */
     size_t match_len, secret_off, secret_len;
-    /* A finding inside a container's member: offsets, line and column are the member's, exact,
-     * and the member's chain (NUL-terminated, object_len bytes without it) follows the match. */
+    /* A finding inside a container's member or decoded text: line and column are exact already;
+     * a member's chain (NUL-terminated, object_len bytes without it) follows the match. */
     int in_member;
+    int has_object;       /* the chain follows the match (a container's member) */
     size_t object_len;
+    const char *decoder;  /* static: what decoded the bytes ("utf16le"), NULL for none */
     /* KS_REC_NOTE: whether it stops the file (fatal); match[] holds the chain, a NUL, the text */
     int fatal;
     /* KS_REC_CHUNK_DONE */

@@ -13,8 +13,8 @@ int ks__pl_worker_on_match(const ks_match *m, void *ctx)
 {
     worker *w = ctx;
     pslot *sl = w->slot;
-    size_t olen = w->mstream ? w->mchain_len : 0;
-    ks_rec *r = ks__amalloc(w->p->a, sizeof *r + m->match_len + (w->mstream ? olen + 1 : 0));
+    size_t olen = w->mchain ? w->mchain_len : 0;
+    ks_rec *r = ks__amalloc(w->p->a, sizeof *r + m->match_len + (w->mchain ? olen + 1 : 0));
     if (!r) {
         w->failed = ENOMEM;
         return 1;
@@ -36,10 +36,18 @@ int ks__pl_worker_on_match(const ks_match *m, void *ctx)
     r->secret_off = (size_t)(m->secret - m->match);
     r->secret_len = m->secret_len;
     memcpy(r->match, m->match, m->match_len);
-    if (w->mstream) { /* a container's member: its own lines, and where it is */
+    if (w->mstream) /* a container's member, or decoded text: its lines are exact */
         r->in_member = 1;
+    if (w->mchain) { /* a member: where it is */
+        r->has_object = 1;
         r->object_len = olen;
         memcpy(r->match + m->match_len, w->mchain, olen + 1);
+    }
+    if (w->decoder) { /* UTF-16: unit i of the decoded text is at dec_base + 2i in the file */
+        r->decoder = w->decoder;
+        r->start = w->dec_base + 2 * m->start;
+        r->end = w->dec_base + 2 * m->end;
+        r->secret_start = w->dec_base + 2 * m->secret_start;
     }
     ks__pl_ring_push(w->p, w->out, r);
     return 0;
@@ -203,7 +211,7 @@ static void worker_scan_slot(worker *w, pslot *sl)
     int err = 0;
     w->failed = 0;
     w->slot = sl;
-    if (sl->chunk == 0 && p->containers && !p->read_only && ks__pl_expand_slot(w, sl))
+    if (sl->chunk == 0 && (p->containers || !p->no_decode) && !p->read_only && ks__pl_expand_slot(w, sl))
         return;
     if (sl->chunk == 0)
         ks__pl_release_hold(p, sl->file);

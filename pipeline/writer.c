@@ -76,7 +76,8 @@ static void order_finding(void *ctx, void *file, const ks_rec *r, uint64_t line,
         .validator = r->validator,
         .near_miss = r->near_miss,
         .allowed = r->allowed,
-        .object = r->in_member ? (const char *)r->match + r->match_len : NULL,
+        .object = r->has_object ? (const char *)r->match + r->match_len : NULL,
+        .decoder = r->decoder,
     };
     if (p->sink.on_finding(p->ctx, f->path, &m))
         atomic_store(&p->stop, STOP_SINK_FAILED);
