@@ -1,5 +1,6 @@
-/* expand.c: the workers' container stage: chunk 0 of a file that starts like a container is scanned as the container's
- * members (io/container.c opens them), each member a stream of its own with exact lines, its chain on every finding. */
+/* expand.c: the workers' container and decoding stage: chunk 0 of a file that starts like a container is scanned as the
+ * container's members (io/container.c opens them), each a stream of its own with exact lines and its chain on every
+ * finding; UTF-16 text (io/utf16.c) is scanned as its characters, its findings pointing at the encoded bytes. */
 #include <errno.h>
 #include <string.h>
 #include <unistd.h>

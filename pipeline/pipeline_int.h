@@ -174,8 +174,9 @@ void *ks__pl_worker_main(void *arg);
 int ks__pl_worker_on_match(const ks_match *m, void *ctx);
 
 /* ---- containers (expand.c) ---- */
-/* Chunk 0 of a file whose bytes start like a container: scans its members instead of its bytes and
- * reports chunk 0 done. Returns 1 when it did, 0 when the slot is to be scanned as it is. */
+/* Chunk 0 of a file whose bytes start like a container (or UTF-16 text): scans its members (or its
+ * decoded text) instead of its bytes and reports chunk 0 done. Returns 1 when it did, 0 when the
+ * slot is to be scanned as it is. */
 int ks__pl_expand_slot(worker *w, pslot *sl);
 /* A file read as a stream (a pipe, standard input) whose first `n` bytes, in head, start like a
  * container: opens it as it streams and reports it whole. Returns 1 when it did (the descriptor is
