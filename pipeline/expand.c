@@ -98,24 +98,6 @@ static void member_problem(void *ctx, const char *chain, int fatal, const char *
 
 static const ks_container_sink MEMBER_SINK = {member_begin, member_data, member_end, member_problem};
 
-/* A container's chunk 0 is done: its members were reported (the reorderer drops the raw findings of
- * its other chunks). */
-static void push_container_done(worker *w, pfile *f, uint64_t bytes, int err, const ks_container_result *res)
-{
-    ks_rec *r;
-    while (!(r = ks__acalloc(w->p->a, 1, sizeof *r)))
-        usleep(1000); /* as ks__pl_push_chunk_done: a lost completion would leave the file unfinished */
-    r->kind = KS_REC_CHUNK_DONE;
-    r->file = f;
-    r->chunk = 0;
-    r->bytes = bytes;
-    r->err = err;
-    r->container = 1;
-    r->containers = res->containers;
-    r->members = res->members;
-    ks__pl_ring_push(w->p, w->out, r);
-}
-
 static ks_container_limits limits_for(const ks_pipeline *p, uint64_t size)
 {
     ks_container_limits lim = p->climits;
@@ -168,7 +150,7 @@ int ks__pl_expand_stream(worker *w, pslot *sl, const unsigned char *head, size_t
     *bytes = res.bytes_read;
     int err = stop_error(w, rc, &res);
     ks__pl_file_close_fd(p, f);
-    push_container_done(w, f, res.bytes_read, err, &res);
+    ks__pl_push_container_done(p, w->out, f, res.bytes_read, err, res.containers, res.members);
     return 1;
 }
 
@@ -231,8 +213,7 @@ static int expand_utf16(worker *w, pslot *sl, ks_utf16 order, size_t bom)
     ks__afree(p->a, in);
     if (fd >= 0)
         close(fd);
-    ks_container_result none = {0};
-    push_container_done(w, f, sl->own_to > sl->own_from ? sl->own_to - sl->own_from : 0, err, &none);
+    ks__pl_push_container_done(p, w->out, f, sl->own_to > sl->own_from ? sl->own_to - sl->own_from : 0, err, 0, 0);
     return 1;
 }
 
@@ -272,6 +253,6 @@ int ks__pl_expand_slot(worker *w, pslot *sl)
     atomic_store_explicit(&f->is_container, 1, memory_order_relaxed);
     int err = stop_error(w, rc, &res);
     uint64_t own = sl->own_to > sl->own_from ? sl->own_to - sl->own_from : 0;
-    push_container_done(w, f, own, err, &res);
+    ks__pl_push_container_done(p, w->out, f, own, err, res.containers, res.members);
     return 1;
 }

@@ -153,6 +153,10 @@ void ks__pl_ring_push(ks_pipeline *p, ks_ring *r, ks_rec *rec);
  * file unfinished forever. */
 void ks__pl_push_chunk_done(ks_pipeline *p, ks_ring *r, pfile *f, uint32_t chunk, uint64_t newlines,
                             uint64_t last_nl_end, uint64_t bytes, int err);
+/* The same for chunk 0 of a container (or decoded text), scanned as its members: the reorderer then
+ * drops the raw findings of the file's other chunks. */
+void ks__pl_push_container_done(ks_pipeline *p, ks_ring *r, pfile *f, uint64_t bytes, int err, uint64_t containers,
+                                uint64_t members);
 /* The writer thread. */
 void *ks__pl_writer_main(void *arg);
 

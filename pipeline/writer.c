@@ -52,6 +52,18 @@ void ks__pl_push_chunk_done(ks_pipeline *p, ks_ring *r, pfile *f, uint32_t chunk
     ks__pl_ring_push(p, r, rec); /* the writer polls every 2 ms: waking it per chunk costs more than it saves */
 }
 
+void ks__pl_push_container_done(ks_pipeline *p, ks_ring *r, pfile *f, uint64_t bytes, int err, uint64_t containers,
+                                uint64_t members)
+{
+    ks_rec *rec;
+    while (!(rec = chunk_done_record(p, f, 0, 0, 0, bytes, err)))
+        usleep(1000);
+    rec->container = 1;
+    rec->containers = containers;
+    rec->members = members;
+    ks__pl_ring_push(p, r, rec);
+}
+
 /* The reorderer's sink: a finding with its exact line becomes a ks_match for the pipeline's sink. */
 static void order_finding(void *ctx, void *file, const ks_rec *r, uint64_t line, uint64_t column)
 {
