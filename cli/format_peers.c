@@ -9,6 +9,23 @@ static void jstr(ks_strbuf *b, const char *s) { json_string(b, (const unsigned c
  * the detector type its user-defined regex detectors report, which is what a keysweep rule is. */
 enum { TH_SOURCE_FILESYSTEM = 15, TH_DETECTOR_CUSTOM_REGEX = 904 };
 
+/* TruffleHog's DecoderName for the decoder that made the secret's bytes (the last of the chain):
+ * its DecoderType names where it has one, else keysweep's name in capitals. */
+static const char *trufflehog_decoder(const char *chain)
+{
+    if (!chain)
+        return "PLAIN";
+    const char *last = strrchr(chain, ',');
+    last = last ? last + 1 : chain;
+    static const char *const MAP[][2] = {{"base64", "BASE64"}, {"utf16le", "UTF16"},   {"utf16be", "UTF16"},
+                                         {"escape", "ESCAPED_UNICODE"}, {"hex", "HEX"}, {"percent", "PERCENT"},
+                                         {"html", "HTML"}};
+    for (size_t i = 0; i < sizeof MAP / sizeof *MAP; i++)
+        if (!strcmp(last, MAP[i][0]))
+            return MAP[i][1];
+    return "PLAIN";
+}
+
 void trufflehog_line(ks_strbuf *b, const finding_view *f, int redacted)
 {
     const ks_match *m = f->m;
@@ -20,7 +37,9 @@ void trufflehog_line(ks_strbuf *b, const finding_view *f, int redacted)
     jstr(b, f->rule->name);
     ks__sb_puts(b, ",\"DetectorDescription\":");
     jstr(b, f->rule->description && f->rule->description[0] ? f->rule->description : f->rule->name);
-    ks__sb_puts(b, ",\"DecoderName\":\"PLAIN\",\"Verified\":false,\"VerificationFromCache\":false,\"Raw\":");
+    ks__sb_puts(b, ",\"DecoderName\":\"");
+    ks__sb_puts(b, trufflehog_decoder(m->decoder));
+    ks__sb_puts(b, "\",\"Verified\":false,\"VerificationFromCache\":false,\"Raw\":");
     json_string(b, m->secret, m->secret_len);
     ks__sb_puts(b, ",\"RawV2\":");
     json_string(b, m->match, m->match_len);

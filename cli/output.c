@@ -163,9 +163,17 @@ void format_jsonl_object(ks_strbuf *b, const char *path, const ks_match *m)
     json_string(b, (const unsigned char *)m->validator, strlen(m->validator));
     if (m->near_miss)
         ks__sb_puts(b, ",\"near_miss\":true");
-    if (m->decoder) { /* as TruffleHog's DecoderName: what made the bytes the secret is in */
+    if (m->decoder) { /* as TruffleHog's DecoderName: what made the bytes the secret is in, outermost first */
         ks__sb_puts(b, ",\"decoders\":[");
-        json_string(b, (const unsigned char *)m->decoder, strlen(m->decoder));
+        for (const char *d = m->decoder;;) {
+            const char *comma = strchr(d, ',');
+            size_t n = comma ? (size_t)(comma - d) : strlen(d);
+            json_string(b, (const unsigned char *)d, n);
+            if (!comma)
+                break;
+            ks__sb_putn(b, ",", 1);
+            d = comma + 1;
+        }
         ks__sb_putn(b, "]", 1);
     }
     ks__sb_puts(b, ",\"fingerprint\":\"");

@@ -316,11 +316,13 @@ static void scan_usage(FILE *f)
           "  --archive-depth N     open containers nested up to N deep (default 8); 0 scans them as bytes\n"
           "  --max-archive-size SIZE  scan larger containers as bytes, without opening them\n"
           "  --no-decompress       do not open compressed files (.gz, .tar.gz...); archives still are\n"
-          "  --no-decode           scan UTF-16 text as bytes (by default it is decoded, and its findings\n"
-          "                        say \"decoders\": [\"utf16le\"] or [\"utf16be\"])\n"
           "  --archive-limits MODE error (default): a container stopped at a budget (members' bytes: the\n"
           "                        larger of 1G and 50x the file; 200x what was read, past 16M; 1,000,000\n"
           "                        members) makes the scan incomplete (status 2); warn: say so, go on\n"
+          "Encodings (decoded and scanned again; findings say \"decoders\": [\"base64\"]...):\n"
+          "  --no-decode           scan bytes only as they are: no UTF-16, base64, hex, percent-encoding,\n"
+          "                        \\u/\\x escapes or HTML entities decoded\n"
+          "  --max-decode-depth N  decode what decoding gave, up to N levels (default 2, at most 4)\n"
           "Performance:\n"
           "  -j, --threads N       scanning threads (default: one per CPU this process may use)\n"
           "  --io BACKEND          auto (default: io_uring, else pread), uring or pread\n"
@@ -336,7 +338,7 @@ static void scan_usage(FILE *f)
 enum { OPT_FORMAT = 1000, OPT_RULES, OPT_NO_BUILTIN, OPT_NEAR, OPT_EXCLUDE, OPT_MAXSIZE, OPT_FOLLOW,
        OPT_CACHE_DIR, OPT_NO_CACHE, OPT_COLOR, OPT_NO_PROGRESS, OPT_IO, OPT_CHUNK, OPT_NO_PIN, OPT_REDACT,
        OPT_BASELINE, OPT_GITIGNORE, OPT_EXIT_CODE, OPT_SHARD, OPT_MAX_OPEN, OPT_ARCHIVE_DEPTH, OPT_MAX_ARCHIVE,
-       OPT_NO_DECOMPRESS, OPT_ARCHIVE_LIMITS, OPT_NO_DECODE };
+       OPT_NO_DECOMPRESS, OPT_ARCHIVE_LIMITS, OPT_NO_DECODE, OPT_DECODE_DEPTH };
 
 typedef struct scan_opts {
     rule_opts ro;
@@ -373,6 +375,7 @@ static int parse(scan_opts *o, int argc, char **argv)
         {"max-archive-size", required_argument, 0, OPT_MAX_ARCHIVE},
         {"no-decompress", no_argument, 0, OPT_NO_DECOMPRESS},
         {"no-decode", no_argument, 0, OPT_NO_DECODE},
+        {"max-decode-depth", required_argument, 0, OPT_DECODE_DEPTH},
         {"archive-limits", required_argument, 0, OPT_ARCHIVE_LIMITS},
         {0, 0, 0, 0}};
     int c;
@@ -458,7 +461,20 @@ static int parse(scan_opts *o, int argc, char **argv)
             o->po.archive_max_input = v;
             break;
         case OPT_NO_DECOMPRESS: o->po.flags |= KS_PIPELINE_NO_DECOMPRESS; break;
-        case OPT_NO_DECODE: o->po.flags |= KS_PIPELINE_NO_DECODE; break;
+        case OPT_NO_DECODE:
+            o->po.flags |= KS_PIPELINE_NO_DECODE;
+            o->ro.no_decode = 1;
+            break;
+        case OPT_DECODE_DEPTH:
+            if (parse_size(optarg, &v) || v > KS_MAX_DECODE_DEPTH || strpbrk(optarg, "kKmMgGtTiBb")) {
+                say("--max-decode-depth: expected 0 to %u, not '%s'", KS_MAX_DECODE_DEPTH, optarg);
+                return 2;
+            }
+            if (v == 0)
+                o->ro.no_decode = 1; /* UTF-16 text is still decoded: it is what the file holds */
+            else
+                o->ro.decode_depth = (unsigned)v;
+            break;
         case OPT_ARCHIVE_LIMITS:
             if (strcmp(optarg, "warn") && strcmp(optarg, "error")) {
                 say("--archive-limits: expected error or warn, not '%s'", optarg);

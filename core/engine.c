@@ -8,6 +8,7 @@
 #include "compiler.h"
 #include "db_cache.h"
 #include "diag_emit.h"
+#include "decode.h"
 #include "engine_int.h"
 #include "rules_int.h"
 #include "validators.h"
@@ -160,6 +161,20 @@ static int options_allocator(const ks_engine_options *opts, const ks_allocator *
     return (*a)->malloc && (*a)->realloc && (*a)->free ? 0 : KS_EINVAL;
 }
 
+/* How deep encoded text is decoded, and how much context that asks every region to hold: a base64
+ * run is decoded over its first decode_window bytes, and the region that owns a finding in it must
+ * see the run's start (decode.h). */
+static void decode_settings(ks_engine *e, const ks_engine_options *opts)
+{
+    unsigned depth = KS_DEFAULT_DECODE_DEPTH;
+    if (opts && (!opts->size || opts->size >= offsetof(ks_engine_options, max_decode_depth) + sizeof(unsigned)) &&
+        opts->max_decode_depth)
+        depth = opts->max_decode_depth < KS_MAX_DECODE_DEPTH ? opts->max_decode_depth : KS_MAX_DECODE_DEPTH;
+    e->decode_depth = e->flags & KS_ENGINE_NO_DECODE ? 0 : depth;
+    e->decode_window = e->max_width > KS_DEC_MIN_WINDOW ? e->max_width : KS_DEC_MIN_WINDOW;
+    e->reach = e->decode_depth && e->decode_window > e->max_width ? e->decode_window : e->max_width;
+}
+
 int ks_engine_create(const ks_rules *rules, const ks_engine_options *opts, ks_engine **out,
                      ks_diag_fn on_error, void *ctx)
 {
@@ -232,6 +247,7 @@ int ks_engine_create(const ks_rules *rules, const ks_engine_options *opts, ks_en
     for (size_t i = 0; i < e->n_rules; i++)
         if (e->rules[i].max_width > e->max_width)
             e->max_width = e->rules[i].max_width;
+    decode_settings(e, opts);
     *out = e;
     return 0;
 }

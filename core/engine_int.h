@@ -35,6 +35,9 @@ struct ks_engine {
     hs_database_t *db;
     size_t db_bytes;
     size_t max_width;
+    unsigned decode_depth;       /* levels of decoding (decode.h); 0: off */
+    size_t decode_window;        /* encoded bytes of a base64 or hex run that are decoded */
+    size_t reach;                /* max_width, or decode_window when larger: context every region holds */
     uint32_t max_capture;        /* largest capture count, sizes per-scanner match data */
     unsigned flags;
     int from_cache;

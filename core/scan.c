@@ -18,7 +18,7 @@
 
 static int push_cand(ks_scanner *s, const ks_cand *c)
 {
-    if (s->n_cands) {
+    if (s->n_cands > s->cand_floor) {
         /* Vectorscan reports successive ends of one token in a row: keep only the longest. */
         ks_cand *last = &s->cands[s->n_cands - 1];
         if (last->rule == c->rule && last->start == c->start) {
@@ -77,7 +77,7 @@ static int on_hs_match(unsigned int id, unsigned long long from, unsigned long l
     return 0;
 }
 
-size_t ks__overlap(const ks_engine *e) { return e->max_width + KS_CONTEXT + KS_ALLOW_WINDOW; }
+size_t ks__overlap(const ks_engine *e) { return e->reach + KS_CONTEXT + KS_ALLOW_WINDOW; }
 
 /* Whether a line the match [start, end) touches holds the allow marker: the first line begins
  * after the last newline before the match, the last ends at the first newline from its last byte
@@ -188,29 +188,194 @@ static int scan_tail_aligned(ks_scanner *s, const ks_region *rg)
  * rule and the provider's own rule on `token = "ghp_..."`). Containment keeps this independent
  * of how the object was cut: the inner match starts within the outer one, so the region that
  * owns the outer candidate always sees the inner one. Candidates are sorted by start. */
-static int shadowed(const ks_scanner *s, const ks_region *rg, size_t i)
+static int shadowed(const ks_scanner *s, const unsigned char *buf, size_t i, size_t to)
 {
     const ks_engine *e = s->engine;
     const ks_cand *c = &s->cands[i];
     int prio = e->rules[c->rule].priority;
-    for (size_t k = i + 1; k < s->n_cands && s->cands[k].start < c->end; k++) {
+    for (size_t k = i + 1; k < to && s->cands[k].start < c->end; k++) {
         const ks_cand *d = &s->cands[k];
         const ks_erule *dr = &e->rules[d->rule];
         if (dr->priority <= prio || d->end > c->end || d->sstart < c->sstart || d->send > c->send)
             continue;
         if (k > 0 && d->start == s->cands[k - 1].start && d->rule == s->cands[k - 1].rule)
             continue; /* not the longest end of its (rule, start) */
-        if (validate(dr, rg->buf + d->sstart, (size_t)(d->send - d->sstart)))
+        if (validate(dr, buf + d->sstart, (size_t)(d->send - d->sstart)))
             return 1;
     }
     return 0;
 }
 
-int ks__scan_region(ks_scanner *s, const ks_region *rg, ks_lines *lines, ks_match_fn cb, void *ctx)
+void ks__sort_cands(ks_scanner *s, size_t from, size_t to)
+{
+    if (to - from > 1)
+        qsort(s->cands + from, to - from, sizeof *s->cands, cmp_cand);
+}
+
+int ks__resolve(ks_scanner *s, const unsigned char *buf, size_t from, size_t to, ks_accept_fn fn, void *ctx)
 {
     const ks_engine *e = s->engine;
+    for (size_t i = from; i < to; i++) {
+        const ks_cand *c = &s->cands[i];
+        if (!c->owned)
+            continue;
+        if (i > from && c->start == s->cands[i - 1].start && c->rule == s->cands[i - 1].rule)
+            continue; /* a shorter end of a (rule, start) already reported */
+        const ks_erule *r = &e->rules[c->rule];
+        if (r->priority < 3 && shadowed(s, buf, i, to))
+            continue;
+        int ok = validate(r, buf + c->sstart, (size_t)(c->send - c->sstart));
+        if (!ok && !(e->flags & KS_ENGINE_SHOW_NEAR_MISS))
+            continue;
+        int rc = fn(s, buf, c, ok, ctx);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+int ks__scan_whole(ks_scanner *s, const unsigned char *buf, size_t len)
+{
+    const unsigned char *copy = end_aligned_copy(s, buf, len); /* see KS_TAIL_ZONE */
+    if (!copy)
+        return KS_ENOMEM;
+    hs_error_t hr = scan_pass(s, copy, len, 0, 0, len);
+    s->region = buf; /* candidates index buf just as well */
+    if (s->cand_error)
+        return s->cand_error;
+    return hr == HS_SUCCESS ? 0 : KS_ESCAN;
+}
+
+static const char *validator_name(const ks_erule *r, int ok)
+{
+    return ok ? (r->validator.fn ? r->validator.name : (r->rule.min_entropy > 0 ? "entropy" : "")) : "";
+}
+
+/* What reporting one region needs: its findings in encoded text are merged in by start. */
+typedef struct report_ctx {
+    const ks_region *rg;
+    ks_lines *lines;
+    ks_match_fn cb;
+    void *ctx;
+    size_t n_raw;   /* the region's own candidates: s->cands [0, n_raw) */
+    size_t next_dec; /* s->dfound before this are reported (or dropped) */
+} report_ctx;
+
+/* Reports one finding at absolute offsets, after the checks every finding gets. Returns 1 to stop. */
+static int emit(ks_scanner *s, report_ctx *x, ks_match *m, const ks_erule *r)
+{
+    const ks_region *rg = x->rg;
+    int allowed = inline_allowed(rg, m->start, m->end);
+    if (allowed && !(s->engine->flags & KS_ENGINE_REPORT_ALLOWED))
+        return 0;
+    m->allowed = allowed;
+    ks__lines_advance(x->lines, rg->buf, rg->base, m->start);
+    m->line = x->lines->newlines + 1;
+    m->column = m->start - x->lines->last_nl_end + 1;
+    /* Imported rules may apply to some paths only, or exempt some (filter.c). */
+    if (KS_UNLIKELY(r->rule.cond != NULL) && rg->path && !ks_engine_path_allows(s->engine, m, rg->path))
+        return 0;
+    return x->cb && x->cb(m, x->ctx);
+}
+
+/* 1 when a raw candidate of the same rule overlaps the decoded finding: the secret is visible as it
+ * is, and is reported so. */
+static int seen_raw(const ks_scanner *s, const report_ctx *x, const ks_dfound *d)
+{
+    size_t lo = 0, hi = x->n_raw;
+    size_t reach = s->engine->max_width;
+    size_t from = d->start > reach ? d->start - reach : 0;
+    while (lo < hi) { /* first raw candidate that may overlap */
+        size_t mid = lo + (hi - lo) / 2;
+        if (s->cands[mid].start < from)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    for (size_t i = lo; i < x->n_raw && s->cands[i].start < d->end; i++) {
+        const ks_cand *c = &s->cands[i];
+        if (c->rule == d->rule && c->end > d->start)
+            return 1;
+    }
+    return 0;
+}
+
+/* Reports the decoded findings that start before `before`. */
+static int flush_decoded(ks_scanner *s, report_ctx *x, size_t before)
+{
+    const ks_engine *e = s->engine;
+    for (; x->next_dec < s->n_dfound && s->dfound[x->next_dec].start < before; x->next_dec++) {
+        const ks_dfound *d = &s->dfound[x->next_dec];
+        if (seen_raw(s, x, d))
+            continue;
+        char chain[KS_MAX_DECODE_DEPTH * 8 + 1];
+        size_t cl = 0;
+        for (unsigned k = 0; k < d->n_chain; k++) {
+            const char *name = ks__decoder_name((ks_decoder)d->chain[k]);
+            size_t nl = strlen(name);
+            if (k)
+                chain[cl++] = ',';
+            memcpy(chain + cl, name, nl);
+            cl += nl;
+        }
+        chain[cl] = 0;
+        const ks_erule *r = &e->rules[d->rule];
+        const unsigned char *mb = s->dbytes + d->moff;
+        ks_match m = {
+            .rule_index = d->rule,
+            .rule_id = r->rule.id,
+            .rule_name = r->rule.name,
+            .start = x->rg->base + d->start,
+            .end = x->rg->base + d->end,
+            .match = mb,
+            .match_len = d->mlen,
+            .secret = mb + d->soff,
+            .secret_len = d->slen,
+            .secret_start = x->rg->base + d->sstart,
+            .validator = validator_name(r, d->ok),
+            .near_miss = !d->ok,
+            .decoder = chain,
+        };
+        if (emit(s, x, &m, r))
+            return KS_ETERMINATED;
+    }
+    return 0;
+}
+
+static int report_raw(ks_scanner *s, const unsigned char *buf, const ks_cand *c, int ok, void *ctx)
+{
+    report_ctx *x = ctx;
+    const ks_region *rg = x->rg;
+    const ks_erule *r = &s->engine->rules[c->rule];
+    /* Imported (Gitleaks) allowlists say the value was reviewed: dropped, never a near miss. */
+    if (KS_UNLIKELY(r->rule.cond != NULL) && ks__cond_drops(r->rule.cond, s, rg, c))
+        return 0;
+    uint64_t abs_start = rg->base + c->start;
+    if (s->n_dfound && flush_decoded(s, x, c->start))
+        return KS_ETERMINATED;
+    ks_match m = {
+        .rule_index = c->rule,
+        .rule_id = r->rule.id,
+        .rule_name = r->rule.name,
+        .start = abs_start,
+        .end = rg->base + c->end,
+        .match = buf + c->start,
+        .match_len = (size_t)(c->end - c->start),
+        .secret = buf + c->sstart,
+        .secret_len = (size_t)(c->send - c->sstart),
+        .secret_start = rg->base + c->sstart,
+        .validator = validator_name(r, ok),
+        .near_miss = !ok,
+    };
+    return emit(s, x, &m, r) ? KS_ETERMINATED : 0;
+}
+
+int ks__scan_region(ks_scanner *s, const ks_region *rg, ks_lines *lines, ks_match_fn cb, void *ctx)
+{
     s->n_cands = 0;
+    s->cand_floor = 0;
     s->cand_error = 0;
+    s->n_dfound = 0;
     const unsigned char *scan_buf = rg->buf;
     int unaligned = ((uintptr_t)(rg->buf + rg->len) & 63) != 0;
     if (unaligned && rg->len <= KS_WHOLE_COPY_TAILS * tail_len(s)) {
@@ -229,56 +394,18 @@ int ks__scan_region(ks_scanner *s, const ks_region *rg, ks_lines *lines, ks_matc
         if (trc)
             return trc;
     }
-    if (s->n_cands > 1)
-        qsort(s->cands, s->n_cands, sizeof *s->cands, cmp_cand);
-    int rc = 0;
-    for (size_t i = 0; i < s->n_cands; i++) {
-        const ks_cand *c = &s->cands[i];
-        if (!c->owned)
-            continue;
-        if (i && c->start == s->cands[i - 1].start && c->rule == s->cands[i - 1].rule)
-            continue; /* a shorter end of a (rule, start) already reported */
-        const ks_erule *r = &e->rules[c->rule];
-        if (r->priority < 3 && shadowed(s, rg, i))
-            continue;
-        const unsigned char *secret = rg->buf + c->sstart;
-        size_t secret_len = (size_t)(c->send - c->sstart);
-        int ok = validate(r, secret, secret_len);
-        if (!ok && !(e->flags & KS_ENGINE_SHOW_NEAR_MISS))
-            continue;
-        /* Imported (Gitleaks) allowlists say the value was reviewed: dropped, never a near miss. */
-        if (KS_UNLIKELY(r->rule.cond != NULL) && ks__cond_drops(r->rule.cond, s, rg, c))
-            continue;
-        uint64_t abs_start = rg->base + c->start;
-        int allowed = inline_allowed(rg, abs_start, rg->base + c->end);
-        if (allowed && !(e->flags & KS_ENGINE_REPORT_ALLOWED))
-            continue;
-        ks__lines_advance(lines, rg->buf, rg->base, abs_start);
-        ks_match m = {
-            .rule_index = c->rule,
-            .rule_id = r->rule.id,
-            .rule_name = r->rule.name,
-            .start = abs_start,
-            .end = rg->base + c->end,
-            .line = lines->newlines + 1,
-            .column = abs_start - lines->last_nl_end + 1,
-            .match = rg->buf + c->start,
-            .match_len = (size_t)(c->end - c->start),
-            .secret = secret,
-            .secret_len = secret_len,
-            .secret_start = rg->base + c->sstart,
-            .validator = ok ? (r->validator.fn ? r->validator.name : (r->rule.min_entropy > 0 ? "entropy" : "")) : "",
-            .near_miss = !ok,
-            .allowed = allowed,
-        };
-        /* Imported rules may apply to some paths only, or exempt some (filter.c). */
-        if (KS_UNLIKELY(r->rule.cond != NULL) && rg->path && !ks_engine_path_allows(e, &m, rg->path))
-            continue;
-        if (cb && cb(&m, ctx)) {
-            rc = KS_ETERMINATED;
-            break;
-        }
+    ks__sort_cands(s, 0, s->n_cands);
+    report_ctx x = {.rg = rg, .lines = lines, .cb = cb, .ctx = ctx, .n_raw = s->n_cands};
+    if (s->engine->decode_depth) {
+        int drc = ks__decode_region(s, rg);
+        s->n_cands = x.n_raw;
+        s->cand_floor = 0;
+        if (drc)
+            return drc;
     }
+    int rc = ks__resolve(s, rg->buf, 0, x.n_raw, report_raw, &x);
+    if (!rc && s->n_dfound)
+        rc = flush_decoded(s, &x, SIZE_MAX);
     /* Later regions of the object need the newlines of this one; a last region does not. */
     if (!rc && !rg->last)
         ks__lines_advance(lines, rg->buf, rg->base, rg->base + rg->own_end);
@@ -290,7 +417,7 @@ int ks__scan_region(ks_scanner *s, const ks_region *rg, ks_lines *lines, ks_matc
 int ks__scan_owned(ks_scanner *s, const unsigned char *buf, size_t len, uint64_t base, uint64_t own_from,
                    uint64_t own_to, int last, const char *path, ks_lines *lines, ks_match_fn cb, void *ctx)
 {
-    size_t margin = s->engine->max_width + KS_CONTEXT; /* regions need no allow window: mem holds it */
+    size_t margin = s->engine->reach + KS_CONTEXT; /* regions need no allow window: mem holds it */
     size_t own_max = s->region_own_max ? s->region_own_max : KS_REGION_OWN_MAX;
     size_t o = (size_t)(own_from - base), stop = (size_t)(own_to - base);
     while (o < stop) {

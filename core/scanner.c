@@ -50,6 +50,7 @@ void ks_scanner_destroy(ks_scanner *s)
     const ks_allocator *a = ks__engine_alloc(s->engine);
     ks__afree(a, s->cands);
     ks__afree(a, s->tail_buf);
+    ks__decode_free(s);
     ks__afree(a, s);
 }
 

@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "decode.h"
 #include "engine_int.h"
 #include "filter.h"
 #include "keysweep.h"
@@ -22,6 +23,18 @@ typedef struct ks_cand {
     uint32_t rule;
     int owned; /* starts in the owned range; others, just right of it, only shadow (scan.c) */
 } ks_cand;
+
+/* A finding in decoded bytes, held until the region reports it in order (scan_decoded.c). Offsets
+ * are region-buffer-relative and point at the encoded bytes; the match is copied to the scanner's
+ * dbytes because the decoded buffer it was found in is reused. */
+typedef struct ks_dfound {
+    size_t start, end, sstart;
+    size_t moff, mlen, soff, slen; /* match in dbytes; secret within the match */
+    uint32_t rule;
+    uint8_t ok;
+    uint8_t n_chain;
+    uint8_t chain[KS_MAX_DECODE_DEPTH];
+} ks_dfound;
 
 /* Line accounting carried across regions of one object. */
 typedef struct ks_lines {
@@ -46,6 +59,13 @@ struct ks_scanner {
     unsigned char *tail_buf; /* 64-byte end-aligned copy of a region's tail, see scan.c */
     size_t tail_cap;
     size_t region_own_max; /* 0: the default; tests lower it to exercise region edges */
+    size_t cand_floor;     /* candidates below belong to an enclosing buffer: never merged with */
+    /* decoding (scan_decoded.c): one buffer per level, and the findings of the region being scanned */
+    ks_dspan dec[KS_MAX_DECODE_DEPTH];
+    ks_dfound *dfound;
+    size_t n_dfound, cap_dfound;
+    unsigned char *dbytes;
+    size_t n_dbytes, cap_dbytes;
     atomic_flag busy;
 };
 
@@ -66,6 +86,20 @@ typedef struct ks_region {
 } ks_region;
 
 int ks__scan_region(ks_scanner *s, const ks_region *r, ks_lines *lines, ks_match_fn cb, void *ctx);
+/* Appends the candidates of a whole buffer of decoded bytes (every start owned) to s->cands. */
+int ks__scan_whole(ks_scanner *s, const unsigned char *buf, size_t len);
+/* Calls fn for each candidate of s->cands [from, to) (sorted by cmp order) that is reported: owned,
+ * the longest of its (rule, start), not shadowed by a more confident rule, and valid (ok 1) or a
+ * near miss when the engine shows those (ok 0). A non-zero return from fn stops and is returned. */
+typedef int (*ks_accept_fn)(ks_scanner *s, const unsigned char *buf, const ks_cand *c, int ok, void *ctx);
+int ks__resolve(ks_scanner *s, const unsigned char *buf, size_t from, size_t to, ks_accept_fn fn, void *ctx);
+/* Sorts s->cands [from, to) by start, rule and longest end first. */
+void ks__sort_cands(ks_scanner *s, size_t from, size_t to);
+/* The decoding pass over a region: fills s->dfound with the findings in encoded text whose encoded
+ * start the region owns, sorted by start (scan_decoded.c). Returns 0 or KS_ENOMEM / KS_ESCAN. */
+int ks__decode_region(ks_scanner *s, const ks_region *rg);
+/* Frees the scanner's decoding buffers. */
+void ks__decode_free(ks_scanner *s);
 /* Bytes a caller that scans an object in pieces keeps on each side of an owned range so that
  * every finding is seen whole, with its right context and its allow window (scan.c). */
 size_t ks__overlap(const ks_engine *e);

@@ -196,6 +196,10 @@ typedef struct ks_engine_options {
     unsigned flags;
     /* The engine's allocator (copied; ctx must outlive the engine). NULL: the C library's. */
     const ks_allocator *allocator;
+    /* Encoded text (base64, hex, percent-encoding, \u and \x escapes, HTML entities) is decoded and
+     * scanned again, and what it decodes to in turn, this many levels deep; 0: KS_DEFAULT_DECODE_DEPTH
+     * (2), at most KS_MAX_DECODE_DEPTH (4). KS_ENGINE_NO_DECODE turns decoding off. */
+    unsigned max_decode_depth;
 } ks_engine_options;
 
 #define KS_ENGINE_NO_CACHE 0x1u       /* never read or write the database cache, even with cache_dir */
@@ -204,6 +208,10 @@ typedef struct ks_engine_options {
  * is looked for at most KS_ALLOW_WINDOW bytes before and after the match) was reviewed: it is not
  * reported. With this flag it is, marked `allowed`, for callers that count them. */
 #define KS_ENGINE_REPORT_ALLOWED 0x4u
+/* Scan bytes only as they are: no decoding of base64, hex, percent-encoding, escapes or entities. */
+#define KS_ENGINE_NO_DECODE 0x8u
+#define KS_DEFAULT_DECODE_DEPTH 2u
+#define KS_MAX_DECODE_DEPTH 4u
 #define KS_ALLOW_MARKER "keysweep:allow"
 #define KS_ALLOW_WINDOW 4096
 
@@ -279,9 +287,13 @@ typedef struct ks_match {
      * ("srv/.env", "inner.zip!deep/creds.txt"); offsets, line and column are then the member's.
      * NULL for the bytes of the object itself. */
     const char *object;
-    /* The decoder that made the bytes this finding is in ("utf16le", "utf16be"), NULL for none:
-     * then match and secret are the decoded bytes, and start, end and secret_start still point into
-     * the object as it is stored (the encoded bytes), while line and column count decoded characters. */
+    /* The decoders that made the bytes this finding is in, outermost first, separated by ','
+     * ("base64", "utf16le", "base64,percent"; the names: "base64", "hex", "percent", "escape" for
+     * \uXXXX and \xXX, "html" for entities, "utf16le", "utf16be"), NULL for none. Then match and
+     * secret are the decoded bytes, while start, end and secret_start point at the encoded bytes in
+     * the object as it is stored, which line and column locate (for UTF-16 text, which is decoded
+     * whole, line and column count its characters). A secret found both as it is and decoded is
+     * reported once, as it is. */
     const char *decoder;
 } ks_match;
 

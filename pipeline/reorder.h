@@ -32,7 +32,8 @@ typedef struct ks_rec {
     int in_member;
     int has_object;       /* the chain follows the match (a container's member) */
     size_t object_len;
-    const char *decoder;  /* static: what decoded the bytes ("utf16le"), NULL for none */
+    const char *decoder;  /* what decoded the bytes ("utf16le", "base64,hex"): in the record, after
+                           * the match and the chain; NULL for none */
     /* KS_REC_NOTE: whether it stops the file (fatal); match[] holds the chain, a NUL, the text */
     int fatal;
     /* KS_REC_CHUNK_DONE */

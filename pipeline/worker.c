@@ -14,7 +14,10 @@ int ks__pl_worker_on_match(const ks_match *m, void *ctx)
     worker *w = ctx;
     pslot *sl = w->slot;
     size_t olen = w->mchain ? w->mchain_len : 0;
-    ks_rec *r = ks__amalloc(w->p->a, sizeof *r + m->match_len + (w->mchain ? olen + 1 : 0));
+    /* The decoders, outermost first: UTF-16 (decoded here, whole) before the engine's. */
+    size_t wl = w->decoder ? strlen(w->decoder) : 0, ml = m->decoder ? strlen(m->decoder) : 0;
+    size_t dlen = wl + (wl && ml) + ml;
+    ks_rec *r = ks__amalloc(w->p->a, sizeof *r + m->match_len + (w->mchain ? olen + 1 : 0) + (dlen ? dlen + 1 : 0));
     if (!r) {
         w->failed = ENOMEM;
         return 1;
@@ -38,13 +41,25 @@ int ks__pl_worker_on_match(const ks_match *m, void *ctx)
     memcpy(r->match, m->match, m->match_len);
     if (w->mstream) /* a container's member, or decoded text: its lines are exact */
         r->in_member = 1;
+    unsigned char *tail = r->match + m->match_len;
     if (w->mchain) { /* a member: where it is */
         r->has_object = 1;
         r->object_len = olen;
-        memcpy(r->match + m->match_len, w->mchain, olen + 1);
+        memcpy(tail, w->mchain, olen + 1);
+        tail += olen + 1;
+    }
+    if (dlen) {
+        char *d = (char *)tail;
+        if (wl)
+            memcpy(d, w->decoder, wl);
+        if (wl && ml)
+            d[wl] = ',';
+        if (ml)
+            memcpy(d + dlen - ml, m->decoder, ml);
+        d[dlen] = 0;
+        r->decoder = d;
     }
     if (w->decoder) { /* UTF-16: unit i of the decoded text is at dec_base + 2i in the file */
-        r->decoder = w->decoder;
         r->start = w->dec_base + 2 * m->start;
         r->end = w->dec_base + 2 * m->end;
         r->secret_start = w->dec_base + 2 * m->secret_start;
