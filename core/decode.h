@@ -27,8 +27,9 @@ const char *ks__decoder_name(ks_decoder d);
 /* Bytes of plain text kept on each side of a cluster of escapes, so that a rule sees the key name
  * (`password = "...\u0040..."`) that comes before the value. */
 #define KS_DEC_ESC_CONTEXT 256
-/* Most encoded bytes one decoded span covers: a longer cluster of escapes is cut into spans. */
-#define KS_DEC_SPAN_MAX ((size_t)64 << 10)
+/* A cluster of escapes is cut where it crosses a multiple of this in the object, so that a span
+ * covers at most this plus its context. */
+#define KS_DEC_ESC_BLOCK ((uint64_t)32 << 10)
 /* The fewest encoded bytes of a base64 or hex run that are decoded, whatever the rules' widths. */
 #define KS_DEC_MIN_WINDOW ((size_t)4096)
 
@@ -49,7 +50,7 @@ void ks__dspan_free(ks_dspan *d, const struct ks_allocator *a);
  * breaks between whole quanta allowed) into d; returns 1 when what came out is mostly text (only
  * text can hold a secret a rule recognises), else 0. */
 int ks__decode_base64(const unsigned char *buf, size_t from, size_t to, ks_dspan *d);
-/* The same for a run of hex digits (an even number of them). */
+/* The same for a run of hex digits (an even number of them; decoding stops at a byte that is not one). */
 int ks__decode_hex(const unsigned char *buf, size_t from, size_t to, ks_dspan *d);
 /* Decodes the escapes of kind `k` (percent, escape, html) in [from, to) of buf, copying other bytes
  * as they are; an escape cut by `to` stays as it is. Returns the number of escapes decoded. */
@@ -60,8 +61,9 @@ size_t ks__decode_escapes(ks_decoder k, const unsigned char *buf, size_t from, s
  * secret is written with, and others (printf's "%02x") would make spans for nothing. */
 ks_decoder ks__escape_at(const unsigned char *buf, size_t i, size_t n, size_t *len);
 
-/* The encoded text in buf [0, n): every run of base64-alphabet bytes at least KS_DEC_MIN_B64 long
- * (on_run, with the run's first byte and the byte after its last) and every byte that may start an
+/* The encoded text in buf [0, n): every run of base64-alphabet bytes (holding KS_DEC_MIN_B64 bytes
+ * of the standard alphabet in a row) whose first characters are those of base64 or hex of text (on_run, with the run's first byte and
+ * the byte after its last) and every byte that may start an
  * escape (on_escape), in increasing order. A non-zero return from a callback stops the walk and is
  * returned; a callback may return through *resume a position to go on from (past what it took). */
 typedef struct ks_dfind_ops {

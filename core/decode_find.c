@@ -16,15 +16,17 @@
  *   0x01 digits        hi 3     lo 0-9
  *   0x02 A-O a-o       hi 4, 6  lo 1-15
  *   0x04 P-Z p-z       hi 5, 7  lo 0-10
- *   0x08 + - /         hi 2     lo b, d, f
- *   0x10 _             hi 5     lo f
+ *   0x08 + /           hi 2     lo b, f
  *   0x20 % &           hi 2     lo 5, 6
- *   0x40 backslash     hi 5     lo c  */
-#define B64_BITS 0x1f
+ *   0x40 backslash     hi 5     lo c
+ * URL-safe base64's - and _ are left out: they are what identifiers (snake_case, kebab-case) are
+ * made of, the most common long runs in source code; a run of the standard alphabet is widened
+ * over them afterwards (widen_url_safe). */
+#define B64_BITS 0x0f
 #define ESC_BITS 0x60
 static const unsigned char LO[16] = {
-    0x05, 0x07, 0x07, 0x07, 0x07, 0x27, 0x27, 0x07, 0x07, 0x07, 0x06, 0x0a, 0x42, 0x0a, 0x02, 0x1a};
-static const unsigned char HI[16] = {0, 0, 0x28, 0x01, 0x02, 0x54, 0x02, 0x04, 0, 0, 0, 0, 0, 0, 0, 0};
+    0x05, 0x07, 0x07, 0x07, 0x07, 0x27, 0x27, 0x07, 0x07, 0x07, 0x06, 0x0a, 0x42, 0x02, 0x02, 0x0a};
+static const unsigned char HI[16] = {0, 0, 0x28, 0x01, 0x02, 0x44, 0x02, 0x04, 0, 0, 0, 0, 0, 0, 0, 0};
 
 typedef struct masks {
     uint64_t b64, esc;
@@ -42,23 +44,26 @@ static masks classify_scalar(const unsigned char *p, size_t n)
 }
 
 #ifdef KS_DF_X86
-__attribute__((target("avx2"), always_inline)) static inline masks classify_avx2(const unsigned char *p)
+__attribute__((target("avx2"), always_inline)) static inline __m256i classes32(const unsigned char *p)
 {
     const __m256i lo_t = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)LO));
     const __m256i hi_t = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)HI));
-    const __m256i nib = _mm256_set1_epi8(0x0f), zero = _mm256_setzero_si256();
+    const __m256i nib = _mm256_set1_epi8(0x0f);
+    __m256i v = _mm256_loadu_si256((const __m256i *)p);
+    return _mm256_and_si256(_mm256_shuffle_epi8(lo_t, _mm256_and_si256(v, nib)),
+                            _mm256_shuffle_epi8(hi_t, _mm256_and_si256(_mm256_srli_epi16(v, 4), nib)));
+}
+
+__attribute__((target("avx2"), always_inline)) static inline masks classify_avx2(const unsigned char *p)
+{
+    const __m256i zero = _mm256_setzero_si256();
     const __m256i b64 = _mm256_set1_epi8(B64_BITS), esc = _mm256_set1_epi8(ESC_BITS);
-    masks m;
-    uint32_t b[2], e[2];
-    for (int h = 0; h < 2; h++) {
-        __m256i v = _mm256_loadu_si256((const __m256i *)(p + 32 * h));
-        __m256i c = _mm256_and_si256(_mm256_shuffle_epi8(lo_t, _mm256_and_si256(v, nib)),
-                                     _mm256_shuffle_epi8(hi_t, _mm256_and_si256(_mm256_srli_epi16(v, 4), nib)));
-        b[h] = ~(uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(_mm256_and_si256(c, b64), zero));
-        e[h] = ~(uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(_mm256_and_si256(c, esc), zero));
-    }
-    m.b64 = (uint64_t)b[1] << 32 | b[0];
-    m.esc = (uint64_t)e[1] << 32 | e[0];
+    __m256i c0 = classes32(p), c1 = classes32(p + 32);
+    uint64_t b0 = (uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(_mm256_and_si256(c0, b64), zero));
+    uint64_t b1 = (uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(_mm256_and_si256(c1, b64), zero));
+    uint64_t e0 = (uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(_mm256_and_si256(c0, esc), zero));
+    uint64_t e1 = (uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(_mm256_and_si256(c1, esc), zero));
+    masks m = {~(b1 << 32 | b0), ~(e1 << 32 | e0)};
     return m;
 }
 
@@ -111,11 +116,111 @@ static inline uint64_t runs_of_20(uint64_t x)
 
 #define NONE SIZE_MAX
 
+/* Base64 of ASCII text has a character from I-Z or a-f first in every quantum (the top six bits of
+ * a byte from 0x20 to 0x7f; w-z for UTF-8's lead bytes); hex of it, a digit from 2 to 7 first in
+ * every pair. Looking at the first few, without a call, turns away the identifiers, paths and hashes
+ * that make most long runs in source code and text, before anything is decoded. */
+static inline int starts_like_encoded_text(const unsigned char *p, size_t n)
+{
+    unsigned bad = 0;
+    for (size_t i = 0; i < n && i < 32; i += 4) {
+        unsigned char c = p[i];
+        bad += !((c >= 'I' && c <= 'Z') || (c >= 'a' && c <= 'f') || (c >= 'w' && c <= 'z'));
+        if (bad > 1)
+            break;
+    }
+    if (bad <= 1)
+        return 1;
+    if (n < KS_DEC_MIN_HEX)
+        return 0;
+    bad = 0;
+    for (size_t i = 0; i < 32; i += 2)
+        bad += p[i] < '2' || p[i] > '7';
+    return bad <= 1;
+}
+
+/* A run of the standard alphabet widened over the URL-safe one on both sides (within [0, n)). */
+static inline void widen_url_safe(const unsigned char *buf, size_t n, size_t *from, size_t *to)
+{
+    size_t f = *from, t = *to;
+    while (f > 0 && ks__is_b64(buf[f - 1]))
+        f--;
+    while (t < n && ks__is_b64(buf[t]))
+        t++;
+    *from = f;
+    *to = t;
+}
+
+/* Offers one run to on_run when it starts like encoded text; *resume is set past it when it was
+ * widened beyond `to`. */
+static inline int offer(const unsigned char *buf, size_t n, size_t from, size_t to, size_t *resume,
+                        const ks_dfind_ops *ops, void *ctx)
+{
+    size_t std_to = to;
+    widen_url_safe(buf, n, &from, &to);
+    if (!starts_like_encoded_text(buf + from, to - from))
+        return to > std_to ? (*resume = to, 0) : 0;
+    int rc = ops->on_run(ctx, from, to, resume);
+    if (!rc && to > std_to && *resume < to)
+        *resume = to;
+    return rc;
+}
+
+/* The runs of block [pos, pos + 64) (bits b; `carry` bytes of a run end at pos) that are long enough,
+ * the slow path: each goes to on_run if it starts like encoded text. Returns the callback's non-zero
+ * value, else 0 with *carry set to the run reaching the block's end (when more follows) and
+ * *resume past what a callback took (0: nothing). */
+static int block_runs(const unsigned char *buf, size_t n, size_t pos, uint64_t b, int more, size_t *carry,
+                      size_t *resume, const ks_dfind_ops *ops, void *ctx)
+{
+    size_t from_carry = *carry;
+    *carry = 0;
+    if (from_carry) { /* the run carried in ends here, or goes on through the whole block */
+        unsigned t = ~b ? (unsigned)__builtin_ctzll(~b) : 64;
+        if (t == 64 && more) {
+            *carry = from_carry + 64;
+            return 0;
+        }
+        size_t from = pos - from_carry, to = pos + t;
+        if (to - from >= KS_DEC_MIN_B64) {
+            int rc = offer(buf, n, from, to, resume, ops, ctx);
+            if (rc || *resume > to)
+                return rc;
+            *resume = 0;
+        }
+        b &= t >= 64 ? 0 : ~(uint64_t)0 << t;
+    }
+    uint64_t y = runs_of_20(b); /* bit i: twenty ones from i */
+    while (y) {
+        unsigned i = (unsigned)__builtin_ctzll(y);
+        uint64_t zeros_below = ~b & (((uint64_t)1 << i) - 1);
+        unsigned s = zeros_below ? 64 - (unsigned)__builtin_clzll(zeros_below) : 0;
+        uint64_t shifted = b >> s;
+        unsigned len = ~shifted ? (unsigned)__builtin_ctzll(~shifted) : 64 - s;
+        if (s + len == 64 && more) { /* goes on in the next block */
+            *carry = len;
+            return 0;
+        }
+        size_t from = pos + s, to = from + len;
+        int rc = offer(buf, n, from, to, resume, ops, ctx);
+        if (rc || *resume > to)
+            return rc;
+        *resume = 0;
+        if (s + len >= 64)
+            return 0;
+        y &= ~(uint64_t)0 << (s + len);
+        b &= ~(uint64_t)0 << (s + len);
+    }
+    if (more && b >> 63) /* a shorter run reaching the end may grow in the next block */
+        *carry = (size_t)__builtin_clzll(~b);
+    return 0;
+}
+
 __attribute__((always_inline)) static inline int find_impl(const unsigned char *buf, size_t n,
                                                           const ks_dfind_ops *ops, void *ctx, classify_fn classify)
 {
     _Static_assert(KS_DEC_MIN_B64 == 20, "runs_of_20 finds runs of KS_DEC_MIN_B64");
-    size_t cur = NONE;   /* start of the run that reaches the end of the previous block */
+    size_t carry = 0;    /* bytes of a run that reaches the end of the previous block */
     size_t esc_done = 0; /* escapes before this were reported */
     size_t pos = 0;
     while (pos < n) {
@@ -123,74 +228,40 @@ __attribute__((always_inline)) static inline int find_impl(const unsigned char *
         size_t left = n - pos;
         if (KS_LIKELY(left >= 64)) {
             m = classify(buf + pos);
-        } else {
-            m = classify_scalar(buf + pos, left);
+        } else { /* the last bytes, padded with zeros (no class) */
+            unsigned char last[64] = {0};
+            memcpy(last, buf + pos, left);
+            m = classify(last);
         }
-        uint64_t valid = left >= 64 ? ~(uint64_t)0 : ((uint64_t)1 << left) - 1;
-        uint64_t b = m.b64 & valid, e = m.esc & valid;
-        for (; e; e &= e - 1) {
-            size_t at = pos + (size_t)__builtin_ctzll(e);
-            if (at < esc_done || !escape_may_start(buf, at, n))
-                continue;
-            int rc = ops->on_escape(ctx, at);
-            if (rc)
-                return rc;
-        }
-        if (pos + 64 > esc_done)
-            esc_done = pos + 64;
-        size_t next = pos + 64, resume = 0;
-        if (b == ~(uint64_t)0) {
-            if (cur == NONE)
-                cur = pos;
-            pos = next;
-            continue;
-        }
-        uint64_t x = b;
-        if (cur != NONE) { /* the run carried in from the previous block ends here */
-            unsigned t = (unsigned)__builtin_ctzll(~b);
-            if (pos + t - cur >= KS_DEC_MIN_B64) {
-                int rc = ops->on_run(ctx, cur, pos + t, &resume);
+        if (KS_UNLIKELY(m.esc)) {
+            for (uint64_t e = m.esc; e; e &= e - 1) {
+                size_t at = pos + (size_t)__builtin_ctzll(e);
+                if (at < esc_done || !escape_may_start(buf, at, n))
+                    continue;
+                int rc = ops->on_escape(ctx, at);
                 if (rc)
                     return rc;
             }
-            cur = NONE;
-            x &= t ? ~(((uint64_t)1 << t) - 1) : ~(uint64_t)0;
-            if (resume > pos + t) {
-                pos = resume;
-                continue;
-            }
+            esc_done = pos + 64;
         }
-        uint64_t body = x;
-        if (left > 64 && x >> 63) { /* a run reaching the block's end is carried into the next */
-            unsigned k = (unsigned)__builtin_clzll(~x);
-            body = x & (~(uint64_t)0 >> k);
-            cur = pos + 64 - k;
+        uint64_t b = m.b64;
+        unsigned lead = ~b ? (unsigned)__builtin_ctzll(~b) : 64;
+        /* Text: no run of 20 inside the block, nor one carried in. No branch taken but this one. */
+        if (KS_LIKELY(!runs_of_20(b) && carry + lead < KS_DEC_MIN_B64)) {
+            carry = (size_t)__builtin_clzll(~b); /* 0 unless the top bit is set; ~b != 0 here */
+            pos += 64;
+            continue;
         }
-        if (runs_of_20(body)) {
-            while (body) {
-                unsigned s = (unsigned)__builtin_ctzll(body);
-                uint64_t from_s = body >> s;
-                unsigned len = ~from_s ? (unsigned)__builtin_ctzll(~from_s) : 64 - s;
-                if (len >= KS_DEC_MIN_B64) {
-                    int rc = ops->on_run(ctx, pos + s, pos + s + len, &resume);
-                    if (rc)
-                        return rc;
-                    if (resume > pos + s + len)
-                        break;
-                }
-                body &= s + len >= 64 ? 0 : ~(uint64_t)0 << (s + len);
-            }
-            if (resume > pos) { /* the run went on past what the masks saw (padding, line breaks) */
-                cur = NONE;
-                pos = resume;
-                continue;
-            }
-        }
-        pos = next;
-    }
-    if (cur != NONE && n - cur >= KS_DEC_MIN_B64) {
         size_t resume = 0;
-        return ops->on_run(ctx, cur, n, &resume);
+        int rc = block_runs(buf, n, pos, b, left > 64, &carry, &resume, ops, ctx);
+        if (rc)
+            return rc;
+        if (resume > pos) { /* the run went on past what the masks saw (padding, line breaks) */
+            carry = 0;
+            pos = resume;
+            continue;
+        }
+        pos += 64;
     }
     return 0;
 }

@@ -121,8 +121,12 @@ int ks__decode_base64(const unsigned char *buf, size_t from, size_t to, ks_dspan
 int ks__decode_hex(const unsigned char *buf, size_t from, size_t to, ks_dspan *d)
 {
     d->n = 0;
-    for (size_t i = from; i + 1 < to; i += 2)
-        put(d, (unsigned char)(hexval(buf[i]) << 4 | hexval(buf[i + 1])), i, i + 2);
+    for (size_t i = from; i + 1 < to; i += 2) {
+        int hi = hexval(buf[i]), lo = hexval(buf[i + 1]);
+        if (hi < 0 || lo < 0)
+            break; /* the run ends: what came before is decoded */
+        put(d, (unsigned char)(hi << 4 | lo), i, i + 2);
+    }
     return looks_like_text(d->bytes, d->n);
 }
 

@@ -276,7 +276,7 @@ int ks_engine_stats_get(const ks_engine *e, ks_engine_stats *st)
         return KS_EINVAL;
     size_t room = st->size && st->size < sizeof *st ? st->size : sizeof *st;
     ks_engine_stats full = {.size = room, .n_rules = e->n_rules, .max_width = e->max_width,
-                            .database_bytes = e->db_bytes, .from_cache = e->from_cache};
+                            .database_bytes = e->db_bytes, .from_cache = e->from_cache, .reach = e->reach};
     memcpy(st, &full, room);
     return 0;
 }

@@ -257,7 +257,6 @@ typedef struct report_ctx {
     ks_lines *lines;
     ks_match_fn cb;
     void *ctx;
-    size_t n_raw;   /* the region's own candidates: s->cands [0, n_raw) */
     size_t next_dec; /* s->dfound before this are reported (or dropped) */
 } report_ctx;
 
@@ -278,23 +277,25 @@ static int emit(ks_scanner *s, report_ctx *x, ks_match *m, const ks_erule *r)
     return x->cb && x->cb(m, x->ctx);
 }
 
-/* 1 when a raw candidate of the same rule overlaps the decoded finding: the secret is visible as it
- * is, and is reported so. */
-static int seen_raw(const ks_scanner *s, const report_ctx *x, const ks_dfound *d)
+/* 1 when a decoded finding stands for the raw candidate c: of the same rule at the same start (the
+ * raw match holds the escapes the decoded one went through), or of a more confident rule and inside
+ * it (a generic assignment around an encoded provider token). One secret, one finding; both tests
+ * look only at findings that start within c, which the region owning c always sees. */
+static int decoded_instead(const ks_scanner *s, const ks_cand *c)
 {
-    size_t lo = 0, hi = x->n_raw;
-    size_t reach = s->engine->max_width;
-    size_t from = d->start > reach ? d->start - reach : 0;
-    while (lo < hi) { /* first raw candidate that may overlap */
+    size_t lo = 0, hi = s->n_dfound;
+    while (lo < hi) { /* the first decoded finding at or after c's start */
         size_t mid = lo + (hi - lo) / 2;
-        if (s->cands[mid].start < from)
+        if (s->dfound[mid].start < c->start)
             lo = mid + 1;
         else
             hi = mid;
     }
-    for (size_t i = lo; i < x->n_raw && s->cands[i].start < d->end; i++) {
-        const ks_cand *c = &s->cands[i];
-        if (c->rule == d->rule && c->end > d->start)
+    int prio = s->engine->rules[c->rule].priority;
+    for (size_t i = lo; i < s->n_dfound && s->dfound[i].start < c->end; i++) {
+        const ks_dfound *d = &s->dfound[i];
+        if ((d->rule == c->rule && d->start == c->start) ||
+            (s->engine->rules[d->rule].priority > prio && d->end <= c->end))
             return 1;
     }
     return 0;
@@ -306,7 +307,7 @@ static int flush_decoded(ks_scanner *s, report_ctx *x, size_t before)
     const ks_engine *e = s->engine;
     for (; x->next_dec < s->n_dfound && s->dfound[x->next_dec].start < before; x->next_dec++) {
         const ks_dfound *d = &s->dfound[x->next_dec];
-        if (seen_raw(s, x, d))
+        if (!d->owned)
             continue;
         char chain[KS_MAX_DECODE_DEPTH * 8 + 1];
         size_t cl = 0;
@@ -351,8 +352,12 @@ static int report_raw(ks_scanner *s, const unsigned char *buf, const ks_cand *c,
     if (KS_UNLIKELY(r->rule.cond != NULL) && ks__cond_drops(r->rule.cond, s, rg, c))
         return 0;
     uint64_t abs_start = rg->base + c->start;
-    if (s->n_dfound && flush_decoded(s, x, c->start))
-        return KS_ETERMINATED;
+    if (s->n_dfound) {
+        if (flush_decoded(s, x, c->start))
+            return KS_ETERMINATED;
+        if (decoded_instead(s, c))
+            return 0;
+    }
     ks_match m = {
         .rule_index = c->rule,
         .rule_id = r->rule.id,
@@ -395,15 +400,16 @@ int ks__scan_region(ks_scanner *s, const ks_region *rg, ks_lines *lines, ks_matc
             return trc;
     }
     ks__sort_cands(s, 0, s->n_cands);
-    report_ctx x = {.rg = rg, .lines = lines, .cb = cb, .ctx = ctx, .n_raw = s->n_cands};
+    report_ctx x = {.rg = rg, .lines = lines, .cb = cb, .ctx = ctx};
+    size_t n_raw = s->n_cands;
     if (s->engine->decode_depth) {
         int drc = ks__decode_region(s, rg);
-        s->n_cands = x.n_raw;
+        s->n_cands = n_raw;
         s->cand_floor = 0;
         if (drc)
             return drc;
     }
-    int rc = ks__resolve(s, rg->buf, 0, x.n_raw, report_raw, &x);
+    int rc = ks__resolve(s, rg->buf, 0, n_raw, report_raw, &x);
     if (!rc && s->n_dfound)
         rc = flush_decoded(s, &x, SIZE_MAX);
     /* Later regions of the object need the newlines of this one; a last region does not. */

@@ -1,6 +1,6 @@
 /* scan_decoded.c: the decoding pass of a region scan: encoded text found (decode_find.c), decoded (decoders.c), scanned
  * with the same rules, and again inside what it decoded to, to the engine's depth; findings kept with the encoded
- * bytes they came from. Memory is bounded: one span buffer per level, each at most a run window or KS_DEC_SPAN_MAX. */
+ * bytes they came from. Memory is bounded: one span buffer per level, each at most a run window or an escape block. */
 #include <string.h>
 
 #include "alloc.h"
@@ -24,8 +24,11 @@ typedef struct level {
 
 static int process_span(level *L, ks_decoder k, ks_dspan *d);
 
-/* Owned by this region: a finding whose encoded start lies in its owned range. */
-static int owned(const level *L, size_t start) { return start >= L->rg->own_begin && start < L->rg->own_end; }
+/* Kept by this region: a finding whose encoded start lies in its owned range (reported), or up to
+ * the widest match past it (kept only to make a raw finding around it give way, as the raw
+ * candidates past the owned range shadow owned ones). */
+static size_t keep_end(const level *L) { return L->rg->own_end + L->s->engine->max_width; }
+static int kept(const level *L, size_t start) { return start >= L->rg->own_begin && start < keep_end(L); }
 
 static int push_found(ks_scanner *s, const ks_dfound *f, const unsigned char *match)
 {
@@ -55,7 +58,7 @@ static int accept_decoded(ks_scanner *s, const unsigned char *buf, const ks_cand
     const ks_dspan *d = x->d;
     size_t start = d->lo[c->start], end = d->hi[c->end - 1];
     /* Escapes leave most bytes as they are: a match made only of those is found in the raw bytes. */
-    if (end - start == c->end - c->start || !owned(x->L, start))
+    if (end - start == c->end - c->start || !kept(x->L, start))
         return 0;
     const ks_erule *r = &s->engine->rules[c->rule];
     if (KS_UNLIKELY(r->rule.cond != NULL)) {
@@ -72,6 +75,7 @@ static int accept_decoded(ks_scanner *s, const unsigned char *buf, const ks_cand
         .slen = c->send - c->sstart,
         .rule = c->rule,
         .ok = (uint8_t)ok,
+        .owned = start < x->L->rg->own_end,
         .n_chain = (uint8_t)(x->L->depth + 1),
     };
     memcpy(f.chain, x->L->chain, x->L->depth);
@@ -127,36 +131,13 @@ static int process_span(level *L, ks_decoder k, ks_dspan *d)
     return search(&child);
 }
 
-/* Base64 of ASCII text has a character from I-Z or a-f first in every quantum (the top six bits of
- * a byte from 0x20 to 0x7f); hex of it, a digit from 2 to 7 first in every pair. Looking at the
- * first few turns away identifiers, paths and hashes before anything is decoded. */
-static int b64_text_start(const unsigned char *p, size_t n)
-{
-    unsigned bad = 0;
-    for (size_t i = 0; i < n && i < 32; i += 4) {
-        unsigned char c = p[i];
-        if (!((c >= 'I' && c <= 'Z') || (c >= 'a' && c <= 'f') || (c >= 'w' && c <= 'z'))) /* w-z: UTF-8 */
-            bad++;
-    }
-    return bad <= 1;
-}
-
-static int hex_text_start(const unsigned char *p, size_t n)
-{
-    unsigned bad = 0;
-    for (size_t i = 0; i < n && i < 32; i += 2)
-        if (p[i] < '2' || p[i] > '7')
-            bad++;
-    return bad <= 1;
-}
-
 static int is_hex(unsigned char c) { return (c >= '0' && c <= '9') || ((c | 0x20) >= 'a' && (c | 0x20) <= 'f'); }
 
 /* A hex run: decoded whole (up to the window), when its first pairs look like text. */
 static int hex_run(level *L, size_t from, size_t to)
 {
     const unsigned char *b = L->buf;
-    if (to - from < KS_DEC_MIN_HEX || (to - from) % 2 || !hex_text_start(b + from, to - from))
+    if (to - from < KS_DEC_MIN_HEX || (to - from) % 2)
         return -1;
     for (size_t i = from; i < to; i++)
         if (!is_hex(b[i]))
@@ -180,13 +161,11 @@ static int on_run(void *ctx, size_t from, size_t to, size_t *resume)
     size_t win = s->engine->decode_window;
     /* At level 0 the run must start where the region can tell it starts, and close enough to the
      * owned range to put a finding in it. */
-    if (!L->maps && ((from == 0 && L->rg->base != 0) || from + win <= L->rg->own_begin || from >= L->rg->own_end))
+    if (!L->maps && ((from == 0 && L->rg->base != 0) || from + win <= L->rg->own_begin || from >= keep_end(L)))
         return 0;
     int rc = hex_run(L, from, to);
     if (rc >= 0)
         return rc != 0;
-    if (!b64_text_start(b + from, to - from))
-        return 0;
     /* Padding, and a base64 body broken into lines after whole quanta (PEM, MIME). */
     size_t end = to, quanta = to - from;
     for (;;) {
@@ -228,7 +207,7 @@ static int flush_escapes(level *L, ks_decoder k)
     L->cl_open[k] = 0;
     size_t from = L->cl_from[k] > KS_DEC_ESC_CONTEXT ? L->cl_from[k] - KS_DEC_ESC_CONTEXT : 0;
     size_t to = L->n - L->cl_to[k] > KS_DEC_ESC_CONTEXT ? L->cl_to[k] + KS_DEC_ESC_CONTEXT : L->n;
-    if (!L->maps && (to <= L->rg->own_begin || from >= L->rg->own_end))
+    if (!L->maps && (to <= L->rg->own_begin || from >= keep_end(L)))
         return 0; /* nothing in it can start in the owned range */
     ks_scanner *s = L->s;
     ks_dspan *d = &s->dec[L->depth];
@@ -246,8 +225,12 @@ static int on_escape(void *ctx, size_t at)
     ks_decoder k = ks__escape_at(L->buf, at, L->n, &len);
     if (k == KS_DEC_N)
         return 0;
-    if (L->cl_open[k] && at - L->cl_to[k] <= 2 * KS_DEC_ESC_CONTEXT &&
-        at + len - L->cl_from[k] <= KS_DEC_SPAN_MAX - 2 * KS_DEC_ESC_CONTEXT) {
+    /* Escapes close together make one span, but never across a multiple of KS_DEC_ESC_BLOCK in the
+     * object: where a long run of escapes is cut then depends on the object alone, not on where the
+     * region scanning it begins. */
+    uint64_t base = L->maps ? 0 : L->rg->base;
+    if (L->cl_open[k] && at <= L->cl_to[k] + 2 * KS_DEC_ESC_CONTEXT &&
+        (base + at) / KS_DEC_ESC_BLOCK == (base + L->cl_from[k]) / KS_DEC_ESC_BLOCK) {
         L->cl_to[k] = at + len;
         return 0;
     }
@@ -281,11 +264,12 @@ int ks__decode_region(ks_scanner *s, const ks_region *rg)
         return rc;
     if (s->n_dfound > 1) {
         qsort(s->dfound, s->n_dfound, sizeof *s->dfound, cmp_found);
-        /* One finding per (rule, encoded start), whichever decoders reached it: the shortest chain. */
+        /* One finding per (rule, encoded start), whichever decoders reached it: the longest, then the
+         * shortest chain. */
         size_t w = 1;
         for (size_t i = 1; i < s->n_dfound; i++) {
             const ks_dfound *p = &s->dfound[w - 1], *c = &s->dfound[i];
-            if (c->rule == p->rule && c->start < p->end)
+            if (c->rule == p->rule && c->start == p->start)
                 continue;
             s->dfound[w++] = *c;
         }

@@ -32,6 +32,7 @@ typedef struct ks_dfound {
     size_t moff, mlen, soff, slen; /* match in dbytes; secret within the match */
     uint32_t rule;
     uint8_t ok;
+    uint8_t owned; /* 0: just past the owned range, kept only to shadow (scan.c) */
     uint8_t n_chain;
     uint8_t chain[KS_MAX_DECODE_DEPTH];
 } ks_dfound;

@@ -239,6 +239,10 @@ typedef struct ks_engine_stats {
     size_t max_width;       /* longest possible match in bytes, over all rules */
     size_t database_bytes;  /* size of the Vectorscan database */
     int from_cache;         /* 1 when the database was loaded from the cache */
+    /* Context a finding may need on either side: max_width, or when decoding is on and it is larger,
+     * the base64 or hex bytes decoded from the start of a run (4096 at least). Streams and pipelines
+     * keep this much (plus KS_ALLOW_WINDOW) around what they cut. */
+    size_t reach;
 } ks_engine_stats;
 
 /* Fills *stats; returns 0 or KS_EINVAL. */
@@ -346,7 +350,7 @@ typedef struct ks_stream ks_stream;
  * close take one (of that engine, free at the time of the call), as Vectorscan's hs_scan_stream
  * takes its scratch, so any number of open streams share a few scanners. Findings, offsets and
  * lines equal those of ks_scan over the whole object. Memory stays bounded: an open stream keeps
- * about twice (the engine's max width + KS_ALLOW_WINDOW) bytes between writes (ks_stream_bytes),
+ * about twice (the engine's reach + KS_ALLOW_WINDOW) bytes between writes (ks_stream_bytes),
  * and a write briefly holds that plus its piece. `opts` may be NULL. Returns 0, KS_EINVAL or
  * KS_ENOMEM.
  */

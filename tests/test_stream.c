@@ -119,7 +119,7 @@ Test(stream, memory_stays_bounded)
         if (cap > peak)
             peak = cap;
     }
-    cr_assert(peak <= 2 * (piece + 2 * (es.max_width + 2 + KS_ALLOW_WINDOW)), "stream buffer grew to %zu", peak);
+    cr_assert(peak <= 2 * (piece + 2 * (es.reach + 2 + KS_ALLOW_WINDOW)), "stream buffer grew to %zu", peak);
     cr_assert_eq(ks_stream_close(st, fx_scanner), 0);
     cr_assert(f.n >= 1024, "%zu findings", f.n);
     cr_assert(f.items[f.n - 1].line > 1000, "lines keep counting across pieces");
@@ -225,7 +225,7 @@ Test(stream, open_stream_bytes_with_the_builtin_pack, .timeout = KS_HANG_S(600))
             cr_assert_eq(ks_stream_write(st[i], sc, buf, PIECE), 0);
         total += ks_stream_bytes(st[i]);
     }
-    size_t per = total / N, bound = 2 * (es.max_width + 2 + KS_ALLOW_WINDOW) + 512;
+    size_t per = total / N, bound = 2 * (es.reach + 2 + KS_ALLOW_WINDOW) + 512;
     cr_log_info("built-in pack (max width %zu): %zu bytes per open stream after 256 KiB each (bound %zu)",
                 es.max_width, per, bound);
     cr_assert(per <= bound, "%zu bytes per open stream, bound %zu", per, bound);

@@ -104,7 +104,7 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
         off += piece;
         biggest = piece > biggest ? piece : biggest;
         /* Memory stays bounded by the largest piece plus the kept margins (doubling growth). */
-        size_t bound = 2 * (biggest + 2 * (engine->max_width + 2)) + 4096;
+        size_t bound = 2 * (biggest + 2 * (engine->reach + 2)) + 4096;
         if (ks__stream_capacity(st) > bound) {
             fprintf(stderr, "stream holds %zu bytes, bound %zu\n", ks__stream_capacity(st), bound);
             abort();

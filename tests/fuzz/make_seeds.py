@@ -122,3 +122,13 @@ for name, data in {
     "fake": b"\x1f\x8bnot gzip at all\n",
 }.items():
     put("fuzz_container", name, data)
+
+# ---- fuzz_decode: byte 0 picks the encodings (inner, outer), 1 the stream piece, 2 the region size ----
+DEC_TEXT = b"cfg:\n  pw=p@ss:w0rd!\n  id=KS_AB12CD34 tok_abcd9876 end\n"
+for name, (enc, piece, region) in {
+    "plain": (0, 3, 1), "b64-mid": (1, 7, 2), "hex-mid": (2, 1, 0), "pct-all": (3 << 3, 40, 5),
+    "esc-mid-b64-all": (4 | 1 << 3, 2, 9), "html-all": (5 << 3, 255, 255), "b64-b64": (1 | 1 << 3, 5, 3),
+}.items():
+    put("fuzz_decode", name, bytes([enc, piece, region]) + DEC_TEXT)
+put("fuzz_decode", "wrapped", b"\x00\x01\x01" + b"aWQ9S1NfQUIxMkNEMzQgdG9rX2FiY2Q5ODc2IGVuZCBvZiBsaW5l\nIGFuZCBtb3Jl"
+    b"IHRleHQgdG8gd3JhcA==\n%41%42\\u0043&#68;&amp;\n")
