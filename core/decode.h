@@ -61,16 +61,27 @@ size_t ks__decode_escapes(ks_decoder k, const unsigned char *buf, size_t from, s
  * secret is written with, and others (printf's "%02x") would make spans for nothing. */
 ks_decoder ks__escape_at(const unsigned char *buf, size_t i, size_t n, size_t *len);
 
-/* The encoded text in buf [0, n): every run of base64-alphabet bytes (holding KS_DEC_MIN_B64 bytes
- * of the standard alphabet in a row) whose first characters are those of base64 or hex of text (on_run, with the run's first byte and
- * the byte after its last) and every byte that may start an
- * escape (on_escape), in increasing order. A non-zero return from a callback stops the walk and is
- * returned; a callback may return through *resume a position to go on from (past what it took). */
+/* The runs of base64-alphabet bytes in buf [0, n) (holding KS_DEC_MIN_B64 bytes of the standard
+ * alphabet in a row) whose first characters are those of base64 or hex of text, in increasing
+ * order: on_run gets the run's first byte and the byte after its last. A non-zero return stops the
+ * walk and is returned; the callback may set *resume to a position to go on from (past what it took). */
 typedef struct ks_dfind_ops {
     int (*on_run)(void *ctx, size_t from, size_t to, size_t *resume);
-    int (*on_escape)(void *ctx, size_t at);
 } ks_dfind_ops;
 int ks__decode_find(const unsigned char *buf, size_t n, const ks_dfind_ops *ops, void *ctx);
+/* The same with at most the given instruction set (0 plain C, 1 SSSE3, 2 AVX2, 3 AVX-512 BW), the
+ * best this CPU has below it: the fuzzer holds every one to the same runs. */
+int ks__decode_find_isa(const unsigned char *buf, size_t n, const ks_dfind_ops *ops, void *ctx, int isa);
+
+/* The escapes the decoders take, as patterns compiled into the rules' own Vectorscan database (each
+ * starts with a literal, so they cost that scan next to nothing): *n of them. A match of pattern i
+ * ends an escape that starts at most KS_DEC_ESC_MAX bytes before its end (ks__escape_start). */
+const char *const *ks__escape_patterns(size_t *n);
+/* The kind of escape pattern i finds (KS_DEC_N past the last). */
+ks_decoder ks__escape_pattern_kind(size_t i);
+#define KS_DEC_ESC_MAX 12
+/* Where the escape whose match ends at buf[end] (exclusive) begins: the last '%', '\\' or '&' before it. */
+size_t ks__escape_start(const unsigned char *buf, size_t end);
 
 /* 1 for a byte of the base64 alphabets (both), which runs are made of. */
 int ks__is_b64(unsigned char c);

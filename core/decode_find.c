@@ -1,6 +1,6 @@
-/* decode_find.c: one pass over a buffer that finds where encoded text may be: runs of base64-alphabet bytes long enough
- * to hold a secret, and the bytes that start escapes ('%', '\\', '&'); 64 bytes at a time, classified with two
- * table lookups per 16 or 32 bytes (the nibble method), so that text with nothing encoded costs a fraction of a scan. */
+/* decode_find.c: one pass over a buffer that finds the runs of base64-alphabet bytes long enough to hold a secret (the
+ * escapes, which start with a literal, are found by the rules' own Vectorscan pass: engine.c); 64 bytes at a time,
+ * classified with two table lookups per 16 or 32 bytes (the nibble method), so that text costs little next to a scan. */
 #include <string.h>
 
 #include "compiler.h"
@@ -17,29 +17,18 @@
  *   0x02 A-O a-o       hi 4, 6  lo 1-15
  *   0x04 P-Z p-z       hi 5, 7  lo 0-10
  *   0x08 + /           hi 2     lo b, f
- *   0x20 % &           hi 2     lo 5, 6
- *   0x40 backslash     hi 5     lo c
  * URL-safe base64's - and _ are left out: they are what identifiers (snake_case, kebab-case) are
  * made of, the most common long runs in source code; a run of the standard alphabet is widened
  * over them afterwards (widen_url_safe). */
-#define B64_BITS 0x0f
-#define ESC_BITS 0x60
 static const unsigned char LO[16] = {
-    0x05, 0x07, 0x07, 0x07, 0x07, 0x27, 0x27, 0x07, 0x07, 0x07, 0x06, 0x0a, 0x42, 0x02, 0x02, 0x0a};
-static const unsigned char HI[16] = {0, 0, 0x28, 0x01, 0x02, 0x44, 0x02, 0x04, 0, 0, 0, 0, 0, 0, 0, 0};
+    0x05, 0x07, 0x07, 0x07, 0x07, 0x07, 0x07, 0x07, 0x07, 0x07, 0x06, 0x0a, 0x02, 0x02, 0x02, 0x0a};
+static const unsigned char HI[16] = {0, 0, 0x08, 0x01, 0x02, 0x04, 0x02, 0x04, 0, 0, 0, 0, 0, 0, 0, 0};
 
-typedef struct masks {
-    uint64_t b64, esc;
-} masks;
-
-static masks classify_scalar(const unsigned char *p, size_t n)
+static uint64_t classify_scalar(const unsigned char *p)
 {
-    masks m = {0, 0};
-    for (size_t i = 0; i < n; i++) {
-        unsigned c = LO[p[i] & 15] & HI[p[i] >> 4];
-        m.b64 |= (uint64_t)((c & B64_BITS) != 0) << i;
-        m.esc |= (uint64_t)((c & ESC_BITS) != 0) << i;
-    }
+    uint64_t m = 0;
+    for (size_t i = 0; i < 64; i++)
+        m |= (uint64_t)((LO[p[i] & 15] & HI[p[i] >> 4]) != 0) << i;
     return m;
 }
 
@@ -54,55 +43,41 @@ __attribute__((target("avx2"), always_inline)) static inline __m256i classes32(c
                             _mm256_shuffle_epi8(hi_t, _mm256_and_si256(_mm256_srli_epi16(v, 4), nib)));
 }
 
-__attribute__((target("avx2"), always_inline)) static inline masks classify_avx2(const unsigned char *p)
+__attribute__((target("avx2"), always_inline)) static inline uint64_t classify_avx2(const unsigned char *p)
 {
     const __m256i zero = _mm256_setzero_si256();
-    const __m256i b64 = _mm256_set1_epi8(B64_BITS), esc = _mm256_set1_epi8(ESC_BITS);
-    __m256i c0 = classes32(p), c1 = classes32(p + 32);
-    uint64_t b0 = (uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(_mm256_and_si256(c0, b64), zero));
-    uint64_t b1 = (uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(_mm256_and_si256(c1, b64), zero));
-    uint64_t e0 = (uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(_mm256_and_si256(c0, esc), zero));
-    uint64_t e1 = (uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(_mm256_and_si256(c1, esc), zero));
-    masks m = {~(b1 << 32 | b0), ~(e1 << 32 | e0)};
-    return m;
+    uint64_t b0 = (uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(classes32(p), zero));
+    uint64_t b1 = (uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(classes32(p + 32), zero));
+    return ~(b1 << 32 | b0);
 }
 
-__attribute__((target("ssse3"), always_inline)) static inline masks classify_ssse3(const unsigned char *p)
+__attribute__((target("avx512bw"), always_inline)) static inline uint64_t classify_avx512(const unsigned char *p)
+{
+    const __m512i lo_t = _mm512_broadcast_i32x4(_mm_loadu_si128((const __m128i *)LO));
+    const __m512i hi_t = _mm512_broadcast_i32x4(_mm_loadu_si128((const __m128i *)HI));
+    const __m512i nib = _mm512_set1_epi8(0x0f);
+    __m512i v = _mm512_loadu_si512((const void *)p);
+    __m512i c = _mm512_and_si512(_mm512_shuffle_epi8(lo_t, _mm512_and_si512(v, nib)),
+                                 _mm512_shuffle_epi8(hi_t, _mm512_and_si512(_mm512_srli_epi16(v, 4), nib)));
+    return _mm512_test_epi8_mask(c, c);
+}
+
+__attribute__((target("ssse3"), always_inline)) static inline uint64_t classify_ssse3(const unsigned char *p)
 {
     const __m128i lo_t = _mm_loadu_si128((const __m128i *)LO), hi_t = _mm_loadu_si128((const __m128i *)HI);
     const __m128i nib = _mm_set1_epi8(0x0f), zero = _mm_setzero_si128();
-    const __m128i b64 = _mm_set1_epi8(B64_BITS), esc = _mm_set1_epi8(ESC_BITS);
-    masks m = {0, 0};
+    uint64_t m = 0;
     for (int q = 0; q < 4; q++) {
         __m128i v = _mm_loadu_si128((const __m128i *)(p + 16 * q));
         __m128i c = _mm_and_si128(_mm_shuffle_epi8(lo_t, _mm_and_si128(v, nib)),
                                   _mm_shuffle_epi8(hi_t, _mm_and_si128(_mm_srli_epi16(v, 4), nib)));
-        uint64_t bb = (uint16_t)~_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_and_si128(c, b64), zero));
-        uint64_t ee = (uint16_t)~_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_and_si128(c, esc), zero));
-        m.b64 |= bb << (16 * q);
-        m.esc |= ee << (16 * q);
+        m |= (uint64_t)(uint16_t)_mm_movemask_epi8(_mm_cmpeq_epi8(c, zero)) << (16 * q);
     }
-    return m;
+    return ~m;
 }
 #endif
 
-typedef masks (*classify_fn)(const unsigned char *p);
-
-static inline masks classify_scalar64(const unsigned char *p) { return classify_scalar(p, 64); }
-
-/* Whether the byte after an escape's first byte can continue it: most '%', '\\' and '&' in
- * source code (printf formats, "\\n", C's address-of) are turned away here, without a call. */
-static inline int escape_may_start(const unsigned char *buf, size_t at, size_t n)
-{
-    if (at + 2 >= n)
-        return 0;
-    unsigned char c = buf[at], d = buf[at + 1];
-    if (c == '%')
-        return (d >= '2' && d <= '7');
-    if (c == '\\')
-        return d == 'u' || d == 'x';
-    return d == '#' || d == 'a' || d == 'l' || d == 'g' || d == 'q';
-}
+typedef uint64_t (*classify_fn)(const unsigned char *p);
 
 /* Bit i of the result is set when bits i..i+19 of x all are (KS_DEC_MIN_B64 == 20). */
 static inline uint64_t runs_of_20(uint64_t x)
@@ -114,7 +89,6 @@ static inline uint64_t runs_of_20(uint64_t x)
     return x & x >> 4;
 }
 
-#define NONE SIZE_MAX
 
 /* Base64 of ASCII text has a character from I-Z or a-f first in every quantum (the top six bits of
  * a byte from 0x20 to 0x7f; w-z for UTF-8's lead bytes); hex of it, a digit from 2 to 7 first in
@@ -220,31 +194,18 @@ __attribute__((always_inline)) static inline int find_impl(const unsigned char *
                                                           const ks_dfind_ops *ops, void *ctx, classify_fn classify)
 {
     _Static_assert(KS_DEC_MIN_B64 == 20, "runs_of_20 finds runs of KS_DEC_MIN_B64");
-    size_t carry = 0;    /* bytes of a run that reaches the end of the previous block */
-    size_t esc_done = 0; /* escapes before this were reported */
+    size_t carry = 0; /* bytes of a run that reaches the end of the previous block */
     size_t pos = 0;
     while (pos < n) {
-        masks m;
+        uint64_t b;
         size_t left = n - pos;
         if (KS_LIKELY(left >= 64)) {
-            m = classify(buf + pos);
+            b = classify(buf + pos);
         } else { /* the last bytes, padded with zeros (no class) */
             unsigned char last[64] = {0};
             memcpy(last, buf + pos, left);
-            m = classify(last);
+            b = classify(last);
         }
-        if (KS_UNLIKELY(m.esc)) {
-            for (uint64_t e = m.esc; e; e &= e - 1) {
-                size_t at = pos + (size_t)__builtin_ctzll(e);
-                if (at < esc_done || !escape_may_start(buf, at, n))
-                    continue;
-                int rc = ops->on_escape(ctx, at);
-                if (rc)
-                    return rc;
-            }
-            esc_done = pos + 64;
-        }
-        uint64_t b = m.b64;
         unsigned lead = ~b ? (unsigned)__builtin_ctzll(~b) : 64;
         /* Text: no run of 20 inside the block, nor one carried in. No branch taken but this one. */
         if (KS_LIKELY(!runs_of_20(b) && carry + lead < KS_DEC_MIN_B64)) {
@@ -267,6 +228,12 @@ __attribute__((always_inline)) static inline int find_impl(const unsigned char *
 }
 
 #ifdef KS_DF_X86
+__attribute__((target("avx512bw"))) static int find_avx512(const unsigned char *buf, size_t n,
+                                                                        const ks_dfind_ops *ops, void *ctx)
+{
+    return find_impl(buf, n, ops, ctx, classify_avx512);
+}
+
 __attribute__((target("avx2"))) static int find_avx2(const unsigned char *buf, size_t n, const ks_dfind_ops *ops,
                                                      void *ctx)
 {
@@ -282,16 +249,24 @@ __attribute__((target("ssse3"))) static int find_ssse3(const unsigned char *buf,
 
 static int find_scalar(const unsigned char *buf, size_t n, const ks_dfind_ops *ops, void *ctx)
 {
-    return find_impl(buf, n, ops, ctx, classify_scalar64);
+    return find_impl(buf, n, ops, ctx, classify_scalar);
+}
+
+int ks__decode_find_isa(const unsigned char *buf, size_t n, const ks_dfind_ops *ops, void *ctx, int isa)
+{
+#ifdef KS_DF_X86
+    if (isa >= 3 && __builtin_cpu_supports("avx512bw"))
+        return find_avx512(buf, n, ops, ctx);
+    if (isa >= 2 && __builtin_cpu_supports("avx2"))
+        return find_avx2(buf, n, ops, ctx);
+    if (isa >= 1 && __builtin_cpu_supports("ssse3"))
+        return find_ssse3(buf, n, ops, ctx);
+#endif
+    (void)isa;
+    return find_scalar(buf, n, ops, ctx);
 }
 
 int ks__decode_find(const unsigned char *buf, size_t n, const ks_dfind_ops *ops, void *ctx)
 {
-#ifdef KS_DF_X86
-    if (__builtin_cpu_supports("avx2"))
-        return find_avx2(buf, n, ops, ctx);
-    if (__builtin_cpu_supports("ssse3"))
-        return find_ssse3(buf, n, ops, ctx);
-#endif
-    return find_scalar(buf, n, ops, ctx);
+    return ks__decode_find_isa(buf, n, ops, ctx, 3);
 }

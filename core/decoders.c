@@ -234,3 +234,31 @@ size_t ks__decode_escapes(ks_decoder k, const unsigned char *buf, size_t from, s
     }
     return decoded;
 }
+
+/* Supersets of what escape_value takes: it decides; these only say where to look. Their kinds, by
+ * index, are ESCAPE_KINDS. */
+static const char *const ESCAPE_PATTERNS[] = {
+    "%[2-7][0-9A-Fa-f]",      "\\\\u[0-9A-Fa-f]{4}",     "\\\\u\\{[0-9A-Fa-f]{1,6}\\}", "\\\\x[0-9A-Fa-f]{2}",
+    "&#[0-9]{1,7};",          "&#[xX][0-9A-Fa-f]{1,6};", "&(?:amp|lt|gt|quot|apos);",
+};
+static const ks_decoder ESCAPE_KINDS[] = {KS_DEC_PERCENT, KS_DEC_ESCAPE, KS_DEC_ESCAPE, KS_DEC_ESCAPE,
+                                          KS_DEC_HTML,    KS_DEC_HTML,   KS_DEC_HTML};
+
+ks_decoder ks__escape_pattern_kind(size_t i)
+{
+    return i < sizeof ESCAPE_KINDS / sizeof *ESCAPE_KINDS ? ESCAPE_KINDS[i] : KS_DEC_N;
+}
+
+const char *const *ks__escape_patterns(size_t *n)
+{
+    *n = sizeof ESCAPE_PATTERNS / sizeof *ESCAPE_PATTERNS;
+    return ESCAPE_PATTERNS;
+}
+
+size_t ks__escape_start(const unsigned char *buf, size_t end)
+{
+    for (size_t i = end; i-- > 0 && end - i <= KS_DEC_ESC_MAX;)
+        if (buf[i] == '%' || buf[i] == '\\' || buf[i] == '&')
+            return i;
+    return end; /* not an escape after all: nothing is decoded there */
+}

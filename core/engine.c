@@ -50,14 +50,25 @@ static int check_patterns(ks_erule *rules, size_t n, ks_diag_fn on_error, void *
     return rc;
 }
 
+/* The escape patterns go into the rules' database when decoding is on (ids from n_rules on): the
+ * one Vectorscan pass then also says where escapes are (scan.c). */
+static size_t n_triggers(const ks_engine *e)
+{
+    size_t n = 0;
+    if (e->decode_depth)
+        (void)ks__escape_patterns(&n);
+    return n;
+}
+
 static int compile_db(ks_engine *e, ks_diag_fn on_error, void *ctx)
 {
     int rc = check_patterns(e->rules, e->n_rules, on_error, ctx);
     if (rc)
         return rc;
-    const char **pats = ks__acalloc(e->a, e->n_rules, sizeof *pats);
-    unsigned *flags = ks__acalloc(e->a, e->n_rules, sizeof *flags);
-    unsigned *ids = ks__acalloc(e->a, e->n_rules, sizeof *ids);
+    size_t nt = n_triggers(e), total = e->n_rules + nt;
+    const char **pats = ks__acalloc(e->a, total, sizeof *pats);
+    unsigned *flags = ks__acalloc(e->a, total, sizeof *flags);
+    unsigned *ids = ks__acalloc(e->a, total, sizeof *ids);
     if (!pats || !flags || !ids) {
         rc = KS_ENOMEM;
         goto out;
@@ -66,8 +77,16 @@ static int compile_db(ks_engine *e, ks_diag_fn on_error, void *ctx)
         pats[i] = e->rules[i].rule.pattern;
         ids[i] = (unsigned)i;
     }
+    if (nt) {
+        size_t n;
+        const char *const *esc = ks__escape_patterns(&n);
+        for (size_t i = 0; i < nt; i++) {
+            pats[e->n_rules + i] = esc[i];
+            ids[e->n_rules + i] = (unsigned)(e->n_rules + i);
+        }
+    }
     hs_compile_error_t *err = NULL;
-    if (hs_compile_multi(pats, flags, ids, (unsigned)e->n_rules, HS_MODE_BLOCK, NULL, &e->db, &err) !=
+    if (hs_compile_multi(pats, flags, ids, (unsigned)total, HS_MODE_BLOCK, NULL, &e->db, &err) !=
         HS_SUCCESS) {
         if (err && err->expression >= 0 && (size_t)err->expression < e->n_rules) {
             const ks_rule *r = &e->rules[err->expression].rule;
@@ -99,6 +118,8 @@ static int build_db(ks_engine *e, const ks_engine_options *opts, ks_diag_fn on_e
     unsigned *widths = NULL;
     if (dir) {
         ks__cache_key(e->rules, e->n_rules, &key);
+        if (n_triggers(e)) /* a database with the escape patterns is another database */
+            key.h[1] ^= 0x6465636f64653031ull;
         widths = ks__acalloc(e->a, e->n_rules, sizeof *widths);
         if (widths && ks__cache_load(dir, &key, e->n_rules, widths, &e->db) == 0) {
             for (size_t i = 0; i < e->n_rules; i++)
@@ -161,16 +182,20 @@ static int options_allocator(const ks_engine_options *opts, const ks_allocator *
     return (*a)->malloc && (*a)->realloc && (*a)->free ? 0 : KS_EINVAL;
 }
 
-/* How deep encoded text is decoded, and how much context that asks every region to hold: a base64
- * run is decoded over its first decode_window bytes, and the region that owns a finding in it must
- * see the run's start (decode.h). */
-static void decode_settings(ks_engine *e, const ks_engine_options *opts)
+/* How deep encoded text is decoded (known before the database is built: it holds the escape
+ * patterns), and how much context that asks every region to hold: a base64 run is decoded over its
+ * first decode_window bytes, and the region that owns a finding in it must see the run's start. */
+static void decode_depth(ks_engine *e, const ks_engine_options *opts)
 {
     unsigned depth = KS_DEFAULT_DECODE_DEPTH;
     if (opts && (!opts->size || opts->size >= offsetof(ks_engine_options, max_decode_depth) + sizeof(unsigned)) &&
         opts->max_decode_depth)
         depth = opts->max_decode_depth < KS_MAX_DECODE_DEPTH ? opts->max_decode_depth : KS_MAX_DECODE_DEPTH;
     e->decode_depth = e->flags & KS_ENGINE_NO_DECODE ? 0 : depth;
+}
+
+static void decode_reach(ks_engine *e)
+{
     e->decode_window = e->max_width > KS_DEC_MIN_WINDOW ? e->max_width : KS_DEC_MIN_WINDOW;
     e->reach = e->decode_depth && e->decode_window > e->max_width ? e->decode_window : e->max_width;
 }
@@ -208,6 +233,7 @@ int ks_engine_create(const ks_rules *rules, const ks_engine_options *opts, ks_en
         e->a = &e->alloc;
     }
     e->flags = opts ? opts->flags : 0;
+    decode_depth(e, opts);
     if (e->a && (!(e->gctx = pcre2_general_context_create(pcre2_malloc_hook, pcre2_free_hook, e)) ||
                  !(e->cctx = pcre2_compile_context_create(e->gctx)))) {
         ks_engine_destroy(e);
@@ -247,7 +273,7 @@ int ks_engine_create(const ks_rules *rules, const ks_engine_options *opts, ks_en
     for (size_t i = 0; i < e->n_rules; i++)
         if (e->rules[i].max_width > e->max_width)
             e->max_width = e->rules[i].max_width;
-    decode_settings(e, opts);
+    decode_reach(e);
     *out = e;
     return 0;
 }

@@ -11,6 +11,9 @@
 /* Owned bytes per Vectorscan call: hs_scan takes a 32-bit length, and a bounded region also
  * bounds the candidate buffer. Tests lower it through the scanner to exercise region edges. */
 #define KS_REGION_OWN_MAX ((size_t)1 << 30)
+/* With decoding on, a region's escapes are kept in clusters (at most one per 512 bytes) until it is
+ * decoded: smaller regions bound that list, at the price of scanning their margins twice (0.1%). */
+#define KS_REGION_OWN_MAX_DECODING ((size_t)16 << 20)
 
 /* Bytes of context beyond the widest match on each side of an owned region: one byte is enough
  * for \b, ^ and $ (Vectorscan has no other look-around); two keep an off-by-one margin. */
@@ -40,8 +43,15 @@ static int on_hs_match(unsigned int id, unsigned long long from, unsigned long l
     (void)flags;
     ks_scanner *s = ctx;
     const ks_engine *e = s->engine;
-    const ks_erule *r = &e->rules[id];
     size_t end = (size_t)to;
+    if (KS_UNLIKELY(id >= e->n_rules)) { /* an escape, for the decoders (scan_decoded.c) */
+        if (ks__esc_add(s, ks__escape_start(s->region, end) + s->cand_shift, id - (unsigned)e->n_rules)) {
+            s->cand_error = KS_ENOMEM;
+            return 1;
+        }
+        return 0;
+    }
+    const ks_erule *r = &e->rules[id];
     /* A match ending at or before own_begin starts before it: the previous region owns it. Past
      * the owned range, matches are still wanted up to one width further, as shadows. */
     if (end <= s->own_begin || end > s->own_end + e->max_width + r->max_width)
@@ -236,6 +246,7 @@ int ks__resolve(ks_scanner *s, const unsigned char *buf, size_t from, size_t to,
 
 int ks__scan_whole(ks_scanner *s, const unsigned char *buf, size_t len)
 {
+    s->trig_base = 0; /* decoded bytes are blocked from their own start (ks__esc_add) */
     const unsigned char *copy = end_aligned_copy(s, buf, len); /* see KS_TAIL_ZONE */
     if (!copy)
         return KS_ENOMEM;
@@ -381,6 +392,8 @@ int ks__scan_region(ks_scanner *s, const ks_region *rg, ks_lines *lines, ks_matc
     s->cand_floor = 0;
     s->cand_error = 0;
     s->n_dfound = 0;
+    s->n_trig = 0;
+    s->trig_base = rg->base;
     const unsigned char *scan_buf = rg->buf;
     int unaligned = ((uintptr_t)(rg->buf + rg->len) & 63) != 0;
     if (unaligned && rg->len <= KS_WHOLE_COPY_TAILS * tail_len(s)) {
@@ -424,7 +437,9 @@ int ks__scan_owned(ks_scanner *s, const unsigned char *buf, size_t len, uint64_t
                    uint64_t own_to, int last, const char *path, ks_lines *lines, ks_match_fn cb, void *ctx)
 {
     size_t margin = s->engine->reach + KS_CONTEXT; /* regions need no allow window: mem holds it */
-    size_t own_max = s->region_own_max ? s->region_own_max : KS_REGION_OWN_MAX;
+    size_t own_max = s->region_own_max ? s->region_own_max
+                     : s->engine->decode_depth ? KS_REGION_OWN_MAX_DECODING
+                                               : KS_REGION_OWN_MAX;
     size_t o = (size_t)(own_from - base), stop = (size_t)(own_to - base);
     while (o < stop) {
         size_t oe = stop - o > own_max ? o + own_max : stop;

@@ -15,10 +15,8 @@ typedef struct level {
     const unsigned char *buf;  /* the bytes searched */
     size_t n;
     const ks_dspan *maps;      /* buf's bytes to the region's (NULL at level 0) */
+    size_t trig_from, trig_to; /* s->trig [from, to): the escapes in buf, as its scan found them */
     uint8_t chain[KS_MAX_DECODE_DEPTH];
-    /* the escapes of each kind waiting to be decoded as one span: [from, to) of buf */
-    size_t cl_from[KS_DEC_N], cl_to[KS_DEC_N];
-    int cl_open[KS_DEC_N];
     int err;
 } level;
 
@@ -94,18 +92,64 @@ static void compose(const level *L, ks_dspan *d)
     }
 }
 
-static int on_escape(void *ctx, size_t at);
 static int on_run(void *ctx, size_t from, size_t to, size_t *resume);
-static const ks_dfind_ops FIND_OPS = {on_run, on_escape};
+static const ks_dfind_ops FIND_OPS = {on_run};
 
-static int flush_escapes(level *L, ks_decoder k);
+static int decode_cluster(level *L, const ks_esc_cluster *c);
 
-/* Searches a level's buffer, then decodes the clusters of escapes still open. */
+int ks__esc_add(ks_scanner *s, size_t at, unsigned pattern)
+{
+    ks_decoder k = ks__escape_pattern_kind(pattern);
+    if (s->n_trig) {
+        ks_esc_cluster *c = &s->trig[s->n_trig - 1];
+        if (at >= c->first && at <= c->last + 2 * KS_DEC_ESC_CONTEXT &&
+            (s->trig_base + at) / KS_DEC_ESC_BLOCK == (s->trig_base + c->first) / KS_DEC_ESC_BLOCK) {
+            if (at > c->last)
+                c->last = at;
+            c->kinds |= 1u << k;
+            return 0;
+        }
+    }
+    if (ks__agrow(ks__engine_alloc(s->engine), (void **)&s->trig, &s->cap_trig, s->n_trig, sizeof *s->trig, 16))
+        return KS_ENOMEM;
+    s->trig[s->n_trig++] = (ks_esc_cluster){at, at, 1u << k};
+    return 0;
+}
+
+static int cmp_cluster(const void *pa, const void *pb)
+{
+    const ks_esc_cluster *a = pa, *b = pb;
+    return a->first < b->first ? -1 : a->first > b->first;
+}
+
+/* Searches a level's buffer: its base64 and hex runs, then its clusters of escapes in order (the
+ * scan reports matches by their end, and its tail pass some twice: clusters that the same rule
+ * would have joined are joined here). */
 static int search(level *L)
 {
     int rc = ks__decode_find(L->buf, L->n, &FIND_OPS, L);
-    for (int k = 0; !rc && k < KS_DEC_N; k++)
-        rc = flush_escapes(L, (ks_decoder)k);
+    ks_scanner *s = L->s;
+    size_t from = L->trig_from, to = L->trig_to;
+    if (!rc && to - from > 1) {
+        qsort(s->trig + from, to - from, sizeof *s->trig, cmp_cluster);
+        uint64_t base = L->maps ? 0 : L->rg->base;
+        size_t w = from;
+        for (size_t i = from + 1; i < to; i++) {
+            ks_esc_cluster *p = &s->trig[w], *c = &s->trig[i];
+            if (c->first <= p->last + 2 * KS_DEC_ESC_CONTEXT &&
+                (base + c->first) / KS_DEC_ESC_BLOCK == (base + p->first) / KS_DEC_ESC_BLOCK) {
+                p->last = c->last > p->last ? c->last : p->last;
+                p->kinds |= c->kinds;
+            } else {
+                s->trig[++w] = *c;
+            }
+        }
+        to = w + 1;
+    }
+    for (size_t i = from; !rc && i < to; i++) {
+        ks_esc_cluster c = s->trig[i]; /* decoding it scans spans, which add clusters above `to` */
+        rc = decode_cluster(L, &c);
+    }
     return L->err ? L->err : rc ? KS_ENOMEM : 0;
 }
 
@@ -114,7 +158,7 @@ static int process_span(level *L, ks_decoder k, ks_dspan *d)
 {
     ks_scanner *s = L->s;
     compose(L, d);
-    size_t floor = s->n_cands;
+    size_t floor = s->n_cands, tfloor = s->n_trig;
     s->cand_floor = floor;
     int rc = ks__scan_whole(s, d->bytes, d->n);
     if (!rc) {
@@ -123,12 +167,15 @@ static int process_span(level *L, ks_decoder k, ks_dspan *d)
         rc = ks__resolve(s, d->bytes, floor, s->n_cands, accept_decoded, &x);
     }
     s->n_cands = floor;
-    if (rc || L->depth + 1 >= s->engine->decode_depth)
-        return rc;
-    level child = {.s = s, .rg = L->rg, .depth = L->depth + 1, .buf = d->bytes, .n = d->n, .maps = d};
-    memcpy(child.chain, L->chain, L->depth);
-    child.chain[L->depth] = (uint8_t)k;
-    return search(&child);
+    if (!rc && L->depth + 1 < s->engine->decode_depth) {
+        level child = {.s = s, .rg = L->rg, .depth = L->depth + 1, .buf = d->bytes, .n = d->n, .maps = d,
+                       .trig_from = tfloor, .trig_to = s->n_trig};
+        memcpy(child.chain, L->chain, L->depth);
+        child.chain[L->depth] = (uint8_t)k;
+        rc = search(&child);
+    }
+    s->n_trig = tfloor;
+    return rc;
 }
 
 static int is_hex(unsigned char c) { return (c >= '0' && c <= '9') || ((c | 0x20) >= 'a' && (c | 0x20) <= 'f'); }
@@ -199,46 +246,27 @@ static int on_run(void *ctx, size_t from, size_t to, size_t *resume)
     return (L->err = process_span(L, KS_DEC_BASE64, d)) != 0;
 }
 
-/* Decodes the open cluster of escapes of kind k, with plain text around it for context. */
-static int flush_escapes(level *L, ks_decoder k)
+/* Decodes a cluster's escapes, kind by kind, with plain text around them for context. */
+static int decode_cluster(level *L, const ks_esc_cluster *c)
 {
-    if (!L->cl_open[k])
-        return 0;
-    L->cl_open[k] = 0;
-    size_t from = L->cl_from[k] > KS_DEC_ESC_CONTEXT ? L->cl_from[k] - KS_DEC_ESC_CONTEXT : 0;
-    size_t to = L->n - L->cl_to[k] > KS_DEC_ESC_CONTEXT ? L->cl_to[k] + KS_DEC_ESC_CONTEXT : L->n;
+    size_t from = c->first > KS_DEC_ESC_CONTEXT ? c->first - KS_DEC_ESC_CONTEXT : 0;
+    size_t last_end = c->last + KS_DEC_ESC_MAX < L->n ? c->last + KS_DEC_ESC_MAX : L->n;
+    size_t to = L->n - last_end > KS_DEC_ESC_CONTEXT ? last_end + KS_DEC_ESC_CONTEXT : L->n;
     if (!L->maps && (to <= L->rg->own_begin || from >= keep_end(L)))
-        return 0; /* nothing in it can start in the owned range */
+        return 0; /* nothing in it can start where this region keeps findings */
     ks_scanner *s = L->s;
-    ks_dspan *d = &s->dec[L->depth];
-    if (ks__dspan_reserve(d, ks__engine_alloc(s->engine), to - from))
-        return L->err = KS_ENOMEM;
-    if (!ks__decode_escapes(k, L->buf, from, to, d))
-        return 0;
-    return L->err = process_span(L, k, d);
-}
-
-static int on_escape(void *ctx, size_t at)
-{
-    level *L = ctx;
-    size_t len;
-    ks_decoder k = ks__escape_at(L->buf, at, L->n, &len);
-    if (k == KS_DEC_N)
-        return 0;
-    /* Escapes close together make one span, but never across a multiple of KS_DEC_ESC_BLOCK in the
-     * object: where a long run of escapes is cut then depends on the object alone, not on where the
-     * region scanning it begins. */
-    uint64_t base = L->maps ? 0 : L->rg->base;
-    if (L->cl_open[k] && at <= L->cl_to[k] + 2 * KS_DEC_ESC_CONTEXT &&
-        (base + at) / KS_DEC_ESC_BLOCK == (base + L->cl_from[k]) / KS_DEC_ESC_BLOCK) {
-        L->cl_to[k] = at + len;
-        return 0;
+    for (unsigned k = 0; k < KS_DEC_N; k++) {
+        if (!(c->kinds & 1u << k))
+            continue;
+        ks_dspan *d = &s->dec[L->depth];
+        if (ks__dspan_reserve(d, ks__engine_alloc(s->engine), to - from))
+            return L->err = KS_ENOMEM;
+        if (!ks__decode_escapes((ks_decoder)k, L->buf, from, to, d))
+            continue;
+        int rc = process_span(L, (ks_decoder)k, d);
+        if (rc)
+            return L->err = rc;
     }
-    if (flush_escapes(L, k))
-        return 1;
-    L->cl_open[k] = 1;
-    L->cl_from[k] = at;
-    L->cl_to[k] = at + len;
     return 0;
 }
 
@@ -258,7 +286,7 @@ int ks__decode_region(ks_scanner *s, const ks_region *rg)
 {
     s->n_dfound = 0;
     s->n_dbytes = 0;
-    level top = {.s = s, .rg = rg, .buf = rg->buf, .n = rg->len};
+    level top = {.s = s, .rg = rg, .buf = rg->buf, .n = rg->len, .trig_from = 0, .trig_to = s->n_trig};
     int rc = search(&top);
     if (rc)
         return rc;
@@ -285,4 +313,5 @@ void ks__decode_free(ks_scanner *s)
         ks__dspan_free(&s->dec[i], a);
     ks__afree(a, s->dfound);
     ks__afree(a, s->dbytes);
+    ks__afree(a, s->trig);
 }

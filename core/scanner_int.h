@@ -37,6 +37,18 @@ typedef struct ks_dfound {
     uint8_t chain[KS_MAX_DECODE_DEPTH];
 } ks_dfound;
 
+/* Escapes close together: where the first and the last begin, and their kinds (1 << ks_decoder).
+ * Escapes join a cluster when they begin within 2 * KS_DEC_ESC_CONTEXT bytes of its last one and
+ * in the same KS_DEC_ESC_BLOCK of the object, so that clusters depend on the object alone. */
+typedef struct ks_esc_cluster {
+    size_t first, last;
+    unsigned kinds;
+} ks_esc_cluster;
+
+/* Adds an escape of kind k beginning at `at` to the scanner's clusters; 0 or KS_ENOMEM. */
+struct ks_scanner;
+int ks__esc_add(struct ks_scanner *s, size_t at, unsigned k);
+
 /* Line accounting carried across regions of one object. */
 typedef struct ks_lines {
     uint64_t counted_to;   /* absolute offset up to which newlines are counted */
@@ -65,6 +77,11 @@ struct ks_scanner {
     ks_dspan dec[KS_MAX_DECODE_DEPTH];
     ks_dfound *dfound;
     size_t n_dfound, cap_dfound;
+    /* escapes, as the scans find them, in clusters (scan.c adds, scan_decoded.c decodes), level by
+     * level, each above the last; trig_base: the buffer's offset in the object (0 below level 0) */
+    ks_esc_cluster *trig;
+    size_t n_trig, cap_trig;
+    uint64_t trig_base;
     unsigned char *dbytes;
     size_t n_dbytes, cap_dbytes;
     atomic_flag busy;

@@ -90,7 +90,9 @@ static void check_span(const ks_dspan *d, size_t from, size_t to)
 
 typedef struct walk {
     const unsigned char *buf;
-    size_t n, last_run, last_esc;
+    size_t n, last_run;
+    size_t runs[512][2]; /* the first runs, to hold every instruction set to the same ones */
+    size_t n_runs;
 } walk;
 
 static int on_run(void *ctx, size_t from, size_t to, size_t *resume)
@@ -101,6 +103,11 @@ static int on_run(void *ctx, size_t from, size_t to, size_t *resume)
         abort();
     }
     w->last_run = to;
+    if (w->n_runs < 512) {
+        w->runs[w->n_runs][0] = from;
+        w->runs[w->n_runs][1] = to;
+    }
+    w->n_runs++;
     if (ks__dspan_reserve(&span, NULL, to - from))
         abort();
     ks__decode_base64(w->buf, from, to, &span);
@@ -111,26 +118,23 @@ static int on_run(void *ctx, size_t from, size_t to, size_t *resume)
     return 0;
 }
 
-static int on_escape(void *ctx, size_t at)
+/* Every escape a pattern finds is one the decoders take, or at least starts where one could. */
+static void check_escapes(const unsigned char *buf, size_t n)
 {
-    walk *w = ctx;
-    if (at >= w->n || (w->last_esc != (size_t)-1 && at <= w->last_esc)) {
-        fprintf(stderr, "escape at %zu after %zu in %zu bytes\n", at, w->last_esc, w->n);
-        abort();
+    for (size_t at = 0; at < n; at++) {
+        size_t len;
+        ks_decoder k = ks__escape_at(buf, at, n, &len);
+        if (k == KS_DEC_N)
+            continue;
+        if (at + len > n || len > KS_DEC_ESC_MAX || ks__escape_start(buf, at + len) != at)
+            abort();
+        size_t to = n - at > 64 ? at + 64 : n;
+        if (ks__dspan_reserve(&span, NULL, to - at))
+            abort();
+        if (!ks__decode_escapes(k, buf, at, to, &span))
+            abort();
+        check_span(&span, at, to);
     }
-    w->last_esc = at;
-    size_t to = w->n - at > 64 ? at + 64 : w->n, len;
-    ks_decoder k = ks__escape_at(w->buf, at, w->n, &len);
-    if (k == KS_DEC_N)
-        return 0;
-    if (at + len > w->n)
-        abort();
-    if (ks__dspan_reserve(&span, NULL, to - at))
-        abort();
-    if (!ks__decode_escapes(k, w->buf, at, to, &span))
-        abort(); /* the escape the finder saw is decoded */
-    check_span(&span, at, to);
-    return 0;
 }
 
 /* Writes `in` encoded as `how` into out (room for 8x); returns the length. */
@@ -177,9 +181,24 @@ static size_t encode(unsigned how, const unsigned char *in, size_t n, unsigned c
  * outer to all), byte 1 = stream piece size, byte 2 = region size; the rest is the object. */
 int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 {
-    walk w = {data, size, 0, (size_t)-1};
-    if (ks__decode_find(data, size, &(ks_dfind_ops){on_run, on_escape}, &w))
+    static walk w, v;
+    memset(&w, 0, sizeof w);
+    w.buf = data;
+    w.n = size;
+    if (ks__decode_find_isa(data, size, &(ks_dfind_ops){on_run}, &w, 0))
         abort();
+    for (int isa = 1; isa <= 3; isa++) {
+        memset(&v, 0, sizeof v);
+        v.buf = data;
+        v.n = size;
+        if (ks__decode_find_isa(data, size, &(ks_dfind_ops){on_run}, &v, isa))
+            abort();
+        if (v.n_runs != w.n_runs || memcmp(v.runs, w.runs, sizeof w.runs)) {
+            fprintf(stderr, "instruction set %d finds %zu runs, plain C %zu\n", isa, v.n_runs, w.n_runs);
+            abort();
+        }
+    }
+    check_escapes(data, size);
     if (size < 3 || size > 4096)
         return 0;
     static unsigned char mid[4096 * 8], obj[4096 * 64];
