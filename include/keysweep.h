@@ -395,6 +395,9 @@ typedef struct ks_container_opts {
     uint64_t max_members;    /* 0: KS_DEFAULT_ARCHIVE_MEMBERS */
     unsigned max_ratio;      /* bytes out per byte written, past 16 MiB out; 0: KS_DEFAULT_ARCHIVE_RATIO */
     ks_problem_fn on_problem; /* may be NULL; called with the stream's ctx */
+    /* A 7z archive keeps its index at its end: it is held in memory whole, up to this many bytes,
+     * and opened at close; a bigger one is scanned as its bytes (KS_ELIMIT). 0: 64 MiB. */
+    size_t max_spool;
 } ks_container_opts;
 
 #define KS_CONTAINER_OFF 0x1u           /* open nothing: the stream is a plain ks_stream */
@@ -405,9 +408,9 @@ typedef struct ks_container_opts {
  * "PATH!MEMBER" for path conditions, or MEMBER alone without one) and `copts` may be NULL.
  * Memory stays bounded whatever is written: a plain object holds what a ks_stream holds; a
  * container holds up to 64 KiB of input not yet handed over, the current member's ks_stream,
- * about 1 MiB per nesting level (libarchive's blocks, and what a nested member that may be no
- * container needs kept) and the decompressors' windows that each stream declares. Returns 0,
- * KS_EINVAL or KS_ENOMEM.
+ * about 1.5 MiB per nesting level (libarchive's blocks, and what a nested member that may be no
+ * container needs kept) and the decompressors' windows that each stream declares; a 7z is held
+ * whole, up to max_spool. Returns 0, KS_EINVAL or KS_ENOMEM.
  */
 KS_API int ks_container_stream_open(const ks_engine *engine, const ks_scan_opts *opts, const ks_container_opts *copts,
                                     ks_match_fn cb, void *ctx, ks_container_stream **out);

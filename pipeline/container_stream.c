@@ -4,6 +4,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -18,9 +19,11 @@
 #define PULL_MAX ((size_t)256 << 10)
 #define RATIO_AFTER ((uint64_t)16 << 20)
 #define MIN_OUTPUT ((uint64_t)1 << 30)
+#define DEFAULT_SPOOL ((size_t)64 << 20)
 
 typedef enum cs_mode {
     SNIFFING,  /* gathering the first bytes, to tell what the object is */
+    SPOOLING,  /* a 7z, which needs random access: held whole, expanded at close */
     PLAIN,     /* no container: everything goes to a ks_stream */
     CONTAINER, /* the reader thread is expanding it */
     DRAINED,   /* the container ended (or a budget ended it): what follows is taken, not scanned */
@@ -48,6 +51,8 @@ struct ks_container_stream {
     size_t head_len;
     ks_stream *plain;
     ks_scanner *sc; /* the scanner of the call in progress */
+    unsigned char *spool; /* SPOOLING: the whole object so far */
+    size_t spool_len, spool_cap, spool_max;
 
     /* The reader thread and the turn: exactly one of the two threads runs at a time, so everything
      * below is read and written by whoever holds the turn, the mutex ordering the hand-overs. */
@@ -145,8 +150,13 @@ static void *reader_main(void *arg)
     while (!cs->reader_turn)
         pthread_cond_wait(&cs->cv, &cs->mu);
     pthread_mutex_unlock(&cs->mu);
-    cs->rc = ks__container_expand_pull(cs->head, cs->head_len, pull, cs, cs->path ? cs->path : "", &cs->lim,
-                                       &READER_SINK, cs, &cs->res, &cs->replay, &cs->replay_len);
+    const char *name = cs->path ? cs->path : "";
+    if (cs->spool)
+        cs->rc = ks__container_expand(cs->spool, cs->spool_len, -1, cs->spool_len, name, &cs->lim, &READER_SINK, cs,
+                                      &cs->res);
+    else
+        cs->rc = ks__container_expand_pull(cs->head, cs->head_len, pull, cs, name, &cs->lim, &READER_SINK, cs,
+                                           &cs->res, &cs->replay, &cs->replay_len);
     pthread_mutex_lock(&cs->mu);
     cs->ev = EV_DONE;
     cs->reader_turn = 0;
@@ -233,7 +243,9 @@ static void reader_done(ks_container_stream *cs)
     cs->thread_live = 0;
     drop_member(cs);
     cs->mode = DRAINED;
-    if (cs->rc == 1 && !cs->abandon && !cs->err) {
+    if (cs->rc == 1 && !cs->abandon && !cs->err && cs->spool) {
+        cs->err = go_plain(cs, cs->spool, cs->spool_len);
+    } else if (cs->rc == 1 && !cs->abandon && !cs->err) {
         int rc = go_plain(cs, cs->head, cs->head_len);
         if (!rc && cs->replay_len)
             rc = ks_stream_write(cs->plain, cs->sc, cs->replay, cs->replay_len);
@@ -297,8 +309,9 @@ static int go_plain(ks_container_stream *cs, const void *first, size_t n)
 
 static int start_reader(ks_container_stream *cs)
 {
-    cs->inbuf = ks__amalloc(cs->a, IN_BLOCK);
-    if (!cs->inbuf || pthread_mutex_init(&cs->mu, NULL))
+    if (!cs->spool && !(cs->inbuf = ks__amalloc(cs->a, IN_BLOCK)))
+        return KS_ENOMEM;
+    if (pthread_mutex_init(&cs->mu, NULL))
         return KS_ENOMEM;
     if (pthread_cond_init(&cs->cv, NULL)) {
         pthread_mutex_destroy(&cs->mu);
@@ -319,6 +332,37 @@ static int start_reader(ks_container_stream *cs)
     return 0;
 }
 
+/* Holds a 7z whole, up to spool_max bytes; past that it is scanned as the bytes it is, and said so. */
+static int spool(ks_container_stream *cs, const unsigned char *p, size_t n)
+{
+    if (cs->spool_len + n > cs->spool_max) {
+        char what[160];
+        snprintf(what, sizeof what, "a 7z archive needs random access: it is opened up to %zu bytes, this one is "
+                 "larger and was scanned as the bytes it is", cs->spool_max);
+        if (cs->on_problem)
+            cs->on_problem(cs->ctx, "", 1, what);
+        cs->stop_code = KS_ELIMIT;
+        int rc = go_plain(cs, cs->spool, cs->spool_len);
+        ks__afree(cs->a, cs->spool);
+        cs->spool = NULL;
+        return rc ? rc : ks_stream_write(cs->plain, cs->sc, p, n);
+    }
+    if (cs->spool_len + n > cs->spool_cap) {
+        size_t cap = cs->spool_cap ? cs->spool_cap : 4096;
+        while (cap < cs->spool_len + n)
+            cap *= 2;
+        cap = cap < cs->spool_max ? cap : cs->spool_max;
+        unsigned char *b = ks__arealloc(cs->a, cs->spool, cap);
+        if (!b)
+            return KS_ENOMEM;
+        cs->spool = b;
+        cs->spool_cap = cap;
+    }
+    memcpy(cs->spool + cs->spool_len, p, n);
+    cs->spool_len += n;
+    return 0;
+}
+
 /* The first bytes are all here (or all there will be): a container, or a plain object. */
 static int decide(ks_container_stream *cs)
 {
@@ -326,6 +370,10 @@ static int decide(ks_container_stream *cs)
     if ((cs->flags & KS_CONTAINER_OFF) || cs->head_len < 4 || kind == KS_CONT_NONE ||
         ((cs->flags & KS_CONTAINER_NO_DECOMPRESS) && ks__container_is_stream(kind)))
         return go_plain(cs, cs->head, cs->head_len);
+    if (kind == KS_CONT_7Z) { /* its index is at its end */
+        cs->mode = SPOOLING;
+        return spool(cs, cs->head, cs->head_len);
+    }
     return start_reader(cs);
 }
 
@@ -360,6 +408,7 @@ int ks_container_stream_open(const ks_engine *engine, const ks_scan_opts *opts, 
     cs->on_problem = o.on_problem;
     cs->flags = o.flags;
     cs->max_output = o.max_output;
+    cs->spool_max = o.max_spool ? o.max_spool : DEFAULT_SPOOL;
     cs->lim = (ks_container_limits){
         .max_depth = o.depth ? o.depth : KS_DEFAULT_ARCHIVE_DEPTH,
         .max_output = o.max_output,
@@ -392,6 +441,8 @@ static int feed(ks_container_stream *cs, const unsigned char *p, size_t n)
     }
     if (cs->err)
         return cs->err;
+    if (n && cs->mode == SPOOLING)
+        return spool(cs, p, n);
     if (n && cs->mode == PLAIN) /* no container after all: the rest as it is */
         return ks_stream_write(cs->plain, cs->sc, p, n);
     return 0; /* DRAINED: after the container's end, nothing is scanned */
@@ -437,13 +488,15 @@ int ks_container_stream_close(ks_container_stream *cs, ks_scanner *sc)
     cs->sc = sc;
     if (!rc && cs->mode == SNIFFING) /* an object shorter than the magic */
         rc = decide(cs);
-    if (!rc && cs->mode == CONTAINER) {
-        if (cs->inbuf_len)
-            hand(cs, cs->inbuf, cs->inbuf_len);
+    if (!rc && cs->mode == SPOOLING) /* a 7z, all here now */
+        rc = start_reader(cs);
+    else if (!rc && cs->mode == CONTAINER && cs->inbuf_len) {
+        hand(cs, cs->inbuf, cs->inbuf_len);
         cs->inbuf_len = 0;
+    }
+    if (!rc && cs->mode == CONTAINER) {
         cs->in_eof = 1;
-        if (cs->mode == CONTAINER)
-            run(cs);
+        run(cs);
         rc = cs->err;
     }
     if (!rc && cs->mode == PLAIN) {
@@ -472,6 +525,7 @@ void ks_container_stream_abort(ks_container_stream *cs)
     drop_member(cs);
     ks_stream_abort(cs->plain);
     ks__afree(cs->a, cs->inbuf);
+    ks__afree(cs->a, cs->spool);
     ks__afree(cs->a, cs->path);
     ks__afree(cs->a, cs);
 }

@@ -135,6 +135,7 @@ Test(cstream, every_kind_in_any_pieces_equals_its_members_scanned_alone, .timeou
         {ARCHIVE_FORMAT_TAR_USTAR, ARCHIVE_FILTER_LZ4, "a.tar.lz4", 3},
         {ARCHIVE_FORMAT_ZIP, ARCHIVE_FILTER_NONE, "a.zip", 3},
         {ARCHIVE_FORMAT_CPIO_SVR4_NOCRC, ARCHIVE_FILTER_NONE, "a.cpio", 3},
+        {ARCHIVE_FORMAT_7ZIP, ARCHIVE_FILTER_NONE, "a.7z", 3},
         {ARCHIVE_FORMAT_AR_GNU, ARCHIVE_FILTER_NONE, "a.a", 3},
         {ARCHIVE_FORMAT_RAW, ARCHIVE_FILTER_GZIP, "notes.txt.gz", 1},
         {ARCHIVE_FORMAT_RAW, ARCHIVE_FILTER_XZ, "notes.txt.xz", 1},
@@ -459,6 +460,32 @@ Test(cstream, a_nested_zip_bomb_stops_at_a_budget, .timeout = KS_HANG_S(300))
     free(l1.p);
     free(l0.p);
     free(zeros.p);
+}
+
+/* A 7z needs random access: held whole up to max_spool, opened at close; past it, its bytes are scanned. */
+Test(cstream, a_7z_is_held_up_to_its_limit_and_scanned_as_bytes_past_it)
+{
+    const char *names[] = {"a.txt"};
+    blob d = obj(30000, 10, 71);
+    blob arc = write_archive(ARCHIVE_FORMAT_7ZIP, ARCHIVE_FILTER_NONE, names, &d, 1);
+    hits want = {0}, raw = {0};
+    scan_alone(&want, "a.txt", d.p, d.len);
+    scan_alone(&raw, "-", arc.p, arc.len);
+    ks_container_opts co = {.size = sizeof co, .max_spool = arc.len, .on_problem = on_problem};
+    hits got = {0};
+    cr_assert_eq(stream_it(&arc, SMALL, 1, NULL, &co, &got), 0, "%s", got.last_problem);
+    assert_same(&want, &got, "a 7z at the limit");
+    hits_free(&got);
+    co.max_spool = arc.len - 1;
+    memset(&got, 0, sizeof got);
+    cr_assert_eq(stream_it(&arc, SMALL, 1, NULL, &co, &got), KS_ELIMIT);
+    cr_assert(strstr(got.last_problem, "random access"), "%s", got.last_problem);
+    assert_same(&raw, &got, "a 7z one past the limit");
+    hits_free(&got);
+    hits_free(&raw);
+    hits_free(&want);
+    free(arc.p);
+    free(d.p);
 }
 
 /* ---- corrupt, truncated, stopped and abandoned streams ---- */
