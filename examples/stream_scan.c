@@ -1,4 +1,5 @@
-/* stream_scan.c: feeds a file (or stdin) to libkeysweep in small random-size pieces, as an appliance sees writes, and prints each finding. */
+/* stream_scan.c: feeds a file (or stdin) to libkeysweep in small random-size pieces, as an appliance sees writes, and prints each finding,
+ * inside archives and compressed files too. */
 #define _POSIX_C_SOURCE 200809L /* getopt, read: builds with -std=c11 as well as gnu11 */
 #include <errno.h>
 #include <fcntl.h>
@@ -13,12 +14,14 @@
 
 static void usage(FILE *f)
 {
-    fputs("usage: stream_scan [-r RULES]... [-n] [-m MAX_PIECE] [-s SEED] [FILE|-]\n"
+    fputs("usage: stream_scan [-r RULES]... [-n] [-b] [-m MAX_PIECE] [-s SEED] [FILE|-]\n"
           "Scans FILE (default: standard input) through the streaming API, in pieces of 1 to\n"
           "MAX_PIECE bytes (default 4096) of pseudo-random size, and prints one line per finding:\n"
-          "  RULE_ID offset=START line=LINE column=COLUMN secret=SECRET\n"
+          "  RULE_ID [object=MEMBER] offset=START line=LINE column=COLUMN secret=SECRET\n"
+          "An archive or a compressed file is scanned as its members (MEMBER: their chain).\n"
           "  -r RULES  also load rules from a YAML file, a directory of them or a Gitleaks .toml\n"
           "  -n        do not load the built-in rules\n"
+          "  -b        scan archives and compressed files as the bytes they are\n"
           "  -s SEED   seed for the piece sizes (default: from the clock); findings never depend on it\n"
           "Exit status: 0 no findings, 1 findings, 2 error.\n",
           f);
@@ -46,11 +49,21 @@ static int on_match(const ks_match *m, void *ctx)
 {
     unsigned long *count = ctx;
     ++*count;
-    printf("%s offset=%llu line=%llu column=%llu secret=", m->rule_id, (unsigned long long)m->start,
+    printf("%s ", m->rule_id);
+    if (m->object) /* a member of an archive: offsets, line and column are the member's */
+        printf("object=%s ", m->object);
+    printf("offset=%llu line=%llu column=%llu secret=", (unsigned long long)m->start,
            (unsigned long long)m->line, (unsigned long long)m->column);
     print_bytes(m->secret, m->secret_len);
     putchar('\n');
-    return 0; /* non-zero would stop the stream: only ks_stream_close may follow */
+    return 0; /* non-zero would stop the stream: only close may follow */
+}
+
+/* A member skipped (an encrypted one), or the archive cut short: a budget, or corrupt data. */
+static void on_problem(void *ctx, const char *object, int fatal, const char *what)
+{
+    (void)ctx;
+    fprintf(stderr, "stream_scan: %s%s%s%s\n", object, *object ? ": " : "", what, fatal ? "" : " (skipped)");
 }
 
 /* xorshift64*: a small deterministic generator for the piece sizes. */
@@ -66,9 +79,10 @@ int main(int argc, char **argv)
 {
     const char *rule_paths[16];
     int n_rule_paths = 0, builtin = 1, opt;
+    ks_container_opts co = {.size = sizeof co, .on_problem = on_problem}; /* default budgets */
     size_t max_piece = 4096;
     uint64_t seed = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32);
-    while ((opt = getopt(argc, argv, "r:nm:s:h")) != -1) {
+    while ((opt = getopt(argc, argv, "r:nbm:s:h")) != -1) {
         switch (opt) {
         case 'r':
             if (n_rule_paths == 16) {
@@ -78,6 +92,7 @@ int main(int argc, char **argv)
             rule_paths[n_rule_paths++] = optarg;
             break;
         case 'n': builtin = 0; break;
+        case 'b': co.flags |= KS_CONTAINER_OFF; break;
         case 'm': max_piece = strtoul(optarg, NULL, 10); break;
         case 's': seed = strtoull(optarg, NULL, 10); break;
         case 'h': usage(stdout); return 0;
@@ -101,7 +116,7 @@ int main(int argc, char **argv)
     ks_rules *rules = NULL;
     ks_engine *engine = NULL;
     ks_scanner *scanner = NULL;
-    ks_stream *stream = NULL;
+    ks_container_stream *stream = NULL;
     unsigned char *buf = malloc(max_piece);
     unsigned long findings = 0;
     int rc = buf ? ks_rules_create(&rules) : KS_ENOMEM;
@@ -122,10 +137,11 @@ int main(int argc, char **argv)
     if (!rc)
         rc = ks_scanner_create(engine, &scanner);
     /* A stream holds no scanner: each write brings one (any free scanner of the engine), so an
-     * appliance with thousands of objects in flight needs only a scanner per thread. */
+     * appliance with thousands of objects in flight needs only a scanner per thread. A container
+     * stream is a ks_stream that also opens the archives and compressed files written into it. */
     ks_scan_opts so = {.size = sizeof so, .path = name}; /* path conditions of imported rules apply */
     if (!rc)
-        rc = ks_stream_open(engine, &so, on_match, &findings, &stream);
+        rc = ks_container_stream_open(engine, &so, &co, on_match, &findings, &stream);
 
     /* The object arrives in pieces of any size; findings are those of one scan of the whole. */
     while (!rc) {
@@ -140,13 +156,13 @@ int main(int argc, char **argv)
         }
         if (got == 0)
             break;
-        rc = ks_stream_write(stream, scanner, buf, (size_t)got);
+        rc = ks_container_stream_write(stream, scanner, buf, (size_t)got);
     }
     if (stream) {
         if (rc)
-            ks_stream_abort(stream);
-        else
-            rc = ks_stream_close(stream, scanner); /* reports what was waiting for more data */
+            ks_container_stream_abort(stream);
+        else /* reports what was waiting for more data; KS_ELIMIT or KS_ECORRUPT: an archive cut short */
+            rc = ks_container_stream_close(stream, scanner);
     }
     if (rc)
         fprintf(stderr, "stream_scan: %s (%s)\n", ks_strerror(rc), ks_errname(rc));

@@ -41,7 +41,9 @@ extern "C" {
     X(KS_ECPU, -11, "CPU lacks the instructions Vectorscan needs (SSSE3)")      \
     X(KS_ENORULES, -12, "no rules to compile")                                  \
     X(KS_ESTATE, -13, "object used in the wrong state")                         \
-    X(KS_ESCRATCH_BUSY, -14, "scanner already in use by another scan")
+    X(KS_ESCRATCH_BUSY, -14, "scanner already in use by another scan")                 \
+    X(KS_ELIMIT, -15, "a container budget ran out: the rest of the object was not scanned") \
+    X(KS_ECORRUPT, -16, "a container is corrupt or truncated: the rest was not scanned")
 
 enum ks_error {
 #define KS__ERR_ENUM(name, value, text) name = value,
@@ -376,6 +378,78 @@ KS_API size_t ks_stream_bytes(const ks_stream *stream);
 
 /* Frees a stream without reporting what is pending; NULL is a no-op. */
 KS_API void ks_stream_abort(ks_stream *stream);
+
+/* ------------------------------------------------------------------ */
+/* Container streams: a stream that opens archives written into it      */
+/* ------------------------------------------------------------------ */
+
+/*
+ * A container stream is a ks_stream for objects that may be containers, as an appliance sees them
+ * go by: its first 265 bytes (or all of a shorter object) are looked at, and a
+ * container (by its magic, as ks_pipeline_opts lists them) is scanned as its members, nested ones
+ * opened in turn within the budgets below, each finding with the member's chain in
+ * ks_match.object and the member's own offsets and lines: what a pipeline reports for the same
+ * bytes in a file. Anything else is scanned exactly as ks_stream scans it. Libarchive pulls where
+ * a stream is pushed, so a container is read on a thread of the stream's own (started with every
+ * signal blocked), in lock-step with the caller: it runs only inside ks_container_stream_write and
+ * ks_container_stream_close, and every callback comes on the caller's thread, with its scanner.
+ */
+typedef struct ks_container_stream ks_container_stream;
+
+/* A member skipped (fatal 0: an encrypted one) or the expansion stopped (fatal 1: a budget ran
+ * out, a container is corrupt or truncated) at `object` ("" for the object itself); `what` says
+ * it in words. The strings live during the call. */
+typedef void (*ks_problem_fn)(void *ctx, const char *object, int fatal, const char *what);
+
+/* Container options; zero-initialise, then set what you need. Budgets hold for the object, every
+ * nested level together, as ks_pipeline_opts' archive_* fields hold for a file. */
+typedef struct ks_container_opts {
+    size_t size;             /* sizeof(ks_container_opts), or 0: fields are only ever appended */
+    unsigned flags;          /* KS_CONTAINER_* */
+    unsigned depth;          /* containers one inside another; 0: KS_DEFAULT_ARCHIVE_DEPTH */
+    uint64_t max_output;     /* members' bytes in all; 0: the larger of 1 GiB and 50x the bytes written so far */
+    uint64_t max_members;    /* 0: KS_DEFAULT_ARCHIVE_MEMBERS */
+    unsigned max_ratio;      /* bytes out per byte written, past 16 MiB out; 0: KS_DEFAULT_ARCHIVE_RATIO */
+    ks_problem_fn on_problem; /* may be NULL; called with the stream's ctx */
+    /* A 7z archive keeps its index at its end: it is held in memory whole, up to this many bytes,
+     * and opened at close; a bigger one is scanned as its bytes (KS_ELIMIT). 0: 64 MiB. */
+    size_t max_spool;
+} ks_container_opts;
+
+#define KS_CONTAINER_OFF 0x1u           /* open nothing: the stream is a plain ks_stream */
+#define KS_CONTAINER_NO_DECOMPRESS 0x2u /* open archives, but not compressed streams (nor .tar.gz) */
+
+/*
+ * Opens a container stream for one object of `engine`; `opts` (its path, which members see as
+ * "PATH!MEMBER" for path conditions, or MEMBER alone without one) and `copts` may be NULL.
+ * Memory stays bounded whatever is written: a plain object holds what a ks_stream holds; a
+ * container holds up to 64 KiB of input not yet handed over, the current member's ks_stream,
+ * about 1.5 MiB per nesting level (libarchive's blocks, and what a nested member that may be no
+ * container needs kept) and the decompressors' windows that each stream declares; a 7z is held
+ * whole, up to max_spool. Returns 0, KS_EINVAL or KS_ENOMEM.
+ */
+KS_API int ks_container_stream_open(const ks_engine *engine, const ks_scan_opts *opts, const ks_container_opts *copts,
+                                    ks_match_fn cb, void *ctx, ks_container_stream **out);
+
+/*
+ * Appends `len` bytes and reports, on `scanner`, the findings that are now certain. Bytes after the
+ * end of a container, or after a budget stopped it, are taken and not scanned. Returns 0,
+ * KS_ETERMINATED (the callback stopped it), KS_EINVAL (also a scanner of another engine),
+ * KS_ENOMEM, KS_ESCAN or KS_ESCRATCH_BUSY; inside a container every error but KS_EINVAL leaves
+ * only close (which returns it again) or abort.
+ */
+KS_API int ks_container_stream_write(ks_container_stream *stream, ks_scanner *scanner, const void *data, size_t len);
+
+/*
+ * Ends the object: reports the remaining findings on `scanner`, then frees the stream (also on
+ * error; NULL returns KS_EINVAL). Returns 0, what ks_stream_close returns, or, with every finding
+ * before it reported, KS_ELIMIT (a budget ran out) or KS_ECORRUPT (a container is corrupt or
+ * truncated); on_problem said where.
+ */
+KS_API int ks_container_stream_close(ks_container_stream *stream, ks_scanner *scanner);
+
+/* Frees a stream without reporting what is pending, ending its thread; NULL is a no-op. */
+KS_API void ks_container_stream_abort(ks_container_stream *stream);
 
 /* ------------------------------------------------------------------ */
 /* Walking trees                                                        */

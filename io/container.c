@@ -62,6 +62,8 @@ typedef struct fd_src {
     /* a pipe: read() from its position, after `head` (taken already to recognise it), up to `size`
      * bytes in all (0: to EOF); while it opens, what is read is kept in `replay` */
     int pipe, opening, head_given, replay_lost;
+    ks_container_pull_fn pull; /* not NULL: a pipe whose bytes come from this instead of fd */
+    void *pull_ctx;
     const unsigned char *head;
     size_t head_len;
     unsigned char *replay;
@@ -81,10 +83,19 @@ static la_ssize_t pipe_read(struct archive *a, fd_src *s, const void **out)
         want = (size_t)(s->size - s->pos);
     if (!want)
         return 0;
+    const void *got = s->buf;
     ssize_t n;
-    do
-        n = read(s->fd, s->buf, want);
-    while (n < 0 && errno == EINTR);
+    if (s->pull) {
+        n = s->pull(s->pull_ctx, &got);
+        if (n < 0) {
+            archive_set_error(a, EIO, "the stream was abandoned");
+            return -1;
+        }
+    } else {
+        do
+            n = read(s->fd, s->buf, want);
+        while (n < 0 && errno == EINTR);
+    }
     if (n < 0) {
         archive_set_error(a, errno, "read failed: %s", strerror(errno));
         return -1;
@@ -93,14 +104,14 @@ static la_ssize_t pipe_read(struct archive *a, fd_src *s, const void **out)
     if (s->opening && n > 0) { /* kept, so that bytes that open as nothing are still scanned */
         unsigned char *r = s->replay_len + (size_t)n <= REPLAY_MAX ? realloc(s->replay, s->replay_len + (size_t)n) : NULL;
         if (r) {
-            memcpy(r + s->replay_len, s->buf, (size_t)n);
+            memcpy(r + s->replay_len, got, (size_t)n);
             s->replay = r;
             s->replay_len += (size_t)n;
         } else {
             s->replay_lost = 1;
         }
     }
-    *out = s->buf;
+    *out = got;
     return n;
 }
 
@@ -522,11 +533,11 @@ static int expand_source(fd_src *src, ks_container_kind kind, const char *name, 
         return 1;
     expansion *x = calloc(1, sizeof *x);
     unsigned char *buf = malloc(BLOCK);
-    if (!src->mem)
+    if (!src->mem && !src->pull) /* a pull source hands over its own bytes */
         src->buf = malloc(BLOCK);
     struct archive *a = NULL;
     int rc = 1;
-    if (!x || !buf || (!src->mem && !src->buf))
+    if (!x || !buf || (!src->mem && !src->pull && !src->buf))
         goto out;
     x->lim = lim;
     x->sink = sink;
@@ -580,26 +591,44 @@ int ks__container_expand(const void *mem, size_t len, int fd, uint64_t size, con
     return expand_source(&src, ks__container_sniff(head, hn), name, lim, sink, ctx, res);
 }
 
+/* A pipe or a pull source: what was read past head is handed back when it is no container. */
+static int expand_sequential(fd_src *src, const char *name, const ks_container_limits *lim,
+                             const ks_container_sink *sink, void *ctx, ks_container_result *res,
+                             unsigned char **replay, size_t *replay_len)
+{
+    const unsigned char *head = src->head;
+    size_t head_len = src->head_len;
+    memset(res, 0, sizeof *res);
+    *replay = NULL;
+    *replay_len = 0;
+    int rc = expand_source(src, ks__container_sniff(head, head_len), name, lim, sink, ctx, res);
+    res->bytes_read = src->pos > head_len ? src->pos : head_len; /* the head counts even when unopened */
+    if (rc == 1 && src->replay_lost)
+        sink->problem(ctx, "", 1, "looked like a container but is none, and part of what was read to find out "
+                                  "was not scanned");
+    if (rc == 1) {
+        *replay = src->replay;
+        *replay_len = src->replay_len;
+    } else {
+        free(src->replay);
+    }
+    return rc;
+}
+
 int ks__container_expand_pipe(const void *head, size_t head_len, int fd, uint64_t limit, const char *name,
                               const ks_container_limits *lim, const ks_container_sink *sink, void *ctx,
                               ks_container_result *res, unsigned char **replay, size_t *replay_len)
 {
-    memset(res, 0, sizeof *res);
-    *replay = NULL;
-    *replay_len = 0;
     fd_src src = {.fd = fd, .pipe = 1, .head = head, .head_len = head_len, .size = limit};
-    int rc = expand_source(&src, ks__container_sniff(head, head_len), name, lim, sink, ctx, res);
-    res->bytes_read = src.pos > head_len ? src.pos : head_len; /* the head counts even when unopened */
-    if (rc == 1 && src.replay_lost)
-        sink->problem(ctx, "", 1, "looked like a container but is none, and part of what was read to find out "
-                                  "was not scanned");
-    if (rc == 1) {
-        *replay = src.replay;
-        *replay_len = src.replay_len;
-    } else {
-        free(src.replay);
-    }
-    return rc;
+    return expand_sequential(&src, name, lim, sink, ctx, res, replay, replay_len);
+}
+
+int ks__container_expand_pull(const void *head, size_t head_len, ks_container_pull_fn pull, void *pull_ctx,
+                              const char *name, const ks_container_limits *lim, const ks_container_sink *sink,
+                              void *ctx, ks_container_result *res, unsigned char **replay, size_t *replay_len)
+{
+    fd_src src = {.fd = -1, .pipe = 1, .pull = pull, .pull_ctx = pull_ctx, .head = head, .head_len = head_len};
+    return expand_sequential(&src, name, lim, sink, ctx, res, replay, replay_len);
 }
 
 /* ---- decompressing on a thread of its own, while the caller scans ---- */

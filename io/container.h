@@ -91,6 +91,16 @@ int ks__container_expand_pipe(const void *head, size_t head_len, int fd, uint64_
                               const ks_container_limits *lim, const ks_container_sink *sink, void *ctx,
                               ks_container_result *res, unsigned char **replay, size_t *replay_len);
 
+/* Hands over the next bytes of an object that is pushed rather than read: sets *out and returns how many
+ * (0 at its end, negative to give up); the bytes stay valid until the next call. */
+typedef long (*ks_container_pull_fn)(void *ctx, const void **out);
+
+/* ks__container_expand_pipe for an object whose bytes after `head` come from `pull` (a stream written
+ * by a caller): the same budgets, the same *replay when it turns out to be no container. */
+int ks__container_expand_pull(const void *head, size_t head_len, ks_container_pull_fn pull, void *pull_ctx,
+                              const char *name, const ks_container_limits *lim, const ks_container_sink *sink,
+                              void *ctx, ks_container_result *res, unsigned char **replay, size_t *replay_len);
+
 /* The same, with the reading and decompressing on a thread of its own, so that it overlaps the
  * sink's work (the scan) instead of alternating with it; the sink is called on the calling thread,
  * in the same order. For big objects: the thread costs more than it saves on small ones. */

@@ -71,6 +71,17 @@ set +e
 set -e
 expect_rc 1 "stdin"
 [ "$(cat "$T/out")" = "$expected" ] || fail "stdin printed something else"
+# An archive written into the stream is scanned as its members, each finding naming its member.
+tar czf ci.tar.gz ci.yml
+set +e
+"$T/stream_scan" -m 7 ci.tar.gz >"$T/out" 2>"$T/err"; rc=$?
+set -e
+expect_rc 1 "a tar.gz"
+[ "$(cat "$T/out")" = "${expected/ offset=/ object=ci.yml offset=}" ] || fail "a tar.gz: the member's finding differs"
+set +e
+"$T/stream_scan" -b ci.tar.gz >"$T/out" 2>"$T/err"; rc=$?
+set -e
+expect_rc 0 "a tar.gz as bytes (-b)"
 echo 'nothing to see here' > clean.txt
 set +e
 "$T/stream_scan" clean.txt >"$T/out" 2>"$T/err"; rc=$?

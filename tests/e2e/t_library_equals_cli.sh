@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # t_library_equals_cli (issue 12): an embedder gets exactly the CLI's findings on the same bytes. A corpus with every
-# built-in example, Gitleaks rules with path conditions and path allowlists, keysweep:allow markers and files cut into
-# many chunks is scanned by the CLI (several chunk sizes and threads) and by a program that uses only the public API
-# (streams in random pieces, the path in ks_scan_opts; and the public tree scan, ks_pipeline_walk, with several chunk
-# sizes, threads and readers): the findings are identical.
+# built-in example, Gitleaks rules with path conditions and path allowlists, keysweep:allow markers, files cut into
+# many chunks and the same files in a .tar.gz and a .zip is scanned by the CLI (several chunk sizes and threads) and
+# by a program that uses only the public API (container streams in random pieces, the path in ks_scan_opts; and the
+# public tree scan, ks_pipeline_walk, with several chunk sizes, threads and readers): the findings, with the member's
+# object, are identical.
 . "$(dirname "$0")/lib.sh"
 [ -x "${KS_LIBSCAN:-}" ] || { echo "SKIP: ks_libscan not built"; exit 77; }
 cat > g.toml <<'TOML'
@@ -52,11 +53,22 @@ for n, name in enumerate(names):
         parts.append("\n" + ex + mark + "\n")
     with open("c/" + name, "w") as f:
         f.write("".join(parts))
+# The same files in containers (the big one aside): members meet the path conditions as "c/pack.tar.gz!pkg/...".
+import gzip, io, tarfile, zipfile
+small = [n for n in names if "big" not in n]
+b = io.BytesIO()
+with tarfile.open(fileobj=b, mode="w") as t:
+    for name in small:
+        t.add("c/" + name, arcname="pkg/" + name)
+open("c/pack.tar.gz", "wb").write(gzip.compress(b.getvalue()))
+with zipfile.ZipFile("c/pack.zip", "w", zipfile.ZIP_DEFLATED) as z:
+    for name in small:
+        z.write("c/" + name, "pkg/" + name)
 PY
 R=(--rules g.toml --format jsonl -q)
 project() { python3 -c '
 import json, sys
-rows = sorted((r["path"], r["rule_id"], r["start"], r["end"], r["line"], r["column"], r.get("secret")) for r in map(json.loads, open(sys.argv[1])))
+rows = sorted((r["path"], r.get("object", ""), r["rule_id"], r["start"], r["end"], r["line"], r["column"], r.get("secret")) for r in map(json.loads, open(sys.argv[1])))
 for r in rows: print(json.dumps(r))' "$1"; }
 set +e; "$KS_LIBSCAN" --rules g.toml $(find c -type f | sort) >lib.jsonl 2>"$T/err"; lrc=$?; set -e
 [ "$lrc" -eq 0 ] || fail "ks_libscan failed ($lrc): $(cat "$T/err")"
@@ -66,6 +78,8 @@ n=$(lines lib.rows)
 grep -q '"php-only"' lib.rows || fail "the path-conditioned rule found nothing in a.php"
 grep '"php-only"' lib.rows | grep -qv '\.php"' && fail "the path-conditioned rule reported outside PHP files"
 grep '"not-in-vendor"' lib.rows | grep -q 'vendor/' && fail "the vendor/ allowlist was not applied"
+grep -q '"c/pack.zip", "pkg/src/a.php", "php-only"' lib.rows || fail "the path-conditioned rule found nothing in a zip's a.php"
+grep -q '"c/pack.tar.gz", "pkg/src/a.txt"' lib.rows || fail "nothing found in the tar.gz's members"
 for args in "-j1" "-j2 --chunk-size 4096" "-j2 --chunk-size 65537 --io pread"; do
   # shellcheck disable=SC2086
   ks scan "${R[@]}" $args c; expect_rc 1 "CLI $args"

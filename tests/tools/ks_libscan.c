@@ -1,6 +1,6 @@
-/* ks_libscan.c: scans files through the public library API alone (streams in random pieces, the path in ks_scan_opts;
- * or, with --tree, whole trees through ks_pipeline_walk), printing one JSON line per finding, so tests can hold the
- * library's findings to the CLI's. */
+/* ks_libscan.c: scans files through the public library API alone (container streams in random pieces, the path in
+ * ks_scan_opts; or, with --tree, whole trees through ks_pipeline_walk), printing one JSON line per finding, so tests
+ * can hold the library's findings to the CLI's. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -38,11 +38,21 @@ static int on_match(const ks_match *m, void *ctx)
            (unsigned long long)m->start, (unsigned long long)m->end, (unsigned long long)m->line,
            (unsigned long long)m->column);
     json_str((const char *)m->secret, m->secret_len);
+    if (m->object) {
+        printf(",\"object\":");
+        json_str(m->object, strlen(m->object));
+    }
     printf("}\n");
     return 0;
 }
 
 static void diag(const ks_diag *d, void *ctx);
+
+static void on_problem(void *ctx, const char *object, int fatal, const char *what)
+{
+    out_ctx *o = ctx;
+    fprintf(stderr, "ks_libscan: %s%s%s: %s%s\n", o->path, *object ? "!" : "", object, what, fatal ? "" : " (skipped)");
+}
 
 static int on_tree_finding(void *ctx, const char *path, const ks_match *m)
 {
@@ -96,12 +106,15 @@ int main(int argc, char **argv)
     ks_engine *engine = NULL;
     ks_scanner *sc[2] = {NULL, NULL};
     int rc = ks_rules_create(&rules), i = 1, builtin = 1, tree = 0;
+    ks_container_opts co = {.size = sizeof co, .on_problem = on_problem};
     unsigned threads = 2;
     size_t chunk = 0;
     const char *io = NULL;
     for (; !rc && i < argc && argv[i][0] == '-'; i++) {
         if (strcmp(argv[i], "--no-builtin-rules") == 0)
             builtin = 0;
+        else if (strcmp(argv[i], "--no-containers") == 0)
+            co.flags |= KS_CONTAINER_OFF;
         else if (strcmp(argv[i], "--tree") == 0)
             tree = 1;
         else if (strcmp(argv[i], "--threads") == 0 && i + 1 < argc)
@@ -113,7 +126,7 @@ int main(int argc, char **argv)
         else if (strcmp(argv[i], "--rules") == 0 && i + 1 < argc)
             rc = ks_rules_load_path(rules, argv[++i], diag, NULL);
         else
-            return fprintf(stderr, "usage: ks_libscan [--no-builtin-rules] [--rules PATH]... FILE...\n"
+            return fprintf(stderr, "usage: ks_libscan [--no-builtin-rules] [--no-containers] [--rules PATH]... FILE...\n"
                                    "       ks_libscan --tree [--threads N] [--chunk-size B] [--io auto|uring|pread] "
                                    "[--rules PATH]... ROOT...\n"),
                    2;
@@ -145,11 +158,13 @@ int main(int argc, char **argv)
         }
         out_ctx o = {argv[i]};
         ks_scan_opts so = {.size = sizeof so, .path = argv[i]};
-        ks_stream *st = NULL;
-        rc = ks_stream_open(engine, &so, on_match, &o, &st);
+        ks_container_stream *st = NULL;
+        rc = ks_container_stream_open(engine, &so, &co, on_match, &o, &st);
         for (int piece = 0; !rc;) {
             seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
-            size_t want = 1 + (size_t)((seed >> 33) % sizeof buf);
+            /* tiny, small and big pieces alike: a header or a magic split anywhere */
+            size_t span = (seed >> 20) % 4 == 0 ? 16 : (seed >> 20) % 4 == 1 ? 4096 : sizeof buf;
+            size_t want = 1 + (size_t)((seed >> 33) % span);
             ssize_t n = read(fd, buf, want);
             if (n < 0 && errno == EINTR)
                 continue;
@@ -157,12 +172,12 @@ int main(int argc, char **argv)
                 rc = n < 0 ? KS_EIO : 0;
                 break;
             }
-            rc = ks_stream_write(st, sc[piece++ & 1], buf, (size_t)n); /* any free scanner will do */
+            rc = ks_container_stream_write(st, sc[piece++ & 1], buf, (size_t)n); /* any free scanner will do */
         }
         if (rc)
-            ks_stream_abort(st);
+            ks_container_stream_abort(st);
         else
-            rc = ks_stream_close(st, sc[0]);
+            rc = ks_container_stream_close(st, sc[0]);
         close(fd);
     }
     if (rc)
