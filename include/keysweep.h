@@ -560,7 +560,7 @@ typedef struct ks_pipeline_opts {
     ks_diag_fn on_diag;
     void *diag_ctx;
     /* Containers, recognised by their magic bytes (never their names): gzip, bzip2, xz, zstd and
-     * lz4 streams, tar, zip (jar, docx, xlsx...), 7z, ar (.deb, .a), cpio and rpm. A file that is
+     * lz4 streams, tar, zip (jar, docx, xlsx...), 7z, ar (.deb, .a), cpio, rpm and ISO 9660. A file that is
      * one is scanned as its members (its raw bytes are not), nested ones opened in turn, each member
      * with its own offsets and lines and its chain in ks_match.object. Budgets per file: */
     unsigned archive_depth;        /* containers one inside another; 0: KS_DEFAULT_ARCHIVE_DEPTH */

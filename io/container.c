@@ -42,6 +42,10 @@ ks_container_kind ks__container_sniff(const unsigned char *h, size_t n)
         return KS_CONT_RPM;
     if (n >= 263 && !memcmp(h + 257, "ustar", 5) && (h[262] == '\0' || h[262] == ' '))
         return KS_CONT_TAR;
+    /* ISO 9660's first volume descriptor follows 32 KiB of system area: only a head that long (a
+     * file's first chunk) can show it, not the short heads of pipes, streams and nested members. */
+    if (n >= KS_CONTAINER_ISO_MAGIC_AT + 5 && !memcmp(h + KS_CONTAINER_ISO_MAGIC_AT, "CD001", 5))
+        return KS_CONT_ISO9660;
     return KS_CONT_NONE;
 }
 
@@ -256,6 +260,7 @@ static struct archive *new_reader(const expansion *x, ks_container_kind kind)
     case KS_CONT_7Z: archive_read_support_format_7zip(a); break;
     case KS_CONT_AR: archive_read_support_format_ar(a); break;
     case KS_CONT_CPIO: archive_read_support_format_cpio(a); break;
+    case KS_CONT_ISO9660: archive_read_support_format_iso9660(a); break;
     default: break;
     }
     return a;
@@ -573,6 +578,22 @@ out:
     return rc;
 }
 
+/* The kind its head says, or an ISO 9660 image by its descriptor further in (an object whose bytes
+ * are all at hand: in memory, or behind a descriptor that can be read anywhere). */
+static ks_container_kind sniff_object(const unsigned char *head, size_t hn, const void *mem, size_t len, int fd,
+                                      uint64_t size)
+{
+    ks_container_kind k = ks__container_sniff(head, hn);
+    if (k != KS_CONT_NONE || (mem ? (uint64_t)len : size) < KS_CONTAINER_ISO_MAGIC_AT + 5)
+        return k;
+    unsigned char m[5];
+    if (mem)
+        memcpy(m, (const unsigned char *)mem + KS_CONTAINER_ISO_MAGIC_AT, sizeof m);
+    else if (pread(fd, m, sizeof m, KS_CONTAINER_ISO_MAGIC_AT) != (ssize_t)sizeof m)
+        return k;
+    return memcmp(m, "CD001", 5) ? k : KS_CONT_ISO9660;
+}
+
 int ks__container_expand(const void *mem, size_t len, int fd, uint64_t size, const char *name,
                          const ks_container_limits *lim, const ks_container_sink *sink, void *ctx,
                          ks_container_result *res)
@@ -588,7 +609,7 @@ int ks__container_expand(const void *mem, size_t len, int fd, uint64_t size, con
         hn = r > 0 ? (size_t)r : 0;
     }
     fd_src src = {.fd = fd, .mem = mem, .size = mem ? len : size};
-    return expand_source(&src, ks__container_sniff(head, hn), name, lim, sink, ctx, res);
+    return expand_source(&src, sniff_object(head, hn, mem, len, fd, size), name, lim, sink, ctx, res);
 }
 
 /* A pipe or a pull source: what was read past head is handed back when it is no container. */

@@ -22,7 +22,12 @@ typedef enum ks_container_kind {
     KS_CONT_AR,
     KS_CONT_CPIO,
     KS_CONT_RPM,
+    KS_CONT_ISO9660,
 } ks_container_kind;
+
+/* Where an ISO 9660 image shows its magic ("CD001", after 32 KiB of system area and a type byte):
+ * ks__container_sniff sees it only in a head at least that long. */
+#define KS_CONTAINER_ISO_MAGIC_AT 32769
 
 /* What the first `n` bytes of an object say it is (by magic only, never by name). */
 ks_container_kind ks__container_sniff(const unsigned char *head, size_t n);

@@ -20,7 +20,7 @@ blob write_archive(int format, int filter, const char *const *names, const blob 
         cr_assert_eq(archive_write_add_filter(a, filter), ARCHIVE_OK, "%s", archive_error_string(a));
     if (format == ARCHIVE_FORMAT_RAW)
         archive_write_set_bytes_in_last_block(a, 1);
-    size_t cap = 4096;
+    size_t cap = format == ARCHIVE_FORMAT_ISO9660 ? (size_t)1 << 20 : 4096; /* 32 KiB system area, 2 KiB sectors */
     for (size_t i = 0; i < n; i++)
         cap += datas[i].len * 2 + 1024;
     blob out = {.p = malloc(cap), .cap = cap};

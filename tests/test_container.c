@@ -184,6 +184,29 @@ Test(container, every_format_and_filter_gives_its_members_whole, .timeout = KS_H
     }
 }
 
+/* An ISO 9660 image (Rock Ridge and Joliet names, as libarchive writes it) is recognised by the
+ * volume descriptor 32 KiB in, and its files are its members; its directories are not. */
+Test(container, iso9660_images_by_their_volume_descriptor)
+{
+    const char *names[] = {"srv/.env", "docs/notes.txt"};
+    blob datas[] = {text("x=1\nTOKEN=AKIAQYLPMN5HHHFPZAM2\n"), text("first\nsecond line\n")};
+    blob iso = write_archive(ARCHIVE_FORMAT_ISO9660, ARCHIVE_FILTER_NONE, names, datas, 2);
+    cr_assert_eq(ks__container_sniff(iso.p, iso.len), KS_CONT_ISO9660);
+    cr_assert_eq(ks__container_sniff(iso.p, KS_CONTAINER_MAGIC_LEN), KS_CONT_NONE, "a short head cannot tell");
+    seen s;
+    ks_container_result res;
+    cr_assert_eq(expand_both(&iso, "disk.iso", &DEFAULTS, &s, &res), 0);
+    cr_assert_eq(res.stop, KS_CONT_COMPLETE, "%s", s.last_problem);
+    cr_assert_eq(s.n, 2);
+    for (size_t i = 0; i < 2; i++) {
+        size_t w = strcmp(s.m[i].chain, "srv/.env") == 0 ? 0 : 1;
+        cr_assert_str_eq(s.m[i].chain, names[w]);
+        cr_assert(s.m[i].data.len == datas[w].len && !memcmp(s.m[i].data.p, datas[w].p, datas[w].len));
+    }
+    seen_free(&s);
+    free(iso.p);
+}
+
 Test(container, nesting_to_the_depth_and_not_past_it)
 {
     const char *inner_names[] = {"deep/creds.txt"};
