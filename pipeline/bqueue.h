@@ -28,6 +28,9 @@ void ks__bq_free(ks_bqueue *q);
 /* Appends one item; waits while the queue is full. */
 void ks__bq_push(ks_bqueue *q, void *item);
 
+/* Appends one item unless the queue is full; returns 0, or -1 when it is full. */
+int ks__bq_try_push(ks_bqueue *q, void *item);
+
 /* Pops one item; waits when `wait`, and then until `batch` items are there (or the queue is
  * closed), so a consumer that ran dry is woken once per batch rather than once per item.
  * Returns NULL when empty (and closed, if waiting). */

@@ -64,6 +64,12 @@ int ks__pl_worker_on_match(const ks_match *m, void *ctx)
         r->end = w->dec_base + 2 * m->end;
         r->secret_start = w->dec_base + 2 * m->secret_start;
     }
+    if (w->collect) { /* another worker's container: it sends them in archive order */
+        r->next = NULL;
+        *w->collect->tail = r;
+        w->collect->tail = &r->next;
+        return 0;
+    }
     ks__pl_ring_push(w->p, w->out, r);
     return 0;
 }
@@ -269,6 +275,10 @@ static void worker_loop(worker *w)
                 queue_empty = 1;
                 closed = ks__bq_drained(&p->chunks);
                 break;
+            }
+            if (j->share) {
+                ks__pl_help_members(w, j);
+                continue;
             }
             if (!j->buf) {
                 worker_stream_file(w, &j->slot[0]);
