@@ -65,7 +65,7 @@ void *ks__bq_pop_batch(ks_bqueue *q, int wait, size_t batch)
     if (wait && q->n == 0 && !q->closed) {
         q->want = batch ? batch : 1;
         q->sleepers++;
-        while (q->n < q->want && !q->closed)
+        while (q->n < q->want && !(q->closed && !q->holds))
             pthread_cond_wait(&q->not_empty, &q->mu);
         q->sleepers--;
         q->want = 1;
@@ -91,10 +91,25 @@ void ks__bq_close(ks_bqueue *q)
     pthread_mutex_unlock(&q->mu);
 }
 
+void ks__bq_hold(ks_bqueue *q)
+{
+    pthread_mutex_lock(&q->mu);
+    q->holds++;
+    pthread_mutex_unlock(&q->mu);
+}
+
+void ks__bq_release(ks_bqueue *q)
+{
+    pthread_mutex_lock(&q->mu);
+    if (--q->holds == 0 && q->closed)
+        pthread_cond_broadcast(&q->not_empty);
+    pthread_mutex_unlock(&q->mu);
+}
+
 int ks__bq_drained(ks_bqueue *q)
 {
     pthread_mutex_lock(&q->mu);
-    int drained = q->closed && q->n == 0;
+    int drained = q->closed && q->n == 0 && !q->holds;
     pthread_mutex_unlock(&q->mu);
     return drained;
 }

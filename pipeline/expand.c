@@ -7,9 +7,6 @@
 
 #include "pipeline_int.h"
 
-/* Containers at least this big are decompressed on a thread of their own (container.h). */
-#define KS_OVERLAP_FROM ((uint64_t)4 << 20)
-
 void ks__pl_release_hold(ks_pipeline *p, pfile *f)
 {
     if (!f->container_hold)
@@ -61,6 +58,10 @@ static int member_begin(void *ctx, const char *chain)
     }
     w->mchain = copy;
     w->mchain_len = cl;
+    /* A member began, so the file is a container (its expansion cannot turn out to be none now): the
+     * workers reading its other chunks need not scan their raw bytes, which would not be reported. */
+    if (!atomic_load_explicit(&f->is_container, memory_order_relaxed))
+        atomic_store_explicit(&f->is_container, 1, memory_order_relaxed);
     return 0;
 }
 

@@ -37,6 +37,7 @@ struct pfile {
     int fd;
     _Atomic uint32_t sync_left; /* chunks not yet read, plus one while chunk 0 may still need fd */
     int container_hold;         /* that extra one is held: chunk 0 looks for a container's magic */
+    int share_hold;             /* chunk 0 holds the workers' queue: a big container calls them to help */
     _Atomic int is_container;   /* chunk 0 found one: the other chunks' raw bytes need no scan */
     /* writer only */
     ks_order order;
@@ -153,6 +154,9 @@ enum stop_state {
 #define KS_BATCH_AGE_NS 200000u
 #define KS_BUFFER_BUDGET ((size_t)64 << 20)
 #define STREAM_PIECE ((size_t)256 << 10)
+/* Containers at least this big are decompressed on a thread of their own, and with more than one
+ * worker their members are shared out (member_jobs.c). */
+#define KS_OVERLAP_FROM ((uint64_t)4 << 20)
 
 /* ---- the hand-off to the writer (writer.c) ---- */
 /* Wakes the writer if it sleeps. */

@@ -219,7 +219,7 @@ static void worker_stream_file(worker *w, pslot *sl)
 }
 
 /* Scans one slot whose read has finished and reports it; a failed read is reported as such. */
-static void worker_scan_slot(worker *w, pslot *sl)
+static void scan_slot(worker *w, pslot *sl)
 {
     ks_pipeline *p = w->p;
     if (sl->req.res < 0) {
@@ -247,6 +247,14 @@ static void worker_scan_slot(worker *w, pslot *sl)
     }
     uint64_t own = sl->own_to > sl->own_from ? sl->own_to - sl->own_from : 0;
     ks__pl_push_chunk_done(p, w->out, sl->file, sl->chunk, lines.newlines, lines.newlines ? lines.last_nl_end : 0, own, err);
+}
+
+static void worker_scan_slot(worker *w, pslot *sl)
+{
+    int held = sl->chunk == 0 && sl->file->share_hold; /* the file may be gone once reported */
+    scan_slot(w, sl);
+    if (held)
+        ks__bq_release(&w->p->chunks);
 }
 
 /* Every read of the job has finished: scan its slots in order and give the buffer back. */
