@@ -247,7 +247,7 @@ int ks__pl_expand_slot(worker *w, pslot *sl)
     int rc = whole || f->size < KS_OVERLAP_FROM
                  ? ks__container_expand(whole ? sl->data : NULL, whole ? sl->len : 0, fd, f->size, f->path, &lim,
                                         &ks__pl_member_sink, w, &res)
-             : p->n_workers > 1
+             : f->share_hold /* the other workers wait for its call (batcher.c) */
                  ? ks__pl_expand_shared(w, sl, fd, &lim, &res)
                  : ks__container_expand_overlapped(NULL, 0, fd, f->size, f->path, &lim, &ks__pl_member_sink, w, &res);
     if (fd >= 0)

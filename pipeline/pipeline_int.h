@@ -37,7 +37,7 @@ struct pfile {
     int fd;
     _Atomic uint32_t sync_left; /* chunks not yet read, plus one while chunk 0 may still need fd */
     int container_hold;         /* that extra one is held: chunk 0 looks for a container's magic */
-    int share_hold;             /* chunk 0 holds the workers' queue: a big container calls them to help */
+    int share_hold;             /* chunk 0 holds the workers' queue: a big container's members are shared */
     _Atomic int is_container;   /* chunk 0 found one: the other chunks' raw bytes need no scan */
     /* writer only */
     ks_order order;

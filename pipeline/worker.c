@@ -64,7 +64,7 @@ int ks__pl_worker_on_match(const ks_match *m, void *ctx)
         r->end = w->dec_base + 2 * m->end;
         r->secret_start = w->dec_base + 2 * m->secret_start;
     }
-    if (w->collect) { /* another worker's container: it sends them in archive order */
+    if (w->collect) { /* a big container's members, shared out: the expander sends them in order */
         r->next = NULL;
         *w->collect->tail = r;
         w->collect->tail = &r->next;
