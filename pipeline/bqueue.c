@@ -62,7 +62,7 @@ int ks__bq_try_push(ks_bqueue *q, void *item)
 void *ks__bq_pop_batch(ks_bqueue *q, int wait, size_t batch)
 {
     pthread_mutex_lock(&q->mu);
-    if (wait && q->n == 0 && !q->closed) {
+    if (wait && q->n == 0 && !(q->closed && !q->holds)) {
         q->want = batch ? batch : 1;
         q->sleepers++;
         while (q->n < q->want && !(q->closed && !q->holds))
