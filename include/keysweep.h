@@ -635,6 +635,9 @@ typedef struct ks_pipeline_info {
     unsigned reads_in_flight;  /* reads submitted to the kernel and not yet reaped, now */
     uint64_t files_done;       /* files reported to on_file_done so far */
     uint64_t bytes_read;       /* bytes read so far */
+    /* members of big containers scanned so far by a worker other than the one that opened the
+     * container (one container's members are shared out when there is more than one thread) */
+    uint64_t members_shared;
 } ks_pipeline_info;
 
 /* Fills *info; thread-safe (benchmarks sample it while the pipeline runs). Returns 0 or KS_EINVAL. */

@@ -106,11 +106,53 @@ int ks__container_expand_pull(const void *head, size_t head_len, ks_container_pu
                               const char *name, const ks_container_limits *lim, const ks_container_sink *sink,
                               void *ctx, ks_container_result *res, unsigned char **replay, size_t *replay_len);
 
+/* ---- container_feed.c: decompressing on a thread of its own ---- */
+
 /* The same, with the reading and decompressing on a thread of its own, so that it overlaps the
  * sink's work (the scan) instead of alternating with it; the sink is called on the calling thread,
  * in the same order. For big objects: the thread costs more than it saves on small ones. */
 int ks__container_expand_overlapped(const void *buf, size_t len, int fd, uint64_t size, const char *name,
                                     const ks_container_limits *lim, const ks_container_sink *sink, void *ctx,
                                     ks_container_result *res);
+
+/* What ks__container_expand shows its sink, as events packed into blocks: BEGIN (a member's chain),
+ * DATA (its bytes), END, PROBLEM (a chain, a NUL and words), and DONE, last of all. */
+typedef enum ks_cont_ev { KS_EV_BEGIN, KS_EV_DATA, KS_EV_END, KS_EV_PROBLEM, KS_EV_DONE } ks_cont_ev;
+typedef struct ks_cont_block ks_cont_block;
+typedef struct ks_cont_feed ks_cont_feed;
+
+/* Starts expanding an object (the arguments of ks__container_expand) on a thread of its own into a
+ * pool of `blocks` blocks of events (at least 2). Returns 0, or -1 when there is no memory or thread
+ * for it (then nothing was started). */
+int ks__container_feed_start(const void *buf, size_t len, int fd, uint64_t size, const char *name,
+                             const ks_container_limits *lim, unsigned blocks, ks_cont_feed **out);
+
+/* The next block, in order, held once; NULL after the one holding DONE. wait 0: NULL when none is
+ * ready; 1: waits for one, but NULL when the producer itself waits for a block to come back (every
+ * block is held); 2: waits. Only one thread takes blocks. */
+const ks_cont_block *ks__container_feed_next(ks_cont_feed *f, int wait);
+
+/* One more holder of a block taken (any thread). */
+void ks__container_feed_hold(const ks_cont_block *b);
+
+/* A holder lets go (any thread, any order); the block goes back to the pool after the last. */
+void ks__container_feed_release(ks_cont_feed *f, const ks_cont_block *b);
+
+/* The producer stops at its next event: the rest of the object is not read. */
+void ks__container_feed_stop(ks_cont_feed *f);
+
+/* Stops the producer if its DONE was not taken yet (dropping what it still hands over), waits for
+ * it, and frees the feed; every block taken must have been released. Returns what
+ * ks__container_expand returned, with its result in *res. */
+int ks__container_feed_end(ks_cont_feed *f, ks_container_result *res);
+
+/* The kind of the event at offset `at` of b (a ks_cont_ev), *next set to the offset after it; -1
+ * past the last. */
+int ks__container_block_event(const ks_cont_block *b, size_t at, size_t *next);
+
+/* The events of b from offset `from` to offset `to` (SIZE_MAX: the end) through sink, in order; none
+ * once *stopped, which a non-zero from the sink sets. Returns 1 when it reached DONE. */
+int ks__container_block_replay(const ks_cont_block *b, size_t from, size_t to, const ks_container_sink *sink,
+                               void *ctx, int *stopped);
 
 #endif

@@ -149,6 +149,11 @@ void ks__pl_submit_file(ks_pipeline *p, pfile *cur)
         }
         pjob *j = take_buffer(p);
         uint32_t k = cur->next_chunk++;
+        if (k == 0 && cur->container_hold && p->containers && p->n_workers > 1 && cur->size >= KS_OVERLAP_FROM) {
+            /* If it is a container, its members are shared out: no worker may stop before chunk 0 is done */
+            cur->share_hold = 1;
+            ks__bq_hold(&p->chunks);
+        }
         int last = cur->next_chunk == cur->n_chunks; /* cur may be freed once its last chunk reports */
         uint64_t own_from = (uint64_t)k * p->chunk;
         uint64_t own_to = own_from + p->chunk < cur->size ? own_from + p->chunk : cur->size;

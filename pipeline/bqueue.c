@@ -31,25 +31,41 @@ void ks__bq_free(ks_bqueue *q)
     pthread_cond_destroy(&q->not_full);
 }
 
+/* Under q->mu, with room: appends and wakes a consumer once the batch it waits for is there. */
+static void append(ks_bqueue *q, void *item)
+{
+    q->items[(q->head + q->n) % q->cap] = item;
+    q->n++;
+    if (q->sleepers && q->n >= q->want)
+        pthread_cond_signal(&q->not_empty);
+}
+
 void ks__bq_push(ks_bqueue *q, void *item)
 {
     pthread_mutex_lock(&q->mu);
     while (q->n == q->cap)
         pthread_cond_wait(&q->not_full, &q->mu);
-    q->items[(q->head + q->n) % q->cap] = item;
-    q->n++;
-    if (q->sleepers && q->n >= q->want)
-        pthread_cond_signal(&q->not_empty);
+    append(q, item);
     pthread_mutex_unlock(&q->mu);
+}
+
+int ks__bq_try_push(ks_bqueue *q, void *item)
+{
+    pthread_mutex_lock(&q->mu);
+    int full = q->n == q->cap;
+    if (!full)
+        append(q, item);
+    pthread_mutex_unlock(&q->mu);
+    return full ? -1 : 0;
 }
 
 void *ks__bq_pop_batch(ks_bqueue *q, int wait, size_t batch)
 {
     pthread_mutex_lock(&q->mu);
-    if (wait && q->n == 0 && !q->closed) {
+    if (wait && q->n == 0 && !(q->closed && !q->holds)) {
         q->want = batch ? batch : 1;
         q->sleepers++;
-        while (q->n < q->want && !q->closed)
+        while (q->n < q->want && !(q->closed && !q->holds))
             pthread_cond_wait(&q->not_empty, &q->mu);
         q->sleepers--;
         q->want = 1;
@@ -75,10 +91,25 @@ void ks__bq_close(ks_bqueue *q)
     pthread_mutex_unlock(&q->mu);
 }
 
+void ks__bq_hold(ks_bqueue *q)
+{
+    pthread_mutex_lock(&q->mu);
+    q->holds++;
+    pthread_mutex_unlock(&q->mu);
+}
+
+void ks__bq_release(ks_bqueue *q)
+{
+    pthread_mutex_lock(&q->mu);
+    if (--q->holds == 0 && q->closed)
+        pthread_cond_broadcast(&q->not_empty);
+    pthread_mutex_unlock(&q->mu);
+}
+
 int ks__bq_drained(ks_bqueue *q)
 {
     pthread_mutex_lock(&q->mu);
-    int drained = q->closed && q->n == 0;
+    int drained = q->closed && q->n == 0 && !q->holds;
     pthread_mutex_unlock(&q->mu);
     return drained;
 }

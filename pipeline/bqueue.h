@@ -17,6 +17,7 @@ typedef struct ks_bqueue {
     size_t want;          /* a waiting consumer wakes when n reaches this: batches wake-ups */
     _Atomic int sleepers; /* consumers waiting (read without the lock by producers deciding when to push) */
     int closed;
+    unsigned holds;       /* reasons to wait for more items even once closed (ks__bq_hold) */
 } ks_bqueue;
 
 /* Sets up an empty queue of `cap` slots from allocator `a` (NULL: libc); returns 0 or KS_ENOMEM. */
@@ -28,15 +29,24 @@ void ks__bq_free(ks_bqueue *q);
 /* Appends one item; waits while the queue is full. */
 void ks__bq_push(ks_bqueue *q, void *item);
 
+/* Appends one item unless the queue is full; returns 0, or -1 when it is full. */
+int ks__bq_try_push(ks_bqueue *q, void *item);
+
 /* Pops one item; waits when `wait`, and then until `batch` items are there (or the queue is
  * closed), so a consumer that ran dry is woken once per batch rather than once per item.
  * Returns NULL when empty (and closed, if waiting). */
 void *ks__bq_pop_batch(ks_bqueue *q, int wait, size_t batch);
 
-/* No more pushes: waiting consumers wake and drain what is left. */
+/* No more pushes from outside: waiting consumers wake and drain what is left (and, while the queue
+ * is held, wait for what the holders may still push). */
 void ks__bq_close(ks_bqueue *q);
 
-/* Whether the queue is closed and empty: a consumer can stop. */
+/* A consumer may yet push items (a worker expanding a container calls others to help): until the
+ * matching ks__bq_release, closing the queue does not let its consumers stop. */
+void ks__bq_hold(ks_bqueue *q);
+void ks__bq_release(ks_bqueue *q);
+
+/* Whether the queue is closed, empty and not held: a consumer can stop. */
 int ks__bq_drained(ks_bqueue *q);
 
 /* Whether a consumer is waiting right now (no lock: a hint). */

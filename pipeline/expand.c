@@ -7,9 +7,6 @@
 
 #include "pipeline_int.h"
 
-/* Containers at least this big are decompressed on a thread of their own (container.h). */
-#define KS_OVERLAP_FROM ((uint64_t)4 << 20)
-
 void ks__pl_release_hold(ks_pipeline *p, pfile *f)
 {
     if (!f->container_hold)
@@ -19,8 +16,7 @@ void ks__pl_release_hold(ks_pipeline *p, pfile *f)
         ks__pl_file_close_fd(p, f);
 }
 
-/* A note for the writer, which reports it at once: the chain, a NUL, the text. */
-static void push_note(worker *w, const char *chain, int fatal, const char *what)
+void ks__pl_push_note(worker *w, const char *chain, int fatal, const char *what)
 {
     size_t cl = strlen(chain), wl = strlen(what);
     ks_rec *r = ks__acalloc(w->p->a, 1, sizeof *r + cl + 1 + wl + 1);
@@ -62,6 +58,10 @@ static int member_begin(void *ctx, const char *chain)
     }
     w->mchain = copy;
     w->mchain_len = cl;
+    /* A member began, so the file is a container (its expansion cannot turn out to be none now): the
+     * workers reading its other chunks need not scan their raw bytes, which would not be reported. */
+    if (!atomic_load_explicit(&f->is_container, memory_order_relaxed))
+        atomic_store_explicit(&f->is_container, 1, memory_order_relaxed);
     return 0;
 }
 
@@ -93,10 +93,10 @@ static int member_end(void *ctx)
 
 static void member_problem(void *ctx, const char *chain, int fatal, const char *what)
 {
-    push_note(ctx, chain, fatal, what);
+    ks__pl_push_note(ctx, chain, fatal, what);
 }
 
-static const ks_container_sink MEMBER_SINK = {member_begin, member_data, member_end, member_problem};
+const ks_container_sink ks__pl_member_sink = {member_begin, member_data, member_end, member_problem};
 
 static ks_container_limits limits_for(const ks_pipeline *p, uint64_t size)
 {
@@ -108,7 +108,7 @@ static ks_container_limits limits_for(const ks_pipeline *p, uint64_t size)
     return lim;
 }
 
-static void drop_member(worker *w)
+void ks__pl_drop_member(worker *w)
 {
     if (w->mstream) { /* the sink stopped inside a member */
         ks_stream_abort(w->mstream);
@@ -142,9 +142,9 @@ int ks__pl_expand_stream(worker *w, pslot *sl, const unsigned char *head, size_t
     ks_container_result res;
     w->slot = sl;
     w->mfailed = 0;
-    int rc = ks__container_expand_pipe(head, n, f->fd, f->limit, f->path, &lim, &MEMBER_SINK, w, &res, replay,
+    int rc = ks__container_expand_pipe(head, n, f->fd, f->limit, f->path, &lim, &ks__pl_member_sink, w, &res, replay,
                                        replay_len);
-    drop_member(w);
+    ks__pl_drop_member(w);
     if (rc == 1)
         return 0; /* not a container: the caller scans head, *replay and the rest as bytes */
     *bytes = res.bytes_read;
@@ -242,12 +242,17 @@ int ks__pl_expand_slot(worker *w, pslot *sl)
     ks_container_limits lim = limits_for(p, f->size);
     ks_container_result res;
     w->mfailed = 0;
-    /* A big container decompresses on a thread of its own while this worker scans what comes out. */
-    int rc = (whole || f->size < KS_OVERLAP_FROM ? ks__container_expand : ks__container_expand_overlapped)(
-        whole ? sl->data : NULL, whole ? sl->len : 0, fd, f->size, f->path, &lim, &MEMBER_SINK, w, &res);
+    /* A big container decompresses on a thread of its own while this worker scans what comes out,
+     * and the other workers with it when there are others (member_jobs.c). */
+    int rc = whole || f->size < KS_OVERLAP_FROM
+                 ? ks__container_expand(whole ? sl->data : NULL, whole ? sl->len : 0, fd, f->size, f->path, &lim,
+                                        &ks__pl_member_sink, w, &res)
+             : f->share_hold /* the other workers wait for its call (batcher.c) */
+                 ? ks__pl_expand_shared(w, sl, fd, &lim, &res)
+                 : ks__container_expand_overlapped(NULL, 0, fd, f->size, f->path, &lim, &ks__pl_member_sink, w, &res);
     if (fd >= 0)
         close(fd);
-    drop_member(w);
+    ks__pl_drop_member(w);
     if (rc == 1)
         return 0; /* not a container libarchive can open: scan the bytes as they are */
     atomic_store_explicit(&f->is_container, 1, memory_order_relaxed);

@@ -253,6 +253,7 @@ int ks_pipeline_info_get(const ks_pipeline *p, ks_pipeline_info *info)
     for (unsigned i = 0; i < p->n_workers; i++) {
         full.reads_in_flight += atomic_load_explicit(&p->workers[i].reads_held, memory_order_relaxed);
         full.bytes_read += atomic_load_explicit(&p->workers[i].bytes_read, memory_order_relaxed);
+        full.members_shared += atomic_load_explicit(&p->workers[i].members_shared, memory_order_relaxed);
     }
     memcpy(info, &full, room);
     return 0;

@@ -37,6 +37,7 @@ struct pfile {
     int fd;
     _Atomic uint32_t sync_left; /* chunks not yet read, plus one while chunk 0 may still need fd */
     int container_hold;         /* that extra one is held: chunk 0 looks for a container's magic */
+    int share_hold;             /* chunk 0 holds the workers' queue: a big container's members are shared */
     _Atomic int is_container;   /* chunk 0 found one: the other chunks' raw bytes need no scan */
     /* writer only */
     ks_order order;
@@ -60,9 +61,12 @@ typedef struct pslot {
  * wake-up and one io_uring submission serve many files. */
 #define KS_BATCH_MAX 64
 
+typedef struct ks_mshare ks_mshare;
+
 /* What a worker takes from the queue: one buffer holding one chunk or many small files, or (no
- * buffer) one file to stream. */
+ * buffer) one file to stream, or (share) a call to help scan a container's members. */
 struct pjob {
+    ks_mshare *share;   /* not NULL: a token of member_jobs.c, nothing else is set */
     unsigned char *buf; /* allocation: cap bytes plus 64 of slack; NULL for a stream job */
     size_t cap, used;   /* used: end of the last slot placed, from buf */
     unsigned n;         /* slots */
@@ -74,6 +78,11 @@ struct pjob {
 
 #define KS_JOBS_IN_FLIGHT 4 /* jobs a worker keeps reading at once with an asynchronous backend */
 #define KS_WORKER_NICE 5    /* workers' nice value above the creating thread's (worker.c) */
+
+/* Findings kept in the order found, linked through ks_rec.next, until they can be sent in order. */
+typedef struct ks_reclist {
+    ks_rec *head, **tail;
+} ks_reclist;
 
 typedef struct worker {
     ks_pipeline *p;
@@ -91,11 +100,13 @@ typedef struct worker {
     /* for ks_pipeline_info_get, read by any thread: reads held by the backend, bytes read */
     _Atomic unsigned reads_held;
     _Atomic uint64_t bytes_read;
+    _Atomic uint64_t members_shared; /* members of another worker's container it scanned */
     /* a container being expanded (expand.c): the member's stream and chain */
     ks_stream *mstream;
     char *mchain;      /* NULL for decoded text, which is the file itself */
     size_t mchain_len;
     int mfailed;
+    ks_reclist *collect; /* not NULL: findings are kept on this list (member_jobs.c), not sent */
     const char *decoder; /* text being decoded (UTF-16): its name, and offsets to map back */
     uint64_t dec_base;   /* offset of the first code unit (after a byte order mark) */
 } worker;
@@ -143,6 +154,9 @@ enum stop_state {
 #define KS_BATCH_AGE_NS 200000u
 #define KS_BUFFER_BUDGET ((size_t)64 << 20)
 #define STREAM_PIECE ((size_t)256 << 10)
+/* Containers at least this big are decompressed on a thread of their own, and with more than one
+ * worker their members are shared out (member_jobs.c). */
+#define KS_OVERLAP_FROM ((uint64_t)4 << 20)
 
 /* ---- the hand-off to the writer (writer.c) ---- */
 /* Wakes the writer if it sleeps. */
@@ -190,5 +204,18 @@ int ks__pl_expand_stream(worker *w, pslot *sl, const unsigned char *head, size_t
                          size_t *replay_len, uint64_t *bytes);
 /* Gives back chunk 0's hold on the file's descriptor (see pfile.container_hold). */
 void ks__pl_release_hold(ks_pipeline *p, pfile *f);
+/* The sink that scans members on worker ctx: each a stream with the member's chain (w->slot's file). */
+extern const ks_container_sink ks__pl_member_sink;
+/* A note about a member for the writer, which reports it at once: the chain, a NUL, the text. */
+void ks__pl_push_note(worker *w, const char *chain, int fatal, const char *what);
+/* Ends the member w was scanning, if the sink stopped inside it. */
+void ks__pl_drop_member(worker *w);
+
+/* ---- one container's members on several workers (member_jobs.c) ---- */
+/* ks__container_expand_overlapped for chunk 0 (sl) of a big container, read from fd, whose members
+ * other workers help scan, their findings sent to the writer in archive order; the same results. */
+int ks__pl_expand_shared(worker *w, pslot *sl, int fd, const ks_container_limits *lim, ks_container_result *res);
+/* A worker took a token (j->share): it scans the queued members of that container, then frees j. */
+void ks__pl_help_members(worker *w, pjob *j);
 
 #endif

@@ -64,6 +64,12 @@ int ks__pl_worker_on_match(const ks_match *m, void *ctx)
         r->end = w->dec_base + 2 * m->end;
         r->secret_start = w->dec_base + 2 * m->secret_start;
     }
+    if (w->collect) { /* a big container's members, shared out: the expander sends them in order */
+        r->next = NULL;
+        *w->collect->tail = r;
+        w->collect->tail = &r->next;
+        return 0;
+    }
     ks__pl_ring_push(w->p, w->out, r);
     return 0;
 }
@@ -213,7 +219,7 @@ static void worker_stream_file(worker *w, pslot *sl)
 }
 
 /* Scans one slot whose read has finished and reports it; a failed read is reported as such. */
-static void worker_scan_slot(worker *w, pslot *sl)
+static void scan_slot(worker *w, pslot *sl)
 {
     ks_pipeline *p = w->p;
     if (sl->req.res < 0) {
@@ -243,6 +249,14 @@ static void worker_scan_slot(worker *w, pslot *sl)
     ks__pl_push_chunk_done(p, w->out, sl->file, sl->chunk, lines.newlines, lines.newlines ? lines.last_nl_end : 0, own, err);
 }
 
+static void worker_scan_slot(worker *w, pslot *sl)
+{
+    int held = sl->chunk == 0 && sl->file->share_hold; /* the file may be gone once reported */
+    scan_slot(w, sl);
+    if (held)
+        ks__bq_release(&w->p->chunks);
+}
+
 /* Every read of the job has finished: scan its slots in order and give the buffer back. */
 static void worker_finish_job(worker *w, pjob *j)
 {
@@ -269,6 +283,10 @@ static void worker_loop(worker *w)
                 queue_empty = 1;
                 closed = ks__bq_drained(&p->chunks);
                 break;
+            }
+            if (j->share) {
+                ks__pl_help_members(w, j);
+                continue;
             }
             if (!j->buf) {
                 worker_stream_file(w, &j->slot[0]);

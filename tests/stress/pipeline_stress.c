@@ -1,5 +1,6 @@
 /* pipeline_stress.c: a ThreadSanitizer stress program (plain main, no Criterion) for the scanning pipeline:
- * random workers, buffers, chunk sizes, readers and stops, every run checked against ks_scan. */
+ * random workers, buffers, chunk sizes, readers and stops, and now and then a tar big enough for its members to be
+ * shared out among the workers; every run checked against ks_scan (of each file, or each member). */
 #include <errno.h>
 #include <fcntl.h>
 #include <dirent.h>
@@ -43,8 +44,17 @@ typedef struct flist {
     size_t n, cap;
 } flist;
 
+/* A member of the tar an iteration may hold: its bytes and findings. */
+typedef struct smember {
+    unsigned char *data;
+    size_t size;
+    flist want, got;
+} smember;
+
 typedef struct sfile {
     char path[256];
+    smember *members; /* a tar of n_members members "m00000"...; findings are theirs */
+    size_t n_members, last_member;
     unsigned char *data;
     size_t size;
     int accepted;       /* ks_pipeline_submit returned 0 */
@@ -59,6 +69,8 @@ typedef struct iter {
     size_t n_files;
     long stop_after; /* the sink asks to stop after this many findings; -1: never */
     long findings;
+    ks_pipeline *p;
+    uint64_t members_shared; /* by the time the tar was reported */
     char violation[256];
 } iter;
 
@@ -124,6 +136,32 @@ static int oracle_cb(const ks_match *m, void *ctx)
 
 /* ---- the sink: runs on the pipeline's writer thread ---- */
 
+static int stop_now(iter *it) { return it->stop_after >= 0 && ++it->findings >= it->stop_after; }
+
+/* A finding in a member of the tar: members in archive order, each one's findings by start, its own bytes. */
+static int member_finding(iter *it, sfile *f, const ks_match *m)
+{
+    unsigned idx;
+    if (!f->members || sscanf(m->object, "m%u", &idx) != 1 || idx >= f->n_members) {
+        violate(it, "%s: finding in unknown member %s", f->path, m->object);
+        return 1;
+    }
+    smember *mb = &f->members[idx];
+    if (idx < f->last_member)
+        violate(it, "%s: member %u reported after member %zu", f->path, idx, f->last_member);
+    f->last_member = idx;
+    if (mb->got.n && m->start < mb->got.v[mb->got.n - 1].start)
+        violate(it, "%s!%s: finding at %llu after one at %llu", f->path, m->object, (unsigned long long)m->start,
+                (unsigned long long)mb->got.v[mb->got.n - 1].start);
+    if (m->end > mb->size || m->start >= m->end || m->match_len != m->end - m->start ||
+        memcmp(m->match, mb->data + m->start, m->match_len))
+        violate(it, "%s!%s: finding [%llu,%llu) does not match the member's bytes", f->path, m->object,
+                (unsigned long long)m->start, (unsigned long long)m->end);
+    rec r = to_rec(m);
+    push(&mb->got, &r);
+    return stop_now(it);
+}
+
 static sfile *file_of(iter *it, const char *path)
 {
     for (size_t i = 0; i < it->n_files; i++)
@@ -142,6 +180,8 @@ static int sink_finding(void *ctx, const char *path, const ks_match *m)
     }
     if (f->done_calls)
         violate(it, "%s: finding after on_file_done", path);
+    if (m->object)
+        return member_finding(it, f, m);
     if (f->got.n && m->start < f->got.v[f->got.n - 1].start)
         violate(it, "%s: finding at %llu after one at %llu", path, (unsigned long long)m->start,
                 (unsigned long long)f->got.v[f->got.n - 1].start);
@@ -153,7 +193,7 @@ static int sink_finding(void *ctx, const char *path, const ks_match *m)
                 (unsigned long long)m->end);
     rec r = to_rec(m);
     push(&f->got, &r);
-    return it->stop_after >= 0 && ++it->findings >= it->stop_after;
+    return stop_now(it);
 }
 
 static void sink_done(void *ctx, const char *path, uint64_t bytes, int err)
@@ -167,6 +207,9 @@ static void sink_done(void *ctx, const char *path, uint64_t bytes, int err)
     f->done_calls++;
     f->done_err = err;
     f->done_bytes = bytes;
+    ks_pipeline_info info = {.size = sizeof info};
+    if (f->members && !ks_pipeline_info_get(it->p, &info))
+        it->members_shared = info.members_shared;
 }
 
 static void sink_idle(void *ctx) { (void)ctx; }
@@ -221,6 +264,89 @@ static size_t pick_size(size_t chunk)
     }
 }
 
+static void dump_list(const char *what, const flist *l);
+
+/* A ustar header for a regular file. */
+static void tar_header(unsigned char *h, const char *name, size_t size)
+{
+    memset(h, 0, 512);
+    snprintf((char *)h, 100, "%s", name);
+    memcpy(h + 100, "0000644", 8);
+    memcpy(h + 108, "0000000", 8);
+    memcpy(h + 116, "0000000", 8);
+    snprintf((char *)h + 124, 12, "%011zo", size);
+    memcpy(h + 136, "00000000000", 12);
+    h[156] = '0';
+    memcpy(h + 257, "ustar", 6);
+    memcpy(h + 263, "00", 2);
+    memset(h + 148, ' ', 8);
+    unsigned sum = 0;
+    for (int i = 0; i < 512; i++)
+        sum += h[i];
+    snprintf((char *)h + 148, 8, "%06o", sum);
+    h[155] = ' ';
+}
+
+/* File f becomes a tar of a little over 4 MiB (containers that big are decompressed on a thread of
+ * their own, and their members shared out), its members mostly small, a few over a block of events. */
+static void make_tar(sfile *f, ks_scanner *sc)
+{
+    size_t n = 0, cap = 0, total = 1024;
+    while (total < ((size_t)4 << 20) + 100000) {
+        if (n == cap) {
+            cap = cap ? 2 * cap : 256;
+            if (!(f->members = realloc(f->members, cap * sizeof *f->members)))
+                die("out of memory");
+        }
+        smember *mb = &f->members[n++];
+        memset(mb, 0, sizeof *mb);
+        mb->size = rnd() % 40 == 0 ? rnd_in(262144, 700000) : rnd_in(0, 24000);
+        if (!(mb->data = malloc(mb->size + 1)))
+            die("out of memory");
+        fill(mb->data, mb->size);
+        if (ks_scan(sc, mb->data, mb->size, 0, 0, oracle_cb, &mb->want))
+            die("oracle scan failed");
+        total += 512 + (mb->size + 511) / 512 * 512;
+    }
+    f->n_members = n;
+    f->size = total;
+    if (!(f->data = calloc(1, total)))
+        die("out of memory");
+    size_t at = 0;
+    for (size_t i = 0; i < n; i++) {
+        char name[16];
+        snprintf(name, sizeof name, "m%05zu", i);
+        tar_header(f->data + at, name, f->members[i].size);
+        memcpy(f->data + at + 512, f->members[i].data, f->members[i].size);
+        at += 512 + (f->members[i].size + 511) / 512 * 512;
+    }
+}
+
+/* A stopped scan reports a subset of the oracle's findings, in order; a complete one all of them. */
+static void check_list(unsigned long n, const char *what, const flist *want, const flist *got, int complete)
+{
+    size_t w = 0;
+    for (size_t g = 0; g < got->n; g++) {
+        while (w < want->n && !rec_eq(&want->v[w], &got->v[g]))
+            w++;
+        if (w == want->n) {
+            fprintf(stderr, "%s: ks_scan found %zu, the pipeline %zu\n", what, want->n, got->n);
+            dump_list("oracle", want);
+            dump_list("pipeline", got);
+            die("iter %lu: %s: finding %zu (rule %zu at %llu line %llu col %llu) is not in the oracle's", n, what, g,
+                got->v[g].rule, (unsigned long long)got->v[g].start, (unsigned long long)got->v[g].line,
+                (unsigned long long)got->v[g].column);
+        }
+        w++;
+    }
+    if (complete && got->n != want->n) {
+        fprintf(stderr, "%s: ks_scan found %zu, the pipeline %zu\n", what, want->n, got->n);
+        dump_list("oracle", want);
+        dump_list("pipeline", got);
+        die("iter %lu: %s: %zu findings, the oracle has %zu", n, what, got->n, want->n);
+    }
+}
+
 static int count_fds(void)
 {
     DIR *d = opendir("/proc/self/fd");
@@ -240,14 +366,6 @@ static void dump_list(const char *what, const flist *l)
                 (unsigned long long)l->v[i].start, (unsigned long long)l->v[i].end, (unsigned long long)l->v[i].line,
                 (unsigned long long)l->v[i].column, (unsigned long long)l->v[i].secret_start, l->v[i].secret_len,
                 l->v[i].near_miss ? " near-miss" : "");
-}
-
-/* On a mismatch: both finding lists of the file, to see which side is wrong. */
-static void dump(const sfile *f)
-{
-    fprintf(stderr, "%s (%zu bytes): ks_scan found %zu, the pipeline %zu\n", f->path, f->size, f->want.n, f->got.n);
-    dump_list("oracle", &f->want);
-    dump_list("pipeline", &f->got);
 }
 
 /* ---- one iteration ---- */
@@ -278,7 +396,7 @@ static void on_alarm(int sig)
 enum { STOP_NONE, STOP_MAIN_EARLY, STOP_MAIN_MID, STOP_THREAD, STOP_SINK, STOP_SIGNAL, N_STOP_MODES };
 static const char *const STOP_NAMES[] = {"none", "main-early", "main-mid", "thread", "sink", "signal"};
 
-static unsigned long mode_runs[N_STOP_MODES], uring_runs, files_run;
+static unsigned long mode_runs[N_STOP_MODES], uring_runs, files_run, tar_runs, members_run, shared_run;
 
 static void run_once(const ks_engine *e, ks_scanner *sc, const char *dir, unsigned long n, int verbose)
 {
@@ -291,19 +409,26 @@ static void run_once(const ks_engine *e, ks_scanner *sc, const char *dir, unsign
     int mode = (int)(rnd() % 2 ? STOP_NONE : rnd_in(1, N_STOP_MODES - 1));
     it.stop_after = mode == STOP_SINK ? (long)rnd_in(0, 40) : -1;
     it.n_files = rnd_in(1, MAX_FILES);
+    int with_tar = rnd() % 6 == 0; /* file 0 */
+    size_t members = 0;
 
     for (size_t i = 0; i < it.n_files; i++) {
         sfile *f = &it.files[i];
         snprintf(f->path, sizeof f->path, "%s/f%02zu", dir, i);
-        f->size = pick_size(chunk);
-        f->data = malloc(f->size + 1);
-        if (!f->data)
-            die("out of memory");
-        fill(f->data, f->size);
+        if (with_tar && i == 0) {
+            make_tar(f, sc);
+            members = f->n_members;
+        } else {
+            f->size = pick_size(chunk);
+            f->data = malloc(f->size + 1);
+            if (!f->data)
+                die("out of memory");
+            fill(f->data, f->size);
+        }
         FILE *fp = fopen(f->path, "wb");
         if (!fp || fwrite(f->data, 1, f->size, fp) != f->size || fclose(fp))
             die("cannot write %s", f->path);
-        if (ks_scan(sc, f->data, f->size, 0, 0, oracle_cb, &f->want))
+        if (!f->members && ks_scan(sc, f->data, f->size, 0, 0, oracle_cb, &f->want))
             die("oracle scan failed");
     }
 
@@ -320,12 +445,13 @@ static void run_once(const ks_engine *e, ks_scanner *sc, const char *dir, unsign
     }
     if (rc)
         die("ks_pipeline_create: %s", ks_strerror(rc));
+    it.p = p;
     ks_pipeline_info info = {.size = sizeof info};
     if (ks_pipeline_info_get(p, &info) || info.threads != threads)
         die("ks_pipeline_info_get: %u threads, asked for %u", info.threads, threads);
     if (verbose)
-        fprintf(stderr, "iter %lu: files=%zu threads=%u buffers=%u chunk=%zu reader=%s pin=%d stop=%s\n", n, it.n_files,
-                threads, buffers, chunk, use_uring ? "io_uring" : "pread", !no_pin, STOP_NAMES[mode]);
+        fprintf(stderr, "iter %lu: files=%zu threads=%u buffers=%u chunk=%zu reader=%s pin=%d stop=%s tar=%zu\n", n,
+                it.n_files, threads, buffers, chunk, use_uring ? "io_uring" : "pread", !no_pin, STOP_NAMES[mode], members);
 
     mode_runs[mode]++;
     uring_runs += use_uring;
@@ -386,27 +512,26 @@ static void run_once(const ks_engine *e, ks_scanner *sc, const char *dir, unsign
         int complete = !f->done_err && mode != STOP_SINK;
         if (complete && f->done_bytes != f->size)
             die("iter %lu: %s: %llu bytes scanned of %zu", n, f->path, (unsigned long long)f->done_bytes, f->size);
-        size_t w = 0;
-        for (size_t g = 0; g < f->got.n; g++) {
-            while (w < f->want.n && !rec_eq(&f->want.v[w], &f->got.v[g]))
-                w++;
-            if (w == f->want.n) {
-                dump(f);
-                die("iter %lu: %s: finding %zu (rule %zu at %llu line %llu col %llu) is not in the oracle's", n, f->path,
-                    g, f->got.v[g].rule, (unsigned long long)f->got.v[g].start, (unsigned long long)f->got.v[g].line,
-                    (unsigned long long)f->got.v[g].column);
-            }
-            w++;
-        }
-        if (complete && f->got.n != f->want.n) {
-            dump(f);
-            die("iter %lu: %s: %zu findings, the oracle has %zu", n, f->path, f->got.n, f->want.n);
+        check_list(n, f->path, &f->want, &f->got, complete);
+        for (size_t k = 0; k < f->n_members; k++) {
+            char what[300];
+            snprintf(what, sizeof what, "%s!m%05zu", f->path, k);
+            check_list(n, what, &f->members[k].want, &f->members[k].got, complete);
         }
     }
+    tar_runs += members > 0;
+    members_run += members;
+    shared_run += it.members_shared;
     int fds_after = count_fds();
     if (fds_after != fds_before)
         die("iter %lu: %d open fds before, %d after", n, fds_before, fds_after);
     for (size_t i = 0; i < it.n_files; i++) {
+        for (size_t k = 0; k < it.files[i].n_members; k++) {
+            free(it.files[i].members[k].data);
+            free(it.files[i].members[k].want.v);
+            free(it.files[i].members[k].got.v);
+        }
+        free(it.files[i].members);
         free(it.files[i].data);
         free(it.files[i].want.v);
         free(it.files[i].got.v);
@@ -490,8 +615,9 @@ int main(int argc, char **argv)
     rmdir(dir);
     ks_scanner_destroy(sc);
     ks_engine_destroy(e);
-    fprintf(stderr, "pipeline_stress: %lu iterations (%lu files, %lu with io_uring) in %.1f s, all consistent with "
-            "ks_scan; stops:", n, files_run, uring_runs, elapsed);
+    fprintf(stderr, "pipeline_stress: %lu iterations (%lu files, %lu with io_uring, %lu tars of %lu members, %lu of them "
+            "scanned by a worker that did not open the tar) in %.1f s, all consistent with ks_scan; stops:", n, files_run,
+            uring_runs, tar_runs, members_run, shared_run, elapsed);
     for (int m = 0; m < N_STOP_MODES; m++)
         fprintf(stderr, " %s %lu", STOP_NAMES[m], mode_runs[m]);
     fputc('\n', stderr);

@@ -1,0 +1,316 @@
+/* container_feed.c: a container decompressed on a thread of its own, what it holds handed over as events packed in
+ * blocks from a bounded pool, which the caller replays through its sink on any thread and gives back in any order. */
+#include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "container.h"
+
+/* The events (a member begins, bytes, it ends, a problem) are packed as records into blocks and
+ * handed over a block at a time: one wake-up per 256 KiB, not one per small member, and replayed in
+ * order the sink sees exactly what ks__container_expand would have shown it. */
+#define BLOCK (256u * 1024u)
+#define OVERLAP_BLOCKS 4u /* ks__container_expand_overlapped: one being filled, one replayed, two ahead */
+
+/* A record: kind (1 byte), fatal (1), length (4), then `length` bytes: a chain and its NUL; bytes;
+ * nothing; a chain, a NUL, a problem's words and their NUL; nothing. */
+#define REC_HEAD 6u
+
+struct ks_cont_block {
+    unsigned char *p; /* BLOCK bytes of records */
+    size_t used;
+    int last;                /* DONE is its last record */
+    _Atomic unsigned holders; /* back in the pool when the last lets go */
+};
+
+struct ks_cont_feed {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    pthread_t thread;
+    ks_cont_block *blocks;
+    unsigned n_blocks;
+    ks_cont_block **full, **free; /* full: handed over, oldest at full_head; free: a stack */
+    unsigned full_head, n_full, n_free;
+    int starved;             /* the producer waits for a block to come back */
+    int last_taken;          /* the block with DONE was handed out */
+    ks_cont_block *filling;  /* the producer's, not yet handed over */
+    _Atomic int stop;        /* the consumer said stop: the producer winds down */
+    /* the producer's call */
+    const void *mem;
+    size_t len;
+    int fd;
+    uint64_t size;
+    const char *name;
+    const ks_container_limits *lim;
+    ks_container_result res;
+    int rc;
+};
+
+/* Hands the block being filled to the consumer and takes a free one, waiting for one to come back. */
+static void hand_over(ks_cont_feed *f)
+{
+    pthread_mutex_lock(&f->mu);
+    f->full[(f->full_head + f->n_full++) % f->n_blocks] = f->filling;
+    while (!f->n_free) {
+        f->starved = 1;
+        pthread_cond_broadcast(&f->cv);
+        pthread_cond_wait(&f->cv, &f->mu);
+    }
+    f->starved = 0;
+    pthread_cond_broadcast(&f->cv);
+    f->filling = f->free[--f->n_free];
+    pthread_mutex_unlock(&f->mu);
+    f->filling->used = 0;
+}
+
+/* Appends one record, its payload in up to two parts; a payload longer than a block is the
+ * caller's to split (only data is, and q_data does). */
+static void put(ks_cont_feed *f, ks_cont_ev kind, int fatal, const void *a, size_t an, const void *b, size_t bn)
+{
+    size_t need = REC_HEAD + an + bn;
+    if (f->filling->used + need > BLOCK)
+        hand_over(f);
+    unsigned char *r = f->filling->p + f->filling->used;
+    uint32_t len = (uint32_t)(an + bn);
+    r[0] = (unsigned char)kind;
+    r[1] = (unsigned char)fatal;
+    memcpy(r + 2, &len, 4);
+    if (an)
+        memcpy(r + REC_HEAD, a, an);
+    if (bn)
+        memcpy(r + REC_HEAD + an, b, bn);
+    f->filling->used += need;
+}
+
+static int q_begin(void *ctx, const char *chain)
+{
+    ks_cont_feed *f = ctx;
+    put(f, KS_EV_BEGIN, 0, chain, strlen(chain) + 1, NULL, 0);
+    return atomic_load(&f->stop);
+}
+
+static int q_data(void *ctx, const void *p, size_t n)
+{
+    ks_cont_feed *f = ctx;
+    for (const unsigned char *b = p; n && !atomic_load(&f->stop);) {
+        size_t room = BLOCK - f->filling->used;
+        if (room < REC_HEAD + 4096) { /* not worth a record: the next block */
+            hand_over(f);
+            room = BLOCK;
+        }
+        size_t k = n < room - REC_HEAD ? n : room - REC_HEAD;
+        put(f, KS_EV_DATA, 0, b, k, NULL, 0);
+        b += k;
+        n -= k;
+    }
+    return atomic_load(&f->stop);
+}
+
+static int q_end(void *ctx)
+{
+    ks_cont_feed *f = ctx;
+    put(f, KS_EV_END, 0, NULL, 0, NULL, 0);
+    return atomic_load(&f->stop);
+}
+
+static void q_problem(void *ctx, const char *chain, int fatal, const char *what)
+{
+    char w[512];
+    snprintf(w, sizeof w, "%s", what);
+    put(ctx, KS_EV_PROBLEM, fatal, chain, strlen(chain) + 1, w, strlen(w) + 1);
+}
+
+static const ks_container_sink QUEUE_SINK = {q_begin, q_data, q_end, q_problem};
+
+static void *producer_main(void *arg)
+{
+    ks_cont_feed *f = arg;
+    f->rc = ks__container_expand(f->mem, f->len, f->fd, f->size, f->name, f->lim, &QUEUE_SINK, f, &f->res);
+    put(f, KS_EV_DONE, 0, NULL, 0, NULL, 0);
+    pthread_mutex_lock(&f->mu);
+    f->filling->last = 1; /* the last block, DONE at its end: handed over without taking another */
+    f->full[(f->full_head + f->n_full++) % f->n_blocks] = f->filling;
+    pthread_cond_broadcast(&f->cv);
+    pthread_mutex_unlock(&f->mu);
+    return NULL;
+}
+
+static void feed_free(ks_cont_feed *f)
+{
+    for (unsigned i = 0; f->blocks && i < f->n_blocks; i++)
+        free(f->blocks[i].p);
+    free(f->blocks);
+    free(f->full);
+    free(f->free);
+    free(f);
+}
+
+int ks__container_feed_start(const void *mem, size_t len, int fd, uint64_t size, const char *name,
+                             const ks_container_limits *lim, unsigned blocks, ks_cont_feed **out)
+{
+    *out = NULL;
+    blocks = blocks < 2 ? 2 : blocks;
+    ks_cont_feed *f = calloc(1, sizeof *f);
+    int ok = f && (f->blocks = calloc(blocks, sizeof *f->blocks)) && (f->full = calloc(blocks, sizeof *f->full)) &&
+             (f->free = calloc(blocks, sizeof *f->free));
+    if (f)
+        f->n_blocks = blocks;
+    for (unsigned i = 0; ok && i < blocks; i++) {
+        ok = (f->blocks[i].p = malloc(BLOCK)) != NULL;
+        f->free[f->n_free++] = &f->blocks[i];
+    }
+    if (!ok) {
+        if (f)
+            feed_free(f);
+        return -1;
+    }
+    f->mem = mem;
+    f->len = len;
+    f->fd = fd;
+    f->size = size;
+    f->name = name;
+    f->lim = lim;
+    f->filling = f->free[--f->n_free];
+    pthread_mutex_init(&f->mu, NULL);
+    pthread_cond_init(&f->cv, NULL);
+    /* A thread inherits its creator's CPU mask: a worker pinned to one CPU would run its producer on
+     * that same CPU, and nothing would overlap. The producer may run where the process may (the main
+     * thread's mask, whose id is the process's). */
+    pthread_attr_t attr;
+    cpu_set_t cpus;
+    int attr_ok = pthread_attr_init(&attr) == 0;
+    if (attr_ok && sched_getaffinity(getpid(), sizeof cpus, &cpus) == 0)
+        pthread_attr_setaffinity_np(&attr, sizeof cpus, &cpus);
+    ok = pthread_create(&f->thread, attr_ok ? &attr : NULL, producer_main, f) == 0;
+    if (attr_ok)
+        pthread_attr_destroy(&attr);
+    if (!ok) {
+        pthread_mutex_destroy(&f->mu);
+        pthread_cond_destroy(&f->cv);
+        feed_free(f);
+        return -1;
+    }
+    *out = f;
+    return 0;
+}
+
+const ks_cont_block *ks__container_feed_next(ks_cont_feed *f, int wait)
+{
+    pthread_mutex_lock(&f->mu);
+    while (!f->n_full && !f->last_taken && wait && !(wait == 1 && f->starved))
+        pthread_cond_wait(&f->cv, &f->mu);
+    ks_cont_block *b = NULL;
+    if (f->n_full) {
+        b = f->full[f->full_head];
+        f->full_head = (f->full_head + 1) % f->n_blocks;
+        f->n_full--;
+        f->last_taken = b->last;
+        atomic_store_explicit(&b->holders, 1, memory_order_relaxed);
+    }
+    pthread_mutex_unlock(&f->mu);
+    return b;
+}
+
+void ks__container_feed_hold(const ks_cont_block *b)
+{
+    atomic_fetch_add(&((ks_cont_block *)b)->holders, 1);
+}
+
+void ks__container_feed_release(ks_cont_feed *f, const ks_cont_block *cb)
+{
+    ks_cont_block *b = (ks_cont_block *)cb;
+    if (atomic_fetch_sub(&b->holders, 1) != 1)
+        return;
+    b->last = 0;
+    pthread_mutex_lock(&f->mu);
+    f->free[f->n_free++] = b;
+    pthread_cond_broadcast(&f->cv);
+    pthread_mutex_unlock(&f->mu);
+}
+
+void ks__container_feed_stop(ks_cont_feed *f) { atomic_store(&f->stop, 1); }
+
+int ks__container_feed_end(ks_cont_feed *f, ks_container_result *res)
+{
+    /* what the caller did not take: the producer may be waiting for room to hand it over */
+    for (;;) {
+        pthread_mutex_lock(&f->mu);
+        int over = f->last_taken;
+        pthread_mutex_unlock(&f->mu);
+        if (over)
+            break;
+        ks__container_feed_stop(f);
+        const ks_cont_block *b = ks__container_feed_next(f, 2);
+        if (b)
+            ks__container_feed_release(f, b);
+    }
+    pthread_join(f->thread, NULL);
+    *res = f->res;
+    int rc = f->rc;
+    pthread_mutex_destroy(&f->mu);
+    pthread_cond_destroy(&f->cv);
+    feed_free(f);
+    return rc;
+}
+
+int ks__container_block_event(const ks_cont_block *b, size_t at, size_t *next)
+{
+    if (at + REC_HEAD > b->used)
+        return -1;
+    uint32_t len;
+    memcpy(&len, b->p + at + 2, 4);
+    *next = at + REC_HEAD + len;
+    return b->p[at];
+}
+
+int ks__container_block_replay(const ks_cont_block *b, size_t from, size_t to, const ks_container_sink *sink,
+                               void *ctx, int *stopped)
+{
+    for (size_t at = from; at < to && at + REC_HEAD <= b->used;) {
+        const unsigned char *r = b->p + at;
+        uint32_t len;
+        memcpy(&len, r + 2, 4);
+        const unsigned char *pl = r + REC_HEAD;
+        at += REC_HEAD + len;
+        if ((ks_cont_ev)r[0] == KS_EV_DONE)
+            return 1;
+        if (*stopped)
+            continue;
+        int rc = 0;
+        switch ((ks_cont_ev)r[0]) {
+        case KS_EV_BEGIN: rc = sink->begin(ctx, (const char *)pl); break;
+        case KS_EV_DATA: rc = sink->data(ctx, pl, len); break;
+        case KS_EV_END: rc = sink->end(ctx); break;
+        case KS_EV_PROBLEM:
+            sink->problem(ctx, (const char *)pl, r[1], (const char *)pl + strlen((const char *)pl) + 1);
+            break;
+        case KS_EV_DONE: break;
+        }
+        if (rc)
+            *stopped = 1;
+    }
+    return 0;
+}
+
+int ks__container_expand_overlapped(const void *mem, size_t len, int fd, uint64_t size, const char *name,
+                                    const ks_container_limits *lim, const ks_container_sink *sink, void *ctx,
+                                    ks_container_result *res)
+{
+    ks_cont_feed *f;
+    if (ks__container_feed_start(mem, len, fd, size, name, lim, OVERLAP_BLOCKS, &f))
+        return ks__container_expand(mem, len, fd, size, name, lim, sink, ctx, res); /* the same work on this thread */
+    int stopped = 0;
+    for (int done = 0; !done;) {
+        const ks_cont_block *b = ks__container_feed_next(f, 2);
+        done = ks__container_block_replay(b, 0, SIZE_MAX, sink, ctx, &stopped);
+        if (stopped)
+            ks__container_feed_stop(f);
+        ks__container_feed_release(f, b);
+    }
+    int rc = ks__container_feed_end(f, res);
+    return stopped ? -1 : rc;
+}
