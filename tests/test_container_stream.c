@@ -317,6 +317,13 @@ static void warm_up(ks_scanner *sc)
     unsigned char *b = make_object(50000, 200, 77);
     hits h = {0};
     cr_assert_eq(ks_scan(sc, b, 50000, 0, NULL, on_hit, &h), 0);
+    /* and the scanner's copy buffer at its largest: a small region is copied whole to an
+     * end-aligned buffer (scan.c), up to four tail lengths (max width + 132) */
+    ks_engine_stats es = {.size = sizeof es};
+    cr_assert_eq(ks_engine_stats_get(ks_scanner_engine(sc), &es), 0);
+    size_t whole = 4 * (es.max_width + 132);
+    for (size_t less = 0; less < 64; less++)
+        cr_assert_eq(ks_scan(sc, b, whole - less, 0, NULL, on_hit, &h), 0);
     hits_free(&h);
     free(b);
 }
