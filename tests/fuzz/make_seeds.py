@@ -120,6 +120,10 @@ for name, data in {
     "ar": b"!<arch>\n" + AR_HEAD + ENV,
     "zeros": gzip.compress(b"\0" * 200000, mtime=0),
     "fake": b"\x1f\x8bnot gzip at all\n",
+    # gzip is read by ISA-L (io/inflate_gzip.c): members one after another, every optional header field, a cut
+    "gz-members": gzip.compress(ENV, mtime=0) + gzip.compress(b"second\n", mtime=0) + b"\0\0tail",
+    "gz-fields": b"\x1f\x8b\x08\x1e\0\0\0\0\0\x03\x02\0xyname\0comment\0\x12\x34" + gzip.compress(ENV, mtime=0)[10:],
+    "gz-cut": gzip.compress(tar_bytes([("a/.env", ENV * 40)]), mtime=0)[:-20],
 }.items():
     put("fuzz_container", name, data)
 

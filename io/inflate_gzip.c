@@ -1,0 +1,283 @@
+/* inflate_gzip.c: gzip streams decoded with ISA-L (igzip): headers and trailers read as libarchive's own gzip filter
+ * reads them, the deflate data between them inflated by isal_inflate, a block at a time, for libarchive to frame. */
+#include <errno.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <isa-l/igzip_lib.h>
+
+#include "inflate_gzip.h"
+
+#define OUT_BLOCK (256u * 1024u) /* what one read hands libarchive, at most */
+/* The first read's output, as libarchive's gzip filter has it: a stream that fails within it fails to
+ * open (its bytes are then scanned as they are, as bytes that only looked like gzip should be). */
+#define FIRST_OUT (64u * 1024u)
+
+typedef enum part { P_HEAD, P_BODY, P_TRAIL, P_END, P_FAILED } part;
+
+/* Where a header is being read: its fixed 10 bytes, then each optional field its flags announce. */
+typedef enum head_step { H_FIXED, H_XLEN, H_EXTRA, H_NAME, H_COMMENT, H_HCRC, H_DONE } head_step;
+
+struct ks_gzip {
+    archive_read_callback *up;
+    void *up_data;
+    const unsigned char *in; /* upstream's current piece, from the first byte not yet taken */
+    size_t in_len;
+    int up_eof;
+    uint64_t bytes_in;
+    uint64_t members; /* members whose header was read */
+    part part;
+    head_step step;
+    unsigned char fixed[10];
+    unsigned got;      /* bytes of the current fixed-size field (header, XLEN, HCRC, trailer) */
+    uint32_t skip;     /* bytes of FEXTRA left */
+    int returned;      /* bytes were handed out: the stream opened */
+    int failed_after;  /* an error waits behind the bytes being returned */
+    char err[256];
+    /* not zeroed: ISA-L initialises what it reads of its state, and the output block is written before read */
+    struct inflate_state inf;
+    unsigned char out[OUT_BLOCK];
+};
+
+ks_gzip *ks__gzip_new(archive_read_callback *upstream, void *upstream_data)
+{
+    /* one allocation, zeroed only up to the decoder's state: a directory of small .gz files opens one each */
+    ks_gzip *g = malloc(sizeof *g);
+    if (!g)
+        return NULL;
+    memset(g, 0, offsetof(ks_gzip, inf));
+    g->up = upstream;
+    g->up_data = upstream_data;
+    g->part = P_HEAD;
+    isal_inflate_init(&g->inf);
+    g->inf.crc_flag = ISAL_DEFLATE; /* the trailer's CRC is not checked, as libarchive does not */
+    return g;
+}
+
+void ks__gzip_free(ks_gzip *g)
+{
+    free(g);
+}
+
+uint64_t ks__gzip_bytes_in(const ks_gzip *g) { return g->bytes_in; }
+
+static void fail(ks_gzip *g, const char *what)
+{
+    snprintf(g->err, sizeof g->err, "%s", what);
+    g->part = P_FAILED;
+}
+
+/* Makes upstream bytes available: 1 when there are some, 0 at its end, -1 when it failed. */
+static int pull(ks_gzip *g, struct archive *a)
+{
+    if (g->in_len)
+        return 1;
+    if (g->up_eof)
+        return 0;
+    const void *p = NULL;
+    la_ssize_t n = g->up(a, g->up_data, &p);
+    if (n < 0) {
+        const char *e = archive_error_string(a);
+        fail(g, e ? e : "read failed");
+        return -1;
+    }
+    if (n == 0) {
+        g->up_eof = 1;
+        return 0;
+    }
+    g->in = p;
+    g->in_len = (size_t)n;
+    return 1;
+}
+
+static unsigned char take(ks_gzip *g)
+{
+    g->bytes_in++;
+    g->in_len--;
+    return *g->in++;
+}
+
+/* Reads a member's header as libarchive's gzip filter does (1f 8b 08, no reserved flag, FEXTRA, FNAME,
+ * FCOMMENT and FHCRC skipped, the header CRC not checked). Returns 1 when read, 0 when what follows is
+ * no header (a first member: not gzip; a later one: the end of the stream), -1 on an upstream error. */
+static int read_head(ks_gzip *g, struct archive *a)
+{
+    for (;;) {
+        unsigned flags = g->fixed[3];
+        /* the fields the flags leave out take no bytes */
+        if (g->step == H_XLEN && !(flags & 4))
+            g->step = H_NAME;
+        if (g->step == H_EXTRA && !g->skip)
+            g->step = H_NAME;
+        if (g->step == H_NAME && !(flags & 8))
+            g->step = H_COMMENT;
+        if (g->step == H_COMMENT && !(flags & 16))
+            g->step = H_HCRC;
+        if (g->step == H_HCRC && !(flags & 2))
+            g->step = H_DONE;
+        if (g->step == H_DONE)
+            return 1;
+        int r = pull(g, a);
+        if (r <= 0)
+            return r; /* cut short inside a header: no header, as libarchive counts it */
+        switch (g->step) {
+        case H_FIXED:
+            g->fixed[g->got++] = take(g);
+            if (g->got == 3 && memcmp(g->fixed, "\x1f\x8b\x08", 3))
+                return 0;
+            if (g->got == 4 && (g->fixed[3] & 0xe0))
+                return 0;
+            if (g->got == 10) {
+                g->got = 0;
+                g->step = H_XLEN;
+            }
+            break;
+        case H_XLEN:
+            g->skip |= (uint32_t)take(g) << (8 * g->got);
+            if (++g->got == 2) {
+                g->got = 0;
+                g->step = H_EXTRA;
+            }
+            break;
+        case H_EXTRA: {
+            size_t k = g->in_len < g->skip ? g->in_len : g->skip;
+            g->in += k;
+            g->in_len -= k;
+            g->bytes_in += k;
+            g->skip -= (uint32_t)k;
+            break;
+        }
+        case H_NAME:
+        case H_COMMENT: {
+            const unsigned char *nul = memchr(g->in, 0, g->in_len);
+            size_t k = nul ? (size_t)(nul - g->in) + 1 : g->in_len;
+            g->in += k;
+            g->in_len -= k;
+            g->bytes_in += k;
+            if (nul)
+                g->step = g->step == H_NAME ? H_COMMENT : H_HCRC;
+            break;
+        }
+        case H_HCRC:
+            take(g);
+            if (++g->got == 2)
+                g->step = H_DONE;
+            break;
+        case H_DONE:
+            break;
+        }
+    }
+}
+
+/* The trailer's bytes that ISA-L took into its bit buffer after the deflate data ended: they come first. */
+static unsigned trailer_from_bits(ks_gzip *g)
+{
+    int bits = g->inf.read_in_length;
+    unsigned whole = bits > 0 ? (unsigned)bits / 8 : 0;
+    return whole > 8 ? 8 : whole;
+}
+
+static void next_member(ks_gzip *g)
+{
+    isal_inflate_reset(&g->inf);
+    g->inf.crc_flag = ISAL_DEFLATE;
+    g->step = H_FIXED;
+    g->got = 0;
+    g->skip = 0;
+}
+
+/* Inflates into out[*produced..limit); returns 0 to go on, 1 when that much is out. */
+static int inflate_some(ks_gzip *g, struct archive *a, size_t *produced, size_t limit)
+{
+    /* at upstream's end ISA-L is called once more with nothing: its bit buffer may hold the end */
+    if (pull(g, a) < 0)
+        return 0;
+    size_t give = g->in_len > UINT32_MAX ? UINT32_MAX : g->in_len;
+    g->inf.next_in = (uint8_t *)(uintptr_t)g->in;
+    g->inf.avail_in = (uint32_t)give;
+    g->inf.next_out = g->out + *produced;
+    g->inf.avail_out = (uint32_t)(limit - *produced);
+    size_t room = limit - *produced;
+    int rc = isal_inflate(&g->inf);
+    /* after an error ISA-L's input position is not to be trusted (it can point before what it was given) */
+    if (rc < 0 || g->inf.avail_in > give || g->inf.avail_out > room) {
+        if (rc >= 0 || g->inf.avail_out > room)
+            g->inf.avail_out = (uint32_t)room;
+        *produced = limit - g->inf.avail_out;
+        fail(g, "gzip decompression failed");
+        return 0;
+    }
+    size_t used = give - g->inf.avail_in;
+    g->in += used;
+    g->in_len -= used;
+    g->bytes_in += used;
+    *produced = limit - g->inf.avail_out;
+    if (g->inf.block_state == ISAL_BLOCK_FINISH) {
+        g->part = P_TRAIL;
+        g->got = trailer_from_bits(g);
+        return 0;
+    }
+    if (!g->inf.avail_out)
+        return 1;
+    if (!g->in_len && g->up_eof)
+        fail(g, "truncated gzip input"); /* it wanted more, and there is none */
+    return 0;
+}
+
+la_ssize_t ks__gzip_read(struct archive *a, void *cd, const void **out)
+{
+    ks_gzip *g = cd;
+    size_t produced = 0, limit = g->returned ? OUT_BLOCK : FIRST_OUT;
+    if (g->failed_after) {
+        archive_set_error(a, EIO, "%s", g->err);
+        return -1;
+    }
+    while (produced < limit) {
+        if (g->part == P_HEAD) {
+            int r = read_head(g, a);
+            if (r == 1) {
+                g->members++;
+                g->part = P_BODY;
+            } else if (r == 0) {
+                if (g->members)
+                    g->part = P_END; /* what follows the last member is not read */
+                else
+                    fail(g, "not gzip: no valid header");
+            }
+        } else if (g->part == P_BODY) {
+            if (inflate_some(g, a, &produced, limit))
+                break;
+        } else if (g->part == P_TRAIL) {
+            while (g->got < 8) {
+                int r = pull(g, a);
+                if (r <= 0)
+                    break;
+                take(g);
+                g->got++;
+            }
+            if (g->part == P_FAILED)
+                continue;
+            if (g->got < 8) {
+                fail(g, "truncated gzip input");
+                continue;
+            }
+            next_member(g);
+            g->part = P_HEAD;
+        } else {
+            break;
+        }
+    }
+    if (g->part == P_FAILED) {
+        if (produced && g->returned) {
+            g->failed_after = 1; /* the bytes before the failure first */
+        } else {
+            archive_set_error(a, EIO, "%s", g->err);
+            return -1;
+        }
+    }
+    g->returned |= produced > 0;
+    *out = g->out;
+    return (la_ssize_t)produced;
+}

@@ -1,0 +1,28 @@
+/* inflate_gzip.h: gzip streams decoded with ISA-L's igzip (about 3x zlib here), read as libarchive reads a source,
+ * so that libarchive frames the decompressed bytes while the inflating is ISA-L's. */
+#ifndef KS_IO_INFLATE_GZIP_H
+#define KS_IO_INFLATE_GZIP_H
+
+#include <stdint.h>
+
+#include <archive.h>
+
+typedef struct ks_gzip ks_gzip;
+
+/* A decoder of the gzip stream that `upstream` (called with `upstream_data`, and with the archive it
+ * is read for) hands over in pieces; NULL when out of memory. */
+ks_gzip *ks__gzip_new(archive_read_callback *upstream, void *upstream_data);
+
+void ks__gzip_free(ks_gzip *g);
+
+/* An archive_read_callback (its callback data a ks_gzip): the next decompressed bytes, 0 at the end
+ * of the last member, -1 with the archive's error set when the stream is not gzip, is corrupt or is
+ * cut short. Members follow one another as gzip and libarchive's own filter read them: a member
+ * ends at its 8-byte trailer (not checked, as libarchive does not), and what follows the last
+ * member that is not a gzip header is not read. */
+la_ssize_t ks__gzip_read(struct archive *a, void *g, const void **out);
+
+/* The compressed bytes taken from upstream so far (what the ratio guard compares with). */
+uint64_t ks__gzip_bytes_in(const ks_gzip *g);
+
+#endif

@@ -1,0 +1,217 @@
+/* test_inflate_gzip.c: the ISA-L gzip decoder against streams zlib writes here: every header field, every block
+ * kind, several members, trailing bytes, and streams cut or damaged at each part, upstream in pieces of any size. */
+#include <archive.h>
+#include <criterion/criterion.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zlib.h>
+
+#include "inflate_gzip.h"
+
+typedef struct buf {
+    unsigned char *p;
+    size_t len, cap;
+} buf;
+
+static void put(buf *b, const void *p, size_t n)
+{
+    if (b->len + n > b->cap) {
+        b->cap = (b->len + n) * 2 + 64;
+        b->p = realloc(b->p, b->cap);
+        cr_assert(b->p);
+    }
+    if (n)
+        memcpy(b->p + b->len, p, n);
+    b->len += n;
+}
+
+/* One gzip member of `data`: FLG as given (FEXTRA, FNAME, FCOMMENT, FHCRC fields filled in), the deflate
+ * data at `level` (0: stored blocks), the CRC and size trailer. */
+static void member(buf *out, const unsigned char *data, size_t n, unsigned flags, int level)
+{
+    unsigned char h[10] = {0x1f, 0x8b, 8, (unsigned char)flags, 0, 0, 0, 0, 0, 3};
+    put(out, h, 10);
+    if (flags & 4)
+        put(out, "\x05\x00" "extra", 7);
+    if (flags & 8)
+        put(out, "name.txt", 9);
+    if (flags & 16)
+        put(out, "a comment", 10);
+    if (flags & 2)
+        put(out, "\x12\x34", 2);
+    z_stream z = {0};
+    cr_assert_eq(deflateInit2(&z, level, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY), Z_OK);
+    size_t cap = deflateBound(&z, (uLong)n) + 16;
+    unsigned char *c = malloc(cap);
+    z.next_in = (unsigned char *)(uintptr_t)data;
+    z.avail_in = (uInt)n;
+    z.next_out = c;
+    z.avail_out = (uInt)cap;
+    cr_assert_eq(deflate(&z, Z_FINISH), Z_STREAM_END);
+    put(out, c, cap - z.avail_out);
+    deflateEnd(&z);
+    free(c);
+    uint32_t t[2] = {(uint32_t)crc32(0, data, (uInt)n), (uint32_t)n};
+    put(out, t, 8);
+}
+
+/* Upstream: the stream in pieces of 1..max bytes (0: whole), from a fixed seed. */
+typedef struct up {
+    const unsigned char *p;
+    size_t len, pos, max;
+    unsigned seed;
+} up;
+
+static la_ssize_t up_read(struct archive *a, void *cd, const void **out)
+{
+    up *u = cd;
+    size_t k = u->max ? 1 + (size_t)rand_r(&u->seed) % u->max : u->len;
+    if (k > u->len - u->pos)
+        k = u->len - u->pos;
+    *out = u->p + u->pos;
+    u->pos += k;
+    return (la_ssize_t)k;
+}
+
+typedef struct decoded {
+    buf out;
+    la_ssize_t last;  /* 0: a clean end; -1: an error */
+    size_t reads;     /* reads that gave bytes */
+    uint64_t in;
+    char err[256];
+} decoded;
+
+static decoded decode(const buf *gz, size_t max_piece)
+{
+    struct archive *a = archive_read_new();
+    up u = {.p = gz->p, .len = gz->len, .max = max_piece, .seed = 7};
+    ks_gzip *g = ks__gzip_new(up_read, &u);
+    cr_assert(a && g);
+    decoded d = {0};
+    const void *p;
+    while ((d.last = ks__gzip_read(a, g, &p)) > 0) {
+        put(&d.out, p, (size_t)d.last);
+        d.reads++;
+    }
+    if (d.last < 0)
+        snprintf(d.err, sizeof d.err, "%s", archive_error_string(a) ? archive_error_string(a) : "");
+    d.in = ks__gzip_bytes_in(g);
+    ks__gzip_free(g);
+    archive_read_free(a);
+    return d;
+}
+
+static unsigned char *text(size_t n, unsigned seed)
+{
+    unsigned char *t = malloc(n);
+    static const char *const words[] = {"alpha ", "beta ", "x=1\n", "TOKEN=", "0123456789abcdef", "\n"};
+    for (size_t i = 0; i < n;) {
+        const char *w = words[rand_r(&seed) % 6];
+        for (size_t k = 0; w[k] && i < n; k++)
+            t[i++] = (unsigned char)w[k];
+    }
+    return t;
+}
+
+static const size_t PIECES[] = {0, 1, 7, 4096, 300000};
+
+Test(inflate_gzip, members_of_every_kind_in_pieces_of_any_size)
+{
+    size_t n1 = 300000, n2 = 100000, n3 = 700000;
+    unsigned char *t1 = text(n1, 1), *t2 = malloc(n2), *t3 = text(n3, 3);
+    unsigned seed = 2;
+    for (size_t i = 0; i < n2; i++)
+        t2[i] = (unsigned char)rand_r(&seed); /* incompressible: stored blocks */
+    buf gz = {0}, want = {0};
+    member(&gz, t1, n1, 4 | 8 | 16 | 2, 6);
+    member(&gz, t2, n2, 0, 0);
+    member(&gz, (const unsigned char *)"", 0, 8, 6); /* an empty member */
+    member(&gz, t3, n3, 0, 1);
+    size_t end = gz.len;
+    put(&gz, "\0\0\0\0tape padding", 16); /* after the last member: not read, as libarchive does */
+    put(&want, t1, n1);
+    put(&want, t2, n2);
+    put(&want, t3, n3);
+    for (size_t i = 0; i < sizeof PIECES / sizeof PIECES[0]; i++) {
+        decoded d = decode(&gz, PIECES[i]);
+        cr_assert_eq(d.last, 0, "pieces of %zu: %s", PIECES[i], d.err);
+        cr_assert_eq(d.out.len, want.len, "pieces of %zu", PIECES[i]);
+        cr_assert(!memcmp(d.out.p, want.p, want.len), "pieces of %zu", PIECES[i]);
+        cr_assert(d.in >= end && d.in <= end + 3, "pieces of %zu: %llu bytes in of %zu", PIECES[i],
+                  (unsigned long long)d.in, end);
+        free(d.out.p);
+    }
+    free(gz.p);
+    free(want.p);
+    free(t1);
+    free(t2);
+    free(t3);
+}
+
+/* As libarchive's filter: a stream that fails within the first 64 KiB out is no gzip (it fails before any
+ * byte comes out, so that it is scanned as the bytes it is); one that fails later gives what came before,
+ * then the error. */
+Test(inflate_gzip, cut_or_damaged_early_is_no_gzip_late_is_an_error_after_the_bytes)
+{
+    size_t n = 2u << 20;
+    unsigned char *t = text(n, 5);
+    buf gz = {0};
+    member(&gz, t, n, 8, 6);
+    const size_t cuts[] = {5, 12, gz.len / 2, gz.len - 3};
+    for (size_t c = 0; c < sizeof cuts / sizeof cuts[0]; c++) {
+        buf cut = {.p = gz.p, .len = cuts[c]};
+        for (size_t i = 0; i < sizeof PIECES / sizeof PIECES[0]; i++) {
+            decoded d = decode(&cut, PIECES[i]);
+            cr_assert_eq(d.last, -1, "cut at %zu", cuts[c]);
+            if (cuts[c] < 20) {
+                cr_assert_eq(d.reads, 0, "cut at %zu: nothing out", cuts[c]);
+            } else {
+                cr_assert_str_eq(d.err, "truncated gzip input");
+                cr_assert(d.out.len > 0 && d.out.len <= n && !memcmp(d.out.p, t, d.out.len), "cut at %zu", cuts[c]);
+                if (cuts[c] == gz.len - 3)
+                    cr_assert_eq(d.out.len, n, "cut in the trailer: every byte out first");
+            }
+            free(d.out.p);
+        }
+    }
+    /* damage (a block of the reserved type 3): in the first member nothing comes out; in a later member,
+     * after 2 MiB, the bytes before it do */
+    static const unsigned char broken[] = {0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3, 0x07, 0, 0, 0, 0, 0, 0, 0, 0};
+    for (int late = 0; late <= 1; late++) {
+        buf bad = {0};
+        if (late)
+            put(&bad, gz.p, gz.len);
+        put(&bad, broken, sizeof broken);
+        decoded d = decode(&bad, 0);
+        cr_assert_eq(d.last, -1, "late %d", late);
+        cr_assert_str_eq(d.err, "gzip decompression failed");
+        cr_assert_eq(d.out.len, late ? n : 0, "late %d: %zu bytes out", late, d.out.len);
+        cr_assert(!late || !memcmp(d.out.p, t, n));
+        free(d.out.p);
+        free(bad.p);
+    }
+    /* found by fuzz_container: ISA-L fails with an input position before what it was given (not to be used) */
+    static const unsigned char odd[] = {0x1f, 0x8b, 8, 0, 0x10, 0, 0, 0, 2, 3, 0xab, 0xb0, 0x30, 0x61, 0, 0x65,
+                                        0x2e, 0xf5, 0, 0x2f, 0xf4, 0x33, 0xf5, 0, 0, 0, 't', 'a', 'i', 'l'};
+    buf o = {.p = (unsigned char *)odd, .len = sizeof odd};
+    for (size_t i = 0; i < sizeof PIECES / sizeof PIECES[0]; i++) {
+        decoded d = decode(&o, PIECES[i]);
+        cr_assert_eq(d.last, -1, "pieces of %zu", PIECES[i]);
+        cr_assert_eq(d.reads, 0, "pieces of %zu", PIECES[i]);
+        cr_assert_leq(d.in, sizeof odd, "pieces of %zu: %llu bytes in", PIECES[i], (unsigned long long)d.in);
+        free(d.out.p);
+    }
+    free(gz.p);
+    free(t);
+}
+
+Test(inflate_gzip, what_is_not_gzip_is_refused)
+{
+    static const char *const fakes[] = {"\x1f\x8bnot gzip at all\n", "\x1f\x8b\x08\xe0 reserved flags set", "\x1f\x8b", ""};
+    for (size_t i = 0; i < sizeof fakes / sizeof fakes[0]; i++) {
+        buf b = {.p = (unsigned char *)(uintptr_t)fakes[i], .len = strlen(fakes[i])};
+        decoded d = decode(&b, 0);
+        cr_assert_eq(d.last, -1, "fake %zu", i);
+        cr_assert_eq(d.reads, 0);
+    }
+}
