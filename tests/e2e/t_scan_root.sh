@@ -10,7 +10,10 @@ ex=(--exclude /tmp)                                   # other tests create and d
 # directory), which stop at their budgets and would rightly make the status 2
 [ -n "${KS_SOURCE_DIR:-}" ] && ex+=(--exclude "$KS_SOURCE_DIR")
 [ -d "$HOME/.cache/keysweep-bench" ] && ex+=(--exclude "$HOME/.cache/keysweep-bench")   # the perf suite's corpora
-KS_TIMEOUT=1800 ks scan --max-file-size 1M --format jsonl "${ex[@]}" /
+# Hostile archives anywhere on the machine (fuzz corpora and the perf suite's bombs in other
+# checkouts) stop at their budgets, which by default makes the status 2, as it should: budgets have
+# their own tests (t_containers, t_hostile_archives); here they are only reported.
+KS_TIMEOUT=1800 ks scan --max-file-size 1M --archive-limits warn --format jsonl "${ex[@]}" /
 [ "$rc" -eq 0 ] || [ "$rc" -eq 1 ] || fail "scan / ended with status $rc"
 expect_err "; 0 errors"
 if grep -Eq '^keysweep: /(proc|sys|dev)(/|:)' "$T/err"; then fail "diagnostics from a pseudo file system"; fi
