@@ -1,6 +1,7 @@
 /* member_jobs.c: one big container's members scanned by several workers: the worker that opened it (the expander)
- * cuts each block of its events at member boundaries into units, queues the whole members of a block for any worker,
- * scans a member that runs on into the next block itself, and sends every unit's findings in archive order. */
+ * decompresses it, cuts each block of its events at member boundaries into units, queues the whole members of a block
+ * for any worker, scans a member that runs on into the next block itself, and sends every unit's findings in archive
+ * order. */
 #include "pipeline_int.h"
 
 /* Units between the oldest whose findings are not sent yet and the newest: a slow unit holds back
