@@ -127,9 +127,9 @@ typedef struct ks_cont_feed ks_cont_feed;
 int ks__container_feed_start(const void *buf, size_t len, int fd, uint64_t size, const char *name,
                              const ks_container_limits *lim, unsigned blocks, ks_cont_feed **out);
 
-/* The next block, in order, held once; NULL after the one holding DONE. wait 0: NULL when none is
- * ready; 1: waits for one, but NULL when the producer itself waits for a block to come back (every
- * block is held); 2: waits. Only one thread takes blocks. */
+/* The next block, in order, held once; NULL after the one holding DONE, or when none is ready and not
+ * `wait`. Only one thread takes blocks. The producer waits while every block is held: a caller that
+ * waits must not hold them all, nor leave them with someone who waits for it. */
 const ks_cont_block *ks__container_feed_next(ks_cont_feed *f, int wait);
 
 /* One more holder of a block taken (any thread). */
@@ -140,6 +140,23 @@ void ks__container_feed_release(ks_cont_feed *f, const ks_cont_block *b);
 
 /* The producer stops at its next event: the rest of the object is not read. */
 void ks__container_feed_stop(ks_cont_feed *f);
+
+/* What a caller that expands on its own thread (ks__container_feed_run) is called for. */
+typedef struct ks_cont_feed_ops {
+    /* A full block, in order, held once for the caller (who releases it, now or later, on any thread). */
+    void (*block)(void *ctx, ks_cont_feed *f, const ks_cont_block *b);
+    /* Every block is held and one is needed: free one if the caller can (returns 1), else 0, and the
+     * feed waits for a holder to let go (so every block held must be on its way back). */
+    int (*starved)(void *ctx);
+} ks_cont_feed_ops;
+
+/* Expands an object (the arguments of ks__container_expand) on the calling thread into a pool of
+ * `blocks` blocks of events, each full block handed to ops->block; returns once every block is back,
+ * what ks__container_expand returned (its result in *res), or -2 when there was no memory for the
+ * pool (nothing was read). ks__container_feed_stop stops it; feed_next and feed_end are not used. */
+int ks__container_feed_run(const void *buf, size_t len, int fd, uint64_t size, const char *name,
+                           const ks_container_limits *lim, unsigned blocks, const ks_cont_feed_ops *ops, void *ctx,
+                           ks_container_result *res);
 
 /* Stops the producer if its DONE was not taken yet (dropping what it still hands over), waits for
  * it, and frees the feed; every block taken must have been released. Returns what

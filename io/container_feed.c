@@ -1,5 +1,6 @@
-/* container_feed.c: a container decompressed on a thread of its own, what it holds handed over as events packed in
- * blocks from a bounded pool, which the caller replays through its sink on any thread and gives back in any order. */
+/* container_feed.c: a container expanded into events packed in blocks from a bounded pool, on a thread of its own or on
+ * the caller's, handed over a block at a time; the caller replays them through its sink on any thread and gives the
+ * blocks back in any order. */
 #include <pthread.h>
 #include <sched.h>
 #include <stdatomic.h>
@@ -35,10 +36,11 @@ struct ks_cont_feed {
     unsigned n_blocks;
     ks_cont_block **full, **free; /* full: handed over, oldest at full_head; free: a stack */
     unsigned full_head, n_full, n_free;
-    int starved;             /* the producer waits for a block to come back */
     int last_taken;          /* the block with DONE was handed out */
     ks_cont_block *filling;  /* the producer's, not yet handed over */
     _Atomic int stop;        /* the consumer said stop: the producer winds down */
+    const ks_cont_feed_ops *ops; /* not NULL: no thread, every block goes to ops->block (feed_run) */
+    void *ctx;
     /* the producer's call */
     const void *mem;
     size_t len;
@@ -50,18 +52,34 @@ struct ks_cont_feed {
     int rc;
 };
 
+/* Under f->mu: waits until `n` blocks are free; with a caller's ops, it is asked to free one first. */
+static void wait_free(ks_cont_feed *f, unsigned n)
+{
+    while (f->n_free < n) {
+        if (f->ops) {
+            pthread_mutex_unlock(&f->mu);
+            int freed = f->ops->starved(f->ctx);
+            pthread_mutex_lock(&f->mu);
+            if (freed || f->n_free >= n)
+                continue;
+        }
+        pthread_cond_wait(&f->cv, &f->mu);
+    }
+}
+
 /* Hands the block being filled to the consumer and takes a free one, waiting for one to come back. */
 static void hand_over(ks_cont_feed *f)
 {
-    pthread_mutex_lock(&f->mu);
-    f->full[(f->full_head + f->n_full++) % f->n_blocks] = f->filling;
-    while (!f->n_free) {
-        f->starved = 1;
+    if (f->ops) { /* the caller's thread: to the caller at once */
+        atomic_store_explicit(&f->filling->holders, 1, memory_order_relaxed);
+        f->ops->block(f->ctx, f, f->filling);
+        pthread_mutex_lock(&f->mu);
+    } else {
+        pthread_mutex_lock(&f->mu);
+        f->full[(f->full_head + f->n_full++) % f->n_blocks] = f->filling;
         pthread_cond_broadcast(&f->cv);
-        pthread_cond_wait(&f->cv, &f->mu);
     }
-    f->starved = 0;
-    pthread_cond_broadcast(&f->cv);
+    wait_free(f, 1);
     f->filling = f->free[--f->n_free];
     pthread_mutex_unlock(&f->mu);
     f->filling->used = 0;
@@ -149,10 +167,10 @@ static void feed_free(ks_cont_feed *f)
     free(f);
 }
 
-int ks__container_feed_start(const void *mem, size_t len, int fd, uint64_t size, const char *name,
-                             const ks_container_limits *lim, unsigned blocks, ks_cont_feed **out)
+/* A feed of `blocks` free blocks, set up to expand the object; NULL when there is no memory. */
+static ks_cont_feed *feed_new(const void *mem, size_t len, int fd, uint64_t size, const char *name,
+                              const ks_container_limits *lim, unsigned blocks)
 {
-    *out = NULL;
     blocks = blocks < 2 ? 2 : blocks;
     ks_cont_feed *f = calloc(1, sizeof *f);
     int ok = f && (f->blocks = calloc(blocks, sizeof *f->blocks)) && (f->full = calloc(blocks, sizeof *f->full)) &&
@@ -166,7 +184,7 @@ int ks__container_feed_start(const void *mem, size_t len, int fd, uint64_t size,
     if (!ok) {
         if (f)
             feed_free(f);
-        return -1;
+        return NULL;
     }
     f->mem = mem;
     f->len = len;
@@ -177,6 +195,40 @@ int ks__container_feed_start(const void *mem, size_t len, int fd, uint64_t size,
     f->filling = f->free[--f->n_free];
     pthread_mutex_init(&f->mu, NULL);
     pthread_cond_init(&f->cv, NULL);
+    return f;
+}
+
+int ks__container_feed_run(const void *mem, size_t len, int fd, uint64_t size, const char *name,
+                           const ks_container_limits *lim, unsigned blocks, const ks_cont_feed_ops *ops, void *ctx,
+                           ks_container_result *res)
+{
+    ks_cont_feed *f = feed_new(mem, len, fd, size, name, lim, blocks);
+    if (!f)
+        return -2;
+    f->ops = ops;
+    f->ctx = ctx;
+    int rc = ks__container_expand(mem, len, fd, size, name, lim, &QUEUE_SINK, f, res);
+    put(f, KS_EV_DONE, 0, NULL, 0, NULL, 0);
+    f->filling->last = 1;
+    atomic_store_explicit(&f->filling->holders, 1, memory_order_relaxed);
+    ops->block(ctx, f, f->filling);
+    pthread_mutex_lock(&f->mu);
+    wait_free(f, f->n_blocks); /* every block back before the pool goes */
+    pthread_mutex_unlock(&f->mu);
+    pthread_mutex_destroy(&f->mu);
+    pthread_cond_destroy(&f->cv);
+    feed_free(f);
+    return rc;
+}
+
+int ks__container_feed_start(const void *mem, size_t len, int fd, uint64_t size, const char *name,
+                             const ks_container_limits *lim, unsigned blocks, ks_cont_feed **out)
+{
+    ks_cont_feed *f = feed_new(mem, len, fd, size, name, lim, blocks);
+    *out = NULL;
+    if (!f)
+        return -1;
+    int ok;
     /* A thread inherits its creator's CPU mask: a worker pinned to one CPU would run its producer on
      * that same CPU, and nothing would overlap. The producer may run where the process may (the main
      * thread's mask, whose id is the process's). */
@@ -201,7 +253,7 @@ int ks__container_feed_start(const void *mem, size_t len, int fd, uint64_t size,
 const ks_cont_block *ks__container_feed_next(ks_cont_feed *f, int wait)
 {
     pthread_mutex_lock(&f->mu);
-    while (!f->n_full && !f->last_taken && wait && !(wait == 1 && f->starved))
+    while (!f->n_full && !f->last_taken && wait)
         pthread_cond_wait(&f->cv, &f->mu);
     ks_cont_block *b = NULL;
     if (f->n_full) {
@@ -244,7 +296,7 @@ int ks__container_feed_end(ks_cont_feed *f, ks_container_result *res)
         if (over)
             break;
         ks__container_feed_stop(f);
-        const ks_cont_block *b = ks__container_feed_next(f, 2);
+        const ks_cont_block *b = ks__container_feed_next(f, 1);
         if (b)
             ks__container_feed_release(f, b);
     }
@@ -305,7 +357,7 @@ int ks__container_expand_overlapped(const void *mem, size_t len, int fd, uint64_
         return ks__container_expand(mem, len, fd, size, name, lim, sink, ctx, res); /* the same work on this thread */
     int stopped = 0;
     for (int done = 0; !done;) {
-        const ks_cont_block *b = ks__container_feed_next(f, 2);
+        const ks_cont_block *b = ks__container_feed_next(f, 1);
         done = ks__container_block_replay(b, 0, SIZE_MAX, sink, ctx, &stopped);
         if (stopped)
             ks__container_feed_stop(f);

@@ -1,12 +1,13 @@
 /* member_jobs.c: one big container's members scanned by several workers: the worker that opened it (the expander)
- * cuts each block of its events at member boundaries into units, queues the whole members of a block for any worker,
- * scans a member that runs on into the next block itself, and sends every unit's findings in archive order. */
+ * decompresses it, cuts each block of its events at member boundaries into units, queues the whole members of a block
+ * for any worker, scans a member that runs on into the next block itself, and sends every unit's findings in archive
+ * order. */
 #include "pipeline_int.h"
 
 /* Units between the oldest whose findings are not sent yet and the newest: a slow unit holds back
  * the findings of at most this many after it. */
 #define UNITS 64u
-/* Blocks of events in flight per container: one being filled, one per worker scanning, two ahead. */
+/* Blocks of events in flight per container: one being filled, one per worker scanning, a few ahead. */
 #define FEED_BLOCKS_MAX 16u
 
 enum unit_state { U_FREE, U_QUEUED, U_TAKEN, U_DONE };
@@ -31,8 +32,10 @@ struct ks_mshare {
     uint64_t head, next; /* units [head, next) are in flight, u[i % UNITS] */
     unit u[UNITS];
     ks_pipeline *p;
+    worker *w;        /* the expander */
     pslot *slot;      /* the container's chunk 0: its file */
     ks_cont_feed *feed;
+    unit *open;       /* the expander's: a member that began in an earlier block and goes on */
     _Atomic int stopped; /* a scan stopped (ks_pipeline_stop, out of memory): nothing more is scanned */
     int err;             /* the expander's: the first failed unit's error, in archive order */
 };
@@ -254,9 +257,10 @@ static void queue_unit(worker *w, ks_mshare *s, const ks_cont_block *b, size_t f
 
 /* Sends the block's notes (in archive order, as the single-worker scan does), then cuts it: the end
  * of the member that began in an earlier block (scanned here), the whole members after it (queued),
- * and a member that begins here and runs on (begun here). Returns 1 after the last block. */
-static int cut_block(worker *w, ks_mshare *s, const ks_cont_block *b, unit **open)
+ * and a member that begins here and runs on (begun here). */
+static void cut_block(worker *w, ks_mshare *s, const ks_cont_block *b)
 {
+    unit **open = &s->open;
     static const ks_container_sink NOTES = {NULL, NULL, NULL, note};
     size_t at, nx, cont_end = 0, tail = SIZE_MAX;
     uint64_t members = 0;
@@ -292,7 +296,7 @@ static int cut_block(worker *w, ks_mshare *s, const ks_cont_block *b, unit **ope
         }
     }
     if (atomic_load(&s->stopped))
-        return done;
+        return;
     if (members)
         queue_unit(w, s, b, cont_end, tail, members);
     if (tail != SIZE_MAX && !done) {
@@ -300,41 +304,54 @@ static int cut_block(worker *w, ks_mshare *s, const ks_cont_block *b, unit **ope
         w->mfailed = w->failed = 0;
         scan_events(w, s, *open, b, tail, SIZE_MAX);
     }
-    return done;
 }
+
+/* The expander's calls from the feed, which it runs on its own thread: it decompresses while blocks
+ * are free, so that with two workers nothing more runs than there are of them; once every block is
+ * held (the helpers are behind), it scans a queued unit itself. */
+static void on_block(void *ctx, ks_cont_feed *f, const ks_cont_block *b)
+{
+    ks_mshare *s = ctx;
+    if (!s->feed) /* before any unit is queued: the helpers read it */
+        s->feed = f;
+    cut_block(s->w, s, b);
+    ks__container_feed_release(f, b);
+    send_done(s->w, s);
+}
+
+static int on_starved(void *ctx)
+{
+    ks_mshare *s = ctx;
+    return steal(s->w, s);
+}
+
+static const ks_cont_feed_ops FEED_OPS = {on_block, on_starved};
 
 int ks__pl_expand_shared(worker *w, pslot *sl, int fd, const ks_container_limits *lim, ks_container_result *res)
 {
     ks_pipeline *p = w->p;
     pfile *f = sl->file;
-    unsigned blocks = p->n_workers + 3 < FEED_BLOCKS_MAX ? p->n_workers + 3 : FEED_BLOCKS_MAX;
+    unsigned blocks = p->n_workers + 4 < FEED_BLOCKS_MAX ? p->n_workers + 4 : FEED_BLOCKS_MAX;
     ks_mshare *s = ks__acalloc(p->a, 1, sizeof *s);
-    if (!s || ks__container_feed_start(NULL, 0, fd, f->size, f->path, lim, blocks, &s->feed)) {
-        ks__afree(p->a, s);
+    int rc = -2;
+    if (s) {
+        pthread_mutex_init(&s->mu, NULL);
+        pthread_cond_init(&s->unit_done, NULL);
+        s->refs = 1;
+        s->p = p;
+        s->w = w;
+        s->slot = sl;
+        rc = ks__container_feed_run(NULL, 0, fd, f->size, f->path, lim, blocks, &FEED_OPS, s, res);
+    }
+    if (rc == -2) { /* no memory for it: on one worker */
+        if (s)
+            share_put(s);
         return ks__container_expand_overlapped(NULL, 0, fd, f->size, f->path, lim, &ks__pl_member_sink, w, res);
     }
-    pthread_mutex_init(&s->mu, NULL);
-    pthread_cond_init(&s->unit_done, NULL);
-    s->refs = 1;
-    s->p = p;
-    s->slot = sl;
-    unit *open = NULL;
-    for (int done = 0; !done;) {
-        /* never waiting while the producer waits for a block that only a queued unit would give back */
-        const ks_cont_block *b = NULL;
-        while (!b) {
-            b = ks__container_feed_next(s->feed, 1);
-            if (!b && !steal(w, s))
-                b = ks__container_feed_next(s->feed, 2); /* every block held is being scanned */
-        }
-        done = cut_block(w, s, b, &open);
-        ks__container_feed_release(s->feed, b);
-        send_done(w, s);
-    }
-    if (open) { /* stopped inside it */
+    if (s->open) { /* stopped inside it */
         ks__pl_drop_member(w);
         pthread_mutex_lock(&s->mu);
-        open->state = U_DONE;
+        s->open->state = U_DONE;
         pthread_mutex_unlock(&s->mu);
     }
     for (;;) {
@@ -346,7 +363,6 @@ int ks__pl_expand_shared(worker *w, pslot *sl, int fd, const ks_container_limits
             break;
         make_progress(w, s);
     }
-    int rc = ks__container_feed_end(s->feed, res);
     if (atomic_load(&s->stopped))
         rc = -1;
     w->mfailed = s->err;
