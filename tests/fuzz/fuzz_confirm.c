@@ -1,5 +1,6 @@
 /* fuzz_confirm.c: libFuzzer target: the confirm step (Vectorscan end -> anchored PCRE2 start) of the built-in rules
- * on arbitrary windows of arbitrary bytes: every finding lies inside its window and its buffer. */
+ * on arbitrary windows of arbitrary bytes: every finding lies inside its window and its buffer (a decoded one: its
+ * encoded bytes do). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,12 +39,19 @@ static int check(const ks_match *m, void *ctx)
           (unsigned long long)m->start, (unsigned long long)lo, (unsigned long long)hi);
     CHECK(m->start <= m->end && m->end <= w->base + w->len, "%s: [%llu,%llu) past the buffer end %llu", m->rule_id,
           (unsigned long long)m->start, (unsigned long long)m->end, (unsigned long long)(w->base + w->len));
-    CHECK(m->end - m->start <= engine->rules[m->rule_index].max_width, "%s: longer than its max width", m->rule_id);
-    CHECK(m->match == w->buf + (m->start - w->base) && m->match_len == m->end - m->start, "%s: match bytes",
+    CHECK(m->match_len <= engine->rules[m->rule_index].max_width, "%s: longer than its max width", m->rule_id);
+    CHECK(m->secret >= m->match && m->secret + m->secret_len <= m->match + m->match_len, "%s: secret outside the match",
           m->rule_id);
-    CHECK(m->secret_start >= m->start && m->secret_start + m->secret_len <= m->end, "%s: secret outside the match",
-          m->rule_id);
-    CHECK(m->secret == w->buf + (m->secret_start - w->base), "%s: secret bytes", m->rule_id);
+    if (!m->decoder) { /* bytes as they are: the match is the buffer's */
+        CHECK(m->match == w->buf + (m->start - w->base) && m->match_len == m->end - m->start, "%s: match bytes",
+              m->rule_id);
+        CHECK(m->secret_start >= m->start && m->secret_start + m->secret_len <= m->end,
+              "%s: secret outside the match", m->rule_id);
+        CHECK(m->secret == w->buf + (m->secret_start - w->base), "%s: secret bytes", m->rule_id);
+    } else { /* decoded bytes: start, end and the secret's start point at the encoded ones */
+        CHECK(m->secret_start >= m->start && m->secret_start <= m->end, "%s: decoded secret outside its encoding",
+              m->rule_id);
+    }
     CHECK(m->line >= 1 && m->column >= 1, "%s: line %llu column %llu", m->rule_id, (unsigned long long)m->line,
           (unsigned long long)m->column);
     /* In start order, each (rule, start) once. */
