@@ -166,17 +166,79 @@ static la_int64_t fd_skip(struct archive *a, void *cd, la_int64_t request)
     return (la_int64_t)n;
 }
 
+/* A member's bytes where libarchive holds them (archive_read_data_block: no copy, and a member cut short
+ * loses nothing before the cut), the holes of a sparse member as zeros, as archive_read_data gives them. */
+typedef struct member_rd {
+    struct archive *a;
+    const unsigned char *p; /* the current block's bytes not handed out yet */
+    size_t n;
+    uint64_t pos;  /* bytes handed out */
+    uint64_t hole; /* zeros due before p */
+    int eof, failed;
+} member_rd;
+
+static const unsigned char zeros[64 * 1024];
+
+/* The member's next bytes, at most `max` of them: *out stays valid until the next call. Returns how
+ * many, 0 at its end, -1 when the member is corrupt or cut short (the archive's error says why),
+ * and -1 again after that. */
+static la_ssize_t member_next(member_rd *m, const void **out, size_t max)
+{
+    for (;;) {
+        if (m->failed)
+            return -1;
+        if (m->hole) {
+            size_t k = m->hole < sizeof zeros ? (size_t)m->hole : sizeof zeros;
+            k = k < max ? k : max;
+            m->hole -= k;
+            m->pos += k;
+            *out = zeros;
+            return (la_ssize_t)k;
+        }
+        if (m->n) {
+            size_t k = m->n < max ? m->n : max;
+            *out = m->p;
+            m->p += k;
+            m->n -= k;
+            m->pos += k;
+            return (la_ssize_t)k;
+        }
+        if (m->eof)
+            return 0;
+        const void *b = NULL;
+        size_t size = 0;
+        la_int64_t off = 0;
+        int r = archive_read_data_block(m->a, &b, &size, &off);
+        if (r == ARCHIVE_EOF) { /* its offset is the member's size: a hole may end it */
+            m->eof = 1;
+            size = 0;
+        } else if (r < ARCHIVE_WARN) {
+            m->failed = 1;
+            return -1;
+        }
+        if (off < 0 || (uint64_t)off < m->pos) {
+            if (m->eof)
+                continue;
+            archive_set_error(m->a, EIO, "%s", "sparse blocks out of order");
+            m->failed = 1;
+            return -1;
+        }
+        m->hole = (uint64_t)off - m->pos;
+        m->p = b;
+        m->n = size;
+    }
+}
+
 /* A nested container reads its parent's current member; the bytes already taken to recognise it
  * come first. While it opens, what it pulls is kept, so that a container that fails to open is
  * still scanned whole, as data. */
 typedef struct nested_src {
-    struct archive *parent;
+    member_rd *parent;
     const unsigned char *head;
     size_t head_len;
     int head_given, opening, replay_lost;
     unsigned char *replay;
     size_t replay_len;
-    unsigned char *buf;
 } nested_src;
 
 static la_ssize_t nested_read(struct archive *a, void *cd, const void **out)
@@ -187,9 +249,11 @@ static la_ssize_t nested_read(struct archive *a, void *cd, const void **out)
         *out = s->head;
         return (la_ssize_t)s->head_len;
     }
-    la_ssize_t n = archive_read_data(s->parent, s->buf, BLOCK);
+    const void *p = NULL;
+    la_ssize_t n = member_next(s->parent, &p, BLOCK);
     if (n < 0) {
-        archive_set_error(a, EIO, "%s", archive_error_string(s->parent));
+        const char *e = archive_error_string(s->parent->a);
+        archive_set_error(a, EIO, "%s", e ? e : "corrupt or truncated member");
         return -1;
     }
     if (s->opening && n > 0) {
@@ -200,13 +264,13 @@ static la_ssize_t nested_read(struct archive *a, void *cd, const void **out)
             if (!r) {
                 s->replay_lost = 1;
             } else {
-                memcpy(r + s->replay_len, s->buf, (size_t)n);
+                memcpy(r + s->replay_len, p, (size_t)n);
                 s->replay = r;
                 s->replay_len += (size_t)n;
             }
         }
     }
-    *out = s->buf;
+    *out = p;
     return n;
 }
 
@@ -266,14 +330,18 @@ static struct archive *new_reader(const expansion *x, ks_container_kind kind)
 }
 
 /* Sets `a` to read its source through `read`. gzip, the commonest stream, is inflated by ISA-L (about 3x
- * libarchive's zlib here) before libarchive sees it: *gzip is then the decoder, for the caller to free
- * after `a`; libarchive still frames what comes out (and takes any stream inside it, as before). */
-static int set_source(struct archive *a, ks_container_kind kind, archive_read_callback *read, void *cd, ks_gzip **gzip)
+ * libarchive's zlib here) before libarchive sees it, on a thread of its own when `ahead`: *gzip is then
+ * the decoder, for the caller to free after `a`; libarchive still frames what comes out (and takes any
+ * stream inside it, as before). */
+static int set_source(struct archive *a, ks_container_kind kind, archive_read_callback *read, void *cd, int ahead,
+                      ks_gzip **gzip)
 {
     *gzip = NULL;
     if (kind == KS_CONT_GZIP) {
         if (!(*gzip = ks__gzip_new(read, cd)))
             return 0;
+        if (ahead)
+            (void)ks__gzip_start_ahead(*gzip); /* without a thread, it decodes on this one */
         read = ks__gzip_read;
         cd = *gzip;
     }
@@ -386,15 +454,15 @@ static void expand_archive(expansion *x, struct archive *a, const char *stream_n
 /* Tries the member being read as a container of its own, its first `n` bytes in head. Returns 1
  * when it was expanded (or the expansion stopped), 0 when it is not one: then the member has begun
  * at the sink and the bytes taken so far are handed over (the caller goes on from there). */
-static int try_nested(expansion *x, struct archive *parent, ks_container_kind kind, const unsigned char *head,
-                      size_t n, unsigned depth, const char *member_name, size_t drop_to)
+static int try_nested(expansion *x, member_rd *parent, ks_container_kind kind, const unsigned char *head, size_t n,
+                      unsigned depth, const char *member_name, size_t drop_to)
 {
-    unsigned char *buf = malloc(BLOCK), *child_buf = malloc(BLOCK);
-    nested_src src = {.parent = parent, .head = head, .head_len = n, .opening = 1, .buf = buf};
-    struct archive *c = buf && child_buf ? new_reader(x, kind) : NULL;
+    unsigned char *child_buf = malloc(KS_CONTAINER_MAGIC_LEN);
+    nested_src src = {.parent = parent, .head = head, .head_len = n, .opening = 1};
+    struct archive *c = child_buf ? new_reader(x, kind) : NULL;
     ks_gzip *gzip = NULL;
     int opened = 0;
-    if (c && set_source(c, kind, nested_read, &src, &gzip))
+    if (c && set_source(c, kind, nested_read, &src, 0, &gzip))
         opened = open_reader(c, kind);
     src.opening = 0;
     if (opened) {
@@ -402,7 +470,7 @@ static int try_nested(expansion *x, struct archive *parent, ks_container_kind ki
         if (drop_to != (size_t)-1)
             chain_pop(x, drop_to); /* the stream's decompressed bytes are named by what they hold */
         /* an archive in a stream (.tar.gz) is one level; a stream in a stream is two */
-        int same_level = archive_format(parent) == ARCHIVE_FORMAT_RAW && !ks__container_is_stream(kind);
+        int same_level = archive_format(parent->a) == ARCHIVE_FORMAT_RAW && !ks__container_is_stream(kind);
         expand_archive(x, c, member_name, same_level ? depth : depth + 1, child_buf);
         /* what the member held after the nested container's end is not scanned: it has no name */
     } else if (!src.replay_lost) {
@@ -425,7 +493,6 @@ static int try_nested(expansion *x, struct archive *parent, ks_container_kind ki
         }
     }
     free(src.replay);
-    free(buf);
     free(child_buf);
     return begun ? 0 : 1;
 }
@@ -480,20 +547,21 @@ static void expand_archive(expansion *x, struct archive *a, const char *stream_n
             chain_pop(x, saved);
             return;
         }
-        la_ssize_t n = archive_read_data(a, buf, KS_CONTAINER_MAGIC_LEN);
-        if (n < 0) {
+        /* The head, for the magic test: a block may hold less (what a failure follows is kept) */
+        member_rd mr = {.a = a};
+        la_ssize_t n = 0, got;
+        const void *piece;
+        while ((size_t)n < KS_CONTAINER_MAGIC_LEN &&
+               (got = member_next(&mr, &piece, KS_CONTAINER_MAGIC_LEN - (size_t)n)) > 0) {
+            memcpy(buf + n, piece, (size_t)got);
+            n += got;
+        }
+        if (mr.failed && !n) {
             problem(x, 1, "stopped: corrupt or truncated member: %s", archive_error_string(a));
             x->halt = 1;
             x->res->stop = KS_CONT_CORRUPT;
             chain_pop(x, saved);
             return;
-        }
-        /* A short first read is not the end of the member: fill the head for the magic test. */
-        while (n > 0 && (size_t)n < KS_CONTAINER_MAGIC_LEN) {
-            la_ssize_t more = archive_read_data(a, buf + n, KS_CONTAINER_MAGIC_LEN - (size_t)n);
-            if (more <= 0)
-                break;
-            n += more;
         }
         ks_container_kind kind = ks__container_sniff(buf, (size_t)n);
         /* The decompressed bytes of a stream are not a level of their own: release.tar.gz!srv/.env */
@@ -504,11 +572,11 @@ static void expand_archive(expansion *x, struct archive *a, const char *stream_n
             unsigned char *head = malloc((size_t)n);
             if (head) {
                 memcpy(head, buf, (size_t)n);
-                if (!try_nested(x, a, kind, head, (size_t)n, depth, name, of_stream ? saved : (size_t)-1)) {
+                if (!try_nested(x, &mr, kind, head, (size_t)n, depth, name, of_stream ? saved : (size_t)-1)) {
                     /* not a container: a member like any other, its remaining bytes below */
                     la_ssize_t m = 0;
-                    while (!x->halt && !x->stopped && (m = archive_read_data(a, buf, BLOCK)) > 0)
-                        give(x, buf, (size_t)m);
+                    while (!x->halt && !x->stopped && (m = member_next(&mr, &piece, BLOCK)) > 0)
+                        give(x, piece, (size_t)m);
                     if (m < 0 && !x->halt && !x->stopped) {
                         problem(x, 1, "stopped: corrupt or truncated member: %s", archive_error_string(a));
                         x->halt = 1;
@@ -534,8 +602,8 @@ static void expand_archive(expansion *x, struct archive *a, const char *stream_n
         }
         int ok = give(x, buf, (size_t)n);
         la_ssize_t m = 0;
-        while (ok && (m = archive_read_data(a, buf, BLOCK)) > 0)
-            ok = give(x, buf, (size_t)m);
+        while (ok && (m = member_next(&mr, &piece, BLOCK)) > 0)
+            ok = give(x, piece, (size_t)m);
         if (ok && m < 0) {
             problem(x, 1, "stopped: corrupt or truncated member: %s", archive_error_string(a));
             x->halt = 1;
@@ -567,7 +635,8 @@ static int expand_source(fd_src *src, ks_container_kind kind, const char *name, 
     if (!(a = new_reader(x, kind)))
         goto out;
     int orc;
-    if (!set_source(a, kind, fd_read, src, &x->outer_gzip))
+    /* only a file read by offset: a pipe's bytes are recorded as they are read, for a replay */
+    if (!set_source(a, kind, fd_read, src, lim->decode_ahead && !src->pipe && !src->mem && !src->pull, &x->outer_gzip))
         goto out;
     if (!src->pipe && !x->outer_gzip) { /* a pipe cannot seek: zip is then read as it streams */
         archive_read_set_seek_callback(a, fd_seek);

@@ -22,7 +22,15 @@ void ks__gzip_free(ks_gzip *g);
  * member that is not a gzip header is not read. */
 la_ssize_t ks__gzip_read(struct archive *a, void *g, const void **out);
 
-/* The compressed bytes taken from upstream so far (what the ratio guard compares with). */
+/* Decodes on a thread of its own from now on, a few blocks (1 MiB) ahead of ks__gzip_read, which then
+ * waits only when it is ahead: for a big stream whose reader has work of its own (libarchive's
+ * framing, what the members are handed to). Upstream is then called on that thread only, with an
+ * archive of its own (for its errors). Returns 0, or -1 when there is no memory or thread for it
+ * (it goes on decoding on the reader's thread). */
+int ks__gzip_start_ahead(ks_gzip *g);
+
+/* The compressed bytes taken from upstream so far (what the ratio guard compares with); decoding
+ * ahead, those behind the bytes handed out. */
 uint64_t ks__gzip_bytes_in(const ks_gzip *g);
 
 #endif

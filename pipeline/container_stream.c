@@ -493,6 +493,7 @@ int ks_container_stream_close(ks_container_stream *cs, ks_scanner *sc)
     else if (!rc && cs->mode == CONTAINER && cs->inbuf_len) {
         hand(cs, cs->inbuf, cs->inbuf_len);
         cs->inbuf_len = 0;
+        rc = cs->err; /* a callback may stop it there: the last bytes held the findings */
     }
     if (!rc && cs->mode == CONTAINER) {
         cs->in_eof = 1;

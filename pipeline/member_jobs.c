@@ -1,7 +1,7 @@
 /* member_jobs.c: one big container's members scanned by several workers: the worker that opened it (the expander)
- * decompresses it, cuts each block of its events at member boundaries into units, queues the whole members of a block
- * for any worker, scans a member that runs on into the next block itself, and sends every unit's findings in archive
- * order. */
+ * decompresses it, cuts each block of its events at member boundaries into units (the whole members of a block, or
+ * one member that runs on across blocks, its pieces following as they are cut), queues them for any worker, and sends
+ * every unit's findings in archive order. */
 #include "pipeline_int.h"
 
 /* Units between the oldest whose findings are not sent yet and the newest: a slow unit holds back
@@ -12,20 +12,31 @@
 
 enum unit_state { U_FREE, U_QUEUED, U_TAKEN, U_DONE };
 
-/* Members of the container, consecutive in archive order, scanned by one worker. */
+/* Events [from, to) of a block (to SIZE_MAX: its end), the block held until they are scanned. */
+typedef struct piece {
+    const ks_cont_block *block;
+    size_t from, to;
+} piece;
+
+/* Members of the container, consecutive in archive order, scanned by one worker: the whole members
+ * of one block (one piece), or one member crossing blocks, whose pieces the expander adds as it
+ * cuts them (a worker that takes it scans them as they come: the expander only decompresses). */
 typedef struct unit {
     int state;
-    const ks_cont_block *block; /* U_QUEUED: its events [from, to), held until scanned */
-    size_t from, to;
+    piece pc[FEED_BLOCKS_MAX]; /* pieces not scanned yet, oldest at first (each holds a block) */
+    unsigned first, n_pieces;
+    int ended;                 /* its last piece was added */
+    int by_expander;           /* the expander took it before it ended: it scans each piece as it cuts it */
     uint64_t members;
-    ks_reclist found;           /* the findings, in the order found */
-    int err;                    /* the scan failed (a positive errno) */
+    ks_reclist found;          /* the findings, in the order found */
+    int err;                   /* the scan failed (a positive errno) */
 } unit;
 
 /* The container being expanded, shared by the expander and the workers that help it. */
 struct ks_mshare {
     pthread_mutex_t mu;
     pthread_cond_t unit_done;
+    pthread_cond_t piece_added; /* to a worker waiting for the next piece of a member crossing blocks */
     unsigned refs;    /* the expander, and every token not yet taken from the queue: the last frees */
     unsigned tokens;  /* tokens in the queue */
     unsigned queued;  /* units U_QUEUED */
@@ -35,7 +46,7 @@ struct ks_mshare {
     worker *w;        /* the expander */
     pslot *slot;      /* the container's chunk 0: its file */
     ks_cont_feed *feed;
-    unit *open;       /* the expander's: a member that began in an earlier block and goes on */
+    unit *open;       /* the member that began in an earlier block and goes on, until it ends */
     _Atomic int stopped; /* a scan stopped (ks_pipeline_stop, out of memory): nothing more is scanned */
     int err;             /* the expander's: the first failed unit's error, in archive order */
 };
@@ -48,6 +59,7 @@ static void share_put(ks_mshare *s)
     if (last) {
         pthread_mutex_destroy(&s->mu);
         pthread_cond_destroy(&s->unit_done);
+        pthread_cond_destroy(&s->piece_added);
         ks__afree(s->p->a, s);
     }
 }
@@ -56,6 +68,9 @@ static void stop_all(ks_mshare *s)
 {
     atomic_store(&s->stopped, 1);
     ks__container_feed_stop(s->feed);
+    pthread_mutex_lock(&s->mu);
+    pthread_cond_broadcast(&s->piece_added);
+    pthread_mutex_unlock(&s->mu);
 }
 
 static void no_problem(void *ctx, const char *chain, int fatal, const char *what) {}
@@ -106,7 +121,43 @@ static void scan_events(worker *w, ks_mshare *s, unit *u, const ks_cont_block *b
         stop_all(s);
 }
 
-/* Runs a queued unit (taken by this worker) and marks it done. */
+/* Under s->mu: u's oldest piece, taken off it. */
+static piece pop_piece(unit *u)
+{
+    piece pc = u->pc[u->first];
+    u->first = (u->first + 1) % FEED_BLOCKS_MAX;
+    u->n_pieces--;
+    return pc;
+}
+
+/* Scans the pieces u has now, and with `wait` those still to come, until it ended (or the scan
+ * stopped); a worker waits only for pieces that the expander (never waiting for it) will add. */
+static void scan_pieces(worker *w, ks_mshare *s, unit *u, int wait)
+{
+    pthread_mutex_lock(&s->mu);
+    for (;;) {
+        while (wait && !u->n_pieces && !u->ended && !atomic_load(&s->stopped))
+            pthread_cond_wait(&s->piece_added, &s->mu);
+        if (!u->n_pieces)
+            break;
+        piece pc = pop_piece(u);
+        pthread_mutex_unlock(&s->mu);
+        scan_events(w, s, u, pc.block, pc.from, pc.to);
+        ks__container_feed_release(s->feed, pc.block);
+        pthread_mutex_lock(&s->mu);
+    }
+    pthread_mutex_unlock(&s->mu);
+}
+
+static void mark_done(ks_mshare *s, unit *u)
+{
+    pthread_mutex_lock(&s->mu);
+    u->state = U_DONE;
+    pthread_cond_broadcast(&s->unit_done);
+    pthread_mutex_unlock(&s->mu);
+}
+
+/* Runs a queued unit (taken by this worker) to its end and marks it done. */
 static void run_unit(worker *w, ks_mshare *s, unit *u)
 {
     member_state was = save(w);
@@ -114,23 +165,20 @@ static void run_unit(worker *w, ks_mshare *s, unit *u)
     w->mstream = NULL;
     w->mchain = NULL;
     w->mfailed = w->failed = 0;
-    scan_events(w, s, u, u->block, u->from, u->to);
+    scan_pieces(w, s, u, 1);
     ks__pl_drop_member(w); /* stopped inside a member */
     restore(w, &was);
-    ks__container_feed_release(s->feed, u->block);
-    pthread_mutex_lock(&s->mu);
-    u->state = U_DONE;
-    pthread_cond_broadcast(&s->unit_done);
-    pthread_mutex_unlock(&s->mu);
+    mark_done(s, u);
 }
 
-/* Under s->mu: the oldest queued unit, now taken; NULL when none is queued. */
-static unit *take_queued(ks_mshare *s)
+/* Under s->mu: the oldest queued unit, now taken (by the expander: `expander`); NULL when none is. */
+static unit *take_queued(ks_mshare *s, int expander)
 {
     for (uint64_t i = s->head; s->queued && i < s->next; i++) {
         unit *u = &s->u[i % UNITS];
         if (u->state == U_QUEUED) {
             u->state = U_TAKEN;
+            u->by_expander = expander && !u->ended;
             s->queued--;
             return u;
         }
@@ -145,7 +193,7 @@ void ks__pl_help_members(worker *w, pjob *j)
     pthread_mutex_lock(&s->mu);
     s->tokens--;
     unit *u;
-    while ((u = take_queued(s))) {
+    while ((u = take_queued(s, 0))) {
         uint64_t members = u->members; /* u is the expander's again once done */
         pthread_mutex_unlock(&s->mu);
         run_unit(w, s, u);
@@ -156,14 +204,24 @@ void ks__pl_help_members(worker *w, pjob *j)
     share_put(s);
 }
 
-/* The expander scans the oldest queued unit itself; 0 when none is queued. */
+/* The expander scans the oldest queued unit itself; 0 when none is queued. A member that has not
+ * ended yet (the open one) it scans as far as it came, and the rest as it cuts it: it cannot wait
+ * for pieces it makes itself. */
 static int steal(worker *w, ks_mshare *s)
 {
     pthread_mutex_lock(&s->mu);
-    unit *u = take_queued(s);
+    unit *u = take_queued(s, 1);
+    int adopt = u && u->by_expander;
     pthread_mutex_unlock(&s->mu);
-    if (u)
+    if (adopt) { /* the open member's state lives in w until it ends (as a stolen unit's does not) */
+        w->slot = s->slot;
+        w->mstream = NULL;
+        w->mchain = NULL;
+        w->mfailed = w->failed = 0;
+        scan_pieces(w, s, u, 0);
+    } else if (u) {
         run_unit(w, s, u);
+    }
     return u != NULL;
 }
 
@@ -220,18 +278,20 @@ static unit *new_unit(worker *w, ks_mshare *s, int state)
     }
 }
 
-/* Queues whole members of block b for any worker; a token in the workers' queue calls one to help
- * when fewer are on the way than there are other workers. When that queue is full, no token: the
- * expander scans what nobody took. */
-static void queue_unit(worker *w, ks_mshare *s, const ks_cont_block *b, size_t from, size_t to, uint64_t members)
+/* Queues the events [from, to) of block b for any worker: whole members (`ended`), or the first
+ * piece of a member that goes on; a token in the workers' queue calls one to help when fewer are on
+ * the way than there are other workers. When that queue is full, no token: the expander scans what
+ * nobody took. */
+static unit *queue_unit(worker *w, ks_mshare *s, const ks_cont_block *b, size_t from, size_t to, uint64_t members,
+                        int ended)
 {
     ks_pipeline *p = w->p;
     unit *u = new_unit(w, s, U_FREE);
     ks__container_feed_hold(b);
     pthread_mutex_lock(&s->mu);
-    u->block = b;
-    u->from = from;
-    u->to = to;
+    u->pc[0] = (piece){b, from, to};
+    u->n_pieces = 1;
+    u->ended = ended;
     u->members = members;
     u->state = U_QUEUED;
     s->queued++;
@@ -242,7 +302,7 @@ static void queue_unit(worker *w, ks_mshare *s, const ks_cont_block *b, size_t f
     }
     pthread_mutex_unlock(&s->mu);
     if (!call)
-        return;
+        return u;
     pjob *t = ks__acalloc(p->a, 1, sizeof *t);
     if (t)
         t->share = s;
@@ -252,6 +312,32 @@ static void queue_unit(worker *w, ks_mshare *s, const ks_cont_block *b, size_t f
         s->tokens--;
         s->refs--; /* the expander holds one: never the last */
         pthread_mutex_unlock(&s->mu);
+    }
+    return u;
+}
+
+/* The next piece of the open member, [0, to) of b, its last when `ended`: scanned now when the
+ * expander took the member, else added for the worker that has it or will take it. Once the scan
+ * stopped, only its end is: that worker may have left it (nothing more would be scanned). */
+static void add_piece(worker *w, ks_mshare *s, unit *u, const ks_cont_block *b, size_t to, int ended)
+{
+    pthread_mutex_lock(&s->mu);
+    int mine = u->by_expander;
+    if (!mine) {
+        if (!atomic_load(&s->stopped)) {
+            ks__container_feed_hold(b);
+            u->pc[(u->first + u->n_pieces++) % FEED_BLOCKS_MAX] = (piece){b, 0, to};
+        }
+        u->ended = ended;
+        pthread_cond_broadcast(&s->piece_added);
+    }
+    pthread_mutex_unlock(&s->mu);
+    if (!mine)
+        return;
+    scan_events(w, s, u, b, 0, to);
+    if (ended) {
+        ks__pl_drop_member(w); /* ended, unless the scan stopped inside it */
+        mark_done(s, u);
     }
 }
 
@@ -286,24 +372,16 @@ static void cut_block(worker *w, ks_mshare *s, const ks_cont_block *b)
     if (*open && !ended) /* the member goes on past this block too */
         cont_end = at;
     if (*open) {
-        scan_events(w, s, *open, b, 0, cont_end);
-        if (ended || done) {
-            ks__pl_drop_member(w); /* ended, unless the scan stopped inside it */
-            pthread_mutex_lock(&s->mu);
-            (*open)->state = U_DONE;
-            pthread_mutex_unlock(&s->mu);
+        add_piece(w, s, *open, b, cont_end, ended || done);
+        if (ended || done)
             *open = NULL;
-        }
     }
     if (atomic_load(&s->stopped))
         return;
     if (members)
-        queue_unit(w, s, b, cont_end, tail, members);
-    if (tail != SIZE_MAX && !done) {
-        *open = new_unit(w, s, U_TAKEN);
-        w->mfailed = w->failed = 0;
-        scan_events(w, s, *open, b, tail, SIZE_MAX);
-    }
+        queue_unit(w, s, b, cont_end, tail, members, 1);
+    if (tail != SIZE_MAX && !done)
+        *open = queue_unit(w, s, b, tail, SIZE_MAX, 1, 0);
 }
 
 /* The expander's calls from the feed, which it runs on its own thread: it decompresses while blocks
@@ -337,6 +415,7 @@ int ks__pl_expand_shared(worker *w, pslot *sl, int fd, const ks_container_limits
     if (s) {
         pthread_mutex_init(&s->mu, NULL);
         pthread_cond_init(&s->unit_done, NULL);
+        pthread_cond_init(&s->piece_added, NULL);
         s->refs = 1;
         s->p = p;
         s->w = w;
@@ -348,11 +427,16 @@ int ks__pl_expand_shared(worker *w, pslot *sl, int fd, const ks_container_limits
             share_put(s);
         return ks__container_expand_overlapped(NULL, 0, fd, f->size, f->path, lim, &ks__pl_member_sink, w, res);
     }
-    if (s->open) { /* stopped inside it */
-        ks__pl_drop_member(w);
+    if (s->open) { /* stopped inside it: it has no more pieces */
         pthread_mutex_lock(&s->mu);
-        s->open->state = U_DONE;
+        int mine = s->open->by_expander;
+        s->open->ended = 1;
+        pthread_cond_broadcast(&s->piece_added);
         pthread_mutex_unlock(&s->mu);
+        if (mine) {
+            ks__pl_drop_member(w);
+            mark_done(s, s->open);
+        }
     }
     for (;;) {
         send_done(w, s);

@@ -265,6 +265,19 @@ static void worker_finish_job(worker *w, pjob *j)
     ks__bq_push(&w->p->free_jobs, j);
 }
 
+/* A later chunk of a file that chunk 0 found to be a container (which scans its members): its raw
+ * bytes would not be scanned, so it is not read. Reading a 1 GiB .tar.gz's chunks cost the other
+ * workers as much time as scanning a fifth of its members. */
+static int container_rest(pjob *j)
+{
+    pslot *sl = &j->slot[0];
+    if (j->n != 1 || sl->chunk == 0 || !atomic_load_explicit(&sl->file->is_container, memory_order_relaxed))
+        return 0;
+    sl->req.res = 0;
+    sl->req.done = 0;
+    return 1;
+}
+
 /* The worker loop, for every backend: keep up to `depth` jobs of its own read or being read (each
  * job's reads submitted at once), scanning one finished job between refills. A read served from
  * the page cache finishes at submission, so with a warm cache the worker takes one job at a time
@@ -291,6 +304,10 @@ static void worker_loop(worker *w)
             if (!j->buf) {
                 worker_stream_file(w, &j->slot[0]);
                 ks__afree(p->a, j);
+                continue;
+            }
+            if (container_rest(j)) { /* nothing in it is scanned: not read either */
+                worker_finish_job(w, j);
                 continue;
             }
             j->unread = j->n;

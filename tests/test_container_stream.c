@@ -555,31 +555,42 @@ Test(cstream, truncated_and_corrupt_archives_are_reported_with_the_findings_befo
         free(datas[i].p);
 }
 
-Test(cstream, a_callback_that_stops_ends_the_stream)
+/* Two members of 30 secrets in a .tar.gz, written in pieces of `piece` bytes (0: at once), with a
+ * callback that stops after 3: the stream ends there, whichever call met the stop. */
+static void stop_after_three(size_t piece, uint64_t seed)
 {
     const char *names[] = {"a.txt", "b.txt"};
-    blob datas[] = {obj(100000, 30, 31), obj(100000, 30, 32)};
+    blob datas[] = {obj(100000, 30, seed), obj(100000, 30, seed + 1)};
     blob arc = write_archive(ARCHIVE_FORMAT_TAR_USTAR, ARCHIVE_FILTER_GZIP, names, datas, 2);
+    if (!piece) /* then it is all held back until close, where the stop comes */
+        cr_assert_lt(arc.len, 64 << 10, "less than a block of input");
+    size_t step = piece ? piece : arc.len;
     hits h = {.stop_after = 3};
     ks_container_stream *cs = NULL;
     cr_assert_eq(ks_container_stream_open(fx_engine, NULL, NULL, on_hit, &h, &cs), 0);
     int rc = 0;
     size_t at = 0;
-    for (; at < arc.len && !rc; at += 1000)
-        rc = ks_container_stream_write(cs, fx_scanner, arc.p + at, arc.len - at < 1000 ? arc.len - at : 1000);
+    for (; at < arc.len && !rc; at += step)
+        rc = ks_container_stream_write(cs, fx_scanner, arc.p + at, arc.len - at < step ? arc.len - at : step);
     if (!rc)
         rc = ks_container_stream_close(cs, fx_scanner);
     else {
         cr_assert_eq(ks_container_stream_write(cs, fx_scanner, arc.p, 10), KS_ETERMINATED, "only close remains");
         cr_assert_eq(ks_container_stream_close(cs, fx_scanner), KS_ETERMINATED);
     }
-    cr_assert_eq(rc, KS_ETERMINATED);
+    cr_assert_eq(rc, KS_ETERMINATED, "pieces of %zu: %s", piece, ks_errname(rc));
     cr_assert_eq(h.n, 3, "nothing after the callback said stop");
     hits_free(&h);
     free(arc.p);
     free(datas[0].p);
     free(datas[1].p);
 }
+
+Test(cstream, a_callback_that_stops_ends_the_stream) { stop_after_three(1000, 31); }
+
+/* Regression: the bytes held back until close (less than a block of input) were handed over there,
+ * and a callback that stopped the scan in them went unreported (close returned 0). */
+Test(cstream, a_callback_that_stops_in_the_bytes_close_hands_over_is_reported) { stop_after_three(0, 33); }
 
 Test(cstream, abandoned_anywhere_it_leaks_nothing, .timeout = KS_HANG_S(120))
 {

@@ -81,12 +81,14 @@ typedef struct decoded {
     char err[256];
 } decoded;
 
-static decoded decode(const buf *gz, size_t max_piece)
+static decoded decode_as(const buf *gz, size_t max_piece, int ahead)
 {
     struct archive *a = archive_read_new();
     up u = {.p = gz->p, .len = gz->len, .max = max_piece, .seed = 7};
     ks_gzip *g = ks__gzip_new(up_read, &u);
     cr_assert(a && g);
+    if (ahead)
+        cr_assert_eq(ks__gzip_start_ahead(g), 0);
     decoded d = {0};
     const void *p;
     while ((d.last = ks__gzip_read(a, g, &p)) > 0) {
@@ -98,6 +100,21 @@ static decoded decode(const buf *gz, size_t max_piece)
     d.in = ks__gzip_bytes_in(g);
     ks__gzip_free(g);
     archive_read_free(a);
+    return d;
+}
+
+/* Decoded on the reader's thread, and on a thread of its own ahead of it: the same bytes in the same
+ * reads, the same end or error, the same input taken. */
+static decoded decode(const buf *gz, size_t max_piece)
+{
+    decoded d = decode_as(gz, max_piece, 0), h = decode_as(gz, max_piece, 1);
+    cr_assert_eq(h.last, d.last, "ahead: pieces of %zu", max_piece);
+    cr_assert_str_eq(h.err, d.err, "ahead: pieces of %zu", max_piece);
+    cr_assert_eq(h.reads, d.reads, "ahead: pieces of %zu", max_piece);
+    cr_assert_eq(h.in, d.in, "ahead: pieces of %zu", max_piece);
+    cr_assert_eq(h.out.len, d.out.len, "ahead: pieces of %zu", max_piece);
+    cr_assert(!d.out.len || !memcmp(h.out.p, d.out.p, d.out.len), "ahead: pieces of %zu", max_piece);
+    free(h.out.p);
     return d;
 }
 
@@ -214,4 +231,33 @@ Test(inflate_gzip, what_is_not_gzip_is_refused)
         cr_assert_eq(d.last, -1, "fake %zu", i);
         cr_assert_eq(d.reads, 0);
     }
+}
+
+/* A reader that stops early (a budget, a stop) frees the decoder while its thread is decoding ahead. */
+Test(inflate_gzip, decoding_ahead_stops_when_the_reader_leaves_early)
+{
+    size_t n = 8u << 20;
+    unsigned char *t = text(n, 9);
+    buf gz = {0};
+    member(&gz, t, n, 0, 1);
+    for (size_t reads = 0; reads < 4; reads++) {
+        struct archive *a = archive_read_new();
+        up u = {.p = gz.p, .len = gz.len, .max = 4096, .seed = 3};
+        ks_gzip *g = ks__gzip_new(up_read, &u);
+        cr_assert(a && g);
+        cr_assert_eq(ks__gzip_start_ahead(g), 0);
+        const void *p;
+        size_t got = 0;
+        for (size_t r = 0; r < reads; r++) {
+            la_ssize_t k = ks__gzip_read(a, g, &p);
+            cr_assert_gt(k, 0);
+            cr_assert(!memcmp(p, t + got, (size_t)k), "read %zu", r);
+            got += (size_t)k;
+        }
+        cr_assert_leq(ks__gzip_bytes_in(g), gz.len);
+        ks__gzip_free(g);
+        archive_read_free(a);
+    }
+    free(gz.p);
+    free(t);
 }
