@@ -83,6 +83,9 @@ ks_decoder ks__escape_pattern_kind(size_t i);
 /* Where the escape whose match ends at buf[end] (exclusive) begins: the last '%', '\\' or '&' before it. */
 size_t ks__escape_start(const unsigned char *buf, size_t end);
 
+/* The value of a base64 character, standard or URL-safe (0..63), or -1 (the validators use it too). */
+int ks__b64_value(unsigned char c);
+
 /* 1 for a byte of the base64 alphabets (both), which runs are made of. */
 int ks__is_b64(unsigned char c);
 

@@ -48,7 +48,7 @@ static int hexval(unsigned char c)
     return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
 }
 
-static int b64val(unsigned char c)
+int ks__b64_value(unsigned char c)
 {
     if (c >= 'A' && c <= 'Z')
         return c - 'A';
@@ -63,7 +63,7 @@ static int b64val(unsigned char c)
     return -1;
 }
 
-int ks__is_b64(unsigned char c) { return b64val(c) >= 0; }
+int ks__is_b64(unsigned char c) { return ks__b64_value(c) >= 0; }
 
 /* Text, as far as a secret goes: printable ASCII and whitespace, UTF-8's high bytes counted as
  * half. Random bytes (a hash, an image) score about 0.6; text scores near 1. */
@@ -96,7 +96,7 @@ int ks__decode_base64(const unsigned char *buf, size_t from, size_t to, ks_dspan
     size_t pos[4];
     unsigned q = 0, k = 0;
     for (size_t i = from; i < to; i++) {
-        int v = b64val(buf[i]);
+        int v = ks__b64_value(buf[i]);
         if (v < 0)
             continue; /* a line break between quanta, or padding */
         q = q << 6 | (unsigned)v;

@@ -7,24 +7,10 @@
 #include <stdint.h>
 
 #include "keysweep.h"
+#include "decode.h"
 #include "validators.h"
 
 /* ---- base64 (hand-written: a dozen lines, and no Debian C library does only this) ---- */
-
-static int b64_value(unsigned char c)
-{
-    if (c >= 'A' && c <= 'Z')
-        return c - 'A';
-    if (c >= 'a' && c <= 'z')
-        return c - 'a' + 26;
-    if (c >= '0' && c <= '9')
-        return c - '0' + 52;
-    if (c == '+' || c == '-')
-        return 62;
-    if (c == '/' || c == '_')
-        return 63;
-    return -1;
-}
 
 /* Decodes standard or URL-safe base64, skipping whitespace; padding optional. Returns the
  * decoded length, or -1 when the input is not base64. `out` may be NULL to only measure. */
@@ -41,7 +27,7 @@ static long b64_decode(const unsigned char *s, size_t len, unsigned char *out, s
             pad++;
             continue;
         }
-        int v = b64_value(c);
+        int v = ks__b64_value(c);
         if (v < 0 || pad)
             return -1;
         acc = (acc << 6) | (unsigned)v;

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "engine_int.h"
+#include "fuzz_findings.h"
 #include "scanner_int.h"
 
 /* Fixed width, variable width, \b, (?m)^$, plain ^ and $, a multi-line body and an entropy check. */
@@ -22,11 +23,6 @@ static const char RULES[] =
 static ks_engine *engine;
 static ks_scanner *whole, *small;
 
-typedef struct flist {
-    ks_match v[4096];
-    size_t n;
-} flist;
-
 static int collect(const ks_match *m, void *ctx)
 {
     flist *l = ctx;
@@ -37,27 +33,6 @@ static int collect(const ks_match *m, void *ctx)
     c.secret = NULL;
     l->v[l->n++] = c;
     return 0;
-}
-
-static void same(const flist *a, const flist *b, const char *what)
-{
-    for (size_t i = 0; i < a->n && i < b->n; i++) {
-        const ks_match *x = &a->v[i], *y = &b->v[i];
-        if (x->rule_index != y->rule_index || x->start != y->start || x->end != y->end || x->line != y->line ||
-            x->column != y->column || x->secret_start != y->secret_start || x->secret_len != y->secret_len ||
-            x->near_miss != y->near_miss) {
-            fprintf(stderr, "%s: finding %zu differs: rule %zu [%llu,%llu) line %llu col %llu vs rule %zu [%llu,%llu) "
-                    "line %llu col %llu\n", what, i, x->rule_index, (unsigned long long)x->start,
-                    (unsigned long long)x->end, (unsigned long long)x->line, (unsigned long long)x->column,
-                    y->rule_index, (unsigned long long)y->start, (unsigned long long)y->end,
-                    (unsigned long long)y->line, (unsigned long long)y->column);
-            abort();
-        }
-    }
-    if (a->n != b->n) {
-        fprintf(stderr, "%s: %zu findings, whole scan has %zu\n", what, b->n, a->n);
-        abort();
-    }
 }
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
@@ -112,12 +87,12 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
     }
     if (ks_stream_write(st, whole, blob + off, len - off) || ks_stream_close(st, whole))
         abort();
-    same(&a, &b, "stream");
+    flist_same(&a, &b, "stream");
 
     c.n = 0;
     small->region_own_max = 1 + data[hdr - 1];
     if (ks_scan(small, blob, len, 0, 0, collect, &c))
         abort();
-    same(&a, &c, "small regions");
+    flist_same(&a, &c, "small regions");
     return 0;
 }

@@ -7,6 +7,7 @@
 
 #include "decode.h"
 #include "engine_int.h"
+#include "fuzz_findings.h"
 #include "scanner_int.h"
 
 static const char RULES[] =
@@ -18,12 +19,6 @@ static const char RULES[] =
 static ks_engine *engine;
 static ks_scanner *whole, *small;
 static ks_dspan span;
-
-typedef struct flist {
-    ks_match v[1024];
-    size_t n;
-    uint64_t len;
-} flist;
 
 static int collect(const ks_match *m, void *ctx)
 {
@@ -41,24 +36,6 @@ static int collect(const ks_match *m, void *ctx)
     c.decoder = NULL;
     l->v[l->n++] = c;
     return 0;
-}
-
-static void same(const flist *a, const flist *b, const char *what)
-{
-    for (size_t i = 0; i < a->n && i < b->n; i++) {
-        const ks_match *x = &a->v[i], *y = &b->v[i];
-        if (x->rule_index != y->rule_index || x->start != y->start || x->end != y->end || x->line != y->line ||
-            x->column != y->column || x->secret_len != y->secret_len) {
-            fprintf(stderr, "%s: finding %zu differs: rule %zu [%llu,%llu) vs rule %zu [%llu,%llu)\n", what, i,
-                    x->rule_index, (unsigned long long)x->start, (unsigned long long)x->end, y->rule_index,
-                    (unsigned long long)y->start, (unsigned long long)y->end);
-            abort();
-        }
-    }
-    if (a->n != b->n) {
-        fprintf(stderr, "%s: %zu findings, whole scan has %zu\n", what, b->n, a->n);
-        abort();
-    }
 }
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
@@ -229,10 +206,10 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
             abort();
     if (ks_stream_close(st, whole))
         abort();
-    same(&a, &b, "stream");
+    flist_same(&a, &b, "stream");
     small->region_own_max = 64 + data[2] * 16u;
     if (ks_scan(small, obj, len, 0, NULL, collect, &c))
         abort();
-    same(&a, &c, "small regions");
+    flist_same(&a, &c, "small regions");
     return 0;
 }
