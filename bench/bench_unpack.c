@@ -1,14 +1,17 @@
 /* bench_unpack.c: the ceiling for scanning containers: the decoders keysweep reads them with (libarchive, gzip
- * inflated by ISA-L first as io/container.c does) decompressing every member into a buffer thrown away, one thread. */
+ * inflated by ISA-L and zstd by libzstd first, as io/container.c does) decompressing every member into a buffer thrown
+ * away, one thread. */
 #include <archive.h>
 #include <archive_entry.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "inflate_gzip.h"
+#include "inflate_zstd.h"
 
 static double now(void)
 {
@@ -40,13 +43,14 @@ int main(int argc, char **argv)
     static file_src src;
     double t0 = now();
     for (int i = 1; i < argc; i++) {
-        unsigned char magic[2] = {0};
+        unsigned char magic[4] = {0};
         src.fd = open(argv[i], O_RDONLY);
-        if (src.fd < 0 || pread(src.fd, magic, 2, 0) < 0) {
+        if (src.fd < 0 || pread(src.fd, magic, 4, 0) < 0) {
             perror(argv[i]);
             return 2;
         }
         ks_gzip *gz = magic[0] == 0x1f && magic[1] == 0x8b ? ks__gzip_new(file_read, &src) : NULL;
+        ks_zstd *zs = !memcmp(magic, "\x28\xb5\x2f\xfd", 4) ? ks__zstd_new(file_read, &src) : NULL;
         struct archive *a = archive_read_new();
         /* the filters and formats keysweep opens (io/container.c), and raw for a bare stream */
         archive_read_support_filter_gzip(a);
@@ -58,11 +62,11 @@ int main(int argc, char **argv)
         archive_read_support_format_zip(a);
         archive_read_support_format_7zip(a);
         archive_read_support_format_raw(a);
-        if (gz) {
-            archive_read_set_read_callback(a, ks__gzip_read);
-            archive_read_set_callback_data(a, gz);
+        if (gz || zs) {
+            archive_read_set_read_callback(a, gz ? ks__gzip_read : ks__zstd_read);
+            archive_read_set_callback_data(a, gz ? (void *)gz : (void *)zs);
         }
-        if ((gz ? archive_read_open1(a) : archive_read_open_fd(a, src.fd, 1 << 20)) != ARCHIVE_OK) {
+        if ((gz || zs ? archive_read_open1(a) : archive_read_open_fd(a, src.fd, 1 << 20)) != ARCHIVE_OK) {
             fprintf(stderr, "bench_unpack: %s: %s\n", argv[i], archive_error_string(a));
             return 2;
         }
@@ -82,9 +86,10 @@ int main(int argc, char **argv)
             fprintf(stderr, "bench_unpack: %s: %s\n", argv[i], archive_error_string(a));
             return 2;
         }
-        in += gz ? ks__gzip_bytes_in(gz) : (unsigned long long)archive_filter_bytes(a, -1);
+        in += gz ? ks__gzip_bytes_in(gz) : zs ? ks__zstd_bytes_in(zs) : (unsigned long long)archive_filter_bytes(a, -1);
         archive_read_free(a);
         ks__gzip_free(gz);
+        ks__zstd_free(zs);
         close(src.fd);
     }
     double secs = now() - t0;

@@ -11,6 +11,7 @@
 
 #include "container.h"
 #include "inflate_gzip.h"
+#include "inflate_zstd.h"
 
 #define BLOCK (256u * 1024u)   /* a member's bytes are handed on in pieces of at most this */
 #define MAX_CHAIN 4096u        /* longer chains are cut (names are for people, not for lookups) */
@@ -274,6 +275,51 @@ static la_ssize_t nested_read(struct archive *a, void *cd, const void **out)
     return n;
 }
 
+/* ---- the streams decoded here, in front of libarchive ---- */
+
+/* A stream decoder keysweep runs itself, in front of libarchive (which then frames what comes out):
+ * gzip by ISA-L (about 3x libarchive's zlib here), zstd by libzstd (as libarchive's filter, but able
+ * to run ahead on a thread of its own). d is NULL for a kind libarchive decodes itself. */
+typedef struct stream_dec {
+    void *d;
+    archive_read_callback *read;
+    uint64_t (*bytes_in)(const void *d);
+    void (*free)(void *d);
+} stream_dec;
+
+static uint64_t gzip_in(const void *d) { return ks__gzip_bytes_in(d); }
+static void gzip_free(void *d) { ks__gzip_free(d); }
+static uint64_t zstd_in(const void *d) { return ks__zstd_bytes_in(d); }
+static void zstd_free(void *d) { ks__zstd_free(d); }
+
+static int own_decoder(ks_container_kind kind) { return kind == KS_CONT_GZIP || kind == KS_CONT_ZSTD; }
+
+/* The decoder of a stream of `kind` reading `read` (on a thread of its own when `ahead`); 0 when there
+ * is no memory for it. */
+static int dec_open(ks_container_kind kind, archive_read_callback *read, void *cd, int ahead, stream_dec *dec)
+{
+    *dec = (stream_dec){0};
+    if (kind == KS_CONT_GZIP) {
+        ks_gzip *g = ks__gzip_new(read, cd);
+        if (g && ahead)
+            (void)ks__gzip_start_ahead(g); /* without a thread, it decodes on this one */
+        *dec = (stream_dec){g, ks__gzip_read, gzip_in, gzip_free};
+    } else if (kind == KS_CONT_ZSTD) {
+        ks_zstd *z = ks__zstd_new(read, cd);
+        if (z && ahead)
+            (void)ks__zstd_start_ahead(z);
+        *dec = (stream_dec){z, ks__zstd_read, zstd_in, zstd_free};
+    }
+    return !own_decoder(kind) || dec->d;
+}
+
+static void dec_free(stream_dec *dec)
+{
+    if (dec->d)
+        dec->free(dec->d);
+    dec->d = NULL;
+}
+
 /* ---- one expansion: the outermost object and everything inside it ---- */
 
 typedef struct expansion {
@@ -282,7 +328,7 @@ typedef struct expansion {
     void *ctx;
     ks_container_result *res;
     struct archive *outer; /* what it has consumed is what the ratio guard compares with */
-    ks_gzip *outer_gzip;   /* the outermost object is gzip: what its decoder consumed is what the guard compares */
+    stream_dec outer_dec;  /* the outermost object's own decoder (gzip, zstd): what it consumed is what the guard compares */
     int halt;              /* a budget ran out or a container is corrupt: unwind */
     int entered;           /* a header was read: from now on a failure is worth saying */
     int *recording;        /* a pipe keeps what it reads until then (it may turn out to be no container) */
@@ -329,21 +375,17 @@ static struct archive *new_reader(const expansion *x, ks_container_kind kind)
     return a;
 }
 
-/* Sets `a` to read its source through `read`. gzip, the commonest stream, is inflated by ISA-L (about 3x
- * libarchive's zlib here) before libarchive sees it, on a thread of its own when `ahead`: *gzip is then
- * the decoder, for the caller to free after `a`; libarchive still frames what comes out (and takes any
- * stream inside it, as before). */
+/* Sets `a` to read its source through `read`, through our own decoder for gzip and zstd (on a thread of
+ * its own when `ahead`): *dec is then the decoder, for the caller to free after `a`; libarchive still
+ * frames what comes out (and takes any stream inside it, as before). */
 static int set_source(struct archive *a, ks_container_kind kind, archive_read_callback *read, void *cd, int ahead,
-                      ks_gzip **gzip)
+                      stream_dec *dec)
 {
-    *gzip = NULL;
-    if (kind == KS_CONT_GZIP) {
-        if (!(*gzip = ks__gzip_new(read, cd)))
-            return 0;
-        if (ahead)
-            (void)ks__gzip_start_ahead(*gzip); /* without a thread, it decodes on this one */
-        read = ks__gzip_read;
-        cd = *gzip;
+    if (!dec_open(kind, read, cd, ahead, dec))
+        return 0;
+    if (dec->d) {
+        read = dec->read;
+        cd = dec->d;
     }
     archive_read_set_read_callback(a, read);
     archive_read_set_callback_data(a, cd);
@@ -352,12 +394,12 @@ static int set_source(struct archive *a, ks_container_kind kind, archive_read_ca
 
 /* Opens `a` on its source; a compressed stream counts as open only when a decompressor took it
  * (otherwise raw would hand back the very bytes that looked compressed, and again, and again): for
- * gzip, ISA-L's decoder, which fails the open when the stream has no valid gzip header. */
+ * gzip and zstd, our own decoder, which fails the open when the stream does not begin as one. */
 static int open_reader(struct archive *a, ks_container_kind kind)
 {
     if (archive_read_open1(a) != ARCHIVE_OK)
         return 0;
-    if (ks__container_is_stream(kind) && kind != KS_CONT_GZIP && archive_filter_code(a, 0) == ARCHIVE_FILTER_NONE)
+    if (ks__container_is_stream(kind) && !own_decoder(kind) && archive_filter_code(a, 0) == ARCHIVE_FILTER_NONE)
         return 0;
     return 1;
 }
@@ -420,7 +462,7 @@ static int budget_ok(expansion *x, size_t n)
         return 0;
     }
     if (l->max_ratio && x->res->bytes_out > l->ratio_after) {
-        int64_t in = x->outer_gzip ? (int64_t)ks__gzip_bytes_in(x->outer_gzip) : archive_filter_bytes(x->outer, -1);
+        int64_t in = x->outer_dec.d ? (int64_t)x->outer_dec.bytes_in(x->outer_dec.d) : archive_filter_bytes(x->outer, -1);
         if (in > 0 && x->res->bytes_out / (uint64_t)in > l->max_ratio) {
             char d[160];
             snprintf(d, sizeof d, "%llu bytes out of %lld read, more than %llu to 1",
@@ -460,9 +502,9 @@ static int try_nested(expansion *x, member_rd *parent, ks_container_kind kind, c
     unsigned char *child_buf = malloc(KS_CONTAINER_MAGIC_LEN);
     nested_src src = {.parent = parent, .head = head, .head_len = n, .opening = 1};
     struct archive *c = child_buf ? new_reader(x, kind) : NULL;
-    ks_gzip *gzip = NULL;
+    stream_dec dec = {0};
     int opened = 0;
-    if (c && set_source(c, kind, nested_read, &src, 0, &gzip))
+    if (c && set_source(c, kind, nested_read, &src, 0, &dec))
         opened = open_reader(c, kind);
     src.opening = 0;
     if (opened) {
@@ -479,7 +521,7 @@ static int try_nested(expansion *x, member_rd *parent, ks_container_kind kind, c
     }
     if (c)
         archive_read_free(c);
-    ks__gzip_free(gzip);
+    dec_free(&dec);
     int begun = 0;
     if (!opened) {
         x->res->members++;
@@ -636,9 +678,9 @@ static int expand_source(fd_src *src, ks_container_kind kind, const char *name, 
         goto out;
     int orc;
     /* only a file read by offset: a pipe's bytes are recorded as they are read, for a replay */
-    if (!set_source(a, kind, fd_read, src, lim->decode_ahead && !src->pipe && !src->mem && !src->pull, &x->outer_gzip))
+    if (!set_source(a, kind, fd_read, src, lim->decode_ahead && !src->pipe && !src->mem && !src->pull, &x->outer_dec))
         goto out;
-    if (!src->pipe && !x->outer_gzip) { /* a pipe cannot seek: zip is then read as it streams */
+    if (!src->pipe && !x->outer_dec.d) { /* a pipe cannot seek: zip is then read as it streams */
         archive_read_set_seek_callback(a, fd_seek);
         archive_read_set_skip_callback(a, fd_skip);
     }
@@ -657,7 +699,7 @@ out:
     if (a)
         archive_read_free(a);
     if (x)
-        ks__gzip_free(x->outer_gzip);
+        dec_free(&x->outer_dec);
     free(src->buf);
     src->buf = NULL;
     free(buf);

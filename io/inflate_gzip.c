@@ -1,7 +1,6 @@
 /* inflate_gzip.c: gzip streams decoded with ISA-L (igzip): headers and trailers read as libarchive's own gzip filter
  * reads them, the deflate data between them inflated by isal_inflate, a block at a time, for libarchive to frame. */
 #include <errno.h>
-#include <pthread.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,38 +8,15 @@
 
 #include <isa-l/igzip_lib.h>
 
+#include "decode_ahead.h"
 #include "inflate_gzip.h"
 
-#define OUT_BLOCK (256u * 1024u) /* what one read hands libarchive, at most */
+#define OUT_BLOCK KS_AHEAD_BLOCK /* what one read hands libarchive, at most */
 /* The first read's output, as libarchive's gzip filter has it: a stream that fails within it fails to
  * open (its bytes are then scanned as they are, as bytes that only looked like gzip should be). */
 #define FIRST_OUT (64u * 1024u)
 
-/* Blocks decoded ahead of the reader (ks__gzip_start_ahead): one being handed out, the rest filling. */
-#define AHEAD 4u
-
 typedef enum part { P_HEAD, P_BODY, P_TRAIL, P_END, P_FAILED } part;
-
-/* A block decoded on the ahead thread: what ks__gzip_read would have returned, and the error then. */
-typedef struct ahead_block {
-    unsigned char *p;
-    la_ssize_t n;
-    uint64_t bytes_in; /* compressed bytes taken once it was decoded */
-    char err[256];
-} ahead_block;
-
-/* The decoding thread and the blocks between it and the reader. */
-typedef struct ahead {
-    pthread_t thread;
-    pthread_mutex_t mu;
-    pthread_cond_t cv;
-    ahead_block b[AHEAD];
-    unsigned first, n_full; /* full blocks, oldest at first */
-    int handed;             /* the reader holds b[first] (until its next read) */
-    int stop, ended;        /* the reader is gone; the thread decoded its last block */
-    struct archive *errs;   /* upstream's errors on that thread (the reader's archive is not its) */
-    uint64_t bytes_in;      /* the reader's: compressed bytes behind what it was handed */
-} ahead;
 
 /* Where a header is being read: its fixed 10 bytes, then each optional field its flags announce. */
 typedef enum head_step { H_FIXED, H_XLEN, H_EXTRA, H_NAME, H_COMMENT, H_HCRC, H_DONE } head_step;
@@ -61,7 +37,7 @@ struct ks_gzip {
     int returned;      /* bytes were handed out: the stream opened */
     int failed_after;  /* an error waits behind the bytes being returned */
     char err[256];
-    ahead *ahead;      /* decoding on a thread of its own, or NULL */
+    ks_ahead *ahead;   /* decoding on a thread of its own, or NULL */
     unsigned char *dst; /* where decode writes: out, or an ahead block */
     /* not zeroed: ISA-L initialises what it reads of its state, and the output block is written before read */
     struct inflate_state inf;
@@ -83,30 +59,14 @@ ks_gzip *ks__gzip_new(archive_read_callback *upstream, void *upstream_data)
     return g;
 }
 
-static void stop_ahead(ks_gzip *g)
-{
-    ahead *h = g->ahead;
-    pthread_mutex_lock(&h->mu);
-    h->stop = 1;
-    pthread_cond_broadcast(&h->cv);
-    pthread_mutex_unlock(&h->mu);
-    pthread_join(h->thread, NULL);
-    pthread_mutex_destroy(&h->mu);
-    pthread_cond_destroy(&h->cv);
-    archive_read_free(h->errs);
-    for (unsigned i = 0; i < AHEAD; i++)
-        free(h->b[i].p);
-    free(h);
-}
-
 void ks__gzip_free(ks_gzip *g)
 {
-    if (g && g->ahead)
-        stop_ahead(g);
+    if (g)
+        ks__ahead_stop(g->ahead);
     free(g);
 }
 
-uint64_t ks__gzip_bytes_in(const ks_gzip *g) { return g->ahead ? g->ahead->bytes_in : g->bytes_in; }
+uint64_t ks__gzip_bytes_in(const ks_gzip *g) { return g->ahead ? ks__ahead_bytes_in(g->ahead) : g->bytes_in; }
 
 static void fail(ks_gzip *g, const char *what)
 {
@@ -326,98 +286,26 @@ static la_ssize_t decode(ks_gzip *g, struct archive *a)
     return (la_ssize_t)produced;
 }
 
-static void *ahead_main(void *arg)
+static la_ssize_t fill(void *ctx, struct archive *errs, unsigned char *dst)
 {
-    ks_gzip *g = arg;
-    ahead *h = g->ahead;
-    pthread_mutex_lock(&h->mu);
-    for (;;) {
-        while (!h->stop && h->n_full == AHEAD)
-            pthread_cond_wait(&h->cv, &h->mu);
-        if (h->stop)
-            break;
-        ahead_block *b = &h->b[(h->first + h->n_full) % AHEAD];
-        pthread_mutex_unlock(&h->mu);
-        g->dst = b->p;
-        b->n = decode(g, h->errs);
-        b->bytes_in = g->bytes_in;
-        if (b->n < 0) {
-            const char *e = archive_error_string(h->errs);
-            snprintf(b->err, sizeof b->err, "%s", e ? e : "gzip decompression failed");
-        }
-        pthread_mutex_lock(&h->mu);
-        h->n_full++;
-        pthread_cond_broadcast(&h->cv);
-        if (b->n <= 0) { /* the end, or an error: nothing follows */
-            h->ended = 1;
-            break;
-        }
-    }
-    pthread_mutex_unlock(&h->mu);
-    return NULL;
+    ks_gzip *g = ctx;
+    g->dst = dst;
+    return decode(g, errs);
 }
+
+static uint64_t taken(void *ctx) { return ((ks_gzip *)ctx)->bytes_in; }
 
 int ks__gzip_start_ahead(ks_gzip *g)
 {
-    ahead *h = calloc(1, sizeof *h);
-    if (!h)
-        return -1;
-    int ok = (h->errs = archive_read_new()) != NULL;
-    for (unsigned i = 0; ok && i < AHEAD; i++)
-        ok = (h->b[i].p = malloc(OUT_BLOCK)) != NULL;
-    if (ok) {
-        pthread_mutex_init(&h->mu, NULL);
-        pthread_cond_init(&h->cv, NULL);
-        g->ahead = h;
-        if (pthread_create(&h->thread, NULL, ahead_main, g) == 0)
-            return 0;
-        g->ahead = NULL;
-        pthread_mutex_destroy(&h->mu);
-        pthread_cond_destroy(&h->cv);
-    }
-    if (h->errs)
-        archive_read_free(h->errs);
-    for (unsigned i = 0; i < AHEAD; i++)
-        free(h->b[i].p);
-    free(h);
-    return -1;
-}
-
-/* ks__gzip_read from the blocks the ahead thread decoded: the one handed out last is given back
- * (libarchive is done with a block once it reads the next), the next waited for. */
-static la_ssize_t read_ahead(ahead *h, struct archive *a, const void **out)
-{
-    pthread_mutex_lock(&h->mu);
-    if (h->handed) {
-        h->handed = 0;
-        h->first = (h->first + 1) % AHEAD;
-        h->n_full--;
-        pthread_cond_broadcast(&h->cv);
-    }
-    while (!h->n_full) {
-        if (h->ended) { /* past the last block: it ended there */
-            pthread_mutex_unlock(&h->mu);
-            return 0;
-        }
-        pthread_cond_wait(&h->cv, &h->mu);
-    }
-    ahead_block *b = &h->b[h->first];
-    h->handed = 1;
-    h->bytes_in = b->bytes_in;
-    pthread_mutex_unlock(&h->mu);
-    if (b->n < 0) {
-        archive_set_error(a, EIO, "%s", b->err);
-        return -1;
-    }
-    *out = b->p;
-    return b->n;
+    g->ahead = ks__ahead_start(fill, taken, g);
+    return g->ahead ? 0 : -1;
 }
 
 la_ssize_t ks__gzip_read(struct archive *a, void *cd, const void **out)
 {
     ks_gzip *g = cd;
     if (g->ahead)
-        return read_ahead(g->ahead, a, out);
+        return ks__ahead_read(g->ahead, a, out);
     g->dst = g->out;
     la_ssize_t n = decode(g, a);
     *out = g->out;

@@ -101,6 +101,11 @@ def tar_bytes(files):
     return b.getvalue()
 
 
+def zstd_bytes(data):
+    import subprocess
+    return subprocess.run(["zstd", "-q", "-c", "-3"], input=data, capture_output=True, check=True).stdout
+
+
 def zip_bytes(files, method=zipfile.ZIP_DEFLATED):
     b = io.BytesIO()
     with zipfile.ZipFile(b, "w", method) as z:
@@ -124,6 +129,10 @@ for name, data in {
     "gz-members": gzip.compress(ENV, mtime=0) + gzip.compress(b"second\n", mtime=0) + b"\0\0tail",
     "gz-fields": b"\x1f\x8b\x08\x1e\0\0\0\0\0\x03\x02\0xyname\0comment\0\x12\x34" + gzip.compress(ENV, mtime=0)[10:],
     "gz-cut": gzip.compress(tar_bytes([("a/.env", ENV * 40)]), mtime=0)[:-20],
+    # zstd too is decoded by keysweep (io/inflate_zstd.c): a frame, a .tar.zst, one cut short
+    "zst": zstd_bytes(ENV),
+    "tarzst": zstd_bytes(tar_bytes([("a/.env", ENV)])),
+    "zst-cut": zstd_bytes(tar_bytes([("a/.env", ENV * 40)]))[:-20],
 }.items():
     put("fuzz_container", name, data)
 

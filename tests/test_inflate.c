@@ -1,12 +1,16 @@
-/* test_inflate_gzip.c: the ISA-L gzip decoder against streams zlib writes here: every header field, every block
- * kind, several members, trailing bytes, and streams cut or damaged at each part, upstream in pieces of any size. */
+/* test_inflate.c: the stream decoders keysweep runs in front of libarchive, against streams zlib and libzstd write
+ * here: ISA-L's gzip (every header field, every block kind, several members, trailing bytes) and libzstd's (several
+ * frames, skippable and empty ones), streams cut or damaged at each part, upstream in pieces of any size, each decoded
+ * on the reader's thread and ahead of it on a thread of its own, alike. */
 #include <archive.h>
 #include <criterion/criterion.h>
 #include <stdlib.h>
 #include <string.h>
 #include <zlib.h>
+#include <zstd.h>
 
 #include "inflate_gzip.h"
+#include "inflate_zstd.h"
 
 typedef struct buf {
     unsigned char *p;
@@ -24,6 +28,27 @@ static void put(buf *b, const void *p, size_t n)
         memcpy(b->p + b->len, p, n);
     b->len += n;
 }
+
+/* A decoder under test, behind one set of calls. */
+typedef struct decoder {
+    void *(*open)(archive_read_callback *up, void *data);
+    archive_read_callback *read;
+    int (*start_ahead)(void *d);
+    uint64_t (*bytes_in)(const void *d);
+    void (*close)(void *d);
+} decoder;
+
+static void *gz_open(archive_read_callback *up, void *data) { return ks__gzip_new(up, data); }
+static int gz_ahead(void *d) { return ks__gzip_start_ahead(d); }
+static uint64_t gz_in(const void *d) { return ks__gzip_bytes_in(d); }
+static void gz_close(void *d) { ks__gzip_free(d); }
+static const decoder GZIP = {gz_open, ks__gzip_read, gz_ahead, gz_in, gz_close};
+
+static void *zs_open(archive_read_callback *up, void *data) { return ks__zstd_new(up, data); }
+static int zs_ahead(void *d) { return ks__zstd_start_ahead(d); }
+static uint64_t zs_in(const void *d) { return ks__zstd_bytes_in(d); }
+static void zs_close(void *d) { ks__zstd_free(d); }
+static const decoder ZSTD = {zs_open, ks__zstd_read, zs_ahead, zs_in, zs_close};
 
 /* One gzip member of `data`: FLG as given (FEXTRA, FNAME, FCOMMENT, FHCRC fields filled in), the deflate
  * data at `level` (0: stored blocks), the CRC and size trailer. */
@@ -55,6 +80,16 @@ static void member(buf *out, const unsigned char *data, size_t n, unsigned flags
     put(out, t, 8);
 }
 
+static void frame(buf *out, const unsigned char *data, size_t n, int level)
+{
+    size_t cap = ZSTD_compressBound(n);
+    unsigned char *c = malloc(cap);
+    size_t k = ZSTD_compress(c, cap, data, n, level);
+    cr_assert(!ZSTD_isError(k));
+    put(out, c, k);
+    free(c);
+}
+
 /* Upstream: the stream in pieces of 1..max bytes (0: whole), from a fixed seed. */
 typedef struct up {
     const unsigned char *p;
@@ -81,33 +116,33 @@ typedef struct decoded {
     char err[256];
 } decoded;
 
-static decoded decode_as(const buf *gz, size_t max_piece, int ahead)
+static decoded decode_as(const decoder *k, const buf *in, size_t max_piece, int ahead)
 {
     struct archive *a = archive_read_new();
-    up u = {.p = gz->p, .len = gz->len, .max = max_piece, .seed = 7};
-    ks_gzip *g = ks__gzip_new(up_read, &u);
+    up u = {.p = in->p, .len = in->len, .max = max_piece, .seed = 7};
+    void *g = k->open(up_read, &u);
     cr_assert(a && g);
     if (ahead)
-        cr_assert_eq(ks__gzip_start_ahead(g), 0);
+        cr_assert_eq(k->start_ahead(g), 0);
     decoded d = {0};
     const void *p;
-    while ((d.last = ks__gzip_read(a, g, &p)) > 0) {
+    while ((d.last = k->read(a, g, &p)) > 0) {
         put(&d.out, p, (size_t)d.last);
         d.reads++;
     }
     if (d.last < 0)
         snprintf(d.err, sizeof d.err, "%s", archive_error_string(a) ? archive_error_string(a) : "");
-    d.in = ks__gzip_bytes_in(g);
-    ks__gzip_free(g);
+    d.in = k->bytes_in(g);
+    k->close(g);
     archive_read_free(a);
     return d;
 }
 
 /* Decoded on the reader's thread, and on a thread of its own ahead of it: the same bytes in the same
  * reads, the same end or error, the same input taken. */
-static decoded decode(const buf *gz, size_t max_piece)
+static decoded decode_with(const decoder *k, const buf *in, size_t max_piece)
 {
-    decoded d = decode_as(gz, max_piece, 0), h = decode_as(gz, max_piece, 1);
+    decoded d = decode_as(k, in, max_piece, 0), h = decode_as(k, in, max_piece, 1);
     cr_assert_eq(h.last, d.last, "ahead: pieces of %zu", max_piece);
     cr_assert_str_eq(h.err, d.err, "ahead: pieces of %zu", max_piece);
     cr_assert_eq(h.reads, d.reads, "ahead: pieces of %zu", max_piece);
@@ -117,6 +152,9 @@ static decoded decode(const buf *gz, size_t max_piece)
     free(h.out.p);
     return d;
 }
+
+static decoded decode(const buf *gz, size_t max_piece) { return decode_with(&GZIP, gz, max_piece); }
+static decoded decode_zstd(const buf *zs, size_t max_piece) { return decode_with(&ZSTD, zs, max_piece); }
 
 static unsigned char *text(size_t n, unsigned seed)
 {
@@ -259,5 +297,80 @@ Test(inflate_gzip, decoding_ahead_stops_when_the_reader_leaves_early)
         archive_read_free(a);
     }
     free(gz.p);
+    free(t);
+}
+
+Test(inflate_zstd, frames_of_every_kind_in_pieces_of_any_size)
+{
+    size_t n1 = 300000, n2 = 100000, n3 = 900000;
+    unsigned char *t1 = text(n1, 1), *t2 = malloc(n2), *t3 = text(n3, 3);
+    unsigned seed = 2;
+    for (size_t i = 0; i < n2; i++)
+        t2[i] = (unsigned char)rand_r(&seed); /* incompressible: raw blocks */
+    buf zs = {0}, want = {0};
+    frame(&zs, t1, n1, 3);
+    frame(&zs, t2, n2, 1);
+    /* a skippable frame (magic 0x184D2A50, a 4-byte length, then that many bytes): nothing out */
+    static const unsigned char skip[] = {0x50, 0x2a, 0x4d, 0x18, 5, 0, 0, 0, 's', 'k', 'i', 'p', '!'};
+    put(&zs, skip, sizeof skip);
+    frame(&zs, (const unsigned char *)"", 0, 3); /* an empty frame */
+    frame(&zs, t3, n3, 19);
+    put(&want, t1, n1);
+    put(&want, t2, n2);
+    put(&want, t3, n3);
+    for (size_t i = 0; i < sizeof PIECES / sizeof PIECES[0]; i++) {
+        decoded d = decode_zstd(&zs, PIECES[i]);
+        cr_assert_eq(d.last, 0, "pieces of %zu: %s", PIECES[i], d.err);
+        cr_assert_eq(d.out.len, want.len, "pieces of %zu", PIECES[i]);
+        cr_assert(!memcmp(d.out.p, want.p, want.len), "pieces of %zu", PIECES[i]);
+        cr_assert_eq(d.in, zs.len, "pieces of %zu: every byte taken", PIECES[i]);
+        free(d.out.p);
+    }
+    free(zs.p);
+    free(want.p);
+    free(t1);
+    free(t2);
+    free(t3);
+}
+
+/* A stream cut or damaged after some output gives that output, then the error; before any, it is no zstd. */
+Test(inflate_zstd, cut_or_damaged_gives_what_came_before_then_the_error)
+{
+    size_t n = 3u << 20;
+    unsigned char *t = text(n, 5);
+    buf zs = {0};
+    frame(&zs, t, n, 3);
+    const size_t cuts[] = {3, zs.len / 2, zs.len - 2};
+    for (size_t c = 0; c < sizeof cuts / sizeof cuts[0]; c++) {
+        buf cut = {.p = zs.p, .len = cuts[c]};
+        for (size_t i = 0; i < sizeof PIECES / sizeof PIECES[0]; i++) {
+            decoded d = decode_zstd(&cut, PIECES[i]);
+            cr_assert_eq(d.last, -1, "cut at %zu", cuts[c]);
+            cr_assert(strstr(d.err, "zstd"), "cut at %zu: %s", cuts[c], d.err);
+            if (cuts[c] < 10)
+                cr_assert_eq(d.reads, 0, "cut at %zu: nothing out", cuts[c]);
+            else
+                cr_assert(d.out.len > 0 && d.out.len <= n && !memcmp(d.out.p, t, d.out.len), "cut at %zu", cuts[c]);
+            free(d.out.p);
+        }
+    }
+    buf bad = {0};
+    put(&bad, zs.p, zs.len);
+    put(&bad, "\x28\xb5\x2f\xfd\xff\xff\xff\xff damaged frame header", 30);
+    decoded d = decode_zstd(&bad, 0);
+    cr_assert_eq(d.last, -1);
+    cr_assert_eq(d.out.len, n, "the first frame whole, then the error");
+    cr_assert(!memcmp(d.out.p, t, n));
+    free(d.out.p);
+    free(bad.p);
+    static const char *const fakes[] = {"not zstd at all, just text", "\x28\xb5\x2f", ""};
+    for (size_t i = 0; i < sizeof fakes / sizeof fakes[0]; i++) {
+        buf f = {.p = (unsigned char *)(uintptr_t)fakes[i], .len = strlen(fakes[i])};
+        decoded e = decode_zstd(&f, 0);
+        cr_assert_eq(e.reads, 0, "fake %zu", i);
+        cr_assert(i == 2 ? e.last == 0 : e.last == -1, "fake %zu: %zd", i, e.last);
+        free(e.out.p);
+    }
+    free(zs.p);
     free(t);
 }

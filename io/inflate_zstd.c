@@ -1,0 +1,118 @@
+/* inflate_zstd.c: zstd streams decoded with libzstd's streaming decoder, a block at a time, for libarchive to frame;
+ * the same decoder libarchive's zstd filter uses, so that it can run ahead on a thread of its own. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <zstd.h>
+
+#include "decode_ahead.h"
+#include "inflate_zstd.h"
+
+struct ks_zstd {
+    archive_read_callback *up;
+    void *up_data;
+    ZSTD_DStream *ds;
+    ZSTD_inBuffer in;  /* upstream's current piece */
+    int up_eof;
+    size_t want;       /* ZSTD_decompressStream's last hint: 0 between frames */
+    uint64_t bytes_in;
+    int failed_after;  /* an error waits behind the bytes being returned */
+    char err[160];
+    ks_ahead *ahead;
+    unsigned char out[KS_AHEAD_BLOCK];
+};
+
+ks_zstd *ks__zstd_new(archive_read_callback *upstream, void *upstream_data)
+{
+    ks_zstd *z = malloc(sizeof *z);
+    if (!z)
+        return NULL;
+    memset(z, 0, offsetof(ks_zstd, out));
+    z->up = upstream;
+    z->up_data = upstream_data;
+    if (!(z->ds = ZSTD_createDStream()) || ZSTD_isError(ZSTD_initDStream(z->ds))) {
+        ZSTD_freeDStream(z->ds);
+        free(z);
+        return NULL;
+    }
+    return z;
+}
+
+void ks__zstd_free(ks_zstd *z)
+{
+    if (!z)
+        return;
+    ks__ahead_stop(z->ahead);
+    ZSTD_freeDStream(z->ds);
+    free(z);
+}
+
+uint64_t ks__zstd_bytes_in(const ks_zstd *z) { return z->ahead ? ks__ahead_bytes_in(z->ahead) : z->bytes_in; }
+
+/* The next decompressed bytes into dst (KS_AHEAD_BLOCK of room). */
+static la_ssize_t decode(ks_zstd *z, struct archive *a, unsigned char *dst)
+{
+    if (z->failed_after) {
+        archive_set_error(a, EIO, "%s", z->err);
+        return -1;
+    }
+    ZSTD_outBuffer out = {dst, KS_AHEAD_BLOCK, 0};
+    const char *failed = NULL;
+    while (out.pos < out.size) {
+        if (z->in.pos == z->in.size && !z->up_eof) {
+            const void *p = NULL;
+            la_ssize_t n = z->up(a, z->up_data, &p);
+            if (n < 0) {
+                const char *e = archive_error_string(a);
+                failed = e ? e : "read failed";
+                break;
+            }
+            if (n == 0)
+                z->up_eof = 1;
+            z->in = (ZSTD_inBuffer){p, (size_t)(n > 0 ? n : 0), 0};
+        }
+        if (z->in.pos == z->in.size && z->up_eof) {
+            if (z->want) /* inside a frame, and no more input */
+                failed = "truncated zstd input";
+            break;
+        }
+        size_t before = z->in.pos;
+        size_t r = ZSTD_decompressStream(z->ds, &out, &z->in);
+        z->bytes_in += z->in.pos - before;
+        if (ZSTD_isError(r)) {
+            failed = ZSTD_getErrorName(r);
+            break;
+        }
+        z->want = r;
+    }
+    if (failed) {
+        snprintf(z->err, sizeof z->err, "zstd: %s", failed);
+        if (!out.pos) {
+            archive_set_error(a, EIO, "%s", z->err);
+            return -1;
+        }
+        z->failed_after = 1; /* the bytes before the failure first */
+    }
+    return (la_ssize_t)out.pos;
+}
+
+la_ssize_t ks__zstd_read(struct archive *a, void *cd, const void **out)
+{
+    ks_zstd *z = cd;
+    if (z->ahead)
+        return ks__ahead_read(z->ahead, a, out);
+    *out = z->out;
+    return decode(z, a, z->out);
+}
+
+static la_ssize_t fill(void *ctx, struct archive *errs, unsigned char *dst) { return decode(ctx, errs, dst); }
+
+static uint64_t taken(void *ctx) { return ((ks_zstd *)ctx)->bytes_in; }
+
+int ks__zstd_start_ahead(ks_zstd *z)
+{
+    z->ahead = ks__ahead_start(fill, taken, z);
+    return z->ahead ? 0 : -1;
+}

@@ -1,0 +1,30 @@
+/* inflate_zstd.h: zstd streams decoded with libzstd, read as libarchive reads a source (as inflate_gzip.h does for
+ * gzip), so that a big one can be decoded on a thread of its own ahead of libarchive's framing. */
+#ifndef KS_IO_INFLATE_ZSTD_H
+#define KS_IO_INFLATE_ZSTD_H
+
+#include <stdint.h>
+
+#include <archive.h>
+
+typedef struct ks_zstd ks_zstd;
+
+/* A decoder of the zstd stream that `upstream` (called with `upstream_data`, and with the archive it
+ * is read for) hands over in pieces; NULL when out of memory. */
+ks_zstd *ks__zstd_new(archive_read_callback *upstream, void *upstream_data);
+
+void ks__zstd_free(ks_zstd *z);
+
+/* An archive_read_callback (its callback data a ks_zstd): the next decompressed bytes, 0 at the end of
+ * the last frame, -1 with the archive's error set when the stream is not zstd, is corrupt or is cut
+ * short (after the bytes that came before the damage). Frames follow one another; skippable frames
+ * are skipped. */
+la_ssize_t ks__zstd_read(struct archive *a, void *z, const void **out);
+
+/* Decodes on a thread of its own from now on (decode_ahead.h); 0, or -1 (it goes on decoding here). */
+int ks__zstd_start_ahead(ks_zstd *z);
+
+/* The compressed bytes taken from upstream so far (decoding ahead: those behind the bytes handed out). */
+uint64_t ks__zstd_bytes_in(const ks_zstd *z);
+
+#endif
