@@ -239,9 +239,6 @@ int ks__git_pack_open(const ks_allocator *a, const char *pack_path, const char *
         p->pack_map = pm;
         p->pack = pm;
         p->pack_len = plen;
-        /* the walk reads the pack nearly front to back, but a chain's bases are behind it */
-        if (pm)
-            madvise(pm, plen, MADV_WILLNEED);
         static const uint8_t none[1];
         rc = ks__git_idx_parse(&p->idx, p->idx_map ? p->idx_map : none, p->idx_map_len, why, why_len);
     }
@@ -273,6 +270,12 @@ uint32_t ks__git_pack_count(const ks_git_pack *p) { return p->idx.n; }
 uint64_t ks__git_pack_offset_at(const ks_git_pack *p, uint32_t k) { return p->order_off[k]; }
 uint64_t ks__git_pack_end_at(const ks_git_pack *p, uint32_t k) { return p->order_off[k + 1]; }
 uint32_t ks__git_pack_pos_at(const ks_git_pack *p, uint32_t k) { return p->order_pos[k]; }
+
+void ks__git_pack_will_read_all(const ks_git_pack *p)
+{
+    if (p->pack_map)
+        madvise(p->pack_map, p->pack_len, MADV_WILLNEED);
+}
 
 int ks__git_pack_k_of(const ks_git_pack *p, uint64_t offset, uint32_t *k)
 {

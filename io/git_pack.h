@@ -53,6 +53,10 @@ uint64_t ks__git_pack_offset_at(const ks_git_pack *p, uint32_t k);
 uint64_t ks__git_pack_end_at(const ks_git_pack *p, uint32_t k);
 uint32_t ks__git_pack_pos_at(const ks_git_pack *p, uint32_t k);
 
+/* Tells the kernel that the whole pack is about to be read (a walk reads it nearly front to back, the
+ * bases of a chain behind it): read ahead. */
+void ks__git_pack_will_read_all(const ks_git_pack *p);
+
 /* The pack-order number of the object starting at offset: 1 with *k, or 0 when none starts there. */
 int ks__git_pack_k_of(const ks_git_pack *p, uint64_t offset, uint32_t *k);
 

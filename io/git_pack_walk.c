@@ -13,6 +13,7 @@
 #define BASE_BAD (UINT32_MAX - 2)    /* its header is unreadable, or its base offset starts no object */
 #define REACHED 0x80u                /* in type[]: resolved, skipped or reported */
 #define DEFAULT_BUDGET ((size_t)64 << 20)
+#define REBUILD_FLOOR ((uint64_t)256 << 20)
 
 /* A base whose deltas are being resolved; data NULL when the budget dropped it. */
 typedef struct frame {
@@ -38,6 +39,8 @@ typedef struct walk {
     uint32_t *path;   /* scratch: a chain being rebuilt */
     size_t path_cap;
     size_t held, budget;
+    uint64_t resolved;     /* bytes of objects resolved in walking order */
+    uint64_t rebuilt;      /* bytes of objects resolved again, for bases the budget dropped */
     ks_git_type tree_type; /* the type of the tree being walked */
     char why[256];
 } walk;
@@ -129,10 +132,11 @@ static void drop(walk *w, frame *f)
     }
 }
 
-/* Over budget: drop the bases farthest from the top first (the top's own bytes are needed now). */
+/* Over budget: drop the bases farthest from the top first. The top's bytes are needed now, and the frame
+ * below it is the base that the top's subtree returns to next: dropping it would rebuild it once per child. */
 static void prune(walk *w)
 {
-    for (size_t i = 0; w->held > w->budget && i + 1 < w->sp; i++)
+    for (size_t i = 0; w->held > w->budget && i + 2 < w->sp; i++)
         drop(w, &w->st[i]);
 }
 
@@ -180,6 +184,7 @@ static int emit(walk *w, uint32_t k, const uint8_t *data, size_t size)
 {
     const uint8_t *id = id_of(w, k);
     w->type[k] |= REACHED;
+    w->resolved += size;
     if (w->o->seen) {
         int added = ks__git_idset_add(w->o->seen, id);
         if (added < 0)
@@ -271,10 +276,15 @@ static int child_data(walk *w, uint32_t k, const uint8_t *base, size_t base_len,
 }
 
 /* Rebuilds the top frame's bytes, dropped by the budget: from the nearest frame below that still holds
- * its bytes, or from the tree's root. 0, 1 when that fails (cannot happen short of memory: each step
- * succeeded before), KS_ENOMEM. */
+ * its bytes, or from the tree's root. 0; 1 when that fails (reported); 2 when rebuilding is over its
+ * bound; KS_ENOMEM. The bound: a pack shaped so that every base is dropped and rebuilt again and again
+ * (deep chains branching at every level, each object larger than the budget) would take quadratic time,
+ * so rebuilding stops once its work passes four times the bytes walked plus REBUILD_FLOOR (which a sane pack
+ * with even a tiny budget stays under). */
 static int rebuild_top(walk *w)
 {
+    if (w->rebuilt > 4 * w->resolved + REBUILD_FLOOR)
+        return 2;
     frame *top = &w->st[w->sp - 1];
     size_t depth = 0;
     size_t j = w->sp - 1; /* frames below the top, matched as the climb passes them */
@@ -321,6 +331,7 @@ static int rebuild_top(walk *w)
             return rc;
         cur = next;
         cur_len = next_len;
+        w->rebuilt += cur_len;
     }
     top = &w->st[w->sp - 1];
     top->data = cur;
@@ -382,9 +393,15 @@ static int walk_tree(walk *w, uint32_t k)
         if (seen_leaf(w, c) || crc_bad(w, c))
             continue;
         if (!top->data && (rc = rebuild_top(w)) != 0) {
-            if (rc != 1)
+            if (rc < 0)
                 return rc;
-            w->st[w->sp - 1].next = w->st[w->sp - 1].end; /* its remaining children are reported as unreachable at the end */
+            /* the rest of its children are reported: here when rebuilding is over its bound, at the end otherwise */
+            top = &w->st[w->sp - 1];
+            for (top->next--; rc == 2 && top->next < top->end; top->next++)
+                problem(w, w->kids[top->next], KS_ELIMIT,
+                        "its delta base was dropped by the base budget and rebuilding it again would pass 4x the "
+                        "bytes read: not read (raise the base budget)");
+            top->next = top->end;
             continue;
         }
         top = &w->st[w->sp - 1];
@@ -439,6 +456,7 @@ int ks__git_pack_walk(ks_git_pack *p, ks_git_reader *r, const ks_git_walk_option
     int rc = KS_ENOMEM;
     if (!w.type || !w.base || !w.first || !w.kids)
         goto out;
+    ks__git_pack_will_read_all(p);
     if ((rc = plan(&w)) != 0)
         goto out;
     for (uint32_t k = 0; k < w.n && rc == 0; k++)
