@@ -11,6 +11,7 @@
 #include "keysweep.h"
 
 #include "alloc.h"
+#include "hex.h"
 #include "strbuf.h"
 #include "strtod_c.h"
 
@@ -254,17 +255,6 @@ static int sb_utf8(parser *ps, ks_strbuf *b, unsigned long cp)
     return sb_add(ps, b, u, n);
 }
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* TOML forbids raw control characters in strings, except tab (and newlines in multi-line ones). */
 static int is_bad_control(unsigned char c) { return (c < 0x20 && c != '\t') || c == 0x7F; }
 
@@ -288,7 +278,7 @@ static int parse_escape(parser *ps, ks_strbuf *b)
         int digits = c == 'x' ? 2 : c == 'u' ? 4 : 8; /* \xHH is TOML 1.1 */
         unsigned long cp = 0;
         for (int i = 0; i < digits; i++) {
-            int h = at_end(ps) ? -1 : hexval(*ps->p);
+            int h = at_end(ps) ? -1 : ks__hex_value(*ps->p);
             if (h < 0)
                 return perr(ps, "\\%c needs %d hexadecimal digits", c, digits);
             cp = cp * 16 + (unsigned long)h;
@@ -472,10 +462,10 @@ static size_t scan_digits(const char *s, size_t n, int base)
     int prev_digit = 0;
     for (; i < n; i++) {
         char c = s[i];
-        int d = hexval(c);
+        int d = ks__hex_value(c);
         if (d >= 0 && d < base) {
             prev_digit = 1;
-        } else if (c == '_' && prev_digit && i + 1 < n && hexval(s[i + 1]) >= 0 && hexval(s[i + 1]) < base) {
+        } else if (c == '_' && prev_digit && i + 1 < n && ks__hex_value(s[i + 1]) >= 0 && ks__hex_value(s[i + 1]) < base) {
             prev_digit = 0;
         } else {
             break;

@@ -145,3 +145,73 @@ for name, (enc, piece, region) in {
     put("fuzz_decode", name, bytes([enc, piece, region]) + DEC_TEXT)
 put("fuzz_decode", "wrapped", b"\x00\x01\x01" + b"aWQ9S1NfQUIxMkNEMzQgdG9rX2FiY2Q5ODc2IGVuZCBvZiBsaW5l\nIGFuZCBtb3Jl"
     b"IHRleHQgdG8gd3JhcA==\n%41%42\\u0043&#68;&amp;\n")
+
+# ---- fuzz_git_pack: byte 0 picks the mode (0 idx+pack, 1 synthesized objects, 2 a delta alone, 3 a loose object);
+# its top bit turns on verification (modes 0, 1) or deflating the input first (mode 3) ----
+import subprocess  # noqa: E402
+import tempfile  # noqa: E402
+import zlib  # noqa: E402
+
+
+def git_pack_seed(commands):
+    """A tiny repository made by git, packed: (idx, pack) bytes of its one pack."""
+    with tempfile.TemporaryDirectory() as d:
+        env = dict(os.environ, GIT_CONFIG_NOSYSTEM="1", HOME=d, GIT_AUTHOR_NAME="s", GIT_AUTHOR_EMAIL="s@e",
+                   GIT_COMMITTER_NAME="s", GIT_COMMITTER_EMAIL="s@e", GIT_AUTHOR_DATE="2020-01-01T00:00:00Z",
+                   GIT_COMMITTER_DATE="2020-01-01T00:00:00Z")
+        subprocess.run(["sh", "-ec", "git init -q -b main . && " + commands], cwd=d, env=env, check=True)
+        pack_dir = os.path.join(d, ".git/objects/pack")
+        name = [n for n in os.listdir(pack_dir) if n.endswith(".pack")][0]
+        pack = open(os.path.join(pack_dir, name), "rb").read()
+        idx = open(os.path.join(pack_dir, name[:-5] + ".idx"), "rb").read()
+        return idx, pack
+
+
+def mode0(idx, pack, verify=0):
+    return bytes([0 | verify << 7]) + struct.pack("<I", len(idx)) + idx + pack
+
+
+EDITS = ("seq 1 60 > f && git add f && git commit -q -m 0 && "
+         "for i in 1 2 3 4 5 6 7 8; do sed -i \"$((i * 5))s/.*/changed $i/\" f && echo $i >> f && "
+         "git commit -q -am $i; done && git repack -q -adf --depth=50 --window=50")
+put("fuzz_git_pack", "git-chain", mode0(*git_pack_seed(EDITS)))
+put("fuzz_git_pack", "git-chain-verify", mode0(*git_pack_seed(EDITS), verify=1))
+put("fuzz_git_pack", "git-types", mode0(*git_pack_seed(
+    "printf 'a\\n' > a && printf '' > e && mkdir d && printf 'b\\n' > d/b && git add -A && git commit -q -m x && "
+    "git tag -a -m t v1 && git gc -q")))
+
+
+def delta(base_len, result_len, ops):
+    def varint(v):
+        out = bytearray()
+        while True:
+            b = v & 0x7f
+            v >>= 7
+            out.append(b | (0x80 if v else 0))
+            if not v:
+                return bytes(out)
+    return varint(base_len) + varint(result_len) + ops
+
+
+def obj(kind, base, payload):
+    return bytes([kind, base, len(payload)]) + payload
+
+
+# mode 1: kinds 0-3 whole objects, 4 OFS_DELTA, 5 REF_DELTA in the list, 6 REF_DELTA outside (odd base: found),
+# 7 a blob whose header lies about its size; kind's top bit: a 64-bit offset entry
+COPY_ALL_3 = delta(3, 3, b"\x90\x03")
+put("fuzz_git_pack", "synth-chain", b"\x01" + obj(2, 0, b"abc") + obj(4, 0, COPY_ALL_3) + obj(4, 1, COPY_ALL_3)
+    + obj(0x84, 2, delta(3, 5, b"\x90\x03\x02xy")))
+put("fuzz_git_pack", "synth-cycle", b"\x01" + obj(5, 1, COPY_ALL_3) + obj(5, 0, COPY_ALL_3) + obj(2, 0, b"abc"))
+put("fuzz_git_pack", "synth-outside", b"\x81" + obj(6, 1, delta(16, 4, b"\x90\x04")) + obj(6, 2, b"\x01\x01\x01x")
+    + obj(7, 9, b"liar"))
+put("fuzz_git_pack", "synth-types", b"\x01" + obj(0, 0, b"tree") + obj(1, 0, b"x" * 40) + obj(3, 0, b"")
+    + obj(0x80, 0, b"large offset"))
+# mode 2: [base length][base][delta]
+put("fuzz_git_pack", "delta-copy-insert", b"\x02\x0a0123456789" + delta(10, 8, b"\x91\x02\x05\x03xyz"))
+put("fuzz_git_pack", "delta-past-base", b"\x02\x040123" + delta(4, 8, b"\x91\x02\x08"))
+put("fuzz_git_pack", "delta-op0", b"\x02\x02ab" + delta(2, 1, b"\x00"))
+# mode 3: a loose object, raw zlib (0x03) or deflated by the target (0x83)
+put("fuzz_git_pack", "loose-blob", b"\x03" + zlib.compress(b"blob 5\0hello"))
+put("fuzz_git_pack", "loose-plain", b"\x83" + b"commit 12\0tree 0123456")
+put("fuzz_git_pack", "loose-liar", b"\x83" + b"blob 99\0short")
