@@ -13,6 +13,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include "keysweep.h"
 
@@ -287,8 +288,32 @@ static void tar_header(unsigned char *h, const char *name, size_t size)
     h[155] = ' ';
 }
 
+/* The tar as a .tar.gz of stored blocks (as big as the tar: decompressed on a thread of its own, and its
+ * gzip inflated ahead on another). */
+static void gzip_stored(sfile *f)
+{
+    z_stream z = {0};
+    if (deflateInit2(&z, 0, Z_DEFLATED, 16 + 15, 8, Z_DEFAULT_STRATEGY) != Z_OK)
+        die("deflateInit2 failed");
+    size_t cap = deflateBound(&z, (uLong)f->size);
+    unsigned char *out = malloc(cap);
+    if (!out)
+        die("out of memory");
+    z.next_in = f->data;
+    z.avail_in = (uInt)f->size;
+    z.next_out = out;
+    z.avail_out = (uInt)cap;
+    if (deflate(&z, Z_FINISH) != Z_STREAM_END)
+        die("deflate failed");
+    free(f->data);
+    f->data = out;
+    f->size = cap - z.avail_out;
+    deflateEnd(&z);
+}
+
 /* File f becomes a tar of a little over 4 MiB (containers that big are decompressed on a thread of
- * their own, and their members shared out), its members mostly small, a few over a block of events. */
+ * their own, and their members shared out), its members mostly small, a few over a block of events;
+ * half of them gzipped. */
 static void make_tar(sfile *f, ks_scanner *sc)
 {
     size_t n = 0, cap = 0, total = 1024;
@@ -320,6 +345,8 @@ static void make_tar(sfile *f, ks_scanner *sc)
         memcpy(f->data + at + 512, f->members[i].data, f->members[i].size);
         at += 512 + (f->members[i].size + 511) / 512 * 512;
     }
+    if (rnd() % 2)
+        gzip_stored(f);
 }
 
 /* A stopped scan reports a subset of the oracle's findings, in order; a complete one all of them. */
