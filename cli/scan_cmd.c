@@ -50,6 +50,7 @@ typedef struct scan_state {
     /* main thread */
     const char *root; /* the root being walked, for --shard */
     shard shard;
+    int no_git_history;
     unsigned long long skipped[KS_SKIP_N];
     unsigned long long other_shard;
     unsigned long long walk_errors;
@@ -244,6 +245,30 @@ static void walk_on_error(void *ctx, const char *path, int err, const char *what
         diag_storm_error(&s->storm, path, "%s failed: %s", what, strerror(err));
 }
 
+/* A repository's history: its blobs, scanned as the members of its git directory. */
+static int walk_on_git_dir(void *ctx, const char *path)
+{
+    scan_state *s = ctx;
+    if (got_signal || s->out.err) {
+        s->walk_stopped = 1;
+        return 1;
+    }
+    if (s->no_git_history) /* its objects/ is not walked either: compressed bytes, nothing to scan */
+        return 0;
+    if (!shard_mine(&s->shard, s->root, path)) {
+        s->other_shard++;
+        return 0;
+    }
+    int rc = ks_pipeline_submit_git(s->pipeline, path);
+    if (rc == KS_ETERMINATED) {
+        s->walk_stopped = 1;
+        return 1;
+    }
+    if (rc)
+        walk_on_error(s, path, rc == KS_ENOMEM ? ENOMEM : EIO, "read git history");
+    return 0;
+}
+
 static void print_summary(const scan_state *s, double secs, const char *status)
 {
     char bytes[32], rate[32];
@@ -320,6 +345,9 @@ static void scan_usage(FILE *f)
           "  --archive-limits MODE error (default): a container stopped at a budget (members' bytes: the\n"
           "                        larger of 1G and 50x the file; 200x what was read, past 16M; 1,000,000\n"
           "                        members) makes the scan incomplete (status 2); warn: say so, go on\n"
+          "Git history (a .git directory or a bare repository met while walking):\n"
+          "  --no-git-history      do not scan the blobs of its packs and loose objects (each once; a\n"
+          "                        finding's object is the blob's id); they are then not read at all\n"
           "Encodings (decoded and scanned again; findings say \"decoders\": [\"base64\"]...):\n"
           "  --no-decode           scan bytes only as they are: no UTF-16, base64, hex, percent-encoding,\n"
           "                        \\u/\\x escapes or HTML entities decoded\n"
@@ -339,7 +367,7 @@ static void scan_usage(FILE *f)
 enum { OPT_FORMAT = 1000, OPT_RULES, OPT_NO_BUILTIN, OPT_NEAR, OPT_EXCLUDE, OPT_MAXSIZE, OPT_FOLLOW,
        OPT_CACHE_DIR, OPT_NO_CACHE, OPT_COLOR, OPT_NO_PROGRESS, OPT_IO, OPT_CHUNK, OPT_NO_PIN, OPT_REDACT,
        OPT_BASELINE, OPT_GITIGNORE, OPT_EXIT_CODE, OPT_SHARD, OPT_MAX_OPEN, OPT_ARCHIVE_DEPTH, OPT_MAX_ARCHIVE,
-       OPT_NO_DECOMPRESS, OPT_ARCHIVE_LIMITS, OPT_NO_DECODE, OPT_DECODE_DEPTH };
+       OPT_NO_DECOMPRESS, OPT_ARCHIVE_LIMITS, OPT_NO_DECODE, OPT_DECODE_DEPTH, OPT_NO_GIT_HISTORY };
 
 typedef struct scan_opts {
     rule_opts ro;
@@ -350,6 +378,7 @@ typedef struct scan_opts {
     int quiet, no_progress, redact, gitignore;
     int exit_code; /* status for "findings" */
     int limits_warn;
+    int no_git_history;
     uint64_t max_open_files;
     shard shard;
     ks_pipeline_opts po;
@@ -376,6 +405,7 @@ static int parse(scan_opts *o, int argc, char **argv)
         {"max-archive-size", required_argument, 0, OPT_MAX_ARCHIVE},
         {"no-decompress", no_argument, 0, OPT_NO_DECOMPRESS},
         {"no-decode", no_argument, 0, OPT_NO_DECODE},
+        {"no-git-history", no_argument, 0, OPT_NO_GIT_HISTORY},
         {"max-decode-depth", required_argument, 0, OPT_DECODE_DEPTH},
         {"archive-limits", required_argument, 0, OPT_ARCHIVE_LIMITS},
         {0, 0, 0, 0}};
@@ -466,6 +496,7 @@ static int parse(scan_opts *o, int argc, char **argv)
             o->po.flags |= KS_PIPELINE_NO_DECODE;
             o->ro.no_decode = 1;
             break;
+        case OPT_NO_GIT_HISTORY: o->no_git_history = 1; break;
         case OPT_DECODE_DEPTH:
             if (parse_size(optarg, &v) || v > KS_MAX_DECODE_DEPTH || strpbrk(optarg, "kKmMgGtTiBb")) {
                 say("--max-decode-depth: expected 0 to %u, not '%s'", KS_MAX_DECODE_DEPTH, optarg);
@@ -566,7 +597,11 @@ static void fd_budget(scan_opts *o)
 /* Walks every root on the main thread; each directory root brings its own ignore files. */
 static void walk_roots(scan_state *s, scan_opts *o, char **paths, int n_paths)
 {
-    ks_walk_ops ops = {.size = sizeof ops, .on_file = walk_on_file, .on_skip = walk_on_skip, .on_error = walk_on_error};
+    ks_walk_ops ops = {.size = sizeof ops,
+                       .on_file = walk_on_file,
+                       .on_skip = walk_on_skip,
+                       .on_error = walk_on_error,
+                       .on_git_dir = walk_on_git_dir};
     for (int i = 0; i < n_paths && !s->walk_stopped && !got_signal; i++) {
         s->root = paths[i];
         if (same_as_earlier_root(paths, i)) {
@@ -626,6 +661,7 @@ int cmd_scan(int argc, char **argv)
     memset(&s, 0, sizeof s);
     s.t0 = now_s();
     s.shard = o.shard;
+    s.no_git_history = o.no_git_history;
     s.max_file_size = o.wo.max_file_size;
     s.limits_warn = o.limits_warn;
     diag_storm_init(&s.storm);

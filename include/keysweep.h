@@ -498,6 +498,11 @@ typedef struct ks_walk_ops {
     /* A step that failed: err is a positive errno value, `what` names the step ("open", "read
      * directory"...). The walk goes on. May be NULL. */
     void (*on_error)(void *ctx, const char *path, int err, const char *what);
+    /* A git directory (HEAD, objects/ and refs/ in it: a work tree's .git, a bare repository): its
+     * objects/ is then not walked (packs and loose objects are compressed; ks_pipeline_submit_git
+     * reads them as the history they hold), the rest of it is. Return 0 to go on, non-zero to stop
+     * the walk. May be NULL: objects/ is then walked as files. */
+    int (*on_git_dir)(void *ctx, const char *path);
 } ks_walk_ops;
 
 /*
@@ -608,6 +613,18 @@ KS_API int ks_pipeline_create(const ks_engine *engine, const ks_pipeline_opts *o
  * is stopping (fd is closed in every case).
  */
 KS_API int ks_pipeline_submit(ks_pipeline *p, int fd, const char *path, uint64_t size, uint64_t limit);
+
+/*
+ * Queues the history of a git repository: every blob in the object store of `git_dir` (a work
+ * tree's .git, or a bare repository; its packs and loose objects), each id once, scanned as the
+ * members of one object named `git_dir`: a finding's ks_match.object is the blob's 40-hex id, its
+ * offsets and lines the blob's. The blobs are shared out between the workers as a big container's
+ * members are. What cannot be read (a corrupt pack, a missing object) is a fatal note naming the
+ * pack and offset, and the rest is still read. Call it from the thread that submits files. Returns
+ * 0, KS_EINVAL (not a git directory: HEAD, objects/ and refs/), KS_EIO (it cannot be opened),
+ * KS_ENOMEM, or KS_ETERMINATED when the pipeline is stopping.
+ */
+KS_API int ks_pipeline_submit_git(ks_pipeline *p, const char *git_dir);
 
 /*
  * Walks `root` (ks_walk with `wo`, which may be NULL) and submits every regular file found; files

@@ -161,6 +161,14 @@ int ks__container_feed_run(const void *buf, size_t len, int fd, uint64_t size, c
                            const ks_container_limits *lim, unsigned blocks, const ks_cont_feed_ops *ops, void *ctx,
                            ks_container_result *res);
 
+/* What makes a feed's events: ks__container_expand's work, or another source of members (a git
+ * repository's blobs), calling the sink it is given; returns what ks__container_expand returns. */
+typedef int (*ks_cont_producer)(void *pctx, const ks_container_sink *sink, void *sink_ctx, ks_container_result *res);
+
+/* ks__container_feed_run for the members `produce` makes (called with pctx) instead of an expansion. */
+int ks__container_feed_run_with(ks_cont_producer produce, void *pctx, unsigned blocks, const ks_cont_feed_ops *ops,
+                                void *ctx, ks_container_result *res);
+
 /* Stops the producer if its DONE was not taken yet (dropping what it still hands over), waits for
  * it, and frees the feed; every block taken must have been released. Returns what
  * ks__container_expand returned, with its result in *res. */

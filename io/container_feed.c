@@ -28,6 +28,16 @@ struct ks_cont_block {
     _Atomic unsigned holders; /* back in the pool when the last lets go */
 };
 
+/* The object expanded: ks__container_expand's arguments. */
+typedef struct expand_args {
+    const void *mem;
+    size_t len;
+    int fd;
+    uint64_t size;
+    const char *name;
+    const ks_container_limits *lim;
+} expand_args;
+
 struct ks_cont_feed {
     pthread_mutex_t mu;
     pthread_cond_t cv;
@@ -41,13 +51,7 @@ struct ks_cont_feed {
     _Atomic int stop;        /* the consumer said stop: the producer winds down */
     const ks_cont_feed_ops *ops; /* not NULL: no thread, every block goes to ops->block (feed_run) */
     void *ctx;
-    /* the producer's call */
-    const void *mem;
-    size_t len;
-    int fd;
-    uint64_t size;
-    const char *name;
-    const ks_container_limits *lim;
+    expand_args x; /* the producer's call (feed_start) */
     ks_container_result res;
     int rc;
 };
@@ -144,10 +148,16 @@ static void q_problem(void *ctx, const char *chain, int fatal, const char *what)
 
 static const ks_container_sink QUEUE_SINK = {q_begin, q_data, q_end, q_problem};
 
+static int produce_expansion(void *pctx, const ks_container_sink *sink, void *sink_ctx, ks_container_result *res)
+{
+    const expand_args *x = pctx;
+    return ks__container_expand(x->mem, x->len, x->fd, x->size, x->name, x->lim, sink, sink_ctx, res);
+}
+
 static void *producer_main(void *arg)
 {
     ks_cont_feed *f = arg;
-    f->rc = ks__container_expand(f->mem, f->len, f->fd, f->size, f->name, f->lim, &QUEUE_SINK, f, &f->res);
+    f->rc = produce_expansion(&f->x, &QUEUE_SINK, f, &f->res);
     put(f, KS_EV_DONE, 0, NULL, 0, NULL, 0);
     pthread_mutex_lock(&f->mu);
     f->filling->last = 1; /* the last block, DONE at its end: handed over without taking another */
@@ -186,28 +196,31 @@ static ks_cont_feed *feed_new(const void *mem, size_t len, int fd, uint64_t size
             feed_free(f);
         return NULL;
     }
-    f->mem = mem;
-    f->len = len;
-    f->fd = fd;
-    f->size = size;
-    f->name = name;
-    f->lim = lim;
+    f->x = (expand_args){mem, len, fd, size, name, lim};
     f->filling = f->free[--f->n_free];
     pthread_mutex_init(&f->mu, NULL);
     pthread_cond_init(&f->cv, NULL);
     return f;
 }
 
+
 int ks__container_feed_run(const void *mem, size_t len, int fd, uint64_t size, const char *name,
                            const ks_container_limits *lim, unsigned blocks, const ks_cont_feed_ops *ops, void *ctx,
                            ks_container_result *res)
 {
-    ks_cont_feed *f = feed_new(mem, len, fd, size, name, lim, blocks);
+    expand_args x = {mem, len, fd, size, name, lim};
+    return ks__container_feed_run_with(produce_expansion, &x, blocks, ops, ctx, res);
+}
+
+int ks__container_feed_run_with(ks_cont_producer produce, void *pctx, unsigned blocks, const ks_cont_feed_ops *ops,
+                                void *ctx, ks_container_result *res)
+{
+    ks_cont_feed *f = feed_new(NULL, 0, -1, 0, NULL, NULL, blocks);
     if (!f)
         return -2;
     f->ops = ops;
     f->ctx = ctx;
-    int rc = ks__container_expand(mem, len, fd, size, name, lim, &QUEUE_SINK, f, res);
+    int rc = produce(pctx, &QUEUE_SINK, f, res);
     put(f, KS_EV_DONE, 0, NULL, 0, NULL, 0);
     f->filling->last = 1;
     atomic_store_explicit(&f->filling->holders, 1, memory_order_relaxed);

@@ -294,6 +294,27 @@ static struct dirent64 *next_entry(walker *w, int fd, size_t *pos, size_t *len)
 }
 
 /* Lists the directory on top of the stack: files are visited at once, subdirectories queued. */
+/* The directory just listed holds HEAD and the subdirectories objects/ and refs/: a git directory. Its
+ * caller is told, and objects/ is not walked (its packs and loose objects are compressed: what they
+ * hold is the history, which the caller reads as such); the rest of it is walked as usual. */
+static int git_dir_found(walker *w, frame *f)
+{
+    size_t objects = f->n, refs = f->n;
+    for (size_t i = f->next; i < f->n; i++) {
+        if (strcmp(f->subdirs[i], "objects") == 0)
+            objects = i;
+        else if (strcmp(f->subdirs[i], "refs") == 0)
+            refs = i;
+    }
+    if (objects == f->n || refs == f->n)
+        return 0;
+    free(f->subdirs[objects]);
+    f->subdirs[objects] = f->subdirs[f->n - 1];
+    f->via_link[objects] = f->via_link[f->n - 1];
+    f->n--;
+    return w->ops->on_git_dir(w->ctx, w->path.s);
+}
+
 static int list_dir(walker *w)
 {
     frame *f = &w->stack[w->depth - 1];
@@ -304,11 +325,12 @@ static int list_dir(walker *w)
     }
     struct dirent64 *de;
     size_t pos = 0, len = 0;
-    int rc = 0;
+    int rc = 0, head = 0;
     while ((de = next_entry(w, dfd, &pos, &len))) {
         const char *name = de->d_name;
         if (name[0] == '.' && (!name[1] || (name[1] == '.' && !name[2])))
             continue;
+        head |= strcmp(name, "HEAD") == 0;
         f = &w->stack[w->depth - 1];
         size_t saved = w->path.len;
         if (path_push(&w->path, name)) {
@@ -371,6 +393,8 @@ static int list_dir(walker *w)
         if (rc)
             break;
     }
+    if (!rc && head && w->ops->on_git_dir)
+        rc = git_dir_found(w, &w->stack[w->depth - 1]);
     return rc;
 }
 

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "git_members.h"
 #include "pipeline_int.h"
 
 void ks__pl_release_hold(ks_pipeline *p, pfile *f)
@@ -217,6 +218,42 @@ static int expand_utf16(worker *w, pslot *sl, ks_utf16 order, size_t bom)
     return 1;
 }
 
+/* A container read from a descriptor, as member_jobs.c's producer. */
+typedef struct fd_object {
+    int fd;
+    uint64_t size;
+    const char *path;
+    const ks_container_limits *lim;
+} fd_object;
+
+static int produce_fd_object(void *pctx, const ks_container_sink *sink, void *sink_ctx, ks_container_result *res)
+{
+    const fd_object *o = pctx;
+    return ks__container_expand(NULL, 0, o->fd, o->size, o->path, o->lim, sink, sink_ctx, res);
+}
+
+static int produce_git(void *pctx, const ks_container_sink *sink, void *sink_ctx, ks_container_result *res)
+{
+    return ks__git_expand(pctx, sink, sink_ctx, res);
+}
+
+void ks__pl_expand_git(worker *w, pslot *sl)
+{
+    ks_pipeline *p = w->p;
+    pfile *f = sl->file;
+    ks_container_result res;
+    w->slot = sl;
+    w->mfailed = 0;
+    int rc = f->share_hold ? ks__pl_expand_shared(w, sl, produce_git, (void *)(uintptr_t)f->path, &res)
+                           : ks__git_expand(f->path, &ks__pl_member_sink, w, &res);
+    ks__pl_drop_member(w);
+    int err = stop_error(w, rc, &res);
+    if (err == EBADMSG) /* unlike a corrupt archive, a repository's objects are all its history: the scan is incomplete */
+        err = EIO;
+    ks__pl_file_close_fd(p, f);
+    ks__pl_push_container_done(p, w->out, f, 0, err, res.containers, res.members);
+}
+
 int ks__pl_expand_slot(worker *w, pslot *sl)
 {
     ks_pipeline *p = w->p;
@@ -249,7 +286,7 @@ int ks__pl_expand_slot(worker *w, pslot *sl)
                  ? ks__container_expand(whole ? sl->data : NULL, whole ? sl->len : 0, fd, f->size, f->path, &lim,
                                         &ks__pl_member_sink, w, &res)
              : f->share_hold /* the other workers wait for its call (batcher.c) */
-                 ? ks__pl_expand_shared(w, sl, fd, &lim, &res)
+                 ? ks__pl_expand_shared(w, sl, produce_fd_object, &(fd_object){fd, f->size, f->path, &lim}, &res)
                  : ks__container_expand_overlapped(NULL, 0, fd, f->size, f->path, &lim, &ks__pl_member_sink, w, &res);
     if (fd >= 0)
         close(fd);

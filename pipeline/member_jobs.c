@@ -405,10 +405,9 @@ static int on_starved(void *ctx)
 
 static const ks_cont_feed_ops FEED_OPS = {on_block, on_starved};
 
-int ks__pl_expand_shared(worker *w, pslot *sl, int fd, const ks_container_limits *lim, ks_container_result *res)
+int ks__pl_expand_shared(worker *w, pslot *sl, ks_cont_producer produce, void *pctx, ks_container_result *res)
 {
     ks_pipeline *p = w->p;
-    pfile *f = sl->file;
     unsigned blocks = p->n_workers + 4 < FEED_BLOCKS_MAX ? p->n_workers + 4 : FEED_BLOCKS_MAX;
     ks_mshare *s = ks__acalloc(p->a, 1, sizeof *s);
     int rc = -2;
@@ -420,12 +419,12 @@ int ks__pl_expand_shared(worker *w, pslot *sl, int fd, const ks_container_limits
         s->p = p;
         s->w = w;
         s->slot = sl;
-        rc = ks__container_feed_run(NULL, 0, fd, f->size, f->path, lim, blocks, &FEED_OPS, s, res);
+        rc = ks__container_feed_run_with(produce, pctx, blocks, &FEED_OPS, s, res);
     }
-    if (rc == -2) { /* no memory for it: on one worker */
+    if (rc == -2) { /* no memory for it: on this worker alone */
         if (s)
             share_put(s);
-        return ks__container_expand_overlapped(NULL, 0, fd, f->size, f->path, lim, &ks__pl_member_sink, w, res);
+        return produce(pctx, &ks__pl_member_sink, w, res);
     }
     if (s->open) { /* stopped inside it: it has no more pieces */
         pthread_mutex_lock(&s->mu);

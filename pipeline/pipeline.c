@@ -1,6 +1,7 @@
 /* pipeline.c: the pipeline's lifecycle: create (buffers, rings, workers, writer), submit, stop, finish; the stages
  * themselves are batcher.c (files -> jobs), worker.c (jobs -> records), writer.c (records -> sink). */
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
@@ -10,6 +11,7 @@
 #include <unistd.h>
 
 #include "diag_emit.h"
+#include "git_members.h"
 #include "pipeline_int.h"
 
 static unsigned affinity_cpus(void)
@@ -202,6 +204,25 @@ int ks_pipeline_create(const ks_engine *engine, const ks_pipeline_opts *given, c
     return 0;
 }
 
+/* A file record for fd under path, its descriptor counted from here (every path below closes
+ * through file_close_fd); NULL when there is no memory (fd is then closed). */
+static pfile *new_file(ks_pipeline *p, int fd, const char *path)
+{
+    ks__fdb_take(&p->fds);
+    size_t plen = strlen(path);
+    pfile *f = ks__amalloc(p->a, sizeof *f + plen + 1);
+    if (!f) {
+        close(fd);
+        ks__fdb_give(&p->fds);
+        return NULL;
+    }
+    memset(f, 0, sizeof *f);
+    memcpy(f->path_, path, plen + 1);
+    f->path = f->path_;
+    f->fd = fd;
+    return f;
+}
+
 int ks_pipeline_submit(ks_pipeline *p, int fd, const char *path, uint64_t size, uint64_t limit)
 {
     if (!p || !path) {
@@ -213,19 +234,9 @@ int ks_pipeline_submit(ks_pipeline *p, int fd, const char *path, uint64_t size, 
         close(fd);
         return KS_ETERMINATED;
     }
-    /* Counted from here: every path below closes through file_close_fd. */
-    ks__fdb_take(&p->fds);
-    size_t plen = strlen(path);
-    pfile *f = ks__amalloc(p->a, sizeof *f + plen + 1);
-    if (!f) {
-        close(fd);
-        ks__fdb_give(&p->fds);
+    pfile *f = new_file(p, fd, path);
+    if (!f)
         return KS_ENOMEM;
-    }
-    memset(f, 0, sizeof *f);
-    memcpy(f->path_, path, plen + 1);
-    f->path = f->path_;
-    f->fd = fd;
     f->size = size;
     f->limit = limit;
     f->stream_mode = size == 0;
@@ -233,6 +244,36 @@ int ks_pipeline_submit(ks_pipeline *p, int fd, const char *path, uint64_t size, 
     ks__order_init(&f->order, p->a, f->n_chunks, f->stream_mode);
     ks__pl_submit_file(p, f);
     ks__pl_wait_for_fd(p); /* before returning: the caller opens the next file */
+    return 0;
+}
+
+int ks_pipeline_submit_git(ks_pipeline *p, const char *git_dir)
+{
+    if (!p || !git_dir)
+        return KS_EINVAL;
+    if (atomic_load(&p->stop))
+        return KS_ETERMINATED;
+    int fd = open(git_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+        return KS_EIO;
+    if (!ks__git_is_dir(fd)) {
+        close(fd);
+        return KS_EINVAL;
+    }
+    pfile *f = new_file(p, fd, git_dir); /* its descriptor is held while it is read: counted as a file's */
+    if (!f)
+        return KS_ENOMEM;
+    f->stream_mode = 1;
+    f->git = 1;
+    f->n_chunks = 1;
+    ks__order_init(&f->order, p->a, 1, 1);
+    if (p->n_workers > 1) { /* its blobs are shared out: no worker may stop before it is done */
+        f->share_hold = 1;
+        ks__bq_hold(&p->chunks);
+    }
+    ks__pl_flush_batch(p);
+    ks__pl_submit_file(p, f);
+    ks__pl_wait_for_fd(p);
     return 0;
 }
 

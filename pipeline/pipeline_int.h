@@ -31,6 +31,7 @@ struct pfile {
     uint64_t limit;             /* stream mode: bytes to read at most (0: to EOF) */
     uint32_t n_chunks;
     int stream_mode;
+    int git;                    /* path is a git directory: its blobs are scanned (ks_pipeline_submit_git) */
     /* submitting thread only */
     uint32_t next_chunk;
     /* workers: the descriptor, closed by whoever reads the last chunk */
@@ -210,11 +211,15 @@ extern const ks_container_sink ks__pl_member_sink;
 void ks__pl_push_note(worker *w, const char *chain, int fatal, const char *what);
 /* Ends the member w was scanning, if the sink stopped inside it. */
 void ks__pl_drop_member(worker *w);
+/* A git directory's job (sl, stream mode): its blobs scanned as members, shared out when the file
+ * holds the workers' queue; reports it done and closes its descriptor. */
+void ks__pl_expand_git(worker *w, pslot *sl);
 
 /* ---- one container's members on several workers (member_jobs.c) ---- */
-/* ks__container_expand_overlapped for chunk 0 (sl) of a big container, read from fd, whose members
- * other workers help scan, their findings sent to the writer in archive order; the same results. */
-int ks__pl_expand_shared(worker *w, pslot *sl, int fd, const ks_container_limits *lim, ks_container_result *res);
+/* The members `produce` makes (a big container read from its descriptor, a repository's blobs) for
+ * the object of slot sl, which other workers help scan, their findings sent to the writer in
+ * archive order; what produce returned, with its result in *res. */
+int ks__pl_expand_shared(worker *w, pslot *sl, ks_cont_producer produce, void *pctx, ks_container_result *res);
 /* A worker took a token (j->share): it scans the queued members of that container, then frees j. */
 void ks__pl_help_members(worker *w, pjob *j);
 

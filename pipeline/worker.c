@@ -301,6 +301,14 @@ static void worker_loop(worker *w)
                 ks__pl_help_members(w, j);
                 continue;
             }
+            if (!j->buf && j->slot[0].file->git) {
+                int held = j->slot[0].file->share_hold; /* the file may be gone once reported */
+                ks__pl_expand_git(w, &j->slot[0]);
+                if (held)
+                    ks__bq_release(&p->chunks);
+                ks__afree(p->a, j);
+                continue;
+            }
             if (!j->buf) {
                 worker_stream_file(w, &j->slot[0]);
                 ks__afree(p->a, j);

@@ -371,3 +371,51 @@ Test(pipeline, workers_run_at_a_lower_priority_unless_asked_not_to)
         free(s.items);
     }
 }
+
+static int sink_object_finding(void *ctx, const char *path, const ks_match *m)
+{
+    sink_state *s = ctx;
+    sink_finding(ctx, path, m);
+    size_t k = strlen(s->items[s->n - 1].line);
+    snprintf(s->items[s->n - 1].line + k, sizeof(rec) - k, " in %s", m->object ? m->object : "-");
+    return 0;
+}
+
+/* A repository's history through the library: a key committed and then deleted is found once, in its blob (the
+ * object is the blob id), on one worker or several; a directory that is no git directory is refused. */
+Test(pipeline, git_history_is_scanned_blob_by_blob_once, .timeout = KS_HANG_S(300))
+{
+    char repo[128], cmd[1024], blob[64] = "";
+    snprintf(repo, sizeof repo, "%s/repo", dir);
+    snprintf(cmd, sizeof cmd,
+             "set -e; export HOME=%s GIT_CONFIG_NOSYSTEM=1; git init -q %s; cd %s; git config user.email a@b.c; "
+             "git config user.name T; printf 'k = AKIAQYLPMN5HHHFPZAM2\\n' > k.txt; git add k.txt; git commit -qm a; "
+             "git rev-parse HEAD:k.txt > ../blob; git rm -q k.txt; git commit -qm b; git gc -q",
+             dir, repo, repo);
+    cr_assert_eq(system(cmd), 0, "git");
+    snprintf(cmd, sizeof cmd, "%s/blob", dir);
+    FILE *bf = fopen(cmd, "r");
+    cr_assert(bf && fgets(blob, sizeof blob, bf));
+    fclose(bf);
+    blob[40] = '\0';
+    static const ks_pipeline_sink sink = {.size = sizeof sink, .on_finding = sink_object_finding,
+                                          .on_file_done = sink_done, .on_idle = sink_idle};
+    char git_dir[160], want[256];
+    snprintf(git_dir, sizeof git_dir, "%s/.git", repo);
+    snprintf(want, sizeof want, "%s 0 4 24 1 5 AKIAQYLPMN5HHHFPZAM2 in %s", git_dir, blob);
+    for (unsigned threads = 1; threads <= 3; threads++) {
+        sink_state s = {0};
+        ks_pipeline_opts o = {.threads = threads};
+        ks_pipeline *p = NULL;
+        cr_assert_eq(ks_pipeline_create(engine, &o, &sink, &s, &p), 0);
+        cr_assert_eq(ks_pipeline_submit_git(p, repo), KS_EINVAL, "a work tree is not its git directory");
+        cr_assert_eq(ks_pipeline_submit_git(p, git_dir), 0);
+        cr_assert_eq(ks_pipeline_finish(p), 0);
+        cr_assert_eq(s.n, 1, "%u threads: %zu findings", threads, s.n);
+        cr_assert_str_eq(s.items[0].line, want, "%u threads", threads);
+        cr_assert_eq(s.files, 1);
+        free(s.items);
+    }
+    snprintf(cmd, sizeof cmd, "rm -rf %s %s/blob", repo, dir);
+    cr_assert_eq(system(cmd), 0);
+}
