@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "argerr.h"
 #include "commands.h"
 #include "keysweep.h"
 #include "options.h"
@@ -11,10 +12,46 @@ static void usage(FILE *f)
     fputs("usage: keysweep <command> [OPTIONS]\n\n"
           "Commands:\n"
           "  scan [PATH...]      scan files and directories for secrets (keysweep scan --help)\n"
-          "  rules list|check    list the rules, or check their examples (keysweep rules --help)\n\n"
+          "  rules list|check    list the rules, or check their examples (keysweep rules --help)\n"
+          "  help [COMMAND]      this help, or COMMAND's\n\n"
           "  -h, --help          this help\n"
           "  -V, --version       keysweep's and Vectorscan's versions\n",
           f);
+}
+
+/* Vectorscan's version string may end in a space (5.4.9 gives "5.4.9 "): printed without it. */
+static void print_version(void)
+{
+    const char *vs = ks_vectorscan_version();
+    size_t n = strlen(vs);
+    while (n && (vs[n - 1] == ' ' || vs[n - 1] == '\t'))
+        n--;
+    printf("keysweep %s (Vectorscan %.*s)\n", ks_version(), (int)n, vs);
+}
+
+static const char *const commands[] = {"scan", "rules", "help"};
+static const char *const top_options[] = {"--help", "--version"};
+
+/* Runs a command by name; help_only asks for its help (`keysweep help COMMAND`). */
+static int run_command(const char *cmd, int argc, char **argv, int help_only)
+{
+    static char help[] = "--help";
+    char *help_argv[] = {(char *)cmd, help, NULL};
+    if (help_only) {
+        argc = 2;
+        argv = help_argv;
+    }
+    if (strcmp(cmd, "scan") == 0)
+        return cmd_scan(argc, argv);
+    if (strcmp(cmd, "rules") == 0)
+        return cmd_rules(argc, argv);
+    if (strcmp(cmd, "help") == 0) {
+        usage(stdout);
+        return 0;
+    }
+    if (cmd[0] == '-')
+        return unknown_word("option", cmd, top_options, sizeof top_options / sizeof *top_options, NULL);
+    return unknown_word("command", cmd, commands, sizeof commands / sizeof *commands, NULL);
 }
 
 int main(int argc, char **argv)
@@ -24,19 +61,20 @@ int main(int argc, char **argv)
         return 2;
     }
     const char *cmd = argv[1];
-    if (strcmp(cmd, "-h") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "help") == 0) {
+    if (strcmp(cmd, "-h") == 0 || strcmp(cmd, "--help") == 0) {
         usage(stdout);
         return 0;
     }
+    if (strcmp(cmd, "help") == 0) {
+        if (argc < 3) {
+            usage(stdout);
+            return 0;
+        }
+        return run_command(argv[2], 0, NULL, 1);
+    }
     if (strcmp(cmd, "-V") == 0 || strcmp(cmd, "--version") == 0) {
-        printf("keysweep %s (Vectorscan %s)\n", ks_version(), ks_vectorscan_version());
+        print_version();
         return 0;
     }
-    if (strcmp(cmd, "scan") == 0)
-        return cmd_scan(argc - 1, argv + 1);
-    if (strcmp(cmd, "rules") == 0)
-        return cmd_rules(argc - 1, argv + 1);
-    say("unknown command '%s'", cmd);
-    usage(stderr);
-    return 2;
+    return run_command(cmd, argc - 1, argv + 1, 0);
 }

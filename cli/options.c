@@ -64,10 +64,26 @@ void rule_opts_free(rule_opts *o)
     o->n_paths = 0;
 }
 
+/* The codes of the diagnostics printed, so that a failure they already explained is not restated. */
+typedef struct diag_seen {
+    int codes[8];
+    int n;
+} diag_seen;
+
 static void print_diag(const ks_diag *d, void *ctx)
 {
-    (void)ctx;
+    diag_seen *seen = ctx;
     fprintf(stderr, "keysweep: %s\n", d->text);
+    if (seen->n < 8)
+        seen->codes[seen->n++] = d->code;
+}
+
+static int diag_was_seen(const diag_seen *seen, int code)
+{
+    for (int i = 0; i < seen->n; i++)
+        if (seen->codes[i] == code)
+            return 1;
+    return 0;
 }
 
 int build_engine(const rule_opts *o, ks_engine **engine)
@@ -77,12 +93,13 @@ int build_engine(const rule_opts *o, ks_engine **engine)
         say("this CPU cannot run Vectorscan (it needs SSSE3 on x86-64)");
         return KS_ECPU;
     }
+    diag_seen seen = {.n = 0};
     ks_rules *rules = NULL;
     int rc = ks_rules_create(&rules);
     if (!rc && !o->no_builtin)
-        rc = ks_rules_load_builtin(rules, print_diag, NULL);
+        rc = ks_rules_load_builtin(rules, print_diag, &seen);
     for (size_t i = 0; !rc && i < o->n_paths; i++)
-        rc = ks_rules_load_path(rules, o->paths[i], print_diag, NULL);
+        rc = ks_rules_load_path(rules, o->paths[i], print_diag, &seen);
     if (!rc && ks_rules_count(rules) == 0) {
         say("no rules: --no-builtin-rules needs at least one --rules PATH");
         rc = KS_ENORULES;
@@ -100,9 +117,10 @@ int build_engine(const rule_opts *o, ks_engine **engine)
                                          (o->report_allowed ? KS_ENGINE_REPORT_ALLOWED : 0u) |
                                          (o->no_decode ? KS_ENGINE_NO_DECODE : 0u),
                                 .max_decode_depth = o->decode_depth};
-        rc = ks_engine_create(rules, &eo, engine, print_diag, NULL);
+        rc = ks_engine_create(rules, &eo, engine, print_diag, &seen);
     }
-    if (rc && rc != KS_ENORULES)
+    /* e.g. "missing.toml: cannot read rules: No such file or directory" already said it all */
+    if (rc && rc != KS_ENORULES && !diag_was_seen(&seen, rc))
         say("cannot load rules: %s", ks_strerror(rc));
     ks_rules_destroy(rules);
     return rc;

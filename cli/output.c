@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -117,8 +118,24 @@ int out_format_parse(const char *name, out_format *fmt)
         {"text", FMT_TEXT}, {"jsonl", FMT_JSONL}, {"json", FMT_JSON},
         {"sarif", FMT_SARIF}, {"trufflehog", FMT_TRUFFLEHOG}, {"gitleaks", FMT_GITLEAKS}};
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
-        if (strcmp(name, names[i].name) == 0) {
+        if (strcasecmp(name, names[i].name) == 0) {
             *fmt = names[i].fmt;
+            return 0;
+        }
+    }
+    return -1;
+}
+
+int out_format_from_extension(const char *path, out_format *fmt)
+{
+    static const struct { const char *ext; out_format fmt; } exts[] = {
+        {".sarif", FMT_SARIF}, {".json", FMT_JSON}, {".jsonl", FMT_JSONL}};
+    const char *dot = strrchr(path, '.');
+    if (!dot || strchr(dot, '/'))
+        return -1;
+    for (size_t i = 0; i < sizeof exts / sizeof exts[0]; i++) {
+        if (strcasecmp(dot, exts[i].ext) == 0) {
+            *fmt = exts[i].fmt;
             return 0;
         }
     }

@@ -9,8 +9,10 @@
 
 typedef enum out_format { FMT_TEXT, FMT_JSONL, FMT_JSON, FMT_SARIF, FMT_TRUFFLEHOG, FMT_GITLEAKS } out_format;
 
-/* Parses a --format name; returns 0 or -1 when unknown. */
+/* Parses a --format name, in any case; returns 0 or -1 when unknown. */
 int out_format_parse(const char *name, out_format *fmt);
+/* The format -o FILE's extension names (.sarif, .json, .jsonl, in any case); returns 0 or -1 when none. */
+int out_format_from_extension(const char *path, out_format *fmt);
 
 typedef struct out_writer {
     int fd;

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "argerr.h"
 #include "commands.h"
 #include "escape.h"
 #include "options.h"
@@ -155,9 +156,8 @@ int cmd_rules(int argc, char **argv)
     const char *sub = argv[1];
     int is_check = strcmp(sub, "check") == 0;
     if (!is_check && strcmp(sub, "list") != 0) {
-        say("rules: unknown subcommand '%s'", sub);
-        rules_usage(stderr);
-        return 2;
+        static const char *const subs[] = {"list", "check"};
+        return unknown_word("rules subcommand", sub, subs, 2, "rules");
     }
     static const struct option longopts[] = {{"rules", required_argument, 0, 'r'},
                                              {"no-builtin-rules", no_argument, 0, 'n'},
@@ -169,7 +169,8 @@ int cmd_rules(int argc, char **argv)
     ro.no_cache = 1; /* checking rules should never depend on, or fill, a cache */
     int c, status = 2;
     optind = 1;
-    while ((c = getopt_long(argc - 1, argv + 1, "h", longopts, NULL)) != -1) {
+    opterr = 0; /* getopt_refused says what was wrong, in keysweep's words */
+    while ((c = getopt_long(argc - 1, argv + 1, ":h", longopts, NULL)) != -1) {
         if (c == 'r') {
             if (rule_opts_add_path(&ro, optarg))
                 goto out;
@@ -181,8 +182,11 @@ int cmd_rules(int argc, char **argv)
             rules_usage(stdout);
             status = 0;
             goto out;
+        } else if (c == 'f') {
+            say("rules: --format: expected text or jsonl, not '%s'", optarg);
+            goto out;
         } else {
-            rules_usage(stderr);
+            status = getopt_refused("rules", c, argv + 1, longopts);
             goto out;
         }
     }

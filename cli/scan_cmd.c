@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "argerr.h"
 #include "baseline.h"
 #include "commands.h"
 #include "diag.h"
@@ -35,6 +36,8 @@ typedef struct scan_state {
     out_writer out;
     report rep;
     int progress;
+    int progress_shown;   /* a progress line is on the terminal, not ended by a newline */
+    int out_on_stderr_tty; /* the report goes to the terminal stderr is on: the line is cleared first */
     double t0, last_progress;
     /* used by the writer thread only */
     baseline base;
@@ -56,6 +59,10 @@ typedef struct scan_state {
     unsigned long long walk_errors;
     int explicit_skipped;
     int walk_stopped;
+    /* the report file being written and the one it replaces: never scanned (by device and inode) */
+    struct stat report_ids[2];
+    int n_report_ids;
+    unsigned long long own_report;
 } scan_state;
 
 static double now_s(void)
@@ -74,6 +81,17 @@ static void human_bytes(char *buf, size_t n, double b)
         i++;
     }
     snprintf(buf, n, i ? "%.1f %s" : "%.0f %s", b, u[i]);
+}
+
+/* Writes the buffered report; a progress line on the same terminal is cleared first, so that no
+ * finding is printed glued to it. Runs on the writer thread, or on the main thread once it is done. */
+static int flush_report(scan_state *s)
+{
+    if (s->progress_shown && s->out_on_stderr_tty) {
+        fputs("\r\x1b[K", stderr);
+        s->progress_shown = 0;
+    }
+    return out_flush(&s->out);
 }
 
 /* ---- pipeline sink: runs on the writer thread ---- */
@@ -102,7 +120,7 @@ static int sink_finding(void *ctx, const char *path, const ks_match *m)
         s->out.err = ENOMEM;
         return 1;
     }
-    if (s->out.buf.len >= 1024 * 1024 && out_flush(&s->out))
+    if (s->out.buf.len >= 1024 * 1024 && flush_report(s))
         return 1;
     return 0;
 }
@@ -179,19 +197,22 @@ static void draw_progress(scan_state *s, int final)
     s->last_progress = t;
     if (final) {
         fputs("\r\x1b[K", stderr);
+        s->progress_shown = 0;
         return;
     }
     char b[32], r[32];
     human_bytes(b, sizeof b, (double)s->bytes);
     human_bytes(r, sizeof r, t > s->t0 ? (double)s->bytes / (t - s->t0) : 0);
-    fprintf(stderr, "\r\x1b[K%llu files, %s, %s/s, %llu findings", s->files, b, r, s->findings);
+    fprintf(stderr, "\r\x1b[K%llu file%s, %s, %s/s, %llu finding%s", s->files, s->files == 1 ? "" : "s", b, r,
+            s->findings, s->findings == 1 ? "" : "s");
+    s->progress_shown = 1;
 }
 
 static void sink_idle(void *ctx)
 {
     scan_state *s = ctx;
     if (!s->out.err && s->out.buf.len)
-        out_flush(&s->out);
+        flush_report(s);
     if (s->out.err)
         ks_pipeline_stop(s->pipeline);
     if (s->progress)
@@ -212,6 +233,13 @@ static int walk_on_file(void *ctx, int fd, const char *path, const struct stat *
         close(fd);
         s->other_shard++;
         return 0;
+    }
+    for (int i = 0; i < s->n_report_ids; i++) {
+        if (st->st_dev == s->report_ids[i].st_dev && st->st_ino == s->report_ids[i].st_ino) {
+            close(fd); /* scanning it would report again what it reports */
+            s->own_report++;
+            return 0;
+        }
     }
     /* A size of 0 (procfs and friends) may hide endless data: such reads stop at --max-file-size,
      * or at KS_UNKNOWN_SIZE_LIMIT without it. */
@@ -277,8 +305,8 @@ static void print_summary(const scan_state *s, double secs, const char *status)
     char truncated[64] = "";
     if (s->truncated)
         snprintf(truncated, sizeof truncated, " (%llu truncated)", s->truncated);
-    fprintf(stderr, "keysweep: %s%s%llu files scanned%s, %s in %.2f s (%s/s, %.0f files/s); %llu finding%s",
-            status, *status ? ": " : "", s->files, truncated, bytes, secs, rate,
+    fprintf(stderr, "keysweep: %s%s%llu file%s scanned%s, %s in %.2f s (%s/s, %.0f files/s); %llu finding%s",
+            status, *status ? ": " : "", s->files, s->files == 1 ? "" : "s", truncated, bytes, secs, rate,
             secs > 0 ? (double)s->files / secs : 0.0, s->findings, s->findings == 1 ? "" : "s");
     if (s->allowed)
         fprintf(stderr, ", %llu allowed inline", s->allowed);
@@ -297,6 +325,9 @@ static void print_summary(const scan_state *s, double secs, const char *status)
     }
     if (s->other_shard)
         fprintf(stderr, "%s %llu in other shards", any ? "," : "", s->other_shard), any = 1;
+    if (s->own_report)
+        fprintf(stderr, "%s %llu report file%s (--output)", any ? "," : "", s->own_report, s->own_report == 1 ? "" : "s"),
+            any = 1;
     if (s->cancelled)
         fprintf(stderr, "%s %llu not read (stopped)", any ? "," : "", s->cancelled), any = 1;
     unsigned long long errors = s->errors + s->walk_errors;
@@ -412,7 +443,8 @@ static int parse(scan_opts *o, int argc, char **argv)
     int c;
     uint64_t v;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "o:qhj:x", longopts, NULL)) != -1) {
+    opterr = 0; /* getopt_refused says what was wrong, in keysweep's words */
+    while ((c = getopt_long(argc, argv, ":o:qhj:x", longopts, NULL)) != -1) {
         switch (c) {
         case OPT_FORMAT: o->format = optarg; break;
         case 'o': o->output = optarg; break;
@@ -516,7 +548,7 @@ static int parse(scan_opts *o, int argc, char **argv)
             break;
         case 'q': o->quiet = 1; break;
         case 'h': scan_usage(stdout); return 0;
-        default: scan_usage(stderr); return 2;
+        default: return getopt_refused("scan", c, argv, longopts);
         }
     }
     if (strcmp(o->io, "auto") && strcmp(o->io, "uring") && strcmp(o->io, "pread")) {
@@ -544,10 +576,13 @@ static int start_pipeline(scan_state *s, const ks_engine *engine, scan_opts *o)
     return ks_pipeline_create(engine, &o->po, &sink, s, &s->pipeline);
 }
 
-/* --format and --color: the report's format and whether the text format is coloured. Returns 0 or -1. */
+/* --format and --color: the report's format and whether the text format is coloured. Returns 0 or -1.
+ * Without --format, -o FILE's extension chooses the format, as Gitleaks does (out.sarif for GitHub). */
 static int choose_output(const scan_opts *o, out_format *fmt, int *color)
 {
     *fmt = isatty(STDOUT_FILENO) && !o->output ? FMT_TEXT : FMT_JSONL;
+    if (!o->format && o->output)
+        out_format_from_extension(o->output, fmt);
     if (o->format && out_format_parse(o->format, fmt)) {
         say("--format: unknown format '%s' (text, jsonl, json, sarif, trufflehog, gitleaks)", o->format);
         return -1;
@@ -564,6 +599,13 @@ static int choose_output(const scan_opts *o, out_format *fmt, int *color)
     }
     *color = *color && *fmt == FMT_TEXT;
     return 0;
+}
+
+/* Whether descriptors a and b are one terminal (stdout and stderr both on it, usually). */
+static int same_terminal(int a, int b)
+{
+    struct stat sa, sb;
+    return isatty(a) && isatty(b) && fstat(a, &sa) == 0 && fstat(b, &sb) == 0 && sa.st_rdev == sb.st_rdev;
 }
 
 /* A root given twice (or two names of one directory or file) is scanned once: counts and findings
@@ -676,6 +718,8 @@ int cmd_scan(int argc, char **argv)
     ks_engine *engine = NULL;
     if (build_engine(&o.ro, &engine))
         goto done_state;
+    if (o.output && stat(o.output, &s.report_ids[0]) == 0 && S_ISREG(s.report_ids[0].st_mode))
+        s.n_report_ids = 1; /* a previous report, replaced at the end */
     int orc = out_open(&s.out, o.output);
     if (orc) {
         say("cannot write report %s: %s", o.output ? o.output : "(stdout)", strerror(-orc));
@@ -683,6 +727,9 @@ int cmd_scan(int argc, char **argv)
         ks_engine_destroy(engine);
         goto done_state;
     }
+    if (fstat(s.out.fd, &s.report_ids[s.n_report_ids]) == 0 && S_ISREG(s.report_ids[s.n_report_ids].st_mode))
+        s.n_report_ids++;
+    s.out_on_stderr_tty = s.progress && same_terminal(s.out.fd, STDERR_FILENO);
     int src = report_begin(&s.rep, &s.out.buf, fmt, use_color, o.redact, engine) ? KS_ENOMEM : 0;
     if (!src)
         src = start_pipeline(&s, engine, &o);

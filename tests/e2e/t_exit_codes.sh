@@ -7,7 +7,7 @@ R=(--no-builtin-rules --rules "$T/rules.yml" --format jsonl)
 mkdir clean && echo "nothing here" > clean/a.txt
 ks scan "${R[@]}" clean;                 expect_rc 0 "clean tree"
 [ "$(lines "$T/out")" -eq 0 ] || fail "clean tree printed findings"
-expect_err "1 files scanned"
+expect_err "1 file scanned"
 
 mkdir dirty && printf 'x\ny = %s\n' "$TOKEN" > dirty/a.txt
 ks scan "${R[@]}" dirty;                 expect_rc 1 "tree with a token"

@@ -7,15 +7,15 @@ write_test_rules
 R=(--no-builtin-rules --rules "$T/rules.yml" --format jsonl)
 ks scan "${R[@]}" /proc/self/status; expect_rc 1 "procfs"
 expect_out '"rule_id":"e2e.vmrss"'
-expect_err "1 files scanned, "   # read to its end: not truncated
+expect_err "1 file scanned, "   # read to its end: not truncated
 
 [ -r /proc/self/pagemap ] || { echo "SKIP: no /proc/self/pagemap"; exit 77; }
 ks scan "${R[@]}" --max-file-size 1M /proc/self/pagemap; expect_rc 0 "endless size-0 file, --max-file-size 1M"
-expect_err "1 files scanned (1 truncated), 1.0 MiB"
+expect_err "1 file scanned (1 truncated), 1.0 MiB"
 expect_err "/proc/self/pagemap: size unknown: scanned its first 1.0 MiB"
 expect_err "; 0 errors"
 ks scan "${R[@]}" /proc/self/pagemap; expect_rc 0 "endless size-0 file, default cap"
-expect_err "1 files scanned (1 truncated), 64.0 MiB"
+expect_err "1 file scanned (1 truncated), 64.0 MiB"
 
 # stdin: a token before the limit is found, one after it is not read; without the option nothing is cut.
 python3 -c '
