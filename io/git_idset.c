@@ -1,5 +1,6 @@
 /* git_idset.c: open addressing over the 20-byte ids themselves; the slot hash is keyed with random bits per set,
  * because the ids in a hostile repository's index are chosen by its author (unverified, they need not be hashes). */
+#include <pthread.h>
 #include <string.h>
 #include <sys/random.h>
 #include <time.h>
@@ -15,6 +16,8 @@ struct ks_git_idset {
     uint8_t *used;  /* cap bits */
     size_t cap, n;
     uint64_t key[3];
+    int shared;         /* used by several threads: every call under mu */
+    pthread_mutex_t mu;
 };
 
 static uint64_t mix(uint64_t x)
@@ -96,16 +99,28 @@ ks_git_idset *ks__git_idset_new(const ks_allocator *a)
     return s;
 }
 
+ks_git_idset *ks__git_idset_new_shared(const ks_allocator *a)
+{
+    ks_git_idset *s = ks__git_idset_new(a);
+    if (s) {
+        s->shared = 1;
+        pthread_mutex_init(&s->mu, NULL);
+    }
+    return s;
+}
+
 void ks__git_idset_free(ks_git_idset *s)
 {
     if (!s)
         return;
+    if (s->shared)
+        pthread_mutex_destroy(&s->mu);
     ks__afree(s->a, s->ids);
     ks__afree(s->a, s->used);
     ks__afree(s->a, s);
 }
 
-int ks__git_idset_add(ks_git_idset *s, const uint8_t id[KS_GIT_ID_LEN])
+static int add(ks_git_idset *s, const uint8_t id[KS_GIT_ID_LEN])
 {
     /* at most 3/4 full: linear probes stay short */
     if ((s->n + 1) * 4 > s->cap * 3 && resize(s, s->cap * 2) != 0)
@@ -119,9 +134,25 @@ int ks__git_idset_add(ks_git_idset *s, const uint8_t id[KS_GIT_ID_LEN])
     return 1;
 }
 
+int ks__git_idset_add(ks_git_idset *s, const uint8_t id[KS_GIT_ID_LEN])
+{
+    if (!s->shared)
+        return add(s, id);
+    pthread_mutex_lock(&s->mu);
+    int rc = add(s, id);
+    pthread_mutex_unlock(&s->mu);
+    return rc;
+}
+
 int ks__git_idset_has(const ks_git_idset *s, const uint8_t id[KS_GIT_ID_LEN])
 {
-    return is_used(s->used, probe(s, s->ids, s->used, s->cap, id));
+    if (!s->shared)
+        return is_used(s->used, probe(s, s->ids, s->used, s->cap, id));
+    ks_git_idset *m = (ks_git_idset *)(uintptr_t)s; /* the lock, not the set, changes */
+    pthread_mutex_lock(&m->mu);
+    int has = is_used(s->used, probe(s, s->ids, s->used, s->cap, id));
+    pthread_mutex_unlock(&m->mu);
+    return has;
 }
 
 size_t ks__git_idset_count(const ks_git_idset *s)

@@ -13,6 +13,10 @@ typedef struct ks_git_idset ks_git_idset;
 /* An empty set allocating through a (NULL: the C library); NULL when out of memory. */
 ks_git_idset *ks__git_idset_new(const ks_allocator *a);
 
+/* The same for a set several threads use at once (the repositories of one scan, read by different
+ * workers): add and has each take its lock, so an id is added, and handed out, once. */
+ks_git_idset *ks__git_idset_new_shared(const ks_allocator *a);
+
 void ks__git_idset_free(ks_git_idset *s);
 
 /* Adds id: returns 1 when it was new, 0 when already there, KS_ENOMEM (the set unchanged). */

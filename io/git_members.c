@@ -59,7 +59,8 @@ static void on_problem(const ks_git_problem *pr, void *cd)
     g->sink->problem(g->ctx, hex, 1, what);
 }
 
-int ks__git_expand(const char *git_dir, const ks_container_sink *sink, void *ctx, ks_container_result *res)
+int ks__git_expand(const char *git_dir, ks_git_idset *seen, const ks_container_sink *sink, void *ctx,
+                   ks_container_result *res)
 {
     memset(res, 0, sizeof *res);
     size_t n = strlen(git_dir);
@@ -72,7 +73,8 @@ int ks__git_expand(const char *git_dir, const ks_container_sink *sink, void *ctx
     memcpy(objects, git_dir, n);
     memcpy(objects + n, "/objects", sizeof "/objects");
     gexp g = {sink, ctx, res, 0};
-    ks_git_read_options o = {.size = sizeof o, .on_object = on_object, .on_problem = on_problem, .ctx = &g};
+    ks_git_read_options o = {
+        .size = sizeof o, .seen = seen, .on_object = on_object, .on_problem = on_problem, .ctx = &g};
     ks_git_counts counts = {0};
     int rc = ks__git_read_objects(objects, &o, &counts);
     free(objects);

@@ -232,9 +232,16 @@ static int produce_fd_object(void *pctx, const ks_container_sink *sink, void *si
     return ks__container_expand(NULL, 0, o->fd, o->size, o->path, o->lim, sink, sink_ctx, res);
 }
 
+/* A repository's blobs, as member_jobs.c's producer. */
+typedef struct git_object_store {
+    const char *git_dir;
+    ks_git_idset *seen;
+} git_object_store;
+
 static int produce_git(void *pctx, const ks_container_sink *sink, void *sink_ctx, ks_container_result *res)
 {
-    return ks__git_expand(pctx, sink, sink_ctx, res);
+    const git_object_store *g = pctx;
+    return ks__git_expand(g->git_dir, g->seen, sink, sink_ctx, res);
 }
 
 void ks__pl_expand_git(worker *w, pslot *sl)
@@ -244,8 +251,9 @@ void ks__pl_expand_git(worker *w, pslot *sl)
     ks_container_result res;
     w->slot = sl;
     w->mfailed = 0;
-    int rc = f->share_hold ? ks__pl_expand_shared(w, sl, produce_git, (void *)(uintptr_t)f->path, &res)
-                           : ks__git_expand(f->path, &ks__pl_member_sink, w, &res);
+    git_object_store g = {f->path, p->git_seen};
+    int rc = f->share_hold ? ks__pl_expand_shared(w, sl, produce_git, &g, &res)
+                           : produce_git(&g, &ks__pl_member_sink, w, &res);
     ks__pl_drop_member(w);
     int err = stop_error(w, rc, &res);
     if (err == EBADMSG) /* unlike a corrupt archive, a repository's objects are all its history: the scan is incomplete */

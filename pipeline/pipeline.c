@@ -52,6 +52,7 @@ static void destroy(ks_pipeline *p)
     pthread_mutex_destroy(&p->wake_mu);
     pthread_cond_destroy(&p->wake);
     ks__fdb_destroy(&p->fds);
+    ks__git_idset_free(p->git_seen);
     ks__afree(p->a, p);
 }
 
@@ -259,6 +260,11 @@ int ks_pipeline_submit_git(ks_pipeline *p, const char *git_dir)
     if (!ks__git_is_dir(fd)) {
         close(fd);
         return KS_EINVAL;
+    }
+    /* one set for every repository of the scan: a blob in two clones is scanned once */
+    if (!p->git_seen && !(p->git_seen = ks__git_idset_new_shared(p->a))) {
+        close(fd);
+        return KS_ENOMEM;
     }
     pfile *f = new_file(p, fd, git_dir); /* its descriptor is held while it is read: counted as a file's */
     if (!f)

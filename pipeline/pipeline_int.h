@@ -9,6 +9,7 @@
 #include "alloc.h"
 #include "bqueue.h"
 #include "container.h"
+#include "git_idset.h"
 #include "utf16.h"
 #include "engine_int.h"
 #include "fd_budget.h"
@@ -125,6 +126,7 @@ struct ks_pipeline {
     int containers;                 /* containers are scanned as their members */
     int no_decode;                  /* UTF-16 text is scanned as the bytes it is */
     ks_container_limits climits;    /* max_output 0: per file, max(1 GiB, 50x its size) */
+    ks_git_idset *git_seen;         /* the git objects handed out in this scan, every repository's (shared) */
     uint64_t archive_max_input;     /* larger files are not opened as containers (0: any) */
     ks_bqueue chunks, free_jobs;
     pjob **jobs;

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # t_git_history (issue 15): a secret committed and then deleted is found in the repository's history, once, as the
 # blob that held it (object = the blob id, line and column in the blob), whether the blob is loose, packed, both, or
-# at the end of a long delta chain, on one worker or several, in a work tree's .git or a bare repository;
+# at the end of a long delta chain, on one worker or several, in a work tree's .git or a bare repository, and
+# once in all when two clones are scanned together;
 # --no-git-history reads no history; a damaged pack makes the scan incomplete and is named.
 . "$(dirname "$0")/lib.sh"
 write_test_rules
@@ -68,6 +69,19 @@ git clone -q --bare repo bare.git
 ks scan "${R[@]}" bare.git; expect_rc 1 "bare repository"
 [ "$(python3 -c 'import json,sys; print(len({json.loads(l)["object"] for l in open(sys.argv[1])}))' "$T/out")" = 61 ] ||
   fail "bare repository: 61 blobs with the token"
+
+# two clones in one scan: each blob once, whichever repository it was read from first
+git clone -q --bare repo clones/a.git && git clone -q --bare repo clones/b.git
+for j in 1 2; do
+  ks scan "${R[@]}" -j $j clones; expect_rc 1 "two clones, -j$j"
+  python3 - "$T/out" <<'PY' || fail "two clones, -j$j: each blob once"
+import json, sys
+rows = [json.loads(l) for l in open(sys.argv[1])]
+objs = [r["object"] for r in rows]
+assert len(objs) == len(set(objs)) == 61, "%d findings, %d blobs" % (len(objs), len(set(objs)))
+assert {r["path"] for r in rows} <= {"clones/a.git", "clones/b.git"}
+PY
+done
 
 # --no-git-history: no history read, the work tree still scanned
 ks scan "${R[@]}" --no-git-history repo; expect_rc 1 "--no-git-history"
