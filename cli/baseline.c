@@ -10,6 +10,7 @@
 #include "alloc.h"
 #include "baseline.h"
 #include "file_read.h"
+#include "hex.h"
 
 /* A whole JSON parser would be a dependency for one key. This one checks the full syntax (so a
  * truncated or foreign file is refused, not half-read) and reads only what a report holds: a
@@ -35,11 +36,6 @@ static int fail(jp *j, const char *what)
     return -1;
 }
 
-static int hexval(char c)
-{
-    return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
-}
-
 /* A string at j->p; on success *raw and *rawlen give the bytes between the quotes (escapes undecoded). */
 static int string(jp *j, const char **raw, size_t *rawlen)
 {
@@ -55,7 +51,7 @@ static int string(jp *j, const char **raw, size_t *rawlen)
                 break;
             if (*j->p == 'u') {
                 for (int i = 1; i <= 4; i++)
-                    if (j->p + i >= j->end || hexval(j->p[i]) < 0)
+                    if (j->p + i >= j->end || ks__hex_value(j->p[i]) < 0)
                         return fail(j, "bad \\u escape");
                 j->p += 4;
             } else if (!strchr("\"\\/bfnrt", *j->p)) {
@@ -190,7 +186,7 @@ static int parse_fp(const char *s, size_t n, uint64_t *out)
         return -1;
     uint64_t v = 0;
     for (size_t i = 0; i < 16; i++) {
-        int h = hexval(s[i]);
+        int h = ks__hex_value(s[i]);
         if (h < 0)
             return -1;
         v = v << 4 | (uint64_t)h;

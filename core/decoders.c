@@ -4,6 +4,7 @@
 
 #include "alloc.h"
 #include "decode.h"
+#include "hex.h"
 
 static const char *const NAMES[KS_DEC_N] = {"base64", "hex", "percent", "escape", "html"};
 
@@ -38,14 +39,6 @@ void ks__dspan_free(ks_dspan *d, const struct ks_allocator *a)
     ks__afree(a, d->lo);
     ks__afree(a, d->hi);
     memset(d, 0, sizeof *d);
-}
-
-static int hexval(unsigned char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    c |= 0x20;
-    return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
 }
 
 int ks__b64_value(unsigned char c)
@@ -122,7 +115,7 @@ int ks__decode_hex(const unsigned char *buf, size_t from, size_t to, ks_dspan *d
 {
     d->n = 0;
     for (size_t i = from; i + 1 < to; i += 2) {
-        int hi = hexval(buf[i]), lo = hexval(buf[i + 1]);
+        int hi = ks__hex_value((char)buf[i]), lo = ks__hex_value((char)buf[i + 1]);
         if (hi < 0 || lo < 0)
             break; /* the run ends: what came before is decoded */
         put(d, (unsigned char)(hi << 4 | lo), i, i + 2);
@@ -137,8 +130,8 @@ static size_t hex_digits(const unsigned char *buf, size_t i, size_t n, size_t ma
 {
     size_t k = 0;
     *v = 0;
-    while (k < max && i + k < n && hexval(buf[i + k]) >= 0)
-        *v = *v << 4 | (unsigned)hexval(buf[i + k++]);
+    while (k < max && i + k < n && ks__hex_value((char)buf[i + k]) >= 0)
+        *v = *v << 4 | (unsigned)ks__hex_value((char)buf[i + k++]);
     return k;
 }
 

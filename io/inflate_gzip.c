@@ -41,6 +41,8 @@ struct ks_gzip {
     unsigned char *dst; /* where decode writes: out, or an ahead block */
     /* not zeroed: ISA-L initialises what it reads of its state, and the output block is written before read */
     struct inflate_state inf;
+    /* used only when decoding inline; never written when decoding ahead, and a block this big is mapped
+     * by malloc on first touch, so it then costs address space, not memory */
     unsigned char out[OUT_BLOCK];
 };
 

@@ -21,6 +21,7 @@ struct ks_zstd {
     int failed_after;  /* an error waits behind the bytes being returned */
     char err[160];
     ks_ahead *ahead;
+    /* used only when decoding inline (not zeroed, never touched when decoding ahead: no memory then) */
     unsigned char out[KS_AHEAD_BLOCK];
 };
 

@@ -1,4 +1,4 @@
-/* hex.h: the value of one hexadecimal digit, for every parser of hex (TOML escapes, git object ids). */
+/* hex.h: the value of one hexadecimal digit, for every parser of hex (decoders, TOML escapes, baselines, git ids). */
 #ifndef KS_UTIL_HEX_H
 #define KS_UTIL_HEX_H
 
