@@ -12,6 +12,7 @@
 #include "container.h"
 #include "inflate_gzip.h"
 #include "inflate_zstd.h"
+#include "zip_stripes.h"
 
 #define BLOCK (256u * 1024u)   /* a member's bytes are handed on in pieces of at most this */
 #define MAX_CHAIN 4096u        /* longer chains are cut (names are for people, not for lookups) */
@@ -171,6 +172,8 @@ static la_int64_t fd_skip(struct archive *a, void *cd, la_int64_t request)
  * loses nothing before the cut), the holes of a sparse member as zeros, as archive_read_data gives them. */
 typedef struct member_rd {
     struct archive *a;
+    ks_stripes *st; /* not NULL: the bytes come from the threads that decompress this zip's members */
+    uint64_t index; /* then: the member's place among the zip's entries */
     const unsigned char *p; /* the current block's bytes not handed out yet */
     size_t n;
     uint64_t pos;  /* bytes handed out */
@@ -207,6 +210,17 @@ static la_ssize_t member_next(member_rd *m, const void **out, size_t max)
         if (m->eof)
             return 0;
         const void *b = NULL;
+        if (m->st) {
+            la_ssize_t k = ks__stripes_next(m->st, m->a, m->index, &b);
+            if (k < 0) {
+                m->failed = 1;
+                return -1;
+            }
+            m->eof = k == 0;
+            m->p = b;
+            m->n = (size_t)k;
+            continue;
+        }
         size_t size = 0;
         la_int64_t off = 0;
         int r = archive_read_data_block(m->a, &b, &size, &off);
@@ -329,6 +343,7 @@ typedef struct expansion {
     ks_container_result *res;
     struct archive *outer; /* what it has consumed is what the ratio guard compares with */
     stream_dec outer_dec;  /* the outermost object's own decoder (gzip, zstd): what it consumed is what the guard compares */
+    ks_stripes *stripes;   /* the outermost zip's members, decompressed on threads of their own */
     int halt;              /* a budget ran out or a container is corrupt: unwind */
     int entered;           /* a header was read: from now on a failure is worth saying */
     int *recording;        /* a pipe keeps what it reads until then (it may turn out to be no container) */
@@ -463,6 +478,8 @@ static int budget_ok(expansion *x, size_t n)
     }
     if (l->max_ratio && x->res->bytes_out > l->ratio_after) {
         int64_t in = x->outer_dec.d ? (int64_t)x->outer_dec.bytes_in(x->outer_dec.d) : archive_filter_bytes(x->outer, -1);
+        if (x->stripes) /* the outermost handle reads only headers then */
+            in += (int64_t)ks__stripes_bytes_in(x->stripes);
         if (in > 0 && x->res->bytes_out / (uint64_t)in > l->max_ratio) {
             char d[160];
             snprintf(d, sizeof d, "%llu bytes out of %lld read, more than %llu to 1",
@@ -543,7 +560,8 @@ static int try_nested(expansion *x, member_rd *parent, ks_container_kind kind, c
 static void expand_archive(expansion *x, struct archive *a, const char *stream_name, unsigned depth, unsigned char *buf)
 {
     struct archive_entry *e;
-    for (;;) {
+    ks_stripes *st = a == x->outer ? x->stripes : NULL;
+    for (uint64_t index = 0;; index++) {
         if (x->halt || x->stopped)
             return;
         int r = archive_read_next_header(a, &e);
@@ -590,7 +608,7 @@ static void expand_archive(expansion *x, struct archive *a, const char *stream_n
             return;
         }
         /* The head, for the magic test: a block may hold less (what a failure follows is kept) */
-        member_rd mr = {.a = a};
+        member_rd mr = {.a = a, .st = st, .index = index};
         la_ssize_t n = 0, got;
         const void *piece;
         while ((size_t)n < KS_CONTAINER_MAGIC_LEN &&
@@ -691,11 +709,16 @@ static int expand_source(fd_src *src, ks_container_kind kind, const char *name, 
     if (!orc)
         goto out; /* not one after all: scanned as it is */
     res->containers = 1;
+    /* A big zip on disk, with workers to spare: its members are decompressed several at a time. */
+    if (kind == KS_CONT_ZIP && lim->decode_ahead > 1 && !src->pipe && !src->mem && !src->pull)
+        x->stripes = ks__stripes_start(src->fd, src->size, lim->decode_ahead);
     expand_archive(x, a, name, 1, buf);
     rc = x->stopped ? -1 : 0;
     if (!rc && !x->entered && res->stop == KS_CONT_CORRUPT)
         rc = 1; /* not even a first header: the raw bytes are all there is to scan */
 out:
+    if (x)
+        ks__stripes_stop(x->stripes);
     if (a)
         archive_read_free(a);
     if (x)

@@ -43,9 +43,10 @@ typedef struct ks_container_limits {
     uint64_t ratio_after;  /* the ratio guard holds once this many bytes came out */
     uint64_t max_ratio;    /* bytes out per byte of the outermost object read */
     int no_decompress;     /* compressed streams are not opened (archives still are) */
-    /* Not a budget: the outermost gzip of a file is inflated on a thread of its own, ahead of the
-     * framing and the sink (a big file, with workers to spare). */
-    int decode_ahead;
+    /* Not a budget: threads the outermost object of a file may be decompressed on besides the caller's
+     * (a big file, with workers to spare): a gzip or zstd stream on one, ahead of the framing and the
+     * sink; a zip on this many (at most KS_STRIPES_MAX), each taking every Nth member. 0: none. */
+    unsigned decode_ahead;
 } ks_container_limits;
 
 /* How an expansion ended, when it did not end cleanly (ks_container_result.stop). */

@@ -87,7 +87,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     ks_container_result rc3;
     /* on a thread of its own, with gzip and zstd decoded ahead of it on another */
     ks_container_limits lim = {.max_depth = 4, .max_output = 4u << 20, .max_members = 2000,
-                               .ratio_after = 64u << 10, .max_ratio = 200, .decode_ahead = 1};
+                               .ratio_after = 64u << 10, .max_ratio = 200, .decode_ahead = 3};
     memset(&c, 0, sizeof c);
     int rcc = ks__container_expand_overlapped(NULL, 0, fd, size, "fuzz.bin", &lim, &SINK, &c, &rc3);
     /* as a pipe: read() from after the head; a zip read as it streams may differ from the seekable

@@ -311,9 +311,66 @@ static void gzip_stored(sfile *f)
     deflateEnd(&z);
 }
 
+static void put16(unsigned char *p, unsigned v) { p[0] = (unsigned char)v, p[1] = (unsigned char)(v >> 8); }
+static void put32(unsigned char *p, uint32_t v) { put16(p, v & 0xffff), put16(p + 2, v >> 16); }
+
+/* The tar's members as a zip of deflated members instead (as big, its members are decompressed on
+ * several threads at once, io/zip_stripes.c, and shared out). */
+static void zip_members(sfile *f)
+{
+    size_t cap = 22, at = 0, cd_at, cd_len = 0;
+    for (size_t i = 0; i < f->n_members; i++)
+        cap += 2 * (46 + 16) + compressBound((uLong)f->members[i].size) + 64;
+    unsigned char *out = malloc(cap), *cd = malloc(f->n_members * (46 + 16) + 1);
+    if (!out || !cd)
+        die("out of memory");
+    for (size_t i = 0; i < f->n_members; i++) {
+        smember *mb = &f->members[i];
+        char name[16];
+        int nl = snprintf(name, sizeof name, "m%05zu", i);
+        z_stream z = {0};
+        /* level 0: stored deflate blocks, so that the zip stays as big as the tar (still inflated) */
+        if (deflateInit2(&z, 0, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY) != Z_OK)
+            die("deflateInit2 failed");
+        z.next_in = mb->data;
+        z.avail_in = (uInt)mb->size;
+        z.next_out = out + at + 30 + nl;
+        z.avail_out = (uInt)(cap - at - 30 - nl);
+        if (deflate(&z, Z_FINISH) != Z_STREAM_END)
+            die("deflate failed");
+        uint32_t csize = (uint32_t)z.total_out, crc = (uint32_t)crc32(0, mb->data, (uInt)mb->size);
+        deflateEnd(&z);
+        unsigned char *h = out + at;
+        memset(h, 0, 30);
+        put32(h, 0x04034b50), put16(h + 4, 20), put16(h + 8, 8), put32(h + 14, crc), put32(h + 18, csize);
+        put32(h + 22, (uint32_t)mb->size), put16(h + 26, (unsigned)nl);
+        memcpy(h + 30, name, (size_t)nl);
+        unsigned char *c = cd + cd_len;
+        memset(c, 0, 46);
+        put32(c, 0x02014b50), put16(c + 4, 20), put16(c + 6, 20), put16(c + 10, 8), put32(c + 16, crc);
+        put32(c + 20, csize), put32(c + 24, (uint32_t)mb->size), put16(c + 28, (unsigned)nl);
+        put32(c + 42, (uint32_t)at);
+        memcpy(c + 46, name, (size_t)nl);
+        cd_len += 46 + (size_t)nl;
+        at += 30 + (size_t)nl + csize;
+    }
+    cd_at = at;
+    memcpy(out + at, cd, cd_len);
+    at += cd_len;
+    unsigned char *e = out + at;
+    memset(e, 0, 22);
+    put32(e, 0x06054b50), put16(e + 8, (unsigned)f->n_members), put16(e + 10, (unsigned)f->n_members);
+    put32(e + 12, (uint32_t)cd_len), put32(e + 16, (uint32_t)cd_at);
+    at += 22;
+    free(cd);
+    free(f->data);
+    f->data = out;
+    f->size = at;
+}
+
 /* File f becomes a tar of a little over 4 MiB (containers that big are decompressed on a thread of
  * their own, and their members shared out), its members mostly small, a few over a block of events;
- * half of them gzipped. */
+ * a third of them gzipped, a third made a zip instead. */
 static void make_tar(sfile *f, ks_scanner *sc)
 {
     size_t n = 0, cap = 0, total = 1024;
@@ -345,8 +402,11 @@ static void make_tar(sfile *f, ks_scanner *sc)
         memcpy(f->data + at + 512, f->members[i].data, f->members[i].size);
         at += 512 + (f->members[i].size + 511) / 512 * 512;
     }
-    if (rnd() % 2)
+    unsigned kind = rnd() % 3;
+    if (kind == 1)
         gzip_stored(f);
+    else if (kind == 2)
+        zip_members(f);
 }
 
 /* A stopped scan reports a subset of the oracle's findings, in order; a complete one all of them. */
@@ -599,6 +659,12 @@ int main(int argc, char **argv)
     uint64_t seed = argc > 3 ? strtoull(argv[3], NULL, 0) : (uint64_t)time(NULL) ^ (uint64_t)getpid() << 32;
     int verbose = getenv("KS_STRESS_VERBOSE") != NULL;
     rng = seed ? seed : 1;
+    /* libarchive turns a zip member's DOS time into time_t with mktime, on every thread reading a zip;
+     * with TZ unset glibc's tzset frees and copies its cached zone name on each call, under a lock of
+     * its own that ThreadSanitizer cannot see. A TZ set before any thread starts makes those calls read
+     * only. */
+    setenv("TZ", "UTC", 0);
+    tzset();
     fprintf(stderr, "pipeline_stress: seed %llu, up to %lu iterations in %.0f s\n", (unsigned long long)seed,
             iterations, budget);
 
