@@ -5,9 +5,42 @@
 
 static void jstr(ks_strbuf *b, const char *s) { json_string(b, (const unsigned char *)s, strlen(s)); }
 
-/* TruffleHog's proto enums (proto/sources.proto, proto/detectors.proto): a filesystem source, and
+/* TruffleHog's proto enums (proto/sources.proto, proto/detectors.proto): a filesystem source, a git source, and
  * the detector type its user-defined regex detectors report, which is what a keysweep rule is. */
-enum { TH_SOURCE_FILESYSTEM = 15, TH_DETECTOR_CUSTOM_REGEX = 904 };
+enum { TH_SOURCE_FILESYSTEM = 15, TH_SOURCE_GIT = 16, TH_DETECTOR_CUSTOM_REGEX = 904 };
+
+/* The first origin of a history finding, or NULL (a file, or a blob no commit holds: reported as a file is). */
+static const ks_git_origin *first_origin(const finding_view *f)
+{
+    return f->git && f->git->n_origins ? &f->git->origins[0] : NULL;
+}
+
+/* SourceMetadata of a git source: the commit that introduced the blob, the file in it, "Name <email>" and the
+ * author date as TruffleHog writes them, the remote's URL (else the repository's path). */
+static void trufflehog_git_source(ks_strbuf *b, const finding_view *f, const ks_git_origin *o)
+{
+    ks_strbuf t = {0};
+    ks__sb_puts(b, "{\"SourceMetadata\":{\"Data\":{\"Git\":{\"commit\":");
+    jstr(b, o->commit);
+    ks__sb_puts(b, ",\"file\":");
+    jstr(b, git_file(&t, f->git));
+    t.len = 0;
+    ks__sb_printf(&t, "%s <%s>", o->author, o->email);
+    ks__sb_puts(b, ",\"email\":");
+    json_string(b, (const unsigned char *)(t.s ? t.s : ""), t.len);
+    const ks_git_repo_info *in = f->git->info;
+    ks__sb_puts(b, ",\"repository\":");
+    jstr(b, in && in->remote_url[0] ? in->remote_url : f->git->repository);
+    char date[64];
+    git_date_trufflehog(date, o);
+    ks__sb_puts(b, ",\"timestamp\":");
+    jstr(b, date);
+    ks__sb_printf(b, ",\"line\":%llu}}},\"SourceID\":1,\"SourceType\":%d,\"SourceName\":\"trufflehog - git\"",
+                  (unsigned long long)f->m->line, TH_SOURCE_GIT);
+    if (t.oom)
+        b->oom = 1;
+    ks__sb_free(&t);
+}
 
 /* TruffleHog's DecoderName for the decoder that made the secret's bytes (the last of the chain):
  * its DecoderType names where it has one, else keysweep's name in capitals. */
@@ -29,11 +62,16 @@ static const char *trufflehog_decoder(const char *chain)
 void trufflehog_line(ks_strbuf *b, const finding_view *f, int redacted)
 {
     const ks_match *m = f->m;
-    ks__sb_puts(b, "{\"SourceMetadata\":{\"Data\":{\"Filesystem\":{\"file\":");
-    jstr(b, f->path);
-    ks__sb_printf(b, ",\"line\":%llu}}},\"SourceID\":1,\"SourceType\":%d,\"SourceName\":\"trufflehog - filesystem\","
-                 "\"DetectorType\":%d,\"DetectorName\":",
-              (unsigned long long)m->line, TH_SOURCE_FILESYSTEM, TH_DETECTOR_CUSTOM_REGEX);
+    const ks_git_origin *o = first_origin(f);
+    if (o) {
+        trufflehog_git_source(b, f, o);
+    } else {
+        ks__sb_puts(b, "{\"SourceMetadata\":{\"Data\":{\"Filesystem\":{\"file\":");
+        jstr(b, f->path);
+        ks__sb_printf(b, ",\"line\":%llu}}},\"SourceID\":1,\"SourceType\":%d,\"SourceName\":\"trufflehog - filesystem\"",
+                      (unsigned long long)m->line, TH_SOURCE_FILESYSTEM);
+    }
+    ks__sb_printf(b, ",\"DetectorType\":%d,\"DetectorName\":", TH_DETECTOR_CUSTOM_REGEX);
     jstr(b, f->rule->name);
     ks__sb_puts(b, ",\"DetectorDescription\":");
     jstr(b, f->rule->description && f->rule->description[0] ? f->rule->description : f->rule->name);
@@ -61,6 +99,10 @@ void trufflehog_line(ks_strbuf *b, const finding_view *f, int redacted)
     jstr(b, m->validator);
     if (m->near_miss)
         ks__sb_puts(b, ",\"near_miss\":\"true\"");
+    if (f->git) {
+        ks__sb_puts(b, ",\"blob\":");
+        jstr(b, f->git->blob);
+    }
     ks__sb_puts(b, "},\"StructuredData\":null,\"SecretParts\":null}\n");
 }
 
@@ -79,23 +121,43 @@ void gitleaks_object(ks_strbuf *b, const finding_view *f)
     json_string(b, m->match, m->match_len);
     ks__sb_puts(b, ",\n  \"Secret\": ");
     json_string(b, m->secret, m->secret_len);
+    /* a history finding: the file in the commit that introduced the blob, and that commit's author */
+    const ks_git_origin *o = first_origin(f);
+    ks_strbuf file = {0};
+    const char *path = o ? git_file(&file, f->git) : f->path;
+    char date[64] = "";
+    if (o)
+        git_date_utc(date, o);
     ks__sb_puts(b, ",\n  \"File\": ");
-    jstr(b, f->path);
-    ks__sb_printf(b, ",\n  \"SymlinkFile\": \"\",\n  \"Commit\": \"\",\n  \"Entropy\": %.7g", f->entropy);
-    ks__sb_puts(b, ",\n  \"Author\": \"\",\n  \"Email\": \"\",\n  \"Date\": \"\",\n  \"Message\": \"\",\n  \"Tags\": [");
+    jstr(b, path);
+    ks__sb_puts(b, ",\n  \"SymlinkFile\": \"\",\n  \"Commit\": ");
+    jstr(b, o ? o->commit : "");
+    ks__sb_printf(b, ",\n  \"Entropy\": %.7g", f->entropy);
+    ks__sb_puts(b, ",\n  \"Author\": ");
+    jstr(b, o ? o->author : "");
+    ks__sb_puts(b, ",\n  \"Email\": ");
+    jstr(b, o ? o->email : "");
+    ks__sb_puts(b, ",\n  \"Date\": ");
+    jstr(b, date);
+    ks__sb_puts(b, ",\n  \"Message\": ");
+    jstr(b, o ? o->message : "");
+    ks__sb_puts(b, ",\n  \"Tags\": [");
     for (size_t i = 0; i < r->n_categories; i++) {
         ks__sb_puts(b, i ? ", " : "");
         jstr(b, r->categories[i]);
     }
     if (m->near_miss)
         ks__sb_puts(b, r->n_categories ? ", \"near-miss\"" : "\"near-miss\"");
-    /* Gitleaks' fingerprint for a directory scan is file:rule-id:line */
+    /* Gitleaks' fingerprint: commit:file:rule-id:line in history, file:rule-id:line for a directory scan */
     ks__sb_puts(b, "],\n  \"Fingerprint\": ");
     ks_strbuf fp = {0};
-    ks__sb_printf(&fp, "%s:%s:%llu", f->path, m->rule_id, (unsigned long long)m->line);
+    if (o)
+        ks__sb_printf(&fp, "%s:", o->commit);
+    ks__sb_printf(&fp, "%s:%s:%llu", path, m->rule_id, (unsigned long long)m->line);
     json_string(b, (const unsigned char *)(fp.s ? fp.s : ""), fp.len);
-    if (fp.oom)
+    if (fp.oom || file.oom)
         b->oom = 1;
     ks__sb_free(&fp);
+    ks__sb_free(&file);
     ks__sb_puts(b, "\n }");
 }

@@ -30,6 +30,9 @@ void sarif_free(sarif_state *s)
         free(s->arts[i].key);
     free(s->arts);
     free(s->table);
+    for (size_t i = 0; i < s->n_repos; i++)
+        free(s->repos[i]);
+    free(s->repos);
     memset(s, 0, sizeof *s);
 }
 
@@ -108,6 +111,27 @@ static size_t member_artifact(sarif_state *s, const char *file, const char *obje
 
 static void jstr(ks_strbuf *b, const char *s) { json_string(b, (const unsigned char *)s, strlen(s)); }
 
+int sarif_add_repository(sarif_state *s, const char *uri, const char *revision, const char *branch)
+{
+    for (size_t i = 0; i < s->n_repos; i++) /* a handful of repositories: a table would be overkill */
+        if (strcmp(s->repos[i], uri) == 0)
+            return 0;
+    size_t nu = strlen(uri) + 1, nr = strlen(revision) + 1, nb = strlen(branch) + 1;
+    char *e = malloc(nu + nr + nb);
+    char **v = realloc(s->repos, (s->n_repos + 1) * sizeof *v);
+    if (v)
+        s->repos = v;
+    if (!e || !v) {
+        free(e);
+        return -1;
+    }
+    memcpy(e, uri, nu);
+    memcpy(e + nu, revision, nr);
+    memcpy(e + nu + nr, branch, nb);
+    s->repos[s->n_repos++] = e;
+    return 0;
+}
+
 /* Keys are unordered in JSON: the results can stream out before tool.driver, whose rules[] lists
  * only the rules that matched (a full rule pack would bloat every empty report). */
 void sarif_begin(ks_strbuf *b)
@@ -171,8 +195,15 @@ void sarif_result(ks_strbuf *b, sarif_state *s, const finding_view *f, int first
         b->oom = 1;
     ks__sb_free(&msg);
     ks__sb_puts(b, "},\"locations\":[{\"physicalLocation\":{\"artifactLocation\":{\"uri\":");
-    size_t art = m->object ? member_artifact(s, f->file, m->object) : SIZE_MAX;
-    if (art != SIZE_MAX) { /* inside a container: the member, relative to its parent, by index */
+    const ks_git_origin *o = f->git && f->git->n_origins ? &f->git->origins[0] : NULL;
+    size_t art = m->object && !o ? member_artifact(s, f->file, m->object) : SIZE_MAX;
+    if (o) { /* a history finding: the file in the commit that introduced it, relative to the repository */
+        ks_strbuf file = {0};
+        uri_of(b, git_file(&file, f->git), 1);
+        if (file.oom)
+            b->oom = 1;
+        ks__sb_free(&file);
+    } else if (art != SIZE_MAX) { /* inside a container: the member, relative to its parent, by index */
         uri_of(b, s->arts[art].key + s->arts[art].name, 1);
         ks__sb_printf(b, ",\"index\":%zu", art);
     } else {
@@ -191,6 +222,14 @@ void sarif_result(ks_strbuf *b, sarif_state *s, const finding_view *f, int first
     jstr(b, m->validator);
     if (m->near_miss)
         ks__sb_puts(b, ",\"near_miss\":true");
+    if (f->git) {
+        ks__sb_puts(b, ",\"commit\":");
+        jstr(b, o ? o->commit : "");
+        ks__sb_puts(b, ",\"blob\":");
+        jstr(b, f->git->blob);
+        ks__sb_puts(b, ",\"repository\":");
+        jstr(b, f->git->repository);
+    }
     ks__sb_puts(b, "}}");
 }
 
@@ -270,6 +309,40 @@ void sarif_end(ks_strbuf *b, const sarif_state *s, const ks_engine *engine, int 
             ks__sb_putn(b, "}", 1);
         }
         ks__sb_puts(b, "]");
+    }
+    if (s->n_repos) { /* the repositories whose history had findings: their remote (else path) and HEAD */
+        ks__sb_puts(b, ",\"versionControlProvenance\":[");
+        for (size_t i = 0; i < s->n_repos; i++) {
+            const char *uri = s->repos[i], *rev = uri + strlen(uri) + 1, *branch = rev + strlen(rev) + 1;
+            ks__sb_puts(b, i ? ",{\"repositoryUri\":" : "{\"repositoryUri\":");
+            const char *colon = strchr(uri, ':');
+            if (strstr(uri, "://")) {
+                jstr(b, uri);
+            } else if (colon && uri[0] != '/' && !memchr(uri, '/', (size_t)(colon - uri))) {
+                /* scp-like "git@host:team/r.git" is ssh://git@host/team/r.git */
+                ks_strbuf u = {0};
+                ks__sb_puts(&u, "ssh://");
+                ks__sb_putn(&u, uri, (size_t)(colon - uri));
+                ks__sb_putn(&u, "/", 1);
+                ks__sb_puts(&u, colon + 1);
+                json_string(b, (const unsigned char *)(u.s ? u.s : ""), u.len);
+                if (u.oom)
+                    b->oom = 1;
+                ks__sb_free(&u);
+            } else { /* a path: SARIF wants a URI */
+                uri_of(b, uri, 0);
+            }
+            if (*rev) {
+                ks__sb_puts(b, ",\"revisionId\":");
+                jstr(b, rev);
+            }
+            if (*branch) {
+                ks__sb_puts(b, ",\"branch\":");
+                jstr(b, branch);
+            }
+            ks__sb_putn(b, "}", 1);
+        }
+        ks__sb_putn(b, "]", 1);
     }
     ks__sb_puts(b, ",\"tool\":{\"driver\":{\"name\":\"keysweep\",\"version\":");
     jstr(b, ks_version());

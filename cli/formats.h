@@ -8,6 +8,18 @@
 #include "escape.h"
 #include "keysweep.h"
 
+/* A finding in a blob of a repository's history, and where that blob came from (the formats print the first
+ * origin as the finding's commit, path and author; --git-all-paths adds the rest where a format can list them). */
+typedef struct finding_git {
+    const char *repository;         /* the git directory, as the walk named it */
+    const ks_git_repo_info *info;   /* its HEAD and remote, or NULL when unknown */
+    const char *blob;               /* 40 hex digits */
+    const char *inner;              /* inside the blob (a container): "!member..." to append to its path, or "" */
+    const ks_git_origin *origins;   /* origins[0] introduced the blob */
+    size_t n_origins;               /* 0: reachable from no commit */
+    int all_paths;                  /* --git-all-paths: list every origin */
+} finding_git;
+
 /* Everything a format may print about one finding. With --redact, m->secret and m->match are
  * already redacted copies; positions and the entropy were computed from the real bytes. */
 typedef struct finding_view {
@@ -19,6 +31,7 @@ typedef struct finding_view {
     uint64_t end_line, end_column;   /* just past the match (exclusive, as SARIF counts) */
     double entropy;                  /* Shannon entropy of the secret, bits per byte */
     char fingerprint[17];
+    const finding_git *git;          /* a blob of a repository's history, or NULL */
 } finding_view;
 
 /* SARIF lists only the rules that produced results, after the results: `slot` maps an engine
@@ -40,14 +53,30 @@ typedef struct sarif_state {
     size_t n_arts, cap_arts;
     size_t *table; /* open addressing over arts by key: index + 1, 0 empty */
     size_t table_cap;
+    /* run.versionControlProvenance: the repositories whose blobs had findings, each once */
+    char **repos; /* repository URI, NUL, revision, NUL, branch: three strings in one allocation */
+    size_t n_repos;
 } sarif_state;
 
 int sarif_init(sarif_state *s, size_t n_rules);
 void sarif_free(sarif_state *s);
 void sarif_begin(ks_strbuf *b);
 void sarif_result(ks_strbuf *b, sarif_state *s, const finding_view *f, int first);
+/* Lists a repository in versionControlProvenance (once per URI); returns 0 or -1 out of memory. */
+int sarif_add_repository(sarif_state *s, const char *uri, const char *revision, const char *branch);
 /* complete: the scan finished without errors (invocations[0].executionSuccessful). */
 void sarif_end(ks_strbuf *b, const sarif_state *s, const ks_engine *engine, int complete);
+
+/* The blob's path in the commit that introduced it, with the member inside it ("a/b.zip!x.env"); "" without a
+ * commit. Built in scratch, which the caller frees. */
+const char *git_file(ks_strbuf *scratch, const finding_git *g);
+/* The jsonl "git" member: ,"git":{"repository","commit","path","blob","author","email","date","message"}
+ * (strings empty when no commit holds the blob), and "origins" with --git-all-paths. */
+void git_json_field(ks_strbuf *b, const finding_git *g);
+/* An author date as Gitleaks writes it, in UTC: "2026-01-02T01:04:05Z". */
+void git_date_utc(char out[64], const ks_git_origin *o);
+/* As TruffleHog writes it, in the author's zone: "2026-01-02 03:04:05 +0200". */
+void git_date_trufflehog(char out[64], const ks_git_origin *o);
 
 /* One TruffleHog `--json` line (filesystem source). */
 void trufflehog_line(ks_strbuf *b, const finding_view *f, int redacted);

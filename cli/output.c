@@ -153,7 +153,7 @@ const char *finding_where(ks_strbuf *scratch, const char *path, const ks_match *
     return scratch->oom ? path : scratch->s;
 }
 
-void format_jsonl_object(ks_strbuf *b, const char *path, const ks_match *m)
+void format_jsonl_object(ks_strbuf *b, const char *path, const ks_match *m, const finding_git *g)
 {
     char fp[17];
     ks_strbuf where = {0};
@@ -193,24 +193,33 @@ void format_jsonl_object(ks_strbuf *b, const char *path, const ks_match *m)
         }
         ks__sb_putn(b, "]", 1);
     }
+    if (g)
+        git_json_field(b, g);
     ks__sb_puts(b, ",\"fingerprint\":\"");
     ks__sb_putn(b, fp, 16);
     ks__sb_putn(b, "\"}", 2);
 }
 
-void format_finding(ks_strbuf *b, out_format fmt, const char *path, const ks_match *m, int color)
+void format_finding(ks_strbuf *b, out_format fmt, const char *path, const ks_match *m, int color, const finding_git *g)
 {
     size_t plen = strlen(path);
     if (fmt == FMT_JSONL) {
-        format_jsonl_object(b, path, m);
+        format_jsonl_object(b, path, m, g);
         ks__sb_putn(b, "\n", 1);
         return;
     }
     const char *bold = color ? "\x1b[1m" : "", *red = color ? "\x1b[31m" : "", *dim = color ? "\x1b[2m" : "",
                *reset = color ? "\x1b[0m" : "";
     ks__sb_puts(b, bold);
-    term_string(b, (const unsigned char *)path, plen);
-    if (m->object) { /* a container's member: file!member, as Gitleaks and Kingfisher write it */
+    if (g && g->n_origins) { /* a blob of a repository's history: commit:path in that commit */
+        ks__sb_puts(b, g->origins[0].commit);
+        ks__sb_putn(b, ":", 1);
+        term_string(b, (const unsigned char *)g->origins[0].path, strlen(g->origins[0].path));
+        term_string(b, (const unsigned char *)g->inner, strlen(g->inner));
+    } else {
+        term_string(b, (const unsigned char *)path, plen);
+    }
+    if (m->object && !(g && g->n_origins)) { /* a container's member: file!member, as Gitleaks and Kingfisher write it */
         ks__sb_putn(b, "!", 1);
         term_string(b, (const unsigned char *)m->object, strlen(m->object));
     }

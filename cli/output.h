@@ -5,6 +5,7 @@
 #include <stddef.h>
 
 #include "escape.h"
+#include "formats.h"
 #include "keysweep.h"
 
 typedef enum out_format { FMT_TEXT, FMT_JSONL, FMT_JSON, FMT_SARIF, FMT_TRUFFLEHOG, FMT_GITLEAKS } out_format;
@@ -30,10 +31,11 @@ int out_flush(out_writer *w);
 /* Flushes and closes; with commit, renames the temporary file into place, else removes it. */
 int out_close(out_writer *w, int commit);
 
-/* Formats one finding as one text or jsonl line (no partial lines: the line is complete before it is queued). */
-void format_finding(ks_strbuf *b, out_format fmt, const char *path, const ks_match *m, int color);
-/* The jsonl object of one finding without its newline (the json format's array elements). */
-void format_jsonl_object(ks_strbuf *b, const char *path, const ks_match *m);
+/* Formats one finding as one text or jsonl line (no partial lines: the line is complete before it is queued);
+ * g: a blob of a repository's history (text then says commit:path:line:column), else NULL. */
+void format_finding(ks_strbuf *b, out_format fmt, const char *path, const ks_match *m, int color, const finding_git *g);
+/* The jsonl object of one finding without its newline (the json format's array elements), "git" with g. */
+void format_jsonl_object(ks_strbuf *b, const char *path, const ks_match *m, const finding_git *g);
 /* Stable fingerprint of a finding: hex of a hash of path, rule id and start offset. */
 void finding_fingerprint(char out[17], const char *path, const char *rule_id, unsigned long long start);
 /* Where a finding is, for people and peer formats: the path, or "path!object" inside a container

@@ -64,12 +64,18 @@ static void redact_match(ks_strbuf *out, const ks_match *m)
 
 void report_finding(report *r, ks_strbuf *b, const char *path, const ks_match *m)
 {
+    report_finding_git(r, b, path, m, NULL);
+}
+
+void report_finding_git(report *r, ks_strbuf *b, const char *path, const ks_match *m, const finding_git *g)
+{
     finding_view f;
     memset(&f, 0, sizeof f);
     /* the peer formats and SARIF name a container's member "file!member", as Gitleaks does */
     f.path = finding_where(&r->where, path, m);
     f.file = path;
     f.m = m;
+    f.git = g;
     ks_rule_info info = {.size = sizeof info};
     memset(&info, 0, sizeof info);
     if (ks_engine_rule(r->engine, m->rule_index, &info)) {
@@ -104,13 +110,19 @@ void report_finding(report *r, ks_strbuf *b, const char *path, const ks_match *m
     switch (r->fmt) {
     case FMT_TEXT:
     case FMT_JSONL:
-        format_finding(b, r->fmt, path, m, r->color);
+        format_finding(b, r->fmt, path, m, r->color, g);
         break;
     case FMT_JSON:
         ks__sb_puts(b, r->n ? ",\n" : "[\n");
-        format_jsonl_object(b, path, m);
+        format_jsonl_object(b, path, m, g);
         break;
     case FMT_SARIF:
+        if (g) { /* the repository, its remote's URL when it has one, in versionControlProvenance */
+            const ks_git_repo_info *in = g->info;
+            if (sarif_add_repository(&r->sarif, in && in->remote_url[0] ? in->remote_url : g->repository,
+                                     in ? in->head : "", in ? in->branch : ""))
+                b->oom = 1;
+        }
         sarif_result(b, &r->sarif, &f, r->n == 0);
         break;
     case FMT_TRUFFLEHOG:

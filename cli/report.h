@@ -24,6 +24,8 @@ typedef struct report {
 int report_begin(report *r, ks_strbuf *b, out_format fmt, int color, int redact, const ks_engine *engine);
 /* Appends one finding (a whole line, or a whole array element). */
 void report_finding(report *r, ks_strbuf *b, const char *path, const ks_match *m);
+/* The same for a finding in a blob of a repository's history, with where the blob came from. */
+void report_finding_git(report *r, ks_strbuf *b, const char *path, const ks_match *m, const finding_git *g);
 /* Closes the document (json, sarif and gitleaks stay valid even after an interruption);
  * complete says whether the scan finished without errors. Frees what report_begin allocated;
  * b NULL: only frees (a scan that never started). */

@@ -15,6 +15,7 @@
 #include "baseline.h"
 #include "commands.h"
 #include "diag.h"
+#include "git_findings.h"
 #include "ignore.h"
 #include "options.h"
 #include "output.h"
@@ -46,6 +47,7 @@ typedef struct scan_state {
     unsigned long long archives, members, limited; /* containers opened, their members; files stopped at a budget */
     int limits_warn;                               /* --archive-limits warn: a budget is not an error */
     ks_strbuf where;                               /* "file!member", for the baseline's fingerprints */
+    git_findings gitf; /* findings in repositories' history, held until each is scanned, for their commits */
     diag_storm storm; /* per-file errors, from the walker and the writer */
     char *const *roots; /* the paths named on the command line, in which errors are never folded */
     int n_roots;
@@ -96,6 +98,22 @@ static int flush_report(scan_state *s)
 
 /* ---- pipeline sink: runs on the writer thread ---- */
 
+/* Writes one finding (g: a blob of a repository's history, else NULL); non-zero stops the scan. */
+static int emit_finding(void *ctx, const char *path, const ks_match *m, const finding_git *g)
+{
+    scan_state *s = ctx;
+    if (s->out.err)
+        return 1;
+    report_finding_git(&s->rep, &s->out.buf, path, m, g);
+    if (s->out.buf.oom) {
+        s->out.err = ENOMEM;
+        return 1;
+    }
+    if (s->out.buf.len >= 1024 * 1024 && flush_report(s))
+        return 1;
+    return 0;
+}
+
 static int sink_finding(void *ctx, const char *path, const ks_match *m)
 {
     scan_state *s = ctx;
@@ -115,14 +133,10 @@ static int sink_finding(void *ctx, const char *path, const ks_match *m)
         return 0;
     }
     s->findings++;
-    report_finding(&s->rep, &s->out.buf, path, m);
-    if (s->out.buf.oom) {
+    int held = git_findings_hold(&s->gitf, path, m); /* reported with its commit once its repository is done */
+    if (held < 0)
         s->out.err = ENOMEM;
-        return 1;
-    }
-    if (s->out.buf.len >= 1024 * 1024 && flush_report(s))
-        return 1;
-    return 0;
+    return held ? held < 0 : emit_finding(s, path, m, NULL);
 }
 
 /* A path named on the command line: its errors are always printed in full. */
@@ -160,6 +174,9 @@ static void sink_file_done(void *ctx, const char *path, uint64_t bytes, int err)
 {
     scan_state *s = ctx;
     s->bytes += bytes;
+    /* a repository scanned: its findings go out with their commits (not when the scan is being interrupted) */
+    if (git_findings_release(&s->gitf, path, err != ECANCELED && !got_signal, emit_finding, s) && !s->out.err)
+        s->out.err = ENOMEM;
     /* A container stopped: sink_object_problem said why. A budget makes the scan incomplete (unless
      * --archive-limits warn); a corrupt or truncated container is what the data is, every byte of it
      * was read, and it is a warning (test suites and partial downloads hold many). */
@@ -287,6 +304,10 @@ static int walk_on_git_dir(void *ctx, const char *path)
         s->other_shard++;
         return 0;
     }
+    if (git_findings_add_repo(&s->gitf, path)) {
+        walk_on_error(s, path, ENOMEM, "read git history");
+        return 0;
+    }
     int rc = ks_pipeline_submit_git(s->pipeline, path);
     if (rc == KS_ETERMINATED) {
         s->walk_stopped = 1;
@@ -379,6 +400,9 @@ static void scan_usage(FILE *f)
           "Git history (a .git directory or a bare repository met while walking):\n"
           "  --no-git-history      do not scan the blobs of its packs and loose objects (each once; a\n"
           "                        finding's object is the blob's id); they are then not read at all\n"
+          "  --git-all-paths       list every commit and path that introduced a finding's blob, not only\n"
+          "                        the first (a finding in history names the commit, path and author\n"
+          "                        that introduced its blob)\n"
           "Encodings (decoded and scanned again; findings say \"decoders\": [\"base64\"]...):\n"
           "  --no-decode           scan bytes only as they are: no UTF-16, base64, hex, percent-encoding,\n"
           "                        \\u/\\x escapes or HTML entities decoded\n"
@@ -398,7 +422,8 @@ static void scan_usage(FILE *f)
 enum { OPT_FORMAT = 1000, OPT_RULES, OPT_NO_BUILTIN, OPT_NEAR, OPT_EXCLUDE, OPT_MAXSIZE, OPT_FOLLOW,
        OPT_CACHE_DIR, OPT_NO_CACHE, OPT_COLOR, OPT_NO_PROGRESS, OPT_IO, OPT_CHUNK, OPT_NO_PIN, OPT_REDACT,
        OPT_BASELINE, OPT_GITIGNORE, OPT_EXIT_CODE, OPT_SHARD, OPT_MAX_OPEN, OPT_ARCHIVE_DEPTH, OPT_MAX_ARCHIVE,
-       OPT_NO_DECOMPRESS, OPT_ARCHIVE_LIMITS, OPT_NO_DECODE, OPT_DECODE_DEPTH, OPT_NO_GIT_HISTORY };
+       OPT_NO_DECOMPRESS, OPT_ARCHIVE_LIMITS, OPT_NO_DECODE, OPT_DECODE_DEPTH, OPT_NO_GIT_HISTORY,
+       OPT_GIT_ALL_PATHS };
 
 typedef struct scan_opts {
     rule_opts ro;
@@ -410,6 +435,7 @@ typedef struct scan_opts {
     int exit_code; /* status for "findings" */
     int limits_warn;
     int no_git_history;
+    int git_all_paths;
     uint64_t max_open_files;
     shard shard;
     ks_pipeline_opts po;
@@ -437,6 +463,7 @@ static int parse(scan_opts *o, int argc, char **argv)
         {"no-decompress", no_argument, 0, OPT_NO_DECOMPRESS},
         {"no-decode", no_argument, 0, OPT_NO_DECODE},
         {"no-git-history", no_argument, 0, OPT_NO_GIT_HISTORY},
+        {"git-all-paths", no_argument, 0, OPT_GIT_ALL_PATHS},
         {"max-decode-depth", required_argument, 0, OPT_DECODE_DEPTH},
         {"archive-limits", required_argument, 0, OPT_ARCHIVE_LIMITS},
         {0, 0, 0, 0}};
@@ -529,6 +556,7 @@ static int parse(scan_opts *o, int argc, char **argv)
             o->ro.no_decode = 1;
             break;
         case OPT_NO_GIT_HISTORY: o->no_git_history = 1; break;
+        case OPT_GIT_ALL_PATHS: o->git_all_paths = 1; break;
         case OPT_DECODE_DEPTH:
             if (parse_size(optarg, &v) || v > KS_MAX_DECODE_DEPTH || strpbrk(optarg, "kKmMgGtTiBb")) {
                 say("--max-decode-depth: expected 0 to %u, not '%s'", KS_MAX_DECODE_DEPTH, optarg);
@@ -701,6 +729,7 @@ int cmd_scan(int argc, char **argv)
 
     scan_state s;
     memset(&s, 0, sizeof s);
+    git_findings_init(&s.gitf, o.git_all_paths);
     s.t0 = now_s();
     s.shard = o.shard;
     s.no_git_history = o.no_git_history;
@@ -757,6 +786,9 @@ int cmd_scan(int argc, char **argv)
         ks_pipeline_stop(s.pipeline);
     ks_pipeline_finish(s.pipeline);
     running = NULL;
+    /* findings of repositories the pipeline did not finish (stopped): out now, with commits unless interrupted */
+    if (git_findings_release(&s.gitf, NULL, !got_signal, emit_finding, &s) && !s.out.err)
+        s.out.err = ENOMEM;
     diag_storm_end(&s.storm);
     if (s.progress)
         draw_progress(&s, 1);
@@ -791,6 +823,7 @@ int cmd_scan(int argc, char **argv)
 done_state:
     baseline_free(&s.base);
     ks__sb_free(&s.where);
+    git_findings_free(&s.gitf);
 done:
     free(o.excludes);
     rule_opts_free(&o.ro);

@@ -660,6 +660,75 @@ typedef struct ks_pipeline_info {
 /* Fills *info; thread-safe (benchmarks sample it while the pipeline runs). Returns 0 or KS_EINVAL. */
 KS_API int ks_pipeline_info_get(const ks_pipeline *p, ks_pipeline_info *info);
 
+/* ------------------------------------------------------------------ */
+/* Git provenance: the commit, path and author behind a blob            */
+/* ------------------------------------------------------------------ */
+
+/* One commit that put a blob at a path: the path held another blob (or nothing) in every parent of
+ * the commit. Strings are valid only during the callback that receives it. */
+typedef struct ks_git_origin {
+    const char *commit;  /* 40 hex digits */
+    const char *path;    /* in that commit's tree, '/'-separated */
+    const char *author;  /* the author's name */
+    const char *email;   /* the author's email */
+    int64_t time;        /* the author date, seconds since the epoch */
+    int utc_offset;      /* the author's time zone, minutes east of UTC */
+    const char *date;    /* the author date in ISO 8601, in the author's zone: "2026-01-01T12:00:00+02:00" */
+    const char *message; /* the whole commit message, without its final newlines */
+} ks_git_origin;
+
+/* What ks_git_provenance found for one of the blobs asked for. */
+typedef struct ks_git_blob_origins {
+    size_t index;                 /* its position among the ids asked for */
+    const char *blob;             /* its 40 hex digits */
+    /* Oldest first: origins[0] is the commit that introduced it, the first in topological order
+     * (parents before children, then older committer dates first) among the commits reachable from
+     * HEAD and every ref; with KS_GIT_ALL_PATHS every (commit, path) that put it somewhere follows. */
+    const ks_git_origin *origins;
+    size_t n_origins;             /* 0: no such commit holds it (a dangling blob, or only in the index) */
+} ks_git_blob_origins;
+
+/* Receives the answer for one blob; non-zero stops ks_git_provenance. */
+typedef int (*ks_git_origin_fn)(void *ctx, const ks_git_blob_origins *b);
+
+/* Provenance options; zero-initialise, then set what you need. */
+typedef struct ks_git_provenance_opts {
+    size_t size;                   /* sizeof(ks_git_provenance_opts), or 0 */
+    unsigned flags;                /* KS_GIT_ALL_PATHS */
+    const ks_allocator *allocator; /* for keysweep's own memory (libgit2 uses its own); NULL: the C library's */
+} ks_git_provenance_opts;
+
+/* Every (commit, path) that put the blob there, not only the first: a blob renamed, copied, or added
+ * again after a deletion has one origin per time. */
+#define KS_GIT_ALL_PATHS 0x1u
+
+/*
+ * Finds where each of `n_blobs` blob ids (40 hex digits each) of the repository whose git directory
+ * is `git_dir` came from, walking its commits (from HEAD and every ref) and comparing each commit's
+ * trees with its parents' by entry id, so that unchanged subtrees are never read, and calls `cb` once
+ * per id, in the order given, after the walk. Returns 0; KS_EINVAL (an id is not 40 hex digits, a NULL
+ * argument); KS_EIO (`git_dir` is not a repository libgit2 can open: nothing is called back);
+ * KS_ENOMEM; KS_ETERMINATED (cb stopped it); or KS_ECORRUPT: a commit or tree could not be read (a
+ * shallow or partial clone, a damaged repository), every id was still called back with what the rest
+ * of the history holds.
+ */
+KS_API int ks_git_provenance(const char *git_dir, const char *const *blobs, size_t n_blobs,
+                             const ks_git_provenance_opts *opts, ks_git_origin_fn cb, void *ctx);
+
+/* Facts about a repository for reports. Set `size` as for ks_rule_info. */
+typedef struct ks_git_repo_info {
+    size_t size;
+    char head[41];         /* the commit HEAD names; "" when HEAD is unborn */
+    char branch[256];      /* the branch HEAD is on ("main"); "" when detached or longer */
+    /* the URL of the remote "origin", else of the first remote in the configuration, with any
+     * user name and password removed ("https://host/x.git"); "" when none, or longer */
+    char remote_url[1024];
+} ks_git_repo_info;
+
+/* Fills *info for the repository whose git directory is `git_dir`; returns 0, KS_EINVAL, or KS_EIO when
+ * it cannot be opened. */
+KS_API int ks_git_repo_info_get(const char *git_dir, ks_git_repo_info *info);
+
 #ifdef __cplusplus
 }
 #endif

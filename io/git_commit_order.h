@@ -1,0 +1,46 @@
+/* git_commit_order.h: every commit reachable from a repository's HEAD and refs, in topological order, parents first. */
+#ifndef KS_IO_GIT_COMMIT_ORDER_H
+#define KS_IO_GIT_COMMIT_ORDER_H
+
+#include <git2.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "keysweep.h"
+
+#define KS_GIT_COMMIT_NOT_READ UINT32_MAX
+
+typedef struct ks_git_commit_node {
+    git_oid id;
+    git_oid tree;
+    int64_t time;      /* committer date: among commits whose parents are all placed, the oldest goes first */
+    uint32_t parents;  /* first index in ks_git_commits.parent_ids */
+    uint32_t n_parents; /* KS_GIT_COMMIT_NOT_READ: named by a ref or a child, but it could not be read */
+} ks_git_commit_node;
+
+typedef struct ks_git_commits {
+    const ks_allocator *a;
+    ks_git_commit_node *nodes;
+    size_t n, cap;
+    git_oid *parent_ids; /* every node's parents as its commit names them (present or not) */
+    size_t n_parent_ids, cap_parent_ids;
+    uint32_t *index;     /* open addressing over nodes by id: node index + 1, 0 empty */
+    size_t index_cap;
+    uint32_t *order;     /* n_ordered node indices (the commits read), every commit after all its parents */
+    size_t n_ordered;
+    size_t missing;      /* commits named by a ref or as a parent that could not be read */
+} ks_git_commits;
+
+/* Loads every commit reachable from HEAD and every ref (peeled: an annotated tag counts as the commit it
+ * names) and orders them: parents before children, and among the commits whose parents are placed, the
+ * oldest committer date first, then the smallest id, so the order is the same on every run. A commit that
+ * cannot be read is counted in `missing`, and its children are placed as if it did not exist (a shallow
+ * clone's boundary is a root). Returns 0 or KS_ENOMEM; *c is then freed with ks__git_commits_free. */
+int ks__git_commits_load(git_repository *repo, const ks_allocator *a, ks_git_commits *c);
+
+/* The node index of id, or -1 when it was not loaded. */
+long ks__git_commits_find(const ks_git_commits *c, const git_oid *id);
+
+void ks__git_commits_free(ks_git_commits *c);
+
+#endif

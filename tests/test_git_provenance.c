@@ -1,0 +1,363 @@
+/* test_git_provenance.c: ks_git_provenance and ks_git_repo_info_get on repositories git builds in a temporary directory:
+ * a secret added, renamed, deleted and added again; one blob at two paths; a side branch and a merge that makes a
+ * blob of its own; dangling and index-only blobs; an empty repository; a shallow clone; allocation failures. */
+#include <criterion/criterion.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "fault.h"
+#include "hang.h"
+#include "keysweep.h"
+
+static char dir[64];
+
+static void mk(void)
+{
+    strcpy(dir, "/tmp/ks-gitprov-XXXXXX");
+    cr_assert_not_null(mkdtemp(dir));
+}
+
+static void rm(void)
+{
+    char cmd[160];
+    snprintf(cmd, sizeof cmd, "chmod -R u+w %s; rm -rf %s", dir, dir);
+    cr_assert_eq(system(cmd), 0);
+}
+
+TestSuite(git_provenance, .init = mk, .fini = rm, .timeout = KS_HANG_S(300));
+
+#define GIT_ENV                                                                                                     \
+    "export HOME=%s GIT_CONFIG_NOSYSTEM=1 GIT_AUTHOR_NAME=Dev GIT_AUTHOR_EMAIL=dev@example.com GIT_COMMITTER_NAME=Dev " \
+    "GIT_COMMITTER_EMAIL=dev@example.com; "
+
+/* Runs a shell command in dir/repo with git isolated from the user's and system's configuration. */
+static void sh(const char *fmt, ...)
+{
+    char body[4096], cmd[5120];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(body, sizeof body, fmt, ap);
+    va_end(ap);
+    snprintf(cmd, sizeof cmd, "set -e; " GIT_ENV "mkdir -p %s/repo; cd %s/repo; %s", dir, dir, dir, body);
+    cr_assert_eq(system(cmd), 0, "command failed: %s", body);
+}
+
+/* The first line a command prints in dir/repo (a commit or blob id). */
+static char *out(const char *fmt, ...)
+{
+    static char lines[16][128];
+    static int next;
+    char body[1024], cmd[2048];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(body, sizeof body, fmt, ap);
+    va_end(ap);
+    snprintf(cmd, sizeof cmd, GIT_ENV "cd %s/repo && %s", dir, dir, body);
+    FILE *f = popen(cmd, "r");
+    cr_assert_not_null(f);
+    char *line = lines[next++ % 16];
+    cr_assert_not_null(fgets(line, 128, f), "no output from: %s", body);
+    line[strcspn(line, "\n")] = '\0';
+    pclose(f);
+    return line;
+}
+
+/* Commits with a fixed author date (and the same committer date), so that ids and the order are the same every run. */
+static void commit_at(const char *date, const char *msg)
+{
+    sh("GIT_AUTHOR_DATE='%s' GIT_COMMITTER_DATE='%s' git commit -q -m '%s'", date, date, msg);
+}
+
+/* ---- what the callback saw ---- */
+
+#define MAX_ORIGINS 8
+typedef struct seen_origin {
+    char commit[41], path[128], author[64], email[64], date[64], message[128];
+    long long time;
+    int offset;
+} seen_origin;
+
+typedef struct seen {
+    size_t calls;
+    size_t index[16];
+    char blob[16][41];
+    size_t n[16];
+    seen_origin o[16][MAX_ORIGINS];
+} seen;
+
+static int collect_origins(void *ctx, const ks_git_blob_origins *b)
+{
+    seen *s = ctx;
+    cr_assert_lt(s->calls, 16);
+    size_t k = s->calls++;
+    s->index[k] = b->index;
+    snprintf(s->blob[k], sizeof s->blob[k], "%s", b->blob);
+    s->n[k] = b->n_origins;
+    for (size_t i = 0; i < b->n_origins && i < MAX_ORIGINS; i++) {
+        const ks_git_origin *o = &b->origins[i];
+        seen_origin *d = &s->o[k][i];
+        snprintf(d->commit, sizeof d->commit, "%s", o->commit);
+        snprintf(d->path, sizeof d->path, "%s", o->path);
+        snprintf(d->author, sizeof d->author, "%s", o->author);
+        snprintf(d->email, sizeof d->email, "%s", o->email);
+        snprintf(d->date, sizeof d->date, "%s", o->date);
+        snprintf(d->message, sizeof d->message, "%s", o->message);
+        d->time = (long long)o->time;
+        d->offset = o->utc_offset;
+    }
+    return 0;
+}
+
+static int provenance(const char *git_dir, const char *const *ids, size_t n, unsigned flags, seen *s)
+{
+    memset(s, 0, sizeof *s);
+    ks_git_provenance_opts o = {.size = sizeof o, .flags = flags};
+    return ks_git_provenance(git_dir, ids, n, &o, collect_origins, s);
+}
+
+static void expect_origin(const seen *s, size_t k, size_t i, const char *commit, const char *path)
+{
+    cr_assert_gt(s->n[k], i, "blob %zu: %zu origins, wanted one more than %zu", k, s->n[k], i);
+    cr_expect_str_eq(s->o[k][i].commit, commit, "blob %zu origin %zu", k, i);
+    cr_expect_str_eq(s->o[k][i].path, path, "blob %zu origin %zu", k, i);
+}
+
+/* ---- the history of the tests ---- */
+
+typedef struct history {
+    char c1[41], c2[41], c3[41], c4[41], c5[41], side[41], main6[41], merge[41], c8[41];
+    char secret[41], twice[41], side_blob[41], merged[41], dangling[41], staged[41], readme[41];
+    char git_dir[96];
+} history;
+
+/* c1 README; c2 a.txt holds the secret (Alice, +02:00, a two-paragraph message); c3 renames it to b/c.txt; c4 deletes
+ * it; c5 adds one blob as x/one.txt and y/two.txt; a side branch adds side.txt while main adds other.txt; their merge
+ * also writes merged.txt; c8 adds a.txt back with the secret. Then a dangling blob and one only in the index. */
+static void build_history(history *h)
+{
+    sh("git init -q -b main . && git config gc.auto 0");
+    sh("printf 'hello\\n' > README && git add README");
+    commit_at("2026-01-01T00:00:00Z", "one");
+    sh("printf 'x=1\\ntoken = KSTEST_ABCDEFGH12345678\\n' > a.txt && git add a.txt");
+    sh("GIT_AUTHOR_NAME=Alice GIT_AUTHOR_EMAIL=alice@example.com GIT_AUTHOR_DATE='2026-01-02T03:04:05+02:00' "
+       "GIT_COMMITTER_DATE='2026-01-02T01:04:05Z' git commit -q -m 'add a' -m 'the body'");
+    sh("mkdir b && git mv a.txt b/c.txt");
+    commit_at("2026-01-03T00:00:00Z", "rename");
+    sh("git rm -q b/c.txt");
+    commit_at("2026-01-04T00:00:00Z", "delete");
+    sh("mkdir x y && printf 'same KSTEST_TWICETWICE123456\\n' > x/one.txt && cp x/one.txt y/two.txt && git add x y");
+    commit_at("2026-01-05T00:00:00Z", "twice");
+    sh("git checkout -q -b side && printf 'side KSTEST_SIDESIDESIDE1234\\n' > side.txt && git add side.txt");
+    commit_at("2026-01-06T00:00:00Z", "side");
+    sh("git checkout -q main && printf 'other\\n' > other.txt && git add other.txt");
+    commit_at("2026-01-06T12:00:00Z", "main six");
+    sh("GIT_AUTHOR_DATE='2026-01-07T00:00:00Z' GIT_COMMITTER_DATE='2026-01-07T00:00:00Z' "
+       "git merge -q --no-ff --no-commit side >/dev/null 2>&1 && printf 'made in the merge\\n' > merged.txt && git add merged.txt");
+    commit_at("2026-01-07T00:00:00Z", "merge side");
+    sh("printf 'x=1\\ntoken = KSTEST_ABCDEFGH12345678\\n' > a.txt && git add a.txt");
+    commit_at("2026-01-08T00:00:00Z", "again");
+    snprintf(h->c8, 41, "%s", out("git rev-parse HEAD"));
+    snprintf(h->merge, 41, "%s", out("git rev-parse HEAD~1"));
+    snprintf(h->main6, 41, "%s", out("git rev-parse HEAD~1^1"));
+    snprintf(h->side, 41, "%s", out("git rev-parse HEAD~1^2"));
+    snprintf(h->c5, 41, "%s", out("git rev-parse HEAD~2~1"));
+    snprintf(h->c4, 41, "%s", out("git rev-parse HEAD~2~2"));
+    snprintf(h->c3, 41, "%s", out("git rev-parse HEAD~2~3"));
+    snprintf(h->c2, 41, "%s", out("git rev-parse HEAD~2~4"));
+    snprintf(h->c1, 41, "%s", out("git rev-parse HEAD~2~5"));
+    snprintf(h->secret, 41, "%s", out("git rev-parse HEAD:a.txt"));
+    snprintf(h->twice, 41, "%s", out("git rev-parse HEAD:x/one.txt"));
+    snprintf(h->side_blob, 41, "%s", out("git rev-parse HEAD:side.txt"));
+    snprintf(h->merged, 41, "%s", out("git rev-parse HEAD:merged.txt"));
+    snprintf(h->readme, 41, "%s", out("git rev-parse HEAD:README"));
+    snprintf(h->dangling, 41, "%s", out("printf 'dangling KSTEST_DANGLINGDANGLING\\n' | git hash-object -w --stdin"));
+    sh("printf 'staged KSTEST_STAGEDSTAGED1234\\n' > s.txt && git add s.txt");
+    snprintf(h->staged, 41, "%s", out("git rev-parse :s.txt"));
+    snprintf(h->git_dir, sizeof h->git_dir, "%s/repo/.git", dir);
+}
+
+Test(git_provenance, first_commit_path_and_author)
+{
+    history h;
+    build_history(&h);
+    const char *ids[] = {h.secret, h.twice, h.side_blob, h.merged, h.dangling, h.staged, h.readme};
+    seen s;
+    cr_assert_eq(provenance(h.git_dir, ids, 7, 0, &s), 0);
+    cr_assert_eq(s.calls, 7);
+    for (size_t k = 0; k < 7; k++) {
+        cr_expect_eq(s.index[k], k, "called back in the order asked");
+        cr_expect_str_eq(s.blob[k], ids[k]);
+    }
+    /* the secret: introduced by c2 at a.txt, whatever happened to it later; one origin without ALL_PATHS */
+    cr_expect_eq(s.n[0], 1);
+    expect_origin(&s, 0, 0, h.c2, "a.txt");
+    cr_expect_str_eq(s.o[0][0].author, "Alice");
+    cr_expect_str_eq(s.o[0][0].email, "alice@example.com");
+    cr_expect_str_eq(s.o[0][0].date, "2026-01-02T03:04:05+02:00");
+    cr_expect_eq(s.o[0][0].time, 1767315845LL); /* 2026-01-02T01:04:05Z */
+    cr_expect_eq(s.o[0][0].offset, 120);
+    cr_expect_str_eq(s.o[0][0].message, "add a\n\nthe body");
+    /* at two paths in one commit: the first in tree order */
+    expect_origin(&s, 1, 0, h.c5, "x/one.txt");
+    cr_expect_str_eq(s.o[1][0].author, "Dev");
+    cr_expect_str_eq(s.o[1][0].date, "2026-01-05T00:00:00+00:00");
+    /* the side branch's blob: its own commit, never the merge that brought it to main */
+    cr_expect_eq(s.n[2], 1);
+    expect_origin(&s, 2, 0, h.side, "side.txt");
+    /* a blob the merge itself wrote */
+    expect_origin(&s, 3, 0, h.merge, "merged.txt");
+    cr_expect_str_eq(s.o[3][0].message, "merge side");
+    /* reachable from no commit */
+    cr_expect_eq(s.n[4], 0, "dangling blob");
+    cr_expect_eq(s.n[5], 0, "blob only in the index");
+    /* from the root commit */
+    expect_origin(&s, 6, 0, h.c1, "README");
+}
+
+Test(git_provenance, all_paths)
+{
+    history h;
+    build_history(&h);
+    const char *ids[] = {h.secret, h.twice, h.side_blob, h.dangling};
+    seen s;
+    cr_assert_eq(provenance(h.git_dir, ids, 4, KS_GIT_ALL_PATHS, &s), 0);
+    /* added, renamed (a new path: another origin), deleted, added again */
+    cr_expect_eq(s.n[0], 3);
+    expect_origin(&s, 0, 0, h.c2, "a.txt");
+    expect_origin(&s, 0, 1, h.c3, "b/c.txt");
+    expect_origin(&s, 0, 2, h.c8, "a.txt");
+    cr_expect_eq(s.n[1], 2);
+    expect_origin(&s, 1, 0, h.c5, "x/one.txt");
+    expect_origin(&s, 1, 1, h.c5, "y/two.txt");
+    cr_expect_eq(s.n[2], 1, "the merge holds side.txt as its second parent does: not an origin");
+    cr_expect_eq(s.n[3], 0);
+}
+
+Test(git_provenance, packed_same_answers)
+{
+    history h;
+    build_history(&h);
+    sh("git gc -q --prune=never");
+    const char *ids[] = {h.secret, h.side_blob, h.dangling};
+    seen s;
+    cr_assert_eq(provenance(h.git_dir, ids, 3, 0, &s), 0);
+    expect_origin(&s, 0, 0, h.c2, "a.txt");
+    expect_origin(&s, 1, 0, h.side, "side.txt");
+    cr_expect_eq(s.n[2], 0);
+}
+
+Test(git_provenance, bare_clone_and_repo_info)
+{
+    history h;
+    build_history(&h);
+    char bare[160];
+    snprintf(bare, sizeof bare, "%s/bare.git", dir);
+    sh("git clone -q --bare . %s && git -C %s remote set-url origin https://user:s3cret@example.com/team/r.git", bare, bare);
+    const char *ids[] = {h.side_blob};
+    seen s;
+    cr_assert_eq(provenance(bare, ids, 1, 0, &s), 0);
+    expect_origin(&s, 0, 0, h.side, "side.txt");
+
+    ks_git_repo_info info = {.size = sizeof info};
+    cr_assert_eq(ks_git_repo_info_get(bare, &info), 0);
+    cr_expect_str_eq(info.head, h.c8);
+    cr_expect_str_eq(info.branch, "main");
+    cr_expect_str_eq(info.remote_url, "https://example.com/team/r.git", "no user name or password in reports");
+    memset(&info, 0, sizeof info);
+    info.size = sizeof info;
+    cr_assert_eq(ks_git_repo_info_get(h.git_dir, &info), 0);
+    cr_expect_str_eq(info.remote_url, "");
+    sh("git checkout -q --detach HEAD~1 && git remote add upstream git@example.com:team/r.git");
+    cr_assert_eq(ks_git_repo_info_get(h.git_dir, &info), 0);
+    cr_expect_str_eq(info.head, h.merge);
+    cr_expect_str_eq(info.branch, "");
+    cr_expect_str_eq(info.remote_url, "git@example.com:team/r.git", "the first remote when there is no origin");
+}
+
+Test(git_provenance, empty_repository_and_errors)
+{
+    sh("git init -q -b main .");
+    char git_dir[96];
+    snprintf(git_dir, sizeof git_dir, "%s/repo/.git", dir);
+    char *dangling = out("printf 'KSTEST_NOTHINGNOTHING12\\n' | git hash-object -w --stdin");
+    const char *ids[] = {dangling};
+    seen s;
+    cr_assert_eq(provenance(git_dir, ids, 1, 0, &s), 0, "an unborn HEAD: no commits, no error");
+    cr_expect_eq(s.calls, 1);
+    cr_expect_eq(s.n[0], 0);
+    ks_git_repo_info info = {.size = sizeof info};
+    cr_assert_eq(ks_git_repo_info_get(git_dir, &info), 0);
+    cr_expect_str_eq(info.head, "");
+    cr_expect_str_eq(info.branch, "main");
+
+    const char *bad[] = {"not-an-id"};
+    cr_expect_eq(provenance(git_dir, bad, 1, 0, &s), KS_EINVAL);
+    cr_expect_eq(s.calls, 0);
+    cr_expect_eq(provenance(dir, ids, 1, 0, &s), KS_EIO, "not a repository");
+    cr_expect_eq(ks_git_provenance(git_dir, ids, 1, NULL, NULL, NULL), KS_EINVAL);
+    cr_expect_eq(ks_git_repo_info_get(dir, &info), KS_EIO);
+}
+
+Test(git_provenance, shallow_clone_is_incomplete_not_failed)
+{
+    history h;
+    build_history(&h);
+    char shallow[160];
+    snprintf(shallow, sizeof shallow, "%s/shallow", dir);
+    sh("git clone -q --depth 1 file://%s/repo %s", dir, shallow);
+    char git_dir[192];
+    snprintf(git_dir, sizeof git_dir, "%s/.git", shallow);
+    const char *ids[] = {h.secret};
+    seen s;
+    /* its history ends at c8: there the secret is new, as far as this clone can tell, and it says it cannot tell more */
+    cr_assert_eq(provenance(git_dir, ids, 1, 0, &s), KS_ECORRUPT);
+    cr_expect_eq(s.calls, 1);
+    expect_origin(&s, 0, 0, h.c8, "a.txt");
+}
+
+Test(git_provenance, stop_from_the_callback)
+{
+    history h;
+    build_history(&h);
+    const char *ids[] = {h.secret, h.twice};
+    ks_git_provenance_opts o = {.size = sizeof o};
+    int calls = 0;
+    int stop(void *ctx, const ks_git_blob_origins *b);
+    cr_expect_eq(ks_git_provenance(h.git_dir, ids, 2, &o, stop, &calls), KS_ETERMINATED);
+    cr_expect_eq(calls, 1);
+}
+
+int stop(void *ctx, const ks_git_blob_origins *b)
+{
+    (void)b;
+    ++*(int *)ctx;
+    return 1;
+}
+
+/* Every allocation of keysweep's own failing in turn: KS_ENOMEM (or the whole answer), never a crash or a leak
+ * (the sanitizer builds check the leaks). */
+Test(git_provenance, allocation_failures)
+{
+    history h;
+    build_history(&h);
+    const char *ids[] = {h.secret, h.twice, h.dangling};
+    seen s;
+    int clean = 0;
+    for (long nth = 1; nth < 400 && !clean; nth++) {
+        ks__fault_alloc_set(nth, 0);
+        int rc = provenance(h.git_dir, ids, 3, KS_GIT_ALL_PATHS, &s);
+        long failures = ks__fault_alloc_failures();
+        ks__fault_alloc_set(0, 0);
+        if (!failures) {
+            cr_assert_eq(rc, 0);
+            clean = 1;
+        } else {
+            cr_assert(rc == KS_ENOMEM, "allocation %ld failed: rc %d", nth, rc);
+        }
+    }
+    cr_expect(clean, "some run completed without a failure");
+    cr_expect_eq(s.n[0], 3);
+}
