@@ -136,14 +136,14 @@ static void list(const ks_engine *engine)
 {
     ks_engine_stats st = {.size = sizeof st};
     ks_engine_stats_get(engine, &st);
-    printf("%-40s %-10s %-8s %-22s %s\n", "ID", "CONFIDENCE", "SEVERITY", "VALIDATORS", "NAME");
+    printf("%-40s %-10s %-22s %-8s %s\n", "ID", "CONFIDENCE", "VALIDATORS", "SEVERITY", "NAME");
     for (size_t i = 0; i < st.n_rules; i++) {
         ks_rule_info r = {.size = sizeof r};
         ks_engine_rule(engine, i, &r);
         char v[64];
         snprintf(v, sizeof v, "%s%s%s", r.validate, r.validate[0] && r.min_entropy > 0 ? "," : "",
                  r.min_entropy > 0 ? "entropy" : "");
-        printf("%-40s %-10s %-8s %-22s %s\n", r.id, r.confidence, r.severity, v[0] ? v : "-", r.name);
+        printf("%-40s %-10s %-22s %-8s %s\n", r.id, r.confidence, v[0] ? v : "-", r.severity, r.name);
     }
     printf("%zu rules\n", st.n_rules);
 }
