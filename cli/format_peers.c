@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include "formats.h"
+#include "output.h"
 
 static void jstr(ks_strbuf *b, const char *s) { json_string(b, (const unsigned char *)s, strlen(s)); }
 
@@ -97,8 +98,14 @@ void trufflehog_line(ks_strbuf *b, const finding_view *f, int redacted)
     ks__sb_printf(b, ",\"column\":\"%llu\",\"fingerprint\":\"%s\",\"validator\":", (unsigned long long)m->column,
               f->fingerprint);
     jstr(b, m->validator);
-    if (m->near_miss)
-        ks__sb_puts(b, ",\"near_miss\":\"true\"");
+    ks__sb_puts(b, ",\"severity\":");
+    jstr(b, finding_severity(m));
+    if (m->near_miss) { /* ExtraData is a map of strings: the check that failed */
+        ks__sb_puts(b, ",\"near_miss\":");
+        jstr(b, finding_near_miss(m));
+    }
+    if (m->known_test_key)
+        ks__sb_puts(b, ",\"known_test_key\":\"true\"");
     if (f->git) {
         ks__sb_puts(b, ",\"blob\":");
         jstr(b, f->git->blob);
@@ -146,8 +153,12 @@ void gitleaks_object(ks_strbuf *b, const finding_view *f)
         ks__sb_puts(b, i ? ", " : "");
         jstr(b, r->categories[i]);
     }
+    /* Gitleaks has no severity field: a tag carries it, after the rule's categories */
+    ks__sb_printf(b, "%s\"severity:%s\"", r->n_categories ? ", " : "", finding_severity(m));
     if (m->near_miss)
-        ks__sb_puts(b, r->n_categories ? ", \"near-miss\"" : "\"near-miss\"");
+        ks__sb_puts(b, ", \"near-miss\"");
+    if (m->known_test_key)
+        ks__sb_puts(b, ", \"known-test-key\"");
     /* Gitleaks' fingerprint: commit:file:rule-id:line in history, file:rule-id:line for a directory scan */
     ks__sb_puts(b, "],\n  \"Fingerprint\": ");
     ks_strbuf fp = {0};

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "formats.h"
+#include "output.h"
 
 /* Where users learn about the tool (SARIF tool.driver.informationUri); a build may point it elsewhere. */
 #ifndef KS_INFORMATION_URI
@@ -171,6 +172,19 @@ static void uri_of(ks_strbuf *b, const char *path, int member)
 
 static void uri(ks_strbuf *b, const char *path) { uri_of(b, path, 0); }
 
+/* GitHub code scanning ranks by properties.security-severity (a number as a string, 0.0-10.0) and
+ * the level: critical 9.5 and high 8.0 are errors, medium 5.5 a warning, low 3.0 a note. */
+static const struct { const char *name, *score, *level; } SEVERITY[] = {
+    {"critical", "9.5", "error"}, {"high", "8.0", "error"}, {"medium", "5.5", "warning"}, {"low", "3.0", "note"}};
+
+static size_t severity_slot(const char *sev)
+{
+    for (size_t i = 0; sev && i < sizeof SEVERITY / sizeof *SEVERITY; i++)
+        if (!strcmp(sev, SEVERITY[i].name))
+            return i;
+    return 1; /* high */
+}
+
 void sarif_result(ks_strbuf *b, sarif_state *s, const finding_view *f, int first)
 {
     const ks_match *m = f->m;
@@ -182,8 +196,11 @@ void sarif_result(ks_strbuf *b, sarif_state *s, const finding_view *f, int first
     ks__sb_puts(b, first ? "\n" : ",\n");
     ks__sb_puts(b, "{\"ruleId\":");
     jstr(b, m->rule_id);
-    ks__sb_printf(b, ",\"ruleIndex\":%zu,\"level\":\"%s\",\"message\":{\"text\":", s->slot[ri] - 1,
-              m->near_miss ? "warning" : "error");
+    /* a near miss is at most a warning: it failed its rule's own checks */
+    const char *level = SEVERITY[severity_slot(m->severity)].level;
+    if (m->near_miss && !strcmp(level, "error"))
+        level = "warning";
+    ks__sb_printf(b, ",\"ruleIndex\":%zu,\"level\":\"%s\",\"message\":{\"text\":", s->slot[ri] - 1, level);
     /* the message never quotes the secret: it is shown in dashboards and notifications */
     ks_strbuf msg = {0};
     ks__sb_puts(&msg, m->near_miss ? "Possible secret (failed validation): " : "Secret found: ");
@@ -220,8 +237,14 @@ void sarif_result(ks_strbuf *b, sarif_state *s, const finding_view *f, int first
     ks__sb_printf(b, "}}}}],\"partialFingerprints\":{\"keysweep/v1\":\"%s\"}", f->fingerprint);
     ks__sb_puts(b, ",\"properties\":{\"validator\":");
     jstr(b, m->validator);
-    if (m->near_miss)
-        ks__sb_puts(b, ",\"near_miss\":true");
+    ks__sb_puts(b, ",\"severity\":");
+    jstr(b, SEVERITY[severity_slot(m->severity)].name);
+    if (m->near_miss) {
+        ks__sb_puts(b, ",\"near_miss\":");
+        jstr(b, finding_near_miss(m));
+    }
+    if (m->known_test_key)
+        ks__sb_puts(b, ",\"known_test_key\":true");
     if (f->git) {
         ks__sb_puts(b, ",\"commit\":");
         jstr(b, o ? o->commit : "");
@@ -277,7 +300,10 @@ static void sarif_rule(ks_strbuf *b, const ks_rule_info *r)
     }
     /* SARIF precision is very-high/high/medium/low; the rule's confidence maps onto it directly */
     const char *prec = r->confidence && r->confidence[0] ? r->confidence : "medium";
-    ks__sb_puts(b, ",\"defaultConfiguration\":{\"level\":\"error\"},\"properties\":{\"tags\":[\"security\",\"secret\"");
+    size_t sev = severity_slot(r->severity);
+    ks__sb_printf(b, ",\"defaultConfiguration\":{\"level\":\"%s\"},\"properties\":{\"security-severity\":\"%s\","
+                     "\"tags\":[\"security\",\"secret\"",
+                  SEVERITY[sev].level, SEVERITY[sev].score);
     /* SARIF wants the tags unique: categories often repeat "secret" */
     for (size_t i = 0; i < r->n_categories; i++) {
         const char *c = r->categories[i];

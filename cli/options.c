@@ -115,6 +115,7 @@ int build_engine(const rule_opts *o, ks_engine **engine)
                                 .flags = (o->no_cache ? KS_ENGINE_NO_CACHE : 0u) |
                                          (o->near_misses ? KS_ENGINE_SHOW_NEAR_MISS : 0u) |
                                          (o->report_allowed ? KS_ENGINE_REPORT_ALLOWED : 0u) |
+                                         (o->report_test_keys ? KS_ENGINE_REPORT_TEST_KEYS : 0u) |
                                          (o->no_decode ? KS_ENGINE_NO_DECODE : 0u),
                                 .max_decode_depth = o->decode_depth};
         rc = ks_engine_create(rules, &eo, engine, print_diag, &seen);

@@ -142,6 +142,13 @@ int out_format_from_extension(const char *path, out_format *fmt)
     return -1;
 }
 
+const char *finding_severity(const ks_match *m) { return m->severity ? m->severity : "high"; }
+
+const char *finding_near_miss(const ks_match *m)
+{
+    return m->near_miss_reason && m->near_miss_reason[0] ? m->near_miss_reason : "validation";
+}
+
 const char *finding_where(ks_strbuf *scratch, const char *path, const ks_match *m)
 {
     if (!m->object)
@@ -174,12 +181,22 @@ void format_jsonl_object(ks_strbuf *b, const char *path, const ks_match *m, cons
     ks__sb_put_u64(b, m->line);
     ks__sb_puts(b, ",\"column\":");
     ks__sb_put_u64(b, m->column);
+    ks__sb_puts(b, ",\"secret_start\":");
+    ks__sb_put_u64(b, m->secret_start);
+    ks__sb_puts(b, ",\"secret_end\":");
+    ks__sb_put_u64(b, m->secret_end);
+    ks__sb_puts(b, ",\"severity\":");
+    json_string(b, (const unsigned char *)finding_severity(m), strlen(finding_severity(m)));
     json_bytes_field(b, "secret", m->secret, m->secret_len);
     json_bytes_field(b, "match", m->match, m->match_len);
     ks__sb_puts(b, ",\"validator\":");
     json_string(b, (const unsigned char *)m->validator, strlen(m->validator));
-    if (m->near_miss)
-        ks__sb_puts(b, ",\"near_miss\":true");
+    if (m->near_miss) { /* the check that failed */
+        ks__sb_puts(b, ",\"near_miss\":");
+        json_string(b, (const unsigned char *)finding_near_miss(m), strlen(finding_near_miss(m)));
+    }
+    if (m->known_test_key)
+        ks__sb_puts(b, ",\"known_test_key\":true");
     if (m->decoder) { /* as TruffleHog's DecoderName: what made the bytes the secret is in, outermost first */
         ks__sb_puts(b, ",\"decoders\":[");
         for (const char *d = m->decoder;;) {
@@ -226,7 +243,12 @@ void format_finding(ks_strbuf *b, out_format fmt, const char *path, const ks_mat
     ks__sb_printf(b, "%s:%llu:%llu: %s%s%s (", reset, (unsigned long long)m->line,
               (unsigned long long)m->column, bold, m->rule_id, reset);
     term_string(b, (const unsigned char *)m->rule_name, strlen(m->rule_name));
-    ks__sb_printf(b, ")%s: %s", m->near_miss ? " [near miss: failed validation]" : "", red);
+    ks__sb_printf(b, ") [%s]", finding_severity(m));
+    if (m->near_miss)
+        ks__sb_printf(b, " [near miss: failed %s]", finding_near_miss(m));
+    if (m->known_test_key)
+        ks__sb_puts(b, " [known test key]");
+    ks__sb_printf(b, ": %s", red);
     term_string(b, m->secret, m->secret_len);
     ks__sb_puts(b, reset);
     if (m->validator[0])

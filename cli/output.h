@@ -38,6 +38,10 @@ void format_finding(ks_strbuf *b, out_format fmt, const char *path, const ks_mat
 void format_jsonl_object(ks_strbuf *b, const char *path, const ks_match *m, const finding_git *g);
 /* Stable fingerprint of a finding: hex of a hash of path, rule id and start offset. */
 void finding_fingerprint(char out[17], const char *path, const char *rule_id, unsigned long long start);
+/* The finding's severity ("high" when a library too old to say did not). */
+const char *finding_severity(const ks_match *m);
+/* For a near miss, the check that failed ("crc32", "entropy", "pem"...; "validation" when unknown). */
+const char *finding_near_miss(const ks_match *m);
 /* Where a finding is, for people and peer formats: the path, or "path!object" inside a container
  * (built in scratch, which the caller frees). */
 const char *finding_where(ks_strbuf *scratch, const char *path, const ks_match *m);

@@ -114,9 +114,10 @@ static void list_jsonl(const ks_engine *engine)
         ks_rule_info r = {.size = sizeof r};
         ks_engine_rule(engine, i, &r);
         ks_strbuf b = {0};
-        const char *fields[][2] = {{"id", r.id}, {"name", r.name}, {"pattern", r.pattern},
-                                   {"confidence", r.confidence}, {"validate", r.validate}, {"source", r.source}};
-        for (size_t f = 0; f < 6; f++) {
+        const char *fields[][2] = {{"id", r.id},         {"name", r.name},          {"pattern", r.pattern},
+                                   {"confidence", r.confidence}, {"validate", r.validate}, {"source", r.source},
+                                   {"severity", r.severity}, {"path", r.path}};
+        for (size_t f = 0; f < sizeof fields / sizeof *fields; f++) {
             ks__sb_printf(&b, "%s\"%s\":", f ? "," : "{", fields[f][0]);
             json_string(&b, (const unsigned char *)fields[f][1], strlen(fields[f][1]));
         }
@@ -135,14 +136,14 @@ static void list(const ks_engine *engine)
 {
     ks_engine_stats st = {.size = sizeof st};
     ks_engine_stats_get(engine, &st);
-    printf("%-40s %-10s %-22s %s\n", "ID", "CONFIDENCE", "VALIDATORS", "NAME");
+    printf("%-40s %-10s %-22s %-8s %s\n", "ID", "CONFIDENCE", "VALIDATORS", "SEVERITY", "NAME");
     for (size_t i = 0; i < st.n_rules; i++) {
         ks_rule_info r = {.size = sizeof r};
         ks_engine_rule(engine, i, &r);
         char v[64];
         snprintf(v, sizeof v, "%s%s%s", r.validate, r.validate[0] && r.min_entropy > 0 ? "," : "",
                  r.min_entropy > 0 ? "entropy" : "");
-        printf("%-40s %-10s %-22s %s\n", r.id, r.confidence, v[0] ? v : "-", r.name);
+        printf("%-40s %-10s %-22s %-8s %s\n", r.id, r.confidence, v[0] ? v : "-", r.severity, r.name);
     }
     printf("%zu rules\n", st.n_rules);
 }
@@ -167,6 +168,7 @@ int cmd_rules(int argc, char **argv)
     rule_opts ro = {0};
     int jsonl = 0;
     ro.no_cache = 1; /* checking rules should never depend on, or fill, a cache */
+    ro.report_test_keys = 1; /* an example may be a provider's published example key */
     int c, status = 2;
     optind = 1;
     opterr = 0; /* getopt_refused says what was wrong, in keysweep's words */

@@ -44,6 +44,8 @@ typedef struct scan_state {
     baseline base;
     /* written by the writer thread, read after ks_pipeline_finish */
     unsigned long long files, bytes, findings, errors, cancelled, allowed, baselined, truncated;
+    unsigned long long test_keys; /* published test material, hidden (or shown with --show-test-keys) */
+    int show_test_keys;
     unsigned long long archives, members, limited; /* containers opened, their members; files stopped at a budget */
     int limits_warn;                               /* --archive-limits warn: a budget is not an error */
     ks_strbuf where;                               /* "file!member", for the baseline's fingerprints */
@@ -131,6 +133,11 @@ static int sink_finding(void *ctx, const char *path, const ks_match *m)
     if (m->allowed) { /* the engine saw keysweep:allow on its lines, in the bytes it scanned */
         s->allowed++;
         return 0;
+    }
+    if (m->known_test_key) { /* on the library's list of published test material */
+        s->test_keys++;
+        if (!s->show_test_keys)
+            return 0;
     }
     s->findings++;
     int held = git_findings_hold(&s->gitf, path, m); /* reported with its commit once its repository is done */
@@ -333,6 +340,9 @@ static void print_summary(const scan_state *s, double secs, const char *status)
         fprintf(stderr, ", %llu allowed inline", s->allowed);
     if (s->baselined)
         fprintf(stderr, ", %llu in the baseline", s->baselined);
+    if (s->test_keys)
+        fprintf(stderr, ", %llu known test key%s%s", s->test_keys, s->test_keys == 1 ? "" : "s",
+                s->show_test_keys ? " (shown)" : " (--show-test-keys shows them)");
     if (s->archives)
         fprintf(stderr, "; %llu archive%s opened, %llu member%s scanned%s", s->archives, s->archives == 1 ? "" : "s",
                 s->members, s->members == 1 ? "" : "s", s->limited ? " (some stopped: see above)" : "");
@@ -379,6 +389,8 @@ static void scan_usage(FILE *f)
           "                        configuration (*.toml, loaded rule by rule) (repeatable)\n"
           "  --no-builtin-rules    do not load the built-in rules\n"
           "  --show-near-misses    also report matches that fail their validator, marked as such\n"
+          "  --show-test-keys      also report published test material (documented example keys,\n"
+          "                        TLS libraries' test keys), marked as such; counted either way\n"
           "  --cache-dir DIR       where compiled rule databases are cached (default $XDG_CACHE_HOME/keysweep)\n"
           "  --no-cache            neither read nor write the database cache\n"
           "What to scan:\n"
@@ -423,7 +435,7 @@ enum { OPT_FORMAT = 1000, OPT_RULES, OPT_NO_BUILTIN, OPT_NEAR, OPT_EXCLUDE, OPT_
        OPT_CACHE_DIR, OPT_NO_CACHE, OPT_COLOR, OPT_NO_PROGRESS, OPT_IO, OPT_CHUNK, OPT_NO_PIN, OPT_REDACT,
        OPT_BASELINE, OPT_GITIGNORE, OPT_EXIT_CODE, OPT_SHARD, OPT_MAX_OPEN, OPT_ARCHIVE_DEPTH, OPT_MAX_ARCHIVE,
        OPT_NO_DECOMPRESS, OPT_ARCHIVE_LIMITS, OPT_NO_DECODE, OPT_DECODE_DEPTH, OPT_NO_GIT_HISTORY,
-       OPT_GIT_ALL_PATHS };
+       OPT_GIT_ALL_PATHS, OPT_SHOW_TEST_KEYS };
 
 typedef struct scan_opts {
     rule_opts ro;
@@ -436,6 +448,7 @@ typedef struct scan_opts {
     int limits_warn;
     int no_git_history;
     int git_all_paths;
+    int show_test_keys;
     uint64_t max_open_files;
     shard shard;
     ks_pipeline_opts po;
@@ -448,6 +461,7 @@ static int parse(scan_opts *o, int argc, char **argv)
         {"format", required_argument, 0, OPT_FORMAT},     {"output", required_argument, 0, 'o'},
         {"rules", required_argument, 0, OPT_RULES},       {"no-builtin-rules", no_argument, 0, OPT_NO_BUILTIN},
         {"show-near-misses", no_argument, 0, OPT_NEAR},   {"exclude", required_argument, 0, OPT_EXCLUDE},
+        {"show-test-keys", no_argument, 0, OPT_SHOW_TEST_KEYS},
         {"max-file-size", required_argument, 0, OPT_MAXSIZE}, {"follow", no_argument, 0, OPT_FOLLOW},
         {"cache-dir", required_argument, 0, OPT_CACHE_DIR}, {"no-cache", no_argument, 0, OPT_NO_CACHE},
         {"color", required_argument, 0, OPT_COLOR},       {"no-progress", no_argument, 0, OPT_NO_PROGRESS},
@@ -481,6 +495,7 @@ static int parse(scan_opts *o, int argc, char **argv)
             break;
         case OPT_NO_BUILTIN: o->ro.no_builtin = 1; break;
         case OPT_NEAR: o->ro.near_misses = 1; break;
+        case OPT_SHOW_TEST_KEYS: o->show_test_keys = 1; break;
         case OPT_EXCLUDE: o->excludes[o->n_excludes++] = optarg; break;
         case OPT_MAXSIZE:
             if (parse_size(optarg, &o->wo.max_file_size)) {
@@ -709,6 +724,7 @@ int cmd_scan(int argc, char **argv)
     o.io = "auto";
     o.exit_code = 1;
     o.ro.report_allowed = 1;
+    o.ro.report_test_keys = 1; /* counted in the summary, shown with --show-test-keys */
     o.max_open_files = 256;
     o.excludes = calloc((size_t)argc + 1, sizeof *o.excludes);
     int status = 2;
@@ -733,6 +749,7 @@ int cmd_scan(int argc, char **argv)
     s.t0 = now_s();
     s.shard = o.shard;
     s.no_git_history = o.no_git_history;
+    s.show_test_keys = o.show_test_keys;
     s.max_file_size = o.wo.max_file_size;
     s.limits_warn = o.limits_warn;
     diag_storm_init(&s.storm);

@@ -253,11 +253,22 @@ int ks_engine_create(const ks_rules *rules, const ks_engine_options *opts, ks_en
         atomic_init(&e->rules[i].secret_group, -1);
         const char *conf = rules->items[i].confidence;
         e->rules[i].priority = !conf ? 2 : !strcmp(conf, "high") ? 3 : !strcmp(conf, "low") ? 1 : 2;
+        e->rules[i].yields = ks__rule_yields(&rules->items[i]);
+        e->rules[i].severity = ks__rule_severity(&rules->items[i]);
         atomic_init(&e->rules[i].confirm, NULL);
         if (ks__validator_lookup(rules->items[i].validate, &e->rules[i].validator)) {
             ks__diag_emit(on_error, ctx, KS_ERULE, rules->items[i].source, rules->items[i].line,
                           rules->items[i].id, "unknown validator '%s'", rules->items[i].validate);
             rc = KS_ERULE;
+        }
+    }
+    if (!rc && rules->known.n) {
+        e->known.sha = ks__amalloc(e->a, rules->known.n * sizeof *e->known.sha);
+        if (e->known.sha) {
+            memcpy(e->known.sha, rules->known.sha, rules->known.n * sizeof *e->known.sha);
+            e->known.n = rules->known.n;
+        } else {
+            rc = KS_ENOMEM;
         }
     }
     if (!rc)
@@ -287,6 +298,7 @@ void ks_engine_destroy(ks_engine *e)
         ks__rule_free_a(e->a, &e->rules[i].rule);
     }
     ks__afree(e->a, e->rules);
+    ks__afree(e->a, e->known.sha);
     if (e->db_placed)
         ks__afree(e->a, e->db);
     else

@@ -21,6 +21,8 @@ typedef struct ks_erule {
     ks_validator validator;
     _Atomic int secret_group;    /* set before `confirm` is published */
     int priority;                /* confidence: low 1, medium 2, high 3; a finding shadows a lower one */
+    int yields;                  /* a generic rule: silent where a provider rule matched the same secret */
+    const char *severity;        /* ks__rule_severity, static */
     _Atomic(pcre2_code *) confirm; /* compiled on first use, shared by all threads */
 } ks_erule;
 
@@ -41,6 +43,7 @@ struct ks_engine {
     uint32_t max_capture;        /* largest capture count, sizes per-scanner match data */
     unsigned flags;
     int from_cache;
+    ks_known_keys known;         /* digests of published test material, from the rule set (engine's allocator) */
 };
 
 /* The engine's allocator, for its scanners, streams and pipelines (NULL: libc). */

@@ -48,6 +48,24 @@ void ks__cond_unref(ks_cond *c)
     ks__free(c);
 }
 
+ks_cond *ks__cond_new_path(const char *re, int *errcode, size_t *erroff)
+{
+    PCRE2_SIZE eo = 0;
+    pcre2_code *code = pcre2_compile((PCRE2_SPTR)re, PCRE2_ZERO_TERMINATED, PCRE2_DOLLAR_ENDONLY, errcode, &eo, NULL);
+    *erroff = (size_t)eo;
+    if (!code)
+        return NULL;
+    ks_cond *c = ks__calloc(1, sizeof *c);
+    if (!c) {
+        pcre2_code_free(code);
+        *errcode = PCRE2_ERROR_NOMEMORY;
+        return NULL;
+    }
+    atomic_init(&c->refs, 1);
+    c->path = code;
+    return c;
+}
+
 /* Unanchored search, as Go's MatchString: any match anywhere in the subject. A regex that hits
  * the match limit counts as not matching: the finding is then reported, never silently lost. */
 static int search(const pcre2_code *re, const unsigned char *subj, size_t len, pcre2_match_data *md,
@@ -130,6 +148,11 @@ static int allow_hits(const ks_allow *a, const subject *sj, int with_path, pcre2
                any_regex(a->paths, a->n_paths, (const unsigned char *)sj->path, strlen(sj->path), md, mctx);
     return any_regex(a->regexes, a->n_regexes, t, tl, md, mctx) ||
            (a->stopwords.n && has_stopword(&a->stopwords, sj->secret, sj->secret_len));
+}
+
+int ks__cond_path_holds(const ks_cond *c, const char *path, pcre2_match_data *md)
+{
+    return !c || !c->path || !path || search(c->path, (const unsigned char *)path, strlen(path), md, NULL);
 }
 
 int ks__cond_drops(const ks_cond *cond, ks_scanner *s, const ks_region *rg, const ks_cand *c)

@@ -36,6 +36,10 @@ typedef struct ks_cond {
 ks_allow *ks__allow_ref(ks_allow *a);
 void ks__allow_unref(ks_allow *a);
 ks_cond *ks__cond_ref(ks_cond *c);
+/* A condition holding only a path regex (a YAML rule's `path`), compiled for PCRE2 as Gitleaks' are
+ * (unanchored search, `$` only at the very end). NULL on failure: *errcode is PCRE2's code, *erroff
+ * the offset (PCRE2_ERROR_NOMEMORY: out of memory). */
+ks_cond *ks__cond_new_path(const char *re, int *errcode, size_t *erroff);
 void ks__cond_unref(ks_cond *c);
 
 #endif

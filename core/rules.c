@@ -29,6 +29,8 @@ void ks__rule_free_a(const ks_allocator *a, ks_rule *r)
     ks__afree(a, r->confidence);
     ks__afree(a, r->validate);
     ks__afree(a, r->source);
+    ks__afree(a, r->severity);
+    ks__afree(a, r->path);
     ks__strvec_free_a(a, &r->examples);
     ks__strvec_free_a(a, &r->negative_examples);
     ks__strvec_free_a(a, &r->references);
@@ -58,7 +60,8 @@ int ks__rule_copy(const ks_allocator *a, ks_rule *dst, const ks_rule *src)
     if (dup_opt(a, &dst->id, src->id) || dup_opt(a, &dst->name, src->name) ||
         dup_opt(a, &dst->pattern, src->pattern) || dup_opt(a, &dst->description, src->description) ||
         dup_opt(a, &dst->confidence, src->confidence) || dup_opt(a, &dst->validate, src->validate) ||
-        dup_opt(a, &dst->source, src->source) || ks__strvec_copy_a(a, &dst->examples, &src->examples) ||
+        dup_opt(a, &dst->source, src->source) || dup_opt(a, &dst->severity, src->severity) ||
+        dup_opt(a, &dst->path, src->path) || ks__strvec_copy_a(a, &dst->examples, &src->examples) ||
         ks__strvec_copy_a(a, &dst->negative_examples, &src->negative_examples) ||
         ks__strvec_copy_a(a, &dst->references, &src->references) ||
         ks__strvec_copy_a(a, &dst->categories, &src->categories) ||
@@ -85,6 +88,8 @@ void ks__rule_info(const ks_rule *r, ks_rule_info *out)
     info->min_entropy = r->min_entropy;
     info->source = r->source ? r->source : "";
     info->line = r->line;
+    info->severity = ks__rule_severity(r);
+    info->path = r->path ? r->path : "";
 #define KS__VIEW(field)                                          \
     info->n_##field = r->field.n;                                \
     info->field = (const char *const *)r->field.items;
@@ -112,6 +117,7 @@ void ks_rules_destroy(ks_rules *rules)
     for (size_t i = 0; i < rules->n; i++)
         ks__rule_free(&rules->items[i]);
     ks__free(rules->items);
+    ks__free(rules->known.sha);
     ks__free(rules);
 }
 
@@ -165,4 +171,40 @@ int ks__rules_append(ks_rules *rules, ks_rule *add, size_t n, ks_diag_fn on_erro
     memset(add, 0, n * sizeof *add);
     rules->n += n;
     return 0;
+}
+
+static const char *const SEVERITIES[] = {"critical", "high", "medium", "low"};
+
+int ks__severity_valid(const char *s)
+{
+    for (size_t i = 0; i < sizeof SEVERITIES / sizeof *SEVERITIES; i++)
+        if (!strcmp(s, SEVERITIES[i]))
+            return 1;
+    return 0;
+}
+
+static int has_category(const ks_rule *r, const char *c)
+{
+    for (size_t i = 0; i < r->categories.n; i++)
+        if (!strcmp(r->categories.items[i], c))
+            return 1;
+    return 0;
+}
+
+int ks__rule_yields(const ks_rule *r)
+{
+    return (r->id && !strncmp(r->id, "generic", 7)) || has_category(r, "generic");
+}
+
+const char *ks__rule_severity(const ks_rule *r)
+{
+    /* the static string, so that findings may point at it whatever owns the rule */
+    for (size_t i = 0; r->severity && i < sizeof SEVERITIES / sizeof *SEVERITIES; i++)
+        if (!strcmp(r->severity, SEVERITIES[i]))
+            return SEVERITIES[i];
+    if (ks__rule_yields(r))
+        return "medium";
+    if (has_category(r, "test") || has_category(r, "hash"))
+        return "low";
+    return "high";
 }

@@ -69,12 +69,15 @@ static int on_hs_match(unsigned int id, unsigned long long from, unsigned long l
         return 0; /* PCRE2 disagrees with Vectorscan: not a finding */
     PCRE2_SIZE *ov = pcre2_get_ovector_pointer(s->md);
     size_t start = (size_t)ov[0];
-    /* Matches starting just past the owned range are kept to shadow owned ones (see shadowed()). */
-    if (start < s->own_begin || start >= s->own_end + e->max_width)
+    /* Matches starting just past the owned range are kept to shadow owned ones (see shadowed()), and
+     * provider matches starting up to a width before it, for the generic rules that yield to them. */
+    if (start >= s->own_end + e->max_width)
+        return 0;
+    if (start < s->own_begin && !(s->left_shadows && !r->yields && start + e->max_width >= s->own_begin))
         return 0;
     size_t sh = s->cand_shift;
     ks_cand c = {.start = start + sh, .end = end + sh, .sstart = start + sh, .send = end + sh, .rule = id,
-                 .owned = start < s->own_end};
+                 .owned = start >= s->own_begin && start < s->own_end};
     int g = atomic_load_explicit(&r->secret_group, memory_order_relaxed);
     if (g > 0 && g < rc && ov[2 * g] != PCRE2_UNSET) {
         c.sstart = ov[2 * g] + sh;
@@ -119,14 +122,20 @@ static int cmp_cand(const void *pa, const void *pb)
     return 0;
 }
 
-/* Runs the rule's offline checks on the secret; returns 1 when it passes. */
-static int validate(const ks_erule *r, const unsigned char *secret, size_t len)
+/* Runs the rule's offline checks on the secret; returns NULL when it passes, else the check that
+ * failed: "entropy", or the validator as the rule names it (engine-owned). */
+static const char *failed_check(const ks_erule *r, const unsigned char *secret, size_t len)
 {
     if (r->rule.min_entropy > 0.0 && ks__shannon_entropy(secret, len) < r->rule.min_entropy)
-        return 0;
+        return "entropy";
     if (r->validator.fn && !r->validator.fn(secret, len, r->validator.arg))
-        return 0;
-    return 1;
+        return r->rule.validate;
+    return NULL;
+}
+
+static int validate(const ks_erule *r, const unsigned char *secret, size_t len)
+{
+    return failed_check(r, secret, len) == NULL;
 }
 
 /* Vectorscan 5.4.9 (Debian 12) misses matches that end within a few bytes of the buffer's end
@@ -187,7 +196,9 @@ static int scan_tail_aligned(ks_scanner *s, const ks_region *rg)
     size_t ob = rg->own_begin > t0 ? rg->own_begin - t0 : 0;
     if (t0 && ob < KS_CONTEXT)
         ob = KS_CONTEXT; /* the copy's first bytes lack their left context */
+    s->left_shadows = 0; /* the main pass found them, with their real left context */
     hs_error_t hr = scan_pass(s, copy, t, t0, ob, rg->own_end - t0);
+    s->left_shadows = 1;
     if (s->cand_error)
         return s->cand_error;
     return hr == HS_SUCCESS ? 0 : KS_ESCAN;
@@ -216,6 +227,31 @@ static int shadowed(const ks_scanner *s, const unsigned char *buf, size_t i, siz
     return 0;
 }
 
+/* One secret, one finding, for generic rules: a candidate of a rule that yields is dropped when a
+ * provider rule (one that does not) matched bytes of its secret, whether that match passes its own
+ * checks or not (a GitHub token with a bad checksum under `token = "..."` is no generic secret).
+ * Provider candidates are looked for a width either side: the region that owns c keeps them all
+ * (left_shadows and the right margin), so the verdict does not depend on where objects are cut. A
+ * provider rule whose path condition does not hold here reports nothing, and shadows nothing. */
+static int yields_to_provider(ks_scanner *s, size_t i, size_t from, size_t to)
+{
+    const ks_engine *e = s->engine;
+    const ks_cand *c = &s->cands[i];
+    size_t k = i;
+    while (k > from && s->cands[k - 1].start + e->max_width >= c->start)
+        k--;
+    for (; k < to && s->cands[k].start < c->send; k++) {
+        const ks_cand *d = &s->cands[k];
+        const ks_erule *dr = &e->rules[d->rule];
+        if (k == i || dr->yields || d->sstart >= c->send || d->send <= c->sstart)
+            continue;
+        if (KS_UNLIKELY(dr->rule.cond != NULL) && !ks__cond_path_holds(dr->rule.cond, s->path, s->md))
+            continue;
+        return 1;
+    }
+    return 0;
+}
+
 void ks__sort_cands(ks_scanner *s, size_t from, size_t to)
 {
     if (to - from > 1)
@@ -232,6 +268,8 @@ int ks__resolve(ks_scanner *s, const unsigned char *buf, size_t from, size_t to,
         if (i > from && c->start == s->cands[i - 1].start && c->rule == s->cands[i - 1].rule)
             continue; /* a shorter end of a (rule, start) already reported */
         const ks_erule *r = &e->rules[c->rule];
+        if (r->yields && yields_to_provider(s, i, from, to))
+            continue;
         if (r->priority < 3 && shadowed(s, buf, i, to))
             continue;
         int ok = validate(r, buf + c->sstart, (size_t)(c->send - c->sstart));
@@ -246,11 +284,14 @@ int ks__resolve(ks_scanner *s, const unsigned char *buf, size_t from, size_t to,
 
 int ks__scan_whole(ks_scanner *s, const unsigned char *buf, size_t len)
 {
+    int left = s->left_shadows;
+    s->left_shadows = 0; /* every start is owned: nothing lies to the left */
     s->trig_base = 0; /* decoded bytes are blocked from their own start (ks__esc_add) */
     const unsigned char *copy = end_aligned_copy(s, buf, len); /* see KS_TAIL_ZONE */
     if (!copy)
         return KS_ENOMEM;
     hs_error_t hr = scan_pass(s, copy, len, 0, 0, len);
+    s->left_shadows = left;
     s->region = buf; /* candidates index buf just as well */
     if (s->cand_error)
         return s->cand_error;
@@ -271,10 +312,42 @@ typedef struct report_ctx {
     size_t next_dec; /* s->dfound before this are reported (or dropped) */
 } report_ctx;
 
+/* Closing quotes, line ends and separators are where a value ends, not part of it. */
+static int value_end_byte(unsigned char ch)
+{
+    return ch == '"' || ch == '\'' || ch == '\n' || ch == '\r' || ch == '\\';
+}
+
+static int delimiter_byte(unsigned char ch) { return value_end_byte(ch) || ch == '=' || ch == ',' || ch == ';'; }
+
+/* The exact span: the secret loses trailing quotes, line ends and backslashes (never `=`, which ends
+ * base64), the match every delimiter after the secret. Done here so that every format, and the
+ * known-key digest, see the same bytes. `raw`: match and offsets are the object's bytes (not decoded). */
+static void trim_span(ks_match *m, int raw)
+{
+    while (m->secret_len > 1 && value_end_byte(m->secret[m->secret_len - 1]))
+        m->secret_len--;
+    size_t keep = (size_t)(m->secret - m->match) + m->secret_len; /* the match up to the secret's end */
+    while (m->match_len > keep && delimiter_byte(m->match[m->match_len - 1]))
+        m->match_len--;
+    if (raw) {
+        m->end = m->start + m->match_len;
+        m->secret_end = m->secret_start + m->secret_len;
+    } else {
+        m->secret_end = m->end; /* encoded bytes: only the whole match maps back */
+    }
+}
+
 /* Reports one finding at absolute offsets, after the checks every finding gets. Returns 1 to stop. */
 static int emit(ks_scanner *s, report_ctx *x, ks_match *m, const ks_erule *r)
 {
     const ks_region *rg = x->rg;
+    m->severity = r->severity;
+    if (KS_UNLIKELY(s->engine->known.n != 0) && ks__known_secret(&s->engine->known, m->secret, m->secret_len)) {
+        if (!(s->engine->flags & KS_ENGINE_REPORT_TEST_KEYS))
+            return 0;
+        m->known_test_key = 1;
+    }
     int allowed = inline_allowed(rg, m->start, m->end);
     if (allowed && !(s->engine->flags & KS_ENGINE_REPORT_ALLOWED))
         return 0;
@@ -302,11 +375,12 @@ static int decoded_instead(const ks_scanner *s, const ks_cand *c)
         else
             hi = mid;
     }
-    int prio = s->engine->rules[c->rule].priority;
+    int prio = s->engine->rules[c->rule].priority, yields = s->engine->rules[c->rule].yields;
     for (size_t i = lo; i < s->n_dfound && s->dfound[i].start < c->end; i++) {
         const ks_dfound *d = &s->dfound[i];
-        if ((d->rule == c->rule && d->start == c->start) ||
-            (s->engine->rules[d->rule].priority > prio && d->end <= c->end))
+        const ks_erule *dr = &s->engine->rules[d->rule];
+        if ((d->rule == c->rule && d->start == c->start) || (dr->priority > prio && d->end <= c->end) ||
+            (yields && !dr->yields && d->start < c->send && d->end > c->sstart))
             return 1;
     }
     return 0;
@@ -347,7 +421,9 @@ static int flush_decoded(ks_scanner *s, report_ctx *x, size_t before)
             .validator = validator_name(r, d->ok),
             .near_miss = !d->ok,
             .decoder = chain,
+            .near_miss_reason = d->ok ? NULL : failed_check(r, mb + d->soff, d->slen),
         };
+        trim_span(&m, 0);
         if (emit(s, x, &m, r))
             return KS_ETERMINATED;
     }
@@ -382,12 +458,16 @@ static int report_raw(ks_scanner *s, const unsigned char *buf, const ks_cand *c,
         .secret_start = rg->base + c->sstart,
         .validator = validator_name(r, ok),
         .near_miss = !ok,
+        .near_miss_reason = ok ? NULL : failed_check(r, buf + c->sstart, (size_t)(c->send - c->sstart)),
     };
+    trim_span(&m, 1);
     return emit(s, x, &m, r) ? KS_ETERMINATED : 0;
 }
 
 int ks__scan_region(ks_scanner *s, const ks_region *rg, ks_lines *lines, ks_match_fn cb, void *ctx)
 {
+    s->left_shadows = 1;
+    s->path = rg->path;
     s->n_cands = 0;
     s->cand_floor = 0;
     s->cand_error = 0;

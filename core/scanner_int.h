@@ -73,6 +73,11 @@ struct ks_scanner {
     size_t tail_cap;
     size_t region_own_max; /* 0: the default; tests lower it to exercise region edges */
     size_t cand_floor;     /* candidates below belong to an enclosing buffer: never merged with */
+    /* Matches of provider rules that start up to a width before the owned range are kept (not owned)
+     * so that a generic rule yields to them whichever region owns it (scan.c); off in the tail pass,
+     * whose copy lacks left context. */
+    int left_shadows;
+    const char *path;      /* the region's path (NULL: unknown): provider rules with a path condition shadow only where it holds */
     /* decoding (scan_decoded.c): one buffer per level, and the findings of the region being scanned */
     ks_dspan dec[KS_MAX_DECODE_DEPTH];
     ks_dfound *dfound;
@@ -132,6 +137,8 @@ void ks__lines_advance(ks_lines *lines, const unsigned char *buf, uint64_t buf_b
 int ks__scanner_acquire(ks_scanner *s);
 void ks__scanner_release(ks_scanner *s);
 
+/* 1 when rule condition c has no path regex, the path is unknown (NULL), or it matches the path (filter.c). */
+int ks__cond_path_holds(const ks_cond *c, const char *path, pcre2_match_data *md);
 /* 1 when an imported allowlist exempts candidate c of region rg without knowing the path (filter.c). */
 int ks__cond_drops(const ks_cond *cond, ks_scanner *s, const ks_region *rg, const ks_cand *c);
 

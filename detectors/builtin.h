@@ -11,5 +11,7 @@ typedef struct ks_builtin_file {
 } ks_builtin_file;
 extern const ks_builtin_file ks__builtin_files[];
 extern const size_t ks__builtin_file_count;
+/* detectors/known_test_keys.yml: the published test material the built-in pack hides (known_list.c). */
+extern const ks_builtin_file ks__builtin_known;
 
 #endif

@@ -591,6 +591,8 @@ static int load_rule(const gl_ctx *g, const ks_toml_value *rv, const gl_globals 
         return err->code;
     if (build_cond(t, id, path, globals, &r->cond, err))
         return err->code;
+    if (path && dup_into(&r->path, path, err)) /* shown by `rules list` as a YAML rule's is */
+        return err->code;
     return 0;
 }
 

@@ -18,6 +18,8 @@
 #include "alloc.h"
 #include "builtin.h"
 #include "diag_emit.h"
+#include "filter.h"
+#include "known_list.h"
 #include "rules_int.h"
 #include "strvec.h"
 #include "validators.h"
@@ -150,6 +152,24 @@ static int check_rule(load_ctx *lc, ks_rule *r)
              r->confidence);
         ok = 0;
     }
+    if (r->severity && !ks__severity_valid(r->severity)) {
+        FAIL(lc, KS_ERULE, r->line, id, "severity must be critical, high, medium or low, not '%s'", r->severity);
+        ok = 0;
+    }
+    if (r->path) {
+        int ec;
+        size_t eo;
+        if (!*r->path) {
+            FAIL(lc, KS_ERULE, r->line, id, "path must not be empty");
+            ok = 0;
+        } else if (!(r->cond = ks__cond_new_path(r->path, &ec, &eo))) {
+            PCRE2_UCHAR msg[256];
+            pcre2_get_error_message(ec, msg, sizeof msg);
+            FAIL(lc, ec == PCRE2_ERROR_NOMEMORY ? KS_ENOMEM : KS_ECOMPILE, r->line, id,
+                 "path does not compile (PCRE2): %s at offset %zu", (const char *)msg, eo);
+            ok = 0;
+        }
+    }
     if (r->validate) {
         ks_validator v;
         if (ks__validator_lookup(r->validate, &v)) {
@@ -222,6 +242,10 @@ static int parse_rule(load_ctx *lc, yaml_document_t *doc, yaml_node_t *node, ks_
             bad = set_string(lc, v, k, id, &r->confidence);
         else if (strcmp(k, "validate") == 0)
             bad = set_string(lc, v, k, id, &r->validate);
+        else if (strcmp(k, "severity") == 0)
+            bad = set_string(lc, v, k, id, &r->severity);
+        else if (strcmp(k, "path") == 0)
+            bad = set_string(lc, v, k, id, &r->path);
         else if (strcmp(k, "examples") == 0)
             bad = set_list(lc, doc, v, k, id, &r->examples);
         else if (strcmp(k, "negative_examples") == 0 || strcmp(k, "non_examples") == 0) /* NP's older name */
@@ -430,10 +454,14 @@ int ks_rules_load_builtin(ks_rules *rules, ks_diag_fn on_error, void *ctx)
         rc = ks_rules_load_yaml(tmp, ks__builtin_files[i].data, ks__builtin_files[i].len, source,
                                 on_error, ctx);
     }
+    if (!rc) /* the published test material the pack's findings are checked against */
+        rc = ks__known_list_load_builtin(tmp, on_error, ctx);
     if (!rc)
         rc = ks__rules_append(rules, tmp->items, tmp->n, on_error, ctx);
-    if (!rc)
+    if (!rc) {
         tmp->n = 0;
+        rc = ks__known_add(&rules->known, (const unsigned char(*)[32])tmp->known.sha, tmp->known.n);
+    }
     ks_rules_destroy(tmp);
     return rc;
 }

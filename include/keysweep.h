@@ -161,6 +161,10 @@ typedef struct ks_rule_info {
     const char *const *categories;
     size_t n_keywords;
     const char *const *keywords;
+    /* "critical", "high", "medium" or "low": the rule's `severity`, else derived (detectors/README.md) */
+    const char *severity;
+    /* The rule's path condition (a PCRE2 regex: it reports only in objects whose path matches), "" when none */
+    const char *path;
 } ks_rule_info;
 
 /* Fills *info for rule `index` of the set; returns 0 or KS_EINVAL when out of range. */
@@ -212,6 +216,10 @@ typedef struct ks_engine_options {
 #define KS_ENGINE_REPORT_ALLOWED 0x4u
 /* Scan bytes only as they are: no decoding of base64, hex, percent-encoding, escapes or entities. */
 #define KS_ENGINE_NO_DECODE 0x8u
+/* A secret on the rule set's list of published test material (ks_rules_load_builtin adds it: example
+ * keys from providers' documentation, test keys TLS libraries ship) is not reported. With this flag it
+ * is, marked `known_test_key`, for callers that count or show them. */
+#define KS_ENGINE_REPORT_TEST_KEYS 0x10u
 #define KS_DEFAULT_DECODE_DEPTH 2u
 #define KS_MAX_DECODE_DEPTH 4u
 #define KS_ALLOW_MARKER "keysweep:allow"
@@ -256,11 +264,11 @@ KS_API int ks_engine_rule(const ks_engine *engine, size_t index, ks_rule_info *i
 struct ks_match;
 
 /*
- * Path conditions of imported Gitleaks rules (a rule's `path`, an allowlist's `paths`). Scans see
+ * Path conditions: a rule's `path` (YAML or Gitleaks), an imported allowlist's `paths`. Scans see
  * bytes, not names, so a caller that knows the object's path (NULL: none) asks here before it
  * reports a finding `m` of this engine. Returns 1 to report it, 0 when the rule does not apply to
  * that path or an allowlist exempts the finding there. Always 1 for rules without path
- * conditions (every YAML rule), and for NULL arguments.
+ * conditions, and for NULL arguments.
  */
 KS_API int ks_engine_path_allows(const ks_engine *engine, const struct ks_match *m, const char *path);
 
@@ -301,6 +309,14 @@ typedef struct ks_match {
      * whole, line and column count its characters). A secret found both as it is and decoded is
      * reported once, as it is. */
     const char *decoder;
+    /* The rule's severity: "critical", "high", "medium" or "low" (ks_rule_info.severity). */
+    const char *severity;
+    /* One past the secret's last byte (absolute). In decoded bytes, the end of the encoded match. */
+    uint64_t secret_end;
+    /* For a near miss, the check that failed: "entropy" (min_entropy) or the rule's validator as it
+     * names it ("github-crc32", "jwt", "pem", "base64:32", "generic"); NULL otherwise. */
+    const char *near_miss_reason;
+    int known_test_key;         /* 1: published test material (only with KS_ENGINE_REPORT_TEST_KEYS) */
 } ks_match;
 
 /* Called once per finding, in increasing start order; return 0 to go on, non-zero to stop the scan. */

@@ -21,9 +21,10 @@ typedef struct ks_rec {
     struct ks_rec *next;  /* the reorderer's pending list */
     /* KS_REC_FINDING */
     uint32_t rule;
-    int near_miss, allowed;
+    int near_miss, allowed, known_test_key;
     const char *validator;
-    uint64_t start, end, secret_start;
+    const char *near_miss_reason; /* engine-owned or static, as ks_match's */
+    uint64_t start, end, secret_start, secret_end;
     uint64_t nl_before;   /* newlines between the chunk's owned start and the match */
     uint64_t column;      /* exact when nl_before > 0, the chunk starts the file, or in stream mode */
     size_t match_len, secret_off, secret_len;

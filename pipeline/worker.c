@@ -30,9 +30,12 @@ int ks__pl_worker_on_match(const ks_match *m, void *ctx)
     r->near_miss = m->near_miss;
     r->allowed = m->allowed;
     r->validator = m->validator;
+    r->near_miss_reason = m->near_miss_reason;
+    r->known_test_key = m->known_test_key;
     r->start = m->start;
     r->end = m->end;
     r->secret_start = m->secret_start;
+    r->secret_end = m->secret_end;
     r->nl_before = m->line - 1;
     r->column = m->column;
     r->match_len = m->match_len;

@@ -90,6 +90,10 @@ static void order_finding(void *ctx, void *file, const ks_rec *r, uint64_t line,
         .allowed = r->allowed,
         .object = r->has_object ? (const char *)r->match + r->match_len : NULL,
         .decoder = r->decoder,
+        .severity = rule->severity,
+        .secret_end = r->secret_end,
+        .near_miss_reason = r->near_miss_reason,
+        .known_test_key = r->known_test_key,
     };
     if (p->sink.on_finding(p->ctx, f->path, &m))
         atomic_store(&p->stop, STOP_SINK_FAILED);

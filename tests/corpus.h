@@ -7,6 +7,8 @@
 /* Tokens that TEST_RULES_YAML finds, each exactly once when surrounded by spaces or newlines. */
 extern const char *const PLANTS[];
 extern const size_t N_PLANTS;
+/* The length of a plant's reported match: the engine trims a delimiter after the secret (a closing quote). */
+size_t plant_match_len(const char *plant);
 
 /* Fills buf with filler text and plants `n` random tokens at random places (surrounded by
  * newlines so every plant is found once); returns buf. */

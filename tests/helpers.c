@@ -157,6 +157,12 @@ const char *const PLANTS[] = {
 };
 const size_t N_PLANTS = sizeof PLANTS / sizeof PLANTS[0];
 
+size_t plant_match_len(const char *plant)
+{
+    size_t n = strlen(plant);
+    return n && plant[n - 1] == '"' ? n - 1 : n; /* the closing quote after the secret is trimmed */
+}
+
 unsigned char *make_object(size_t len, size_t n, uint64_t seed)
 {
     unsigned char *buf = malloc(len);

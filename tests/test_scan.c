@@ -134,7 +134,7 @@ Test(scan, boundary_sweep_finds_each_token_once)
             found_list f = scan_regions(buf, len, own);
             cr_assert_eq(f.n, 1, "plant %zu at %zu: %zu findings", p, at, f.n);
             cr_assert_eq(f.items[0].start, at);
-            cr_assert_eq(f.items[0].end, at + pl);
+            cr_assert_eq(f.items[0].end, at + plant_match_len(PLANTS[p]));
             cr_assert_eq(f.items[0].line, 3);
             cr_assert_eq(f.items[0].column, 1);
             found_list_free(&f);

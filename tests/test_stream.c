@@ -94,7 +94,7 @@ Test(stream, token_around_a_piece_boundary)
             found_list f = scan_pieces(buf, len, &cut, 1);
             cr_assert_eq(f.n, 1, "plant %zu at %zu", p, at);
             cr_assert_eq(f.items[0].start, at);
-            cr_assert_eq(f.items[0].end, at + pl);
+            cr_assert_eq(f.items[0].end, at + plant_match_len(PLANTS[p]));
             cr_assert_eq(f.items[0].line, 4);
             cr_assert_eq(f.items[0].column, 1);
             found_list_free(&f);
