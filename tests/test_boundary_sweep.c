@@ -138,6 +138,10 @@ Test(boundary_sweep, builtin_examples_across_chunk_edges, .timeout = KS_HANG_S(6
     for (size_t ri = 0; ri < st.n_rules; ri++) {
         ks_rule_info info = {.size = sizeof info};
         ks_engine_rule(e, ri, &info);
+        /* a rule with a path condition reports only in files of its name, which a sweep file is not; its
+         * examples are scanned in such files by `rules check` and t_detect_engine */
+        if (info.path && *info.path)
+            continue;
         for (size_t x = 0; x < info.n_examples; x++) {
             const char *ex = info.examples[x];
             long el = (long)strlen(ex);

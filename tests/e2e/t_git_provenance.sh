@@ -140,5 +140,5 @@ expect_err "24 findings"
 # the same in the text format: one line per secret, commit:path:line:column
 ks scan "${R[@]}" --format text --color never corpus; expect_rc 1 "24 secrets, text"
 while IFS=$'\t' read -r tok commit path author ln; do
-  expect_out "$commit:$path:$ln:11: e2e.token (e2e test token): $tok"
+  expect_out "$commit:$path:$ln:11: e2e.token (e2e test token) [high]: $tok"
 done <expected
