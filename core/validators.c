@@ -172,7 +172,7 @@ static int ci_contains(const unsigned char *s, size_t len, const char *needle)
     return 0;
 }
 
-static int validate_generic(const unsigned char *s, size_t len, long arg)
+int ks__validate_generic(const unsigned char *s, size_t len, long arg)
 {
     (void)arg;
     if (len < 4)
@@ -246,8 +246,13 @@ int ks__validator_lookup(const char *spec, ks_validator *out)
         return 0;
     }
     if (strcmp(spec, "generic") == 0) {
-        out->fn = validate_generic;
+        out->fn = ks__validate_generic;
         out->name = "generic";
+        return 0;
+    }
+    if (strcmp(spec, "assignment") == 0) {
+        out->fn = ks__validate_assignment;
+        out->name = "assignment";
         return 0;
     }
     if (strncmp(spec, "base64:", 7) == 0) {

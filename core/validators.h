@@ -12,6 +12,11 @@ typedef struct ks_validator {
     long arg;
     const char *name;   /* canonical name reported in findings */
 } ks_validator;
+/* `generic`: 1 unless the secret is a placeholder, a reference (${VAR}, {{ var }}), a path or one repeated character. */
+int ks__validate_generic(const unsigned char *secret, size_t len, long arg);
+/* `assignment` (assignment_value.c): `generic`, and 1 only when a keyword assignment's value looks like a
+ * secret: not a UUID, identifier, dotted name, path, URL, number, template or made-up value. */
+int ks__validate_assignment(const unsigned char *secret, size_t len, long arg);
 /* Resolves a `validate:` value; returns 0 or KS_ERULE for an unknown name. */
 int ks__validator_lookup(const char *spec, ks_validator *out);
 

@@ -1,5 +1,6 @@
 /* test_validators.c: every offline validator on valid tokens and near misses, and their effect on findings. */
 #include <criterion/criterion.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <zlib.h>
@@ -115,6 +116,67 @@ Test(validators, generic_drops_placeholders_and_references)
     const char *keep[] = {"hV9#kq2!Zr7@pL4w", "s3cr3tV4lu3Xq9", "Qm8Xv2Lp9Rt4Wz"};
     for (size_t i = 0; i < sizeof keep / sizeof *keep; i++)
         cr_assert(run("generic", keep[i]), "'%s' should be kept", keep[i]);
+}
+
+/* The values issue 16 names, each a reason the generic rules' `assignment` validator gives. */
+Test(validators, assignment_drops_what_is_not_a_secret)
+{
+    const char *drop[] = {
+        /* UUIDs */ "abcd12f2-46da-4fdb-b8d5-fbd4c466928f", "{550E8400-E29B-41D4-A716-446655440000}",
+        /* letters-only and camelCase identifiers, values equal to their key name */ "refreshTokenClientAcquireToken",
+        "AWS_CONTAINER_AUTHORIZATION_TOKEN", "provider-app-client-secret", "ExclusiveStartKey", "QZXqvMeEpXfRwLkT",
+        /* dotted and qualified names, with digits too */ "_models.SecretBase", "azure.core.credentials.AccessToken",
+        "ed25519.Ed25519PrivateKey", "rfc3447.RSAPrivateKey", "AccessToken_1.default", "this.#client.clientSecret",
+        "Stripe_.V2.Core.ApiKeys.Mcp.SecretKey", "auth_provider_x509_cert_url", "Sha256Digest", "XmlStringMaxLen256", "process.env.API_KEY",
+        /* paths and URLs */ "/run/secrets/db", "C:/keys/a.pem", "https://vault.internal/v1/secret/x9",
+        /* placeholders and templates */ "${API_KEY}", "{{ .Values.token }}", "<your-key>", "changeme123",
+        "xxxxxxxxxxxx", "EXAMPLEKEY12345678", "dummy-key-9f8e7d", "This-is-my-test-99!", "fooBar%40baz",
+        "#{ENV_TOKEN}", "$(cat /run/x)", "%DB_PASSWORD%",
+        /* numbers, repeated runs, base64 of words, low entropy for the length */ "12345678901234",
+        "+1-555-0100-2233", "gPFEGk7CF4wS901w7ppYclt7gPFEGk7CF4wS901w7ppYclt7", "YW5vdGhlclRva2VuIQ==",
+        "bXlzdGVyaW91c1BhZ2luYXRpb25Ub2tlbg==", "a1a1a1b2b2b2a1a1b2", "aaaaaaab1"};
+    for (size_t i = 0; i < sizeof drop / sizeof *drop; i++)
+        cr_assert_not(run("assignment", drop[i]), "'%s' should be dropped", drop[i]);
+    const char *keep[] = {"hV9#kq2!Zr7@pL4w", "s3cr3tV4lu3Xq9", "0HATUFKtzmib039WiV4Vc3wIsA2WCIkA",
+                          "1894f54e300398c151864742dd563d2eb18e17c4", "VtzctyVqWiw6jJKi326Ni5XSSoGy1_4HOvyz5Ih7",
+                          "69418689F1E342DD946CB82994CDA3CB", "rapunz3l", "Wm3!qZ8xKt5R",
+                          /* base64 of user:password is a credential, not text */ "c3ZjOnMzY3IzdC1wYXNz"};
+    for (size_t i = 0; i < sizeof keep / sizeof *keep; i++)
+        cr_assert(run("assignment", keep[i]), "'%s' should be kept", keep[i]);
+}
+
+/* The name and entropy checks must not eat real keys: over random base62, base36 and hex values (a
+ * fixed xorshift sequence) that hold a digit, few are dropped, fewer as they grow. Letters-only
+ * values are all dropped, by design (12% of random 12-character base62 values, 0.4% at 32). */
+Test(validators, assignment_keeps_random_values)
+{
+    static const char b62[] = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+    const struct {
+        const char *alphabet;
+        size_t alen, len;
+        int max_dropped; /* of 10000 */
+    } cases[] = {{b62, 62, 12, 150}, {b62, 62, 20, 30}, {b62, 62, 32, 20}, {b62, 16, 20, 15}, {b62, 16, 32, 10},
+                 {b62, 36, 24, 25}};
+    uint64_t x = 0x9e3779b97f4a7c15ull;
+    for (size_t c = 0; c < sizeof cases / sizeof *cases; c++) {
+        int dropped = 0;
+        for (int k = 0; k < 10000; k++) {
+            char v[64];
+            for (size_t i = 0; i < cases[c].len; i++) {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                v[i] = cases[c].alphabet[x % cases[c].alen];
+            }
+            v[cases[c].len] = 0;
+            if (!strpbrk(v, "0123456789"))
+                cr_assert_not(run("assignment", v), "letters-only '%s' should be dropped", v);
+            else
+                dropped += !run("assignment", v);
+        }
+        cr_assert_leq(dropped, cases[c].max_dropped, "%d of 10000 random values of length %zu over %zu characters dropped",
+                      dropped, cases[c].len, cases[c].alen);
+    }
 }
 
 static int count_findings(ks_engine *e, const char *text, int *near)
