@@ -16,12 +16,15 @@ static void rules_usage(FILE *f)
           "list   prints id, name, confidence and validators of every rule.\n"
           "check  compiles the rules (built-in ones, plus PATHs), then checks that every example\n"
           "       matches its rule and passes its validator, and that no negative example matches\n"
-          "       any rule. Exits 0 when all pass, 1 naming each failure, 2 when rules do not load.\n",
+          "       any rule (a rule with a path condition only its own: it reports in files of its name).\n"
+          "       Exits 0 when all pass, 1 naming each failure, 2 when rules do not load.\n",
           f);
 }
 
 typedef struct hits {
+    const ks_engine *engine;
     size_t rule;      /* rule under test, or SIZE_MAX for "any" */
+    size_t own;       /* the rule whose negative examples are scanned */
     size_t n_rule, n_any;
     char first_any[160];
 } hits;
@@ -33,6 +36,14 @@ static int count_hit(const ks_match *m, void *ctx)
         return 0;
     if (m->rule_index == h->rule)
         h->n_rule++;
+    if (h->rule == SIZE_MAX) {
+        /* a rule with a path condition reports only in files of its name: another rule's negative
+         * example is no such file (its own negative examples are checked as if they were) */
+        ks_rule_info other = {.size = sizeof other};
+        if (ks_engine_rule(h->engine, m->rule_index, &other) == 0 && other.path && *other.path &&
+            m->rule_index != h->own)
+            return 0;
+    }
     if (!h->n_any)
         snprintf(h->first_any, sizeof h->first_any, "%s", m->rule_id);
     h->n_any++;
@@ -68,7 +79,7 @@ static int check(const ks_engine *engine)
             failures++;
         }
         for (size_t k = 0; k < r.n_examples; k++, n_ex++) {
-            hits h = {.rule = i};
+            hits h = {.engine = engine, .rule = i, .own = i};
             ks_scan(sc, r.examples[k], strlen(r.examples[k]), 0, 0, count_hit, &h);
             if (!h.n_rule) {
                 print_failure(&r, "example", k, r.examples[k], "does not match (or fails its validator)");
@@ -76,7 +87,7 @@ static int check(const ks_engine *engine)
             }
         }
         for (size_t k = 0; k < r.n_negative_examples; k++, n_neg++) {
-            hits h = {.rule = SIZE_MAX};
+            hits h = {.engine = engine, .rule = SIZE_MAX, .own = i};
             ks_scan(sc, r.negative_examples[k], strlen(r.negative_examples[k]), 0, 0, count_hit, &h);
             if (h.n_any) {
                 char extra[200];
