@@ -91,12 +91,26 @@ static void on_missing(const uint8_t *id, void *cd)
     fatal(g, hex, "not read: the blob is missing (no pack or loose object holds it)");
 }
 
-/* The job's selection into *want (NULL when every blob is taken); 0, or -1 when nothing can be read. */
-static int select_blobs(const ks_allocator *a, ks_git_job *job, gexp *g, ks_git_idset **want)
+/* The job's selection into *want (NULL when every blob is taken); 0, or -1 when nothing can be read. A
+ * partial clone read whole still has its reachable blobs counted when absent: *expect. */
+static int select_blobs(const ks_allocator *a, ks_git_job *job, gexp *g, ks_git_idset **want, ks_git_idset **expect)
 {
-    *want = NULL;
-    if (!ks__git_opts_select(&job->opts))
+    *want = *expect = NULL;
+    if (!ks__git_opts_select(&job->opts)) {
+        char why[600];
+        ks_git_selection sel;
+        if (!ks__git_is_promisor(job->loc.git_dir, job->loc.objects))
+            return 0;
+        g->promisor = 1;
+        if ((*expect = ks__git_idset_new(a)) != NULL &&
+            ks__git_select_ids(job->loc.git_dir, NULL, a, *expect, &sel, why, sizeof why) == 0) {
+            job->totals.missing_promised += sel.missing_promised;
+            return 0;
+        }
+        ks__git_idset_free(*expect); /* only a count is lost */
+        *expect = NULL;
         return 0;
+    }
     char why[600], what[700];
     ks_git_selection sel;
     if (!(*want = ks__git_idset_new(a))) {
@@ -125,8 +139,8 @@ int ks__git_expand(const ks_allocator *a, ks_git_job *job, ks_git_idset *seen, c
     job->totals.size = sizeof job->totals;
     res->containers = 1;
     gexp g = {sink, ctx, res, &job->totals, job->opts.max_blob_size, 0, 0};
-    ks_git_idset *want;
-    if (select_blobs(a, job, &g, &want) != 0) {
+    ks_git_idset *want, *expect;
+    if (select_blobs(a, job, &g, &want, &expect) != 0) {
         ks__git_idset_free(want);
         return 0;
     }
@@ -137,10 +151,12 @@ int ks__git_expand(const ks_allocator *a, ks_git_job *job, ks_git_idset *seen, c
                              .on_problem = on_problem,
                              .ctx = &g,
                              .want = want,
-                             .on_missing = on_missing};
+                             .on_missing = on_missing,
+                             .expect = expect};
     ks_git_counts counts = {0};
     int rc = ks__git_read_objects(job->loc.objects, &o, &counts);
     ks__git_idset_free(want);
+    ks__git_idset_free(expect);
     if (g.stopped)
         return -1;
     if (rc) /* objects/ could not be opened, or no memory */

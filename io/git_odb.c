@@ -432,8 +432,9 @@ int ks__git_read_objects(const char *objects_dir, const ks_git_read_options *o, 
             rc = ks__git_pack_walk(d.packs[i], &d.r, &wo, d.c);
         for (size_t i = 0; i < d.ndirs && rc == 0; i++)
             rc = read_loose(&d, d.dirs[i].path);
-        if (rc == 0 && o->want && o->on_missing)
-            rc = ks__git_idset_each(o->want, check_missing, &d);
+        const ks_git_idset *expect = o->expect ? o->expect : o->want;
+        if (rc == 0 && expect && o->on_missing)
+            rc = ks__git_idset_each(expect, check_missing, &d);
     }
     for (size_t i = 0; i < d.npacks; i++)
         ks__git_pack_close(d.packs[i]);

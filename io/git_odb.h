@@ -27,6 +27,8 @@ typedef struct ks_git_read_options {
     const ks_git_idset *want;
     /* Each id of want that no pack and no objects directory holds (absent, not unreadable). May be NULL. */
     void (*on_missing)(const uint8_t *id, void *ctx);
+    /* Ids checked for absence as want's are, without restricting what is handed out (NULL: want). */
+    const ks_git_idset *expect;
 } ks_git_read_options;
 
 /* Hands out each object of objects_dir of the types asked for, once: every pack-*.pack with its .idx under
