@@ -439,12 +439,17 @@ int ks__git_is_promisor(const char *git_dir, const char *objects_dir)
         if (git_config_get_entry(&e, cfg, "extensions.partialclone") == 0)
             promisor = 1;
         git_config_entry_free(e);
+        /* every entry, matched here: libgit2 1.5's regex matching (glob iterators, git_remote_list) leaks its
+         * PCRE2 match data at each match */
         git_config_iterator *it = NULL;
         git_config_entry *ent;
-        if (!promisor && git_config_iterator_glob_new(&it, cfg, "^remote\\..*\\.promisor$") == 0) {
-            int b;
-            while (!promisor && git_config_next(&ent, it) == 0)
-                promisor = git_config_parse_bool(&b, ent->value) == 0 && b;
+        if (!promisor && git_config_iterator_new(&it, cfg) == 0) {
+            while (!promisor && git_config_next(&ent, it) == 0) {
+                size_t n = strlen(ent->name);
+                int b = 0;
+                promisor = n > 16 && strncmp(ent->name, "remote.", 7) == 0 && strcmp(ent->name + n - 9, ".promisor") == 0 &&
+                           git_config_parse_bool(&b, ent->value) == 0 && b;
+            }
             git_config_iterator_free(it);
         }
     }
