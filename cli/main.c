@@ -12,6 +12,8 @@ static void usage(FILE *f)
     fputs("usage: keysweep <command> [OPTIONS]\n\n"
           "Commands:\n"
           "  scan [PATH...]      scan files and directories for secrets (keysweep scan --help)\n"
+          "  git [REPO...]       scan git history, narrowed to a range, a branch or the staged changes\n"
+          "                      (keysweep git --help)\n"
           "  rules list|check    list the rules, or check their examples (keysweep rules --help)\n"
           "  help [COMMAND]      this help, or COMMAND's\n\n"
           "  -h, --help          this help\n"
@@ -29,7 +31,7 @@ static void print_version(void)
     printf("keysweep %s (Vectorscan %.*s)\n", ks_version(), (int)n, vs);
 }
 
-static const char *const commands[] = {"scan", "rules", "help"};
+static const char *const commands[] = {"scan", "git", "rules", "help"};
 static const char *const top_options[] = {"--help", "--version"};
 
 /* Runs a command by name; help_only asks for its help (`keysweep help COMMAND`). */
@@ -43,6 +45,8 @@ static int run_command(const char *cmd, int argc, char **argv, int help_only)
     }
     if (strcmp(cmd, "scan") == 0)
         return cmd_scan(argc, argv);
+    if (strcmp(cmd, "git") == 0)
+        return cmd_git(argc, argv);
     if (strcmp(cmd, "rules") == 0)
         return cmd_rules(argc, argv);
     if (strcmp(cmd, "help") == 0) {

@@ -16,6 +16,7 @@
 #include "commands.h"
 #include "diag.h"
 #include "git_findings.h"
+#include "git_opts.h"
 #include "ignore.h"
 #include "options.h"
 #include "output.h"
@@ -58,6 +59,8 @@ typedef struct scan_state {
     const char *root; /* the root being walked, for --shard */
     shard shard;
     int no_git_history;
+    const ks_git_opts *git; /* which blobs of each repository's history */
+    git_tally git_tally;    /* writer thread */
     unsigned long long skipped[KS_SKIP_N];
     unsigned long long other_shard;
     unsigned long long walk_errors;
@@ -175,6 +178,12 @@ static void sink_container(void *ctx, const char *path, uint64_t containers, uin
     scan_state *s = ctx;
     s->archives += containers;
     s->members += members;
+}
+
+static void sink_git(void *ctx, const char *path, const ks_git_totals *t)
+{
+    scan_state *s = ctx;
+    git_tally_add(&s->git_tally, t);
 }
 
 static void sink_file_done(void *ctx, const char *path, uint64_t bytes, int err)
@@ -315,7 +324,9 @@ static int walk_on_git_dir(void *ctx, const char *path)
         walk_on_error(s, path, ENOMEM, "read git history");
         return 0;
     }
-    int rc = ks_pipeline_submit_git(s->pipeline, path);
+    int rc = ks_pipeline_submit_git_opts(s->pipeline, path, s->git);
+    if (rc == KS_EINVAL) /* a file named .git that points nowhere: only a file */
+        return 0;
     if (rc == KS_ETERMINATED) {
         s->walk_stopped = 1;
         return 1;
@@ -346,6 +357,7 @@ static void print_summary(const scan_state *s, double secs, const char *status)
     if (s->archives)
         fprintf(stderr, "; %llu archive%s opened, %llu member%s scanned%s", s->archives, s->archives == 1 ? "" : "s",
                 s->members, s->members == 1 ? "" : "s", s->limited ? " (some stopped: see above)" : "");
+    git_tally_print(stderr, &s->git_tally);
     fputs("; skipped:", stderr);
     int any = 0;
     for (int r = 0; r < KS_SKIP_N; r++) {
@@ -415,6 +427,9 @@ static void scan_usage(FILE *f)
           "  --git-all-paths       list every commit and path that introduced a finding's blob, not only\n"
           "                        the first (a finding in history names the commit, path and author\n"
           "                        that introduced its blob)\n"
+          "  --git-reachable-only  only blobs reachable from HEAD, refs, reflogs and the index\n"
+          "  --max-blob-size SIZE  skip larger blobs (counted in the summary)\n"
+          "  (keysweep git [REPO...] scans history alone, narrowed: keysweep git --help)\n"
           "Encodings (decoded and scanned again; findings say \"decoders\": [\"base64\"]...):\n"
           "  --no-decode           scan bytes only as they are: no UTF-16, base64, hex, percent-encoding,\n"
           "                        \\u/\\x escapes or HTML entities decoded\n"
@@ -449,6 +464,8 @@ typedef struct scan_opts {
     int no_git_history;
     int git_all_paths;
     int show_test_keys;
+    int git_cmd;    /* keysweep git: the roots are repositories, only their history is scanned */
+    ks_git_opts git;
     uint64_t max_open_files;
     shard shard;
     ks_pipeline_opts po;
@@ -480,6 +497,7 @@ static int parse(scan_opts *o, int argc, char **argv)
         {"git-all-paths", no_argument, 0, OPT_GIT_ALL_PATHS},
         {"max-decode-depth", required_argument, 0, OPT_DECODE_DEPTH},
         {"archive-limits", required_argument, 0, OPT_ARCHIVE_LIMITS},
+        GIT_LONGOPTS,
         {0, 0, 0, 0}};
     int c;
     uint64_t v;
@@ -590,10 +608,17 @@ static int parse(scan_opts *o, int argc, char **argv)
             o->limits_warn = strcmp(optarg, "warn") == 0;
             break;
         case 'q': o->quiet = 1; break;
-        case 'h': scan_usage(stdout); return 0;
-        default: return getopt_refused("scan", c, argv, longopts);
+        case 'h': o->git_cmd ? git_usage(stdout) : scan_usage(stdout); return 0;
+        default: {
+            int g = git_opt_take(&o->git, c, optarg, o->git_cmd);
+            if (g == 1)
+                break;
+            return g ? g : getopt_refused(o->git_cmd ? "git" : "scan", c, argv, longopts);
+        }
         }
     }
+    if (git_opts_done(&o->git))
+        return 2;
     if (strcmp(o->io, "auto") && strcmp(o->io, "uring") && strcmp(o->io, "pread")) {
         say("--io: expected auto, uring or pread, not '%s'", o->io);
         return 2;
@@ -612,7 +637,8 @@ static int start_pipeline(scan_state *s, const ks_engine *engine, scan_opts *o)
                                           .on_file_done = sink_file_done,
                                           .on_idle = sink_idle,
                                           .on_object_problem = sink_object_problem,
-                                          .on_container = sink_container};
+                                          .on_container = sink_container,
+                                          .on_git = sink_git};
     o->po.size = sizeof o->po;
     o->po.reader = o->io;
     o->po.on_diag = pipeline_diag;
@@ -679,6 +705,20 @@ static void fd_budget(scan_opts *o)
     o->po.max_open_files = (unsigned)(cap / 2 > 4 ? cap / 2 : 4);
 }
 
+/* keysweep git: a root is a repository, its history alone is scanned. */
+static void git_root(scan_state *s, const char *path)
+{
+    int rc = ks_pipeline_submit_git_opts(s->pipeline, path, s->git);
+    if (rc == KS_ETERMINATED) {
+        s->walk_stopped = 1;
+    } else if (rc == KS_EINVAL) {
+        s->walk_errors++;
+        diag_path(path, "not a git repository (a work tree with .git, a git directory, or a .git file)");
+    } else if (rc) {
+        walk_on_error(s, path, rc == KS_ENOMEM ? ENOMEM : EIO, "read git history");
+    }
+}
+
 /* Walks every root on the main thread; each directory root brings its own ignore files. */
 static void walk_roots(scan_state *s, scan_opts *o, char **paths, int n_paths)
 {
@@ -691,6 +731,10 @@ static void walk_roots(scan_state *s, scan_opts *o, char **paths, int n_paths)
         s->root = paths[i];
         if (same_as_earlier_root(paths, i)) {
             diag_path(paths[i], "named more than once: scanned once");
+            continue;
+        }
+        if (o->git_cmd) {
+            git_root(s, paths[i]);
             continue;
         }
         if (strcmp(paths[i], "-") == 0) {
@@ -716,10 +760,13 @@ static void walk_roots(scan_state *s, scan_opts *o, char **paths, int n_paths)
     }
 }
 
-int cmd_scan(int argc, char **argv)
+/* keysweep scan, or (git_cmd) keysweep git. */
+static int scan_main(int argc, char **argv, int git_cmd)
 {
     scan_opts o;
     memset(&o, 0, sizeof o);
+    o.git_cmd = git_cmd;
+    o.git.size = sizeof o.git;
     o.color = "auto";
     o.io = "auto";
     o.exit_code = 1;
@@ -750,6 +797,8 @@ int cmd_scan(int argc, char **argv)
     s.shard = o.shard;
     s.no_git_history = o.no_git_history;
     s.show_test_keys = o.show_test_keys;
+    s.git = &o.git;
+    s.git_tally.selecting = o.git.range || o.git.since_commit || o.git.branch || o.git.staged || o.git.reachable_only;
     s.max_file_size = o.wo.max_file_size;
     s.limits_warn = o.limits_warn;
     diag_storm_init(&s.storm);
@@ -845,4 +894,14 @@ done:
     free(o.excludes);
     rule_opts_free(&o.ro);
     return status;
+}
+
+int cmd_scan(int argc, char **argv)
+{
+    return scan_main(argc, argv, 0);
+}
+
+int cmd_git(int argc, char **argv)
+{
+    return scan_main(argc, argv, 1);
 }

@@ -516,8 +516,10 @@ typedef struct ks_walk_ops {
     void (*on_error)(void *ctx, const char *path, int err, const char *what);
     /* A git directory (HEAD, objects/ and refs/ in it: a work tree's .git, a bare repository): its
      * objects/ is then not walked (packs and loose objects are compressed; ks_pipeline_submit_git
-     * reads them as the history they hold), the rest of it is. Return 0 to go on, non-zero to stop
-     * the walk. May be NULL: objects/ is then walked as files. */
+     * reads them as the history they hold), the rest of it is. Also called, after on_file, for a
+     * regular file named .git (a submodule's or linked worktree's pointer, "gitdir: DIR", which
+     * ks_pipeline_submit_git_opts follows; any other such file it refuses with KS_EINVAL). Return 0 to
+     * go on, non-zero to stop the walk. May be NULL: objects/ is then walked as files. */
     int (*on_git_dir)(void *ctx, const char *path);
 } ks_walk_ops;
 
@@ -543,6 +545,16 @@ KS_API int ks_walk(const char *root, const ks_walk_opts *opts, const ks_walk_ops
  */
 typedef struct ks_pipeline ks_pipeline;
 
+/* What reading one repository's history took and left (ks_pipeline_sink.on_git). */
+typedef struct ks_git_totals {
+    size_t size;               /* sizeof(ks_git_totals): fields are only ever appended */
+    uint64_t selected;         /* blobs the selection named (ks_git_opts); 0 when every blob was taken */
+    uint64_t scanned;          /* blobs handed to the scanners (a blob another repository of the scan had is not) */
+    uint64_t too_large;        /* blobs over ks_git_opts.max_blob_size, not scanned */
+    uint64_t missing_promised; /* objects absent from a partial clone, which its promisor remote holds: skipped */
+    uint64_t missing;          /* objects absent from a repository that should hold them: the scan is incomplete */
+} ks_git_totals;
+
 /* What a pipeline reports; every call comes from its writer thread, one at a time. */
 typedef struct ks_pipeline_sink {
     size_t size; /* sizeof(ks_pipeline_sink), or 0 */
@@ -563,6 +575,9 @@ typedef struct ks_pipeline_sink {
     /* File `path` was a container, scanned as its members: containers opened (nested ones too) and
      * members scanned; called before its on_file_done. May be NULL. */
     void (*on_container)(void *ctx, const char *path, uint64_t containers, uint64_t members);
+    /* The history of repository `path` (ks_pipeline_submit_git) was read: what it took and left; called
+     * before its on_container. May be NULL. */
+    void (*on_git)(void *ctx, const char *path, const ks_git_totals *totals);
 } ks_pipeline_sink;
 
 /* Pipeline options; zero-initialise, then set what you need. */
@@ -641,6 +656,49 @@ KS_API int ks_pipeline_submit(ks_pipeline *p, int fd, const char *path, uint64_t
  * KS_ENOMEM, or KS_ETERMINATED when the pipeline is stopping.
  */
 KS_API int ks_pipeline_submit_git(ks_pipeline *p, const char *git_dir);
+
+/* Which blobs of a repository's history to scan (ks_pipeline_submit_git_opts, ks_git_select); zero-initialise,
+ * then set what you need. With none of range, since_commit, branch, reachable_only and staged: every blob of
+ * its object store, reachable or not. */
+typedef struct ks_git_opts {
+    size_t size; /* sizeof(ks_git_opts), or 0 */
+    /* "A..B": the blobs that the commits reachable from B and not from A introduced, a blob being introduced
+     * by a commit when some path of its tree holds it and that path held another blob (or nothing) in every
+     * parent (a root commit: all its blobs); taken even when it existed before under another path. "A...B":
+     * the commits reachable from either and not from their merge base. */
+    const char *range;
+    const char *since_commit; /* REV: the same as range "REV..TIP", TIP being branch, else HEAD */
+    const char *branch;       /* REF: only blobs in the trees of the commits reachable from it */
+    int reachable_only;       /* only blobs reachable from HEAD, every ref, their reflogs and the index */
+    /* only the blobs of the index whose entry differs from HEAD's tree at its path (all of them when HEAD is
+     * unborn): what `git commit` would record now; the work tree plays no part */
+    int staged;
+    uint64_t max_blob_size;        /* larger blobs are not scanned, only counted (too_large); 0: no limit */
+    const ks_allocator *allocator; /* ks_git_select's memory (the pipeline uses its engine's); NULL: the C library's */
+} ks_git_opts;
+
+/*
+ * ks_pipeline_submit_git restricted to the blobs `opts` selects (NULL: every blob), where `repo` may also be
+ * a work tree holding .git, a .git file pointing elsewhere (`gitdir: ...`: a submodule's or a linked
+ * worktree's), or a linked worktree's git directory; the repositories of one pipeline are read once each (two
+ * worktrees of one repository share its history; with staged, each worktree has its own index). A revision
+ * that does not resolve, a missing object (but one a partial clone's promisor remote holds, which is counted
+ * and skipped) or a damaged one is a fatal note naming it. Returns 0, KS_EINVAL (not a repository, or
+ * range and since_commit both set, or staged with a range or branch), KS_EIO, KS_ENOMEM or KS_ETERMINATED.
+ */
+KS_API int ks_pipeline_submit_git_opts(ks_pipeline *p, const char *repo, const ks_git_opts *opts);
+
+/*
+ * Computes the blobs `opts` selects in the repository `repo` (as ks_pipeline_submit_git_opts takes it; its
+ * max_blob_size plays no part) and calls on_blob with each one's 40 hex digits, once, in no set order; a
+ * non-zero return stops it. With no selection in opts, every blob reachable from HEAD, the refs, their
+ * reflogs and the index. Returns 0; KS_EINVAL (as ks_pipeline_submit_git_opts, or a revision that does not
+ * resolve); KS_EIO (not a repository libgit2 opens); KS_ENOMEM; KS_ETERMINATED (on_blob stopped it); or
+ * KS_ECORRUPT: a commit or tree is missing or damaged, and the rest was still called back. `why` (may be
+ * NULL) receives one line saying what failed.
+ */
+KS_API int ks_git_select(const char *repo, const ks_git_opts *opts, int (*on_blob)(void *ctx, const char *hex),
+                         void *ctx, char *why, size_t why_len);
 
 /*
  * Walks `root` (ks_walk with `wo`, which may be NULL) and submits every regular file found; files

@@ -159,3 +159,15 @@ size_t ks__git_idset_count(const ks_git_idset *s)
 {
     return s->n;
 }
+
+int ks__git_idset_each(const ks_git_idset *s, int (*fn)(const uint8_t id[KS_GIT_ID_LEN], void *ctx), void *ctx)
+{
+    for (size_t i = 0; i < s->cap; i++) {
+        if (!is_used(s->used, i))
+            continue;
+        int rc = fn(s->ids + i * KS_GIT_ID_LEN, ctx);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}

@@ -1,5 +1,5 @@
 /* git_members.c: a repository's blobs handed to a container sink as members named by their ids; the reading is
- * git_odb.c's, each blob once, whatever pack or loose file holds it. */
+ * git_odb.c's, each blob once, whatever pack or loose file holds it; the choice of blobs is git_select.c's. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -7,8 +7,10 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "alloc.h"
 #include "git_members.h"
 #include "git_odb.h"
+#include "git_select.h"
 
 #define PIECE (256u * 1024u) /* as a container's members are handed on */
 
@@ -16,6 +18,9 @@ typedef struct gexp {
     const ks_container_sink *sink;
     void *ctx;
     ks_container_result *res;
+    ks_git_totals *tot;
+    uint64_t max_blob;
+    int promisor;
     int stopped;
 } gexp;
 
@@ -24,7 +29,15 @@ static int on_object(const ks_git_object *o, void *cd)
     gexp *g = cd;
     char hex[KS_GIT_HEX_LEN + 1];
     ks__git_id_hex(o->id, hex);
+    if (g->max_blob && o->size > g->max_blob) {
+        char what[128];
+        snprintf(what, sizeof what, "skipped: %zu bytes, over --max-blob-size", o->size);
+        g->tot->too_large++;
+        g->sink->problem(g->ctx, hex, 0, what);
+        return 0;
+    }
     g->res->members++;
+    g->tot->scanned++;
     if (g->sink->begin(g->ctx, hex)) {
         g->stopped = 1;
         return 1;
@@ -44,6 +57,12 @@ static int on_object(const ks_git_object *o, void *cd)
     return 0;
 }
 
+static void fatal(gexp *g, const char *hex, const char *what)
+{
+    g->res->stop = KS_CONT_CORRUPT;
+    g->sink->problem(g->ctx, hex, 1, what);
+}
+
 static void on_problem(const ks_git_problem *pr, void *cd)
 {
     gexp *g = cd;
@@ -55,38 +74,145 @@ static void on_problem(const ks_git_problem *pr, void *cd)
                  (unsigned long long)pr->offset);
     else
         snprintf(what, sizeof what, "not read: %s (%s)", pr->what, pr->path);
-    g->res->stop = KS_CONT_CORRUPT;
-    g->sink->problem(g->ctx, hex, 1, what);
+    fatal(g, hex, what);
 }
 
-int ks__git_expand(const char *git_dir, ks_git_idset *seen, const ks_container_sink *sink, void *ctx,
-                   ks_container_result *res)
+/* A selected blob that nothing holds: a partial clone's remote has it; in any other repository it is lost. */
+static void on_missing(const uint8_t *id, void *cd)
 {
-    memset(res, 0, sizeof *res);
-    size_t n = strlen(git_dir);
-    char *objects = malloc(n + sizeof "/objects");
-    if (!objects) {
-        res->stop = KS_CONT_CORRUPT;
-        sink->problem(ctx, "", 1, "not read: out of memory");
+    gexp *g = cd;
+    if (g->promisor) {
+        g->tot->missing_promised++;
+        return;
+    }
+    char hex[KS_GIT_HEX_LEN + 1];
+    ks__git_id_hex(id, hex);
+    g->tot->missing++;
+    fatal(g, hex, "not read: the blob is missing (no pack or loose object holds it)");
+}
+
+/* The job's selection into *want (NULL when every blob is taken); 0, or -1 when nothing can be read. A
+ * partial clone read whole still has its reachable blobs counted when absent: *expect. */
+static int select_blobs(const ks_allocator *a, ks_git_job *job, gexp *g, ks_git_idset **want, ks_git_idset **expect)
+{
+    *want = *expect = NULL;
+    if (!ks__git_opts_select(&job->opts)) {
+        char why[600];
+        ks_git_selection sel;
+        if (!ks__git_is_promisor(job->loc.git_dir, job->loc.objects))
+            return 0;
+        g->promisor = 1;
+        if ((*expect = ks__git_idset_new(a)) != NULL &&
+            ks__git_select_ids(job->loc.git_dir, NULL, a, *expect, &sel, why, sizeof why) == 0) {
+            job->totals.missing_promised += sel.missing_promised;
+            return 0;
+        }
+        ks__git_idset_free(*expect); /* only a count is lost */
+        *expect = NULL;
         return 0;
     }
-    memcpy(objects, git_dir, n);
-    memcpy(objects + n, "/objects", sizeof "/objects");
-    gexp g = {sink, ctx, res, 0};
-    ks_git_read_options o = {
-        .size = sizeof o, .seen = seen, .on_object = on_object, .on_problem = on_problem, .ctx = &g};
-    ks_git_counts counts = {0};
-    int rc = ks__git_read_objects(objects, &o, &counts);
-    free(objects);
+    char why[600], what[700];
+    ks_git_selection sel;
+    if (!(*want = ks__git_idset_new(a))) {
+        fatal(g, "", "not read: out of memory");
+        return -1;
+    }
+    int rc = ks__git_select_ids(job->loc.git_dir, &job->opts, a, *want, &sel, why, sizeof why);
+    g->promisor = sel.promisor;
+    job->totals.missing_promised += sel.missing_promised;
+    job->totals.selected = ks__git_idset_count(*want);
+    if (rc == 0)
+        return 0;
+    snprintf(what, sizeof what, "not read: %s", rc == KS_ENOMEM ? "out of memory" : why);
+    fatal(g, "", what);
+    if (rc == KS_ECORRUPT) /* what could be walked is still read */
+        return 0;
+    job->totals.selected = 0;
+    return -1;
+}
+
+int ks__git_expand(const ks_allocator *a, ks_git_job *job, ks_git_idset *seen, const ks_container_sink *sink,
+                   void *ctx, ks_container_result *res)
+{
+    memset(res, 0, sizeof *res);
+    memset(&job->totals, 0, sizeof job->totals);
+    job->totals.size = sizeof job->totals;
     res->containers = 1;
+    gexp g = {sink, ctx, res, &job->totals, job->opts.max_blob_size, 0, 0};
+    ks_git_idset *want, *expect;
+    if (select_blobs(a, job, &g, &want, &expect) != 0) {
+        ks__git_idset_free(want);
+        return 0;
+    }
+    ks_git_read_options o = {.size = sizeof o,
+                             .allocator = a,
+                             .seen = seen,
+                             .on_object = on_object,
+                             .on_problem = on_problem,
+                             .ctx = &g,
+                             .want = want,
+                             .on_missing = on_missing,
+                             .expect = expect};
+    ks_git_counts counts = {0};
+    int rc = ks__git_read_objects(job->loc.objects, &o, &counts);
+    ks__git_idset_free(want);
+    ks__git_idset_free(expect);
     if (g.stopped)
         return -1;
-    if (rc) { /* objects/ could not be opened, or no memory */
-        res->stop = KS_CONT_CORRUPT;
-        sink->problem(ctx, "", 1,
-                      rc == KS_ENOMEM ? "not read: out of memory" : "not read: its objects directory cannot be opened");
-    }
+    if (rc) /* objects/ could not be opened, or no memory */
+        fatal(&g, "", rc == KS_ENOMEM ? "not read: out of memory" : "not read: its objects directory cannot be opened");
     return 0;
+}
+
+int ks__git_job_new(const ks_allocator *a, const char *repo, const ks_git_opts *opts, ks_git_job **out)
+{
+    *out = NULL;
+    ks_git_opts o = {0};
+    if (opts) {
+        size_t room = opts->size && opts->size < sizeof o ? opts->size : sizeof o;
+        memcpy(&o, opts, room);
+    }
+    char why[256];
+    if (ks__git_opts_check(&o, why, sizeof why))
+        return KS_EINVAL;
+    ks_git_job *job = ks__acalloc(a, 1, sizeof *job);
+    if (!job)
+        return KS_ENOMEM;
+    const char *strs[3] = {o.range, o.since_commit, o.branch};
+    size_t need = 0;
+    for (int i = 0; i < 3; i++)
+        need += strs[i] ? strlen(strs[i]) + 1 : 0;
+    int rc = ks__git_locate(a, repo, &job->loc);
+    if (rc == 0 && need && !(job->strings = ks__amalloc(a, need)))
+        rc = KS_ENOMEM;
+    if (rc) {
+        ks__git_job_free(a, job);
+        return rc;
+    }
+    char *at = job->strings;
+    const char **dst[3] = {&o.range, &o.since_commit, &o.branch};
+    for (int i = 0; i < 3; i++) {
+        if (!strs[i])
+            continue;
+        size_t n = strlen(strs[i]) + 1;
+        memcpy(at, strs[i], n);
+        *dst[i] = at;
+        at += n;
+    }
+    o.size = sizeof o;
+    o.allocator = a;
+    job->opts = o;
+    *out = job;
+    return 0;
+}
+
+void ks__git_job_free(const ks_allocator *a, ks_git_job *job)
+{
+    if (!job)
+        return;
+    ks__git_location_free(a, &job->loc);
+    ks__afree(a, job->strings);
+    ks__afree(a, job);
 }
 
 int ks__git_is_dir(int dirfd)

@@ -204,6 +204,38 @@ static int open_packs(odb *d, const char *dir)
     return rc;
 }
 
+/* Object id from any pack holding it, else loose from any of the directories: 0 with its bytes (from d->a);
+ * 1 when none holds it; or a KS_E* code with why filled (the last holder that failed). */
+static int read_any(odb *d, const uint8_t id[KS_GIT_ID_LEN], ks_git_type *type, uint8_t **data, size_t *size,
+                    char *why, size_t why_len)
+{
+    char hex[KS_GIT_HEX_LEN + 1];
+    ks__git_id_hex(id, hex);
+    int rc = 1;
+    for (size_t i = 0; i < d->npacks && rc != 0 && rc != KS_ENOMEM; i++) {
+        uint32_t pos;
+        const ks_git_idx *x = ks__git_pack_index(d->packs[i]);
+        if (ks__git_idx_find(x, id, &pos))
+            rc = ks__git_pack_read(d->packs[i], &d->r, ks__git_idx_offset(x, pos), type, data, size, why, why_len);
+    }
+    char name[KS_GIT_HEX_LEN + 2];
+    snprintf(name, sizeof name, "%.2s/%s", hex, hex + 2);
+    for (size_t i = 0; i < d->ndirs && rc != 0 && rc != KS_ENOMEM; i++) {
+        int dfd = open(d->dirs[i].path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (dfd < 0)
+            continue;
+        char lwhy[256];
+        int lrc = ks__git_loose_read(d->a, dfd, name, ALL_TYPES, d->r.max_object, type, data, size, lwhy, sizeof lwhy);
+        close(dfd);
+        if (lrc != KS_EIO) {
+            rc = lrc;
+            if (rc != 0)
+                snprintf(why, why_len, "%s (loose): %s", hex, lwhy);
+        }
+    }
+    return rc;
+}
+
 /* A REF_DELTA's base that its own pack lacks: in another pack, else loose, in any of the directories. */
 static int find_base(void *ctx, const uint8_t id[KS_GIT_ID_LEN], ks_git_type *type, uint8_t **data, size_t *size,
                      char *why, size_t why_len)
@@ -216,28 +248,10 @@ static int find_base(void *ctx, const uint8_t id[KS_GIT_ID_LEN], ks_git_type *ty
         return KS_ECORRUPT;
     }
     d->nesting++;
-    int rc = KS_ECORRUPT;
-    snprintf(why, why_len, "delta base %s is in no pack and not loose", hex);
-    for (size_t i = 0; i < d->npacks && rc == KS_ECORRUPT; i++) {
-        uint32_t pos;
-        const ks_git_idx *x = ks__git_pack_index(d->packs[i]);
-        if (ks__git_idx_find(x, id, &pos))
-            rc = ks__git_pack_read(d->packs[i], &d->r, ks__git_idx_offset(x, pos), type, data, size, why, why_len);
-    }
-    char name[KS_GIT_HEX_LEN + 2];
-    snprintf(name, sizeof name, "%.2s/%s", hex, hex + 2);
-    for (size_t i = 0; i < d->ndirs && rc == KS_ECORRUPT; i++) {
-        int dfd = open(d->dirs[i].path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (dfd < 0)
-            continue;
-        char lwhy[256];
-        int lrc = ks__git_loose_read(d->a, dfd, name, ALL_TYPES, d->r.max_object, type, data, size, lwhy, sizeof lwhy);
-        close(dfd);
-        if (lrc != KS_EIO) {
-            rc = lrc;
-            if (rc != 0)
-                snprintf(why, why_len, "delta base %s (loose): %s", hex, lwhy);
-        }
+    int rc = read_any(d, id, type, data, size, why, why_len);
+    if (rc == 1) {
+        snprintf(why, why_len, "delta base %s is in no pack and not loose", hex);
+        rc = KS_ECORRUPT;
     }
     d->nesting--;
     return rc;
@@ -285,6 +299,10 @@ static int read_loose(odb *d, const char *dir)
             if (ks__git_hex_id(hex, id) != 0)
                 continue;
             d->c->loose++;
+            if (d->o->want && !ks__git_idset_has(d->o->want, id)) {
+                d->c->skipped++;
+                continue;
+            }
             if (ks__git_idset_has(d->seen, id)) {
                 d->c->duplicates++;
                 continue;
@@ -317,6 +335,74 @@ static int read_loose(odb *d, const char *dir)
     return rc;
 }
 
+/* One wanted object looked up by id (few are wanted: cheaper than walking every pack). */
+static int pick_one(const uint8_t id[KS_GIT_ID_LEN], void *ctx)
+{
+    odb *d = ctx;
+    if (ks__git_idset_has(d->seen, id)) {
+        d->c->duplicates++;
+        return 0;
+    }
+    ks_git_type t;
+    uint8_t *data;
+    size_t size;
+    char why[512];
+    int rc = read_any(d, id, &t, &data, &size, why, sizeof why);
+    if (rc == 1) {
+        if (d->o->on_missing)
+            d->o->on_missing(id, d->o->ctx);
+        return 0;
+    }
+    if (rc == KS_ENOMEM)
+        return rc;
+    if (rc != 0) {
+        report(d, d->dirs[0].path, id, rc, why);
+        return 0;
+    }
+    if (!(d->types & KS_GIT_TYPE_BIT(t)))
+        d->c->skipped++;
+    else
+        rc = emit_loose(d, id, t, data, size, d->dirs[0].path);
+    ks__afree(d->a, data);
+    return rc;
+}
+
+/* After a walk: a wanted id handed out by nobody (here, nor in another repository) and held by no pack and
+ * no directory is absent; one that is held was reported when it failed to read. */
+static int check_missing(const uint8_t id[KS_GIT_ID_LEN], void *ctx)
+{
+    odb *d = ctx;
+    if (ks__git_idset_has(d->seen, id))
+        return 0;
+    uint32_t pos;
+    for (size_t i = 0; i < d->npacks; i++)
+        if (ks__git_idx_find(ks__git_pack_index(d->packs[i]), id, &pos))
+            return 0;
+    char hex[KS_GIT_HEX_LEN + 1], name[KS_GIT_HEX_LEN + 2];
+    ks__git_id_hex(id, hex);
+    snprintf(name, sizeof name, "%.2s/%s", hex, hex + 2);
+    for (size_t i = 0; i < d->ndirs; i++) {
+        struct stat st;
+        char *path = join(d->a, d->dirs[i].path, name);
+        int there = path && stat(path, &st) == 0;
+        ks__afree(d->a, path);
+        if (there || !path)
+            return 0;
+    }
+    d->o->on_missing(id, d->o->ctx);
+    return 0;
+}
+
+/* Few enough wanted ids to look each up: a walk reads every object of every pack. */
+static int few_wanted(const odb *d)
+{
+    uint64_t packed = 0;
+    for (size_t i = 0; i < d->npacks; i++)
+        packed += ks__git_pack_count(d->packs[i]);
+    size_t n = ks__git_idset_count(d->o->want);
+    return n <= 1024 || (uint64_t)n * 16 <= packed;
+}
+
 int ks__git_read_objects(const char *objects_dir, const ks_git_read_options *o, ks_git_counts *counts)
 {
     if (!objects_dir || !o || o->size < sizeof *o || !o->on_object)
@@ -337,11 +423,19 @@ int ks__git_read_objects(const char *objects_dir, const ks_git_read_options *o, 
     rc = add_dir(&d, objects_dir, 0);
     for (size_t i = 0; i < d.ndirs && rc == 0; i++)
         rc = open_packs(&d, d.dirs[i].path);
-    ks_git_walk_options wo = {d.types, o->base_budget, o->verify, d.seen, o->on_object, o->on_problem, o->ctx};
-    for (size_t i = 0; i < d.npacks && rc == 0; i++)
-        rc = ks__git_pack_walk(d.packs[i], &d.r, &wo, d.c);
-    for (size_t i = 0; i < d.ndirs && rc == 0; i++)
-        rc = read_loose(&d, d.dirs[i].path);
+    ks_git_walk_options wo = {d.types, o->base_budget, o->verify, d.seen, o->on_object, o->on_problem, o->ctx,
+                              o->want};
+    if (rc == 0 && o->want && few_wanted(&d)) {
+        rc = ks__git_idset_each(o->want, pick_one, &d);
+    } else {
+        for (size_t i = 0; i < d.npacks && rc == 0; i++)
+            rc = ks__git_pack_walk(d.packs[i], &d.r, &wo, d.c);
+        for (size_t i = 0; i < d.ndirs && rc == 0; i++)
+            rc = read_loose(&d, d.dirs[i].path);
+        const ks_git_idset *expect = o->expect ? o->expect : o->want;
+        if (rc == 0 && expect && o->on_missing)
+            rc = ks__git_idset_each(expect, check_missing, &d);
+    }
     for (size_t i = 0; i < d.npacks; i++)
         ks__git_pack_close(d.packs[i]);
     ks__afree(d.a, d.packs);

@@ -22,6 +22,13 @@ typedef struct ks_git_read_options {
     int (*on_object)(const ks_git_object *o, void *ctx);     /* nonzero stops the read */
     void (*on_problem)(const ks_git_problem *pr, void *ctx); /* may be NULL */
     void *ctx;
+    /* Only these ids are handed out (NULL: every object of the types asked for): few of them are looked up
+     * one by one, many are picked out of a walk of every pack. */
+    const ks_git_idset *want;
+    /* Each id of want that no pack and no objects directory holds (absent, not unreadable). May be NULL. */
+    void (*on_missing)(const uint8_t *id, void *ctx);
+    /* Ids checked for absence as want's are, without restricting what is handed out (NULL: want). */
+    const ks_git_idset *expect;
 } ks_git_read_options;
 
 /* Hands out each object of objects_dir of the types asked for, once: every pack-*.pack with its .idx under

@@ -100,6 +100,7 @@ typedef struct ks_git_walk_options {
     int (*on_object)(const ks_git_object *o, void *ctx);      /* nonzero stops the walk */
     void (*on_problem)(const ks_git_problem *pr, void *ctx);  /* may be NULL */
     void *ctx;
+    const ks_git_idset *want; /* only these ids are handed out (the others only resolved as bases); NULL: all */
 } ks_git_walk_options;
 
 /* Hands out every object of the pack whose type is asked for, each delta chain resolved once: the pack

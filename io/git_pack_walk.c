@@ -185,6 +185,10 @@ static int emit(walk *w, uint32_t k, const uint8_t *data, size_t size)
     const uint8_t *id = id_of(w, k);
     w->type[k] |= REACHED;
     w->resolved += size;
+    if (w->o->want && !ks__git_idset_has(w->o->want, id)) {
+        w->c->skipped++; /* resolved only as a base of what is wanted */
+        return 0;
+    }
     if (w->o->seen) {
         int added = ks__git_idset_add(w->o->seen, id);
         if (added < 0)
@@ -341,10 +345,18 @@ static int rebuild_top(walk *w)
     return 0;
 }
 
-/* A leaf whose id was handed out before: nothing to inflate (the common case of an object in two packs). */
+/* A leaf whose id was handed out before (the common case of an object in two packs), or that is not wanted:
+ * nothing to inflate. */
 static int seen_leaf(walk *w, uint32_t k)
 {
-    if (!w->o->seen || has_kids(w, k) || !ks__git_idset_has(w->o->seen, id_of(w, k)))
+    if (has_kids(w, k))
+        return 0;
+    if (w->o->want && !ks__git_idset_has(w->o->want, id_of(w, k))) {
+        w->type[k] |= REACHED;
+        w->c->skipped++;
+        return 1;
+    }
+    if (!w->o->seen || !ks__git_idset_has(w->o->seen, id_of(w, k)))
         return 0;
     w->type[k] |= REACHED;
     w->c->duplicates++;

@@ -382,6 +382,9 @@ static int list_dir(walker *w)
                     w->ops->on_error(w->ctx, w->path.s, ENOMEM, "walk");
             } else if (type == DT_REG) {
                 rc = visit_file(w, f->fd, name, !via_link, 0);
+                /* a submodule's or linked worktree's work tree: its .git file points to the history */
+                if (!rc && w->ops->on_git_dir && strcmp(name, ".git") == 0)
+                    rc = w->ops->on_git_dir(w->ctx, w->path.s);
             } else {
                 /* FIFOs, sockets and devices are never opened: opening a FIFO can block forever. */
                 w->ops->on_skip(w->ctx, w->path.s, KS_SKIP_SPECIAL, 0);

@@ -23,6 +23,7 @@ void ks__pl_file_free(ks_pipeline *p, pfile *f)
     if (f->fd >= 0)
         ks__pl_file_close_fd(p, f);
     ks__order_free(&f->order);
+    ks__git_job_free(p->a, f->git_job);
     ks__afree(p->a, f);
 }
 

@@ -5,6 +5,7 @@
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -53,6 +54,7 @@ static void destroy(ks_pipeline *p)
     pthread_cond_destroy(&p->wake);
     ks__fdb_destroy(&p->fds);
     ks__git_idset_free(p->git_seen);
+    ks__afree(p->a, p->git_repos);
     ks__afree(p->a, p);
 }
 
@@ -250,27 +252,64 @@ int ks_pipeline_submit(ks_pipeline *p, int fd, const char *path, uint64_t size, 
 
 int ks_pipeline_submit_git(ks_pipeline *p, const char *git_dir)
 {
-    if (!p || !git_dir)
+    return ks_pipeline_submit_git_opts(p, git_dir, NULL);
+}
+
+/* Whether the repository of job was queued before (its history; with staged, its worktree's index), else
+ * remembers it: 1, 0, or KS_ENOMEM. */
+static int git_repo_seen(ks_pipeline *p, const ks_git_job *job)
+{
+    struct ks_git_repo_key k = {job->loc.common_dev, job->loc.common_ino};
+    if (job->opts.staged)
+        k = (struct ks_git_repo_key){job->loc.dir_dev, job->loc.dir_ino};
+    for (size_t i = 0; i < p->n_git_repos; i++)
+        if (p->git_repos[i].dev == k.dev && p->git_repos[i].ino == k.ino)
+            return 1;
+    if (ks__agrow(p->a, (void **)&p->git_repos, &p->git_repos_cap, p->n_git_repos, sizeof *p->git_repos, 8) != 0)
+        return KS_ENOMEM;
+    p->git_repos[p->n_git_repos++] = k;
+    return 0;
+}
+
+int ks_pipeline_submit_git_opts(ks_pipeline *p, const char *repo, const ks_git_opts *opts)
+{
+    if (!p || !repo)
         return KS_EINVAL;
     if (atomic_load(&p->stop))
         return KS_ETERMINATED;
-    int fd = open(git_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0)
+    ks_git_job *job;
+    int rc = ks__git_job_new(p->a, repo, opts, &job);
+    if (rc)
+        return rc;
+    if ((rc = git_repo_seen(p, job)) != 0) {
+        ks__git_job_free(p->a, job);
+        return rc == 1 ? 0 : rc; /* another worktree of a repository already queued: its history is once */
+    }
+    int fd = open(job->loc.git_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) {
+        ks__git_job_free(p->a, job);
         return KS_EIO;
-    if (!ks__git_is_dir(fd)) {
-        close(fd);
-        return KS_EINVAL;
     }
     /* one set for every repository of the scan: a blob in two clones is scanned once */
     if (!p->git_seen && !(p->git_seen = ks__git_idset_new_shared(p->a))) {
         close(fd);
+        ks__git_job_free(p->a, job);
         return KS_ENOMEM;
     }
-    pfile *f = new_file(p, fd, git_dir); /* its descriptor is held while it is read: counted as a file's */
-    if (!f)
+    /* a work tree is reported as its .git, the name every other reader of the history opens */
+    char *shown = NULL;
+    size_t rl = strlen(repo);
+    if (job->loc.work_tree && (shown = ks__amalloc(p->a, rl + sizeof "/.git")) != NULL)
+        snprintf(shown, rl + sizeof "/.git", "%s%s", repo, rl && repo[rl - 1] == '/' ? ".git" : "/.git");
+    pfile *f = new_file(p, fd, shown ? shown : repo); /* its descriptor is held while it is read: counted as a file's */
+    ks__afree(p->a, shown);
+    if (!f) {
+        ks__git_job_free(p->a, job);
         return KS_ENOMEM;
+    }
     f->stream_mode = 1;
     f->git = 1;
+    f->git_job = job;
     f->n_chunks = 1;
     ks__order_init(&f->order, p->a, 1, 1);
     if (p->n_workers > 1) { /* its blobs are shared out: no worker may stop before it is done */

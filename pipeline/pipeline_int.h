@@ -5,11 +5,12 @@
 
 #include <pthread.h>
 #include <stdatomic.h>
+#include <sys/types.h>
 
 #include "alloc.h"
 #include "bqueue.h"
 #include "container.h"
-#include "git_idset.h"
+#include "git_members.h"
 #include "utf16.h"
 #include "engine_int.h"
 #include "fd_budget.h"
@@ -20,6 +21,12 @@
 #include "scanner_int.h"
 
 typedef struct pfile pfile;
+
+/* A repository queued (ks_pipeline_submit_git_opts): its common directory, or with staged its worktree's. */
+struct ks_git_repo_key {
+    dev_t dev;
+    ino_t ino;
+};
 
 /* One file in the pipeline. Who owns what: the submitting thread writes everything above `order`
  * before the file's first job is queued, and only next_chunk after; workers read the immutable
@@ -33,6 +40,7 @@ struct pfile {
     uint32_t n_chunks;
     int stream_mode;
     int git;                    /* path is a git directory: its blobs are scanned (ks_pipeline_submit_git) */
+    struct ks_git_job *git_job; /* git: which repository and blobs; its totals are the worker's, then the writer's */
     /* submitting thread only */
     uint32_t next_chunk;
     /* workers: the descriptor, closed by whoever reads the last chunk */
@@ -127,6 +135,8 @@ struct ks_pipeline {
     int no_decode;                  /* UTF-16 text is scanned as the bytes it is */
     ks_container_limits climits;    /* max_output 0: per file, max(1 GiB, 50x its size) */
     ks_git_idset *git_seen;         /* the git objects handed out in this scan, every repository's (shared) */
+    struct ks_git_repo_key *git_repos; /* submitting thread: the repositories queued, each read once */
+    size_t n_git_repos, git_repos_cap;
     uint64_t archive_max_input;     /* larger files are not opened as containers (0: any) */
     ks_bqueue chunks, free_jobs;
     pjob **jobs;

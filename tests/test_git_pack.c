@@ -15,6 +15,7 @@
 #include "git_odb.h"
 #include "git_pack.h"
 #include "git_synth.h"
+#include "git_sh.h"
 #include "hang.h"
 #include "hash.h"
 #include "helpers.h"
@@ -25,34 +26,17 @@ static char dir[64];
 
 static void mk(void)
 {
-    strcpy(dir, "/tmp/ks-gitpack-XXXXXX");
-    cr_assert_not_null(mkdtemp(dir));
+    git_sh_mkdir(dir, "ks-gitpack");
 }
 
 static void rm(void)
 {
-    char cmd[160];
-    snprintf(cmd, sizeof cmd, "chmod -R u+w %s; rm -rf %s", dir, dir);
-    cr_assert_eq(system(cmd), 0);
+    git_sh_rmdir(dir);
 }
 
 TestSuite(git_pack, .init = mk, .fini = rm, .timeout = KS_HANG_S(300));
 
-/* Runs a shell command in dir/repo with git isolated from the user's and system's configuration. */
-static void sh(const char *fmt, ...)
-{
-    char body[4096], cmd[5120];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(body, sizeof body, fmt, ap);
-    va_end(ap);
-    snprintf(cmd, sizeof cmd,
-             "set -e; export HOME=%s GIT_CONFIG_NOSYSTEM=1 GIT_AUTHOR_NAME=t GIT_AUTHOR_EMAIL=t@e GIT_COMMITTER_NAME=t "
-             "GIT_COMMITTER_EMAIL=t@e GIT_AUTHOR_DATE='2020-01-01T00:00:00Z' GIT_COMMITTER_DATE='2020-01-01T00:00:00Z'; "
-             "mkdir -p %s/repo; cd %s/repo; %s",
-             dir, dir, dir, body);
-    cr_assert_eq(system(cmd), 0, "command failed: %s", body);
-}
+#define sh(...) git_sh(dir, __VA_ARGS__)
 
 static void init_repo(void)
 {
