@@ -252,7 +252,14 @@ int ks_pipeline_submit(ks_pipeline *p, int fd, const char *path, uint64_t size, 
 
 int ks_pipeline_submit_git(ks_pipeline *p, const char *git_dir)
 {
-    return ks_pipeline_submit_git_opts(p, git_dir, NULL);
+    if (!p || !git_dir)
+        return KS_EINVAL;
+    int fd = open(git_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+        return KS_EIO;
+    int is_git_dir = ks__git_is_dir(fd); /* a git directory itself, as this call always took: no work tree */
+    close(fd);
+    return is_git_dir ? ks_pipeline_submit_git_opts(p, git_dir, NULL) : KS_EINVAL;
 }
 
 /* Whether the repository of job was queued before (its history; with staged, its worktree's index), else
