@@ -81,7 +81,7 @@ ks rules list --format jsonl; expect_rc 0 "rules list"
 python3 -c '
 import json, sys
 rules = {r["id"]: r for r in map(json.loads, open(sys.argv[1]))}
-assert rules["credential_file.pgpass"]["path"] and rules["credential_file.pgpass"]["severity"] == "high"
+assert rules["credential_file.netrc"]["path"] and rules["credential_file.netrc"]["severity"] == "high"
 assert rules["stripe.secret_key.live"]["severity"] == "critical"
 ' "$T/out"
 echo PASS
