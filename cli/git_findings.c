@@ -127,10 +127,12 @@ static ks_match *copy_match(const ks_match *m)
         return NULL;
     *c = *m;
     char *p = (char *)(c + 1);
-    memcpy(p, m->match, m->match_len);
+    if (m->match_len)
+        memcpy(p, m->match, m->match_len);
     c->match = (const unsigned char *)p;
     p += m->match_len;
-    memcpy(p, m->secret, m->secret_len);
+    if (m->secret_len)
+        memcpy(p, m->secret, m->secret_len);
     c->secret = (const unsigned char *)p;
     p += m->secret_len;
     const char **dst[5] = {&c->rule_id, &c->rule_name, &c->validator, &c->object, &c->decoder};
@@ -208,7 +210,8 @@ static int copy_origin(ks_git_origin *d, const ks_git_origin *o)
     *d = *o;
     const char **dst[6] = {&d->commit, &d->path, &d->author, &d->email, &d->date, &d->message};
     for (int i = 0; i < 6; i++) {
-        memcpy(p, src[i], len[i]);
+        if (len[i]) /* an empty field may have no string behind it */
+            memcpy(p, src[i], len[i]);
         *dst[i] = p;
         p += len[i];
     }

@@ -178,7 +178,8 @@ static int order_commits(ks_git_commits *c)
     for (size_t k = 0; k < n; k++)
         first_child[k + 1] += first_child[k];
     uint32_t *fill = heap; /* borrowed as the fill cursor before the walk needs it */
-    memcpy(fill, first_child, n * sizeof *fill);
+    if (n) /* an empty history may have no arrays at all */
+        memcpy(fill, first_child, n * sizeof *fill);
     for (size_t k = 0; k < n; k++) {
         const ks_git_commit_node *nd = &c->nodes[k];
         for (uint32_t j = 0; nd->n_parents != NOT_READ && j < nd->n_parents; j++) {

@@ -75,7 +75,8 @@ static void record(prov *p, long want, uint32_t commit, size_t plen, const char 
         p->err = KS_ENOMEM;
         return;
     }
-    memcpy(path, p->path, plen);
+    if (plen) /* at the root p->path may not exist yet */
+        memcpy(path, p->path, plen);
     memcpy(path + plen, name, n + 1);
     p->recs[p->n_recs++] = (origin_rec){(uint32_t)want, commit, path};
     if (!p->found[want]) {
@@ -252,7 +253,8 @@ static int call_back(prov *p, const char *const *blobs, size_t n_blobs, ks_git_o
     if (!fill || !bufs || !origins) {
         rc = KS_ENOMEM;
     } else {
-        memcpy(fill, start, p->n_ids * sizeof *fill);
+        if (p->n_ids)
+            memcpy(fill, start, p->n_ids * sizeof *fill);
         for (size_t r = 0; r < p->n_recs; r++)
             by_id[fill[p->recs[r].want]++] = r;
     }

@@ -42,9 +42,13 @@ static void url_without_userinfo(char *dst, size_t n, const char *url)
 }
 
 /* The first remote URL configured: its entry lives only during this call, so it is copied here. */
+/* Every entry, matched here: libgit2 1.5's regex matching (git_config_foreach_match) leaks PCRE2 match data. */
 static int first_remote_url(const git_config_entry *e, void *payload)
 {
     ks_git_repo_info *info = payload;
+    size_t n = strlen(e->name);
+    if (strncmp(e->name, "remote.", 7) || n < 12 || strcmp(e->name + n - 4, ".url") || !e->value)
+        return 0;
     url_without_userinfo(info->remote_url, sizeof info->remote_url, e->value);
     return 1; /* stops the iteration */
 }
@@ -60,7 +64,7 @@ static void remote_url(git_repository *repo, ks_git_repo_info *info)
     if (url)
         url_without_userinfo(info->remote_url, sizeof info->remote_url, url);
     else /* no origin: the first remote configured */
-        git_config_foreach_match(cfg, "^remote\\..*\\.url$", first_remote_url, info);
+        git_config_foreach(cfg, first_remote_url, info);
     git_config_free(cfg);
 }
 
