@@ -2,9 +2,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <nettle/sha2.h>
+
 #include "alloc.h"
 #include "rules_int.h"
-#include "sha256.h"
 
 static int cmp_sha(const void *a, const void *b) { return memcmp(a, b, 32); }
 
@@ -28,20 +29,20 @@ int ks__known_add(ks_known_keys *k, const unsigned char (*sha)[32], size_t n)
 
 void ks__known_digest(const unsigned char *secret, size_t len, unsigned char out[32])
 {
-    ks_sha256 c;
-    ks__sha256_init(&c);
+    struct sha256_ctx c; /* nettle's, as git ids use its SHA-1 */
+    sha256_init(&c);
     size_t run = 0; /* bytes kept since the last one dropped: hashed in runs, not byte by byte */
     for (size_t i = 0; i < len; i++) {
         unsigned char ch = secret[i];
         if (ch == ' ' || ch == '\t' || ch == '\r' || ch == '\n') {
-            ks__sha256_update(&c, secret + i - run, run);
+            sha256_update(&c, run, secret + i - run);
             run = 0;
         } else {
             run++;
         }
     }
-    ks__sha256_update(&c, secret + len - run, run);
-    ks__sha256_final(&c, out);
+    sha256_update(&c, run, secret + len - run);
+    sha256_digest(&c, SHA256_DIGEST_SIZE, out);
 }
 
 int ks__known_secret(const ks_known_keys *k, const unsigned char *secret, size_t len)

@@ -5,6 +5,7 @@
 #include "alloc.h"
 #include "builtin.h"
 #include "diag_emit.h"
+#include "hex.h"
 #include "known_list.h"
 #include "rules_int.h"
 
@@ -19,23 +20,10 @@ static const char *scalar(yaml_document_t *doc, yaml_node_t *map, const char *ke
     return NULL;
 }
 
-static int hexval(char c)
-{
-    return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-}
-
-/* 64 lowercase hex digits into 32 bytes; 0 or -1. */
+/* 64 hex digits into 32 bytes; 0 or -1. */
 static int parse_sha(const char *s, unsigned char out[32])
 {
-    if (!s || strlen(s) != 64)
-        return -1;
-    for (int i = 0; i < 32; i++) {
-        int hi = hexval(s[2 * i]), lo = hexval(s[2 * i + 1]);
-        if (hi < 0 || lo < 0)
-            return -1;
-        out[i] = (unsigned char)(hi << 4 | lo);
-    }
-    return 0;
+    return s && strlen(s) == 64 ? ks__hex_bytes(s, out, 32) : -1;
 }
 
 /* Every entry must say what it is and where it is published: a list nobody can audit is not kept. */
@@ -51,7 +39,7 @@ static int parse_entries(yaml_document_t *doc, yaml_node_t *list, const char *so
         if (!e || e->type != YAML_MAPPING_NODE || parse_sha(scalar(doc, e, "sha256"), sha[*n]) || !what || !*what ||
             !src || strncmp(src, "https://", 8)) {
             ks__diag_emit(on_error, ctx, KS_EPARSE, source, line, NULL,
-                          "each known test key needs sha256 (64 lowercase hex digits), what, and an https:// source");
+                          "each known test key needs sha256 (64 hex digits), what, and an https:// source");
             return KS_EPARSE;
         }
         (*n)++;

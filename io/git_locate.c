@@ -47,21 +47,6 @@ static char *pointer_line(const ks_allocator *a, int dfd, const char *name)
     return s;
 }
 
-/* `rel` taken from directory `base` (unless absolute); from a, or NULL. */
-static char *resolve(const ks_allocator *a, const char *base, const char *rel)
-{
-    if (rel[0] == '/')
-        return ks__astrdup(a, rel);
-    size_t bl = strlen(base), rl = strlen(rel);
-    char *s = ks__amalloc(a, bl + rl + 2);
-    if (s) {
-        memcpy(s, base, bl);
-        s[bl] = '/';
-        memcpy(s + bl + 1, rel, rl + 1);
-    }
-    return s;
-}
-
 /* The directory part of a file's path ("." when it has none). */
 static char *dir_of(const ks_allocator *a, const char *path)
 {
@@ -92,7 +77,7 @@ static int from_git_dir(const ks_allocator *a, char *dir, ks_git_location *loc)
         goto out;
     char *cd = pointer_line(a, dfd, "commondir");
     if (cd) { /* a linked worktree's directory: the history is the main repository's */
-        common = resolve(a, dir, cd);
+        common = ks__apath_join(a, dir, cd);
         ks__afree(a, cd);
         if (!common) {
             rc = KS_ENOMEM;
@@ -107,7 +92,7 @@ static int from_git_dir(const ks_allocator *a, char *dir, ks_git_location *loc)
         goto out;
     }
     struct stat cst;
-    char *objects = resolve(a, common, "objects");
+    char *objects = ks__apath_join(a, common, "objects");
     if (!objects) {
         rc = KS_ENOMEM;
     } else if (stat(common, &cst) != 0 || !S_ISDIR(cst.st_mode) || !is_dir(AT_FDCWD, objects)) {
@@ -142,7 +127,7 @@ static int from_pointer(const ks_allocator *a, const char *file, ks_git_location
         while (*target == ' ' || *target == '\t')
             target++;
         char *base = dir_of(a, file);
-        char *dir = base && *target ? resolve(a, base, target) : NULL;
+        char *dir = base && *target ? ks__apath_join(a, base, target) : NULL;
         rc = !base ? KS_ENOMEM : !*target ? KS_EINVAL : dir ? from_git_dir(a, dir, loc) : KS_ENOMEM;
         ks__afree(a, base);
     }
@@ -167,7 +152,7 @@ int ks__git_locate(const ks_allocator *a, const char *path, ks_git_location *loc
     if (rc != KS_EINVAL)
         return rc;
     /* a work tree: its .git, a directory or a pointer file */
-    char *dotgit = resolve(a, path, ".git");
+    char *dotgit = ks__apath_join(a, path, ".git");
     if (!dotgit)
         return KS_ENOMEM;
     if (stat(dotgit, &st) != 0) {

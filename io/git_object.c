@@ -34,13 +34,7 @@ void ks__git_id_hex(const uint8_t id[KS_GIT_ID_LEN], char hex[KS_GIT_HEX_LEN + 1
 
 int ks__git_hex_id(const char *hex, uint8_t id[KS_GIT_ID_LEN])
 {
-    for (int i = 0; i < KS_GIT_ID_LEN; i++) {
-        int hi = ks__hex_value(hex[2 * i]), lo = hi < 0 ? -1 : ks__hex_value(hex[2 * i + 1]);
-        if (lo < 0)
-            return -1;
-        id[i] = (uint8_t)(hi << 4 | lo);
-    }
-    return 0;
+    return ks__hex_bytes(hex, id, KS_GIT_ID_LEN);
 }
 
 void ks__git_hash_object(ks_git_type type, const void *data, size_t size, uint8_t id[KS_GIT_ID_LEN])

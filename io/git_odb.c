@@ -40,18 +40,6 @@ typedef struct odb {
     int nesting;
 } odb;
 
-static char *join(const ks_allocator *a, const char *dir, const char *name)
-{
-    size_t dl = strlen(dir), nl = strlen(name);
-    char *s = ks__amalloc(a, dl + nl + 2);
-    if (s) {
-        memcpy(s, dir, dl);
-        s[dl] = '/';
-        memcpy(s + dl + 1, name, nl + 1);
-    }
-    return s;
-}
-
 static void report(odb *d, const char *path, const uint8_t *id, int code, const char *what)
 {
     d->c->problems++;
@@ -83,7 +71,7 @@ static int add_dir(odb *d, const char *path, int level);
 /* objects/info/alternates: one directory a line, relative ones from this objects directory; '#' comments. */
 static int add_alternates(odb *d, const char *dir, int level)
 {
-    char *file = join(d->a, dir, "info/alternates");
+    char *file = ks__apath_join(d->a, dir, "info/alternates");
     if (!file)
         return KS_ENOMEM;
     char *text = small_file(d->a, file);
@@ -104,13 +92,9 @@ static int add_alternates(odb *d, const char *dir, int level)
             line[--n] = '\0';
         if (!n || line[0] == '#')
             continue;
-        if (line[0] == '/') {
-            rc = add_dir(d, line, level + 1);
-        } else {
-            char *p = join(d->a, dir, line);
-            rc = p ? add_dir(d, p, level + 1) : KS_ENOMEM;
-            ks__afree(d->a, p);
-        }
+        char *p = ks__apath_join(d->a, dir, line); /* relative to this objects directory, or absolute */
+        rc = p ? add_dir(d, p, level + 1) : KS_ENOMEM;
+        ks__afree(d->a, p);
     }
     ks__afree(d->a, text);
     return rc;
@@ -149,7 +133,7 @@ static int cmp_names(const void *x, const void *y)
 /* Opens every pack-*.pack of dir/pack with its .idx, in name order. */
 static int open_packs(odb *d, const char *dir)
 {
-    char *pdir = join(d->a, dir, "pack");
+    char *pdir = ks__apath_join(d->a, dir, "pack");
     if (!pdir)
         return KS_ENOMEM;
     DIR *dh = opendir(pdir);
@@ -171,7 +155,7 @@ static int open_packs(odb *d, const char *dir)
     if (n)
         qsort(names, n, sizeof *names, cmp_names);
     for (size_t i = 0; i < n && rc == 0; i++) {
-        char *pack = join(d->a, pdir, names[i]);
+        char *pack = ks__apath_join(d->a, pdir, names[i]);
         char *idx = pack ? ks__astrdup(d->a, pack) : NULL;
         if (!idx) {
             ks__afree(d->a, pack);
@@ -282,7 +266,7 @@ static int read_loose(odb *d, const char *dir)
     for (unsigned b = 0; b < 256 && rc == 0; b++) {
         char sub[3];
         snprintf(sub, sizeof sub, "%02x", b);
-        char *subdir = join(d->a, dir, sub);
+        char *subdir = ks__apath_join(d->a, dir, sub);
         if (!subdir)
             return KS_ENOMEM;
         int dfd = open(subdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -313,7 +297,7 @@ static int read_loose(odb *d, const char *dir)
             char why[256];
             int lrc = ks__git_loose_read(d->a, dfd, e->d_name, d->types, d->r.max_object, &t, &data, &size, why,
                                          sizeof why);
-            char *path = join(d->a, subdir, e->d_name);
+            char *path = ks__apath_join(d->a, subdir, e->d_name);
             if (!path)
                 rc = KS_ENOMEM;
             else if (lrc == 1)
@@ -383,7 +367,7 @@ static int check_missing(const uint8_t id[KS_GIT_ID_LEN], void *ctx)
     snprintf(name, sizeof name, "%.2s/%s", hex, hex + 2);
     for (size_t i = 0; i < d->ndirs; i++) {
         struct stat st;
-        char *path = join(d->a, d->dirs[i].path, name);
+        char *path = ks__apath_join(d->a, d->dirs[i].path, name);
         int there = path && stat(path, &st) == 0;
         ks__afree(d->a, path);
         if (there || !path)

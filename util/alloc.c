@@ -96,6 +96,20 @@ char *ks__astrndup(const ks_allocator *a, const char *s, size_t n)
 
 char *ks__astrdup(const ks_allocator *a, const char *s) { return ks__astrndup(a, s, strlen(s)); }
 
+char *ks__apath_join(const ks_allocator *a, const char *dir, const char *name)
+{
+    if (name[0] == '/')
+        return ks__astrdup(a, name);
+    size_t dl = strlen(dir), nl = strlen(name);
+    char *s = ks__amalloc(a, dl + nl + 2);
+    if (s) {
+        memcpy(s, dir, dl);
+        s[dl] = '/';
+        memcpy(s + dl + 1, name, nl + 1);
+    }
+    return s;
+}
+
 int ks__agrow(const ks_allocator *a, void **items, size_t *cap, size_t n, size_t size, size_t first)
 {
     if (n < *cap)

@@ -13,6 +13,8 @@ void *ks__acalloc(const ks_allocator *a, size_t n, size_t size);
 void *ks__arealloc(const ks_allocator *a, void *p, size_t n);
 void ks__afree(const ks_allocator *a, void *p);
 char *ks__astrdup(const ks_allocator *a, const char *s);
+/* `name` under directory `dir` ("dir/name"), or `name` itself when it is absolute; from a, or NULL. */
+char *ks__apath_join(const ks_allocator *a, const char *dir, const char *name);
 char *ks__astrndup(const ks_allocator *a, const char *s, size_t n);
 /* ks__grow with an allocator. */
 int ks__agrow(const ks_allocator *a, void **items, size_t *cap, size_t n, size_t size, size_t first);
