@@ -8,6 +8,8 @@
 
 #include "alloc.h"
 #include "git_commit_order.h"
+#include "git_tree_diff.h"
+#include "hex.h"
 
 typedef struct origin_rec {
     uint32_t want;   /* index in prov.ids */
@@ -26,8 +28,9 @@ typedef struct prov {
     int all_paths;
     origin_rec *recs;
     size_t n_recs, cap_recs;
-    char *path; /* the directory being compared, '/'-terminated */
-    size_t path_cap;
+    ks_git_diff diff;     /* what each commit introduced */
+    uint32_t commit_now;  /* the commit being compared */
+    long last_want;       /* the index in ids of the blob diff_wants saw last */
     int corrupt; /* a tree could not be read */
     int err;     /* KS_ENOMEM */
 } prov;
@@ -40,128 +43,66 @@ static long want_find(const prov *p, const git_oid *id)
     return hit ? (long)(hit - p->ids) : -1;
 }
 
-/* 1 when some parent tree holds `name` with this very id. */
-static int in_a_parent(git_tree *const *parents, size_t np, const char *name, const git_oid *id)
-{
-    for (size_t j = 0; j < np; j++) {
-        const git_tree_entry *e = git_tree_entry_byname(parents[j], name);
-        if (e && git_oid_equal(git_tree_entry_id(e), id))
-            return 1;
-    }
-    return 0;
-}
-
-static int path_room(prov *p, size_t need)
-{
-    if (need <= p->path_cap)
-        return 0;
-    size_t cap = p->path_cap ? p->path_cap : 256;
-    while (cap < need)
-        cap *= 2;
-    char *s = ks__arealloc(p->a, p->path, cap);
-    if (!s)
-        return KS_ENOMEM;
-    p->path = s;
-    p->path_cap = cap;
-    return 0;
-}
-
-static void record(prov *p, long want, uint32_t commit, size_t plen, const char *name)
+static void record(prov *p, long want, const char *dir, size_t dir_len, const char *name)
 {
     size_t n = strlen(name);
-    char *path = ks__amalloc(p->a, plen + n + 1);
+    char *path = ks__amalloc(p->a, dir_len + n + 1);
     if (!path || ks__agrow(p->a, (void **)&p->recs, &p->cap_recs, p->n_recs, sizeof *p->recs, 16)) {
         ks__afree(p->a, path);
         p->err = KS_ENOMEM;
         return;
     }
-    if (plen) /* at the root p->path may not exist yet */
-        memcpy(path, p->path, plen);
-    memcpy(path + plen, name, n + 1);
-    p->recs[p->n_recs++] = (origin_rec){(uint32_t)want, commit, path};
+    memcpy(path, dir, dir_len);
+    memcpy(path + dir_len, name, n + 1);
+    p->recs[p->n_recs++] = (origin_rec){(uint32_t)want, p->commit_now, path};
     if (!p->found[want]) {
         p->found[want] = 1;
         p->n_found++;
     }
 }
 
-/* Records every wanted blob of `t` (at path p->path[0, plen)) that no parent tree holds at the same path. */
-static void compare_tree(prov *p, uint32_t commit, const git_tree *t, git_tree *const *parents, size_t np, size_t plen)
+/* A blob worth comparing with the parents: one asked for, and still without an origin (or all are wanted). */
+static int diff_wants(void *ctx, const git_oid *id)
 {
-    size_t n = git_tree_entrycount(t);
-    for (size_t i = 0; i < n && !p->err; i++) {
-        const git_tree_entry *e = git_tree_entry_byindex(t, i);
-        const git_oid *id = git_tree_entry_id(e);
-        const char *name = git_tree_entry_name(e);
-        git_object_t type = git_tree_entry_type(e);
-        if (type == GIT_OBJECT_BLOB) {
-            long w = want_find(p, id);
-            if (w >= 0 && (p->all_paths || !p->found[w]) && !in_a_parent(parents, np, name, id))
-                record(p, w, commit, plen, name);
-            continue;
-        }
-        if (type != GIT_OBJECT_TREE || in_a_parent(parents, np, name, id))
-            continue; /* a submodule's commit, or a subtree a parent holds as it is */
-        git_tree *sub;
-        if (git_tree_lookup(&sub, p->repo, id)) {
-            p->corrupt = 1;
-            continue;
-        }
-        git_tree **subs = np ? ks__acalloc(p->a, np, sizeof *subs) : NULL;
-        size_t nsub = 0, nlen = strlen(name);
-        if ((np && !subs) || path_room(p, plen + nlen + 2)) {
-            p->err = KS_ENOMEM;
-        } else {
-            for (size_t j = 0; j < np; j++) {
-                const git_tree_entry *pe = git_tree_entry_byname(parents[j], name);
-                if (pe && git_tree_entry_type(pe) == GIT_OBJECT_TREE) {
-                    if (git_tree_lookup(&subs[nsub], p->repo, git_tree_entry_id(pe)) == 0)
-                        nsub++;
-                    else
-                        p->corrupt = 1;
-                }
-            }
-            memcpy(p->path + plen, name, nlen);
-            p->path[plen + nlen] = '/';
-            compare_tree(p, commit, sub, subs, nsub, plen + nlen + 1);
-        }
-        for (size_t j = 0; j < nsub; j++)
-            git_tree_free(subs[j]);
-        ks__afree(p->a, subs);
-        git_tree_free(sub);
-    }
+    prov *p = ctx;
+    p->last_want = want_find(p, id);
+    return p->last_want >= 0 && (p->all_paths || !p->found[p->last_want]);
 }
+
+/* The commit being compared introduced it (git_tree_diff.c asks diff_wants first, for the same entry). */
+static int diff_blob(void *ctx, const git_oid *id, const char *dir, size_t dir_len, const char *name)
+{
+    prov *p = ctx;
+    record(p, p->last_want, dir, dir_len, name);
+    return p->err;
+}
+
+static void diff_unreadable(void *ctx, const git_oid *id, int git_error) { ((prov *)ctx)->corrupt = 1; }
 
 /* Compares one commit's tree with the trees of its parents that could be read. */
 static void compare_commit(prov *p, uint32_t k)
 {
     const ks_git_commits *c = p->commits;
     const ks_git_commit_node *nd = &c->nodes[k];
-    git_tree *t;
-    if (git_tree_lookup(&t, p->repo, &nd->tree)) {
-        p->corrupt = 1;
-        return;
-    }
-    git_tree **parents = nd->n_parents ? ks__acalloc(p->a, nd->n_parents, sizeof *parents) : NULL;
+    git_oid *parents = nd->n_parents ? ks__acalloc(p->a, nd->n_parents, sizeof *parents) : NULL;
     size_t np = 0;
     if (nd->n_parents && !parents) {
         p->err = KS_ENOMEM;
-    } else {
-        for (uint32_t j = 0; j < nd->n_parents; j++) {
-            long pi = ks__git_commits_find(c, &c->parent_ids[nd->parents + j]);
-            if (pi < 0 || c->nodes[pi].n_parents == KS_GIT_COMMIT_NOT_READ)
-                continue; /* counted as missing when loaded: this commit is a root on that side */
-            if (git_tree_lookup(&parents[np], p->repo, &c->nodes[pi].tree) == 0)
-                np++;
-            else
-                p->corrupt = 1;
-        }
-        compare_tree(p, k, t, parents, np, 0);
+        return;
     }
-    for (size_t j = 0; j < np; j++)
-        git_tree_free(parents[j]);
+    for (uint32_t j = 0; j < nd->n_parents; j++) {
+        long pi = ks__git_commits_find(c, &c->parent_ids[nd->parents + j]);
+        if (pi < 0 || c->nodes[pi].n_parents == KS_GIT_COMMIT_NOT_READ)
+            continue; /* counted as missing when loaded: this commit is a root on that side */
+        git_oid_cpy(&parents[np++], &c->nodes[pi].tree);
+    }
+    p->commit_now = k;
+    int rc = ks__git_tree_diff(&p->diff, &nd->tree, parents, np);
+    if (rc == KS_ECORRUPT)
+        p->corrupt = 1; /* trees nested past any real repository's */
+    else if (rc)
+        p->err = rc;
     ks__afree(p->a, parents);
-    git_tree_free(t);
 }
 
 /* The author date in ISO 8601 in the author's own zone; gmtime_r on the shifted time, so no TZ is consulted. */
@@ -287,12 +228,8 @@ out:
 
 static int is_hex_id(const char *s)
 {
-    for (int i = 0; i < GIT_OID_HEXSZ; i++) {
-        char c = s[i];
-        if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F')))
-            return 0;
-    }
-    return s[GIT_OID_HEXSZ] == '\0';
+    unsigned char id[GIT_OID_RAWSZ];
+    return strlen(s) == GIT_OID_HEXSZ && ks__hex_bytes(s, id, sizeof id) == 0;
 }
 
 /* The sorted, unique ids asked for. */
@@ -341,6 +278,8 @@ int ks_git_provenance(const char *git_dir, const char *const *blobs, size_t n_bl
     if (p.n_ids && (rc = ks__git_commits_load(p.repo, p.a, &commits)))
         goto out;
     p.commits = &commits;
+    p.diff = (ks_git_diff){.repo = p.repo, .a = p.a, .on_blob = diff_blob, .wants = diff_wants,
+                           .unreadable = diff_unreadable, .ctx = &p};
     for (size_t k = 0; k < commits.n_ordered && !p.err; k++) {
         if (!p.all_paths && p.n_found == p.n_ids)
             break; /* every blob has its first commit */
@@ -353,7 +292,7 @@ out:
     for (size_t r = 0; r < p.n_recs; r++)
         ks__afree(p.a, p.recs[r].path);
     ks__afree(p.a, p.recs);
-    ks__afree(p.a, p.path);
+    ks__git_tree_diff_free(&p.diff);
     ks__afree(p.a, p.ids);
     ks__afree(p.a, p.found);
     ks__git_commits_free(&commits);

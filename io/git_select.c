@@ -10,8 +10,7 @@
 #include "git_locate.h"
 #include "git_select.h"
 #include "git_staged.h"
-
-#define TREE_DEPTH_MAX 4096 /* deeper nesting is a hostile repository: reported, not followed */
+#include "git_tree_diff.h"
 
 typedef struct sel {
     git_repository *repo;
@@ -25,6 +24,7 @@ typedef struct sel {
     size_t why_len;
     git_oid *queue;        /* commits or trees still to visit */
     size_t nq, qcap;
+    ks_git_diff diff;      /* what a range's commits introduced */
 } sel;
 
 static const char *git_msg(void)
@@ -111,55 +111,29 @@ static void take_tree(sel *s, const git_oid *id)
     s->nq = bottom;
 }
 
-/* The blobs of tree `id` at paths where no old tree (one per parent, of the same path) holds the same
- * entry: what a commit introduced. A subtree equal by id to a parent's is never opened. */
-static void diff_tree(sel *s, const git_oid *id, const git_oid *olds, size_t n_olds, int depth)
+/* What a commit introduced (git_tree_diff.c) goes into want; a tree no parent holds is taken whole, once. */
+static int diff_blob(void *ctx, const git_oid *id, const char *dir, size_t dir_len, const char *name)
 {
-    for (size_t i = 0; i < n_olds; i++)
-        if (git_oid_equal(id, &olds[i]))
-            return;
-    if (n_olds == 0) {
-        take_tree(s, id);
-        return;
-    }
-    if (depth > TREE_DEPTH_MAX) {
-        fail(s, KS_ECORRUPT, "trees nest deeper than 4096 levels at tree", id);
-        return;
-    }
-    git_tree *t = tree_at(s, id);
-    git_tree **old = ks__acalloc(s->a, n_olds, sizeof *old);
-    git_oid *sub = ks__acalloc(s->a, n_olds, sizeof *sub);
-    if (!old || !sub)
-        fail(s, KS_ENOMEM, NULL, NULL);
-    for (size_t i = 0; t && old && sub && i < n_olds; i++)
-        old[i] = tree_at(s, &olds[i]); /* NULL when absent: that parent holds nothing here */
-    for (size_t k = 0, n = t && old && sub ? git_tree_entrycount(t) : 0; k < n && s->err != KS_ENOMEM; k++) {
-        const git_tree_entry *e = git_tree_entry_byindex(t, k);
-        git_object_t type = git_tree_entry_type(e);
-        if (type != GIT_OBJECT_BLOB && type != GIT_OBJECT_TREE)
-            continue; /* a submodule's commit: another repository's history */
-        size_t m = 0;
-        int same = 0;
-        for (size_t i = 0; i < n_olds && !same; i++) {
-            const git_tree_entry *oe = old[i] ? git_tree_entry_byname(old[i], git_tree_entry_name(e)) : NULL;
-            if (!oe)
-                continue;
-            same = git_tree_entry_type(oe) == type && git_oid_equal(git_tree_entry_id(oe), git_tree_entry_id(e));
-            if (type == GIT_OBJECT_TREE && git_tree_entry_type(oe) == GIT_OBJECT_TREE)
-                git_oid_cpy(&sub[m++], git_tree_entry_id(oe));
-        }
-        if (same)
-            continue;
-        if (type == GIT_OBJECT_BLOB)
-            add_id(s, s->want, git_tree_entry_id(e));
-        else
-            diff_tree(s, git_tree_entry_id(e), sub, m, depth + 1);
-    }
-    for (size_t i = 0; old && i < n_olds; i++)
-        git_tree_free(old[i]);
-    ks__afree(s->a, old);
-    ks__afree(s->a, sub);
-    git_tree_free(t);
+    sel *s = ctx;
+    add_id(s, s->want, id);
+    return s->err == KS_ENOMEM ? KS_ENOMEM : 0;
+}
+
+static int diff_new_tree(void *ctx, const git_oid *id)
+{
+    take_tree(ctx, id);
+    return 1;
+}
+
+static void diff_unreadable(void *ctx, const git_oid *id, int grc) { unreadable(ctx, grc, "tree", id); }
+
+static void diff_commit(sel *s, const git_oid *tree, const git_oid *parent_trees, size_t n)
+{
+    int rc = ks__git_tree_diff(&s->diff, tree, parent_trees, n);
+    if (rc == KS_ECORRUPT)
+        fail(s, KS_ECORRUPT, "trees nest deeper than 4096 levels at tree", &s->diff.too_deep);
+    else if (rc)
+        fail(s, KS_ENOMEM, NULL, NULL); /* the walk's only other failure */
 }
 
 /* A commit named by a ref or a child; NULL when it cannot be read (a shallow clone's missing parents are expected). */
@@ -213,7 +187,7 @@ static void walk_commits(sel *s, const ks_git_idset *hidden, int diff, ks_git_id
             if (!diff)
                 take_tree(s, git_commit_tree_id(c));
             else if (ptrees || !np)
-                diff_tree(s, git_commit_tree_id(c), ptrees, m, 0);
+                diff_commit(s, git_commit_tree_id(c), ptrees, m);
             ks__afree(s->a, ptrees);
         }
         for (unsigned i = 0; i < np; i++)
@@ -477,6 +451,8 @@ int ks__git_select_ids(const char *git_dir, const ks_git_opts *o, const ks_alloc
         git_libgit2_shutdown();
         return KS_EIO;
     }
+    s.diff = (ks_git_diff){.repo = s.repo, .a = a, .on_blob = diff_blob, .on_new_tree = diff_new_tree,
+                           .unreadable = diff_unreadable, .ctx = &s};
     s.taken = ks__git_idset_new(a);
     s.shallow = git_repository_is_shallow(s.repo) == 1;
     char objects[4096];
@@ -506,6 +482,7 @@ int ks__git_select_ids(const char *git_dir, const ks_git_opts *o, const ks_alloc
         reachable_blobs(&s);
     }
     ks__afree(a, s.queue);
+    ks__git_tree_diff_free(&s.diff);
     ks__git_idset_free(s.taken);
     git_repository_free(s.repo);
     git_libgit2_shutdown();
