@@ -72,6 +72,7 @@ typedef struct fd_src {
     size_t head_len;
     unsigned char *replay;
     size_t replay_len;
+    uint64_t seeks; /* calls of fd_seek: libarchive reads a zip by its central directory only if it seeks */
 } fd_src;
 
 static la_ssize_t pipe_read(struct archive *a, fd_src *s, const void **out)
@@ -148,6 +149,7 @@ static la_ssize_t fd_read(struct archive *a, void *cd, const void **out)
 static la_int64_t fd_seek(struct archive *a, void *cd, la_int64_t off, int whence)
 {
     fd_src *s = cd;
+    s->seeks++;
     int64_t base = whence == SEEK_SET ? 0 : whence == SEEK_CUR ? (int64_t)s->pos : (int64_t)s->size;
     int64_t to = base + off;
     if (to < 0)
@@ -344,6 +346,7 @@ typedef struct expansion {
     struct archive *outer; /* what it has consumed is what the ratio guard compares with */
     stream_dec outer_dec;  /* the outermost object's own decoder (gzip, zstd): what it consumed is what the guard compares */
     ks_stripes *stripes;   /* the outermost zip's members, decompressed on threads of their own */
+    fd_src *stripe_src;    /* not NULL: start them once the first header shows the zip is read by seeking */
     int halt;              /* a budget ran out or a container is corrupt: unwind */
     int entered;           /* a header was read: from now on a failure is worth saying */
     int *recording;        /* a pipe keeps what it reads until then (it may turn out to be no container) */
@@ -560,11 +563,16 @@ static int try_nested(expansion *x, member_rd *parent, ks_container_kind kind, c
 static void expand_archive(expansion *x, struct archive *a, const char *stream_name, unsigned depth, unsigned char *buf)
 {
     struct archive_entry *e;
-    ks_stripes *st = a == x->outer ? x->stripes : NULL;
+    ks_stripes *st = NULL;
     for (uint64_t index = 0;; index++) {
         if (x->halt || x->stopped)
             return;
+        uint64_t seeks = x->stripe_src ? x->stripe_src->seeks : 0;
         int r = archive_read_next_header(a, &e);
+        if (a == x->outer && index == 0 && x->stripe_src && r >= ARCHIVE_WARN && x->stripe_src->seeks != seeks)
+            x->stripes = ks__stripes_start(x->stripe_src->fd, x->stripe_src->size, x->lim->decode_ahead);
+        if (a == x->outer)
+            st = x->stripes;
         if (r == ARCHIVE_EOF)
             return;
         if (r >= ARCHIVE_WARN && !x->entered) {
@@ -709,9 +717,12 @@ static int expand_source(fd_src *src, ks_container_kind kind, const char *name, 
     if (!orc)
         goto out; /* not one after all: scanned as it is */
     res->containers = 1;
-    /* A big zip on disk, with workers to spare: its members are decompressed several at a time. */
+    /* A big zip on disk, with workers to spare: its members are decompressed several at a time, once its first
+     * header shows that libarchive reads it by its central directory (it sought to it). A zip read as it streams
+     * is not: a member skipped ends where its header says, one read where its compressed data ends, so threads
+     * that skip members could see other entries than the one that reads them, and a member would be lost. */
     if (kind == KS_CONT_ZIP && lim->decode_ahead > 1 && !src->pipe && !src->mem && !src->pull)
-        x->stripes = ks__stripes_start(src->fd, src->size, lim->decode_ahead);
+        x->stripe_src = src;
     expand_archive(x, a, name, 1, buf);
     rc = x->stopped ? -1 : 0;
     if (!rc && !x->entered && res->stop == KS_CONT_CORRUPT)

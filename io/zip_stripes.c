@@ -222,25 +222,9 @@ static void *lane_main(void *arg)
     return NULL;
 }
 
-/* Whether the zip ends with an end-of-central-directory record (within its comment's reach of the end),
- * which libarchive needs to read it by seeking: without one it reads the zip as it streams, and every
- * thread would then decompress every member to find where the next begins. */
-static int has_central_directory(int fd, uint64_t size)
-{
-    enum { EOCD = 22, TAIL = EOCD + 65535 };
-    size_t n = size < TAIL ? (size_t)size : TAIL;
-    unsigned char *t = n >= EOCD ? malloc(n) : NULL;
-    int found = 0;
-    if (t && pread(fd, t, n, (off_t)(size - n)) == (ssize_t)n)
-        for (size_t i = n - EOCD + 1; i-- > 0 && !found;)
-            found = t[i] == 'P' && t[i + 1] == 'K' && t[i + 2] == 5 && t[i + 3] == 6;
-    free(t);
-    return found;
-}
-
 ks_stripes *ks__stripes_start(int fd, uint64_t size, unsigned threads)
 {
-    if (threads < 2 || !has_central_directory(fd, size))
+    if (threads < 2)
         return NULL;
     threads = threads > KS_STRIPES_MAX ? KS_STRIPES_MAX : threads;
     ks_stripes *s = calloc(1, sizeof *s);
