@@ -61,6 +61,7 @@ typedef struct scan_state {
     int no_git_history;
     const ks_git_opts *git; /* which blobs of each repository's history */
     git_tally git_tally;    /* writer thread */
+    char *git_done;         /* the repository whose history on_git told last: its on_file_done comes next */
     unsigned long long skipped[KS_SKIP_N];
     unsigned long long other_shard;
     unsigned long long walk_errors;
@@ -184,6 +185,8 @@ static void sink_git(void *ctx, const char *path, const ks_git_totals *t)
 {
     scan_state *s = ctx;
     git_tally_add(&s->git_tally, t);
+    free(s->git_done);
+    s->git_done = strdup(path);
 }
 
 static void sink_file_done(void *ctx, const char *path, uint64_t bytes, int err)
@@ -215,7 +218,10 @@ static void sink_file_done(void *ctx, const char *path, uint64_t bytes, int err)
         s->cancelled++;
     } else {
         s->errors++;
-        if (is_root(s, path))
+        /* the objects that could not be read were named as they came: say what it means, not an errno */
+        if (err == EIO && s->git_done && !strcmp(path, s->git_done))
+            diag_path(path, "%s", "history incomplete: the objects named above were not scanned");
+        else if (is_root(s, path))
             diag_path(path, "read failed: %s", strerror(err));
         else
             diag_storm_error(&s->storm, path, "read failed: %s", strerror(err));
@@ -890,6 +896,7 @@ done_state:
     baseline_free(&s.base);
     ks__sb_free(&s.where);
     git_findings_free(&s.gitf);
+    free(s.git_done);
 done:
     free(o.excludes);
     rule_opts_free(&o.ro);

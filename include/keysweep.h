@@ -573,7 +573,8 @@ typedef struct ks_pipeline_sink {
      * EOVERFLOW or EBADMSG). `what` says it in words. May be NULL. */
     void (*on_object_problem)(void *ctx, const char *path, const char *object, int fatal, const char *what);
     /* File `path` was a container, scanned as its members: containers opened (nested ones too) and
-     * members scanned; called before its on_file_done. May be NULL. */
+     * members scanned; called before its on_file_done (never for a repository's history: on_git is).
+     * May be NULL. */
     void (*on_container)(void *ctx, const char *path, uint64_t containers, uint64_t members);
     /* The history of repository `path` (ks_pipeline_submit_git) was read: what it took and left; called
      * before its on_container. May be NULL. */

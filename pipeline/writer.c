@@ -123,7 +123,8 @@ static void take(ks_pipeline *p, ks_rec *r)
     }
     if (r->kind == KS_REC_CHUNK_DONE && r->container && f->git_job && p->sink.on_git)
         p->sink.on_git(p->ctx, f->path, &f->git_job->totals);
-    if (r->kind == KS_REC_CHUNK_DONE && r->container && p->sink.on_container)
+    /* a repository's history is told by on_git: it is not an archive, nor its blobs members */
+    if (r->kind == KS_REC_CHUNK_DONE && r->container && !f->git_job && p->sink.on_container)
         p->sink.on_container(p->ctx, f->path, r->containers, r->members);
     ks__order_take(&f->order, r, &ORDER_SINK, p);
 }

@@ -34,6 +34,9 @@ for j in 1 2; do
   one_finding repo/.git "$BLOB" "loose objects, -j$j"
 done
 expect_err "1 finding"
+# a repository is history in the summary, not an archive with members (regression: "1 archive opened")
+expect_err "history: 1 repository"
+! grep -q "archive" "$T/err" || fail "a repository counted as an archive: $(cat "$T/err")"
 
 # packed; then the same blob loose as well (each id is read once)
 LOOSE="repo/.git/objects/${BLOB:0:2}/${BLOB:2}"
@@ -92,3 +95,6 @@ PACK=$(ls bare.git/objects/pack/*.pack)
 truncate -s $(( $(stat -c %s "$PACK") / 2 )) "$PACK"
 ks scan "${R[@]}" bare.git; expect_rc 2 "truncated pack"
 expect_err ".pack"
+# said once, in words: no "read failed: Input/output error" after the objects were named (regression)
+expect_err "history incomplete: the objects named above were not scanned"
+! grep -q "Input/output error" "$T/err" || fail "errno text after the named objects: $(cat "$T/err")"
