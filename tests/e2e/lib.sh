@@ -70,3 +70,14 @@ rules:
 YML
 }
 TOKEN=KSTEST_ABCDEFGH12345678
+
+# add_multi_line_rule: appends e2e.multi to rules.yml, a match over three lines (KSBEGIN, the secret: 8 capitals or
+# digits, KSEND) with a description; lines written next to rules.yml continue the rule (references...).
+add_multi_line_rule() {
+  cat >>"$T/rules.yml" <<'YML'
+  - id: e2e.multi
+    name: multi-line block
+    description: A block that spans three lines.
+    pattern: 'KSBEGIN\n(?P<secret>[A-Z0-9]{8})\nKSEND'
+YML
+}
