@@ -1,4 +1,4 @@
-/* escape.c: JSON and terminal escaping of untrusted bytes. */
+/* escape.c: JSON, terminal, CSV and XML escaping of untrusted bytes. */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -6,8 +6,7 @@
 
 #include "escape.h"
 
-/* Length of the valid UTF-8 sequence at s (1-4), or 0 when invalid. */
-static size_t utf8_seq(const unsigned char *s, size_t n)
+size_t utf8_seq(const unsigned char *s, size_t n)
 {
     unsigned char c = s[0];
     if (c < 0x80)
@@ -135,5 +134,71 @@ void term_string(ks_strbuf *b, const unsigned char *s, size_t n)
             ks__sb_putn(b, e, 4);
         }
         i += k;
+    }
+}
+
+/* Whether an RFC 4180 field needs quotes: a separator, a quote or a line break in it. */
+static int csv_needs_quotes(const unsigned char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (s[i] == ',' || s[i] == '"' || s[i] == '\r' || s[i] == '\n')
+            return 1;
+    return 0;
+}
+
+void csv_cell(ks_strbuf *b, const unsigned char *s, size_t n)
+{
+    /* A spreadsheet runs a cell that starts with one of these as a formula (OWASP's "CSV injection"): the quote
+     * makes it text; Excel and LibreOffice hide it, and a program reading the file sees the value behind it. */
+    int formula = n && s[0] && strchr("=+-@\t\r", s[0]);
+    int quoted = csv_needs_quotes(s, n);
+    if (quoted)
+        ks__sb_putn(b, "\"", 1);
+    if (formula)
+        ks__sb_putn(b, "'", 1);
+    for (size_t i = 0; i < n;) {
+        size_t l = utf8_seq(s + i, n - i);
+        if (!l) {
+            ks__sb_puts(b, "\xef\xbf\xbd"); /* U+FFFD: a CSV file is UTF-8 text */
+            i++;
+        } else {
+            if (s[i] == '"')
+                ks__sb_putn(b, "\"", 1); /* doubled */
+            ks__sb_putn(b, s + i, l);
+            i += l;
+        }
+    }
+    if (quoted)
+        ks__sb_putn(b, "\"", 1);
+}
+
+void xml_string(ks_strbuf *b, const unsigned char *s, size_t n, int attribute)
+{
+    for (size_t i = 0; i < n;) {
+        unsigned char c = s[i];
+        size_t l = utf8_seq(s + i, n - i);
+        const char *e = NULL;
+        switch (c) {
+        case '&': e = "&amp;"; break;
+        case '<': e = "&lt;"; break;
+        case '>': e = "&gt;"; break;
+        case '"': e = "&quot;"; break;
+        case '\'': e = "&apos;"; break;
+        /* parsers turn CR into LF everywhere, and tab and LF into spaces in attributes, unless written as references */
+        case '\r': e = "&#13;"; break;
+        case '\n': e = attribute ? "&#10;" : "\n"; break;
+        case '\t': e = attribute ? "&#9;" : "\t"; break;
+        default:
+            /* XML 1.0 has no way to write the other C0 controls, U+FFFE, U+FFFF or bytes that are not UTF-8 */
+            if (!l || c < 0x20 || (l == 3 && c == 0xef && s[i + 1] == 0xbf && s[i + 2] >= 0xbe))
+                e = "\xef\xbf\xbd";
+        }
+        if (e) {
+            ks__sb_puts(b, e);
+            i += l ? l : 1;
+        } else {
+            ks__sb_putn(b, s + i, l);
+            i += l;
+        }
     }
 }

@@ -1,4 +1,4 @@
-/* escape.h: byte-exact escaping of untrusted bytes (paths, matches) for JSON and for terminals. */
+/* escape.h: escaping of untrusted bytes (paths, matches) for JSON, terminals, CSV and XML. */
 #ifndef KS_CLI_ESCAPE_H
 #define KS_CLI_ESCAPE_H
 
@@ -6,6 +6,8 @@
 
 #include "strbuf.h"
 
+/* Length of the valid UTF-8 sequence at s (1-4), or 0 when it is not one (n > 0). */
+size_t utf8_seq(const unsigned char *s, size_t n);
 /* Returns 1 when the bytes are valid UTF-8 (no overlongs, no surrogates). */
 int utf8_valid(const unsigned char *s, size_t n);
 /* Appends a JSON string literal (with quotes); invalid UTF-8 becomes U+FFFD, so pair it with
@@ -16,5 +18,13 @@ void base64(ks_strbuf *b, const unsigned char *s, size_t n);
 /* Appends bytes for a terminal: printable ASCII and valid UTF-8 as is (minus bidi overrides),
  * everything else as \xNN, \n, \t, \r, \\ ; never a raw control character. */
 void term_string(ks_strbuf *b, const unsigned char *s, size_t n);
+
+/* Appends one RFC 4180 field: quoted when it holds a comma, quote, CR or LF, quotes doubled; a field starting
+ * with = + - @ tab or CR gets a leading ' (no spreadsheet formula); invalid UTF-8 becomes U+FFFD. */
+void csv_cell(ks_strbuf *b, const unsigned char *s, size_t n);
+/* Appends XML 1.0 character data (attribute: for an attribute value in double quotes): & < > " ' escaped, CR
+ * (and in an attribute tab and LF) as character references; what XML 1.0 cannot hold (other C0 controls,
+ * U+FFFE, U+FFFF, invalid UTF-8) becomes U+FFFD. */
+void xml_string(ks_strbuf *b, const unsigned char *s, size_t n, int attribute);
 
 #endif

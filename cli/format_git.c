@@ -8,6 +8,21 @@
 
 static void jstr(ks_strbuf *b, const char *s) { json_string(b, (const unsigned char *)s, strlen(s)); }
 
+const ks_git_origin *finding_origin(const finding_view *f)
+{
+    return f->git && f->git->n_origins ? &f->git->origins[0] : NULL;
+}
+
+const char *peer_file(ks_strbuf *scratch, const finding_view *f)
+{
+    return finding_origin(f) ? git_file(scratch, f->git) : f->path;
+}
+
+const char *rule_description(const ks_rule_info *r)
+{
+    return r->description && r->description[0] ? r->description : r->name;
+}
+
 const char *git_file(ks_strbuf *scratch, const finding_git *g)
 {
     scratch->len = 0;

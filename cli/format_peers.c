@@ -10,12 +10,6 @@ static void jstr(ks_strbuf *b, const char *s) { json_string(b, (const unsigned c
  * the detector type its user-defined regex detectors report, which is what a keysweep rule is. */
 enum { TH_SOURCE_FILESYSTEM = 15, TH_SOURCE_GIT = 16, TH_DETECTOR_CUSTOM_REGEX = 904 };
 
-/* The first origin of a history finding, or NULL (a file, or a blob no commit holds: reported as a file is). */
-static const ks_git_origin *first_origin(const finding_view *f)
-{
-    return f->git && f->git->n_origins ? &f->git->origins[0] : NULL;
-}
-
 /* SourceMetadata of a git source: the commit that introduced the blob, the file in it, "Name <email>" and the
  * author date as TruffleHog writes them, the remote's URL (else the repository's path). */
 static void trufflehog_git_source(ks_strbuf *b, const finding_view *f, const ks_git_origin *o)
@@ -63,7 +57,7 @@ static const char *trufflehog_decoder(const char *chain)
 void trufflehog_line(ks_strbuf *b, const finding_view *f, int redacted)
 {
     const ks_match *m = f->m;
-    const ks_git_origin *o = first_origin(f);
+    const ks_git_origin *o = finding_origin(f);
     if (o) {
         trufflehog_git_source(b, f, o);
     } else {
@@ -75,7 +69,7 @@ void trufflehog_line(ks_strbuf *b, const finding_view *f, int redacted)
     ks__sb_printf(b, ",\"DetectorType\":%d,\"DetectorName\":", TH_DETECTOR_CUSTOM_REGEX);
     jstr(b, f->rule->name);
     ks__sb_puts(b, ",\"DetectorDescription\":");
-    jstr(b, f->rule->description && f->rule->description[0] ? f->rule->description : f->rule->name);
+    jstr(b, rule_description(f->rule));
     ks__sb_puts(b, ",\"DecoderName\":\"");
     ks__sb_puts(b, trufflehog_decoder(m->decoder));
     ks__sb_puts(b, "\",\"Verified\":false,\"VerificationFromCache\":false,\"Raw\":");
@@ -120,7 +114,7 @@ void gitleaks_object(ks_strbuf *b, const finding_view *f)
     ks__sb_puts(b, " {\n  \"RuleID\": ");
     jstr(b, m->rule_id);
     ks__sb_puts(b, ",\n  \"Description\": ");
-    jstr(b, r->description && r->description[0] ? r->description : r->name);
+    jstr(b, rule_description(r));
     ks__sb_printf(b, ",\n  \"StartLine\": %llu,\n  \"EndLine\": %llu,\n  \"StartColumn\": %llu,\n  \"EndColumn\": %llu",
               (unsigned long long)m->line, (unsigned long long)f->last_line, (unsigned long long)m->column,
               (unsigned long long)f->last_column);
@@ -129,9 +123,9 @@ void gitleaks_object(ks_strbuf *b, const finding_view *f)
     ks__sb_puts(b, ",\n  \"Secret\": ");
     json_string(b, m->secret, m->secret_len);
     /* a history finding: the file in the commit that introduced the blob, and that commit's author */
-    const ks_git_origin *o = first_origin(f);
+    const ks_git_origin *o = finding_origin(f);
     ks_strbuf file = {0};
-    const char *path = o ? git_file(&file, f->git) : f->path;
+    const char *path = peer_file(&file, f);
     char date[64] = "";
     if (o)
         git_date_utc(date, o);

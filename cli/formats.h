@@ -67,6 +67,13 @@ int sarif_add_repository(sarif_state *s, const char *uri, const char *revision, 
 /* complete: the scan finished without errors (invocations[0].executionSuccessful). */
 void sarif_end(ks_strbuf *b, const sarif_state *s, const ks_engine *engine, int complete);
 
+/* The first origin of a history finding, or NULL (a file, or a blob no commit holds: reported as a file is). */
+const ks_git_origin *finding_origin(const finding_view *f);
+/* The file as the peer formats (gitleaks, csv, junit) name it: for a history finding, its path in the commit that
+ * introduced the blob (built in scratch, which the caller frees), else f->path. */
+const char *peer_file(ks_strbuf *scratch, const finding_view *f);
+/* The rule's description, else its name. */
+const char *rule_description(const ks_rule_info *r);
 /* The blob's path in the commit that introduced it, with the member inside it ("a/b.zip!x.env"); "" without a
  * commit. Built in scratch, which the caller frees. */
 const char *git_file(ks_strbuf *scratch, const finding_git *g);
@@ -82,5 +89,32 @@ void git_date_trufflehog(char out[64], const ks_git_origin *o);
 void trufflehog_line(ks_strbuf *b, const finding_view *f, int redacted);
 /* One element of Gitleaks' JSON report array, indented as Gitleaks indents it. */
 void gitleaks_object(ks_strbuf *b, const finding_view *f);
+
+/* The columns of one finding that csv and junit print, in order (names as Gitleaks' CSV header has them where
+ * Gitleaks has the column); the commit columns are empty for a finding that is not in a repository's history. */
+enum { COL_RULE, COL_DESCRIPTION, COL_FILE, COL_START_LINE, COL_END_LINE, COL_START_COLUMN, COL_END_COLUMN, COL_MATCH,
+       COL_SECRET, COL_COMMIT, COL_AUTHOR, COL_EMAIL, COL_DATE, COL_MESSAGE, COL_FINGERPRINT, COL_SEVERITY,
+       FINDING_COLUMNS };
+extern const char *const finding_column_names[FINDING_COLUMNS];
+typedef struct finding_row {
+    const unsigned char *s[FINDING_COLUMNS];
+    size_t n[FINDING_COLUMNS];
+    const ks_git_origin *origin; /* the commit that introduced a history finding's blob, or NULL */
+    char num[4][24];
+    char date[64];
+    ks_strbuf file;
+} finding_row;
+/* Fills the row (pointing into f); free it with finding_row_free. */
+void finding_row_fill(finding_row *r, const finding_view *f);
+void finding_row_free(finding_row *r);
+
+/* CSV: the header line, then one line per finding (RFC 4180, CRLF line ends). */
+void csv_header(ks_strbuf *b);
+void csv_row(ks_strbuf *b, const finding_view *f);
+
+/* JUnit XML: one <testcase> per finding, held until the end, when the counts the <testsuite> opens with are known. */
+void junit_case(ks_strbuf *cases, const finding_view *f);
+/* The whole document: n findings (cases), and with !complete one more test case, in error, for the scan itself. */
+void junit_document(ks_strbuf *b, const ks_strbuf *cases, unsigned long long n, int complete);
 
 #endif

@@ -116,7 +116,8 @@ int out_format_parse(const char *name, out_format *fmt)
 {
     static const struct { const char *name; out_format fmt; } names[] = {
         {"text", FMT_TEXT}, {"jsonl", FMT_JSONL}, {"json", FMT_JSON},
-        {"sarif", FMT_SARIF}, {"trufflehog", FMT_TRUFFLEHOG}, {"gitleaks", FMT_GITLEAKS}};
+        {"sarif", FMT_SARIF}, {"trufflehog", FMT_TRUFFLEHOG}, {"gitleaks", FMT_GITLEAKS},
+        {"csv", FMT_CSV}, {"junit", FMT_JUNIT}};
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
         if (strcasecmp(name, names[i].name) == 0) {
             *fmt = names[i].fmt;
@@ -129,7 +130,7 @@ int out_format_parse(const char *name, out_format *fmt)
 int out_format_from_extension(const char *path, out_format *fmt)
 {
     static const struct { const char *ext; out_format fmt; } exts[] = {
-        {".sarif", FMT_SARIF}, {".json", FMT_JSON}, {".jsonl", FMT_JSONL}};
+        {".sarif", FMT_SARIF}, {".json", FMT_JSON}, {".jsonl", FMT_JSONL}, {".csv", FMT_CSV}, {".xml", FMT_JUNIT}};
     const char *dot = strrchr(path, '.');
     if (!dot || strchr(dot, '/'))
         return -1;

@@ -8,11 +8,15 @@
 #include "formats.h"
 #include "keysweep.h"
 
-typedef enum out_format { FMT_TEXT, FMT_JSONL, FMT_JSON, FMT_SARIF, FMT_TRUFFLEHOG, FMT_GITLEAKS } out_format;
+typedef enum out_format { FMT_TEXT, FMT_JSONL, FMT_JSON, FMT_SARIF, FMT_TRUFFLEHOG, FMT_GITLEAKS, FMT_CSV, FMT_JUNIT } out_format;
+
+/* The --format names, for messages: "text, jsonl, ...". */
+#define OUT_FORMAT_NAMES "text, jsonl, json, sarif, trufflehog, gitleaks, csv, junit"
 
 /* Parses a --format name, in any case; returns 0 or -1 when unknown. */
 int out_format_parse(const char *name, out_format *fmt);
-/* The format -o FILE's extension names (.sarif, .json, .jsonl, in any case); returns 0 or -1 when none. */
+/* The format -o FILE's extension names (.sarif, .json, .jsonl, .csv, .xml for junit, in any case); returns 0 or -1
+ * when none. */
 int out_format_from_extension(const char *path, out_format *fmt);
 
 typedef struct out_writer {

@@ -17,6 +17,8 @@ int report_begin(report *r, ks_strbuf *b, out_format fmt, int color, int redact,
             return -1;
         sarif_begin(b);
     }
+    if (fmt == FMT_CSV)
+        csv_header(b);
     /* json and gitleaks open their array with the first finding, so that none gives "[]" */
     return 0;
 }
@@ -42,9 +44,37 @@ static void end_positions(finding_view *f)
     f->end_column = col;
 }
 
-/* The match with every occurrence of the secret replaced by the marker. Occurrences, not only the
+/* What stands for the secret: --redact=N hides N% of it, as Gitleaks' --redact=N does. The first 100-N% of its
+ * characters (UTF-8 sequences; rounded half to even, as Gitleaks rounds) are kept, never all of them, and
+ * REDACTED_TAIL stands for the rest (its length says nothing of the secret's); N = 100, plain --redact, gives
+ * REDACTED_MARK alone. */
+static void redacted_secret(ks_strbuf *out, const ks_match *m, int percent)
+{
+    out->len = 0;
+    if (percent >= 100) {
+        ks__sb_puts(out, REDACTED_MARK);
+        return;
+    }
+    size_t chars = 0;
+    for (size_t i = 0; i < m->secret_len; i++)
+        chars += (m->secret[i] & 0xc0) != 0x80; /* a lead byte: a character starts */
+    size_t x = chars * (size_t)(100 - percent), keep = x / 100;
+    if (x % 100 > 50 || (x % 100 == 50 && keep % 2))
+        keep++;
+    if (keep >= chars)
+        keep = chars ? chars - 1 : 0;
+    size_t n = 0, seen = 0;
+    for (; n < m->secret_len; n++) {
+        if ((m->secret[n] & 0xc0) != 0x80 && seen++ == keep)
+            break;
+    }
+    ks__sb_putn(out, m->secret, n);
+    ks__sb_puts(out, REDACTED_TAIL);
+}
+
+/* The match with every occurrence of the secret replaced by its redacted form. Occurrences, not only the
  * captured one: a pattern may repeat the secret (`key=X ... key=X`). */
-static void redact_match(ks_strbuf *out, const ks_match *m)
+static void redact_match(ks_strbuf *out, const ks_match *m, const ks_strbuf *secret)
 {
     out->len = 0;
     ks__sb_reserve(out, m->match_len + 1);
@@ -54,7 +84,7 @@ static void redact_match(ks_strbuf *out, const ks_match *m)
         if (!hit)
             break;
         ks__sb_putn(out, p, (size_t)(hit - p));
-        ks__sb_puts(out, REDACTED_MARK);
+        ks__sb_putn(out, secret->s, secret->len);
         p = hit + m->secret_len;
     }
     ks__sb_putn(out, p, (size_t)(end - p));
@@ -85,7 +115,7 @@ void report_finding_git(report *r, ks_strbuf *b, const char *path, const ks_matc
     }
     f.rule = &info;
     /* what only the peer and SARIF formats print: not worth computing per finding for the others */
-    if (r->fmt == FMT_SARIF || r->fmt == FMT_TRUFFLEHOG || r->fmt == FMT_GITLEAKS) {
+    if (r->fmt != FMT_TEXT && r->fmt != FMT_JSONL && r->fmt != FMT_JSON) {
         end_positions(&f);
         f.entropy = ks__shannon_entropy(m->secret, m->secret_len);
         finding_fingerprint(f.fingerprint, f.path, m->rule_id, (unsigned long long)m->start);
@@ -94,15 +124,16 @@ void report_finding_git(report *r, ks_strbuf *b, const char *path, const ks_matc
     ks_match red;
     if (r->redact) {
         red = *m;
-        redact_match(&r->scratch, m);
-        if (r->scratch.oom) {
+        redacted_secret(&r->secret, m, r->redact);
+        redact_match(&r->scratch, m, &r->secret);
+        if (r->scratch.oom || r->secret.oom) {
             b->oom = 1; /* never fall back to the clear match */
             return;
         }
         red.match = (const unsigned char *)r->scratch.s;
         red.match_len = r->scratch.len;
-        red.secret = (const unsigned char *)REDACTED_MARK;
-        red.secret_len = sizeof REDACTED_MARK - 1;
+        red.secret = (const unsigned char *)r->secret.s;
+        red.secret_len = r->secret.len;
         m = &red;
         f.m = m;
     }
@@ -132,6 +163,14 @@ void report_finding_git(report *r, ks_strbuf *b, const char *path, const ks_matc
         ks__sb_puts(b, r->n ? ",\n" : "[\n");
         gitleaks_object(b, &f);
         break;
+    case FMT_CSV:
+        csv_row(b, &f);
+        break;
+    case FMT_JUNIT: /* held until the end: the suite opens with its counts */
+        junit_case(&r->junit, &f);
+        if (r->junit.oom)
+            b->oom = 1;
+        break;
     }
     r->n++;
 }
@@ -146,10 +185,15 @@ void report_end(report *r, ks_strbuf *b, int complete)
     case FMT_SARIF:
         sarif_end(b, &r->sarif, r->engine, complete);
         break;
+    case FMT_JUNIT:
+        junit_document(b, &r->junit, r->n, complete);
+        break;
     default:
         break;
     }
     sarif_free(&r->sarif);
     ks__sb_free(&r->scratch);
     ks__sb_free(&r->where);
+    ks__sb_free(&r->secret);
+    ks__sb_free(&r->junit);
 }

@@ -20,6 +20,7 @@
 #include "ignore.h"
 #include "options.h"
 #include "output.h"
+#include "output_choice.h"
 #include "report.h"
 #include "shard.h"
 
@@ -388,15 +389,24 @@ static void scan_usage(FILE *f)
     fputs("usage: keysweep scan [OPTIONS] [PATH...]\n"
           "Scans files and directories (default: .) for secrets; PATH '-' reads standard input.\n\n"
           "Output:\n"
-          "  --format FMT          text (default on a terminal), jsonl (default otherwise), json (one array),\n"
-          "                        sarif (2.1.0, for GitHub code scanning), trufflehog (TruffleHog --json\n"
-          "                        lines) or gitleaks (Gitleaks' JSON report)\n"
+          "  --format FMT          text, jsonl, json (one array), sarif (2.1.0, for GitHub code scanning),\n"
+          "                        trufflehog (TruffleHog --json lines), gitleaks (Gitleaks' JSON report),\n"
+          "                        csv (a header line, then one line per finding) or junit (JUnit XML:\n"
+          "                        one failed test case per finding), in any case\n"
           "  -o, --output FILE     write the report to FILE (mode 0600, replaced only when complete)\n"
-          "  --redact              never print secrets: they become REDACTED, in the match too\n"
+          "  --redact[=N]          hide N% of each secret (its first 100-N% of characters are kept, then\n"
+          "                        *****), as Gitleaks does; --redact alone or =100: every secret becomes\n"
+          "                        REDACTED, in the match too; =0: nothing hidden\n"
           "  --color WHEN          auto (default), always or never; NO_COLOR disables auto\n"
           "  --no-progress         no progress line on stderr (it is shown only on a terminal)\n"
           "  -q, --quiet           no summary on stderr\n"
           "  --exit-code N         exit status when secrets are found (default 1; errors stay 2)\n"
+          "  Without --format: -o FILE's extension chooses (.sarif, .json, .jsonl, .csv, .xml for junit;\n"
+          "  else jsonl); stdout gets text on a terminal, jsonl otherwise, and in a CI job (CI=true or 1,\n"
+          "  GITHUB_ACTIONS, GITLAB_CI, BUILDKITE, CIRCLECI, JENKINS_URL, TF_BUILD, TRAVIS, TEAMCITY_VERSION,\n"
+          "  BITBUCKET_BUILD_NUMBER, DRONE, CODEBUILD_BUILD_ID, APPVEYOR, SEMAPHORE, BITRISE_IO set; CI=false\n"
+          "  or 0 says it is not) text with every secret redacted unless --redact=N says otherwise.\n"
+          "  --format or -o gets exactly what it names. The summary goes to stderr (-q: none).\n"
           "Ignoring what was reviewed:\n"
           "  (a finding whose line contains keysweep:allow is not reported)\n"
           "  --baseline FILE       do not report findings whose fingerprint is in FILE, a previous\n"
@@ -464,7 +474,8 @@ typedef struct scan_opts {
     const char **excludes;
     size_t n_excludes;
     const char *format, *output, *color, *io, *baseline;
-    int quiet, no_progress, redact, gitignore;
+    int quiet, no_progress, gitignore;
+    int redact;     /* --redact[=N]: percentage of each secret hidden; -1 when not given */
     int exit_code; /* status for "findings" */
     int limits_warn;
     int no_git_history;
@@ -492,7 +503,7 @@ static int parse(scan_opts *o, int argc, char **argv)
         {"chunk-size", required_argument, 0, OPT_CHUNK},  {"no-pin", no_argument, 0, OPT_NO_PIN},
         {"max-open-files", required_argument, 0, OPT_MAX_OPEN},
         {"quiet", no_argument, 0, 'q'},                   {"help", no_argument, 0, 'h'},
-        {"redact", no_argument, 0, OPT_REDACT},           {"baseline", required_argument, 0, OPT_BASELINE},
+        {"redact", optional_argument, 0, OPT_REDACT},           {"baseline", required_argument, 0, OPT_BASELINE},
         {"gitignore", no_argument, 0, OPT_GITIGNORE},     {"exit-code", required_argument, 0, OPT_EXIT_CODE},
         {"shard", required_argument, 0, OPT_SHARD},       {"one-file-system", no_argument, 0, 'x'},
         {"archive-depth", required_argument, 0, OPT_ARCHIVE_DEPTH},
@@ -556,7 +567,16 @@ static int parse(scan_opts *o, int argc, char **argv)
             }
             o->max_open_files = v;
             break;
-        case OPT_REDACT: o->redact = 1; break;
+        case OPT_REDACT: /* --redact=N, as Gitleaks: N% of each secret hidden; --redact alone, all of it */
+            if (!optarg) {
+                o->redact = 100;
+            } else if (parse_size(optarg, &v) || v > 100 || strpbrk(optarg, "kKmMgGtTiBb")) {
+                say("--redact: expected a percentage from 0 to 100 (--redact=N), not '%s'", optarg);
+                return 2;
+            } else {
+                o->redact = (int)v;
+            }
+            break;
         case OPT_BASELINE: o->baseline = optarg; break;
         case OPT_GITIGNORE: o->gitignore = 1; break;
         case OPT_EXIT_CODE:
@@ -649,31 +669,6 @@ static int start_pipeline(scan_state *s, const ks_engine *engine, scan_opts *o)
     o->po.reader = o->io;
     o->po.on_diag = pipeline_diag;
     return ks_pipeline_create(engine, &o->po, &sink, s, &s->pipeline);
-}
-
-/* --format and --color: the report's format and whether the text format is coloured. Returns 0 or -1.
- * Without --format, -o FILE's extension chooses the format, as Gitleaks does (out.sarif for GitHub). */
-static int choose_output(const scan_opts *o, out_format *fmt, int *color)
-{
-    *fmt = isatty(STDOUT_FILENO) && !o->output ? FMT_TEXT : FMT_JSONL;
-    if (!o->format && o->output)
-        out_format_from_extension(o->output, fmt);
-    if (o->format && out_format_parse(o->format, fmt)) {
-        say("--format: unknown format '%s' (text, jsonl, json, sarif, trufflehog, gitleaks)", o->format);
-        return -1;
-    }
-    if (strcmp(o->color, "always") == 0)
-        *color = 1;
-    else if (strcmp(o->color, "never") == 0)
-        *color = 0;
-    else if (strcmp(o->color, "auto") == 0)
-        *color = !o->output && isatty(STDOUT_FILENO) && !getenv("NO_COLOR");
-    else {
-        say("--color: expected auto, always or never, not '%s'", o->color);
-        return -1;
-    }
-    *color = *color && *fmt == FMT_TEXT;
-    return 0;
 }
 
 /* Whether descriptors a and b are one terminal (stdout and stderr both on it, usually). */
@@ -775,6 +770,7 @@ static int scan_main(int argc, char **argv, int git_cmd)
     o.git.size = sizeof o.git;
     o.color = "auto";
     o.io = "auto";
+    o.redact = -1;
     o.exit_code = 1;
     o.ro.report_allowed = 1;
     o.ro.report_test_keys = 1; /* counted in the summary, shown with --show-test-keys */
@@ -791,9 +787,9 @@ static int scan_main(int argc, char **argv, int git_cmd)
     o.wo.size = sizeof o.wo;
     o.wo.excludes = o.n_excludes ? o.excludes : NULL;
     fd_budget(&o);
-    out_format fmt;
-    int use_color;
-    if (choose_output(&o, &fmt, &use_color))
+    output_choice oc;
+    const output_request oq = {.format = o.format, .output = o.output, .color = o.color, .redact = o.redact};
+    if (choose_output(&oq, &oc))
         goto done;
 
     scan_state s;
@@ -831,7 +827,7 @@ static int scan_main(int argc, char **argv, int git_cmd)
     if (fstat(s.out.fd, &s.report_ids[s.n_report_ids]) == 0 && S_ISREG(s.report_ids[s.n_report_ids].st_mode))
         s.n_report_ids++;
     s.out_on_stderr_tty = s.progress && same_terminal(s.out.fd, STDERR_FILENO);
-    int src = report_begin(&s.rep, &s.out.buf, fmt, use_color, o.redact, engine) ? KS_ENOMEM : 0;
+    int src = report_begin(&s.rep, &s.out.buf, oc.fmt, oc.color, oc.redact, engine) ? KS_ENOMEM : 0;
     if (!src)
         src = start_pipeline(&s, engine, &o);
     if (src) {

@@ -1,4 +1,4 @@
-/* test_escape.c: JSON and terminal encoders: any bytes give valid JSON strings and no raw control characters. */
+/* test_escape.c: JSON, terminal, CSV and XML encoders: any bytes give valid strings and no raw control characters. */
 #include <criterion/criterion.h>
 #include <string.h>
 
@@ -68,4 +68,63 @@ Test(escape, fingerprint_is_stable_and_distinct)
     cr_assert_str_eq(a, b);
     cr_assert_str_neq(a, c);
     cr_assert_eq(strlen(a), 16);
+}
+
+Test(escape, csv_quotes_doubles_and_neutralises_formulas)
+{
+    static const struct { const char *in, *out; } cases[] = {
+        {"plain", "plain"},           {"a,b", "\"a,b\""},          {"say \"hi\"", "\"say \"\"hi\"\"\""},
+        {"two\nlines", "\"two\nlines\""}, {"cr\rx", "\"cr\rx\""},    {"=1+2", "'=1+2"},
+        {"+x", "'+x"},                {"-2", "'-2"},               {"@SUM(A1)", "'@SUM(A1)"},
+        {"\tx", "'\tx"},              {"=a,b", "\"'=a,b\""},       {"a=b", "a=b"},
+        {"", ""},                     {"\x01" "x", "\x01" "x"},    {"\xff", "\xef\xbf\xbd"}};
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        ks_strbuf b = {0};
+        csv_cell(&b, (const unsigned char *)cases[i].in, strlen(cases[i].in));
+        cr_assert_str_eq(b.s ? b.s : "", cases[i].out, "csv_cell(%s)", cases[i].in);
+        ks__sb_free(&b);
+    }
+}
+
+/* What an XML 1.0 parser accepts: no C0 control but tab, LF (text only) and CR as a reference, no U+FFFE/U+FFFF,
+ * valid UTF-8, and & < > " ' only as the five entities' own. */
+static void assert_xml_safe(const ks_strbuf *b, int attribute)
+{
+    const unsigned char *s = (const unsigned char *)b->s;
+    cr_assert(utf8_valid(s, b->len));
+    for (size_t i = 0; i < b->len; i++) {
+        cr_assert(s[i] >= 0x20 || (!attribute && (s[i] == '\t' || s[i] == '\n')), "raw 0x%02x in XML", s[i]);
+        cr_assert(!strchr("<>\"'", s[i]) || !s[i]);
+        if (s[i] == '&') {
+            static const char *const ok[] = {"&amp;", "&lt;", "&gt;", "&quot;", "&apos;", "&#13;", "&#10;", "&#9;"};
+            int known = 0;
+            for (size_t k = 0; k < sizeof ok / sizeof *ok; k++)
+                known |= strncmp((const char *)s + i, ok[k], strlen(ok[k])) == 0;
+            cr_assert(known, "stray & in XML");
+        }
+        if (i + 2 < b->len && s[i] == 0xef && s[i + 1] == 0xbf)
+            cr_assert(s[i + 2] < 0xbe, "U+FFFE or U+FFFF in XML");
+    }
+}
+
+Test(escape, xml_never_writes_what_xml_1_0_forbids)
+{
+    unsigned char all[256 + 6];
+    for (int i = 0; i < 256; i++)
+        all[i] = (unsigned char)i;
+    memcpy(all + 256, "\xef\xbf\xbe\xef\xbf\xbf", 6);
+    for (int attribute = 0; attribute < 2; attribute++) {
+        ks_strbuf b = {0};
+        xml_string(&b, all, sizeof all, attribute);
+        assert_xml_safe(&b, attribute);
+        ks__sb_free(&b);
+    }
+    ks_strbuf b = {0};
+    const unsigned char in[] = "a&b<c>\"d'\r\n\t\x01\xc3\xa9";
+    xml_string(&b, in, sizeof in - 1, 1);
+    cr_assert_str_eq(b.s, "a&amp;b&lt;c&gt;&quot;d&apos;&#13;&#10;&#9;\xef\xbf\xbd\xc3\xa9");
+    b.len = 0;
+    xml_string(&b, in, sizeof in - 1, 0);
+    cr_assert_str_eq(b.s, "a&amp;b&lt;c&gt;&quot;d&apos;&#13;\n\t\xef\xbf\xbd\xc3\xa9");
+    ks__sb_free(&b);
 }

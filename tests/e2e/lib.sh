@@ -13,6 +13,9 @@ cleanup() {
 }
 trap cleanup EXIT
 export XDG_CACHE_HOME="$T/.cache"
+# Not a CI job, wherever the suite runs (CI=false overrides every other CI variable): a scan without --format or -o
+# writes what it writes on a workstation. t_ci_defaults sets CI variables on purpose.
+export CI=false
 cd "$T"
 
 # hang_s SECONDS: a time limit that only catches hangs, never judges speed: a test that fails because the
@@ -67,3 +70,14 @@ rules:
 YML
 }
 TOKEN=KSTEST_ABCDEFGH12345678
+
+# add_multi_line_rule: appends e2e.multi to rules.yml, a match over three lines (KSBEGIN, the secret: 8 capitals or
+# digits, KSEND) with a description; lines written next to rules.yml continue the rule (references...).
+add_multi_line_rule() {
+  cat >>"$T/rules.yml" <<'YML'
+  - id: e2e.multi
+    name: multi-line block
+    description: A block that spans three lines.
+    pattern: 'KSBEGIN\n(?P<secret>[A-Z0-9]{8})\nKSEND'
+YML
+}

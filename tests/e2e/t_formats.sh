@@ -3,11 +3,8 @@
 # end position and secret; json, sarif and gitleaks are valid documents with no findings and through --output.
 . "$(dirname "$0")/lib.sh"
 write_test_rules
+add_multi_line_rule
 cat >>"$T/rules.yml" <<'YML'
-  - id: e2e.multi
-    name: multi-line block
-    description: A block that spans three lines.
-    pattern: 'KSBEGIN\n(?P<secret>[A-Z0-9]{8})\nKSEND'
     references: [https://example.com/ks-multi]
     categories: [test, secret]
 YML

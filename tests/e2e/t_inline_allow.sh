@@ -3,11 +3,7 @@
 # wherever the marker sits on the line and however long the file is; other lines still are; counts say why.
 . "$(dirname "$0")/lib.sh"
 write_test_rules
-cat >>"$T/rules.yml" <<'YML'
-  - id: e2e.multi
-    name: multi-line block
-    pattern: 'KSBEGIN\n(?P<secret>[A-Z0-9]{8})\nKSEND'
-YML
+add_multi_line_rule
 R=(--no-builtin-rules --rules "$T/rules.yml" --format jsonl)
 T2=KSTEST_ZZZZZZZZ00000000
 mkdir d
