@@ -260,7 +260,8 @@ void ks__pl_expand_git(worker *w, pslot *sl)
     if (err == EBADMSG) /* unlike a corrupt archive, a repository's objects are all its history: the scan is incomplete */
         err = EIO;
     ks__pl_file_close_fd(p, f);
-    ks__pl_push_container_done(p, w->out, f, 0, err, res.containers, res.members);
+    /* its bytes are the blobs' (what a pack holds is compressed and shared by deltas) */
+    ks__pl_push_container_done(p, w->out, f, res.bytes_out, err, res.containers, res.members);
 }
 
 int ks__pl_expand_slot(worker *w, pslot *sl)

@@ -36,6 +36,10 @@ done
 expect_err "1 finding"
 # a repository is history in the summary, not an archive with members (regression: "1 archive opened")
 expect_err "history: 1 repository"
+# the bytes scanned are the blobs' (regression: "0 B" for a history alone)
+ks git "${R[@]}" repo; expect_rc 1 "keysweep git"
+expect_err "history: 1 repository"
+! grep -q " 0 B in" "$T/err" || fail "history scanned as 0 bytes: $(cat "$T/err")"
 ! grep -q "archive" "$T/err" || fail "a repository counted as an archive: $(cat "$T/err")"
 
 # packed; then the same blob loose as well (each id is read once)
