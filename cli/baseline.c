@@ -1,4 +1,5 @@
-/* baseline.c: a strict little JSON reader that collects the "fingerprint" of each finding in a keysweep report. */
+/* baseline.c: a strict little JSON reader that collects what identifies each finding of a keysweep, Gitleaks
+ * or TruffleHog report. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -9,16 +10,22 @@
 
 #include "alloc.h"
 #include "baseline.h"
+#include "escape.h"
 #include "file_read.h"
 #include "hex.h"
 
-/* A whole JSON parser would be a dependency for one key. This one checks the full syntax (so a
+/* A whole JSON parser would be a dependency for a few keys. This one checks the full syntax (so a
  * truncated or foreign file is refused, not half-read) and reads only what a report holds: a
- * sequence of finding objects (jsonl) or one array of them (json). */
+ * sequence of finding objects (keysweep's jsonl, TruffleHog's --json) or one array of them
+ * (keysweep's json, Gitleaks' report). Each finding says by its members which tool wrote it. */
 typedef struct jp {
     const char *s, *p, *end;
     const char *err;
     baseline *b;
+    size_t entry;         /* findings met so far: the one an error is in */
+    int kind_known;       /* the finding in error said which tool wrote it */
+    const char *entry_at; /* where that finding starts: the line an error in what it holds names */
+    ks_strbuf text[3];    /* decoded strings of the finding being read */
 } jp;
 
 #define MAX_DEPTH 64
@@ -109,9 +116,12 @@ static int number(jp *j)
 }
 
 static int value(jp *j, int depth);
+struct field;
+static int member_value(jp *j, struct field *f, const char *path, size_t plen, int depth);
 
-/* Members of an object or elements of an array, after the opening bracket. */
-static int container(jp *j, int depth, char close, int is_object)
+/* Members of an object or elements of an array, after the opening bracket. With f, an object's
+ * members are those of a finding at `path` (plen bytes), whose fields member_value keeps. */
+static int container(jp *j, int depth, char close, int is_object, struct field *f, const char *path, size_t plen)
 {
     if (depth > MAX_DEPTH)
         return fail(j, "nested too deeply");
@@ -122,6 +132,8 @@ static int container(jp *j, int depth, char close, int is_object)
     }
     for (;;) {
         ws(j);
+        char sub[64]; /* the member's path: "SourceMetadata.Data" */
+        size_t sn = 0;
         if (is_object) {
             const char *k;
             size_t kn;
@@ -132,8 +144,14 @@ static int container(jp *j, int depth, char close, int is_object)
                 return fail(j, "expected ':'");
             j->p++;
             ws(j);
+            if (f && kn && plen + 1 + kn < sizeof sub) { /* a longer path is none of ours */
+                memcpy(sub, path, plen);
+                sub[plen] = '.';
+                sn = plen + (plen != 0) + kn;
+                memcpy(sub + sn - kn, k, kn);
+            }
         }
-        if (value(j, depth + 1))
+        if (sn ? member_value(j, f, sub, sn, depth + 1) : value(j, depth + 1))
             return -1;
         ws(j);
         if (j->p < j->end && *j->p == ',') {
@@ -156,27 +174,13 @@ static int value(jp *j, int depth)
         return fail(j, "unexpected end of file");
     switch (*j->p) {
     case '"': return string(j, &raw, &n);
-    case '{': j->p++; return container(j, depth, '}', 1);
-    case '[': j->p++; return container(j, depth, ']', 0);
+    case '{': j->p++; return container(j, depth, '}', 1, NULL, NULL, 0);
+    case '[': j->p++; return container(j, depth, ']', 0, NULL, NULL, 0);
     case 't': return literal(j, "true");
     case 'f': return literal(j, "false");
     case 'n': return literal(j, "null");
     default: return number(j);
     }
-}
-
-static int add(baseline *b, uint64_t v)
-{
-    if (b->n == b->cap) {
-        size_t cap = b->cap ? b->cap * 2 : 64;
-        uint64_t *fp = realloc(b->fp, cap * sizeof *fp);
-        if (!fp)
-            return -1;
-        b->fp = fp;
-        b->cap = cap;
-    }
-    b->fp[b->n++] = v;
-    return 0;
 }
 
 /* 16 hex digits, as keysweep writes them; returns 0 and the value, or -1. */
@@ -195,62 +199,188 @@ static int parse_fp(const char *s, size_t n, uint64_t *out)
     return 0;
 }
 
-/* One finding: an object whose "fingerprint" member is collected; every other member is checked and skipped. */
+/* The members of a finding the baseline reads, by their path from the finding ("SourceMetadata.Data.Git.file").
+ * Which are present says which tool wrote the report. */
+enum {
+    F_FINGERPRINT,  /* keysweep */
+    F_GL_FP,        /* Gitleaks: Fingerprint, else File, RuleID, StartLine and Commit */
+    F_GL_FILE,
+    F_GL_RULE,
+    F_GL_LINE,
+    F_GL_COMMIT,
+    F_TH_META,      /* TruffleHog: SourceMetadata, Raw, and the filesystem's or git's file and line */
+    F_TH_RAW,
+    F_TH_FS_FILE,
+    F_TH_FS_LINE,
+    F_TH_GIT_COMMIT,
+    F_TH_GIT_FILE,
+    F_TH_GIT_LINE,
+    F_N
+};
+
+static const char *const FIELD_PATH[F_N] = {
+    "fingerprint", "Fingerprint", "File", "RuleID", "StartLine", "Commit", "SourceMetadata", "Raw",
+    "SourceMetadata.Data.Filesystem.file", "SourceMetadata.Data.Filesystem.line", "SourceMetadata.Data.Git.commit",
+    "SourceMetadata.Data.Git.file", "SourceMetadata.Data.Git.line",
+};
+
+typedef struct field {
+    const char *v; /* NULL: absent */
+    size_t n;
+    char kind; /* '"' string, '0' number, '{' object, '?' another value */
+} field;
+
+/* A member's value at j->p, whose path from the finding is path[0..plen) ("" for the finding itself): kept
+ * when it is one of FIELD_PATH (a string's bytes between its quotes, a number's digits), walked into when it
+ * is an object on the way to one, checked and skipped otherwise. */
+static int member_value(jp *j, field *f, const char *path, size_t plen, int depth)
+{
+    int want = -1, on_the_way = plen == 0;
+    for (int i = 0; plen && i < F_N; i++) {
+        size_t n = strlen(FIELD_PATH[i]);
+        if (n == plen && memcmp(FIELD_PATH[i], path, plen) == 0)
+            want = i;
+        else if (n > plen && memcmp(FIELD_PATH[i], path, plen) == 0 && FIELD_PATH[i][plen] == '.')
+            on_the_way = 1;
+    }
+    const char *at = j->p;
+    int rc;
+    if (j->p < j->end && *j->p == '{' && on_the_way) {
+        j->p++;
+        rc = container(j, depth, '}', 1, f, path, plen);
+    } else {
+        rc = value(j, depth);
+    }
+    if (rc || want < 0)
+        return rc;
+    char c = *at;
+    if (c == '"')
+        f[want] = (field){at + 1, (size_t)(j->p - at) - 2, '"'};
+    else
+        f[want] = (field){at, (size_t)(j->p - at), c == '-' || (c >= '0' && c <= '9') ? '0' : c == '{' ? '{' : '?'};
+    return 0;
+}
+
+/* A line number: a JSON integer from 1 on. */
+static int line_of(const field *f, uint64_t *line)
+{
+    if (!f->v || f->kind != '0' || f->n > 19)
+        return -1;
+    uint64_t v = 0;
+    for (size_t i = 0; i < f->n; i++) {
+        if (f->v[i] < '0' || f->v[i] > '9')
+            return -1;
+        v = v * 10 + (uint64_t)(f->v[i] - '0');
+    }
+    *line = v;
+    return v ? 0 : -1;
+}
+
+/* The decoded bytes of string field f, in j's scratch buffer number `which` (0 to 2). */
+static const char *text_of(jp *j, const field *f, int which, size_t *n)
+{
+    ks_strbuf *b = &j->text[which];
+    b->len = 0;
+    json_unescape(b, f->v, f->n);
+    if (b->oom)
+        return NULL;
+    *n = b->len;
+    return b->s;
+}
+
+/* An error in what a whole finding holds (read without error): named by the line the finding starts on. */
+static int bad_entry(jp *j, const char *what)
+{
+    j->p = j->entry_at;
+    return fail(j, what);
+}
+
+static int add_key(jp *j, fp_set *s, uint64_t v) { return fp_set_add(s, v) ? fail(j, "out of memory") : 0; }
+
+/* A Gitleaks finding: its Fingerprint, else the fields it is made of. */
+static int gitleaks_entry(jp *j, const field *f)
+{
+    j->kind_known = 1;
+    peer_place p = {0};
+    if (f[F_GL_FP].v) {
+        if (f[F_GL_FP].kind != '"')
+            return bad_entry(j, "a Gitleaks \"Fingerprint\" that is not a string");
+        size_t n = 0;
+        const char *fp = text_of(j, &f[F_GL_FP], 0, &n);
+        if (!fp)
+            return fail(j, "out of memory");
+        if (gitleaks_fingerprint_split(fp, n, &p))
+            return bad_entry(j, "a Gitleaks \"Fingerprint\" that is neither file:rule-id:line nor "
+                                "commit:file:rule-id:line");
+        return add_key(j, &j->b->peer, gitleaks_key(&p));
+    }
+    if (!f[F_GL_FILE].v || f[F_GL_FILE].kind != '"' || !f[F_GL_RULE].v || f[F_GL_RULE].kind != '"')
+        return bad_entry(j, "a Gitleaks finding without a \"Fingerprint\", or a \"File\" and \"RuleID\"");
+    if (line_of(&f[F_GL_LINE], &p.line))
+        return bad_entry(j, "a Gitleaks finding without a \"StartLine\" (a line number)");
+    if (f[F_GL_COMMIT].v && f[F_GL_COMMIT].kind != '"')
+        return bad_entry(j, "a Gitleaks \"Commit\" that is not a string");
+    if (!(p.file = text_of(j, &f[F_GL_FILE], 0, &p.file_len)) || !(p.rule = text_of(j, &f[F_GL_RULE], 1, &p.rule_len)))
+        return fail(j, "out of memory");
+    p.commit = "";
+    if (f[F_GL_COMMIT].v && !(p.commit = text_of(j, &f[F_GL_COMMIT], 2, &p.commit_len)))
+        return fail(j, "out of memory");
+    return add_key(j, &j->b->peer, gitleaks_key(&p));
+}
+
+/* A TruffleHog result: the same secret (Raw) in the same file at the same line, and for git the same commit. */
+static int trufflehog_entry(jp *j, const field *f)
+{
+    j->kind_known = 1;
+    peer_place p = {.commit = ""};
+    int git = f[F_TH_GIT_FILE].v != NULL;
+    const field *file = &f[git ? F_TH_GIT_FILE : F_TH_FS_FILE], *line = &f[git ? F_TH_GIT_LINE : F_TH_FS_LINE];
+    if (!file->v || file->kind != '"')
+        return bad_entry(j, "a TruffleHog result without SourceMetadata.Data.Filesystem.file (or Data.Git.file)");
+    if (line_of(line, &p.line))
+        return bad_entry(j, git ? "a TruffleHog result without SourceMetadata.Data.Git.line (a line number)"
+                           : "a TruffleHog result without SourceMetadata.Data.Filesystem.line (a line number)");
+    if (git && (!f[F_TH_GIT_COMMIT].v || f[F_TH_GIT_COMMIT].kind != '"'))
+        return bad_entry(j, "a TruffleHog result without SourceMetadata.Data.Git.commit");
+    if (!f[F_TH_RAW].v || f[F_TH_RAW].kind != '"')
+        return bad_entry(j, "a TruffleHog result without \"Raw\" (the secret)");
+    size_t raw_len = 0;
+    const char *raw;
+    if (!(p.file = text_of(j, file, 0, &p.file_len)) || !(raw = text_of(j, &f[F_TH_RAW], 1, &raw_len)) ||
+        (git && !(p.commit = text_of(j, &f[F_TH_GIT_COMMIT], 2, &p.commit_len))))
+        return fail(j, "out of memory");
+    return add_key(j, &j->b->peer, trufflehog_key(&p, (const unsigned char *)raw, raw_len));
+}
+
+/* One finding, of whichever report it is in: keysweep's (its "fingerprint"), Gitleaks' or TruffleHog's. */
 static int finding(jp *j)
 {
     if (j->p >= j->end || *j->p != '{')
         return fail(j, "expected a finding object");
-    j->p++;
-    int have = 0;
-    ws(j);
-    if (j->p < j->end && *j->p == '}')
-        return fail(j, "a finding without a \"fingerprint\"");
-    for (;;) {
-        const char *k, *v;
-        size_t kn, vn;
-        ws(j);
-        if (string(j, &k, &kn))
-            return -1;
-        ws(j);
-        if (j->p >= j->end || *j->p != ':')
-            return fail(j, "expected ':'");
-        j->p++;
-        ws(j);
-        if (kn == 11 && memcmp(k, "fingerprint", 11) == 0) {
-            uint64_t fp;
-            if (string(j, &v, &vn))
-                return -1;
-            if (parse_fp(v, vn, &fp))
-                return fail(j, "a \"fingerprint\" that is not 16 hex digits");
-            if (add(j->b, fp))
-                return fail(j, "out of memory");
-            have = 1;
-        } else if (value(j, 2)) {
-            return -1;
-        }
-        ws(j);
-        if (j->p < j->end && *j->p == ',') {
-            j->p++;
-            continue;
-        }
-        if (j->p < j->end && *j->p == '}') {
-            j->p++;
-            break;
-        }
-        return fail(j, "expected ',' or '}'");
+    j->entry++;
+    j->entry_at = j->p;
+    field f[F_N];
+    memset(f, 0, sizeof f);
+    if (member_value(j, f, "", 0, 2))
+        return -1;
+    if (f[F_FINGERPRINT].v) {
+        uint64_t fp;
+        j->kind_known = 1;
+        if (f[F_FINGERPRINT].kind != '"' || parse_fp(f[F_FINGERPRINT].v, f[F_FINGERPRINT].n, &fp))
+            return bad_entry(j, "a \"fingerprint\" that is not 16 hex digits");
+        return add_key(j, &j->b->own, fp);
     }
-    return have ? 0 : fail(j, "a finding without a \"fingerprint\"");
-}
-
-static int cmp_u64(const void *a, const void *b)
-{
-    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-    return x < y ? -1 : x > y;
+    if (f[F_TH_META].v)
+        return trufflehog_entry(j, f);
+    if (f[F_GL_FP].v || f[F_GL_RULE].v)
+        return gitleaks_entry(j, f);
+    return bad_entry(j, "neither a keysweep finding (\"fingerprint\"), a Gitleaks finding (\"Fingerprint\") nor a "
+                        "TruffleHog result (\"SourceMetadata\")");
 }
 
 int baseline_parse(baseline *b, const char *text, size_t len, const char *name, char *err, size_t errlen)
 {
-    jp j = {text, text, text + len, NULL, b};
+    jp j = {.s = text, .p = text, .end = text + len, .b = b};
     /* jsonl: any number of finding objects; json: one array of them (possibly empty) */
     for (;;) {
         ws(&j);
@@ -285,16 +415,23 @@ int baseline_parse(baseline *b, const char *text, size_t len, const char *name, 
         if (j.err)
             break;
     }
+    for (int i = 0; i < 3; i++)
+        ks__sb_free(&j.text[i]);
     if (j.err) {
         unsigned long line = 1;
         for (const char *q = text; q < j.p && q < j.end; q++)
             line += *q == '\n';
-        snprintf(err, errlen, "baseline %s: line %lu: %s (expected a keysweep json or jsonl report)", name, line,
-                 j.err);
+        char entry[48] = "";
+        if (j.entry)
+            snprintf(entry, sizeof entry, ", finding %zu", j.entry);
+        snprintf(err, errlen, "baseline %s: line %lu%s: %s%s", name, line, entry, j.err,
+                 j.kind_known ? ""
+                              : " (expected a keysweep json or jsonl report, Gitleaks' JSON report or TruffleHog's "
+                                "--json lines)");
         return -1;
     }
-    if (b->n > 1) /* an empty baseline has no array: qsort(NULL, 0) is undefined behaviour */
-        qsort(b->fp, b->n, sizeof *b->fp, cmp_u64);
+    fp_set_seal(&b->own);
+    fp_set_seal(&b->peer);
     return 0;
 }
 
@@ -318,13 +455,17 @@ int baseline_load(baseline *b, const char *path, char *err, size_t errlen)
 int baseline_has(const baseline *b, const char *fingerprint)
 {
     uint64_t v;
-    if (!b->n || parse_fp(fingerprint, strlen(fingerprint), &v))
-        return 0;
-    return bsearch(&v, b->fp, b->n, sizeof *b->fp, cmp_u64) != NULL;
+    return b->own.n && parse_fp(fingerprint, strlen(fingerprint), &v) == 0 && fp_set_has(&b->own, v);
+}
+
+int baseline_has_peer(const baseline *b, const peer_place *p, const ks_match *m)
+{
+    return b->peer.n && (fp_set_has(&b->peer, gitleaks_key(p)) ||
+                         fp_set_has(&b->peer, trufflehog_key(p, m->secret, m->secret_len)));
 }
 
 void baseline_free(baseline *b)
 {
-    free(b->fp);
-    memset(b, 0, sizeof *b);
+    fp_set_free(&b->own);
+    fp_set_free(&b->peer);
 }

@@ -1,4 +1,4 @@
-/* escape.c: JSON, terminal, CSV and XML escaping of untrusted bytes. */
+/* escape.c: JSON, terminal, CSV and XML escaping of untrusted bytes, and JSON strings read back (baselines). */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -201,4 +201,76 @@ void xml_string(ks_strbuf *b, const unsigned char *s, size_t n, int attribute)
             i += l;
         }
     }
+}
+
+/* Appends code point cp as UTF-8. */
+static void put_utf8(ks_strbuf *b, unsigned cp)
+{
+    unsigned char u[4];
+    size_t n;
+    if (cp < 0x80) {
+        u[0] = (unsigned char)cp;
+        n = 1;
+    } else if (cp < 0x800) {
+        u[0] = (unsigned char)(0xc0 | cp >> 6);
+        u[1] = (unsigned char)(0x80 | (cp & 0x3f));
+        n = 2;
+    } else if (cp < 0x10000) {
+        u[0] = (unsigned char)(0xe0 | cp >> 12);
+        u[1] = (unsigned char)(0x80 | (cp >> 6 & 0x3f));
+        u[2] = (unsigned char)(0x80 | (cp & 0x3f));
+        n = 3;
+    } else {
+        u[0] = (unsigned char)(0xf0 | cp >> 18);
+        u[1] = (unsigned char)(0x80 | (cp >> 12 & 0x3f));
+        u[2] = (unsigned char)(0x80 | (cp >> 6 & 0x3f));
+        u[3] = (unsigned char)(0x80 | (cp & 0x3f));
+        n = 4;
+    }
+    ks__sb_putn(b, u, n);
+}
+
+/* The 4 hex digits at s (validated by the caller's parser). */
+static unsigned hex4(const char *s)
+{
+    unsigned v = 0;
+    for (int i = 0; i < 4; i++) {
+        char c = s[i];
+        v = v << 4 | (unsigned)(c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10);
+    }
+    return v;
+}
+
+void json_unescape(ks_strbuf *b, const char *s, size_t n)
+{
+    static const char from[] = "\"\\/bfnrt", to[] = "\"\\/\b\f\n\r\t";
+    ks__sb_reserve(b, n + 1);
+    for (size_t i = 0; i < n;) {
+        const char *bs = memchr(s + i, '\\', n - i);
+        size_t plain = bs ? (size_t)(bs - (s + i)) : n - i;
+        ks__sb_putn(b, s + i, plain);
+        i += plain;
+        if (i + 1 >= n)
+            break;
+        char e = s[i + 1];
+        if (e != 'u' || i + 6 > n) {
+            const char *k = strchr(from, e);
+            if (k && e)
+                ks__sb_putn(b, &to[k - from], 1);
+            i += 2;
+            continue;
+        }
+        unsigned cp = hex4(s + i + 2);
+        i += 6;
+        if (cp >= 0xd800 && cp <= 0xdbff && i + 6 <= n && s[i] == '\\' && s[i + 1] == 'u') {
+            unsigned lo = hex4(s + i + 2);
+            if (lo >= 0xdc00 && lo <= 0xdfff) {
+                cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
+                i += 6;
+            }
+        }
+        put_utf8(b, cp >= 0xd800 && cp <= 0xdfff ? 0xfffd : cp); /* a lone surrogate is no character */
+    }
+    if (!b->s)
+        ks__sb_putn(b, "", 0);
 }

@@ -3,6 +3,7 @@
 
 #include "formats.h"
 #include "output.h"
+#include "peer_fp.h"
 
 static void jstr(ks_strbuf *b, const char *s) { json_string(b, (const unsigned char *)s, strlen(s)); }
 
@@ -125,12 +126,13 @@ void gitleaks_object(ks_strbuf *b, const finding_view *f)
     /* a history finding: the file in the commit that introduced the blob, and that commit's author */
     const ks_git_origin *o = finding_origin(f);
     ks_strbuf file = {0};
-    const char *path = peer_file(&file, f);
+    peer_place place;
+    peer_place_of(&place, &file, f->file, f->m, f->git);
     char date[64] = "";
     if (o)
         git_date_utc(date, o);
     ks__sb_puts(b, ",\n  \"File\": ");
-    jstr(b, path);
+    json_string(b, (const unsigned char *)place.file, place.file_len);
     ks__sb_puts(b, ",\n  \"SymlinkFile\": \"\",\n  \"Commit\": ");
     jstr(b, o ? o->commit : "");
     ks__sb_printf(b, ",\n  \"Entropy\": %.7g", f->entropy);
@@ -156,9 +158,7 @@ void gitleaks_object(ks_strbuf *b, const finding_view *f)
     /* Gitleaks' fingerprint: commit:file:rule-id:line in history, file:rule-id:line for a directory scan */
     ks__sb_puts(b, "],\n  \"Fingerprint\": ");
     ks_strbuf fp = {0};
-    if (o)
-        ks__sb_printf(&fp, "%s:", o->commit);
-    ks__sb_printf(&fp, "%s:%s:%llu", path, m->rule_id, (unsigned long long)m->line);
+    gitleaks_fingerprint(&fp, &place);
     json_string(b, (const unsigned char *)(fp.s ? fp.s : ""), fp.len);
     if (fp.oom || file.oom)
         b->oom = 1;

@@ -17,7 +17,7 @@ typedef struct rule_opts {
     const char *cache_dir;
     int no_cache;
     int near_misses;
-    int report_allowed; /* findings on keysweep:allow lines come to the caller, marked, to be counted */
+    int report_allowed; /* findings on allow-marker lines come to the caller, marked, to be counted */
     int report_test_keys; /* published test material comes to the caller, marked, to be counted or shown */
     int no_decode;      /* --no-decode: encoded text is not decoded */
     unsigned decode_depth; /* --max-decode-depth; 0: the library's default */

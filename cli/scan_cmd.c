@@ -17,6 +17,7 @@
 #include "diag.h"
 #include "git_findings.h"
 #include "git_opts.h"
+#include "gitleaksignore.h"
 #include "ignore.h"
 #include "options.h"
 #include "output.h"
@@ -44,8 +45,12 @@ typedef struct scan_state {
     double t0, last_progress;
     /* used by the writer thread only */
     baseline base;
+    ks_strbuf peer_scratch; /* a finding's file as peers name it */
+    /* .gitleaksignore of the roots and repositories: the walker adds, the writer asks */
+    gitleaksignore gli;
     /* written by the writer thread, read after ks_pipeline_finish */
     unsigned long long files, bytes, findings, errors, cancelled, allowed, baselined, truncated;
+    unsigned long long gitleaksignored; /* listed in a .gitleaksignore */
     unsigned long long test_keys; /* published test material, hidden (or shown with --show-test-keys) */
     int show_test_keys;
     unsigned long long archives, members, limited; /* containers opened, their members; files stopped at a budget */
@@ -105,12 +110,35 @@ static int flush_report(scan_state *s)
 
 /* ---- pipeline sink: runs on the writer thread ---- */
 
-/* Writes one finding (g: a blob of a repository's history, else NULL); non-zero stops the scan. */
+/* Whether peers' suppressions hide the finding: a .gitleaksignore lists it, or a Gitleaks or TruffleHog report
+ * given as the baseline holds it. Asked once the finding's commit is known (g), since peers name commits. */
+static int peer_suppressed(scan_state *s, const char *path, const ks_match *m, const finding_git *g)
+{
+    if (!atomic_load_explicit(&s->gli.any, memory_order_acquire) && !s->base.peer.n)
+        return 0;
+    peer_place p;
+    peer_place_of(&p, &s->peer_scratch, path, m, g);
+    if (gitleaksignore_has(&s->gli, &p)) {
+        s->gitleaksignored++;
+        return 1;
+    }
+    if (baseline_has_peer(&s->base, &p, m)) {
+        s->baselined++;
+        return 1;
+    }
+    return 0;
+}
+
+/* Writes one finding (g: a blob of a repository's history, else NULL) unless peers' suppressions hide it;
+ * non-zero stops the scan. */
 static int emit_finding(void *ctx, const char *path, const ks_match *m, const finding_git *g)
 {
     scan_state *s = ctx;
     if (s->out.err)
         return 1;
+    if (peer_suppressed(s, path, m, g))
+        return 0;
+    s->findings++;
     report_finding_git(&s->rep, &s->out.buf, path, m, g);
     if (s->out.buf.oom) {
         s->out.err = ENOMEM;
@@ -127,7 +155,7 @@ static int sink_finding(void *ctx, const char *path, const ks_match *m)
     if (s->out.err)
         return 1;
     /* Path conditions of imported Gitleaks rules were applied by the library, which knows the path. */
-    if (s->base.n) {
+    if (s->base.own.n) {
         char fp[17];
         finding_fingerprint(fp, finding_where(&s->where, path, m), m->rule_id, (unsigned long long)m->start);
         if (baseline_has(&s->base, fp)) {
@@ -135,7 +163,7 @@ static int sink_finding(void *ctx, const char *path, const ks_match *m)
             return 0;
         }
     }
-    if (m->allowed) { /* the engine saw keysweep:allow on its lines, in the bytes it scanned */
+    if (m->allowed) { /* the engine saw an allow marker on its lines, in the bytes it scanned */
         s->allowed++;
         return 0;
     }
@@ -144,8 +172,8 @@ static int sink_finding(void *ctx, const char *path, const ks_match *m)
         if (!s->show_test_keys)
             return 0;
     }
-    s->findings++;
-    int held = git_findings_hold(&s->gitf, path, m); /* reported with its commit once its repository is done */
+    /* reported (and counted) with its commit once its repository is done */
+    int held = git_findings_hold(&s->gitf, path, m);
     if (held < 0)
         s->out.err = ENOMEM;
     return held ? held < 0 : emit_finding(s, path, m, NULL);
@@ -313,6 +341,16 @@ static void walk_on_error(void *ctx, const char *path, int err, const char *what
         diag_storm_error(&s->storm, path, "%s failed: %s", what, strerror(err));
 }
 
+/* The .gitleaksignore of a root or repository (git_dir: the repository's git directory, else a directory);
+ * one that cannot be read makes the scan incomplete, as an unreadable .keysweepignore does. */
+static void read_gitleaksignore(scan_state *s, const char *path, int git_dir)
+{
+    int rc = git_dir ? gitleaksignore_load_repo(&s->gli, path, s->root != path && strcmp(path, s->root))
+                     : gitleaksignore_load(&s->gli, path, 0);
+    if (rc)
+        walk_on_error(s, path, -rc, "read .gitleaksignore");
+}
+
 /* A repository's history: its blobs, scanned as the members of its git directory. */
 static int walk_on_git_dir(void *ctx, const char *path)
 {
@@ -331,6 +369,7 @@ static int walk_on_git_dir(void *ctx, const char *path)
         walk_on_error(s, path, ENOMEM, "read git history");
         return 0;
     }
+    read_gitleaksignore(s, path, 1);
     int rc = ks_pipeline_submit_git_opts(s->pipeline, path, s->git);
     if (rc == KS_EINVAL) /* a file named .git that points nowhere: only a file */
         return 0;
@@ -358,6 +397,8 @@ static void print_summary(const scan_state *s, double secs, const char *status)
         fprintf(stderr, ", %llu allowed inline", s->allowed);
     if (s->baselined)
         fprintf(stderr, ", %llu in the baseline", s->baselined);
+    if (s->gitleaksignored)
+        fprintf(stderr, ", %llu in .gitleaksignore", s->gitleaksignored);
     if (s->test_keys)
         fprintf(stderr, ", %llu known test key%s%s", s->test_keys, s->test_keys == 1 ? "" : "s",
                 s->show_test_keys ? " (shown)" : " (--show-test-keys shows them)");
@@ -408,9 +449,12 @@ static void scan_usage(FILE *f)
           "  or 0 says it is not) text with every secret redacted unless --redact=N says otherwise.\n"
           "  --format or -o gets exactly what it names. The summary goes to stderr (-q: none).\n"
           "Ignoring what was reviewed:\n"
-          "  (a finding whose line contains keysweep:allow is not reported)\n"
-          "  --baseline FILE       do not report findings whose fingerprint is in FILE, a previous\n"
-          "                        json or jsonl report\n"
+          "  (a finding whose line contains keysweep:allow, gitleaks:allow or trufflehog:ignore is\n"
+          "  not reported; nor one listed in a .gitleaksignore (Gitleaks fingerprints) at a scan root\n"
+          "  or, by commit:file:rule-id:line, at the top of a repository whose history is scanned)\n"
+          "  --baseline FILE       do not report findings that are in FILE, a previous report: keysweep's\n"
+          "                        json or jsonl (by fingerprint), Gitleaks' JSON (by its Fingerprint) or\n"
+          "                        TruffleHog's --json lines (the same secret in the same file and line)\n"
           "  --gitignore           also honour .gitignore files (.keysweepignore at a root always is)\n"
           "Rules:\n"
           "  --rules PATH          add rules from a YAML file, a directory of them, or a Gitleaks\n"
@@ -709,6 +753,7 @@ static void fd_budget(scan_opts *o)
 /* keysweep git: a root is a repository, its history alone is scanned. */
 static void git_root(scan_state *s, const char *path)
 {
+    read_gitleaksignore(s, path, 1);
     int rc = ks_pipeline_submit_git_opts(s->pipeline, path, s->git);
     if (rc == KS_ETERMINATED) {
         s->walk_stopped = 1;
@@ -748,6 +793,7 @@ static void walk_roots(scan_state *s, scan_opts *o, char **paths, int n_paths)
                 s->walk_stopped = 1;
             continue;
         }
+        read_gitleaksignore(s, paths[i], 0);
         ignore_ctx ig;
         if (ignore_init(&ig, paths[i], o->gitignore, walk_on_error, s)) {
             walk_on_error(s, paths[i], ENOMEM, "read ignore files");
@@ -795,6 +841,7 @@ static int scan_main(int argc, char **argv, int git_cmd)
     scan_state s;
     memset(&s, 0, sizeof s);
     git_findings_init(&s.gitf, o.git_all_paths);
+    gitleaksignore_init(&s.gli);
     s.t0 = now_s();
     s.shard = o.shard;
     s.no_git_history = o.no_git_history;
@@ -809,7 +856,7 @@ static int scan_main(int argc, char **argv, int git_cmd)
         char err[1024];
         if (baseline_load(&s.base, o.baseline, err, sizeof err)) {
             say("%s", err);
-            goto done;
+            goto done_state;
         }
     }
     ks_engine *engine = NULL;
@@ -890,6 +937,8 @@ static int scan_main(int argc, char **argv, int git_cmd)
     ks_engine_destroy(engine);
 done_state:
     baseline_free(&s.base);
+    gitleaksignore_free(&s.gli);
+    ks__sb_free(&s.peer_scratch);
     ks__sb_free(&s.where);
     git_findings_free(&s.gitf);
     free(s.git_done);

@@ -233,6 +233,7 @@ int ks_engine_create(const ks_rules *rules, const ks_engine_options *opts, ks_en
         e->a = &e->alloc;
     }
     e->flags = opts ? opts->flags : 0;
+    ks__allow_shift_init(e->allow_shift);
     decode_depth(e, opts);
     if (e->a && (!(e->gctx = pcre2_general_context_create(pcre2_malloc_hook, pcre2_free_hook, e)) ||
                  !(e->cctx = pcre2_compile_context_create(e->gctx)))) {

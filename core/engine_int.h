@@ -44,7 +44,13 @@ struct ks_engine {
     unsigned flags;
     int from_cache;
     ks_known_keys known;         /* digests of published test material, from the rule set (engine's allocator) */
+    unsigned char allow_shift[256]; /* the allow markers' search table (ks__allow_shift_init) */
 };
+
+/* The allow markers are searched for with a window of the shortest one's length (keysweep.h's markers). */
+#define KS_ALLOW_SKIP_WINDOW (sizeof KS_ALLOW_MARKER - 1)
+/* Fills the allow-marker search's skip table (scan.c), once per engine. */
+void ks__allow_shift_init(unsigned char shift[256]);
 
 /* The engine's allocator, for its scanners, streams and pipelines (NULL: libc). */
 static inline const ks_allocator *ks__engine_alloc(const ks_engine *e) { return e->a; }

@@ -92,11 +92,61 @@ static int on_hs_match(unsigned int id, unsigned long long from, unsigned long l
 
 size_t ks__overlap(const ks_engine *e) { return e->reach + KS_CONTEXT + KS_ALLOW_WINDOW; }
 
-/* Whether a line the match [start, end) touches holds the allow marker: the first line begins
+/* The markers that hide a finding (keysweep.h). */
+static const struct allow_marker {
+    const char *text;
+    size_t len;
+} ALLOW_MARKERS[] = {
+    {KS_ALLOW_MARKER, sizeof KS_ALLOW_MARKER - 1},
+    {KS_ALLOW_MARKER_GITLEAKS, sizeof KS_ALLOW_MARKER_GITLEAKS - 1},
+    {KS_ALLOW_MARKER_TRUFFLEHOG, sizeof KS_ALLOW_MARKER_TRUFFLEHOG - 1},
+};
+#define N_ALLOW_MARKERS (sizeof ALLOW_MARKERS / sizeof *ALLOW_MARKERS)
+_Static_assert(sizeof KS_ALLOW_MARKER_GITLEAKS - 1 >= KS_ALLOW_SKIP_WINDOW &&
+                   sizeof KS_ALLOW_MARKER_TRUFFLEHOG - 1 >= KS_ALLOW_SKIP_WINDOW,
+               "the search window is the shortest marker");
+
+/* The lines are searched once for all the markers (Horspool's skip over a set of patterns): a window of
+ * KS_ALLOW_SKIP_WINDOW bytes (the shortest marker) moves by shift[its last byte], 0 meaning that byte ends
+ * some marker's first KS_ALLOW_SKIP_WINDOW bytes, and only then are the markers compared. Most bytes of text
+ * are in no marker and move it by the whole window, so lines dense with ':' cost no more than others. */
+void ks__allow_shift_init(unsigned char shift[256])
+{
+    memset(shift, KS_ALLOW_SKIP_WINDOW, 256);
+    for (size_t k = 0; k < N_ALLOW_MARKERS; k++)
+        for (size_t j = 0; j + 1 < KS_ALLOW_SKIP_WINDOW; j++) {
+            unsigned char c = (unsigned char)ALLOW_MARKERS[k].text[j];
+            if (shift[c] > KS_ALLOW_SKIP_WINDOW - 1 - j)
+                shift[c] = (unsigned char)(KS_ALLOW_SKIP_WINDOW - 1 - j);
+        }
+    for (size_t k = 0; k < N_ALLOW_MARKERS; k++)
+        shift[(unsigned char)ALLOW_MARKERS[k].text[KS_ALLOW_SKIP_WINDOW - 1]] = 0;
+}
+
+/* 1 when [p, end) holds one of ALLOW_MARKERS. */
+static int has_allow_marker(const unsigned char shift[256], const unsigned char *p, const unsigned char *end)
+{
+    for (const unsigned char *w = p; (size_t)(end - w) >= KS_ALLOW_SKIP_WINDOW;) {
+        unsigned char last = w[KS_ALLOW_SKIP_WINDOW - 1];
+        if (shift[last]) {
+            w += shift[last];
+            continue;
+        }
+        for (size_t k = 0; k < N_ALLOW_MARKERS; k++) {
+            const struct allow_marker *m = &ALLOW_MARKERS[k];
+            if ((size_t)(end - w) >= m->len && memcmp(w, m->text, m->len) == 0)
+                return 1;
+        }
+        w++;
+    }
+    return 0;
+}
+
+/* Whether a line the match [start, end) touches holds an allow marker: the first line begins
  * after the last newline before the match, the last ends at the first newline from its last byte
  * on, each looked for at most KS_ALLOW_WINDOW bytes away, within what the caller holds (callers
  * that cut objects keep ks__overlap bytes around each range, so they all see the same). */
-static int inline_allowed(const ks_region *rg, uint64_t start, uint64_t end)
+static int inline_allowed(const ks_engine *en, const ks_region *rg, uint64_t start, uint64_t end)
 {
     const unsigned char *mem = rg->mem;
     size_t s = (size_t)(start - rg->mem_base), e = (size_t)(end - rg->mem_base);
@@ -107,7 +157,7 @@ static int inline_allowed(const ks_region *rg, uint64_t start, uint64_t end)
     size_t last = e > s ? e - 1 : s;
     const unsigned char *enl = last < hi ? memchr(mem + last, '\n', hi - last) : NULL;
     size_t le = enl ? (size_t)(enl - mem) : hi;
-    return memmem(mem + ls, le - ls, KS_ALLOW_MARKER, sizeof KS_ALLOW_MARKER - 1) != NULL;
+    return has_allow_marker(en->allow_shift, mem + ls, mem + le);
 }
 
 static int cmp_cand(const void *pa, const void *pb)
@@ -348,7 +398,7 @@ static int emit(ks_scanner *s, report_ctx *x, ks_match *m, const ks_erule *r)
             return 0;
         m->known_test_key = 1;
     }
-    int allowed = inline_allowed(rg, m->start, m->end);
+    int allowed = inline_allowed(s->engine, rg, m->start, m->end);
     if (allowed && !(s->engine->flags & KS_ENGINE_REPORT_ALLOWED))
         return 0;
     m->allowed = allowed;

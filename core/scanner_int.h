@@ -101,7 +101,7 @@ typedef struct ks_region {
     size_t own_begin, own_end;
     int last; /* the object's last region: its newlines need no counting past the last finding */
     /* All of the object the caller holds in memory (a superset of buf), where the lines around a
-     * finding are looked at for the keysweep:allow marker. */
+     * finding are looked at for the allow markers. */
     const unsigned char *mem;
     size_t mem_len;
     uint64_t mem_base;

@@ -210,9 +210,11 @@ typedef struct ks_engine_options {
 
 #define KS_ENGINE_NO_CACHE 0x1u       /* never read or write the database cache, even with cache_dir */
 #define KS_ENGINE_SHOW_NEAR_MISS 0x2u /* report matches that fail their validator, marked as such */
-/* A finding on a line that contains "keysweep:allow" (any line of a multi-line match; the marker
- * is looked for at most KS_ALLOW_WINDOW bytes before and after the match) was reviewed: it is not
- * reported. With this flag it is, marked `allowed`, for callers that count them. */
+/* A finding on a line that contains an allow marker (any line of a multi-line match; markers are
+ * looked for at most KS_ALLOW_WINDOW bytes before and after the match) was reviewed: it is not
+ * reported. The markers are keysweep's own KS_ALLOW_MARKER, and the ones Gitleaks and TruffleHog
+ * users already wrote, KS_ALLOW_MARKER_GITLEAKS and KS_ALLOW_MARKER_TRUFFLEHOG (exact, lower case).
+ * With this flag it is, marked `allowed`, for callers that count them. */
 #define KS_ENGINE_REPORT_ALLOWED 0x4u
 /* Scan bytes only as they are: no decoding of base64, hex, percent-encoding, escapes or entities. */
 #define KS_ENGINE_NO_DECODE 0x8u
@@ -223,6 +225,8 @@ typedef struct ks_engine_options {
 #define KS_DEFAULT_DECODE_DEPTH 2u
 #define KS_MAX_DECODE_DEPTH 4u
 #define KS_ALLOW_MARKER "keysweep:allow"
+#define KS_ALLOW_MARKER_GITLEAKS "gitleaks:allow"
+#define KS_ALLOW_MARKER_TRUFFLEHOG "trufflehog:ignore"
 #define KS_ALLOW_WINDOW 4096
 
 /*
@@ -296,7 +300,7 @@ typedef struct ks_match {
     uint64_t secret_start;      /* absolute offset of the secret */
     const char *validator;      /* validator that passed ("entropy", "crc32", ...), "" for none */
     int near_miss;              /* 1: failed its validator (only with KS_ENGINE_SHOW_NEAR_MISS) */
-    int allowed;                /* 1: its line holds keysweep:allow (only with KS_ENGINE_REPORT_ALLOWED) */
+    int allowed;                /* 1: its line holds an allow marker (only with KS_ENGINE_REPORT_ALLOWED) */
     /* Inside a container (pipelines): the member's chain in the file, levels separated by '!'
      * ("srv/.env", "inner.zip!deep/creds.txt"); offsets, line and column are then the member's.
      * NULL for the bytes of the object itself. */

@@ -128,3 +128,24 @@ Test(escape, xml_never_writes_what_xml_1_0_forbids)
     cr_assert_str_eq(b.s, "a&amp;b&lt;c&gt;&quot;d&apos;&#13;\n\t\xef\xbf\xbd\xc3\xa9");
     ks__sb_free(&b);
 }
+
+/* What json_string writes, json_unescape reads back; escapes peers write (\/, \u003c, surrogate pairs) decode to
+ * their characters; a lone surrogate is U+FFFD. */
+Test(escape, json_unescape_reads_back_what_json_string_writes)
+{
+    const unsigned char in[] = "a\"b\\c\n\t\r\x01\x7f /<>&\xc3\xa9\xf0\x9f\x98\x80";
+    ks_strbuf enc = {0}, dec = {0};
+    json_string(&enc, in, sizeof in - 1);
+    json_unescape(&dec, enc.s + 1, enc.len - 2);
+    cr_assert_eq(dec.len, sizeof in - 1);
+    cr_assert(memcmp(dec.s, in, dec.len) == 0);
+    const char peer[] = "d\\/a\\u003c\\u00e9\\ud83d\\ude00\\ud800x\\b\\f";
+    dec.len = 0;
+    json_unescape(&dec, peer, sizeof peer - 1);
+    cr_assert_str_eq(dec.s, "d/a<\xc3\xa9\xf0\x9f\x98\x80\xef\xbf\xbdx\b\f");
+    dec.len = 0;
+    json_unescape(&dec, "", 0);
+    cr_assert(dec.s != NULL && dec.len == 0);
+    ks__sb_free(&enc);
+    ks__sb_free(&dec);
+}

@@ -1,4 +1,4 @@
-/* test_inline_allow.c: the keysweep:allow marker is decided by the engine from the bytes it holds: the same for whole
+/* test_inline_allow.c: the allow markers (keysweep's, Gitleaks', TruffleHog's) are decided by the engine from the bytes it holds: the same for whole
  * objects, streams cut anywhere and chunked pipelines; its window edges are exact. */
 #include <criterion/criterion.h>
 #include <stdlib.h>
@@ -64,6 +64,75 @@ Test(inline_allow, marker_on_a_line_of_the_match_hides_it)
     cr_assert_eq(s->allowed[0] + s->allowed[1] + s->allowed[2] + s->allowed[3], 3);
     cr_assert_eq(s->allowed[1], 0);
     free(s);
+}
+
+/* Gitleaks' and TruffleHog's markers hide a finding as keysweep's does, on any line of a multi-line match and at
+ * either end of the bytes; near spellings (the other tool's verb, capitals, a space) do not. */
+Test(inline_allow, peers_markers_hide_it_too)
+{
+    const char *text = "gitleaks:allow a = " KEY "\n"
+                       "b = " KEY " // trufflehog:ignore\n"
+                       "trufflehog:ignore -----BEGIN TEST KEY-----\nQUJDREVGR0g=\n-----END TEST KEY-----\n"
+                       "c = " KEY " # gitleaks:ignore\n"
+                       "d = " KEY " # trufflehog:allow\n"
+                       "e = " KEY " # GITLEAKS:ALLOW\n"
+                       "f = " KEY " # gitleaks: allow :allow\n"
+                       "g = " KEY " gitleaks:allow";
+    seen_allow *s = scan_with(0, text, strlen(text));
+    const char *reported[] = {"c = ", "d = ", "e = ", "f = "};
+    cr_assert_eq(s->n, 4, "only c, d, e and f are reported, got %zu", s->n);
+    for (size_t i = 0; i < 4; i++)
+        cr_assert_eq(s->start[i], (uint64_t)(strstr(text, reported[i]) - text) + 4, "finding %zu", i);
+    free(s);
+    s = scan_with(KS_ENGINE_REPORT_ALLOWED, text, strlen(text));
+    int allowed = 0;
+    for (size_t i = 0; i < s->n; i++)
+        allowed += s->allowed[i];
+    cr_assert_eq(s->n, 8, "every finding, marked, got %zu", s->n);
+    cr_assert_eq(allowed, 4);
+    free(s);
+}
+
+/* The one search for every marker agrees with looking for each marker on its own, on lines made of markers' pieces,
+ * overlaps and near misses (a skip past a marker's start, a marker at a line's very end). */
+Test(inline_allow, one_search_finds_what_each_marker_alone_finds)
+{
+    static const char *const piece[] = {KS_ALLOW_MARKER, KS_ALLOW_MARKER_GITLEAKS, KS_ALLOW_MARKER_TRUFFLEHOG,
+                                        "keysweep:allo", "gitleaks:", "trufflehog:ignor", "ruffle", ":", "w", "n",
+                                        "allow", "ignore", "gitleaks", "x", " ", "ww", "hog:ign"};
+    const size_t n_piece = sizeof piece / sizeof *piece;
+    uint64_t rng = 7;
+    size_t cap = 1 << 20, len = 0, n_lines = 3000;
+    char *t = malloc(cap);
+    int *want = calloc(n_lines, sizeof *want);
+    for (size_t l = 0; l < n_lines; l++) {
+        size_t start = len, key_at = rnd_next(&rng) % 6;
+        for (size_t i = 0; i < 6; i++) {
+            if (i == key_at) {
+                memcpy(t + len, " " KEY " ", sizeof KEY + 1);
+                len += sizeof KEY + 1;
+            }
+            const char *p = piece[rnd_next(&rng) % n_piece];
+            memcpy(t + len, p, strlen(p));
+            len += strlen(p);
+        }
+        t[len] = '\0';
+        /* the rarer the markers, the more this line tests: most lines hold none */
+        want[l] = strstr(t + start, KS_ALLOW_MARKER) || strstr(t + start, KS_ALLOW_MARKER_GITLEAKS) ||
+                  strstr(t + start, KS_ALLOW_MARKER_TRUFFLEHOG);
+        t[len++] = '\n';
+    }
+    seen_allow *s = scan_with(KS_ENGINE_REPORT_ALLOWED, t, len);
+    cr_assert_eq(s->n, n_lines);
+    int n_allowed = 0;
+    for (size_t l = 0; l < n_lines; l++) {
+        cr_assert_eq(s->allowed[l], want[l], "line %zu", l + 1);
+        n_allowed += want[l];
+    }
+    cr_assert(n_allowed > 100 && n_allowed < (int)n_lines - 100, "%d lines with a marker", n_allowed);
+    free(s);
+    free(want);
+    free(t);
 }
 
 /* A marker that starts exactly KS_ALLOW_WINDOW bytes before the match counts; one byte further does not;

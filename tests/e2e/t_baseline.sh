@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # t_baseline: --baseline takes a previous jsonl or json report and hides the findings it lists, so only new ones
-# are reported (and set the exit status); a missing, unreadable or foreign baseline is an error (exit 2).
+# are reported (and set the exit status); a missing, unreadable or foreign baseline is an error (exit 2). Gitleaks and
+# TruffleHog reports as baselines: t_peer_baseline.
 . "$(dirname "$0")/lib.sh"
 write_test_rules
 R=(--no-builtin-rules --rules "$T/rules.yml")
@@ -43,7 +44,7 @@ ks scan "${R[@]}" --baseline missing.json d; expect_rc 2 "missing baseline"; exp
 head -c 100 base.jsonl > truncated.jsonl
 ks scan "${R[@]}" --baseline truncated.jsonl d; expect_rc 2 "truncated baseline"; expect_err "baseline truncated.jsonl: line 1"
 ks scan "${R[@]}" --format sarif -o report.sarif d
-ks scan "${R[@]}" --baseline report.sarif d; expect_rc 2 "a SARIF file is not a baseline"; expect_err "without a \"fingerprint\""
+ks scan "${R[@]}" --baseline report.sarif d; expect_rc 2 "a SARIF file is not a baseline"; expect_err "neither a keysweep finding"
 echo '[{"fingerprint":"xyz"}]' > bad.json
 ks scan "${R[@]}" --baseline bad.json d; expect_rc 2 "bad fingerprint"; expect_err "not 16 hex digits"
 mkdir adir

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# t_inline_allow: a finding whose line (any line of a multi-line match) contains keysweep:allow is not reported,
+# t_inline_allow: a finding whose line (any line of a multi-line match) contains keysweep:allow (or Gitleaks'
+# gitleaks:allow, TruffleHog's trufflehog:ignore) is not reported,
 # wherever the marker sits on the line and however long the file is; other lines still are; counts say why.
 . "$(dirname "$0")/lib.sh"
 write_test_rules
@@ -23,6 +24,13 @@ rows = [json.loads(l) for l in open(sys.argv[1])]
 assert [(r["line"], r["secret"]) for r in rows] == [(3, sys.argv[2]), (9, sys.argv[2])], rows
 PY
 expect_err "2 findings, 3 allowed inline"
+
+# Gitleaks' and TruffleHog's markers count as keysweep's: reviewed, not reported, counted as allowed
+printf 'x = %s # gitleaks:allow\ny = %s // trufflehog:ignore\nz = %s # gitleaks:ignore\n' "$TOKEN" "$TOKEN" "$T2" > peers.txt
+ks scan "${R[@]}" peers.txt; expect_rc 1 "peers' markers"
+[ "$(lines "$T/out")" = 1 ] || fail "a finding on a gitleaks:allow or trufflehog:ignore line was reported"
+expect_out "$T2"
+expect_err "1 finding, 2 allowed inline"
 
 # all allowed: exit 0
 printf 'x = %s keysweep:allow\n' "$TOKEN" > ok.txt
