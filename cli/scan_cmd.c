@@ -753,6 +753,19 @@ static void fd_budget(scan_opts *o)
 /* keysweep git: a root is a repository, its history alone is scanned. */
 static void git_root(scan_state *s, const char *path)
 {
+    /* its findings are held for their commits under the name the pipeline reports: the path for a git
+     * directory, path/.git for a work tree (which one it is, the pipeline finds out) */
+    size_t n = strlen(path);
+    char *work_tree_name = malloc(n + sizeof "/.git");
+    if (work_tree_name)
+        snprintf(work_tree_name, n + sizeof "/.git", "%s%s", path, n && path[n - 1] == '/' ? ".git" : "/.git");
+    int held = work_tree_name && !git_findings_add_repo(&s->gitf, path) &&
+               !git_findings_add_repo(&s->gitf, work_tree_name);
+    free(work_tree_name);
+    if (!held) {
+        walk_on_error(s, path, ENOMEM, "read git history");
+        return;
+    }
     read_gitleaksignore(s, path, 1);
     int rc = ks_pipeline_submit_git_opts(s->pipeline, path, s->git);
     if (rc == KS_ETERMINATED) {

@@ -43,6 +43,17 @@ PY
 ks scan "${R[@]}" --format text --color never repo; expect_rc 1 "text"
 expect_out "$C2:a.txt:2:9: e2e.token"
 
+# keysweep git names the commit too, whichever way the repository is named (regression: no "git" object at all)
+for name in repo repo/ repo/.git; do
+  ks git "${R[@]}" --format jsonl "$name"; expect_rc 1 "keysweep git $name"
+  python3 - "$T/out" "$C2" <<'PY' || fail "keysweep git $name: no commit"
+import json, sys
+rows = [json.loads(l) for l in open(sys.argv[1])]
+assert len(rows) == 1 and rows[0].get("git", {}).get("commit") == sys.argv[2], rows
+assert rows[0]["git"]["path"] == "a.txt" and rows[0]["git"]["author"] == "Alice", rows[0]["git"]
+PY
+done
+
 ks scan "${R[@]}" --format gitleaks repo; expect_rc 1 "gitleaks"
 python3 - "$T/out" "$C2" <<'PY' || fail "gitleaks fields"
 import json, sys
