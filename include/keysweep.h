@@ -581,7 +581,7 @@ typedef struct ks_pipeline_sink {
      * May be NULL. */
     void (*on_container)(void *ctx, const char *path, uint64_t containers, uint64_t members);
     /* The history of repository `path` (ks_pipeline_submit_git) was read: what it took and left; called
-     * before its on_container. May be NULL. */
+     * before its on_file_done (on_container is not called for it). May be NULL. */
     void (*on_git)(void *ctx, const char *path, const ks_git_totals *totals);
 } ks_pipeline_sink;
 
