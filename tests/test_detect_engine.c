@@ -291,6 +291,27 @@ Test(known_test_key, azurite_account_key_is_hidden)
         cr_assert_eq(shown.h[i].known, 1);
 }
 
+/* Published examples met on real machines: RFC 6749's Basic header in Python's OAuth libraries (.py and .pyc),
+ * systemd.netdev(5)'s WireGuard key in /usr/share/man (found there compressed, as a .gz member). */
+Test(known_test_key, rfc6749_basic_header_and_systemd_wireguard_example_are_hidden)
+{
+    static const struct {
+        const char *text, *rule;
+    } cases[] = {
+        {"Authorization: Basic czZCaGRSa3F0MzpnWDFmQmF0M2JW\n", "http.basic_auth_header"},
+        {"[WireGuard]\nListenPort=51820\nPrivateKey=EEGlnEPYJV//kbvvIqxKkQwOiS+UENyPncC4bF46ong=\n",
+         "wireguard.private_key"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        hits hs = scan_builtin(cases[i].text, NULL, 0);
+        cr_assert_null(find_rule(&hs, cases[i].rule), "%s reported", cases[i].rule);
+        hits shown = scan_builtin(cases[i].text, NULL, KS_ENGINE_REPORT_TEST_KEYS);
+        const hit *h = find_rule(&shown, cases[i].rule);
+        cr_assert_not_null(h, "%s not found at all", cases[i].rule);
+        cr_assert_eq(h->known, 1);
+    }
+}
+
 /* The digest ignores line ends: a CRLF copy of a listed PEM key is the same key. */
 Test(known_test_key, gnutls_selftest_key_with_crlf)
 {
