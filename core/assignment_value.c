@@ -193,22 +193,21 @@ static int is_repetition(const unsigned char *s, size_t len)
     return 0;
 }
 
-/* Base64 of readable text without a colon ("anotherToken!", a pagination cursor): encoded words,
- * not key material. "user:password" keeps its colon and stays a finding. */
-static int is_base64_of_text(const unsigned char *s, size_t len)
+/* Decodes s when it is base64 of printable ASCII without a colon ("user:password" keeps its colon
+ * and is judged as it is written); returns the decoded length, or -1. */
+static long decode_b64_text(const unsigned char *s, size_t len, unsigned char *out)
 {
     while (len && s[len - 1] == '=')
         len--;
     if (len < 8 || len % 4 == 1)
-        return 0;
-    unsigned char out[KS_AV_MAX];
-    size_t n = 0, letters = 0;
+        return -1;
+    size_t n = 0;
     unsigned acc = 0;
     int bits = 0;
     for (size_t i = 0; i < len; i++) {
         int v = ks__b64_value(s[i]);
         if (v < 0)
-            return 0;
+            return -1;
         acc = (acc << 6) | (unsigned)v;
         bits += 6;
         if (bits >= 8) {
@@ -216,12 +215,19 @@ static int is_base64_of_text(const unsigned char *s, size_t len)
             out[n++] = (unsigned char)(acc >> bits);
         }
     }
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = 0; i < n; i++)
         if (out[i] < 0x20 || out[i] > 0x7e || out[i] == ':')
-            return 0;
-        letters += is_alpha(out[i]) || out[i] == ' ';
-    }
-    return n >= 6 && letters * 4 >= n * 3;
+            return -1;
+    return n >= 6 ? (long)n : -1;
+}
+
+/* Mostly letters: encoded words ("anotherToken!", a pagination cursor), not key material. */
+static int is_wordy(const unsigned char *s, size_t n)
+{
+    size_t letters = 0;
+    for (size_t i = 0; i < n; i++)
+        letters += is_alpha(s[i]) || s[i] == ' ';
+    return letters * 4 >= n * 3;
 }
 
 /* Shannon entropy a random value of this length reaches in 999 cases of 1000 even over the poorest
@@ -237,7 +243,8 @@ static double min_entropy_for_length(size_t len)
     return at[k] + (at[k + 1] - at[k]) * (l - k);
 }
 
-int ks__validate_assignment(const unsigned char *s, size_t len, long arg)
+/* The value as written, or as decoded when it is base64 of text. */
+static int judge_value(const unsigned char *s, size_t len, long arg)
 {
     if (len < 6 || !ks__validate_generic(s, len, arg))
         return 0;
@@ -247,10 +254,21 @@ int ks__validate_assignment(const unsigned char *s, size_t len, long arg)
     for (size_t i = 0; i < len; i++)
         low[i] = (unsigned char)(is_upper(s[i]) ? s[i] + 32 : s[i]);
     if (has_made_up_word(low, len) || is_uuid(s, len) || is_path_or_url(s, len) || is_number_like(s, len) ||
-        is_identifier(s, len) || is_repetition(s, len) || is_base64_of_text(s, len))
+        is_identifier(s, len) || is_repetition(s, len))
         return 0;
     /* templates the generic validator does not know: Ruby #{...}, .NET {0}, Windows %VAR%, Make $(VAR) */
     if (memmem(s, len, "#{", 2) || memmem(s, len, "$(", 2) || (s[0] == '%' && s[len - 1] == '%'))
         return 0;
     return ks__shannon_entropy(s, len) >= min_entropy_for_length(len);
+}
+
+/* A value that is base64 of text (a Kubernetes Secret's data:, a password stored encoded) is judged by
+ * what it encodes: the base64 of "password123" or "${API_KEY}" is no more a secret than they are. */
+int ks__validate_assignment(const unsigned char *s, size_t len, long arg)
+{
+    unsigned char dec[KS_AV_MAX];
+    long n = len <= KS_AV_MAX ? decode_b64_text(s, len, dec) : -1;
+    if (n > 0)
+        return !is_wordy(dec, (size_t)n) && judge_value(dec, (size_t)n, arg);
+    return judge_value(s, len, arg);
 }

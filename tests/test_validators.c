@@ -145,6 +145,23 @@ Test(validators, assignment_drops_what_is_not_a_secret)
         cr_assert(run("assignment", keep[i]), "'%s' should be kept", keep[i]);
 }
 
+/* Issue 16, Kubernetes Secret manifests: a data: value is base64, judged by what it encodes. The
+ * base64 of a placeholder, a common password or a template was reported under a credential key
+ * (cGFzc3dvcmQxMjM= is password123: only 73% letters, so the encoded-words check let it through). */
+Test(validators, assignment_judges_base64_of_text_decoded)
+{
+    const char *drop[] = {"cGFzc3dvcmQxMjM=" /* password123 */, "Y2hhbmdlbWUxMjM=" /* changeme123 */,
+                          "JHtBUElfVE9LRU59" /* ${API_TOKEN} */, "ZHVtbXktc2VjcmV0LTQy" /* dummy-secret-42 */,
+                          "L3J1bi9zZWNyZXRzL2Ri" /* /run/secrets/db */,
+                          "YWJjZDEyZjItNDZkYS00ZmRiLWI4ZDUtZmJkNGM0NjY5Mjhm" /* a UUID */};
+    for (size_t i = 0; i < sizeof drop / sizeof *drop; i++)
+        cr_assert_not(run("assignment", drop[i]), "'%s' should be dropped", drop[i]);
+    const char *keep[] = {"eDkkTG0yI3FQdw==" /* x9$Lm2#qPw */, "WnE4IXZOM0BrUjV3eA==" /* Zq8!vN3@kR5wx */,
+                          "N2ZRMnpMOXhLNHZSOG1UMw==" /* 7fQ2zL9xK4vR8mT3 */};
+    for (size_t i = 0; i < sizeof keep / sizeof *keep; i++)
+        cr_assert(run("assignment", keep[i]), "'%s' should be kept", keep[i]);
+}
+
 /* The name and entropy checks must not eat real keys: over random base62, base36 and hex values (a
  * fixed xorshift sequence) that hold a digit, few are dropped, fewer as they grow. Letters-only
  * values are all dropped, by design (12% of random 12-character base62 values, 0.4% at 32). */
