@@ -8,6 +8,7 @@
 
 #include "alloc.h"
 #include "git_locate.h"
+#include "git_paint.h"
 #include "git_select.h"
 #include "git_staged.h"
 #include "git_tree_diff.h"
@@ -213,20 +214,31 @@ static git_object *revision(sel *s, const char *option, const char *rev)
     return c;
 }
 
-/* Commits reachable from tips in `to` and not from those in `from` (their ancestors, hidden), each with
- * the blobs it introduced. */
-static void range_blobs(sel *s, git_object **from, size_t n_from, git_object *to)
+static git_commit *paint_lookup(void *ctx, const git_oid *id, int is_parent, int report)
+{
+    sel *s = ctx;
+    if (report)
+        return commit_at(s, id, is_parent);
+    git_commit *c = NULL;
+    git_commit_lookup(&c, s->repo, id); /* the range's side: its walk below reports what is missing */
+    return c;
+}
+
+/* Commits reachable from the tips to[] and not from from[] (their ancestors, painted hidden only as far as the
+ * range reaches: git_paint.c), each with the blobs it introduced. */
+static void range_blobs(sel *s, const git_oid *from, size_t n_from, const git_oid *to, size_t n_to)
 {
     ks_git_idset *hidden = ks__git_idset_new(s->a);
-    if (!hidden) {
+    ks_git_paint p = {.a = s->a, .lookup = paint_lookup, .ctx = s};
+    if (!hidden || ks__git_paint_hidden(&p, from, n_from, to, n_to, hidden) != 0) {
         fail(s, KS_ENOMEM, NULL, NULL);
-        return;
+    } else {
+        for (size_t i = 0; i < n_to; i++) {
+            push(s, &to[i]);
+            walk_commits(s, hidden, 1, NULL);
+        }
     }
-    for (size_t i = 0; i < n_from; i++)
-        push(s, git_object_id(from[i]));
-    walk_commits(s, NULL, 0, hidden);
-    push(s, git_object_id(to));
-    walk_commits(s, hidden, 1, NULL);
+    s->out->commits_painted += p.walked;
     ks__git_idset_free(hidden);
 }
 
@@ -250,22 +262,13 @@ static void range_option(sel *s, const char *range)
         /* A...B: both sides, down to their merge bases */
         git_oidarray bases = {0};
         int grc = git_merge_bases(&bases, s->repo, git_object_id(from), git_object_id(to));
-        git_object *objs[2] = {from, to};
-        ks_git_idset *hidden = ks__git_idset_new(s->a);
-        if (!hidden)
-            fail(s, KS_ENOMEM, NULL, NULL);
-        for (size_t i = 0; hidden && grc == 0 && i < bases.count; i++)
-            push(s, &bases.ids[i]);
-        if (hidden)
-            walk_commits(s, NULL, 0, hidden);
-        for (int i = 0; hidden && i < 2; i++) {
-            push(s, git_object_id(objs[i]));
-            walk_commits(s, hidden, 1, NULL);
-        }
-        ks__git_idset_free(hidden);
+        git_oid tips[2];
+        git_oid_cpy(&tips[0], git_object_id(from));
+        git_oid_cpy(&tips[1], git_object_id(to));
+        range_blobs(s, bases.ids, grc == 0 ? bases.count : 0, tips, 2);
         git_oidarray_dispose(&bases);
     } else {
-        range_blobs(s, &from, 1, to);
+        range_blobs(s, git_object_id(from), 1, git_object_id(to), 1);
     }
     git_object_free(from);
     git_object_free(to);
@@ -468,7 +471,7 @@ int ks__git_select_ids(const char *git_dir, const ks_git_opts *o, const ks_alloc
         git_object *from = revision(&s, "--since-commit", o->since_commit);
         git_object *to = from ? revision(&s, "--branch", o->branch ? o->branch : "HEAD") : NULL;
         if (from && to)
-            range_blobs(&s, &from, 1, to);
+            range_blobs(&s, git_object_id(from), 1, git_object_id(to), 1);
         git_object_free(from);
         git_object_free(to);
     } else if (o->branch) {

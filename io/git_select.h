@@ -13,6 +13,7 @@
 typedef struct ks_git_selection {
     int promisor;              /* a partial clone: objects its promisor remote holds may be absent */
     uint64_t missing_promised; /* commits and trees absent, and promised (blobs are found absent later) */
+    uint64_t commits_painted;  /* commits read to find where a range ends (its lower ends' ancestors it meets) */
 } ks_git_selection;
 
 /* 1 when opts asks for a selection (range, since_commit, branch, reachable_only or staged), else 0. */

@@ -5,7 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "git_idset.h"
 #include "git_object.h"
+#include "git_select.h"
 #include "git_sh.h"
 #include "hang.h"
 #include "keysweep.h"
@@ -86,6 +88,40 @@ Test(git_select, since_commit_takes_what_the_later_commits_introduced)
     expect(&o, TEXTS("A2\n"));
     o.since_commit = "HEAD";
     expect(&o, NULL, 0);
+}
+
+/* Regression (issue 15): --since-commit painted every ancestor of its commit before walking the range, so
+ * `--since-commit HEAD~2` on a long history read all of it. Now the painting stops where the range does. */
+Test(git_select, since_commit_reads_the_range_not_the_history_below_it)
+{
+    sh("git init -q -b main . && for i in $(seq 1 300); do printf '%%s\\n' $i >a; git add a;"
+       " GIT_COMMITTER_DATE=\"@$((1700000000 + i)) +0000\" git commit -qm c$i; done");
+    ks_git_opts o = {.size = sizeof o, .since_commit = "HEAD~2"};
+    expect(&o, TEXTS("299\n", "300\n"));
+    char git_dir[128], why[256] = "";
+    snprintf(git_dir, sizeof git_dir, "%s/repo/.git", dir);
+    ks_git_idset *want = ks__git_idset_new(NULL);
+    ks_git_selection sel;
+    cr_assert_eq(ks__git_select_ids(git_dir, &o, NULL, want, &sel, why, sizeof why), 0, "%s", why);
+    cr_assert_leq(sel.commits_painted, 10, "%llu commits read to find the range's end",
+                  (unsigned long long)sel.commits_painted);
+    ks__git_idset_free(want);
+    /* equal times (a scripted history): exact still, painting as deep as it must */
+    sh("git checkout -q -b flat c1~0 2>/dev/null || git checkout -q -b flat HEAD~299 && for i in 1 2 3 4 5; do"
+       " printf 'flat %%s\\n' $i >a; GIT_COMMITTER_DATE='@1600000000 +0000' git commit -qam f$i; done");
+    ks_git_opts f = {.size = sizeof f, .since_commit = "flat~2", .branch = "flat"};
+    expect(&f, TEXTS("flat 4\n", "flat 5\n"));
+}
+
+/* A clock set back: the range's newest commit older than the commits below it. Nothing of the range is lost. */
+Test(git_select, since_commit_with_a_clock_set_back_keeps_the_whole_range)
+{
+    sh("git init -q -b main . && for i in 1 2 3 4; do printf '%%s\\n' $i >a; git add a;"
+       " GIT_COMMITTER_DATE=\"@$((1700000000 + i)) +0000\" git commit -qm c$i; done &&"
+       " printf 'back\\n' >a && GIT_COMMITTER_DATE='@1000000000 +0000' git commit -qam back &&"
+       " printf 'after\\n' >b && git add b && GIT_COMMITTER_DATE='@1700000010 +0000' git commit -qm after");
+    ks_git_opts o = {.size = sizeof o, .since_commit = "HEAD~2"};
+    expect(&o, TEXTS("back\n", "after\n"));
 }
 
 Test(git_select, range_takes_a_blob_that_existed_before_under_another_path)
