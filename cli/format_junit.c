@@ -54,7 +54,7 @@ void junit_case(ks_strbuf *cases, const finding_view *f)
     t.len = 0;
     ks__sb_printf(&t, "%s (%s) in %s at line %llu, column %llu", f->m->rule_id, f->rule->name, file,
                   (unsigned long long)f->m->line, (unsigned long long)f->m->column);
-    if (r.origin)
+    if (r.origin && *r.origin->commit)
         ks__sb_printf(&t, ", commit %s", r.origin->commit);
     attr(cases, "message", t.s ? t.s : "", t.len);
     attr_str(cases, "type", finding_severity(f->m));

@@ -19,11 +19,12 @@ typedef struct git_findings {
     char **repos;       /* the git directories submitted */
     size_t n_repos, cap_repos;
     int all_paths;      /* --git-all-paths */
+    const ks_git_opts *within; /* the narrowing the blobs were selected with: provenance searches the same commits */
     git_held_repo *held; /* the writer thread's alone from here on */
     size_t n_held, cap_held;
 } git_findings;
 
-void git_findings_init(git_findings *g, int all_paths);
+void git_findings_init(git_findings *g, int all_paths, const ks_git_opts *within);
 void git_findings_free(git_findings *g);
 
 /* Names a git directory whose blobs are about to be submitted (the walker, before ks_pipeline_submit_git);

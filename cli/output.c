@@ -229,9 +229,11 @@ void format_finding(ks_strbuf *b, out_format fmt, const char *path, const ks_mat
     const char *bold = color ? "\x1b[1m" : "", *red = color ? "\x1b[31m" : "", *dim = color ? "\x1b[2m" : "",
                *reset = color ? "\x1b[0m" : "";
     ks__sb_puts(b, bold);
-    if (g && g->n_origins) { /* a blob of a repository's history: commit:path in that commit */
-        ks__sb_puts(b, g->origins[0].commit);
-        ks__sb_putn(b, ":", 1);
+    if (g && g->n_origins) { /* a blob of a repository's history: commit:path in that commit; a staged one: path */
+        if (*g->origins[0].commit) {
+            ks__sb_puts(b, g->origins[0].commit);
+            ks__sb_putn(b, ":", 1);
+        }
         term_string(b, (const unsigned char *)g->origins[0].path, strlen(g->origins[0].path));
         term_string(b, (const unsigned char *)g->inner, strlen(g->inner));
     } else {

@@ -853,7 +853,7 @@ static int scan_main(int argc, char **argv, int git_cmd)
 
     scan_state s;
     memset(&s, 0, sizeof s);
-    git_findings_init(&s.gitf, o.git_all_paths);
+    git_findings_init(&s.gitf, o.git_all_paths, &o.git);
     gitleaksignore_init(&s.gli);
     s.t0 = now_s();
     s.shard = o.shard;

@@ -746,7 +746,7 @@ KS_API int ks_pipeline_info_get(const ks_pipeline *p, ks_pipeline_info *info);
 /* One commit that put a blob at a path: the path held another blob (or nothing) in every parent of
  * the commit. Strings are valid only during the callback that receives it. */
 typedef struct ks_git_origin {
-    const char *commit;  /* 40 hex digits */
+    const char *commit;  /* 40 hex digits; "" for an index entry (ks_git_provenance_opts.within->staged) */
     const char *path;    /* in that commit's tree, '/'-separated */
     const char *author;  /* the author's name */
     const char *email;   /* the author's email */
@@ -762,7 +762,8 @@ typedef struct ks_git_blob_origins {
     const char *blob;             /* its 40 hex digits */
     /* Oldest first: origins[0] is the commit that introduced it, the first in topological order
      * (parents before children, then older committer dates first) among the commits reachable from
-     * HEAD and every ref; with KS_GIT_ALL_PATHS every (commit, path) that put it somewhere follows. */
+     * HEAD and every ref (or those ks_git_provenance_opts.within selects); with KS_GIT_ALL_PATHS every
+     * (commit, path) that put it somewhere follows. */
     const ks_git_origin *origins;
     size_t n_origins;             /* 0: no such commit holds it (a dangling blob, or only in the index) */
 } ks_git_blob_origins;
@@ -775,6 +776,11 @@ typedef struct ks_git_provenance_opts {
     size_t size;                   /* sizeof(ks_git_provenance_opts), or 0 */
     unsigned flags;                /* KS_GIT_ALL_PATHS */
     const ks_allocator *allocator; /* for keysweep's own memory (libgit2 uses its own); NULL: the C library's */
+    /* The options the blobs were selected with (NULL: none). With staged, a blob's origins are the index
+     * entries that hold it, with commit "" (not committed yet), and no history is read; with range,
+     * since_commit or branch, only the commits those select are searched (the commit of the range that
+     * introduced it); otherwise HEAD and every ref. */
+    const ks_git_opts *within;
 } ks_git_provenance_opts;
 
 /* Every (commit, path) that put the blob there, not only the first: a blob renamed, copied, or added
@@ -783,8 +789,9 @@ typedef struct ks_git_provenance_opts {
 
 /*
  * Finds where each of `n_blobs` blob ids (40 hex digits each) of the repository whose git directory
- * is `git_dir` came from, walking its commits (from HEAD and every ref) and comparing each commit's
- * trees with its parents' by entry id, so that unchanged subtrees are never read, and calls `cb` once
+ * is `git_dir` came from, walking its commits (from HEAD and every ref, or those opts->within selects)
+ * and comparing each commit's trees with its parents' by entry id, so that unchanged subtrees are never
+ * read, and calls `cb` once
  * per id, in the order given, after the walk. Returns 0; KS_EINVAL (an id is not 40 hex digits, a NULL
  * argument); KS_EIO (`git_dir` is not a repository libgit2 can open: nothing is called back);
  * KS_ENOMEM; KS_ETERMINATED (cb stopped it); or KS_ECORRUPT: a commit or tree could not be read (a

@@ -169,7 +169,7 @@ static int order_commits(ks_git_commits *c)
         const ks_git_commit_node *nd = &c->nodes[k];
         for (uint32_t j = 0; nd->n_parents != NOT_READ && j < nd->n_parents; j++) {
             long p = ks__git_commits_find(c, &c->parent_ids[nd->parents + j]);
-            if (p >= 0 && c->nodes[p].n_parents != NOT_READ) {
+            if (p >= 0 && c->nodes[p].n_parents != NOT_READ && !c->nodes[p].boundary) {
                 first_child[p + 1]++;
                 pending[k]++;
             }
@@ -184,13 +184,13 @@ static int order_commits(ks_git_commits *c)
         const ks_git_commit_node *nd = &c->nodes[k];
         for (uint32_t j = 0; nd->n_parents != NOT_READ && j < nd->n_parents; j++) {
             long p = ks__git_commits_find(c, &c->parent_ids[nd->parents + j]);
-            if (p >= 0 && c->nodes[p].n_parents != NOT_READ)
+            if (p >= 0 && c->nodes[p].n_parents != NOT_READ && !c->nodes[p].boundary)
                 children[fill[p]++] = (uint32_t)k;
         }
     }
     size_t hn = 0, placed = 0;
     for (size_t k = 0; k < n; k++)
-        if (c->nodes[k].n_parents != NOT_READ && pending[k] == 0)
+        if (c->nodes[k].n_parents != NOT_READ && !c->nodes[k].boundary && pending[k] == 0)
             heap_push(c, heap, &hn, (uint32_t)k);
     while (hn) {
         uint32_t k = heap_pop(c, heap, &hn);
@@ -220,6 +220,28 @@ int ks__git_commits_load(git_repository *repo, const ks_allocator *a, ks_git_com
         for (uint32_t j = 0; !rc && np != NOT_READ && j < np; j++) {
             git_oid parent = c->parent_ids[first + j]; /* a copy: add_commit may move the array */
             rc = add_commit(repo, c, &parent);
+        }
+    }
+    return rc ? rc : order_commits(c);
+}
+
+int ks__git_commits_load_range(git_repository *repo, const ks_allocator *a, const git_oid *tips, size_t n_tips,
+                               const ks_git_idset *hidden, ks_git_commits *c)
+{
+    memset(c, 0, sizeof *c);
+    c->a = a;
+    int rc = 0;
+    for (size_t i = 0; !rc && i < n_tips; i++)
+        if (!ks__git_idset_has(hidden, tips[i].id))
+            rc = add_commit(repo, c, &tips[i]);
+    for (size_t k = 0; !rc && k < c->n; k++) {
+        uint32_t np = c->nodes[k].n_parents, first = c->nodes[k].parents;
+        for (uint32_t j = 0; !rc && !c->nodes[k].boundary && np != NOT_READ && j < np; j++) {
+            git_oid parent = c->parent_ids[first + j];
+            size_t before = c->n;
+            rc = add_commit(repo, c, &parent);
+            if (!rc && c->n > before && ks__git_idset_has(hidden, parent.id))
+                c->nodes[c->n - 1].boundary = 1;
         }
     }
     return rc ? rc : order_commits(c);

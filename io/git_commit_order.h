@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "git_idset.h"
 #include "keysweep.h"
 
 #define KS_GIT_COMMIT_NOT_READ UINT32_MAX
@@ -16,6 +17,7 @@ typedef struct ks_git_commit_node {
     int64_t time;      /* committer date: among commits whose parents are all placed, the oldest goes first */
     uint32_t parents;  /* first index in ks_git_commits.parent_ids */
     uint32_t n_parents; /* KS_GIT_COMMIT_NOT_READ: named by a ref or a child, but it could not be read */
+    int boundary;       /* a parent outside a range: loaded for its tree, neither walked past nor ordered */
 } ks_git_commit_node;
 
 typedef struct ks_git_commits {
@@ -37,6 +39,12 @@ typedef struct ks_git_commits {
  * cannot be read is counted in `missing`, and its children are placed as if it did not exist (a shallow
  * clone's boundary is a root). Returns 0 or KS_ENOMEM; *c is then freed with ks__git_commits_free. */
 int ks__git_commits_load(git_repository *repo, const ks_allocator *a, ks_git_commits *c);
+
+/* ks__git_commits_load over a range: the commits reachable from tips[] and not in `hidden` (git_paint.c), ordered
+ * the same way; their parents in `hidden` are loaded too, as boundary nodes, so that what a range's first
+ * commits introduced is measured against the trees they came from. */
+int ks__git_commits_load_range(git_repository *repo, const ks_allocator *a, const git_oid *tips, size_t n_tips,
+                               const ks_git_idset *hidden, ks_git_commits *c);
 
 /* The node index of id, or -1 when it was not loaded. */
 long ks__git_commits_find(const ks_git_commits *c, const git_oid *id);

@@ -8,12 +8,16 @@
 
 #include "alloc.h"
 #include "git_commit_order.h"
+#include "git_paint.h"
+#include "git_range.h"
 #include "git_tree_diff.h"
 #include "hex.h"
 
+#define FROM_INDEX UINT32_MAX /* origin_rec.commit of an index entry: not committed yet */
+
 typedef struct origin_rec {
     uint32_t want;   /* index in prov.ids */
-    uint32_t commit; /* node index */
+    uint32_t commit; /* node index, or FROM_INDEX */
     char *path;
 } origin_rec;
 
@@ -131,9 +135,11 @@ static int fill_origin(prov *p, origin_buf *b, const origin_rec *r)
 {
     static const char empty[] = "";
     memset(b, 0, sizeof *b);
-    git_oid_tostr(b->commit, sizeof b->commit, &p->commits->nodes[r->commit].id);
     b->o = (ks_git_origin){.commit = b->commit, .path = r->path, .author = empty, .email = empty,
                            .date = b->date, .message = empty};
+    if (r->commit == FROM_INDEX)
+        return 0;
+    git_oid_tostr(b->commit, sizeof b->commit, &p->commits->nodes[r->commit].id);
     git_commit *c;
     if (git_commit_lookup(&c, p->repo, &p->commits->nodes[r->commit].id)) {
         p->corrupt = 1;
@@ -250,6 +256,48 @@ static int load_wanted(prov *p, const char *const *blobs, size_t n_blobs)
     return 0;
 }
 
+/* The index's entries that hold a wanted blob (stage 0 and conflict stages alike): where a staged blob is. */
+static int index_origins(prov *p)
+{
+    git_index *index = NULL;
+    if (git_repository_index(&index, p->repo) != 0)
+        return KS_ECORRUPT;
+    p->commit_now = FROM_INDEX;
+    for (size_t i = 0, n = git_index_entrycount(index); i < n && !p->err; i++) {
+        const git_index_entry *e = git_index_get_byindex(index, i);
+        long w = want_find(p, &e->id);
+        if (w >= 0 && (p->all_paths || !p->found[w]))
+            record(p, w, "", 0, e->path);
+    }
+    git_index_free(index);
+    return p->err;
+}
+
+static git_commit *quiet_lookup(void *ctx, const git_oid *id, int is_parent, int report)
+{
+    git_commit *c = NULL;
+    git_commit_lookup(&c, ctx, id);
+    return c;
+}
+
+/* The commits the narrowing options select (a range, commits since one, a branch), in topological order. */
+static int load_within(prov *p, const ks_git_opts *w, ks_git_commits *commits)
+{
+    char why[256];
+    ks_git_range_ends r;
+    int rc = ks__git_range_ends(p->repo, w, p->a, &r, why, sizeof why);
+    if (rc)
+        return rc;
+    ks_git_idset *hidden = ks__git_idset_new(p->a);
+    ks_git_paint paint = {.a = p->a, .lookup = quiet_lookup, .ctx = p->repo};
+    rc = !hidden ? KS_ENOMEM : ks__git_paint_hidden(&paint, r.from, r.n_from, r.to, r.n_to, hidden);
+    if (!rc)
+        rc = ks__git_commits_load_range(p->repo, p->a, r.to, r.n_to, hidden, commits);
+    ks__git_idset_free(hidden);
+    ks__git_range_ends_free(p->a, &r);
+    return rc;
+}
+
 int ks_git_provenance(const char *git_dir, const char *const *blobs, size_t n_blobs,
                       const ks_git_provenance_opts *opts, ks_git_origin_fn cb, void *ctx)
 {
@@ -275,7 +323,24 @@ int ks_git_provenance(const char *git_dir, const char *const *blobs, size_t n_bl
     }
     if ((rc = load_wanted(&p, blobs, n_blobs)))
         goto out;
-    if (p.n_ids && (rc = ks__git_commits_load(p.repo, p.a, &commits)))
+    ks_git_opts within = {0};
+    if (o.within) {
+        size_t room = o.within->size && o.within->size < sizeof within ? o.within->size : sizeof within;
+        memcpy(&within, o.within, room);
+    }
+    if (within.staged) {
+        /* a staged blob has no commit yet: where it is in the index is its origin */
+        rc = p.n_ids ? index_origins(&p) : 0;
+        if (rc == KS_ECORRUPT)
+            p.corrupt = 1, rc = 0;
+        if (!rc)
+            rc = call_back(&p, blobs, n_blobs, cb, ctx);
+        if (!rc && p.corrupt)
+            rc = KS_ECORRUPT;
+        goto out;
+    }
+    if (p.n_ids && (rc = within.range || within.since_commit || within.branch ? load_within(&p, &within, &commits)
+                                                                               : ks__git_commits_load(p.repo, p.a, &commits)))
         goto out;
     p.commits = &commits;
     p.diff = (ks_git_diff){.repo = p.repo, .a = p.a, .on_blob = diff_blob, .wants = diff_wants,

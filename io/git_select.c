@@ -9,6 +9,7 @@
 #include "alloc.h"
 #include "git_locate.h"
 #include "git_paint.h"
+#include "git_range.h"
 #include "git_select.h"
 #include "git_staged.h"
 #include "git_tree_diff.h"
@@ -202,18 +203,6 @@ static void walk_commits(sel *s, const ks_git_idset *hidden, int diff, ks_git_id
         ks__git_idset_free(visited);
 }
 
-/* The commit a revision names; NULL with the failure recorded. */
-static git_object *revision(sel *s, const char *option, const char *rev)
-{
-    git_object *o = NULL, *c = NULL;
-    if (git_revparse_single(&o, s->repo, rev) != 0 || git_object_peel(&c, o, GIT_OBJECT_COMMIT) != 0) {
-        snprintf(s->why, s->why_len, "%s '%s': %s", option, rev, git_msg());
-        s->err = KS_EINVAL;
-    }
-    git_object_free(o);
-    return c;
-}
-
 static git_commit *paint_lookup(void *ctx, const git_oid *id, int is_parent, int report)
 {
     sel *s = ctx;
@@ -240,40 +229,6 @@ static void range_blobs(sel *s, const git_oid *from, size_t n_from, const git_oi
     }
     s->out->commits_painted += p.walked;
     ks__git_idset_free(hidden);
-}
-
-static void range_option(sel *s, const char *range)
-{
-    git_revspec spec = {0};
-    if (git_revparse(&spec, s->repo, range) != 0) {
-        snprintf(s->why, s->why_len, "--range '%s': %s", range, git_msg());
-        s->err = KS_EINVAL;
-        return;
-    }
-    git_object *from = NULL, *to = NULL;
-    if (!(spec.flags & (GIT_REVSPEC_RANGE | GIT_REVSPEC_MERGE_BASE)) || !spec.from || !spec.to) {
-        snprintf(s->why, s->why_len, "--range '%s': expected A..B (or A...B)", range);
-        s->err = KS_EINVAL;
-    } else if (git_object_peel(&from, spec.from, GIT_OBJECT_COMMIT) != 0 ||
-               git_object_peel(&to, spec.to, GIT_OBJECT_COMMIT) != 0) {
-        snprintf(s->why, s->why_len, "--range '%s': %s", range, git_msg());
-        s->err = KS_EINVAL;
-    } else if (spec.flags & GIT_REVSPEC_MERGE_BASE) {
-        /* A...B: both sides, down to their merge bases */
-        git_oidarray bases = {0};
-        int grc = git_merge_bases(&bases, s->repo, git_object_id(from), git_object_id(to));
-        git_oid tips[2];
-        git_oid_cpy(&tips[0], git_object_id(from));
-        git_oid_cpy(&tips[1], git_object_id(to));
-        range_blobs(s, bases.ids, grc == 0 ? bases.count : 0, tips, 2);
-        git_oidarray_dispose(&bases);
-    } else {
-        range_blobs(s, git_object_id(from), 1, git_object_id(to), 1);
-    }
-    git_object_free(from);
-    git_object_free(to);
-    git_object_free(spec.from);
-    git_object_free(spec.to);
 }
 
 /* A ref's target, peeled through tags: a commit is queued as a tip, a tree's or blob's blobs are taken. */
@@ -465,22 +420,18 @@ int ks__git_select_ids(const char *git_dir, const ks_git_opts *o, const ks_alloc
         s.err = KS_ENOMEM;
     } else if (o->staged) {
         s.err = ks__git_staged_ids(s.repo, want, why, why_len);
-    } else if (o->range) {
-        range_option(&s, o->range);
-    } else if (o->since_commit) {
-        git_object *from = revision(&s, "--since-commit", o->since_commit);
-        git_object *to = from ? revision(&s, "--branch", o->branch ? o->branch : "HEAD") : NULL;
-        if (from && to)
-            range_blobs(&s, git_object_id(from), 1, git_object_id(to), 1);
-        git_object_free(from);
-        git_object_free(to);
-    } else if (o->branch) {
-        git_object *tip = revision(&s, "--branch", o->branch);
-        if (tip) {
-            push(&s, git_object_id(tip));
+    } else if (o->range || o->since_commit || o->branch) {
+        ks_git_range_ends r;
+        int rrc = ks__git_range_ends(s.repo, o, a, &r, why, why_len);
+        if (rrc) {
+            s.err = rrc;
+        } else if (o->range || o->since_commit) {
+            range_blobs(&s, r.from, r.n_from, r.to, r.n_to);
+        } else {
+            push(&s, &r.to[0]); /* a branch alone: every blob of its commits' trees */
             walk_commits(&s, NULL, 0, NULL);
         }
-        git_object_free(tip);
+        ks__git_range_ends_free(a, &r);
     } else {
         reachable_blobs(&s);
     }

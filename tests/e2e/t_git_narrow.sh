@@ -91,6 +91,8 @@ echo "fine" >hooked/ok && git -C hooked add ok && git -C hooked commit -qm ok ||
 echo "key $S2" >hooked/leak && git -C hooked add leak
 if git -C hooked commit -qm leak >"$T/out" 2>"$T/err"; then fail "the hook let a staged secret be committed"; fi
 expect_err "$S2" # git shows the hook's output on its stderr
+# the finding names the staged file (regression: the blob id only, after walking the whole history for a commit)
+grep -q "^leak:1:5: " "$T/err" || fail "the staged finding does not name leak:1:5"
 git -C hooked reset -q
 echo "only here $S2" >hooked/leak
 echo "fine 2" >hooked/ok && git -C hooked add ok
