@@ -7,7 +7,10 @@
 
 const char *const finding_column_names[FINDING_COLUMNS] = {
     "RuleID", "Description", "File",   "StartLine", "EndLine", "StartColumn", "EndColumn",   "Match",
-    "Secret", "Commit",      "Author", "Email",     "Date",    "Message",     "Fingerprint", "Severity"};
+    "Secret", "Commit",      "Author", "Email",     "Date",    "Message",     "Fingerprint", "Severity",
+    /* keysweep's own, after Gitleaks' columns: a near miss is no finding (the check it failed), and published
+     * test material is marked, so that a spreadsheet filter can set both apart */
+    "NearMiss", "KnownTestKey"};
 
 static void set(finding_row *r, int col, const void *s, size_t n)
 {
@@ -48,6 +51,8 @@ void finding_row_fill(finding_row *r, const finding_view *f)
     set_str(r, COL_MESSAGE, o ? o->message : "");
     set_str(r, COL_FINGERPRINT, f->fingerprint);
     set_str(r, COL_SEVERITY, finding_severity(m));
+    set_str(r, COL_NEAR_MISS, m->near_miss ? finding_near_miss(m) : "");
+    set_str(r, COL_KNOWN_TEST_KEY, m->known_test_key ? "true" : "");
 }
 
 void finding_row_free(finding_row *r) { ks__sb_free(&r->file); }

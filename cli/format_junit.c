@@ -19,7 +19,7 @@ static void attr_str(ks_strbuf *b, const char *name, const char *s) { attr(b, na
 static void failure_body(ks_strbuf *b, const finding_row *r)
 {
     for (int i = 0; i < FINDING_COLUMNS; i++) {
-        if (!r->origin && i >= COL_COMMIT && i <= COL_MESSAGE)
+        if ((!r->origin && i >= COL_COMMIT && i <= COL_MESSAGE) || (i >= COL_NEAR_MISS && !r->n[i]))
             continue;
         ks__sb_printf(b, "%s: ", finding_column_names[i]);
         const unsigned char *s = r->s[i], *end = s + r->n[i];
@@ -49,33 +49,38 @@ void junit_case(ks_strbuf *cases, const finding_view *f)
     attr_str(cases, "classname", f->m->rule_id);
     attr(cases, "name", t.s ? t.s : "", t.len);
     attr_str(cases, "file", file);
-    ks__sb_puts(cases, ">\n    <failure");
+    /* a near miss failed its rule's check: shown as a skipped test, never as a failure a CI view counts */
+    ks__sb_puts(cases, f->m->near_miss ? ">\n    <skipped" : ">\n    <failure");
     /* the message never holds the secret: CI views print it in lists */
     t.len = 0;
     ks__sb_printf(&t, "%s (%s) in %s at line %llu, column %llu", f->m->rule_id, f->rule->name, file,
                   (unsigned long long)f->m->line, (unsigned long long)f->m->column);
     if (r.origin && *r.origin->commit)
         ks__sb_printf(&t, ", commit %s", r.origin->commit);
+    if (f->m->near_miss)
+        ks__sb_printf(&t, " (near miss: %s failed)", finding_near_miss(f->m));
+    else if (f->m->known_test_key)
+        ks__sb_puts(&t, " (a known test key)");
     attr(cases, "message", t.s ? t.s : "", t.len);
     attr_str(cases, "type", finding_severity(f->m));
     ks__sb_puts(cases, ">");
     failure_body(cases, &r);
-    ks__sb_puts(cases, "</failure>\n  </testcase>\n");
+    ks__sb_puts(cases, f->m->near_miss ? "</skipped>\n  </testcase>\n" : "</failure>\n  </testcase>\n");
     if (t.oom || r.file.oom)
         cases->oom = 1;
     ks__sb_free(&t);
     finding_row_free(&r);
 }
 
-void junit_document(ks_strbuf *b, const ks_strbuf *cases, unsigned long long n, int complete)
+void junit_document(ks_strbuf *b, const ks_strbuf *cases, unsigned long long n, unsigned long long skipped, int complete)
 {
     /* an incomplete or interrupted scan is one more test, in error: a CI view must not show it as passing */
     unsigned long long errors = complete ? 0 : 1;
     ks__sb_puts(b, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
-    ks__sb_printf(b, "<testsuites name=\"keysweep\" tests=\"%llu\" failures=\"%llu\" errors=\"%llu\">\n", n + errors, n,
-                  errors);
-    ks__sb_printf(b, "<testsuite name=\"keysweep\" tests=\"%llu\" failures=\"%llu\" errors=\"%llu\" skipped=\"0\"",
-                  n + errors, n, errors);
+    ks__sb_printf(b, "<testsuites name=\"keysweep\" tests=\"%llu\" failures=\"%llu\" errors=\"%llu\">\n", n + errors,
+                  n - skipped, errors);
+    ks__sb_printf(b, "<testsuite name=\"keysweep\" tests=\"%llu\" failures=\"%llu\" errors=\"%llu\" skipped=\"%llu\"",
+                  n + errors, n - skipped, errors, skipped);
     if (!n && !errors) { /* a clean scan: an empty suite, which JUnit readers count as passing */
         ks__sb_puts(b, "/>\n</testsuites>\n");
         return;

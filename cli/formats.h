@@ -94,7 +94,7 @@ void gitleaks_object(ks_strbuf *b, const finding_view *f);
  * Gitleaks has the column); the commit columns are empty for a finding that is not in a repository's history. */
 enum { COL_RULE, COL_DESCRIPTION, COL_FILE, COL_START_LINE, COL_END_LINE, COL_START_COLUMN, COL_END_COLUMN, COL_MATCH,
        COL_SECRET, COL_COMMIT, COL_AUTHOR, COL_EMAIL, COL_DATE, COL_MESSAGE, COL_FINGERPRINT, COL_SEVERITY,
-       FINDING_COLUMNS };
+       COL_NEAR_MISS, COL_KNOWN_TEST_KEY, FINDING_COLUMNS };
 extern const char *const finding_column_names[FINDING_COLUMNS];
 typedef struct finding_row {
     const unsigned char *s[FINDING_COLUMNS];
@@ -112,9 +112,12 @@ void finding_row_free(finding_row *r);
 void csv_header(ks_strbuf *b);
 void csv_row(ks_strbuf *b, const finding_view *f);
 
-/* JUnit XML: one <testcase> per finding, held until the end, when the counts the <testsuite> opens with are known. */
+/* JUnit XML: one <testcase> per finding (a failure; a near miss: skipped), held until the end, when the counts the
+ * <testsuite> opens with are known. */
 void junit_case(ks_strbuf *cases, const finding_view *f);
-/* The whole document: n findings (cases), and with !complete one more test case, in error, for the scan itself. */
-void junit_document(ks_strbuf *b, const ks_strbuf *cases, unsigned long long n, int complete);
+/* The whole document: n findings (cases), `skipped` of them near misses, and with !complete one more test case, in
+ * error, for the scan itself. */
+void junit_document(ks_strbuf *b, const ks_strbuf *cases, unsigned long long n, unsigned long long skipped,
+                    int complete);
 
 #endif

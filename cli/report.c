@@ -168,6 +168,7 @@ void report_finding_git(report *r, ks_strbuf *b, const char *path, const ks_matc
         break;
     case FMT_JUNIT: /* held until the end: the suite opens with its counts */
         junit_case(&r->junit, &f);
+        r->near_misses += m->near_miss != 0;
         if (r->junit.oom)
             b->oom = 1;
         break;
@@ -186,7 +187,7 @@ void report_end(report *r, ks_strbuf *b, int complete)
         sarif_end(b, &r->sarif, r->engine, complete);
         break;
     case FMT_JUNIT:
-        junit_document(b, &r->junit, r->n, complete);
+        junit_document(b, &r->junit, r->n, r->near_misses, complete);
         break;
     default:
         break;

@@ -16,6 +16,7 @@ typedef struct report {
     int redact;              /* the percentage of each secret hidden: 0 none, 100 all (plain --redact) */
     const ks_engine *engine;
     unsigned long long n; /* findings written */
+    unsigned long long near_misses; /* of them, near misses (junit counts them as skipped) */
     sarif_state sarif;
     ks_strbuf scratch;       /* the redacted match, reused */
     ks_strbuf secret;        /* the redacted secret, reused */

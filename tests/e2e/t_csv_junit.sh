@@ -40,7 +40,7 @@ cat > expected.py <<'PY'
 import json, datetime
 DESC = {"e2e.multi": "A block that spans three lines.", "e2e.csv": 'A value with a comma, "quotes" and = in it.'}
 NAMES = ["RuleID", "Description", "File", "StartLine", "EndLine", "StartColumn", "EndColumn", "Match", "Secret",
-         "Commit", "Author", "Email", "Date", "Message", "Fingerprint", "Severity"]
+         "Commit", "Author", "Email", "Date", "Message", "Fingerprint", "Severity", "NearMiss", "KnownTestKey"]
 def last_byte(o):  # the match's last byte, inclusive, as Gitleaks counts (from the real match, when redacted)
     line, col = o["line"], o["column"]
     ll, lc = line, col
@@ -62,7 +62,8 @@ def columns(o):
     return dict(RuleID=o["rule_id"], Description=DESC.get(o["rule_id"], o["rule_name"]), File=f,
                 StartLine=str(o["line"]), EndLine=str(ll), StartColumn=str(o["column"]), EndColumn=str(lc),
                 Match=o["match"], Secret=o["secret"], Commit=gv("commit"), Author=gv("author"), Email=gv("email"),
-                Date=date, Message=gv("message"), Fingerprint=o["fingerprint"], Severity=o["severity"])
+                Date=date, Message=gv("message"), Fingerprint=o["fingerprint"], Severity=o["severity"],
+                NearMiss=o.get("near_miss", ""), KnownTestKey="true" if o.get("known_test_key") else "")
 def load(path, clear=None):  # clear: the same scan's jsonl without --redact, for the end positions
     objs = [json.loads(l) for l in open(path, encoding="utf-8")]
     if clear:
@@ -133,7 +134,8 @@ for tc in cases:
     key = (tc.get("classname"), tc.get("name"), b["Fingerprint"])
     w = want[key].pop()
     assert tc.get("file") == w["File"], (tc.get("file"), w["File"])
-    names = [k for k in NAMES if w["Commit"] or k not in ("Commit", "Author", "Email", "Date", "Message")]
+    names = [k for k in NAMES if (w["Commit"] or k not in ("Commit", "Author", "Email", "Date", "Message"))
+             and (w[k] or k not in ("NearMiss", "KnownTestKey"))]
     assert list(b) == names, list(b)
     assert b == {k: w[k] for k in names}, (b, w)
     msg = fl.get("message")
@@ -199,4 +201,31 @@ ks scan "${R[@]}" --format csv --redact s; cp "$T/out" red.csv
 ks scan "${R[@]}" --format junit --redact s; cp "$T/out" red.xml
 check_csv red.csv red.jsonl all.jsonl
 check_junit red.xml red.jsonl all.jsonl
+# a near miss and a known test key are set apart: csv columns NearMiss and KnownTestKey; junit skips a near miss
+mkdir nm
+# (jwt.io's sample token is in the known test keys, and passes its rule's check)
+printf 'GITHUB_TOKEN=ghp_abcdefghijklmnopqrstuvwxyz0123456789\ntoken = %s\n' \
+  eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI6IkpvaG4gRG9lIiwiaWF0IjoxNTE2MjM5MDIyfQ.SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c >nm/app.env
+N=(--format jsonl --no-progress --show-near-misses --show-test-keys)
+ks scan "${N[@]}" nm; expect_rc 1 "near miss and test key"; cp "$T/out" nm.jsonl
+ks scan "${N[@]}" --format csv nm; cp "$T/out" nm.csv
+ks scan "${N[@]}" --format junit nm; cp "$T/out" nm.xml
+python3 - <<'PY' || fail "csv/junit do not mark the near miss and the known test key"
+import csv, json, xml.etree.ElementTree as ET
+objs = {o["rule_id"]: o for o in map(json.loads, open("nm.jsonl"))}
+assert objs["github.pat.classic"]["near_miss"] == "github-crc32" and objs["jwt.token"]["known_test_key"], objs
+rows = {r["RuleID"]: r for r in csv.DictReader(open("nm.csv", newline=""))}
+assert rows["github.pat.classic"]["NearMiss"] == "github-crc32" and rows["github.pat.classic"]["KnownTestKey"] == ""
+assert rows["jwt.token"]["NearMiss"] == "" and rows["jwt.token"]["KnownTestKey"] == "true"
+[suite] = ET.parse("nm.xml").getroot().findall("testsuite")
+n = len(objs)
+assert suite.get("tests") == str(n) and suite.get("skipped") == "1" and suite.get("failures") == str(n - 1), suite.attrib
+for tc in suite.findall("testcase"):
+    near = tc.get("classname") == "github.pat.classic"
+    [el] = tc.findall("skipped" if near else "failure")
+    assert ("near miss: github-crc32" in el.get("message")) == near, el.get("message")
+    assert ("NearMiss: github-crc32" in el.text) == near, el.text
+    if tc.get("classname") == "jwt.token":
+        assert "known test key" in el.get("message") and "KnownTestKey: true" in el.text, el.attrib
+PY
 echo PASS
