@@ -67,6 +67,30 @@ static int crc32_base62_tail(const unsigned char *s, size_t len, long arg)
     return memcmp(want, tail, 6) == 0;
 }
 
+/* GitLab's routable tokens (2025 on) end in ".LL" + "CCCCCCC" (base36, lower case, zero-padded): L the length of the
+ * base64url payload after the prefix's '-', C the CRC32 of every byte before C (prefix, payload, an optional
+ * ".VV" version and ".LL"); the legacy form (prefix + 20 characters, no '.') carries no checksum and passes. */
+static int gitlab_routable_tail(const unsigned char *s, size_t len, long arg)
+{
+    (void)arg;
+    const unsigned char *dash = memchr(s, '-', len), *dot = dash ? memchr(dash, '.', len - (size_t)(dash - s)) : NULL;
+    if (!dot)
+        return 1;
+    if (len < 10 || s[len - 10] != '.')
+        return 0;
+    static const char b36[] = "0123456789abcdefghijklmnopqrstuvwxyz";
+    uint32_t crc = (uint32_t)crc32(0L, s, (unsigned)(len - 7));
+    char want[7];
+    for (int i = 6; i >= 0; i--) {
+        want[i] = b36[crc % 36];
+        crc /= 36;
+    }
+    const char *h0 = strchr(b36, s[len - 9]), *h1 = strchr(b36, s[len - 8]);
+    size_t payload = (size_t)(dot - dash - 1);
+    return memcmp(want, s + len - 7, 7) == 0 && s[len - 9] && s[len - 8] && h0 && h1 &&
+           (size_t)((h0 - b36) * 36 + (h1 - b36)) == payload;
+}
+
 /* ---- JWT ---- */
 
 /* A decoded JWT header must be a JSON object with an "alg" member; a full JSON parser is not
@@ -233,6 +257,11 @@ int ks__validator_lookup(const char *spec, ks_validator *out)
     if (strcmp(spec, "github-crc32") == 0 || strcmp(spec, "npm-crc32") == 0) {
         out->fn = crc32_base62_tail;
         out->name = strcmp(spec, "npm-crc32") == 0 ? "npm-crc32" : "github-crc32";
+        return 0;
+    }
+    if (strcmp(spec, "gitlab-crc32") == 0) {
+        out->fn = gitlab_routable_tail;
+        out->name = "gitlab-crc32";
         return 0;
     }
     if (strcmp(spec, "jwt") == 0) {

@@ -66,6 +66,19 @@ Test(validators, github_and_npm_crc32)
     cr_assert(run("npm-crc32", tok));
 }
 
+/* GitLab's routable tokens: the CRC32 of everything before the last 7 characters, and the payload's length, both
+ * base36 (GitLab's lib/authn/token_field/generator/routable_token.rb); these were made the same way. */
+Test(validators, gitlab_routable_crc32)
+{
+    cr_assert(run("gitlab-crc32", "glpat-YzoxCm86MQp1OjJhZM7CZlt1f0QsgMQt-mbXbr8Q.01.141ecwx85"), "versioned");
+    cr_assert(run("gitlab-crc32", "glpat-YzoxCm86MQp1OjJhZM7CZlt1f0QsgMQt-mbXbr8Q.140kxud9c"), "before versions");
+    cr_assert(run("gitlab-crc32", "glpat-JZaVLaPeAU5moHH5F_gr"), "the legacy form has no checksum");
+    cr_assert_not(run("gitlab-crc32", "glpat-YzoxCm86MQp1OjJhZM7CZlt1f0QsgMQt-mbXbr8Q.01.141ecwx86"), "a CRC digit off");
+    cr_assert_not(run("gitlab-crc32", "glpat-YzoxCm86MQp1OjJhZM7CZlt1f0QsgMQt-mbXbr8Q.01.151hyi2sj"),
+                  "a CRC that matches a wrong payload length");
+    cr_assert_not(run("gitlab-crc32", "glpat-NdxP_Tjbf-nWAaruNv8EGyw7_jtRnlA19fnW.01.paybt1r2i"), "made up");
+}
+
 Test(validators, jwt)
 {
     /* {"alg":"HS256","typ":"JWT"} . {"sub":"1234567890"} . signature */
