@@ -56,4 +56,14 @@ ks git "${R[@]}" --branch main partial; expect_rc 0 "partial clone, --branch"
 expect_err "0 blobs scanned (of 1 selected), 1 not in the partial clone (skipped)"
 ks scan "${R[@]}" partial; expect_rc 0 "partial clone met while walking"
 expect_err "0 errors"
+# the absent blobs are those the clone's trees name, in every commit: files and symlinks, never a submodule's
+# commit (regression: counting them walked every commit and tree through libgit2, 26 s of a 30 s scan of git.git)
+git init -q -b main named
+echo one >named/a.txt && ln -s a.txt named/link && git -C named add a.txt link && git -C named commit -qm one
+echo two >named/a.txt && git -C named update-index --add --cacheinfo "160000,$(git -C named rev-parse HEAD),sub"
+git -C named commit -qam two
+git -C named config uploadpack.allowFilter true
+git clone -q --filter=blob:none --no-checkout "file://$T/named" named-partial
+ks git "${R[@]}" named-partial; expect_rc 0 "partial clone with a symlink and a submodule"
+expect_err "0 blobs scanned, 3 not in the partial clone (skipped)"
 echo PASS
