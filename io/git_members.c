@@ -23,7 +23,26 @@ typedef struct gexp {
     int promisor;
     int stopped;
     ks_git_idset *named; /* a partial clone read whole: the blob ids its trees name (see name_blobs) */
+    uint8_t (*recent)[KS_GIT_ID_LEN + 1]; /* RECENT ids named last, by slot (byte 20: slot used) */
 } gexp;
+
+/* Successive versions of a tree name mostly the same blobs: a small direct-mapped table of the ids named last
+ * (1.3 MiB, cache-resident) answers most repeats before the set is probed (on git.git, 2.6 of the 8 s the
+ * whole scan takes were the set's probes for ids it already held). An id that evicts another only costs a
+ * probe: chosen ids cannot make it slower than the set alone. */
+#define RECENT 65536u
+
+static int name_blob(gexp *g, const uint8_t *id)
+{
+    uint64_t w;
+    memcpy(&w, id + 4, sizeof w);
+    uint8_t *slot = g->recent[(w * 0x9e3779b97f4a7c15ull) >> 48];
+    if (slot[KS_GIT_ID_LEN] && memcmp(slot, id, KS_GIT_ID_LEN) == 0)
+        return 0;
+    memcpy(slot, id, KS_GIT_ID_LEN);
+    slot[KS_GIT_ID_LEN] = 1;
+    return ks__git_idset_add(g->named, id) < 0 ? KS_ENOMEM : 0;
+}
 
 /* A tree's entries ("MODE NAME\0" and a 20-byte id): the ids of its blobs (files and symlinks, not
  * subtrees or submodules) go into g->named. A malformed tree names what it named before the fault. */
@@ -35,7 +54,7 @@ static int name_blobs(gexp *g, const uint8_t *p, size_t n)
         if (!nul || end - nul - 1 < KS_GIT_ID_LEN)
             return 0;
         int blob = p[0] == '1' && !(nul - p > 6 && memcmp(p, "160000", 6) == 0);
-        if (blob && ks__git_idset_add(g->named, nul + 1) < 0)
+        if (blob && name_blob(g, nul + 1))
             return KS_ENOMEM;
         p = nul + 1 + KS_GIT_ID_LEN;
     }
@@ -46,9 +65,8 @@ static int on_object(const ks_git_object *o, void *cd)
 {
     gexp *g = cd;
     if (o->type == KS_GIT_TREE) {
-        if (name_blobs(g, o->data, o->size) == 0)
-            return 0;
-        g->named = NULL; /* out of memory: only the count of absent blobs is lost */
+        if (g->named && name_blobs(g, o->data, o->size))
+            g->named = NULL; /* out of memory: the count of absent blobs falls short, nothing else */
         return 0;
     }
     char hex[KS_GIT_HEX_LEN + 1];
@@ -128,7 +146,8 @@ static int select_blobs(const ks_allocator *a, ks_git_job *job, gexp *g, ks_git_
         if (!ks__git_is_promisor(job->loc.git_dir, job->loc.objects))
             return 0;
         g->promisor = 1;
-        g->named = *expect = ks__git_idset_new(a); /* NULL: only the count is lost */
+        g->recent = ks__acalloc(a, RECENT, sizeof *g->recent);
+        g->named = *expect = g->recent ? ks__git_idset_new(a) : NULL; /* NULL: only the count is lost */
         return 0;
     }
     char why[600], what[700];
@@ -158,7 +177,7 @@ int ks__git_expand(const ks_allocator *a, ks_git_job *job, ks_git_idset *seen, c
     memset(&job->totals, 0, sizeof job->totals);
     job->totals.size = sizeof job->totals;
     res->containers = 1;
-    gexp g = {sink, ctx, res, &job->totals, job->opts.max_blob_size, 0, 0, NULL};
+    gexp g = {sink, ctx, res, &job->totals, job->opts.max_blob_size, 0, 0, NULL, NULL};
     ks_git_idset *want, *expect;
     if (select_blobs(a, job, &g, &want, &expect) != 0) {
         ks__git_idset_free(want);
@@ -176,6 +195,7 @@ int ks__git_expand(const ks_allocator *a, ks_git_job *job, ks_git_idset *seen, c
                              .expect = expect};
     ks_git_counts counts = {0};
     int rc = ks__git_read_objects(job->loc.objects, &o, &counts);
+    ks__afree(a, g.recent);
     ks__git_idset_free(want);
     ks__git_idset_free(expect);
     if (g.stopped)
