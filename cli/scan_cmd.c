@@ -13,6 +13,7 @@
 
 #include "argerr.h"
 #include "baseline.h"
+#include "config.h"
 #include "commands.h"
 #include "diag.h"
 #include "git_findings.h"
@@ -51,6 +52,8 @@ typedef struct scan_state {
     /* written by the writer thread, read after ks_pipeline_finish */
     unsigned long long files, bytes, findings, errors, cancelled, allowed, baselined, truncated;
     unsigned long long gitleaksignored; /* listed in a .gitleaksignore */
+    config *cfg;                        /* its disabled rules and allowlist (writer thread) */
+    unsigned long long config_hidden;   /* hidden by them */
     unsigned long long test_keys; /* published test material, hidden (or shown with --show-test-keys) */
     int show_test_keys;
     unsigned long long archives, members, limited; /* containers opened, their members; files stopped at a budget */
@@ -165,6 +168,10 @@ static int sink_finding(void *ctx, const char *path, const ks_match *m)
     }
     if (m->allowed) { /* the engine saw an allow marker on its lines, in the bytes it scanned */
         s->allowed++;
+        return 0;
+    }
+    if (s->cfg && config_hides(s->cfg, m->rule_id, m->secret, m->secret_len)) {
+        s->config_hidden++;
         return 0;
     }
     if (m->known_test_key) { /* on the library's list of published test material */
@@ -399,6 +406,8 @@ static void print_summary(const scan_state *s, double secs, const char *status)
         fprintf(stderr, ", %llu in the baseline", s->baselined);
     if (s->gitleaksignored)
         fprintf(stderr, ", %llu in .gitleaksignore", s->gitleaksignored);
+    if (s->config_hidden)
+        fprintf(stderr, ", %llu hidden by the configuration", s->config_hidden);
     if (s->test_keys)
         fprintf(stderr, ", %llu known test key%s%s", s->test_keys, s->test_keys == 1 ? "" : "s",
                 s->show_test_keys ? " (shown)" : " (--show-test-keys shows them)");
@@ -448,6 +457,13 @@ static void scan_usage(FILE *f)
           "  BITBUCKET_BUILD_NUMBER, DRONE, CODEBUILD_BUILD_ID, APPVEYOR, SEMAPHORE, BITRISE_IO set; CI=false\n"
           "  or 0 says it is not) text with every secret redacted unless --redact=N says otherwise.\n"
           "  --format or -o gets exactly what it names. The summary goes to stderr (-q: none).\n"
+          "Configuration (README: Configuration file):\n"
+          "  --config FILE         read options, rules to add or disable, paths to exclude and an allowlist\n"
+          "                        from FILE (TOML); else $KEYSWEEP_CONFIG; else .keysweep.toml in the first\n"
+          "                        PATH or, up to the top of its git work tree, above it. The command line\n"
+          "                        wins over the file; the file in use is named on stderr\n"
+          "  --no-config           read no configuration file (a scanned repository's own could hide\n"
+          "                        its findings)\n"
           "Ignoring what was reviewed:\n"
           "  (a finding whose line contains keysweep:allow, gitleaks:allow or trufflehog:ignore is\n"
           "  not reported; nor one listed in a .gitleaksignore (Gitleaks fingerprints) at a scan root\n"
@@ -510,7 +526,7 @@ enum { OPT_FORMAT = 1000, OPT_RULES, OPT_NO_BUILTIN, OPT_NEAR, OPT_EXCLUDE, OPT_
        OPT_CACHE_DIR, OPT_NO_CACHE, OPT_COLOR, OPT_NO_PROGRESS, OPT_IO, OPT_CHUNK, OPT_NO_PIN, OPT_REDACT,
        OPT_BASELINE, OPT_GITIGNORE, OPT_EXIT_CODE, OPT_SHARD, OPT_MAX_OPEN, OPT_ARCHIVE_DEPTH, OPT_MAX_ARCHIVE,
        OPT_NO_DECOMPRESS, OPT_ARCHIVE_LIMITS, OPT_NO_DECODE, OPT_DECODE_DEPTH, OPT_NO_GIT_HISTORY,
-       OPT_GIT_ALL_PATHS, OPT_SHOW_TEST_KEYS };
+       OPT_GIT_ALL_PATHS, OPT_SHOW_TEST_KEYS, OPT_CONFIG, OPT_NO_CONFIG };
 
 typedef struct scan_opts {
     rule_opts ro;
@@ -526,6 +542,8 @@ typedef struct scan_opts {
     int git_all_paths;
     int show_test_keys;
     int git_cmd;    /* keysweep git: the roots are repositories, only their history is scanned */
+    const char *config; /* --config FILE */
+    int no_config;      /* --no-config */
     ks_git_opts git;
     uint64_t max_open_files;
     shard shard;
@@ -558,6 +576,7 @@ static int parse(scan_opts *o, int argc, char **argv)
         {"git-all-paths", no_argument, 0, OPT_GIT_ALL_PATHS},
         {"max-decode-depth", required_argument, 0, OPT_DECODE_DEPTH},
         {"archive-limits", required_argument, 0, OPT_ARCHIVE_LIMITS},
+        {"config", required_argument, 0, OPT_CONFIG},     {"no-config", no_argument, 0, OPT_NO_CONFIG},
         GIT_LONGOPTS,
         {0, 0, 0, 0}};
     int c;
@@ -677,6 +696,8 @@ static int parse(scan_opts *o, int argc, char **argv)
             }
             o->limits_warn = strcmp(optarg, "warn") == 0;
             break;
+        case OPT_CONFIG: o->config = optarg; break;
+        case OPT_NO_CONFIG: o->no_config = 1; break;
         case 'q': o->quiet = 1; break;
         case 'h': o->git_cmd ? git_usage(stdout) : scan_usage(stdout); return 0;
         default: {
@@ -821,27 +842,75 @@ static void walk_roots(scan_state *s, scan_opts *o, char **paths, int n_paths)
 }
 
 /* keysweep scan, or (git_cmd) keysweep git. */
+/* The options before any are parsed. */
+static void opts_init(scan_opts *o, int git_cmd, const char **excludes)
+{
+    memset(o, 0, sizeof *o);
+    o->git_cmd = git_cmd;
+    o->git.size = sizeof o->git;
+    o->color = "auto";
+    o->io = "auto";
+    o->redact = -1;
+    o->exit_code = 1;
+    o->ro.report_allowed = 1;
+    o->ro.report_test_keys = 1; /* counted in the summary, shown with --show-test-keys */
+    o->max_open_files = 256;
+    o->excludes = excludes;
+}
+
+/* The configuration's options, each parsed as the command line would be (so that a bad value is refused with the
+ * same words), then the command line's, which win. Returns -1 to go on, or the exit status. */
+static int parse_with_config(scan_opts *o, const config *cfg, int argc, char **argv)
+{
+    for (size_t i = 0; i < cfg->n_opts; i++) {
+        const config_opt *c = &cfg->opts[i];
+        char *av[] = {"keysweep", c->name, c->value, NULL};
+        int prc = parse(o, c->value ? 3 : 2, av);
+        if (prc >= 0) {
+            say("%s:%lu: %s: refused (%s%s%s, as the option above)", cfg->path, c->line, c->key, c->name,
+                c->value ? " " : "", c->value ? c->value : "");
+            return 2;
+        }
+    }
+    return parse(o, argc, argv);
+}
+
 static int scan_main(int argc, char **argv, int git_cmd)
 {
     scan_opts o;
-    memset(&o, 0, sizeof o);
-    o.git_cmd = git_cmd;
-    o.git.size = sizeof o.git;
-    o.color = "auto";
-    o.io = "auto";
-    o.redact = -1;
-    o.exit_code = 1;
-    o.ro.report_allowed = 1;
-    o.ro.report_test_keys = 1; /* counted in the summary, shown with --show-test-keys */
-    o.max_open_files = 256;
-    o.excludes = calloc((size_t)argc + 1, sizeof *o.excludes);
+    config cfg;
+    memset(&cfg, 0, sizeof cfg);
+    const char **excludes = calloc((size_t)argc + 1, sizeof *excludes);
     int status = 2;
-    if (!o.excludes)
+    opts_init(&o, git_cmd, excludes);
+    if (!excludes)
         return 2;
+    /* the command line alone first: it may name the configuration, or refuse one, and names the roots */
     int prc = parse(&o, argc, argv);
     if (prc >= 0) {
         status = prc;
         goto done;
+    }
+    char *cfg_path = NULL;
+    if (config_find(o.config, o.no_config, optind < argc ? argv[optind] : ".", &cfg_path))
+        goto done;
+    if (cfg_path) {
+        int lrc = config_load(&cfg, cfg_path);
+        free(cfg_path);
+        if (lrc)
+            goto done;
+        const char **more = realloc(excludes, ((size_t)argc + cfg.n_opts + 1) * sizeof *more);
+        if (!more)
+            goto done;
+        excludes = more;
+        rule_opts_free(&o.ro);
+        opts_init(&o, git_cmd, excludes);
+        if ((prc = parse_with_config(&o, &cfg, argc, argv)) >= 0) {
+            status = prc;
+            goto done;
+        }
+        if (!o.quiet)
+            say("config: %s", cfg.path);
     }
     o.wo.size = sizeof o.wo;
     o.wo.excludes = o.n_excludes ? o.excludes : NULL;
@@ -859,6 +928,7 @@ static int scan_main(int argc, char **argv, int git_cmd)
     s.shard = o.shard;
     s.no_git_history = o.no_git_history;
     s.show_test_keys = o.show_test_keys;
+    s.cfg = cfg.path ? &cfg : NULL;
     s.git = &o.git;
     s.git_tally.selecting = o.git.range || o.git.since_commit || o.git.branch || o.git.staged || o.git.reachable_only;
     s.max_file_size = o.wo.max_file_size;
@@ -956,8 +1026,9 @@ done_state:
     git_findings_free(&s.gitf);
     free(s.git_done);
 done:
-    free(o.excludes);
+    free(excludes);
     rule_opts_free(&o.ro);
+    config_free(&cfg);
     return status;
 }
 

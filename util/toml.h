@@ -1,4 +1,4 @@
-/* toml.h: a small TOML 1.0 reader (the subset rule configurations use) producing an immutable document tree. */
+/* toml.h: a small TOML 1.0 reader (the subset rule and keysweep configurations use) producing an immutable document tree. */
 #ifndef KS_TOML_H
 #define KS_TOML_H
 
