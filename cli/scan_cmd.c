@@ -3,6 +3,7 @@
 #include <getopt.h>
 #include <signal.h>
 #include <sys/resource.h>
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -14,6 +15,10 @@
 #include "argerr.h"
 #include "baseline.h"
 #include "config.h"
+#include "diff_scan.h"
+
+/* A diff is read whole before its files are laid out: one bigger than this is refused. */
+#define DIFF_MAX ((size_t)1 << 30)
 #include "commands.h"
 #include "diag.h"
 #include "git_findings.h"
@@ -53,6 +58,7 @@ typedef struct scan_state {
     unsigned long long files, bytes, findings, errors, cancelled, allowed, baselined, truncated;
     unsigned long long gitleaksignored; /* listed in a .gitleaksignore */
     config *cfg;                        /* its disabled rules and allowlist (writer thread) */
+    int diff_malformed;                 /* a diff read as one broke off or held a line that is none of its */
     unsigned long long config_hidden;   /* hidden by them */
     unsigned long long test_keys; /* published test material, hidden (or shown with --show-test-keys) */
     int show_test_keys;
@@ -437,7 +443,8 @@ static void print_summary(const scan_state *s, double secs, const char *status)
 static void scan_usage(FILE *f)
 {
     fputs("usage: keysweep scan [OPTIONS] [PATH...]\n"
-          "Scans files and directories (default: .) for secrets; PATH '-' reads standard input.\n\n"
+          "Scans files and directories (default: .) for secrets; PATH '-' reads standard input, and a FIFO\n"
+          "or /dev/fd/N named as PATH (process substitution: <(cmd)) is read as a stream too.\n\n"
           "Output:\n"
           "  --format FMT          text, jsonl, json (one array), sarif (2.1.0, for GitHub code scanning),\n"
           "                        trufflehog (TruffleHog --json lines), gitleaks (Gitleaks' JSON report),\n"
@@ -482,6 +489,11 @@ static void scan_usage(FILE *f)
           "  --cache-dir DIR       where compiled rule databases are cached (default $XDG_CACHE_HOME/keysweep)\n"
           "  --no-cache            neither read nor write the database cache\n"
           "What to scan:\n"
+          "  --diff                the streams and files named are unified diffs (git diff, diff -u):\n"
+          "                        scan only their added lines, reported under each file's new path\n"
+          "                        with the new side's line and column; without it, a stream that\n"
+          "                        starts like a diff is one (said on stderr)\n"
+          "  --no-diff             scan a stream that looks like a diff as the text it is\n"
           "  --exclude GLOB        skip files and directories whose name or path matches (repeatable)\n"
           "  --max-file-size SIZE  skip files larger than SIZE (e.g. 100M); files whose size is unknown\n"
           "                        (procfs reports 0) are read up to SIZE (default 64M), then cut\n"
@@ -526,7 +538,7 @@ enum { OPT_FORMAT = 1000, OPT_RULES, OPT_NO_BUILTIN, OPT_NEAR, OPT_EXCLUDE, OPT_
        OPT_CACHE_DIR, OPT_NO_CACHE, OPT_COLOR, OPT_NO_PROGRESS, OPT_IO, OPT_CHUNK, OPT_NO_PIN, OPT_REDACT,
        OPT_BASELINE, OPT_GITIGNORE, OPT_EXIT_CODE, OPT_SHARD, OPT_MAX_OPEN, OPT_ARCHIVE_DEPTH, OPT_MAX_ARCHIVE,
        OPT_NO_DECOMPRESS, OPT_ARCHIVE_LIMITS, OPT_NO_DECODE, OPT_DECODE_DEPTH, OPT_NO_GIT_HISTORY,
-       OPT_GIT_ALL_PATHS, OPT_SHOW_TEST_KEYS, OPT_CONFIG, OPT_NO_CONFIG };
+       OPT_GIT_ALL_PATHS, OPT_SHOW_TEST_KEYS, OPT_CONFIG, OPT_NO_CONFIG, OPT_DIFF, OPT_NO_DIFF };
 
 typedef struct scan_opts {
     rule_opts ro;
@@ -543,6 +555,7 @@ typedef struct scan_opts {
     int show_test_keys;
     int git_cmd;    /* keysweep git: the roots are repositories, only their history is scanned */
     const char *config; /* --config FILE */
+    int diff;           /* --diff 1, --no-diff -1, else 0: a stream that starts like a unified diff is one */
     int no_config;      /* --no-config */
     ks_git_opts git;
     uint64_t max_open_files;
@@ -577,6 +590,7 @@ static int parse(scan_opts *o, int argc, char **argv)
         {"max-decode-depth", required_argument, 0, OPT_DECODE_DEPTH},
         {"archive-limits", required_argument, 0, OPT_ARCHIVE_LIMITS},
         {"config", required_argument, 0, OPT_CONFIG},     {"no-config", no_argument, 0, OPT_NO_CONFIG},
+        {"diff", no_argument, 0, OPT_DIFF},               {"no-diff", no_argument, 0, OPT_NO_DIFF},
         GIT_LONGOPTS,
         {0, 0, 0, 0}};
     int c;
@@ -697,6 +711,8 @@ static int parse(scan_opts *o, int argc, char **argv)
             o->limits_warn = strcmp(optarg, "warn") == 0;
             break;
         case OPT_CONFIG: o->config = optarg; break;
+        case OPT_DIFF: o->diff = 1; break;
+        case OPT_NO_DIFF: o->diff = -1; break;
         case OPT_NO_CONFIG: o->no_config = 1; break;
         case 'q': o->quiet = 1; break;
         case 'h': o->git_cmd ? git_usage(stdout) : scan_usage(stdout); return 0;
@@ -799,6 +815,40 @@ static void git_root(scan_state *s, const char *path)
     }
 }
 
+/* Standard input, a FIFO or socket named on the command line (process substitution: /dev/fd/N), or with --diff a
+ * diff file: a unified diff (--diff, or one that starts like it, unless --no-diff) has its added lines scanned as
+ * the files they go into; anything else is one stream. */
+static void scan_stream_root(scan_state *s, scan_opts *o, const char *name, int fd)
+{
+    int diff = o->diff > 0 || (o->diff == 0 && diff_fd_looks_like(fd));
+    if (!diff) {
+        if (ks_pipeline_submit(s->pipeline, fd, name, 0, s->max_file_size))
+            s->walk_stopped = 1;
+        return;
+    }
+    if (o->diff == 0)
+        say("%s is a unified diff: scanning its added lines (--no-diff scans it as text)", name);
+    ks_strbuf text = {0};
+    char buf[65536];
+    ssize_t n;
+    while ((n = read(fd, buf, sizeof buf)) > 0 && text.len <= DIFF_MAX)
+        ks__sb_putn(&text, buf, (size_t)n);
+    int rerr = n < 0 ? errno : 0;
+    close(fd);
+    if (rerr || text.oom || text.len > DIFF_MAX) {
+        walk_on_error(s, name, rerr ? rerr : text.oom ? ENOMEM : EFBIG, "read the diff");
+        ks__sb_free(&text);
+        return;
+    }
+    diff_result r;
+    if (diff_submit(s->pipeline, (const unsigned char *)(text.s ? text.s : ""), text.len, name,
+                    s->max_file_size, &r))
+        s->walk_stopped = 1;
+    if (r.malformed)
+        s->diff_malformed = 1;
+    ks__sb_free(&text);
+}
+
 /* Walks every root on the main thread; each directory root brings its own ignore files. */
 static void walk_roots(scan_state *s, scan_opts *o, char **paths, int n_paths)
 {
@@ -817,14 +867,21 @@ static void walk_roots(scan_state *s, scan_opts *o, char **paths, int n_paths)
             git_root(s, paths[i]);
             continue;
         }
-        if (strcmp(paths[i], "-") == 0) {
-            if (!shard_mine(&s->shard, "-", "-")) {
+        struct stat st;
+        int is_stdin = strcmp(paths[i], "-") == 0;
+        if (is_stdin || (stat(paths[i], &st) == 0 && (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode) ||
+                                                      (o->diff > 0 && S_ISREG(st.st_mode))))) {
+            if (!shard_mine(&s->shard, paths[i], paths[i])) {
                 s->other_shard++;
                 continue;
             }
-            int fd = dup(STDIN_FILENO);
-            if (fd < 0 || ks_pipeline_submit(s->pipeline, fd, "-", 0, s->max_file_size))
-                s->walk_stopped = 1;
+            /* named on the command line: read as a stream (a FIFO met while walking is never opened) */
+            int fd = is_stdin ? dup(STDIN_FILENO) : open(paths[i], O_RDONLY | O_CLOEXEC);
+            if (fd < 0) {
+                walk_on_error(s, paths[i], errno, "open");
+                continue;
+            }
+            scan_stream_root(s, o, paths[i], fd);
             continue;
         }
         read_gitleaksignore(s, paths[i], 0);
@@ -841,7 +898,6 @@ static void walk_roots(scan_state *s, scan_opts *o, char **paths, int n_paths)
     }
 }
 
-/* keysweep scan, or (git_cmd) keysweep git. */
 /* The options before any are parsed. */
 static void opts_init(scan_opts *o, int git_cmd, const char **excludes)
 {
@@ -875,6 +931,7 @@ static int parse_with_config(scan_opts *o, const config *cfg, int argc, char **a
     return parse(o, argc, argv);
 }
 
+/* keysweep scan, or (git_cmd) keysweep git. */
 static int scan_main(int argc, char **argv, int git_cmd)
 {
     scan_opts o;
@@ -991,7 +1048,7 @@ static int scan_main(int argc, char **argv, int git_cmd)
     if (s.progress)
         draw_progress(&s, 1);
     int interrupted = got_signal != 0;
-    int incomplete = s.errors || s.walk_errors || s.explicit_skipped;
+    int incomplete = s.errors || s.walk_errors || s.explicit_skipped || s.diff_malformed;
     /* json, sarif and gitleaks are closed even when interrupted: what reached stdout stays valid */
     report_end(&s.rep, &s.out.buf, !interrupted && !incomplete);
     if (s.out.buf.oom && !s.out.err)

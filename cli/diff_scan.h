@@ -1,0 +1,31 @@
+/* diff_scan.h: the added lines of a unified diff, scanned as the files they go into (diff_scan.c). */
+#ifndef KS_CLI_DIFF_SCAN_H
+#define KS_CLI_DIFF_SCAN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "keysweep.h"
+
+/* 1 when the text starts like a unified diff: a "diff --git " line among its first lines, or a "--- " line
+ * followed by a "+++ " line. */
+int diff_looks_like(const unsigned char *text, size_t len);
+
+/* 1 when the stream behind fd (a pipe or a regular file) starts like a unified diff, found without consuming it
+ * (a pipe's first bytes are copied with tee(2)); 0 otherwise or when it cannot tell. */
+int diff_fd_looks_like(int fd);
+
+/* What a diff held, for the summary and the exit status. */
+typedef struct diff_result {
+    unsigned long files;     /* files with added lines, submitted */
+    unsigned long malformed; /* 1: the diff broke off or a hunk header could not be read (said on stderr) */
+} diff_result;
+
+/* Submits to p, for each file of the diff in text (named `source` in messages) that gains lines, its new side
+ * with every line but the added ones left empty, under the file's new path (git's a/ b/ prefixes and C-quoting
+ * undone), so that findings carry that path, the new side's line numbers and columns that do not count the '+'.
+ * Deleted files and binary patches add nothing. Returns 0, or -1 when p stopped taking files. */
+int diff_submit(ks_pipeline *p, const unsigned char *text, size_t len, const char *source, uint64_t limit,
+                diff_result *r);
+
+#endif
