@@ -815,7 +815,7 @@ static void git_root(scan_state *s, const char *path)
     }
 }
 
-/* Standard input, a FIFO or socket named on the command line (process substitution: /dev/fd/N), or with --diff a
+/* Standard input, a FIFO named on the command line (process substitution: /dev/fd/N), or with --diff a
  * diff file: a unified diff (--diff, or one that starts like it, unless --no-diff) has its added lines scanned as
  * the files they go into; anything else is one stream. */
 static void scan_stream_root(scan_state *s, scan_opts *o, const char *name, int fd)
@@ -869,8 +869,7 @@ static void walk_roots(scan_state *s, scan_opts *o, char **paths, int n_paths)
         }
         struct stat st;
         int is_stdin = strcmp(paths[i], "-") == 0;
-        if (is_stdin || (stat(paths[i], &st) == 0 && (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode) ||
-                                                      (o->diff > 0 && S_ISREG(st.st_mode))))) {
+        if (is_stdin || (stat(paths[i], &st) == 0 && (S_ISFIFO(st.st_mode) || (o->diff > 0 && S_ISREG(st.st_mode))))) {
             if (!shard_mine(&s->shard, paths[i], paths[i])) {
                 s->other_shard++;
                 continue;
