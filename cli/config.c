@@ -10,13 +10,15 @@
 #include <sys/stat.h>
 
 #include "config.h"
+#include "config_yaml.h"
 #include "options.h"
 #include "output.h"
 #include "alloc.h"
 #include "file_read.h"
 #include "toml.h"
 
-#define CONFIG_NAME ".keysweep.toml"
+/* Looked for in this order in each directory. */
+static const char *const CONFIG_NAMES[] = {".keysweep.toml", ".keysweep.yml", ".keysweep.yaml"};
 #define CONFIG_MAX (1u << 20) /* a configuration is a few lines: a bigger file is not one */
 
 /* The [scan] keys: each stands for a command-line option. A flag key is a boolean that adds `on` when true and
@@ -114,24 +116,31 @@ int config_find(const char *explicit_path, int no_discovery, const char *root, c
     char *at = realpath(dir, real) ? strdup(real) : strdup(dir);
     free(dir);
     for (int first = 1; at; first = 0) {
-        char *cand = join(at, CONFIG_NAME), *git = join(at, ".git");
-        int found = cand && exists(cand), top = git && stat(git, &st) == 0;
-        free(git);
-        if (found) {
-            /* named as the user would write it when it is the root's own */
-            if (first && strcmp(at, root)) {
+        char *cand = NULL, *git = join(at, ".git");
+        for (size_t i = 0; !cand && i < sizeof CONFIG_NAMES / sizeof *CONFIG_NAMES; i++) {
+            cand = join(at, CONFIG_NAMES[i]);
+            if (cand && !exists(cand)) {
                 free(cand);
-                cand = join(stat(root, &st) == 0 && S_ISDIR(st.st_mode) ? root : ".", CONFIG_NAME);
-                if (cand && !exists(cand)) {
+                cand = NULL;
+            } else if (cand && first && strcmp(at, root)) {
+                /* the root's own: named as the user wrote the root */
+                struct stat rs;
+                char *as_given = join(stat(root, &rs) == 0 && S_ISDIR(rs.st_mode) ? root : ".", CONFIG_NAMES[i]);
+                if (as_given && exists(as_given)) {
                     free(cand);
-                    cand = join(at, CONFIG_NAME);
+                    cand = as_given;
+                } else {
+                    free(as_given);
                 }
             }
+        }
+        int top = git && stat(git, &st) == 0;
+        free(git);
+        if (cand) {
             free(at);
             *out = cand;
-            return cand ? 0 : 2;
+            return 0;
         }
-        free(cand);
         if (top || !strcmp(at, "/")) {
             free(at);
             return 0;
@@ -364,7 +373,10 @@ int config_load(config *c, const char *path)
     }
     ks_toml_table *doc = NULL;
     ks_toml_error err = {0};
-    int rc = ks__toml_parse(text, len, &doc, &err);
+    size_t pl = strlen(path);
+    int yaml = (pl > 4 && !strcmp(path + pl - 4, ".yml")) || (pl > 5 && !strcmp(path + pl - 5, ".yaml"));
+    int rc = yaml ? config_yaml_parse(text, len, &doc, &err.line, err.msg, sizeof err.msg)
+                  : ks__toml_parse(text, len, &doc, &err);
     ks__free(text);
     if (rc) {
         say("%s:%lu: %s", path, err.line, rc == KS_ENOMEM ? "out of memory" : err.msg);

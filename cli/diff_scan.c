@@ -100,7 +100,8 @@ static int unquote_path(const unsigned char *p, size_t n, ks_strbuf *out)
 }
 
 typedef struct dstate {
-    ks_pipeline *p;
+    diff_file_fn on_file;
+    void *ctx;
     const char *source;
     uint64_t limit;
     diff_result *r;
@@ -118,35 +119,15 @@ static void malformed(dstate *d, unsigned long line, const char *why)
     d->r->malformed = 1;
 }
 
-/* The file gathered so far, as an in-memory file named by its path. */
+/* The file gathered so far, handed on. */
 static void flush_file(dstate *d)
 {
-    if (!d->have_file || !d->lines || d->stopped) {
-        d->have_file = 0;
-        return;
+    if (d->have_file && d->lines && !d->stopped) {
+        d->r->files++;
+        if (d->on_file(d->ctx, d->path.s, (const unsigned char *)d->body.s, d->body.len))
+            d->stopped = 1;
     }
     d->have_file = 0;
-    int fd = memfd_create("keysweep-diff", MFD_CLOEXEC);
-    size_t done = 0;
-    while (fd >= 0 && done < d->body.len) {
-        ssize_t w = write(fd, d->body.s + done, d->body.len - done);
-        if (w <= 0) {
-            close(fd);
-            fd = -1;
-        } else {
-            done += (size_t)w;
-        }
-    }
-    if (fd < 0 || lseek(fd, 0, SEEK_SET) != 0) {
-        say("%s: %s: cannot hold the added lines in memory: %s", d->source, d->path.s, strerror(errno));
-        d->r->malformed = 1;
-        if (fd >= 0)
-            close(fd);
-        return;
-    }
-    d->r->files++;
-    if (ks_pipeline_submit(d->p, fd, d->path.s, d->body.len, d->limit))
-        d->stopped = 1;
 }
 
 /* "@@ -a[,b] +c[,d] @@": the new side's first line and the two sides' lengths. */
@@ -176,11 +157,11 @@ static int hunk_header(const unsigned char *p, size_t n, unsigned long *c, unsig
     return 0;
 }
 
-int diff_submit(ks_pipeline *p, const unsigned char *text, size_t len, const char *source, uint64_t limit,
-                diff_result *r)
+int diff_parse(const unsigned char *text, size_t len, const char *source, uint64_t limit, diff_file_fn on_file,
+               void *ctx, diff_result *r)
 {
     memset(r, 0, sizeof *r);
-    dstate d = {.p = p, .source = source, .limit = limit ? limit : UINT32_MAX, .r = r};
+    dstate d = {.on_file = on_file, .ctx = ctx, .source = source, .limit = limit ? limit : UINT32_MAX, .r = r};
     const unsigned char *at = text, *end = text + len;
     unsigned long line = 0, new_line = 0, old_left = 0, new_left = 0;
     while (at < end && !d.stopped) {
@@ -192,15 +173,23 @@ int diff_submit(ks_pipeline *p, const unsigned char *text, size_t len, const cha
         if (old_left || new_left) { /* inside a hunk: its counts say where it ends, whatever a line looks like */
             char c = n ? (char)l[0] : ' ';
             if (c == '+' && new_left) {
+                /* the lines before it that the diff does not add are left empty: the limit is checked first,
+                 * so a hunk that claims to start at line 4,000,000,000 costs nothing */
+                uint64_t gap = new_line - 1 > d.lines ? new_line - 1 - d.lines : 0;
+                if (d.have_file && (gap > d.limit || d.body.len + gap + n > d.limit)) {
+                    say("%s:%lu: %s: the added lines reach past %llu bytes: the rest of it is not scanned", source,
+                        line, d.path.s, (unsigned long long)d.limit);
+                    r->malformed = 1;
+                    flush_file(&d);
+                }
                 if (d.have_file) {
                     for (; d.lines + 1 < new_line; d.lines++)
                         ks__sb_putn(&d.body, "\n", 1);
                     ks__sb_putn(&d.body, (const char *)l + 1, n - 1);
                     ks__sb_putn(&d.body, "\n", 1);
                     d.lines = new_line;
-                    if (d.body.oom || d.body.len > d.limit) {
-                        say("%s:%lu: %s: the added lines reach past %llu bytes: the rest of it is not scanned",
-                            source, line, d.path.s, (unsigned long long)d.limit);
+                    if (d.body.oom) {
+                        say("%s:%lu: %s: out of memory: the rest of it is not scanned", source, line, d.path.s);
                         r->malformed = 1;
                         d.have_file = 0;
                     }
@@ -225,8 +214,9 @@ int diff_submit(ks_pipeline *p, const unsigned char *text, size_t len, const cha
             d.git_style = 1;
         } else if (starts(l, n, "+++ ")) {
             flush_file(&d);
-            if (unquote_path(l + 4, n - 4, &d.path)) {
+            if (unquote_path(l + 4, n - 4, &d.path) || !d.path.len || strlen(d.path.s) != d.path.len) {
                 malformed(&d, line, "a +++ line whose path cannot be read");
+                d.path.len = 0;
                 continue;
             }
             if (!strcmp(d.path.s ? d.path.s : "", "/dev/null"))
@@ -254,4 +244,43 @@ int diff_submit(ks_pipeline *p, const unsigned char *text, size_t len, const cha
     ks__sb_free(&d.path);
     ks__sb_free(&d.body);
     return d.stopped ? -1 : 0;
+}
+
+typedef struct submit_ctx {
+    ks_pipeline *p;
+    const char *source;
+    uint64_t limit;
+    diff_result *r;
+} submit_ctx;
+
+/* One file's new side as an in-memory file, named by its path. */
+static int submit_file(void *ctx, const char *path, const unsigned char *body, size_t len)
+{
+    submit_ctx *c = ctx;
+    int fd = memfd_create("keysweep-diff", MFD_CLOEXEC);
+    size_t done = 0;
+    while (fd >= 0 && done < len) {
+        ssize_t w = write(fd, body + done, len - done);
+        if (w <= 0) {
+            close(fd);
+            fd = -1;
+        } else {
+            done += (size_t)w;
+        }
+    }
+    if (fd < 0 || lseek(fd, 0, SEEK_SET) != 0) {
+        say("%s: %s: cannot hold the added lines in memory: %s", c->source, path, strerror(errno));
+        c->r->malformed = 1;
+        if (fd >= 0)
+            close(fd);
+        return 0;
+    }
+    return ks_pipeline_submit(c->p, fd, path, len, c->limit) ? -1 : 0;
+}
+
+int diff_submit(ks_pipeline *p, const unsigned char *text, size_t len, const char *source, uint64_t limit,
+                diff_result *r)
+{
+    submit_ctx c = {p, source, limit, r};
+    return diff_parse(text, len, source, limit, submit_file, &c, r);
 }

@@ -21,6 +21,17 @@ typedef struct diff_result {
     unsigned long malformed; /* 1: the diff broke off or a hunk header could not be read (said on stderr) */
 } diff_result;
 
+/* Receives one file's new side (path NUL-terminated; body: its lines, the ones the diff does not add empty);
+ * non-zero stops the parse. */
+typedef int (*diff_file_fn)(void *ctx, const char *path, const unsigned char *body, size_t len);
+
+/* Parses the diff in text (named `source` in messages, which go to stderr) and hands on each file that gains
+ * lines: its new path (git's a/ b/ prefixes and C-quoting undone) and its new side up to its last added line.
+ * A file whose added lines reach past `limit` bytes (0: 4 GiB) is cut there and said. Returns 0, or -1 when
+ * on_file stopped it. */
+int diff_parse(const unsigned char *text, size_t len, const char *source, uint64_t limit, diff_file_fn on_file,
+               void *ctx, diff_result *r);
+
 /* Submits to p, for each file of the diff in text (named `source` in messages) that gains lines, its new side
  * with every line but the added ones left empty, under the file's new path (git's a/ b/ prefixes and C-quoting
  * undone), so that findings carry that path, the new side's line numbers and columns that do not count the '+'.

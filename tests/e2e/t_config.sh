@@ -86,4 +86,31 @@ ks scan --config missing.toml repo/sub; expect_rc 2 "a missing --config"
 expect_err "missing.toml: the configuration --config names does not exist"
 KEYSWEEP_CONFIG=missing.toml ks scan repo/sub; expect_rc 2 "a missing KEYSWEEP_CONFIG"
 expect_err "missing.toml: the configuration KEYSWEEP_CONFIG names does not exist"
+# .keysweep.yml: the same tables in YAML, found the same way, checked the same way
+rm repo/.keysweep.toml
+cat >repo/.keysweep.yml <<'YML'
+scan:
+  format: jsonl
+  builtin_rules: false
+rules:
+  add: [team-rules.yml]
+exclude:
+  paths:
+    - vendor
+allowlist:
+  stopwords: [second]
+YML
+ks scan repo/sub; expect_rc 1 "config found above the root, in YAML"
+expect_err ".keysweep.yml"
+[ "$(count)" = 1 ] || fail "YAML: expected 1 finding, got $(count)"
+expect_err "1 hidden by the configuration"
+printf 'scan:\n  threads: four\n' >type.yml
+ks scan --config type.yml repo/sub; expect_rc 2 "a YAML value of the wrong type"
+expect_err "type.yml:2: scan.threads: expected a whole number, not a string"
+printf 'scan:\n  threads: 2\n  threads: 3\n' >twice.yml
+ks scan --config twice.yml repo/sub; expect_rc 2 "a YAML key given twice"
+expect_err "twice.yml:3: threads: given twice"
+printf 'scan: [\n' >broken.yaml
+ks scan --config broken.yaml repo/sub; expect_rc 2 "a YAML error"
+expect_err "broken.yaml:2: YAML error"
 echo PASS
