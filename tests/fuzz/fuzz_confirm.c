@@ -7,6 +7,7 @@
 
 #include "engine_int.h"
 #include "scanner_int.h"
+#include "fuzz_check.h"
 
 static ks_engine *engine;
 static ks_scanner *scanner;
@@ -20,15 +21,6 @@ typedef struct window {
     size_t prev_rule;
     int any;
 } window;
-
-#define CHECK(cond, ...)                                                                                           \
-    do {                                                                                                           \
-        if (!(cond)) {                                                                                             \
-            fprintf(stderr, __VA_ARGS__);                                                                          \
-            fputc('\n', stderr);                                                                                   \
-            abort();                                                                                               \
-        }                                                                                                          \
-    } while (0)
 
 static int check(const ks_match *m, void *ctx)
 {

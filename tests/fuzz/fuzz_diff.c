@@ -7,15 +7,7 @@
 #include <string.h>
 
 #include "diff_scan.h"
-
-#define CHECK(cond, ...)                                                                                           \
-    do {                                                                                                           \
-        if (!(cond)) {                                                                                             \
-            fprintf(stderr, __VA_ARGS__);                                                                          \
-            fputc('\n', stderr);                                                                                   \
-            abort();                                                                                               \
-        }                                                                                                          \
-    } while (0)
+#include "fuzz_check.h"
 
 /* diff_scan.c's messages go to the CLI's stderr helper: here they are dropped. */
 void say(const char *fmt, ...)

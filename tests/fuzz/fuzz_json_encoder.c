@@ -5,15 +5,7 @@
 #include <string.h>
 
 #include "escape.h"
-
-#define CHECK(cond, ...)                                                                                           \
-    do {                                                                                                           \
-        if (!(cond)) {                                                                                             \
-            fprintf(stderr, __VA_ARGS__);                                                                          \
-            fputc('\n', stderr);                                                                                   \
-            abort();                                                                                               \
-        }                                                                                                          \
-    } while (0)
+#include "fuzz_check.h"
 
 /* An independent UTF-8 decoder (RFC 3629): returns the sequence length at s, 0 when invalid; *cp gets the code point. */
 static size_t utf8_next(const unsigned char *s, size_t n, unsigned *cp)
