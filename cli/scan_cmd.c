@@ -2,8 +2,8 @@
 #include <errno.h>
 #include <getopt.h>
 #include <signal.h>
-#include <sys/resource.h>
 #include <fcntl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -14,13 +14,10 @@
 
 #include "argerr.h"
 #include "baseline.h"
-#include "config.h"
-#include "diff_scan.h"
-
-/* A diff is read whole before its files are laid out: one bigger than this is refused. */
-#define DIFF_MAX ((size_t)1 << 30)
 #include "commands.h"
+#include "config.h"
 #include "diag.h"
+#include "diff_scan.h"
 #include "git_findings.h"
 #include "git_opts.h"
 #include "gitleaksignore.h"
@@ -815,6 +812,9 @@ static void git_root(scan_state *s, const char *path)
         walk_on_error(s, path, rc == KS_ENOMEM ? ENOMEM : EIO, "read git history");
     }
 }
+
+/* A diff is read whole before its files are laid out: one bigger than this is refused. */
+#define DIFF_MAX ((size_t)1 << 30)
 
 /* Standard input, a FIFO named on the command line (process substitution: /dev/fd/N), or with --diff a
  * diff file: a unified diff (--diff, or one that starts like it, unless --no-diff) has its added lines scanned as

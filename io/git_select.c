@@ -149,10 +149,10 @@ static git_commit *commit_at(sel *s, const git_oid *id, int is_parent)
 }
 
 /* Every commit reachable from the queued tips, each once, not entering `hidden` (may be NULL); each one's
- * blobs are taken (diff 0) or those it introduced (diff 1). With mark set, the commits are only added to it. */
-static void walk_commits(sel *s, const ks_git_idset *hidden, int diff, ks_git_idset *mark)
+ * blobs are taken (diff 0) or those it introduced (diff 1). */
+static void walk_commits(sel *s, const ks_git_idset *hidden, int diff)
 {
-    ks_git_idset *visited = mark ? mark : ks__git_idset_new(s->a);
+    ks_git_idset *visited = ks__git_idset_new(s->a);
     if (!visited) {
         fail(s, KS_ENOMEM, NULL, NULL);
         return;
@@ -175,23 +175,21 @@ static void walk_commits(sel *s, const ks_git_idset *hidden, int diff, ks_git_id
         if (!c)
             continue;
         unsigned np = git_commit_parentcount(c);
-        if (!mark) {
-            git_oid *ptrees = diff && np ? ks__acalloc(s->a, np, sizeof *ptrees) : NULL;
-            size_t m = 0;
-            if (diff && np && !ptrees)
-                fail(s, KS_ENOMEM, NULL, NULL);
-            for (unsigned i = 0; ptrees && i < np; i++) {
-                git_commit *pc = commit_at(s, git_commit_parent_id(c, i), 1);
-                if (pc)
-                    git_oid_cpy(&ptrees[m++], git_commit_tree_id(pc));
-                git_commit_free(pc);
-            }
-            if (!diff)
-                take_tree(s, git_commit_tree_id(c));
-            else if (ptrees || !np)
-                diff_commit(s, git_commit_tree_id(c), ptrees, m);
-            ks__afree(s->a, ptrees);
+        git_oid *ptrees = diff && np ? ks__acalloc(s->a, np, sizeof *ptrees) : NULL;
+        size_t m = 0;
+        if (diff && np && !ptrees)
+            fail(s, KS_ENOMEM, NULL, NULL);
+        for (unsigned i = 0; ptrees && i < np; i++) {
+            git_commit *pc = commit_at(s, git_commit_parent_id(c, i), 1);
+            if (pc)
+                git_oid_cpy(&ptrees[m++], git_commit_tree_id(pc));
+            git_commit_free(pc);
         }
+        if (!diff)
+            take_tree(s, git_commit_tree_id(c));
+        else if (ptrees || !np)
+            diff_commit(s, git_commit_tree_id(c), ptrees, m);
+        ks__afree(s->a, ptrees);
         for (unsigned i = 0; i < np; i++)
             if (!ks__git_idset_has(visited, git_commit_parent_id(c, i)->id) &&
                 !(hidden && ks__git_idset_has(hidden, git_commit_parent_id(c, i)->id)))
@@ -199,8 +197,7 @@ static void walk_commits(sel *s, const ks_git_idset *hidden, int diff, ks_git_id
         git_commit_free(c);
     }
     s->nq = 0;
-    if (!mark)
-        ks__git_idset_free(visited);
+    ks__git_idset_free(visited);
 }
 
 static git_commit *paint_lookup(void *ctx, const git_oid *id, int is_parent, int report)
@@ -224,7 +221,7 @@ static void range_blobs(sel *s, const git_oid *from, size_t n_from, const git_oi
     } else {
         for (size_t i = 0; i < n_to; i++) {
             push(s, &to[i]);
-            walk_commits(s, hidden, 1, NULL);
+            walk_commits(s, hidden, 1);
         }
     }
     s->out->commits_painted += p.walked;
@@ -333,7 +330,7 @@ static void reachable_blobs(sel *s)
     } else {
         worktree_roots(s, s->repo);
     }
-    walk_commits(s, NULL, 0, NULL);
+    walk_commits(s, NULL, 0);
 }
 
 int ks__git_opts_select(const ks_git_opts *o)
@@ -429,7 +426,7 @@ int ks__git_select_ids(const char *git_dir, const ks_git_opts *o, const ks_alloc
             range_blobs(&s, r.from, r.n_from, r.to, r.n_to);
         } else {
             push(&s, &r.to[0]); /* a branch alone: every blob of its commits' trees */
-            walk_commits(&s, NULL, 0, NULL);
+            walk_commits(&s, NULL, 0);
         }
         ks__git_range_ends_free(a, &r);
     } else {
