@@ -568,6 +568,10 @@ static void expand_archive(expansion *x, struct archive *a, const char *stream_n
         if (x->halt || x->stopped)
             return;
         uint64_t seeks = x->stripe_src ? x->stripe_src->seeks : 0;
+        /* libarchive tells "out of memory" from "name not convertible" by errno after a conversion that does
+         * not always set it: a stale ENOMEM (any earlier failed malloc on this thread) turned a zip entry with a
+         * non-UTF-8 name under the UTF-8 flag from a warning into a fatal error, and its member was lost */
+        errno = 0;
         int r = archive_read_next_header(a, &e);
         if (a == x->outer && index == 0 && x->stripe_src && r >= ARCHIVE_WARN && x->stripe_src->seeks != seeks)
             x->stripes = ks__stripes_start(x->stripe_src->fd, x->stripe_src->size, x->lim->decode_ahead);

@@ -195,6 +195,7 @@ static void *lane_main(void *arg)
     uint64_t index = 0;
     while (ok) {
         struct archive_entry *e;
+        errno = 0; /* as container.c does: libarchive reads a stale ENOMEM as its own */
         int r = archive_read_next_header(a, &e);
         if (r == ARCHIVE_EOF || r < ARCHIVE_WARN)
             break;

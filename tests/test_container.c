@@ -3,6 +3,7 @@
 #include <archive.h>
 #include <archive_entry.h>
 #include <criterion/criterion.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -567,6 +568,30 @@ Test(container, zip_read_as_it_streams_is_not_striped)
     cr_assert_eq(s.n, 2, "%zu members", s.n);
     cr_assert_str_eq(s.m[1].chain, "n.txt");
     cr_assert_eq(s.m[1].data.len, 2u);
+    seen_free(&s);
+    free(zip.p);
+}
+
+/* Regression (fuzz_container, stop 24): a zip entry whose name is not UTF-8 though its flag says so was lost
+ * whenever the calling thread's errno held ENOMEM from any earlier failed malloc: libarchive takes errno after
+ * the name's conversion for its own, and gave up on the archive ("Can't allocate memory for Pathname"). */
+Test(container, a_stale_enomem_does_not_lose_a_member_whose_name_is_not_utf8)
+{
+    static const unsigned char z[] =
+        "\x50\x4b\x03\x04\x14\x00\x00\x08\x00\x00\x00\x00\x00\x00\xf7\x04\x0f\xfb\x18\x00\x00\x00\x18\x00"
+        "\x00\x00\x07\x00\x00\x00\x76\xe9\xe9\x2e\x74\x78\x74\x4b\x53\x54\x45\x53\x54\x5f\x41\x42\x43\x44"
+        "\x45\x46\x47\x48\x31\x32\x33\x34\x35\x36\x37\x38\x0a\x50\x4b\x01\x02\x14\x00\x14\x00\x00\x08\x00"
+        "\x00\x00\x00\x00\x00\xf7\x04\x0f\xfb\x18\x00\x00\x00\x18\x00\x00\x00\x07\x00\x00\x00\x00\x00\x00"
+        "\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x76\xe9\xe9\x2e\x74\x78\x74\x50\x4b\x05\x06\x00\x00"
+        "\x00\x00\x01\x00\x01\x00\x35\x00\x00\x00\x3d\x00\x00\x00\x00\x00";
+    blob zip = {.p = malloc(sizeof z - 1), .len = sizeof z - 1};
+    memcpy(zip.p, z, zip.len);
+    seen s;
+    ks_container_result res;
+    errno = ENOMEM;
+    expand_both(&zip, "u8.zip", &DEFAULTS, &s, &res);
+    cr_assert_eq(s.n, 1, "%zu members", s.n);
+    cr_assert_eq(s.m[0].data.len, 24u);
     seen_free(&s);
     free(zip.p);
 }
