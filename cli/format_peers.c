@@ -63,12 +63,22 @@ void trufflehog_line(ks_strbuf *b, const finding_view *f, int redacted)
         trufflehog_git_source(b, f, o);
     } else {
         ks__sb_puts(b, "{\"SourceMetadata\":{\"Data\":{\"Filesystem\":{\"file\":");
-        jstr(b, f->path);
+        ks_strbuf file = {0};
+        peer_place place;
+        peer_place_of(&place, &file, f->file, m, NULL);
+        json_string(b, (const unsigned char *)place.file, place.file_len);
+        if (file.oom)
+            b->oom = 1;
+        ks__sb_free(&file);
         ks__sb_printf(b, ",\"line\":%llu}}},\"SourceID\":1,\"SourceType\":%d,\"SourceName\":\"trufflehog - filesystem\"",
                       (unsigned long long)m->line, TH_SOURCE_FILESYSTEM);
     }
-    ks__sb_printf(b, ",\"DetectorType\":%d,\"DetectorName\":", TH_DETECTOR_CUSTOM_REGEX);
-    jstr(b, f->rule->name);
+    /* TruffleHog's own detector where the rule has an equivalent; else what its custom regex detectors write:
+     * CustomRegex, with the detector's name in ExtraData.name */
+    const ks_rule_info *rule = f->rule;
+    int own = rule->trufflehog_detector && rule->trufflehog_detector[0] && rule->trufflehog_type >= 0;
+    ks__sb_printf(b, ",\"DetectorType\":%d,\"DetectorName\":", own ? rule->trufflehog_type : TH_DETECTOR_CUSTOM_REGEX);
+    jstr(b, own ? rule->trufflehog_detector : "CustomRegex");
     ks__sb_puts(b, ",\"DetectorDescription\":");
     jstr(b, rule_description(f->rule));
     ks__sb_puts(b, ",\"DecoderName\":\"");
@@ -88,7 +98,9 @@ void trufflehog_line(ks_strbuf *b, const finding_view *f, int redacted)
     if (r.oom)
         b->oom = 1;
     ks__sb_free(&r);
-    ks__sb_puts(b, ",\"ExtraData\":{\"rule_id\":");
+    ks__sb_puts(b, ",\"ExtraData\":{\"name\":");
+    jstr(b, rule->name);
+    ks__sb_puts(b, ",\"rule_id\":");
     jstr(b, m->rule_id);
     ks__sb_printf(b, ",\"column\":\"%llu\",\"fingerprint\":\"%s\",\"validator\":", (unsigned long long)m->column,
               f->fingerprint);
@@ -112,10 +124,14 @@ void gitleaks_object(ks_strbuf *b, const finding_view *f)
 {
     const ks_match *m = f->m;
     const ks_rule_info *r = f->rule;
+    /* Gitleaks' own id where the rule has an equivalent, so that filters and .gitleaksignore written for
+     * Gitleaks match; keysweep's id is then a tag */
+    const char *rule_id = gitleaks_rule_id(r);
     ks__sb_puts(b, " {\n  \"RuleID\": ");
-    jstr(b, m->rule_id);
+    jstr(b, rule_id);
+    /* the rule's name: DefectDojo titles a finding "Hard coded <Description> found in <File>" */
     ks__sb_puts(b, ",\n  \"Description\": ");
-    jstr(b, rule_description(r));
+    jstr(b, r->name);
     ks__sb_printf(b, ",\n  \"StartLine\": %llu,\n  \"EndLine\": %llu,\n  \"StartColumn\": %llu,\n  \"EndColumn\": %llu",
               (unsigned long long)m->line, (unsigned long long)f->last_line, (unsigned long long)m->column,
               (unsigned long long)f->last_column);
@@ -128,6 +144,8 @@ void gitleaks_object(ks_strbuf *b, const finding_view *f)
     ks_strbuf file = {0};
     peer_place place;
     peer_place_of(&place, &file, f->file, f->m, f->git);
+    place.rule = rule_id;
+    place.rule_len = strlen(rule_id);
     char date[64] = "";
     if (o)
         git_date_utc(date, o);
@@ -151,6 +169,15 @@ void gitleaks_object(ks_strbuf *b, const finding_view *f)
     }
     /* Gitleaks has no severity field: a tag carries it, after the rule's categories */
     ks__sb_printf(b, "%s\"severity:%s\"", r->n_categories ? ", " : "", finding_severity(m));
+    if (rule_id != r->id) {
+        ks__sb_puts(b, ", ");
+        ks_strbuf t = {0};
+        ks__sb_printf(&t, "keysweep-rule:%s", m->rule_id);
+        json_string(b, (const unsigned char *)(t.s ? t.s : ""), t.len);
+        if (t.oom)
+            b->oom = 1;
+        ks__sb_free(&t);
+    }
     if (m->near_miss)
         ks__sb_puts(b, ", \"near-miss\"");
     if (m->known_test_key)

@@ -1,9 +1,12 @@
 /* format_sarif.c: SARIF 2.1.0 for GitHub code scanning, streamed: results first, then the rules they used. */
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "formats.h"
 #include "output.h"
+#include "peer_fp.h"
 
 /* Where users learn about the tool (SARIF tool.driver.informationUri); a build may point it elsewhere. */
 #ifndef KS_INFORMATION_URI
@@ -20,6 +23,10 @@ int sarif_init(sarif_state *s, size_t n_rules)
         sarif_free(s);
         return -1;
     }
+    /* %SRCROOT% is where the scan ran: GitHub resolves relative URIs against the checkout it ran in, and
+     * rejects absolute file URIs (sarif-multitool's GH1006) */
+    s->cwd = getcwd(NULL, 0);
+    s->cwd_len = s->cwd ? strlen(s->cwd) : 0;
     return 0;
 }
 
@@ -34,6 +41,9 @@ void sarif_free(sarif_state *s)
     for (size_t i = 0; i < s->n_repos; i++)
         free(s->repos[i]);
     free(s->repos);
+    free(s->cwd);
+    free(s->fp_key);
+    free(s->fp_count);
     memset(s, 0, sizeof *s);
 }
 
@@ -170,7 +180,79 @@ static void uri_of(ks_strbuf *b, const char *path, int member)
     ks__sb_putn(b, "\"", 1);
 }
 
-static void uri(ks_strbuf *b, const char *path) { uri_of(b, path, 0); }
+/* The path with "./" prefixes gone, and with the working directory gone when it is below it; NULL when it is
+ * neither relative nor below the working directory. */
+static const char *srcroot_relative(const sarif_state *s, const char *path)
+{
+    if (path[0] != '/')
+        return path;
+    size_t n = s->cwd_len == 1 ? 0 : s->cwd_len; /* working in "/": every absolute path is below it */
+    if (s->cwd && strncmp(path, s->cwd, n) == 0 && path[n] == '/') {
+        path += n;
+        while (*path == '/')
+            path++;
+        return *path ? path : NULL;
+    }
+    return NULL;
+}
+
+/* artifactLocation's members for a file on disk: a URI relative to %SRCROOT% where it can be, else an
+ * absolute file URI; standard input is "stdin", described as such. */
+static void file_location(ks_strbuf *b, const sarif_state *s, const char *path)
+{
+    ks__sb_puts(b, "\"uri\":");
+    if (!strcmp(path, "-")) {
+        ks__sb_puts(b, "\"stdin\",\"description\":{\"text\":\"standard input\"}");
+        return;
+    }
+    ks_strbuf clean = {0}; /* "./w//a" and "w/../w/a" are "w/a" */
+    peer_clean_path(&clean, path);
+    if (!clean.oom)
+        path = clean.s;
+    const char *rel = srcroot_relative(s, path);
+    uri_of(b, rel ? rel : path, 0);
+    if (rel && s->cwd)
+        ks__sb_puts(b, ",\"uriBaseId\":\"%SRCROOT%\"");
+    ks__sb_free(&clean);
+}
+
+/* The number of earlier results with the same stable key, plus one: the same secret twice in a file is two
+ * alerts, each keeping its number while lines around them change. 0 when out of memory. */
+static uint32_t occurrence(sarif_state *s, uint64_t key)
+{
+    if ((s->fp_n + 1) * 2 > s->fp_cap) {
+        size_t cap = s->fp_cap ? s->fp_cap * 2 : 256;
+        uint64_t *k = calloc(cap, sizeof *k);
+        uint32_t *c = calloc(cap, sizeof *c);
+        if (!k || !c) {
+            free(k);
+            free(c);
+            return 0;
+        }
+        for (size_t i = 0; i < s->fp_cap; i++) {
+            if (!s->fp_key[i])
+                continue;
+            size_t h = (size_t)s->fp_key[i] & (cap - 1);
+            while (k[h])
+                h = (h + 1) & (cap - 1);
+            k[h] = s->fp_key[i];
+            c[h] = s->fp_count[i];
+        }
+        free(s->fp_key);
+        free(s->fp_count);
+        s->fp_key = k;
+        s->fp_count = c;
+        s->fp_cap = cap;
+    }
+    size_t h = (size_t)key & (s->fp_cap - 1);
+    while (s->fp_key[h] && s->fp_key[h] != key)
+        h = (h + 1) & (s->fp_cap - 1);
+    if (!s->fp_key[h]) {
+        s->fp_key[h] = key;
+        s->fp_n++;
+    }
+    return ++s->fp_count[h];
+}
 
 /* GitHub code scanning ranks by properties.security-severity (a number as a string, 0.0-10.0) and
  * the level: critical 9.5 and high 8.0 are errors, medium 5.5 a warning, low 3.0 a note. */
@@ -188,6 +270,14 @@ static size_t severity_slot(const char *sev)
 void sarif_result(ks_strbuf *b, sarif_state *s, const finding_view *f, int first)
 {
     const ks_match *m = f->m;
+    if (s->n_results >= SARIF_MAX_RESULTS) {
+        if (!s->n_dropped++)
+            fprintf(stderr, "keysweep: warning: SARIF: more than %u results; GitHub code scanning refuses a run of "
+                            "more, so the rest are counted in invocations[0].toolExecutionNotifications, not "
+                            "listed (another format lists them all)\n", SARIF_MAX_RESULTS);
+        return;
+    }
+    s->n_results++;
     size_t ri = m->rule_index < s->n_rules ? m->rule_index : 0;
     if (!s->slot[ri]) {
         s->order[s->n_used++] = ri;
@@ -211,31 +301,43 @@ void sarif_result(ks_strbuf *b, sarif_state *s, const finding_view *f, int first
     if (msg.oom)
         b->oom = 1;
     ks__sb_free(&msg);
-    ks__sb_puts(b, "},\"locations\":[{\"physicalLocation\":{\"artifactLocation\":{\"uri\":");
+    ks__sb_puts(b, "},\"locations\":[{\"physicalLocation\":{\"artifactLocation\":{");
     const ks_git_origin *o = f->git && f->git->n_origins ? &f->git->origins[0] : NULL;
     size_t art = m->object && !o ? member_artifact(s, f->file, m->object) : SIZE_MAX;
     if (o) { /* a history finding: the file in the commit that introduced it, relative to the repository */
         ks_strbuf file = {0};
+        ks__sb_puts(b, "\"uri\":");
         uri_of(b, git_file(&file, f->git), 1);
         if (file.oom)
             b->oom = 1;
         ks__sb_free(&file);
     } else if (art != SIZE_MAX) { /* inside a container: the member, relative to its parent, by index */
+        ks__sb_puts(b, "\"uri\":");
         uri_of(b, s->arts[art].key + s->arts[art].name, 1);
         ks__sb_printf(b, ",\"index\":%zu", art);
     } else {
         if (m->object)
             b->oom = 1; /* out of memory for the artifact table: the report is not written */
-        uri(b, f->path);
+        file_location(b, s, f->path);
     }
-    ks__sb_printf(b, "},\"region\":{\"startLine\":%llu,\"startColumn\":%llu,\"endLine\":%llu,\"endColumn\":%llu,"
-                 "\"byteOffset\":%llu,\"byteLength\":%llu,\"snippet\":{\"text\":",
-              (unsigned long long)m->line, (unsigned long long)m->column, (unsigned long long)f->end_line,
-              (unsigned long long)f->end_column, (unsigned long long)m->start,
-              (unsigned long long)(m->end - m->start));
+    ks__sb_printf(b, "},\"region\":{\"startLine\":%llu,\"startColumn\":%llu,\"endLine\":%llu,\"endColumn\":%llu",
+                  (unsigned long long)m->line, (unsigned long long)m->column, (unsigned long long)f->end_line,
+                  (unsigned long long)f->end_column);
+    /* a region with a byteOffset is a binary region to some readers (DefectDojo then drops startLine): only on
+     * request */
+    if (s->byte_offsets)
+        ks__sb_printf(b, ",\"byteOffset\":%llu,\"byteLength\":%llu", (unsigned long long)m->start,
+                      (unsigned long long)(m->end - m->start));
+    ks__sb_puts(b, ",\"snippet\":{\"text\":");
     json_string(b, m->match, m->match_len);
-    ks__sb_printf(b, "}}}}],\"partialFingerprints\":{\"keysweep/v1\":\"%s\"}", f->fingerprint);
-    ks__sb_puts(b, ",\"properties\":{\"validator\":");
+    /* GitHub tracks an alert by partialFingerprints: this one holds while lines around the secret change
+     * (README: SARIF fingerprints) */
+    uint32_t nth = occurrence(s, f->secret_key);
+    if (!nth)
+        b->oom = 1;
+    ks__sb_printf(b, "}}}}],\"partialFingerprints\":{\"secretLocationHash/v1\":\"%016llx:%u\"}",
+                  (unsigned long long)f->secret_key, nth);
+    ks__sb_printf(b, ",\"properties\":{\"fingerprint\":\"%s\",\"validator\":", f->fingerprint);
     jstr(b, m->validator);
     ks__sb_puts(b, ",\"severity\":");
     jstr(b, SEVERITY[severity_slot(m->severity)].name);
@@ -320,6 +422,20 @@ static void sarif_rule(ks_strbuf *b, const ks_rule_info *r)
     ks__sb_puts(b, "}}");
 }
 
+/* "uri":"file:///DIR/": a directory as an absolute URI, which SARIF wants to end with '/'. */
+static void dir_uri(ks_strbuf *b, const char *dir)
+{
+    ks_strbuf d = {0};
+    ks__sb_puts(&d, dir);
+    if (!d.len || d.s[d.len - 1] != '/')
+        ks__sb_putn(&d, "/", 1);
+    ks__sb_puts(b, "\"uri\":");
+    uri_of(b, d.oom ? dir : d.s, 0);
+    if (d.oom)
+        b->oom = 1;
+    ks__sb_free(&d);
+}
+
 void sarif_end(ks_strbuf *b, const sarif_state *s, const ks_engine *engine, int complete)
 {
     ks__sb_puts(b, "\n]");
@@ -327,8 +443,13 @@ void sarif_end(ks_strbuf *b, const sarif_state *s, const ks_engine *engine, int 
         ks__sb_puts(b, ",\"artifacts\":[");
         for (size_t i = 0; i < s->n_arts; i++) {
             const sarif_artifact *a = &s->arts[i];
-            ks__sb_puts(b, i ? ",\n{\"location\":{\"uri\":" : "\n{\"location\":{\"uri\":");
-            uri_of(b, a->key + a->name, a->parent != SIZE_MAX);
+            ks__sb_puts(b, i ? ",\n{\"location\":{" : "\n{\"location\":{");
+            if (a->parent == SIZE_MAX) {
+                file_location(b, s, a->key);
+            } else {
+                ks__sb_puts(b, "\"uri\":");
+                uri_of(b, a->key + a->name, 1);
+            }
             ks__sb_putn(b, "}", 1);
             if (a->parent != SIZE_MAX)
                 ks__sb_printf(b, ",\"parentIndex\":%zu", a->parent);
@@ -384,6 +505,21 @@ void sarif_end(ks_strbuf *b, const sarif_state *s, const ks_engine *engine, int 
         ks__sb_puts(b, i ? ",\n" : "\n");
         sarif_rule(b, &info);
     }
-    ks__sb_printf(b, "]}},\"invocations\":[{\"executionSuccessful\":%s}]}]}\n",
-              complete ? "true" : "false");
+    ks__sb_puts(b, "]}}");
+    if (s->cwd) {
+        ks__sb_puts(b, ",\"originalUriBaseIds\":{\"%SRCROOT%\":{");
+        dir_uri(b, s->cwd);
+        ks__sb_puts(b, "}}");
+    }
+    ks__sb_printf(b, ",\"invocations\":[{\"executionSuccessful\":%s", complete ? "true" : "false");
+    if (s->cwd) {
+        ks__sb_puts(b, ",\"workingDirectory\":{");
+        dir_uri(b, s->cwd);
+        ks__sb_putn(b, "}", 1);
+    }
+    if (s->n_dropped)
+        ks__sb_printf(b, ",\"toolExecutionNotifications\":[{\"level\":\"warning\",\"message\":{\"text\":\"%llu "
+                         "results not listed: GitHub code scanning accepts at most %u in a run\"}}]",
+                      s->n_dropped, SARIF_MAX_RESULTS);
+    ks__sb_puts(b, "}]}]}\n");
 }

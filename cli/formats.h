@@ -30,6 +30,7 @@ typedef struct finding_view {
     uint64_t last_line, last_column; /* the match's last byte (inclusive, as Gitleaks counts) */
     uint64_t end_line, end_column;   /* just past the match (exclusive, as SARIF counts) */
     double entropy;                  /* Shannon entropy of the secret, bits per byte */
+    uint64_t secret_key;             /* hash of rule id, path and the secret as found (never redacted) */
     char fingerprint[17];
     const finding_git *git;          /* a blob of a repository's history, or NULL */
 } finding_view;
@@ -56,7 +57,19 @@ typedef struct sarif_state {
     /* run.versionControlProvenance: the repositories whose blobs had findings, each once */
     char **repos; /* repository URI, NUL, revision, NUL, branch: three strings in one allocation */
     size_t n_repos;
+    int byte_offsets; /* --sarif-byte-offsets: regions also give byteOffset and byteLength */
+    char *cwd;        /* the working directory, %SRCROOT%: paths under it are written relative to it */
+    size_t cwd_len;
+    /* occurrences of each stable fingerprint so far (open addressing; key 0: empty) */
+    uint64_t *fp_key;
+    uint32_t *fp_count;
+    size_t fp_n, fp_cap;
+    size_t n_results;             /* results written */
+    unsigned long long n_dropped; /* results past GitHub's limit, not written */
 } sarif_state;
+
+/* GitHub code scanning refuses a run of more results than this (its documented SARIF limits). */
+#define SARIF_MAX_RESULTS 25000u
 
 int sarif_init(sarif_state *s, size_t n_rules);
 void sarif_free(sarif_state *s);

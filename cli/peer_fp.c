@@ -7,6 +7,46 @@
 #include "output.h"
 #include "peer_fp.h"
 
+void peer_clean_path(ks_strbuf *out, const char *path)
+{
+    /* Go's filepath.Clean, which both peers' walks apply (filepath.Join): "." elements and repeated '/' go,
+     * ".." takes back the element before it (lexically, as Go does), "" is "." */
+    size_t base = out->len, n = strlen(path), r = 0, dotdot;
+    int rooted = path[0] == '/';
+    if (rooted)
+        ks__sb_putn(out, "/", 1);
+    dotdot = out->len;
+    while (r < n && !out->oom) {
+        if (path[r] == '/') {
+            r++;
+        } else if (path[r] == '.' && (r + 1 == n || path[r + 1] == '/')) {
+            r++;
+        } else if (path[r] == '.' && path[r + 1] == '.' && (r + 2 == n || path[r + 2] == '/')) {
+            r += 2;
+            if (out->len > dotdot) {
+                out->len--;
+                while (out->len > dotdot && out->s[out->len] != '/')
+                    out->len--;
+            } else if (!rooted) {
+                ks__sb_puts(out, out->len > base ? "/.." : "..");
+                dotdot = out->len;
+            }
+        } else {
+            if (out->len > base + (size_t)rooted)
+                ks__sb_putn(out, "/", 1);
+            size_t e = r;
+            while (e < n && path[e] != '/')
+                e++;
+            ks__sb_putn(out, path + r, e - r);
+            r = e;
+        }
+    }
+    if (out->len == base)
+        ks__sb_putn(out, ".", 1);
+    ks__sb_putn(out, "", 1); /* NUL-terminated, not counted */
+    out->len--;
+}
+
 void peer_place_of(peer_place *p, ks_strbuf *scratch, const char *path, const ks_match *m,
                    const finding_git *g)
 {
@@ -15,7 +55,13 @@ void peer_place_of(peer_place *p, ks_strbuf *scratch, const char *path, const ks
         file = git_file(scratch, g);
         p->commit = g->origins[0].commit;
     } else {
-        file = finding_where(scratch, path, m);
+        scratch->len = 0;
+        peer_clean_path(scratch, path);
+        if (m->object) {
+            ks__sb_putn(scratch, "!", 1);
+            ks__sb_puts(scratch, m->object);
+        }
+        file = scratch->oom ? path : scratch->s;
         p->commit = "";
     }
     p->commit_len = strlen(p->commit);
@@ -24,6 +70,11 @@ void peer_place_of(peer_place *p, ks_strbuf *scratch, const char *path, const ks
     p->rule = m->rule_id;
     p->rule_len = strlen(m->rule_id);
     p->line = m->line;
+}
+
+const char *gitleaks_rule_id(const ks_rule_info *r)
+{
+    return r->gitleaks_id && r->gitleaks_id[0] ? r->gitleaks_id : r->id;
 }
 
 void gitleaks_fingerprint(ks_strbuf *out, const peer_place *p)

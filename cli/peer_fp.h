@@ -21,11 +21,18 @@ typedef struct peer_place {
     uint64_t line;
 } peer_place;
 
+/* Appends path as Go's filepath.Clean writes it, as Gitleaks and TruffleHog report paths ("./a//b/../c" is "a/c"). */
+void peer_clean_path(ks_strbuf *out, const char *path);
+
 /* The place of finding m in `path` (g: a blob of a repository's history, else NULL), as the gitleaks and
- * trufflehog formats write it: the file in the commit that introduced the blob, else "file!member"; rule is
- * m's id. The strings may live in scratch, which the caller frees. */
+ * trufflehog formats write it: the file in the commit that introduced the blob, else "file!member" (the file
+ * cleaned by peer_clean_path); rule is
+ * m's id (the gitleaks format puts gitleaks_rule_id there). The strings may live in scratch, which the caller frees. */
 void peer_place_of(peer_place *p, ks_strbuf *scratch, const char *path, const ks_match *m,
                    const finding_git *g);
+
+/* The id the gitleaks format names rule r by: the equivalent Gitleaks rule's id, else keysweep's own. */
+const char *gitleaks_rule_id(const ks_rule_info *r);
 
 /* Appends Gitleaks' Fingerprint: commit:file:rule:line in history, file:rule:line outside. */
 void gitleaks_fingerprint(ks_strbuf *out, const peer_place *p);

@@ -2,6 +2,9 @@
 #include <string.h>
 
 #include "entropy.h"
+#include "hash.h"
+#include "output.h"
+#include "peer_fp.h"
 #include "report.h"
 
 int report_begin(report *r, ks_strbuf *b, out_format fmt, int color, int redact, const ks_engine *engine)
@@ -30,7 +33,11 @@ static void end_positions(finding_view *f)
     uint64_t line = m->line, col = m->column;
     f->last_line = line;
     f->last_column = col;
-    for (size_t i = 0; i < m->match_len; i++) {
+    /* a match that takes its line's end with it still ends on that line: the next one is not part of it */
+    size_t n = m->match_len;
+    while (n > 1 && (m->match[n - 1] == '\n' || m->match[n - 1] == '\r'))
+        n--;
+    for (size_t i = 0; i < n; i++) {
         f->last_line = line;
         f->last_column = col;
         if (m->match[i] == '\n') {
@@ -42,6 +49,25 @@ static void end_positions(finding_view *f)
     }
     f->end_line = line;
     f->end_column = col;
+}
+
+/* What a finding stays when the file around it changes: its rule, the file it is in (for a history finding, the
+ * file in the commit that introduced it) and the secret as found, before any redaction. */
+static uint64_t secret_key(const finding_view *f)
+{
+    ks_strbuf file = {0};
+    const char *where;
+    if (f->git && f->git->n_origins) {
+        where = git_file(&file, f->git);
+    } else {
+        peer_clean_path(&file, f->path); /* "./a" and "a" are one file */
+        where = file.oom ? f->path : file.s;
+    }
+    uint64_t h = ks__fnv1a(KS_FNV_OFFSET, f->m->rule_id, strlen(f->m->rule_id) + 1);
+    h = ks__fnv1a(h, where, strlen(where) + 1);
+    h = ks__fnv1a(h, f->m->secret, f->m->secret_len);
+    ks__sb_free(&file);
+    return h ? h : 1; /* 0 marks an empty slot of the occurrence table */
 }
 
 /* What stands for the secret: --redact=N hides N% of it, as Gitleaks' --redact=N does. The first 100-N% of its
@@ -111,7 +137,8 @@ void report_finding_git(report *r, ks_strbuf *b, const char *path, const ks_matc
     if (ks_engine_rule(r->engine, m->rule_index, &info)) {
         info.id = m->rule_id;
         info.name = m->rule_name;
-        info.description = info.confidence = info.validate = "";
+        info.description = info.confidence = info.validate = info.gitleaks_id = info.trufflehog_detector = "";
+        info.trufflehog_type = -1;
     }
     f.rule = &info;
     /* what only the peer and SARIF formats print: not worth computing per finding for the others */
@@ -120,6 +147,8 @@ void report_finding_git(report *r, ks_strbuf *b, const char *path, const ks_matc
         f.entropy = ks__shannon_entropy(m->secret, m->secret_len);
         finding_fingerprint(f.fingerprint, f.path, m->rule_id, (unsigned long long)m->start);
     }
+    if (r->fmt == FMT_SARIF)
+        f.secret_key = secret_key(&f);
 
     ks_match red;
     if (r->redact) {

@@ -127,12 +127,13 @@ static void list_jsonl(const ks_engine *engine)
         ks_strbuf b = {0};
         const char *fields[][2] = {{"id", r.id},         {"name", r.name},          {"pattern", r.pattern},
                                    {"confidence", r.confidence}, {"validate", r.validate}, {"source", r.source},
-                                   {"severity", r.severity}, {"path", r.path}};
+                                   {"severity", r.severity}, {"path", r.path},
+                                   {"gitleaks_id", r.gitleaks_id}, {"trufflehog_detector", r.trufflehog_detector}};
         for (size_t f = 0; f < sizeof fields / sizeof *fields; f++) {
             ks__sb_printf(&b, "%s\"%s\":", f ? "," : "{", fields[f][0]);
             json_string(&b, (const unsigned char *)fields[f][1], strlen(fields[f][1]));
         }
-        ks__sb_printf(&b, ",\"min_entropy\":%g", r.min_entropy);
+        ks__sb_printf(&b, ",\"trufflehog_type\":%d,\"min_entropy\":%g", r.trufflehog_type, r.min_entropy);
         json_list(&b, "examples", r.examples, r.n_examples);
         json_list(&b, "negative_examples", r.negative_examples, r.n_negative_examples);
         json_list(&b, "keywords", r.keywords, r.n_keywords);

@@ -124,13 +124,26 @@ static int peer_suppressed(scan_state *s, const char *path, const ks_match *m, c
         return 0;
     peer_place p;
     peer_place_of(&p, &s->peer_scratch, path, m, g);
-    if (gitleaksignore_has(&s->gli, &p)) {
-        s->gitleaksignored++;
-        return 1;
-    }
-    if (baseline_has_peer(&s->base, &p, m)) {
-        s->baselined++;
-        return 1;
+    /* Gitleaks' fingerprints name the rule by Gitleaks' id when keysweep's gitleaks format does (its RuleID),
+     * by keysweep's otherwise: either may be listed */
+    ks_rule_info info;
+    memset(&info, 0, sizeof info);
+    const char *peer_id = ks_engine_rule(s->rep.engine, m->rule_index, &info) == 0 ? gitleaks_rule_id(&info) : NULL;
+    for (int pass = 0; pass < 2; pass++) {
+        if (pass) {
+            if (!peer_id || !strcmp(peer_id, m->rule_id))
+                break;
+            p.rule = peer_id;
+            p.rule_len = strlen(peer_id);
+        }
+        if (gitleaksignore_has(&s->gli, &p)) {
+            s->gitleaksignored++;
+            return 1;
+        }
+        if (baseline_has_peer(&s->base, &p, m)) {
+            s->baselined++;
+            return 1;
+        }
     }
     return 0;
 }
@@ -455,6 +468,8 @@ static void scan_usage(FILE *f)
           "  --no-progress         no progress line on stderr (it is shown only on a terminal)\n"
           "  -q, --quiet           no summary on stderr\n"
           "  --exit-code N         exit status when secrets are found (default 1; errors stay 2)\n"
+          "  --sarif-byte-offsets  SARIF regions also give byteOffset and byteLength (some readers then\n"
+          "                        ignore startLine)\n"
           "  Without --format: -o FILE's extension chooses (.sarif, .json, .jsonl, .csv, .xml for junit;\n"
           "  else jsonl); stdout gets text on a terminal, jsonl otherwise, and in a CI job (CI=true or 1,\n"
           "  GITHUB_ACTIONS, GITLAB_CI, BUILDKITE, CIRCLECI, JENKINS_URL, TF_BUILD, TRAVIS, TEAMCITY_VERSION,\n"
@@ -536,7 +551,7 @@ enum { OPT_FORMAT = 1000, OPT_RULES, OPT_NO_BUILTIN, OPT_NEAR, OPT_EXCLUDE, OPT_
        OPT_CACHE_DIR, OPT_NO_CACHE, OPT_COLOR, OPT_NO_PROGRESS, OPT_IO, OPT_CHUNK, OPT_NO_PIN, OPT_REDACT,
        OPT_BASELINE, OPT_GITIGNORE, OPT_EXIT_CODE, OPT_SHARD, OPT_MAX_OPEN, OPT_ARCHIVE_DEPTH, OPT_MAX_ARCHIVE,
        OPT_NO_DECOMPRESS, OPT_ARCHIVE_LIMITS, OPT_NO_DECODE, OPT_DECODE_DEPTH, OPT_NO_GIT_HISTORY,
-       OPT_GIT_ALL_PATHS, OPT_SHOW_TEST_KEYS, OPT_CONFIG, OPT_NO_CONFIG, OPT_DIFF, OPT_NO_DIFF };
+       OPT_GIT_ALL_PATHS, OPT_SHOW_TEST_KEYS, OPT_CONFIG, OPT_NO_CONFIG, OPT_DIFF, OPT_NO_DIFF, OPT_SARIF_OFFSETS };
 
 typedef struct scan_opts {
     rule_opts ro;
@@ -555,6 +570,7 @@ typedef struct scan_opts {
     const char *config; /* --config FILE */
     int diff;           /* --diff 1, --no-diff -1, else 0: a stream that starts like a unified diff is one */
     int no_config;      /* --no-config */
+    int sarif_byte_offsets; /* --sarif-byte-offsets */
     ks_git_opts git;
     uint64_t max_open_files;
     shard shard;
@@ -589,6 +605,7 @@ static int parse(scan_opts *o, int argc, char **argv)
         {"archive-limits", required_argument, 0, OPT_ARCHIVE_LIMITS},
         {"config", required_argument, 0, OPT_CONFIG},     {"no-config", no_argument, 0, OPT_NO_CONFIG},
         {"diff", no_argument, 0, OPT_DIFF},               {"no-diff", no_argument, 0, OPT_NO_DIFF},
+        {"sarif-byte-offsets", no_argument, 0, OPT_SARIF_OFFSETS},
         GIT_LONGOPTS,
         {0, 0, 0, 0}};
     int c;
@@ -711,6 +728,7 @@ static int parse(scan_opts *o, int argc, char **argv)
         case OPT_CONFIG: o->config = optarg; break;
         case OPT_DIFF: o->diff = 1; break;
         case OPT_NO_DIFF: o->diff = -1; break;
+        case OPT_SARIF_OFFSETS: o->sarif_byte_offsets = 1; break;
         case OPT_NO_CONFIG: o->no_config = 1; break;
         case 'q': o->quiet = 1; break;
         case 'h': o->git_cmd ? git_usage(stdout) : scan_usage(stdout); return 0;
@@ -1015,6 +1033,7 @@ static int scan_main(int argc, char **argv, int git_cmd)
         s.n_report_ids++;
     s.out_on_stderr_tty = s.progress && same_terminal(s.out.fd, STDERR_FILENO);
     int src = report_begin(&s.rep, &s.out.buf, oc.fmt, oc.color, oc.redact, engine) ? KS_ENOMEM : 0;
+    s.rep.sarif.byte_offsets = o.sarif_byte_offsets;
     if (!src)
         src = start_pipeline(&s, engine, &o);
     if (src) {

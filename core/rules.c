@@ -31,6 +31,8 @@ void ks__rule_free_a(const ks_allocator *a, ks_rule *r)
     ks__afree(a, r->source);
     ks__afree(a, r->severity);
     ks__afree(a, r->path);
+    ks__afree(a, r->gitleaks_id);
+    ks__afree(a, r->trufflehog_detector);
     ks__strvec_free_a(a, &r->examples);
     ks__strvec_free_a(a, &r->negative_examples);
     ks__strvec_free_a(a, &r->references);
@@ -57,11 +59,13 @@ int ks__rule_copy(const ks_allocator *a, ks_rule *dst, const ks_rule *src)
     dst->cond = ks__cond_ref(src->cond); /* shared and immutable: a reference, not a copy */
     dst->line = src->line;
     dst->min_entropy = src->min_entropy;
+    dst->trufflehog_type = src->trufflehog_type;
     if (dup_opt(a, &dst->id, src->id) || dup_opt(a, &dst->name, src->name) ||
         dup_opt(a, &dst->pattern, src->pattern) || dup_opt(a, &dst->description, src->description) ||
         dup_opt(a, &dst->confidence, src->confidence) || dup_opt(a, &dst->validate, src->validate) ||
         dup_opt(a, &dst->source, src->source) || dup_opt(a, &dst->severity, src->severity) ||
-        dup_opt(a, &dst->path, src->path) || ks__strvec_copy_a(a, &dst->examples, &src->examples) ||
+        dup_opt(a, &dst->path, src->path) || dup_opt(a, &dst->gitleaks_id, src->gitleaks_id) ||
+        dup_opt(a, &dst->trufflehog_detector, src->trufflehog_detector) || ks__strvec_copy_a(a, &dst->examples, &src->examples) ||
         ks__strvec_copy_a(a, &dst->negative_examples, &src->negative_examples) ||
         ks__strvec_copy_a(a, &dst->references, &src->references) ||
         ks__strvec_copy_a(a, &dst->categories, &src->categories) ||
@@ -90,6 +94,9 @@ void ks__rule_info(const ks_rule *r, ks_rule_info *out)
     info->line = r->line;
     info->severity = ks__rule_severity(r);
     info->path = r->path ? r->path : "";
+    info->gitleaks_id = r->gitleaks_id ? r->gitleaks_id : "";
+    info->trufflehog_detector = r->trufflehog_detector ? r->trufflehog_detector : "";
+    info->trufflehog_type = r->trufflehog_detector ? r->trufflehog_type : -1;
 #define KS__VIEW(field)                                          \
     info->n_##field = r->field.n;                                \
     info->field = (const char *const *)r->field.items;

@@ -25,6 +25,9 @@ typedef struct ks_rule {
     double min_entropy;
     char *severity;       /* as written; NULL: derived (ks__rule_severity) */
     char *path;           /* the path condition as written (compiled in cond); NULL: none */
+    char *gitleaks_id;    /* the equivalent Gitleaks rule's id; NULL: none */
+    char *trufflehog_detector; /* the equivalent TruffleHog detector's name; NULL: none */
+    int trufflehog_type;  /* its DetectorType number, when trufflehog_detector is set */
     ks_strvec examples, negative_examples, references, categories, keywords;
     struct ks_cond *cond; /* conditions imported from Gitleaks (shared, immutable); NULL for YAML rules */
 } ks_rule;

@@ -119,6 +119,49 @@ static int set_list(load_ctx *lc, yaml_document_t *doc, yaml_node_t *v, const ch
     return 0;
 }
 
+/* `trufflehog: {detector: Name, type: N}`: the name and DetectorType number TruffleHog's reports give its
+ * equivalent detector (proto/detector_type.proto). Both are needed: the number is what TruffleHog's consumers
+ * key on, the name what they show, and keysweep carries no copy of TruffleHog's enum to look either up. */
+static int set_trufflehog(load_ctx *lc, yaml_document_t *doc, yaml_node_t *v, const char *id, ks_rule *r)
+{
+    if (v->type != YAML_MAPPING_NODE) {
+        FAIL(lc, KS_ERULE, node_line(v), id, "'trufflehog' must be a mapping {detector: Name, type: N}");
+        return -1;
+    }
+    const char *name = NULL, *type = NULL;
+    for (yaml_node_pair_t *p = v->data.mapping.pairs.start; p < v->data.mapping.pairs.top; p++) {
+        const char *k = scalar(yaml_document_get_node(doc, p->key));
+        const char *s = scalar(yaml_document_get_node(doc, p->value));
+        if (k && !strcmp(k, "detector") && s)
+            name = s;
+        else if (k && !strcmp(k, "type") && s)
+            type = s;
+        else {
+            FAIL(lc, KS_ERULE, node_line(v), id, "'trufflehog' takes only 'detector' (a string) and 'type' (a number)");
+            return -1;
+        }
+    }
+    size_t n = name ? strlen(name) : 0;
+    if (!n || n > 64 || strspn(name, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_") != n) {
+        FAIL(lc, KS_ERULE, node_line(v), id, "'trufflehog' needs 'detector': 1-64 characters of [A-Za-z0-9_]");
+        return -1;
+    }
+    char *end = NULL;
+    errno = 0;
+    long t = type ? strtol(type, &end, 10) : -1;
+    if (!type || end == type || *end || errno || t < 0 || t > 1000000) {
+        FAIL(lc, KS_ERULE, node_line(v), id, "'trufflehog' needs 'type': TruffleHog's DetectorType number (0-1000000)");
+        return -1;
+    }
+    ks__free(r->trufflehog_detector);
+    if (!(r->trufflehog_detector = ks__strdup(name))) {
+        FAIL(lc, KS_ENOMEM, node_line(v), id, "out of memory");
+        return -1;
+    }
+    r->trufflehog_type = (int)t;
+    return 0;
+}
+
 /* Checks what can be checked without Vectorscan: fields, validator names, PCRE2 syntax. */
 static int check_rule(load_ctx *lc, ks_rule *r)
 {
@@ -154,6 +197,10 @@ static int check_rule(load_ctx *lc, ks_rule *r)
     }
     if (r->severity && !ks__severity_valid(r->severity)) {
         FAIL(lc, KS_ERULE, r->line, id, "severity must be critical, high, medium or low, not '%s'", r->severity);
+        ok = 0;
+    }
+    if (r->gitleaks_id && !ks__rule_id_valid(r->gitleaks_id)) {
+        FAIL(lc, KS_ERULE, r->line, id, "gitleaks_id must be 1-120 characters of [A-Za-z0-9._-]");
         ok = 0;
     }
     if (r->path) {
@@ -246,6 +293,10 @@ static int parse_rule(load_ctx *lc, yaml_document_t *doc, yaml_node_t *node, ks_
             bad = set_string(lc, v, k, id, &r->severity);
         else if (strcmp(k, "path") == 0)
             bad = set_string(lc, v, k, id, &r->path);
+        else if (strcmp(k, "gitleaks_id") == 0)
+            bad = set_string(lc, v, k, id, &r->gitleaks_id);
+        else if (strcmp(k, "trufflehog") == 0)
+            bad = set_trufflehog(lc, doc, v, id, r);
         else if (strcmp(k, "examples") == 0)
             bad = set_list(lc, doc, v, k, id, &r->examples);
         else if (strcmp(k, "negative_examples") == 0 || strcmp(k, "non_examples") == 0) /* NP's older name */

@@ -165,6 +165,12 @@ typedef struct ks_rule_info {
     const char *severity;
     /* The rule's path condition (a PCRE2 regex: it reports only in objects whose path matches), "" when none */
     const char *path;
+    /* The equivalent rule of peers, named so that their reports' consumers recognise it (detectors/README.md):
+     * Gitleaks' rule id ("" when none), TruffleHog's detector name ("" when none) and its DetectorType number
+     * (-1 when none) */
+    const char *gitleaks_id;
+    const char *trufflehog_detector;
+    int trufflehog_type;
 } ks_rule_info;
 
 /* Fills *info for rule `index` of the set; returns 0 or KS_EINVAL when out of range. */

@@ -118,3 +118,24 @@ Test(peer_fp, malformed_reports_name_the_line_and_finding)
         baseline_free(&b);
     }
 }
+
+Test(peer_fp, paths_are_cleaned_as_go_cleans_them)
+{
+    /* Gitleaks and TruffleHog write filepath.Join(root, rel), which is filepath.Clean'd */
+    static const char *const cases[][2] = {
+        {"", "."},          {".", "."},           {"./", "."},            {"a.env", "a.env"},
+        {"./a.env", "a.env"}, {".//./a.env", "a.env"}, {"w//a.env", "w/a.env"}, {"./w//a.env", "w/a.env"},
+        {"w/", "w"},        {"w/../w/a", "w/a"},  {"w/x/../../a", "a"},   {"../a", "../a"},
+        {"../../a/..", "../.."}, {"w/../../a", "../a"}, {"/", "/"},        {"//a", "/a"},
+        {"/../a", "/a"},    {"/t/./x/../a", "/t/a"}, {"a/..", "."},        {"..", ".."},
+        {"a/...", "a/..."}, {"a/.x/..y", "a/.x/..y"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        ks_strbuf b = {0};
+        ks__sb_puts(&b, "prefix:"); /* appended, not overwritten */
+        peer_clean_path(&b, cases[i][0]);
+        cr_assert(b.len >= 7 && !strcmp(b.s + 7, cases[i][1]) && strlen(b.s) == b.len, "'%s' -> '%s', want '%s'",
+                  cases[i][0], b.s ? b.s + 7 : "", cases[i][1]);
+        ks__sb_free(&b);
+    }
+}

@@ -287,3 +287,80 @@ Test(rules, huge_pattern_is_rejected)
     expect_error(yaml, KS_ERULE, 2, "huge", "the limit is 65536");
     free(yaml);
 }
+
+/* Peer identities: Gitleaks' rule id and TruffleHog's detector name and number, kept and checked. */
+Test(rules, peer_identities_are_kept_and_checked)
+{
+    ks_rules *r = NULL;
+    cr_assert_eq(ks_rules_create(&r), 0);
+    const char *y = "rules:\n"
+                    "  - id: gh\n"
+                    "    name: GitHub\n"
+                    "    pattern: 'ghp_[A-Za-z0-9]{36}'\n"
+                    "    gitleaks_id: github-pat\n"
+                    "    trufflehog: {detector: Github, type: 8}\n"
+                    "  - id: plain\n"
+                    "    name: Plain\n"
+                    "    pattern: 'plain_[a-z]{20}'\n";
+    cr_assert_eq(ks_rules_load_yaml(r, y, strlen(y), "f.yml", NULL, NULL), 0);
+    ks_rule_info i = {.size = sizeof i};
+    cr_assert_eq(ks_rules_get(r, 0, &i), 0);
+    cr_assert_str_eq(i.gitleaks_id, "github-pat");
+    cr_assert_str_eq(i.trufflehog_detector, "Github");
+    cr_assert_eq(i.trufflehog_type, 8);
+    cr_assert_eq(ks_rules_get(r, 1, &i), 0);
+    cr_assert_str_eq(i.gitleaks_id, "");
+    cr_assert_str_eq(i.trufflehog_detector, "");
+    cr_assert_eq(i.trufflehog_type, -1);
+    /* a caller built against the older, shorter struct gets no more than it holds */
+    unsigned char raw[sizeof(ks_rule_info) + 8];
+    memset(raw, 0xab, sizeof raw);
+    ks_rule_info *old = (ks_rule_info *)raw;
+    old->size = offsetof(ks_rule_info, gitleaks_id);
+    cr_assert_eq(ks_rules_get(r, 0, old), 0);
+    cr_assert_eq(raw[offsetof(ks_rule_info, gitleaks_id)], 0xab);
+    ks_rules_destroy(r);
+
+    expect_error("rules:\n  - {id: r1, name: n, pattern: abc, gitleaks_id: 'github pat'}\n", KS_ERULE, 2, "r1",
+                 "gitleaks_id must be");
+    expect_error("rules:\n  - {id: r1, name: n, pattern: abc, trufflehog: Github}\n", KS_ERULE, 2, "r1",
+                 "'trufflehog' must be a mapping");
+    expect_error("rules:\n  - {id: r1, name: n, pattern: abc, trufflehog: {detector: Github}}\n", KS_ERULE, 2, "r1",
+                 "needs 'type'");
+    expect_error("rules:\n  - {id: r1, name: n, pattern: abc, trufflehog: {type: 8}}\n", KS_ERULE, 2, "r1",
+                 "needs 'detector'");
+    expect_error("rules:\n  - {id: r1, name: n, pattern: abc, trufflehog: {detector: Git-hub, type: 8}}\n", KS_ERULE,
+                 2, "r1", "needs 'detector'");
+    expect_error("rules:\n  - {id: r1, name: n, pattern: abc, trufflehog: {detector: Github, type: eight}}\n", KS_ERULE,
+                 2, "r1", "needs 'type'");
+    expect_error("rules:\n  - {id: r1, name: n, pattern: abc, trufflehog: {detector: Github, type: 8, verified: 1}}\n",
+                 KS_ERULE, 2, "r1", "takes only");
+}
+
+/* Every built-in rule that names a TruffleHog detector gives it one number: the same name never two. */
+Test(rules, builtin_trufflehog_detectors_have_one_number_each)
+{
+    ks_rules *r = NULL;
+    cr_assert_eq(ks_rules_create(&r), 0);
+    cr_assert_eq(ks_rules_load_builtin(r, NULL, NULL), 0);
+    size_t n = ks_rules_count(r), named = 0;
+    for (size_t a = 0; a < n; a++) {
+        ks_rule_info x = {.size = sizeof x};
+        ks_rules_get(r, a, &x);
+        if (!x.trufflehog_detector[0])
+            continue;
+        named++;
+        cr_assert(x.trufflehog_type >= 0);
+        for (size_t b = a + 1; b < n; b++) {
+            ks_rule_info y = {.size = sizeof y};
+            ks_rules_get(r, b, &y);
+            if (!strcmp(x.trufflehog_detector, y.trufflehog_detector))
+                cr_assert_eq(x.trufflehog_type, y.trufflehog_type, "%s: %s is %d in %s, %d in %s", x.trufflehog_detector,
+                             x.id, x.trufflehog_type, y.id, y.trufflehog_type, x.trufflehog_detector);
+            cr_assert(strcmp(x.trufflehog_detector, y.trufflehog_detector) == 0 || x.trufflehog_type != y.trufflehog_type,
+                      "%s and %s share number %d", x.trufflehog_detector, y.trufflehog_detector, x.trufflehog_type);
+        }
+    }
+    cr_assert(named >= 3, "only %zu built-in rules name a TruffleHog detector", named);
+    ks_rules_destroy(r);
+}

@@ -56,7 +56,8 @@ elif fmt == "sarif":
     for res in run["results"]:
         assert rules[res["ruleIndex"]]["id"] == res["ruleId"]
         assert res["level"] in ("error", "warning", "note") and res["message"]["text"]
-        assert len(res["partialFingerprints"]["keysweep/v1"]) == 16
+        h, n = res["partialFingerprints"]["secretLocationHash/v1"].split(":")
+        assert len(h) == 16 and n == "1" and len(res["properties"]["fingerprint"]) == 16, res
         loc = res["locations"][0]["physicalLocation"]
         reg = loc["region"]
         rows.append(dict(path=loc["artifactLocation"]["uri"], line=reg["startLine"], col=reg["startColumn"],

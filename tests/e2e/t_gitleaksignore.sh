@@ -62,4 +62,20 @@ ks scan "${R[@]}" top; expect_rc 1 "repository below the root"
 printf '%s:a.txt:e2e.token:2\n' "$C2" > top/repo/.gitleaksignore
 ks scan "${R[@]}" top; expect_rc 1 "another commit"
 [ "$(secrets)" = "$TOKEN $T2" ] || fail "an entry with another commit hid a finding"
+# a rule with a Gitleaks equivalent: the gitleaks format names it by Gitleaks' id, so a .gitleaksignore written
+# from that report (or from Gitleaks' own) lists it so; keysweep's own id still works
+mkdir p
+printf 'a = %s\n' "$TOKEN" > p/a.txt
+sed 's/    name: e2e test token/    name: e2e test token\n    gitleaks_id: e2e-peer-token/' "$T/rules.yml" > "$T/peer.yml"
+P=(--no-builtin-rules --rules "$T/peer.yml" --no-progress)
+ks scan "${P[@]}" --format gitleaks p; expect_rc 1 "gitleaks format"
+python3 -c 'import json,sys; r=json.load(open(sys.argv[1]))[0]; assert r["RuleID"] == "e2e-peer-token" and r["Fingerprint"] == "p/a.txt:e2e-peer-token:1" and "keysweep-rule:e2e.token" in r["Tags"], r' "$T/out" ||
+  fail "the gitleaks format does not name the rule by its Gitleaks id"
+for entry in a.txt:e2e-peer-token:1 a.txt:e2e.token:1 p/a.txt:e2e-peer-token:1; do
+  printf '%s\n' "$entry" > p/.gitleaksignore
+  ks scan "${P[@]}" --format jsonl p; expect_rc 0 "listed as $entry"
+  expect_err "0 findings, 1 in .gitleaksignore"
+done
+printf 'a.txt:github-pat:1\n' > p/.gitleaksignore
+ks scan "${P[@]}" --format jsonl p; expect_rc 1 "another Gitleaks id"
 echo PASS
