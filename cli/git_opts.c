@@ -29,6 +29,11 @@ int git_opt_take(ks_git_opts *o, int c, const char *arg, int git_cmd)
     return 1;
 }
 
+int git_opt_git_only(int c)
+{
+    return c == OPT_SINCE_COMMIT || c == OPT_RANGE || c == OPT_BRANCH || c == OPT_STAGED;
+}
+
 int git_opts_done(const ks_git_opts *o)
 {
     const char *bad = NULL;

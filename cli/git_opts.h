@@ -20,6 +20,10 @@ enum { OPT_SINCE_COMMIT = 2000, OPT_RANGE, OPT_BRANCH, OPT_REACHABLE_ONLY, OPT_S
  * (said why: a bad size, a revision option outside `keysweep git`, options that do not go together). */
 int git_opt_take(ks_git_opts *o, int c, const char *arg, int git_cmd);
 
+/* 1 for an option of GIT_LONGOPTS (by its getopt value) that only `keysweep git` takes; git_opt_take refuses it
+ * elsewhere. */
+int git_opt_git_only(int c);
+
 /* After every option: 0, or 2 when they do not go together (said why). */
 int git_opts_done(const ks_git_opts *o);
 

@@ -15,6 +15,7 @@ static void usage(FILE *f)
           "  git [REPO...]       scan git history, narrowed to a range, a branch or the staged changes\n"
           "                      (keysweep git --help)\n"
           "  rules list|check    list the rules, or check their examples (keysweep rules --help)\n"
+          "  completion SHELL    a completion script for bash, zsh or fish (keysweep completion --help)\n"
           "  help [COMMAND]      this help, or COMMAND's\n\n"
           "  -h, --help          this help\n"
           "  -V, --version       keysweep's and Vectorscan's versions\n",
@@ -31,7 +32,7 @@ static void print_version(void)
     printf("keysweep %s (Vectorscan %.*s)\n", ks_version(), (int)n, vs);
 }
 
-static const char *const commands[] = {"scan", "git", "rules", "help"};
+static const char *const commands[] = {"scan", "git", "rules", "help", "completion"};
 static const char *const top_options[] = {"--help", "--version"};
 
 /* Runs a command by name; help_only asks for its help (`keysweep help COMMAND`). */
@@ -49,6 +50,8 @@ static int run_command(const char *cmd, int argc, char **argv, int help_only)
         return cmd_git(argc, argv);
     if (strcmp(cmd, "rules") == 0)
         return cmd_rules(argc, argv);
+    if (strcmp(cmd, "completion") == 0)
+        return cmd_completion(argc, argv);
     if (strcmp(cmd, "help") == 0) {
         usage(stdout);
         return 0;

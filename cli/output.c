@@ -112,12 +112,15 @@ static void json_bytes_field(ks_strbuf *b, const char *name, const unsigned char
     }
 }
 
+static const struct { const char *name; out_format fmt; } names[] = {
+    {"text", FMT_TEXT}, {"jsonl", FMT_JSONL}, {"json", FMT_JSON},
+    {"sarif", FMT_SARIF}, {"trufflehog", FMT_TRUFFLEHOG}, {"gitleaks", FMT_GITLEAKS},
+    {"csv", FMT_CSV}, {"junit", FMT_JUNIT}};
+
+const char *out_format_name(size_t i) { return i < sizeof names / sizeof names[0] ? names[i].name : NULL; }
+
 int out_format_parse(const char *name, out_format *fmt)
 {
-    static const struct { const char *name; out_format fmt; } names[] = {
-        {"text", FMT_TEXT}, {"jsonl", FMT_JSONL}, {"json", FMT_JSON},
-        {"sarif", FMT_SARIF}, {"trufflehog", FMT_TRUFFLEHOG}, {"gitleaks", FMT_GITLEAKS},
-        {"csv", FMT_CSV}, {"junit", FMT_JUNIT}};
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
         if (strcasecmp(name, names[i].name) == 0) {
             *fmt = names[i].fmt;

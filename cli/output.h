@@ -15,6 +15,8 @@ typedef enum out_format { FMT_TEXT, FMT_JSONL, FMT_JSON, FMT_SARIF, FMT_TRUFFLEH
 
 /* Parses a --format name, in any case; returns 0 or -1 when unknown. */
 int out_format_parse(const char *name, out_format *fmt);
+/* The i-th format name --format takes (lower case), or NULL past the last. */
+const char *out_format_name(size_t i);
 /* The format -o FILE's extension names (.sarif, .json, .jsonl, .csv, .xml for junit, in any case); returns 0 or -1
  * when none. */
 int out_format_from_extension(const char *path, out_format *fmt);

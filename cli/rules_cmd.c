@@ -160,6 +160,14 @@ static void list(const ks_engine *engine)
     printf("%zu rules\n", st.n_rules);
 }
 
+static const struct option rules_longopts[] = {{"rules", required_argument, 0, 'r'},
+                                              {"no-builtin-rules", no_argument, 0, 'n'},
+                                              {"format", required_argument, 0, 'f'},
+                                              {"help", no_argument, 0, 'h'},
+                                              {0, 0, 0, 0}};
+
+const struct option *rules_option_table(void) { return rules_longopts; }
+
 int cmd_rules(int argc, char **argv)
 {
     if (argc < 2 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) {
@@ -172,11 +180,6 @@ int cmd_rules(int argc, char **argv)
         static const char *const subs[] = {"list", "check"};
         return unknown_word("rules subcommand", sub, subs, 2, "rules");
     }
-    static const struct option longopts[] = {{"rules", required_argument, 0, 'r'},
-                                             {"no-builtin-rules", no_argument, 0, 'n'},
-                                             {"format", required_argument, 0, 'f'},
-                                             {"help", no_argument, 0, 'h'},
-                                             {0, 0, 0, 0}};
     rule_opts ro = {0};
     int jsonl = 0;
     ro.no_cache = 1; /* checking rules should never depend on, or fill, a cache */
@@ -184,7 +187,7 @@ int cmd_rules(int argc, char **argv)
     int c, status = 2;
     optind = 1;
     opterr = 0; /* getopt_refused says what was wrong, in keysweep's words */
-    while ((c = getopt_long(argc - 1, argv + 1, ":h", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc - 1, argv + 1, ":h", rules_longopts, NULL)) != -1) {
         if (c == 'r') {
             if (rule_opts_add_path(&ro, optarg))
                 goto out;
@@ -200,7 +203,7 @@ int cmd_rules(int argc, char **argv)
             say("rules: --format: expected text or jsonl, not '%s'", optarg);
             goto out;
         } else {
-            status = getopt_refused("rules", c, argv + 1, longopts);
+            status = getopt_refused("rules", c, argv + 1, rules_longopts);
             goto out;
         }
     }

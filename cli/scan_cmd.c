@@ -577,42 +577,46 @@ typedef struct scan_opts {
     ks_pipeline_opts po;
 } scan_opts;
 
+/* The options of scan and git (git_opt_take refuses the revision ones in scan), also what completions list. */
+static const struct option scan_longopts[] = {
+    {"format", required_argument, 0, OPT_FORMAT},     {"output", required_argument, 0, 'o'},
+    {"rules", required_argument, 0, OPT_RULES},       {"no-builtin-rules", no_argument, 0, OPT_NO_BUILTIN},
+    {"show-near-misses", no_argument, 0, OPT_NEAR},   {"exclude", required_argument, 0, OPT_EXCLUDE},
+    {"show-test-keys", no_argument, 0, OPT_SHOW_TEST_KEYS},
+    {"max-file-size", required_argument, 0, OPT_MAXSIZE}, {"follow", no_argument, 0, OPT_FOLLOW},
+    {"cache-dir", required_argument, 0, OPT_CACHE_DIR}, {"no-cache", no_argument, 0, OPT_NO_CACHE},
+    {"color", required_argument, 0, OPT_COLOR},       {"no-progress", no_argument, 0, OPT_NO_PROGRESS},
+    {"threads", required_argument, 0, 'j'},           {"io", required_argument, 0, OPT_IO},
+    {"chunk-size", required_argument, 0, OPT_CHUNK},  {"no-pin", no_argument, 0, OPT_NO_PIN},
+    {"max-open-files", required_argument, 0, OPT_MAX_OPEN},
+    {"quiet", no_argument, 0, 'q'},                   {"help", no_argument, 0, 'h'},
+    {"redact", optional_argument, 0, OPT_REDACT},           {"baseline", required_argument, 0, OPT_BASELINE},
+    {"gitignore", no_argument, 0, OPT_GITIGNORE},     {"exit-code", required_argument, 0, OPT_EXIT_CODE},
+    {"shard", required_argument, 0, OPT_SHARD},       {"one-file-system", no_argument, 0, 'x'},
+    {"archive-depth", required_argument, 0, OPT_ARCHIVE_DEPTH},
+    {"max-archive-size", required_argument, 0, OPT_MAX_ARCHIVE},
+    {"no-decompress", no_argument, 0, OPT_NO_DECOMPRESS},
+    {"no-decode", no_argument, 0, OPT_NO_DECODE},
+    {"no-git-history", no_argument, 0, OPT_NO_GIT_HISTORY},
+    {"git-all-paths", no_argument, 0, OPT_GIT_ALL_PATHS},
+    {"max-decode-depth", required_argument, 0, OPT_DECODE_DEPTH},
+    {"archive-limits", required_argument, 0, OPT_ARCHIVE_LIMITS},
+    {"config", required_argument, 0, OPT_CONFIG},     {"no-config", no_argument, 0, OPT_NO_CONFIG},
+    {"diff", no_argument, 0, OPT_DIFF},               {"no-diff", no_argument, 0, OPT_NO_DIFF},
+    {"sarif-byte-offsets", no_argument, 0, OPT_SARIF_OFFSETS},
+    GIT_LONGOPTS,
+    {0, 0, 0, 0}};
+
+const struct option *scan_option_table(void) { return scan_longopts; }
+
 /* Parses argv; returns -1 to go on, or the exit status to return now. */
 static int parse(scan_opts *o, int argc, char **argv)
 {
-    static const struct option longopts[] = {
-        {"format", required_argument, 0, OPT_FORMAT},     {"output", required_argument, 0, 'o'},
-        {"rules", required_argument, 0, OPT_RULES},       {"no-builtin-rules", no_argument, 0, OPT_NO_BUILTIN},
-        {"show-near-misses", no_argument, 0, OPT_NEAR},   {"exclude", required_argument, 0, OPT_EXCLUDE},
-        {"show-test-keys", no_argument, 0, OPT_SHOW_TEST_KEYS},
-        {"max-file-size", required_argument, 0, OPT_MAXSIZE}, {"follow", no_argument, 0, OPT_FOLLOW},
-        {"cache-dir", required_argument, 0, OPT_CACHE_DIR}, {"no-cache", no_argument, 0, OPT_NO_CACHE},
-        {"color", required_argument, 0, OPT_COLOR},       {"no-progress", no_argument, 0, OPT_NO_PROGRESS},
-        {"threads", required_argument, 0, 'j'},           {"io", required_argument, 0, OPT_IO},
-        {"chunk-size", required_argument, 0, OPT_CHUNK},  {"no-pin", no_argument, 0, OPT_NO_PIN},
-        {"max-open-files", required_argument, 0, OPT_MAX_OPEN},
-        {"quiet", no_argument, 0, 'q'},                   {"help", no_argument, 0, 'h'},
-        {"redact", optional_argument, 0, OPT_REDACT},           {"baseline", required_argument, 0, OPT_BASELINE},
-        {"gitignore", no_argument, 0, OPT_GITIGNORE},     {"exit-code", required_argument, 0, OPT_EXIT_CODE},
-        {"shard", required_argument, 0, OPT_SHARD},       {"one-file-system", no_argument, 0, 'x'},
-        {"archive-depth", required_argument, 0, OPT_ARCHIVE_DEPTH},
-        {"max-archive-size", required_argument, 0, OPT_MAX_ARCHIVE},
-        {"no-decompress", no_argument, 0, OPT_NO_DECOMPRESS},
-        {"no-decode", no_argument, 0, OPT_NO_DECODE},
-        {"no-git-history", no_argument, 0, OPT_NO_GIT_HISTORY},
-        {"git-all-paths", no_argument, 0, OPT_GIT_ALL_PATHS},
-        {"max-decode-depth", required_argument, 0, OPT_DECODE_DEPTH},
-        {"archive-limits", required_argument, 0, OPT_ARCHIVE_LIMITS},
-        {"config", required_argument, 0, OPT_CONFIG},     {"no-config", no_argument, 0, OPT_NO_CONFIG},
-        {"diff", no_argument, 0, OPT_DIFF},               {"no-diff", no_argument, 0, OPT_NO_DIFF},
-        {"sarif-byte-offsets", no_argument, 0, OPT_SARIF_OFFSETS},
-        GIT_LONGOPTS,
-        {0, 0, 0, 0}};
     int c;
     uint64_t v;
     optind = 1;
     opterr = 0; /* getopt_refused says what was wrong, in keysweep's words */
-    while ((c = getopt_long(argc, argv, ":o:qhj:x", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":o:qhj:x", scan_longopts, NULL)) != -1) {
         switch (c) {
         case OPT_FORMAT: o->format = optarg; break;
         case 'o': o->output = optarg; break;
@@ -736,7 +740,7 @@ static int parse(scan_opts *o, int argc, char **argv)
             int g = git_opt_take(&o->git, c, optarg, o->git_cmd);
             if (g == 1)
                 break;
-            return g ? g : getopt_refused(o->git_cmd ? "git" : "scan", c, argv, longopts);
+            return g ? g : getopt_refused(o->git_cmd ? "git" : "scan", c, argv, scan_longopts);
         }
         }
     }
