@@ -215,13 +215,14 @@ enum {
     F_TH_GIT_COMMIT,
     F_TH_GIT_FILE,
     F_TH_GIT_LINE,
+    F_TH_STDIN_LINE, /* keysweep's trufflehog format gives its stdin source a line; TruffleHog's is empty */
     F_N
 };
 
 static const char *const FIELD_PATH[F_N] = {
     "fingerprint", "Fingerprint", "File", "RuleID", "StartLine", "Commit", "SourceMetadata", "Raw",
     "SourceMetadata.Data.Filesystem.file", "SourceMetadata.Data.Filesystem.line", "SourceMetadata.Data.Git.commit",
-    "SourceMetadata.Data.Git.file", "SourceMetadata.Data.Git.line",
+    "SourceMetadata.Data.Git.file", "SourceMetadata.Data.Git.line", "SourceMetadata.Data.Stdin.line",
 };
 
 typedef struct field {
@@ -335,6 +336,11 @@ static int trufflehog_entry(jp *j, const field *f)
     peer_place p = {.commit = ""};
     int git = f[F_TH_GIT_FILE].v != NULL;
     const field *file = &f[git ? F_TH_GIT_FILE : F_TH_FS_FILE], *line = &f[git ? F_TH_GIT_LINE : F_TH_FS_LINE];
+    if (!git && !file->v && f[F_TH_STDIN_LINE].v) { /* standard input, which the scan names "-" */
+        static const field dash = {"-", 1, '"'};
+        file = &dash;
+        line = &f[F_TH_STDIN_LINE];
+    }
     if (!file->v || file->kind != '"')
         return bad_entry(j, "a TruffleHog result without SourceMetadata.Data.Filesystem.file (or Data.Git.file)");
     if (line_of(line, &p.line))

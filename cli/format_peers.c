@@ -9,7 +9,7 @@ static void jstr(ks_strbuf *b, const char *s) { json_string(b, (const unsigned c
 
 /* TruffleHog's proto enums (proto/sources.proto, proto/detectors.proto): a filesystem source, a git source, and
  * the detector type its user-defined regex detectors report, which is what a keysweep rule is. */
-enum { TH_SOURCE_FILESYSTEM = 15, TH_SOURCE_GIT = 16, TH_DETECTOR_CUSTOM_REGEX = 904 };
+enum { TH_SOURCE_FILESYSTEM = 15, TH_SOURCE_GIT = 16, TH_SOURCE_STDIN = 40, TH_DETECTOR_CUSTOM_REGEX = 904 };
 
 /* SourceMetadata of a git source: the commit that introduced the blob, the file in it, "Name <email>" and the
  * author date as TruffleHog writes them, the remote's URL (else the repository's path). */
@@ -61,6 +61,12 @@ void trufflehog_line(ks_strbuf *b, const finding_view *f, int redacted)
     const ks_git_origin *o = finding_origin(f);
     if (o) {
         trufflehog_git_source(b, f, o);
+    } else if (!strcmp(f->file, "-") && !m->object) {
+        /* TruffleHog's stdin source: its metadata is an empty Stdin message; the line is ours, so that a reader
+         * of Data.Stdin (DefectDojo) finds an object with the line rather than null */
+        ks__sb_printf(b, "{\"SourceMetadata\":{\"Data\":{\"Stdin\":{\"line\":%llu}}},\"SourceID\":1,\"SourceType\":%d,"
+                         "\"SourceName\":\"trufflehog - stdin\"",
+                      (unsigned long long)m->line, TH_SOURCE_STDIN);
     } else {
         ks__sb_puts(b, "{\"SourceMetadata\":{\"Data\":{\"Filesystem\":{\"file\":");
         ks_strbuf file = {0};

@@ -94,4 +94,13 @@ expect_err "baseline unknown.json: line 1, finding 1: a Gitleaks finding without
 printf '[{"Foo": 1}]' > unknown.json
 ks scan "${R[@]}" --baseline unknown.json d; expect_rc 2 "a finding of no known tool"
 expect_err "baseline unknown.json: line 1, finding 1: neither a keysweep finding"
+# standard input: the trufflehog format writes TruffleHog's stdin source (SourceType 40) with the line, and a report
+# of it is a baseline for the next scan of standard input
+printf 'a\nkey = %s\n' "$TOKEN" > in.txt
+set +e; "$KEYSWEEP" scan "${R[@]}" --format trufflehog - <in.txt >stdin.jsonl 2>/dev/null; rc=$?; set -e
+expect_rc 1 "stdin, trufflehog format"
+python3 -c 'import json,sys; o=json.loads(open(sys.argv[1]).readline()); assert o["SourceType"] == 40 and o["SourceName"] == "trufflehog - stdin" and o["SourceMetadata"]["Data"] == {"Stdin": {"line": 2}}, o' stdin.jsonl ||
+  fail "stdin is not TruffleHog's stdin source"
+set +e; "$KEYSWEEP" scan "${R[@]}" --baseline stdin.jsonl - <in.txt >"$T/out" 2>"$T/err"; rc=$?; set -e
+expect_rc 0 "stdin against its own TruffleHog report"
 echo PASS
