@@ -33,7 +33,7 @@ import json
 print(json.dumps({
   "github.pat.classic": {"line": 2, "gitleaks": "github-pat", "th_name": "Github", "th_type": 8, "th_sev": "Critical", "sarif_sev": "High"},
   "aws.access_key_id": {"line": 3, "gitleaks": "aws-access-token", "th_name": "AWS", "th_type": 2, "th_sev": "Critical", "sarif_sev": "High"},
-  "generic.password_assignment": {"line": 4, "gitleaks": None, "th_name": None, "th_type": 904, "th_sev": "Critical", "sarif_sev": "Medium"},
+  "generic.password_assignment": {"line": 4, "gitleaks": "generic-api-key", "th_name": None, "th_type": 904, "th_sev": "Critical", "sarif_sev": "Medium"},
   "private_key.rsa": {"line": 1, "gitleaks": "private-key", "th_name": "PrivateKey", "th_type": 15, "th_sev": "High", "sarif_sev": "High"},
 }))
 PY
