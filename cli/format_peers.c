@@ -175,15 +175,8 @@ void gitleaks_object(ks_strbuf *b, const finding_view *f)
     }
     /* Gitleaks has no severity field: a tag carries it, after the rule's categories */
     ks__sb_printf(b, "%s\"severity:%s\"", r->n_categories ? ", " : "", finding_severity(m));
-    if (rule_id != r->id) {
-        ks__sb_puts(b, ", ");
-        ks_strbuf t = {0};
-        ks__sb_printf(&t, "keysweep-rule:%s", m->rule_id);
-        json_string(b, (const unsigned char *)(t.s ? t.s : ""), t.len);
-        if (t.oom)
-            b->oom = 1;
-        ks__sb_free(&t);
-    }
+    if (rule_id != r->id) /* only YAML rules name a Gitleaks id, and their ids are [A-Za-z0-9._-]: no escaping */
+        ks__sb_printf(b, ", \"keysweep-rule:%s\"", m->rule_id);
     if (m->near_miss)
         ks__sb_puts(b, ", \"near-miss\"");
     if (m->known_test_key)

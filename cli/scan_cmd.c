@@ -116,36 +116,38 @@ static int flush_report(scan_state *s)
 
 /* ---- pipeline sink: runs on the writer thread ---- */
 
+/* Whether a .gitleaksignore or a peer's report given as the baseline lists the finding at place p (counted). */
+static int peer_listed(scan_state *s, const peer_place *p, const ks_match *m)
+{
+    if (gitleaksignore_has(&s->gli, p)) {
+        s->gitleaksignored++;
+        return 1;
+    }
+    if (baseline_has_peer(&s->base, p, m)) {
+        s->baselined++;
+        return 1;
+    }
+    return 0;
+}
+
 /* Whether peers' suppressions hide the finding: a .gitleaksignore lists it, or a Gitleaks or TruffleHog report
- * given as the baseline holds it. Asked once the finding's commit is known (g), since peers name commits. */
+ * given as the baseline holds it. Asked once the finding's commit is known (g), since peers name commits. Gitleaks'
+ * fingerprints name the rule by keysweep's id or, as keysweep's gitleaks format writes them, by Gitleaks' own. */
 static int peer_suppressed(scan_state *s, const char *path, const ks_match *m, const finding_git *g)
 {
     if (!atomic_load_explicit(&s->gli.any, memory_order_acquire) && !s->base.peer.n)
         return 0;
     peer_place p;
     peer_place_of(&p, &s->peer_scratch, path, m, g);
-    /* Gitleaks' fingerprints name the rule by Gitleaks' id when keysweep's gitleaks format does (its RuleID),
-     * by keysweep's otherwise: either may be listed */
+    if (peer_listed(s, &p, m))
+        return 1;
     ks_rule_info info;
     memset(&info, 0, sizeof info);
-    const char *peer_id = ks_engine_rule(s->rep.engine, m->rule_index, &info) == 0 ? gitleaks_rule_id(&info) : NULL;
-    for (int pass = 0; pass < 2; pass++) {
-        if (pass) {
-            if (!peer_id || !strcmp(peer_id, m->rule_id))
-                break;
-            p.rule = peer_id;
-            p.rule_len = strlen(peer_id);
-        }
-        if (gitleaksignore_has(&s->gli, &p)) {
-            s->gitleaksignored++;
-            return 1;
-        }
-        if (baseline_has_peer(&s->base, &p, m)) {
-            s->baselined++;
-            return 1;
-        }
-    }
-    return 0;
+    if (ks_engine_rule(s->rep.engine, m->rule_index, &info) || !info.gitleaks_id[0])
+        return 0;
+    p.rule = info.gitleaks_id;
+    p.rule_len = strlen(info.gitleaks_id);
+    return peer_listed(s, &p, m);
 }
 
 /* Writes one finding (g: a blob of a repository's history, else NULL) unless peers' suppressions hide it;
