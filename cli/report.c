@@ -137,7 +137,8 @@ void report_finding_git(report *r, ks_strbuf *b, const char *path, const ks_matc
     if (ks_engine_rule(r->engine, m->rule_index, &info)) {
         info.id = m->rule_id;
         info.name = m->rule_name;
-        info.description = info.confidence = info.validate = info.gitleaks_id = info.trufflehog_detector = "";
+        info.description = info.confidence = info.validate = info.gitleaks_id = info.trufflehog_detector =
+            info.prefilter = "";
         info.trufflehog_type = -1;
     }
     f.rule = &info;

@@ -128,7 +128,8 @@ static void list_jsonl(const ks_engine *engine)
         const char *fields[][2] = {{"id", r.id},         {"name", r.name},          {"pattern", r.pattern},
                                    {"confidence", r.confidence}, {"validate", r.validate}, {"source", r.source},
                                    {"severity", r.severity}, {"path", r.path},
-                                   {"gitleaks_id", r.gitleaks_id}, {"trufflehog_detector", r.trufflehog_detector}};
+                                   {"gitleaks_id", r.gitleaks_id}, {"trufflehog_detector", r.trufflehog_detector},
+                                   {"prefilter", r.prefilter}};
         for (size_t f = 0; f < sizeof fields / sizeof *fields; f++) {
             ks__sb_printf(&b, "%s\"%s\":", f ? "," : "{", fields[f][0]);
             json_string(&b, (const unsigned char *)fields[f][1], strlen(fields[f][1]));

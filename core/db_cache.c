@@ -33,8 +33,11 @@ void ks__cache_key(const ks_erule *rules, size_t n, ks_cache_key *key)
         h[k] = ks__fnv1a(h[k], &plat.cpu_features, sizeof plat.cpu_features);
         uint64_t n64 = n;
         h[k] = ks__fnv1a(h[k], &n64, sizeof n64);
-        for (size_t i = 0; i < n; i++)
-            h[k] = ks__fnv1a(h[k], rules[i].rule.pattern, strlen(rules[i].rule.pattern) + 1);
+        for (size_t i = 0; i < n; i++) {
+            const char *p = rules[i].rule.prefilter ? rules[i].rule.prefilter : rules[i].rule.pattern;
+            h[k] = ks__fnv1a(h[k], p, strlen(p) + 1); /* what the database holds */
+            h[k] = ks__fnv1a(h[k], rules[i].rule.pattern, strlen(rules[i].rule.pattern) + 1); /* widths */
+        }
     }
     key->h[0] = h[0];
     key->h[1] = h[1];

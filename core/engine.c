@@ -13,37 +13,50 @@
 #include "rules_int.h"
 #include "validators.h"
 
-/* Checks each pattern on its own so that errors name the rule, and records its widths. */
+/* Checks one expression of a rule (its `what`: pattern or prefilter) so that errors name the rule; 0 and its
+ * widest match in *width, or the error. */
+static int check_expression(const ks_rule *r, const char *what, const char *expr, unsigned *width,
+                            ks_diag_fn on_error, void *ctx)
+{
+    hs_expr_info_t *info = NULL;
+    hs_compile_error_t *err = NULL;
+    int code = 0;
+    if (hs_expression_info(expr, 0, &info, &err) != HS_SUCCESS) {
+        ks__diag_emit(on_error, ctx, KS_ECOMPILE, r->source, r->line, r->id, "Vectorscan rejects the %s: %s", what,
+                      err ? err->message : "unknown error");
+        hs_free_compile_error(err);
+        code = KS_ECOMPILE;
+    } else if (info->max_width == UINT_MAX) {
+        ks__diag_emit(on_error, ctx, KS_EUNBOUNDED, r->source, r->line, r->id,
+                      "%s match width is unbounded: use a bounded repeat such as {1,256} instead of * or +", what);
+        code = KS_EUNBOUNDED;
+    } else if (info->max_width > KS_MAX_RULE_WIDTH) {
+        ks__diag_emit(on_error, ctx, KS_EUNBOUNDED, r->source, r->line, r->id,
+                      "%s match width can reach %u bytes; the limit is %u", what, info->max_width, KS_MAX_RULE_WIDTH);
+        code = KS_EUNBOUNDED;
+    } else if (info->min_width == 0) {
+        ks__diag_emit(on_error, ctx, KS_ECOMPILE, r->source, r->line, r->id, "%s can match the empty string", what);
+        code = KS_ECOMPILE;
+    } else {
+        *width = info->max_width;
+    }
+    free(info); /* Vectorscan allocates with the default allocator, which we never replace */
+    return code;
+}
+
+/* Checks each rule's expressions and records its width: the wider of pattern and prefilter, so that a region
+ * holds both the prefilter's match (whose end Vectorscan reports) and the pattern's (which confirms it). */
 static int check_patterns(ks_erule *rules, size_t n, ks_diag_fn on_error, void *ctx)
 {
     int rc = 0;
     for (size_t i = 0; i < n; i++) {
         const ks_rule *r = &rules[i].rule;
-        hs_expr_info_t *info = NULL;
-        hs_compile_error_t *err = NULL;
-        int code = 0;
-        if (hs_expression_info(r->pattern, 0, &info, &err) != HS_SUCCESS) {
-            ks__diag_emit(on_error, ctx, KS_ECOMPILE, r->source, r->line, r->id,
-                          "Vectorscan rejects the pattern: %s", err ? err->message : "unknown error");
-            hs_free_compile_error(err);
-            code = KS_ECOMPILE;
-        } else if (info->max_width == UINT_MAX) {
-            ks__diag_emit(on_error, ctx, KS_EUNBOUNDED, r->source, r->line, r->id,
-                          "match width is unbounded: use a bounded repeat such as {1,256} instead of * or +");
-            code = KS_EUNBOUNDED;
-        } else if (info->max_width > KS_MAX_RULE_WIDTH) {
-            ks__diag_emit(on_error, ctx, KS_EUNBOUNDED, r->source, r->line, r->id,
-                          "match width can reach %u bytes; the limit is %u", info->max_width,
-                          KS_MAX_RULE_WIDTH);
-            code = KS_EUNBOUNDED;
-        } else if (info->min_width == 0) {
-            ks__diag_emit(on_error, ctx, KS_ECOMPILE, r->source, r->line, r->id,
-                          "pattern can match the empty string");
-            code = KS_ECOMPILE;
-        } else {
-            rules[i].max_width = info->max_width;
-        }
-        free(info); /* Vectorscan allocates with the default allocator, which we never replace */
+        unsigned wp = 0, wf = 0;
+        int code = check_expression(r, "pattern", r->pattern, &wp, on_error, ctx);
+        if (!code && r->prefilter)
+            code = check_expression(r, "prefilter", r->prefilter, &wf, on_error, ctx);
+        if (!code)
+            rules[i].max_width = wp > wf ? wp : wf;
         if (code && !rc)
             rc = code;
     }
@@ -74,7 +87,8 @@ static int compile_db(ks_engine *e, ks_diag_fn on_error, void *ctx)
         goto out;
     }
     for (size_t i = 0; i < e->n_rules; i++) {
-        pats[i] = e->rules[i].rule.pattern;
+        /* a prefilter's every match end is confirmed with the pattern (scan.c), as the pattern's would be */
+        pats[i] = e->rules[i].rule.prefilter ? e->rules[i].rule.prefilter : e->rules[i].rule.pattern;
         ids[i] = (unsigned)i;
     }
     if (nt) {
@@ -91,7 +105,7 @@ static int compile_db(ks_engine *e, ks_diag_fn on_error, void *ctx)
         if (err && err->expression >= 0 && (size_t)err->expression < e->n_rules) {
             const ks_rule *r = &e->rules[err->expression].rule;
             ks__diag_emit(on_error, ctx, KS_ECOMPILE, r->source, r->line, r->id,
-                          "Vectorscan rejects the pattern: %s", err->message);
+                          "Vectorscan rejects the %s: %s", r->prefilter ? "prefilter" : "pattern", err->message);
         } else {
             ks__diag_emit(on_error, ctx, KS_ECOMPILE, NULL, 0, NULL, "Vectorscan cannot compile the rule set: %s",
                           err ? err->message : "unknown error");

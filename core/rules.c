@@ -25,6 +25,7 @@ void ks__rule_free_a(const ks_allocator *a, ks_rule *r)
     ks__afree(a, r->id);
     ks__afree(a, r->name);
     ks__afree(a, r->pattern);
+    ks__afree(a, r->prefilter);
     ks__afree(a, r->description);
     ks__afree(a, r->confidence);
     ks__afree(a, r->validate);
@@ -61,7 +62,7 @@ int ks__rule_copy(const ks_allocator *a, ks_rule *dst, const ks_rule *src)
     dst->min_entropy = src->min_entropy;
     dst->trufflehog_type = src->trufflehog_type;
     if (dup_opt(a, &dst->id, src->id) || dup_opt(a, &dst->name, src->name) ||
-        dup_opt(a, &dst->pattern, src->pattern) || dup_opt(a, &dst->description, src->description) ||
+        dup_opt(a, &dst->pattern, src->pattern) || dup_opt(a, &dst->prefilter, src->prefilter) || dup_opt(a, &dst->description, src->description) ||
         dup_opt(a, &dst->confidence, src->confidence) || dup_opt(a, &dst->validate, src->validate) ||
         dup_opt(a, &dst->source, src->source) || dup_opt(a, &dst->severity, src->severity) ||
         dup_opt(a, &dst->path, src->path) || dup_opt(a, &dst->gitleaks_id, src->gitleaks_id) ||
@@ -97,6 +98,7 @@ void ks__rule_info(const ks_rule *r, ks_rule_info *out)
     info->gitleaks_id = r->gitleaks_id ? r->gitleaks_id : "";
     info->trufflehog_detector = r->trufflehog_detector ? r->trufflehog_detector : "";
     info->trufflehog_type = r->trufflehog_detector ? r->trufflehog_type : -1;
+    info->prefilter = r->prefilter ? r->prefilter : "";
 #define KS__VIEW(field)                                          \
     info->n_##field = r->field.n;                                \
     info->field = (const char *const *)r->field.items;

@@ -17,6 +17,7 @@ typedef struct ks_rule {
     char *id;
     char *name;
     char *pattern;
+    char *prefilter;      /* what Vectorscan searches for instead of pattern (see ks_rule_info); NULL: pattern */
     char *description;
     char *confidence;
     char *validate;

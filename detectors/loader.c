@@ -162,6 +162,23 @@ static int set_trufflehog(load_ctx *lc, yaml_document_t *doc, yaml_node_t *v, co
     return 0;
 }
 
+/* 1 when PCRE2 compiles `expr` (the rule's `field`), else a diagnostic naming the offset. */
+static int pcre2_compiles(load_ctx *lc, const ks_rule *r, const char *field, const char *expr)
+{
+    int errcode;
+    PCRE2_SIZE erroff;
+    pcre2_code *code = pcre2_compile((PCRE2_SPTR)expr, PCRE2_ZERO_TERMINATED, 0, &errcode, &erroff, NULL);
+    if (!code) {
+        PCRE2_UCHAR msg[256];
+        pcre2_get_error_message(errcode, msg, sizeof msg);
+        FAIL(lc, KS_ECOMPILE, r->line, r->id, "%s does not compile (PCRE2): %s at offset %zu", field,
+             (const char *)msg, (size_t)erroff);
+        return 0;
+    }
+    pcre2_code_free(code);
+    return 1;
+}
+
 /* Checks what can be checked without Vectorscan: fields, validator names, PCRE2 syntax. */
 static int check_rule(load_ctx *lc, ks_rule *r)
 {
@@ -228,19 +245,12 @@ static int check_rule(load_ctx *lc, ks_rule *r)
         FAIL(lc, KS_ERULE, r->line, id, "min_entropy must be between 0 and 8");
         ok = 0;
     }
-    int errcode;
-    PCRE2_SIZE erroff;
-    pcre2_code *code = pcre2_compile((PCRE2_SPTR)r->pattern, PCRE2_ZERO_TERMINATED, 0, &errcode,
-                                     &erroff, NULL);
-    if (!code) {
-        PCRE2_UCHAR msg[256];
-        pcre2_get_error_message(errcode, msg, sizeof msg);
-        FAIL(lc, KS_ECOMPILE, r->line, id, "pattern does not compile (PCRE2): %s at offset %zu",
-             (const char *)msg, (size_t)erroff);
+    if (r->prefilter && (!*r->prefilter || strlen(r->prefilter) > KS_MAX_PATTERN_LEN)) {
+        FAIL(lc, KS_ERULE, r->line, id, "prefilter must be 1-%u bytes long", KS_MAX_PATTERN_LEN);
         ok = 0;
-    } else {
-        pcre2_code_free(code);
     }
+    if (!pcre2_compiles(lc, r, "pattern", r->pattern) || (r->prefilter && !pcre2_compiles(lc, r, "prefilter", r->prefilter)))
+        ok = 0;
     return ok;
 }
 
@@ -283,6 +293,8 @@ static int parse_rule(load_ctx *lc, yaml_document_t *doc, yaml_node_t *node, ks_
             bad = set_string(lc, v, k, id, &r->name);
         else if (strcmp(k, "pattern") == 0)
             bad = set_string(lc, v, k, id, &r->pattern);
+        else if (strcmp(k, "prefilter") == 0)
+            bad = set_string(lc, v, k, id, &r->prefilter);
         else if (strcmp(k, "description") == 0)
             bad = set_string(lc, v, k, id, &r->description);
         else if (strcmp(k, "confidence") == 0)

@@ -171,6 +171,10 @@ typedef struct ks_rule_info {
     const char *gitleaks_id;
     const char *trufflehog_detector;
     int trufflehog_type;
+    /* What the engine searches for instead of `pattern` ("" when it searches for `pattern`): a cheaper
+     * expression, anchored on a rarer part of the match, that matches wherever `pattern` does and ends where
+     * it ends; each of its matches is then confirmed with `pattern` (detectors/README.md) */
+    const char *prefilter;
 } ks_rule_info;
 
 /* Fills *info for rule `index` of the set; returns 0 or KS_EINVAL when out of range. */

@@ -364,3 +364,78 @@ Test(rules, builtin_trufflehog_detectors_have_one_number_each)
     cr_assert(named >= 3, "only %zu built-in rules name a TruffleHog detector", named);
     ks_rules_destroy(r);
 }
+
+/* A rule's prefilter is what Vectorscan searches for; the pattern confirms each of its ends and gives the start:
+ * the finding is the pattern's, and a prefilter match without the pattern's context is nothing. */
+Test(rules, prefilter_is_searched_and_the_pattern_confirms)
+{
+    const char *y = "rules:\n"
+                    "  - id: conn\n"
+                    "    name: Connection string password\n"
+                    "    pattern: '(?i:\\bserver\\s{0,3}=[^;\\r\\n]{1,100};\\s{0,3}pwd=)(?P<secret>[a-z0-9]{8,16})\\b'\n"
+                    "    prefilter: '(?i:pwd=)[a-z0-9]{8,16}\\b'\n";
+    ks_engine *e = engine_from_yaml(y);
+    ks_rule_info i = {.size = sizeof i};
+    cr_assert_eq(ks_engine_rule(e, 0, &i), 0);
+    cr_assert_str_eq(i.prefilter, "(?i:pwd=)[a-z0-9]{8,16}\\b");
+    ks_scanner *s = NULL;
+    cr_assert_eq(ks_scanner_create(e, &s), 0);
+    const char *text = "no context: pwd=k3y9x8w7v6\nServer=db01; PWD=q9lgek3bwhxe\n";
+    found_list l = {0};
+    cr_assert_eq(ks_scan(s, text, strlen(text), 0, 0, collect, &l), 0);
+    cr_assert_eq(l.n, 1, "%zu findings", l.n);
+    cr_assert_eq(l.items[0].start, (uint64_t)(strchr(text, 'S') - text), "the pattern's start, not the prefilter's");
+    cr_assert_eq(l.items[0].line, 2);
+    cr_assert_eq(l.items[0].secret_start, (uint64_t)(strstr(text, "q9lg") - text));
+    cr_assert_eq(l.items[0].secret_len, 12);
+    found_list_free(&l);
+
+    /* the same bytes streamed a byte at a time: the region holds the wider of the two expressions */
+    ks_stream *st = NULL;
+    found_list ls = {0};
+    cr_assert_eq(ks_stream_open(e, NULL, collect, &ls, &st), 0);
+    for (size_t k = 0; text[k]; k++)
+        cr_assert_eq(ks_stream_write(st, s, text + k, 1), 0);
+    cr_assert_eq(ks_stream_close(st, s), 0);
+    cr_assert_eq(ls.n, 1);
+    cr_assert_eq(ls.items[0].start, (uint64_t)(strchr(text, 'S') - text));
+    found_list_free(&ls);
+    ks_scanner_destroy(s);
+    ks_engine_destroy(e);
+
+    /* a rule without one reports "" */
+    ks_engine *plain = engine_from_yaml("rules:\n  - {id: p, name: n, pattern: 'plain_[a-z]{20}'}\n");
+    cr_assert_eq(ks_engine_rule(plain, 0, &i), 0);
+    cr_assert_str_eq(i.prefilter, "");
+    ks_engine_destroy(plain);
+}
+
+/* The contract is the author's: a prefilter that does not end where the pattern ends finds nothing there, which
+ * `keysweep rules check` shows as an example that does not match. */
+Test(rules, prefilter_that_misses_the_patterns_end_finds_nothing)
+{
+    ks_engine *e = engine_from_yaml("rules:\n  - id: wrong\n    name: n\n    pattern: 'key=[a-z]{10}'\n"
+                                    "    prefilter: 'key='\n");
+    ks_scanner *s = NULL;
+    cr_assert_eq(ks_scanner_create(e, &s), 0);
+    found_list l = {0};
+    cr_assert_eq(ks_scan(s, "key=abcdefghij\n", 15, 0, 0, collect, &l), 0);
+    cr_assert_eq(l.n, 0);
+    found_list_free(&l);
+    ks_scanner_destroy(s);
+    ks_engine_destroy(e);
+}
+
+Test(rules, bad_prefilter_names_the_rule)
+{
+    expect_error("rules:\n  - {id: r1, name: n, pattern: abc, prefilter: 'ab(c'}\n", KS_ECOMPILE, 2, "r1",
+                 "prefilter does not compile (PCRE2)");
+    expect_error("rules:\n  - {id: r1, name: n, pattern: abc, prefilter: ''}\n", KS_ERULE, 2, "r1",
+                 "prefilter must be");
+    expect_error("rules:\n  - {id: r1, name: n, pattern: abc, prefilter: 'a[bc]+'}\n", KS_EUNBOUNDED, 2, "r1",
+                 "prefilter match width is unbounded");
+    expect_error("rules:\n  - {id: r1, name: n, pattern: abc, prefilter: '(ab)\\1'}\n", KS_ECOMPILE, 2, "r1",
+                 "Vectorscan rejects the prefilter");
+    expect_error("rules:\n  - {id: r1, name: n, pattern: abc, prefilter: 'x{0,3}'}\n", KS_ECOMPILE, 2, "r1",
+                 "prefilter can match the empty string");
+}
