@@ -1,5 +1,7 @@
 /* bench_scan.c: engine-only throughput over files held in memory: Vectorscan alone (S), the whole engine
- * (scan + confirm + validate), per thread count, and each rule alone to find the slow ones. No I/O is timed. */
+ * (scan + confirm + validate, each file given its path as the CLI gives it), per thread count, and each rule alone
+ * to find the slow ones. No I/O is timed. S is the main database's hs_scan: the path rules' database (engine_int.h)
+ * is searched only in files whose path one of them accepts, as the engine mode shows. */
 #include <dirent.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -18,6 +20,7 @@ typedef struct corpus {
     unsigned char *data;
     size_t len, cap;
     size_t *starts; /* file i is data[starts[i], starts[i+1]) */
+    char **paths;   /* file i's path: the engine is given it, as the CLI gives it, so path rules apply as there */
     size_t n, ncap;
 } corpus;
 
@@ -41,7 +44,9 @@ static void add_file(corpus *c, const char *path)
     if (c->n + 2 > c->ncap) {
         c->ncap = c->ncap ? c->ncap * 2 : 1024;
         c->starts = realloc(c->starts, c->ncap * sizeof *c->starts);
+        c->paths = realloc(c->paths, c->ncap * sizeof *c->paths);
     }
+    c->paths[c->n] = strdup(path);
     c->starts[c->n++] = c->len;
     c->len += (size_t)r;
     c->starts[c->n] = c->len;
@@ -111,8 +116,10 @@ static void *run_job(void *arg)
         size_t len = j->c->starts[i + 1] - j->c->starts[i];
         if (j->mode == 0)
             hs_scan(j->e->db, (const char *)p, (unsigned)len, 0, scratch, count_hs, &j->matches);
-        else
-            ks_scan(s, p, len, 0, 0, count_ks, &j->matches);
+        else {
+            ks_scan_opts o = {.size = sizeof o, .path = j->c->paths[i]};
+            ks_scan(s, p, len, 0, &o, count_ks, &j->matches);
+        }
     }
     j->secs = now() - t;
     hs_free_scratch(scratch);
@@ -262,6 +269,9 @@ int main(int argc, char **argv)
     printf("\n]}\n");
     ks_engine_destroy(e);
     ks_rules_destroy(rules);
+    for (size_t i = 0; i < c.n; i++)
+        free(c.paths[i]);
+    free(c.paths);
     free(c.data);
     free(c.starts);
     return 0;

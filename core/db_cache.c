@@ -17,7 +17,8 @@
 
 /* File layout (host byte order: the key covers the CPU, so files never travel between hosts):
  * magic[8] key[16] n_rules:u64 widths:u32[n] payload_len:u64 payload_hash:u64 payload */
-static const char MAGIC[8] = {'K', 'S', 'D', 'B', '0', '0', '0', '1'};
+/* 0002: rules with a path condition left the main database for a database of their own */
+static const char MAGIC[8] = {'K', 'S', 'D', 'B', '0', '0', '0', '2'};
 
 void ks__cache_key(const ks_erule *rules, size_t n, ks_cache_key *key)
 {

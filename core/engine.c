@@ -11,6 +11,7 @@
 #include "decode.h"
 #include "engine_int.h"
 #include "rules_int.h"
+#include "scanner_int.h"
 #include "validators.h"
 
 /* Checks one expression of a rule (its `what`: pattern or prefilter) so that errors name the rule; 0 and its
@@ -73,6 +74,72 @@ static size_t n_triggers(const ks_engine *e)
     return n;
 }
 
+/* What Vectorscan searches for rule i: its prefilter, whose every match end the pattern confirms (scan.c), or
+ * its pattern. */
+static void add_rule_expression(const ks_engine *e, size_t i, const char **pats, unsigned *ids, size_t *np)
+{
+    pats[*np] = e->rules[i].rule.prefilter ? e->rules[i].rule.prefilter : e->rules[i].rule.pattern;
+    ids[(*np)++] = (unsigned)i;
+}
+
+/* Marks the rules with a path condition for the path database, when something is left for the main one. */
+static int select_path_rules(ks_engine *e)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < e->n_rules; i++)
+        n += e->rules[i].rule.path != NULL;
+    if (!n || (n == e->n_rules && !n_triggers(e)))
+        return 0;
+    if (!(e->path_rules = ks__acalloc(e->a, n, sizeof *e->path_rules)))
+        return KS_ENOMEM;
+    for (size_t i = 0; i < e->n_rules; i++)
+        if (e->rules[i].rule.path) {
+            e->rules[i].in_path_db = 1;
+            e->path_rules[e->n_path_rules++] = i;
+        }
+    return 0;
+}
+
+/* The path database: small (a few rules), so compiled each time rather than cached. */
+static int compile_path_db(ks_engine *e, ks_diag_fn on_error, void *ctx)
+{
+    if (!e->n_path_rules)
+        return 0;
+    const char **pats = ks__acalloc(e->a, e->n_path_rules, sizeof *pats);
+    unsigned *ids = ks__acalloc(e->a, e->n_path_rules, sizeof *ids);
+    int rc = 0;
+    if (!pats || !ids) {
+        rc = KS_ENOMEM;
+    } else {
+        size_t np = 0;
+        for (size_t k = 0; k < e->n_path_rules; k++)
+            add_rule_expression(e, e->path_rules[k], pats, ids, &np);
+        hs_compile_error_t *err = NULL;
+        if (hs_compile_multi(pats, NULL, ids, (unsigned)np, HS_MODE_BLOCK, NULL, &e->path_db, &err) != HS_SUCCESS) {
+            ks__diag_emit(on_error, ctx, KS_ECOMPILE, NULL, 0, NULL, "Vectorscan cannot compile the path rules: %s",
+                          err ? err->message : "unknown error");
+            hs_free_compile_error(err);
+            e->path_db = NULL;
+            rc = KS_ECOMPILE;
+        }
+    }
+    ks__afree(e->a, pats);
+    ks__afree(e->a, ids);
+    return rc;
+}
+
+int ks__engine_path_pass(const ks_engine *e, const char *path, pcre2_match_data *md)
+{
+    if (!e->path_db)
+        return 0;
+    if (!path)
+        return 1; /* unknown: the rules report as any rule does (detectors/README.md) */
+    for (size_t k = 0; k < e->n_path_rules; k++)
+        if (ks__cond_path_holds(e->rules[e->path_rules[k]].rule.cond, path, md))
+            return 1;
+    return 0;
+}
+
 static int compile_db(ks_engine *e, ks_diag_fn on_error, void *ctx)
 {
     int rc = check_patterns(e->rules, e->n_rules, on_error, ctx);
@@ -86,24 +153,22 @@ static int compile_db(ks_engine *e, ks_diag_fn on_error, void *ctx)
         rc = KS_ENOMEM;
         goto out;
     }
-    for (size_t i = 0; i < e->n_rules; i++) {
-        /* a prefilter's every match end is confirmed with the pattern (scan.c), as the pattern's would be */
-        pats[i] = e->rules[i].rule.prefilter ? e->rules[i].rule.prefilter : e->rules[i].rule.pattern;
-        ids[i] = (unsigned)i;
-    }
+    size_t np = 0;
+    for (size_t i = 0; i < e->n_rules; i++)
+        if (!e->rules[i].in_path_db)
+            add_rule_expression(e, i, pats, ids, &np);
     if (nt) {
         size_t n;
         const char *const *esc = ks__escape_patterns(&n);
         for (size_t i = 0; i < nt; i++) {
-            pats[e->n_rules + i] = esc[i];
-            ids[e->n_rules + i] = (unsigned)(e->n_rules + i);
+            pats[np] = esc[i];
+            ids[np++] = (unsigned)(e->n_rules + i);
         }
     }
     hs_compile_error_t *err = NULL;
-    if (hs_compile_multi(pats, flags, ids, (unsigned)total, HS_MODE_BLOCK, NULL, &e->db, &err) !=
-        HS_SUCCESS) {
-        if (err && err->expression >= 0 && (size_t)err->expression < e->n_rules) {
-            const ks_rule *r = &e->rules[err->expression].rule;
+    if (hs_compile_multi(pats, flags, ids, (unsigned)np, HS_MODE_BLOCK, NULL, &e->db, &err) != HS_SUCCESS) {
+        if (err && err->expression >= 0 && (size_t)err->expression < np && ids[err->expression] < e->n_rules) {
+            const ks_rule *r = &e->rules[ids[err->expression]].rule;
             ks__diag_emit(on_error, ctx, KS_ECOMPILE, r->source, r->line, r->id,
                           "Vectorscan rejects the %s: %s", r->prefilter ? "prefilter" : "pattern", err->message);
         } else {
@@ -156,19 +221,21 @@ static int build_db(ks_engine *e, const ks_engine_options *opts, ks_diag_fn on_e
 /* Moves the database Vectorscan allocated into memory from the engine's allocator: Vectorscan
  * places a deserialized database wherever it is told (hs_deserialize_database_at), which is the
  * one way to do it without hs_set_allocator, a process-wide setting a library must not touch. */
-static int place_db(ks_engine *e)
+static int place_db(ks_engine *e, hs_database_t **db, int *placed)
 {
+    if (!*db)
+        return 0;
     char *ser = NULL;
     size_t ser_len = 0, bytes = 0;
-    if (hs_serialize_database(e->db, &ser, &ser_len) != HS_SUCCESS)
+    if (hs_serialize_database(*db, &ser, &ser_len) != HS_SUCCESS)
         return KS_ENOMEM;
     int rc = KS_ENOMEM;
     void *mem = NULL;
     if (hs_serialized_database_size(ser, ser_len, &bytes) == HS_SUCCESS && (mem = ks__amalloc(e->a, bytes)) &&
         hs_deserialize_database_at(ser, ser_len, mem) == HS_SUCCESS) {
-        hs_free_database(e->db);
-        e->db = mem;
-        e->db_placed = 1;
+        hs_free_database(*db);
+        *db = mem;
+        *placed = 1;
         mem = NULL;
         rc = 0;
     }
@@ -287,11 +354,20 @@ int ks_engine_create(const ks_rules *rules, const ks_engine_options *opts, ks_en
         }
     }
     if (!rc)
+        rc = select_path_rules(e);
+    if (!rc)
         rc = build_db(e, opts, on_error, ctx);
+    if (!rc)
+        rc = compile_path_db(e, on_error, ctx);
     if (!rc && e->a)
-        rc = place_db(e);
-    if (!rc && hs_database_size(e->db, &e->db_bytes) != HS_SUCCESS)
+        rc = place_db(e, &e->db, &e->db_placed);
+    if (!rc && e->a)
+        rc = place_db(e, &e->path_db, &e->path_db_placed);
+    size_t path_bytes = 0;
+    if (!rc && (hs_database_size(e->db, &e->db_bytes) != HS_SUCCESS ||
+                (e->path_db && hs_database_size(e->path_db, &path_bytes) != HS_SUCCESS)))
         e->db_bytes = 0;
+    e->db_bytes += path_bytes;
     if (rc) {
         ks_engine_destroy(e);
         return rc;
@@ -318,6 +394,11 @@ void ks_engine_destroy(ks_engine *e)
         ks__afree(e->a, e->db);
     else
         hs_free_database(e->db);
+    if (e->path_db_placed)
+        ks__afree(e->a, e->path_db);
+    else
+        hs_free_database(e->path_db);
+    ks__afree(e->a, e->path_rules);
     pcre2_compile_context_free(e->cctx);
     pcre2_general_context_free(e->gctx);
     ks__afree(e->a, e);

@@ -22,6 +22,7 @@ typedef struct ks_erule {
     _Atomic int secret_group;    /* set before `confirm` is published */
     int priority;                /* confidence: low 1, medium 2, high 3; a finding shadows a lower one */
     int yields;                  /* a generic rule: silent where a provider rule matched the same secret */
+    int in_path_db;              /* searched in the path database (ks_engine.path_db), not the main one */
     const char *severity;        /* ks__rule_severity, static */
     _Atomic(pcre2_code *) confirm; /* compiled on first use, shared by all threads */
 } ks_erule;
@@ -35,6 +36,13 @@ struct ks_engine {
     ks_erule *rules;
     size_t n_rules;
     hs_database_t *db;
+    /* The rules with a path condition (`path:`), in a database of their own that is searched only in objects
+     * whose path one of them accepts, or whose path is unknown: a rule whose evidence is the file name (.pgpass)
+     * may then have no literal without slowing every other file. NULL when there are none (or nothing else). */
+    hs_database_t *path_db;
+    int path_db_placed;
+    size_t *path_rules;          /* their indices */
+    size_t n_path_rules;
     size_t db_bytes;
     size_t max_width;
     unsigned decode_depth;       /* levels of decoding (decode.h); 0: off */
@@ -51,6 +59,9 @@ struct ks_engine {
 #define KS_ALLOW_SKIP_WINDOW (sizeof KS_ALLOW_MARKER - 1)
 /* Fills the allow-marker search's skip table (scan.c), once per engine. */
 void ks__allow_shift_init(unsigned char shift[256]);
+
+/* 1 when the path database is to be searched in an object with this path (NULL: unknown); md: the caller's. */
+int ks__engine_path_pass(const ks_engine *e, const char *path, pcre2_match_data *md);
 
 /* The engine's allocator, for its scanners, streams and pipelines (NULL: libc). */
 static inline const ks_allocator *ks__engine_alloc(const ks_engine *e) { return e->a; }

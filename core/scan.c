@@ -202,7 +202,10 @@ static hs_error_t scan_pass(ks_scanner *s, const unsigned char *buf, size_t len,
     s->cand_shift = shift;
     s->own_begin = own_begin;
     s->own_end = own_end;
-    return hs_scan(s->engine->db, (const char *)buf, (unsigned)len, 0, s->scratch, on_hs_match, s);
+    hs_error_t hr = hs_scan(s->engine->db, (const char *)buf, (unsigned)len, 0, s->scratch, on_hs_match, s);
+    if (hr == HS_SUCCESS && s->path_pass)
+        hr = hs_scan(s->engine->path_db, (const char *)buf, (unsigned)len, 0, s->scratch, on_hs_match, s);
+    return hr;
 }
 
 /* Bytes the tail re-scan covers: any match ending in the last KS_TAIL_ZONE bytes starts at least
@@ -518,6 +521,7 @@ int ks__scan_region(ks_scanner *s, const ks_region *rg, ks_lines *lines, ks_matc
 {
     s->left_shadows = 1;
     s->path = rg->path;
+    s->path_pass = ks__engine_path_pass(s->engine, rg->path, s->md);
     s->n_cands = 0;
     s->cand_floor = 0;
     s->cand_error = 0;

@@ -20,7 +20,9 @@ int ks_scanner_create(const ks_engine *engine, ks_scanner **out)
         return KS_ENOMEM;
     s->engine = engine;
     atomic_flag_clear(&s->busy);
-    if (hs_alloc_scratch(engine->db, &s->scratch) != HS_SUCCESS) {
+    /* one scratch serves both databases: hs_alloc_scratch grows it to fit the second */
+    if (hs_alloc_scratch(engine->db, &s->scratch) != HS_SUCCESS ||
+        (engine->path_db && hs_alloc_scratch(engine->path_db, &s->scratch) != HS_SUCCESS)) {
         s->scratch = NULL;
         ks_scanner_destroy(s);
         return KS_ENOMEM;

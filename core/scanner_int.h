@@ -78,6 +78,7 @@ struct ks_scanner {
      * whose copy lacks left context. */
     int left_shadows;
     const char *path;      /* the region's path (NULL: unknown): provider rules with a path condition shadow only where it holds */
+    int path_pass;         /* the region's path lets the path rules' database be searched (ks__engine_path_pass) */
     /* decoding (scan_decoded.c): one buffer per level, and the findings of the region being scanned */
     ks_dspan dec[KS_MAX_DECODE_DEPTH];
     ks_dfound *dfound;

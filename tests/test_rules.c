@@ -1,4 +1,4 @@
-/* test_rules.c: rule loading and rejection: YAML errors, bad fields, Vectorscan rejections, unbounded widths, duplicates. */
+/* test_rules.c: rule loading and rejection (YAML errors, bad fields, Vectorscan rejections, unbounded widths, duplicates), prefilters and path rules. */
 #include <criterion/criterion.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "engine_int.h"
 #include "helpers.h"
 
 static void expect_error(const char *yaml, int code, unsigned long line, const char *rule_id, const char *needle)
@@ -438,4 +439,75 @@ Test(rules, bad_prefilter_names_the_rule)
                  "Vectorscan rejects the prefilter");
     expect_error("rules:\n  - {id: r1, name: n, pattern: abc, prefilter: 'x{0,3}'}\n", KS_ECOMPILE, 2, "r1",
                  "prefilter can match the empty string");
+}
+
+/* Rules with a path condition live in a database of their own, searched only where a path lets one of them
+ * report, or where the path is unknown: a rule with no literal (a .pgpass line) then costs other files nothing. */
+Test(rules, path_rules_are_searched_where_their_path_allows)
+{
+    ks_engine *e = engine_from_yaml("rules:\n"
+                                    "  - id: pg\n"
+                                    "    name: pgpass line\n"
+                                    "    pattern: '(?m)^[^:#\\s][^:\\s]{0,64}:(?:[0-9]{1,5}|\\*):[^:\\r\\n]{1,64}:"
+                                    "[^:\\r\\n]{1,64}:(?P<secret>[^\\r\\n]{1,64})\\r?$'\n"
+                                    "    path: '(?:^|/)\\.pgpass$'\n"
+                                    "  - {id: tok, name: T, pattern: '\\bKSTEST_[A-Z0-9]{16}\\b'}\n");
+    cr_assert(e->path_db != NULL);
+    cr_assert_eq(e->n_path_rules, 1);
+    cr_assert(e->rules[0].in_path_db && !e->rules[1].in_path_db);
+    ks_scanner *s = NULL;
+    cr_assert_eq(ks_scanner_create(e, &s), 0);
+    const char *text = "KSTEST_ABCDEFGH12345678\ndb.example:5432:orders:app:Q7vpL2xRk9w\n";
+    static const struct {
+        const char *path;
+        size_t n;
+    } cases[] = {{"/home/u/.pgpass", 2}, {".pgpass", 2}, {"/home/u/notes.txt", 1}, {"/home/u/.pgpass.bak", 1},
+                 {NULL, 2}};
+    for (size_t c = 0; c < sizeof cases / sizeof *cases; c++) {
+        ks_scan_opts o = {.size = sizeof o, .path = cases[c].path};
+        found_list l = {0};
+        cr_assert_eq(ks_scan(s, text, strlen(text), 0, &o, collect, &l), 0);
+        cr_assert_eq(l.n, cases[c].n, "%s: %zu findings", cases[c].path ? cases[c].path : "(unknown)", l.n);
+        if (cases[c].n == 2) {
+            cr_assert_eq(l.items[1].rule, 0);
+            cr_assert_eq(l.items[1].line, 2);
+            cr_assert_eq(l.items[1].secret_len, 11);
+        }
+        found_list_free(&l);
+        /* streamed, a byte at a time */
+        ks_stream *st = NULL;
+        found_list ls = {0};
+        cr_assert_eq(ks_stream_open(e, &o, collect, &ls, &st), 0);
+        for (size_t k = 0; text[k]; k++)
+            cr_assert_eq(ks_stream_write(st, s, text + k, 1), 0);
+        cr_assert_eq(ks_stream_close(st, s), 0);
+        cr_assert_eq(ls.n, cases[c].n, "streamed %s: %zu findings", cases[c].path ? cases[c].path : "(unknown)", ls.n);
+        found_list_free(&ls);
+    }
+    ks_scanner_destroy(s);
+    ks_engine_destroy(e);
+
+    /* only path rules (and no decoding, so nothing else to search): one database, the filter still applies */
+    ks_rules *r = NULL;
+    cr_assert_eq(ks_rules_create(&r), 0);
+    const char *y = "rules:\n  - {id: n, name: N, pattern: 'machine [a-z]{1,20} password (?P<secret>[A-Za-z0-9]{8,20})', "
+                    "path: '(?:^|/)\\.netrc$'}\n";
+    cr_assert_eq(ks_rules_load_yaml(r, y, strlen(y), "t.yml", NULL, NULL), 0);
+    ks_engine_options eo = {.flags = KS_ENGINE_NO_CACHE | KS_ENGINE_NO_DECODE};
+    ks_engine *only = NULL;
+    cr_assert_eq(ks_engine_create(r, &eo, &only, NULL, NULL), 0);
+    cr_assert(only->path_db == NULL && !only->rules[0].in_path_db);
+    cr_assert_eq(ks_scanner_create(only, &s), 0);
+    const char *netrc = "machine host password Xk9vq2LmP0s\n";
+    ks_scan_opts in = {.size = sizeof in, .path = "/u/.netrc"}, out = {.size = sizeof out, .path = "/u/x"};
+    found_list a = {0}, b = {0};
+    cr_assert_eq(ks_scan(s, netrc, strlen(netrc), 0, &in, collect, &a), 0);
+    cr_assert_eq(ks_scan(s, netrc, strlen(netrc), 0, &out, collect, &b), 0);
+    cr_assert_eq(a.n, 1);
+    cr_assert_eq(b.n, 0);
+    found_list_free(&a);
+    found_list_free(&b);
+    ks_scanner_destroy(s);
+    ks_engine_destroy(only);
+    ks_rules_destroy(r);
 }
