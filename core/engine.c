@@ -22,6 +22,7 @@ static int check_expression(const ks_rule *r, const char *what, const char *expr
     hs_expr_info_t *info = NULL;
     hs_compile_error_t *err = NULL;
     int code = 0;
+    const char *whose = strcmp(what, "pattern") ? "prefilter " : ""; /* the pattern's messages predate prefilters */
     if (hs_expression_info(expr, 0, &info, &err) != HS_SUCCESS) {
         ks__diag_emit(on_error, ctx, KS_ECOMPILE, r->source, r->line, r->id, "Vectorscan rejects the %s: %s", what,
                       err ? err->message : "unknown error");
@@ -29,11 +30,11 @@ static int check_expression(const ks_rule *r, const char *what, const char *expr
         code = KS_ECOMPILE;
     } else if (info->max_width == UINT_MAX) {
         ks__diag_emit(on_error, ctx, KS_EUNBOUNDED, r->source, r->line, r->id,
-                      "%s match width is unbounded: use a bounded repeat such as {1,256} instead of * or +", what);
+                      "%smatch width is unbounded: use a bounded repeat such as {1,256} instead of * or +", whose);
         code = KS_EUNBOUNDED;
     } else if (info->max_width > KS_MAX_RULE_WIDTH) {
         ks__diag_emit(on_error, ctx, KS_EUNBOUNDED, r->source, r->line, r->id,
-                      "%s match width can reach %u bytes; the limit is %u", what, info->max_width, KS_MAX_RULE_WIDTH);
+                      "%smatch width can reach %u bytes; the limit is %u", whose, info->max_width, KS_MAX_RULE_WIDTH);
         code = KS_EUNBOUNDED;
     } else if (info->min_width == 0) {
         ks__diag_emit(on_error, ctx, KS_ECOMPILE, r->source, r->line, r->id, "%s can match the empty string", what);
