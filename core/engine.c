@@ -187,33 +187,43 @@ out:
     return rc;
 }
 
-/* Tries the cache, then compiles; a cache that is missing, stale or corrupt is never an error. */
+/* Tries the cache, then compiles; a cache that is missing, stale or corrupt is never an error. The path rules'
+ * database is cached beside the main one under a key of its own: compiling it takes longer than a cached start-up
+ * may (a .pgpass line's bounded repeats). */
 static int build_db(ks_engine *e, const ks_engine_options *opts, ks_diag_fn on_error, void *ctx)
 {
     const char *dir = NULL;
     /* opt-in: a library that is not given a directory never writes to disk */
     if (!(e->flags & KS_ENGINE_NO_CACHE) && opts && opts->cache_dir)
         dir = opts->cache_dir;
-    ks_cache_key key;
+    ks_cache_key key, path_key;
     unsigned *widths = NULL;
+    int have_main = 0, have_path = !e->n_path_rules;
     if (dir) {
         ks__cache_key(e->rules, e->n_rules, &key);
         if (n_triggers(e)) /* a database with the escape patterns is another database */
             key.h[1] ^= 0x6465636f64653031ull;
+        path_key = key;
+        path_key.h[0] ^= 0x7061746864623031ull;
         widths = ks__acalloc(e->a, e->n_rules, sizeof *widths);
         if (widths && ks__cache_load(dir, &key, e->n_rules, widths, &e->db) == 0) {
             for (size_t i = 0; i < e->n_rules; i++)
                 e->rules[i].max_width = widths[i];
-            e->from_cache = 1;
-            ks__afree(e->a, widths);
-            return 0;
+            e->from_cache = have_main = 1;
+            /* stored with the same widths: loading them again changes nothing */
+            have_path = have_path || ks__cache_load(dir, &path_key, e->n_rules, widths, &e->path_db) == 0;
         }
     }
-    int rc = compile_db(e, on_error, ctx);
+    int rc = have_main ? 0 : compile_db(e, on_error, ctx);
+    if (!rc && !have_path)
+        rc = compile_path_db(e, on_error, ctx);
     if (!rc && dir && widths) {
         for (size_t i = 0; i < e->n_rules; i++)
             widths[i] = e->rules[i].max_width;
-        (void)ks__cache_store(dir, &key, e->n_rules, widths, e->db);
+        if (!have_main)
+            (void)ks__cache_store(dir, &key, e->n_rules, widths, e->db);
+        if (!have_path)
+            (void)ks__cache_store(dir, &path_key, e->n_rules, widths, e->path_db);
     }
     ks__afree(e->a, widths);
     return rc;
@@ -358,8 +368,6 @@ int ks_engine_create(const ks_rules *rules, const ks_engine_options *opts, ks_en
         rc = select_path_rules(e);
     if (!rc)
         rc = build_db(e, opts, on_error, ctx);
-    if (!rc)
-        rc = compile_path_db(e, on_error, ctx);
     if (!rc && e->a)
         rc = place_db(e, &e->db, &e->db_placed);
     if (!rc && e->a)

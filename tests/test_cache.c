@@ -176,3 +176,42 @@ Test(cache, nothing_is_written_unless_asked_and_the_usual_place_follows_xdg)
     cr_assert_eq(ks_default_cache_dir(usual, sizeof usual), 0);
     cr_assert_str_eq(usual, "/home/someone/.cache/keysweep");
 }
+
+/* The path rules' database is cached beside the main one: a cached start-up compiles nothing, and a damaged or
+ * missing path entry is rebuilt while the main one is used. */
+Test(cache, path_rules_database_is_cached_and_rebuilt)
+{
+    const char *yaml = "rules:\n"
+                       "  - {id: tok, name: T, pattern: 'tok_[a-z0-9]{10}'}\n"
+                       "  - {id: pg, name: P, pattern: '(?m)^[a-z.]{1,40}:[0-9]{1,5}:[a-z]{1,20}:[a-z]{1,20}:"
+                       "(?P<secret>[A-Za-z0-9]{8,40})$', path: '(?:^|/)\\.pgpass$'}\n";
+    const char *text = "tok_abcdefgh12\ndb.example:5432:orders:app:Q7vpL2xRk9w\n";
+    ks_engine_destroy(build(yaml, dir));
+    char path[256];
+    cr_assert_eq(cache_file(path, sizeof path), 2, "the main and the path rules' databases");
+    ks_engine *e = build(yaml, dir);
+    cr_assert_eq(from_cache(e), 1);
+    cr_assert_eq(count(e, text), 2, "unknown path: the path rule reports as any rule does");
+    ks_engine_destroy(e);
+    /* damage every entry but keep the main one usable: corrupting the smaller (path) file only */
+    DIR *d = opendir(dir);
+    struct dirent *de;
+    char smallest[256] = "";
+    off_t small_size = -1;
+    while ((de = readdir(d)))
+        if (strstr(de->d_name, ".hsdb")) {
+            char p[256];
+            struct stat st;
+            snprintf(p, sizeof p, "%.63s/%.180s", dir, de->d_name);
+            if (stat(p, &st) == 0 && (small_size < 0 || st.st_size < small_size)) {
+                small_size = st.st_size;
+                snprintf(smallest, sizeof smallest, "%s", p);
+            }
+        }
+    closedir(d);
+    corrupt(smallest, 0);
+    e = build(yaml, dir);
+    cr_assert_eq(from_cache(e), 1, "the main database still comes from the cache");
+    cr_assert_eq(count(e, text), 2, "the path rules' database was rebuilt");
+    ks_engine_destroy(e);
+}
