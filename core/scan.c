@@ -285,7 +285,8 @@ static int shadowed(const ks_scanner *s, const unsigned char *buf, size_t i, siz
  * checks or not (a GitHub token with a bad checksum under `token = "..."` is no generic secret).
  * Provider candidates are looked for a width either side: the region that owns c keeps them all
  * (left_shadows and the right margin), so the verdict does not depend on where objects are cut. A
- * provider rule whose path condition does not hold here reports nothing, and shadows nothing. */
+ * provider rule whose path condition does not hold here reports nothing, and shadows nothing. Candidates are sorted
+ * by start, rule, then longest end first. */
 static int yields_to_provider(ks_scanner *s, size_t i, size_t from, size_t to)
 {
     const ks_engine *e = s->engine;
@@ -297,6 +298,10 @@ static int yields_to_provider(ks_scanner *s, size_t i, size_t from, size_t to)
         const ks_cand *d = &s->cands[k];
         const ks_erule *dr = &e->rules[d->rule];
         if (k == i || dr->yields || d->sstart >= c->send || d->send <= c->sstart)
+            continue;
+        /* A shorter end of a provider's (rule, start) is never reported: the secret it would have had is not the
+         * provider's finding, so the generic rule's stays (a connection string with two Password= keys). */
+        if (k > from && d->start == s->cands[k - 1].start && d->rule == s->cands[k - 1].rule)
             continue;
         if (KS_UNLIKELY(dr->rule.cond != NULL) && !ks__cond_path_holds(dr->rule.cond, s->path, s->md))
             continue;

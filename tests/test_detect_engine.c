@@ -337,3 +337,27 @@ Test(known_test_key, only_with_the_builtin_list)
     cr_assert_eq(hs.h[0].known, 0);
     ks_engine_destroy(e);
 }
+
+/* Regression: a connection string with two Password= keys. The provider rule reports one finding from its start
+ * (its longest end: the second password); whether the first password was also reported by the generic rule
+ * depended on the order Vectorscan reported the matches in, so two such lines differing only in their first
+ * bytes gave different findings. Now the shorter, unreported provider match shadows nothing. */
+Test(one_finding, connection_string_with_two_passwords_reports_both)
+{
+    static const char *const lead[] = {"# ", "\t", "", "conn = \"", "x x x x "};
+    for (size_t i = 0; i < sizeof lead / sizeof *lead; i++) {
+        char text[512];
+        snprintf(text, sizeof text,
+                 "%s\"DefaultConnection\": \"Server=tcp:acme.database.windows.net,1433;Initial Catalog=orders;"
+                 "User ID=orders_app;Password=GNXjY9sVLCikJyV92viiXR;Encrypt=True;\" ; Password=htcoVn1TaUln\n",
+                 lead[i]);
+        hits hs = scan_builtin(text, NULL, 0);
+        cr_assert_eq(hs.n, 2, "lead '%s': %zu findings", lead[i], hs.n);
+        int first = 0, second = 0;
+        for (size_t k = 0; k < hs.n; k++) {
+            first += !strcmp(hs.h[k].secret, "GNXjY9sVLCikJyV92viiXR");
+            second += !strcmp(hs.h[k].secret, "htcoVn1TaUln") && !strcmp(hs.h[k].rule, "sql.connection_string_password");
+        }
+        cr_assert(first == 1 && second == 1, "lead '%s'", lead[i]);
+    }
+}
