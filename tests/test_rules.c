@@ -511,3 +511,36 @@ Test(rules, path_rules_are_searched_where_their_path_allows)
     ks_engine_destroy(only);
     ks_rules_destroy(r);
 }
+
+/* Issue 16: every family of the built-in pack (one file per provider or kind of file) has at least two examples
+ * and two negative examples between its rules, and the pack keeps at least 450 rules. */
+Test(rules, builtin_families_have_two_examples_and_two_negative_examples)
+{
+    ks_rules *r = NULL;
+    cr_assert_eq(ks_rules_create(&r), 0);
+    cr_assert_eq(ks_rules_load_builtin(r, NULL, NULL), 0);
+    size_t n = ks_rules_count(r), families = 0;
+    cr_assert(n >= 450, "%zu built-in rules", n);
+    for (size_t a = 0; a < n; a++) {
+        ks_rule_info x = {.size = sizeof x};
+        ks_rules_get(r, a, &x);
+        int first = 1;
+        size_t ex = 0, neg = 0;
+        for (size_t b = 0; b < n; b++) {
+            ks_rule_info y = {.size = sizeof y};
+            ks_rules_get(r, b, &y);
+            if (strcmp(x.source, y.source))
+                continue;
+            if (b < a)
+                first = 0; /* the family was counted at its first rule */
+            ex += y.n_examples;
+            neg += y.n_negative_examples;
+        }
+        if (!first)
+            continue;
+        families++;
+        cr_assert(ex >= 2 && neg >= 2, "%s: %zu examples, %zu negative examples", x.source, ex, neg);
+    }
+    cr_assert(families >= 100, "%zu families", families);
+    ks_rules_destroy(r);
+}
