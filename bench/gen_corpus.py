@@ -4,6 +4,7 @@ import argparse
 import json
 import os
 import random
+import re
 
 WORDS = [b"int", b"return", b"static", b"void", b"x", b"=", b"0;", b"if", b"(err)", b"{", b"}", b"//", b"struct",
          b"foo_bar", b"0x1f", b"const", b"char", b"*p", b"->", b"len", b"goto", b"out;", b"#include", b"<linux/fs.h>"]
@@ -15,6 +16,10 @@ def filler(rng, n):
         out += rng.choice(WORDS)
         out += b"\n" if rng.random() < 0.12 else b" "
     return out[:n]
+
+
+# Names that the built-in path rules accept (credential-files.yml): a new path rule needs its file here.
+FILE_NAMES = (".netrc", "_netrc", ".git-credentials", ".pgpass", "pgpass.conf")
 
 
 def plant(data, at, text, manifest, path, rule):
@@ -36,9 +41,21 @@ def main():
     a = ap.parse_args()
     rng = random.Random(a.seed)
     rules = [json.loads(line) for line in open(a.rules)]
-    examples = [(r["id"], ex.encode()) for r in rules for ex in r["examples"]]
+    # a rule with a path condition reports only in files its path accepts: its examples go to files so named
+    examples = [(r["id"], ex.encode()) for r in rules if not r.get("path") for ex in r["examples"]]
     os.makedirs(a.out, exist_ok=True)
     manifest = []
+    for n, r in enumerate(r for r in rules if r.get("path")):
+        name = next((c for c in FILE_NAMES if re.search(r["path"], "/home/u/" + c)), None)
+        if name is None:
+            raise SystemExit("gen_corpus: no file name in FILE_NAMES satisfies the path of " + r["id"])
+        for k, ex in enumerate(r["examples"]):
+            path = os.path.join(a.out, "named", "r%03d-%d" % (n, k), name)
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            data = filler(rng, 300) + b"\n" * (len(ex) + 2) + filler(rng, 300)
+            plant(data, 300, ex.encode(), manifest, path, r["id"])
+            with open(path, "wb") as f:
+                f.write(data)
     # many small files: every example of every rule at least once
     for i in range(a.small_files):
         path = os.path.join(a.out, "small", "d%03d" % (i % 512), "f%06d.txt" % i)
