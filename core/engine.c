@@ -101,7 +101,7 @@ static int select_path_rules(ks_engine *e)
     return 0;
 }
 
-/* The path database: small (a few rules), so compiled each time rather than cached. */
+/* The path database: the rules build_db put aside (select_path_rules), with their prefilters as in the main one. */
 static int compile_path_db(ks_engine *e, ks_diag_fn on_error, void *ctx)
 {
     if (!e->n_path_rules)

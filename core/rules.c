@@ -62,7 +62,8 @@ int ks__rule_copy(const ks_allocator *a, ks_rule *dst, const ks_rule *src)
     dst->min_entropy = src->min_entropy;
     dst->trufflehog_type = src->trufflehog_type;
     if (dup_opt(a, &dst->id, src->id) || dup_opt(a, &dst->name, src->name) ||
-        dup_opt(a, &dst->pattern, src->pattern) || dup_opt(a, &dst->prefilter, src->prefilter) || dup_opt(a, &dst->description, src->description) ||
+        dup_opt(a, &dst->pattern, src->pattern) || dup_opt(a, &dst->prefilter, src->prefilter) ||
+        dup_opt(a, &dst->description, src->description) ||
         dup_opt(a, &dst->confidence, src->confidence) || dup_opt(a, &dst->validate, src->validate) ||
         dup_opt(a, &dst->source, src->source) || dup_opt(a, &dst->severity, src->severity) ||
         dup_opt(a, &dst->path, src->path) || dup_opt(a, &dst->gitleaks_id, src->gitleaks_id) ||

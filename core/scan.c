@@ -262,6 +262,13 @@ static int scan_tail_aligned(ks_scanner *s, const ks_region *rg)
  * rule and the provider's own rule on `token = "ghp_..."`). Containment keeps this independent
  * of how the object was cut: the inner match starts within the outer one, so the region that
  * owns the outer candidate always sees the inner one. Candidates are sorted by start. */
+/* 1 when candidate k is a shorter end of the (rule, start) just before it: never reported, so it neither shadows
+ * nor silences another rule's candidate. Candidates from `first` on are sorted by start, rule, longest end first. */
+static int shorter_end(const ks_scanner *s, size_t k, size_t first)
+{
+    return k > first && s->cands[k].start == s->cands[k - 1].start && s->cands[k].rule == s->cands[k - 1].rule;
+}
+
 static int shadowed(const ks_scanner *s, const unsigned char *buf, size_t i, size_t to)
 {
     const ks_engine *e = s->engine;
@@ -272,8 +279,8 @@ static int shadowed(const ks_scanner *s, const unsigned char *buf, size_t i, siz
         const ks_erule *dr = &e->rules[d->rule];
         if (dr->priority <= prio || d->end > c->end || d->sstart < c->sstart || d->send > c->send)
             continue;
-        if (k > 0 && d->start == s->cands[k - 1].start && d->rule == s->cands[k - 1].rule)
-            continue; /* not the longest end of its (rule, start) */
+        if (shorter_end(s, k, 0))
+            continue;
         if (validate(dr, buf + d->sstart, (size_t)(d->send - d->sstart)))
             return 1;
     }
@@ -299,9 +306,7 @@ static int yields_to_provider(ks_scanner *s, size_t i, size_t from, size_t to)
         const ks_erule *dr = &e->rules[d->rule];
         if (k == i || dr->yields || d->sstart >= c->send || d->send <= c->sstart)
             continue;
-        /* A shorter end of a provider's (rule, start) is never reported: the secret it would have had is not the
-         * provider's finding, so the generic rule's stays (a connection string with two Password= keys). */
-        if (k > from && d->start == s->cands[k - 1].start && d->rule == s->cands[k - 1].rule)
+        if (shorter_end(s, k, from)) /* its secret is not the provider's finding (two Password= keys on a line) */
             continue;
         if (KS_UNLIKELY(dr->rule.cond != NULL) && !ks__cond_path_holds(dr->rule.cond, s->path, s->md))
             continue;

@@ -249,7 +249,8 @@ static int check_rule(load_ctx *lc, ks_rule *r)
         FAIL(lc, KS_ERULE, r->line, id, "prefilter must be 1-%u bytes long", KS_MAX_PATTERN_LEN);
         ok = 0;
     }
-    if (!pcre2_compiles(lc, r, "pattern", r->pattern) || (r->prefilter && !pcre2_compiles(lc, r, "prefilter", r->prefilter)))
+    if (!pcre2_compiles(lc, r, "pattern", r->pattern) ||
+        (r->prefilter && !pcre2_compiles(lc, r, "prefilter", r->prefilter)))
         ok = 0;
     return ok;
 }
