@@ -129,6 +129,32 @@ static int stop_error(const worker *w, int rc, const ks_container_result *res)
                                           : 0;
 }
 
+/* An archive may end before its stream does (a tar's end blocks come before the gzip stream's last
+ * block, and zero padding follows many archives): what is left is read to the end, so the byte count
+ * says the whole file went by, as it does for a file read in chunks; at the limit, one more read tells
+ * a stream that ends there from one that goes on (EFBIG), as for any stream. */
+static int drain_rest(worker *w, pfile *f, uint64_t *got)
+{
+    for (;;) {
+        int probe = f->limit && *got >= f->limit;
+        size_t want = probe ? 4096 : STREAM_PIECE;
+        if (!probe && f->limit && f->limit - *got < want)
+            want = (size_t)(f->limit - *got);
+        ssize_t n = read(f->fd, w->stream_buf, want);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return errno;
+        if (probe)
+            return n > 0 ? EFBIG : 0;
+        if (n == 0)
+            return 0;
+        *got += (uint64_t)n;
+        if (atomic_load(&w->p->stop))
+            return ECANCELED;
+    }
+}
+
 int ks__pl_expand_stream(worker *w, pslot *sl, const unsigned char *head, size_t n, unsigned char **replay,
                          size_t *replay_len, uint64_t *bytes)
 {
@@ -148,8 +174,10 @@ int ks__pl_expand_stream(worker *w, pslot *sl, const unsigned char *head, size_t
     ks__pl_drop_member(w);
     if (rc == 1)
         return 0; /* not a container: the caller scans head, *replay and the rest as bytes */
-    *bytes = res.bytes_read;
     int err = stop_error(w, rc, &res);
+    if (!err)
+        err = drain_rest(w, f, &res.bytes_read);
+    *bytes = res.bytes_read;
     ks__pl_file_close_fd(p, f);
     ks__pl_push_container_done(p, w->out, f, res.bytes_read, err, res.containers, res.members);
     return 1;

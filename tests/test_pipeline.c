@@ -10,6 +10,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <archive.h>
+#include <sys/wait.h>
+
+#include "archives.h"
 #include "hang.h"
 #include "corpus.h"
 #include "fault_io.h"
@@ -30,6 +34,7 @@ typedef struct sink_state {
     rec *items;
     size_t n, cap;
     int files, errors, cancelled;
+    uint64_t bytes; /* what the files done said they scanned */
 } sink_state;
 
 static int sink_finding(void *ctx, const char *path, const ks_match *m)
@@ -48,6 +53,7 @@ static int sink_finding(void *ctx, const char *path, const ks_match *m)
 static void sink_done(void *ctx, const char *path, uint64_t bytes, int err)
 {
     sink_state *s = ctx;
+    s->bytes += bytes;
     if (!err)
         s->files++;
     else if (err == ECANCELED)
@@ -385,7 +391,7 @@ static int sink_object_finding(void *ctx, const char *path, const ks_match *m)
  * object is the blob id), on one worker or several; a directory that is no git directory is refused. */
 Test(pipeline, git_history_is_scanned_blob_by_blob_once, .timeout = KS_HANG_S(300))
 {
-    char repo[128], cmd[1024], blob[64] = "";
+    char repo[128], cmd[1024], blob_id[64] = "";
     snprintf(repo, sizeof repo, "%s/repo", dir);
     snprintf(cmd, sizeof cmd,
              "set -e; export HOME=%s GIT_CONFIG_NOSYSTEM=1; git init -q %s; cd %s; git config user.email a@b.c; "
@@ -395,14 +401,14 @@ Test(pipeline, git_history_is_scanned_blob_by_blob_once, .timeout = KS_HANG_S(30
     cr_assert_eq(system(cmd), 0, "git");
     snprintf(cmd, sizeof cmd, "%s/blob", dir);
     FILE *bf = fopen(cmd, "r");
-    cr_assert(bf && fgets(blob, sizeof blob, bf));
+    cr_assert(bf && fgets(blob_id, sizeof blob_id, bf));
     fclose(bf);
-    blob[40] = '\0';
+    blob_id[40] = '\0';
     static const ks_pipeline_sink sink = {.size = sizeof sink, .on_finding = sink_object_finding,
                                           .on_file_done = sink_done, .on_idle = sink_idle};
     char git_dir[160], want[256];
     snprintf(git_dir, sizeof git_dir, "%s/.git", repo);
-    snprintf(want, sizeof want, "%s 0 4 24 1 5 AKIAQYLPMN5HHHFPZAM2 in %s", git_dir, blob);
+    snprintf(want, sizeof want, "%s 0 4 24 1 5 AKIAQYLPMN5HHHFPZAM2 in %s", git_dir, blob_id);
     for (unsigned threads = 1; threads <= 3; threads++) {
         sink_state s = {0};
         ks_pipeline_opts o = {.threads = threads};
@@ -418,4 +424,64 @@ Test(pipeline, git_history_is_scanned_blob_by_blob_once, .timeout = KS_HANG_S(30
     }
     snprintf(cmd, sizeof cmd, "rm -rf %s %s/blob", repo, dir);
     cr_assert_eq(system(cmd), 0);
+}
+
+/* Regression (stress seed 96840424106735): an archive read through a pipe ends before its stream does
+ * (a tar's end comes before the zero blocks after it, and bytes may follow the gzip stream); the file
+ * done counted only what the archive reader had pulled, 4,194,304 bytes of 4,195,301. Every byte of the
+ * stream is read and counted, and the key in its member is found once. */
+Test(pipeline, r_archive_through_a_pipe_counts_bytes_after_its_end)
+{
+    const char *name[] = {"srv/.env"};
+    blob member = text("key = AKIAQYLPMN5HHHFPZAM2\n");
+    blob tar = write_archive(ARCHIVE_FORMAT_TAR_PAX_RESTRICTED, ARCHIVE_FILTER_NONE, name, &member, 1);
+    size_t zeros = 600000; /* zero blocks after the tar's end, inside the gzip stream */
+    tar.p = realloc(tar.p, tar.len + zeros);
+    cr_assert_not_null(tar.p);
+    memset(tar.p + tar.len, 0, zeros);
+    tar.len += zeros;
+    const char *inner[] = {"x.tar"};
+    blob gz = write_archive(ARCHIVE_FORMAT_RAW, ARCHIVE_FILTER_GZIP, inner, &tar, 1);
+    size_t after = 300000; /* and bytes after the gzip stream */
+    gz.p = realloc(gz.p, gz.len + after);
+    cr_assert_not_null(gz.p);
+    memset(gz.p + gz.len, 0, after);
+    gz.len += after;
+    for (unsigned threads = 1; threads <= 2; threads++) {
+        int fds[2];
+        cr_assert_eq(pipe(fds), 0);
+        pid_t pid = fork();
+        cr_assert(pid >= 0);
+        if (pid == 0) {
+            close(fds[0]);
+            size_t off = 0;
+            while (off < gz.len) {
+                ssize_t n = write(fds[1], gz.p + off, gz.len - off);
+                if (n <= 0)
+                    _exit(1);
+                off += (size_t)n;
+            }
+            _exit(0);
+        }
+        close(fds[1]);
+        static const ks_pipeline_sink sink = {.size = sizeof sink, .on_finding = sink_finding,
+                                              .on_file_done = sink_done, .on_idle = sink_idle};
+        sink_state s = {0};
+        ks_pipeline_opts o = {.threads = threads};
+        ks_pipeline *p = NULL;
+        cr_assert_eq(ks_pipeline_create(engine, &o, &sink, &s, &p), 0);
+        cr_assert_eq(ks_pipeline_submit(p, fds[0], "-", 0, 0), 0);
+        cr_assert_eq(ks_pipeline_finish(p), 0);
+        int status;
+        cr_assert_eq(waitpid(pid, &status, 0), pid);
+        cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+        cr_assert_eq(s.files, 1, "%u threads: the file ends without error", threads);
+        cr_assert_eq(s.bytes, (uint64_t)gz.len, "%u threads: %llu bytes of %zu", threads,
+                     (unsigned long long)s.bytes, gz.len);
+        cr_assert_eq(s.n, 1, "%u threads: %zu findings", threads, s.n);
+        cr_assert(strstr(s.items[0].line, "AKIAQYLPMN5HHHFPZAM2"), "%s", s.items[0].line);
+        free(s.items);
+    }
+    free(tar.p);
+    free(gz.p);
 }
