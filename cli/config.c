@@ -50,6 +50,7 @@ static const scan_key SCAN_KEYS[] = {
     {"follow", K_FLAG, "--follow", NULL},
     {"archive_depth", K_NUMBER, "--archive-depth", NULL},
     {"max_archive_size", K_TEXT, "--max-archive-size", NULL},
+    {"archive_threads", K_NUMBER, "--archive-threads", NULL},
     {"decompress", K_FLAG, NULL, "--no-decompress"},
     {"archive_limits", K_TEXT, "--archive-limits", NULL},
     {"git_history", K_FLAG, NULL, "--no-git-history"},

@@ -520,6 +520,8 @@ static void scan_usage(FILE *f)
           "ISO 9660):\n"
           "  --archive-depth N     open containers nested up to N deep (default 8); 0 scans them as bytes\n"
           "  --max-archive-size SIZE  scan larger containers as bytes, without opening them\n"
+          "  --archive-threads N   threads decompressing one big container ahead of its scan (a zip's\n"
+          "                        members N at once; default one per CPU beyond the first, at most -j)\n"
           "  --no-decompress       do not open compressed files (.gz, .tar.gz...); archives still are\n"
           "  --archive-limits MODE error (default): a container stopped at a budget (members' bytes: the\n"
           "                        larger of 1G and 50x the file; 200x what was read, past 16M; 1,000,000\n"
@@ -551,7 +553,7 @@ static void scan_usage(FILE *f)
 
 enum { OPT_FORMAT = 1000, OPT_RULES, OPT_NO_BUILTIN, OPT_NEAR, OPT_EXCLUDE, OPT_MAXSIZE, OPT_FOLLOW,
        OPT_CACHE_DIR, OPT_NO_CACHE, OPT_COLOR, OPT_NO_PROGRESS, OPT_IO, OPT_CHUNK, OPT_NO_PIN, OPT_REDACT,
-       OPT_BASELINE, OPT_GITIGNORE, OPT_EXIT_CODE, OPT_SHARD, OPT_MAX_OPEN, OPT_ARCHIVE_DEPTH, OPT_MAX_ARCHIVE,
+       OPT_BASELINE, OPT_GITIGNORE, OPT_EXIT_CODE, OPT_SHARD, OPT_MAX_OPEN, OPT_ARCHIVE_DEPTH, OPT_MAX_ARCHIVE, OPT_ARCHIVE_THREADS,
        OPT_NO_DECOMPRESS, OPT_ARCHIVE_LIMITS, OPT_NO_DECODE, OPT_DECODE_DEPTH, OPT_NO_GIT_HISTORY,
        OPT_GIT_ALL_PATHS, OPT_SHOW_TEST_KEYS, OPT_CONFIG, OPT_NO_CONFIG, OPT_DIFF, OPT_NO_DIFF, OPT_SARIF_OFFSETS };
 
@@ -597,6 +599,7 @@ static const struct option scan_longopts[] = {
     {"shard", required_argument, 0, OPT_SHARD},       {"one-file-system", no_argument, 0, 'x'},
     {"archive-depth", required_argument, 0, OPT_ARCHIVE_DEPTH},
     {"max-archive-size", required_argument, 0, OPT_MAX_ARCHIVE},
+    {"archive-threads", required_argument, 0, OPT_ARCHIVE_THREADS},
     {"no-decompress", no_argument, 0, OPT_NO_DECOMPRESS},
     {"no-decode", no_argument, 0, OPT_NO_DECODE},
     {"no-git-history", no_argument, 0, OPT_NO_GIT_HISTORY},
@@ -706,6 +709,13 @@ static int parse(scan_opts *o, int argc, char **argv)
                 return 2;
             }
             o->po.archive_max_input = v;
+            break;
+        case OPT_ARCHIVE_THREADS:
+            if (parse_size(optarg, &v) || v == 0 || v > 64 || strpbrk(optarg, "kKmMgGtTiBb")) {
+                say("--archive-threads: expected 1 to 64, not '%s'", optarg);
+                return 2;
+            }
+            o->po.archive_threads = (unsigned)v;
             break;
         case OPT_NO_DECOMPRESS: o->po.flags |= KS_PIPELINE_NO_DECOMPRESS; break;
         case OPT_NO_DECODE:

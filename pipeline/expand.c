@@ -316,7 +316,7 @@ int ks__pl_expand_slot(worker *w, pslot *sl)
     ks__pl_release_hold(p, f);
     ks_container_limits lim = limits_for(p, f->size);
     /* the other workers scan what comes out (and decompress a zip's members with it) */
-    lim.decode_ahead = f->share_hold && !whole && f->size >= KS_OVERLAP_FROM ? p->n_workers : 0;
+    lim.decode_ahead = f->share_hold && !whole && f->size >= KS_OVERLAP_FROM ? p->ahead_threads : 0;
     ks_container_result res;
     w->mfailed = 0;
     /* A big container decompresses on a thread of its own while this worker scans what comes out,

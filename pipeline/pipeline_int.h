@@ -130,6 +130,7 @@ struct ks_pipeline {
     unsigned depth; /* jobs in flight per worker (asynchronous backend) */
     size_t chunk, margin;
     unsigned n_workers, n_buffers;
+    unsigned ahead_threads;       /* threads decompressing a big container ahead of its scan */
     int pin, read_only, lower_priority;
     int containers;                 /* containers are scanned as their members */
     int no_decode;                  /* UTF-16 text is scanned as the bytes it is */

@@ -47,7 +47,8 @@ PY
 
 for f in big damaged; do
   for j in 1 2 4; do
-    ks scan --rules "$T/rules.yml" --format jsonl -j "$j" "$T/$f.zip"
+    # as many lanes as workers, whatever the CPUs (the default gives lanes only to CPUs beyond the first)
+    ks scan --rules "$T/rules.yml" --format jsonl -j "$j" --archive-threads "$j" "$T/$f.zip"
     cp "$T/out" "$T/$f-j$j.jsonl"
     cp "$T/err" "$T/$f-j$j.err"
     echo "$rc" >"$T/$f-j$j.rc"

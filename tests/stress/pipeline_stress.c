@@ -528,7 +528,10 @@ static void run_once(const ks_engine *e, ks_scanner *sc, const char *dir, unsign
     int fds_before = count_fds();
     static const ks_pipeline_sink sink = {.size = sizeof sink, .on_finding = sink_finding, .on_file_done = sink_done, .on_idle = sink_idle};
     ks_pipeline_opts o = {.size = sizeof o, .threads = threads, .chunk_size = chunk, .buffers = buffers,
-                          .flags = no_pin ? KS_PIPELINE_NO_PIN : 0, .reader = use_uring ? "uring" : "pread"};
+                          .flags = no_pin ? KS_PIPELINE_NO_PIN : 0, .reader = use_uring ? "uring" : "pread",
+                          /* every other iteration a zip's lanes as many as the workers, whatever the CPUs (no new
+                           * draw: a seed still gives the iterations it gave) */
+                          .archive_threads = n % 2 ? threads : 0};
     ks_pipeline *p = NULL;
     int rc = ks_pipeline_create(e, &o, &sink, &it, &p);
     if (rc == KS_EIO && use_uring) { /* io_uring denied here */
