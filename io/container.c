@@ -519,7 +519,7 @@ static void expand_archive(expansion *x, struct archive *a, const char *stream_n
 static int try_nested(expansion *x, member_rd *parent, ks_container_kind kind, const unsigned char *head, size_t n,
                       unsigned depth, const char *member_name, size_t drop_to)
 {
-    unsigned char *child_buf = malloc(KS_CONTAINER_MAGIC_LEN);
+    unsigned char *child_buf = malloc(KS_CONTAINER_HEAD_MAX);
     nested_src src = {.parent = parent, .head = head, .head_len = n, .opening = 1};
     struct archive *c = child_buf ? new_reader(x, kind) : NULL;
     stream_dec dec = {0};
@@ -557,6 +557,14 @@ static int try_nested(expansion *x, member_rd *parent, ks_container_kind kind, c
     free(src.replay);
     free(child_buf);
     return begun ? 0 : 1;
+}
+
+static int all_zeros(const unsigned char *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (p[i])
+            return 0;
+    return 1;
 }
 
 /* Every member of an open archive, depth-first into nested containers. */
@@ -623,10 +631,12 @@ static void expand_archive(expansion *x, struct archive *a, const char *stream_n
         member_rd mr = {.a = a, .st = st, .index = index};
         la_ssize_t n = 0, got;
         const void *piece;
-        while ((size_t)n < KS_CONTAINER_MAGIC_LEN &&
-               (got = member_next(&mr, &piece, KS_CONTAINER_MAGIC_LEN - (size_t)n)) > 0) {
+        size_t head_want = KS_CONTAINER_MAGIC_LEN;
+        while ((size_t)n < head_want && (got = member_next(&mr, &piece, head_want - (size_t)n)) > 0) {
             memcpy(buf + n, piece, (size_t)got);
             n += got;
+            if ((size_t)n == KS_CONTAINER_MAGIC_LEN && all_zeros(buf, (size_t)n))
+                head_want = KS_CONTAINER_HEAD_MAX; /* perhaps an ISO 9660 image: its magic is 32 KiB in */
         }
         if (mr.failed && !n) {
             problem(x, 1, "stopped: corrupt or truncated member: %s", archive_error_string(a));

@@ -28,6 +28,9 @@ typedef enum ks_container_kind {
 /* Where an ISO 9660 image shows its magic ("CD001", after 32 KiB of system area and a type byte):
  * ks__container_sniff sees it only in a head at least that long. */
 #define KS_CONTAINER_ISO_MAGIC_AT 32769
+/* The longest head a member is read to before it is sniffed: that far only when its first bytes are all zeros (an
+ * ISO 9660 image's system area, unless it boots), so that other members are not copied further than their magic. */
+#define KS_CONTAINER_HEAD_MAX (KS_CONTAINER_ISO_MAGIC_AT + 5)
 
 /* What the first `n` bytes of an object say it is (by magic only, never by name). */
 ks_container_kind ks__container_sniff(const unsigned char *head, size_t n);

@@ -47,8 +47,11 @@ struct ks_container_stream {
     int stop_code; /* KS_ELIMIT or KS_ECORRUPT: the expansion ended early */
     int fatal_seen;
     uint64_t written;
-    unsigned char head[KS_CONTAINER_MAGIC_LEN];
-    size_t head_len;
+    /* the first bytes, sniffed once head_cap of them are in: head_short, or a block of KS_CONTAINER_HEAD_MAX
+     * when they are all zeros (perhaps an ISO 9660 image, whose magic is 32 KiB in) */
+    unsigned char head_short[KS_CONTAINER_MAGIC_LEN];
+    unsigned char *head;
+    size_t head_len, head_cap;
     ks_stream *plain;
     ks_scanner *sc; /* the scanner of the call in progress */
     unsigned char *spool; /* SPOOLING: the whole object so far */
@@ -363,6 +366,21 @@ static int spool(ks_container_stream *cs, const unsigned char *p, size_t n)
     return 0;
 }
 
+/* A head of zeros may be an ISO 9660 image's system area: read on to its magic (1), if memory allows. */
+static int longer_head(ks_container_stream *cs)
+{
+    for (size_t i = 0; i < cs->head_len; i++)
+        if (cs->head[i])
+            return 0;
+    unsigned char *h = ks__amalloc(cs->a, KS_CONTAINER_HEAD_MAX);
+    if (!h)
+        return 0; /* sniffed as it is: an image is then scanned as bytes */
+    memcpy(h, cs->head, cs->head_len);
+    cs->head = h;
+    cs->head_cap = KS_CONTAINER_HEAD_MAX;
+    return 1;
+}
+
 /* The first bytes are all here (or all there will be): a container, or a plain object. */
 static int decide(ks_container_stream *cs)
 {
@@ -394,6 +412,8 @@ int ks_container_stream_open(const ks_engine *engine, const ks_scan_opts *opts, 
     ks_container_stream *cs = ks__acalloc(a, 1, sizeof *cs);
     if (!cs)
         return KS_ENOMEM;
+    cs->head = cs->head_short;
+    cs->head_cap = sizeof cs->head_short;
     const char *path = opts && (!opts->size || opts->size >= offsetof(ks_scan_opts, path) + sizeof opts->path)
                            ? opts->path
                            : NULL;
@@ -463,14 +483,16 @@ int ks_container_stream_write(ks_container_stream *cs, ks_scanner *sc, const voi
     cs->sc = sc;
     const unsigned char *p = data;
     cs->written += len;
-    if (cs->mode == SNIFFING) {
-        size_t take = sizeof cs->head - cs->head_len < len ? sizeof cs->head - cs->head_len : len;
+    while (cs->mode == SNIFFING) {
+        size_t take = cs->head_cap - cs->head_len < len ? cs->head_cap - cs->head_len : len;
         memcpy(cs->head + cs->head_len, p, take);
         cs->head_len += take;
         p += take;
         len -= take;
-        if (cs->head_len < sizeof cs->head)
+        if (cs->head_len < cs->head_cap)
             return 0;
+        if (cs->head == cs->head_short && longer_head(cs))
+            continue;
         int rc = decide(cs);
         if (rc)
             return cs->err = rc;
@@ -528,5 +550,7 @@ void ks_container_stream_abort(ks_container_stream *cs)
     ks__afree(cs->a, cs->inbuf);
     ks__afree(cs->a, cs->spool);
     ks__afree(cs->a, cs->path);
+    if (cs->head != cs->head_short)
+        ks__afree(cs->a, cs->head);
     ks__afree(cs->a, cs);
 }

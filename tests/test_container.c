@@ -212,6 +212,36 @@ Test(container, iso9660_images_by_their_volume_descriptor)
     free(iso.p);
 }
 
+/* An image inside an archive or a compressed stream is opened too: a member whose head is zeros is read
+ * on to where an image's magic is (it was scanned as bytes: t.tar!x.iso at the raw line, not its files). */
+Test(container, iso9660_images_nested_in_a_tar_and_a_gzip_stream)
+{
+    const char *names[] = {"srv/.env"};
+    blob datas[] = {text("x=1\nTOKEN=AKIAQYLPMN5HHHFPZAM2\n")};
+    blob iso = write_archive(ARCHIVE_FORMAT_ISO9660, ARCHIVE_FILTER_NONE, names, datas, 1);
+    const char *outer_names[] = {"disk.iso"};
+    blob tar = write_archive(ARCHIVE_FORMAT_TAR_USTAR, ARCHIVE_FILTER_NONE, outer_names, &iso, 1);
+    blob gz = write_archive(ARCHIVE_FORMAT_RAW, ARCHIVE_FILTER_GZIP, outer_names, &iso, 1);
+    const struct {
+        const blob *b;
+        const char *name, *chain;
+    } cases[] = {{&tar, "t.tar", "disk.iso!srv/.env"}, {&gz, "disk.iso.gz", "srv/.env"}};
+    for (size_t k = 0; k < 2; k++) {
+        seen s;
+        ks_container_result res;
+        cr_assert_eq(expand_both(cases[k].b, cases[k].name, &DEFAULTS, &s, &res), 0, "%s", cases[k].name);
+        cr_assert_eq(res.stop, KS_CONT_COMPLETE, "%s: %s", cases[k].name, s.last_problem);
+        cr_assert_eq(s.n, 1, "%s", cases[k].name);
+        cr_assert_str_eq(s.m[0].chain, cases[k].chain, "%s", cases[k].name);
+        cr_assert(s.m[0].data.len == datas[0].len && !memcmp(s.m[0].data.p, datas[0].p, datas[0].len));
+        cr_assert_eq(res.containers, 2, "%s", cases[k].name);
+        seen_free(&s);
+    }
+    free(iso.p);
+    free(tar.p);
+    free(gz.p);
+}
+
 Test(container, nesting_to_the_depth_and_not_past_it)
 {
     const char *inner_names[] = {"deep/creds.txt"};
