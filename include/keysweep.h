@@ -815,6 +815,17 @@ typedef struct ks_git_provenance_opts {
 KS_API int ks_git_provenance(const char *git_dir, const char *const *blobs, size_t n_blobs,
                              const ks_git_provenance_opts *opts, ks_git_origin_fn cb, void *ctx);
 
+/*
+ * For a program that owns its process (the keysweep command), before any other call: stops libgit2
+ * from hashing every object it reads again to check its id. That check is a setting of the whole
+ * process (libgit2's GIT_OPT_ENABLE_STRICT_HASH_VERIFICATION), so the library never changes it itself;
+ * ks_git_provenance reads the trees of every commit it compares, and over git/git's history (203,352
+ * commits) the check was 46% of the scan's time. Blobs are read by keysweep's own pack reader, which
+ * this does not touch. libgit2 stays initialised for the life of the process. Returns 0, or KS_EIO
+ * when libgit2 refuses.
+ */
+KS_API int ks_git_skip_object_id_checks(void);
+
 /* Facts about a repository for reports. Set `size` as for ks_rule_info. */
 typedef struct ks_git_repo_info {
     size_t size;

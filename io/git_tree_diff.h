@@ -28,13 +28,19 @@ typedef struct ks_git_diff {
     git_oid too_deep; /* after KS_ECORRUPT: the tree past KS_GIT_TREE_DEPTH_MAX */
     char *path;       /* the walk's own: the directory being compared */
     size_t path_cap;
+    git_tree **trees; /* the walk's own: trees read lately, by id (KS_GIT_TREE_CACHE slots), or NULL */
 } ks_git_diff;
+
+/* Trees kept, one slot per id's first bytes: a commit's trees are its parent's trees of the commit compared
+ * just before, and libgit2 keeps no tree over 4 KiB in its own cache (git/git's root and t/ are 20-60 KiB),
+ * so each was read and parsed twice a commit. */
+#define KS_GIT_TREE_CACHE 1024u
 
 /* Compares tree `tree` with the `n` trees of its commit's parents (none: everything is new). Returns 0,
  * KS_ENOMEM, KS_ECORRUPT when trees nest deeper than KS_GIT_TREE_DEPTH_MAX, or what on_blob returned. */
 int ks__git_tree_diff(ks_git_diff *d, const git_oid *tree, const git_oid *parents, size_t n);
 
-/* Frees what the walks kept (their path buffer); d can be used again. */
+/* Frees what the walks kept (their path buffer and trees); d can be used again. Before its repository is freed. */
 void ks__git_tree_diff_free(ks_git_diff *d);
 
 #endif
