@@ -145,6 +145,8 @@ Test(validators, assignment_drops_what_is_not_a_secret)
         /* placeholders and templates */ "${API_KEY}", "{{ .Values.token }}", "<your-key>", "changeme123",
         "xxxxxxxxxxxx", "EXAMPLEKEY12345678", "dummy-key-9f8e7d", "This-is-my-test-99!", "fooBar%40baz",
         "#{ENV_TOKEN}", "$(cat /run/x)", "%DB_PASSWORD%",
+        /* an account's name or address, letters only (git's credential tests: password=pass@host) */ "pass@host",
+        "user@host", "deploy.bot@mail.example-corp.com", "user%40host" /* percent-encoded, as in a URL */,
         /* numbers, repeated runs, base64 of words, low entropy for the length */ "12345678901234",
         "+1-555-0100-2233", "gPFEGk7CF4wS901w7ppYclt7gPFEGk7CF4wS901w7ppYclt7", "YW5vdGhlclRva2VuIQ==",
         "bXlzdGVyaW91c1BhZ2luYXRpb25Ub2tlbg==", "a1a1a1b2b2b2a1a1b2", "aaaaaaab1"};
@@ -152,7 +154,7 @@ Test(validators, assignment_drops_what_is_not_a_secret)
         cr_assert_not(run("assignment", drop[i]), "'%s' should be dropped", drop[i]);
     const char *keep[] = {"hV9#kq2!Zr7@pL4w", "s3cr3tV4lu3Xq9", "0HATUFKtzmib039WiV4Vc3wIsA2WCIkA",
                           "1894f54e300398c151864742dd563d2eb18e17c4", "VtzctyVqWiw6jJKi326Ni5XSSoGy1_4HOvyz5Ih7",
-                          "69418689F1E342DD946CB82994CDA3CB", "rapunz3l", "Wm3!qZ8xKt5R",
+                          "69418689F1E342DD946CB82994CDA3CB", "rapunz3l", "Wm3!qZ8xKt5R", "Tr0ub4dor@3x", "Tr0ub4dor%403x",
                           /* base64 of user:password is a credential, not text */ "c3ZjOnMzY3IzdC1wYXNz"};
     for (size_t i = 0; i < sizeof keep / sizeof *keep; i++)
         cr_assert(run("assignment", keep[i]), "'%s' should be kept", keep[i]);
