@@ -298,12 +298,14 @@ static int load_within(prov *p, const ks_git_opts *w, ks_git_commits *commits)
     return rc;
 }
 
-int ks_git_skip_object_id_checks(void)
+int ks_git_tune_process(void)
 {
-    /* the reference is kept: the setting belongs to libgit2's state, which ends with its last reference */
+    /* the reference is kept: the settings belong to libgit2's state, which ends with its last reference */
     if (git_libgit2_init() < 0)
         return KS_EIO;
-    return git_libgit2_opts(GIT_OPT_ENABLE_STRICT_HASH_VERIFICATION, 0) == 0 ? 0 : KS_EIO;
+    if (git_libgit2_opts(GIT_OPT_ENABLE_STRICT_HASH_VERIFICATION, 0) != 0 || git_libgit2_opts(GIT_OPT_ENABLE_CACHING, 0) != 0)
+        return KS_EIO;
+    return 0;
 }
 
 int ks_git_provenance(const char *git_dir, const char *const *blobs, size_t n_blobs,
