@@ -559,10 +559,14 @@ static int try_nested(expansion *x, member_rd *parent, ks_container_kind kind, c
     return begun ? 0 : 1;
 }
 
-static int all_zeros(const unsigned char *p, size_t n)
+int ks__container_may_be_image(const unsigned char *h, size_t n)
 {
-    for (size_t i = 0; i < n; i++)
-        if (p[i])
+    if (n < KS_CONTAINER_SECTOR)
+        return 0;
+    if (h[510] == 0x55 && h[511] == 0xaa)
+        return 1;
+    for (size_t i = 0; i < KS_CONTAINER_SECTOR; i++)
+        if (h[i])
             return 0;
     return 1;
 }
@@ -631,12 +635,12 @@ static void expand_archive(expansion *x, struct archive *a, const char *stream_n
         member_rd mr = {.a = a, .st = st, .index = index};
         la_ssize_t n = 0, got;
         const void *piece;
-        size_t head_want = KS_CONTAINER_MAGIC_LEN;
+        size_t head_want = KS_CONTAINER_SECTOR;
         while ((size_t)n < head_want && (got = member_next(&mr, &piece, head_want - (size_t)n)) > 0) {
             memcpy(buf + n, piece, (size_t)got);
             n += got;
-            if ((size_t)n == KS_CONTAINER_MAGIC_LEN && all_zeros(buf, (size_t)n))
-                head_want = KS_CONTAINER_HEAD_MAX; /* perhaps an ISO 9660 image: its magic is 32 KiB in */
+            if ((size_t)n == KS_CONTAINER_SECTOR && ks__container_may_be_image(buf, (size_t)n))
+                head_want = KS_CONTAINER_HEAD_MAX; /* its magic is 32 KiB in */
         }
         if (mr.failed && !n) {
             problem(x, 1, "stopped: corrupt or truncated member: %s", archive_error_string(a));

@@ -28,9 +28,14 @@ typedef enum ks_container_kind {
 /* Where an ISO 9660 image shows its magic ("CD001", after 32 KiB of system area and a type byte):
  * ks__container_sniff sees it only in a head at least that long. */
 #define KS_CONTAINER_ISO_MAGIC_AT 32769
-/* The longest head a member is read to before it is sniffed: that far only when its first bytes are all zeros (an
- * ISO 9660 image's system area, unless it boots), so that other members are not copied further than their magic. */
+/* A member's head is read to KS_CONTAINER_SECTOR bytes, and on to KS_CONTAINER_HEAD_MAX only when those may be an
+ * ISO 9660 image's system area (ks__container_may_be_image), so that other members are not copied further. */
+#define KS_CONTAINER_SECTOR 512
 #define KS_CONTAINER_HEAD_MAX (KS_CONTAINER_ISO_MAGIC_AT + 5)
+
+/* 1 when the first KS_CONTAINER_SECTOR bytes (n at least that) may open an ISO 9660 image, whose magic is
+ * 32 KiB further: zeros, or a boot sector (0x55 0xAA at 510: a hybrid image, as distributions ship them). */
+int ks__container_may_be_image(const unsigned char *h, size_t n);
 
 /* What the first `n` bytes of an object say it is (by magic only, never by name). */
 ks_container_kind ks__container_sniff(const unsigned char *head, size_t n);

@@ -48,8 +48,8 @@ struct ks_container_stream {
     int fatal_seen;
     uint64_t written;
     /* the first bytes, sniffed once head_cap of them are in: head_short, or a block of KS_CONTAINER_HEAD_MAX
-     * when they are all zeros (perhaps an ISO 9660 image, whose magic is 32 KiB in) */
-    unsigned char head_short[KS_CONTAINER_MAGIC_LEN];
+     * when they may open an ISO 9660 image (whose magic is 32 KiB in) */
+    unsigned char head_short[KS_CONTAINER_SECTOR];
     unsigned char *head;
     size_t head_len, head_cap;
     ks_stream *plain;
@@ -366,12 +366,11 @@ static int spool(ks_container_stream *cs, const unsigned char *p, size_t n)
     return 0;
 }
 
-/* A head of zeros may be an ISO 9660 image's system area: read on to its magic (1), if memory allows. */
+/* A head that may be an ISO 9660 image's system area: read on to its magic (1), if memory allows. */
 static int longer_head(ks_container_stream *cs)
 {
-    for (size_t i = 0; i < cs->head_len; i++)
-        if (cs->head[i])
-            return 0;
+    if (!ks__container_may_be_image(cs->head, cs->head_len))
+        return 0;
     unsigned char *h = ks__amalloc(cs->a, KS_CONTAINER_HEAD_MAX);
     if (!h)
         return 0; /* sniffed as it is: an image is then scanned as bytes */

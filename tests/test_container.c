@@ -212,8 +212,9 @@ Test(container, iso9660_images_by_their_volume_descriptor)
     free(iso.p);
 }
 
-/* An image inside an archive or a compressed stream is opened too: a member whose head is zeros is read
- * on to where an image's magic is (it was scanned as bytes: t.tar!x.iso at the raw line, not its files). */
+/* An image inside an archive or a compressed stream is opened too: a member whose head is zeros, or a boot
+ * sector (a hybrid image, as distributions ship), is read on to where an image's magic is (it was scanned as
+ * bytes: t.tar!x.iso at the raw line, not its files). */
 Test(container, iso9660_images_nested_in_a_tar_and_a_gzip_stream)
 {
     const char *names[] = {"srv/.env"};
@@ -222,11 +223,20 @@ Test(container, iso9660_images_nested_in_a_tar_and_a_gzip_stream)
     const char *outer_names[] = {"disk.iso"};
     blob tar = write_archive(ARCHIVE_FORMAT_TAR_USTAR, ARCHIVE_FILTER_NONE, outer_names, &iso, 1);
     blob gz = write_archive(ARCHIVE_FORMAT_RAW, ARCHIVE_FILTER_GZIP, outer_names, &iso, 1);
+    blob hybrid = {malloc(iso.len), iso.len, iso.len}; /* a boot sector in the system area */
+    cr_assert_not_null(hybrid.p);
+    memcpy(hybrid.p, iso.p, iso.len);
+    for (size_t i = 0; i < 446; i++)
+        hybrid.p[i] = (unsigned char)(0x33 + i * 7);
+    hybrid.p[510] = 0x55;
+    hybrid.p[511] = 0xaa;
+    blob htar = write_archive(ARCHIVE_FORMAT_TAR_USTAR, ARCHIVE_FILTER_NONE, outer_names, &hybrid, 1);
     const struct {
         const blob *b;
         const char *name, *chain;
-    } cases[] = {{&tar, "t.tar", "disk.iso!srv/.env"}, {&gz, "disk.iso.gz", "srv/.env"}};
-    for (size_t k = 0; k < 2; k++) {
+    } cases[] = {{&tar, "t.tar", "disk.iso!srv/.env"}, {&gz, "disk.iso.gz", "srv/.env"},
+                 {&htar, "hybrid.tar", "disk.iso!srv/.env"}};
+    for (size_t k = 0; k < 3; k++) {
         seen s;
         ks_container_result res;
         cr_assert_eq(expand_both(cases[k].b, cases[k].name, &DEFAULTS, &s, &res), 0, "%s", cases[k].name);
@@ -240,6 +250,8 @@ Test(container, iso9660_images_nested_in_a_tar_and_a_gzip_stream)
     free(iso.p);
     free(tar.p);
     free(gz.p);
+    free(hybrid.p);
+    free(htar.p);
 }
 
 Test(container, nesting_to_the_depth_and_not_past_it)

@@ -178,13 +178,21 @@ Test(cstream, an_iso9660_image_is_opened_by_its_magic_32_kib_in, .timeout = KS_H
         scan_alone(&want, names[i], datas[i].p, datas[i].len);
     cr_assert_gt(want.n, 10);
     ks_scan_opts so = {.size = sizeof so, .path = "disk.iso"};
-    for (cut how = WHOLE; how < N_CUTS; how++) {
-        hits got = {0};
-        char what[64];
-        snprintf(what, sizeof what, "disk.iso, %s", CUT_NAMES[how]);
-        cr_assert_eq(stream_it(&iso, how, 5 + how, &so, NULL, &got), 0, "%s", what);
-        assert_same(&want, &got, what);
-        hits_free(&got);
+    for (int hybrid = 0; hybrid < 2; hybrid++) {
+        if (hybrid) { /* a boot sector in the system area, as distributions' images have */
+            for (size_t i = 0; i < 446; i++)
+                iso.p[i] = (unsigned char)(0x33 + i * 7);
+            iso.p[510] = 0x55;
+            iso.p[511] = 0xaa;
+        }
+        for (cut how = WHOLE; how < N_CUTS; how++) {
+            hits got = {0};
+            char what[64];
+            snprintf(what, sizeof what, "disk.iso%s, %s", hybrid ? " (hybrid)" : "", CUT_NAMES[how]);
+            cr_assert_eq(stream_it(&iso, how, 5 + how, &so, NULL, &got), 0, "%s", what);
+            assert_same(&want, &got, what);
+            hits_free(&got);
+        }
     }
     hits_free(&want);
     free(iso.p);
@@ -231,16 +239,19 @@ Test(cstream, nested_members_carry_their_chain, .timeout = KS_HANG_S(120))
 /* Anything that is not a container, however it starts, gives exactly what ks_scan gives over it. */
 Test(cstream, what_is_no_container_equals_ks_stream, .timeout = KS_HANG_S(120))
 {
-    static const size_t lens[] = {0, 1, 3, 4, 100, 264, 265, 266, 5000, 32773, 32774, 70000, 300000};
+    static const size_t lens[] = {0, 1, 3, 4, 100, 264, 265, 266, 511, 512, 513, 5000, 32773, 32774, 70000, 300000};
     /* openings that look like a container to the magic test, and are not one; "" stands for 33,000 zeros
-     * (an ISO 9660 image's system area, read on to where its magic would be) */
-    static const char *const fakes[] = {NULL, "\x1f\x8b", "PK\x03\x04", "BZh9", "\xfd" "7zXZ", ""};
+     * and "boot" for a boot sector (an ISO 9660 image's system area, either: read on to where its magic
+     * would be) */
+    static const char *const fakes[] = {NULL, "\x1f\x8b", "PK\x03\x04", "BZh9", "\xfd" "7zXZ", "", "boot"};
     for (size_t f = 0; f < sizeof fakes / sizeof fakes[0]; f++) {
         for (size_t l = 0; l < sizeof lens / sizeof lens[0]; l++) {
             blob b = obj(lens[l] ? lens[l] : 1, lens[l] / 800 + 1, l * 7 + f);
             b.len = lens[l];
             if (fakes[f] && !*fakes[f])
                 memset(b.p, 0, b.len < 33000 ? b.len : 33000);
+            else if (fakes[f] && !strcmp(fakes[f], "boot") && b.len >= 512)
+                b.p[510] = 0x55, b.p[511] = 0xaa;
             else if (fakes[f] && b.len >= strlen(fakes[f]))
                 memcpy(b.p, fakes[f], strlen(fakes[f]));
             hits want = {0};
