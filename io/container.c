@@ -759,20 +759,70 @@ out:
     return rc;
 }
 
-/* The kind its head says, or an ISO 9660 image by its descriptor further in (an object whose bytes
- * are all at hand: in memory, or behind a descriptor that can be read anywhere). */
+static uint32_t le32(const unsigned char *p) { return p[0] | p[1] << 8 | p[2] << 16 | (uint32_t)p[3] << 24; }
+
+/* n bytes of the object at off, from memory or the descriptor: 0, or -1 when they are not all there. */
+static int bytes_at(const void *mem, size_t len, int fd, uint64_t size, uint64_t off, void *out, size_t n)
+{
+    if (off > size || size - off < n)
+        return -1;
+    if (mem) {
+        memcpy(out, (const unsigned char *)mem + off, n);
+        return 0;
+    }
+    return pread(fd, out, n, (off_t)off) == (ssize_t)n ? 0 : -1;
+}
+
+#define EOCD_LEN 22u
+#define EOCD_COMMENT_MAX 1024u /* the end record is looked for this far back: zip comments are short */
+
+int ks__container_zip_after(const void *mem, size_t len, int fd, uint64_t size, uint64_t *prefix)
+{
+    if (mem)
+        size = len;
+    if (size < EOCD_LEN + 4)
+        return 0;
+    unsigned char tail[EOCD_LEN + EOCD_COMMENT_MAX];
+    size_t tn = size < sizeof tail ? (size_t)size : sizeof tail;
+    if (bytes_at(mem, len, fd, size, size - tn, tail, tn))
+        return 0;
+    /* the end record whose comment runs to the end; found by its rarest byte (0x06, which text lacks), since
+     * every file that is no container at its head comes here */
+    const unsigned char *e = NULL;
+    for (const unsigned char *q = tail + 3; (q = memchr(q, 6, (size_t)(tail + tn - q))) != NULL; q++) {
+        const unsigned char *r = q - 3;
+        if (!memcmp(r, "PK\x05\x06", 4) && (size_t)(r - tail) + EOCD_LEN <= tn &&
+            (size_t)(r - tail) + EOCD_LEN + (r[20] | r[21] << 8) == tn)
+            e = r;
+    }
+    if (!e)
+        return 0;
+    uint64_t eocd = size - tn + (size_t)(e - tail), cd_size = le32(e + 12), cd_off = le32(e + 16);
+    if (cd_off == 0xffffffffu || cd_size + cd_off >= eocd)
+        return 0; /* zip64, or nothing before the zip: its head shows it */
+    uint64_t start = eocd - cd_size - cd_off;
+    unsigned char sig[4];
+    if (bytes_at(mem, len, fd, size, eocd - cd_size, sig, 4) || memcmp(sig, "PK\x01\x02", 4) ||
+        bytes_at(mem, len, fd, size, start, sig, 4) || memcmp(sig, "PK\x03\x04", 4))
+        return 0;
+    *prefix = start;
+    return 1;
+}
+
+/* The kind its head says, or an ISO 9660 image by its descriptor further in, or a zip after other bytes by
+ * its end record (an object whose bytes are all at hand: in memory, or behind a descriptor that can be read
+ * anywhere). */
 static ks_container_kind sniff_object(const unsigned char *head, size_t hn, const void *mem, size_t len, int fd,
                                       uint64_t size)
 {
     ks_container_kind k = ks__container_sniff(head, hn);
-    if (k != KS_CONT_NONE || (mem ? (uint64_t)len : size) < KS_CONTAINER_ISO_MAGIC_AT + 5)
+    if (k != KS_CONT_NONE)
         return k;
     unsigned char m[5];
-    if (mem)
-        memcpy(m, (const unsigned char *)mem + KS_CONTAINER_ISO_MAGIC_AT, sizeof m);
-    else if (pread(fd, m, sizeof m, KS_CONTAINER_ISO_MAGIC_AT) != (ssize_t)sizeof m)
-        return k;
-    return memcmp(m, "CD001", 5) ? k : KS_CONT_ISO9660;
+    if (!bytes_at(mem, len, fd, mem ? len : size, KS_CONTAINER_ISO_MAGIC_AT, m, sizeof m) && !memcmp(m, "CD001", 5))
+        return KS_CONT_ISO9660;
+    uint64_t prefix;
+    return ks__container_zip_after(mem, len, fd, size, &prefix) ? KS_CONT_ZIP : KS_CONT_NONE;
 }
 
 int ks__container_expand(const void *mem, size_t len, int fd, uint64_t size, const char *name,

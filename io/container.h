@@ -40,6 +40,13 @@ int ks__container_may_be_image(const unsigned char *h, size_t n);
 /* What the first `n` bytes of an object say it is (by magic only, never by name). */
 ks_container_kind ks__container_sniff(const unsigned char *head, size_t n);
 
+/* A zip preceded by other bytes (an executable jar's launch script, a self-extracting stub), which no head shows:
+ * 1 when the object (in memory, or behind a descriptor read by offset) ends with a zip's end record (without a
+ * comment, or one of at most 1 KiB) whose central directory is where it says, a local header where the zip's
+ * first byte then falls, and at least one byte before that; *prefix is where the zip begins. 0 otherwise
+ * (a zip that starts the object, which its head shows, included). */
+int ks__container_zip_after(const void *mem, size_t len, int fd, uint64_t size, uint64_t *prefix);
+
 /* 1 for a compressed stream (one member), 0 for an archive or none. */
 int ks__container_is_stream(ks_container_kind k);
 

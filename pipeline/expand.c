@@ -292,6 +292,17 @@ void ks__pl_expand_git(worker *w, pslot *sl)
     ks__pl_push_container_done(p, w->out, f, res.bytes_out, err, res.containers, res.members);
 }
 
+/* The bytes before a zip that starts further in (an executable jar's launch script, a self-extracting stub):
+ * they are the file's own, scanned as they are, their lines from the file's first; the zip's members follow. */
+static int scan_prefix(worker *w, pslot *sl, uint64_t prefix)
+{
+    ks_lines lines = {.counted_to = 0, .newlines = 0, .last_nl_end = 0};
+    w->failed = 0;
+    int rc = ks__scan_owned(w->scanner, sl->data, (size_t)prefix, 0, 0, prefix, 1, sl->file->path, &lines,
+                            ks__pl_worker_on_match, w);
+    return rc ? (w->failed ? w->failed : rc == KS_ENOMEM ? ENOMEM : EIO) : 0;
+}
+
 int ks__pl_expand_slot(worker *w, pslot *sl)
 {
     ks_pipeline *p = w->p;
@@ -300,12 +311,17 @@ int ks__pl_expand_slot(worker *w, pslot *sl)
     ks_utf16 order = ks__utf16_sniff(sl->data, sl->len, &bom);
     if (order != KS_UTF16_NONE && !p->no_decode)
         return expand_utf16(w, sl, order, bom);
-    if (!p->containers || sl->len < 4 || (p->archive_max_input && f->size > p->archive_max_input) ||
-        ks__container_sniff(sl->data, sl->len) == KS_CONT_NONE)
+    if (!p->containers || sl->len < 4 || (p->archive_max_input && f->size > p->archive_max_input))
         return 0; /* the caller releases the hold */
     /* A file of one chunk is all in memory; a bigger one is read again from the start, through a
      * descriptor of its own (the hold kept the file's open until now). */
     int whole = f->n_chunks == 1 && !f->stream_mode;
+    uint64_t prefix = 0;
+    if (ks__container_sniff(sl->data, sl->len) == KS_CONT_NONE &&
+        (f->stream_mode || (!whole && f->fd < 0) ||
+         !ks__container_zip_after(whole ? sl->data : NULL, whole ? sl->len : 0, f->fd, f->size, &prefix) ||
+         prefix > sl->own_to - sl->own_from))
+        return 0; /* no container; nor a zip after a first chunk of other bytes (scanned as bytes, whole) */
     int fd = -1;
     if (!whole) {
         if (f->stream_mode || f->fd < 0 || (fd = dup(f->fd)) < 0) {
@@ -319,6 +335,7 @@ int ks__pl_expand_slot(worker *w, pslot *sl)
     lim.decode_ahead = f->share_hold && !whole && f->size >= KS_OVERLAP_FROM ? p->ahead_threads : 0;
     ks_container_result res;
     w->mfailed = 0;
+    int perr = prefix ? scan_prefix(w, sl, prefix) : 0;
     /* A big container decompresses on a thread of its own while this worker scans what comes out,
      * and the other workers with it when there are others (member_jobs.c). */
     int rc = whole || f->size < KS_OVERLAP_FROM
@@ -333,7 +350,7 @@ int ks__pl_expand_slot(worker *w, pslot *sl)
     if (rc == 1)
         return 0; /* not a container libarchive can open: scan the bytes as they are */
     atomic_store_explicit(&f->is_container, 1, memory_order_relaxed);
-    int err = stop_error(w, rc, &res);
+    int err = perr ? perr : stop_error(w, rc, &res);
     uint64_t own = sl->own_to > sl->own_from ? sl->own_to - sl->own_from : 0;
     ks__pl_push_container_done(p, w->out, f, own, err, res.containers, res.members);
     return 1;

@@ -254,6 +254,48 @@ Test(container, iso9660_images_nested_in_a_tar_and_a_gzip_stream)
     free(htar.p);
 }
 
+/* A zip after other bytes (an executable jar's launch script) is found by its end record, with or without a
+ * comment; a zip that starts the object, and text that only ends like an end record, are not. */
+Test(container, a_zip_after_other_bytes_is_found_by_its_end_record)
+{
+    const char *names[] = {"BOOT-INF/classes/application.properties"};
+    blob datas[] = {text("app.key=AKIAQYLPMN5HHHFPZAM2\n")};
+    blob zip = write_archive(ARCHIVE_FORMAT_ZIP, ARCHIVE_FILTER_NONE, names, datas, 1);
+    static const char script[] = "#!/bin/bash\nexec java -jar \"$0\" \"$@\"\n";
+    size_t sl = sizeof script - 1;
+    blob jar = {malloc(sl + zip.len + 40), 0, 0};
+    cr_assert_not_null(jar.p);
+    memcpy(jar.p, script, sl);
+    memcpy(jar.p + sl, zip.p, zip.len);
+    jar.len = sl + zip.len;
+    uint64_t prefix = 0;
+    cr_assert_eq(ks__container_zip_after(zip.p, zip.len, -1, 0, &prefix), 0, "a zip that starts the object");
+    cr_assert_eq(ks__container_zip_after(jar.p, jar.len, -1, 0, &prefix), 1);
+    cr_assert_eq(prefix, sl);
+    seen s;
+    ks_container_result res;
+    cr_assert_eq(expand_both(&jar, "app.jar", &DEFAULTS, &s, &res), 0);
+    cr_assert_eq(res.stop, KS_CONT_COMPLETE, "%s", s.last_problem);
+    cr_assert_eq(s.n, 1);
+    cr_assert_str_eq(s.m[0].chain, names[0]);
+    cr_assert(s.m[0].data.len == datas[0].len && !memcmp(s.m[0].data.p, datas[0].p, datas[0].len));
+    seen_free(&s);
+    /* a comment of 30 bytes after the end record (its length in the record's last two bytes) */
+    jar.p[jar.len - 2] = 30;
+    memset(jar.p + jar.len, 'c', 30);
+    jar.len += 30;
+    cr_assert_eq(ks__container_zip_after(jar.p, jar.len, -1, 0, &prefix), 1, "with a comment");
+    cr_assert_eq(prefix, sl);
+    /* the comment's length says one byte more than there is: no end record ends the object */
+    jar.p[jar.len - 32] = 31;
+    cr_assert_eq(ks__container_zip_after(jar.p, jar.len, -1, 0, &prefix), 0);
+    /* an end record in text, pointing at no central directory */
+    unsigned char fake[64] = "x AKIAQYLPMN5HHHFPZAM2\nPK\x05\x06";
+    cr_assert_eq(ks__container_zip_after(fake, 23 + 22, -1, 0, &prefix), 0);
+    free(jar.p);
+    free(zip.p);
+}
+
 Test(container, nesting_to_the_depth_and_not_past_it)
 {
     const char *inner_names[] = {"deep/creds.txt"};

@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# t_r_zip_after_a_launch_script: a zip that does not start the file (a Spring Boot "fully executable" jar's launch
+# script, a self-extracting stub before it) was scanned as raw bytes, so a key in a deflated member was never
+# found and the scan exited 0. It is now found by its end record: the bytes before the zip are scanned as the
+# file's own (lines from its first), the members as members, at every -j and whether the file is one chunk or many.
+. "$(dirname "$0")/lib.sh"
+write_test_rules
+R=(--no-builtin-rules --rules rules.yml --format jsonl --no-progress)
+python3 - <<'PY'
+import io, random, zipfile
+script = (b"#!/bin/bash\n# launch script\nexport APP_TOKEN=KSTEST_LAUNCHSCRIPT0001\n"
+          b'exec java -jar "$0" "$@"\n')                                   # line 3, column 18
+def jar(members):
+    b = io.BytesIO()
+    with zipfile.ZipFile(b, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, data, method in members:
+            z.writestr(name, data, compress_type=method)
+    return script + b.getvalue()
+props = b"spring.main.banner-mode=off\napp.key=KSTEST_INSIDETHEJAR0002\n"   # line 2, column 9
+rng = random.Random(5)
+open("small.jar", "wb").write(jar([("BOOT-INF/classes/application.properties", props, zipfile.ZIP_DEFLATED)]))
+# bigger than a chunk (1 MiB): read again through its descriptor
+open("big.jar", "wb").write(jar([("BOOT-INF/classes/application.properties", props, zipfile.ZIP_DEFLATED),
+                                 ("BOOT-INF/lib/blob.bin", bytes(rng.getrandbits(8) for _ in range(3 << 20)),
+                                  zipfile.ZIP_STORED)]))
+# text that ends like an end record but holds no zip: bytes as they are
+open("fake.txt", "wb").write(b"x KSTEST_NOTAZIPATALL0003\n" + b"PK\x05\x06" + b"\0" * 18)
+PY
+
+for f in small big; do
+  for j in 1 3; do
+    ks scan "${R[@]}" -j "$j" "$f.jar"; expect_rc 1 "$f.jar -j$j"
+    [ "$(lines "$T/out")" = 2 ] || { cat "$T/out" >&2; fail "$f.jar -j$j: $(lines "$T/out") findings, expected 2"; }
+    python3 - "$T/out" "$f.jar" <<'PY' || fail "$f.jar -j$j: findings"
+import json, sys
+f = [json.loads(l) for l in open(sys.argv[1])]
+script, member = f
+assert script["secret"] == "KSTEST_LAUNCHSCRIPT0001" and "object" not in script, script
+assert (script["line"], script["column"], script["start"]) == (3, 18, 45), script
+assert member["secret"] == "KSTEST_INSIDETHEJAR0002", member
+assert member["object"] == "BOOT-INF/classes/application.properties", member
+assert (member["line"], member["column"]) == (2, 9), member
+PY
+  done
+  expect_err "1 archive opened"
+done
+ks scan "${R[@]}" fake.txt; expect_rc 1 "fake end record"
+expect_out '"secret":"KSTEST_NOTAZIPATALL0003"'
+ks scan "${R[@]}" --archive-depth 0 small.jar; expect_rc 1 "containers off: the jar is bytes"
+expect_out '"secret":"KSTEST_LAUNCHSCRIPT0001"'
+echo PASS
