@@ -303,6 +303,27 @@ static int scan_prefix(worker *w, pslot *sl, uint64_t prefix)
     return rc ? (w->failed ? w->failed : rc == KS_ENOMEM ? ENOMEM : EIO) : 0;
 }
 
+/* The zip after a prefix could not be opened after all (its end record is right, its central directory is not):
+ * the prefix's findings are already out, so the rest of the chunk is scanned as bytes here, its lines counted
+ * from the file's first, and the chunk reported as scan_slot would (the other chunks are scanned as bytes). */
+static void scan_after_prefix(worker *w, pslot *sl, uint64_t prefix, int err)
+{
+    ks_pipeline *p = w->p;
+    ks_lines lines = {.counted_to = 0, .newlines = 0, .last_nl_end = 0};
+    ks__lines_advance(&lines, sl->data, sl->base, prefix);
+    w->failed = 0;
+    if (!err && sl->own_to > prefix) {
+        int last = sl->chunk + 1 == sl->file->n_chunks;
+        int rc = ks__scan_owned(w->scanner, sl->data, sl->len, sl->base, prefix, sl->own_to, last, sl->file->path,
+                                &lines, ks__pl_worker_on_match, w);
+        if (rc)
+            err = w->failed ? w->failed : rc == KS_ENOMEM ? ENOMEM : EIO;
+    }
+    uint64_t own = sl->own_to > sl->own_from ? sl->own_to - sl->own_from : 0;
+    ks__pl_push_chunk_done(p, w->out, sl->file, sl->chunk, lines.newlines, lines.newlines ? lines.last_nl_end : 0, own,
+                           err);
+}
+
 int ks__pl_expand_slot(worker *w, pslot *sl)
 {
     ks_pipeline *p = w->p;
@@ -347,6 +368,10 @@ int ks__pl_expand_slot(worker *w, pslot *sl)
     if (fd >= 0)
         close(fd);
     ks__pl_drop_member(w);
+    if (rc == 1 && prefix) {
+        scan_after_prefix(w, sl, prefix, perr);
+        return 1;
+    }
     if (rc == 1)
         return 0; /* not a container libarchive can open: scan the bytes as they are */
     atomic_store_explicit(&f->is_container, 1, memory_order_relaxed);

@@ -25,6 +25,18 @@ open("big.jar", "wb").write(jar([("BOOT-INF/classes/application.properties", pro
                                   zipfile.ZIP_STORED)]))
 # text that ends like an end record but holds no zip: bytes as they are
 open("fake.txt", "wb").write(b"x KSTEST_NOTAZIPATALL0003\n" + b"PK\x05\x06" + b"\0" * 18)
+# an end record and signatures in place, a central directory libarchive cannot read (a name 60,000 bytes long):
+# the launch script's key once (it was reported twice: from the prefix, then from the bytes), the stored member's
+# text as bytes at its line in the file, one chunk and four
+for name, big in (("bad.jar", False), ("bad-big.jar", True)):
+    members = [("BOOT-INF/lib/blob.bin", bytes(rng.getrandbits(8) for _ in range(3 << 20)), zipfile.ZIP_STORED)] if big else []
+    members.append(("stored.txt", b"x\nkey KSTEST_STOREDMEMBER0004\n", zipfile.ZIP_STORED))
+    data = bytearray(jar(members))
+    first_cd = data.find(b"PK\x01\x02", len(script))
+    data[first_cd + 28:first_cd + 30] = (60000).to_bytes(2, "little")
+    open(name, "wb").write(data)
+    at = data.find(b"KSTEST_STOREDMEMBER0004")
+    open(name + ".where", "w").write("%d %d %d" % (data[:at].count(b"\n") + 1, at - data.rfind(b"\n", 0, at), at))
 PY
 
 for f in small big; do
@@ -43,6 +55,19 @@ assert (member["line"], member["column"]) == (2, 9), member
 PY
   done
   expect_err "1 archive opened"
+done
+for f in bad bad-big; do
+  for j in 1 3; do
+    ks scan "${R[@]}" -j "$j" "$f.jar"; expect_rc 1 "$f.jar -j$j"
+    python3 - "$T/out" "$f.jar.where" <<'PY' || fail "$f.jar -j$j: findings"
+import json, sys
+f = [json.loads(l) for l in open(sys.argv[1])]
+line, column, start = map(int, open(sys.argv[2]).read().split())
+assert [x["secret"] for x in f] == ["KSTEST_LAUNCHSCRIPT0001", "KSTEST_STOREDMEMBER0004"], f
+assert (f[0]["line"], f[0]["column"]) == (3, 18), f[0]
+assert (f[1]["line"], f[1]["column"], f[1]["start"]) == (line, column, start) and "object" not in f[1], (f[1], line, column)
+PY
+  done
 done
 ks scan "${R[@]}" fake.txt; expect_rc 1 "fake end record"
 expect_out '"secret":"KSTEST_NOTAZIPATALL0003"'
