@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "decode.h"
+#include "hex.h"
 #include "validators.h"
 
 /* Values longer than this are judged on their first bytes only (the generic rules stop at 128). */
@@ -283,9 +284,9 @@ static long decode_percent(const unsigned char *s, size_t len, unsigned char *ou
     size_t n = 0;
     int any = 0;
     for (size_t i = 0; i < len; i++) {
-        if (s[i] == '%' && i + 2 < len && is_hex(s[i + 1]) && is_hex(s[i + 2])) {
-            unsigned hi = is_digit(s[i + 1]) ? s[i + 1] - '0' : (s[i + 1] | 32) - 'a' + 10;
-            unsigned lo = is_digit(s[i + 2]) ? s[i + 2] - '0' : (s[i + 2] | 32) - 'a' + 10;
+        int hi, lo;
+        if (s[i] == '%' && i + 2 < len && (hi = ks__hex_value((char)s[i + 1])) >= 0 &&
+            (lo = ks__hex_value((char)s[i + 2])) >= 0) {
             out[n++] = (unsigned char)(hi << 4 | lo);
             i += 2;
             any = 1;
