@@ -13,6 +13,7 @@
 #include "git_loose.h"
 #include "git_odb.h"
 #include "git_pack.h"
+#include "git_pack_dir.h"
 
 #define ALTERNATES_DEPTH 5   /* as git: alternates of alternates, 5 levels */
 #define BASE_NESTING 8       /* a delta whose base is a delta in another pack, whose base ... */
@@ -125,66 +126,17 @@ static int add_dir(odb *d, const char *path, int level)
     return add_alternates(d, d->dirs[d->ndirs - 1].path, level);
 }
 
-static int cmp_names(const void *x, const void *y)
+static void pack_failed(void *ctx, const char *pack_path, int code, const char *why)
 {
-    return strcmp(*(char *const *)x, *(char *const *)y);
+    report(ctx, pack_path, NULL, code, why);
 }
 
 /* Opens every pack-*.pack of dir/pack with its .idx, in name order. */
 static int open_packs(odb *d, const char *dir)
 {
-    char *pdir = ks__apath_join(d->a, dir, "pack");
-    if (!pdir)
-        return KS_ENOMEM;
-    DIR *dh = opendir(pdir);
-    char **names = NULL;
-    size_t n = 0, cap = 0;
-    int rc = 0;
-    for (struct dirent *e; dh && rc == 0 && (e = readdir(dh)) != NULL;) {
-        size_t l = strlen(e->d_name);
-        if (l <= 10 || strncmp(e->d_name, "pack-", 5) != 0 || strcmp(e->d_name + l - 5, ".pack") != 0)
-            continue;
-        if (ks__agrow(d->a, (void **)&names, &cap, n, sizeof *names, 8) != 0 ||
-            !(names[n] = ks__astrdup(d->a, e->d_name)))
-            rc = KS_ENOMEM;
-        else
-            n++;
-    }
-    if (dh)
-        closedir(dh);
-    if (n)
-        qsort(names, n, sizeof *names, cmp_names);
-    for (size_t i = 0; i < n && rc == 0; i++) {
-        char *pack = ks__apath_join(d->a, pdir, names[i]);
-        char *idx = pack ? ks__astrdup(d->a, pack) : NULL;
-        if (!idx) {
-            ks__afree(d->a, pack);
-            rc = KS_ENOMEM;
-            break;
-        }
-        strcpy(idx + strlen(idx) - 5, ".idx");
-        char why[512];
-        ks_git_pack *p = NULL;
-        int orc = ks__git_pack_open(d->a, pack, idx, &p, why, sizeof why);
-        if (orc == 0 && ks__agrow(d->a, (void **)&d->packs, &d->packs_cap, d->npacks, sizeof *d->packs, 4) != 0) {
-            ks__git_pack_close(p);
-            orc = KS_ENOMEM;
-        }
-        if (orc == 0) {
-            d->packs[d->npacks++] = p;
-            d->c->packs++;
-        } else if (orc == KS_ENOMEM) {
-            rc = orc;
-        } else {
-            report(d, pack, NULL, orc, why);
-        }
-        ks__afree(d->a, pack);
-        ks__afree(d->a, idx);
-    }
-    for (size_t i = 0; i < n; i++)
-        ks__afree(d->a, names[i]);
-    ks__afree(d->a, names);
-    ks__afree(d->a, pdir);
+    size_t before = d->npacks;
+    int rc = ks__git_packs_open_dir(d->a, dir, &d->packs, &d->npacks, &d->packs_cap, pack_failed, d);
+    d->c->packs += d->npacks - before;
     return rc;
 }
 

@@ -7,6 +7,7 @@
 #include <git2.h>
 
 #include "alloc.h"
+#include "git_trees.h"
 
 /* Deeper nesting is a hostile repository: reported, not followed. */
 #define KS_GIT_TREE_DEPTH_MAX 4096
@@ -22,25 +23,21 @@ typedef struct ks_git_diff {
     /* May be NULL: a tree no parent holds any of, every blob under it new: non-zero when the caller took it
      * whole (it is then not walked), 0 to have it walked blob by blob. */
     int (*on_new_tree)(void *ctx, const git_oid *id);
-    /* A tree that could not be read (git_tree_lookup's error); the walk goes on as if it were empty. */
+    /* A tree that could not be read (a libgit2 error code: GIT_ENOTFOUND when it is absent); the walk goes on
+     * as if it were empty. */
     void (*unreadable)(void *ctx, const git_oid *id, int git_error);
     void *ctx;
     git_oid too_deep; /* after KS_ECORRUPT: the tree past KS_GIT_TREE_DEPTH_MAX */
     char *path;       /* the walk's own: the directory being compared */
     size_t path_cap;
-    git_tree **trees; /* the walk's own: trees read lately, by id (KS_GIT_TREE_CACHE slots), or NULL */
+    ks_git_trees *src; /* the walk's own reader of repo's trees, made by the first walk */
 } ks_git_diff;
-
-/* Trees kept, one slot per id's first bytes: a commit's trees are its parent's trees of the commit compared
- * just before, and libgit2 keeps no tree over 4 KiB in its own cache (git/git's root and t/ are 20-60 KiB),
- * so each was read and parsed twice a commit. */
-#define KS_GIT_TREE_CACHE 1024u
 
 /* Compares tree `tree` with the `n` trees of its commit's parents (none: everything is new). Returns 0,
  * KS_ENOMEM, KS_ECORRUPT when trees nest deeper than KS_GIT_TREE_DEPTH_MAX, or what on_blob returned. */
 int ks__git_tree_diff(ks_git_diff *d, const git_oid *tree, const git_oid *parents, size_t n);
 
-/* Frees what the walks kept (their path buffer and trees); d can be used again. Before its repository is freed. */
+/* Frees what the walks kept (their path buffer and tree reader); d can be used again. Before its repository is freed. */
 void ks__git_tree_diff_free(ks_git_diff *d);
 
 #endif
