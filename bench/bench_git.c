@@ -73,6 +73,8 @@ int main(int argc, char **argv)
             o.types = 0x1e;
         else if (!strcmp(argv[i], "--provenance") && i + 1 < argc && blobs)
             blobs[n_blobs++] = argv[++i];
+        else if (!strcmp(argv[i], "--lanes") && i + 1 < argc)
+            o.lanes = (unsigned)strtoul(argv[++i], NULL, 10);
         else if (!strcmp(argv[i], "--budget-mib") && i + 1 < argc)
             o.base_budget = (size_t)strtoull(argv[++i], NULL, 10) << 20;
         else if (argv[i][0] != '-' && !repo)
@@ -81,7 +83,7 @@ int main(int argc, char **argv)
             repo = NULL, i = argc;
     }
     if (!repo) {
-        fprintf(stderr, "usage: bench_git [--verify] [--all-types] [--budget-mib N] REPO|OBJECTS_DIR\n"
+        fprintf(stderr, "usage: bench_git [--verify] [--all-types] [--budget-mib N] [--lanes N] REPO|OBJECTS_DIR\n"
                         "       bench_git --provenance BLOB [--provenance BLOB ...] GIT_DIR\n");
         return 2;
     }

@@ -620,8 +620,9 @@ typedef struct ks_pipeline_opts {
     unsigned archive_max_ratio;    /* bytes out per byte of the file, past 16 MiB out; 0: KS_DEFAULT_ARCHIVE_RATIO */
     uint64_t archive_max_input;    /* larger files are scanned as bytes, not opened; 0: no limit */
     /* Threads that decompress one big container ahead of the workers scanning it (a gzip or zstd
-     * stream on one; a zip's members on this many at once, each a lane). 0: one per CPU beyond the
-     * first, at most the workers (on 2 CPUs, lanes beside 2 workers cost more than they gave). */
+     * stream on one; a zip's members, or a git pack's delta trees, on this many at once, each a lane;
+     * at most 8). 0: one per CPU beyond the first, at most the workers (on 2 CPUs, lanes beside 2
+     * workers cost more than they gave); a git pack's on one, unless set here. */
     unsigned archive_threads;
 } ks_pipeline_opts;
 

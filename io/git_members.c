@@ -170,8 +170,8 @@ static int select_blobs(const ks_allocator *a, ks_git_job *job, gexp *g, ks_git_
     return -1;
 }
 
-int ks__git_expand(const ks_allocator *a, ks_git_job *job, ks_git_idset *seen, const ks_container_sink *sink,
-                   void *ctx, ks_container_result *res)
+int ks__git_expand(const ks_allocator *a, ks_git_job *job, ks_git_idset *seen, unsigned lanes,
+                   const ks_container_sink *sink, void *ctx, ks_container_result *res)
 {
     memset(res, 0, sizeof *res);
     memset(&job->totals, 0, sizeof job->totals);
@@ -192,7 +192,8 @@ int ks__git_expand(const ks_allocator *a, ks_git_job *job, ks_git_idset *seen, c
                              .ctx = &g,
                              .want = want,
                              .on_missing = on_missing,
-                             .expect = expect};
+                             .expect = expect,
+                             .lanes = lanes};
     ks_git_counts counts = {0};
     int rc = ks__git_read_objects(job->loc.objects, &o, &counts);
     ks__afree(a, g.recent);

@@ -25,9 +25,11 @@ void ks__git_job_free(const ks_allocator *a, ks_git_job *job);
  * `seen` (may be NULL; a shared set for several threads); blobs over max_blob_size are skipped and counted.
  * What cannot be read (a corrupt pack, a missing object that no promisor remote holds, a revision that does
  * not resolve, no memory) goes to sink->problem, fatal, and makes res->stop KS_CONT_CORRUPT; the rest is still
- * read. job->totals is filled. Returns 0, or -1 when the sink stopped it. */
-int ks__git_expand(const ks_allocator *a, ks_git_job *job, ks_git_idset *seen, const ks_container_sink *sink,
-                   void *ctx, ks_container_result *res);
+ * read. Each pack's delta trees are resolved on `lanes` threads (0 or 1: the caller's alone; with more, seen
+ * must be shared), the sink still called on the caller's thread in the order one gives. job->totals is filled.
+ * Returns 0, or -1 when the sink stopped it. */
+int ks__git_expand(const ks_allocator *a, ks_git_job *job, ks_git_idset *seen, unsigned lanes,
+                   const ks_container_sink *sink, void *ctx, ks_container_result *res);
 
 /* 1 when the directory open as dirfd is a git directory (HEAD, objects/ and refs/ in it). */
 int ks__git_is_dir(int dirfd);

@@ -351,7 +351,7 @@ int ks__git_read_objects(const char *objects_dir, const ks_git_read_options *o, 
         return rc;
     d.r.find_base = find_base;
     d.r.find_ctx = &d;
-    d.seen = o->seen ? o->seen : ks__git_idset_new(d.a);
+    d.seen = o->seen ? o->seen : o->lanes > 1 ? ks__git_idset_new_shared(d.a) : ks__git_idset_new(d.a);
     if (!d.seen) {
         ks__git_reader_fini(&d.r);
         return KS_ENOMEM;
@@ -360,7 +360,7 @@ int ks__git_read_objects(const char *objects_dir, const ks_git_read_options *o, 
     for (size_t i = 0; i < d.ndirs && rc == 0; i++)
         rc = open_packs(&d, d.dirs[i].path);
     ks_git_walk_options wo = {d.types, o->base_budget, o->verify, d.seen, o->on_object, o->on_problem, o->ctx,
-                              o->want};
+                              o->want, o->lanes, 0};
     if (rc == 0 && o->want && few_wanted(&d)) {
         rc = ks__git_idset_each(o->want, pick_one, &d);
     } else {

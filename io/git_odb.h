@@ -29,6 +29,9 @@ typedef struct ks_git_read_options {
     void (*on_missing)(const uint8_t *id, void *ctx);
     /* Ids checked for absence as want's are, without restricting what is handed out (NULL: want). */
     const ks_git_idset *expect;
+    /* Threads resolving each pack's delta trees (ks_git_walk_options.lanes); 0 or 1: the caller's alone.
+     * With more, a seen set given must be one several threads may use (ks__git_idset_new_shared). */
+    unsigned lanes;
 } ks_git_read_options;
 
 /* Hands out each object of objects_dir of the types asked for, once: every pack-*.pack with its .idx under

@@ -101,6 +101,11 @@ typedef struct ks_git_walk_options {
     void (*on_problem)(const ks_git_problem *pr, void *ctx);  /* may be NULL */
     void *ctx;
     const ks_git_idset *want; /* only these ids are handed out (the others only resolved as bases); NULL: all */
+    /* Threads resolving the pack's delta trees at once (0 or 1: the caller's alone). Objects and problems
+     * still reach the callbacks on the caller's thread, in the order one thread gives; seen must then be
+     * a set several threads may use (ks__git_idset_new_shared). */
+    unsigned lanes;
+    uint64_t group_bytes; /* lanes: roots cut into groups of about this many packed bytes (0: chosen from the pack) */
 } ks_git_walk_options;
 
 /* Hands out every object of the pack whose type is asked for, each delta chain resolved once: the pack

@@ -6,44 +6,7 @@
 #include <libdeflate.h>
 
 #include "alloc.h"
-#include "git_pack.h"
-
-#define BASE_NONE UINT32_MAX         /* not a delta */
-#define BASE_EXT (UINT32_MAX - 1)    /* a REF_DELTA whose base this pack does not hold */
-#define BASE_BAD (UINT32_MAX - 2)    /* its header is unreadable, or its base offset starts no object */
-#define REACHED 0x80u                /* in type[]: resolved, skipped or reported */
-#define DEFAULT_BUDGET ((size_t)64 << 20)
-#define REBUILD_FLOOR ((uint64_t)256 << 20)
-
-/* A base whose deltas are being resolved; data NULL when the budget dropped it. */
-typedef struct frame {
-    uint32_t k;          /* pack-order number */
-    uint32_t next, end;  /* its children still to do: kids[next..end) */
-    uint8_t *data;
-    size_t size;
-} frame;
-
-typedef struct walk {
-    ks_git_pack *p;
-    ks_git_reader *r;
-    const ks_git_walk_options *o;
-    ks_git_counts *c;
-    const ks_allocator *a;
-    uint32_t n;
-    uint8_t *type;    /* per object: its stored type, | REACHED */
-    uint32_t *base;   /* per object: its base's number, or BASE_* */
-    uint32_t *first;  /* n + 1: the children of k are kids[first[k] .. first[k + 1]) */
-    uint32_t *kids;   /* children grouped by base, each group in pack order */
-    frame *st;
-    size_t sp, st_cap;
-    uint32_t *path;   /* scratch: a chain being rebuilt */
-    size_t path_cap;
-    size_t held, budget;
-    uint64_t resolved;     /* bytes of objects resolved in walking order */
-    uint64_t rebuilt;      /* bytes of objects resolved again, for bases the budget dropped */
-    ks_git_type tree_type; /* the type of the tree being walked */
-    char why[256];
-} walk;
+#include "git_pack_walk_int.h"
 
 static const uint8_t *id_of(const walk *w, uint32_t k)
 {
@@ -55,6 +18,10 @@ static void problem(walk *w, uint32_t k, int code, const char *what)
     w->c->problems++;
     if (k < w->n)
         w->type[k] |= REACHED;
+    if (w->lane) {
+        ks__git_lane_problem(w->lane, k, code, what);
+        return;
+    }
     if (!w->o->on_problem)
         return;
     ks_git_problem pr = {ks__git_pack_path(w->p), k < w->n ? ks__git_pack_offset_at(w->p, k) : KS_GIT_NO_OFFSET,
@@ -179,9 +146,11 @@ static int crc_bad(walk *w, uint32_t k)
     return -1;
 }
 
-/* A resolved object: checked as asked, handed out unless its id was handed out before. */
-static int emit(walk *w, uint32_t k, const uint8_t *data, size_t size)
+/* A resolved object: checked as asked, handed out unless its id was handed out before. On a lane, the bytes of a
+ * leaf (no delta needs them as its base) are given to the lane's queue: *data is then NULL. */
+static int emit(walk *w, uint32_t k, uint8_t **data_p, size_t size)
 {
+    const uint8_t *data = *data_p;
     const uint8_t *id = id_of(w, k);
     w->type[k] |= REACHED;
     w->resolved += size;
@@ -208,6 +177,8 @@ static int emit(walk *w, uint32_t k, const uint8_t *data, size_t size)
     }
     w->c->objects++;
     w->c->bytes += size;
+    if (w->lane)
+        return ks__git_lane_object(w->lane, k, w->tree_type, data_p, size, !has_kids(w, k));
     ks_git_object obj = {id, w->tree_type, data, size, ks__git_pack_path(w->p), ks__git_pack_offset_at(w->p, k)};
     return w->o->on_object(&obj, w->o->ctx) ? KS_ETERMINATED : 0;
 }
@@ -363,8 +334,7 @@ static int seen_leaf(walk *w, uint32_t k)
     return 1;
 }
 
-/* Resolves and hands out the delta tree whose root is k. */
-static int walk_tree(walk *w, uint32_t k)
+int ks__git_walk_tree(walk *w, uint32_t k)
 {
     if (w->base[k] == BASE_NONE) {
         w->tree_type = (ks_git_type)(w->type[k] & 7);
@@ -385,7 +355,7 @@ static int walk_tree(walk *w, uint32_t k)
         ks__afree(w->a, data);
         return skip_tree(w, k);
     }
-    if ((rc = emit(w, k, data, size)) != 0 || !has_kids(w, k)) {
+    if ((rc = emit(w, k, &data, size)) != 0 || !has_kids(w, k)) {
         ks__afree(w->a, data);
         return rc;
     }
@@ -422,7 +392,7 @@ static int walk_tree(walk *w, uint32_t k)
         if (rc == 1)
             continue;
         if (rc == 0)
-            rc = emit(w, c, data, size);
+            rc = emit(w, c, &data, size);
         if (rc != 0 || !has_kids(w, c)) {
             ks__afree(w->a, data);
             if (rc != 0)
@@ -443,12 +413,20 @@ static int walk_tree(walk *w, uint32_t k)
     return 0;
 }
 
-static void walk_free(walk *w)
+void ks__git_walk_stack_free(walk *w)
 {
     while (w->sp > 0)
         drop(w, &w->st[--w->sp]);
     ks__afree(w->a, w->st);
     ks__afree(w->a, w->path);
+    w->st = NULL;
+    w->path = NULL;
+    w->st_cap = w->path_cap = 0;
+}
+
+static void walk_free(walk *w)
+{
+    ks__git_walk_stack_free(w);
     ks__afree(w->a, w->type);
     ks__afree(w->a, w->base);
     ks__afree(w->a, w->first);
@@ -471,9 +449,13 @@ int ks__git_pack_walk(ks_git_pack *p, ks_git_reader *r, const ks_git_walk_option
     ks__git_pack_will_read_all(p);
     if ((rc = plan(&w)) != 0)
         goto out;
-    for (uint32_t k = 0; k < w.n && rc == 0; k++)
-        if ((w.base[k] == BASE_NONE && !(w.type[k] & REACHED)) || w.base[k] == BASE_EXT)
-            rc = walk_tree(&w, k);
+    rc = o->lanes > 1 ? ks__git_walk_lanes(&w, o->lanes) : 1;
+    if (rc == 1) { /* on this thread */
+        rc = 0;
+        for (uint32_t k = 0; k < w.n && rc == 0; k++)
+            if (ks__git_walk_is_root(&w, k))
+                rc = ks__git_walk_tree(&w, k);
+    }
     if (rc != 0)
         goto out;
     /* what no root reached: below a base that could not be read, or in a cycle of REF_DELTAs */

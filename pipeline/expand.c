@@ -265,12 +265,13 @@ typedef struct git_object_store {
     const ks_allocator *a;
     ks_git_job *job;
     ks_git_idset *seen;
+    unsigned lanes;
 } git_object_store;
 
 static int produce_git(void *pctx, const ks_container_sink *sink, void *sink_ctx, ks_container_result *res)
 {
     const git_object_store *g = pctx;
-    return ks__git_expand(g->a, g->job, g->seen, sink, sink_ctx, res);
+    return ks__git_expand(g->a, g->job, g->seen, g->lanes, sink, sink_ctx, res);
 }
 
 void ks__pl_expand_git(worker *w, pslot *sl)
@@ -280,7 +281,7 @@ void ks__pl_expand_git(worker *w, pslot *sl)
     ks_container_result res;
     w->slot = sl;
     w->mfailed = 0;
-    git_object_store g = {p->a, f->git_job, p->git_seen};
+    git_object_store g = {p->a, f->git_job, p->git_seen, f->share_hold ? p->git_lanes : 1};
     int rc = f->share_hold ? ks__pl_expand_shared(w, sl, produce_git, &g, &res)
                            : produce_git(&g, &ks__pl_member_sink, w, &res);
     ks__pl_drop_member(w);

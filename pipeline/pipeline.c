@@ -126,6 +126,10 @@ int ks_pipeline_create(const ks_engine *engine, const ks_pipeline_opts *given, c
      * worker inflating its members while the other scans them (0.83 s). */
     unsigned spare = cpus > 1 ? cpus - 1 : 1;
     p->ahead_threads = o->archive_threads ? o->archive_threads : p->n_workers < spare ? p->n_workers : spare;
+    /* Only when asked: a pack's big delta trees (one file's versions, hundreds of MB out) are each one lane's, and
+     * handed out in order through bounded queues, so lanes gained nothing on git/git's pack on 2 CPUs while they
+     * cost memory (bench/README: git history). */
+    p->git_lanes = o->archive_threads ? o->archive_threads : 1;
     /* Cold caches want many reads in flight to cover the time a worker spends scanning: each job
      * in flight is a chunk or up to KS_BATCH_MAX small files, all submitted at once. */
     p->depth = p->reader->synchronous ? 1 : KS_JOBS_IN_FLIGHT;

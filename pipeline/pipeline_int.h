@@ -131,6 +131,7 @@ struct ks_pipeline {
     size_t chunk, margin;
     unsigned n_workers, n_buffers;
     unsigned ahead_threads;       /* threads decompressing a big container ahead of its scan */
+    unsigned git_lanes;           /* threads resolving a git pack's delta trees */
     int pin, read_only, lower_priority;
     int containers;                 /* containers are scanned as their members */
     int no_decode;                  /* UTF-16 text is scanned as the bytes it is */

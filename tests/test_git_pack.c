@@ -792,3 +792,162 @@ Test(git_pack, idset_keeps_each_id_once_across_growth)
     cr_assert_eq(ks__git_idset_count(s), 100000);
     ks__git_idset_free(s);
 }
+
+/* ---- lanes: one pack's delta trees on several threads, handed out as one thread hands them out ---- */
+
+/* What a walk showed, in order: each object (its id, type, offset and content's hash) and each problem. */
+typedef struct shown {
+    char *log;
+    size_t len, cap;
+    unsigned long objects, problems;
+    unsigned long stop_after; /* on_object stops the walk after this many (0: never) */
+} shown;
+
+static void show(shown *s, const char *fmt, ...)
+{
+    char line[600];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    if (s->len + (size_t)n + 1 > s->cap) {
+        s->cap = (s->len + (size_t)n + 1) * 2;
+        s->log = realloc(s->log, s->cap);
+        cr_assert_not_null(s->log);
+    }
+    memcpy(s->log + s->len, line, (size_t)n + 1);
+    s->len += (size_t)n;
+}
+
+static int show_object(const ks_git_object *o, void *ctx)
+{
+    shown *s = ctx;
+    char hex[41];
+    ks__git_id_hex(o->id, hex);
+    show(s, "%s %d @%llu %zu %016llx\n", hex, (int)o->type, (unsigned long long)o->offset, o->size,
+         (unsigned long long)ks__fnv1a(KS_FNV_OFFSET, o->data, o->size));
+    s->objects++;
+    return s->stop_after && s->objects >= s->stop_after;
+}
+
+static void show_problem(const ks_git_problem *pr, void *ctx)
+{
+    shown *s = ctx;
+    s->problems++;
+    show(s, "problem @%lld %d %s\n", pr->offset == KS_GIT_NO_OFFSET ? -1LL : (long long)pr->offset, pr->code, pr->what);
+}
+
+/* Walks the repository's one pack: every type, with `lanes` threads and groups of about `group` packed bytes. */
+static shown walk_lanes_fault(unsigned lanes, uint64_t group, unsigned long stop_after, int *rc, ks_git_counts *c,
+                             long fault_nth, long *failed)
+{
+    char pack[256], idx[256], why[256];
+    the_pack(pack, sizeof pack);
+    snprintf(idx, sizeof idx, "%.*s.idx", (int)(strlen(pack) - 5), pack);
+    ks_git_pack *p;
+    cr_assert_eq(ks__git_pack_open(NULL, pack, idx, &p, why, sizeof why), 0, "%s", why);
+    ks_git_reader r;
+    cr_assert_eq(ks__git_reader_init(&r, NULL, 0), 0);
+    shown s = {.stop_after = stop_after};
+    ks_git_walk_options o = {.types = 0x1e, .verify = 1, .on_object = show_object, .on_problem = show_problem,
+                             .ctx = &s, .lanes = lanes, .group_bytes = group};
+    memset(c, 0, sizeof *c);
+    ks__fault_alloc_set(fault_nth, 0);
+    *rc = ks__git_pack_walk(p, &r, &o, c);
+    if (failed)
+        *failed = ks__fault_alloc_failures();
+    ks__fault_alloc_set(0, 0);
+    ks__git_reader_fini(&r);
+    ks__git_pack_close(p);
+    return s;
+}
+
+static shown walk_lanes(unsigned lanes, uint64_t group, unsigned long stop_after, int *rc, ks_git_counts *c)
+{
+    return walk_lanes_fault(lanes, group, stop_after, rc, c, 0, NULL);
+}
+
+static void same_as_one_lane(unsigned long stop_after)
+{
+    int rc1;
+    ks_git_counts c1;
+    shown one = walk_lanes(1, 0, stop_after, &rc1, &c1);
+    cr_assert_gt(one.objects, stop_after ? stop_after - 1 : 60, "a history of many objects");
+    const unsigned lanes[] = {2, 3, 8};
+    const uint64_t groups[] = {1, 4096, 0}; /* a group per root, a few roots each, the default (one group here) */
+    for (size_t i = 0; i < 3; i++)
+        for (size_t g = 0; g < 3; g++) {
+            int rc;
+            ks_git_counts c;
+            shown s = walk_lanes(lanes[i], groups[g], stop_after, &rc, &c);
+            cr_assert_eq(rc, rc1, "%u lanes, groups of %llu: rc %d", lanes[i], (unsigned long long)groups[g], rc);
+            cr_assert_eq(s.len, one.len, "%u lanes, groups of %llu", lanes[i], (unsigned long long)groups[g]);
+            cr_assert(memcmp(s.log, one.log, one.len) == 0, "%u lanes: not what one lane shows, in its order",
+                      lanes[i]);
+            if (!stop_after) { /* stopped, lanes ahead may have counted what was never handed out */
+                cr_assert_eq(c.objects, c1.objects);
+                cr_assert_eq(c.bytes, c1.bytes);
+                cr_assert_eq(c.problems, c1.problems);
+                cr_assert_eq(c.skipped, c1.skipped);
+            }
+            free(s.log);
+        }
+    free(one.log);
+}
+
+Test(git_pack, lanes_hand_out_what_one_thread_does_in_its_order)
+{
+    some_history();
+    sh("for i in $(seq 1 12); do seq -f \"file $i line %%g, some text to delta against\" 1 $((i * 40)) > f$i.txt; done && "
+       "git add -A && git commit -q -m files && for e in $(seq 1 15); do for i in 3 7 11; do "
+       "sed -i \"${e}s/.*/edit $e of file $i/\" f$i.txt; done; git commit -q -am edit$e; done");
+    sh("git repack -q -adf --depth=50 --window=50");
+    cr_assert_geq(longest_chain(), 10);
+    same_as_one_lane(0);
+}
+
+Test(git_pack, lanes_report_a_damaged_object_where_one_thread_does)
+{
+    some_history();
+    sh("git gc -q");
+    damage_the_pack(flip_in_stream);
+    int rc;
+    ks_git_counts c;
+    shown one = walk_lanes(1, 0, 0, &rc, &c);
+    cr_assert_geq(one.problems, 1);
+    free(one.log);
+    same_as_one_lane(0);
+}
+
+Test(git_pack, lanes_stop_when_the_callback_says_so)
+{
+    some_history();
+    sh("git gc -q");
+    for (unsigned long after = 1; after <= 9; after += 4) {
+        int rc;
+        ks_git_counts c;
+        shown s = walk_lanes(3, 1, after, &rc, &c);
+        cr_assert_eq(rc, KS_ETERMINATED);
+        cr_assert_eq(s.objects, after, "nothing handed out after the callback said stop");
+        free(s.log);
+        same_as_one_lane(after);
+    }
+}
+
+Test(git_pack, lanes_every_allocation_failure_is_an_error_and_leaks_nothing, .timeout = KS_HANG_S(600))
+{
+    some_history();
+    sh("git gc -q");
+    for (long nth = 1;; nth++) {
+        int rc;
+        long failed;
+        ks_git_counts c;
+        shown s = walk_lanes_fault(3, 1, 0, &rc, &c, nth, &failed);
+        free(s.log);
+        if (!failed) {
+            cr_assert_eq(rc, 0);
+            break;
+        }
+        cr_assert(rc == KS_ENOMEM || (rc == 0 && s.problems > 0), "allocation %ld failed: rc %d", nth, rc);
+    }
+}

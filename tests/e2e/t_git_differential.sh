@@ -3,7 +3,8 @@
 # end, line, column, secret), those of scanning every blob that `git cat-file --batch-all-objects --batch` prints,
 # each written out as a file: over a repository of 120 commits with the built-in rules and real token shapes
 # (checksummed GitHub tokens, AWS key pairs, Slack, PEM keys across lines, assignments, base64-encoded tokens, CRLF
-# files), long delta chains after an aggressive repack, and loose objects committed after it; on 1 and 3 workers.
+# files), long delta chains after an aggressive repack, and loose objects committed after it; on 1 and 3 workers,
+# and with the pack's delta trees resolved on 3 lanes (--archive-threads 3): the same jsonl, byte for byte.
 . "$(dirname "$0")/lib.sh"
 export GIT_CONFIG_NOSYSTEM=1 HOME="$T" GIT_AUTHOR_DATE="2026-01-01T00:00:00Z" GIT_COMMITTER_DATE="2026-01-01T00:00:00Z"
 git init -q repo
@@ -103,5 +104,8 @@ for j in 1 3; do
   ks git "${R[@]}" -j $j repo; expect_rc 1 "history, -j$j"
   rows "$T/out" history >got
   diff want got >diff.txt || fail "history -j$j differs from the blobs (< blobs only, > history only): $(head -20 diff.txt)"
+  cp "$T/out" "one-lane-j$j.jsonl"
+  ks git "${R[@]}" -j $j --archive-threads 3 repo; expect_rc 1 "history, -j$j, 3 lanes"
+  cmp -s "one-lane-j$j.jsonl" "$T/out" || fail "history -j$j on 3 lanes is not what one lane gives, in its order"
 done
 echo "ok: $(lines want) findings in $(lines blob-ids) blobs, the same from history:" $(cut -d' ' -f2 want | sort | uniq -c)

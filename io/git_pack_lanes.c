@@ -1,0 +1,389 @@
+/* git_pack_lanes.c: one pack's delta trees resolved on several threads. Its roots, in pack order, are cut into groups
+ * of about equal packed bytes; lane j walks groups j, j + n, j + 2n, ... (each delta tree on one lane, so a chain is
+ * resolved once, from its base down) and queues what it hands out and reports; the caller's thread takes the queues
+ * group by group, so the callbacks see what one walk would show, in its order, whatever the number of lanes. */
+#include <pthread.h>
+#include <stdatomic.h>
+#include <string.h>
+
+#include "alloc.h"
+#include "git_pack_walk_int.h"
+
+#define LANES_MAX 8u 
+/* What the lanes hold for the caller, in all, before they wait (each at least one object). A lane runs ahead of the
+ * caller by its share: groups are cut to a quarter of it, so that a lane can finish one while the caller takes
+ * another's (a group larger than the share leaves the others waiting: a delta tree is one lane's). */
+#define QUEUES_BYTES ((size_t)64 << 20)
+#define GROUPS_PER_LANE 64u              /* small groups keep every lane busy to the end */
+#define GROUP_MIN ((uint64_t)64 << 10)   /* bytes out: a group's hand-over costs a lock round trip or two */
+#define LANE_BUDGET_MIN ((size_t)8 << 20)
+
+enum { IT_OBJECT, IT_PROBLEM, IT_END, IT_FAIL };
+
+typedef struct item {
+    struct item *next;
+    int kind;
+    int code; /* IT_PROBLEM: its code; IT_FAIL: why the lane stopped */
+    uint32_t k;
+    ks_git_type type;
+    size_t size;   /* IT_OBJECT: its bytes' */
+    uint8_t *data; /* IT_OBJECT: its bytes, the item's own */
+    int embedded;  /* the lane's own item (not freed) */
+    char what[];   /* IT_PROBLEM: the text */
+} item;
+
+typedef struct lanes lanes;
+
+struct ks_git_lane {
+    lanes *ls;
+    unsigned j;
+    pthread_t thread;
+    int started;
+    walk w;
+    ks_git_reader r;
+    ks_git_counts c;
+    int oom; /* a problem could not be queued */
+    pthread_mutex_t mu;
+    pthread_cond_t cv; /* the queue changed: the lane and the caller both wait on it */
+    item *head, *tail;
+    size_t bytes;
+    int lane_waits, caller_waits; /* only a waiting side is woken: a wake-up per object cost more than a lane gave */
+    item failed; /* queued when nothing else can be: out of memory */
+};
+
+struct lanes {
+    walk *w;
+    uint32_t *roots;     /* in pack order */
+    uint32_t *group_end; /* group g is roots[group_end[g - 1] .. group_end[g]) */
+    uint32_t n_groups;
+    unsigned n;
+    size_t queue_bytes; /* each lane's share of QUEUES_BYTES */
+    _Atomic int stop;
+    pthread_mutex_t go_mu;
+    pthread_cond_t go_cv;
+    int go; /* 1: walk (ls->n is final); -1: do not */
+    ks_git_lane l[LANES_MAX];
+};
+
+static void enqueue(ks_git_lane *l, item *it)
+{
+    it->next = NULL;
+    pthread_mutex_lock(&l->mu);
+    while (l->head && l->bytes + it->size > l->ls->queue_bytes && !atomic_load(&l->ls->stop)) {
+        l->lane_waits = 1;
+        pthread_cond_wait(&l->cv, &l->mu);
+        l->lane_waits = 0;
+    }
+    if (l->tail)
+        l->tail->next = it;
+    else
+        l->head = it;
+    l->tail = it;
+    l->bytes += it->size;
+    if (l->caller_waits)
+        pthread_cond_broadcast(&l->cv);
+    pthread_mutex_unlock(&l->mu);
+}
+
+static item *dequeue(ks_git_lane *l)
+{
+    pthread_mutex_lock(&l->mu);
+    while (!l->head) {
+        l->caller_waits = 1;
+        pthread_cond_wait(&l->cv, &l->mu);
+        l->caller_waits = 0;
+    }
+    item *it = l->head;
+    l->head = it->next;
+    if (!l->head)
+        l->tail = NULL;
+    l->bytes -= it->size;
+    /* the lane waits for room: woken once half its queue is taken, not at every object */
+    if (l->lane_waits && (l->bytes <= l->ls->queue_bytes / 2 || !l->head))
+        pthread_cond_broadcast(&l->cv);
+    pthread_mutex_unlock(&l->mu);
+    return it;
+}
+
+static void item_free(const walk *w, item *it)
+{
+    if (it->embedded)
+        return;
+    ks__afree(w->a, it->data);
+    ks__afree(w->a, it);
+}
+
+static item *item_new(ks_git_lane *l, int kind, uint32_t k, size_t body)
+{
+    item *it = ks__amalloc(l->w.a, sizeof *it + body);
+    if (it)
+        *it = (item){.kind = kind, .k = k};
+    return it;
+}
+
+int ks__git_lane_object(ks_git_lane *l, uint32_t k, ks_git_type type, uint8_t **data, size_t size, int take)
+{
+    if (atomic_load(&l->ls->stop))
+        return KS_ETERMINATED;
+    /* most objects are leaves, whose bytes nothing else needs: copying every blob cost more than two lanes gave */
+    item *it = item_new(l, IT_OBJECT, k, 0);
+    uint8_t *bytes = take ? *data : ks__amalloc(l->w.a, size ? size : 1);
+    if (!it || !bytes) {
+        ks__afree(l->w.a, it);
+        if (!take)
+            ks__afree(l->w.a, bytes);
+        return KS_ENOMEM;
+    }
+    if (take)
+        *data = NULL;
+    else
+        memcpy(bytes, *data, size);
+    it->type = type;
+    it->size = size;
+    it->data = bytes;
+    enqueue(l, it);
+    return 0;
+}
+
+void ks__git_lane_problem(ks_git_lane *l, uint32_t k, int code, const char *what)
+{
+    size_t len = strlen(what) + 1;
+    item *it = item_new(l, IT_PROBLEM, k, len);
+    if (!it) {
+        l->oom = 1;
+        return;
+    }
+    it->code = code;
+    memcpy(it->what, what, len);
+    enqueue(l, it);
+}
+
+/* A group's end, or why the lane stopped (then its last item). */
+static void end_group(ks_git_lane *l, int rc)
+{
+    item *it = rc ? NULL : item_new(l, IT_END, 0, 0);
+    if (!it) {
+        it = &l->failed;
+        *it = (item){.kind = IT_FAIL, .code = rc ? rc : KS_ENOMEM, .embedded = 1};
+    }
+    enqueue(l, it);
+}
+
+static void *lane_main(void *arg)
+{
+    ks_git_lane *l = arg;
+    lanes *ls = l->ls;
+    pthread_mutex_lock(&ls->go_mu);
+    while (!ls->go)
+        pthread_cond_wait(&ls->go_cv, &ls->go_mu);
+    int go = ls->go > 0;
+    pthread_mutex_unlock(&ls->go_mu);
+    int rc = 0;
+    for (uint32_t g = l->j; go && g < ls->n_groups && rc == 0; g += ls->n) {
+        for (uint32_t i = g ? ls->group_end[g - 1] : 0; i < ls->group_end[g] && rc == 0; i++) {
+            rc = atomic_load(&ls->stop) ? KS_ETERMINATED : ks__git_walk_tree(&l->w, ls->roots[i]);
+            if (rc == 0 && l->oom)
+                rc = KS_ENOMEM;
+        }
+        end_group(l, rc);
+    }
+    return NULL;
+}
+
+/* The bytes each root's delta tree hands out, near enough: the root's size times the objects in the tree (the
+ * versions of one file); roots of a type not asked for weigh nothing (their trees are skipped unread). Returns
+ * the roots in *roots, their count, and the total. */
+static int weigh(walk *w, uint32_t **roots, uint64_t **weights, uint32_t *n_roots, uint64_t *total)
+{
+    uint32_t n = 0, *stack = NULL;
+    size_t cap = 0, rcap = 0, wcap = 0;
+    *roots = NULL;
+    *weights = NULL;
+    *total = 0;
+    for (uint32_t k = 0; k < w->n; k++) {
+        if (!ks__git_walk_is_root(w, k))
+            continue;
+        if (ks__agrow(w->a, (void **)roots, &rcap, n, sizeof **roots, 1024) ||
+            ks__agrow(w->a, (void **)weights, &wcap, n, sizeof **weights, 1024))
+            goto nomem;
+        uint64_t count = 0, size = 0;
+        ks_git_pack_hdr h;
+        const char *why;
+        int skipped = w->base[k] == BASE_NONE && !(w->o->types & KS_GIT_TYPE_BIT(w->type[k] & 7));
+        if (!skipped && ks__git_pack_header(w->p, ks__git_pack_offset_at(w->p, k), ks__git_pack_end_at(w->p, k), &h,
+                                            &why) == 0)
+            size = h.size;
+        size_t sp = 0;
+        if (!skipped) {
+            if (ks__agrow(w->a, (void **)&stack, &cap, sp, sizeof *stack, 256))
+                goto nomem;
+            stack[sp++] = k;
+        }
+        while (sp > 0) {
+            uint32_t x = stack[--sp];
+            count++;
+            for (uint32_t c = w->first[x]; c < w->first[x + 1]; c++) {
+                if (ks__agrow(w->a, (void **)&stack, &cap, sp, sizeof *stack, 256))
+                    goto nomem;
+                stack[sp++] = w->kids[c];
+            }
+        }
+        (*roots)[n] = k;
+        (*weights)[n++] = (size + 1) * count;
+        *total += (size + 1) * count;
+    }
+    ks__afree(w->a, stack);
+    *n_roots = n;
+    return 0;
+nomem:
+    ks__afree(w->a, stack);
+    return KS_ENOMEM;
+}
+
+/* Consecutive roots of about `target` packed bytes each. */
+static int cut_groups(lanes *ls, const uint64_t *weights, uint32_t n_roots, uint64_t target)
+{
+    size_t cap = 0;
+    uint64_t acc = 0;
+    for (uint32_t i = 0; i < n_roots; i++) {
+        acc += weights[i];
+        if (acc < target && i + 1 < n_roots)
+            continue;
+        if (ks__agrow(ls->w->a, (void **)&ls->group_end, &cap, ls->n_groups, sizeof *ls->group_end, 64))
+            return KS_ENOMEM;
+        ls->group_end[ls->n_groups++] = i + 1;
+        acc = 0;
+    }
+    return 0;
+}
+
+/* Each lane's own walk over the shared plan: its own stack, reader, counts and share of the base budget. */
+static int lane_init(lanes *ls, unsigned j, unsigned n)
+{
+    ks_git_lane *l = &ls->l[j];
+    walk *w = ls->w;
+    l->ls = ls;
+    l->j = j;
+    l->w = *w;
+    l->w.st = NULL;
+    l->w.path = NULL;
+    l->w.sp = l->w.st_cap = l->w.path_cap = 0;
+    l->w.held = 0;
+    l->w.resolved = l->w.rebuilt = 0;
+    l->w.budget = w->budget / n > LANE_BUDGET_MIN ? w->budget / n : LANE_BUDGET_MIN;
+    l->w.c = &l->c;
+    l->w.r = &l->r;
+    l->w.lane = l;
+    pthread_mutex_init(&l->mu, NULL);
+    pthread_cond_init(&l->cv, NULL);
+    if (ks__git_reader_init(&l->r, w->a, w->r->max_object))
+        return KS_ENOMEM;
+    return pthread_create(&l->thread, NULL, lane_main, l) == 0 ? 0 : -1;
+}
+
+/* Hands out group after group, each from its lane's queue: 0, KS_ENOMEM or KS_ETERMINATED. */
+static int take(lanes *ls)
+{
+    walk *w = ls->w;
+    const ks_git_idx *x = ks__git_pack_index(w->p);
+    for (uint32_t g = 0; g < ls->n_groups; g++) {
+        ks_git_lane *l = &ls->l[g % ls->n];
+        for (;;) {
+            item *it = dequeue(l);
+            int kind = it->kind, rc = 0;
+            if (kind == IT_OBJECT) {
+                ks_git_object obj = {ks__git_idx_id(x, ks__git_pack_pos_at(w->p, it->k)), it->type, it->data, it->size,
+                                     ks__git_pack_path(w->p), ks__git_pack_offset_at(w->p, it->k)};
+                rc = w->o->on_object(&obj, w->o->ctx) ? KS_ETERMINATED : 0;
+            } else if (kind == IT_PROBLEM && w->o->on_problem) {
+                int in = it->k < w->n;
+                ks_git_problem pr = {ks__git_pack_path(w->p), in ? ks__git_pack_offset_at(w->p, it->k) : KS_GIT_NO_OFFSET,
+                                     in ? ks__git_idx_id(x, ks__git_pack_pos_at(w->p, it->k)) : NULL, it->code,
+                                     it->what};
+                w->o->on_problem(&pr, w->o->ctx);
+            } else if (kind == IT_FAIL) {
+                rc = it->code;
+            }
+            item_free(w, it);
+            if (rc)
+                return rc;
+            if (kind == IT_END)
+                break;
+        }
+    }
+    return 0;
+}
+
+int ks__git_walk_lanes(walk *w, unsigned want)
+{
+    for (uint32_t k = 0; k < w->n; k++)
+        if (w->base[k] == BASE_EXT)
+            return 1; /* bases from other packs come through the caller's reader, which is not shared */
+    lanes *ls = ks__acalloc(w->a, 1, sizeof *ls);
+    if (!ls)
+        return KS_ENOMEM;
+    ls->w = w;
+    uint64_t *weights = NULL, total;
+    uint32_t n_roots;
+    unsigned n = want < LANES_MAX ? want : LANES_MAX;
+    int rc = weigh(w, &ls->roots, &weights, &n_roots, &total);
+    if (rc == 0) {
+        ls->queue_bytes = QUEUES_BYTES / n;
+        uint64_t target = total / ((uint64_t)n * GROUPS_PER_LANE);
+        target = target > ls->queue_bytes / 4 ? ls->queue_bytes / 4 : target;
+        rc = cut_groups(ls, weights, n_roots, w->o->group_bytes ? w->o->group_bytes : target > GROUP_MIN ? target : GROUP_MIN);
+    }
+    ks__afree(w->a, weights);
+    if (rc == 0 && ls->n_groups < 2)
+        rc = 1; /* one group: nothing to share */
+    n = rc == 0 && ls->n_groups < n ? ls->n_groups : n;
+    pthread_mutex_init(&ls->go_mu, NULL);
+    pthread_cond_init(&ls->go_cv, NULL);
+    unsigned started = 0;
+    while (rc == 0 && started < n) {
+        int lrc = lane_init(ls, started, n);
+        ls->l[started].started = lrc == 0;
+        started++;
+        if (lrc)
+            rc = lrc == KS_ENOMEM ? KS_ENOMEM : 1; /* no thread for it: on the caller's thread */
+    }
+    /* every lane waits for the word: groups go round ls->n lanes, so it is final before any is walked */
+    pthread_mutex_lock(&ls->go_mu);
+    ls->n = n;
+    ls->go = rc == 0 ? 1 : -1;
+    pthread_cond_broadcast(&ls->go_cv);
+    pthread_mutex_unlock(&ls->go_mu);
+    if (rc == 0)
+        rc = take(ls);
+    atomic_store(&ls->stop, 1);
+    for (unsigned j = 0; j < started; j++) {
+        ks_git_lane *l = &ls->l[j];
+        pthread_mutex_lock(&l->mu);
+        pthread_cond_broadcast(&l->cv);
+        pthread_mutex_unlock(&l->mu);
+    }
+    for (unsigned j = 0; j < started; j++) {
+        ks_git_lane *l = &ls->l[j];
+        if (l->started)
+            pthread_join(l->thread, NULL);
+        for (item *it = l->head, *next; it; it = next) {
+            next = it->next;
+            item_free(w, it);
+        }
+        ks__git_walk_stack_free(&l->w);
+        ks__git_reader_fini(&l->r);
+        pthread_mutex_destroy(&l->mu);
+        pthread_cond_destroy(&l->cv);
+        w->c->objects += l->c.objects;
+        w->c->bytes += l->c.bytes;
+        w->c->duplicates += l->c.duplicates;
+        w->c->skipped += l->c.skipped;
+        w->c->problems += l->c.problems;
+    }
+    pthread_mutex_destroy(&ls->go_mu);
+    pthread_cond_destroy(&ls->go_cv);
+    ks__afree(w->a, ls->roots);
+    ks__afree(w->a, ls->group_end);
+    ks__afree(w->a, ls);
+    return rc;
+}
