@@ -192,13 +192,33 @@ def blob_stats(repo):
     return n, b, commits, pack
 
 
-def measure(ks, repo, threads, reps, gitlog, planted, cache_env):
+def walk_scaling(bench_git, repo, threads, reps):
+    """The pack walk alone (bench_git: every blob resolved, nothing scanned) on 1 lane and on min(8, threads):
+    how unique blob bytes per second scale when delta trees are cut across lanes."""
+    lanes = max(2, min(8, threads))
+    one, many = [], []
+    for _ in range(reps):
+        for n, acc in ((1, one), (lanes, many)):
+            p = subprocess.run([bench_git, "--lanes", str(n), repo], capture_output=True, text=True)
+            if p.returncode:
+                raise RuntimeError("bench_git --lanes %d %s failed: %s" % (n, repo, p.stderr))
+            acc.append(json.loads(p.stdout)["seconds"])
+    a, b = statistics.median(one), statistics.median(many)
+    log("%s: pack walk alone %.2f s on 1 lane, %.2f s on %d: %.2fx" % (os.path.basename(repo.rstrip("/")), a, b,
+                                                                      lanes, a / b))
+    return {"walk_lanes": lanes, "walk_1_s": one, "walk_n_s": many, "walk_lanes_scaling": a / b}
+
+
+def measure(ks, repo, threads, reps, gitlog, planted, cache_env, bench_git=None):
     blobs, blob_bytes, commits, pack = blob_stats(repo)
     log("%s: %d commits, %d blobs, %.1f MB of blobs, %.1f MB on disk" % (repo, commits, blobs, blob_bytes / 1e6,
                                                                          pack / 1e6))
     res = {"repo": repo, "commits": commits, "blobs": blobs, "blob_bytes": blob_bytes, "disk_bytes": pack}
-    catfile, scan, scan1, rss = [], [], [], 0
+    catfile, scan, scan1, scanl, rss = [], [], [], [], 0
     findings = None
+    # a pack's delta trees on several lanes (--archive-threads, at most 8): asked for explicitly, as they are off
+    # by default; the findings must be the same, in the same order
+    lanes = max(2, min(8, threads - 1))
     for _ in range(reps):
         # alternating, so that all three see the same moments of a shared machine
         s, _, rc, err = timed(["git", "-C", repo, "cat-file", "--batch-all-objects", "--batch", "--unordered"])
@@ -216,6 +236,13 @@ def measure(ks, repo, threads, reps, gitlog, planted, cache_env):
         if threads > 1:
             s, _, rc, err = timed([ks, "scan", "-q", "--format", "jsonl", "-j", "1", repo])
             scan1.append(s)
+        out_l = tempfile.TemporaryFile()
+        s, _, rc, err = timed([ks, "scan", "-q", "--format", "jsonl", "-j", str(threads), "--archive-threads",
+                               str(lanes), repo], stdout=out_l)
+        out_l.seek(0)
+        if [json.loads(l) for l in out_l.read().decode().splitlines() if l.strip()] != findings:
+            raise RuntimeError("keysweep scan %s on %d lanes: not the findings of one lane" % (repo, lanes))
+        scanl.append(s)
     c, k = statistics.median(catfile), statistics.median(scan)
     res.update({"catfile_s": catfile, "scan_s": scan, "threads": threads, "peak_rss_kib": rss,
                 "findings": len(findings), "scan_over_catfile": k / c,
@@ -223,6 +250,7 @@ def measure(ks, repo, threads, reps, gitlog, planted, cache_env):
     if scan1:
         k1 = statistics.median(scan1)
         res.update({"scan_t1_s": scan1, "scaling": k1 / k})
+    res.update({"lanes": lanes, "scan_lanes_s": scanl, "lanes_speedup": k / statistics.median(scanl)})
     if gitlog:
         s, _, rc, err = timed("git -C '%s' log -p --all | '%s' scan -q -j %d -" % (repo, ks, threads), shell=True)
         if rc not in (0, 1):
@@ -240,6 +268,10 @@ def measure(ks, repo, threads, reps, gitlog, planted, cache_env):
         os.path.basename(repo.rstrip("/")), k, threads, c, k / c, blobs / k, blob_bytes / k / 1e6,
         "; git log -p | keysweep %.1f s (%.1fx)" % (res["gitlog_s"], res["gitlog_over_scan"]) if gitlog else "",
         "; -j1/-j%d %.2f" % (threads, res["scaling"]) if scan1 else "", rss / 1024))
+    log("%s: with the pack's delta trees on %d lanes %.2f s: %.2fx (same findings)" % (
+        os.path.basename(repo.rstrip("/")), lanes, statistics.median(scanl), res["lanes_speedup"]))
+    if bench_git:
+        res.update(walk_scaling(bench_git, repo, threads, reps))
     return res
 
 
@@ -254,13 +286,15 @@ def main():
     ap.add_argument("--threads", type=int, default=os.cpu_count() or 1)
     ap.add_argument("--reps", type=int, default=3)
     ap.add_argument("--no-git-log", action="store_true", help="skip `git log -p | keysweep` on the real repositories")
+    ap.add_argument("--bench-git", help="bench_git, to time the pack walk alone on 1 lane and on several")
     a = ap.parse_args()
     out = {"generated": None, "real": []}
     if a.source:
         repo, planted = generate(a.cache, a.source, a.source_bytes, a.commits)
-        out["generated"] = measure(a.keysweep, repo, a.threads, a.reps, True, planted, None)
+        out["generated"] = measure(a.keysweep, repo, a.threads, a.reps, True, planted, None, a.bench_git)
     for r in a.git_repo:
-        out["real"].append(measure(a.keysweep, os.path.abspath(r), a.threads, a.reps, not a.no_git_log, None, None))
+        out["real"].append(measure(a.keysweep, os.path.abspath(r), a.threads, a.reps, not a.no_git_log, None, None,
+                                   a.bench_git))
     json.dump(out, sys.stdout, indent=1)
     print()
     return 0

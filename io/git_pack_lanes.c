@@ -1,7 +1,8 @@
-/* git_pack_lanes.c: one pack's delta trees resolved on several threads. Its roots, in pack order, are cut into groups
- * of about equal packed bytes; lane j walks groups j, j + n, j + 2n, ... (each delta tree on one lane, so a chain is
- * resolved once, from its base down) and queues what it hands out and reports; the caller's thread takes the queues
- * group by group, so the callbacks see what one walk would show, in its order, whatever the number of lanes. */
+/* git_pack_lanes.c: one pack's delta trees resolved on several threads. The walk's order (roots in pack order, each
+ * tree depth first) is cut into units (a small tree whole; a big one at its branches) and the units into groups of
+ * about equal bytes out; lane j walks groups j, j + n, j + 2n, ... and queues what it hands out and reports; the
+ * caller's thread takes the queues group by group, so the callbacks see what one walk would show, in its order,
+ * whatever the number of lanes. */
 #include <pthread.h>
 #include <stdatomic.h>
 #include <string.h>
@@ -17,6 +18,7 @@
 #define GROUPS_PER_LANE 64u              /* small groups keep every lane busy to the end */
 #define GROUP_MIN ((uint64_t)64 << 10)   /* bytes out: a group's hand-over costs a lock round trip or two */
 #define LANE_BUDGET_MIN ((size_t)8 << 20)
+#define WAKE_ITEMS 64u
 
 enum { IT_OBJECT, IT_PROBLEM, IT_END, IT_FAIL };
 
@@ -34,6 +36,13 @@ typedef struct item {
 
 typedef struct lanes lanes;
 
+/* Objects a lane hands out in one go (ks__git_walk_unit): root k's tree (from KS_GIT_UNIT_ROOT), or the children
+ * kids[from, to) of k; with head, each down its single-child chain only. */
+typedef struct unit {
+    uint32_t k, from, to, head;
+    uint64_t weight; /* bytes out, near enough */
+} unit;
+
 struct ks_git_lane {
     lanes *ls;
     unsigned j;
@@ -46,15 +55,16 @@ struct ks_git_lane {
     pthread_mutex_t mu;
     pthread_cond_t cv; /* the queue changed: the lane and the caller both wait on it */
     item *head, *tail;
-    size_t bytes;
+    size_t bytes, items;
     int lane_waits, caller_waits; /* only a waiting side is woken: a wake-up per object cost more than a lane gave */
     item failed; /* queued when nothing else can be: out of memory */
 };
 
 struct lanes {
     walk *w;
-    uint32_t *roots;     /* in pack order */
-    uint32_t *group_end; /* group g is roots[group_end[g - 1] .. group_end[g]) */
+    unit *units;         /* the walk's order, cut (cut_units) */
+    uint32_t n_units;
+    uint32_t *group_end; /* group g is units[group_end[g - 1] .. group_end[g]) */
     uint32_t n_groups;
     unsigned n;
     size_t queue_bytes; /* each lane's share of QUEUES_BYTES */
@@ -70,6 +80,8 @@ static void enqueue(ks_git_lane *l, item *it)
     it->next = NULL;
     pthread_mutex_lock(&l->mu);
     while (l->head && l->bytes + it->size > l->ls->queue_bytes && !atomic_load(&l->ls->stop)) {
+        if (l->caller_waits)
+            pthread_cond_broadcast(&l->cv);
         l->lane_waits = 1;
         pthread_cond_wait(&l->cv, &l->mu);
         l->lane_waits = 0;
@@ -80,7 +92,11 @@ static void enqueue(ks_git_lane *l, item *it)
         l->head = it;
     l->tail = it;
     l->bytes += it->size;
-    if (l->caller_waits)
+    l->items++;
+    /* a waiting caller is woken for a batch (a wake-up per object cost a context switch each: 0.8 s of
+     * system time on git/git), or a group's end */
+    if (l->caller_waits && (it->kind == IT_END || it->kind == IT_FAIL || l->items >= WAKE_ITEMS ||
+                            l->bytes >= l->ls->queue_bytes / 4))
         pthread_cond_broadcast(&l->cv);
     pthread_mutex_unlock(&l->mu);
 }
@@ -98,6 +114,7 @@ static item *dequeue(ks_git_lane *l)
     if (!l->head)
         l->tail = NULL;
     l->bytes -= it->size;
+    l->items--;
     /* the lane waits for room: woken once half its queue is taken, not at every object */
     if (l->lane_waits && (l->bytes <= l->ls->queue_bytes / 2 || !l->head))
         pthread_cond_broadcast(&l->cv);
@@ -181,7 +198,8 @@ static void *lane_main(void *arg)
     int rc = 0;
     for (uint32_t g = l->j; go && g < ls->n_groups && rc == 0; g += ls->n) {
         for (uint32_t i = g ? ls->group_end[g - 1] : 0; i < ls->group_end[g] && rc == 0; i++) {
-            rc = atomic_load(&ls->stop) ? KS_ETERMINATED : ks__git_walk_tree(&l->w, ls->roots[i]);
+            const unit *u = &ls->units[i];
+            rc = atomic_load(&ls->stop) ? KS_ETERMINATED : ks__git_walk_unit(&l->w, u->k, u->from, u->to, (int)u->head);
             if (rc == 0 && l->oom)
                 rc = KS_ENOMEM;
         }
@@ -190,64 +208,155 @@ static void *lane_main(void *arg)
     return NULL;
 }
 
-/* The bytes each root's delta tree hands out, near enough: the root's size times the objects in the tree (the
- * versions of one file); roots of a type not asked for weigh nothing (their trees are skipped unread). Returns
- * the roots in *roots, their count, and the total. */
-static int weigh(walk *w, uint32_t **roots, uint64_t **weights, uint32_t *n_roots, uint64_t *total)
+/* How many objects each delta tree's subtrees hold (sub[k]), and each root's size (the bytes its tree hands out,
+ * near enough, are that times the objects: the versions of one file). Roots of a type not asked for weigh nothing
+ * (their trees are skipped unread): size UINT64_MAX. */
+static int count_trees(lanes *ls, uint32_t *sub, uint64_t *root_size, uint64_t *total)
 {
-    uint32_t n = 0, *stack = NULL;
-    size_t cap = 0, rcap = 0, wcap = 0;
-    *roots = NULL;
-    *weights = NULL;
+    walk *w = ls->w;
+    uint32_t *order = NULL;
+    size_t cap = 0;
     *total = 0;
     for (uint32_t k = 0; k < w->n; k++) {
         if (!ks__git_walk_is_root(w, k))
             continue;
-        if (ks__agrow(w->a, (void **)roots, &rcap, n, sizeof **roots, 1024) ||
-            ks__agrow(w->a, (void **)weights, &wcap, n, sizeof **weights, 1024))
-            goto nomem;
-        uint64_t count = 0, size = 0;
         ks_git_pack_hdr h;
         const char *why;
-        int skipped = w->base[k] == BASE_NONE && !(w->o->types & KS_GIT_TYPE_BIT(w->type[k] & 7));
-        if (!skipped && ks__git_pack_header(w->p, ks__git_pack_offset_at(w->p, k), ks__git_pack_end_at(w->p, k), &h,
-                                            &why) == 0)
-            size = h.size;
-        size_t sp = 0;
-        if (!skipped) {
-            if (ks__agrow(w->a, (void **)&stack, &cap, sp, sizeof *stack, 256))
-                goto nomem;
-            stack[sp++] = k;
+        if (w->base[k] == BASE_NONE && !(w->o->types & KS_GIT_TYPE_BIT(w->type[k] & 7))) {
+            root_size[k] = UINT64_MAX;
+            continue;
         }
-        while (sp > 0) {
-            uint32_t x = stack[--sp];
-            count++;
-            for (uint32_t c = w->first[x]; c < w->first[x + 1]; c++) {
-                if (ks__agrow(w->a, (void **)&stack, &cap, sp, sizeof *stack, 256))
+        root_size[k] = ks__git_pack_header(w->p, ks__git_pack_offset_at(w->p, k), ks__git_pack_end_at(w->p, k), &h,
+                                           &why) == 0 ? h.size : 0;
+        /* the tree in pre-order, then counted from its end: each object after its children */
+        size_t n = 0;
+        if (ks__agrow(w->a, (void **)&order, &cap, n, sizeof *order, 1024))
+            goto nomem;
+        order[n++] = k;
+        for (size_t i = 0; i < n; i++)
+            for (uint32_t c = w->first[order[i]]; c < w->first[order[i] + 1]; c++) {
+                if (ks__agrow(w->a, (void **)&order, &cap, n, sizeof *order, 1024))
                     goto nomem;
-                stack[sp++] = w->kids[c];
+                order[n++] = w->kids[c];
             }
+        for (size_t i = n; i-- > 0;) {
+            uint32_t x = order[i];
+            sub[x] = 1;
+            for (uint32_t c = w->first[x]; c < w->first[x + 1]; c++)
+                sub[x] += sub[w->kids[c]];
         }
-        (*roots)[n] = k;
-        (*weights)[n++] = (size + 1) * count;
-        *total += (size + 1) * count;
+        *total += (root_size[k] + 1) * sub[k];
     }
-    ks__afree(w->a, stack);
-    *n_roots = n;
+    ks__afree(w->a, order);
     return 0;
 nomem:
-    ks__afree(w->a, stack);
+    ks__afree(w->a, order);
     return KS_ENOMEM;
 }
 
-/* Consecutive roots of about `target` packed bytes each. */
-static int cut_groups(lanes *ls, const uint64_t *weights, uint32_t n_roots, uint64_t target)
+static int add_unit(lanes *ls, size_t *cap, uint32_t k, uint32_t from, uint32_t to, int head, uint64_t weight)
+{
+    if (ks__agrow(ls->w->a, (void **)&ls->units, cap, ls->n_units, sizeof *ls->units, 1024))
+        return KS_ENOMEM;
+    ls->units[ls->n_units++] = (unit){k, from, to, (uint32_t)head, weight};
+    return 0;
+}
+
+/* The end of x's single-child chain (x when it has none or several), and its length. */
+static uint32_t chain_end(const walk *w, uint32_t x, uint32_t *len)
+{
+    for (*len = 1; w->first[x + 1] - w->first[x] == 1; ++*len)
+        x = w->kids[w->first[x]];
+    return x;
+}
+
+/* A branch being cut: its children from `next` on are still to do, those from `start` wait to be one unit. */
+typedef struct branch {
+    uint32_t y, next, start;
+    uint64_t weight;
+} branch;
+
+static int flush(lanes *ls, size_t *cap, branch *b)
+{
+    int rc = b->next > b->start ? add_unit(ls, cap, b->y, b->start, b->next, 0, b->weight) : 0;
+    b->start = b->next;
+    b->weight = 0;
+    return rc;
+}
+
+/* The walk's order cut into units: a tree that hands out at most `target` bytes is one; a bigger one (a file's
+ * hundreds of versions) is its head (the root down its single-child chain to the first object with two children
+ * or more), then that object's children, consecutive ones together up to `target` bytes, a bigger one cut the
+ * same way, so that one tree's versions go to several lanes. A unit below the root reads its base's chain again:
+ * once per `target` bytes or so. */
+static int cut_units(lanes *ls, const uint32_t *sub, const uint64_t *root_size, uint64_t target)
+{
+    walk *w = ls->w;
+    size_t cap = 0, bcap = 0, sp = 0;
+    branch *st = NULL;
+    int rc = 0;
+    for (uint32_t r = 0; r < w->n && rc == 0; r++) {
+        if (!ks__git_walk_is_root(w, r))
+            continue;
+        uint64_t per = root_size[r] == UINT64_MAX ? 0 : root_size[r] + 1, len;
+        uint32_t clen, y;
+        if (per * sub[r] <= target) {
+            rc = add_unit(ls, &cap, r, KS_GIT_UNIT_ROOT, 0, 0, per * sub[r]);
+            continue;
+        }
+        y = chain_end(w, r, &clen);
+        rc = add_unit(ls, &cap, r, KS_GIT_UNIT_ROOT, 0, 1, per * clen);
+        if (rc == 0 && w->first[y + 1] - w->first[y] >= 2) {
+            if (ks__agrow(w->a, (void **)&st, &bcap, sp, sizeof *st, 16))
+                rc = KS_ENOMEM;
+            else
+                st[sp++] = (branch){y, w->first[y], w->first[y], 0};
+        }
+        while (sp > 0 && rc == 0) {
+            branch *b = &st[sp - 1];
+            if (b->next == w->first[b->y + 1]) {
+                rc = flush(ls, &cap, b);
+                sp--;
+                continue;
+            }
+            uint32_t c = w->kids[b->next];
+            uint64_t wc = per * sub[c];
+            if (wc <= target) {
+                if (b->weight + wc > target)
+                    rc = flush(ls, &cap, b);
+                b->next++;
+                b->weight += wc;
+                continue;
+            }
+            /* a big child: its head alone, then its branch's children */
+            if ((rc = flush(ls, &cap, b)) != 0)
+                break;
+            y = chain_end(w, c, &clen);
+            len = clen;
+            rc = add_unit(ls, &cap, b->y, b->next, b->next + 1, 1, per * len);
+            b->next++;
+            b->start = b->next;
+            if (rc == 0 && w->first[y + 1] - w->first[y] >= 2) {
+                if (ks__agrow(w->a, (void **)&st, &bcap, sp, sizeof *st, 16))
+                    rc = KS_ENOMEM;
+                else
+                    st[sp++] = (branch){y, w->first[y], w->first[y], 0};
+            }
+        }
+        sp = 0;
+    }
+    ks__afree(w->a, st);
+    return rc;
+}
+
+/* Consecutive units of about `target` bytes out each. */
+static int cut_groups(lanes *ls, uint64_t target)
 {
     size_t cap = 0;
     uint64_t acc = 0;
-    for (uint32_t i = 0; i < n_roots; i++) {
-        acc += weights[i];
-        if (acc < target && i + 1 < n_roots)
+    for (uint32_t i = 0; i < ls->n_units; i++) {
+        acc += ls->units[i].weight;
+        if (acc < target && i + 1 < ls->n_units)
             continue;
         if (ks__agrow(ls->w->a, (void **)&ls->group_end, &cap, ls->n_groups, sizeof *ls->group_end, 64))
             return KS_ENOMEM;
@@ -323,17 +432,21 @@ int ks__git_walk_lanes(walk *w, unsigned want)
     if (!ls)
         return KS_ENOMEM;
     ls->w = w;
-    uint64_t *weights = NULL, total;
-    uint32_t n_roots;
+    uint64_t total = 0, *root_size = ks__amalloc(w->a, (size_t)w->n * sizeof *root_size + 1);
+    uint32_t *sub = ks__amalloc(w->a, (size_t)w->n * sizeof *sub + 1);
     unsigned n = want < LANES_MAX ? want : LANES_MAX;
-    int rc = weigh(w, &ls->roots, &weights, &n_roots, &total);
+    int rc = root_size && sub ? count_trees(ls, sub, root_size, &total) : KS_ENOMEM;
     if (rc == 0) {
         ls->queue_bytes = QUEUES_BYTES / n;
         uint64_t target = total / ((uint64_t)n * GROUPS_PER_LANE);
         target = target > ls->queue_bytes / 4 ? ls->queue_bytes / 4 : target;
-        rc = cut_groups(ls, weights, n_roots, w->o->group_bytes ? w->o->group_bytes : target > GROUP_MIN ? target : GROUP_MIN);
+        target = w->o->group_bytes ? w->o->group_bytes : target > GROUP_MIN ? target : GROUP_MIN;
+        rc = cut_units(ls, sub, root_size, target);
+        if (rc == 0)
+            rc = cut_groups(ls, target);
     }
-    ks__afree(w->a, weights);
+    ks__afree(w->a, root_size);
+    ks__afree(w->a, sub);
     if (rc == 0 && ls->n_groups < 2)
         rc = 1; /* one group: nothing to share */
     n = rc == 0 && ls->n_groups < n ? ls->n_groups : n;
@@ -382,7 +495,7 @@ int ks__git_walk_lanes(walk *w, unsigned want)
     }
     pthread_mutex_destroy(&ls->go_mu);
     pthread_cond_destroy(&ls->go_cv);
-    ks__afree(w->a, ls->roots);
+    ks__afree(w->a, ls->units);
     ks__afree(w->a, ls->group_end);
     ks__afree(w->a, ls);
     return rc;

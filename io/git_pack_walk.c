@@ -15,6 +15,8 @@ static const uint8_t *id_of(const walk *w, uint32_t k)
 
 static void problem(walk *w, uint32_t k, int code, const char *what)
 {
+    if (w->quiet)
+        return;
     w->c->problems++;
     if (k < w->n)
         w->type[k] |= REACHED;
@@ -32,6 +34,13 @@ static void problem(walk *w, uint32_t k, int code, const char *what)
 static int has_kids(const walk *w, uint32_t k)
 {
     return w->first[k] != w->first[k + 1];
+}
+
+/* A lane's unit that is a chain's head stops at the first object with two children or more: each of those
+ * is a unit of its own (git_pack_lanes.c). */
+static int stops_here(const walk *w, uint32_t k)
+{
+    return w->head_only && w->first[k + 1] - w->first[k] >= 2;
 }
 
 /* Reads every header once: each object's base, and the children of each base. */
@@ -334,36 +343,44 @@ static int seen_leaf(walk *w, uint32_t k)
     return 1;
 }
 
-int ks__git_walk_tree(walk *w, uint32_t k)
+/* The root k of a delta tree checked, read and handed out: 0 with its bytes in *data when it has children to walk,
+ * 1 when nothing below it is to be walked (a type not asked for, a leaf, a failure reported), or KS_E*. */
+static int start_root(walk *w, uint32_t k, uint8_t **data, size_t *size)
 {
     if (w->base[k] == BASE_NONE) {
         w->tree_type = (ks_git_type)(w->type[k] & 7);
-        if (!(w->o->types & KS_GIT_TYPE_BIT(w->tree_type)))
-            return skip_tree(w, k);
+        if (!(w->o->types & KS_GIT_TYPE_BIT(w->tree_type))) {
+            int rc = skip_tree(w, k);
+            return rc ? rc : 1;
+        }
         if (seen_leaf(w, k))
-            return 0;
+            return 1;
     }
     if (crc_bad(w, k))
-        return 0;
-    uint8_t *data;
-    size_t size;
-    int rc = root_data(w, k, &data, &size);
+        return 1;
+    int rc = root_data(w, k, data, size);
     if (rc != 0)
-        return rc == 1 ? 0 : rc;
+        return rc;
     if (!(w->o->types & KS_GIT_TYPE_BIT(w->tree_type))) {
         /* a delta on an outside base of a type not asked for */
-        ks__afree(w->a, data);
-        return skip_tree(w, k);
+        ks__afree(w->a, *data);
+        rc = skip_tree(w, k);
+        return rc ? rc : 1;
     }
-    if ((rc = emit(w, k, &data, size)) != 0 || !has_kids(w, k)) {
-        ks__afree(w->a, data);
-        return rc;
+    if ((rc = emit(w, k, data, *size)) != 0 || !has_kids(w, k) || stops_here(w, k)) {
+        ks__afree(w->a, *data);
+        return rc ? rc : 1;
     }
-    if ((rc = push(w, k, data, size)) != 0) {
-        ks__afree(w->a, data);
-        return rc;
-    }
-    while (w->sp > 0) {
+    return 0;
+}
+
+/* Resolves and hands out, depth first, the children still to do of the frames above `bottom`. */
+static int descend(walk *w, size_t bottom)
+{
+    int rc;
+    uint8_t *data;
+    size_t size;
+    while (w->sp > bottom) {
         frame *top = &w->st[w->sp - 1];
         if (top->next == top->end) {
             drop(w, top);
@@ -393,7 +410,7 @@ int ks__git_walk_tree(walk *w, uint32_t k)
             continue;
         if (rc == 0)
             rc = emit(w, c, &data, size);
-        if (rc != 0 || !has_kids(w, c)) {
+        if (rc != 0 || !has_kids(w, c) || stops_here(w, c)) {
             ks__afree(w->a, data);
             if (rc != 0)
                 return rc;
@@ -411,6 +428,83 @@ int ks__git_walk_tree(walk *w, uint32_t k)
         prune(w);
     }
     return 0;
+}
+
+int ks__git_walk_tree(walk *w, uint32_t k)
+{
+    uint8_t *data;
+    size_t size;
+    int rc = start_root(w, k, &data, &size);
+    if (rc != 0)
+        return rc == 1 ? 0 : rc;
+    size_t bottom = w->sp;
+    if ((rc = push(w, k, data, size)) != 0) {
+        ks__afree(w->a, data);
+        return rc;
+    }
+    return descend(w, bottom);
+}
+
+/* The bytes of x, read again without a word (the walk that hands x out reports what fails): its chain climbed
+ * to the root and applied down. 0 with *data and w->tree_type set; 1 when any of it cannot be read or is
+ * damaged; KS_ENOMEM. */
+static int quietly(walk *w, uint32_t x, uint8_t **data, size_t *size)
+{
+    size_t depth = 0;
+    for (uint32_t y = x;; y = w->base[y]) {
+        if (ks__agrow(w->a, (void **)&w->path, &w->path_cap, depth, sizeof *w->path, 64) != 0)
+            return KS_ENOMEM;
+        w->path[depth++] = y;
+        if (w->base[y] >= w->n)
+            break;
+    }
+    w->quiet = 1;
+    uint8_t *cur = NULL;
+    size_t cur_len = 0;
+    uint32_t root = w->path[--depth];
+    int rc = crc_bad(w, root) ? 1 : root_data(w, root, &cur, &cur_len);
+    while (rc == 0 && depth > 0) {
+        uint32_t y = w->path[--depth];
+        uint8_t *next = NULL;
+        size_t next_len = 0;
+        rc = crc_bad(w, y) ? 1 : child_data(w, y, cur, cur_len, &next, &next_len);
+        ks__afree(w->a, cur);
+        cur = next;
+        cur_len = next_len;
+    }
+    w->quiet = 0;
+    if (rc != 0) {
+        ks__afree(w->a, cur);
+        return rc;
+    }
+    *data = cur;
+    *size = cur_len;
+    return 0;
+}
+
+int ks__git_walk_unit(walk *w, uint32_t k, uint32_t from, uint32_t to, int head)
+{
+    w->head_only = head;
+    int rc;
+    if (from == KS_GIT_UNIT_ROOT) {
+        rc = ks__git_walk_tree(w, k);
+    } else {
+        /* children [from, to) as the ones left to do of their base's frame: descend() does as the whole walk */
+        uint8_t *data;
+        size_t size;
+        rc = quietly(w, k, &data, &size);
+        size_t bottom = w->sp;
+        if (rc == 0 && (rc = push(w, k, data, size)) != 0)
+            ks__afree(w->a, data);
+        if (rc == 0) {
+            w->st[w->sp - 1].next = from;
+            w->st[w->sp - 1].end = to;
+            rc = descend(w, bottom);
+        }
+        rc = rc == 1 ? 0 : rc;
+    }
+    w->head_only = 0;
+    return rc;
 }
 
 void ks__git_walk_stack_free(walk *w)

@@ -43,10 +43,20 @@ typedef struct walk {
     ks_git_type tree_type; /* the type of the tree being walked */
     char why[256];
     ks_git_lane *lane; /* walking on a lane: what it hands out and reports is queued for the caller's thread */
+    int head_only;     /* a unit that is a chain's head (ks__git_walk_unit) */
+    int quiet;         /* bytes read again: what fails was reported by the walk that hands them out */
 } walk;
 
 /* Resolves and hands out the delta tree whose root is k: 0, KS_ENOMEM or KS_ETERMINATED. */
 int ks__git_walk_tree(walk *w, uint32_t k);
+
+#define KS_GIT_UNIT_ROOT UINT32_MAX
+
+/* One unit of a lane: the delta tree of root k (from KS_GIT_UNIT_ROOT), or the children kids[from, to) of k
+ * with all below them (k's bytes read again, quietly); with head, only down the single-child chain of each to
+ * the first object with two children or more, included. Hands out and reports what the whole walk would for
+ * those objects, in its order. 0, KS_ENOMEM or KS_ETERMINATED. */
+int ks__git_walk_unit(walk *w, uint32_t k, uint32_t from, uint32_t to, int head);
 
 /* Whether k is a root the walk starts a delta tree from (in pack order). */
 static inline int ks__git_walk_is_root(const walk *w, uint32_t k)

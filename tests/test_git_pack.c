@@ -579,16 +579,28 @@ Test(git_pack, a_chain_three_thousand_deep_with_a_branch_resolves_without_recurs
     char why[256];
     ks_git_reader r;
     cr_assert_eq(ks__git_reader_init(&r, NULL, 0), 0);
-    /* the default budget holds the branch point's base; one byte drops it and rebuilds it from its chain */
+    /* the default budget holds the branch point's base; one byte drops it and rebuilds it from its chain; on 3
+     * lanes, a unit per branch (the second child's unit reads its base's chain, 10 deep, again), the same order */
     for (size_t budget = 0; budget <= 1; budget++) {
-        blobs b = {0};
-        ks_git_walk_options wo = {.types = 0x1e, .base_budget = budget, .verify = 1, .on_object = on_blob,
-                                  .on_problem = on_problem, .ctx = &b};
-        ks_git_counts c = {0};
-        cr_assert_eq(ks__git_pack_walk(p, &r, &wo, &c), 0);
-        cr_assert_eq(c.problems, 0, "%s", b.last_problem);
-        cr_assert_eq(b.n, DEPTH + 2);
-        free(b.v);
+        blobs one = {0};
+        for (unsigned lanes = 1; lanes <= 3; lanes += 2) {
+            blobs b = {0};
+            ks_git_walk_options wo = {.types = 0x1e, .base_budget = budget, .verify = 1, .on_object = on_blob,
+                                      .on_problem = on_problem, .ctx = &b, .lanes = lanes, .group_bytes = 1};
+            ks_git_counts c = {0};
+            cr_assert_eq(ks__git_pack_walk(p, &r, &wo, &c), 0);
+            cr_assert_eq(c.problems, 0, "%s", b.last_problem);
+            cr_assert_eq(b.n, DEPTH + 2);
+            if (lanes == 1) {
+                one = b;
+                continue;
+            }
+            for (size_t i = 0; i < b.n; i++)
+                cr_assert(!memcmp(b.v[i].id, one.v[i].id, 20) && b.v[i].hash == one.v[i].hash,
+                          "object %zu on 3 lanes is not one lane's", i);
+            free(b.v);
+        }
+        free(one.v);
     }
     /* and random access to the deepest one */
     ks_git_type t;
