@@ -85,10 +85,15 @@ int main(int argc, char **argv)
     if (!repo) {
         fprintf(stderr, "usage: bench_git [--verify] [--all-types] [--budget-mib N] [--lanes N] REPO|OBJECTS_DIR\n"
                         "       bench_git --provenance BLOB [--provenance BLOB ...] GIT_DIR\n");
+        free(blobs);
         return 2;
     }
-    if (n_blobs)
-        return provenance(repo, blobs, n_blobs);
+    if (n_blobs) {
+        int rc = provenance(repo, blobs, n_blobs);
+        free(blobs);
+        return rc;
+    }
+    free(blobs);
     /* a work tree's .git/objects, a bare repository's objects, or an objects directory itself */
     char dir[4096];
     snprintf(dir, sizeof dir, "%s/.git/objects", repo);

@@ -1,6 +1,7 @@
 /* git_idset.c: open addressing over the 20-byte ids themselves; the slot hash is keyed with random bits per set,
  * because the ids in a hostile repository's index are chosen by its author (unverified, they need not be hashes). */
 #include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
 #include <time.h>
@@ -160,14 +161,26 @@ size_t ks__git_idset_count(const ks_git_idset *s)
     return s->n;
 }
 
+static int by_id(const void *x, const void *y)
+{
+    return memcmp(x, y, KS_GIT_ID_LEN);
+}
+
 int ks__git_idset_each(const ks_git_idset *s, int (*fn)(const uint8_t id[KS_GIT_ID_LEN], void *ctx), void *ctx)
 {
-    for (size_t i = 0; i < s->cap; i++) {
-        if (!is_used(s->used, i))
-            continue;
-        int rc = fn(s->ids + i * KS_GIT_ID_LEN, ctx);
-        if (rc)
-            return rc;
-    }
-    return 0;
+    /* in id order, not slot order: the slots follow the set's random key, and what is read in this order
+     * (a narrowed scan's few blobs) is reported in it, which must not change from one run to the next */
+    uint8_t *ids = s->n ? ks__amalloc(s->a, s->n * KS_GIT_ID_LEN) : NULL;
+    if (s->n && !ids)
+        return KS_ENOMEM;
+    size_t n = 0;
+    for (size_t i = 0; i < s->cap && n < s->n; i++)
+        if (is_used(s->used, i))
+            memcpy(ids + n++ * KS_GIT_ID_LEN, s->ids + i * KS_GIT_ID_LEN, KS_GIT_ID_LEN);
+    qsort(ids, n, KS_GIT_ID_LEN, by_id);
+    int rc = 0;
+    for (size_t i = 0; i < n && rc == 0; i++)
+        rc = fn(ids + i * KS_GIT_ID_LEN, ctx);
+    ks__afree(s->a, ids);
+    return rc;
 }

@@ -27,7 +27,8 @@ int ks__git_idset_has(const ks_git_idset *s, const uint8_t id[KS_GIT_ID_LEN]);
 
 size_t ks__git_idset_count(const ks_git_idset *s);
 
-/* Calls fn with each id, in no set order, until it returns non-zero (returned); not while another thread adds. */
+/* Calls fn with each id, in id order, until it returns non-zero (returned), or KS_ENOMEM (nothing called); not
+ * while another thread adds. */
 int ks__git_idset_each(const ks_git_idset *s, int (*fn)(const uint8_t id[KS_GIT_ID_LEN], void *ctx), void *ctx);
 
 #endif

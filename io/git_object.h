@@ -50,6 +50,7 @@ typedef struct ks_git_counts {
     uint64_t problems;   /* objects (or files) that could not be read, each reported */
     uint64_t packs;      /* packs opened */
     uint64_t loose;      /* loose object files looked at */
+    uint64_t reread;     /* bytes of objects resolved again: bases the budget dropped, chains a lane read again */
 } ks_git_counts;
 
 /* "blob", "tree", ... ("?" for anything else). */

@@ -103,7 +103,9 @@ typedef struct ks_git_walk_options {
     const ks_git_idset *want; /* only these ids are handed out (the others only resolved as bases); NULL: all */
     /* Threads resolving the pack's delta trees at once (0 or 1: the caller's alone). Objects and problems
      * still reach the callbacks on the caller's thread, in the order one thread gives; seen must then be
-     * a set several threads may use (ks__git_idset_new_shared). */
+     * a set several threads may use (ks__git_idset_new_shared). One difference: each lane has its share of
+     * base_budget (8 MiB at least) and its own rebuild bound, so on a pack shaped to defeat the budget (see
+     * rebuild_top) which objects are reported over that bound depends on the lanes. */
     unsigned lanes;
     uint64_t group_bytes; /* lanes: roots cut into groups of about this many packed bytes (0: chosen from the pack) */
 } ks_git_walk_options;

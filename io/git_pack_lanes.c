@@ -175,15 +175,17 @@ void ks__git_lane_problem(ks_git_lane *l, uint32_t k, int code, const char *what
     enqueue(l, it);
 }
 
-/* A group's end, or why the lane stopped (then its last item). */
-static void end_group(ks_git_lane *l, int rc)
+/* A group's end: 0; or why the lane stops, its last item: non-zero (the lane's own item is queued once only). */
+static int end_group(ks_git_lane *l, int rc)
 {
     item *it = rc ? NULL : item_new(l, IT_END, 0, 0);
     if (!it) {
         it = &l->failed;
         *it = (item){.kind = IT_FAIL, .code = rc ? rc : KS_ENOMEM, .embedded = 1};
+        rc = it->code;
     }
     enqueue(l, it);
+    return rc;
 }
 
 static void *lane_main(void *arg)
@@ -203,7 +205,7 @@ static void *lane_main(void *arg)
             if (rc == 0 && l->oom)
                 rc = KS_ENOMEM;
         }
-        end_group(l, rc);
+        rc = end_group(l, rc);
     }
     return NULL;
 }
@@ -224,6 +226,7 @@ static int count_trees(lanes *ls, uint32_t *sub, uint64_t *root_size, uint64_t *
         const char *why;
         if (w->base[k] == BASE_NONE && !(w->o->types & KS_GIT_TYPE_BIT(w->type[k] & 7))) {
             root_size[k] = UINT64_MAX;
+            sub[k] = 1;
             continue;
         }
         root_size[k] = ks__git_pack_header(w->p, ks__git_pack_offset_at(w->p, k), ks__git_pack_end_at(w->p, k), &h,
@@ -272,7 +275,7 @@ static uint32_t chain_end(const walk *w, uint32_t x, uint32_t *len)
 
 /* A branch being cut: its children from `next` on are still to do, those from `start` wait to be one unit. */
 typedef struct branch {
-    uint32_t y, next, start;
+    uint32_t y, depth, next, start;
     uint64_t weight;
 } branch;
 
@@ -284,11 +287,34 @@ static int flush(lanes *ls, size_t *cap, branch *b)
     return rc;
 }
 
+/* Whether the tree may be cut at branch y, depth deep: each unit below it reads its chain again (depth + 1
+ * objects of about `per` bytes), and the units at most its children. What a tree reads again is kept under
+ * what it hands out, so a comb-shaped chain (each object a leaf and the chain's next) never costs the square
+ * of its depth: past that, the rest of it is one unit. */
+static int may_cut(const walk *w, uint32_t y, uint32_t depth, uint64_t per, uint64_t *spend, uint64_t allow)
+{
+    uint64_t kids = w->first[y + 1] - w->first[y];
+    if (kids < 2)
+        return 0;
+    uint64_t cost = kids * ((uint64_t)depth + 1) * per;
+    if (*spend + cost > allow)
+        return 0;
+    *spend += cost;
+    return 1;
+}
+
+static int push_branch(lanes *ls, branch **st, size_t *cap, size_t *sp, uint32_t y, uint32_t depth)
+{
+    if (ks__agrow(ls->w->a, (void **)st, cap, *sp, sizeof **st, 16))
+        return KS_ENOMEM;
+    (*st)[(*sp)++] = (branch){y, depth, ls->w->first[y], ls->w->first[y], 0};
+    return 0;
+}
+
 /* The walk's order cut into units: a tree that hands out at most `target` bytes is one; a bigger one (a file's
  * hundreds of versions) is its head (the root down its single-child chain to the first object with two children
  * or more), then that object's children, consecutive ones together up to `target` bytes, a bigger one cut the
- * same way, so that one tree's versions go to several lanes. A unit below the root reads its base's chain again:
- * once per `target` bytes or so. */
+ * same way, so that one tree's versions go to several lanes (may_cut bounds what that reads again). */
 static int cut_units(lanes *ls, const uint32_t *sub, const uint64_t *root_size, uint64_t target)
 {
     walk *w = ls->w;
@@ -298,20 +324,19 @@ static int cut_units(lanes *ls, const uint32_t *sub, const uint64_t *root_size, 
     for (uint32_t r = 0; r < w->n && rc == 0; r++) {
         if (!ks__git_walk_is_root(w, r))
             continue;
-        uint64_t per = root_size[r] == UINT64_MAX ? 0 : root_size[r] + 1, len;
-        uint32_t clen, y;
-        if (per * sub[r] <= target) {
+        if (root_size[r] == UINT64_MAX) {
+            rc = add_unit(ls, &cap, r, KS_GIT_UNIT_ROOT, 0, 0, 0);
+            continue;
+        }
+        uint64_t per = root_size[r] + 1, spend = 0, allow = per * sub[r];
+        uint32_t clen, y = chain_end(w, r, &clen);
+        if (per * sub[r] <= target || !may_cut(w, y, clen - 1, per, &spend, allow)) {
             rc = add_unit(ls, &cap, r, KS_GIT_UNIT_ROOT, 0, 0, per * sub[r]);
             continue;
         }
-        y = chain_end(w, r, &clen);
         rc = add_unit(ls, &cap, r, KS_GIT_UNIT_ROOT, 0, 1, per * clen);
-        if (rc == 0 && w->first[y + 1] - w->first[y] >= 2) {
-            if (ks__agrow(w->a, (void **)&st, &bcap, sp, sizeof *st, 16))
-                rc = KS_ENOMEM;
-            else
-                st[sp++] = (branch){y, w->first[y], w->first[y], 0};
-        }
+        if (rc == 0)
+            rc = push_branch(ls, &st, &bcap, &sp, y, clen - 1);
         while (sp > 0 && rc == 0) {
             branch *b = &st[sp - 1];
             if (b->next == w->first[b->y + 1]) {
@@ -328,20 +353,17 @@ static int cut_units(lanes *ls, const uint32_t *sub, const uint64_t *root_size, 
                 b->weight += wc;
                 continue;
             }
-            /* a big child: its head alone, then its branch's children */
+            /* a big child: alone, whole or its head only (then its branch's children are cut in turn) */
             if ((rc = flush(ls, &cap, b)) != 0)
                 break;
+            uint32_t depth = b->depth + 1, at = b->next, yb = b->y;
             y = chain_end(w, c, &clen);
-            len = clen;
-            rc = add_unit(ls, &cap, b->y, b->next, b->next + 1, 1, per * len);
+            int cut = may_cut(w, y, depth + clen - 1, per, &spend, allow);
+            rc = add_unit(ls, &cap, yb, at, at + 1, cut, cut ? per * clen : wc);
             b->next++;
             b->start = b->next;
-            if (rc == 0 && w->first[y + 1] - w->first[y] >= 2) {
-                if (ks__agrow(w->a, (void **)&st, &bcap, sp, sizeof *st, 16))
-                    rc = KS_ENOMEM;
-                else
-                    st[sp++] = (branch){y, w->first[y], w->first[y], 0};
-            }
+            if (rc == 0 && cut)
+                rc = push_branch(ls, &st, &bcap, &sp, y, depth + clen - 1); /* b may move */
         }
         sp = 0;
     }
@@ -403,7 +425,13 @@ static int take(lanes *ls)
             if (kind == IT_OBJECT) {
                 ks_git_object obj = {ks__git_idx_id(x, ks__git_pack_pos_at(w->p, it->k)), it->type, it->data, it->size,
                                      ks__git_pack_path(w->p), ks__git_pack_offset_at(w->p, it->k)};
-                rc = w->o->on_object(&obj, w->o->ctx) ? KS_ETERMINATED : 0;
+                int added = w->o->seen ? ks__git_idset_add(w->o->seen, obj.id) : 1;
+                if (added == 0) { /* another repository's walk handed it out meanwhile */
+                    w->c->duplicates++;
+                    w->c->objects--; /* counted by the lane (the lanes' counts are added at the end) */
+                    w->c->bytes -= it->size;
+                }
+                rc = added < 0 ? KS_ENOMEM : added && w->o->on_object(&obj, w->o->ctx) ? KS_ETERMINATED : 0;
             } else if (kind == IT_PROBLEM && w->o->on_problem) {
                 int in = it->k < w->n;
                 ks_git_problem pr = {ks__git_pack_path(w->p), in ? ks__git_pack_offset_at(w->p, it->k) : KS_GIT_NO_OFFSET,
@@ -492,6 +520,7 @@ int ks__git_walk_lanes(walk *w, unsigned want)
         w->c->duplicates += l->c.duplicates;
         w->c->skipped += l->c.skipped;
         w->c->problems += l->c.problems;
+        w->c->reread += l->c.reread;
     }
     pthread_mutex_destroy(&ls->go_mu);
     pthread_cond_destroy(&ls->go_cv);

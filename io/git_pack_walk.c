@@ -167,7 +167,14 @@ static int emit(walk *w, uint32_t k, uint8_t **data_p, size_t size)
         w->c->skipped++; /* resolved only as a base of what is wanted */
         return 0;
     }
-    if (w->o->seen) {
+    if (w->o->seen && w->lane) {
+        /* added by the caller's thread as it hands it out: a lane runs ahead, and what a stopped walk never
+         * handed out must not pass for seen in another repository of the scan */
+        if (ks__git_idset_has(w->o->seen, id)) {
+            w->c->duplicates++;
+            return 0;
+        }
+    } else if (w->o->seen) {
         int added = ks__git_idset_add(w->o->seen, id);
         if (added < 0)
             return KS_ENOMEM;
@@ -316,6 +323,7 @@ static int rebuild_top(walk *w)
         cur = next;
         cur_len = next_len;
         w->rebuilt += cur_len;
+        w->c->reread += cur_len;
     }
     top = &w->st[w->sp - 1];
     top->data = cur;
@@ -463,6 +471,7 @@ static int quietly(walk *w, uint32_t x, uint8_t **data, size_t *size)
     size_t cur_len = 0;
     uint32_t root = w->path[--depth];
     int rc = crc_bad(w, root) ? 1 : root_data(w, root, &cur, &cur_len);
+    w->c->reread += rc == 0 ? cur_len : 0;
     while (rc == 0 && depth > 0) {
         uint32_t y = w->path[--depth];
         uint8_t *next = NULL;
@@ -471,6 +480,7 @@ static int quietly(walk *w, uint32_t x, uint8_t **data, size_t *size)
         ks__afree(w->a, cur);
         cur = next;
         cur_len = next_len;
+        w->c->reread += next_len;
     }
     w->quiet = 0;
     if (rc != 0) {

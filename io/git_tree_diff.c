@@ -28,17 +28,37 @@ static void to_oid(git_oid *o, const uint8_t *id)
     memcpy(o->id, id, KS_GIT_ID_LEN);
 }
 
-/* Tree `id` in *t (a reference of the caller's), or *t NULL when it cannot be read (reported). 0 or KS_ENOMEM. */
-static int tree_at(ks_git_diff *d, const uint8_t *id, const ks_git_tree *like, ks_git_tree **t)
+/* What a read returned: 1 (it cannot be read) reported, and 0 then. */
+static int unreadable(ks_git_diff *d, const uint8_t *id, int rc, int git_error)
 {
-    int git_error = 0;
-    int rc = ks__git_trees_get(d->src, id, like, t, &git_error);
     if (rc == 1 && d->unreadable) {
         git_oid o;
         to_oid(&o, id);
         d->unreadable(d->ctx, &o, git_error);
     }
     return rc == 1 ? 0 : rc;
+}
+
+/* Tree `id` in *t (a reference of the caller's), or *t NULL when it cannot be read (reported). 0 or KS_ENOMEM. */
+static int tree_at(ks_git_diff *d, const uint8_t *id, ks_git_tree **t)
+{
+    int git_error = 0;
+    return unreadable(d, id, ks__git_trees_get(d->src, id, NULL, t, &git_error), git_error);
+}
+
+/* The entries of t, read before its parents' (fetched) and located after them (like: the first parent's tree,
+ * whose bytes it mostly shares); *t is given back and NULL when it is not a well-formed tree (reported). */
+static int tree_entries(ks_git_diff *d, ks_git_tree **t, const ks_git_tree *like)
+{
+    int git_error = 0, rc = ks__git_trees_finish(d->src, *t, like, &git_error);
+    if (rc != 0) {
+        uint8_t id[KS_GIT_ID_LEN];
+        memcpy(id, (*t)->id, sizeof id);
+        ks__git_tree_put(d->src, *t);
+        *t = NULL;
+        rc = unreadable(d, id, rc, git_error);
+    }
+    return rc;
 }
 
 static int has_prefix(const ks_git_tree *t, const ks_git_tree_entry *e, const uint8_t *name, uint32_t len)
@@ -127,6 +147,11 @@ static int walk(ks_git_diff *d, const uint8_t *id, const tree_id *olds, size_t n
         to_oid(&d->too_deep, id);
         return KS_ECORRUPT;
     }
+    ks_git_tree *t = NULL;
+    int git_error = 0;
+    int rc = unreadable(d, id, ks__git_trees_fetch(d->src, id, &t, &git_error), git_error);
+    if (rc || !t)
+        return rc; /* as before any parent's tree is read */
     /* most commits have one or two parents: their arrays on the stack, an octopus's allocated */
     ks_git_tree *old_few[FEW] = {0};
     tree_id sub_few[FEW];
@@ -135,15 +160,14 @@ static int walk(ks_git_diff *d, const uint8_t *id, const tree_id *olds, size_t n
     ks_git_tree **old = many ? ks__acalloc(d->a, n, sizeof *old) : old_few;
     tree_id *sub = many ? ks__acalloc(d->a, n, sizeof *sub) : sub_few;
     uint32_t *cur = many ? ks__acalloc(d->a, n, sizeof *cur) : cur_few;
-    int rc = !old || !sub || !cur ? KS_ENOMEM : 0;
+    rc = !old || !sub || !cur ? KS_ENOMEM : 0;
     const ks_git_tree *like = NULL;
     for (size_t i = 0; !rc && i < n; i++) {
-        rc = tree_at(d, olds[i], NULL, &old[i]); /* NULL when unreadable: that parent holds nothing here */
+        rc = tree_at(d, olds[i], &old[i]); /* NULL when unreadable: that parent holds nothing here */
         like = like ? like : old[i];
     }
-    ks_git_tree *t = NULL;
     if (!rc)
-        rc = tree_at(d, id, like, &t); /* read after the parents' trees, which it mostly shares its bytes with */
+        rc = tree_entries(d, &t, like);
     /* an entry the same as in any parent is not new: only those that differ from every parent are compared */
     uint32_t lo = 0, hi = t ? t->n : 0;
     for (size_t i = 0; !rc && i < n && lo < hi; i++) {

@@ -366,16 +366,15 @@ int ks__git_tree_parse(const ks_allocator *a, ks_git_tree *t, const ks_git_tree 
     return 0;
 }
 
-int ks__git_trees_get(ks_git_trees *s, const uint8_t id[KS_GIT_ID_LEN], const ks_git_tree *like, ks_git_tree **out,
-                      int *git_error)
+int ks__git_trees_fetch(ks_git_trees *s, const uint8_t id[KS_GIT_ID_LEN], ks_git_tree **out, int *git_error)
 {
     *out = NULL;
     uint32_t h;
     memcpy(&h, id, sizeof h);
-    ks_git_tree **slot = &s->ids[h % ID_SLOTS];
-    if (*slot && ks__git_id_eq((*slot)->id, id)) {
-        (*slot)->refs++;
-        *out = *slot;
+    ks_git_tree *kept = s->ids[h % ID_SLOTS];
+    if (kept && ks__git_id_eq(kept->id, id)) {
+        kept->refs++;
+        *out = kept;
         return 0;
     }
     ks_git_tree *t = NULL;
@@ -391,21 +390,39 @@ int ks__git_trees_get(ks_git_trees *s, const uint8_t id[KS_GIT_ID_LEN], const ks
         *git_error = GIT_ENOTFOUND; /* as git_tree_lookup answers an id of another type */
         return 1;
     }
-    if (!t->parsed && ks__git_tree_parse(s->a, t, like) == KS_ENOMEM) {
-        ks__git_tree_put(s, t);
+    memcpy(t->id, id, KS_GIT_ID_LEN);
+    *out = t;
+    return 0;
+}
+
+int ks__git_trees_finish(ks_git_trees *s, ks_git_tree *t, const ks_git_tree *like, int *git_error)
+{
+    if (!t->parsed && ks__git_tree_parse(s->a, t, like) == KS_ENOMEM)
         return KS_ENOMEM;
-    }
     if (t->parsed < 0) {
-        ks__git_tree_put(s, t);
         *git_error = GIT_ERROR;
         return 1;
     }
-    memcpy(t->id, id, KS_GIT_ID_LEN);
-    ks__git_tree_put(s, *slot);
-    t->refs++;
-    *slot = t;
-    *out = t;
+    uint32_t h;
+    memcpy(&h, t->id, sizeof h);
+    ks_git_tree **slot = &s->ids[h % ID_SLOTS];
+    if (*slot != t) {
+        ks__git_tree_put(s, *slot);
+        t->refs++;
+        *slot = t;
+    }
     return 0;
+}
+
+int ks__git_trees_get(ks_git_trees *s, const uint8_t id[KS_GIT_ID_LEN], const ks_git_tree *like, ks_git_tree **out,
+                      int *git_error)
+{
+    int rc = ks__git_trees_fetch(s, id, out, git_error);
+    if (rc == 0 && (rc = ks__git_trees_finish(s, *out, like, git_error)) != 0) {
+        ks__git_tree_put(s, *out);
+        *out = NULL;
+    }
+    return rc;
 }
 
 int ks__git_trees_new(const ks_allocator *a, git_repository *repo, ks_git_trees **out)

@@ -851,7 +851,7 @@ static void show_problem(const ks_git_problem *pr, void *ctx)
 
 /* Walks the repository's one pack: every type, with `lanes` threads and groups of about `group` packed bytes. */
 static shown walk_lanes_fault(unsigned lanes, uint64_t group, unsigned long stop_after, int *rc, ks_git_counts *c,
-                             long fault_nth, long *failed)
+                             long fault_nth, int persistent, long *failed)
 {
     char pack[256], idx[256], why[256];
     the_pack(pack, sizeof pack);
@@ -864,7 +864,7 @@ static shown walk_lanes_fault(unsigned lanes, uint64_t group, unsigned long stop
     ks_git_walk_options o = {.types = 0x1e, .verify = 1, .on_object = show_object, .on_problem = show_problem,
                              .ctx = &s, .lanes = lanes, .group_bytes = group};
     memset(c, 0, sizeof *c);
-    ks__fault_alloc_set(fault_nth, 0);
+    ks__fault_alloc_set(fault_nth, persistent);
     *rc = ks__git_pack_walk(p, &r, &o, c);
     if (failed)
         *failed = ks__fault_alloc_failures();
@@ -876,7 +876,7 @@ static shown walk_lanes_fault(unsigned lanes, uint64_t group, unsigned long stop
 
 static shown walk_lanes(unsigned lanes, uint64_t group, unsigned long stop_after, int *rc, ks_git_counts *c)
 {
-    return walk_lanes_fault(lanes, group, stop_after, rc, c, 0, NULL);
+    return walk_lanes_fault(lanes, group, stop_after, rc, c, 0, 0, NULL);
 }
 
 static void same_as_one_lane(unsigned long stop_after)
@@ -954,12 +954,135 @@ Test(git_pack, lanes_every_allocation_failure_is_an_error_and_leaks_nothing, .ti
         int rc;
         long failed;
         ks_git_counts c;
-        shown s = walk_lanes_fault(3, 1, 0, &rc, &c, nth, &failed);
+        shown s = walk_lanes_fault(3, 1, 0, &rc, &c, nth, 0, &failed);
         free(s.log);
         if (!failed) {
             cr_assert_eq(rc, 0);
             break;
         }
         cr_assert(rc == KS_ENOMEM || (rc == 0 && s.problems > 0), "allocation %ld failed: rc %d", nth, rc);
+    }
+    /* every allocation from the nth on failing: a lane that cannot even queue its end stops there (its one
+     * spare item queued once), and the walk says so */
+    for (long nth = 1; nth < 400; nth += 7) {
+        int rc;
+        long failed;
+        ks_git_counts c;
+        shown s = walk_lanes_fault(3, 1, 0, &rc, &c, nth, 1, &failed);
+        free(s.log);
+        cr_assert(rc == KS_ENOMEM || (rc == 0 && !failed), "allocations from %ld on failed: rc %d", nth, rc);
+    }
+}
+
+/* A comb: a chain of versions, each also the base of a leaf (a branch at every level). Cut at every branch, each
+ * unit below the root would read its chain again from the root: the square of the depth. What lanes read again
+ * stays under what they hand out, and they hand out what one lane does, in its order. */
+Test(git_pack, r_lanes_comb_shaped_chain_reads_again_no_more_than_it_hands_out)
+{
+    enum { LEVELS = 400, N = 2 * LEVELS + 1 };
+    synth_obj *o = calloc(N, sizeof *o);
+    uint8_t **content = calloc(N, sizeof *content);
+    size_t *clen = calloc(N, sizeof *clen);
+    clen[0] = 2048;
+    content[0] = malloc(clen[0]);
+    for (size_t i = 0; i < clen[0]; i++)
+        content[0][i] = (uint8_t)('a' + i % 23);
+    o[0] = (synth_obj){.type = 3, .data = content[0], .len = clen[0]};
+    synth_hash_whole(&o[0]);
+    for (size_t i = 1; i < N; i++) {
+        /* odd: the chain's next version (base: the previous chain object); even: a leaf on the chain object before */
+        size_t b = i % 2 ? (i == 1 ? 0 : i - 2) : i - 1;
+        char buf[32];
+        int l = snprintf(buf, sizeof buf, "%s %zu\n", i % 2 ? "next" : "leaf", i);
+        clen[i] = clen[b] + (size_t)l;
+        content[i] = malloc(clen[i]);
+        memcpy(content[i], content[b], clen[b]);
+        memcpy(content[i] + clen[b], buf, (size_t)l);
+        synth_obj whole = {.type = 3, .data = content[i], .len = clen[i]};
+        synth_hash_whole(&whole);
+        size_t dl;
+        uint8_t *d = synth_delta(content[b], clen[b], content[i], clen[i], 1, &dl);
+        o[i] = (synth_obj){.type = 6, .data = d, .len = dl, .base = (int)b};
+        memcpy(o[i].id, whole.id, 20);
+    }
+    synth_pack sp;
+    ks_git_pack *p = open_synth(o, N, &sp);
+    ks_git_reader r;
+    cr_assert_eq(ks__git_reader_init(&r, NULL, 0), 0);
+    blobs one = {0};
+    for (unsigned lanes = 1; lanes <= 3; lanes += 2) {
+        blobs b = {0};
+        ks_git_walk_options wo = {.types = 0x1e, .verify = 1, .on_object = on_blob, .on_problem = on_problem,
+                                  .ctx = &b, .lanes = lanes, .group_bytes = 1};
+        ks_git_counts c = {0};
+        cr_assert_eq(ks__git_pack_walk(p, &r, &wo, &c), 0);
+        cr_assert_eq(c.problems, 0, "%s", b.last_problem);
+        cr_assert_eq(b.n, N);
+        cr_assert_leq(c.reread, 2 * c.bytes, "%u lanes read %llu bytes again to hand out %llu", lanes,
+                      (unsigned long long)c.reread, (unsigned long long)c.bytes);
+        if (lanes == 1) {
+            cr_assert_eq(c.reread, 0);
+            one = b;
+            continue;
+        }
+        cr_assert_gt(c.reread, 0, "the tree was cut");
+        for (size_t i = 0; i < b.n; i++)
+            cr_assert(!memcmp(b.v[i].id, one.v[i].id, 20) && b.v[i].hash == one.v[i].hash,
+                      "object %zu on 3 lanes is not one lane's", i);
+        free(b.v);
+    }
+    free(one.v);
+    ks__git_reader_fini(&r);
+    ks__git_pack_close(p);
+    synth_free(&sp);
+    for (size_t i = 0; i < N; i++) {
+        free(content[i]);
+        if (i)
+            free((void *)o[i].data);
+    }
+    free(o);
+    free(content);
+    free(clen);
+}
+
+typedef struct id_seq {
+    uint8_t ids[1000][20];
+    size_t n;
+} id_seq;
+
+static int record_id(const uint8_t id[KS_GIT_ID_LEN], void *ctx)
+{
+    id_seq *q = ctx;
+    cr_assert_lt(q->n, 1000);
+    memcpy(q->ids[q->n++], id, 20);
+    return 0;
+}
+
+/* A narrowed scan (--since-commit) reads its few blobs in the order of its set of ids, whose slots follow a
+ * random key per set: the same repository gave its findings in a different order from one run to the next.
+ * Each set now hands its ids out in id order. */
+Test(git_pack, r_idset_each_in_id_order_whatever_its_key)
+{
+    static id_seq q[2];
+    for (int k = 0; k < 2; k++) {
+        ks_git_idset *s = ks__git_idset_new(NULL);
+        cr_assert_not_null(s);
+        for (uint32_t i = 0; i < 1000; i++) {
+            uint32_t v = k ? 999 - i : i * 7919u % 1000u; /* the same ids, added in two orders */
+            uint8_t id[20];
+            memset(id, 0, sizeof id);
+            id[0] = (uint8_t)(v * 37u);
+            memcpy(id + 1, &v, 4);
+            cr_assert_eq(ks__git_idset_add(s, id), 1);
+        }
+        q[k].n = 0;
+        cr_assert_eq(ks__git_idset_each(s, record_id, &q[k]), 0);
+        ks__git_idset_free(s);
+    }
+    cr_assert_eq(q[0].n, 1000);
+    cr_assert_eq(q[1].n, 1000);
+    for (size_t i = 0; i < 1000; i++) {
+        cr_assert(memcmp(q[0].ids[i], q[1].ids[i], 20) == 0, "id %zu differs between the two sets", i);
+        cr_assert(i == 0 || memcmp(q[0].ids[i - 1], q[0].ids[i], 20) < 0, "not in id order at %zu", i);
     }
 }
