@@ -548,6 +548,35 @@ static seen_objs walk_synth(const synth_obj *objs, size_t n, size_t budget, ks_g
     return s;
 }
 
+/* Version i of a synthesized blob: base b's content and one more line, stored as a delta (type 6 or 7) on b. */
+static void synth_version(synth_obj *o, uint8_t **content, size_t *clen, size_t i, size_t b, int type,
+                          const char *line)
+{
+    size_t l = strlen(line);
+    clen[i] = clen[b] + l;
+    content[i] = malloc(clen[i]);
+    memcpy(content[i], content[b], clen[b]);
+    memcpy(content[i] + clen[b], line, l);
+    synth_obj whole = {.type = 3, .data = content[i], .len = clen[i]};
+    synth_hash_whole(&whole);
+    size_t dl;
+    uint8_t *d = synth_delta(content[b], clen[b], content[i], clen[i], 1, &dl);
+    o[i] = (synth_obj){.type = type, .data = d, .len = dl, .base = (int)b};
+    memcpy(o[i].id, whole.id, 20);
+}
+
+static void free_versions(synth_obj *o, uint8_t **content, size_t *clen, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        free(content[i]);
+        if (i)
+            free((void *)o[i].data);
+    }
+    free(o);
+    free(content);
+    free(clen);
+}
+
 Test(git_pack, a_chain_three_thousand_deep_with_a_branch_resolves_without_recursion)
 {
     enum { DEPTH = 3000 };
@@ -562,17 +591,8 @@ Test(git_pack, a_chain_three_thousand_deep_with_a_branch_resolves_without_recurs
         /* object DEPTH+1 branches off object 10: a base with two children */
         size_t b = i == DEPTH + 1 ? 10 : i - 1;
         char buf[64];
-        int l = snprintf(buf, sizeof buf, "v%zu\n", i);
-        clen[i] = clen[b] + (size_t)l;
-        content[i] = malloc(clen[i]);
-        memcpy(content[i], content[b], clen[b]);
-        memcpy(content[i] + clen[b], buf, (size_t)l);
-        synth_obj whole = {.type = 3, .data = content[i], .len = clen[i]};
-        synth_hash_whole(&whole);
-        size_t dl;
-        uint8_t *d = synth_delta(content[b], clen[b], content[i], clen[i], 1, &dl);
-        o[i] = (synth_obj){.type = i % 2 ? 6 : 7, .data = d, .len = dl, .base = (int)b};
-        memcpy(o[i].id, whole.id, 20);
+        snprintf(buf, sizeof buf, "v%zu\n", i);
+        synth_version(o, content, clen, i, b, i % 2 ? 6 : 7, buf);
     }
     synth_pack sp;
     ks_git_pack *p = open_synth(o, DEPTH + 2, &sp);
@@ -614,14 +634,7 @@ Test(git_pack, a_chain_three_thousand_deep_with_a_branch_resolves_without_recurs
     ks__git_reader_fini(&r);
     ks__git_pack_close(p);
     synth_free(&sp);
-    for (size_t i = 0; i <= DEPTH + 1; i++) {
-        free(content[i]);
-        if (i)
-            free((void *)o[i].data);
-    }
-    free(o);
-    free(content);
-    free(clen);
+    free_versions(o, content, clen, DEPTH + 2);
 }
 
 Test(git_pack, a_pack_shaped_to_rebuild_bases_forever_stops_at_the_rebuild_bound)
@@ -993,17 +1006,8 @@ Test(git_pack, r_lanes_comb_shaped_chain_reads_again_no_more_than_it_hands_out)
         /* odd: the chain's next version (base: the previous chain object); even: a leaf on the chain object before */
         size_t b = i % 2 ? (i == 1 ? 0 : i - 2) : i - 1;
         char buf[32];
-        int l = snprintf(buf, sizeof buf, "%s %zu\n", i % 2 ? "next" : "leaf", i);
-        clen[i] = clen[b] + (size_t)l;
-        content[i] = malloc(clen[i]);
-        memcpy(content[i], content[b], clen[b]);
-        memcpy(content[i] + clen[b], buf, (size_t)l);
-        synth_obj whole = {.type = 3, .data = content[i], .len = clen[i]};
-        synth_hash_whole(&whole);
-        size_t dl;
-        uint8_t *d = synth_delta(content[b], clen[b], content[i], clen[i], 1, &dl);
-        o[i] = (synth_obj){.type = 6, .data = d, .len = dl, .base = (int)b};
-        memcpy(o[i].id, whole.id, 20);
+        snprintf(buf, sizeof buf, "%s %zu\n", i % 2 ? "next" : "leaf", i);
+        synth_version(o, content, clen, i, b, 6, buf);
     }
     synth_pack sp;
     ks_git_pack *p = open_synth(o, N, &sp);
@@ -1035,14 +1039,7 @@ Test(git_pack, r_lanes_comb_shaped_chain_reads_again_no_more_than_it_hands_out)
     ks__git_reader_fini(&r);
     ks__git_pack_close(p);
     synth_free(&sp);
-    for (size_t i = 0; i < N; i++) {
-        free(content[i]);
-        if (i)
-            free((void *)o[i].data);
-    }
-    free(o);
-    free(content);
-    free(clen);
+    free_versions(o, content, clen, N);
 }
 
 typedef struct id_seq {
