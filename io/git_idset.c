@@ -177,7 +177,8 @@ int ks__git_idset_each(const ks_git_idset *s, int (*fn)(const uint8_t id[KS_GIT_
     for (size_t i = 0; i < s->cap && n < s->n; i++)
         if (is_used(s->used, i))
             memcpy(ids + n++ * KS_GIT_ID_LEN, s->ids + i * KS_GIT_ID_LEN, KS_GIT_ID_LEN);
-    qsort(ids, n, KS_GIT_ID_LEN, by_id);
+    if (n > 1) /* an empty set has no array: qsort's is declared never NULL */
+        qsort(ids, n, KS_GIT_ID_LEN, by_id);
     int rc = 0;
     for (size_t i = 0; i < n && rc == 0; i++)
         rc = fn(ids + i * KS_GIT_ID_LEN, ctx);
