@@ -73,6 +73,11 @@ typedef struct fd_src {
     unsigned char *replay;
     size_t replay_len;
     uint64_t seeks; /* calls of fd_seek: libarchive reads a zip by its central directory only if it seeks */
+    /* a pipe: the last piece handed out, valid until the next read, and where it began: trailing data after
+     * a container's end is read from there (libarchive may have taken it already, and a pipe cannot seek) */
+    const unsigned char *last_p;
+    size_t last_n;
+    uint64_t last_at;
 } fd_src;
 
 static la_ssize_t pipe_read(struct archive *a, fd_src *s, const void **out)
@@ -81,6 +86,9 @@ static la_ssize_t pipe_read(struct archive *a, fd_src *s, const void **out)
         s->head_given = 1;
         s->pos = s->head_len;
         *out = s->head;
+        s->last_p = s->head;
+        s->last_n = s->head_len;
+        s->last_at = 0;
         return (la_ssize_t)s->head_len;
     }
     size_t want = BLOCK;
@@ -104,6 +112,11 @@ static la_ssize_t pipe_read(struct archive *a, fd_src *s, const void **out)
     if (n < 0) {
         archive_set_error(a, errno, "read failed: %s", strerror(errno));
         return -1;
+    }
+    if (n > 0) {
+        s->last_p = got;
+        s->last_n = (size_t)n;
+        s->last_at = s->pos;
     }
     s->pos += (uint64_t)n;
     if (s->opening && n > 0) { /* kept, so that bytes that open as nothing are still scanned */
@@ -256,6 +269,11 @@ typedef struct nested_src {
     int head_given, opening, replay_lost;
     unsigned char *replay;
     size_t replay_len;
+    /* the last piece handed out (the parent's, valid until it is read on) and where it began in the member:
+     * what follows the nested container's end is read from there */
+    const unsigned char *last_p;
+    size_t last_n;
+    uint64_t last_at, pos;
 } nested_src;
 
 static la_ssize_t nested_read(struct archive *a, void *cd, const void **out)
@@ -264,10 +282,19 @@ static la_ssize_t nested_read(struct archive *a, void *cd, const void **out)
     if (!s->head_given) {
         s->head_given = 1;
         *out = s->head;
+        s->last_p = s->head;
+        s->last_n = s->head_len;
+        s->pos = s->head_len;
         return (la_ssize_t)s->head_len;
     }
     const void *p = NULL;
     la_ssize_t n = member_next(s->parent, &p, BLOCK);
+    if (n > 0) {
+        s->last_p = p;
+        s->last_n = (size_t)n;
+        s->last_at = s->pos;
+        s->pos += (uint64_t)n;
+    }
     if (n < 0) {
         const char *e = archive_error_string(s->parent->a);
         archive_set_error(a, EIO, "%s", e ? e : "corrupt or truncated member");
@@ -301,9 +328,11 @@ typedef struct stream_dec {
     archive_read_callback *read;
     uint64_t (*bytes_in)(const void *d);
     void (*free)(void *d);
+    uint64_t (*end)(const void *d); /* where the stream ended in its source; NULL: it has no trailing data */
 } stream_dec;
 
 static uint64_t gzip_in(const void *d) { return ks__gzip_bytes_in(d); }
+static uint64_t gzip_end(const void *d) { return ks__gzip_end(d); }
 static void gzip_free(void *d) { ks__gzip_free(d); }
 static uint64_t zstd_in(const void *d) { return ks__zstd_bytes_in(d); }
 static void zstd_free(void *d) { ks__zstd_free(d); }
@@ -319,12 +348,13 @@ static int dec_open(ks_container_kind kind, archive_read_callback *read, void *c
         ks_gzip *g = ks__gzip_new(read, cd);
         if (g && ahead)
             (void)ks__gzip_start_ahead(g); /* without a thread, it decodes on this one */
-        *dec = (stream_dec){g, ks__gzip_read, gzip_in, gzip_free};
+        *dec = (stream_dec){g, ks__gzip_read, gzip_in, gzip_free, gzip_end};
     } else if (kind == KS_CONT_ZSTD) {
         ks_zstd *z = ks__zstd_new(read, cd);
         if (z && ahead)
             (void)ks__zstd_start_ahead(z);
-        *dec = (stream_dec){z, ks__zstd_read, zstd_in, zstd_free};
+        /* no end: zstd takes what follows its last frame for a frame, and fails on it */
+        *dec = (stream_dec){z, ks__zstd_read, zstd_in, zstd_free, NULL};
     }
     return !own_decoder(kind) || dec->d;
 }
@@ -351,6 +381,7 @@ typedef struct expansion {
     int entered;           /* a header was read: from now on a failure is worth saying */
     int *recording;        /* a pipe keeps what it reads until then (it may turn out to be no container) */
     int stopped;           /* the sink's non-zero value */
+    uint64_t trailing_in;  /* bytes of the outermost object read after its container's end (the ratio guard's too) */
     char chain[MAX_CHAIN];
     size_t chain_len;
 } expansion;
@@ -483,6 +514,7 @@ static int budget_ok(expansion *x, size_t n)
         int64_t in = x->outer_dec.d ? (int64_t)x->outer_dec.bytes_in(x->outer_dec.d) : archive_filter_bytes(x->outer, -1);
         if (x->stripes) /* the outermost handle reads only headers then */
             in += (int64_t)ks__stripes_bytes_in(x->stripes);
+        in += (int64_t)x->trailing_in;
         if (in > 0 && x->res->bytes_out / (uint64_t)in > l->max_ratio) {
             char d[160];
             snprintf(d, sizeof d, "%llu bytes out of %lld read, more than %llu to 1",
@@ -513,6 +545,162 @@ static int give(expansion *x, const void *p, size_t n)
 static void expand_archive(expansion *x, struct archive *a, const char *stream_name, unsigned depth,
                            unsigned char *buf);
 
+/* ---- trailing data: what follows a container's end in the object that holds it ---- */
+
+/* Where a container read through `a` (and `dec`, its own decoder) ended in its source, once it was read to
+ * its end; UINT64_MAX where that is not known: zip, 7z and ISO 9660 are read by their directories, zstd takes
+ * whatever follows its last frame for a frame (and fails on it, which is said). */
+static uint64_t end_in_source(struct archive *a, const stream_dec *dec)
+{
+    if (dec->d)
+        return dec->end ? dec->end(dec->d) : UINT64_MAX;
+    int fmt = archive_format(a) & ARCHIVE_FORMAT_BASE_MASK, filters = archive_filter_count(a);
+    /* a bzip2 stream (libarchive's filter), read to its end: what the filter took of the source, which is exact
+     * (lz4's filter takes four bytes more of what follows a frame to see it is none; xz and lzma fail on it) */
+    la_int64_t at = fmt == ARCHIVE_FORMAT_RAW && filters == 2 && archive_filter_code(a, 0) == ARCHIVE_FILTER_BZIP2
+                        ? archive_filter_bytes(a, 1)
+                    /* tar, cpio and ar consume up to their end marker (tar's two zero blocks) and no further */
+                    : (fmt == ARCHIVE_FORMAT_TAR || fmt == ARCHIVE_FORMAT_CPIO || fmt == ARCHIVE_FORMAT_AR) && filters == 1
+                        ? archive_filter_bytes(a, 0)
+                        : -1;
+    return at >= 0 ? (uint64_t)at : UINT64_MAX;
+}
+
+/* Trailing data as it is read: the piece at hand (from `at` in the object), then `more` (an archive_read_callback
+ * on ctx, errors set on `a`). */
+typedef struct trail_rd {
+    const unsigned char *p;
+    size_t n;
+    uint64_t at;
+    archive_read_callback *more;
+    struct archive *a;
+    void *ctx;
+    int outermost; /* read from the outermost object: counted as read, for the ratio guard */
+} trail_rd;
+
+/* The first byte of p[0..n) that is not zero, or n. */
+static size_t skip_zeros(const unsigned char *p, size_t n)
+{
+    size_t i = 0;
+    for (uint64_t w; i + 8 <= n; i += 8) {
+        memcpy(&w, p + i, 8);
+        if (w)
+            break;
+    }
+    while (i < n && !p[i])
+        i++;
+    return i;
+}
+
+/* Reads the object holding a container from the container's end to its own end, and hands what is there to the
+ * sink as a member of its own, "[trailing@N]": N is where its first byte that is not zero is in that object, and
+ * the member starts there (zeros pad many archives to a record size; they hold nothing, and nothing is handed
+ * over when they are all there is). A tar appended to a tar, a note appended to a .gz, a secret after a zip's end
+ * record: scanned, not dropped. Returns 0, or -1 when the object could not be read to its end (`a` says why). */
+static int give_trailing(expansion *x, trail_rd *t)
+{
+    int begun = 0, failed = 0;
+    size_t saved = x->chain_len;
+    for (;;) {
+        if (!begun && t->n) {
+            size_t z = skip_zeros(t->p, t->n);
+            t->p += z;
+            t->n -= z;
+            t->at += z;
+            if (t->n) {
+                char step[48];
+                snprintf(step, sizeof step, "[trailing@%llu]", (unsigned long long)t->at);
+                saved = chain_push(x, step);
+                x->res->members++;
+                int rc = x->sink->begin(x->ctx, x->chain);
+                if (rc) {
+                    x->stopped = rc;
+                    chain_pop(x, saved);
+                    return 0;
+                }
+                begun = 1;
+            }
+        }
+        if (begun && !give(x, t->p, t->n))
+            break;
+        t->at += t->n;
+        const void *q = NULL;
+        la_ssize_t k = t->more(t->a, t->ctx, &q);
+        if (k <= 0) {
+            failed = k < 0;
+            break;
+        }
+        if (t->outermost)
+            x->trailing_in += (uint64_t)k;
+        t->p = q;
+        t->n = (size_t)k;
+    }
+    if (begun) {
+        int rc = x->stopped ? 0 : x->sink->end(x->ctx);
+        if (rc)
+            x->stopped = rc;
+        chain_pop(x, saved);
+    }
+    return failed ? -1 : 0;
+}
+
+/* The trailing data of a source read sequentially (a pipe, a member), whose last piece libarchive was handed is
+ * p[0..n), from `at`: it starts in that piece, or it was taken into libarchive's own buffer with the piece before
+ * and is lost (which is said: it cannot be read again). 1 when *t is set, 0 when there is nothing to read. */
+static int trailing_from_last(expansion *x, uint64_t end, const unsigned char *p, size_t n, uint64_t at, trail_rd *t)
+{
+    if (end == UINT64_MAX || end > at + n)
+        return 0;
+    if (end < at) {
+        char d[64];
+        snprintf(d, sizeof d, "%llu", (unsigned long long)(at - end));
+        problem(x, 1, "stopped: %s bytes after the container's end were read ahead and cannot be scanned", d);
+        x->halt = 1;
+        x->res->stop = KS_CONT_CORRUPT;
+        return 0;
+    }
+    t->p = p + (end - at);
+    t->n = (size_t)(at + n - end);
+    t->at = end;
+    return 1;
+}
+
+static la_ssize_t member_more(struct archive *a, void *ctx, const void **out)
+{
+    (void)a;
+    return member_next(ctx, out, BLOCK);
+}
+
+/* A nested container ended cleanly: the rest of the member holding it is read to its end (a stream's must be, for
+ * the stream's own end to be known), what follows the container's end handed over as trailing data, named inside
+ * the member (`name`, put back on the chain when the stream's name was dropped: drop_to). */
+static void member_rest(expansion *x, nested_src *src, uint64_t end, const char *name, size_t drop_to)
+{
+    size_t saved = drop_to != (size_t)-1 ? chain_push(x, name) : x->chain_len;
+    trail_rd t = {.more = member_more, .a = src->parent->a, .ctx = src->parent};
+    int known = trailing_from_last(x, end, src->last_p, src->last_n, src->last_at, &t);
+    if (!x->halt) {
+        int rc = 0;
+        if (known) {
+            rc = give_trailing(x, &t);
+        } else { /* the end is not known: the rest is read, not scanned, as libarchive would skip it */
+            const void *q;
+            la_ssize_t k;
+            while (!x->stopped && (k = member_next(src->parent, &q, BLOCK)) != 0)
+                if (k < 0) {
+                    rc = -1;
+                    break;
+                }
+        }
+        if (rc < 0 && !x->halt && !x->stopped) {
+            problem(x, 1, "stopped: corrupt or truncated member: %s", archive_error_string(src->parent->a));
+            x->halt = 1;
+            x->res->stop = KS_CONT_CORRUPT;
+        }
+    }
+    chain_pop(x, saved);
+}
+
 /* Tries the member being read as a container of its own, its first `n` bytes in head. Returns 1
  * when it was expanded (or the expansion stopped), 0 when it is not one: then the member has begun
  * at the sink and the bytes taken so far are handed over (the caller goes on from there). */
@@ -534,7 +722,8 @@ static int try_nested(expansion *x, member_rd *parent, ks_container_kind kind, c
         /* an archive in a stream (.tar.gz) is one level; a stream in a stream is two */
         int same_level = archive_format(parent->a) == ARCHIVE_FORMAT_RAW && !ks__container_is_stream(kind);
         expand_archive(x, c, member_name, same_level ? depth : depth + 1, child_buf);
-        /* what the member held after the nested container's end is not scanned: it has no name */
+        if (!x->halt && !x->stopped)
+            member_rest(x, &src, end_in_source(c, &dec), member_name, drop_to);
     } else if (!src.replay_lost) {
         /* not a container after all: the member's bytes so far, as data */
         opened = 0;
@@ -701,6 +890,33 @@ static void expand_archive(expansion *x, struct archive *a, const char *stream_n
     }
 }
 
+static uint64_t zip_end_record(const fd_src *src);
+
+/* What follows the outermost container's end: read by offset from a file or memory, from the last piece read
+ * on from a pipe. */
+static void outer_trailing(expansion *x, struct archive *a, ks_container_kind kind, fd_src *src)
+{
+    /* a zip libarchive read by its central directory (it sought) ends with its end record; read as it
+     * streams, where it ends is not known */
+    uint64_t end = kind != KS_CONT_ZIP ? end_in_source(a, &x->outer_dec)
+                   : src->pipe || !src->seeks ? UINT64_MAX
+                                              : zip_end_record(src);
+    trail_rd t = {.more = fd_read, .a = a, .ctx = src, .outermost = 1};
+    if (src->pipe) {
+        if (!trailing_from_last(x, end, src->last_p, src->last_n, src->last_at, &t))
+            return;
+    } else {
+        if (end >= src->size)
+            return;
+        src->pos = t.at = end; /* fd_read reads on from there */
+    }
+    if (give_trailing(x, &t) < 0 && !x->halt && !x->stopped) {
+        problem(x, 1, "stopped: what follows the container's end could not be read: %s", archive_error_string(a));
+        x->halt = 1;
+        x->res->stop = KS_CONT_CORRUPT;
+    }
+}
+
 static int expand_source(fd_src *src, ks_container_kind kind, const char *name, const ks_container_limits *lim,
                          const ks_container_sink *sink, void *ctx, ks_container_result *res)
 {
@@ -742,6 +958,8 @@ static int expand_source(fd_src *src, ks_container_kind kind, const char *name, 
     if (kind == KS_CONT_ZIP && lim->decode_ahead > 1 && !src->pipe && !src->mem && !src->pull)
         x->stripe_src = src;
     expand_archive(x, a, name, 1, buf);
+    if (x->entered && !x->halt && !x->stopped)
+        outer_trailing(x, a, kind, src);
     rc = x->stopped ? -1 : 0;
     if (!rc && !x->entered && res->stop == KS_CONT_CORRUPT)
         rc = 1; /* not even a first header: the raw bytes are all there is to scan */
@@ -775,6 +993,29 @@ static int bytes_at(const void *mem, size_t len, int fd, uint64_t size, uint64_t
 
 #define EOCD_LEN 22u
 #define EOCD_COMMENT_MAX 1024u /* the end record is looked for this far back: zip comments are short */
+#define EOCD_SEARCH (65535u + EOCD_LEN) /* how far back libarchive looks for it: a comment's most */
+
+/* Where the end record libarchive read a zip by ends (its comment and whatever follows are trailing data): the
+ * last one in its search window, as libarchive takes it (one disk, its entry counts agreeing); UINT64_MAX when
+ * none is found. */
+static uint64_t zip_end_record(const fd_src *src)
+{
+    size_t tn = src->size < EOCD_SEARCH ? (size_t)src->size : EOCD_SEARCH;
+    unsigned char *tail = malloc(tn ? tn : 1);
+    uint64_t end = UINT64_MAX;
+    if (tail && !bytes_at(src->mem, src->mem ? (size_t)src->size : 0, src->fd, src->size, src->size - tn, tail, tn)) {
+        for (size_t i = tn >= EOCD_LEN ? tn - EOCD_LEN + 1 : 0; i-- > 0;) {
+            const unsigned char *r = tail + i;
+            if (r[0] == 'P' && !memcmp(r, "PK\x05\x06", 4) && !(r[4] | r[5] | r[6] | r[7]) && r[8] == r[10] &&
+                r[9] == r[11]) {
+                end = src->size - tn + i + EOCD_LEN;
+                break;
+            }
+        }
+    }
+    free(tail);
+    return end;
+}
 
 int ks__container_zip_after(const void *mem, size_t len, int fd, uint64_t size, uint64_t *prefix)
 {

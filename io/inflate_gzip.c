@@ -28,6 +28,7 @@ struct ks_gzip {
     size_t in_len;
     int up_eof;
     uint64_t bytes_in;
+    uint64_t end_at;  /* where the last whole member's trailer ended */
     uint64_t members; /* members whose header was read */
     part part;
     head_step step;
@@ -69,6 +70,9 @@ void ks__gzip_free(ks_gzip *g)
 }
 
 uint64_t ks__gzip_bytes_in(const ks_gzip *g) { return g->ahead ? ks__ahead_bytes_in(g->ahead) : g->bytes_in; }
+
+/* Written by whoever decodes (the thread ahead too) before it hands out the end, so read after it. */
+uint64_t ks__gzip_end(const ks_gzip *g) { return g->part == P_END ? g->end_at : UINT64_MAX; }
 
 static void fail(ks_gzip *g, const char *what)
 {
@@ -270,6 +274,7 @@ static la_ssize_t decode(ks_gzip *g, struct archive *a)
                 fail(g, "truncated gzip input");
                 continue;
             }
+            g->end_at = g->bytes_in;
             next_member(g);
             g->part = P_HEAD;
         } else {

@@ -33,4 +33,9 @@ int ks__gzip_start_ahead(ks_gzip *g);
  * ahead, those behind the bytes handed out. */
 uint64_t ks__gzip_bytes_in(const ks_gzip *g);
 
+/* Once ks__gzip_read returned 0 (the end): where in upstream's bytes the last member's trailer ended,
+ * so that what follows it (trailing data, which is not gzip) can be read from there; UINT64_MAX before
+ * the end or after a failure. */
+uint64_t ks__gzip_end(const ks_gzip *g);
+
 #endif

@@ -26,7 +26,8 @@ typedef enum cs_mode {
     SPOOLING,  /* a 7z, which needs random access: held whole, expanded at close */
     PLAIN,     /* no container: everything goes to a ks_stream */
     CONTAINER, /* the reader thread is expanding it */
-    DRAINED,   /* the container ended (or a budget ended it): what follows is taken, not scanned */
+    DRAINED,   /* the expansion is over (a budget, a corrupt container, or an end after which nothing is read, as a
+                * zip read as it streams has; trailing data after other containers was read by the expansion) */
 } cs_mode;
 
 /* What the reader thread tells the caller when it hands the turn back. */
@@ -464,7 +465,7 @@ static int feed(ks_container_stream *cs, const unsigned char *p, size_t n)
         return spool(cs, p, n);
     if (n && cs->mode == PLAIN) /* no container after all: the rest as it is */
         return ks_stream_write(cs->plain, cs->sc, p, n);
-    return 0; /* DRAINED: after the container's end, nothing is scanned */
+    return 0; /* DRAINED: what follows is taken, not scanned */
 }
 
 int ks_container_stream_write(ks_container_stream *cs, ks_scanner *sc, const void *data, size_t len)

@@ -679,3 +679,182 @@ Test(container, a_stale_enomem_does_not_lose_a_member_whose_name_is_not_utf8)
     seen_free(&s);
     free(zip.p);
 }
+
+/* a followed by b, in a new blob */
+static blob joined(const blob *a, const blob *b)
+{
+    blob j = {.p = malloc(a->len + b->len + 1), .len = a->len + b->len};
+    cr_assert(j.p);
+    memcpy(j.p, a->p, a->len);
+    memcpy(j.p + a->len, b->p, b->len);
+    return j;
+}
+
+/* The last member seen is `chain` holding exactly `want`. */
+static void assert_last_member(const seen *s, const char *what, const char *chain, const blob *want)
+{
+    cr_assert_geq(s->n, 1, "%s: no member", what);
+    const member *m = &s->m[s->n - 1];
+    cr_assert_str_eq(m->chain, chain, "%s: %s", what, m->chain);
+    cr_assert(m->data.len == want->len && !memcmp(m->data.p, want->p, want->len), "%s: %zu bytes, want %zu", what,
+              m->data.len, want->len);
+}
+
+/* Regression: what followed a container's end (a note or a key appended to a .tar, .gz or .zip, a tar appended to
+ * a tar, text after the tar inside a .tar.gz) was read past and never scanned. It is now a member of its own,
+ * "[trailing@N]", N where its first byte that is not zero is in the object holding the container, from every
+ * source (memory, descriptor, threads, a pipe); zero padding alone is no member. */
+Test(container, r_bytes_after_a_containers_end_are_scanned_as_trailing_data, .timeout = KS_HANG_S(120))
+{
+    const char *names[] = {"srv/.env"}, *ar_names[] = {"env"};
+    blob inner = text("x=1\n");
+    blob note = text("appended TOKEN=AKIAQYLPMN5HHHFPZAM2\n");
+    static const struct {
+        int format, filter;
+        const char *name, *raw; /* raw: the one member of a stream */
+    } kinds[] = {
+        {ARCHIVE_FORMAT_TAR_USTAR, ARCHIVE_FILTER_NONE, "a.tar", NULL},
+        {ARCHIVE_FORMAT_CPIO_SVR4_NOCRC, ARCHIVE_FILTER_NONE, "a.cpio", NULL},
+        {ARCHIVE_FORMAT_AR_GNU, ARCHIVE_FILTER_NONE, "a.a", NULL},
+        {ARCHIVE_FORMAT_ZIP, ARCHIVE_FILTER_NONE, "a.zip", NULL},
+        {ARCHIVE_FORMAT_TAR_USTAR, ARCHIVE_FILTER_GZIP, "a.tar.gz", NULL},
+        {ARCHIVE_FORMAT_TAR_USTAR, ARCHIVE_FILTER_BZIP2, "a.tar.bz2", NULL},
+        {ARCHIVE_FORMAT_RAW, ARCHIVE_FILTER_GZIP, "n.txt.gz", "n.txt"},
+        {ARCHIVE_FORMAT_RAW, ARCHIVE_FILTER_BZIP2, "n.txt.bz2", "n.txt"},
+    };
+    for (size_t k = 0; k < sizeof kinds / sizeof kinds[0]; k++) {
+        blob arc = write_archive(kinds[k].format, kinds[k].filter,
+                                 kinds[k].format == ARCHIVE_FORMAT_AR_GNU ? ar_names : names, &inner, 1);
+        blob with = joined(&arc, &note);
+        char chain[64];
+        snprintf(chain, sizeof chain, "[trailing@%zu]", arc.len);
+        seen s;
+        ks_container_result res;
+        cr_assert_eq(expand_both(&with, kinds[k].name, &DEFAULTS, &s, &res), 0, "%s", kinds[k].name);
+        cr_assert_eq(res.stop, KS_CONT_COMPLETE, "%s: %s", kinds[k].name, s.last_problem);
+        cr_assert_eq(s.n, 2, "%s: the member and the trailing data", kinds[k].name);
+        cr_assert(s.m[0].data.len == inner.len, "%s", kinds[k].name);
+        assert_last_member(&s, kinds[k].name, chain, &note);
+        seen_free(&s);
+        if (kinds[k].format != ARCHIVE_FORMAT_ZIP) { /* a zip through a pipe is read as it streams: its end is not known */
+            cr_assert_eq(expand_piped(&with, kinds[k].name, &s, &res), 0, "%s piped", kinds[k].name);
+            cr_assert_eq(res.stop, KS_CONT_COMPLETE, "%s piped: %s", kinds[k].name, s.last_problem);
+            cr_assert_eq(s.n, 2, "%s piped", kinds[k].name);
+            assert_last_member(&s, kinds[k].name, chain, &note);
+            cr_assert_eq(res.bytes_read, with.len, "%s: a pipe is read to its end", kinds[k].name);
+            seen_free(&s);
+        }
+        if (kinds[k].format == ARCHIVE_FORMAT_AR_GNU) { /* libarchive reads on for a header after an ar's members */
+            free(with.p);
+            free(arc.p);
+            continue;
+        }
+        /* zeros after it (padding): nothing more to hand over */
+        blob pad = {.p = calloc(1, 4096), .len = 4096};
+        blob padded = joined(&arc, &pad);
+        cr_assert_eq(expand_both(&padded, kinds[k].name, &DEFAULTS, &s, &res), 0);
+        cr_assert_eq(s.n, 1, "%s: zeros are no trailing data", kinds[k].name);
+        cr_assert_eq(s.problems, 0, "%s: %s", kinds[k].name, s.last_problem);
+        seen_free(&s);
+        free(pad.p);
+        free(padded.p);
+        free(with.p);
+        free(arc.p);
+    }
+
+    /* inside a stream: a tar, then text, gzipped; and a .tar.gz, then a second .tar.gz (two tars in one stream) */
+    blob tar = write_archive(ARCHIVE_FORMAT_TAR_USTAR, ARCHIVE_FILTER_NONE, names, &inner, 1);
+    blob tar_note = joined(&tar, &note);
+    const char *raw_name[] = {"x"};
+    blob gz = write_archive(ARCHIVE_FORMAT_RAW, ARCHIVE_FILTER_GZIP, raw_name, &tar_note, 1);
+    char chain[64], nested[80];
+    snprintf(chain, sizeof chain, "b.tar![trailing@%zu]", tar.len);
+    snprintf(nested, sizeof nested, "in/b.tar.gz!%s", chain);
+    seen s;
+    ks_container_result res;
+    cr_assert_eq(expand_both(&gz, "b.tar.gz", &DEFAULTS, &s, &res), 0);
+    cr_assert_eq(res.stop, KS_CONT_COMPLETE, "%s", s.last_problem);
+    cr_assert_eq(s.n, 2);
+    cr_assert_str_eq(s.m[0].chain, "srv/.env", "a .tar.gz is still one level");
+    assert_last_member(&s, "text after the tar in the stream", chain, &note);
+    seen_free(&s);
+    cr_assert_eq(expand_piped(&gz, "b.tar.gz", &s, &res), 0);
+    assert_last_member(&s, "piped", chain, &note);
+    seen_free(&s);
+    /* the same tar.gz inside a tar: the member's own trailing data, named inside it */
+    const char *outer_names[] = {"in/b.tar.gz"};
+    blob outer = write_archive(ARCHIVE_FORMAT_TAR_USTAR, ARCHIVE_FILTER_NONE, outer_names, &gz, 1);
+    cr_assert_eq(expand_both(&outer, "o.tar", &DEFAULTS, &s, &res), 0);
+    cr_assert_eq(res.stop, KS_CONT_COMPLETE, "%s", s.last_problem);
+    cr_assert_eq(s.n, 2);
+    cr_assert_str_eq(s.m[0].chain, "in/b.tar.gz!srv/.env");
+    assert_last_member(&s, "nested", nested, &note);
+    seen_free(&s);
+    free(outer.p);
+    free(gz.p);
+    free(tar_note.p);
+    free(tar.p);
+}
+
+/* The trailing data of a small .gz counts as read for the ratio guard: 20 MB of text after a 40-byte stream
+ * is no compression bomb. */
+Test(container, r_trailing_data_is_no_compression_bomb, .timeout = KS_HANG_S(120))
+{
+    const char *n[] = {"x"};
+    blob tiny = text("tiny\n");
+    blob gz = write_archive(ARCHIVE_FORMAT_RAW, ARCHIVE_FILTER_GZIP, n, &tiny, 1);
+    enum { BIG = 20 << 20 };
+    blob big = {.p = malloc(BIG), .len = BIG};
+    for (size_t i = 0; i < BIG; i++)
+        big.p[i] = (unsigned char)"abcdefgh\n"[i % 9];
+    blob with = joined(&gz, &big);
+    seen s;
+    ks_container_result res;
+    cr_assert_eq(expand_both(&with, "t.gz", &DEFAULTS, &s, &res), 0);
+    cr_assert_eq(res.stop, KS_CONT_COMPLETE, "%s", s.last_problem);
+    cr_assert_eq(res.bytes_out, tiny.len + BIG);
+    seen_free(&s);
+    free(with.p);
+    free(big.p);
+    free(gz.p);
+}
+
+/* A tar's end falls anywhere in the pieces it is read in (256 KiB from a pipe, a stream's blocks): its trailing data
+ * is found wherever, and never said to be lost. */
+Test(container, r_trailing_data_wherever_the_tars_end_falls, .timeout = KS_HANG_S(300))
+{
+    const char *names[] = {"m"};
+    blob note = text("appended TOKEN=AKIAQYLPMN5HHHFPZAM2\n");
+    const char *raw_name[] = {"x"};
+    for (long delta = -3 * 512; delta <= 3 * 512; delta += 512) {
+        for (int block = 1; block <= 2; block++) {
+            size_t size = (size_t)((long)(block * (256 << 10)) + delta - 512);
+            blob data = {.p = malloc(size), .len = size};
+            for (size_t i = 0; i < size; i++)
+                data.p[i] = (unsigned char)"0123456789\n"[i % 11];
+            blob tar = write_archive(ARCHIVE_FORMAT_TAR_USTAR, ARCHIVE_FILTER_NONE, names, &data, 1);
+            /* the end blocks only, no record padding: the tar ends where the size says */
+            size_t end = 512 + (size + 511) / 512 * 512 + 1024;
+            blob cut = {.p = tar.p, .len = end};
+            blob with = joined(&cut, &note);
+            char chain[64];
+            snprintf(chain, sizeof chain, "[trailing@%zu]", end);
+            seen s;
+            ks_container_result res;
+            cr_assert_eq(expand_piped(&with, "a.tar", &s, &res), 0);
+            cr_assert_eq(s.problems, 0, "size %zu: %s", size, s.last_problem);
+            assert_last_member(&s, "piped", chain, &note);
+            seen_free(&s);
+            blob gz = write_archive(ARCHIVE_FORMAT_RAW, ARCHIVE_FILTER_GZIP, raw_name, &with, 1);
+            snprintf(chain, sizeof chain, "a.tar![trailing@%zu]", end);
+            cr_assert_eq(expand_both(&gz, "a.tar.gz", &DEFAULTS, &s, &res), 0);
+            cr_assert_eq(s.problems, 0, "size %zu in a stream: %s", size, s.last_problem);
+            assert_last_member(&s, "in a stream", chain, &note);
+            seen_free(&s);
+            free(gz.p);
+            free(with.p);
+            free(tar.p);
+            free(data.p);
+        }
+    }
+}

@@ -236,6 +236,47 @@ Test(cstream, nested_members_carry_their_chain, .timeout = KS_HANG_S(120))
     free(top.p);
 }
 
+/* Regression: what an appliance wrote after a container's end (a key appended to a .tar.gz, text after the tar inside
+ * its stream) was taken and dropped. It is scanned as trailing data, in any pieces: "[trailing@N]", N where it
+ * begins in the object holding the container. */
+Test(cstream, r_bytes_after_a_containers_end_are_scanned_in_any_pieces, .timeout = KS_HANG_S(120))
+{
+    blob member = obj(3000, 4, 21), after_tar = obj(4000, 5, 22), after_gz = obj(5000, 6, 23);
+    const char *names[] = {"srv/app.env"};
+    blob tar = write_archive(ARCHIVE_FORMAT_TAR_USTAR, ARCHIVE_FILTER_NONE, names, &member, 1);
+    blob stream_in = {.p = malloc(tar.len + after_tar.len), .len = tar.len + after_tar.len};
+    memcpy(stream_in.p, tar.p, tar.len);
+    memcpy(stream_in.p + tar.len, after_tar.p, after_tar.len);
+    const char *raw[] = {"x"};
+    blob gz = write_archive(ARCHIVE_FORMAT_RAW, ARCHIVE_FILTER_GZIP, raw, &stream_in, 1);
+    blob whole = {.p = malloc(gz.len + after_gz.len), .len = gz.len + after_gz.len};
+    memcpy(whole.p, gz.p, gz.len);
+    memcpy(whole.p + gz.len, after_gz.p, after_gz.len);
+    char in_stream[64], after[64];
+    snprintf(in_stream, sizeof in_stream, "data![trailing@%zu]", tar.len); /* a nameless stream's member is "data" */
+    snprintf(after, sizeof after, "[trailing@%zu]", gz.len);
+    hits want = {0};
+    scan_alone(&want, "srv/app.env", member.p, member.len);
+    scan_alone(&want, in_stream, after_tar.p, after_tar.len);
+    scan_alone(&want, after, after_gz.p, after_gz.len);
+    cr_assert_geq(want.n, 15);
+    for (cut how = WHOLE; how < N_CUTS; how++) {
+        hits got = {0};
+        cr_assert_eq(stream_it(&whole, how, 41 + how, NULL, NULL, &got), 0, "%s: %s", CUT_NAMES[how], got.last_problem);
+        cr_assert_eq(got.problems, 0, "%s: %s", CUT_NAMES[how], got.last_problem);
+        assert_same(&want, &got, CUT_NAMES[how]);
+        hits_free(&got);
+    }
+    hits_free(&want);
+    free(whole.p);
+    free(gz.p);
+    free(stream_in.p);
+    free(tar.p);
+    free(member.p);
+    free(after_tar.p);
+    free(after_gz.p);
+}
+
 /* Anything that is not a container, however it starts, gives exactly what ks_scan gives over it. */
 Test(cstream, what_is_no_container_equals_ks_stream, .timeout = KS_HANG_S(120))
 {
