@@ -547,36 +547,171 @@ static void expand_archive(expansion *x, struct archive *a, const char *stream_n
 
 /* ---- trailing data: what follows a container's end in the object that holds it ---- */
 
-/* Where a container read through `a` (and `dec`, its own decoder) ended in its source, once it was read to
- * its end; UINT64_MAX where that is not known: zip, 7z and ISO 9660 are read by their directories, zstd takes
- * whatever follows its last frame for a frame (and fails on it, which is said). */
-static uint64_t end_in_source(struct archive *a, const stream_dec *dec)
+/* Where a container read through `a` (and `dec`, its own decoder) ended in its source, once it was read to its
+ * end; UINT64_MAX where that is not known: 7z and ISO 9660 are read by their directories, zstd takes whatever
+ * follows its last frame for a frame (and fails on it, which is said). *zip_dir is set when the end is where a
+ * zip read as it streams stopped: its central directory, which the caller skips (skip_zip_directory). */
+static uint64_t end_in_source(struct archive *a, const stream_dec *dec, int *zip_dir)
 {
+    *zip_dir = 0;
     if (dec->d)
         return dec->end ? dec->end(dec->d) : UINT64_MAX;
     int fmt = archive_format(a) & ARCHIVE_FORMAT_BASE_MASK, filters = archive_filter_count(a);
+    la_int64_t at = -1;
     /* a bzip2 stream (libarchive's filter), read to its end: what the filter took of the source, which is exact
      * (lz4's filter takes four bytes more of what follows a frame to see it is none; xz and lzma fail on it) */
-    la_int64_t at = fmt == ARCHIVE_FORMAT_RAW && filters == 2 && archive_filter_code(a, 0) == ARCHIVE_FILTER_BZIP2
-                        ? archive_filter_bytes(a, 1)
-                    /* tar, cpio and ar consume up to their end marker (tar's two zero blocks) and no further */
-                    : (fmt == ARCHIVE_FORMAT_TAR || fmt == ARCHIVE_FORMAT_CPIO || fmt == ARCHIVE_FORMAT_AR) && filters == 1
-                        ? archive_filter_bytes(a, 0)
-                        : -1;
+    if (fmt == ARCHIVE_FORMAT_RAW && filters == 2 && archive_filter_code(a, 0) == ARCHIVE_FILTER_BZIP2)
+        at = archive_filter_bytes(a, 1);
+    /* tar, cpio and ar consume up to their end marker (tar's two zero blocks) and no further; a zip read as it
+     * streams, up to its central directory, which it does not read */
+    else if ((fmt == ARCHIVE_FORMAT_TAR || fmt == ARCHIVE_FORMAT_CPIO || fmt == ARCHIVE_FORMAT_AR ||
+              fmt == ARCHIVE_FORMAT_ZIP) && filters == 1)
+        at = archive_filter_bytes(a, 0);
+    *zip_dir = fmt == ARCHIVE_FORMAT_ZIP;
     return at >= 0 ? (uint64_t)at : UINT64_MAX;
 }
 
-/* Trailing data as it is read: the piece at hand (from `at` in the object), then `more` (an archive_read_callback
- * on ctx, errors set on `a`). */
+/* Trailing data as it is read: `back` (bytes taken and given back), then the piece at hand, then `more` (an
+ * archive_read_callback on ctx, errors set on `a`); `at` is where the first of them is in the object. */
 typedef struct trail_rd {
+    unsigned char back[8];
+    size_t back_n;
     const unsigned char *p;
     size_t n;
     uint64_t at;
     archive_read_callback *more;
     struct archive *a;
     void *ctx;
-    int outermost; /* read from the outermost object: counted as read, for the ratio guard */
+    uint64_t *read_count; /* not NULL: bytes read from the outermost object are added here (the ratio guard's) */
 } trail_rd;
+
+/* The next bytes, in *q (valid until the next call): how many, 0 at the end, -1 when they could not be read.
+ * `at` is advanced past them. */
+static la_ssize_t trail_next(trail_rd *t, const unsigned char **q)
+{
+    la_ssize_t k;
+    if (t->back_n) {
+        *q = t->back;
+        k = (la_ssize_t)t->back_n;
+        t->back_n = 0;
+    } else if (t->n) {
+        *q = t->p;
+        k = (la_ssize_t)t->n;
+        t->n = 0;
+    } else {
+        const void *r = NULL;
+        k = t->more(t->a, t->ctx, &r);
+        if (k <= 0)
+            return k;
+        if (t->read_count)
+            *t->read_count += (uint64_t)k;
+        *q = r;
+    }
+    t->at += (uint64_t)k;
+    return k;
+}
+
+/* Gives back the last `k` bytes of what trail_next returned in q (they come out again first). */
+static void trail_unread(trail_rd *t, const unsigned char *q, size_t k, size_t len)
+{
+    if (q == t->back) { /* what was given back, given back again: at most its size */
+        memmove(t->back, t->back + (len - k), k);
+        t->back_n = k;
+    } else {
+        t->p = q + (len - k);
+        t->n = k;
+    }
+    t->at -= k;
+}
+
+/* Takes exactly `want` bytes into out: 1; 0 when fewer are left (what there was is given back when it fits in
+ * `back`: a cut record's bytes are the zip's), -1 when they could not be read. */
+static int trail_take(trail_rd *t, unsigned char *out, size_t want)
+{
+    size_t got = 0;
+    while (got < want) {
+        const unsigned char *q;
+        la_ssize_t k = trail_next(t, &q);
+        if (k <= 0) {
+            if (k == 0 && got <= sizeof t->back) {
+                memcpy(t->back, out, got);
+                t->back_n = got;
+                t->at -= got;
+            }
+            return k < 0 ? -1 : 0;
+        }
+        size_t use = (size_t)k < want - got ? (size_t)k : want - got;
+        memcpy(out + got, q, use);
+        got += use;
+        if (use < (size_t)k)
+            trail_unread(t, q, (size_t)k - use, (size_t)k);
+    }
+    return 1;
+}
+
+/* Skips `n` bytes: 1, 0 at the end, -1 when they could not be read. */
+static int trail_skip(trail_rd *t, uint64_t n)
+{
+    while (n) {
+        const unsigned char *q;
+        la_ssize_t k = trail_next(t, &q);
+        if (k <= 0)
+            return k < 0 ? -1 : 0;
+        if ((uint64_t)k > n) {
+            trail_unread(t, q, (size_t)((uint64_t)k - n), (size_t)k);
+            return 1;
+        }
+        n -= (uint64_t)k;
+    }
+    return 1;
+}
+
+static unsigned le16(const unsigned char *p) { return p[0] | p[1] << 8; }
+static uint64_t le64(const unsigned char *p)
+{
+    uint64_t v = 0;
+    for (int i = 7; i >= 0; i--)
+        v = v << 8 | p[i];
+    return v;
+}
+
+/* A zip read as it streams stops where its central directory begins: its records, a digital signature, the zip64
+ * end records and the end record with its comment are skipped here one by one (they are the zip's, and hold only
+ * its names), so that what follows the zip's end is trailing data. The first four bytes that begin no such
+ * record are given back: trailing data starts there. Returns 0, or -1 when the bytes could not be read. */
+static int skip_zip_directory(trail_rd *t)
+{
+    for (;;) {
+        unsigned char h[46];
+        int r = trail_take(t, h, 4);
+        if (r <= 0)
+            return r;
+        size_t fixed = !memcmp(h, "PK\x01\x02", 4)   ? 46 /* a central directory record */
+                       : !memcmp(h, "PK\x05\x05", 4) ? 6  /* the digital signature */
+                       : !memcmp(h, "PK\x06\x06", 4) ? 12 /* the zip64 end record */
+                       : !memcmp(h, "PK\x06\x07", 4) ? 20 /* the zip64 end record's locator */
+                       : !memcmp(h, "PK\x05\x06", 4) ? 22 /* the end record */
+                                                      : 0;
+        if (!fixed) {
+            memcpy(t->back, h, 4);
+            t->back_n = 4;
+            t->at -= 4;
+            return 0;
+        }
+        if ((r = trail_take(t, h + 4, fixed - 4)) <= 0)
+            return r;
+        /* the zip64 end record's size counts from after that field; the end record's comment is left to be
+         * scanned as trailing data (a file's zip, read by its end record, has its comment scanned too) */
+        uint64_t var = fixed == 46   ? (uint64_t)le16(h + 28) + le16(h + 30) + le16(h + 32)
+                       : fixed == 6  ? le16(h + 4)
+                       : fixed == 12 ? le64(h + 4)
+                                     : 0;
+        if (var && (r = trail_skip(t, var)) <= 0)
+            return r;
+        if (fixed == 22)
+            return 0; /* the zip ends with its end record (and comment) */
+    }
+}
 
 /* The first byte of p[0..n) that is not zero, or n. */
 static size_t skip_zeros(const unsigned char *p, size_t n)
@@ -597,43 +732,35 @@ static size_t skip_zeros(const unsigned char *p, size_t n)
  * the member starts there (zeros pad many archives to a record size; they hold nothing, and nothing is handed
  * over when they are all there is). A tar appended to a tar, a note appended to a .gz, a secret after a zip's end
  * record: scanned, not dropped. Returns 0, or -1 when the object could not be read to its end (`a` says why). */
-static int give_trailing(expansion *x, trail_rd *t)
+static int give_trailing(expansion *x, trail_rd *t, int zip_dir)
 {
-    int begun = 0, failed = 0;
+    int begun = 0, failed = zip_dir && skip_zip_directory(t) < 0;
     size_t saved = x->chain_len;
-    for (;;) {
-        if (!begun && t->n) {
-            size_t z = skip_zeros(t->p, t->n);
-            t->p += z;
-            t->n -= z;
-            t->at += z;
-            if (t->n) {
-                char step[48];
-                snprintf(step, sizeof step, "[trailing@%llu]", (unsigned long long)t->at);
-                saved = chain_push(x, step);
-                x->res->members++;
-                int rc = x->sink->begin(x->ctx, x->chain);
-                if (rc) {
-                    x->stopped = rc;
-                    chain_pop(x, saved);
-                    return 0;
-                }
-                begun = 1;
-            }
-        }
-        if (begun && !give(x, t->p, t->n))
-            break;
-        t->at += t->n;
-        const void *q = NULL;
-        la_ssize_t k = t->more(t->a, t->ctx, &q);
+    while (!failed && !x->halt && !x->stopped) {
+        uint64_t at = t->at;
+        const unsigned char *q;
+        la_ssize_t k = trail_next(t, &q);
         if (k <= 0) {
             failed = k < 0;
             break;
         }
-        if (t->outermost)
-            x->trailing_in += (uint64_t)k;
-        t->p = q;
-        t->n = (size_t)k;
+        size_t z = begun ? 0 : skip_zeros(q, (size_t)k);
+        if (z == (size_t)k)
+            continue;
+        if (!begun) {
+            char step[48];
+            snprintf(step, sizeof step, "[trailing@%llu]", (unsigned long long)(at + z));
+            saved = chain_push(x, step);
+            x->res->members++;
+            int rc = x->sink->begin(x->ctx, x->chain);
+            if (rc) {
+                x->stopped = rc;
+                chain_pop(x, saved);
+                return 0;
+            }
+            begun = 1;
+        }
+        give(x, q + z, (size_t)k - z);
     }
     if (begun) {
         int rc = x->stopped ? 0 : x->sink->end(x->ctx);
@@ -674,7 +801,7 @@ static la_ssize_t member_more(struct archive *a, void *ctx, const void **out)
 /* A nested container ended cleanly: the rest of the member holding it is read to its end (a stream's must be, for
  * the stream's own end to be known), what follows the container's end handed over as trailing data, named inside
  * the member (`name`, put back on the chain when the stream's name was dropped: drop_to). */
-static void member_rest(expansion *x, nested_src *src, uint64_t end, const char *name, size_t drop_to)
+static void member_rest(expansion *x, nested_src *src, uint64_t end, int zip_dir, const char *name, size_t drop_to)
 {
     size_t saved = drop_to != (size_t)-1 ? chain_push(x, name) : x->chain_len;
     trail_rd t = {.more = member_more, .a = src->parent->a, .ctx = src->parent};
@@ -682,7 +809,7 @@ static void member_rest(expansion *x, nested_src *src, uint64_t end, const char 
     if (!x->halt) {
         int rc = 0;
         if (known) {
-            rc = give_trailing(x, &t);
+            rc = give_trailing(x, &t, zip_dir);
         } else { /* the end is not known: the rest is read, not scanned, as libarchive would skip it */
             const void *q;
             la_ssize_t k;
@@ -722,8 +849,11 @@ static int try_nested(expansion *x, member_rd *parent, ks_container_kind kind, c
         /* an archive in a stream (.tar.gz) is one level; a stream in a stream is two */
         int same_level = archive_format(parent->a) == ARCHIVE_FORMAT_RAW && !ks__container_is_stream(kind);
         expand_archive(x, c, member_name, same_level ? depth : depth + 1, child_buf);
-        if (!x->halt && !x->stopped)
-            member_rest(x, &src, end_in_source(c, &dec), member_name, drop_to);
+        if (!x->halt && !x->stopped) {
+            int zip_dir;
+            uint64_t end = end_in_source(c, &dec, &zip_dir);
+            member_rest(x, &src, end, zip_dir, member_name, drop_to);
+        }
     } else if (!src.replay_lost) {
         /* not a container after all: the member's bytes so far, as data */
         opened = 0;
@@ -898,10 +1028,9 @@ static void outer_trailing(expansion *x, struct archive *a, ks_container_kind ki
 {
     /* a zip libarchive read by its central directory (it sought) ends with its end record; read as it
      * streams, where it ends is not known */
-    uint64_t end = kind != KS_CONT_ZIP ? end_in_source(a, &x->outer_dec)
-                   : src->pipe || !src->seeks ? UINT64_MAX
-                                              : zip_end_record(src);
-    trail_rd t = {.more = fd_read, .a = a, .ctx = src, .outermost = 1};
+    int zip_dir = 0;
+    uint64_t end = kind == KS_CONT_ZIP && src->seeks ? zip_end_record(src) : end_in_source(a, &x->outer_dec, &zip_dir);
+    trail_rd t = {.more = fd_read, .a = a, .ctx = src, .read_count = &x->trailing_in};
     if (src->pipe) {
         if (!trailing_from_last(x, end, src->last_p, src->last_n, src->last_at, &t))
             return;
@@ -910,7 +1039,7 @@ static void outer_trailing(expansion *x, struct archive *a, ks_container_kind ki
             return;
         src->pos = t.at = end; /* fd_read reads on from there */
     }
-    if (give_trailing(x, &t) < 0 && !x->halt && !x->stopped) {
+    if (give_trailing(x, &t, zip_dir) < 0 && !x->halt && !x->stopped) {
         problem(x, 1, "stopped: what follows the container's end could not be read: %s", archive_error_string(a));
         x->halt = 1;
         x->res->stop = KS_CONT_CORRUPT;

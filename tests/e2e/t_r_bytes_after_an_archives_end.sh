@@ -42,6 +42,30 @@ case("big.tar.gz", gzip.compress(tb + note, mtime=0, compresslevel=1), "big.tar!
 # a tar appended to a tar (GNU tar reads only the first without -i): the second one's member is its bytes
 t2 = tar([("second/creds", b"KSTEST_SECONDTARMEMB001\n")])
 case("two.tar", t + t2, None)
+# zips as streaming writers leave them (data descriptors, no sizes in the local headers) and with zip64 end
+# records: read as they stream (stdin, inside a tar), their central directory is skipped record by record
+class Unseekable(io.RawIOBase):
+    def __init__(self): self.b = bytearray()
+    def writable(self): return True
+    def write(self, d): self.b += d; return len(d)
+u = Unseekable()
+with zipfile.ZipFile(u, "w", zipfile.ZIP_DEFLATED) as zz:
+    for name, data in inner:
+        zz.writestr(name, data)
+dd = bytes(u.b)
+assert dd[6] & 8, "data descriptors"
+e = z.rfind(b"PK\x05\x06")
+cd_size, cd_off = int.from_bytes(z[e+12:e+16], "little"), int.from_bytes(z[e+16:e+20], "little")
+rec = (b"PK\x06\x06" + (44).to_bytes(8, "little") + (45).to_bytes(2, "little") * 2 + bytes(8)
+       + (1).to_bytes(8, "little") * 2 + cd_size.to_bytes(8, "little") + cd_off.to_bytes(8, "little"))
+loc = b"PK\x06\x07" + bytes(4) + e.to_bytes(8, "little") + (1).to_bytes(4, "little")
+z64 = z[:e] + rec + loc + z[e:]
+for name, data in (("dd.zip", dd), ("z64.zip", z64)):
+    case(name, data + note, "[trailing@%d]" % len(data))
+    b = io.BytesIO()
+    with tarfile.open(fileobj=b, mode="w", format=tarfile.USTAR_FORMAT) as t3:
+        i = tarfile.TarInfo("lib/" + name); i.size = len(data + note); t3.addfile(i, io.BytesIO(data + note))
+    case("in-" + name + ".tar", b.getvalue(), "lib/%s![trailing@%d]" % (name, len(data)))
 json.dump(want, open("want.json", "w"))
 open("padded.tar", "wb").write(t + bytes(8192))
 PY
@@ -59,14 +83,14 @@ a = by["KSTEST_AFTERTHEEND00001"]
 assert a["object"] == chain and (a["line"], a["column"], a["start"]) == (3, 6, 23), (a, chain)
 PY
 }
-for f in a.tar a.tar.gz a.tar.bz2 in.tar.gz a.zip big.tar big.tar.gz; do
+for f in a.tar a.tar.gz a.tar.bz2 in.tar.gz a.zip big.tar big.tar.gz dd.zip z64.zip in-dd.zip.tar in-z64.zip.tar; do
   for j in 1 3; do
     ks scan "${R[@]}" -j "$j" "$f"; expect_rc 1 "$f -j$j"
     check "$f" "$j" "$f -j$j"
   done
 done
-# through standard input: the same, except a zip, which a pipe reads as it streams (its end is not known)
-for f in a.tar a.tar.gz a.tar.bz2 in.tar.gz big.tar.gz; do
+# through standard input: the same (a zip is read as it streams there: its central directory is skipped)
+for f in a.tar a.tar.gz a.tar.bz2 in.tar.gz big.tar.gz a.zip dd.zip z64.zip; do
   set +e
   timeout -k 5 "$(hang_s 120)" "$KEYSWEEP" scan "${R[@]}" - <"$f" >"$T/out" 2>"$T/err"; rc=$?
   set -e
