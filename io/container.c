@@ -800,12 +800,15 @@ static la_ssize_t member_more(struct archive *a, void *ctx, const void **out)
 
 /* A nested container ended cleanly: the rest of the member holding it is read to its end (a stream's must be, for
  * the stream's own end to be known), what follows the container's end handed over as trailing data, named inside
- * the member (`name`, put back on the chain when the stream's name was dropped: drop_to). */
-static void member_rest(expansion *x, nested_src *src, uint64_t end, int zip_dir, const char *name, size_t drop_to)
+ * the member (`name`, put back on the chain when the stream's name was dropped: drop_to); the container began
+ * `base` bytes into the member (after a lead). */
+static void member_rest(expansion *x, nested_src *src, uint64_t end, int zip_dir, const char *name, size_t drop_to,
+                        uint64_t base)
 {
     size_t saved = drop_to != (size_t)-1 ? chain_push(x, name) : x->chain_len;
     trail_rd t = {.more = member_more, .a = src->parent->a, .ctx = src->parent};
     int known = trailing_from_last(x, end, src->last_p, src->last_n, src->last_at, &t);
+    t.at += base; /* the container began this far into the member */
     if (!x->halt) {
         int rc = 0;
         if (known) {
@@ -828,11 +831,14 @@ static void member_rest(expansion *x, nested_src *src, uint64_t end, int zip_dir
     chain_pop(x, saved);
 }
 
-/* Tries the member being read as a container of its own, its first `n` bytes in head. Returns 1
- * when it was expanded (or the expansion stopped), 0 when it is not one: then the member has begun
- * at the sink and the bytes taken so far are handed over (the caller goes on from there). */
+/* Tries the member being read as a container of its own, its first `n` bytes in head, after the member's first
+ * `lead_len` bytes in `lead` (a launch script, a self-extracting stub: the member's own bytes, handed over as the
+ * member after the container's). Returns 1 when it was expanded (or the expansion stopped), 0 when it is not
+ * one: then the member has begun at the sink and the bytes taken so far are handed over (the caller goes on from
+ * there). */
 static int try_nested(expansion *x, member_rd *parent, ks_container_kind kind, const unsigned char *head, size_t n,
-                      unsigned depth, const char *member_name, size_t drop_to)
+                      unsigned depth, const char *member_name, size_t drop_to, const unsigned char *lead,
+                      size_t lead_len)
 {
     unsigned char *child_buf = malloc(KS_CONTAINER_HEAD_MAX);
     nested_src src = {.parent = parent, .head = head, .head_len = n, .opening = 1};
@@ -852,7 +858,17 @@ static int try_nested(expansion *x, member_rd *parent, ks_container_kind kind, c
         if (!x->halt && !x->stopped) {
             int zip_dir;
             uint64_t end = end_in_source(c, &dec, &zip_dir);
-            member_rest(x, &src, end, zip_dir, member_name, drop_to);
+            member_rest(x, &src, end, zip_dir, member_name, drop_to, lead_len);
+        }
+        if (lead_len && !x->halt && !x->stopped) { /* the lead: the member's own bytes, from its first */
+            x->res->members++;
+            int rc = x->sink->begin(x->ctx, x->chain);
+            if (!rc) {
+                give(x, lead, lead_len);
+                rc = x->stopped ? 0 : x->sink->end(x->ctx);
+            }
+            if (rc)
+                x->stopped = rc;
         }
     } else if (!src.replay_lost) {
         /* not a container after all: the member's bytes so far, as data */
@@ -869,13 +885,104 @@ static int try_nested(expansion *x, member_rd *parent, ks_container_kind kind, c
             x->stopped = rc;
         } else {
             begun = 1;
-            if (give(x, head, n) && give(x, src.replay, src.replay_len) && src.replay_lost)
+            if (give(x, lead, lead_len) && give(x, head, n) && give(x, src.replay, src.replay_len) && src.replay_lost)
                 problem(x, 0, "%s", "could not be opened as a container; part of it was not scanned");
         }
     }
     free(src.replay);
     free(child_buf);
     return begun ? 0 : 1;
+}
+
+/* The rest of a member begun at the sink, handed over, and its end. */
+static void give_member_rest(expansion *x, member_rd *mr)
+{
+    const void *piece;
+    la_ssize_t m = 0;
+    while (!x->halt && !x->stopped && (m = member_next(mr, &piece, BLOCK)) > 0)
+        give(x, piece, (size_t)m);
+    if (m < 0 && !x->halt && !x->stopped) {
+        problem(x, 1, "stopped: corrupt or truncated member: %s", archive_error_string(mr->a));
+        x->halt = 1;
+        x->res->stop = KS_CONT_CORRUPT;
+    }
+    if (!x->stopped) {
+        int rc = x->sink->end(x->ctx);
+        if (rc)
+            x->stopped = rc;
+    }
+}
+
+/* ---- a zip after a lead: an executable jar's launch script, a self-extracting stub, a zipapp's shebang ---- */
+
+#define LEAD_MAX ((size_t)1 << 20) /* how far into a member a zip after a lead is looked for */
+
+/* 1 when a member that starts so may hold a zip after a lead of its own: a script ("#!") or a Windows
+ * executable ("MZ"). A file's is found by its end record (ks__container_zip_after); a member cannot be read
+ * from its end, so its first bytes are looked through for a local header instead. */
+static int may_lead_a_zip(const unsigned char *h, size_t n)
+{
+    return n >= 2 && ((h[0] == '#' && h[1] == '!') || (h[0] == 'M' && h[1] == 'Z'));
+}
+
+/* Where the first local header that looks right is in p[from..n): its signature, a version below 10.0, a
+ * method libarchive reads, a name of 1 to 1,024 bytes; n when there is none. */
+static size_t find_local_header(const unsigned char *p, size_t n, size_t from)
+{
+    for (size_t i = from; i + 30 <= n; i++) {
+        const unsigned char *q = memchr(p + i, 'P', n - 29 - i);
+        if (!q)
+            break;
+        i = (size_t)(q - p);
+        unsigned method = le16(q + 8), name = le16(q + 26);
+        if (q[1] == 'K' && q[2] == 3 && q[3] == 4 && le16(q + 4) < 100 && name >= 1 && name <= 1024 &&
+            (method == 0 || method == 8 || method == 9 || method == 12 || method == 14 || method == 93 ||
+             method == 95 || method == 98))
+            return i;
+    }
+    return n;
+}
+
+/* A member whose first `n` bytes (head) may lead a zip: its first LEAD_MAX bytes are looked through for a local
+ * header; a zip found there is expanded as a container inside the member, the lead before it handed over as the
+ * member's own bytes (try_nested). Returns 1 when the member was handled whole, 0 when it has begun at the sink
+ * with the bytes read so far handed over (the caller gives the rest). */
+static int zip_after_lead(expansion *x, member_rd *mr, const unsigned char *head, size_t n, unsigned depth,
+                          const char *name)
+{
+    unsigned char *acc = malloc(LEAD_MAX);
+    size_t len = n, at = n;
+    if (acc) {
+        memcpy(acc, head, n);
+        at = find_local_header(acc, len, 1);
+        while (at == len && len < LEAD_MAX) {
+            const void *piece;
+            la_ssize_t k = member_next(mr, &piece, LEAD_MAX - len);
+            if (k <= 0)
+                break; /* its end, or a failure the caller meets again */
+            memcpy(acc + len, piece, (size_t)k);
+            size_t from = len > 29 ? len - 29 : 1;
+            len += (size_t)k;
+            at = find_local_header(acc, len, from);
+        }
+    }
+    const unsigned char *bytes = acc ? acc : head;
+    if (at < len && try_nested(x, mr, KS_CONT_ZIP, acc + at, len - at, depth, name, (size_t)-1, acc, at)) {
+        free(acc);
+        return 1;
+    }
+    if (at >= len) { /* no zip: a member like any other */
+        x->res->members++;
+        int rc = x->sink->begin(x->ctx, x->chain);
+        if (rc) {
+            x->stopped = rc;
+            free(acc);
+            return 1;
+        }
+        give(x, bytes, len);
+    }
+    free(acc);
+    return 0;
 }
 
 int ks__container_may_be_image(const unsigned char *h, size_t n)
@@ -977,26 +1084,18 @@ static void expand_archive(expansion *x, struct archive *a, const char *stream_n
             unsigned char *head = malloc((size_t)n);
             if (head) {
                 memcpy(head, buf, (size_t)n);
-                if (!try_nested(x, &mr, kind, head, (size_t)n, depth, name, of_stream ? saved : (size_t)-1)) {
-                    /* not a container: a member like any other, its remaining bytes below */
-                    la_ssize_t m = 0;
-                    while (!x->halt && !x->stopped && (m = member_next(&mr, &piece, BLOCK)) > 0)
-                        give(x, piece, (size_t)m);
-                    if (m < 0 && !x->halt && !x->stopped) {
-                        problem(x, 1, "stopped: corrupt or truncated member: %s", archive_error_string(a));
-                        x->halt = 1;
-                        x->res->stop = KS_CONT_CORRUPT;
-                    }
-                    if (!x->stopped) {
-                        int rc = x->sink->end(x->ctx);
-                        if (rc)
-                            x->stopped = rc;
-                    }
-                }
+                if (!try_nested(x, &mr, kind, head, (size_t)n, depth, name, of_stream ? saved : (size_t)-1, NULL, 0))
+                    give_member_rest(x, &mr); /* not a container: a member like any other */
                 free(head);
                 chain_pop(x, saved);
                 continue;
             }
+        }
+        if (kind == KS_CONT_NONE && depth < x->lim->max_depth && may_lead_a_zip(buf, (size_t)n)) {
+            if (!zip_after_lead(x, &mr, buf, (size_t)n, depth, name))
+                give_member_rest(x, &mr);
+            chain_pop(x, saved);
+            continue;
         }
         x->res->members++;
         int rc = x->sink->begin(x->ctx, x->chain);
@@ -1005,17 +1104,8 @@ static void expand_archive(expansion *x, struct archive *a, const char *stream_n
             chain_pop(x, saved);
             return;
         }
-        int ok = give(x, buf, (size_t)n);
-        la_ssize_t m = 0;
-        while (ok && (m = member_next(&mr, &piece, BLOCK)) > 0)
-            ok = give(x, piece, (size_t)m);
-        if (ok && m < 0) {
-            problem(x, 1, "stopped: corrupt or truncated member: %s", archive_error_string(a));
-            x->halt = 1;
-            x->res->stop = KS_CONT_CORRUPT;
-        }
-        if (!x->stopped && (rc = x->sink->end(x->ctx)))
-            x->stopped = rc;
+        give(x, buf, (size_t)n);
+        give_member_rest(x, &mr);
         chain_pop(x, saved);
     }
 }

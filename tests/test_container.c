@@ -873,3 +873,76 @@ Test(container, r_trailing_data_wherever_the_tars_end_falls, .timeout = KS_HANG_
         }
     }
 }
+
+/* Regression: a zip after a lead inside an archive (a Spring Boot "fully executable" jar in an image layer, a
+ * self-extracting stub in a zip of installers, a Python zipapp) was scanned as its raw bytes: a key in a deflated
+ * member was never found. The member's first MiB is now looked through for a local header: the zip's members are
+ * members of the member, the lead is the member's own bytes, what follows the zip is its trailing data; a
+ * signature without a header that looks right, or past the first MiB, leaves the member whole, byte for byte. */
+Test(container, r_a_zip_after_a_lead_inside_an_archive, .timeout = KS_HANG_S(120))
+{
+    const char *in_names[] = {"BOOT-INF/classes/application.properties"};
+    blob props = text("spring.main.banner-mode=off\napp.key=AKIAQYLPMN5HHHFPZAM2\n");
+    blob zip = write_archive(ARCHIVE_FORMAT_ZIP, ARCHIVE_FILTER_NONE, in_names, &props, 1);
+    blob script = text("#!/bin/bash\nexec java -jar \"$0\" \"$@\"\n");
+    blob stub = {.p = calloc(1, 5000), .len = 5000}; /* an executable's header, then a zip */
+    memcpy(stub.p, "MZ\x90\0", 4);
+    blob note = text("after the zip TOKEN=AKIAQYLPMN5HHHFPZAM2\n");
+    blob jar = joined(&script, &zip), exe = joined(&stub, &zip), jar_note = joined(&jar, &note);
+    /* a script without a zip, and one with a local header's signature but no header that looks right after it */
+    blob plain = text("#!/bin/sh\necho 'no zip here'\n");
+    blob fake = joined(&script, &(blob){.p = (unsigned char *)"PK\x03\x04\x14\0\0\0\x08\0garbage that opens nothing",
+                                        .len = 36});
+    blob far_lead = {.p = malloc((2u << 20) + zip.len), .len = (2u << 20) + zip.len}; /* past the first MiB */
+    memset(far_lead.p, '#', 2u << 20);
+    far_lead.p[1] = '!';
+    memcpy(far_lead.p + (2u << 20), zip.p, zip.len);
+    const char *names[] = {"opt/app.jar", "setup.exe", "noted.jar", "plain.sh", "fake.sh", "far.sh"};
+    blob datas[] = {jar, exe, jar_note, plain, fake, far_lead};
+    blob tar = write_archive(ARCHIVE_FORMAT_TAR_USTAR, ARCHIVE_FILTER_GZIP, names, datas, 6);
+    seen s;
+    ks_container_result res;
+    cr_assert_eq(expand_both(&tar, "layer.tar.gz", &DEFAULTS, &s, &res), 0);
+    cr_assert_eq(res.stop, KS_CONT_COMPLETE, "%s", s.last_problem);
+    char trailing[96];
+    snprintf(trailing, sizeof trailing, "noted.jar![trailing@%zu]", jar.len);
+    struct {
+        const char *chain;
+        const blob *data;
+    } want[] = {
+        {"opt/app.jar!BOOT-INF/classes/application.properties", &props},
+        {"opt/app.jar", &script},
+        {"setup.exe!BOOT-INF/classes/application.properties", &props},
+        {"setup.exe", &stub},
+        {"noted.jar!BOOT-INF/classes/application.properties", &props},
+        {trailing, &note},
+        {"noted.jar", &script},
+        {"plain.sh", &plain},
+        {"fake.sh", &fake},
+        {"far.sh", &far_lead},
+    };
+    cr_assert_eq(s.n, sizeof want / sizeof want[0], "%zu members", s.n);
+    for (size_t i = 0; i < s.n; i++) {
+        cr_assert_str_eq(s.m[i].chain, want[i].chain, "member %zu", i);
+        cr_assert(s.m[i].data.len == want[i].data->len && !memcmp(s.m[i].data.p, want[i].data->p, want[i].data->len),
+                  "%s: %zu bytes, want %zu", want[i].chain, s.m[i].data.len, want[i].data->len);
+    }
+    cr_assert_eq(res.containers, 5, "the tar.gz and three zips");
+    seen_free(&s);
+    /* at the depth limit the zip is not looked for: the member is its bytes */
+    ks_container_limits one = DEFAULTS;
+    one.max_depth = 1;
+    cr_assert_eq(expand_both(&tar, "layer.tar.gz", &one, &s, &res), 0);
+    cr_assert_eq(s.n, 6);
+    cr_assert_str_eq(s.m[0].chain, "opt/app.jar");
+    cr_assert_eq(s.m[0].data.len, jar.len);
+    seen_free(&s);
+    free(tar.p);
+    free(far_lead.p);
+    free(fake.p);
+    free(jar_note.p);
+    free(exe.p);
+    free(jar.p);
+    free(stub.p);
+    free(zip.p);
+}

@@ -2,7 +2,8 @@
 # t_r_zip_after_a_launch_script: a zip that does not start the file (a Spring Boot "fully executable" jar's launch
 # script, a self-extracting stub before it) was scanned as raw bytes, so a key in a deflated member was never
 # found and the scan exited 0. It is now found by its end record: the bytes before the zip are scanned as the
-# file's own (lines from its first), the members as members, at every -j and whether the file is one chunk or many.
+# file's own (lines from its first), the members as members, at every -j and whether the file is one chunk or many;
+# inside an archive (an image layer), by its first local header: the lead is the member's own bytes.
 . "$(dirname "$0")/lib.sh"
 write_test_rules
 R=(--no-builtin-rules --rules rules.yml --format jsonl --no-progress)
@@ -23,6 +24,12 @@ open("small.jar", "wb").write(jar([("BOOT-INF/classes/application.properties", p
 open("big.jar", "wb").write(jar([("BOOT-INF/classes/application.properties", props, zipfile.ZIP_DEFLATED),
                                  ("BOOT-INF/lib/blob.bin", bytes(rng.getrandbits(8) for _ in range(3 << 20)),
                                   zipfile.ZIP_STORED)]))
+# the small jar in an image layer (a tar) and in a .tar.gz: the same inside the member (found by its local header)
+import tarfile
+for name, mode in (("layer.tar", "w"), ("layer.tar.gz", "w:gz")):
+    with tarfile.open(name, mode) as t:
+        data = open("small.jar", "rb").read()
+        i = tarfile.TarInfo("opt/app/app.jar"); i.size = len(data); t.addfile(i, io.BytesIO(data))
 # text that ends like an end record but holds no zip: bytes as they are
 open("fake.txt", "wb").write(b"x KSTEST_NOTAZIPATALL0003\n" + b"PK\x05\x06" + b"\0" * 18)
 # an end record and signatures in place, a central directory libarchive cannot read (a name 60,000 bytes long):
@@ -55,6 +62,20 @@ assert (member["line"], member["column"]) == (2, 9), member
 PY
   done
   expect_err "1 archive opened"
+done
+for f in layer.tar layer.tar.gz; do
+  for j in 1 3; do
+    ks scan "${R[@]}" -j "$j" "$f"; expect_rc 1 "$f -j$j"
+    python3 - "$T/out" <<'PY' || fail "$f -j$j: findings"
+import json, sys
+f = {x["secret"]: x for x in map(json.loads, open(sys.argv[1]))}
+assert set(f) == {"KSTEST_LAUNCHSCRIPT0001", "KSTEST_INSIDETHEJAR0002"}, f
+s, m = f["KSTEST_LAUNCHSCRIPT0001"], f["KSTEST_INSIDETHEJAR0002"]
+assert s["object"] == "opt/app/app.jar" and (s["line"], s["column"], s["start"]) == (3, 18, 45), s
+assert m["object"] == "opt/app/app.jar!BOOT-INF/classes/application.properties", m
+assert (m["line"], m["column"]) == (2, 9), m
+PY
+  done
 done
 for f in bad bad-big; do
   for j in 1 3; do
