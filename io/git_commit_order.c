@@ -1,10 +1,12 @@
-/* git_commit_order.c: the commits of a repository gathered breadth-first from its tips through libgit2, then ordered
- * by our own Kahn walk rather than git_revwalk's: libgit2 1.5 stops its walk at the first commit it cannot read (a
- * shallow clone's boundary, a partial clone), while provenance must go on with the rest of the history. */
+/* git_commit_order.c: the commits of a repository gathered breadth-first from its tips (refs through libgit2, the
+ * commits read by git_commit_read.c), then ordered by our own Kahn walk rather than git_revwalk's: libgit2 1.5 stops
+ * its walk at the first commit it cannot read (a shallow clone's boundary, a partial clone), while provenance must
+ * go on with the rest of the history. */
 #include <string.h>
 
 #include "alloc.h"
 #include "git_commit_order.h"
+#include "git_commit_read.h"
 
 #define NOT_READ KS_GIT_COMMIT_NOT_READ
 
@@ -46,8 +48,9 @@ static int index_grow(ks_git_commits *c)
     return 0;
 }
 
-/* Adds the commit `id` (once) with its tree, date and parents' ids; one that cannot be read is kept as NOT_READ. */
-static int add_commit(git_repository *repo, ks_git_commits *c, const git_oid *id)
+/* Adds the commit `id` (once) with its tree, date and parents' ids, read through src (info is scratch); one that
+ * cannot be read is kept as NOT_READ. */
+static int add_commit(ks_git_trees *src, ks_git_commit_info *info, ks_git_commits *c, const git_oid *id)
 {
     if (ks__git_commits_find(c, id) >= 0)
         return 0;
@@ -59,23 +62,19 @@ static int add_commit(git_repository *repo, ks_git_commits *c, const git_oid *id
     memset(nd, 0, sizeof *nd);
     git_oid_cpy(&nd->id, id);
     nd->n_parents = NOT_READ;
-    git_commit *commit;
-    if (git_commit_lookup(&commit, repo, id) == 0) {
-        unsigned np = git_commit_parentcount(commit);
-        int rc = 0;
+    int git_error = 0, rrc = ks__git_commit_read(src, c->a, id, info, &git_error);
+    if (rrc == KS_ENOMEM)
+        return rrc;
+    if (rrc == 0) {
         nd->parents = (uint32_t)c->n_parent_ids;
-        for (unsigned k = 0; k < np && !rc; k++) {
+        for (size_t k = 0; k < info->n_parents; k++) {
             if (ks__agrow(c->a, (void **)&c->parent_ids, &c->cap_parent_ids, c->n_parent_ids, sizeof *c->parent_ids, 256))
-                rc = KS_ENOMEM;
-            else
-                git_oid_cpy(&c->parent_ids[c->n_parent_ids++], git_commit_parent_id(commit, k));
+                return KS_ENOMEM;
+            c->parent_ids[c->n_parent_ids++] = info->parents[k];
         }
-        git_oid_cpy(&nd->tree, git_commit_tree_id(commit));
-        nd->time = (int64_t)git_commit_time(commit);
-        nd->n_parents = np;
-        git_commit_free(commit);
-        if (rc)
-            return rc;
+        nd->tree = info->tree;
+        nd->time = info->time;
+        nd->n_parents = (uint32_t)info->n_parents;
     } else {
         c->missing++;
     }
@@ -86,12 +85,12 @@ static int add_commit(git_repository *repo, ks_git_commits *c, const git_oid *id
     return 0;
 }
 
-static int add_tips(git_repository *repo, ks_git_commits *c)
+static int add_tips(git_repository *repo, ks_git_trees *src, ks_git_commit_info *info, ks_git_commits *c)
 {
     int rc = 0;
     git_object *obj;
     if (git_revparse_single(&obj, repo, "HEAD^{commit}") == 0) {
-        rc = add_commit(repo, c, git_object_id(obj));
+        rc = add_commit(src, info, c, git_object_id(obj));
         git_object_free(obj);
     }
     git_reference_iterator *it;
@@ -102,7 +101,7 @@ static int add_tips(git_repository *repo, ks_git_commits *c)
         /* a ref to a tree or a blob holds no commit; one to a missing object is a missing commit */
         int prc = git_reference_peel(&obj, ref, GIT_OBJECT_COMMIT);
         if (prc == 0) {
-            rc = add_commit(repo, c, git_object_id(obj));
+            rc = add_commit(src, info, c, git_object_id(obj));
             git_object_free(obj);
         } else if (prc == GIT_ENOTFOUND) {
             c->missing++;
@@ -209,42 +208,63 @@ out:
     return rc;
 }
 
-int ks__git_commits_load(git_repository *repo, const ks_allocator *a, ks_git_commits *c)
+/* The reader and scratch of one load: what it needs besides the commits. */
+typedef struct loader {
+    ks_git_trees *src;
+    ks_git_commit_info info;
+} loader;
+
+static int load_start(git_repository *repo, const ks_allocator *a, ks_git_commits *c, loader *l)
 {
     memset(c, 0, sizeof *c);
     c->a = a;
-    int rc = add_tips(repo, c);
+    memset(l, 0, sizeof *l);
+    return ks__git_trees_new(a, repo, &l->src);
+}
+
+static int load_end(ks_git_commits *c, loader *l, int rc)
+{
+    ks__git_commit_info_free(c->a, &l->info);
+    ks__git_trees_free(l->src);
+    return rc ? rc : order_commits(c);
+}
+
+int ks__git_commits_load(git_repository *repo, const ks_allocator *a, ks_git_commits *c)
+{
+    loader l;
+    int rc = load_start(repo, a, c, &l);
+    if (!rc)
+        rc = add_tips(repo, l.src, &l.info, c);
     /* breadth-first: the nodes array is its own queue */
     for (size_t k = 0; !rc && k < c->n; k++) {
         uint32_t np = c->nodes[k].n_parents, first = c->nodes[k].parents;
         for (uint32_t j = 0; !rc && np != NOT_READ && j < np; j++) {
             git_oid parent = c->parent_ids[first + j]; /* a copy: add_commit may move the array */
-            rc = add_commit(repo, c, &parent);
+            rc = add_commit(l.src, &l.info, c, &parent);
         }
     }
-    return rc ? rc : order_commits(c);
+    return load_end(c, &l, rc);
 }
 
 int ks__git_commits_load_range(git_repository *repo, const ks_allocator *a, const git_oid *tips, size_t n_tips,
                                const ks_git_idset *hidden, ks_git_commits *c)
 {
-    memset(c, 0, sizeof *c);
-    c->a = a;
-    int rc = 0;
+    loader l;
+    int rc = load_start(repo, a, c, &l);
     for (size_t i = 0; !rc && i < n_tips; i++)
         if (!ks__git_idset_has(hidden, tips[i].id))
-            rc = add_commit(repo, c, &tips[i]);
+            rc = add_commit(l.src, &l.info, c, &tips[i]);
     for (size_t k = 0; !rc && k < c->n; k++) {
         uint32_t np = c->nodes[k].n_parents, first = c->nodes[k].parents;
         for (uint32_t j = 0; !rc && !c->nodes[k].boundary && np != NOT_READ && j < np; j++) {
             git_oid parent = c->parent_ids[first + j];
             size_t before = c->n;
-            rc = add_commit(repo, c, &parent);
+            rc = add_commit(l.src, &l.info, c, &parent);
             if (!rc && c->n > before && ks__git_idset_has(hidden, parent.id))
                 c->nodes[c->n - 1].boundary = 1;
         }
     }
-    return rc ? rc : order_commits(c);
+    return load_end(c, &l, rc);
 }
 
 void ks__git_commits_free(ks_git_commits *c)

@@ -60,34 +60,31 @@ static entry heap_pop(heap *h)
 }
 
 /* Queues a commit with its time; one that cannot be read is left out (lookup has said why, when it should). */
-static int queue(heap *h, ks_git_paint *p, const git_oid *id, int is_parent, int hidden)
+static int queue(heap *h, ks_git_paint *p, const git_oid *id, int is_parent, int hidden, ks_git_commit_info *c)
 {
-    git_commit *c = p->lookup(p->ctx, id, is_parent, hidden);
-    if (!c)
-        return 0;
-    int64_t t = git_commit_time(c);
-    git_commit_free(c);
-    return heap_push(h, id, t, hidden);
+    int rc = p->lookup(p->ctx, id, is_parent, hidden, c);
+    return rc == KS_ENOMEM ? rc : rc ? 0 : heap_push(h, id, c->time, hidden);
 }
 
 int ks__git_paint_hidden(ks_git_paint *p, const git_oid *from, size_t n_from, const git_oid *to, size_t n_to,
                          ks_git_idset *hidden)
 {
     heap h = {.a = p->a};
+    ks_git_commit_info c = {0}, pc = {0}; /* the commit walked, and one queued */
     ks_git_idset *seen = ks__git_idset_new(p->a); /* the range's side */
     int rc = seen ? 0 : KS_ENOMEM;
     size_t n_range = 0;       /* entries of the range's side queued */
     int64_t oldest = INT64_MAX; /* the oldest commit the range's side has taken */
     for (size_t i = 0; !rc && i < n_from; i++) {
         int added = ks__git_idset_add(hidden, from[i].id);
-        rc = added < 0 ? KS_ENOMEM : added ? queue(&h, p, &from[i], 0, 1) : 0;
+        rc = added < 0 ? KS_ENOMEM : added ? queue(&h, p, &from[i], 0, 1, &pc) : 0;
     }
     for (size_t i = 0; !rc && i < n_to; i++) {
         if (ks__git_idset_has(hidden, to[i].id))
             continue;
         int added = ks__git_idset_add(seen, to[i].id);
         size_t before = h.n;
-        rc = added < 0 ? KS_ENOMEM : added ? queue(&h, p, &to[i], 0, 0) : 0;
+        rc = added < 0 ? KS_ENOMEM : added ? queue(&h, p, &to[i], 0, 0, &pc) : 0;
         n_range += h.n > before;
     }
     /* Stop once the range's side has nothing queued and every painted commit still queued is older than all
@@ -102,24 +99,27 @@ int ks__git_paint_hidden(ks_git_paint *p, const git_oid *from, size_t n_from, co
             if (e.time < oldest)
                 oldest = e.time;
         }
-        git_commit *c = p->lookup(p->ctx, &e.id, 1, e.hidden);
-        if (!c)
+        int lrc = p->lookup(p->ctx, &e.id, 1, e.hidden, &c);
+        if (lrc) {
+            rc = lrc == KS_ENOMEM ? lrc : 0;
             continue;
+        }
         p->walked++;
-        for (unsigned i = 0, np = git_commit_parentcount(c); !rc && i < np; i++) {
-            const git_oid *pid = git_commit_parent_id(c, i);
+        for (size_t i = 0; !rc && i < c.n_parents; i++) {
+            const git_oid *pid = &c.parents[i];
             if (e.hidden) {
                 int added = ks__git_idset_add(hidden, pid->id);
-                rc = added < 0 ? KS_ENOMEM : added ? queue(&h, p, pid, 1, 1) : 0;
+                rc = added < 0 ? KS_ENOMEM : added ? queue(&h, p, pid, 1, 1, &pc) : 0;
             } else if (!ks__git_idset_has(hidden, pid->id)) {
                 int added = ks__git_idset_add(seen, pid->id);
                 size_t before = h.n;
-                rc = added < 0 ? KS_ENOMEM : added ? queue(&h, p, pid, 1, 0) : 0;
+                rc = added < 0 ? KS_ENOMEM : added ? queue(&h, p, pid, 1, 0, &pc) : 0;
                 n_range += h.n > before;
             }
         }
-        git_commit_free(c);
     }
+    ks__git_commit_info_free(p->a, &c);
+    ks__git_commit_info_free(p->a, &pc);
     ks__afree(p->a, h.v);
     ks__git_idset_free(seen);
     return rc;

@@ -5,13 +5,15 @@
 #include <git2.h>
 #include <stdint.h>
 
+#include "git_commit_read.h"
 #include "git_idset.h"
 #include "keysweep.h"
 
 typedef struct ks_git_paint {
     const ks_allocator *a;
-    /* Reads a commit; NULL when it cannot be, having recorded why when `report` is set (a tip: is_parent 0). */
-    git_commit *(*lookup)(void *ctx, const git_oid *id, int is_parent, int report);
+    /* Reads a commit into *out: 0, KS_ENOMEM, or 1 when it cannot be read, having recorded why when `report` is
+     * set (a tip: is_parent 0). */
+    int (*lookup)(void *ctx, const git_oid *id, int is_parent, int report, ks_git_commit_info *out);
     void *ctx;
     uint64_t walked; /* commits read, added to */
 } ks_git_paint;

@@ -8,6 +8,7 @@
 
 #include "alloc.h"
 #include "git_commit_order.h"
+#include "git_commit_read.h"
 #include "git_paint.h"
 #include "git_range.h"
 #include "git_tree_diff.h"
@@ -273,11 +274,18 @@ static int index_origins(prov *p)
     return p->err;
 }
 
-static git_commit *quiet_lookup(void *ctx, const git_oid *id, int is_parent, int report)
+/* A range's commits as painting reads them (ctx: prov), through a reader of its own: what cannot be read is
+ * counted when the range's commits are loaded. */
+typedef struct paint_src {
+    prov *p;
+    ks_git_trees *src;
+} paint_src;
+
+static int quiet_lookup(void *ctx, const git_oid *id, int is_parent, int report, ks_git_commit_info *out)
 {
-    git_commit *c = NULL;
-    git_commit_lookup(&c, ctx, id);
-    return c;
+    paint_src *ps = ctx;
+    int git_error;
+    return ks__git_commit_read(ps->src, ps->p->a, id, out, &git_error);
 }
 
 /* The commits the narrowing options select (a range, commits since one, a branch), in topological order. */
@@ -289,8 +297,12 @@ static int load_within(prov *p, const ks_git_opts *w, ks_git_commits *commits)
     if (rc)
         return rc;
     ks_git_idset *hidden = ks__git_idset_new(p->a);
-    ks_git_paint paint = {.a = p->a, .lookup = quiet_lookup, .ctx = p->repo};
-    rc = !hidden ? KS_ENOMEM : ks__git_paint_hidden(&paint, r.from, r.n_from, r.to, r.n_to, hidden);
+    paint_src ps = {.p = p};
+    ks_git_paint paint = {.a = p->a, .lookup = quiet_lookup, .ctx = &ps};
+    rc = !hidden || ks__git_trees_new(p->a, p->repo, &ps.src)
+             ? KS_ENOMEM
+             : ks__git_paint_hidden(&paint, r.from, r.n_from, r.to, r.n_to, hidden);
+    ks__git_trees_free(ps.src);
     if (!rc)
         rc = ks__git_commits_load_range(p->repo, p->a, r.to, r.n_to, hidden, commits);
     ks__git_idset_free(hidden);

@@ -1,12 +1,13 @@
-/* git_select.c: the blob ids a narrowing option names, found with libgit2 over commits and trees only: a range's
- * commits against their parents (unchanged subtrees skipped by id), a branch's or every root's trees (each tree
- * once), the index against HEAD (git_staged.c). */
+/* git_select.c: the blob ids a narrowing option names, found over commits and trees only (read by git_commit_read.c
+ * and git_trees.c; refs and the index through libgit2): a range's commits against their parents (unchanged subtrees
+ * skipped by id), a branch's or every root's trees (each tree once), the index against HEAD (git_staged.c). */
 #include <dirent.h>
 #include <git2.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "alloc.h"
+#include "git_commit_read.h"
 #include "git_locate.h"
 #include "git_paint.h"
 #include "git_range.h"
@@ -26,7 +27,8 @@ typedef struct sel {
     size_t why_len;
     git_oid *queue;        /* commits or trees still to visit */
     size_t nq, qcap;
-    ks_git_diff diff;      /* what a range's commits introduced */
+    ks_git_diff diff;      /* what a range's commits introduced; its tree reader reads every commit and tree here */
+    ks_git_commit_info commit, parent; /* scratch of the walks */
 } sel;
 
 static const char *git_msg(void)
@@ -76,13 +78,24 @@ static void unreadable(sel *s, int grc, const char *kind, const git_oid *id)
     fail(s, KS_ECORRUPT, what, id);
 }
 
-static git_tree *tree_at(sel *s, const git_oid *id)
+/* The reader of the selection's commits and trees: the tree diffs' (made here when no diff has made it yet). */
+static ks_git_trees *reader(sel *s)
 {
-    git_tree *t = NULL;
-    int grc = git_tree_lookup(&t, s->repo, id);
-    if (grc != 0)
+    if (!s->diff.src && ks__git_trees_new(s->a, s->repo, &s->diff.src))
+        fail(s, KS_ENOMEM, NULL, NULL);
+    return s->diff.src;
+}
+
+static ks_git_tree *tree_at(sel *s, const git_oid *id)
+{
+    ks_git_trees *src = reader(s);
+    ks_git_tree *t = NULL;
+    int grc = 0, rc = src ? ks__git_trees_get(src, id->id, NULL, &t, &grc) : KS_ENOMEM;
+    if (rc == KS_ENOMEM)
+        fail(s, KS_ENOMEM, NULL, NULL);
+    else if (rc)
         unreadable(s, grc, "tree", id);
-    return t;
+    return rc ? NULL : t;
 }
 
 /* Every blob under tree `id`, each tree once over the whole selection. */
@@ -99,16 +112,16 @@ static void take_tree(sel *s, const git_oid *id)
                 fail(s, KS_ENOMEM, NULL, NULL);
             continue;
         }
-        git_tree *t = tree_at(s, &t_id);
-        for (size_t i = 0, n = t ? git_tree_entrycount(t) : 0; i < n; i++) {
-            const git_tree_entry *e = git_tree_entry_byindex(t, i);
-            git_object_t type = git_tree_entry_type(e);
-            if (type == GIT_OBJECT_BLOB)
-                add_id(s, s->want, git_tree_entry_id(e));
-            else if (type == GIT_OBJECT_TREE && !ks__git_idset_has(s->taken, git_tree_entry_id(e)->id))
-                push(s, git_tree_entry_id(e));
+        ks_git_tree *t = tree_at(s, &t_id);
+        for (uint32_t i = 0, n = t ? t->n : 0; i < n; i++) { /* submodules' commits are not this repository's */
+            git_oid e;
+            memcpy(e.id, ks__git_tree_entry_id(t, &t->e[i]), KS_GIT_ID_LEN);
+            if (t->e[i].kind == KS_GIT_BLOB)
+                add_id(s, s->want, &e);
+            else if (t->e[i].kind == KS_GIT_TREE && !ks__git_idset_has(s->taken, e.id))
+                push(s, &e);
         }
-        git_tree_free(t);
+        ks__git_tree_put(s->diff.src, t);
     }
     s->nq = bottom;
 }
@@ -138,14 +151,17 @@ static void diff_commit(sel *s, const git_oid *tree, const git_oid *parent_trees
         fail(s, KS_ENOMEM, NULL, NULL); /* the walk's only other failure */
 }
 
-/* A commit named by a ref or a child; NULL when it cannot be read (a shallow clone's missing parents are expected). */
-static git_commit *commit_at(sel *s, const git_oid *id, int is_parent)
+/* A commit named by a ref or a child, into *c: 0, or 1 when it cannot be read, which is said (a shallow clone's
+ * missing parents are expected), or KS_ENOMEM. */
+static int commit_at(sel *s, const git_oid *id, int is_parent, ks_git_commit_info *c)
 {
-    git_commit *c = NULL;
-    int grc = git_commit_lookup(&c, s->repo, id);
-    if (grc != 0 && !(is_parent && s->shallow && grc == GIT_ENOTFOUND))
+    ks_git_trees *src = reader(s);
+    int grc = 0, rc = src ? ks__git_commit_read(src, s->a, id, c, &grc) : KS_ENOMEM;
+    if (rc == KS_ENOMEM)
+        fail(s, KS_ENOMEM, NULL, NULL);
+    else if (rc && !(is_parent && s->shallow && grc == GIT_ENOTFOUND))
         unreadable(s, grc, "commit", id);
-    return c;
+    return rc;
 }
 
 /* Every commit reachable from the queued tips, each once, not entering `hidden` (may be NULL); each one's
@@ -171,43 +187,38 @@ static void walk_commits(sel *s, const ks_git_idset *hidden, int diff)
                 fail(s, KS_ENOMEM, NULL, NULL);
             continue;
         }
-        git_commit *c = commit_at(s, &id, !tip);
-        if (!c)
+        ks_git_commit_info *c = &s->commit;
+        if (commit_at(s, &id, !tip, c))
             continue;
-        unsigned np = git_commit_parentcount(c);
+        size_t np = c->n_parents;
         git_oid *ptrees = diff && np ? ks__acalloc(s->a, np, sizeof *ptrees) : NULL;
         size_t m = 0;
         if (diff && np && !ptrees)
             fail(s, KS_ENOMEM, NULL, NULL);
-        for (unsigned i = 0; ptrees && i < np; i++) {
-            git_commit *pc = commit_at(s, git_commit_parent_id(c, i), 1);
-            if (pc)
-                git_oid_cpy(&ptrees[m++], git_commit_tree_id(pc));
-            git_commit_free(pc);
-        }
+        for (size_t i = 0; ptrees && i < np; i++)
+            if (commit_at(s, &c->parents[i], 1, &s->parent) == 0)
+                ptrees[m++] = s->parent.tree;
         if (!diff)
-            take_tree(s, git_commit_tree_id(c));
+            take_tree(s, &c->tree);
         else if (ptrees || !np)
-            diff_commit(s, git_commit_tree_id(c), ptrees, m);
+            diff_commit(s, &c->tree, ptrees, m);
         ks__afree(s->a, ptrees);
-        for (unsigned i = 0; i < np; i++)
-            if (!ks__git_idset_has(visited, git_commit_parent_id(c, i)->id) &&
-                !(hidden && ks__git_idset_has(hidden, git_commit_parent_id(c, i)->id)))
-                push(s, git_commit_parent_id(c, i));
-        git_commit_free(c);
+        for (size_t i = 0; i < np; i++)
+            if (!ks__git_idset_has(visited, c->parents[i].id) && !(hidden && ks__git_idset_has(hidden, c->parents[i].id)))
+                push(s, &c->parents[i]);
     }
     s->nq = 0;
     ks__git_idset_free(visited);
 }
 
-static git_commit *paint_lookup(void *ctx, const git_oid *id, int is_parent, int report)
+static int paint_lookup(void *ctx, const git_oid *id, int is_parent, int report, ks_git_commit_info *out)
 {
     sel *s = ctx;
     if (report)
-        return commit_at(s, id, is_parent);
-    git_commit *c = NULL;
-    git_commit_lookup(&c, s->repo, id); /* the range's side: its walk below reports what is missing */
-    return c;
+        return commit_at(s, id, is_parent, out);
+    ks_git_trees *src = reader(s);
+    int grc; /* the range's side: its walk below reports what is missing */
+    return src ? ks__git_commit_read(src, s->a, id, out, &grc) : KS_ENOMEM;
 }
 
 /* Commits reachable from the tips to[] and not from from[] (their ancestors, painted hidden only as far as the
@@ -433,6 +444,8 @@ int ks__git_select_ids(const char *git_dir, const ks_git_opts *o, const ks_alloc
         reachable_blobs(&s);
     }
     ks__afree(a, s.queue);
+    ks__git_commit_info_free(a, &s.commit);
+    ks__git_commit_info_free(a, &s.parent);
     ks__git_tree_diff_free(&s.diff);
     ks__git_idset_free(s.taken);
     git_repository_free(s.repo);

@@ -366,6 +366,20 @@ int ks__git_tree_parse(const ks_allocator *a, ks_git_tree *t, const ks_git_tree 
     return 0;
 }
 
+int ks__git_objects_get(ks_git_trees *s, const uint8_t id[KS_GIT_ID_LEN], ks_git_tree **out, int *git_error)
+{
+    *out = NULL;
+    int rc = by_id(s, id, 0, out);
+    if (rc == KS_ENOMEM)
+        return rc;
+    if (rc) {
+        *git_error = rc == 1 ? GIT_ENOTFOUND : GIT_ERROR;
+        return 1;
+    }
+    memcpy((*out)->id, id, KS_GIT_ID_LEN);
+    return 0;
+}
+
 int ks__git_trees_fetch(ks_git_trees *s, const uint8_t id[KS_GIT_ID_LEN], ks_git_tree **out, int *git_error)
 {
     *out = NULL;
@@ -378,19 +392,14 @@ int ks__git_trees_fetch(ks_git_trees *s, const uint8_t id[KS_GIT_ID_LEN], ks_git
         return 0;
     }
     ks_git_tree *t = NULL;
-    int rc = by_id(s, id, 0, &t);
-    if (rc == KS_ENOMEM)
+    int rc = ks__git_objects_get(s, id, &t, git_error);
+    if (rc)
         return rc;
-    if (rc) {
-        *git_error = rc == 1 ? GIT_ENOTFOUND : GIT_ERROR;
-        return 1;
-    }
     if (t->type != KS_GIT_TREE) {
         ks__git_tree_put(s, t);
         *git_error = GIT_ENOTFOUND; /* as git_tree_lookup answers an id of another type */
         return 1;
     }
-    memcpy(t->id, id, KS_GIT_ID_LEN);
     *out = t;
     return 0;
 }

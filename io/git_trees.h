@@ -50,6 +50,10 @@ int ks__git_trees_get(ks_git_trees *s, const uint8_t id[KS_GIT_ID_LEN], const ks
  * returns 0 with t->parsed 1, or -1 when t is not a well-formed tree, or KS_ENOMEM. t->e is from a. */
 int ks__git_tree_parse(const ks_allocator *a, ks_git_tree *t, const ks_git_tree *like);
 
+/* Object id of any type, read the same way and not parsed (a commit, for the walks over history): 0 with *out (a
+ * reference), 1 with *git_error (GIT_ENOTFOUND when nothing holds it, GIT_ERROR when it is damaged), or KS_ENOMEM. */
+int ks__git_objects_get(ks_git_trees *s, const uint8_t id[KS_GIT_ID_LEN], ks_git_tree **out, int *git_error);
+
 /* ks__git_trees_get in two steps, so that what `like` will be can be read in between: the tree, not parsed yet
  * (0 with *out, a reference; 1 with *git_error; KS_ENOMEM), then its entries (0; 1 with *git_error when it is
  * not a well-formed tree; KS_ENOMEM: either way the caller still holds its reference). */

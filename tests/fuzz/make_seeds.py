@@ -202,6 +202,9 @@ def obj(kind, base, payload):
 COPY_ALL_3 = delta(3, 3, b"\x90\x03")
 put("fuzz_git_pack", "synth-chain", b"\x01" + obj(2, 0, b"abc") + obj(4, 0, COPY_ALL_3) + obj(4, 1, COPY_ALL_3)
     + obj(0x84, 2, delta(3, 5, b"\x90\x03\x02xy")))
+COMMIT = (b"tree 4b825dc642cb6eb9a060e54bf8d69288fbee4904\nparent 0123456789abcdef0123456789abcdef01234567\n"
+          b"author A <a@x> 1 +0000\ncommitter C <c@x> 1700000000 +0000\n\nm\n")
+put("fuzz_git_pack", "synth-commit", b"\x01" + obj(0, 0, COMMIT) + obj(4, 0, delta(len(COMMIT), len(COMMIT), bytes([0x90, len(COMMIT)]))))
 put("fuzz_git_pack", "synth-cycle", b"\x01" + obj(5, 1, COPY_ALL_3) + obj(5, 0, COPY_ALL_3) + obj(2, 0, b"abc"))
 put("fuzz_git_pack", "synth-outside", b"\x81" + obj(6, 1, delta(16, 4, b"\x90\x04")) + obj(6, 2, b"\x01\x01\x01x")
     + obj(7, 9, b"liar"))

@@ -1,0 +1,140 @@
+/* test_git_commit_read.c: commits read for the walks over history (io/git_commit_read.c): headers of every shape git
+ * writes (roots, merges, octopus merges, signed commits, negative and odd dates) and malformed ones, and every commit
+ * of a repository that git made and packed, read as libgit2 reads it: the same tree, parents and date. */
+#include <criterion/criterion.h>
+#include <git2.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "git_commit_read.h"
+#include "git_sh.h"
+#include "hang.h"
+
+static ks_git_commit_info parsed(const char *text, int want_rc)
+{
+    ks_git_commit_info c = {0};
+    int rc = ks__git_commit_parse((const uint8_t *)text, strlen(text), NULL, &c);
+    cr_assert_eq(rc, want_rc, "rc %d for:\n%s", rc, text);
+    return c;
+}
+
+#define T1 "tree 4b825dc642cb6eb9a060e54bf8d69288fbee4904\n"
+#define P1 "parent 0123456789abcdef0123456789abcdef01234567\n"
+#define P2 "parent 89ABCDEF0123456789abcdef0123456789abcdef\n"
+#define AU "author A U Thor <a@example.com> 1112911993 +0200\n"
+
+Test(git_commit_read, headers_of_every_shape)
+{
+    ks_git_commit_info c = parsed(T1 AU "committer C O Mitter <c@example.com> 1700000000 -0700\n\nroot\n", 0);
+    cr_assert_eq(c.n_parents, 0);
+    cr_assert_eq(c.time, 1700000000);
+    cr_assert_eq(c.tree.id[0], 0x4b);
+    cr_assert_eq(c.tree.id[19], 0x04);
+    ks__git_commit_info_free(NULL, &c);
+
+    c = parsed(T1 P1 P2 P1 AU "committer C <c@x> 42 +0000\nencoding ISO-8859-1\n\nocto\n", 0);
+    cr_assert_eq(c.n_parents, 3);
+    cr_assert_eq(c.parents[0].id[0], 0x01);
+    cr_assert_eq(c.parents[1].id[0], 0x89, "upper-case hex");
+    cr_assert_eq(c.parents[2].id[19], 0x67);
+    cr_assert_eq(c.time, 42);
+    ks__git_commit_info_free(NULL, &c);
+
+    /* a signature's continuation lines may say anything, "committer" included; the date is the committer's */
+    c = parsed(T1 P1 AU "gpgsig -----BEGIN PGP SIGNATURE-----\n committer X <x@y> 1 +0000\n -----END PGP SIGNATURE-----\n"
+                        "committer Name With > Sign <c@x>   -5 +0100\n\nmsg\ncommitter Not <n@n> 99 +0000\n",
+               0);
+    cr_assert_eq(c.time, -5, "after the last '>', blanks skipped, a sign kept");
+    ks__git_commit_info_free(NULL, &c);
+
+    c = parsed(T1 AU "committer C <c@x>\n\n", 0);
+    cr_assert_eq(c.time, 0, "no date: 0, as libgit2 reads it");
+    ks__git_commit_info_free(NULL, &c);
+    c = parsed(T1 AU "committer C <c@x> 99999999999999999999999 +0000", 0);
+    cr_assert_eq(c.time, 0, "a date that overflows, at the very end of the object");
+    ks__git_commit_info_free(NULL, &c);
+}
+
+Test(git_commit_read, malformed_headers_are_refused)
+{
+    const char *bad[] = {
+        "",
+        AU "committer C <c@x> 1 +0000\n\n",                                   /* no tree */
+        "tree 4b825dc642cb6eb9a060e54bf8d69288fbee490\n" AU "committer C <c@x> 1 +0000\n", /* 39 digits */
+        "tree 4b825dc642cb6eb9a060e54bf8d69288fbee49zz\n" AU "committer C <c@x> 1 +0000\n",
+        T1 "parent 0123\n" AU "committer C <c@x> 1 +0000\n", /* a parent line that names no id */
+        T1 AU "\ncommitter C <c@x> 1 +0000\n",              /* the committer in the message only */
+        T1 AU,                                               /* cut before the committer */
+        "tree 4b825dc642cb6eb9a060e54bf8d69288fbee4904",     /* cut inside the tree line */
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        ks_git_commit_info c = parsed(bad[i], -1);
+        ks__git_commit_info_free(NULL, &c);
+    }
+}
+
+/* Every commit of a repository with merges, an octopus, a signed-looking commit and a negative date, packed with
+ * deltas and loose, read through the trees reader as libgit2 reads it; a blob's or tree's id is no commit. */
+Test(git_commit_read, every_commit_as_libgit2_reads_it, .timeout = KS_HANG_S(120))
+{
+    char dir[64];
+    git_sh_mkdir(dir, "ks-commit-read");
+    git_sh(dir, "git init -q . && for i in 1 2 3; do echo $i > f$i && git add f$i && git commit -qm c$i; done && "
+                "git checkout -qb a HEAD~2 && echo a > a && git add a && git commit -qm a && "
+                "git checkout -qb b HEAD~1 && echo b > b && git add b && git commit -qm b && "
+                "git checkout -q master && git merge -q --no-edit a b && "
+                "c=$(printf 'tree %%s\\nparent %%s\\nauthor A <a@x> -86400 +0000\\ncommitter C <c@x> -86400 +0000\\n\\n"
+                "before 1970\\n' $(git rev-parse HEAD^{tree}) $(git rev-parse HEAD) | "
+                "git hash-object -t commit -w --stdin --literally) && git update-ref refs/heads/master $c && "
+                "git repack -adq --depth=10 && echo loose > l && git add l && git commit -qm loose");
+    char git_dir[128];
+    snprintf(git_dir, sizeof git_dir, "%s/repo/.git", dir);
+    git_libgit2_init();
+    git_repository *repo = NULL;
+    cr_assert_eq(git_repository_open(&repo, git_dir), 0);
+    ks_git_trees *src = NULL;
+    cr_assert_eq(ks__git_trees_new(NULL, repo, &src), 0);
+    git_revwalk *w = NULL;
+    cr_assert_eq(git_revwalk_new(&w, repo), 0);
+    cr_assert_eq(git_revwalk_push_head(w), 0);
+    git_oid id;
+    size_t n = 0, merges = 0;
+    int negative = 0;
+    ks_git_commit_info c = {0};
+    while (git_revwalk_next(&id, w) == 0) {
+        git_commit *g = NULL;
+        cr_assert_eq(git_commit_lookup(&g, repo, &id), 0);
+        int git_error = 0;
+        cr_assert_eq(ks__git_commit_read(src, NULL, &id, &c, &git_error), 0, "git error %d", git_error);
+        cr_assert(git_oid_equal(&c.tree, git_commit_tree_id(g)));
+        cr_assert_eq(c.n_parents, git_commit_parentcount(g));
+        for (size_t k = 0; k < c.n_parents; k++)
+            cr_assert(git_oid_equal(&c.parents[k], git_commit_parent_id(g, (unsigned)k)));
+        cr_assert_eq(c.time, (int64_t)git_commit_time(g));
+        merges += c.n_parents > 2;
+        negative |= c.time < 0;
+        if (n == 0) { /* the tip: its tree is no commit */
+            int git_error2 = 0;
+            ks_git_commit_info t = {0};
+            cr_assert_eq(ks__git_commit_read(src, NULL, git_commit_tree_id(g), &t, &git_error2), 1);
+            cr_assert_eq(git_error2, GIT_ENOTFOUND);
+            ks__git_commit_info_free(NULL, &t);
+        }
+        git_commit_free(g);
+        n++;
+    }
+    cr_assert_eq(n, 8);
+    cr_assert_eq(merges, 1, "the octopus merge");
+    cr_assert(negative, "the commit before 1970");
+    git_oid none;
+    memset(none.id, 0x5a, sizeof none.id);
+    int git_error = 0;
+    cr_assert_eq(ks__git_commit_read(src, NULL, &none, &c, &git_error), 1);
+    cr_assert_eq(git_error, GIT_ENOTFOUND);
+    ks__git_commit_info_free(NULL, &c);
+    git_revwalk_free(w);
+    ks__git_trees_free(src);
+    git_repository_free(repo);
+    git_libgit2_shutdown();
+    git_sh_rmdir(dir);
+}
