@@ -1111,15 +1111,33 @@ static void expand_archive(expansion *x, struct archive *a, const char *stream_n
 }
 
 static uint64_t zip_end_record(const fd_src *src);
+static uint64_t sevenzip_end(const fd_src *src);
+static uint64_t iso9660_end(const fd_src *src);
+
+/* An lz4 stream of a file of `size` bytes read to its end by libarchive's filter: where it ends, or UINT64_MAX
+ * when fewer than 8 bytes follow it (the filter takes 4 bytes after a frame when there are 4 to take). */
+static uint64_t lz4_end(struct archive *a, uint64_t size)
+{
+    if (archive_filter_count(a) != 2 || archive_filter_code(a, 0) != ARCHIVE_FILTER_LZ4)
+        return UINT64_MAX;
+    la_int64_t took = archive_filter_bytes(a, 1);
+    return took >= 4 && (uint64_t)took + 4 <= size ? (uint64_t)took - 4 : UINT64_MAX;
+}
 
 /* What follows the outermost container's end: read by offset from a file or memory, from the last piece read
  * on from a pipe. */
 static void outer_trailing(expansion *x, struct archive *a, ks_container_kind kind, fd_src *src)
 {
-    /* a zip libarchive read by its central directory (it sought) ends with its end record; read as it
-     * streams, where it ends is not known */
+    /* a zip libarchive read by its central directory (it sought) ends with its end record; 7z and ISO 9660, read
+     * by their directories too, where their headers say; lz4, four bytes before what its filter took when more
+     * follows (it takes them to see they begin no frame) */
     int zip_dir = 0;
-    uint64_t end = kind == KS_CONT_ZIP && src->seeks ? zip_end_record(src) : end_in_source(a, &x->outer_dec, &zip_dir);
+    uint64_t end = kind == KS_CONT_ZIP && src->seeks ? zip_end_record(src)
+                   : src->pipe                     ? end_in_source(a, &x->outer_dec, &zip_dir)
+                   : kind == KS_CONT_7Z            ? sevenzip_end(src)
+                   : kind == KS_CONT_ISO9660       ? iso9660_end(src)
+                   : kind == KS_CONT_LZ4           ? lz4_end(a, src->size)
+                                                   : end_in_source(a, &x->outer_dec, &zip_dir);
     trail_rd t = {.more = fd_read, .a = a, .ctx = src, .read_count = &x->trailing_in};
     if (src->pipe) {
         if (!trailing_from_last(x, end, src->last_p, src->last_n, src->last_at, &t))
@@ -1213,6 +1231,30 @@ static int bytes_at(const void *mem, size_t len, int fd, uint64_t size, uint64_t
 #define EOCD_LEN 22u
 #define EOCD_COMMENT_MAX 1024u /* the end record is looked for this far back: zip comments are short */
 #define EOCD_SEARCH (65535u + EOCD_LEN) /* how far back libarchive looks for it: a comment's most */
+
+/* A 7z archive ends where its signature header says: after its next header, NextHeaderOffset bytes past the
+ * 32-byte signature header and NextHeaderSize long; UINT64_MAX when that is past the object's end. */
+static uint64_t sevenzip_end(const fd_src *src)
+{
+    unsigned char h[32];
+    if (bytes_at(src->mem, src->mem ? (size_t)src->size : 0, src->fd, src->size, 0, h, sizeof h))
+        return UINT64_MAX;
+    uint64_t off = le64(h + 12), len = le64(h + 20);
+    return off <= src->size && len <= src->size - off && 32 + off + len <= src->size ? 32 + off + len : UINT64_MAX;
+}
+
+/* An ISO 9660 image ends after its volume space: the primary volume descriptor's count of logical blocks times
+ * their size; UINT64_MAX when that is not there. */
+static uint64_t iso9660_end(const fd_src *src)
+{
+    unsigned char d[132];
+    if (bytes_at(src->mem, src->mem ? (size_t)src->size : 0, src->fd, src->size, KS_CONTAINER_ISO_MAGIC_AT - 1, d,
+                 sizeof d) ||
+        d[0] != 1)
+        return UINT64_MAX;
+    uint64_t blocks = le32(d + 80), block = le16(d + 128);
+    return blocks && block ? blocks * block : UINT64_MAX;
+}
 
 /* Where the end record libarchive read a zip by ends (its comment and whatever follows are trailing data): the
  * last one in its search window, as libarchive takes it (one disk, its entry counts agreeing); UINT64_MAX when

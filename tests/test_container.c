@@ -711,16 +711,21 @@ Test(container, r_bytes_after_a_containers_end_are_scanned_as_trailing_data, .ti
     blob note = text("appended TOKEN=AKIAQYLPMN5HHHFPZAM2\n");
     static const struct {
         int format, filter;
-        const char *name, *raw; /* raw: the one member of a stream */
+        const char *name;
+        int not_piped; /* where the end is known only from a file's headers (7z, ISO 9660) or size (lz4) */
     } kinds[] = {
-        {ARCHIVE_FORMAT_TAR_USTAR, ARCHIVE_FILTER_NONE, "a.tar", NULL},
-        {ARCHIVE_FORMAT_CPIO_SVR4_NOCRC, ARCHIVE_FILTER_NONE, "a.cpio", NULL},
-        {ARCHIVE_FORMAT_AR_GNU, ARCHIVE_FILTER_NONE, "a.a", NULL},
-        {ARCHIVE_FORMAT_ZIP, ARCHIVE_FILTER_NONE, "a.zip", NULL},
-        {ARCHIVE_FORMAT_TAR_USTAR, ARCHIVE_FILTER_GZIP, "a.tar.gz", NULL},
-        {ARCHIVE_FORMAT_TAR_USTAR, ARCHIVE_FILTER_BZIP2, "a.tar.bz2", NULL},
-        {ARCHIVE_FORMAT_RAW, ARCHIVE_FILTER_GZIP, "n.txt.gz", "n.txt"},
-        {ARCHIVE_FORMAT_RAW, ARCHIVE_FILTER_BZIP2, "n.txt.bz2", "n.txt"},
+        {ARCHIVE_FORMAT_TAR_USTAR, ARCHIVE_FILTER_NONE, "a.tar", 0},
+        {ARCHIVE_FORMAT_CPIO_SVR4_NOCRC, ARCHIVE_FILTER_NONE, "a.cpio", 0},
+        {ARCHIVE_FORMAT_AR_GNU, ARCHIVE_FILTER_NONE, "a.a", 0},
+        {ARCHIVE_FORMAT_ZIP, ARCHIVE_FILTER_NONE, "a.zip", 0},
+        {ARCHIVE_FORMAT_TAR_USTAR, ARCHIVE_FILTER_GZIP, "a.tar.gz", 0},
+        {ARCHIVE_FORMAT_TAR_USTAR, ARCHIVE_FILTER_BZIP2, "a.tar.bz2", 0},
+        {ARCHIVE_FORMAT_RAW, ARCHIVE_FILTER_GZIP, "n.txt.gz", 0},
+        {ARCHIVE_FORMAT_RAW, ARCHIVE_FILTER_BZIP2, "n.txt.bz2", 0},
+        {ARCHIVE_FORMAT_7ZIP, ARCHIVE_FILTER_NONE, "a.7z", 1},
+        {ARCHIVE_FORMAT_ISO9660, ARCHIVE_FILTER_NONE, "a.iso", 1},
+        {ARCHIVE_FORMAT_TAR_USTAR, ARCHIVE_FILTER_LZ4, "a.tar.lz4", 1},
+        {ARCHIVE_FORMAT_RAW, ARCHIVE_FILTER_LZ4, "n.txt.lz4", 1},
     };
     for (size_t k = 0; k < sizeof kinds / sizeof kinds[0]; k++) {
         blob arc = write_archive(kinds[k].format, kinds[k].filter,
@@ -737,12 +742,14 @@ Test(container, r_bytes_after_a_containers_end_are_scanned_as_trailing_data, .ti
         assert_last_member(&s, kinds[k].name, chain, &note);
         seen_free(&s);
         /* through a pipe (a zip is read as it streams: its central directory is skipped, not handed over) */
-        cr_assert_eq(expand_piped(&with, kinds[k].name, &s, &res), 0, "%s piped", kinds[k].name);
-        cr_assert_eq(res.stop, KS_CONT_COMPLETE, "%s piped: %s", kinds[k].name, s.last_problem);
-        cr_assert_eq(s.n, 2, "%s piped", kinds[k].name);
-        assert_last_member(&s, kinds[k].name, chain, &note);
-        cr_assert_eq(res.bytes_read, with.len, "%s: a pipe is read to its end", kinds[k].name);
-        seen_free(&s);
+        if (!kinds[k].not_piped) {
+            cr_assert_eq(expand_piped(&with, kinds[k].name, &s, &res), 0, "%s piped", kinds[k].name);
+            cr_assert_eq(res.stop, KS_CONT_COMPLETE, "%s piped: %s", kinds[k].name, s.last_problem);
+            cr_assert_eq(s.n, 2, "%s piped", kinds[k].name);
+            assert_last_member(&s, kinds[k].name, chain, &note);
+            cr_assert_eq(res.bytes_read, with.len, "%s: a pipe is read to its end", kinds[k].name);
+            seen_free(&s);
+        }
         if (kinds[k].format == ARCHIVE_FORMAT_AR_GNU) { /* libarchive reads on for a header after an ar's members */
             free(with.p);
             free(arc.p);
