@@ -56,6 +56,46 @@ int ks__container_is_stream(ks_container_kind k)
 
 /* ---- sources: memory, a descriptor, or the member being read from a parent archive ---- */
 
+/* A source read sequentially keeps the last piece it handed libarchive (valid until it reads on) and a copy of
+ * the bytes just before it: libarchive may have read past a container's end (a tar's peek at a second end
+ * block, a zip's at its central directory's signature, bzip2's at a next stream) into the next piece, and a pipe
+ * or a member cannot be read again. KEEP_BEFORE is more than the most libarchive peeks. */
+#define KEEP_BEFORE 2048u
+
+typedef struct last_piece {
+    const unsigned char *p;
+    size_t n;
+    uint64_t at; /* where p is in the source */
+    unsigned char before[KEEP_BEFORE]; /* the before_n bytes that precede p */
+    size_t before_n;
+} last_piece;
+
+/* Before the source reads on (the last piece's bytes may be overwritten, or be the caller's and gone): its tail
+ * joins `before`, and the last piece is empty until the next one (none, at the end). libarchive reads on only for
+ * bytes it lacks, so what it had not consumed of a piece it read past is within the last bytes it peeked at. */
+static void last_fold(last_piece *l)
+{
+    if (l->n >= KEEP_BEFORE) {
+        memcpy(l->before, l->p + l->n - KEEP_BEFORE, KEEP_BEFORE);
+        l->before_n = KEEP_BEFORE;
+    } else if (l->n) {
+        size_t keep = l->before_n + l->n > KEEP_BEFORE ? KEEP_BEFORE - l->n : l->before_n;
+        memmove(l->before, l->before + l->before_n - keep, keep);
+        memcpy(l->before + keep, l->p, l->n);
+        l->before_n = keep + l->n;
+    }
+    l->at += l->n;
+    l->p = NULL;
+    l->n = 0;
+}
+
+static void last_set(last_piece *l, const void *p, size_t n, uint64_t at)
+{
+    l->p = p;
+    l->n = n;
+    l->at = at;
+}
+
 /* An object in memory or behind a descriptor, handed to libarchive in blocks of the same size
  * either way, so that both are consumed alike (the ratio guard counts what was consumed). */
 typedef struct fd_src {
@@ -73,11 +113,7 @@ typedef struct fd_src {
     unsigned char *replay;
     size_t replay_len;
     uint64_t seeks; /* calls of fd_seek: libarchive reads a zip by its central directory only if it seeks */
-    /* a pipe: the last piece handed out, valid until the next read, and where it began: trailing data after
-     * a container's end is read from there (libarchive may have taken it already, and a pipe cannot seek) */
-    const unsigned char *last_p;
-    size_t last_n;
-    uint64_t last_at;
+    last_piece last; /* a pipe's: trailing data after a container's end is read from there */
 } fd_src;
 
 static la_ssize_t pipe_read(struct archive *a, fd_src *s, const void **out)
@@ -86,9 +122,7 @@ static la_ssize_t pipe_read(struct archive *a, fd_src *s, const void **out)
         s->head_given = 1;
         s->pos = s->head_len;
         *out = s->head;
-        s->last_p = s->head;
-        s->last_n = s->head_len;
-        s->last_at = 0;
+        last_set(&s->last, s->head, s->head_len, 0);
         return (la_ssize_t)s->head_len;
     }
     size_t want = BLOCK;
@@ -98,6 +132,7 @@ static la_ssize_t pipe_read(struct archive *a, fd_src *s, const void **out)
         return 0;
     const void *got = s->buf;
     ssize_t n;
+    last_fold(&s->last);
     if (s->pull) {
         n = s->pull(s->pull_ctx, &got);
         if (n < 0) {
@@ -113,11 +148,8 @@ static la_ssize_t pipe_read(struct archive *a, fd_src *s, const void **out)
         archive_set_error(a, errno, "read failed: %s", strerror(errno));
         return -1;
     }
-    if (n > 0) {
-        s->last_p = got;
-        s->last_n = (size_t)n;
-        s->last_at = s->pos;
-    }
+    if (n > 0)
+        last_set(&s->last, got, (size_t)n, s->pos);
     s->pos += (uint64_t)n;
     if (s->opening && n > 0) { /* kept, so that bytes that open as nothing are still scanned */
         unsigned char *r = s->replay_len + (size_t)n <= REPLAY_MAX ? realloc(s->replay, s->replay_len + (size_t)n) : NULL;
@@ -269,11 +301,8 @@ typedef struct nested_src {
     int head_given, opening, replay_lost;
     unsigned char *replay;
     size_t replay_len;
-    /* the last piece handed out (the parent's, valid until it is read on) and where it began in the member:
-     * what follows the nested container's end is read from there */
-    const unsigned char *last_p;
-    size_t last_n;
-    uint64_t last_at, pos;
+    last_piece last; /* what follows the nested container's end is read from there */
+    uint64_t pos;
 } nested_src;
 
 static la_ssize_t nested_read(struct archive *a, void *cd, const void **out)
@@ -282,17 +311,15 @@ static la_ssize_t nested_read(struct archive *a, void *cd, const void **out)
     if (!s->head_given) {
         s->head_given = 1;
         *out = s->head;
-        s->last_p = s->head;
-        s->last_n = s->head_len;
+        last_set(&s->last, s->head, s->head_len, 0);
         s->pos = s->head_len;
         return (la_ssize_t)s->head_len;
     }
     const void *p = NULL;
+    last_fold(&s->last);
     la_ssize_t n = member_next(s->parent, &p, BLOCK);
     if (n > 0) {
-        s->last_p = p;
-        s->last_n = (size_t)n;
-        s->last_at = s->pos;
+        last_set(&s->last, p, (size_t)n, s->pos);
         s->pos += (uint64_t)n;
     }
     if (n < 0) {
@@ -382,6 +409,7 @@ typedef struct expansion {
     int *recording;        /* a pipe keeps what it reads until then (it may turn out to be no container) */
     int stopped;           /* the sink's non-zero value */
     uint64_t trailing_in;  /* bytes of the outermost object read after its container's end (the ratio guard's too) */
+    uint64_t passed_over;  /* bytes read after containers' ends and not handed over (zeros, ends not known) */
     char chain[MAX_CHAIN];
     size_t chain_len;
 } expansion;
@@ -497,19 +525,24 @@ static void stream_member_name(const char *name, char *out, size_t n)
         snprintf(out, n, "data");
 }
 
+/* A budget ran out: said with its limit (fmt has one %s for it), and the expansion halts. Returns 0. */
+static int limit_reached(expansion *x, const char *fmt, uint64_t limit)
+{
+    char d[32];
+    snprintf(d, sizeof d, "%llu", (unsigned long long)limit);
+    problem(x, 1, fmt, d);
+    x->halt = 1;
+    x->res->stop = KS_CONT_LIMIT;
+    return 0;
+}
+
 /* Counts `n` more bytes out; halts the expansion when a budget is exhausted. */
 static int budget_ok(expansion *x, size_t n)
 {
     x->res->bytes_out += n;
     const ks_container_limits *l = x->lim;
-    if (l->max_output && x->res->bytes_out > l->max_output) {
-        char d[64];
-        snprintf(d, sizeof d, "%llu", (unsigned long long)l->max_output);
-        problem(x, 1, "stopped: the members' bytes exceed the limit of %s", d);
-        x->halt = 1;
-        x->res->stop = KS_CONT_LIMIT;
-        return 0;
-    }
+    if (l->max_output && x->res->bytes_out > l->max_output)
+        return limit_reached(x, "stopped: the members' bytes exceed the limit of %s", l->max_output);
     if (l->max_ratio && x->res->bytes_out > l->ratio_after) {
         int64_t in = x->outer_dec.d ? (int64_t)x->outer_dec.bytes_in(x->outer_dec.d) : archive_filter_bytes(x->outer, -1);
         if (x->stripes) /* the outermost handle reads only headers then */
@@ -525,6 +558,24 @@ static int budget_ok(expansion *x, size_t n)
             return 0;
         }
     }
+    return 1;
+}
+
+/* One more member within the budget of members, or the expansion halts. */
+static int members_ok(expansion *x)
+{
+    if (x->lim->max_members && x->res->members >= x->lim->max_members)
+        return limit_reached(x, "stopped: more members than the limit of %s", x->lim->max_members);
+    return 1;
+}
+
+/* Bytes read after a container's end and not handed over (zero padding, the rest of a member whose container's
+ * end is not known) are bounded like the bytes handed over: a sparse member's holes can claim 2^63 of them. */
+static int pass_over_ok(expansion *x, uint64_t n)
+{
+    x->passed_over += n;
+    if (x->lim->max_output && x->passed_over > x->lim->max_output)
+        return limit_reached(x, "stopped: the bytes after a container's end exceed the limit of %s", x->lim->max_output);
     return 1;
 }
 
@@ -574,7 +625,7 @@ static uint64_t end_in_source(struct archive *a, const stream_dec *dec, int *zip
 /* Trailing data as it is read: `back` (bytes taken and given back), then the piece at hand, then `more` (an
  * archive_read_callback on ctx, errors set on `a`); `at` is where the first of them is in the object. */
 typedef struct trail_rd {
-    unsigned char back[8];
+    unsigned char back[KEEP_BEFORE]; /* bytes libarchive read ahead, or a record's bytes given back */
     size_t back_n;
     const unsigned char *p;
     size_t n;
@@ -583,6 +634,7 @@ typedef struct trail_rd {
     struct archive *a;
     void *ctx;
     uint64_t *read_count; /* not NULL: bytes read from the outermost object are added here (the ratio guard's) */
+    member_rd *member;    /* not NULL: the member `more` reads, whose holes (sparse zeros) are passed over whole */
 } trail_rd;
 
 /* The next bytes, in *q (valid until the next call): how many, 0 at the end, -1 when they could not be read.
@@ -624,6 +676,18 @@ static void trail_unread(trail_rd *t, const unsigned char *q, size_t k, size_t l
     t->at -= k;
 }
 
+/* Gives back n bytes taken last (they come out again first, before what is still given back): n plus what is
+ * there fits in back, as it does for the records and pieces given back here. */
+static void trail_push_back(trail_rd *t, const unsigned char *b, size_t n)
+{
+    if (t->back_n + n > sizeof t->back)
+        n = sizeof t->back - t->back_n; /* not reached: records are at most 46 bytes, kept bytes at most 2 KiB */
+    memmove(t->back + n, t->back, t->back_n);
+    memcpy(t->back, b, n);
+    t->back_n += n;
+    t->at -= n;
+}
+
 /* Takes exactly `want` bytes into out: 1; 0 when fewer are left (what there was is given back when it fits in
  * `back`: a cut record's bytes are the zip's), -1 when they could not be read. */
 static int trail_take(trail_rd *t, unsigned char *out, size_t want)
@@ -633,11 +697,8 @@ static int trail_take(trail_rd *t, unsigned char *out, size_t want)
         const unsigned char *q;
         la_ssize_t k = trail_next(t, &q);
         if (k <= 0) {
-            if (k == 0 && got <= sizeof t->back) {
-                memcpy(t->back, out, got);
-                t->back_n = got;
-                t->at -= got;
-            }
+            if (k == 0)
+                trail_push_back(t, out, got);
             return k < 0 ? -1 : 0;
         }
         size_t use = (size_t)k < want - got ? (size_t)k : want - got;
@@ -679,6 +740,8 @@ static uint64_t le64(const unsigned char *p)
  * end records and the end record with its comment are skipped here one by one (they are the zip's, and hold only
  * its names), so that what follows the zip's end is trailing data. The first four bytes that begin no such
  * record are given back: trailing data starts there. Returns 0, or -1 when the bytes could not be read. */
+#define ZIP64_EXTRA_MAX ((uint64_t)1 << 16) /* a zip64 end record's extensible data, at most (it is rarely any) */
+
 static int skip_zip_directory(trail_rd *t)
 {
     for (;;) {
@@ -693,19 +756,26 @@ static int skip_zip_directory(trail_rd *t)
                        : !memcmp(h, "PK\x05\x06", 4) ? 22 /* the end record */
                                                       : 0;
         if (!fixed) {
-            memcpy(t->back, h, 4);
-            t->back_n = 4;
-            t->at -= 4;
+            trail_push_back(t, h, 4);
             return 0;
         }
-        if ((r = trail_take(t, h + 4, fixed - 4)) <= 0)
+        if ((r = trail_take(t, h + 4, fixed - 4)) <= 0) {
+            if (r == 0) /* cut short: no record after all, its signature scanned with the rest */
+                trail_push_back(t, h, 4);
             return r;
+        }
         /* the zip64 end record's size counts from after that field; the end record's comment is left to be
          * scanned as trailing data (a file's zip, read by its end record, has its comment scanned too) */
         uint64_t var = fixed == 46   ? (uint64_t)le16(h + 28) + le16(h + 30) + le16(h + 32)
                        : fixed == 6  ? le16(h + 4)
                        : fixed == 12 ? le64(h + 4)
                                      : 0;
+        if (fixed == 12 && (var < 44 || var - 44 > ZIP64_EXTRA_MAX)) {
+            /* a size no zip64 end record has (44 bytes of fields, rarely any more): not one, given back to be
+             * scanned as trailing data */
+            trail_push_back(t, h, 12);
+            return 0;
+        }
         if (var && (r = trail_skip(t, var)) <= 0)
             return r;
         if (fixed == 22)
@@ -745,12 +815,24 @@ static int give_trailing(expansion *x, trail_rd *t, int zip_dir)
             break;
         }
         size_t z = begun ? 0 : skip_zeros(q, (size_t)k);
-        if (z == (size_t)k)
+        if (z && !pass_over_ok(x, z))
+            break;
+        if (z == (size_t)k) {
+            if (t->member && t->member->hole) { /* more of a sparse member's hole: nothing to read or scan */
+                t->at += t->member->hole;
+                t->member->pos += t->member->hole;
+                t->member->hole = 0;
+            }
             continue;
+        }
         if (!begun) {
             char step[48];
             snprintf(step, sizeof step, "[trailing@%llu]", (unsigned long long)(at + z));
             saved = chain_push(x, step);
+            if (!members_ok(x)) {
+                chain_pop(x, saved);
+                return 0;
+            }
             x->res->members++;
             int rc = x->sink->begin(x->ctx, x->chain);
             if (rc) {
@@ -771,23 +853,30 @@ static int give_trailing(expansion *x, trail_rd *t, int zip_dir)
     return failed ? -1 : 0;
 }
 
-/* The trailing data of a source read sequentially (a pipe, a member), whose last piece libarchive was handed is
- * p[0..n), from `at`: it starts in that piece, or it was taken into libarchive's own buffer with the piece before
- * and is lost (which is said: it cannot be read again). 1 when *t is set, 0 when there is nothing to read. */
-static int trailing_from_last(expansion *x, uint64_t end, const unsigned char *p, size_t n, uint64_t at, trail_rd *t)
+/* The trailing data of a source read sequentially, from `end`: in the last piece libarchive was handed, or
+ * starting in the bytes kept before it (libarchive read past the end into that piece); lost only when it read
+ * further ahead than that, which is said. 1 when *t is set, 0 when there is nothing to read. */
+static int trailing_from_last(expansion *x, uint64_t end, const last_piece *l, trail_rd *t)
 {
-    if (end == UINT64_MAX || end > at + n)
+    if (end == UINT64_MAX || end > l->at + l->n)
         return 0;
-    if (end < at) {
+    if (end < l->at && l->at - end > l->before_n) {
         char d[64];
-        snprintf(d, sizeof d, "%llu", (unsigned long long)(at - end));
+        snprintf(d, sizeof d, "%llu", (unsigned long long)(l->at - end));
         problem(x, 1, "stopped: %s bytes after the container's end were read ahead and cannot be scanned", d);
         x->halt = 1;
         x->res->stop = KS_CONT_CORRUPT;
         return 0;
     }
-    t->p = p + (end - at);
-    t->n = (size_t)(at + n - end);
+    if (end < l->at) {
+        t->back_n = (size_t)(l->at - end);
+        memcpy(t->back, l->before + l->before_n - t->back_n, t->back_n);
+        t->p = l->p;
+        t->n = l->n;
+    } else if (l->n) {
+        t->p = l->p + (end - l->at);
+        t->n = (size_t)(l->at + l->n - end);
+    }
     t->at = end;
     return 1;
 }
@@ -806,8 +895,8 @@ static void member_rest(expansion *x, nested_src *src, uint64_t end, int zip_dir
                         uint64_t base)
 {
     size_t saved = drop_to != (size_t)-1 ? chain_push(x, name) : x->chain_len;
-    trail_rd t = {.more = member_more, .a = src->parent->a, .ctx = src->parent};
-    int known = trailing_from_last(x, end, src->last_p, src->last_n, src->last_at, &t);
+    trail_rd t = {.more = member_more, .a = src->parent->a, .ctx = src->parent, .member = src->parent};
+    int known = trailing_from_last(x, end, &src->last, &t);
     t.at += base; /* the container began this far into the member */
     if (!x->halt) {
         int rc = 0;
@@ -816,11 +905,16 @@ static void member_rest(expansion *x, nested_src *src, uint64_t end, int zip_dir
         } else { /* the end is not known: the rest is read, not scanned, as libarchive would skip it */
             const void *q;
             la_ssize_t k;
-            while (!x->stopped && (k = member_next(src->parent, &q, BLOCK)) != 0)
+            for (;;) {
+                src->parent->pos += src->parent->hole; /* holes: nothing to read */
+                src->parent->hole = 0;
+                if (x->stopped || (k = member_next(src->parent, &q, BLOCK)) == 0 || !pass_over_ok(x, (uint64_t)(k > 0 ? k : 0)))
+                    break;
                 if (k < 0) {
                     rc = -1;
                     break;
                 }
+            }
         }
         if (rc < 0 && !x->halt && !x->stopped) {
             problem(x, 1, "stopped: corrupt or truncated member: %s", archive_error_string(src->parent->a));
@@ -860,7 +954,7 @@ static int try_nested(expansion *x, member_rd *parent, ks_container_kind kind, c
             uint64_t end = end_in_source(c, &dec, &zip_dir);
             member_rest(x, &src, end, zip_dir, member_name, drop_to, lead_len);
         }
-        if (lead_len && !x->halt && !x->stopped) { /* the lead: the member's own bytes, from its first */
+        if (lead_len && !x->halt && !x->stopped && members_ok(x)) { /* the lead: the member's own bytes */
             x->res->members++;
             int rc = x->sink->begin(x->ctx, x->chain);
             if (!rc) {
@@ -925,8 +1019,30 @@ static int may_lead_a_zip(const unsigned char *h, size_t n)
     return n >= 2 && ((h[0] == '#' && h[1] == '!') || (h[0] == 'M' && h[1] == 'Z'));
 }
 
-/* Where the first local header that looks right is in p[from..n): its signature, a version below 10.0, a
- * method libarchive reads, a name of 1 to 1,024 bytes; n when there is none. */
+/* 1 when the local header at q (30 bytes there, `room` bytes in all) looks like a zip writer's: its signature,
+ * a version needed from 1.0 to 6.3, a method libarchive reads, a name of 1 to 1,024 printable bytes; and when its
+ * sizes are in it (no data descriptor) and its end is at hand, the next header where they say. A false one would
+ * open a zip that fails after its first member, and stop the archive holding it as corrupt. */
+static int local_header_looks_right(const unsigned char *q, size_t room)
+{
+    unsigned method = le16(q + 8), name = le16(q + 26), extra = le16(q + 28);
+    if (q[1] != 'K' || q[2] != 3 || q[3] != 4 || q[4] < 10 || q[4] > 63 || name < 1 || name > 1024 ||
+        30 + (size_t)name > room ||
+        !(method == 0 || method == 8 || method == 9 || method == 12 || method == 14 || method == 93 ||
+          method == 95 || method == 98))
+        return 0;
+    for (unsigned k = 0; k < name; k++)
+        if (q[30 + k] < 0x20 || q[30 + k] == 0x7f)
+            return 0;
+    uint32_t csize = (uint32_t)le16(q + 18) | (uint32_t)le16(q + 20) << 16;
+    uint64_t next = 30 + (uint64_t)name + extra + csize;
+    if ((q[6] & 8) || csize == 0xffffffffu || next + 4 > room)
+        return 1;
+    const unsigned char *r = q + next;
+    return r[0] == 'P' && r[1] == 'K' && ((r[2] == 3 && r[3] == 4) || (r[2] == 1 && r[3] == 2));
+}
+
+/* Where the first local header that looks right is in p[from..n); n when there is none. */
 static size_t find_local_header(const unsigned char *p, size_t n, size_t from)
 {
     for (size_t i = from; i + 30 <= n; i++) {
@@ -934,10 +1050,7 @@ static size_t find_local_header(const unsigned char *p, size_t n, size_t from)
         if (!q)
             break;
         i = (size_t)(q - p);
-        unsigned method = le16(q + 8), name = le16(q + 26);
-        if (q[1] == 'K' && q[2] == 3 && q[3] == 4 && le16(q + 4) < 100 && name >= 1 && name <= 1024 &&
-            (method == 0 || method == 8 || method == 9 || method == 12 || method == 14 || method == 93 ||
-             method == 95 || method == 98))
+        if (local_header_looks_right(q, n - i))
             return i;
     }
     return n;
@@ -961,7 +1074,8 @@ static int zip_after_lead(expansion *x, member_rd *mr, const unsigned char *head
             if (k <= 0)
                 break; /* its end, or a failure the caller meets again */
             memcpy(acc + len, piece, (size_t)k);
-            size_t from = len > 29 ? len - 29 : 1;
+            /* a header whose name ran past what was read was not taken: looked at again */
+            size_t from = len > 30 + 1024 ? len - (30 + 1024) : 1;
             len += (size_t)k;
             at = find_local_header(acc, len, from);
         }
@@ -1042,18 +1156,15 @@ static void expand_archive(expansion *x, struct archive *a, const char *stream_n
             stream_member_name(stream_name, raw_name, sizeof raw_name);
             name = raw_name;
         }
-        size_t saved = chain_push(x, name && *name ? name : "?");
+        if (!name || !*name)
+            name = "?"; /* a nameless entry: also what a stream inside it is named after */
+        size_t saved = chain_push(x, name);
         if (archive_entry_is_encrypted(e)) {
             problem(x, 0, "%s", "encrypted: not scanned");
             chain_pop(x, saved);
             continue;
         }
-        if (x->lim->max_members && x->res->members >= x->lim->max_members) {
-            char d[32];
-            snprintf(d, sizeof d, "%llu", (unsigned long long)x->lim->max_members);
-            problem(x, 1, "stopped: more members than the limit of %s", d);
-            x->halt = 1;
-            x->res->stop = KS_CONT_LIMIT;
+        if (!members_ok(x)) {
             chain_pop(x, saved);
             return;
         }
@@ -1138,9 +1249,20 @@ static void outer_trailing(expansion *x, struct archive *a, ks_container_kind ki
                    : kind == KS_CONT_ISO9660       ? iso9660_end(src)
                    : kind == KS_CONT_LZ4           ? lz4_end(a, src->size)
                                                    : end_in_source(a, &x->outer_dec, &zip_dir);
+    /* a zip libarchive tried to seek in but then read as it streams (its end record too far back): where that
+     * stopped, and its directory skipped */
+    if (kind == KS_CONT_ZIP && end == UINT64_MAX && !src->pipe)
+        end = end_in_source(a, &x->outer_dec, &zip_dir);
+    /* a header that claims less than libarchive read (a volume space too small) would have what was read
+     * handed over twice: never before what libarchive consumed */
+    if ((kind == KS_CONT_7Z || kind == KS_CONT_ISO9660) && end != UINT64_MAX) {
+        la_int64_t took = archive_filter_bytes(a, 0);
+        if (took > 0 && (uint64_t)took > end)
+            end = (uint64_t)took;
+    }
     trail_rd t = {.more = fd_read, .a = a, .ctx = src, .read_count = &x->trailing_in};
     if (src->pipe) {
-        if (!trailing_from_last(x, end, src->last_p, src->last_n, src->last_at, &t))
+        if (!trailing_from_last(x, end, &src->last, &t))
             return;
     } else {
         if (end >= src->size)
@@ -1195,7 +1317,8 @@ static int expand_source(fd_src *src, ks_container_kind kind, const char *name, 
     if (kind == KS_CONT_ZIP && lim->decode_ahead > 1 && !src->pipe && !src->mem && !src->pull)
         x->stripe_src = src;
     expand_archive(x, a, name, 1, buf);
-    if (x->entered && !x->halt && !x->stopped)
+    /* an archive with no member (an empty zip's end record alone) may still be followed by bytes */
+    if (!x->halt && !x->stopped)
         outer_trailing(x, a, kind, src);
     rc = x->stopped ? -1 : 0;
     if (!rc && !x->entered && res->stop == KS_CONT_CORRUPT)

@@ -953,3 +953,117 @@ Test(container, r_a_zip_after_a_lead_inside_an_archive, .timeout = KS_HANG_S(120
     free(stub.p);
     free(zip.p);
 }
+
+/* Regressions from a review of trailing data and leads. An executable holding a local header's signature with
+ * zeros after it is no zip: it was opened, failed after its "member", and stopped the tar holding it as corrupt
+ * (its bytes and the tar's next member never scanned). A zip whose central directory begins a byte or three before
+ * a 256 KiB piece boundary had libarchive peek into the next piece: "read ahead and cannot be scanned" stopped a
+ * valid archive. A zip64 end record claiming 2^62 bytes swallowed what followed a piped zip; a zip with more than
+ * 64 KiB after its end record had that lost from a file; an empty zip's end record followed by text gave nothing. */
+static blob stored_zip_with_directory_at(size_t cd_at)
+{
+    const char *names[] = {"m"};
+    size_t size = cd_at > 4096 ? cd_at - 4096 : 1;
+    for (int round = 0; round < 6; round++) {
+        blob data = {.p = malloc(size), .len = size};
+        uint64_t r = 88172645463325252ull;
+        for (size_t i = 0; i < size; i++) { /* incompressible: deflate stores it, its size follows the data's */
+            r ^= r << 13, r ^= r >> 7, r ^= r << 17;
+            data.p[i] = (unsigned char)(r >> 32);
+        }
+        blob zip = write_archive(ARCHIVE_FORMAT_ZIP, ARCHIVE_FILTER_NONE, names, &data, 1);
+        free(data.p);
+        size_t cd = 0;
+        for (size_t i = zip.len - 4; i > 0 && !cd; i--)
+            if (!memcmp(zip.p + i, "PK\x01\x02", 4))
+                cd = i;
+        if (cd == cd_at)
+            return zip;
+        free(zip.p);
+        size = size + cd_at - cd;
+    }
+    cr_assert_fail("no zip with its directory at %zu", cd_at);
+    return (blob){0};
+}
+
+Test(container, r_review_of_trailing_data_and_leads, .timeout = KS_HANG_S(120))
+{
+    seen s;
+    ks_container_result res;
+    /* a false local header in an executable */
+    unsigned char exe[200] = "MZ";
+    memcpy(exe + 102, "PK\x03\x04", 4);
+    exe[102 + 26] = 5;
+    memcpy(exe + 102 + 30, "hello then TOKEN=AKIAQYLPMN5HHHFPZAM2\n", 38);
+    blob exe_b = {.p = exe, .len = sizeof exe}, z = text("z TOKEN=AKIAQYLPMN5HHHFPZAM2\n");
+    const char *names[] = {"prog.exe", "z.txt"};
+    blob datas[] = {exe_b, z};
+    blob tar = write_archive(ARCHIVE_FORMAT_TAR_USTAR, ARCHIVE_FILTER_NONE, names, datas, 2);
+    cr_assert_eq(expand_both(&tar, "a.tar", &DEFAULTS, &s, &res), 0);
+    cr_assert_eq(res.stop, KS_CONT_COMPLETE, "%s", s.last_problem);
+    cr_assert_eq(s.n, 2);
+    cr_assert(s.m[0].data.len == sizeof exe && !memcmp(s.m[0].data.p, exe, sizeof exe), "the exe whole");
+    assert_last_member(&s, "the next member", "z.txt", &z);
+    seen_free(&s);
+    free(tar.p);
+
+    /* a zip's directory just before a piece boundary: inside a tar (its data at 512), and piped (pieces after the
+     * 265-byte head) */
+    for (size_t k = 1; k <= 3; k++) {
+        blob zip = stored_zip_with_directory_at((256u << 10) - 512 - k);
+        const char *tn[] = {"inner.zip", "z.txt"};
+        blob td[] = {zip, z};
+        blob t2 = write_archive(ARCHIVE_FORMAT_TAR_USTAR, ARCHIVE_FILTER_NONE, tn, td, 2);
+        cr_assert_eq(expand_both(&t2, "b.tar", &DEFAULTS, &s, &res), 0);
+        cr_assert_eq(res.stop, KS_CONT_COMPLETE, "k %zu: %s", k, s.last_problem);
+        cr_assert_eq(s.problems, 0, "k %zu: %s", k, s.last_problem);
+        assert_last_member(&s, "after the zip", "z.txt", &z);
+        seen_free(&s);
+        free(t2.p);
+        free(zip.p);
+        blob piped = stored_zip_with_directory_at((256u << 10) + KS_CONTAINER_MAGIC_LEN - k);
+        cr_assert_eq(expand_piped(&piped, "p.zip", &s, &res), 0);
+        cr_assert_eq(res.stop, KS_CONT_COMPLETE, "piped k %zu: %s", k, s.last_problem);
+        cr_assert_eq(s.n, 1, "no trailing data");
+        seen_free(&s);
+        free(piped.p);
+    }
+
+    /* a zip64 end record of a size no such record has, after a piped zip: trailing data from its signature */
+    const char *zn[] = {"m"};
+    blob m = text("x\n");
+    blob zip = write_archive(ARCHIVE_FORMAT_ZIP, ARCHIVE_FILTER_NONE, zn, &m, 1);
+    unsigned char rec[12 + 40] = "PK\x06\x06";
+    rec[4 + 7] = 0x40; /* 2^62 */
+    memcpy(rec + 12, "TOKEN=AKIAQYLPMN5HHHFPZAM2 after it\n....", 40);
+    blob rec_b = {.p = rec, .len = sizeof rec}, hostile = joined(&zip, &rec_b);
+    char chain[64];
+    snprintf(chain, sizeof chain, "[trailing@%zu]", zip.len);
+    cr_assert_eq(expand_piped(&hostile, "g.zip", &s, &res), 0);
+    assert_last_member(&s, "a hostile zip64 record", chain, &rec_b);
+    seen_free(&s);
+    free(hostile.p);
+
+    /* more than 64 KiB after a zip in a file */
+    blob far = {.p = malloc(120000), .len = 120000};
+    for (size_t i = 0; i < far.len; i++)
+        far.p[i] = (unsigned char)"0123456789 trailing\n"[i % 20];
+    blob zip_far = joined(&zip, &far);
+    cr_assert_eq(expand_both(&zip_far, "c.zip", &DEFAULTS, &s, &res), 0);
+    assert_last_member(&s, "120 KB after a zip", chain, &far);
+    seen_free(&s);
+    free(zip_far.p);
+    free(far.p);
+    free(zip.p);
+
+    /* an empty zip (its end record alone), then text */
+    unsigned char empty[22] = "PK\x05\x06";
+    blob empty_b = {.p = empty, .len = 22}, note = text("note TOKEN=AKIAQYLPMN5HHHFPZAM2\n"), after = joined(&empty_b, &note);
+    cr_assert_eq(expand_both(&after, "d.zip", &DEFAULTS, &s, &res), 0);
+    assert_last_member(&s, "after an empty zip", "[trailing@22]", &note);
+    seen_free(&s);
+    cr_assert_eq(expand_piped(&after, "d.zip", &s, &res), 0);
+    assert_last_member(&s, "piped, after an empty zip", "[trailing@22]", &note);
+    seen_free(&s);
+    free(after.p);
+}
