@@ -29,28 +29,56 @@ static int id_line(const uint8_t **p, const uint8_t *end, const char *key, size_
     return 1;
 }
 
-/* The time of a signature line's [p, eol): the number after the last '>', 0 when there is none (as libgit2 reads
- * a malformed date). */
-static int64_t signature_time(const uint8_t *p, const uint8_t *eol)
+/* The last c in [p, end), or NULL. */
+static const uint8_t *last_of(const uint8_t *p, const uint8_t *end, uint8_t c)
 {
-    const uint8_t *gt = NULL;
-    for (const uint8_t *q = p; q < eol; q++)
-        if (*q == '>')
-            gt = q;
-    if (!gt)
-        return 0;
-    const uint8_t *q = gt + 1;
-    while (q < eol && *q == ' ')
-        q++;
-    int neg = q < eol && *q == '-';
-    q += neg;
-    int64_t t = 0;
-    for (; q < eol && *q >= '0' && *q <= '9'; q++) {
-        if (t > (INT64_MAX - 9) / 10)
-            return 0;
-        t = t * 10 + (*q - '0');
+    for (const uint8_t *q = end; q > p;)
+        if (*--q == c)
+            return q;
+    return NULL;
+}
+
+/* A decimal number in [p, end) as libgit2 reads a date (git__strntol64): blanks, a sign, then at least one digit,
+ * no overflow; what follows the digits does not matter. 0 with *v, or -1. */
+static int date_number(const uint8_t *p, const uint8_t *end, int64_t *v)
+{
+    while (p < end && (*p == ' ' || (*p >= '\t' && *p <= '\r')))
+        p++;
+    int neg = p < end && *p == '-';
+    if (p < end && (*p == '-' || *p == '+'))
+        p++;
+    int64_t n = 0;
+    const uint8_t *digits = p;
+    for (; p < end && *p >= '0' && *p <= '9'; p++) {
+        int d = *p - '0';
+        if (n > (INT64_MAX - d) / 10)
+            return -1; /* libgit2: "overflow error" */
+        n = n * 10 + d;
     }
-    return neg ? -t : t;
+    if (p == digits)
+        return -1; /* "not a number" */
+    *v = neg ? -n : n;
+    return 0;
+}
+
+/* A signature line "<key>NAME <EMAIL> DATE ZONE\n" at *p, as libgit2 1.5 parses one (git_signature__parse): the
+ * line ends in a newline, holds a '<' before its last '>', and when anything follows "> ", it starts with a date
+ * that parses (the zone is read leniently: not checked). 0 with *date (0 when there is none) and *p past the line,
+ * or -1: libgit2 refuses such a commit. */
+static int signature(const uint8_t **p, const uint8_t *end, const char *key, size_t key_len, int64_t *date)
+{
+    const uint8_t *q = *p, *eol = memchr(q, '\n', (size_t)(end - q));
+    if (!eol || (size_t)(eol - q) < key_len || memcmp(q, key, key_len))
+        return -1;
+    q += key_len;
+    const uint8_t *lt = last_of(q, eol, '<'), *gt = last_of(q, eol, '>');
+    if (!lt || !gt || gt <= lt)
+        return -1;
+    *date = 0;
+    if (gt + 2 < eol && date_number(gt + 2, eol, date))
+        return -1;
+    *p = eol + 1;
+    return 0;
 }
 
 int ks__git_commit_parse(const uint8_t *data, size_t size, const ks_allocator *a, ks_git_commit_info *c)
@@ -65,21 +93,17 @@ int ks__git_commit_parse(const uint8_t *data, size_t size, const ks_allocator *a
             return KS_ENOMEM;
         c->parents[c->n_parents++] = parent;
     }
-    if ((size_t)(end - p) >= 7 && !memcmp(p, "parent ", 7))
-        return -1; /* a parent line that names no id */
-    /* the other header lines (author, committer, encoding, gpgsig and its continuation lines) up to the blank
-     * line before the message */
-    while (p < end && *p != '\n') {
+    /* then an author (some tools wrote several: the others are skipped), then the committer, whose date it is */
+    int64_t author_date;
+    if (signature(&p, end, "author ", 7, &author_date))
+        return -1;
+    while ((size_t)(end - p) >= 7 && !memcmp(p, "author ", 7)) {
         const uint8_t *eol = memchr(p, '\n', (size_t)(end - p));
         if (!eol)
-            eol = end;
-        if (eol - p > 10 && !memcmp(p, "committer ", 10)) {
-            c->time = signature_time(p + 10, eol);
-            return 0;
-        }
-        p = eol + (eol < end);
+            return -1;
+        p = eol + 1;
     }
-    return -1;
+    return signature(&p, end, "committer ", 10, &c->time);
 }
 
 int ks__git_commit_read(ks_git_trees *s, const ks_allocator *a, const git_oid *id, ks_git_commit_info *c,

@@ -260,14 +260,15 @@ uint32_t ks__git_tree_first_from(const ks_git_tree *t, uint32_t lo, size_t at)
     return lo;
 }
 
-/* The entry at p, checked as libgit2 checks one (an octal mode and a space, a name, an id whole): 0, or -1. */
+/* The entry at p, checked as libgit2 checks one (an octal mode of any number of digits up to 0177777, as old
+ * writers padded them with zeros, and a space; a name; an id whole): 0, or -1. */
 static int entry_at(const uint8_t *d, const uint8_t *p, const uint8_t *end, ks_git_tree_entry *e)
 {
     const uint8_t *q = p;
-    unsigned mode = 0;
-    while (q < end && q - p < 7 && *q >= '0' && *q <= '7')
-        mode = mode * 8 + (unsigned)(*q++ - '0');
-    if (q == p || q >= end || *q != ' ')
+    uint32_t mode = 0;
+    while (q < end && *q >= '0' && *q <= '7' && mode <= 0xffffu)
+        mode = mode * 8 + (uint32_t)(*q++ - '0');
+    if (q == p || q >= end || *q != ' ' || mode > 0xffffu)
         return -1;
     const uint8_t *name = q + 1, *nul = memchr(name, 0, (size_t)(end - name));
     if (!nul || nul == name || end - nul - 1 < KS_GIT_ID_LEN)

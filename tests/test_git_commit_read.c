@@ -40,19 +40,29 @@ Test(git_commit_read, headers_of_every_shape)
     cr_assert_eq(c.time, 42);
     ks__git_commit_info_free(NULL, &c);
 
-    /* a signature's continuation lines may say anything, "committer" included; the date is the committer's */
-    c = parsed(T1 P1 AU "gpgsig -----BEGIN PGP SIGNATURE-----\n committer X <x@y> 1 +0000\n -----END PGP SIGNATURE-----\n"
-                        "committer Name With > Sign <c@x>   -5 +0100\n\nmsg\ncommitter Not <n@n> 99 +0000\n",
+    /* several authors (some tools wrote them: the others skipped); headers after the committer, a signature's
+     * continuation lines saying "committer" among them; the date is the committer's, read after the last '>' */
+    c = parsed(T1 P1 AU AU "committer Name With > Sign <c@x>   -5 +0100\n"
+                        "gpgsig -----BEGIN PGP SIGNATURE-----\n committer X <x@y> 1 +0000\n -----END PGP SIGNATURE-----\n"
+                        "\nmsg\ncommitter Not <n@n> 99 +0000\n",
                0);
-    cr_assert_eq(c.time, -5, "after the last '>', blanks skipped, a sign kept");
+    cr_assert_eq(c.time, -5, "blanks skipped, a sign kept");
     ks__git_commit_info_free(NULL, &c);
 
-    c = parsed(T1 AU "committer C <c@x>\n\n", 0);
-    cr_assert_eq(c.time, 0, "no date: 0, as libgit2 reads it");
-    ks__git_commit_info_free(NULL, &c);
-    c = parsed(T1 AU "committer C <c@x> 99999999999999999999999 +0000", 0);
-    cr_assert_eq(c.time, 0, "a date that overflows, at the very end of the object");
-    ks__git_commit_info_free(NULL, &c);
+    /* libgit2's reading of a date: one character after '>' is skipped, then blanks, then a sign */
+    static const struct {
+        const char *line;
+        int64_t date;
+    } dates[] = {{"committer C <c@x>\n", 0}, {"committer C <c@x> \n", 0}, {"committer C <c@x>\t123 +0000\n", 123},
+                 {"committer C <c@x> +123 +0000\n", 123}, {"committer C <c@x>123\n", 23},
+                 {"committer C <c@x>  \t 7\n", 7}};
+    for (size_t i = 0; i < sizeof dates / sizeof dates[0]; i++) {
+        char text[256];
+        snprintf(text, sizeof text, T1 AU "%s\nm\n", dates[i].line);
+        c = parsed(text, 0);
+        cr_assert_eq(c.time, dates[i].date, "%s", dates[i].line);
+        ks__git_commit_info_free(NULL, &c);
+    }
 }
 
 Test(git_commit_read, malformed_headers_are_refused)
@@ -66,6 +76,16 @@ Test(git_commit_read, malformed_headers_are_refused)
         T1 AU "\ncommitter C <c@x> 1 +0000\n",              /* the committer in the message only */
         T1 AU,                                               /* cut before the committer */
         "tree 4b825dc642cb6eb9a060e54bf8d69288fbee4904",     /* cut inside the tree line */
+        /* what libgit2 1.5 refuses, refused alike: */
+        T1 "committer C <c@x> 1 +0000\n",                          /* no author */
+        T1 "encoding x\n" AU "committer C <c@x> 1 +0000\n",       /* a header before the author */
+        T1 AU "encoding x\ncommitter C <c@x> 1 +0000\n",          /* ... or between it and the committer */
+        T1 AU "committer C c@x 1 +0000\n",                         /* no '<' '>' */
+        T1 AU "committer C >c@x< 1 +0000\n",                       /* '>' before '<' */
+        T1 "author A a@x 1 +0000\n" "committer C <c@x> 1 +0000\n", /* nor in the author's */
+        T1 AU "committer C <c@x> soon +0000\n",                    /* a date that is no number */
+        T1 AU "committer C <c@x> 99999999999999999999999 +0000\n", /* one that overflows */
+        T1 AU "committer C <c@x> 1 +0000",                          /* no newline after the committer */
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         ks_git_commit_info c = parsed(bad[i], -1);

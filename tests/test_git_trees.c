@@ -209,3 +209,32 @@ Test(git_trees, r_shared_end_that_is_no_entry_boundary_in_the_parent)
     free(t.e);
     agree(ob, on, nb, nn, 0);
 }
+
+/* Regression: modes were read to seven octal digits, so a tree whose modes an old writer padded with zeros
+ * ("0000100644") was unreadable, where git and libgit2 take any number of digits up to 0177777; one past that is
+ * refused alike. */
+Test(git_trees, r_modes_padded_with_zeros_and_modes_too_large)
+{
+    static const struct {
+        const char *mode;
+        int parsed;
+        uint8_t kind;
+    } cases[] = {{"0000100644", 1, KS_GIT_BLOB}, {"00000040000", 1, KS_GIT_TREE}, {"0160000", 1, KS_GIT_COMMIT},
+                 {"177777", 1, KS_GIT_BLOB},     {"200000", -1, 0},             {"7777777777777777777777", -1, 0}};
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        uint8_t data[64];
+        int n = snprintf((char *)data, sizeof data, "%s f", cases[i].mode);
+        memset(data + n + 1, 0xab, KS_GIT_ID_LEN); /* the name's NUL, then the id */
+        data[n] = 0;
+        ks_git_tree t = {.type = KS_GIT_TREE, .data = data, .size = (size_t)n + 1 + KS_GIT_ID_LEN};
+        int rc = ks__git_tree_parse(NULL, &t, NULL);
+        cr_assert(rc == 0 || rc == -1, "%s", cases[i].mode);
+        cr_assert_eq(t.parsed, cases[i].parsed, "%s", cases[i].mode);
+        if (t.parsed == 1) {
+            cr_assert_eq(t.n, 1);
+            cr_assert_eq(t.e[0].kind, cases[i].kind, "%s", cases[i].mode);
+            cr_assert_eq(t.e[0].len, 1);
+        }
+        free(t.e);
+    }
+}
