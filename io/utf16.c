@@ -5,21 +5,9 @@
 
 static int texty(unsigned char c) { return (c >= 0x20 && c < 0x7f) || c == '\n' || c == '\r' || c == '\t'; }
 
-ks_utf16 ks__utf16_sniff(const unsigned char *h, size_t n, size_t *bom)
+/* Which lane of the first pairs holds text with zeros beside it, when nearly every pair says the same. */
+static ks_utf16 lanes(const unsigned char *h, size_t n)
 {
-    *bom = 0;
-    if (n >= 2 && h[0] == 0xff && h[1] == 0xfe) {
-        if (n >= 4 && h[2] == 0 && h[3] == 0)
-            return KS_UTF16_NONE; /* UTF-32LE's mark */
-        *bom = 2;
-        return KS_UTF16_LE;
-    }
-    if (n >= 2 && h[0] == 0xfe && h[1] == 0xff) {
-        *bom = 2;
-        return KS_UTF16_BE;
-    }
-    /* No mark: mostly ASCII text with a zero in every other byte. Binary files have zeros too, but
-     * rarely text in the other lane of nearly every pair. */
     size_t pairs = (n > 512 ? 512 : n) / 2;
     /* every file's first chunk comes here: most have no zero byte at all, and memchr says so fast */
     if (pairs < 32 || !memchr(h, 0, 2 * pairs))
@@ -35,6 +23,29 @@ ks_utf16 ks__utf16_sniff(const unsigned char *h, size_t n, size_t *bom)
     if (be * 10 >= pairs * 9)
         return KS_UTF16_BE;
     return KS_UTF16_NONE;
+}
+
+ks_utf16 ks__utf16_sniff(const unsigned char *h, size_t n, size_t *bom, int *unsure)
+{
+    *bom = 0;
+    *unsure = 0;
+    ks_utf16 mark = KS_UTF16_NONE;
+    if (n >= 2 && h[0] == 0xff && h[1] == 0xfe) {
+        if (n >= 4 && h[2] == 0 && h[3] == 0)
+            return KS_UTF16_NONE; /* UTF-32LE's mark */
+        mark = KS_UTF16_LE;
+    } else if (n >= 2 && h[0] == 0xfe && h[1] == 0xff) {
+        mark = KS_UTF16_BE;
+    }
+    if (mark == KS_UTF16_NONE)
+        /* No mark: mostly ASCII text with a zero in every other byte. Binary files have zeros too, but
+         * rarely text in the other lane of nearly every pair. */
+        return lanes(h, n);
+    /* One file in 65,536 of random bytes starts with a mark: unless mostly-ASCII text follows it, the
+     * bytes may be no text at all (or text in another script), so they are scanned as they are too. */
+    *bom = 2;
+    *unsure = lanes(h + 2, n - 2) != mark;
+    return mark;
 }
 
 size_t ks__utf16_narrow(const unsigned char *in, size_t n, ks_utf16 order, unsigned char *out, int *carry)

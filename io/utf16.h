@@ -8,8 +8,10 @@
 typedef enum ks_utf16 { KS_UTF16_NONE = 0, KS_UTF16_LE, KS_UTF16_BE } ks_utf16;
 
 /* What the first `n` bytes say; *bom gets the length of a byte order mark (2) or 0. Without a mark,
- * at least 64 bytes in which one byte of each pair is zero and the other text are needed. */
-ks_utf16 ks__utf16_sniff(const unsigned char *head, size_t n, size_t *bom);
+ * at least 64 bytes in which one byte of each pair is zero and the other text are needed. *unsure is
+ * set when a mark is not followed by such bytes: random bytes may start with one, so the bytes are
+ * also to be scanned as they are. */
+ks_utf16 ks__utf16_sniff(const unsigned char *head, size_t n, size_t *bom, int *unsure);
 
 /* Narrows `n` bytes of UTF-16 (`in`, continuing a stream whose odd byte, if any, waits in *carry:
  * -1 when none) into `out`, one byte per code unit: a unit below 0x100 becomes that byte, any other

@@ -185,8 +185,9 @@ int ks__pl_expand_stream(worker *w, pslot *sl, const unsigned char *head, size_t
 
 /* UTF-16 text is scanned as its narrowed code units, one stream over the whole file (read again
  * from the start when it is bigger than its first chunk); its raw bytes, a zero in every other one,
- * would match nothing. Returns 1 when it was reported, 0 to scan the slot as it is. */
-static int expand_utf16(worker *w, pslot *sl, ks_utf16 order, size_t bom)
+ * would match nothing. With `also_raw` (a byte order mark before what may be no text) the raw bytes
+ * are scanned too, as any file's. Returns 1 when it was reported, 0 to scan the slot as it is. */
+static int expand_utf16(worker *w, pslot *sl, ks_utf16 order, size_t bom, int also_raw)
 {
     ks_pipeline *p = w->p;
     pfile *f = sl->file;
@@ -208,7 +209,8 @@ static int expand_utf16(worker *w, pslot *sl, ks_utf16 order, size_t bom)
         w->mstream = NULL;
         return 0;
     }
-    atomic_store_explicit(&f->is_container, 1, memory_order_relaxed); /* the other chunks need no raw scan */
+    if (!also_raw) /* the other chunks need no raw scan */
+        atomic_store_explicit(&f->is_container, 1, memory_order_relaxed);
     w->decoder = order == KS_UTF16_LE ? "utf16le" : "utf16be";
     w->dec_base = bom;
     int carry = -1;
@@ -242,6 +244,9 @@ static int expand_utf16(worker *w, pslot *sl, ks_utf16 order, size_t bom)
     ks__afree(p->a, in);
     if (fd >= 0)
         close(fd);
+    if (also_raw && !err)
+        return 0; /* its findings are out, exact lines each; the caller scans the bytes as they are */
+    atomic_store_explicit(&f->is_container, 1, memory_order_relaxed);
     ks__pl_push_container_done(p, w->out, f, sl->own_to > sl->own_from ? sl->own_to - sl->own_from : 0, err, 0, 0);
     return 1;
 }
@@ -330,9 +335,10 @@ int ks__pl_expand_slot(worker *w, pslot *sl)
     ks_pipeline *p = w->p;
     pfile *f = sl->file;
     size_t bom;
-    ks_utf16 order = ks__utf16_sniff(sl->data, sl->len, &bom);
-    if (order != KS_UTF16_NONE && !p->no_decode)
-        return expand_utf16(w, sl, order, bom);
+    int unsure;
+    ks_utf16 order = ks__utf16_sniff(sl->data, sl->len, &bom, &unsure);
+    if (order != KS_UTF16_NONE && !p->no_decode) /* 0: scanned as bytes too (or instead), never as a container */
+        return expand_utf16(w, sl, order, bom, unsure);
     if (!p->containers || sl->len < 4 || (p->archive_max_input && f->size > p->archive_max_input))
         return 0; /* the caller releases the hold */
     /* A file of one chunk is all in memory; a bigger one is read again from the start, through a
