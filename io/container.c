@@ -949,7 +949,12 @@ static int try_nested(expansion *x, member_rd *parent, ks_container_kind kind, c
         /* an archive in a stream (.tar.gz) is one level; a stream in a stream is two */
         int same_level = archive_format(parent->a) == ARCHIVE_FORMAT_RAW && !ks__container_is_stream(kind);
         expand_archive(x, c, member_name, same_level ? depth : depth + 1, child_buf);
-        if (!x->halt && !x->stopped) {
+        /* A container in a member that is corrupt (said where it failed) ends there; the archive holding it
+         * reads on to its next member, unless its own bytes failed too. Only a spent budget halts them all. */
+        int corrupt = x->halt && x->res->stop == KS_CONT_CORRUPT && !parent->failed;
+        if (corrupt)
+            x->halt = 0;
+        if (!x->halt && !x->stopped && !corrupt) {
             int zip_dir;
             uint64_t end = end_in_source(c, &dec, &zip_dir);
             member_rest(x, &src, end, zip_dir, member_name, drop_to, lead_len);

@@ -1067,3 +1067,45 @@ Test(container, r_review_of_trailing_data_and_leads, .timeout = KS_HANG_S(120))
     seen_free(&s);
     free(after.p);
 }
+
+/* A zip in a tar whose first member's deflated data is corrupt stopped the tar too: the tar's later members (and
+ * the launch script before the zip) were never scanned. A corrupt container ends where it failed; the archive
+ * holding it reads on. */
+static size_t le16_at(const unsigned char *p) { return (size_t)p[0] | (size_t)p[1] << 8; }
+
+Test(container, r_a_corrupt_container_stops_only_itself, .timeout = KS_HANG_S(120))
+{
+    static char body[4000];
+    for (size_t i = 0; i + 1 < sizeof body; i++)
+        body[i] = "abcdefghij klmnop\n"[(i * 7 + i / 13) % 18];
+    const char *in_names[] = {"a.txt"};
+    blob zip = write_archive(ARCHIVE_FORMAT_ZIP, ARCHIVE_FILTER_NONE, in_names,
+                              &(blob){.p = (unsigned char *)body, .len = 3999}, 1);
+    size_t data = 30 + le16_at(zip.p + 26) + le16_at(zip.p + 28);
+    cr_assert(le16_at(zip.p + 8) == 8 && zip.len > data + 64, "a deflated member");
+    memset(zip.p + data + 4, 0xff, 16);
+    blob script = text("#!/bin/sh\nexec java -jar \"$0\"\n");
+    blob jar = joined(&script, &zip);
+    blob first = text("first AKIAQYLPMN5HHHFPZAM2\n"), after = text("after AKIAQYLPMN5HHHFPZAM2\n");
+    const char *names[] = {"first.txt", "bad.zip", "app.jar", "after.txt"};
+    blob datas[] = {first, zip, jar, after};
+    for (int filter = 0; filter < 2; filter++) {
+        blob tar = write_archive(ARCHIVE_FORMAT_TAR_USTAR, filter ? ARCHIVE_FILTER_GZIP : ARCHIVE_FILTER_NONE, names,
+                                 datas, 4);
+        seen s;
+        ks_container_result res;
+        cr_assert_eq(expand_both(&tar, "layer.tar", &DEFAULTS, &s, &res), 0);
+        cr_assert_eq(res.stop, KS_CONT_CORRUPT, "said, and counted as stopped");
+        cr_assert_eq(s.problems, 2, "one for each corrupt zip");
+        cr_assert_eq(s.n, 3, "%zu members", s.n);
+        cr_assert_str_eq(s.m[0].chain, "first.txt");
+        cr_assert_str_eq(s.m[1].chain, "app.jar");
+        cr_assert(s.m[1].data.len == script.len && !memcmp(s.m[1].data.p, script.p, script.len), "the lead");
+        cr_assert_str_eq(s.m[2].chain, "after.txt");
+        cr_assert(s.m[2].data.len == after.len && !memcmp(s.m[2].data.p, after.p, after.len));
+        seen_free(&s);
+        free(tar.p);
+    }
+    free(jar.p);
+    free(zip.p);
+}
