@@ -410,6 +410,9 @@ typedef struct expansion {
     int stopped;           /* the sink's non-zero value */
     uint64_t trailing_in;  /* bytes of the outermost object read after its container's end (the ratio guard's too) */
     uint64_t passed_over;  /* bytes read after containers' ends and not handed over (zeros, ends not known) */
+    const fd_src *zip_src; /* the outermost is a zip here: read by its directory (it sought), a corrupt member ends alone */
+    uint64_t resume_at;    /* not 0: the outermost is opened again and read on from this entry */
+    uint64_t read_before;  /* what the outermost's handles before the current one consumed (the ratio guard's) */
     char chain[MAX_CHAIN];
     size_t chain_len;
 } expansion;
@@ -547,7 +550,7 @@ static int budget_ok(expansion *x, size_t n)
         int64_t in = x->outer_dec.d ? (int64_t)x->outer_dec.bytes_in(x->outer_dec.d) : archive_filter_bytes(x->outer, -1);
         if (x->stripes) /* the outermost handle reads only headers then */
             in += (int64_t)ks__stripes_bytes_in(x->stripes);
-        in += (int64_t)x->trailing_in;
+        in += (int64_t)(x->trailing_in + x->read_before);
         if (in > 0 && x->res->bytes_out / (uint64_t)in > l->max_ratio) {
             char d[160];
             snprintf(d, sizeof d, "%llu bytes out of %lld read, more than %llu to 1",
@@ -1116,14 +1119,26 @@ int ks__container_may_be_image(const unsigned char *h, size_t n)
     return 1;
 }
 
+/* 1 when the outermost object is a zip that libarchive reads by its central directory. */
+static int resumable(const expansion *x) { return x->zip_src && x->zip_src->seeks; }
+
 /* Every member of an open archive, depth-first into nested containers. */
 static void expand_archive(expansion *x, struct archive *a, const char *stream_name, unsigned depth, unsigned char *buf)
 {
     struct archive_entry *e;
     ks_stripes *st = NULL;
-    for (uint64_t index = 0;; index++) {
-        if (x->halt || x->stopped)
+    member_rd mr = {0};
+    uint64_t first = a == x->outer ? x->resume_at : 0; /* read_on's */
+    if (a == x->outer)
+        x->resume_at = 0;
+    for (uint64_t index = first;; index++) {
+        if (x->halt || x->stopped) {
+            /* a member of a zip read by its directory that failed: the entries after it are where the
+             * directory says, so the zip is opened again and read on from there (expand_source) */
+            if (!x->stopped && mr.failed && x->res->stop == KS_CONT_CORRUPT && a == x->outer && resumable(x))
+                x->resume_at = index;
             return;
+        }
         uint64_t seeks = x->stripe_src ? x->stripe_src->seeks : 0;
         /* libarchive tells "out of memory" from "name not convertible" by errno after a conversion that does
          * not always set it: a stale ENOMEM (any earlier failed malloc on this thread) turned a zip entry with a
@@ -1148,6 +1163,8 @@ static void expand_archive(expansion *x, struct archive *a, const char *stream_n
                 problem(x, 1, "stopped: corrupt or truncated container: %s", archive_error_string(a));
             x->halt = 1;
             x->res->stop = KS_CONT_CORRUPT;
+            if (x->entered && a == x->outer && resumable(x)) /* one entry's local header */
+                x->resume_at = index + 1;
             return;
         }
         /* directories, links, devices: nothing to read, and nothing is ever written (a type of 0, as
@@ -1174,7 +1191,7 @@ static void expand_archive(expansion *x, struct archive *a, const char *stream_n
             return;
         }
         /* The head, for the magic test: a block may hold less (what a failure follows is kept) */
-        member_rd mr = {.a = a, .st = st, .index = index};
+        mr = (member_rd){.a = a, .st = st, .index = index};
         la_ssize_t n = 0, got;
         const void *piece;
         size_t head_want = KS_CONTAINER_SECTOR;
@@ -1189,7 +1206,7 @@ static void expand_archive(expansion *x, struct archive *a, const char *stream_n
             x->halt = 1;
             x->res->stop = KS_CONT_CORRUPT;
             chain_pop(x, saved);
-            return;
+            continue; /* the loop's head unwinds, or reads on after it */
         }
         ks_container_kind kind = ks__container_sniff(buf, (size_t)n);
         /* The decompressed bytes of a stream are not a level of their own: release.tar.gz!srv/.env */
@@ -1281,6 +1298,44 @@ static void outer_trailing(expansion *x, struct archive *a, ks_container_kind ki
     }
 }
 
+#define MAX_REOPEN 64 /* corrupt members a zip is read on after: each reopening reads the headers before it */
+
+/* The outermost zip, read by its directory, failed in one member (said): it is opened again, its entries up to
+ * x->resume_at passed over by their headers, and read on. Returns the new handle (the old one freed), or NULL
+ * when the zip cannot be opened again. */
+static struct archive *read_on(expansion *x, struct archive *a, ks_container_kind kind, fd_src *src, const char *name,
+                               unsigned char *buf)
+{
+    uint64_t from = x->resume_at;
+    x->resume_at = 0;
+    x->read_before += (uint64_t)archive_filter_bytes(a, -1) + (x->stripes ? ks__stripes_bytes_in(x->stripes) : 0);
+    ks__stripes_stop(x->stripes); /* read on one member at a time */
+    x->stripes = NULL;
+    x->stripe_src = NULL;
+    archive_read_free(a);
+    x->outer = NULL;
+    src->pos = 0;
+    if (!(a = new_reader(x, kind)) || !set_source(a, kind, fd_read, src, 0, &x->outer_dec)) {
+        if (a)
+            archive_read_free(a);
+        return NULL;
+    }
+    archive_read_set_seek_callback(a, fd_seek);
+    archive_read_set_skip_callback(a, fd_skip);
+    struct archive_entry *e;
+    uint64_t i = 0;
+    if (open_reader(a, kind))
+        while (i < from && archive_read_next_header(a, &e) >= ARCHIVE_WARN)
+            i++;
+    x->outer = a;
+    if (i < from)
+        return a; /* the corrupt member already said why the zip stopped */
+    x->halt = 0;
+    x->resume_at = from;
+    expand_archive(x, a, name, 1, buf);
+    return a;
+}
+
 static int expand_source(fd_src *src, ks_container_kind kind, const char *name, const ks_container_limits *lim,
                          const ks_container_sink *sink, void *ctx, ks_container_result *res)
 {
@@ -1321,9 +1376,13 @@ static int expand_source(fd_src *src, ks_container_kind kind, const char *name, 
      * that skip members could see other entries than the one that reads them, and a member would be lost. */
     if (kind == KS_CONT_ZIP && lim->decode_ahead > 1 && !src->pipe && !src->mem && !src->pull)
         x->stripe_src = src;
+    if (kind == KS_CONT_ZIP && !src->pipe)
+        x->zip_src = src;
     expand_archive(x, a, name, 1, buf);
+    for (unsigned again = 0; a && x->resume_at && !x->stopped && again < MAX_REOPEN; again++)
+        a = read_on(x, a, kind, src, name, buf);
     /* an archive with no member (an empty zip's end record alone) may still be followed by bytes */
-    if (!x->halt && !x->stopped)
+    if (a && !x->halt && !x->stopped)
         outer_trailing(x, a, kind, src);
     rc = x->stopped ? -1 : 0;
     if (!rc && !x->entered && res->stop == KS_CONT_CORRUPT)

@@ -588,8 +588,8 @@ Test(container, a_member_cut_short_loses_nothing_before_the_cut, .timeout = KS_H
 
 /* A zip whose central directory gives its second member fewer compressed bytes than it has, so that inflating it
  * fails part way: read by several threads at once (io/zip_stripes.c) it gives what one thread gives: the first
- * member whole, the second up to where it fails, then a stop. The first version of the threads dropped what they
- * had inflated of the block the failure came in. */
+ * member whole, the second up to where it fails (said), then the third whole (the zip read on past the failure).
+ * The first version of the threads dropped what they had inflated of the block the failure came in. */
 Test(container, zip_stripes_keep_the_bytes_before_a_member_fails, .timeout = KS_HANG_S(120))
 {
     enum { SZ = 1500000 };
@@ -616,11 +616,13 @@ Test(container, zip_stripes_keep_the_bytes_before_a_member_fails, .timeout = KS_
     ks_container_result res;
     cr_assert_eq(expand_both(&zip, "cut.zip", &DEFAULTS, &s, &res), 0);
     cr_assert_eq(res.stop, KS_CONT_CORRUPT, "stop %d, %zu members, %s", res.stop, s.n, s.last_problem);
-    cr_assert_eq(s.n, 2);
+    cr_assert_eq(s.n, 3);
     cr_assert(s.m[0].data.len == SZ && !memcmp(s.m[0].data.p, data[0].p, SZ));
     cr_assert_gt(s.m[1].data.len, 0u);
     cr_assert_lt(s.m[1].data.len, (size_t)SZ);
     cr_assert(!memcmp(s.m[1].data.p, data[1].p, s.m[1].data.len));
+    cr_assert_str_eq(s.m[2].chain, "c.txt");
+    cr_assert(s.m[2].data.len == SZ && !memcmp(s.m[2].data.p, data[2].p, SZ));
     seen_free(&s);
     free(zip.p);
     for (int i = 0; i < 3; i++)
@@ -1072,6 +1074,20 @@ Test(container, r_review_of_trailing_data_and_leads, .timeout = KS_HANG_S(120))
  * the launch script before the zip) were never scanned. A corrupt container ends where it failed; the archive
  * holding it reads on. */
 static size_t le16_at(const unsigned char *p) { return (size_t)p[0] | (size_t)p[1] << 8; }
+static size_t le32_at(const unsigned char *p) { return le16_at(p) | le16_at(p + 2) << 16; }
+
+/* Overwrites 16 bytes of the deflated data of a zip's entry `k` (found by the central directory; no comment). */
+static void corrupt_zip_member(blob *zip, size_t k)
+{
+    const unsigned char *eocd = zip->p + zip->len - 22;
+    cr_assert(!memcmp(eocd, "PK\5\6", 4) && k < le16_at(eocd + 10));
+    const unsigned char *c = zip->p + le32_at(eocd + 16);
+    for (size_t i = 0; i < k; i++)
+        c += 46 + le16_at(c + 28) + le16_at(c + 30) + le16_at(c + 32);
+    unsigned char *l = zip->p + le32_at(c + 42);
+    cr_assert(!memcmp(l, "PK\3\4", 4) && le16_at(l + 8) == 8 && le32_at(c + 20) > 40, "a deflated member");
+    memset(l + 30 + le16_at(l + 26) + le16_at(l + 28) + 4, 0xff, 16);
+}
 
 Test(container, r_a_corrupt_container_stops_only_itself, .timeout = KS_HANG_S(120))
 {
@@ -1081,9 +1097,7 @@ Test(container, r_a_corrupt_container_stops_only_itself, .timeout = KS_HANG_S(12
     const char *in_names[] = {"a.txt"};
     blob zip = write_archive(ARCHIVE_FORMAT_ZIP, ARCHIVE_FILTER_NONE, in_names,
                               &(blob){.p = (unsigned char *)body, .len = 3999}, 1);
-    size_t data = 30 + le16_at(zip.p + 26) + le16_at(zip.p + 28);
-    cr_assert(le16_at(zip.p + 8) == 8 && zip.len > data + 64, "a deflated member");
-    memset(zip.p + data + 4, 0xff, 16);
+    corrupt_zip_member(&zip, 0);
     blob script = text("#!/bin/sh\nexec java -jar \"$0\"\n");
     blob jar = joined(&script, &zip);
     blob first = text("first AKIAQYLPMN5HHHFPZAM2\n"), after = text("after AKIAQYLPMN5HHHFPZAM2\n");
@@ -1108,4 +1122,41 @@ Test(container, r_a_corrupt_container_stops_only_itself, .timeout = KS_HANG_S(12
     }
     free(jar.p);
     free(zip.p);
+}
+
+/* A zip on disk whose second member's deflated data was corrupt stopped there: libarchive fails for good after a
+ * decompression error, and the members after it, where the central directory says, were never read. The zip is
+ * opened again and read on after each corrupt member, up to MAX_REOPEN (64) of them. */
+Test(container, r_a_corrupt_member_of_a_zip_on_disk_stops_only_itself, .timeout = KS_HANG_S(120))
+{
+    static char body[4000];
+    for (size_t i = 0; i + 1 < sizeof body; i++)
+        body[i] = "abcdefghij klmnop\n"[(i * 7 + i / 13) % 18];
+    enum { PAIRS = 65 };
+    const char *names[2 * PAIRS];
+    blob datas[2 * PAIRS];
+    char name_buf[2 * PAIRS][16];
+    for (size_t i = 0; i < 2 * PAIRS; i++) {
+        snprintf(name_buf[i], sizeof name_buf[i], "%s%03zu", i % 2 ? "good" : "bad", i / 2);
+        names[i] = name_buf[i];
+        datas[i] = i % 2 ? text("key AKIAQYLPMN5HHHFPZAM2\n") : (blob){.p = (unsigned char *)body, .len = 3999};
+    }
+    static const size_t bad_counts[] = {2, 64, PAIRS}; /* and at the limit and one past it */
+    for (size_t t = 0; t < sizeof bad_counts / sizeof bad_counts[0]; t++) {
+        size_t n_bad = bad_counts[t];
+        blob zip = write_archive(ARCHIVE_FORMAT_ZIP, ARCHIVE_FILTER_NONE, names, datas, 2 * n_bad);
+        for (size_t k = 0; k < n_bad; k++)
+            corrupt_zip_member(&zip, 2 * k);
+        seen s;
+        ks_container_result res;
+        cr_assert_eq(expand_both(&zip, "app.zip", &DEFAULTS, &s, &res), 0);
+        cr_assert_eq(res.stop, KS_CONT_CORRUPT);
+        cr_assert_eq(s.problems, n_bad, "each corrupt member said");
+        size_t want = n_bad <= 64 ? n_bad : 64; /* past the limit, the members after the last corrupt one */
+        cr_assert_eq(s.n, want, "%zu corrupt: %zu members read on, want %zu", n_bad, s.n, want);
+        for (size_t i = 0; i < s.n; i++)
+            cr_assert_str_eq(s.m[i].chain, names[2 * i + 1]);
+        seen_free(&s);
+        free(zip.p);
+    }
 }
