@@ -313,7 +313,9 @@ typedef struct ks_match {
     int allowed;                /* 1: its line holds an allow marker (only with KS_ENGINE_REPORT_ALLOWED) */
     /* Inside a container (pipelines): the member's chain in the file, levels separated by '!'
      * ("srv/.env", "inner.zip!deep/creds.txt"); offsets, line and column are then the member's.
-     * NULL for the bytes of the object itself. */
+     * Bytes after a container's end (a key appended to a .tar, text after a zip) are a member of
+     * their own, "[trailing@N]", N the offset of their first non-zero byte in the object holding
+     * the container ("app.jar![trailing@4096]"). NULL for the bytes of the object itself. */
     const char *object;
     /* The decoders that made the bytes this finding is in, outermost first, separated by ','
      * ("base64", "utf16le", "base64,percent"; the names: "base64", "hex", "percent", "escape" for
@@ -419,7 +421,7 @@ KS_API void ks_stream_abort(ks_stream *stream);
  * container (by its magic, as ks_pipeline_opts lists them) is scanned as its members, nested ones
  * opened in turn within the budgets below, each finding with the member's chain in
  * ks_match.object and the member's own offsets and lines: what a pipeline reports for the same
- * bytes in a file. Anything else is scanned exactly as ks_stream scans it. Libarchive pulls where
+ * bytes in a file (bytes after a container's end included, as "[trailing@N]"). Anything else is scanned exactly as ks_stream scans it. Libarchive pulls where
  * a stream is pushed, so a container is read on a thread of the stream's own (started with every
  * signal blocked), in lock-step with the caller: it runs only inside ks_container_stream_write and
  * ks_container_stream_close, and every callback comes on the caller's thread, with its scanner.
