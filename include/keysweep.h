@@ -421,7 +421,9 @@ KS_API void ks_stream_abort(ks_stream *stream);
  * container (by its magic, as ks_pipeline_opts lists them) is scanned as its members, nested ones
  * opened in turn within the budgets below, each finding with the member's chain in
  * ks_match.object and the member's own offsets and lines: what a pipeline reports for the same
- * bytes in a file (bytes after a container's end included, as "[trailing@N]"). Anything else is scanned exactly as ks_stream scans it. Libarchive pulls where
+ * bytes in a file (bytes after a container's end included, as "[trailing@N]"). UTF-16 text, the
+ * object or a member, is scanned as its characters, as a pipeline scans it (ks_match.decoder).
+ * Anything else is scanned exactly as ks_stream scans it. Libarchive pulls where
  * a stream is pushed, so a container is read on a thread of the stream's own (started with every
  * signal blocked), in lock-step with the caller: it runs only inside ks_container_stream_write and
  * ks_container_stream_close, and every callback comes on the caller's thread, with its scanner.
@@ -450,6 +452,7 @@ typedef struct ks_container_opts {
 
 #define KS_CONTAINER_OFF 0x1u           /* open nothing: the stream is a plain ks_stream */
 #define KS_CONTAINER_NO_DECOMPRESS 0x2u /* open archives, but not compressed streams (nor .tar.gz) */
+#define KS_CONTAINER_NO_UTF16 0x4u      /* scan UTF-16 text (the object, a member) as its bytes, not its characters */
 
 /*
  * Opens a container stream for one object of `engine`; `opts` (its path, which members see as

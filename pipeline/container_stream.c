@@ -12,6 +12,7 @@
 #include "container.h"
 #include "engine_int.h"
 #include "keysweep.h"
+#include "text_stream.h"
 
 /* Input gathered before the reader runs: many small writes cost a copy each, not a thread switch. */
 #define IN_BLOCK ((size_t)64 << 10)
@@ -53,7 +54,7 @@ struct ks_container_stream {
     unsigned char head_short[KS_CONTAINER_SECTOR];
     unsigned char *head;
     size_t head_len, head_cap;
-    ks_stream *plain;
+    ks_text_stream *plain; /* UTF-16 text is read as its characters, as in a pipeline */
     ks_scanner *sc; /* the scanner of the call in progress */
     unsigned char *spool; /* SPOOLING: the whole object so far */
     size_t spool_len, spool_cap, spool_max;
@@ -80,7 +81,7 @@ struct ks_container_stream {
     ks_container_result res;
     unsigned char *replay;
     size_t replay_len;
-    ks_stream *member; /* the member being scanned, and its chain */
+    ks_text_stream *member; /* the member being scanned, and its chain */
     char *chain;
 };
 
@@ -179,9 +180,12 @@ static int on_member_match(const ks_match *m, void *ctx)
     return cs->cb ? cs->cb(&mm, cs->ctx) : 0;
 }
 
+/* UTF-16 text is decoded unless the stream opens nothing (a plain ks_stream) or was told not to. */
+static int utf16(const ks_container_stream *cs) { return !(cs->flags & (KS_CONTAINER_OFF | KS_CONTAINER_NO_UTF16)); }
+
 static void drop_member(ks_container_stream *cs)
 {
-    ks_stream_abort(cs->member);
+    ks__text_stream_abort(cs->member);
     cs->member = NULL;
     ks__afree(cs->a, cs->chain);
     cs->chain = NULL;
@@ -204,7 +208,7 @@ static int member_begin(ks_container_stream *cs, const char *chain)
     }
     memcpy(joined + pl, chain, cl + 1);
     ks_scan_opts so = {.size = sizeof so, .path = joined};
-    int rc = ks_stream_open(cs->engine, &so, on_member_match, cs, &cs->member);
+    int rc = ks__text_stream_open(cs->a, cs->engine, &so, utf16(cs), on_member_match, cs, &cs->member);
     ks__afree(cs->a, joined);
     if (rc)
         drop_member(cs);
@@ -225,9 +229,9 @@ static int serve(ks_container_stream *cs)
     int rc = 0;
     switch (cs->ev) {
     case EV_BEGIN: rc = member_begin(cs, cs->ev_chain); break;
-    case EV_DATA: rc = ks_stream_write(cs->member, cs->sc, cs->ev_data, cs->ev_len); break;
+    case EV_DATA: rc = ks__text_stream_write(cs->member, cs->sc, cs->ev_data, cs->ev_len); break;
     case EV_END:
-        rc = ks_stream_close(cs->member, cs->sc);
+        rc = ks__text_stream_close(cs->member, cs->sc);
         cs->member = NULL;
         drop_member(cs);
         break;
@@ -252,9 +256,9 @@ static void reader_done(ks_container_stream *cs)
     } else if (cs->rc == 1 && !cs->abandon && !cs->err) {
         int rc = go_plain(cs, cs->head, cs->head_len);
         if (!rc && cs->replay_len)
-            rc = ks_stream_write(cs->plain, cs->sc, cs->replay, cs->replay_len);
+            rc = ks__text_stream_write(cs->plain, cs->sc, cs->replay, cs->replay_len);
         if (!rc && cs->in_len)
-            rc = ks_stream_write(cs->plain, cs->sc, cs->in, cs->in_len);
+            rc = ks__text_stream_write(cs->plain, cs->sc, cs->in, cs->in_len);
         cs->err = rc;
         if (cs->fatal_seen)
             cs->stop_code = KS_ELIMIT; /* part of what was read to find out is lost */
@@ -304,11 +308,11 @@ static void hand(ks_container_stream *cs, const unsigned char *p, size_t n)
 static int go_plain(ks_container_stream *cs, const void *first, size_t n)
 {
     ks_scan_opts so = {.size = sizeof so, .path = cs->path};
-    int rc = ks_stream_open(cs->engine, &so, cs->cb, cs->ctx, &cs->plain);
+    int rc = ks__text_stream_open(cs->a, cs->engine, &so, utf16(cs), cs->cb, cs->ctx, &cs->plain);
     if (rc)
         return rc;
     cs->mode = PLAIN;
-    return n ? ks_stream_write(cs->plain, cs->sc, first, n) : 0;
+    return n ? ks__text_stream_write(cs->plain, cs->sc, first, n) : 0;
 }
 
 static int start_reader(ks_container_stream *cs)
@@ -349,7 +353,7 @@ static int spool(ks_container_stream *cs, const unsigned char *p, size_t n)
         int rc = go_plain(cs, cs->spool, cs->spool_len);
         ks__afree(cs->a, cs->spool);
         cs->spool = NULL;
-        return rc ? rc : ks_stream_write(cs->plain, cs->sc, p, n);
+        return rc ? rc : ks__text_stream_write(cs->plain, cs->sc, p, n);
     }
     if (cs->spool_len + n > cs->spool_cap) {
         size_t cap = cs->spool_cap ? cs->spool_cap : 4096;
@@ -464,7 +468,7 @@ static int feed(ks_container_stream *cs, const unsigned char *p, size_t n)
     if (n && cs->mode == SPOOLING)
         return spool(cs, p, n);
     if (n && cs->mode == PLAIN) /* no container after all: the rest as it is */
-        return ks_stream_write(cs->plain, cs->sc, p, n);
+        return ks__text_stream_write(cs->plain, cs->sc, p, n);
     return 0; /* DRAINED: what follows is taken, not scanned */
 }
 
@@ -475,7 +479,7 @@ int ks_container_stream_write(ks_container_stream *cs, ks_scanner *sc, const voi
     if (cs->err)
         return cs->err;
     if (cs->mode == PLAIN)
-        return ks_stream_write(cs->plain, sc, data, len);
+        return ks__text_stream_write(cs->plain, sc, data, len);
     if (!len)
         return 0;
     if (!sc || ks_scanner_engine(sc) != cs->engine)
@@ -523,7 +527,7 @@ int ks_container_stream_close(ks_container_stream *cs, ks_scanner *sc)
         rc = cs->err;
     }
     if (!rc && cs->mode == PLAIN) {
-        rc = ks_stream_close(cs->plain, sc);
+        rc = ks__text_stream_close(cs->plain, sc);
         cs->plain = NULL;
     }
     if (!rc)
@@ -546,7 +550,7 @@ void ks_container_stream_abort(ks_container_stream *cs)
         pthread_mutex_destroy(&cs->mu);
     }
     drop_member(cs);
-    ks_stream_abort(cs->plain);
+    ks__text_stream_abort(cs->plain);
     ks__afree(cs->a, cs->inbuf);
     ks__afree(cs->a, cs->spool);
     ks__afree(cs->a, cs->path);

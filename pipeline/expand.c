@@ -50,7 +50,7 @@ static int member_begin(void *ctx, const char *chain)
     joined[pl] = '!';
     memcpy(joined + pl + 1, chain, cl + 1);
     ks_scan_opts so = {.size = sizeof so, .path = joined};
-    int rc = ks_stream_open(w->p->engine, &so, ks__pl_worker_on_match, w, &w->mstream);
+    int rc = ks__text_stream_open(a, w->p->engine, &so, !w->p->no_decode, ks__pl_worker_on_match, w, &w->mtext);
     ks__afree(a, joined);
     if (rc) {
         ks__afree(a, copy);
@@ -71,7 +71,7 @@ static int member_data(void *ctx, const void *p, size_t n)
     worker *w = ctx;
     if (atomic_load(&w->p->stop))
         return 1;
-    int rc = ks_stream_write(w->mstream, w->scanner, p, n);
+    int rc = ks__text_stream_write(w->mtext, w->scanner, p, n);
     if (rc) {
         w->mfailed = w->failed ? w->failed : rc == KS_ENOMEM ? ENOMEM : EIO;
         return 1;
@@ -82,8 +82,8 @@ static int member_data(void *ctx, const void *p, size_t n)
 static int member_end(void *ctx)
 {
     worker *w = ctx;
-    int rc = w->mfailed ? (ks_stream_abort(w->mstream), 0) : ks_stream_close(w->mstream, w->scanner);
-    w->mstream = NULL;
+    int rc = w->mfailed ? (ks__text_stream_abort(w->mtext), 0) : ks__text_stream_close(w->mtext, w->scanner);
+    w->mtext = NULL;
     ks__afree(w->p->a, w->mchain);
     w->mchain = NULL;
     w->mchain_len = 0;
@@ -111,9 +111,9 @@ static ks_container_limits limits_for(const ks_pipeline *p, uint64_t size)
 
 void ks__pl_drop_member(worker *w)
 {
-    if (w->mstream) { /* the sink stopped inside a member */
-        ks_stream_abort(w->mstream);
-        w->mstream = NULL;
+    if (w->mtext) { /* the sink stopped inside a member */
+        ks__text_stream_abort(w->mtext);
+        w->mtext = NULL;
         ks__afree(w->p->a, w->mchain);
         w->mchain = NULL;
         w->mchain_len = 0;

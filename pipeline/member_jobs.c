@@ -84,7 +84,7 @@ static void note(void *ctx, const char *chain, int fatal, const char *what)
  * member (the one crossing blocks) as it was. */
 typedef struct member_state {
     pslot *slot;
-    ks_stream *mstream;
+    ks_text_stream *mtext;
     char *mchain;
     size_t mchain_len;
     int mfailed, failed;
@@ -93,13 +93,13 @@ typedef struct member_state {
 
 static member_state save(worker *w)
 {
-    return (member_state){w->slot, w->mstream, w->mchain, w->mchain_len, w->mfailed, w->failed, w->collect};
+    return (member_state){w->slot, w->mtext, w->mchain, w->mchain_len, w->mfailed, w->failed, w->collect};
 }
 
 static void restore(worker *w, const member_state *m)
 {
     w->slot = m->slot;
-    w->mstream = m->mstream;
+    w->mtext = m->mtext;
     w->mchain = m->mchain;
     w->mchain_len = m->mchain_len;
     w->mfailed = m->mfailed;
@@ -162,7 +162,7 @@ static void run_unit(worker *w, ks_mshare *s, unit *u)
 {
     member_state was = save(w);
     w->slot = s->slot;
-    w->mstream = NULL;
+    w->mtext = NULL;
     w->mchain = NULL;
     w->mfailed = w->failed = 0;
     scan_pieces(w, s, u, 1);
@@ -215,7 +215,7 @@ static int steal(worker *w, ks_mshare *s)
     pthread_mutex_unlock(&s->mu);
     if (adopt) { /* the open member's state lives in w until it ends (as a stolen unit's does not) */
         w->slot = s->slot;
-        w->mstream = NULL;
+        w->mtext = NULL;
         w->mchain = NULL;
         w->mfailed = w->failed = 0;
         scan_pieces(w, s, u, 0);

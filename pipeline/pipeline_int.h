@@ -19,6 +19,7 @@
 #include "reorder.h"
 #include "ring.h"
 #include "scanner_int.h"
+#include "text_stream.h"
 
 typedef struct pfile pfile;
 
@@ -111,7 +112,9 @@ typedef struct worker {
     _Atomic unsigned reads_held;
     _Atomic uint64_t bytes_read;
     _Atomic uint64_t members_shared; /* members of another worker's container it scanned */
-    /* a container being expanded (expand.c): the member's stream and chain */
+    /* a container being expanded (expand.c): the member's stream (which sees UTF-16 text) and chain; mstream:
+     * a UTF-16 file's characters */
+    ks_text_stream *mtext;
     ks_stream *mstream;
     char *mchain;      /* NULL for decoded text, which is the file itself */
     size_t mchain_len;

@@ -42,7 +42,7 @@ int ks__pl_worker_on_match(const ks_match *m, void *ctx)
     r->secret_off = (size_t)(m->secret - m->match);
     r->secret_len = m->secret_len;
     memcpy(r->match, m->match, m->match_len);
-    if (w->mstream) /* a container's member, or decoded text: its lines are exact */
+    if (w->mstream || w->mtext) /* a container's member, or decoded text: its lines are exact */
         r->in_member = 1;
     unsigned char *tail = r->match + m->match_len;
     if (w->mchain) { /* a member: where it is */
@@ -66,6 +66,7 @@ int ks__pl_worker_on_match(const ks_match *m, void *ctx)
         r->start = w->dec_base + 2 * m->start;
         r->end = w->dec_base + 2 * m->end;
         r->secret_start = w->dec_base + 2 * m->secret_start;
+        r->secret_end = w->dec_base + 2 * m->secret_end;
     }
     if (w->collect) { /* a big container's members, shared out: the expander sends them in order */
         r->next = NULL;
@@ -151,10 +152,10 @@ static void worker_stream_file(worker *w, pslot *sl)
     pfile *f = sl->file;
     uint64_t got = 0;
     int err = 0;
-    ks_stream *st = NULL;
+    ks_text_stream *st = NULL; /* UTF-16 text is read as its characters */
     w->slot = sl;
     ks_scan_opts so = {.size = sizeof so, .path = f->path}; /* the library applies path conditions */
-    int rc = ks_stream_open(p->engine, &so, ks__pl_worker_on_match, w, &st);
+    int rc = ks__text_stream_open(p->a, p->engine, &so, !p->no_decode, ks__pl_worker_on_match, w, &st);
     if (rc)
         err = ENOMEM;
     while (!err && !atomic_load(&p->stop)) {
@@ -185,15 +186,15 @@ static void worker_stream_file(worker *w, pslot *sl)
             uint64_t read_all = 0;
             if (ks__pl_expand_stream(w, sl, w->stream_buf, rq.done, &replay, &replay_len, &read_all)) {
                 atomic_fetch_add_explicit(&w->bytes_read, read_all, memory_order_relaxed);
-                ks_stream_abort(st);
+                ks__text_stream_abort(st);
                 return; /* reported, and the descriptor closed */
             }
             w->slot = sl;
             if (replay_len) { /* what was read to find out it is none, before the rest */
-                rc = ks_stream_write(st, w->scanner, w->stream_buf, rq.done);
+                rc = ks__text_stream_write(st, w->scanner, w->stream_buf, rq.done);
                 got += rq.done;
                 if (!rc)
-                    rc = ks_stream_write(st, w->scanner, replay, replay_len);
+                    rc = ks__text_stream_write(st, w->scanner, replay, replay_len);
                 got += replay_len;
                 atomic_fetch_add_explicit(&w->bytes_read, rq.done + replay_len, memory_order_relaxed);
                 free(replay);
@@ -204,7 +205,7 @@ static void worker_stream_file(worker *w, pslot *sl)
         }
         got += rq.done;
         atomic_fetch_add_explicit(&w->bytes_read, rq.done, memory_order_relaxed);
-        rc = ks_stream_write(st, w->scanner, w->stream_buf, rq.done);
+        rc = ks__text_stream_write(st, w->scanner, w->stream_buf, rq.done);
         if (rc)
             err = rc == KS_ENOMEM ? ENOMEM : EIO;
     }
@@ -212,8 +213,8 @@ static void worker_stream_file(worker *w, pslot *sl)
         err = ECANCELED;
     if (st) {
         if (err && err != EFBIG)
-            ks_stream_abort(st);
-        else if (ks_stream_close(st, w->scanner))
+            ks__text_stream_abort(st);
+        else if (ks__text_stream_close(st, w->scanner))
             err = w->failed ? w->failed : EIO;
     }
     ks__pl_file_close_fd(p, f);

@@ -277,6 +277,47 @@ Test(cstream, r_bytes_after_a_containers_end_are_scanned_in_any_pieces, .timeout
     free(after_gz.p);
 }
 
+/* UTF-16 text written into a container stream, as the object or as a member of a tar, was scanned as its raw bytes
+ * (a zero in every other one) and its secrets never found, while a pipeline found them in the same file. It is now
+ * scanned as its characters, in any pieces: each finding where its ASCII twin's is, moved onto the encoded bytes
+ * (2 + 2i, after the mark), same line and column; KS_CONTAINER_NO_UTF16 scans the bytes as they are. */
+Test(cstream, r_utf16_text_is_scanned_as_its_characters, .timeout = KS_HANG_S(120))
+{
+    blob ascii = obj(3000, 5, 51);
+    blob u16 = {.p = malloc(2 + 2 * ascii.len), .len = 2 + 2 * ascii.len};
+    u16.p[0] = 0xff, u16.p[1] = 0xfe;
+    for (size_t i = 0; i < ascii.len; i++)
+        u16.p[2 + 2 * i] = ascii.p[i], u16.p[3 + 2 * i] = 0;
+    const char *names[] = {"conf/u16.ini"};
+    blob tar = write_archive(ARCHIVE_FORMAT_TAR_USTAR, ARCHIVE_FILTER_NONE, names, &u16, 1);
+    for (int in_tar = 0; in_tar < 2; in_tar++) {
+        hits want = {0};
+        scan_alone(&want, in_tar ? names[0] : "-", ascii.p, ascii.len);
+        cr_assert_geq(want.n, 4);
+        for (size_t i = 0; i < want.n; i++) {
+            want.v[i].start = 2 + 2 * want.v[i].start;
+            want.v[i].end = 2 + 2 * want.v[i].end;
+            want.v[i].secret_start = 2 + 2 * want.v[i].secret_start;
+        }
+        const blob *b = in_tar ? &tar : &u16;
+        for (cut how = WHOLE; how < N_CUTS; how++) {
+            hits got = {0};
+            cr_assert_eq(stream_it(b, how, 61 + how, NULL, NULL, &got), 0, "%s", CUT_NAMES[how]);
+            assert_same(&want, &got, CUT_NAMES[how]);
+            hits_free(&got);
+        }
+        hits raw = {0};
+        ks_container_opts co = {.size = sizeof co, .flags = KS_CONTAINER_NO_UTF16};
+        cr_assert_eq(stream_it(b, SMALL, 71, NULL, &co, &raw), 0);
+        cr_assert_eq(raw.n, 0, "KS_CONTAINER_NO_UTF16: %zu findings in the raw bytes", raw.n);
+        hits_free(&raw);
+        hits_free(&want);
+    }
+    free(tar.p);
+    free(u16.p);
+    free(ascii.p);
+}
+
 /* Anything that is not a container, however it starts, gives exactly what ks_scan gives over it. */
 Test(cstream, what_is_no_container_equals_ks_stream, .timeout = KS_HANG_S(120))
 {

@@ -31,6 +31,16 @@ ks() {
   set -e
 }
 
+# ks_from FILE ARGS...: ks with FILE on standard input.
+ks_from() {
+  local in=$1
+  shift
+  set +e
+  timeout -k 5 "$(hang_s "${KS_TIMEOUT:-300}")" "$KEYSWEEP" "$@" >"$T/out" 2>"$T/err" <"$in"
+  rc=$?
+  set -e
+}
+
 # wait_until PID CMD...: polls until CMD succeeds (the process got that far); returns 1 if PID ends first or
 # the hang limit passes. Tests wait for what they need instead of sleeping a guessed time.
 wait_until() {

@@ -1,0 +1,165 @@
+/* text_stream.c: a stream for one object that may be UTF-16 text: the first 512 bytes are held until they say what it
+ * is (io/utf16.c), then UTF-16 goes to a stream of its narrowed characters, whose findings are moved back onto the
+ * encoded bytes, and anything else to a plain ks_stream. expand.c does the same for a whole file read by offset. */
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "text_stream.h"
+#include "utf16.h"
+
+#define SNIFF_BYTES 512 /* what io/utf16.c looks at */
+
+struct ks_text_stream {
+    const ks_allocator *a;
+    const ks_engine *engine;
+    char *path; /* NULL: none */
+    ks_match_fn cb;
+    void *ctx;
+    int decided;
+    ks_utf16 order;
+    size_t bom;  /* the findings' offset: the mark's length */
+    size_t skip; /* bytes of the mark not passed yet */
+    ks_stream *raw, *text; /* the bytes as they are; their characters (UTF-16) */
+    int carry;             /* the odd byte of a code unit split between writes, or -1 */
+    size_t head_n;
+    unsigned char head[SNIFF_BYTES];
+    unsigned char narrow[4096];
+    char decoders[96];
+};
+
+/* A finding in the characters: unit i is at bom + 2i in the object. */
+static int on_text_match(const ks_match *m, void *ctx)
+{
+    ks_text_stream *s = ctx;
+    ks_match t = *m;
+    t.start = s->bom + 2 * m->start;
+    t.end = s->bom + 2 * m->end;
+    t.secret_start = s->bom + 2 * m->secret_start;
+    t.secret_end = s->bom + 2 * m->secret_end;
+    const char *name = s->order == KS_UTF16_LE ? "utf16le" : "utf16be";
+    if (m->decoder) {
+        snprintf(s->decoders, sizeof s->decoders, "%s,%s", name, m->decoder);
+        t.decoder = s->decoders;
+    } else {
+        t.decoder = name;
+    }
+    return s->cb(&t, s->ctx);
+}
+
+int ks__text_stream_open(const ks_allocator *a, const ks_engine *engine, const ks_scan_opts *opts, int utf16,
+                         ks_match_fn cb, void *ctx, ks_text_stream **out)
+{
+    *out = NULL;
+    ks_text_stream *s = ks__amalloc(a, sizeof *s);
+    if (!s)
+        return KS_ENOMEM;
+    memset(s, 0, offsetof(ks_text_stream, head));
+    s->a = a;
+    s->engine = engine;
+    s->cb = cb;
+    s->ctx = ctx;
+    s->carry = -1;
+    const char *path = opts && opts->size >= offsetof(ks_scan_opts, path) + sizeof opts->path ? opts->path : NULL;
+    if (path && !(s->path = ks__astrdup(a, path))) {
+        ks__afree(a, s);
+        return KS_ENOMEM;
+    }
+    if (!utf16) { /* nothing to hold back */
+        ks_scan_opts so = {.size = sizeof so, .path = s->path};
+        int rc = ks_stream_open(engine, &so, cb, ctx, &s->raw);
+        if (rc) {
+            ks__text_stream_abort(s);
+            return rc;
+        }
+        s->decided = 1;
+    }
+    *out = s;
+    return 0;
+}
+
+/* The head says what the object is: the streams it goes to are opened. */
+static int decide(ks_text_stream *s)
+{
+    s->decided = 1;
+    int unsure;
+    s->order = ks__utf16_sniff(s->head, s->head_n, &s->bom, &unsure);
+    s->skip = s->bom;
+    ks_scan_opts so = {.size = sizeof so, .path = s->path};
+    int rc = 0;
+    if (s->order == KS_UTF16_NONE || unsure)
+        rc = ks_stream_open(s->engine, &so, s->cb, s->ctx, &s->raw);
+    if (!rc && s->order != KS_UTF16_NONE)
+        rc = ks_stream_open(s->engine, &so, on_text_match, s, &s->text);
+    return rc;
+}
+
+/* Bytes past the head, to the streams chosen. */
+static int pass(ks_text_stream *s, ks_scanner *sc, const unsigned char *p, size_t n)
+{
+    if (s->raw) {
+        int rc = ks_stream_write(s->raw, sc, p, n);
+        if (rc)
+            return rc;
+    }
+    if (!s->text)
+        return 0;
+    size_t at = n < s->skip ? n : s->skip; /* the mark is no character */
+    s->skip -= at;
+    while (at < n) {
+        size_t take = n - at < sizeof s->narrow * 2 ? n - at : sizeof s->narrow * 2;
+        size_t out = ks__utf16_narrow(p + at, take, s->order, s->narrow, &s->carry);
+        int rc = ks_stream_write(s->text, sc, s->narrow, out);
+        if (rc)
+            return rc;
+        at += take;
+    }
+    return 0;
+}
+
+int ks__text_stream_write(ks_text_stream *s, ks_scanner *scanner, const void *data, size_t len)
+{
+    const unsigned char *p = data;
+    if (!s->decided) {
+        size_t take = SNIFF_BYTES - s->head_n < len ? SNIFF_BYTES - s->head_n : len;
+        memcpy(s->head + s->head_n, p, take);
+        s->head_n += take;
+        p += take;
+        len -= take;
+        if (s->head_n < SNIFF_BYTES)
+            return 0;
+        int rc = decide(s);
+        if (!rc)
+            rc = pass(s, scanner, s->head, s->head_n);
+        if (rc)
+            return rc;
+    }
+    return len ? pass(s, scanner, p, len) : 0;
+}
+
+int ks__text_stream_close(ks_text_stream *s, ks_scanner *scanner)
+{
+    int rc = 0;
+    if (!s->decided && !(rc = decide(s)))
+        rc = pass(s, scanner, s->head, s->head_n);
+    if (!rc && s->raw) {
+        rc = ks_stream_close(s->raw, scanner);
+        s->raw = NULL;
+    }
+    if (!rc && s->text) {
+        rc = ks_stream_close(s->text, scanner);
+        s->text = NULL;
+    }
+    ks__text_stream_abort(s);
+    return rc;
+}
+
+void ks__text_stream_abort(ks_text_stream *s)
+{
+    if (!s)
+        return;
+    ks_stream_abort(s->raw);
+    ks_stream_abort(s->text);
+    ks__afree(s->a, s->path);
+    ks__afree(s->a, s);
+}

@@ -1,0 +1,28 @@
+/* text_stream.h: a stream for one object that may be UTF-16 text (a member of an archive, a git blob, piped input):
+ * its first bytes decide, as io/utf16.c sniffs a file's, and UTF-16 is scanned as its characters. */
+#ifndef KS_PIPELINE_TEXT_STREAM_H
+#define KS_PIPELINE_TEXT_STREAM_H
+
+#include "keysweep.h"
+#include "alloc.h"
+
+typedef struct ks_text_stream ks_text_stream;
+
+/* Opens a stream like ks_stream_open (opts' path is copied). With `utf16` 0 it is a ks_stream and nothing more;
+ * otherwise the first 512 bytes are held until they say what the object is. UTF-16 text's findings reach `cb`
+ * with start, end, secret_start and secret_end pointing at the encoded bytes, line and column counting its
+ * characters, and "utf16le" or "utf16be" first among their decoders; a byte order mark before what is not
+ * mostly-ASCII UTF-16 has the bytes scanned both ways. Returns 0 or a KS_E* code. */
+int ks__text_stream_open(const ks_allocator *a, const ks_engine *engine, const ks_scan_opts *opts, int utf16,
+                         ks_match_fn cb, void *ctx, ks_text_stream **out);
+
+/* Appends `len` bytes, as ks_stream_write. Returns 0 or a KS_E* code (or the callback's stop). */
+int ks__text_stream_write(ks_text_stream *s, ks_scanner *scanner, const void *data, size_t len);
+
+/* Ends the object, reports what is left and frees the stream (also on failure), as ks_stream_close. */
+int ks__text_stream_close(ks_text_stream *s, ks_scanner *scanner);
+
+/* Frees the stream without reporting more (NULL: nothing). */
+void ks__text_stream_abort(ks_text_stream *s);
+
+#endif
