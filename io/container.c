@@ -412,7 +412,11 @@ typedef struct expansion {
     uint64_t passed_over;  /* bytes read after containers' ends and not handed over (zeros, ends not known) */
     const fd_src *zip_src; /* the outermost is a zip here: read by its directory (it sought), a corrupt member ends alone */
     uint64_t resume_at;    /* not 0: the outermost is opened again and read on from this entry */
-    uint64_t read_before;  /* what the outermost's handles before the current one consumed (the ratio guard's) */
+    /* the ratio guard's, across reopenings: how far the outermost's handles before the current one read (a zip read
+     * by its directory seeks, so what its handle says is a position, which the next one passes again), and what
+     * their stripes read */
+    uint64_t pos_before, stripes_before;
+    uint64_t headers_passed; /* headers passed over by reopenings, in all: their cost is bounded */
     char chain[MAX_CHAIN];
     size_t chain_len;
 } expansion;
@@ -548,9 +552,11 @@ static int budget_ok(expansion *x, size_t n)
         return limit_reached(x, "stopped: the members' bytes exceed the limit of %s", l->max_output);
     if (l->max_ratio && x->res->bytes_out > l->ratio_after) {
         int64_t in = x->outer_dec.d ? (int64_t)x->outer_dec.bytes_in(x->outer_dec.d) : archive_filter_bytes(x->outer, -1);
+        if (in < (int64_t)x->pos_before)
+            in = (int64_t)x->pos_before;
         if (x->stripes) /* the outermost handle reads only headers then */
             in += (int64_t)ks__stripes_bytes_in(x->stripes);
-        in += (int64_t)(x->trailing_in + x->read_before);
+        in += (int64_t)(x->trailing_in + x->stripes_before);
         if (in > 0 && x->res->bytes_out / (uint64_t)in > l->max_ratio) {
             char d[160];
             snprintf(d, sizeof d, "%llu bytes out of %lld read, more than %llu to 1",
@@ -955,8 +961,13 @@ static int try_nested(expansion *x, member_rd *parent, ks_container_kind kind, c
         /* A container in a member that is corrupt (said where it failed) ends there; the archive holding it
          * reads on to its next member, unless its own bytes failed too. Only a spent budget halts them all. */
         int corrupt = x->halt && x->res->stop == KS_CONT_CORRUPT && !parent->failed;
-        if (corrupt)
+        if (corrupt) {
             x->halt = 0;
+            /* a stream's one member: what is left of it is read (not scanned), so that where the stream ends, and
+             * what follows it, is known (bzip2's and lz4's ends are where their filters stopped reading) */
+            if (archive_format(parent->a) == ARCHIVE_FORMAT_RAW)
+                member_rest(x, &src, UINT64_MAX, 0, member_name, drop_to, lead_len);
+        }
         if (!x->halt && !x->stopped && !corrupt) {
             int zip_dir;
             uint64_t end = end_in_source(c, &dec, &zip_dir);
@@ -1119,6 +1130,33 @@ int ks__container_may_be_image(const unsigned char *h, size_t n)
     return 1;
 }
 
+#define MAX_RETRIES (1u << 22) /* damaged headers in a row (a block each) before an archive counts as corrupt */
+
+/* The next header. A damaged one (a tar header whose checksum is wrong) is ARCHIVE_RETRY, which is no failure to
+ * libarchive, though the entry it returns is no entry: the next header is looked for, block by block, and the
+ * bytes passed over are said once. */
+static int next_header(expansion *x, struct archive *a, struct archive_entry **e)
+{
+    int r = archive_read_next_header(a, e);
+    if (r != ARCHIVE_RETRY)
+        return r;
+    char d[200];
+    const char *why = archive_error_string(a);
+    snprintf(d, sizeof d, "%s", why ? why : "a damaged header");
+    la_int64_t from = archive_filter_bytes(a, 0);
+    for (unsigned n = 0; r == ARCHIVE_RETRY && n < MAX_RETRIES; n++)
+        r = archive_read_next_header(a, e);
+    if (r == ARCHIVE_RETRY)
+        return ARCHIVE_FATAL;
+    size_t k = strlen(d);
+    snprintf(d + k, sizeof d - k, ": %lld bytes passed over to the next header",
+             (long long)(archive_filter_bytes(a, 0) - from));
+    problem(x, 0, "damaged, not scanned: %s", d);
+    if (x->res->stop == KS_CONT_COMPLETE) /* part of it was not read: as a corrupt container's */
+        x->res->stop = KS_CONT_CORRUPT;
+    return r;
+}
+
 /* 1 when the outermost object is a zip that libarchive reads by its central directory. */
 static int resumable(const expansion *x) { return x->zip_src && x->zip_src->seeks; }
 
@@ -1144,7 +1182,7 @@ static void expand_archive(expansion *x, struct archive *a, const char *stream_n
          * not always set it: a stale ENOMEM (any earlier failed malloc on this thread) turned a zip entry with a
          * non-UTF-8 name under the UTF-8 flag from a warning into a fatal error, and its member was lost */
         errno = 0;
-        int r = archive_read_next_header(a, &e);
+        int r = next_header(x, a, &e);
         if (a == x->outer && index == 0 && x->stripe_src && r >= ARCHIVE_WARN && x->stripe_src->seeks != seeks)
             x->stripes = ks__stripes_start(x->stripe_src->fd, x->stripe_src->size, x->lim->decode_ahead);
         if (a == x->outer)
@@ -1162,9 +1200,7 @@ static void expand_archive(expansion *x, struct archive *a, const char *stream_n
             if (x->entered)
                 problem(x, 1, "stopped: corrupt or truncated container: %s", archive_error_string(a));
             x->halt = 1;
-            x->res->stop = KS_CONT_CORRUPT;
-            if (x->entered && a == x->outer && resumable(x)) /* one entry's local header */
-                x->resume_at = index + 1;
+            x->res->stop = KS_CONT_CORRUPT; /* (a damaged local header fails a reopened handle again: no reading on) */
             return;
         }
         /* directories, links, devices: nothing to read, and nothing is ever written (a type of 0, as
@@ -1298,7 +1334,8 @@ static void outer_trailing(expansion *x, struct archive *a, ks_container_kind ki
     }
 }
 
-#define MAX_REOPEN 64 /* corrupt members a zip is read on after: each reopening reads the headers before it */
+#define MAX_REOPEN 64 /* corrupt members a zip is read on after */
+#define MAX_HEADERS_PASSED ((uint64_t)1 << 20) /* headers passed over again by reopenings, in all (about a second) */
 
 /* The outermost zip, read by its directory, failed in one member (said): it is opened again, its entries up to
  * x->resume_at passed over by their headers, and read on. Returns the new handle (the old one freed), or NULL
@@ -1308,7 +1345,13 @@ static struct archive *read_on(expansion *x, struct archive *a, ks_container_kin
 {
     uint64_t from = x->resume_at;
     x->resume_at = 0;
-    x->read_before += (uint64_t)archive_filter_bytes(a, -1) + (x->stripes ? ks__stripes_bytes_in(x->stripes) : 0);
+    if (from > MAX_HEADERS_PASSED - x->headers_passed)
+        return a; /* the corrupt member said why the zip stopped */
+    x->headers_passed += from;
+    la_int64_t pos = archive_filter_bytes(a, -1);
+    if (pos > 0 && (uint64_t)pos > x->pos_before)
+        x->pos_before = (uint64_t)pos;
+    x->stripes_before += x->stripes ? ks__stripes_bytes_in(x->stripes) : 0;
     ks__stripes_stop(x->stripes); /* read on one member at a time */
     x->stripes = NULL;
     x->stripe_src = NULL;
