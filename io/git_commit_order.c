@@ -208,63 +208,56 @@ out:
     return rc;
 }
 
-/* The reader and scratch of one load: what it needs besides the commits. */
-typedef struct loader {
-    ks_git_trees *src;
-    ks_git_commit_info info;
-} loader;
-
-static int load_start(git_repository *repo, const ks_allocator *a, ks_git_commits *c, loader *l)
+/* Both loads: the commits from none, and the scratch of the one commit read at a time. */
+static void load_start(const ks_allocator *a, ks_git_commits *c, ks_git_commit_info *info)
 {
     memset(c, 0, sizeof *c);
     c->a = a;
-    memset(l, 0, sizeof *l);
-    return ks__git_trees_new(a, repo, &l->src);
+    memset(info, 0, sizeof *info);
 }
 
-static int load_end(ks_git_commits *c, loader *l, int rc)
+static int load_end(ks_git_commits *c, ks_git_commit_info *info, int rc)
 {
-    ks__git_commit_info_free(c->a, &l->info);
-    ks__git_trees_free(l->src);
+    ks__git_commit_info_free(c->a, info);
     return rc ? rc : order_commits(c);
 }
 
-int ks__git_commits_load(git_repository *repo, const ks_allocator *a, ks_git_commits *c)
+int ks__git_commits_load(git_repository *repo, ks_git_trees *src, const ks_allocator *a, ks_git_commits *c)
 {
-    loader l;
-    int rc = load_start(repo, a, c, &l);
-    if (!rc)
-        rc = add_tips(repo, l.src, &l.info, c);
+    ks_git_commit_info info;
+    load_start(a, c, &info);
+    int rc = add_tips(repo, src, &info, c);
     /* breadth-first: the nodes array is its own queue */
     for (size_t k = 0; !rc && k < c->n; k++) {
         uint32_t np = c->nodes[k].n_parents, first = c->nodes[k].parents;
         for (uint32_t j = 0; !rc && np != NOT_READ && j < np; j++) {
             git_oid parent = c->parent_ids[first + j]; /* a copy: add_commit may move the array */
-            rc = add_commit(l.src, &l.info, c, &parent);
+            rc = add_commit(src, &info, c, &parent);
         }
     }
-    return load_end(c, &l, rc);
+    return load_end(c, &info, rc);
 }
 
-int ks__git_commits_load_range(git_repository *repo, const ks_allocator *a, const git_oid *tips, size_t n_tips,
+int ks__git_commits_load_range(ks_git_trees *src, const ks_allocator *a, const git_oid *tips, size_t n_tips,
                                const ks_git_idset *hidden, ks_git_commits *c)
 {
-    loader l;
-    int rc = load_start(repo, a, c, &l);
+    ks_git_commit_info info;
+    load_start(a, c, &info);
+    int rc = 0;
     for (size_t i = 0; !rc && i < n_tips; i++)
         if (!ks__git_idset_has(hidden, tips[i].id))
-            rc = add_commit(l.src, &l.info, c, &tips[i]);
+            rc = add_commit(src, &info, c, &tips[i]);
     for (size_t k = 0; !rc && k < c->n; k++) {
         uint32_t np = c->nodes[k].n_parents, first = c->nodes[k].parents;
         for (uint32_t j = 0; !rc && !c->nodes[k].boundary && np != NOT_READ && j < np; j++) {
             git_oid parent = c->parent_ids[first + j];
             size_t before = c->n;
-            rc = add_commit(l.src, &l.info, c, &parent);
+            rc = add_commit(src, &info, c, &parent);
             if (!rc && c->n > before && ks__git_idset_has(hidden, parent.id))
                 c->nodes[c->n - 1].boundary = 1;
         }
     }
-    return load_end(c, &l, rc);
+    return load_end(c, &info, rc);
 }
 
 void ks__git_commits_free(ks_git_commits *c)

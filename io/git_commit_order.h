@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "git_idset.h"
+#include "git_trees.h"
 #include "keysweep.h"
 
 #define KS_GIT_COMMIT_NOT_READ UINT32_MAX
@@ -33,17 +34,18 @@ typedef struct ks_git_commits {
     size_t missing;      /* commits named by a ref or as a parent that could not be read */
 } ks_git_commits;
 
-/* Loads every commit reachable from HEAD and every ref (peeled: an annotated tag counts as the commit it
- * names) and orders them: parents before children, and among the commits whose parents are placed, the
- * oldest committer date first, then the smallest id, so the order is the same on every run. A commit that
- * cannot be read is counted in `missing`, and its children are placed as if it did not exist (a shallow
- * clone's boundary is a root). Returns 0 or KS_ENOMEM; *c is then freed with ks__git_commits_free. */
-int ks__git_commits_load(git_repository *repo, const ks_allocator *a, ks_git_commits *c);
+/* Loads every commit reachable from HEAD and every ref of repo (peeled: an annotated tag counts as the commit it
+ * names), the commits read through src (the caller's reader of repo, shared with its other walks so that what one
+ * read is in the base cache for the next), and orders them: parents before children, and among the commits whose
+ * parents are placed, the oldest committer date first, then the smallest id, so the order is the same on every
+ * run. A commit that cannot be read is counted in `missing`, and its children are placed as if it did not exist
+ * (a shallow clone's boundary is a root). Returns 0 or KS_ENOMEM; *c is then freed with ks__git_commits_free. */
+int ks__git_commits_load(git_repository *repo, ks_git_trees *src, const ks_allocator *a, ks_git_commits *c);
 
 /* ks__git_commits_load over a range: the commits reachable from tips[] and not in `hidden` (git_paint.c), ordered
  * the same way; their parents in `hidden` are loaded too, as boundary nodes, so that what a range's first
  * commits introduced is measured against the trees they came from. */
-int ks__git_commits_load_range(git_repository *repo, const ks_allocator *a, const git_oid *tips, size_t n_tips,
+int ks__git_commits_load_range(ks_git_trees *src, const ks_allocator *a, const git_oid *tips, size_t n_tips,
                                const ks_git_idset *hidden, ks_git_commits *c);
 
 /* The node index of id, or -1 when it was not loaded. */

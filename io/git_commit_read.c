@@ -5,27 +5,16 @@
 
 #include "git_commit_read.h"
 
-static int hex(uint8_t c)
-{
-    return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
-}
-
-/* "<key> <40 hex digits>\n" at *p: 1 with the id in out and *p past the line, 0 when the line is not one. */
+/* "<key><40 hex digits>\n" at *p, as libgit2 1.5 reads one (git_oid__parse): the length and the newline checked
+ * first, then the digits by git_oid_fromstrn itself (either case), so that what it takes is exactly what libgit2
+ * takes. 1 with the id in out and *p past the line, 0 when the line is not one. */
 static int id_line(const uint8_t **p, const uint8_t *end, const char *key, size_t key_len, git_oid *out)
 {
     const uint8_t *q = *p;
-    if ((size_t)(end - q) < key_len + 2 * KS_GIT_ID_LEN + 1 || memcmp(q, key, key_len))
+    if ((size_t)(end - q) < key_len + GIT_OID_HEXSZ + 1 || memcmp(q, key, key_len) ||
+        q[key_len + GIT_OID_HEXSZ] != '\n' || git_oid_fromstrn(out, (const char *)q + key_len, GIT_OID_HEXSZ))
         return 0;
-    q += key_len;
-    for (int i = 0; i < KS_GIT_ID_LEN; i++) {
-        int hi = hex(q[2 * i]), lo = hex(q[2 * i + 1]);
-        if (hi < 0 || lo < 0)
-            return 0;
-        out->id[i] = (unsigned char)(hi << 4 | lo);
-    }
-    if (q[2 * KS_GIT_ID_LEN] != '\n')
-        return 0;
-    *p = q + 2 * KS_GIT_ID_LEN + 1;
+    *p = q + key_len + GIT_OID_HEXSZ + 1;
     return 1;
 }
 
@@ -39,7 +28,8 @@ static const uint8_t *last_of(const uint8_t *p, const uint8_t *end, uint8_t c)
 }
 
 /* A decimal number in [p, end) as libgit2 reads a date (git__strntol64): blanks, a sign, then at least one digit,
- * no overflow; what follows the digits does not matter. 0 with *v, or -1. */
+ * no overflow; what follows the digits does not matter. A negative number is summed as negative, as libgit2 sums
+ * it, so that INT64_MIN is taken. 0 with *v, or -1. */
 static int date_number(const uint8_t *p, const uint8_t *end, int64_t *v)
 {
     while (p < end && (*p == ' ' || (*p >= '\t' && *p <= '\r')))
@@ -50,14 +40,13 @@ static int date_number(const uint8_t *p, const uint8_t *end, int64_t *v)
     int64_t n = 0;
     const uint8_t *digits = p;
     for (; p < end && *p >= '0' && *p <= '9'; p++) {
-        int d = *p - '0';
-        if (n > (INT64_MAX - d) / 10)
+        int64_t d = neg ? -(int64_t)(*p - '0') : (int64_t)(*p - '0');
+        if (__builtin_mul_overflow(n, 10, &n) || __builtin_add_overflow(n, d, &n))
             return -1; /* libgit2: "overflow error" */
-        n = n * 10 + d;
     }
     if (p == digits)
         return -1; /* "not a number" */
-    *v = neg ? -n : n;
+    *v = n;
     return 0;
 }
 
@@ -93,16 +82,14 @@ int ks__git_commit_parse(const uint8_t *data, size_t size, const ks_allocator *a
             return KS_ENOMEM;
         c->parents[c->n_parents++] = parent;
     }
-    /* then an author (some tools wrote several: the others are skipped), then the committer, whose date it is */
+    /* then an author, then the committer, whose date it is. Some tools wrote several authors: libgit2 reads the
+     * others as signatures too and refuses the commit when one is malformed, so they are checked here alike. */
     int64_t author_date;
     if (signature(&p, end, "author ", 7, &author_date))
         return -1;
-    while ((size_t)(end - p) >= 7 && !memcmp(p, "author ", 7)) {
-        const uint8_t *eol = memchr(p, '\n', (size_t)(end - p));
-        if (!eol)
+    while ((size_t)(end - p) >= 7 && !memcmp(p, "author ", 7))
+        if (signature(&p, end, "author ", 7, &author_date))
             return -1;
-        p = eol + 1;
-    }
     return signature(&p, end, "committer ", 10, &c->time);
 }
 

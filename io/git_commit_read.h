@@ -17,8 +17,10 @@ typedef struct ks_git_commit_info {
     int64_t time; /* the committer's date, as git_commit_time gives it */
 } ks_git_commit_info;
 
-/* Parses a commit's bytes into *c (its parents array grown from a): 0; -1 when they are not a well-formed commit
- * (no tree line first, a malformed parent line, no committer); or KS_ENOMEM. */
+/* Parses a commit's bytes into *c (its parents array grown from a), taking exactly what libgit2 1.5's commit_parse
+ * takes: 0; -1 when they are not a well-formed commit (no tree line first, a malformed parent line, a malformed
+ * author or committer); or KS_ENOMEM. libgit2 must be initialised: a malformed id is refused by git_oid_fromstrn,
+ * which records why in libgit2's per-thread error state. */
 int ks__git_commit_parse(const uint8_t *data, size_t size, const ks_allocator *a, ks_git_commit_info *c);
 
 /* Reads commit id through s: 0 with *c filled; 1 with *git_error (GIT_ENOTFOUND when nothing holds it or it is

@@ -274,18 +274,13 @@ static int index_origins(prov *p)
     return p->err;
 }
 
-/* A range's commits as painting reads them (ctx: prov), through a reader of its own: what cannot be read is
- * counted when the range's commits are loaded. */
-typedef struct paint_src {
-    prov *p;
-    ks_git_trees *src;
-} paint_src;
-
+/* A range's commits as painting reads them (ctx: prov), through the run's reader: what cannot be read is counted
+ * when the range's commits are loaded. */
 static int quiet_lookup(void *ctx, const git_oid *id, int is_parent, int report, ks_git_commit_info *out)
 {
-    paint_src *ps = ctx;
+    prov *p = ctx;
     int git_error;
-    return ks__git_commit_read(ps->src, ps->p->a, id, out, &git_error);
+    return ks__git_commit_read(p->diff.src, p->a, id, out, &git_error);
 }
 
 /* The commits the narrowing options select (a range, commits since one, a branch), in topological order. */
@@ -297,14 +292,10 @@ static int load_within(prov *p, const ks_git_opts *w, ks_git_commits *commits)
     if (rc)
         return rc;
     ks_git_idset *hidden = ks__git_idset_new(p->a);
-    paint_src ps = {.p = p};
-    ks_git_paint paint = {.a = p->a, .lookup = quiet_lookup, .ctx = &ps};
-    rc = !hidden || ks__git_trees_new(p->a, p->repo, &ps.src)
-             ? KS_ENOMEM
-             : ks__git_paint_hidden(&paint, r.from, r.n_from, r.to, r.n_to, hidden);
-    ks__git_trees_free(ps.src);
+    ks_git_paint paint = {.a = p->a, .lookup = quiet_lookup, .ctx = p};
+    rc = hidden ? ks__git_paint_hidden(&paint, r.from, r.n_from, r.to, r.n_to, hidden) : KS_ENOMEM;
     if (!rc)
-        rc = ks__git_commits_load_range(p->repo, p->a, r.to, r.n_to, hidden, commits);
+        rc = ks__git_commits_load_range(p->diff.src, p->a, r.to, r.n_to, hidden, commits);
     ks__git_idset_free(hidden);
     ks__git_range_ends_free(p->a, &r);
     return rc;
@@ -361,12 +352,18 @@ int ks_git_provenance(const char *git_dir, const char *const *blobs, size_t n_bl
             rc = KS_ECORRUPT;
         goto out;
     }
-    if (p.n_ids && (rc = within.range || within.since_commit || within.branch ? load_within(&p, &within, &commits)
-                                                                               : ks__git_commits_load(p.repo, p.a, &commits)))
-        goto out;
-    p.commits = &commits;
     p.diff = (ks_git_diff){.repo = p.repo, .a = p.a, .on_blob = diff_blob, .wants = diff_wants,
                            .unreadable = diff_unreadable, .ctx = &p};
+    /* One reader for the run, the diff's: painting a range, loading its commits and comparing their trees read
+     * the same commits through it, and each reader of its own opened every pack again (sorting each one's
+     * offsets) and inflated again what another's base cache held. */
+    if (p.n_ids && (rc = ks__git_trees_new(p.a, p.repo, &p.diff.src)))
+        goto out;
+    if (p.n_ids && (rc = within.range || within.since_commit || within.branch
+                             ? load_within(&p, &within, &commits)
+                             : ks__git_commits_load(p.repo, p.diff.src, p.a, &commits)))
+        goto out;
+    p.commits = &commits;
     for (size_t k = 0; k < commits.n_ordered && !p.err; k++) {
         if (!p.all_paths && p.n_found == p.n_ids)
             break; /* every blob has its first commit */

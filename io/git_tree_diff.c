@@ -102,13 +102,19 @@ static const ks_git_tree_entry *same_name(const ks_git_tree *old, uint32_t *cur,
 /* A commit mostly changes an entry or two of a tree of hundreds: the entries in the bytes the two
  * trees share at their start, and those in the bytes they share at their end (where each starts an entry in both),
  * are the same entries, found at memory speed instead of one by one. Only t's entries [*lo, *hi) are left to
- * compare with this parent; old's cursor starts at *cur. */
+ * compare with this parent; old's cursor starts at *cur. When t was parsed like old (walk parses it like the first
+ * parent's tree), its parse has found those ends already: taken from it rather than compared again. */
 static void unchanged_ends(const ks_git_tree *t, const ks_git_tree *old, uint32_t *lo, uint32_t *hi, uint32_t *cur)
 {
     *lo = *cur = 0;
     *hi = t->n;
     if (!t->sorted || !old->sorted || !t->n || !old->n)
         return;
+    if (t->has_like && ks__git_id_eq(t->like, old->id)) {
+        *lo = *cur = t->like_lo;
+        *hi = t->like_hi;
+        return;
+    }
     size_t tn = t->size, on = old->size, min = tn < on ? tn : on;
     size_t pre = ks__git_common_prefix(t->data, old->data, min);
     /* identical bytes from 0 parse into identical entries: those that end within them */

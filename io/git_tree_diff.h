@@ -30,7 +30,8 @@ typedef struct ks_git_diff {
     git_oid too_deep; /* after KS_ECORRUPT: the tree past KS_GIT_TREE_DEPTH_MAX */
     char *path;       /* the walk's own: the directory being compared */
     size_t path_cap;
-    ks_git_trees *src; /* the walk's own reader of repo's trees, made by the first walk */
+    ks_git_trees *src; /* the reader of repo's trees: the caller's walks may share it, set before the first walk,
+                        * else the first walk makes it; freed by ks__git_tree_diff_free either way */
 } ks_git_diff;
 
 /* Compares tree `tree` with the `n` trees of its commit's parents (none: everything is new). Returns 0,

@@ -328,6 +328,7 @@ int ks__git_tree_parse(const ks_allocator *a, ks_git_tree *t, const ks_git_tree 
     t->e = NULL;
     t->n = 0;
     t->sorted = 1;
+    t->has_like = 0;
     if (t->size > UINT32_MAX)
         return t->parsed = -1;
     size_t cap = t->size / 32 + 4; /* an entry takes 24 bytes at least, mostly 30 to 50 */
@@ -336,6 +337,7 @@ int ks__git_tree_parse(const ks_allocator *a, ks_git_tree *t, const ks_git_tree 
     if (like && (like->parsed != 1 || !like->sorted || !like->n))
         like = NULL;
     size_t at = 0, tn = t->size, ln = like ? like->size : 0, suffix_from = tn + 1;
+    uint32_t like_hi = UINT32_MAX;
     if (like) {
         size_t min = tn < ln ? tn : ln, pre = ks__git_common_prefix(d, like->data, min);
         uint32_t k = ks__git_tree_first_from(like, 0, pre + 1); /* entries before k start at or before pre */
@@ -343,6 +345,7 @@ int ks__git_tree_parse(const ks_allocator *a, ks_git_tree *t, const ks_git_tree 
             k--;
         if (append(a, t, &cap, like->e, k, 0))
             return KS_ENOMEM;
+        t->like_lo = k;
         at = ks__git_tree_entry_start(like, k);
         suffix_from = tn - ks__git_common_suffix(d, tn, like->data, ln, min - pre);
     }
@@ -351,6 +354,7 @@ int ks__git_tree_parse(const ks_allocator *a, ks_git_tree *t, const ks_git_tree 
             size_t lat = at + ln - tn;
             uint32_t j = ks__git_tree_first_from(like, 0, lat);
             if (j < like->n && ks__git_tree_entry_start(like, j) == lat) {
+                like_hi = t->n;
                 if (append_moved(a, t, &cap, like, j, (int64_t)tn - (int64_t)ln))
                     return KS_ENOMEM;
                 break;
@@ -362,6 +366,11 @@ int ks__git_tree_parse(const ks_allocator *a, ks_git_tree *t, const ks_git_tree 
         if (append(a, t, &cap, &e, 1, 1))
             return KS_ENOMEM;
         at = e.end;
+    }
+    if (like) {
+        t->has_like = 1;
+        t->like_hi = like_hi == UINT32_MAX ? t->n : like_hi;
+        memcpy(t->like, like->id, KS_GIT_ID_LEN);
     }
     t->parsed = 1;
     return 0;

@@ -30,6 +30,11 @@ typedef struct ks_git_tree {
     uint8_t *data;
     size_t size;
     uint8_t id[KS_GIT_ID_LEN];
+    /* What a parse like another tree found (has_like): entries [0, like_lo) and [like_hi, n) are like's, at the
+     * same place from either end; kept so that a comparison with that same tree need not find them again. */
+    int has_like;
+    uint32_t like_lo, like_hi;
+    uint8_t like[KS_GIT_ID_LEN];
 } ks_git_tree;
 
 typedef struct ks_git_trees ks_git_trees;

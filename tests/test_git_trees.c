@@ -140,6 +140,24 @@ static void agree(const uint8_t *old_b, size_t old_n, const uint8_t *new_b, size
         cr_assert_eq(whole.sorted, like.sorted, "iteration %u", iter);
         for (uint32_t i = 0; i < whole.n; i++)
             cr_assert(memcmp(&whole.e[i], &like.e[i], sizeof whole.e[i]) == 0, "iteration %u: entry %u", iter, i);
+        cr_assert(!whole.has_like, "iteration %u: a parse like nothing found shared ends", iter);
+        cr_assert_eq(like.has_like, old.parsed == 1 && old.sorted && old.n, "iteration %u", iter);
+    }
+    /* the ends the parse found shared (git_tree_diff.c skips them): the same entries, byte for byte, at the same
+     * place from the start, then from the end */
+    if (like.parsed == 1 && like.has_like) {
+        cr_assert(like.like_lo <= like.like_hi && like.like_hi <= like.n && like.n - like.like_hi <= old.n,
+                  "iteration %u: ends %u %u of %u", iter, like.like_lo, like.like_hi, like.n);
+        for (uint32_t i = 0; i < like.n; i++) {
+            if (i >= like.like_lo && i < like.like_hi)
+                continue;
+            const ks_git_tree_entry *x = &like.e[i];
+            const ks_git_tree_entry *y = i < like.like_lo ? &old.e[i] : &old.e[old.n - (like.n - i)];
+            uint32_t tx = ks__git_tree_entry_start(&like, i), ty = (uint32_t)(y == old.e ? 0 : y[-1].end);
+            cr_assert(x->end - tx == y->end - ty && memcmp(new_b + tx, old_b + ty, x->end - tx) == 0 &&
+                          (i >= like.like_lo || tx == ty),
+                      "iteration %u: entry %u said shared is not", iter, i);
+        }
     }
     free(old.e);
     free(whole.e);

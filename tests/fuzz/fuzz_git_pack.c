@@ -220,6 +220,16 @@ static void loose(const uint8_t *d, size_t n, int deflate_it)
     }
 }
 
+/* The commit parser refuses a malformed id through git_oid_fromstrn, which records why in libgit2's state. */
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+    (void)argc;
+    (void)argv;
+    if (git_libgit2_init() < 0)
+        abort();
+    return 0;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size < 1)
