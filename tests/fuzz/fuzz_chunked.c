@@ -1,5 +1,6 @@
 /* fuzz_chunked.c: libFuzzer target, the differential one: ks_scan over the whole blob, a stream cut at fuzzed
- * points and ks_scan in tiny regions must report identical findings. */
+ * points and ks_scan in tiny regions must report identical findings; so must the pipeline's text stream (which
+ * reads UTF-16 as its characters) whole and cut, and as ks_scan where its first bytes are no UTF-16. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -7,6 +8,8 @@
 #include "engine_int.h"
 #include "fuzz_findings.h"
 #include "scanner_int.h"
+#include "text_stream.h"
+#include "utf16.h"
 
 /* Fixed width, variable width, \b, (?m)^$, plain ^ and $, a multi-line body and an entropy check. */
 static const char RULES[] =
@@ -94,5 +97,34 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
     if (ks_scan(small, blob, len, 0, 0, collect, &c))
         abort();
     flist_same(&a, &c, "small regions");
+
+    static flist d, e;
+    for (int cut = 0; cut < 2; cut++) {
+        flist *l = cut ? &e : &d;
+        l->n = 0;
+        ks_text_stream *ts = NULL;
+        if (ks__text_stream_open(ks__engine_alloc(engine), engine, NULL, 1, collect, l, &ts))
+            abort();
+        off = 0;
+        for (size_t i = 0; cut && i < ncuts && off < len; i++) {
+            size_t piece = (size_t)(data[1 + 2 * i] | data[2 + 2 * i] << 8) % (len - off + 1);
+            if (ks__text_stream_write(ts, whole, blob + off, piece)) {
+                ks__text_stream_abort(ts);
+                return 0; /* more findings than we keep */
+            }
+            off += piece;
+        }
+        rc = ks__text_stream_write(ts, whole, blob + off, len - off);
+        rc = rc ? (ks__text_stream_abort(ts), rc) : ks__text_stream_close(ts, whole);
+        if (rc == KS_ETERMINATED)
+            return 0;
+        if (rc)
+            abort();
+    }
+    flist_same(&d, &e, "text stream cut");
+    size_t bom;
+    int unsure;
+    if (ks__utf16_sniff(blob, len < 512 ? len : 512, &bom, &unsure) == KS_UTF16_NONE)
+        flist_same(&a, &d, "text stream of no UTF-16");
     return 0;
 }

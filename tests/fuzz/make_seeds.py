@@ -60,6 +60,9 @@ put("fuzz_chunked", "one-piece", chunked([], 200, b" ".join(TOKENS) * 3))
 put("fuzz_chunked", "many-cuts", chunked(list(range(1, 16)), 5, b"\n".join(TOKENS * 2)))
 put("fuzz_chunked", "nul-bytes", chunked([9, 9], 33, b"\0".join(TOKENS) + b"\0"))
 put("fuzz_chunked", "crlf", chunked([2, 64], 3, b"\r\n".join(TOKENS) + b"\r\n"))
+# UTF-16 (the text stream reads it as its characters): with a mark, cut mid code unit; by its zeros, no mark
+put("fuzz_chunked", "utf16-le-with-mark-cut", chunked([7, 33, 100], 5, b"\xff\xfe" + b"\n".join(TOKENS).decode().encode("utf-16-le")))
+put("fuzz_chunked", "utf16-be-by-its-zeros-cut", chunked([301, 1], 9, (b"S:1234\n" * 20 + b"tok_abcdefgh12\n").decode().encode("utf-16-be")))
 
 # ---- fuzz_json_encoder: hostile names and every byte value ----
 for name, data in {
