@@ -226,6 +226,7 @@ typedef struct member_rd {
     uint64_t pos;  /* bytes handed out */
     uint64_t hole; /* zeros due before p */
     int eof, failed;
+    char warning[160]; /* libarchive's first warning on the member's data (a zip's CRC that does not match) */
 } member_rd;
 
 static const unsigned char zeros[64 * 1024];
@@ -258,7 +259,10 @@ static la_ssize_t member_next(member_rd *m, const void **out, size_t max)
             return 0;
         const void *b = NULL;
         if (m->st) {
-            la_ssize_t k = ks__stripes_next(m->st, m->a, m->index, &b);
+            const char *w;
+            la_ssize_t k = ks__stripes_next(m->st, m->a, m->index, &b, &w);
+            if (w && !m->warning[0])
+                snprintf(m->warning, sizeof m->warning, "%s", w);
             if (k < 0) {
                 m->failed = 1;
                 return -1;
@@ -277,6 +281,9 @@ static la_ssize_t member_next(member_rd *m, const void **out, size_t max)
         } else if (r < ARCHIVE_WARN) {
             m->failed = 1;
             return -1;
+        } else if (r == ARCHIVE_WARN && !m->warning[0]) {
+            const char *w = archive_error_string(m->a);
+            snprintf(m->warning, sizeof m->warning, "%s", w && *w ? w : "a warning");
         }
         if (off < 0 || (uint64_t)off < m->pos) {
             if (m->eof)
@@ -1018,6 +1025,8 @@ static void give_member_rest(expansion *x, member_rd *mr)
         problem(x, 1, "stopped: corrupt or truncated member: %s", archive_error_string(mr->a));
         x->halt = 1;
         x->res->stop = KS_CONT_CORRUPT;
+    } else if (mr->warning[0] && !x->halt && !x->stopped) { /* scanned whole, but not what its archive says */
+        problem(x, 0, "damaged, scanned as it is: %s", mr->warning);
     }
     if (!x->stopped) {
         int rc = x->sink->end(x->ctx);

@@ -22,6 +22,7 @@ typedef struct slot {
     int end;        /* its last bytes (n may be 0) */
     int failed;     /* the member (or, at NO_INDEX, the zip) could not be read: err says why */
     char err[256];
+    char warning[160]; /* libarchive's warning on these bytes (a CRC that does not match), "" for none */
 } slot;
 
 typedef struct lane {
@@ -109,7 +110,7 @@ static slot *slot_to_fill(lane *l)
     slot *x = atomic_load(&s->stop) ? NULL : &l->sl[(l->first + l->n_full) % SLOTS];
     pthread_mutex_unlock(&l->mu);
     if (x)
-        x->n = 0, x->end = 0, x->failed = 0, x->err[0] = '\0';
+        x->n = 0, x->end = 0, x->failed = 0, x->err[0] = '\0', x->warning[0] = '\0';
     return x;
 }
 
@@ -155,6 +156,10 @@ static int copy_member(lane *l, struct archive *a, uint64_t index)
             else
                 snprintf(x->err, sizeof x->err, "%s", "member blocks out of order"), x->failed = 1;
             break;
+        }
+        if (r == ARCHIVE_WARN && !x->warning[0]) {
+            const char *w = archive_error_string(a);
+            snprintf(x->warning, sizeof x->warning, "%s", w && *w ? w : "a warning");
         }
         pos += size;
         const unsigned char *p = b;
@@ -274,8 +279,9 @@ static void give_back(ks_stripes *s)
     s->held = NULL;
 }
 
-la_ssize_t ks__stripes_next(ks_stripes *s, struct archive *a, uint64_t index, const void **out)
+la_ssize_t ks__stripes_next(ks_stripes *s, struct archive *a, uint64_t index, const void **out, const char **warning)
 {
+    *warning = NULL;
     give_back(s);
     if (s->ended_index == index)
         return 0;
@@ -307,6 +313,8 @@ la_ssize_t ks__stripes_next(ks_stripes *s, struct archive *a, uint64_t index, co
         }
         l->handed = 1;
         s->held = l;
+        if (x->warning[0])
+            *warning = x->warning;
         if (x->end)
             s->ended_index = index;
         *out = x->p;

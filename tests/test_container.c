@@ -1262,3 +1262,27 @@ Test(container, r_review_of_corrupt_members_read_on, .timeout = KS_HANG_S(300))
         free(tar.p);
     }
 }
+
+/* A zip member whose bytes do not match its CRC was scanned whole and nothing said (libarchive's ARCHIVE_WARN on
+ * its data): it is now named as damaged, its findings kept. */
+Test(container, r_a_member_that_fails_its_checksum_is_said, .timeout = KS_HANG_S(120))
+{
+    const char *names[] = {"a.txt", "b.txt"};
+    blob datas[] = {text("key AKIAQYLPMN5HHHFPZAM2\n"), text("key AKIAQYLPMN5HHHFPZAM2 again\n")};
+    blob zip = write_archive(ARCHIVE_FORMAT_ZIP, ARCHIVE_FILTER_NONE, names, datas, 2);
+    const unsigned char *eocd = zip.p + zip.len - 22;
+    unsigned char *c = zip.p + le32_at(eocd + 16); /* a.txt's directory entry; its local header at 0 */
+    c[16] ^= 1;
+    if (!(zip.p[6] & 8)) /* no data descriptor: the local header has the CRC too */
+        zip.p[14] ^= 1;
+    seen s;
+    ks_container_result res;
+    cr_assert_eq(expand_both(&zip, "crc.zip", &DEFAULTS, &s, &res), 0);
+    cr_assert_eq(s.n, 2);
+    cr_assert(s.m[0].data.len == datas[0].len && s.m[1].data.len == datas[1].len, "both whole");
+    cr_assert_eq(s.problems, 1);
+    cr_assert(strstr(s.last_problem, "damaged, scanned as it is") && strstr(s.last_problem, "CRC"), "%s",
+              s.last_problem);
+    seen_free(&s);
+    free(zip.p);
+}
