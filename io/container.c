@@ -424,6 +424,7 @@ typedef struct expansion {
      * their stripes read */
     uint64_t pos_before, stripes_before;
     uint64_t headers_passed; /* headers passed over by reopenings, in all: their cost is bounded */
+    unsigned damaged_said;   /* runs of damaged headers said so far (a flood of them is said once more, then not) */
     char chain[MAX_CHAIN];
     size_t chain_len;
 } expansion;
@@ -550,24 +551,21 @@ static int limit_reached(expansion *x, const char *fmt, uint64_t limit)
     return 0;
 }
 
-/* Counts `n` more bytes out; halts the expansion when a budget is exhausted. */
-static int budget_ok(expansion *x, size_t n)
+/* The ratio guard, for `out` bytes made so far; halts the expansion when they are too many for what was read. */
+static int ratio_ok(expansion *x, uint64_t out)
 {
-    x->res->bytes_out += n;
     const ks_container_limits *l = x->lim;
-    if (l->max_output && x->res->bytes_out > l->max_output)
-        return limit_reached(x, "stopped: the members' bytes exceed the limit of %s", l->max_output);
-    if (l->max_ratio && x->res->bytes_out > l->ratio_after) {
+    if (l->max_ratio && out > l->ratio_after) {
         int64_t in = x->outer_dec.d ? (int64_t)x->outer_dec.bytes_in(x->outer_dec.d) : archive_filter_bytes(x->outer, -1);
         if (in < (int64_t)x->pos_before)
             in = (int64_t)x->pos_before;
         if (x->stripes) /* the outermost handle reads only headers then */
             in += (int64_t)ks__stripes_bytes_in(x->stripes);
         in += (int64_t)(x->trailing_in + x->stripes_before);
-        if (in > 0 && x->res->bytes_out / (uint64_t)in > l->max_ratio) {
+        if (in > 0 && out / (uint64_t)in > l->max_ratio) {
             char d[160];
-            snprintf(d, sizeof d, "%llu bytes out of %lld read, more than %llu to 1",
-                     (unsigned long long)x->res->bytes_out, (long long)in, (unsigned long long)l->max_ratio);
+            snprintf(d, sizeof d, "%llu bytes out of %lld read, more than %llu to 1", (unsigned long long)out,
+                     (long long)in, (unsigned long long)l->max_ratio);
             problem(x, 1, "stopped (a compression bomb?): %s", d);
             x->halt = 1;
             x->res->stop = KS_CONT_LIMIT;
@@ -575,6 +573,15 @@ static int budget_ok(expansion *x, size_t n)
         }
     }
     return 1;
+}
+
+/* Counts `n` more bytes out; halts the expansion when a budget is exhausted. */
+static int budget_ok(expansion *x, size_t n)
+{
+    x->res->bytes_out += n;
+    if (x->lim->max_output && x->res->bytes_out > x->lim->max_output)
+        return limit_reached(x, "stopped: the members' bytes exceed the limit of %s", x->lim->max_output);
+    return ratio_ok(x, x->res->bytes_out);
 }
 
 /* One more member within the budget of members, or the expansion halts. */
@@ -1139,11 +1146,12 @@ int ks__container_may_be_image(const unsigned char *h, size_t n)
     return 1;
 }
 
-#define MAX_RETRIES (1u << 22) /* damaged headers in a row (a block each) before an archive counts as corrupt */
+#define DAMAGED_SAID_MAX 16 /* runs of damaged headers said one by one */
 
 /* The next header. A damaged one (a tar header whose checksum is wrong) is ARCHIVE_RETRY, which is no failure to
- * libarchive, though the entry it returns is no entry: the next header is looked for, block by block, and the
- * bytes passed over are said once. */
+ * libarchive, though the entry it returns is no entry: the next header is looked for, block by block, as tar does,
+ * and the bytes passed over are said. They count as bytes read and not handed over (pass_over_ok), and as bytes
+ * out for the ratio guard: a compressed flood of damaged blocks is stopped like a bomb. */
 static int next_header(expansion *x, struct archive *a, struct archive_entry **e)
 {
     int r = archive_read_next_header(a, e);
@@ -1152,17 +1160,26 @@ static int next_header(expansion *x, struct archive *a, struct archive_entry **e
     char d[200];
     const char *why = archive_error_string(a);
     snprintf(d, sizeof d, "%s", why ? why : "a damaged header");
-    la_int64_t from = archive_filter_bytes(a, 0);
-    for (unsigned n = 0; r == ARCHIVE_RETRY && n < MAX_RETRIES; n++)
+    la_int64_t from = archive_filter_bytes(a, 0), last = from;
+    while (r == ARCHIVE_RETRY) {
         r = archive_read_next_header(a, e);
-    if (r == ARCHIVE_RETRY)
-        return ARCHIVE_FATAL;
-    size_t k = strlen(d);
-    snprintf(d + k, sizeof d - k, ": %lld bytes passed over to the next header",
-             (long long)(archive_filter_bytes(a, 0) - from));
-    problem(x, 0, "damaged, not scanned: %s", d);
+        la_int64_t now = archive_filter_bytes(a, 0);
+        uint64_t n = now > last ? (uint64_t)(now - last) : 0;
+        last = now;
+        if (!pass_over_ok(x, n) || !ratio_ok(x, x->res->bytes_out + x->passed_over))
+            return ARCHIVE_FATAL; /* said, and halted */
+    }
     if (x->res->stop == KS_CONT_COMPLETE) /* part of it was not read: as a corrupt container's */
         x->res->stop = KS_CONT_CORRUPT;
+    if (++x->damaged_said > DAMAGED_SAID_MAX + 1)
+        return r;
+    if (x->damaged_said == DAMAGED_SAID_MAX + 1) {
+        problem(x, 0, "%s", "damaged, not scanned: more damaged headers, not said one by one");
+        return r;
+    }
+    size_t k = strlen(d);
+    snprintf(d + k, sizeof d - k, ": %lld bytes passed over to the next header", (long long)(last - from));
+    problem(x, 0, "damaged, not scanned: %s", d);
     return r;
 }
 
@@ -1203,6 +1220,8 @@ static void expand_archive(expansion *x, struct archive *a, const char *stream_n
             if (x->recording)
                 *x->recording = 0;
         }
+        if (r < ARCHIVE_WARN && x->halt)
+            return; /* a budget ran out passing over damaged headers: said */
         if (r < ARCHIVE_WARN) {
             /* An outermost object that fails before its first member is no container: the caller
              * scans its bytes as they are, and there is nothing to say. */

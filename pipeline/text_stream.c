@@ -9,6 +9,15 @@
 #include "utf16.h"
 
 #define SNIFF_BYTES 512 /* what io/utf16.c looks at */
+#define HELD_MAX 4096   /* raw findings held back when both ways are scanned; past it they go out as they come */
+
+/* A raw finding held back, its bytes and strings copied: they live only during the callback. */
+typedef struct held {
+    ks_match m;
+    size_t secret_off;
+    char *decoder, *validator, *near_miss_reason;
+    unsigned char match[];
+} held;
 
 struct ks_text_stream {
     const ks_allocator *a;
@@ -22,11 +31,76 @@ struct ks_text_stream {
     size_t skip; /* bytes of the mark not passed yet */
     ks_stream *raw, *text; /* the bytes as they are; their characters (UTF-16) */
     int carry;             /* the odd byte of a code unit split between writes, or -1 */
-    size_t head_n;
+    /* both ways (a mark before what may be no text): the raw findings wait for the characters' to be out, so
+     * that their order does not depend on how the bytes were cut, and is a file's (expand.c) */
+    held **held;
+    size_t n_held, cap_held;
+    size_t head_n; /* the fields from head on are not zeroed at open */
     unsigned char head[SNIFF_BYTES];
     unsigned char narrow[4096];
     char decoders[96];
 };
+
+static char *copy_string(const ks_allocator *a, const char *s, int *failed)
+{
+    char *c = s ? ks__astrdup(a, s) : NULL;
+    *failed |= s && !c;
+    return c;
+}
+
+static void held_free(const ks_allocator *a, held *h)
+{
+    ks__afree(a, h->decoder);
+    ks__afree(a, h->validator);
+    ks__afree(a, h->near_miss_reason);
+    ks__afree(a, h);
+}
+
+static int on_raw_match(const ks_match *m, void *ctx)
+{
+    ks_text_stream *s = ctx;
+    if (s->n_held == HELD_MAX)
+        return s->cb(m, s->ctx);
+    if (s->n_held == s->cap_held && ks__agrow(s->a, (void **)&s->held, &s->cap_held, s->n_held, sizeof *s->held, 16))
+        return s->cb(m, s->ctx); /* no memory to hold it: out now, in another order */
+    held *h = ks__amalloc(s->a, sizeof *h + m->match_len);
+    if (!h)
+        return s->cb(m, s->ctx);
+    int failed = 0;
+    h->m = *m;
+    h->secret_off = (size_t)(m->secret - m->match);
+    memcpy(h->match, m->match, m->match_len);
+    h->decoder = copy_string(s->a, m->decoder, &failed);
+    h->validator = copy_string(s->a, m->validator, &failed);
+    h->near_miss_reason = copy_string(s->a, m->near_miss_reason, &failed);
+    if (failed) {
+        held_free(s->a, h);
+        return s->cb(m, s->ctx);
+    }
+    s->held[s->n_held++] = h;
+    return 0;
+}
+
+/* The raw findings held back, in the order they came; 0, or the callback's stop. */
+static int release_held(ks_text_stream *s)
+{
+    int rc = 0;
+    for (size_t i = 0; i < s->n_held; i++) {
+        held *h = s->held[i];
+        if (!rc) {
+            ks_match m = h->m;
+            m.match = h->match;
+            m.secret = h->match + h->secret_off;
+            m.decoder = h->decoder;
+            m.validator = h->validator;
+            m.near_miss_reason = h->near_miss_reason;
+            rc = s->cb(&m, s->ctx);
+        }
+        held_free(s->a, h);
+    }
+    s->n_held = 0;
+    return rc;
+}
 
 /* A finding in the characters: unit i is at bom + 2i in the object. */
 static int on_text_match(const ks_match *m, void *ctx)
@@ -87,8 +161,10 @@ static int decide(ks_text_stream *s)
     s->skip = s->bom;
     ks_scan_opts so = {.size = sizeof so, .path = s->path};
     int rc = 0;
-    if (s->order == KS_UTF16_NONE || unsure)
+    if (s->order == KS_UTF16_NONE)
         rc = ks_stream_open(s->engine, &so, s->cb, s->ctx, &s->raw);
+    else if (unsure)
+        rc = ks_stream_open(s->engine, &so, on_raw_match, s, &s->raw);
     if (!rc && s->order != KS_UTF16_NONE)
         rc = ks_stream_open(s->engine, &so, on_text_match, s, &s->text);
     return rc;
@@ -150,6 +226,8 @@ int ks__text_stream_close(ks_text_stream *s, ks_scanner *scanner)
         rc = ks_stream_close(s->text, scanner);
         s->text = NULL;
     }
+    if (!rc)
+        rc = release_held(s);
     ks__text_stream_abort(s);
     return rc;
 }
@@ -160,6 +238,9 @@ void ks__text_stream_abort(ks_text_stream *s)
         return;
     ks_stream_abort(s->raw);
     ks_stream_abort(s->text);
+    for (size_t i = 0; i < s->n_held; i++)
+        held_free(s->a, s->held[i]);
+    ks__afree(s->a, s->held);
     ks__afree(s->a, s->path);
     ks__afree(s->a, s);
 }

@@ -318,6 +318,37 @@ Test(cstream, r_utf16_text_is_scanned_as_its_characters, .timeout = KS_HANG_S(12
     free(ascii.p);
 }
 
+/* A byte order mark before bytes that are no mostly-ASCII UTF-16 has them scanned both ways; the raw findings came
+ * out as the two scans' pieces allowed, so their order against the characters' findings changed with how the
+ * object was cut (a review). The characters' findings now come first, then the raw ones, however it is cut. */
+Test(cstream, r_both_ways_findings_come_in_one_order_however_cut, .timeout = KS_HANG_S(120))
+{
+    blob raw_text = obj(3000, 4, 81), u16_text = obj(1500, 3, 82);
+    blob b = {.p = malloc(2 + 6000 + 3 * u16_text.len + raw_text.len), .len = 0};
+    b.p[b.len++] = 0xff, b.p[b.len++] = 0xfe;
+    for (int i = 0; i < 3000; i++) /* no ASCII lane: not sure it is text */
+        b.p[b.len++] = 0x01, b.p[b.len++] = 0x4e;
+    for (size_t i = 0; i < u16_text.len; i++)
+        b.p[b.len++] = u16_text.p[i], b.p[b.len++] = 0;
+    b.p[b.len++] = '\n', b.p[b.len++] = 0; /* the raw text starts on an even offset, after a new line */
+    memcpy(b.p + b.len, raw_text.p, raw_text.len);
+    b.len += raw_text.len;
+    hits first = {0};
+    cr_assert_eq(stream_it(&b, WHOLE, 1, NULL, NULL, &first), 0);
+    cr_assert_geq(first.n, 6, "findings both ways: %zu", first.n);
+    cr_assert_lt(first.v[0].start, first.v[first.n - 1].start, "the characters' first");
+    for (cut how = ONE_BYTE; how < N_CUTS; how++) {
+        hits got = {0};
+        cr_assert_eq(stream_it(&b, how, 91 + how, NULL, NULL, &got), 0);
+        assert_same(&first, &got, CUT_NAMES[how]);
+        hits_free(&got);
+    }
+    hits_free(&first);
+    free(b.p);
+    free(raw_text.p);
+    free(u16_text.p);
+}
+
 /* Anything that is not a container, however it starts, gives exactly what ks_scan gives over it. */
 Test(cstream, what_is_no_container_equals_ks_stream, .timeout = KS_HANG_S(120))
 {
