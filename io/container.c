@@ -369,6 +369,7 @@ static uint64_t gzip_in(const void *d) { return ks__gzip_bytes_in(d); }
 static uint64_t gzip_end(const void *d) { return ks__gzip_end(d); }
 static void gzip_free(void *d) { ks__gzip_free(d); }
 static uint64_t zstd_in(const void *d) { return ks__zstd_bytes_in(d); }
+static uint64_t zstd_end(const void *d) { return ks__zstd_end(d); }
 static void zstd_free(void *d) { ks__zstd_free(d); }
 
 static int own_decoder(ks_container_kind kind) { return kind == KS_CONT_GZIP || kind == KS_CONT_ZSTD; }
@@ -387,8 +388,7 @@ static int dec_open(ks_container_kind kind, archive_read_callback *read, void *c
         ks_zstd *z = ks__zstd_new(read, cd);
         if (z && ahead)
             (void)ks__zstd_start_ahead(z);
-        /* no end: zstd takes what follows its last frame for a frame, and fails on it */
-        *dec = (stream_dec){z, ks__zstd_read, zstd_in, zstd_free, NULL};
+        *dec = (stream_dec){z, ks__zstd_read, zstd_in, zstd_free, zstd_end};
     }
     return !own_decoder(kind) || dec->d;
 }

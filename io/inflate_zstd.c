@@ -17,6 +17,11 @@ struct ks_zstd {
     ZSTD_inBuffer in;  /* upstream's current piece */
     int up_eof;
     size_t want;       /* ZSTD_decompressStream's last hint: 0 between frames */
+    int frames;        /* frames decoded whole */
+    unsigned char peek[4]; /* after a frame: the next bytes, taken to see whether another begins */
+    size_t peek_n;
+    int ended;         /* what followed a frame was none: the stream ended at end_at */
+    uint64_t end_at;
     uint64_t bytes_in;
     int failed_after;  /* an error waits behind the bytes being returned */
     char err[160];
@@ -52,6 +57,66 @@ void ks__zstd_free(ks_zstd *z)
 
 uint64_t ks__zstd_bytes_in(const ks_zstd *z) { return z->ahead ? ks__ahead_bytes_in(z->ahead) : z->bytes_in; }
 
+/* Written by whoever decodes (the thread ahead too) before it hands out the end, so read after it. */
+uint64_t ks__zstd_end(const ks_zstd *z) { return z->ended ? z->end_at : UINT64_MAX; }
+
+/* A zstd frame's magic, or a skippable frame's (which the decoder passes over itself). */
+static int frame_magic(const unsigned char *p)
+{
+    return (p[0] == 0x28 && p[1] == 0xb5 && p[2] == 0x2f && p[3] == 0xfd) ||
+           ((p[0] & 0xf0) == 0x50 && p[1] == 0x2a && p[2] == 0x4d && p[3] == 0x18);
+}
+
+/* Upstream's next piece into z->in: 1, 0 at its end, -1 (with *failed) when it failed. */
+static int pull(ks_zstd *z, struct archive *a, const char **failed)
+{
+    const void *p = NULL;
+    la_ssize_t n = z->up(a, z->up_data, &p);
+    if (n < 0) {
+        const char *e = archive_error_string(a);
+        *failed = e ? e : "read failed";
+        return -1;
+    }
+    if (n == 0)
+        z->up_eof = 1;
+    z->in = (ZSTD_inBuffer){p, (size_t)(n > 0 ? n : 0), 0};
+    return n > 0;
+}
+
+/* Between frames: whether another begins (its first bytes then fed to the decoder). 1 when it does, 0 when the
+ * stream ended (at upstream's end, or before bytes that are no frame: trailing data, from end_at), -1 (with
+ * *failed) on an upstream error or a decoder error. */
+static int next_frame(ks_zstd *z, struct archive *a, ZSTD_outBuffer *out, const char **failed)
+{
+    while (z->peek_n < sizeof z->peek) {
+        if (z->in.pos == z->in.size) {
+            if (z->up_eof)
+                break;
+            if (pull(z, a, failed) < 0)
+                return -1;
+            continue;
+        }
+        z->peek[z->peek_n++] = ((const unsigned char *)z->in.src)[z->in.pos++];
+    }
+    if (!z->peek_n)
+        return 0; /* upstream's end, right after a frame */
+    if (z->peek_n < sizeof z->peek || !frame_magic(z->peek)) {
+        z->ended = 1;
+        z->end_at = z->bytes_in;
+        return 0;
+    }
+    ZSTD_inBuffer pb = {z->peek, z->peek_n, 0};
+    size_t r = ZSTD_decompressStream(z->ds, out, &pb);
+    z->bytes_in += pb.pos;
+    z->peek_n = 0;
+    if (ZSTD_isError(r)) {
+        *failed = ZSTD_getErrorName(r);
+        return -1;
+    }
+    z->want = r;
+    return 1;
+}
+
 /* The next decompressed bytes into dst (KS_AHEAD_BLOCK of room). */
 static la_ssize_t decode(ks_zstd *z, struct archive *a, unsigned char *dst)
 {
@@ -61,19 +126,15 @@ static la_ssize_t decode(ks_zstd *z, struct archive *a, unsigned char *dst)
     }
     ZSTD_outBuffer out = {dst, KS_AHEAD_BLOCK, 0};
     const char *failed = NULL;
-    while (out.pos < out.size) {
-        if (z->in.pos == z->in.size && !z->up_eof) {
-            const void *p = NULL;
-            la_ssize_t n = z->up(a, z->up_data, &p);
-            if (n < 0) {
-                const char *e = archive_error_string(a);
-                failed = e ? e : "read failed";
+    while (out.pos < out.size && !z->ended) {
+        if (!z->want && z->frames) { /* a frame ended: another, or the stream's end */
+            int r = next_frame(z, a, &out, &failed);
+            if (r <= 0)
                 break;
-            }
-            if (n == 0)
-                z->up_eof = 1;
-            z->in = (ZSTD_inBuffer){p, (size_t)(n > 0 ? n : 0), 0};
+            continue;
         }
+        if (z->in.pos == z->in.size && !z->up_eof && pull(z, a, &failed) < 0)
+            break;
         if (z->in.pos == z->in.size && z->up_eof) {
             if (z->want) /* inside a frame, and no more input */
                 failed = "truncated zstd input";
@@ -87,6 +148,7 @@ static la_ssize_t decode(ks_zstd *z, struct archive *a, unsigned char *dst)
             break;
         }
         z->want = r;
+        z->frames += r == 0;
     }
     if (failed) {
         snprintf(z->err, sizeof z->err, "zstd: %s", failed);

@@ -27,4 +27,9 @@ int ks__zstd_start_ahead(ks_zstd *z);
 /* The compressed bytes taken from upstream so far (decoding ahead: those behind the bytes handed out). */
 uint64_t ks__zstd_bytes_in(const ks_zstd *z);
 
+/* Once ks__zstd_read returned 0 (the end): where in upstream's bytes the last frame ended when bytes that begin no
+ * frame follow it (trailing data, to be read from there); UINT64_MAX when none follow, before the end, or after a
+ * failure. */
+uint64_t ks__zstd_end(const ks_zstd *z);
+
 #endif
