@@ -11,6 +11,7 @@
 
 #include "container.h"
 #include "inflate_gzip.h"
+#include "inflate_xz.h"
 #include "inflate_zstd.h"
 #include "zip_stripes.h"
 
@@ -370,9 +371,15 @@ static uint64_t gzip_end(const void *d) { return ks__gzip_end(d); }
 static void gzip_free(void *d) { ks__gzip_free(d); }
 static uint64_t zstd_in(const void *d) { return ks__zstd_bytes_in(d); }
 static uint64_t zstd_end(const void *d) { return ks__zstd_end(d); }
+static uint64_t xz_in(const void *d) { return ks__xz_bytes_in(d); }
+static uint64_t xz_end(const void *d) { return ks__xz_end(d); }
+static void xz_free(void *d) { ks__xz_free(d); }
 static void zstd_free(void *d) { ks__zstd_free(d); }
 
-static int own_decoder(ks_container_kind kind) { return kind == KS_CONT_GZIP || kind == KS_CONT_ZSTD; }
+static int own_decoder(ks_container_kind kind)
+{
+    return kind == KS_CONT_GZIP || kind == KS_CONT_ZSTD || kind == KS_CONT_XZ;
+}
 
 /* The decoder of a stream of `kind` reading `read` (on a thread of its own when `ahead`); 0 when there
  * is no memory for it. */
@@ -389,6 +396,11 @@ static int dec_open(ks_container_kind kind, archive_read_callback *read, void *c
         if (z && ahead)
             (void)ks__zstd_start_ahead(z);
         *dec = (stream_dec){z, ks__zstd_read, zstd_in, zstd_free, zstd_end};
+    } else if (kind == KS_CONT_XZ) { /* libarchive's filter fails on what follows the last stream */
+        ks_xz *x = ks__xz_new(read, cd);
+        if (x && ahead)
+            (void)ks__xz_start_ahead(x);
+        *dec = (stream_dec){x, ks__xz_read, xz_in, xz_free, xz_end};
     }
     return !own_decoder(kind) || dec->d;
 }
