@@ -364,6 +364,7 @@ typedef struct stream_dec {
     uint64_t (*bytes_in)(const void *d);
     void (*free)(void *d);
     uint64_t (*end)(const void *d); /* where the stream ended in its source; NULL: it has no trailing data */
+    const char *(*refused)(const void *d); /* why a stream that is one was not decoded (a limit); NULL: none */
 } stream_dec;
 
 static uint64_t gzip_in(const void *d) { return ks__gzip_bytes_in(d); }
@@ -374,6 +375,7 @@ static uint64_t zstd_end(const void *d) { return ks__zstd_end(d); }
 static uint64_t xz_in(const void *d) { return ks__xz_bytes_in(d); }
 static uint64_t xz_end(const void *d) { return ks__xz_end(d); }
 static void xz_free(void *d) { ks__xz_free(d); }
+static const char *xz_refused(const void *d) { return ks__xz_refused(d); }
 static void zstd_free(void *d) { ks__zstd_free(d); }
 
 static int own_decoder(ks_container_kind kind)
@@ -390,20 +392,24 @@ static int dec_open(ks_container_kind kind, archive_read_callback *read, void *c
         ks_gzip *g = ks__gzip_new(read, cd);
         if (g && ahead)
             (void)ks__gzip_start_ahead(g); /* without a thread, it decodes on this one */
-        *dec = (stream_dec){g, ks__gzip_read, gzip_in, gzip_free, gzip_end};
+        *dec = (stream_dec){g, ks__gzip_read, gzip_in, gzip_free, gzip_end, NULL};
     } else if (kind == KS_CONT_ZSTD) {
         ks_zstd *z = ks__zstd_new(read, cd);
         if (z && ahead)
             (void)ks__zstd_start_ahead(z);
-        *dec = (stream_dec){z, ks__zstd_read, zstd_in, zstd_free, zstd_end};
+        *dec = (stream_dec){z, ks__zstd_read, zstd_in, zstd_free, zstd_end, NULL};
     } else if (kind == KS_CONT_XZ) { /* libarchive's filter fails on what follows the last stream */
         ks_xz *x = ks__xz_new(read, cd);
         if (x && ahead)
             (void)ks__xz_start_ahead(x);
-        *dec = (stream_dec){x, ks__xz_read, xz_in, xz_free, xz_end};
+        *dec = (stream_dec){x, ks__xz_read, xz_in, xz_free, xz_end, xz_refused};
     }
     return !own_decoder(kind) || dec->d;
 }
+
+/* Why a stream that failed to open was one all the same, refused at a limit (said, and counted: the bytes are not
+ * scanned as they are, which would find nothing in them); NULL when it was no such stream. */
+static const char *dec_refused(const stream_dec *dec) { return dec->d && dec->refused ? dec->refused(dec->d) : NULL; }
 
 static void dec_free(stream_dec *dec)
 {
@@ -977,7 +983,13 @@ static int try_nested(expansion *x, member_rd *parent, ks_container_kind kind, c
     if (c && set_source(c, kind, nested_read, &src, 0, &dec))
         opened = open_reader(c, kind);
     src.opening = 0;
-    if (opened) {
+    const char *refused = opened ? NULL : dec_refused(&dec);
+    if (refused) { /* the member is passed over, said; the archive reads on */
+        problem(x, 1, "stopped: %s", refused);
+        if (x->res->stop == KS_CONT_COMPLETE || x->res->stop == KS_CONT_CORRUPT)
+            x->res->stop = KS_CONT_LIMIT;
+        opened = 1;
+    } else if (opened) {
         x->res->containers++;
         if (drop_to != (size_t)-1)
             chain_pop(x, drop_to); /* the stream's decompressed bytes are named by what they hold */
@@ -999,6 +1011,8 @@ static int try_nested(expansion *x, member_rd *parent, ks_container_kind kind, c
             uint64_t end = end_in_source(c, &dec, &zip_dir);
             member_rest(x, &src, end, zip_dir, member_name, drop_to, lead_len);
         }
+        if (parent->warning[0] && !x->halt && !x->stopped) /* read whole above, but not what its archive says */
+            problem(x, 0, "damaged, scanned as it is: %s", parent->warning);
         if (lead_len && !x->halt && !x->stopped && members_ok(x)) { /* the lead: the member's own bytes */
             x->res->members++;
             int rc = x->sink->begin(x->ctx, x->chain);
@@ -1450,6 +1464,14 @@ static int expand_source(fd_src *src, ks_container_kind kind, const char *name, 
     x->recording = &src->opening;
     orc = open_reader(a, kind);
     x->outer = a;
+    const char *refused = orc ? NULL : dec_refused(&x->outer_dec);
+    if (refused) {
+        problem(x, 1, "stopped: %s", refused);
+        res->containers = 1;
+        res->stop = KS_CONT_LIMIT;
+        rc = 0;
+        goto out;
+    }
     if (!orc)
         goto out; /* not one after all: scanned as it is */
     res->containers = 1;

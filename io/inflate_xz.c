@@ -26,7 +26,8 @@ struct ks_xz {
     unsigned char peek[sizeof MAGIC]; /* then: the next bytes, taken to see whether a stream begins */
     size_t peek_n;
     int ended;          /* what followed a stream was none: the stream ended at end_at */
-    uint64_t end_at, stream_end;
+    uint64_t end_at;
+    int refused;        /* a stream whose decoding needs more memory than MEMLIMIT, or options liblzma lacks */
     uint64_t bytes_in;
     int failed_after;   /* an error waits behind the bytes being returned */
     char err[160];
@@ -64,6 +65,8 @@ uint64_t ks__xz_bytes_in(const ks_xz *x) { return x->ahead ? ks__ahead_bytes_in(
 
 /* Written by whoever decodes (the thread ahead too) before it hands out the end, so read after it. */
 uint64_t ks__xz_end(const ks_xz *x) { return x->ended ? x->end_at : UINT64_MAX; }
+
+const char *ks__xz_refused(const ks_xz *x) { return x->refused && !x->ahead ? x->err : NULL; }
 
 /* Makes upstream bytes available: 1 when there are some, 0 at its end, -1 (with *failed) when it failed. */
 static int pull(ks_xz *x, struct archive *a, const char **failed)
@@ -133,7 +136,7 @@ static int next_stream(ks_xz *x, struct archive *a, unsigned char *dst, size_t *
     }
     if (x->peek_n < sizeof x->peek || memcmp(x->peek, MAGIC, sizeof MAGIC)) {
         x->ended = 1;
-        x->end_at = x->stream_end;
+        x->end_at = x->bytes_in; /* after the stream's zero padding, which pieces already read past */
         return 0;
     }
     lzma_ret r = lzma_stream_decoder(&x->s, MEMLIMIT, 0);
@@ -171,9 +174,9 @@ static la_ssize_t decode(ks_xz *x, struct archive *a, unsigned char *dst)
         x->in = x->s.next_in;
         if (r == LZMA_STREAM_END) {
             x->between = 1;
-            x->stream_end = x->bytes_in;
         } else if (r != LZMA_OK) {
             failed = lzma_words(r);
+            x->refused = r == LZMA_MEMLIMIT_ERROR || r == LZMA_OPTIONS_ERROR;
             break;
         } else if (!more && out_pos < KS_AHEAD_BLOCK) {
             failed = "truncated xz input"; /* all of it given, the output not full, and no end */

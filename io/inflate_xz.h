@@ -27,6 +27,11 @@ int ks__xz_start_ahead(ks_xz *x);
 /* The compressed bytes taken from upstream so far (decoding ahead: those behind the bytes handed out). */
 uint64_t ks__xz_bytes_in(const ks_xz *x);
 
+/* After ks__xz_read failed: why, when the stream is xz that keysweep will not decode (it needs more than 256 MiB of
+ * memory, or options liblzma does not have), which is a limit and no corruption; NULL otherwise (or decoding
+ * ahead). */
+const char *ks__xz_refused(const ks_xz *x);
+
 /* Once ks__xz_read returned 0 (the end): where in upstream's bytes the last stream (and its padding) ended when
  * other bytes follow it (trailing data, to be read from there); UINT64_MAX when none follow, before the end, or
  * after a failure. */
