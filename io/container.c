@@ -50,6 +50,25 @@ ks_container_kind ks__container_sniff(const unsigned char *h, size_t n)
     return KS_CONT_NONE;
 }
 
+int ks__container_after_script(const unsigned char *h, size_t n, uint64_t *at)
+{
+    if (n < 4 || h[0] != '#' || h[1] != '!')
+        return 0;
+    for (size_t i = 2; i < n; i++) {
+        unsigned char c = h[i];
+        if (c == '\n' && i + 1 < n) {
+            ks_container_kind k = ks__container_sniff(h + i + 1, n - i - 1);
+            if (ks__container_is_stream(k) || k == KS_CONT_TAR) {
+                *at = i + 1;
+                return 1;
+            }
+        } else if (c < 0x20 && c != '\t' && c != '\n' && c != '\r' && c != '\f' && c != '\v' && c != 0x1b) {
+            return 0; /* bytes that are no text before a line that begins a stream: a script it is not */
+        }
+    }
+    return 0;
+}
+
 int ks__container_is_stream(ks_container_kind k)
 {
     return k == KS_CONT_GZIP || k == KS_CONT_BZIP2 || k == KS_CONT_XZ || k == KS_CONT_ZSTD || k == KS_CONT_LZ4;
@@ -103,6 +122,7 @@ typedef struct fd_src {
     int fd;
     const unsigned char *mem; /* not NULL: the object is here, and fd is not read */
     uint64_t size, pos;
+    uint64_t base; /* where in the object the container begins (after a script's lead); size and pos count from it */
     unsigned char *buf;
     /* a pipe: read() from its position, after `head` (taken already to recognise it), up to `size`
      * bytes in all (0: to EOF); while it opens, what is read is kept in `replay` */
@@ -175,13 +195,13 @@ static la_ssize_t fd_read(struct archive *a, void *cd, const void **out)
     if (!want)
         return 0;
     if (s->mem) {
-        *out = s->mem + s->pos;
+        *out = s->mem + s->base + s->pos;
         s->pos += want;
         return (la_ssize_t)want;
     }
     ssize_t n;
     do
-        n = pread(s->fd, s->buf, want, (off_t)s->pos);
+        n = pread(s->fd, s->buf, want, (off_t)(s->base + s->pos));
     while (n < 0 && errno == EINTR);
     if (n < 0) {
         archive_set_error(a, errno, "read failed: %s", strerror(errno));
@@ -1068,13 +1088,15 @@ static void give_member_rest(expansion *x, member_rd *mr)
     }
 }
 
-/* ---- a zip after a lead: an executable jar's launch script, a self-extracting stub, a zipapp's shebang ---- */
+/* ---- a container after a lead: an executable jar's launch script, a self-extracting stub, a zipapp's shebang, a
+ * makeself installer's script ---- */
 
-#define LEAD_MAX ((size_t)1 << 20) /* how far into a member a zip after a lead is looked for */
+#define LEAD_MAX KS_CONTAINER_LEAD_MAX /* how far into a member a container after a lead is looked for */
 
-/* 1 when a member that starts so may hold a zip after a lead of its own: a script ("#!") or a Windows
- * executable ("MZ"). A file's is found by its end record (ks__container_zip_after); a member cannot be read
- * from its end, so its first bytes are looked through for a local header instead. */
+/* 1 when a member that starts so may hold a container after a lead of its own: a script ("#!"), before a zip or
+ * a stream, or a Windows executable ("MZ"), before a zip. A file's zip is found by its end record
+ * (ks__container_zip_after); a member cannot be read from its end, so its first bytes are looked through for a
+ * local header instead. */
 static int may_lead_a_zip(const unsigned char *h, size_t n)
 {
     return n >= 2 && ((h[0] == '#' && h[1] == '!') || (h[0] == 'M' && h[1] == 'Z'));
@@ -1117,15 +1139,17 @@ static size_t find_local_header(const unsigned char *p, size_t n, size_t from)
     return n;
 }
 
-/* A member whose first `n` bytes (head) may lead a zip: its first LEAD_MAX bytes are looked through for a local
- * header; a zip found there is expanded as a container inside the member, the lead before it handed over as the
- * member's own bytes (try_nested). Returns 1 when the member was handled whole, 0 when it has begun at the sink
- * with the bytes read so far handed over (the caller gives the rest). */
-static int zip_after_lead(expansion *x, member_rd *mr, const unsigned char *head, size_t n, unsigned depth,
-                          const char *name)
+/* A member whose first `n` bytes (head) may lead a container: its first LEAD_MAX bytes are looked through for a
+ * zip's local header, or a script's line where a stream begins; a container found there is expanded inside the
+ * member, the lead before it handed over as the member's own bytes (try_nested). Returns 1 when the member was
+ * handled whole, 0 when it has begun at the sink with the bytes read so far handed over (the caller gives the
+ * rest). */
+static int container_after_lead(expansion *x, member_rd *mr, const unsigned char *head, size_t n, unsigned depth,
+                                const char *name)
 {
     unsigned char *acc = malloc(LEAD_MAX);
     size_t len = n, at = n;
+    ks_container_kind kind = KS_CONT_ZIP;
     if (acc) {
         memcpy(acc, head, n);
         at = find_local_header(acc, len, 1);
@@ -1140,9 +1164,14 @@ static int zip_after_lead(expansion *x, member_rd *mr, const unsigned char *head
             len += (size_t)k;
             at = find_local_header(acc, len, from);
         }
+        uint64_t s; /* a script's line before the zip (if any) where a stream begins: looked for once, all read */
+        if (ks__container_after_script(acc, at, &s)) {
+            kind = ks__container_sniff(acc + s, len - (size_t)s);
+            at = (size_t)s;
+        }
     }
     const unsigned char *bytes = acc ? acc : head;
-    if (at < len && try_nested(x, mr, KS_CONT_ZIP, acc + at, len - at, depth, name, (size_t)-1, acc, at)) {
+    if (at < len && try_nested(x, mr, kind, acc + at, len - at, depth, name, (size_t)-1, acc, at)) {
         free(acc);
         return 1;
     }
@@ -1315,7 +1344,7 @@ static void expand_archive(expansion *x, struct archive *a, const char *stream_n
             }
         }
         if (kind == KS_CONT_NONE && depth < x->lim->max_depth && may_lead_a_zip(buf, (size_t)n)) {
-            if (!zip_after_lead(x, &mr, buf, (size_t)n, depth, name))
+            if (!container_after_lead(x, &mr, buf, (size_t)n, depth, name))
                 give_member_rest(x, &mr);
             chain_pop(x, saved);
             continue;
@@ -1379,13 +1408,30 @@ static void outer_trailing(expansion *x, struct archive *a, ks_container_kind ki
     } else {
         if (end >= src->size)
             return;
-        src->pos = t.at = end; /* fd_read reads on from there */
+        src->pos = end; /* fd_read reads on from there */
+        t.at = src->base + end; /* named by where it is in the file */
     }
     if (give_trailing(x, &t, zip_dir) < 0 && !x->halt && !x->stopped) {
         problem(x, 1, "stopped: what follows the container's end could not be read: %s", archive_error_string(a));
         x->halt = 1;
         x->res->stop = KS_CONT_CORRUPT;
     }
+}
+
+/* A handle on the outermost container's source (decoded ahead on a thread of its own when `ahead`), which seeks
+ * unless the source is a pipe (zip is then read as it streams) or our own decoder's; NULL when none can be had. */
+static struct archive *outer_reader(expansion *x, ks_container_kind kind, fd_src *src, int ahead)
+{
+    struct archive *a = new_reader(x, kind);
+    if (a && !set_source(a, kind, fd_read, src, ahead, &x->outer_dec)) {
+        archive_read_free(a);
+        return NULL;
+    }
+    if (a && !src->pipe && !x->outer_dec.d) {
+        archive_read_set_seek_callback(a, fd_seek);
+        archive_read_set_skip_callback(a, fd_skip);
+    }
+    return a;
 }
 
 #define MAX_REOPEN 64 /* corrupt members a zip is read on after */
@@ -1412,13 +1458,8 @@ static struct archive *read_on(expansion *x, struct archive *a, ks_container_kin
     archive_read_free(a);
     x->outer = NULL;
     src->pos = 0;
-    if (!(a = new_reader(x, kind)) || !set_source(a, kind, fd_read, src, 0, &x->outer_dec)) {
-        if (a)
-            archive_read_free(a);
+    if (!(a = outer_reader(x, kind, src, 0)))
         return NULL;
-    }
-    archive_read_set_seek_callback(a, fd_seek);
-    archive_read_set_skip_callback(a, fd_skip);
     struct archive_entry *e;
     uint64_t i = 0;
     if (open_reader(a, kind))
@@ -1450,16 +1491,10 @@ static int expand_source(fd_src *src, ks_container_kind kind, const char *name, 
     x->sink = sink;
     x->ctx = ctx;
     x->res = res;
-    if (!(a = new_reader(x, kind)))
-        goto out;
     int orc;
-    /* only a file read by offset: a pipe's bytes are recorded as they are read, for a replay */
-    if (!set_source(a, kind, fd_read, src, lim->decode_ahead && !src->pipe && !src->mem && !src->pull, &x->outer_dec))
+    /* decoded ahead only from a file read by offset: a pipe's bytes are recorded as they are read, for a replay */
+    if (!(a = outer_reader(x, kind, src, lim->decode_ahead && !src->pipe && !src->mem && !src->pull)))
         goto out;
-    if (!src->pipe && !x->outer_dec.d) { /* a pipe cannot seek: zip is then read as it streams */
-        archive_read_set_seek_callback(a, fd_seek);
-        archive_read_set_skip_callback(a, fd_skip);
-    }
     src->opening = 1; /* until the first header: till then it may still be no container */
     x->recording = &src->opening;
     orc = open_reader(a, kind);
@@ -1603,12 +1638,27 @@ int ks__container_zip_after(const void *mem, size_t len, int fd, uint64_t size, 
     return 1;
 }
 
-/* The kind its head says, or an ISO 9660 image by its descriptor further in, or a zip after other bytes by
- * its end record (an object whose bytes are all at hand: in memory, or behind a descriptor that can be read
- * anywhere). */
-static ks_container_kind sniff_object(const unsigned char *head, size_t hn, const void *mem, size_t len, int fd,
-                                      uint64_t size)
+/* A stream or tar after a script's lead, in the object's first KS_CONTAINER_LEAD_MAX bytes: its kind, and where
+ * it begins in *base. */
+static ks_container_kind after_script(const void *mem, size_t len, int fd, uint64_t size, uint64_t *base)
 {
+    size_t n = (mem ? len : size) < KS_CONTAINER_LEAD_MAX ? (size_t)(mem ? len : size) : KS_CONTAINER_LEAD_MAX;
+    unsigned char *lead = mem ? NULL : malloc(n ? n : 1);
+    const unsigned char *h = mem ? mem : lead;
+    ks_container_kind k = KS_CONT_NONE;
+    if (h && (mem || pread(fd, lead, n, 0) == (ssize_t)n) && ks__container_after_script(h, n, base))
+        k = ks__container_sniff(h + *base, n - (size_t)*base);
+    free(lead);
+    return k;
+}
+
+/* The kind its head says, or an ISO 9660 image by its descriptor further in, or a zip after other bytes by
+ * its end record, or a stream after a script (*base: where it begins), in an object whose bytes are all at
+ * hand: in memory, or behind a descriptor that can be read anywhere. */
+static ks_container_kind sniff_object(const unsigned char *head, size_t hn, const void *mem, size_t len, int fd,
+                                      uint64_t size, uint64_t *base)
+{
+    *base = 0;
     ks_container_kind k = ks__container_sniff(head, hn);
     if (k != KS_CONT_NONE)
         return k;
@@ -1616,7 +1666,9 @@ static ks_container_kind sniff_object(const unsigned char *head, size_t hn, cons
     if (!bytes_at(mem, len, fd, mem ? len : size, KS_CONTAINER_ISO_MAGIC_AT, m, sizeof m) && !memcmp(m, "CD001", 5))
         return KS_CONT_ISO9660;
     uint64_t prefix;
-    return ks__container_zip_after(mem, len, fd, size, &prefix) ? KS_CONT_ZIP : KS_CONT_NONE;
+    if (ks__container_zip_after(mem, len, fd, size, &prefix))
+        return KS_CONT_ZIP;
+    return hn >= 2 && head[0] == '#' && head[1] == '!' ? after_script(mem, len, fd, size, base) : KS_CONT_NONE;
 }
 
 int ks__container_expand(const void *mem, size_t len, int fd, uint64_t size, const char *name,
@@ -1633,8 +1685,10 @@ int ks__container_expand(const void *mem, size_t len, int fd, uint64_t size, con
         ssize_t r = pread(fd, head, sizeof head, 0);
         hn = r > 0 ? (size_t)r : 0;
     }
-    fd_src src = {.fd = fd, .mem = mem, .size = mem ? len : size};
-    return expand_source(&src, sniff_object(head, hn, mem, len, fd, size), name, lim, sink, ctx, res);
+    uint64_t base;
+    ks_container_kind kind = sniff_object(head, hn, mem, len, fd, size, &base);
+    fd_src src = {.fd = fd, .mem = mem, .size = (mem ? len : size) - base, .base = base};
+    return expand_source(&src, kind, name, lim, sink, ctx, res);
 }
 
 /* A pipe or a pull source: what was read past head is handed back when it is no container. */

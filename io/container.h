@@ -47,6 +47,14 @@ ks_container_kind ks__container_sniff(const unsigned char *head, size_t n);
  * (a zip that starts the object, which its head shows, included). */
 int ks__container_zip_after(const void *mem, size_t len, int fd, uint64_t size, uint64_t *prefix);
 
+/* A compressed stream or a tar after a shell script (a makeself installer, a self-extracting archive), which no
+ * head shows: 1 when h[0..n) begins with "#!", and one of its lines, all text before it, begins with a stream's
+ * magic or a tar header; *at is where that line begins. 0 otherwise. */
+int ks__container_after_script(const unsigned char *h, size_t n, uint64_t *at);
+
+/* How far into an object ks__container_after_script's stream is looked for. */
+#define KS_CONTAINER_LEAD_MAX ((size_t)1 << 20)
+
 /* 1 for a compressed stream (one member), 0 for an archive or none. */
 int ks__container_is_stream(ks_container_kind k);
 

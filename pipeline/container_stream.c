@@ -181,7 +181,10 @@ static int on_member_match(const ks_match *m, void *ctx)
 }
 
 /* UTF-16 text is decoded unless the stream opens nothing (a plain ks_stream) or was told not to. */
-static int utf16(const ks_container_stream *cs) { return !(cs->flags & (KS_CONTAINER_OFF | KS_CONTAINER_NO_UTF16)); }
+static ks_text_mode text_mode(const ks_container_stream *cs)
+{
+    return cs->flags & (KS_CONTAINER_OFF | KS_CONTAINER_NO_UTF16) ? KS_TEXT_RAW : KS_TEXT_UTF16;
+}
 
 static void drop_member(ks_container_stream *cs)
 {
@@ -208,7 +211,7 @@ static int member_begin(ks_container_stream *cs, const char *chain)
     }
     memcpy(joined + pl, chain, cl + 1);
     ks_scan_opts so = {.size = sizeof so, .path = joined};
-    int rc = ks__text_stream_open(cs->a, cs->engine, &so, utf16(cs), on_member_match, cs, &cs->member);
+    int rc = ks__text_stream_open(cs->a, cs->engine, &so, text_mode(cs), on_member_match, cs, &cs->member);
     ks__afree(cs->a, joined);
     if (rc)
         drop_member(cs);
@@ -308,7 +311,7 @@ static void hand(ks_container_stream *cs, const unsigned char *p, size_t n)
 static int go_plain(ks_container_stream *cs, const void *first, size_t n)
 {
     ks_scan_opts so = {.size = sizeof so, .path = cs->path};
-    int rc = ks__text_stream_open(cs->a, cs->engine, &so, utf16(cs), cs->cb, cs->ctx, &cs->plain);
+    int rc = ks__text_stream_open(cs->a, cs->engine, &so, text_mode(cs), cs->cb, cs->ctx, &cs->plain);
     if (rc)
         return rc;
     cs->mode = PLAIN;

@@ -50,7 +50,7 @@ static int member_begin(void *ctx, const char *chain)
     joined[pl] = '!';
     memcpy(joined + pl + 1, chain, cl + 1);
     ks_scan_opts so = {.size = sizeof so, .path = joined};
-    int rc = ks__text_stream_open(a, w->p->engine, &so, !w->p->no_decode, ks__pl_worker_on_match, w, &w->mtext);
+    int rc = ks__text_stream_open(a, w->p->engine, &so, ks__pl_text_mode(w->p), ks__pl_worker_on_match, w, &w->mtext);
     ks__afree(a, joined);
     if (rc) {
         ks__afree(a, copy);
@@ -183,11 +183,11 @@ int ks__pl_expand_stream(worker *w, pslot *sl, const unsigned char *head, size_t
     return 1;
 }
 
-/* UTF-16 text is scanned as its narrowed code units, one stream over the whole file (read again
- * from the start when it is bigger than its first chunk); its raw bytes, a zero in every other one,
- * would match nothing. With `also_raw` (a byte order mark before what may be no text) the raw bytes
- * are scanned too, as any file's. Returns 1 when it was reported, 0 to scan the slot as it is. */
-static int expand_utf16(worker *w, pslot *sl, ks_utf16 order, size_t bom, int also_raw)
+/* UTF-16 text is scanned as its characters, one text stream over the whole file (read again from the start when it
+ * is bigger than its first chunk); its raw bytes, a zero in every other one, would match nothing. With `also_raw`
+ * (a byte order mark before what may be no text) the raw bytes are scanned too, by the caller, as any file's.
+ * Returns 1 when it was reported, 0 to scan the slot as it is. */
+static int expand_utf16(worker *w, pslot *sl, int also_raw)
 {
     ks_pipeline *p = w->p;
     pfile *f = sl->file;
@@ -199,27 +199,22 @@ static int expand_utf16(worker *w, pslot *sl, ks_utf16 order, size_t bom, int al
     }
     ks__pl_release_hold(p, f);
     ks_scan_opts so = {.size = sizeof so, .path = f->path};
-    unsigned char *in = whole ? NULL : ks__amalloc(p->a, 2 * STREAM_PIECE);
     int err = 0;
     w->mfailed = 0;
-    if ((!whole && !in) || ks_stream_open(p->engine, &so, ks__pl_worker_on_match, w, &w->mstream)) {
-        ks__afree(p->a, in);
+    if (ks__text_stream_open(p->a, p->engine, &so, also_raw ? KS_TEXT_UTF16_ONLY : KS_TEXT_UTF16,
+                             ks__pl_worker_on_match, w, &w->mtext)) {
         if (fd >= 0)
             close(fd);
-        w->mstream = NULL;
         return 0;
     }
     if (!also_raw) /* the other chunks need no raw scan */
         atomic_store_explicit(&f->is_container, 1, memory_order_relaxed);
-    w->decoder = order == KS_UTF16_LE ? "utf16le" : "utf16be";
-    w->dec_base = bom;
-    int carry = -1;
-    uint64_t pos = bom, end = whole ? sl->len : f->size;
+    uint64_t pos = 0, end = whole ? sl->len : f->size;
     while (!err && pos < end && !atomic_load(&p->stop)) {
-        size_t want = end - pos < 2 * STREAM_PIECE ? (size_t)(end - pos) : 2 * STREAM_PIECE;
-        const unsigned char *src = whole ? sl->data + pos : in;
+        size_t want = end - pos < STREAM_PIECE ? (size_t)(end - pos) : STREAM_PIECE;
+        const unsigned char *src = whole ? sl->data + pos : w->stream_buf;
         if (!whole) {
-            ssize_t n = pread(fd, in, want, (off_t)pos);
+            ssize_t n = pread(fd, w->stream_buf, want, (off_t)pos);
             if (n < 0 && errno == EINTR)
                 continue;
             if (n <= 0) {
@@ -228,20 +223,17 @@ static int expand_utf16(worker *w, pslot *sl, ks_utf16 order, size_t bom, int al
             }
             want = (size_t)n;
         }
-        size_t out = ks__utf16_narrow(src, want, order, w->stream_buf, &carry);
-        if (ks_stream_write(w->mstream, w->scanner, w->stream_buf, out))
+        if (ks__text_stream_write(w->mtext, w->scanner, src, want))
             err = w->failed ? w->failed : EIO;
         pos += want;
     }
     if (!err && atomic_load(&p->stop))
         err = ECANCELED;
     if (err)
-        ks_stream_abort(w->mstream);
-    else if (ks_stream_close(w->mstream, w->scanner))
+        ks__text_stream_abort(w->mtext);
+    else if (ks__text_stream_close(w->mtext, w->scanner))
         err = w->failed ? w->failed : EIO;
-    w->mstream = NULL;
-    w->decoder = NULL;
-    ks__afree(p->a, in);
+    w->mtext = NULL;
     if (fd >= 0)
         close(fd);
     if (also_raw && !err)
@@ -298,8 +290,9 @@ void ks__pl_expand_git(worker *w, pslot *sl)
     ks__pl_push_container_done(p, w->out, f, res.bytes_out, err, res.containers, res.members);
 }
 
-/* The bytes before a zip that starts further in (an executable jar's launch script, a self-extracting stub):
- * they are the file's own, scanned as they are, their lines from the file's first; the zip's members follow. */
+/* The bytes before a container that starts further in (an executable jar's launch script, a self-extracting stub,
+ * a makeself installer's script): they are the file's own, scanned as they are, their lines from the file's
+ * first; the container's members follow. */
 static int scan_prefix(worker *w, pslot *sl, uint64_t prefix)
 {
     ks_lines lines = {.counted_to = 0, .newlines = 0, .last_nl_end = 0};
@@ -309,7 +302,8 @@ static int scan_prefix(worker *w, pslot *sl, uint64_t prefix)
     return rc ? (w->failed ? w->failed : rc == KS_ENOMEM ? ENOMEM : EIO) : 0;
 }
 
-/* The zip after a prefix could not be opened after all (its end record is right, its central directory is not):
+/* The container after a prefix could not be opened after all (a zip whose end record is right, its central
+ * directory not; a script's line that only began like a stream):
  * the prefix's findings are already out, so the rest of the chunk is scanned as bytes here, its lines counted
  * from the file's first, and the chunk reported as scan_slot would (the other chunks are scanned as bytes). */
 static void scan_after_prefix(worker *w, pslot *sl, uint64_t prefix, int err)
@@ -336,20 +330,24 @@ int ks__pl_expand_slot(worker *w, pslot *sl)
     pfile *f = sl->file;
     size_t bom;
     int unsure;
-    ks_utf16 order = ks__utf16_sniff(sl->data, sl->len, &bom, &unsure);
-    if (order != KS_UTF16_NONE && !p->no_decode) /* 0: scanned as bytes too (or instead), never as a container */
-        return expand_utf16(w, sl, order, bom, unsure);
+    if (!p->no_decode && ks__utf16_sniff(sl->data, sl->len, &bom, &unsure) != KS_UTF16_NONE)
+        return expand_utf16(w, sl, unsure); /* 0: scanned as bytes too (or instead), never as a container */
     if (!p->containers || sl->len < 4 || (p->archive_max_input && f->size > p->archive_max_input))
         return 0; /* the caller releases the hold */
     /* A file of one chunk is all in memory; a bigger one is read again from the start, through a
      * descriptor of its own (the hold kept the file's open until now). */
     int whole = f->n_chunks == 1 && !f->stream_mode;
     uint64_t prefix = 0;
+    /* a script's lead is looked through as far as the container's reader will (its first KS_CONTAINER_LEAD_MAX
+     * bytes), so that both find the same stream: not in a first chunk shorter than that */
+    size_t lead_n = sl->len < KS_CONTAINER_LEAD_MAX ? sl->len : KS_CONTAINER_LEAD_MAX;
+    int lead_seen = lead_n == (f->size < KS_CONTAINER_LEAD_MAX ? f->size : KS_CONTAINER_LEAD_MAX);
     if (ks__container_sniff(sl->data, sl->len) == KS_CONT_NONE &&
         (f->stream_mode || (!whole && f->fd < 0) ||
-         !ks__container_zip_after(whole ? sl->data : NULL, whole ? sl->len : 0, f->fd, f->size, &prefix) ||
+         !(ks__container_zip_after(whole ? sl->data : NULL, whole ? sl->len : 0, f->fd, f->size, &prefix) ||
+           (lead_seen && ks__container_after_script(sl->data, lead_n, &prefix))) ||
          prefix > sl->own_to - sl->own_from))
-        return 0; /* no container; nor a zip after a first chunk of other bytes (scanned as bytes, whole) */
+        return 0; /* no container; nor one after a first chunk of other bytes (scanned as bytes, whole) */
     int fd = -1;
     if (!whole) {
         if (f->stream_mode || f->fd < 0 || (fd = dup(f->fd)) < 0) {

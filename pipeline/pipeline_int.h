@@ -112,16 +112,13 @@ typedef struct worker {
     _Atomic unsigned reads_held;
     _Atomic uint64_t bytes_read;
     _Atomic uint64_t members_shared; /* members of another worker's container it scanned */
-    /* a container being expanded (expand.c): the member's stream (which sees UTF-16 text) and chain; mstream:
-     * a UTF-16 file's characters */
+    /* a container being expanded (expand.c): the member's stream (which sees UTF-16 text) and chain; or a UTF-16
+     * file's stream, with no chain */
     ks_text_stream *mtext;
-    ks_stream *mstream;
     char *mchain;      /* NULL for decoded text, which is the file itself */
     size_t mchain_len;
     int mfailed;
     ks_reclist *collect; /* not NULL: findings are kept on this list (member_jobs.c), not sent */
-    const char *decoder; /* text being decoded (UTF-16): its name, and offsets to map back */
-    uint64_t dec_base;   /* offset of the first code unit (after a byte order mark) */
 } worker;
 
 struct ks_pipeline {
@@ -159,6 +156,9 @@ struct ks_pipeline {
     ks_fd_budget fds;
     _Atomic uint64_t files_done; /* writer: files reported */
 };
+
+/* How an object's bytes reach the engine: UTF-16 text as its characters, unless decoding is off. */
+static inline ks_text_mode ks__pl_text_mode(const ks_pipeline *p) { return p->no_decode ? KS_TEXT_RAW : KS_TEXT_UTF16; }
 
 #define RING_SLOTS 4096u
 

@@ -26,6 +26,7 @@ struct ks_text_stream {
     ks_match_fn cb;
     void *ctx;
     int decided;
+    ks_text_mode mode;
     ks_utf16 order;
     size_t bom;  /* the findings' offset: the mark's length */
     size_t skip; /* bytes of the mark not passed yet */
@@ -121,7 +122,7 @@ static int on_text_match(const ks_match *m, void *ctx)
     return s->cb(&t, s->ctx);
 }
 
-int ks__text_stream_open(const ks_allocator *a, const ks_engine *engine, const ks_scan_opts *opts, int utf16,
+int ks__text_stream_open(const ks_allocator *a, const ks_engine *engine, const ks_scan_opts *opts, ks_text_mode mode,
                          ks_match_fn cb, void *ctx, ks_text_stream **out)
 {
     *out = NULL;
@@ -134,12 +135,13 @@ int ks__text_stream_open(const ks_allocator *a, const ks_engine *engine, const k
     s->cb = cb;
     s->ctx = ctx;
     s->carry = -1;
+    s->mode = mode;
     const char *path = opts && opts->size >= offsetof(ks_scan_opts, path) + sizeof opts->path ? opts->path : NULL;
     if (path && !(s->path = ks__astrdup(a, path))) {
         ks__afree(a, s);
         return KS_ENOMEM;
     }
-    if (!utf16) { /* nothing to hold back */
+    if (mode == KS_TEXT_RAW) { /* nothing to hold back */
         ks_scan_opts so = {.size = sizeof so, .path = s->path};
         int rc = ks_stream_open(engine, &so, cb, ctx, &s->raw);
         if (rc) {
@@ -161,7 +163,9 @@ static int decide(ks_text_stream *s)
     s->skip = s->bom;
     ks_scan_opts so = {.size = sizeof so, .path = s->path};
     int rc = 0;
-    if (s->order == KS_UTF16_NONE)
+    if (s->mode == KS_TEXT_UTF16_ONLY)
+        ; /* the bytes as they are are the caller's */
+    else if (s->order == KS_UTF16_NONE)
         rc = ks_stream_open(s->engine, &so, s->cb, s->ctx, &s->raw);
     else if (unsure)
         rc = ks_stream_open(s->engine, &so, on_raw_match, s, &s->raw);

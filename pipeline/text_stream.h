@@ -8,12 +8,19 @@
 
 typedef struct ks_text_stream ks_text_stream;
 
-/* Opens a stream like ks_stream_open (opts' path is copied). With `utf16` 0 it is a ks_stream and nothing more;
- * otherwise the first 512 bytes are held until they say what the object is. UTF-16 text's findings reach `cb`
- * with start, end, secret_start and secret_end pointing at the encoded bytes, line and column counting its
- * characters, and "utf16le" or "utf16be" first among their decoders; a byte order mark before what is not
- * mostly-ASCII UTF-16 has the bytes scanned both ways. Returns 0 or a KS_E* code. */
-int ks__text_stream_open(const ks_allocator *a, const ks_engine *engine, const ks_scan_opts *opts, int utf16,
+/* What a text stream does with the object's bytes. */
+typedef enum ks_text_mode {
+    KS_TEXT_RAW = 0,        /* a ks_stream and nothing more */
+    KS_TEXT_UTF16 = 1,      /* UTF-16 text is scanned as its characters, anything else as it is */
+    KS_TEXT_UTF16_ONLY = 2, /* only UTF-16 text's characters: the caller scans the bytes as they are itself */
+} ks_text_mode;
+
+/* Opens a stream like ks_stream_open (opts' path is copied). Unless `mode` is KS_TEXT_RAW, the first 512 bytes
+ * are held until they say what the object is. UTF-16 text's findings reach `cb` with start, end, secret_start
+ * and secret_end pointing at the encoded bytes, line and column counting its characters, and "utf16le" or
+ * "utf16be" first among their decoders; with KS_TEXT_UTF16, a byte order mark before what is not mostly-ASCII
+ * UTF-16 has the bytes scanned both ways. Returns 0 or a KS_E* code. */
+int ks__text_stream_open(const ks_allocator *a, const ks_engine *engine, const ks_scan_opts *opts, ks_text_mode mode,
                          ks_match_fn cb, void *ctx, ks_text_stream **out);
 
 /* Appends `len` bytes, as ks_stream_write. Returns 0 or a KS_E* code (or the callback's stop). */

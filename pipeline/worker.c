@@ -14,9 +14,7 @@ int ks__pl_worker_on_match(const ks_match *m, void *ctx)
     worker *w = ctx;
     pslot *sl = w->slot;
     size_t olen = w->mchain ? w->mchain_len : 0;
-    /* The decoders, outermost first: UTF-16 (decoded here, whole) before the engine's. */
-    size_t wl = w->decoder ? strlen(w->decoder) : 0, ml = m->decoder ? strlen(m->decoder) : 0;
-    size_t dlen = wl + (wl && ml) + ml;
+    size_t dlen = m->decoder ? strlen(m->decoder) : 0;
     ks_rec *r = ks__amalloc(w->p->a, sizeof *r + m->match_len + (w->mchain ? olen + 1 : 0) + (dlen ? dlen + 1 : 0));
     if (!r) {
         w->failed = ENOMEM;
@@ -42,7 +40,7 @@ int ks__pl_worker_on_match(const ks_match *m, void *ctx)
     r->secret_off = (size_t)(m->secret - m->match);
     r->secret_len = m->secret_len;
     memcpy(r->match, m->match, m->match_len);
-    if (w->mstream || w->mtext) /* a container's member, or decoded text: its lines are exact */
+    if (w->mtext) /* a container's member, or a file's decoded text: a stream of its own, its lines exact */
         r->in_member = 1;
     unsigned char *tail = r->match + m->match_len;
     if (w->mchain) { /* a member: where it is */
@@ -51,22 +49,9 @@ int ks__pl_worker_on_match(const ks_match *m, void *ctx)
         memcpy(tail, w->mchain, olen + 1);
         tail += olen + 1;
     }
-    if (dlen) {
-        char *d = (char *)tail;
-        if (wl)
-            memcpy(d, w->decoder, wl);
-        if (wl && ml)
-            d[wl] = ',';
-        if (ml)
-            memcpy(d + dlen - ml, m->decoder, ml);
-        d[dlen] = 0;
-        r->decoder = d;
-    }
-    if (w->decoder) { /* UTF-16: unit i of the decoded text is at dec_base + 2i in the file */
-        r->start = w->dec_base + 2 * m->start;
-        r->end = w->dec_base + 2 * m->end;
-        r->secret_start = w->dec_base + 2 * m->secret_start;
-        r->secret_end = w->dec_base + 2 * m->secret_end;
+    if (dlen) { /* the decoders' names live only during the callback */
+        memcpy(tail, m->decoder, dlen + 1);
+        r->decoder = (char *)tail;
     }
     if (w->collect) { /* a big container's members, shared out: the expander sends them in order */
         r->next = NULL;
@@ -155,7 +140,7 @@ static void worker_stream_file(worker *w, pslot *sl)
     ks_text_stream *st = NULL; /* UTF-16 text is read as its characters */
     w->slot = sl;
     ks_scan_opts so = {.size = sizeof so, .path = f->path}; /* the library applies path conditions */
-    int rc = ks__text_stream_open(p->a, p->engine, &so, !p->no_decode, ks__pl_worker_on_match, w, &st);
+    int rc = ks__text_stream_open(p->a, p->engine, &so, ks__pl_text_mode(p), ks__pl_worker_on_match, w, &st);
     if (rc)
         err = ENOMEM;
     while (!err && !atomic_load(&p->stop)) {

@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# t_r_stream_after_a_shell_script: a makeself installer (a shell script, then a .tar.gz, .tar.bz2, .tar.xz,
+# .tar.zst or a plain tar after one of its lines) was scanned as raw bytes, so a key in its payload was never found
+# and the scan exited 0. The stream is now found at the line where it begins: the script is scanned as the file's
+# own bytes (lines from its first), the payload's members as members, at every -j, whether the file is one chunk
+# or many, and inside an archive. A line that only begins like a stream leaves the file scanned as bytes.
+. "$(dirname "$0")/lib.sh"
+write_test_rules
+R=(--no-builtin-rules --rules rules.yml --format jsonl --no-progress)
+python3 - <<'PY'
+import bz2, gzip, io, lzma, random, subprocess, tarfile
+# as makeself writes it: the script's line count is where the payload begins (tail -n +N "$0")
+script = (b'#!/bin/sh\n# This script was generated using Makeself\nlabel="installer"\n'
+          b'export DEPLOY_TOKEN=KSTEST_INSTALLSCRIPT001\n'                       # line 4, column 21
+          b'offset=`head -n 6 "$0" | wc -c | tr -d " "`\ntail -c +$((offset+1)) "$0" | tar xzf - ; exit 0\n')
+env = b"# deploy\nAPI_KEY=KSTEST_INSIDEPAYLOAD002\n"                           # line 2, column 9
+rng = random.Random(7)
+def payload(big):
+    b = io.BytesIO()
+    with tarfile.open(fileobj=b, mode="w") as t:
+        for name, data in [("./setup/.env", env)] + ([("./blob.bin", rng.randbytes(5 << 20))] if big else []):
+            i = tarfile.TarInfo(name); i.size = len(data); t.addfile(i, io.BytesIO(data))
+    return b.getvalue()
+zstd = lambda d: subprocess.run(["zstd", "-q", "-c"], input=d, stdout=subprocess.PIPE, check=True).stdout
+packs = {"gz": gzip.compress, "bz2": bz2.compress, "xz": lzma.compress, "zst": zstd, "tar": lambda d: d}
+for kind, pack in packs.items():
+    for big in (0, 1):  # bigger than a chunk (1 MiB), and than 4 MiB (decompressed on a thread of its own)
+        open("inst-%s%s.run" % (kind, "-big" if big else ""), "wb").write(script + pack(payload(big)))
+# the installer in a tar (a backup of /opt): found inside the member, the script being the member's own bytes
+with tarfile.open("backup.tar", "w") as t:
+    data = open("inst-gz.run", "rb").read()
+    i = tarfile.TarInfo("opt/inst.run"); i.size = len(data); t.addfile(i, io.BytesIO(data))
+# a script whose line begins like a bzip2 stream but is text: bytes as they are, its key at its own line
+open("notastream.sh", "wb").write(b"#!/bin/sh\ncat <<EOF\nBZh91AY&SY is how bzip2 starts\nEOF\n"
+                                  b"TOKEN=KSTEST_NOTASTREAMATALL1\n")                 # line 5, column 7
+# a gzip stream after a line, in a file that is no script: no lead is looked for
+open("notascript.txt", "wb").write(b"plain text\n" + gzip.compress(env))
+PY
+
+for kind in gz bz2 xz zst tar; do
+  for big in "" -big; do
+    f=inst-$kind$big.run
+    for j in 1 3; do
+      ks scan "${R[@]}" -j "$j" "$f"; expect_rc 1 "$f -j$j"
+      python3 - "$T/out" <<'PY' || fail "$f -j$j: findings"
+import json, sys
+f = [json.loads(l) for l in open(sys.argv[1])]
+assert [x["secret"] for x in f] == ["KSTEST_INSTALLSCRIPT001", "KSTEST_INSIDEPAYLOAD002"], f
+script, member = f
+assert "object" not in script and (script["line"], script["column"], script["start"]) == (4, 21, 91), script
+assert member["object"] == "./setup/.env" and (member["line"], member["column"]) == (2, 9), member
+PY
+    done
+    grep -qE "[12] archives? opened" "$T/err" || fail "$f: no archive opened"
+  done
+done
+ks scan "${R[@]}" backup.tar; expect_rc 1 "the installer in a tar"
+python3 - "$T/out" <<'PY' || fail "backup.tar: findings"
+import json, sys
+f = {x["secret"]: x for x in map(json.loads, open(sys.argv[1]))}
+assert set(f) == {"KSTEST_INSTALLSCRIPT001", "KSTEST_INSIDEPAYLOAD002"}, f
+s, m = f["KSTEST_INSTALLSCRIPT001"], f["KSTEST_INSIDEPAYLOAD002"]
+assert s["object"] == "opt/inst.run" and (s["line"], s["column"], s["start"]) == (4, 21, 91), s
+assert m["object"] == "opt/inst.run!./setup/.env" and (m["line"], m["column"]) == (2, 9), m
+PY
+ks scan "${R[@]}" notastream.sh; expect_rc 1 "a line that only looks like bzip2"
+[ "$(lines "$T/out")" = 1 ] || fail "notastream.sh: $(lines "$T/out") findings, expected 1"
+expect_out '"start":61,"end":84,"line":5,"column":7'
+expect_out '"secret":"KSTEST_NOTASTREAMATALL1"'
+expect_out '"line":5,"column":7'
+ks scan "${R[@]}" notascript.txt; expect_rc 0 "no script, no lead looked for: compressed bytes"
+ks scan "${R[@]}" --archive-depth 0 inst-gz.run; expect_rc 1 "containers off: the installer is bytes"
+[ "$(lines "$T/out")" = 1 ] || fail "--archive-depth 0: $(lines "$T/out") findings, expected the script's"
+echo PASS
