@@ -99,7 +99,7 @@ static int unquote_path(const unsigned char *p, size_t n, ks_strbuf *out)
     return out->oom ? -1 : 0;
 }
 
-typedef struct dstate {
+struct diff_parser {
     diff_file_fn on_file;
     void *ctx;
     const char *source;
@@ -110,7 +110,10 @@ typedef struct dstate {
     int git_style;       /* a "diff --git" header: +++ paths carry b/ */
     unsigned long lines; /* lines of body so far */
     int stopped;
-} dstate;
+    unsigned long line, new_line, old_left, new_left; /* the diff's line; in a hunk: where, and what is left */
+};
+
+typedef struct diff_parser dstate;
 
 static void malformed(dstate *d, unsigned long line, const char *why)
 {
@@ -157,93 +160,129 @@ static int hunk_header(const unsigned char *p, size_t n, unsigned long *c, unsig
     return 0;
 }
 
+diff_parser *diff_parser_new(const char *source, uint64_t limit, diff_file_fn on_file, void *ctx, diff_result *r)
+{
+    memset(r, 0, sizeof *r);
+    dstate *d = calloc(1, sizeof *d);
+    if (!d)
+        return NULL;
+    d->on_file = on_file;
+    d->ctx = ctx;
+    d->source = source;
+    d->limit = limit ? limit : UINT32_MAX;
+    d->r = r;
+    return d;
+}
+
+int diff_parser_line(diff_parser *d, const unsigned char *l, size_t n)
+{
+    diff_result *r = d->r;
+    const char *source = d->source;
+    if (d->stopped)
+        return -1;
+    unsigned long line = ++d->line;
+    if (d->old_left || d->new_left) { /* inside a hunk: its counts say where it ends, whatever a line looks like */
+        char c = n ? (char)l[0] : ' ';
+        if (c == '+' && d->new_left) {
+            /* the lines before it that the diff does not add are left empty: the limit is checked first,
+             * so a hunk that claims to start at line 4,000,000,000 costs nothing */
+            uint64_t gap = d->new_line - 1 > d->lines ? d->new_line - 1 - d->lines : 0;
+            if (d->have_file && (gap > d->limit || d->body.len + gap + n > d->limit)) {
+                say("%s:%lu: %s: the added lines reach past %llu bytes: the rest of it is not scanned", source,
+                    line, d->path.s, (unsigned long long)d->limit);
+                r->malformed = 1;
+                flush_file(d);
+            }
+            if (d->have_file) {
+                for (; d->lines + 1 < d->new_line; d->lines++)
+                    ks__sb_putn(&d->body, "\n", 1);
+                ks__sb_putn(&d->body, (const char *)l + 1, n - 1);
+                ks__sb_putn(&d->body, "\n", 1);
+                d->lines = d->new_line;
+                if (d->body.oom) {
+                    say("%s:%lu: %s: out of memory: the rest of it is not scanned", source, line, d->path.s);
+                    r->malformed = 1;
+                    d->have_file = 0;
+                }
+            }
+            d->new_line++;
+            d->new_left--;
+        } else if (c == '-' && d->old_left) {
+            d->old_left--;
+        } else if (c == ' ' && d->old_left && d->new_left) { /* context (git writes an empty one as " ") */
+            d->new_line++;
+            d->old_left--;
+            d->new_left--;
+        } else if (c == '\\') { /* "\ No newline at end of file" */
+        } else {
+            malformed(d, line, "the hunk holds fewer lines than its header says");
+            d->old_left = d->new_left = 0;
+        }
+        return d->stopped ? -1 : 0;
+    }
+    if (starts(l, n, "diff --git ")) {
+        flush_file(d);
+        d->git_style = 1;
+    } else if (starts(l, n, "+++ ")) {
+        flush_file(d);
+        if (unquote_path(l + 4, n - 4, &d->path) || !d->path.len || strlen(d->path.s) != d->path.len) {
+            malformed(d, line, "a +++ line whose path cannot be read");
+            d->path.len = 0;
+            return d->stopped ? -1 : 0;
+        }
+        if (!strcmp(d->path.s ? d->path.s : "", "/dev/null"))
+            return d->stopped ? -1 : 0; /* a deleted file gains nothing */
+        if (d->git_style && d->path.len > 2 && !memcmp(d->path.s, "b/", 2))
+            memmove(d->path.s, d->path.s + 2, d->path.len - 1), d->path.len -= 2;
+        d->have_file = 1;
+        d->body.len = 0;
+        d->lines = 0;
+    } else if (starts(l, n, "@@ ")) {
+        if (hunk_header(l, n, &d->new_line, &d->old_left, &d->new_left)) {
+            malformed(d, line, "a hunk header that cannot be read");
+            return 0;
+        }
+        if (!d->new_line)
+            d->new_line = 1; /* "+0,0": the hunk adds nothing */
+        if (!d->have_file && !d->path.len)
+            malformed(d, line, "a hunk before any +++ line");
+    }
+    /* anything else between files is a header (index, mode, rename, similarity, Binary files ...) */
+    return d->stopped ? -1 : 0;
+}
+
+int diff_parser_end(diff_parser *d)
+{
+    if (!d)
+        return 0;
+    if (d->old_left || d->new_left)
+        malformed(d, d->line, "the diff ends inside a hunk");
+    flush_file(d);
+    int rc = d->stopped ? -1 : 0;
+    ks__sb_free(&d->path);
+    ks__sb_free(&d->body);
+    free(d);
+    return rc;
+}
+
 int diff_parse(const unsigned char *text, size_t len, const char *source, uint64_t limit, diff_file_fn on_file,
                void *ctx, diff_result *r)
 {
-    memset(r, 0, sizeof *r);
-    dstate d = {.on_file = on_file, .ctx = ctx, .source = source, .limit = limit ? limit : UINT32_MAX, .r = r};
+    diff_parser *d = diff_parser_new(source, limit, on_file, ctx, r);
+    if (!d) {
+        say("%s: out of memory: not scanned", source);
+        r->malformed = 1;
+        return 0;
+    }
     const unsigned char *at = text, *end = text + len;
-    unsigned long line = 0, new_line = 0, old_left = 0, new_left = 0;
-    while (at < end && !d.stopped) {
+    while (at < end) {
         const unsigned char *nl = memchr(at, '\n', (size_t)(end - at));
         size_t n = nl ? (size_t)(nl - at) : (size_t)(end - at);
-        const unsigned char *l = at;
+        if (diff_parser_line(d, at, n))
+            break;
         at = nl ? nl + 1 : end;
-        line++;
-        if (old_left || new_left) { /* inside a hunk: its counts say where it ends, whatever a line looks like */
-            char c = n ? (char)l[0] : ' ';
-            if (c == '+' && new_left) {
-                /* the lines before it that the diff does not add are left empty: the limit is checked first,
-                 * so a hunk that claims to start at line 4,000,000,000 costs nothing */
-                uint64_t gap = new_line - 1 > d.lines ? new_line - 1 - d.lines : 0;
-                if (d.have_file && (gap > d.limit || d.body.len + gap + n > d.limit)) {
-                    say("%s:%lu: %s: the added lines reach past %llu bytes: the rest of it is not scanned", source,
-                        line, d.path.s, (unsigned long long)d.limit);
-                    r->malformed = 1;
-                    flush_file(&d);
-                }
-                if (d.have_file) {
-                    for (; d.lines + 1 < new_line; d.lines++)
-                        ks__sb_putn(&d.body, "\n", 1);
-                    ks__sb_putn(&d.body, (const char *)l + 1, n - 1);
-                    ks__sb_putn(&d.body, "\n", 1);
-                    d.lines = new_line;
-                    if (d.body.oom) {
-                        say("%s:%lu: %s: out of memory: the rest of it is not scanned", source, line, d.path.s);
-                        r->malformed = 1;
-                        d.have_file = 0;
-                    }
-                }
-                new_line++;
-                new_left--;
-            } else if (c == '-' && old_left) {
-                old_left--;
-            } else if (c == ' ' && old_left && new_left) { /* context (git writes an empty one as " ") */
-                new_line++;
-                old_left--;
-                new_left--;
-            } else if (c == '\\') { /* "\ No newline at end of file" */
-            } else {
-                malformed(&d, line, "the hunk holds fewer lines than its header says");
-                old_left = new_left = 0;
-            }
-            continue;
-        }
-        if (starts(l, n, "diff --git ")) {
-            flush_file(&d);
-            d.git_style = 1;
-        } else if (starts(l, n, "+++ ")) {
-            flush_file(&d);
-            if (unquote_path(l + 4, n - 4, &d.path) || !d.path.len || strlen(d.path.s) != d.path.len) {
-                malformed(&d, line, "a +++ line whose path cannot be read");
-                d.path.len = 0;
-                continue;
-            }
-            if (!strcmp(d.path.s ? d.path.s : "", "/dev/null"))
-                continue; /* a deleted file gains nothing */
-            if (d.git_style && d.path.len > 2 && !memcmp(d.path.s, "b/", 2))
-                memmove(d.path.s, d.path.s + 2, d.path.len - 1), d.path.len -= 2;
-            d.have_file = 1;
-            d.body.len = 0;
-            d.lines = 0;
-        } else if (starts(l, n, "@@ ")) {
-            if (hunk_header(l, n, &new_line, &old_left, &new_left)) {
-                malformed(&d, line, "a hunk header that cannot be read");
-                continue;
-            }
-            if (!new_line)
-                new_line = 1; /* "+0,0": the hunk adds nothing */
-            if (!d.have_file && !d.path.len)
-                malformed(&d, line, "a hunk before any +++ line");
-        }
-        /* anything else between files is a header (index, mode, rename, similarity, Binary files ...) */
     }
-    if (old_left || new_left)
-        malformed(&d, line, "the diff ends inside a hunk");
-    flush_file(&d);
-    ks__sb_free(&d.path);
-    ks__sb_free(&d.body);
-    return d.stopped ? -1 : 0;
+    return diff_parser_end(d);
 }
 
 typedef struct submit_ctx {
@@ -278,9 +317,61 @@ static int submit_file(void *ctx, const char *path, const unsigned char *body, s
     return ks_pipeline_submit(c->p, fd, path, len, c->limit) ? -1 : 0;
 }
 
-int diff_submit(ks_pipeline *p, const unsigned char *text, size_t len, const char *source, uint64_t limit,
-                diff_result *r)
+/* A line of a piped diff longer than this is not held: git writes none (its lines are a file's). */
+#define LINE_MAX_HELD ((size_t)1 << 30)
+
+int diff_submit_fd(ks_pipeline *p, int fd, const char *source, uint64_t limit, diff_result *r)
 {
     submit_ctx c = {p, source, limit, r};
-    return diff_parse(text, len, source, limit, submit_file, &c, r);
+    diff_parser *d = diff_parser_new(source, limit, submit_file, &c, r);
+    unsigned char *buf = malloc(1 << 16);
+    if (!d || !buf) {
+        free(buf);
+        diff_parser_end(d);
+        say("%s: out of memory: not scanned", source);
+        r->malformed = 1;
+        return 0;
+    }
+    ks_strbuf part = {0}; /* a line begun in an earlier read */
+    int stopped = 0, too_long = 0;
+    ssize_t n;
+    while (!stopped && ((n = read(fd, buf, 1 << 16)) > 0 || (n < 0 && errno == EINTR))) {
+        const unsigned char *at = buf, *end = buf + (n > 0 ? n : 0);
+        while (at < end && !stopped) {
+            const unsigned char *nl = memchr(at, '\n', (size_t)(end - at));
+            size_t k = nl ? (size_t)(nl - at) : (size_t)(end - at);
+            if (!too_long && part.len + k > LINE_MAX_HELD) {
+                say("%s: a line longer than %zu bytes: not scanned", source, LINE_MAX_HELD);
+                r->malformed = 1;
+                too_long = 1;
+            }
+            if (!too_long)
+                ks__sb_putn(&part, (const char *)at, k);
+            if (part.oom) {
+                say("%s: out of memory holding a line: the rest is not scanned", source);
+                r->malformed = 1;
+                stopped = 1;
+                break;
+            }
+            if (!nl)
+                break;
+            if (too_long) /* the line is dropped whole; the diff goes on after it */
+                stopped = diff_parser_line(d, (const unsigned char *)"", 0) != 0;
+            else
+                stopped = diff_parser_line(d, (const unsigned char *)(part.s ? part.s : ""), part.len) != 0;
+            part.len = 0;
+            too_long = 0;
+            at = nl + 1;
+        }
+    }
+    if (!stopped && n < 0) {
+        say("%s: read failed: %s: what came before is scanned", source, strerror(errno));
+        r->malformed = 1;
+    }
+    if (!stopped && part.len)
+        stopped = diff_parser_line(d, (const unsigned char *)part.s, part.len) != 0;
+    ks__sb_free(&part);
+    free(buf);
+    close(fd);
+    return diff_parser_end(d) || stopped ? -1 : 0;
 }

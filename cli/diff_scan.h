@@ -25,6 +25,19 @@ typedef struct diff_result {
  * non-zero stops the parse. */
 typedef int (*diff_file_fn)(void *ctx, const char *path, const unsigned char *body, size_t len);
 
+/* A diff parsed line by line, as it comes (diff_parse's work, on a stream). */
+typedef struct diff_parser diff_parser;
+
+/* A parser that hands each file to on_file (as diff_parse does); NULL when out of memory. Clears *r. */
+diff_parser *diff_parser_new(const char *source, uint64_t limit, diff_file_fn on_file, void *ctx, diff_result *r);
+
+/* The diff's next line, without its newline. Returns 0, or -1 when on_file stopped it. */
+int diff_parser_line(diff_parser *d, const unsigned char *line, size_t n);
+
+/* Ends the diff (a file gathered so far is handed on) and frees the parser (NULL: nothing). Returns 0, or -1
+ * when on_file stopped it. */
+int diff_parser_end(diff_parser *d);
+
 /* Parses the diff in text (named `source` in messages, which go to stderr) and hands on each file that gains
  * lines: its new path (git's a/ b/ prefixes and C-quoting undone) and its new side up to its last added line.
  * A file whose added lines reach past `limit` bytes (0: 4 GiB) is cut there and said. Returns 0, or -1 when
@@ -32,11 +45,12 @@ typedef int (*diff_file_fn)(void *ctx, const char *path, const unsigned char *bo
 int diff_parse(const unsigned char *text, size_t len, const char *source, uint64_t limit, diff_file_fn on_file,
                void *ctx, diff_result *r);
 
-/* Submits to p, for each file of the diff in text (named `source` in messages) that gains lines, its new side
+/* Submits to p, for each file of the diff read from fd (named `source` in messages) that gains lines, its new side
  * with every line but the added ones left empty, under the file's new path (git's a/ b/ prefixes and C-quoting
  * undone), so that findings carry that path, the new side's line numbers and columns that do not count the '+'.
- * Deleted files and binary patches add nothing. Returns 0, or -1 when p stopped taking files. */
-int diff_submit(ks_pipeline *p, const unsigned char *text, size_t len, const char *source, uint64_t limit,
-                diff_result *r);
+ * Deleted files and binary patches add nothing. The diff is read as it comes (a pipe), one file at a time held in
+ * memory, never the whole diff; fd is closed. A read failure or a line over 1 GiB is said and counted as
+ * malformed. Returns 0, or -1 when p stopped taking files. */
+int diff_submit_fd(ks_pipeline *p, int fd, const char *source, uint64_t limit, diff_result *r);
 
 #endif

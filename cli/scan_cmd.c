@@ -848,9 +848,6 @@ static void git_root(scan_state *s, const char *path)
     }
 }
 
-/* A diff is read whole before its files are laid out: one bigger than this is refused. */
-#define DIFF_MAX ((size_t)1 << 30)
-
 /* Standard input, a FIFO named on the command line (process substitution: /dev/fd/N), or with --diff a
  * diff file: a unified diff (--diff, or one that starts like it, unless --no-diff) has its added lines scanned as
  * the files they go into; anything else is one stream. */
@@ -864,25 +861,11 @@ static void scan_stream_root(scan_state *s, scan_opts *o, const char *name, int 
     }
     if (o->diff == 0)
         say("%s is a unified diff: scanning its added lines (--no-diff scans it as text)", name);
-    ks_strbuf text = {0};
-    char buf[65536];
-    ssize_t n;
-    while ((n = read(fd, buf, sizeof buf)) > 0 && text.len <= DIFF_MAX)
-        ks__sb_putn(&text, buf, (size_t)n);
-    int rerr = n < 0 ? errno : 0;
-    close(fd);
-    if (rerr || text.oom || text.len > DIFF_MAX) {
-        walk_on_error(s, name, rerr ? rerr : text.oom ? ENOMEM : EFBIG, "read the diff");
-        ks__sb_free(&text);
-        return;
-    }
     diff_result r;
-    if (diff_submit(s->pipeline, (const unsigned char *)(text.s ? text.s : ""), text.len, name,
-                    s->max_file_size, &r))
+    if (diff_submit_fd(s->pipeline, fd, name, s->max_file_size, &r))
         s->walk_stopped = 1;
     if (r.malformed)
         s->diff_malformed = 1;
-    ks__sb_free(&text);
 }
 
 /* Walks every root on the main thread; each directory root brings its own ignore files. */
