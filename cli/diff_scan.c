@@ -320,14 +320,15 @@ static int submit_file(void *ctx, const char *path, const unsigned char *body, s
 /* A line of a piped diff longer than this is not held: git writes none (its lines are a file's). */
 #define LINE_MAX_HELD ((size_t)1 << 30)
 
-int diff_submit_fd(ks_pipeline *p, int fd, const char *source, uint64_t limit, diff_result *r)
+int diff_parse_fd(int fd, size_t piece, const char *source, uint64_t limit, diff_file_fn on_file, void *ctx,
+                  diff_result *r)
 {
-    submit_ctx c = {p, source, limit, r};
-    diff_parser *d = diff_parser_new(source, limit, submit_file, &c, r);
-    unsigned char *buf = malloc(1 << 16);
+    diff_parser *d = diff_parser_new(source, limit, on_file, ctx, r);
+    unsigned char *buf = malloc(piece ? piece : 1);
     if (!d || !buf) {
         free(buf);
         diff_parser_end(d);
+        close(fd);
         say("%s: out of memory: not scanned", source);
         r->malformed = 1;
         return 0;
@@ -335,7 +336,7 @@ int diff_submit_fd(ks_pipeline *p, int fd, const char *source, uint64_t limit, d
     ks_strbuf part = {0}; /* a line begun in an earlier read */
     int stopped = 0, too_long = 0;
     ssize_t n;
-    while (!stopped && ((n = read(fd, buf, 1 << 16)) > 0 || (n < 0 && errno == EINTR))) {
+    while (!stopped && ((n = read(fd, buf, piece)) > 0 || (n < 0 && errno == EINTR))) {
         const unsigned char *at = buf, *end = buf + (n > 0 ? n : 0);
         while (at < end && !stopped) {
             const unsigned char *nl = memchr(at, '\n', (size_t)(end - at));
@@ -368,10 +369,16 @@ int diff_submit_fd(ks_pipeline *p, int fd, const char *source, uint64_t limit, d
         say("%s: read failed: %s: what came before is scanned", source, strerror(errno));
         r->malformed = 1;
     }
-    if (!stopped && part.len)
+    if (!stopped && part.len && !too_long) /* the last line, without a newline */
         stopped = diff_parser_line(d, (const unsigned char *)part.s, part.len) != 0;
     ks__sb_free(&part);
     free(buf);
     close(fd);
     return diff_parser_end(d) || stopped ? -1 : 0;
+}
+
+int diff_submit_fd(ks_pipeline *p, int fd, const char *source, uint64_t limit, diff_result *r)
+{
+    submit_ctx c = {p, source, limit, r};
+    return diff_parse_fd(fd, (size_t)1 << 16, source, limit, submit_file, &c, r);
 }

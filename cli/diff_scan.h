@@ -45,6 +45,12 @@ int diff_parser_end(diff_parser *d);
 int diff_parse(const unsigned char *text, size_t len, const char *source, uint64_t limit, diff_file_fn on_file,
                void *ctx, diff_result *r);
 
+/* diff_parse for a diff read from fd (closed after) as it comes, `piece` bytes a read: one file's new side held at
+ * a time, never the whole diff. A read failure or a line over 1 GiB is said and counted as malformed. Returns 0,
+ * or -1 when on_file stopped it. */
+int diff_parse_fd(int fd, size_t piece, const char *source, uint64_t limit, diff_file_fn on_file, void *ctx,
+                  diff_result *r);
+
 /* Submits to p, for each file of the diff read from fd (named `source` in messages) that gains lines, its new side
  * with every line but the added ones left empty, under the file's new path (git's a/ b/ prefixes and C-quoting
  * undone), so that findings carry that path, the new side's line numbers and columns that do not count the '+'.

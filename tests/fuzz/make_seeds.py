@@ -118,6 +118,7 @@ def zip_bytes(files, method=zipfile.ZIP_DEFLATED):
 
 
 ENV = b"x=1\nTOKEN=AKIAQYLPMN5HHHFPZAM2\n"
+SCRIPT = b"#!/bin/sh\n# Makeself\nTOKEN=AKIAQYLPMN5HHHFPZAM3\ntail -n +5 \"$0\" | tar xzf -; exit 0\n"
 AR_HEAD = b"%-16s%-12s%-6s%-6s%-8s%-10s`\n" % (b"x.o/", b"0", b"0", b"0", b"100644", str(len(ENV)).encode())
 for name, data in {
     "gz": gzip.compress(ENV, mtime=0), "bz2": bz2.compress(ENV), "xz": lzma.compress(ENV),
@@ -136,6 +137,9 @@ for name, data in {
     "zst": zstd_bytes(ENV),
     "tarzst": zstd_bytes(tar_bytes([("a/.env", ENV)])),
     "zst-cut": zstd_bytes(tar_bytes([("a/.env", ENV * 40)]))[:-20],
+    # a makeself installer: a script, then a .tar.gz after one of its lines; and the same inside a tar
+    "script-targz": SCRIPT + gzip.compress(tar_bytes([("a/.env", ENV)]), mtime=0),
+    "tar-script-xz": tar_bytes([("inst.run", SCRIPT + lzma.compress(tar_bytes([("a/.env", ENV)])))]),
 }.items():
     put("fuzz_container", name, data)
 
