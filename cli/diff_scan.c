@@ -317,11 +317,10 @@ static int submit_file(void *ctx, const char *path, const unsigned char *body, s
     return ks_pipeline_submit(c->p, fd, path, len, c->limit) ? -1 : 0;
 }
 
-/* A line of a piped diff longer than this is not held: git writes none (its lines are a file's). */
-#define LINE_MAX_HELD ((size_t)1 << 30)
+#define PART_KEPT ((size_t)1 << 20) /* room for lines kept from one line to the next */
 
-int diff_parse_fd(int fd, size_t piece, const char *source, uint64_t limit, diff_file_fn on_file, void *ctx,
-                  diff_result *r)
+int diff_parse_fd(int fd, size_t piece, size_t line_max, const char *source, uint64_t limit, diff_file_fn on_file,
+                  void *ctx, diff_result *r)
 {
     diff_parser *d = diff_parser_new(source, limit, on_file, ctx, r);
     unsigned char *buf = malloc(piece ? piece : 1);
@@ -341,10 +340,13 @@ int diff_parse_fd(int fd, size_t piece, const char *source, uint64_t limit, diff
         while (at < end && !stopped) {
             const unsigned char *nl = memchr(at, '\n', (size_t)(end - at));
             size_t k = nl ? (size_t)(nl - at) : (size_t)(end - at);
-            if (!too_long && part.len + k > LINE_MAX_HELD) {
-                say("%s: a line longer than %zu bytes: not scanned", source, LINE_MAX_HELD);
+            if (!too_long && part.len + k > line_max) {
+                say("%s: a line longer than %zu bytes: not scanned", source, line_max);
                 r->malformed = 1;
                 too_long = 1;
+                if (!part.len) /* its first byte ('+', '-', ' ') is kept: the hunk's counts go on right */
+                    ks__sb_putn(&part, (const char *)at, 1);
+                part.len = 1;
             }
             if (!too_long)
                 ks__sb_putn(&part, (const char *)at, k);
@@ -356,20 +358,18 @@ int diff_parse_fd(int fd, size_t piece, const char *source, uint64_t limit, diff
             }
             if (!nl)
                 break;
-            if (too_long) /* the line is dropped whole; the diff goes on after it */
-                stopped = diff_parser_line(d, (const unsigned char *)"", 0) != 0;
-            else
-                stopped = diff_parser_line(d, (const unsigned char *)(part.s ? part.s : ""), part.len) != 0;
+            /* a line too long is dropped but for its first byte; the diff goes on after it */
+            stopped = diff_parser_line(d, (const unsigned char *)(part.s ? part.s : ""), part.len) != 0;
             part.len = 0;
             too_long = 0;
+            if (part.cap > PART_KEPT) /* a long line's room is not kept for the rest of the diff */
+                ks__sb_free(&part);
             at = nl + 1;
         }
     }
-    if (!stopped && n < 0) {
-        say("%s: read failed: %s: what came before is scanned", source, strerror(errno));
-        r->malformed = 1;
-    }
-    if (!stopped && part.len && !too_long) /* the last line, without a newline */
+    if (!stopped && n < 0) /* what came before is scanned; the line it cut is not */
+        r->read_error = errno;
+    else if (!stopped && part.len) /* the last line, without a newline */
         stopped = diff_parser_line(d, (const unsigned char *)part.s, part.len) != 0;
     ks__sb_free(&part);
     free(buf);
@@ -380,5 +380,6 @@ int diff_parse_fd(int fd, size_t piece, const char *source, uint64_t limit, diff
 int diff_submit_fd(ks_pipeline *p, int fd, const char *source, uint64_t limit, diff_result *r)
 {
     submit_ctx c = {p, source, limit, r};
-    return diff_parse_fd(fd, (size_t)1 << 16, source, limit, submit_file, &c, r);
+    /* a line over 1 GiB is not held: git writes none (its lines are a file's) */
+    return diff_parse_fd(fd, (size_t)1 << 16, (size_t)1 << 30, source, limit, submit_file, &c, r);
 }

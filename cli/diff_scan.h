@@ -19,6 +19,7 @@ int diff_fd_looks_like(int fd);
 typedef struct diff_result {
     unsigned long files;     /* files with added lines, submitted */
     unsigned long malformed; /* 1: the diff broke off or a hunk header could not be read (said on stderr) */
+    int read_error;          /* diff_parse_fd: errno of a failed read (not said: the caller names it), or 0 */
 } diff_result;
 
 /* Receives one file's new side (path NUL-terminated; body: its lines, the ones the diff does not add empty);
@@ -46,17 +47,18 @@ int diff_parse(const unsigned char *text, size_t len, const char *source, uint64
                void *ctx, diff_result *r);
 
 /* diff_parse for a diff read from fd (closed after) as it comes, `piece` bytes a read: one file's new side held at
- * a time, never the whole diff. A read failure or a line over 1 GiB is said and counted as malformed. Returns 0,
- * or -1 when on_file stopped it. */
-int diff_parse_fd(int fd, size_t piece, const char *source, uint64_t limit, diff_file_fn on_file, void *ctx,
-                  diff_result *r);
+ * a time, never the whole diff. A line longer than line_max bytes is said and counted as malformed (its first byte
+ * kept, so that the hunk's counts stay right); a failed read ends the diff there, in r->read_error. Returns 0, or
+ * -1 when on_file stopped it. */
+int diff_parse_fd(int fd, size_t piece, size_t line_max, const char *source, uint64_t limit, diff_file_fn on_file,
+                  void *ctx, diff_result *r);
 
 /* Submits to p, for each file of the diff read from fd (named `source` in messages) that gains lines, its new side
  * with every line but the added ones left empty, under the file's new path (git's a/ b/ prefixes and C-quoting
  * undone), so that findings carry that path, the new side's line numbers and columns that do not count the '+'.
  * Deleted files and binary patches add nothing. The diff is read as it comes (a pipe), one file at a time held in
- * memory, never the whole diff; fd is closed. A read failure or a line over 1 GiB is said and counted as
- * malformed. Returns 0, or -1 when p stopped taking files. */
+ * memory, never the whole diff; fd is closed. A line over 1 GiB is said and counted as malformed; a failed read
+ * is in r->read_error. Returns 0, or -1 when p stopped taking files. */
 int diff_submit_fd(ks_pipeline *p, int fd, const char *source, uint64_t limit, diff_result *r);
 
 #endif

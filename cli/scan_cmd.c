@@ -864,6 +864,8 @@ static void scan_stream_root(scan_state *s, scan_opts *o, const char *name, int 
     diff_result r;
     if (diff_submit_fd(s->pipeline, fd, name, s->max_file_size, &r))
         s->walk_stopped = 1;
+    if (r.read_error) /* what came before it is scanned */
+        walk_on_error(s, name, r.read_error, "read the diff");
     if (r.malformed)
         s->diff_malformed = 1;
 }

@@ -50,6 +50,34 @@ ks_container_kind ks__container_sniff(const unsigned char *h, size_t n)
     return KS_CONT_NONE;
 }
 
+/* 1 when the 512 bytes at h are a tar header whose checksum is right (text that holds "ustar" 257 bytes after a
+ * line's start is not one). */
+static int tar_checksum_right(const unsigned char *h)
+{
+    unsigned long sum = 0, said = 0;
+    for (int i = 0; i < 512; i++)
+        sum += i >= 148 && i < 156 ? ' ' : h[i];
+    int i = 148;
+    while (i < 156 && h[i] == ' ')
+        i++;
+    if (i == 156 || h[i] < '0' || h[i] > '7')
+        return 0;
+    for (; i < 156 && h[i] >= '0' && h[i] <= '7'; i++)
+        said = said * 8 + (unsigned long)(h[i] - '0');
+    return sum == said;
+}
+
+/* 1 when what begins a line after a script is that kind indeed: beyond the magic the head shows, a tar header's
+ * checksum and bzip2's first block's magic ("BZh9" may begin a line of text). */
+static int lead_stream_right(ks_container_kind k, const unsigned char *h, size_t n)
+{
+    if (k == KS_CONT_TAR)
+        return n >= 512 && tar_checksum_right(h);
+    if (k == KS_CONT_BZIP2)
+        return n >= 10 && !memcmp(h + 4, "1AY&SY", 6);
+    return ks__container_is_stream(k);
+}
+
 int ks__container_after_script(const unsigned char *h, size_t n, uint64_t *at)
 {
     if (n < 4 || h[0] != '#' || h[1] != '!')
@@ -58,7 +86,7 @@ int ks__container_after_script(const unsigned char *h, size_t n, uint64_t *at)
         unsigned char c = h[i];
         if (c == '\n' && i + 1 < n) {
             ks_container_kind k = ks__container_sniff(h + i + 1, n - i - 1);
-            if (ks__container_is_stream(k) || k == KS_CONT_TAR) {
+            if (lead_stream_right(k, h + i + 1, n - i - 1)) {
                 *at = i + 1;
                 return 1;
             }
@@ -1638,9 +1666,7 @@ int ks__container_zip_after(const void *mem, size_t len, int fd, uint64_t size, 
     return 1;
 }
 
-/* A stream or tar after a script's lead, in the object's first KS_CONTAINER_LEAD_MAX bytes: its kind, and where
- * it begins in *base. */
-static ks_container_kind after_script(const void *mem, size_t len, int fd, uint64_t size, uint64_t *base)
+ks_container_kind ks__container_script_lead(const void *mem, size_t len, int fd, uint64_t size, uint64_t *base)
 {
     size_t n = (mem ? len : size) < KS_CONTAINER_LEAD_MAX ? (size_t)(mem ? len : size) : KS_CONTAINER_LEAD_MAX;
     unsigned char *lead = mem ? NULL : malloc(n ? n : 1);
@@ -1668,7 +1694,8 @@ static ks_container_kind sniff_object(const unsigned char *head, size_t hn, cons
     uint64_t prefix;
     if (ks__container_zip_after(mem, len, fd, size, &prefix))
         return KS_CONT_ZIP;
-    return hn >= 2 && head[0] == '#' && head[1] == '!' ? after_script(mem, len, fd, size, base) : KS_CONT_NONE;
+    return hn >= 2 && head[0] == '#' && head[1] == '!' ? ks__container_script_lead(mem, len, fd, size, base)
+                                                       : KS_CONT_NONE;
 }
 
 int ks__container_expand(const void *mem, size_t len, int fd, uint64_t size, const char *name,

@@ -49,8 +49,14 @@ int ks__container_zip_after(const void *mem, size_t len, int fd, uint64_t size, 
 
 /* A compressed stream or a tar after a shell script (a makeself installer, a self-extracting archive), which no
  * head shows: 1 when h[0..n) begins with "#!", and one of its lines, all text before it, begins with a stream's
- * magic or a tar header; *at is where that line begins. 0 otherwise. */
+ * magic (bzip2's with its first block's) or a tar header whose checksum is right; *at is where that line begins.
+ * 0 otherwise. */
 int ks__container_after_script(const unsigned char *h, size_t n, uint64_t *at);
+
+/* ks__container_after_script over an object's first KS_CONTAINER_LEAD_MAX bytes (in memory, or read from fd):
+ * the kind of what begins there, and where (*base); KS_CONT_NONE when nothing does. The container reader's own
+ * test, so that a caller that scans the lead asks the same question of the same bytes. */
+ks_container_kind ks__container_script_lead(const void *mem, size_t len, int fd, uint64_t size, uint64_t *base);
 
 /* How far into an object ks__container_after_script's stream is looked for. */
 #define KS_CONTAINER_LEAD_MAX ((size_t)1 << 20)

@@ -297,7 +297,10 @@ static int scan_prefix(worker *w, pslot *sl, uint64_t prefix)
 {
     ks_lines lines = {.counted_to = 0, .newlines = 0, .last_nl_end = 0};
     w->failed = 0;
-    int rc = ks__scan_owned(w->scanner, sl->data, (size_t)prefix, 0, 0, prefix, 1, sl->file->path, &lines,
+    /* the chunk's bytes after the prefix are context: a match that begins in the prefix and runs past it (a private
+     * key before a line that only looked like a stream) is the prefix's, as a chunk's is */
+    int last = sl->chunk + 1 == sl->file->n_chunks;
+    int rc = ks__scan_owned(w->scanner, sl->data, sl->len, 0, 0, prefix, last, sl->file->path, &lines,
                             ks__pl_worker_on_match, w);
     return rc ? (w->failed ? w->failed : rc == KS_ENOMEM ? ENOMEM : EIO) : 0;
 }
@@ -338,14 +341,14 @@ int ks__pl_expand_slot(worker *w, pslot *sl)
      * descriptor of its own (the hold kept the file's open until now). */
     int whole = f->n_chunks == 1 && !f->stream_mode;
     uint64_t prefix = 0;
-    /* a script's lead is looked through as far as the container's reader will (its first KS_CONTAINER_LEAD_MAX
-     * bytes), so that both find the same stream: not in a first chunk shorter than that */
-    size_t lead_n = sl->len < KS_CONTAINER_LEAD_MAX ? sl->len : KS_CONTAINER_LEAD_MAX;
-    int lead_seen = lead_n == (f->size < KS_CONTAINER_LEAD_MAX ? f->size : KS_CONTAINER_LEAD_MAX);
+    /* a script's lead: the container reader's own test (its first KS_CONTAINER_LEAD_MAX bytes, read again when the
+     * first chunk is shorter), so that both find the same stream */
+    int script = sl->data[0] == '#' && sl->data[1] == '!';
     if (ks__container_sniff(sl->data, sl->len) == KS_CONT_NONE &&
         (f->stream_mode || (!whole && f->fd < 0) ||
          !(ks__container_zip_after(whole ? sl->data : NULL, whole ? sl->len : 0, f->fd, f->size, &prefix) ||
-           (lead_seen && ks__container_after_script(sl->data, lead_n, &prefix))) ||
+           (script && ks__container_script_lead(whole ? sl->data : NULL, whole ? sl->len : 0, f->fd, f->size,
+                                                &prefix) != KS_CONT_NONE)) ||
          prefix > sl->own_to - sl->own_from))
         return 0; /* no container; nor one after a first chunk of other bytes (scanned as bytes, whole) */
     int fd = -1;

@@ -3,6 +3,7 @@
  * no body bigger than the limit plus one line, and no more files than the diff has "+++ " lines; read from a
  * descriptor in small pieces (lines cut between reads), it hands on the very same files. */
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -77,7 +78,7 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
     seen t = {data, size, 0, NULL, 0, 0};
     diff_result rt;
     size_t piece = 1 + (size * 31 + (size ? data[size - 1] : 0)) % 64;
-    CHECK(diff_parse_fd(fd, piece, "fuzz", LIMIT, on_file, &t, &rt) == 0, "stopped though on_file never stops it");
+    CHECK(diff_parse_fd(fd, piece, SIZE_MAX, "fuzz", LIMIT, on_file, &t, &rt) == 0, "stopped though on_file never stops it");
     CHECK(t.log_len == s.log_len && (!s.log_len || memcmp(t.log, s.log, s.log_len) == 0) &&
               rt.files == r.files && rt.malformed == r.malformed,
           "read in pieces of %zu: %lu files, not the %lu of the whole text", piece, t.files, s.files);
