@@ -10,6 +10,11 @@
 
 #define SNIFF_BYTES 512 /* what io/utf16.c looks at */
 #define HELD_MAX 4096   /* raw findings held back when both ways are scanned; past it they go out as they come */
+/* Each write to the engine's stream rescans the widest rule's overlap (10 KiB with the built-in pack), so a stream
+ * written in big pieces (a file, a member) gathers its characters in a room of NARROW_MAX before handing them on;
+ * one written in small pieces (the library's, 100,000 open at once) keeps to its own 4 KiB. */
+#define NARROW_MAX ((size_t)128 << 10)
+#define WIDE_FROM ((size_t)16 << 10) /* bytes in one write that give the stream the bigger room */
 
 /* A raw finding held back, its bytes and strings copied: they live only during the callback. */
 typedef struct held {
@@ -36,6 +41,8 @@ struct ks_text_stream {
      * that their order does not depend on how the bytes were cut, and is a file's (expand.c) */
     held **held;
     size_t n_held, cap_held;
+    unsigned char *wide; /* NARROW_MAX characters gathered (NULL until a big write comes) */
+    size_t wide_len;
     size_t head_n; /* the fields from head on are not zeroed at open */
     unsigned char head[SNIFF_BYTES];
     unsigned char narrow[4096];
@@ -174,6 +181,14 @@ static int decide(ks_text_stream *s)
     return rc;
 }
 
+/* The characters gathered, to the engine. */
+static int flush_wide(ks_text_stream *s, ks_scanner *sc)
+{
+    size_t n = s->wide_len;
+    s->wide_len = 0;
+    return n ? ks_stream_write(s->text, sc, s->wide, n) : 0;
+}
+
 /* Bytes past the head, to the streams chosen. */
 static int pass(ks_text_stream *s, ks_scanner *sc, const unsigned char *p, size_t n)
 {
@@ -186,13 +201,25 @@ static int pass(ks_text_stream *s, ks_scanner *sc, const unsigned char *p, size_
         return 0;
     size_t at = n < s->skip ? n : s->skip; /* the mark is no character */
     s->skip -= at;
+    if (!s->wide && n - at >= WIDE_FROM)
+        s->wide = ks__amalloc(s->a, NARROW_MAX); /* NULL: the stream's own room, slower */
     while (at < n) {
-        size_t take = n - at < sizeof s->narrow * 2 ? n - at : sizeof s->narrow * 2;
-        size_t out = ks__utf16_narrow(p + at, take, s->order, s->narrow, &s->carry);
-        int rc = ks_stream_write(s->text, sc, s->narrow, out);
+        int rc = 0;
+        if (s->wide) {
+            size_t room = NARROW_MAX - s->wide_len;
+            size_t take = n - at < 2 * room - 1 ? n - at : 2 * room - 1; /* the carry's unit fits too */
+            s->wide_len += ks__utf16_narrow(p + at, take, s->order, s->wide + s->wide_len, &s->carry);
+            at += take;
+            if (NARROW_MAX - s->wide_len < 2)
+                rc = flush_wide(s, sc);
+        } else {
+            size_t take = n - at < sizeof s->narrow * 2 ? n - at : sizeof s->narrow * 2;
+            size_t out = ks__utf16_narrow(p + at, take, s->order, s->narrow, &s->carry);
+            rc = ks_stream_write(s->text, sc, s->narrow, out);
+            at += take;
+        }
         if (rc)
             return rc;
-        at += take;
     }
     return 0;
 }
@@ -226,7 +253,7 @@ int ks__text_stream_close(ks_text_stream *s, ks_scanner *scanner)
         rc = ks_stream_close(s->raw, scanner);
         s->raw = NULL;
     }
-    if (!rc && s->text) {
+    if (!rc && s->text && !(rc = flush_wide(s, scanner))) {
         rc = ks_stream_close(s->text, scanner);
         s->text = NULL;
     }
@@ -245,6 +272,7 @@ void ks__text_stream_abort(ks_text_stream *s)
     for (size_t i = 0; i < s->n_held; i++)
         held_free(s->a, s->held[i]);
     ks__afree(s->a, s->held);
+    ks__afree(s->a, s->wide);
     ks__afree(s->a, s->path);
     ks__afree(s->a, s);
 }
