@@ -31,10 +31,25 @@ void ks__pl_push_note(worker *w, const char *chain, int fatal, const char *what)
     ks__pl_ring_push(w->p, w->out, r);
 }
 
+/* The stream's own bytes before the container are all in: their findings go out before the container's. */
+static int close_own_text(worker *w)
+{
+    if (!w->own_text)
+        return 0;
+    int rc = ks__text_stream_close(w->own_text, w->scanner);
+    w->own_text = NULL;
+    return rc ? (w->failed ? w->failed : rc == KS_ENOMEM ? ENOMEM : EIO) : 0;
+}
+
 static int member_begin(void *ctx, const char *chain)
 {
     worker *w = ctx;
     pfile *f = w->slot->file;
+    int own = close_own_text(w);
+    if (own) {
+        w->mfailed = own;
+        return 1;
+    }
     size_t cl = strlen(chain), pl = strlen(f->path);
     const ks_allocator *a = w->p->a;
     /* Path conditions and allowlists see "file!member", as Gitleaks writes it. */
@@ -175,11 +190,13 @@ int ks__pl_expand_stream(worker *w, pslot *sl, const unsigned char *head, size_t
     if (rc == 1)
         return 0; /* not a container: the caller scans head, *replay and the rest as bytes */
     int err = stop_error(w, rc, &res);
+    int own = close_own_text(w);
     if (!err)
-        err = drain_rest(w, f, &res.bytes_read);
+        err = own ? own : drain_rest(w, f, &res.bytes_read);
     *bytes = res.bytes_read;
     ks__pl_file_close_fd(p, f);
-    ks__pl_push_container_done(p, w->out, f, res.bytes_read, err, res.containers, res.members);
+    ks__pl_push_container_done(p, w->out, f, w->own_bytes + res.bytes_read, err, res.containers, res.members);
+    w->own_bytes = 0;
     return 1;
 }
 

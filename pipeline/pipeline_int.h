@@ -115,6 +115,10 @@ typedef struct worker {
     /* a container being expanded (expand.c): the member's stream (which sees UTF-16 text) and chain; or a UTF-16
      * file's stream, with no chain */
     ks_text_stream *mtext;
+    /* a stream's own bytes before a container in it (a script before its payload, read through a pipe): closed,
+     * its findings out, before the container's first member or its end (ks__pl_expand_stream) */
+    ks_text_stream *own_text;
+    uint64_t own_bytes; /* their count, reported with the container's */
     char *mchain;      /* NULL for decoded text, which is the file itself */
     size_t mchain_len;
     int mfailed;
@@ -217,7 +221,9 @@ int ks__pl_expand_slot(worker *w, pslot *sl);
 /* A file read as a stream (a pipe, standard input) whose first `n` bytes, in head, start like a
  * container: opens it as it streams and reports it whole. Returns 1 when it did (the descriptor is
  * closed, *bytes says how many were read); 0 when it is none: then head and *replay (malloc'ed, the
- * caller frees it) are the bytes to scan before the rest of the descriptor. */
+ * caller frees it) are the bytes to scan before the rest of the descriptor. A w->own_text set by the caller is
+ * closed (and cleared) before the first member begins, or before the container is reported with w->own_bytes
+ * more. */
 int ks__pl_expand_stream(worker *w, pslot *sl, const unsigned char *head, size_t n, unsigned char **replay,
                          size_t *replay_len, uint64_t *bytes);
 /* Gives back chunk 0's hold on the file's descriptor (see pfile.container_hold). */

@@ -129,6 +129,64 @@ static void read_one(worker *w, ks_read_req *rq)
     }
 }
 
+/* A stream that starts as a script ("#!", its first `first` bytes in the worker's buffer): its first
+ * KS_CONTAINER_LEAD_MAX bytes are read, and a stream or tar after one of its lines (a makeself installer piped in)
+ * is opened there, the script being the stream's own bytes, written to st. Returns 1 when the container was
+ * reported (st is closed), 0 when what was read went to st (*got says how much), or an errno. */
+static int stream_after_script(worker *w, pslot *sl, ks_text_stream *st, size_t first, uint64_t *got)
+{
+    ks_pipeline *p = w->p;
+    pfile *f = sl->file;
+    size_t cap = f->limit && f->limit < KS_CONTAINER_LEAD_MAX ? (size_t)f->limit : KS_CONTAINER_LEAD_MAX;
+    unsigned char *lead = ks__amalloc(p->a, cap > first ? cap : first);
+    if (!lead) /* scanned as any stream: only a container after the script is not opened */
+        cap = first;
+    const unsigned char *bytes = lead ? lead : w->stream_buf;
+    if (lead)
+        memcpy(lead, w->stream_buf, first);
+    size_t n = first;
+    int err = 0;
+    while (lead && n < cap && !atomic_load(&p->stop)) {
+        ks_read_req rq = {.fd = f->fd, .offset = KS_READ_AT_POS, .buf = lead + n, .len = cap - n};
+        read_one(w, &rq);
+        if (rq.res < 0)
+            err = -rq.res;
+        if (rq.res < 0 || rq.done == 0)
+            break;
+        n += rq.done;
+    }
+    atomic_fetch_add_explicit(&w->bytes_read, n, memory_order_relaxed);
+    uint64_t s = 0;
+    int rc = 0;
+    if (lead && !err && ks__container_after_script(lead, n, &s) && !(rc = ks__text_stream_write(st, w->scanner, lead, s))) {
+        unsigned char *replay;
+        size_t replay_len;
+        uint64_t read_all = 0;
+        w->own_text = st;
+        w->own_bytes = s;
+        if (ks__pl_expand_stream(w, sl, lead + s, n - (size_t)s, &replay, &replay_len, &read_all)) {
+            if (read_all > n - s)
+                atomic_fetch_add_explicit(&w->bytes_read, read_all - (n - s), memory_order_relaxed);
+            ks__afree(p->a, lead);
+            return 1;
+        }
+        w->own_text = NULL; /* none after all: the rest of the stream, as bytes */
+        w->own_bytes = 0;
+        w->slot = sl;
+        rc = ks__text_stream_write(st, w->scanner, lead + s, n - (size_t)s);
+        if (!rc)
+            rc = ks__text_stream_write(st, w->scanner, replay, replay_len);
+        atomic_fetch_add_explicit(&w->bytes_read, replay_len, memory_order_relaxed);
+        *got = n + replay_len;
+        free(replay);
+    } else if (!rc) {
+        rc = ks__text_stream_write(st, w->scanner, bytes, n);
+        *got = n;
+    }
+    ks__afree(p->a, lead);
+    return err ? err : rc ? (rc == KS_ENOMEM ? ENOMEM : EIO) : 0;
+}
+
 /* Files whose size is unknown (procfs reports 0, pipes) are streamed to EOF, or to their limit, by
  * the worker, each piece a read at the descriptor's position through the worker's backend. */
 static void worker_stream_file(worker *w, pslot *sl)
@@ -165,6 +223,14 @@ static void worker_stream_file(worker *w, pslot *sl)
         }
         if (rq.done == 0)
             break;
+        if (got == 0 && rq.done >= 2 && w->stream_buf[0] == '#' && w->stream_buf[1] == '!' && p->containers &&
+            !p->read_only) { /* a script: a container may follow it */
+            int r = stream_after_script(w, sl, st, rq.done, &got);
+            if (r == 1)
+                return; /* reported, and the descriptor closed */
+            err = r;
+            continue;
+        }
         if (got == 0) { /* the first bytes: a container arriving through a pipe is opened as it streams */
             unsigned char *replay;
             size_t replay_len;

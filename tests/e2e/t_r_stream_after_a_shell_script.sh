@@ -4,6 +4,7 @@
 # and the scan exited 0. The stream is now found at the line where it begins: the script is scanned as the file's
 # own bytes (lines from its first), the payload's members as members, at every -j, whether the file is one chunk
 # or many, and inside an archive. A line that only begins like a stream leaves the file scanned as bytes.
+# Piped in (standard input), the same: the script is the stream's own bytes, its findings first.
 # Review: with --chunk-size under 1 MiB an installer bigger than a chunk was not opened; a match that began before
 # such a line and ran past it was lost (the script was scanned cut at the line, the rest only from the line on).
 . "$(dirname "$0")/lib.sh"
@@ -65,6 +66,21 @@ PY
     grep -qE "[12] archives? opened" "$T/err" || fail "$f: no archive opened"
   done
 done
+for f in inst-gz.run inst-xz-big.run inst-tar.run; do
+  for j in 1 2; do
+    ks_from "$f" scan "${R[@]}" -j "$j" -; expect_rc 1 "$f piped, -j$j"
+    python3 - "$T/out" <<'PY' || fail "$f piped -j$j: findings"
+import json, sys
+f = [json.loads(l) for l in open(sys.argv[1])]
+assert [x["secret"] for x in f] == ["KSTEST_INSTALLSCRIPT001", "KSTEST_INSIDEPAYLOAD002"], f
+script, member = f
+assert "object" not in script and (script["line"], script["column"], script["start"]) == (4, 21, 91), script
+assert member["object"] == "./setup/.env" and (member["line"], member["column"]) == (2, 9), member
+PY
+  done
+  expect_err "1 file scanned, "
+  grep -qE "archives? opened" "$T/err" || fail "$f piped: no archive opened"
+done
 ks scan "${R[@]}" backup.tar; expect_rc 1 "the installer in a tar"
 python3 - "$T/out" <<'PY' || fail "backup.tar: findings"
 import json, sys
@@ -79,10 +95,15 @@ ks scan "${R[@]}" notastream.sh; expect_rc 1 "a line that only looks like bzip2"
 expect_out '"start":61,"end":84,"line":5,"column":7'
 expect_out '"secret":"KSTEST_NOTASTREAMATALL1"'
 expect_out '"line":5,"column":7'
-ks scan "${R[@]}" block.sh; expect_rc 1 "a block across a line that only looks like bzip2"
-[ "$(lines "$T/out")" = 1 ] || fail "block.sh: $(lines "$T/out") findings, expected 1"
-expect_out '"rule_id":"e2e.block"'
-expect_out '"line":3,"column":1'
+for how in file pipe; do
+  if [ $how = file ]; then ks scan "${R[@]}" block.sh; else ks_from block.sh scan "${R[@]}" -; fi
+  expect_rc 1 "a block across a line that only looks like bzip2 ($how)"
+  [ "$(lines "$T/out")" = 1 ] || fail "block.sh ($how): $(lines "$T/out") findings, expected 1"
+  expect_out '"rule_id":"e2e.block"'
+  expect_out '"line":3,"column":1'
+done
+ks_from notastream.sh scan "${R[@]}" -; expect_rc 1 "a line that only looks like bzip2, piped"
+expect_out '"start":61,"end":84,"line":5,"column":7'
 ks scan "${R[@]}" notascript.txt; expect_rc 0 "no script, no lead looked for: compressed bytes"
 ks scan "${R[@]}" --archive-depth 0 inst-gz.run; expect_rc 1 "containers off: the installer is bytes"
 [ "$(lines "$T/out")" = 1 ] || fail "--archive-depth 0: $(lines "$T/out") findings, expected the script's"
