@@ -1433,6 +1433,7 @@ static void outer_trailing(expansion *x, struct archive *a, ks_container_kind ki
     if (src->pipe) {
         if (!trailing_from_last(x, end, &src->last, &t))
             return;
+        t.at += src->base; /* named by where it is in the stream (after a script's lead) */
     } else {
         if (end >= src->size)
             return;
@@ -1746,7 +1747,15 @@ int ks__container_expand_pipe(const void *head, size_t head_len, int fd, uint64_
                               const ks_container_limits *lim, const ks_container_sink *sink, void *ctx,
                               ks_container_result *res, unsigned char **replay, size_t *replay_len)
 {
-    fd_src src = {.fd = fd, .pipe = 1, .head = head, .head_len = head_len, .size = limit};
+    return ks__container_expand_pipe_at(head, head_len, fd, limit, 0, name, lim, sink, ctx, res, replay, replay_len);
+}
+
+int ks__container_expand_pipe_at(const void *head, size_t head_len, int fd, uint64_t limit, uint64_t base,
+                                 const char *name, const ks_container_limits *lim, const ks_container_sink *sink,
+                                 void *ctx, ks_container_result *res, unsigned char **replay, size_t *replay_len)
+{
+    fd_src src = {.fd = fd, .pipe = 1, .head = head, .head_len = head_len, .size = limit ? limit - base : 0,
+                  .base = base};
     return expand_sequential(&src, name, lim, sink, ctx, res, replay, replay_len);
 }
 

@@ -129,6 +129,12 @@ int ks__container_expand_pipe(const void *head, size_t head_len, int fd, uint64_
                               const ks_container_limits *lim, const ks_container_sink *sink, void *ctx,
                               ks_container_result *res, unsigned char **replay, size_t *replay_len);
 
+/* ks__container_expand_pipe for a container that begins `base` bytes into the stream (after a script's lead, read
+ * already): `limit` counts from the stream's start, and trailing data is named by where it is in the stream. */
+int ks__container_expand_pipe_at(const void *head, size_t head_len, int fd, uint64_t limit, uint64_t base,
+                                 const char *name, const ks_container_limits *lim, const ks_container_sink *sink,
+                                 void *ctx, ks_container_result *res, unsigned char **replay, size_t *replay_len);
+
 /* Hands over the next bytes of an object that is pushed rather than read: sets *out and returns how many
  * (0 at its end, negative to give up); the bytes stay valid until the next call. */
 typedef long (*ks_container_pull_fn)(void *ctx, const void **out);

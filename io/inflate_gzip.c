@@ -18,6 +18,10 @@
 
 typedef enum part { P_HEAD, P_BODY, P_TRAIL, P_END, P_FAILED } part;
 
+/* A header's name or comment longer than this is no header: a name is a file's (gzip writes its base name). Without
+ * a bound, bytes that only begin like gzip (a line of a script) would be read to their end looking for its NUL. */
+#define FIELD_MAX ((uint32_t)64 << 10)
+
 /* Where a header is being read: its fixed 10 bytes, then each optional field its flags announce. */
 typedef enum head_step { H_FIXED, H_XLEN, H_EXTRA, H_NAME, H_COMMENT, H_HCRC, H_DONE } head_step;
 
@@ -35,6 +39,7 @@ struct ks_gzip {
     unsigned char fixed[10];
     unsigned got;      /* bytes of the current fixed-size field (header, XLEN, HCRC, trailer) */
     uint32_t skip;     /* bytes of FEXTRA left */
+    uint32_t field;    /* bytes of FNAME or FCOMMENT so far */
     int returned;      /* bytes were handed out: the stream opened */
     int failed_after;  /* an error waits behind the bytes being returned */
     char err[256];
@@ -167,8 +172,13 @@ static int read_head(ks_gzip *g, struct archive *a)
             g->in += k;
             g->in_len -= k;
             g->bytes_in += k;
-            if (nul)
+            g->field += (uint32_t)(k < FIELD_MAX ? k : FIELD_MAX);
+            if (!nul && g->field >= FIELD_MAX)
+                return 0; /* text after a line that began like gzip, not a name: read on, it would all be */
+            if (nul) {
                 g->step = g->step == H_NAME ? H_COMMENT : H_HCRC;
+                g->field = 0;
+            }
             break;
         }
         case H_HCRC:
@@ -192,6 +202,7 @@ static unsigned trailer_from_bits(ks_gzip *g)
 
 static void next_member(ks_gzip *g)
 {
+    g->field = 0;
     isal_inflate_reset(&g->inf);
     g->inf.crc_flag = ISAL_DEFLATE;
     g->step = H_FIXED;

@@ -150,11 +150,12 @@ static int stop_error(const worker *w, int rc, const ks_container_result *res)
  * a stream that ends there from one that goes on (EFBIG), as for any stream. */
 static int drain_rest(worker *w, pfile *f, uint64_t *got)
 {
+    uint64_t limit = f->limit ? f->limit - w->own_bytes : 0; /* the script before the container counts */
     for (;;) {
-        int probe = f->limit && *got >= f->limit;
+        int probe = limit && *got >= limit;
         size_t want = probe ? 4096 : STREAM_PIECE;
-        if (!probe && f->limit && f->limit - *got < want)
-            want = (size_t)(f->limit - *got);
+        if (!probe && limit && limit - *got < want)
+            want = (size_t)(limit - *got);
         ssize_t n = read(f->fd, w->stream_buf, want);
         if (n < 0 && errno == EINTR)
             continue;
@@ -184,8 +185,8 @@ int ks__pl_expand_stream(worker *w, pslot *sl, const unsigned char *head, size_t
     ks_container_result res;
     w->slot = sl;
     w->mfailed = 0;
-    int rc = ks__container_expand_pipe(head, n, f->fd, f->limit, f->path, &lim, &ks__pl_member_sink, w, &res, replay,
-                                       replay_len);
+    int rc = ks__container_expand_pipe_at(head, n, f->fd, f->limit, w->own_bytes, f->path, &lim, &ks__pl_member_sink,
+                                          w, &res, replay, replay_len);
     ks__pl_drop_member(w);
     if (rc == 1)
         return 0; /* not a container: the caller scans head, *replay and the rest as bytes */

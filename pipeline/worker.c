@@ -206,7 +206,7 @@ static void worker_stream_file(worker *w, pslot *sl)
          * (/proc/PID/pagemap yields hundreds of GB); what it returns is not scanned. A whole page,
          * since some pseudo-files refuse odd sizes (pagemap: multiples of 8), and a refusal counts
          * as more data: the end was never seen. */
-        int probe = f->limit && got == f->limit;
+        int probe = f->limit && got >= f->limit; /* (a script's lead and a replay may bring it past) */
         size_t want = probe ? 4096 : STREAM_PIECE;
         if (!probe && f->limit && f->limit - got < want)
             want = (size_t)(f->limit - got);

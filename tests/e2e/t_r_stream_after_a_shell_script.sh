@@ -5,6 +5,9 @@
 # own bytes (lines from its first), the payload's members as members, at every -j, whether the file is one chunk
 # or many, and inside an archive. A line that only begins like a stream leaves the file scanned as bytes.
 # Piped in (standard input), the same: the script is the stream's own bytes, its findings first.
+# Review of the pipe: --max-file-size did not count the script (read past it, and past it without a bound when the
+# line only looked like gzip); a line like a gzip header with a name lost the rest of a big stream (the name was
+# looked for to its end, more than a replay keeps); trailing data was named from the payload, not the stream.
 # Review: with --chunk-size under 1 MiB an installer bigger than a chunk was not opened; a match that began before
 # such a line and ran past it was lost (the script was scanned cut at the line, the rest only from the line on).
 . "$(dirname "$0")/lib.sh"
@@ -44,6 +47,13 @@ open("notastream.sh", "wb").write(b"#!/bin/sh\ncat <<EOF\nBZh91AY&SY is how bzip
 # a block whose middle line begins like a bzip2 stream (its first block's magic too): the file is bytes, the block
 # found once, whole
 open("block.sh", "wb").write(b"#!/bin/sh\ncat <<EOF\nKSBLOCK\nBZh91AY&SY fake\nKSEND\nEOF\n")
+# a long script before a 300 KB payload, for --max-file-size; a line like a gzip header with a name, then 3.8 MB of
+# text and a key at its end; a payload with text after it
+pad = b"".join(b"# comment line %06d of the installer's script, padding it out\n" % i for i in range(3500))
+open("long.run", "wb").write(script + pad + gzip.compress(payload(0) + rng.randbytes(300000)))
+text = b"".join(b"line %07d of plain text after a line that began like gzip\n" % i for i in range(60000))
+open("fakegz.run", "wb").write(script + pad + b"\x1f\x8b\x08\x08\0\0\0\0\0\x03" + text + b"KEY=KSTEST_AFTERFAKEGZIP001\n")
+open("trail.run", "wb").write(script + gzip.compress(payload(0)) + b"\nTRAIL=KSTEST_TRAILINGTEXT0001\n")
 # a gzip stream after a line, in a file that is no script: no lead is looked for
 open("notascript.txt", "wb").write(b"plain text\n" + gzip.compress(env))
 PY
@@ -79,6 +89,20 @@ for f in inst-gz.run inst-xz-big.run inst-tar.run; do
   expect_err "1 file scanned, "
   grep -qE "archives? opened" "$T/err" || fail "$f piped: no archive opened"
 done
+ks_from long.run scan "${R[@]}" --max-file-size 300K -; expect_rc 1 "long.run piped, cut at 300 KiB"
+expect_err "1 file scanned, 300.0 KiB"
+expect_err "truncated"
+ks_from fakegz.run scan "${R[@]}" -; expect_rc 1 "fakegz.run piped"
+expect_out '"secret":"KSTEST_AFTERFAKEGZIP001"'
+expect_out '"line":63507,"column":5'
+ks_from fakegz.run scan "${R[@]}" --max-file-size 100K -; expect_rc 1 "fakegz.run piped, cut at 100 KiB"
+expect_err "1 file scanned (1 truncated), 100.0 KiB"
+[ "$(lines "$T/out")" = 1 ] || fail "fakegz.run cut at 100 KiB: $(lines "$T/out") findings, expected the script's"
+ks scan "${R[@]}" trail.run; expect_rc 1 "trail.run"
+expect_out '"object":"[trailing@'
+grep -o '"object":"[^"]*"' "$T/out" >trail.file
+ks_from trail.run scan "${R[@]}" -; expect_rc 1 "trail.run piped"
+grep -o '"object":"[^"]*"' "$T/out" | cmp -s - trail.file || fail "trail.run: the pipe names its members otherwise"
 ks scan "${R[@]}" backup.tar; expect_rc 1 "the installer in a tar"
 python3 - "$T/out" <<'PY' || fail "backup.tar: findings"
 import json, sys
