@@ -227,6 +227,8 @@ static int pass(ks_text_stream *s, ks_scanner *sc, const unsigned char *p, size_
 int ks__text_stream_write(ks_text_stream *s, ks_scanner *scanner, const void *data, size_t len)
 {
     const unsigned char *p = data;
+    if (!len)
+        return 0; /* (data may then be NULL: no replay) */
     if (!s->decided) {
         size_t take = SNIFF_BYTES - s->head_n < len ? SNIFF_BYTES - s->head_n : len;
         memcpy(s->head + s->head_n, p, take);

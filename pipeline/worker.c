@@ -174,7 +174,7 @@ static int stream_after_script(worker *w, pslot *sl, ks_text_stream *st, size_t 
         w->own_bytes = 0;
         w->slot = sl;
         rc = ks__text_stream_write(st, w->scanner, lead + s, n - (size_t)s);
-        if (!rc)
+        if (!rc && replay_len)
             rc = ks__text_stream_write(st, w->scanner, replay, replay_len);
         atomic_fetch_add_explicit(&w->bytes_read, replay_len, memory_order_relaxed);
         *got = n + replay_len;
