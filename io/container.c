@@ -1760,9 +1760,11 @@ int ks__container_expand_pipe_at(const void *head, size_t head_len, int fd, uint
 }
 
 int ks__container_expand_pull(const void *head, size_t head_len, ks_container_pull_fn pull, void *pull_ctx,
-                              const char *name, const ks_container_limits *lim, const ks_container_sink *sink,
-                              void *ctx, ks_container_result *res, unsigned char **replay, size_t *replay_len)
+                              uint64_t base, const char *name, const ks_container_limits *lim,
+                              const ks_container_sink *sink, void *ctx, ks_container_result *res,
+                              unsigned char **replay, size_t *replay_len)
 {
-    fd_src src = {.fd = -1, .pipe = 1, .pull = pull, .pull_ctx = pull_ctx, .head = head, .head_len = head_len};
+    fd_src src = {.fd = -1, .pipe = 1, .pull = pull, .pull_ctx = pull_ctx, .head = head, .head_len = head_len,
+                  .base = base};
     return expand_sequential(&src, name, lim, sink, ctx, res, replay, replay_len);
 }

@@ -139,11 +139,12 @@ int ks__container_expand_pipe_at(const void *head, size_t head_len, int fd, uint
  * (0 at its end, negative to give up); the bytes stay valid until the next call. */
 typedef long (*ks_container_pull_fn)(void *ctx, const void **out);
 
-/* ks__container_expand_pipe for an object whose bytes after `head` come from `pull` (a stream written
+/* ks__container_expand_pipe_at for an object whose bytes after `head` come from `pull` (a stream written
  * by a caller): the same budgets, the same *replay when it turns out to be no container. */
 int ks__container_expand_pull(const void *head, size_t head_len, ks_container_pull_fn pull, void *pull_ctx,
-                              const char *name, const ks_container_limits *lim, const ks_container_sink *sink,
-                              void *ctx, ks_container_result *res, unsigned char **replay, size_t *replay_len);
+                              uint64_t base, const char *name, const ks_container_limits *lim,
+                              const ks_container_sink *sink, void *ctx, ks_container_result *res,
+                              unsigned char **replay, size_t *replay_len);
 
 /* ---- container_feed.c: decompressing on a thread of its own ---- */
 

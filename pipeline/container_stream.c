@@ -24,6 +24,8 @@
 
 typedef enum cs_mode {
     SNIFFING,  /* gathering the first bytes, to tell what the object is */
+    LEADING,   /* a script ("#!"): gathering up to KS_CONTAINER_LEAD_MAX bytes, to find a stream after one of its
+                * lines (a makeself installer's payload) */
     SPOOLING,  /* a 7z, which needs random access: held whole, expanded at close */
     PLAIN,     /* no container: everything goes to a ks_stream */
     CONTAINER, /* the reader thread is expanding it */
@@ -55,6 +57,12 @@ struct ks_container_stream {
     unsigned char *head;
     size_t head_len, head_cap;
     ks_text_stream *plain; /* UTF-16 text is read as its characters, as in a pipeline */
+    int script_open;       /* plain holds a script's text while the container after it is read */
+    unsigned char *lead;   /* LEADING: the object's first bytes */
+    size_t lead_len, lead_cap;
+    const unsigned char *start; /* where the container begins: the head, or in the lead after a script */
+    size_t start_len;
+    uint64_t base; /* how far into the object it begins */
     ks_scanner *sc; /* the scanner of the call in progress */
     unsigned char *spool; /* SPOOLING: the whole object so far */
     size_t spool_len, spool_cap, spool_max;
@@ -160,8 +168,8 @@ static void *reader_main(void *arg)
         cs->rc = ks__container_expand(cs->spool, cs->spool_len, -1, cs->spool_len, name, &cs->lim, &READER_SINK, cs,
                                       &cs->res);
     else
-        cs->rc = ks__container_expand_pull(cs->head, cs->head_len, pull, cs, name, &cs->lim, &READER_SINK, cs,
-                                           &cs->res, &cs->replay, &cs->replay_len);
+        cs->rc = ks__container_expand_pull(cs->start, cs->start_len, pull, cs, cs->base, name, &cs->lim, &READER_SINK,
+                                           cs, &cs->res, &cs->replay, &cs->replay_len);
     pthread_mutex_lock(&cs->mu);
     cs->ev = EV_DONE;
     cs->reader_turn = 0;
@@ -218,6 +226,17 @@ static int member_begin(ks_container_stream *cs, const char *chain)
     return rc;
 }
 
+/* The script before a container is over: its findings go out before the container's first member's. */
+static int close_script(ks_container_stream *cs)
+{
+    if (!cs->script_open)
+        return 0;
+    cs->script_open = 0;
+    int rc = ks__text_stream_close(cs->plain, cs->sc);
+    cs->plain = NULL;
+    return rc;
+}
+
 /* Runs one event the reader posted; returns non-zero to stop the expansion. */
 static int serve(ks_container_stream *cs)
 {
@@ -231,7 +250,11 @@ static int serve(ks_container_stream *cs)
         return 1;
     int rc = 0;
     switch (cs->ev) {
-    case EV_BEGIN: rc = member_begin(cs, cs->ev_chain); break;
+    case EV_BEGIN:
+        rc = close_script(cs);
+        if (!rc)
+            rc = member_begin(cs, cs->ev_chain);
+        break;
     case EV_DATA: rc = ks__text_stream_write(cs->member, cs->sc, cs->ev_data, cs->ev_len); break;
     case EV_END:
         rc = ks__text_stream_close(cs->member, cs->sc);
@@ -247,7 +270,8 @@ static int serve(ks_container_stream *cs)
 static int go_plain(ks_container_stream *cs, const void *first, size_t n);
 
 /* The reader is done: the expansion's verdict, or, when the object was no container after all,
- * a plain stream from its first byte (the head, what the reader pulled, what it had not). */
+ * a plain stream from its first byte (the head, what the reader pulled, what it had not); after a
+ * script, the script's own stream goes on with them, so that lines and matches run on across. */
 static void reader_done(ks_container_stream *cs)
 {
     pthread_join(cs->thread, NULL);
@@ -257,7 +281,14 @@ static void reader_done(ks_container_stream *cs)
     if (cs->rc == 1 && !cs->abandon && !cs->err && cs->spool) {
         cs->err = go_plain(cs, cs->spool, cs->spool_len);
     } else if (cs->rc == 1 && !cs->abandon && !cs->err) {
-        int rc = go_plain(cs, cs->head, cs->head_len);
+        int rc;
+        if (cs->script_open) {
+            cs->script_open = 0;
+            cs->mode = PLAIN;
+            rc = ks__text_stream_write(cs->plain, cs->sc, cs->start, cs->start_len);
+        } else {
+            rc = go_plain(cs, cs->start, cs->start_len);
+        }
         if (!rc && cs->replay_len)
             rc = ks__text_stream_write(cs->plain, cs->sc, cs->replay, cs->replay_len);
         if (!rc && cs->in_len)
@@ -266,6 +297,8 @@ static void reader_done(ks_container_stream *cs)
         if (cs->fatal_seen)
             cs->stop_code = KS_ELIMIT; /* part of what was read to find out is lost */
     } else if (cs->rc == 0) {
+        if (!cs->abandon && !cs->err)
+            cs->err = close_script(cs); /* a container with no member */
         cs->stop_code = cs->res.stop == KS_CONT_LIMIT     ? KS_ELIMIT
                         : cs->res.stop == KS_CONT_CORRUPT ? KS_ECORRUPT
                                                           : 0;
@@ -388,10 +421,70 @@ static int longer_head(ks_container_stream *cs)
     return 1;
 }
 
-/* The first bytes are all here (or all there will be): a container, or a plain object. */
+/* The lead is all here (or all there will be): a stream or tar after one of the script's lines is read as a
+ * container from there, the script before it as the object's own text; else the whole is a plain object. */
+static int decide_lead(ks_container_stream *cs)
+{
+    uint64_t at = 0;
+    ks_container_kind kind = KS_CONT_NONE;
+    if (ks__container_after_script(cs->lead, cs->lead_len, &at))
+        kind = ks__container_sniff(cs->lead + at, cs->lead_len - (size_t)at);
+    if (kind == KS_CONT_NONE || ((cs->flags & KS_CONTAINER_NO_DECOMPRESS) && ks__container_is_stream(kind)))
+        return go_plain(cs, cs->lead, cs->lead_len); /* (the lead is freed with the stream) */
+    int rc = go_plain(cs, cs->lead, (size_t)at);
+    if (rc)
+        return rc;
+    cs->script_open = 1;
+    cs->start = cs->lead + at;
+    cs->start_len = cs->lead_len - (size_t)at;
+    cs->base = at;
+    return start_reader(cs);
+}
+
+/* Takes what a script's lead still lacks of `*len` bytes; decides once it has them all. */
+static int lead_take(ks_container_stream *cs, const unsigned char **p, size_t *len)
+{
+    size_t take = KS_CONTAINER_LEAD_MAX - cs->lead_len < *len ? KS_CONTAINER_LEAD_MAX - cs->lead_len : *len;
+    if (cs->lead_len + take > cs->lead_cap) { /* grown as it comes: most scripts are short */
+        size_t cap = cs->lead_cap * 2;
+        while (cap < cs->lead_len + take)
+            cap *= 2;
+        cap = cap < KS_CONTAINER_LEAD_MAX ? cap : KS_CONTAINER_LEAD_MAX;
+        unsigned char *b = ks__arealloc(cs->a, cs->lead, cap);
+        if (!b) /* scanned as it is: only a container after the script is not opened */
+            return go_plain(cs, cs->lead, cs->lead_len);
+        cs->lead = b;
+        cs->lead_cap = cap;
+    }
+    memcpy(cs->lead + cs->lead_len, *p, take);
+    cs->lead_len += take;
+    *p += take;
+    *len -= take;
+    return cs->lead_len == KS_CONTAINER_LEAD_MAX ? decide_lead(cs) : 0;
+}
+
+/* A script's first bytes: its lead is gathered before anything is decided (it may hold no container). */
+static int lead_start(ks_container_stream *cs)
+{
+    cs->lead_cap = cs->head_len * 2;
+    if (!(cs->lead = ks__amalloc(cs->a, cs->lead_cap)))
+        return KS_ENOMEM;
+    memcpy(cs->lead, cs->head, cs->head_len);
+    cs->lead_len = cs->head_len;
+    cs->mode = LEADING;
+    return 0;
+}
+
+/* The first bytes are all here (or all there will be): a container, a script that may hold one, or a plain
+ * object. */
 static int decide(ks_container_stream *cs)
 {
     ks_container_kind kind = ks__container_sniff(cs->head, cs->head_len);
+    if (!(cs->flags & KS_CONTAINER_OFF) && kind == KS_CONT_NONE && cs->head_len >= 4 && cs->head[0] == '#' &&
+        cs->head[1] == '!')
+        return lead_start(cs);
+    cs->start = cs->head;
+    cs->start_len = cs->head_len;
     if ((cs->flags & KS_CONTAINER_OFF) || cs->head_len < 4 || kind == KS_CONT_NONE ||
         ((cs->flags & KS_CONTAINER_NO_DECOMPRESS) && ks__container_is_stream(kind)))
         return go_plain(cs, cs->head, cs->head_len);
@@ -504,6 +597,11 @@ int ks_container_stream_write(ks_container_stream *cs, ks_scanner *sc, const voi
         if (rc)
             return cs->err = rc;
     }
+    if (cs->mode == LEADING) {
+        int rc = lead_take(cs, &p, &len);
+        if (rc)
+            return cs->err = rc;
+    }
     return feed(cs, p, len);
 }
 
@@ -517,6 +615,8 @@ int ks_container_stream_close(ks_container_stream *cs, ks_scanner *sc)
     cs->sc = sc;
     if (!rc && cs->mode == SNIFFING) /* an object shorter than the magic */
         rc = decide(cs);
+    if (!rc && cs->mode == LEADING) /* a script shorter than its lead can be */
+        rc = decide_lead(cs);
     if (!rc && cs->mode == SPOOLING) /* a 7z, all here now */
         rc = start_reader(cs);
     else if (!rc && cs->mode == CONTAINER && cs->inbuf_len) {
@@ -556,6 +656,7 @@ void ks_container_stream_abort(ks_container_stream *cs)
     ks__text_stream_abort(cs->plain);
     ks__afree(cs->a, cs->inbuf);
     ks__afree(cs->a, cs->spool);
+    ks__afree(cs->a, cs->lead);
     ks__afree(cs->a, cs->path);
     if (cs->head != cs->head_short)
         ks__afree(cs->a, cs->head);

@@ -277,6 +277,116 @@ Test(cstream, r_bytes_after_a_containers_end_are_scanned_in_any_pieces, .timeout
     free(after_gz.p);
 }
 
+/* Joins blobs into one new one. */
+static blob cat_blobs(const blob *parts, size_t n)
+{
+    size_t len = 0;
+    for (size_t i = 0; i < n; i++)
+        len += parts[i].len;
+    blob b = {.p = malloc(len ? len : 1), .len = len};
+    cr_assert(b.p);
+    for (size_t i = 0, at = 0; i < n; at += parts[i].len, i++)
+        memcpy(b.p + at, parts[i].p, parts[i].len);
+    return b;
+}
+
+/* A script: "#!/bin/sh", then text with `plants` keys, ending in a newline (where a payload may begin). */
+static blob script(size_t len, size_t plants, uint64_t seed)
+{
+    blob b = obj(len, plants, seed);
+    memcpy(b.p, "#!/bin/sh\n", 10);
+    b.p[len - 1] = '\n';
+    return b;
+}
+
+/* Regression: a makeself installer (a script, then a .tar.gz, .tar.xz, .gz or plain tar from one of its lines)
+ * written into a container stream was scanned as its raw bytes, so a key in the payload was never found. Now, in
+ * any pieces, the script's findings are the object's own, the payload's its members', and what follows it is
+ * "[trailing@N]" with N where it begins in the object, as a pipeline reports the same file. */
+Test(cstream, r_an_installer_opens_the_stream_after_its_script_in_any_pieces, .timeout = KS_HANG_S(300))
+{
+    static const struct {
+        int format, filter;
+        const char *member;
+    } kinds[] = {
+        {ARCHIVE_FORMAT_TAR_USTAR, ARCHIVE_FILTER_GZIP, "setup/.env"},
+        {ARCHIVE_FORMAT_TAR_USTAR, ARCHIVE_FILTER_XZ, "setup/.env"},
+        {ARCHIVE_FORMAT_TAR_USTAR, ARCHIVE_FILTER_NONE, "setup/.env"},
+        {ARCHIVE_FORMAT_RAW, ARCHIVE_FILTER_GZIP, "data"}, /* a nameless stream's member */
+    };
+    for (size_t k = 0; k < sizeof kinds / sizeof kinds[0]; k++) {
+        for (int big = 0; big < 2; big++) { /* big: script and payload cross the 1 MiB lead */
+            blob sh = script(big ? 300000 : 5000, big ? 40 : 4, 50 + k), member = obj(big ? 2000000 : 3000, 6, 60 + k),
+                 after = obj(2000, 3, 70 + k);
+            const char *names[] = {"setup/.env"};
+            blob payload = write_archive(kinds[k].format, kinds[k].filter, names, &member, 1);
+            blob parts[] = {sh, payload, after};
+            blob whole = cat_blobs(parts, 3);
+            char trailing[64];
+            snprintf(trailing, sizeof trailing, "[trailing@%zu]", sh.len + payload.len);
+            hits want = {0};
+            scan_alone(&want, "-", sh.p, sh.len);
+            scan_alone(&want, kinds[k].member, member.p, member.len);
+            scan_alone(&want, trailing, after.p, after.len);
+            cr_assert_geq(want.n, 10);
+            for (cut how = WHOLE; how < N_CUTS; how++) {
+                if (big && (how == ONE_BYTE || how == SMALL))
+                    continue;
+                hits got = {0};
+                char what[96];
+                snprintf(what, sizeof what, "kind %zu%s, %s", k, big ? " (big)" : "", CUT_NAMES[how]);
+                cr_assert_eq(stream_it(&whole, how, k + how, NULL, NULL, &got), 0, "%s: %s", what, got.last_problem);
+                cr_assert_eq(got.problems, 0, "%s: %s", what, got.last_problem);
+                assert_same(&want, &got, what);
+                hits_free(&got);
+            }
+            /* no decompression: a compressed payload is bytes, a plain tar is still opened */
+            ks_container_opts nd = {.size = sizeof nd, .flags = KS_CONTAINER_NO_DECOMPRESS};
+            hits raw = {0}, got = {0};
+            scan_alone(&raw, "-", whole.p, whole.len);
+            cr_assert_eq(stream_it(&whole, RANDOM, k, NULL, &nd, &got), 0);
+            assert_same(kinds[k].filter == ARCHIVE_FILTER_NONE ? &want : &raw, &got, "no decompression");
+            hits_free(&got);
+            hits_free(&raw);
+            hits_free(&want);
+            free(whole.p);
+            free(payload.p);
+            free(sh.p);
+            free(member.p);
+            free(after.p);
+        }
+    }
+}
+
+/* A script whose line only begins like a stream (bzip2's magic and block magic, a gzip header whose name has no
+ * end), or that holds nothing after its lines, is what ks_stream makes of it, in any pieces: lines and findings
+ * run on across the line. */
+Test(cstream, a_script_whose_line_only_looks_like_a_stream_equals_ks_stream, .timeout = KS_HANG_S(120))
+{
+    static const char *const looks[] = {"BZh91AY&SY but no bzip2 block follows\n",
+                                        "\x1f\x8b\x08\x08\x01\x02\x03\x04\x00\x03a name that never ends\n", ""};
+    for (size_t l = 0; l < sizeof looks / sizeof looks[0]; l++) {
+        blob sh = script(4000, 3, 80 + l), rest = obj(6000, 5, 90 + l);
+        blob parts[] = {sh, text(looks[l]), rest};
+        blob whole = cat_blobs(parts, 3);
+        hits want = {0};
+        scan_alone(&want, "-", whole.p, whole.len);
+        cr_assert_geq(want.n, 5);
+        for (cut how = WHOLE; how < N_CUTS; how++) {
+            hits got = {0};
+            char what[64];
+            snprintf(what, sizeof what, "look %zu, %s", l, CUT_NAMES[how]);
+            cr_assert_eq(stream_it(&whole, how, l + how, NULL, NULL, &got), 0, "%s: %s", what, got.last_problem);
+            assert_same(&want, &got, what);
+            hits_free(&got);
+        }
+        hits_free(&want);
+        free(whole.p);
+        free(sh.p);
+        free(rest.p);
+    }
+}
+
 /* One object of ASCII text written as UTF-16LE, alone and in a tar: its findings are the text's, at their encoded
  * offsets, however it is cut (big: only whole and in pieces of 1..64K). */
 static void utf16_case(int big)
