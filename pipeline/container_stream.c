@@ -219,7 +219,8 @@ static int member_begin(ks_container_stream *cs, const char *chain)
     }
     memcpy(joined + pl, chain, cl + 1);
     ks_scan_opts so = {.size = sizeof so, .path = joined};
-    int rc = ks__text_stream_open(cs->a, cs->engine, &so, text_mode(cs), on_member_match, cs, &cs->member);
+    int rc = ks__text_stream_open(cs->a, cs->engine, &so, text_mode(cs) | KS_TEXT_GATHER, on_member_match, cs,
+                                  &cs->member);
     ks__afree(cs->a, joined);
     if (rc)
         drop_member(cs);

@@ -161,8 +161,12 @@ struct ks_pipeline {
     _Atomic uint64_t files_done; /* writer: files reported */
 };
 
-/* How an object's bytes reach the engine: UTF-16 text as its characters, unless decoding is off. */
-static inline ks_text_mode ks__pl_text_mode(const ks_pipeline *p) { return p->no_decode ? KS_TEXT_RAW : KS_TEXT_UTF16; }
+/* How an object's bytes reach the engine: UTF-16 text as its characters, unless decoding is off; gathered, since
+ * members, blobs and pipes come in pieces. */
+static inline ks_text_mode ks__pl_text_mode(const ks_pipeline *p)
+{
+    return (p->no_decode ? KS_TEXT_RAW : KS_TEXT_UTF16) | KS_TEXT_GATHER;
+}
 
 #define RING_SLOTS 4096u
 

@@ -36,6 +36,12 @@ struct ks_text_stream {
     size_t bom;  /* the findings' offset: the mark's length */
     size_t skip; /* bytes of the mark not passed yet */
     ks_stream *raw, *text; /* the bytes as they are; their characters (UTF-16) */
+    /* KS_TEXT_GATHER: the bytes as they are, gathered; raw is opened (with raw_cb) when they go on to it */
+    int gathering, raw_wanted;
+    ks_match_fn raw_cb;
+    void *raw_ctx;
+    unsigned char *gather;
+    size_t gather_len, gather_cap;
     int carry;             /* the odd byte of a code unit split between writes, or -1 */
     /* both ways (a mark before what may be no text): the raw findings wait for the characters' to be out, so
      * that their order does not depend on how the bytes were cut, and is a file's (expand.c) */
@@ -129,6 +135,90 @@ static int on_text_match(const ks_match *m, void *ctx)
     return s->cb(&t, s->ctx);
 }
 
+/* The bytes as they are go to the engine, their findings to `cb`: through a ks_stream opened now, or, when
+ * gathering, once they are more than one gathering holds. */
+static int want_raw(ks_text_stream *s, ks_match_fn cb, void *ctx)
+{
+    s->raw_wanted = 1;
+    s->raw_cb = cb;
+    s->raw_ctx = ctx;
+    if (s->gathering)
+        return 0;
+    ks_scan_opts so = {.size = sizeof so, .path = s->path};
+    return ks_stream_open(s->engine, &so, cb, ctx, &s->raw);
+}
+
+/* What was gathered, on to the raw stream (opened the first time). */
+static int flush_gather(ks_text_stream *s, ks_scanner *sc)
+{
+    if (!s->raw) {
+        ks_scan_opts so = {.size = sizeof so, .path = s->path};
+        int rc = ks_stream_open(s->engine, &so, s->raw_cb, s->raw_ctx, &s->raw);
+        if (rc)
+            return rc;
+    }
+    size_t n = s->gather_len;
+    s->gather_len = 0;
+    return n ? ks_stream_write(s->raw, sc, s->gather, n) : 0;
+}
+
+/* Bytes as they are, to the engine: gathered while they fit, handed on a room at a time (a piece that fills one
+ * whole goes on without a copy). */
+static int raw_write(ks_text_stream *s, ks_scanner *sc, const unsigned char *p, size_t n)
+{
+    if (!s->gathering)
+        return ks_stream_write(s->raw, sc, p, n);
+    while (n) {
+        if (!s->gather_len && n >= KS_TEXT_GATHER_MAX) {
+            int rc = flush_gather(s, sc);
+            return rc ? rc : ks_stream_write(s->raw, sc, p, n);
+        }
+        size_t need = s->gather_len + n < KS_TEXT_GATHER_MAX ? s->gather_len + n : KS_TEXT_GATHER_MAX;
+        if (need > s->gather_cap) { /* grown as it comes: most objects are small */
+            size_t cap = s->gather_cap * 2 > need ? s->gather_cap * 2 : need;
+            cap = cap < KS_TEXT_GATHER_MAX ? cap : KS_TEXT_GATHER_MAX;
+            unsigned char *b = ks__arealloc(s->a, s->gather, cap);
+            if (!b) { /* no room: what was gathered, then the rest, as they come */
+                int rc = flush_gather(s, sc);
+                s->gathering = 0;
+                return rc ? rc : ks_stream_write(s->raw, sc, p, n);
+            }
+            s->gather = b;
+            s->gather_cap = cap;
+        }
+        size_t take = need - s->gather_len;
+        memcpy(s->gather + s->gather_len, p, take);
+        s->gather_len += take;
+        p += take;
+        n -= take;
+        if (s->gather_len == KS_TEXT_GATHER_MAX) {
+            int rc = flush_gather(s, sc);
+            if (rc)
+                return rc;
+        }
+    }
+    return 0;
+}
+
+/* The bytes as they are, ended: an object that never outgrew the gathering is scanned in one call, which gives
+ * what its stream would. */
+static int raw_close(ks_text_stream *s, ks_scanner *sc)
+{
+    int rc = 0;
+    if (s->gathering && !s->raw) {
+        ks_scan_opts so = {.size = sizeof so, .path = s->path};
+        rc = s->gather_len ? ks_scan(sc, s->gather, s->gather_len, 0, &so, s->raw_cb, s->raw_ctx) : 0;
+        s->gather_len = 0;
+        return rc;
+    }
+    if (s->gathering)
+        rc = flush_gather(s, sc);
+    if (!rc)
+        rc = ks_stream_close(s->raw, sc);
+    s->raw = NULL;
+    return rc;
+}
+
 int ks__text_stream_open(const ks_allocator *a, const ks_engine *engine, const ks_scan_opts *opts, ks_text_mode mode,
                          ks_match_fn cb, void *ctx, ks_text_stream **out)
 {
@@ -142,15 +232,15 @@ int ks__text_stream_open(const ks_allocator *a, const ks_engine *engine, const k
     s->cb = cb;
     s->ctx = ctx;
     s->carry = -1;
-    s->mode = mode;
+    s->gathering = !!(mode & KS_TEXT_GATHER);
+    s->mode = mode & ~KS_TEXT_GATHER;
     const char *path = opts && opts->size >= offsetof(ks_scan_opts, path) + sizeof opts->path ? opts->path : NULL;
     if (path && !(s->path = ks__astrdup(a, path))) {
         ks__afree(a, s);
         return KS_ENOMEM;
     }
-    if (mode == KS_TEXT_RAW) { /* nothing to hold back */
-        ks_scan_opts so = {.size = sizeof so, .path = s->path};
-        int rc = ks_stream_open(engine, &so, cb, ctx, &s->raw);
+    if (s->mode == KS_TEXT_RAW) { /* nothing to hold back */
+        int rc = want_raw(s, cb, ctx);
         if (rc) {
             ks__text_stream_abort(s);
             return rc;
@@ -173,9 +263,9 @@ static int decide(ks_text_stream *s)
     if (s->mode == KS_TEXT_UTF16_ONLY)
         ; /* the bytes as they are are the caller's */
     else if (s->order == KS_UTF16_NONE)
-        rc = ks_stream_open(s->engine, &so, s->cb, s->ctx, &s->raw);
+        rc = want_raw(s, s->cb, s->ctx);
     else if (unsure)
-        rc = ks_stream_open(s->engine, &so, on_raw_match, s, &s->raw);
+        rc = want_raw(s, on_raw_match, s);
     if (!rc && s->order != KS_UTF16_NONE)
         rc = ks_stream_open(s->engine, &so, on_text_match, s, &s->text);
     return rc;
@@ -192,8 +282,8 @@ static int flush_wide(ks_text_stream *s, ks_scanner *sc)
 /* Bytes past the head, to the streams chosen. */
 static int pass(ks_text_stream *s, ks_scanner *sc, const unsigned char *p, size_t n)
 {
-    if (s->raw) {
-        int rc = ks_stream_write(s->raw, sc, p, n);
+    if (s->raw_wanted) {
+        int rc = raw_write(s, sc, p, n);
         if (rc)
             return rc;
     }
@@ -251,9 +341,9 @@ int ks__text_stream_close(ks_text_stream *s, ks_scanner *scanner)
     int rc = 0;
     if (!s->decided && !(rc = decide(s)))
         rc = pass(s, scanner, s->head, s->head_n);
-    if (!rc && s->raw) {
-        rc = ks_stream_close(s->raw, scanner);
-        s->raw = NULL;
+    if (!rc && s->raw_wanted) {
+        s->raw_wanted = 0;
+        rc = raw_close(s, scanner);
     }
     if (!rc && s->text && !(rc = flush_wide(s, scanner))) {
         rc = ks_stream_close(s->text, scanner);
@@ -275,6 +365,7 @@ void ks__text_stream_abort(ks_text_stream *s)
         held_free(s->a, s->held[i]);
     ks__afree(s->a, s->held);
     ks__afree(s->a, s->wide);
+    ks__afree(s->a, s->gather);
     ks__afree(s->a, s->path);
     ks__afree(s->a, s);
 }

@@ -13,7 +13,14 @@ typedef enum ks_text_mode {
     KS_TEXT_RAW = 0,        /* a ks_stream and nothing more */
     KS_TEXT_UTF16 = 1,      /* UTF-16 text is scanned as its characters, anything else as it is */
     KS_TEXT_UTF16_ONLY = 2, /* only UTF-16 text's characters: the caller scans the bytes as they are itself */
+    /* or'ed into one of the above: the bytes as they are are gathered, up to KS_TEXT_GATHER_MAX, before they reach
+     * the engine, and an object no bigger is scanned in one ks_scan at close. Each write to a ks_stream rescans the
+     * widest rule's reach on both sides of what it makes certain (10 KiB each with the built-in pack), which a
+     * member or a pipe, handed over in pieces, paid once a piece. For streams that may hold that much while open. */
+    KS_TEXT_GATHER = 4,
 } ks_text_mode;
+
+#define KS_TEXT_GATHER_MAX ((size_t)256 << 10)
 
 /* Opens a stream like ks_stream_open (opts' path is copied). Unless `mode` is KS_TEXT_RAW, the first 512 bytes
  * are held until they say what the object is. UTF-16 text's findings reach `cb` with start, end, secret_start

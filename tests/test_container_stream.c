@@ -442,7 +442,8 @@ Test(cstream, r_utf16_text_is_scanned_as_its_characters, .timeout = KS_HANG_S(12
 
 /* A byte order mark before bytes that are no mostly-ASCII UTF-16 has them scanned both ways; the raw findings came
  * out as the two scans' pieces allowed, so their order against the characters' findings changed with how the
- * object was cut (a review). The characters' findings now come first, then the raw ones, however it is cut. */
+ * object was cut (a review). The characters' findings now come first, then the raw ones, however it is cut, also
+ * as a member (whose bytes are gathered: their scan's findings were handed to the wrong context at first). */
 Test(cstream, r_both_ways_findings_come_in_one_order_however_cut, .timeout = KS_HANG_S(120))
 {
     blob raw_text = obj(3000, 4, 81), u16_text = obj(1500, 3, 82);
@@ -465,6 +466,18 @@ Test(cstream, r_both_ways_findings_come_in_one_order_however_cut, .timeout = KS_
         assert_same(&first, &got, CUT_NAMES[how]);
         hits_free(&got);
     }
+    /* as a member, whose bytes are gathered before they are scanned: the same, in the same order */
+    const char *names[] = {"bom.bin"};
+    blob tar = write_archive(ARCHIVE_FORMAT_TAR_USTAR, ARCHIVE_FILTER_NONE, names, &b, 1);
+    for (size_t i = 0; i < first.n; i++)
+        snprintf(first.v[i].object, sizeof first.v[i].object, "%s", "bom.bin");
+    for (cut how = WHOLE; how < N_CUTS; how++) {
+        hits got = {0};
+        cr_assert_eq(stream_it(&tar, how, 95 + how, NULL, NULL, &got), 0);
+        assert_same(&first, &got, CUT_NAMES[how]);
+        hits_free(&got);
+    }
+    free(tar.p);
     hits_free(&first);
     free(b.p);
     free(raw_text.p);
