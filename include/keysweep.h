@@ -421,10 +421,11 @@ KS_API void ks_stream_abort(ks_stream *stream);
  * container (by its magic, as ks_pipeline_opts lists them) is scanned as its members, nested ones
  * opened in turn within the budgets below, each finding with the member's chain in
  * ks_match.object and the member's own offsets and lines: what a pipeline reports for the same
- * bytes in a file (bytes after a container's end included, as "[trailing@N]"). A script ("#!") is
- * gathered up to its first MiB (or close): a compressed stream or tar that begins one of its lines
- * there (a makeself installer's payload) is opened from that line, the script before it scanned as
- * the object's own bytes, as a pipeline does with such a file. UTF-16 text, the
+ * bytes in a file (bytes after a container's end included, as "[trailing@N]"). A script ("#!") or a
+ * Windows executable ("MZ") is gathered up to its first MiB (or close): a zip whose first local
+ * header is there (an executable jar, a self-extracting stub), or a compressed stream or tar that
+ * begins one of a script's lines (a makeself installer's payload), is opened from there, the lead
+ * before it scanned as the object's own bytes, as a pipeline does with such a file. UTF-16 text, the
  * object or a member, is scanned as its characters, as a pipeline scans it (ks_match.decoder).
  * Anything else is scanned exactly as ks_stream scans it. Libarchive pulls where
  * a stream is pushed, so a container is read on a thread of the stream's own (started with every
@@ -465,7 +466,7 @@ typedef struct ks_container_opts {
  * (its bytes gathered up to 256 KiB at a time before they are scanned, so that a small member
  * costs one scan), about 1.5 MiB per nesting level (libarchive's blocks, and what a nested member
  * that may be no container needs kept) and the decompressors' windows that each stream declares;
- * a 7z is held whole, up to max_spool; a script, up to 1 MiB until its lead is decided. Returns
+ * a 7z is held whole, up to max_spool; a script or executable, up to 1 MiB until its lead is decided. Returns
  * 0, KS_EINVAL or KS_ENOMEM.
  */
 KS_API int ks_container_stream_open(const ks_engine *engine, const ks_scan_opts *opts, const ks_container_opts *copts,

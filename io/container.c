@@ -1167,6 +1167,29 @@ static size_t find_local_header(const unsigned char *p, size_t n, size_t from)
     return n;
 }
 
+/* What begins at a lead's end, given where its first zip local header is (n: none): a stream or tar at one of a
+ * script's lines before it (*at: the line), else the zip (*at: zip_at), else nothing. */
+static ks_container_kind lead_kind(const unsigned char *h, size_t n, size_t zip_at, size_t *at)
+{
+    uint64_t s;
+    if (ks__container_after_script(h, zip_at, &s)) {
+        *at = (size_t)s;
+        return ks__container_sniff(h + s, n - (size_t)s);
+    }
+    *at = zip_at;
+    return zip_at < n ? KS_CONT_ZIP : KS_CONT_NONE;
+}
+
+int ks__container_may_lead(const unsigned char *h, size_t n) { return may_lead_a_zip(h, n); }
+
+ks_container_kind ks__container_after_lead(const unsigned char *h, size_t n, uint64_t *at)
+{
+    size_t a = 0;
+    ks_container_kind k = may_lead_a_zip(h, n) ? lead_kind(h, n, find_local_header(h, n, 1), &a) : KS_CONT_NONE;
+    *at = a;
+    return k;
+}
+
 /* A member whose first `n` bytes (head) may lead a container: its first LEAD_MAX bytes are looked through for a
  * zip's local header, or a script's line where a stream begins; a container found there is expanded inside the
  * member, the lead before it handed over as the member's own bytes (try_nested). Returns 1 when the member was
@@ -1192,11 +1215,8 @@ static int container_after_lead(expansion *x, member_rd *mr, const unsigned char
             len += (size_t)k;
             at = find_local_header(acc, len, from);
         }
-        uint64_t s; /* a script's line before the zip (if any) where a stream begins: looked for once, all read */
-        if (ks__container_after_script(acc, at, &s)) {
-            kind = ks__container_sniff(acc + s, len - (size_t)s);
-            at = (size_t)s;
-        }
+        /* a script's line before the zip (if any) where a stream begins: looked for once, all read */
+        kind = lead_kind(acc, len, at, &at);
     }
     const unsigned char *bytes = acc ? acc : head;
     if (at < len && try_nested(x, mr, kind, acc + at, len - at, depth, name, (size_t)-1, acc, at)) {

@@ -58,6 +58,16 @@ int ks__container_after_script(const unsigned char *h, size_t n, uint64_t *at);
  * test, so that a caller that scans the lead asks the same question of the same bytes. */
 ks_container_kind ks__container_script_lead(const void *mem, size_t len, int fd, uint64_t size, uint64_t *base);
 
+/* 1 when an object that starts with these `n` bytes may hold a container after a lead of its own: a script
+ * ("#!"), before a zip or a stream, or a Windows executable ("MZ"), before a zip. */
+int ks__container_may_lead(const unsigned char *h, size_t n);
+
+/* What an archive's member is asked when ks__container_may_lead says so, for an object read from its start (a
+ * pipe, the library's container stream): in its first `n` bytes (up to KS_CONTAINER_LEAD_MAX), a zip's first
+ * local header that looks right, or before it a script's line where a stream or tar begins. Returns the kind and
+ * where it begins (*at), or KS_CONT_NONE. */
+ks_container_kind ks__container_after_lead(const unsigned char *h, size_t n, uint64_t *at);
+
 /* How far into an object ks__container_after_script's stream is looked for. */
 #define KS_CONTAINER_LEAD_MAX ((size_t)1 << 20)
 

@@ -24,8 +24,8 @@
 
 typedef enum cs_mode {
     SNIFFING,  /* gathering the first bytes, to tell what the object is */
-    LEADING,   /* a script ("#!"): gathering up to KS_CONTAINER_LEAD_MAX bytes, to find a stream after one of its
-                * lines (a makeself installer's payload) */
+    LEADING,   /* a script ("#!") or an executable ("MZ"): gathering up to KS_CONTAINER_LEAD_MAX bytes, to find a
+                * zip after it or a stream after one of a script's lines (a makeself installer's payload) */
     SPOOLING,  /* a 7z, which needs random access: held whole, expanded at close */
     PLAIN,     /* no container: everything goes to a ks_stream */
     CONTAINER, /* the reader thread is expanding it */
@@ -57,7 +57,7 @@ struct ks_container_stream {
     unsigned char *head;
     size_t head_len, head_cap;
     ks_text_stream *plain; /* UTF-16 text is read as its characters, as in a pipeline */
-    int script_open;       /* plain holds a script's text while the container after it is read */
+    int script_open;       /* plain holds the lead's bytes while the container after it is read */
     unsigned char *lead;   /* LEADING: the object's first bytes */
     size_t lead_len, lead_cap;
     const unsigned char *start; /* where the container begins: the head, or in the lead after a script */
@@ -422,14 +422,12 @@ static int longer_head(ks_container_stream *cs)
     return 1;
 }
 
-/* The lead is all here (or all there will be): a stream or tar after one of the script's lines is read as a
- * container from there, the script before it as the object's own text; else the whole is a plain object. */
+/* The lead is all here (or all there will be): a zip after it, or a stream or tar after one of a script's lines, is
+ * read as a container from there, the lead before it as the object's own bytes; else the whole is a plain object. */
 static int decide_lead(ks_container_stream *cs)
 {
     uint64_t at = 0;
-    ks_container_kind kind = KS_CONT_NONE;
-    if (ks__container_after_script(cs->lead, cs->lead_len, &at))
-        kind = ks__container_sniff(cs->lead + at, cs->lead_len - (size_t)at);
+    ks_container_kind kind = ks__container_after_lead(cs->lead, cs->lead_len, &at);
     if (kind == KS_CONT_NONE || ((cs->flags & KS_CONTAINER_NO_DECOMPRESS) && ks__container_is_stream(kind)))
         return go_plain(cs, cs->lead, cs->lead_len); /* (the lead is freed with the stream) */
     int rc = go_plain(cs, cs->lead, (size_t)at);
@@ -442,7 +440,7 @@ static int decide_lead(ks_container_stream *cs)
     return start_reader(cs);
 }
 
-/* Takes what a script's lead still lacks of `*len` bytes; decides once it has them all. */
+/* Takes what a lead still lacks of `*len` bytes; decides once it has them all. */
 static int lead_take(ks_container_stream *cs, const unsigned char **p, size_t *len)
 {
     size_t take = KS_CONTAINER_LEAD_MAX - cs->lead_len < *len ? KS_CONTAINER_LEAD_MAX - cs->lead_len : *len;
@@ -464,7 +462,7 @@ static int lead_take(ks_container_stream *cs, const unsigned char **p, size_t *l
     return cs->lead_len == KS_CONTAINER_LEAD_MAX ? decide_lead(cs) : 0;
 }
 
-/* A script's first bytes: its lead is gathered before anything is decided (it may hold no container). */
+/* A lead's first bytes: it is gathered before anything is decided (it may hold no container). */
 static int lead_start(ks_container_stream *cs)
 {
     cs->lead_cap = cs->head_len * 2;
@@ -476,13 +474,13 @@ static int lead_start(ks_container_stream *cs)
     return 0;
 }
 
-/* The first bytes are all here (or all there will be): a container, a script that may hold one, or a plain
+/* The first bytes are all here (or all there will be): a container, a lead that may come before one, or a plain
  * object. */
 static int decide(ks_container_stream *cs)
 {
     ks_container_kind kind = ks__container_sniff(cs->head, cs->head_len);
-    if (!(cs->flags & KS_CONTAINER_OFF) && kind == KS_CONT_NONE && cs->head_len >= 4 && cs->head[0] == '#' &&
-        cs->head[1] == '!')
+    if (!(cs->flags & KS_CONTAINER_OFF) && kind == KS_CONT_NONE && cs->head_len >= 4 &&
+        ks__container_may_lead(cs->head, cs->head_len))
         return lead_start(cs);
     cs->start = cs->head;
     cs->start_len = cs->head_len;
@@ -616,7 +614,7 @@ int ks_container_stream_close(ks_container_stream *cs, ks_scanner *sc)
     cs->sc = sc;
     if (!rc && cs->mode == SNIFFING) /* an object shorter than the magic */
         rc = decide(cs);
-    if (!rc && cs->mode == LEADING) /* a script shorter than its lead can be */
+    if (!rc && cs->mode == LEADING) /* shorter than a lead can be */
         rc = decide_lead(cs);
     if (!rc && cs->mode == SPOOLING) /* a 7z, all here now */
         rc = start_reader(cs);

@@ -129,11 +129,12 @@ static void read_one(worker *w, ks_read_req *rq)
     }
 }
 
-/* A stream that starts as a script ("#!", its first `first` bytes in the worker's buffer): its first
- * KS_CONTAINER_LEAD_MAX bytes are read, and a stream or tar after one of its lines (a makeself installer piped in)
- * is opened there, the script being the stream's own bytes, written to st. Returns 1 when the container was
- * reported (st is closed), 0 when what was read went to st (*got says how much), or an errno. */
-static int stream_after_script(worker *w, pslot *sl, ks_text_stream *st, size_t first, uint64_t *got)
+/* A stream that may start with a lead (a script, "#!", or a Windows executable, "MZ": its first `first` bytes in
+ * the worker's buffer): its first KS_CONTAINER_LEAD_MAX bytes are read, and a zip after the lead (an executable jar,
+ * a self-extracting stub) or a stream or tar after one of a script's lines (a makeself installer piped in) is
+ * opened there, the lead being the stream's own bytes, written to st. Returns 1 when the container was reported
+ * (st is closed), 0 when what was read went to st (*got says how much), or an errno. */
+static int stream_after_lead(worker *w, pslot *sl, ks_text_stream *st, size_t first, uint64_t *got)
 {
     ks_pipeline *p = w->p;
     pfile *f = sl->file;
@@ -158,7 +159,8 @@ static int stream_after_script(worker *w, pslot *sl, ks_text_stream *st, size_t 
     atomic_fetch_add_explicit(&w->bytes_read, n, memory_order_relaxed);
     uint64_t s = 0;
     int rc = 0;
-    if (lead && !err && ks__container_after_script(lead, n, &s) && !(rc = ks__text_stream_write(st, w->scanner, lead, s))) {
+    if (lead && !err && ks__container_after_lead(lead, n, &s) != KS_CONT_NONE &&
+        !(rc = ks__text_stream_write(st, w->scanner, lead, s))) {
         unsigned char *replay;
         size_t replay_len;
         uint64_t read_all = 0;
@@ -223,9 +225,8 @@ static void worker_stream_file(worker *w, pslot *sl)
         }
         if (rq.done == 0)
             break;
-        if (got == 0 && rq.done >= 2 && w->stream_buf[0] == '#' && w->stream_buf[1] == '!' && p->containers &&
-            !p->read_only) { /* a script: a container may follow it */
-            int r = stream_after_script(w, sl, st, rq.done, &got);
+        if (got == 0 && ks__container_may_lead(w->stream_buf, rq.done) && p->containers && !p->read_only) {
+            int r = stream_after_lead(w, sl, st, rq.done, &got); /* a container may follow a lead */
             if (r == 1)
                 return; /* reported, and the descriptor closed */
             err = r;

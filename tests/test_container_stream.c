@@ -299,10 +299,11 @@ static blob script(size_t len, size_t plants, uint64_t seed)
     return b;
 }
 
-/* Regression: a makeself installer (a script, then a .tar.gz, .tar.xz, .gz or plain tar from one of its lines)
- * written into a container stream was scanned as its raw bytes, so a key in the payload was never found. Now, in
- * any pieces, the script's findings are the object's own, the payload's its members', and what follows it is
- * "[trailing@N]" with N where it begins in the object, as a pipeline reports the same file. */
+/* Regression: a makeself installer (a script, then a .tar.gz, .tar.xz, .gz or plain tar from one of its lines), an
+ * executable jar (a script, then a zip) or a self-extracting executable ("MZ", a stub, a zip) written into a
+ * container stream was scanned as its raw bytes, so a key in the payload was never found. Now, in any pieces, the
+ * lead's findings are the object's own, the payload's its members', and what follows it is "[trailing@N]" with N
+ * where it begins in the object, as a pipeline reports the same file. */
 Test(cstream, r_an_installer_opens_the_stream_after_its_script_in_any_pieces, .timeout = KS_HANG_S(300))
 {
     static const struct {
@@ -313,10 +314,15 @@ Test(cstream, r_an_installer_opens_the_stream_after_its_script_in_any_pieces, .t
         {ARCHIVE_FORMAT_TAR_USTAR, ARCHIVE_FILTER_XZ, "setup/.env"},
         {ARCHIVE_FORMAT_TAR_USTAR, ARCHIVE_FILTER_NONE, "setup/.env"},
         {ARCHIVE_FORMAT_RAW, ARCHIVE_FILTER_GZIP, "data"}, /* a nameless stream's member */
+        {ARCHIVE_FORMAT_ZIP, ARCHIVE_FILTER_NONE, "setup/.env"}, /* an executable jar: by its first local header */
     };
     for (size_t k = 0; k < sizeof kinds / sizeof kinds[0]; k++) {
         for (int big = 0; big < 2; big++) { /* big: script and payload cross the 1 MiB lead */
-            blob sh = script(big ? 300000 : 5000, big ? 40 : 4, 50 + k), member = obj(big ? 2000000 : 3000, 6, 60 + k),
+            blob sh = script(big ? 300000 : 5000, big ? 40 : 4, 50 + k);
+            if (kinds[k].format == ARCHIVE_FORMAT_ZIP && big) /* a self-extracting executable's stub */
+                for (size_t i = 0; i < 4000; i++)
+                    sh.p[i] = i < 2 ? (unsigned char)"MZ"[i] : (unsigned char)(i * 7 + 3);
+            blob member = obj(big ? 2000000 : 3000, 6, 60 + k),
                  after = obj(2000, 3, 70 + k);
             const char *names[] = {"setup/.env"};
             blob payload = write_archive(kinds[k].format, kinds[k].filter, names, &member, 1);

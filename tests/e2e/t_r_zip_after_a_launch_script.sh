@@ -3,7 +3,9 @@
 # script, a self-extracting stub before it) was scanned as raw bytes, so a key in a deflated member was never
 # found and the scan exited 0. It is now found by its end record: the bytes before the zip are scanned as the
 # file's own (lines from its first), the members as members, at every -j and whether the file is one chunk or many;
-# inside an archive (an image layer), by its first local header: the lead is the member's own bytes.
+# inside an archive (an image layer), by its first local header: the lead is the member's own bytes. Piped in (and
+# written into the library's container stream), a jar or a self-extracting executable was raw bytes: the zip is now
+# found by its first local header in the first MiB, as in a member.
 . "$(dirname "$0")/lib.sh"
 write_test_rules
 R=(--no-builtin-rules --rules rules.yml --format jsonl --no-progress)
@@ -30,6 +32,8 @@ for name, mode in (("layer.tar", "w"), ("layer.tar.gz", "w:gz")):
     with tarfile.open(name, mode) as t:
         data = open("small.jar", "rb").read()
         i = tarfile.TarInfo("opt/app/app.jar"); i.size = len(data); t.addfile(i, io.BytesIO(data))
+# a self-extracting executable: "MZ", a stub of binary bytes, then the zip
+open("stub.exe", "wb").write(b"MZ\x90\x00" + bytes(range(256)) * 40 + b"\n" + jar([("conf/app.env", props, zipfile.ZIP_DEFLATED)])[len(script):])
 # text that ends like an end record but holds no zip: bytes as they are
 open("fake.txt", "wb").write(b"x KSTEST_NOTAZIPATALL0003\n" + b"PK\x05\x06" + b"\0" * 18)
 # an end record and signatures in place, a central directory libarchive cannot read (a name 60,000 bytes long):
@@ -90,6 +94,29 @@ assert (f[1]["line"], f[1]["column"], f[1]["start"]) == (line, column, start) an
 PY
   done
 done
+# piped: the same findings, the zip found by its first local header
+for f in small big; do
+  for j in 1 3; do
+    ks_from "$f.jar" scan "${R[@]}" -j "$j" -; expect_rc 1 "$f.jar piped -j$j"
+    python3 - "$T/out" <<'PY' || fail "$f.jar piped -j$j: findings"
+import json, sys
+f = [json.loads(l) for l in open(sys.argv[1])]
+assert [x["secret"] for x in f] == ["KSTEST_LAUNCHSCRIPT0001", "KSTEST_INSIDETHEJAR0002"], f
+assert (f[0]["line"], f[0]["column"], f[0]["start"]) == (3, 18, 45) and "object" not in f[0], f[0]
+assert f[1]["object"] == "BOOT-INF/classes/application.properties" and (f[1]["line"], f[1]["column"]) == (2, 9), f[1]
+PY
+    expect_err "1 archive opened"
+  done
+done
+for how in file pipe; do
+  if [ $how = file ]; then ks scan "${R[@]}" stub.exe; else ks_from stub.exe scan "${R[@]}" -; fi
+  expect_rc 1 "stub.exe ($how)"
+  [ "$(lines "$T/out")" = 1 ] || fail "stub.exe ($how): $(lines "$T/out") findings, expected 1"
+  expect_out '"object":"conf/app.env"'
+  expect_out '"line":2,"column":9'
+done
+ks_from small.jar scan "${R[@]}" --archive-depth 0 -; expect_rc 1 "containers off, piped: the jar is bytes"
+[ "$(lines "$T/out")" = 1 ] || fail "--archive-depth 0 piped: $(lines "$T/out") findings, expected the script's"
 ks scan "${R[@]}" fake.txt; expect_rc 1 "fake end record"
 expect_out '"secret":"KSTEST_NOTAZIPATALL0003"'
 ks scan "${R[@]}" --archive-depth 0 small.jar; expect_rc 1 "containers off: the jar is bytes"
