@@ -308,6 +308,10 @@ static void reader_done(ks_container_stream *cs)
     free(cs->replay); /* container.c's, from malloc */
     cs->replay = NULL;
     cs->replay_len = 0;
+    ks__afree(cs->a, cs->lead); /* (where the container began: read, and no longer needed) */
+    cs->lead = NULL;
+    cs->start = NULL;
+    cs->start_len = 0;
 }
 
 /* Gives the reader the turn until it wants more input or is done, serving what it posts. */
@@ -422,6 +426,16 @@ static int longer_head(ks_container_stream *cs)
     return 1;
 }
 
+/* No container after the lead: the object is plain, and the lead no longer held. */
+static int lead_plain(ks_container_stream *cs)
+{
+    int rc = go_plain(cs, cs->lead, cs->lead_len);
+    ks__afree(cs->a, cs->lead);
+    cs->lead = NULL;
+    cs->lead_len = cs->lead_cap = 0;
+    return rc;
+}
+
 /* The lead is all here (or all there will be): a zip after it, or a stream or tar after one of a script's lines, is
  * read as a container from there, the lead before it as the object's own bytes; else the whole is a plain object. */
 static int decide_lead(ks_container_stream *cs)
@@ -429,7 +443,7 @@ static int decide_lead(ks_container_stream *cs)
     uint64_t at = 0;
     ks_container_kind kind = ks__container_after_lead(cs->lead, cs->lead_len, &at);
     if (kind == KS_CONT_NONE || ((cs->flags & KS_CONTAINER_NO_DECOMPRESS) && ks__container_is_stream(kind)))
-        return go_plain(cs, cs->lead, cs->lead_len); /* (the lead is freed with the stream) */
+        return lead_plain(cs);
     int rc = go_plain(cs, cs->lead, (size_t)at);
     if (rc)
         return rc;
@@ -451,7 +465,7 @@ static int lead_take(ks_container_stream *cs, const unsigned char **p, size_t *l
         cap = cap < KS_CONTAINER_LEAD_MAX ? cap : KS_CONTAINER_LEAD_MAX;
         unsigned char *b = ks__arealloc(cs->a, cs->lead, cap);
         if (!b) /* scanned as it is: only a container after the script is not opened */
-            return go_plain(cs, cs->lead, cs->lead_len);
+            return lead_plain(cs);
         cs->lead = b;
         cs->lead_cap = cap;
     }

@@ -215,6 +215,8 @@ static int raw_close(ks_text_stream *s, ks_scanner *sc)
         rc = flush_gather(s, sc);
     if (!rc)
         rc = ks_stream_close(s->raw, sc);
+    else
+        ks_stream_abort(s->raw); /* the last room's write failed (a callback's stop): the stream is still open */
     s->raw = NULL;
     return rc;
 }

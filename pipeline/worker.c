@@ -225,6 +225,14 @@ static void worker_stream_file(worker *w, pslot *sl)
         }
         if (rq.done == 0)
             break;
+        while (got == 0 && rq.done < KS_CONTAINER_MAGIC_LEN && rq.done < want) { /* a pipe's first read may be short */
+            ks_read_req more = {.fd = f->fd, .offset = KS_READ_AT_POS, .buf = w->stream_buf + rq.done,
+                                .len = want - rq.done};
+            read_one(w, &more);
+            if (more.res < 0 || more.done == 0)
+                break; /* met again by the next read */
+            rq.done += more.done;
+        }
         if (got == 0 && ks__container_may_lead(w->stream_buf, rq.done) && p->containers && !p->read_only) {
             int r = stream_after_lead(w, sl, st, rq.done, &got); /* a container may follow a lead */
             if (r == 1)
