@@ -1313,7 +1313,8 @@ static void expand_archive(expansion *x, struct archive *a, const char *stream_n
         errno = 0;
         int r = next_header(x, a, &e);
         if (a == x->outer && index == 0 && x->stripe_src && r >= ARCHIVE_WARN && x->stripe_src->seeks != seeks)
-            x->stripes = ks__stripes_start(x->stripe_src->fd, x->stripe_src->size, x->lim->decode_ahead);
+            x->stripes = ks__stripes_start(x->stripe_src->fd, x->stripe_src->base, x->stripe_src->size,
+                                           x->lim->decode_ahead);
         if (a == x->outer)
             st = x->stripes;
         if (r == ARCHIVE_EOF)
@@ -1687,21 +1688,22 @@ int ks__container_zip_after(const void *mem, size_t len, int fd, uint64_t size, 
     return 1;
 }
 
-ks_container_kind ks__container_script_lead(const void *mem, size_t len, int fd, uint64_t size, uint64_t *base)
+ks_container_kind ks__container_lead_at(const void *mem, size_t len, int fd, uint64_t size, uint64_t *base)
 {
     size_t n = (mem ? len : size) < KS_CONTAINER_LEAD_MAX ? (size_t)(mem ? len : size) : KS_CONTAINER_LEAD_MAX;
     unsigned char *lead = mem ? NULL : malloc(n ? n : 1);
     const unsigned char *h = mem ? mem : lead;
     ks_container_kind k = KS_CONT_NONE;
-    if (h && (mem || pread(fd, lead, n, 0) == (ssize_t)n) && ks__container_after_script(h, n, base))
-        k = ks__container_sniff(h + *base, n - (size_t)*base);
+    if (h && (mem || pread(fd, lead, n, 0) == (ssize_t)n))
+        k = ks__container_after_lead(h, n, base);
     free(lead);
     return k;
 }
 
 /* The kind its head says, or an ISO 9660 image by its descriptor further in, or a zip after other bytes by
- * its end record, or a stream after a script (*base: where it begins), in an object whose bytes are all at
- * hand: in memory, or behind a descriptor that can be read anywhere. */
+ * its end record, or after a lead a zip by its first local header or a stream at a script's line (*base: where it
+ * begins), in an object whose bytes are all at hand: in memory, or behind a descriptor that can be read
+ * anywhere. */
 static ks_container_kind sniff_object(const unsigned char *head, size_t hn, const void *mem, size_t len, int fd,
                                       uint64_t size, uint64_t *base)
 {
@@ -1715,8 +1717,7 @@ static ks_container_kind sniff_object(const unsigned char *head, size_t hn, cons
     uint64_t prefix;
     if (ks__container_zip_after(mem, len, fd, size, &prefix))
         return KS_CONT_ZIP;
-    return hn >= 2 && head[0] == '#' && head[1] == '!' ? ks__container_script_lead(mem, len, fd, size, base)
-                                                       : KS_CONT_NONE;
+    return ks__container_may_lead(head, hn) ? ks__container_lead_at(mem, len, fd, size, base) : KS_CONT_NONE;
 }
 
 int ks__container_expand(const void *mem, size_t len, int fd, uint64_t size, const char *name,

@@ -53,10 +53,12 @@ int ks__container_zip_after(const void *mem, size_t len, int fd, uint64_t size, 
  * 0 otherwise. */
 int ks__container_after_script(const unsigned char *h, size_t n, uint64_t *at);
 
-/* ks__container_after_script over an object's first KS_CONTAINER_LEAD_MAX bytes (in memory, or read from fd):
+/* ks__container_after_lead over an object's first KS_CONTAINER_LEAD_MAX bytes (in memory, or read from fd):
  * the kind of what begins there, and where (*base); KS_CONT_NONE when nothing does. The container reader's own
- * test, so that a caller that scans the lead asks the same question of the same bytes. */
-ks_container_kind ks__container_script_lead(const void *mem, size_t len, int fd, uint64_t size, uint64_t *base);
+ * test after a zip's end record found nothing (a self-extractor whose offsets count from the file's start, or
+ * with a signature after the zip), so that a caller that scans the lead asks the same question of the same
+ * bytes. */
+ks_container_kind ks__container_lead_at(const void *mem, size_t len, int fd, uint64_t size, uint64_t *base);
 
 /* 1 when an object that starts with these `n` bytes may hold a container after a lead of its own: a script
  * ("#!"), before a zip or a stream, or a Windows executable ("MZ"), before a zip. */

@@ -43,6 +43,7 @@ typedef struct lane {
 
 struct ks_stripes {
     int fd;
+    uint64_t base; /* where the zip begins in fd: what the lanes read is the reader's own bytes */
     uint64_t size;
     unsigned n;
     _Atomic int stop;
@@ -67,7 +68,7 @@ static la_ssize_t lane_read(struct archive *a, void *cd, const void **out)
         return 0;
     ssize_t n;
     do
-        n = pread(s->fd, l->buf, want, (off_t)l->pos);
+        n = pread(s->fd, l->buf, want, (off_t)(s->base + l->pos));
     while (n < 0 && errno == EINTR);
     if (n < 0) {
         archive_set_error(a, errno, "read failed: %s", strerror(errno));
@@ -228,7 +229,7 @@ static void *lane_main(void *arg)
     return NULL;
 }
 
-ks_stripes *ks__stripes_start(int fd, uint64_t size, unsigned threads)
+ks_stripes *ks__stripes_start(int fd, uint64_t base, uint64_t size, unsigned threads)
 {
     if (threads < 2)
         return NULL;
@@ -237,6 +238,7 @@ ks_stripes *ks__stripes_start(int fd, uint64_t size, unsigned threads)
     if (!s)
         return NULL;
     s->fd = fd;
+    s->base = base;
     s->size = size;
     s->n = threads;
     s->ended_index = NO_INDEX;

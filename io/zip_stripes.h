@@ -18,11 +18,11 @@ typedef struct ks_stripes ks_stripes;
  * some writers leave it), not encrypted. The striping threads and the reader decide alike with it. */
 int ks__zip_member_has_data(struct archive *a, struct archive_entry *e);
 
-/* Starts `threads` (2 to KS_STRIPES_MAX) threads decompressing the zip of `size` bytes behind `fd`
- * (read with pread, never moved), which libarchive must read by its central directory (each thread
- * skips the members it does not take, and only then are the entries the same whatever was skipped);
- * NULL when there is no memory or thread for them (then read it as usual). */
-ks_stripes *ks__stripes_start(int fd, uint64_t size, unsigned threads);
+/* Starts `threads` (2 to KS_STRIPES_MAX) threads decompressing the zip of `size` bytes that begins `base`
+ * bytes into `fd` (after a lead: read with pread, never moved), which libarchive must read by its central
+ * directory (each thread skips the members it does not take, and only then are the entries the same whatever
+ * was skipped); NULL when there is no memory or thread for them (then read it as usual). */
+ks_stripes *ks__stripes_start(int fd, uint64_t base, uint64_t size, unsigned threads);
 
 /* The next bytes of member `index` (its place among the zip's entries, counting every entry, from 0),
  * whose bytes the caller reads in order, members in increasing order (bytes of members it left

@@ -359,14 +359,14 @@ int ks__pl_expand_slot(worker *w, pslot *sl)
      * descriptor of its own (the hold kept the file's open until now). */
     int whole = f->n_chunks == 1 && !f->stream_mode;
     uint64_t prefix = 0;
-    /* a script's lead: the container reader's own test (its first KS_CONTAINER_LEAD_MAX bytes, read again when the
-     * first chunk is shorter), so that both find the same stream */
-    int script = sl->data[0] == '#' && sl->data[1] == '!';
+    /* a lead (a script, an executable): the container reader's own test (its first KS_CONTAINER_LEAD_MAX bytes,
+     * read again when the first chunk is shorter), so that both find the same container */
+    int lead = ks__container_may_lead(sl->data, sl->len);
     if (ks__container_sniff(sl->data, sl->len) == KS_CONT_NONE &&
         (f->stream_mode || (!whole && f->fd < 0) ||
          !(ks__container_zip_after(whole ? sl->data : NULL, whole ? sl->len : 0, f->fd, f->size, &prefix) ||
-           (script && ks__container_script_lead(whole ? sl->data : NULL, whole ? sl->len : 0, f->fd, f->size,
-                                                &prefix) != KS_CONT_NONE)) ||
+           (lead && ks__container_lead_at(whole ? sl->data : NULL, whole ? sl->len : 0, f->fd, f->size, &prefix) !=
+                        KS_CONT_NONE)) ||
          prefix > sl->own_to - sl->own_from))
         return 0; /* no container; nor one after a first chunk of other bytes (scanned as bytes, whole) */
     int fd = -1;

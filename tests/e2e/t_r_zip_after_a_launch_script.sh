@@ -5,7 +5,8 @@
 # file's own (lines from its first), the members as members, at every -j and whether the file is one chunk or many;
 # inside an archive (an image layer), by its first local header: the lead is the member's own bytes. Piped in (and
 # written into the library's container stream), a jar or a self-extracting executable was raw bytes: the zip is now
-# found by its first local header in the first MiB, as in a member.
+# found by its first local header in the first MiB, as in a member; so is it in a file whose end record does not end
+# it (offsets counted from the file's start, as zip -A leaves them; a signature after the zip).
 . "$(dirname "$0")/lib.sh"
 write_test_rules
 R=(--no-builtin-rules --rules rules.yml --format jsonl --no-progress)
@@ -34,6 +35,14 @@ for name, mode in (("layer.tar", "w"), ("layer.tar.gz", "w:gz")):
         i = tarfile.TarInfo("opt/app/app.jar"); i.size = len(data); t.addfile(i, io.BytesIO(data))
 # a self-extracting executable: "MZ", a stub of binary bytes, then the zip
 open("stub.exe", "wb").write(b"MZ\x90\x00" + bytes(range(256)) * 40 + b"\n" + jar([("conf/app.env", props, zipfile.ZIP_DEFLATED)])[len(script):])
+# a self-extractor whose zip offsets count from the file's start (zip -A; Python's zipfile appending to a stub),
+# and a jar with bytes after its end record (a signature): no end record where the file ends says where the zip
+# is, its first local header does (they were raw bytes in a file, the member's key lost)
+open("sfx.exe", "wb").write(b"MZ\x90\x00" + bytes(range(256)) * 40 + b"\n")
+with zipfile.ZipFile("sfx.exe", "a", zipfile.ZIP_DEFLATED) as z:
+    z.writestr("conf/app.env", props)
+open("signed.jar", "wb").write(jar([("conf/app.env", props, zipfile.ZIP_DEFLATED)]) +
+                               b"\x30\x82" + bytes(range(256)) * 4 + b"\nsigned KSTEST_AFTERTHEZIPEND05\n")
 # text that ends like an end record but holds no zip: bytes as they are
 open("fake.txt", "wb").write(b"x KSTEST_NOTAZIPATALL0003\n" + b"PK\x05\x06" + b"\0" * 18)
 # an end record and signatures in place, a central directory libarchive cannot read (a name 60,000 bytes long):
@@ -115,6 +124,16 @@ for how in file pipe; do
   expect_out '"object":"conf/app.env"'
   expect_out '"line":2,"column":9'
 done
+for f in sfx.exe signed.jar; do
+  for how in file pipe; do
+    if [ $how = file ]; then ks scan "${R[@]}" "$f"; else ks_from "$f" scan "${R[@]}" -; fi
+    expect_rc 1 "$f ($how)"
+    expect_out '"object":"conf/app.env"'
+    expect_out '"line":2,"column":9'
+  done
+done
+expect_out '"secret":"KSTEST_AFTERTHEZIPEND05"'
+expect_out '"object":"[trailing@'
 ks_from small.jar scan "${R[@]}" --archive-depth 0 -; expect_rc 1 "containers off, piped: the jar is bytes"
 [ "$(lines "$T/out")" = 1 ] || fail "--archive-depth 0 piped: $(lines "$T/out") findings, expected the script's"
 ks scan "${R[@]}" fake.txt; expect_rc 1 "fake end record"
