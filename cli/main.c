@@ -76,9 +76,6 @@ static void zone_read_once(void)
 int main(int argc, char **argv)
 {
     zone_read_once();
-    /* history provenance reads every tree of the commits it compares: libgit2 would hash each again
-     * (46% of a scan of git/git) and cache what it read (500 MB there, no time saved) */
-    (void)ks_git_tune_process();
     if (argc < 2) {
         usage(stderr);
         return 2;

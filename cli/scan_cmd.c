@@ -376,6 +376,20 @@ static void read_gitleaksignore(scan_state *s, const char *path, int git_dir)
         walk_on_error(s, path, -rc, "read .gitleaksignore");
 }
 
+/* Before the first repository's history: libgit2's process settings for it (ks_git_tune_process), since
+ * provenance reads every tree of the commits it compares, which libgit2 would hash again (46% of a scan of
+ * git/git) and cache (500 MB there, no time saved). Not at start-up: initialising libgit2 loads the system's CA
+ * certificates (10-20 ms of every run), which a scan that meets no repository never needs. The walk calls this
+ * on the main thread, before the pipeline reads any repository. */
+static void tune_git_once(void)
+{
+    static int done;
+    if (!done) {
+        done = 1;
+        (void)ks_git_tune_process();
+    }
+}
+
 /* A repository's history: its blobs, scanned as the members of its git directory. */
 static int walk_on_git_dir(void *ctx, const char *path)
 {
@@ -395,6 +409,7 @@ static int walk_on_git_dir(void *ctx, const char *path)
         return 0;
     }
     read_gitleaksignore(s, path, 1);
+    tune_git_once();
     int rc = ks_pipeline_submit_git_opts(s->pipeline, path, s->git);
     if (rc == KS_EINVAL) /* a file named .git that points nowhere: only a file */
         return 0;
@@ -837,6 +852,7 @@ static void git_root(scan_state *s, const char *path)
         return;
     }
     read_gitleaksignore(s, path, 1);
+    tune_git_once();
     int rc = ks_pipeline_submit_git_opts(s->pipeline, path, s->git);
     if (rc == KS_ETERMINATED) {
         s->walk_stopped = 1;
