@@ -162,6 +162,8 @@ typedef struct fd_src {
     unsigned char *replay;
     size_t replay_len;
     uint64_t seeks; /* calls of fd_seek: libarchive reads a zip by its central directory only if it seeks */
+    int by_lead; /* a zip found by its first local header after a lead, no end record ending the object: never
+                  * striped, since the threads' own readers need not read it as this one does */
     last_piece last; /* a pipe's: trailing data after a container's end is read from there */
 } fd_src;
 
@@ -1564,7 +1566,7 @@ static int expand_source(fd_src *src, ks_container_kind kind, const char *name, 
      * header shows that libarchive reads it by its central directory (it sought to it). A zip read as it streams
      * is not: a member skipped ends where its header says, one read where its compressed data ends, so threads
      * that skip members could see other entries than the one that reads them, and a member would be lost. */
-    if (kind == KS_CONT_ZIP && lim->decode_ahead > 1 && !src->pipe && !src->mem && !src->pull)
+    if (kind == KS_CONT_ZIP && lim->decode_ahead > 1 && !src->pipe && !src->mem && !src->pull && !src->by_lead)
         x->stripe_src = src;
     if (kind == KS_CONT_ZIP && !src->pipe)
         x->zip_src = src;
@@ -1705,9 +1707,10 @@ ks_container_kind ks__container_lead_at(const void *mem, size_t len, int fd, uin
  * begins), in an object whose bytes are all at hand: in memory, or behind a descriptor that can be read
  * anywhere. */
 static ks_container_kind sniff_object(const unsigned char *head, size_t hn, const void *mem, size_t len, int fd,
-                                      uint64_t size, uint64_t *base)
+                                      uint64_t size, uint64_t *base, int *by_lead)
 {
     *base = 0;
+    *by_lead = 0;
     ks_container_kind k = ks__container_sniff(head, hn);
     if (k != KS_CONT_NONE)
         return k;
@@ -1717,7 +1720,11 @@ static ks_container_kind sniff_object(const unsigned char *head, size_t hn, cons
     uint64_t prefix;
     if (ks__container_zip_after(mem, len, fd, size, &prefix))
         return KS_CONT_ZIP;
-    return ks__container_may_lead(head, hn) ? ks__container_lead_at(mem, len, fd, size, base) : KS_CONT_NONE;
+    if (!ks__container_may_lead(head, hn))
+        return KS_CONT_NONE;
+    k = ks__container_lead_at(mem, len, fd, size, base);
+    *by_lead = k == KS_CONT_ZIP;
+    return k;
 }
 
 int ks__container_expand(const void *mem, size_t len, int fd, uint64_t size, const char *name,
@@ -1735,8 +1742,9 @@ int ks__container_expand(const void *mem, size_t len, int fd, uint64_t size, con
         hn = r > 0 ? (size_t)r : 0;
     }
     uint64_t base;
-    ks_container_kind kind = sniff_object(head, hn, mem, len, fd, size, &base);
-    fd_src src = {.fd = fd, .mem = mem, .size = (mem ? len : size) - base, .base = base};
+    int by_lead;
+    ks_container_kind kind = sniff_object(head, hn, mem, len, fd, size, &base, &by_lead);
+    fd_src src = {.fd = fd, .mem = mem, .size = (mem ? len : size) - base, .base = base, .by_lead = by_lead};
     return expand_source(&src, kind, name, lim, sink, ctx, res);
 }
 
