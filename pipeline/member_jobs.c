@@ -7,7 +7,9 @@
 /* Units between the oldest whose findings are not sent yet and the newest: a slow unit holds back
  * the findings of at most this many after it. */
 #define UNITS 64u
-/* Blocks of events in flight per container: one being filled, one per worker scanning, a few ahead. */
+/* Blocks of events in flight per container (4 MiB): one being filled, one per worker scanning, the rest ahead. With
+ * only n_workers + 4 of them, the expander ran out whenever a helper was descheduled for a moment and scanned a
+ * unit itself, idle helpers or not: a full-history git scan at -j2 took 2.30 s, with all sixteen 2.13 s. */
 #define FEED_BLOCKS_MAX 16u
 
 enum unit_state { U_FREE, U_QUEUED, U_TAKEN, U_DONE };
@@ -408,7 +410,7 @@ static const ks_cont_feed_ops FEED_OPS = {on_block, on_starved};
 int ks__pl_expand_shared(worker *w, pslot *sl, ks_cont_producer produce, void *pctx, ks_container_result *res)
 {
     ks_pipeline *p = w->p;
-    unsigned blocks = p->n_workers + 4 < FEED_BLOCKS_MAX ? p->n_workers + 4 : FEED_BLOCKS_MAX;
+    unsigned blocks = FEED_BLOCKS_MAX;
     ks_mshare *s = ks__acalloc(p->a, 1, sizeof *s);
     int rc = -2;
     if (s) {

@@ -797,6 +797,74 @@ Test(git_pack, delta_application_refuses_every_out_of_bounds_op)
     cr_assert_eq(memcmp(out, "23456", 5), 0);
 }
 
+/* The reference: one byte at a time, as the format reads. */
+static size_t apply_by_bytes(const uint8_t *base, const uint8_t *d, size_t len, size_t i, uint8_t *out)
+{
+    size_t o = 0;
+    while (i < len) {
+        uint8_t op = d[i++];
+        if (op & 0x80) {
+            size_t off = 0, n = 0;
+            for (unsigned b = 0; b < 7; b++)
+                if (op & (1u << b))
+                    *(b < 4 ? &off : &n) |= (size_t)d[i++] << (8 * (b < 4 ? b : b - 4));
+            for (size_t k = 0; k < (n ? n : 0x10000); k++)
+                out[o++] = base[off + k];
+        } else {
+            for (size_t k = 0; k < op; k++)
+                out[o++] = d[i++];
+        }
+    }
+    return o;
+}
+
+/* Inserts are copied in whole 16-byte words while 128 bytes are left on both sides: what a word writes past an
+ * insert's end is written again by the next op, and nothing is written past the result (an exact-size heap buffer,
+ * which the sanitizer build watches). */
+Test(git_pack, deltas_of_short_inserts_and_copies_apply_exactly_to_their_last_byte)
+{
+    uint8_t base[4096];
+    for (size_t i = 0; i < sizeof base; i++)
+        base[i] = (uint8_t)(i * 131 + 7);
+    srand(42);
+    for (int round = 0; round < 2000; round++) {
+        uint8_t d[8192], want[65536];
+        size_t len = 0, out_len = 0;
+        int ops = 1 + rand() % 60;
+        /* the sizes, filled in after: two varints of at most 3 bytes each, kept at 3 */
+        len = 6;
+        for (int k = 0; k < ops && len < sizeof d - 140; k++) {
+            if (rand() % 3) {
+                uint8_t n = (uint8_t)(1 + rand() % 127);
+                d[len++] = n;
+                for (uint8_t j = 0; j < n; j++)
+                    d[len++] = (uint8_t)rand();
+                out_len += n;
+            } else {
+                size_t off = (size_t)rand() % 4000, n = 1 + (size_t)rand() % (sizeof base - off < 1000 ? sizeof base - off : 1000);
+                d[len++] = 0x80 | 0x01 | 0x02 | 0x10 | 0x20;
+                d[len++] = (uint8_t)off;
+                d[len++] = (uint8_t)(off >> 8);
+                d[len++] = (uint8_t)n;
+                d[len++] = (uint8_t)(n >> 8);
+                out_len += n;
+            }
+        }
+        uint64_t sizes[2] = {sizeof base, out_len};
+        for (int v = 0; v < 2; v++) {
+            uint64_t x = sizes[v];
+            for (int b = 0; b < 3; b++, x >>= 7)
+                d[3 * v + b] = (uint8_t)((x & 0x7f) | (b < 2 ? 0x80 : 0));
+        }
+        cr_assert_eq(apply_by_bytes(base, d, len, 6, want), out_len);
+        uint8_t *out = malloc(out_len ? out_len : 1);
+        const char *why = NULL;
+        cr_assert_eq(ks__git_delta_apply(base, sizeof base, d, len, out, out_len, &why), 0, "round %d: %s", round, why);
+        cr_assert_eq(memcmp(out, want, out_len), 0, "round %d: the result differs", round);
+        free(out);
+    }
+}
+
 Test(git_pack, idset_keeps_each_id_once_across_growth)
 {
     ks_git_idset *s = ks__git_idset_new(NULL);
