@@ -159,6 +159,7 @@ typedef struct fd_src {
     void *pull_ctx;
     const unsigned char *head;
     size_t head_len;
+    uint64_t head_at; /* where head is: 0, or where a zip read on from a later local header begins (zip_read_on) */
     unsigned char *replay;
     size_t replay_len;
     uint64_t seeks; /* calls of fd_seek: libarchive reads a zip by its central directory only if it seeks */
@@ -171,9 +172,9 @@ static la_ssize_t pipe_read(struct archive *a, fd_src *s, const void **out)
 {
     if (!s->head_given) {
         s->head_given = 1;
-        s->pos = s->head_len;
+        s->pos = s->head_at + s->head_len;
         *out = s->head;
-        last_set(&s->last, s->head, s->head_len, 0);
+        last_set(&s->last, s->head, s->head_len, s->head_at);
         return (la_ssize_t)s->head_len;
     }
     size_t want = BLOCK;
@@ -1452,6 +1453,8 @@ static void outer_trailing(expansion *x, struct archive *a, ks_container_kind ki
         if (took > 0 && (uint64_t)took > end)
             end = (uint64_t)took;
     }
+    if (src->pipe && end != UINT64_MAX)
+        end += src->head_at; /* the handle counts from where it began: a zip read on after a corrupt member */
     trail_rd t = {.more = fd_read, .a = a, .ctx = src, .read_count = &x->trailing_in};
     if (src->pipe) {
         if (!trailing_from_last(x, end, &src->last, &t))
@@ -1526,6 +1529,94 @@ static struct archive *read_on(expansion *x, struct archive *a, ks_container_kin
     return a;
 }
 
+/* ---- a zip read as it streams, read on after a corrupt member ---- */
+
+/* A local header is taken only with this many bytes after it at hand (its name, and the next header's signature
+ * when its sizes say where that is); nearer the window's end it is looked at again once more bytes came. */
+#define HEADER_ROOM (30u + 1024u + 4u)
+
+/* The zip read from a pipe (or the library's stream) stopped at a corrupt member, said: libarchive fails for good
+ * after a decompression error, and a pipe cannot be read again by its central directory, so the members after it
+ * were lost. The bytes after where the handle stopped are looked through for the next local header that looks right
+ * (the rest of the corrupt member is passed over, within the bytes budget), and a new handle reads the zip on from
+ * there, its first bytes those already read (src->head, in *head, which the caller frees after the handle). Returns
+ * that handle, opened; NULL when no header follows or the bytes cannot be read (nothing more to say: the corrupt
+ * member was), or when a budget ran out (said). */
+static struct archive *zip_read_on(expansion *x, struct archive *a, fd_src *src, unsigned char **head)
+{
+    la_int64_t took = archive_filter_bytes(a, 0), read = archive_filter_bytes(a, -1);
+    trail_rd t = {.more = fd_read, .a = a, .ctx = src, .read_count = &x->trailing_in};
+    if (took < 0 || !trailing_from_last(x, src->head_at + (uint64_t)took, &src->last, &t))
+        return NULL;
+    x->halt = 0; /* halted by the corrupt member; again by a budget that runs out looking (said) */
+    unsigned char *w = malloc(BLOCK + HEADER_ROOM);
+    size_t len = 0, from = 0, at = SIZE_MAX;
+    uint64_t w_at = t.at; /* where w[0] is */
+    const unsigned char *q = NULL;
+    size_t rest = 0; /* bytes of q not yet in w */
+    while (w && at == SIZE_MAX && !x->halt) {
+        if (!rest) {
+            la_ssize_t k = trail_next(&t, &q);
+            if (k <= 0) { /* the end: the last bytes are looked at as they are */
+                if (k == 0 && (at = find_local_header(w, len, from)) == len)
+                    at = SIZE_MAX;
+                break;
+            }
+            rest = (size_t)k;
+        }
+        if (len + rest > BLOCK + HEADER_ROOM) { /* keep what a header near the end needs; the rest is passed over */
+            size_t keep = len < HEADER_ROOM ? len : HEADER_ROOM;
+            if (!pass_over_ok(x, len - keep))
+                break;
+            memmove(w, w + len - keep, keep);
+            w_at += len - keep;
+            from = from > len - keep ? from - (len - keep) : 0;
+            len = keep;
+        }
+        size_t take = rest < BLOCK + HEADER_ROOM - len ? rest : BLOCK + HEADER_ROOM - len;
+        memcpy(w + len, q, take);
+        q += take;
+        rest -= take;
+        len += take;
+        /* headers that begin where HEADER_ROOM bytes follow: the others wait for more */
+        size_t upto = len > HEADER_ROOM ? len - HEADER_ROOM : 0;
+        for (size_t i = from; i < upto; i++) {
+            const unsigned char *p = memchr(w + i, 'P', upto - i);
+            if (!p)
+                break;
+            i = (size_t)(p - w);
+            if (local_header_looks_right(p, len - i)) {
+                at = i;
+                break;
+            }
+        }
+        from = upto > from ? upto : from;
+    }
+    struct archive *b = NULL;
+    if (at != SIZE_MAX && pass_over_ok(x, at) && (*head = malloc(len - at + rest ? len - at + rest : 1))) {
+        memcpy(*head, w + at, len - at);
+        memcpy(*head + len - at, q, rest);
+        src->head = *head;
+        src->head_len = len - at + rest;
+        src->head_at = w_at + at;
+        src->head_given = 0;
+        src->opening = 0;
+        src->last.before_n = 0; /* what precedes the head was passed over: never taken for its neighbour */
+        /* the guard's bytes read: the old handle's, and what was looked through, less the head the new one reads */
+        x->trailing_in += (uint64_t)(read > 0 ? read : 0);
+        x->trailing_in -= x->trailing_in < src->head_len ? x->trailing_in : src->head_len;
+        b = outer_reader(x, KS_CONT_ZIP, src, 0);
+        if (b && !open_reader(b, KS_CONT_ZIP)) {
+            archive_read_free(b);
+            b = NULL;
+        }
+    }
+    free(w);
+    if (!b)
+        x->halt = 1; /* as the corrupt member left it, or the budget */
+    return b;
+}
+
 static int expand_source(fd_src *src, ks_container_kind kind, const char *name, const ks_container_limits *lim,
                          const ks_container_sink *sink, void *ctx, ks_container_result *res)
 {
@@ -1573,12 +1664,35 @@ static int expand_source(fd_src *src, ks_container_kind kind, const char *name, 
     expand_archive(x, a, name, 1, buf);
     for (unsigned again = 0; a && x->resume_at && !x->stopped && again < MAX_REOPEN; again++)
         a = read_on(x, a, kind, src, name, buf);
+    unsigned char *heads[2] = {NULL, NULL}; /* the current handle's first bytes, and the one before's */
+    for (unsigned again = 0; a && src->pipe && kind == KS_CONT_ZIP && x->halt && x->entered && !x->stopped &&
+                             res->stop == KS_CONT_CORRUPT && again < MAX_REOPEN;
+         again++) {
+        unsigned char *head = NULL;
+        struct archive *b = zip_read_on(x, a, src, &head);
+        if (!b) {
+            free(head);
+            break;
+        }
+        archive_read_free(a);
+        free(heads[1]);
+        heads[1] = heads[0];
+        heads[0] = head;
+        x->outer = a = b;
+        x->halt = 0;
+        expand_archive(x, a, name, 1, buf);
+    }
     /* an archive with no member (an empty zip's end record alone) may still be followed by bytes */
     if (a && !x->halt && !x->stopped)
         outer_trailing(x, a, kind, src);
     rc = x->stopped ? -1 : 0;
     if (!rc && !x->entered && res->stop == KS_CONT_CORRUPT)
         rc = 1; /* not even a first header: the raw bytes are all there is to scan */
+    if (a)
+        archive_read_free(a);
+    a = NULL;
+    free(heads[0]);
+    free(heads[1]);
 out:
     if (x)
         ks__stripes_stop(x->stripes);

@@ -1130,10 +1130,10 @@ Test(container, r_a_corrupt_container_stops_only_itself, .timeout = KS_HANG_S(12
     free(zip.p);
 }
 
-/* A zip on disk whose second member's deflated data was corrupt stopped there: libarchive fails for good after a
- * decompression error, and the members after it, where the central directory says, were never read. The zip is
- * opened again and read on after each corrupt member, up to MAX_REOPEN (64) of them. */
-Test(container, r_a_corrupt_member_of_a_zip_on_disk_stops_only_itself, .timeout = KS_HANG_S(120))
+/* 2 * PAIRS members, "bad000", "good000", ...: the bad ones deflated and then damaged, the good ones holding a key;
+ * zips of the first n_bad pairs, for each n in bad_counts, read as files or memory (expand_both) or piped. Every
+ * good member is read whole, up to MAX_REOPEN (64) corrupt ones, each said. */
+static void corrupt_pairs(int piped)
 {
     static char body[4000];
     for (size_t i = 0; i + 1 < sizeof body; i++)
@@ -1147,7 +1147,7 @@ Test(container, r_a_corrupt_member_of_a_zip_on_disk_stops_only_itself, .timeout 
         names[i] = name_buf[i];
         datas[i] = i % 2 ? text("key AKIAQYLPMN5HHHFPZAM2\n") : (blob){.p = (unsigned char *)body, .len = 3999};
     }
-    static const size_t bad_counts[] = {2, 64, PAIRS}; /* and at the limit and one past it */
+    static const size_t bad_counts[] = {1, 2, 64, PAIRS}; /* and at the limit and one past it */
     for (size_t t = 0; t < sizeof bad_counts / sizeof bad_counts[0]; t++) {
         size_t n_bad = bad_counts[t];
         blob zip = write_archive(ARCHIVE_FORMAT_ZIP, ARCHIVE_FILTER_NONE, names, datas, 2 * n_bad);
@@ -1155,16 +1155,68 @@ Test(container, r_a_corrupt_member_of_a_zip_on_disk_stops_only_itself, .timeout 
             corrupt_zip_member(&zip, 2 * k);
         seen s;
         ks_container_result res;
-        cr_assert_eq(expand_both(&zip, "app.zip", &DEFAULTS, &s, &res), 0);
+        cr_assert_eq(piped ? expand_piped(&zip, "app.zip", &s, &res) : expand_both(&zip, "app.zip", &DEFAULTS, &s, &res),
+                     0);
         cr_assert_eq(res.stop, KS_CONT_CORRUPT);
-        cr_assert_eq(s.problems, n_bad, "each corrupt member said");
+        cr_assert_eq(s.problems, n_bad, "each corrupt member said: %zu of %zu (%s)", s.problems, n_bad, s.last_problem);
         size_t want = n_bad <= 64 ? n_bad : 64; /* past the limit, the members after the last corrupt one */
         cr_assert_eq(s.n, want, "%zu corrupt: %zu members read on, want %zu", n_bad, s.n, want);
-        for (size_t i = 0; i < s.n; i++)
+        for (size_t i = 0; i < s.n; i++) {
             cr_assert_str_eq(s.m[i].chain, names[2 * i + 1]);
+            cr_assert(s.m[i].data.len == datas[2 * i + 1].len &&
+                      !memcmp(s.m[i].data.p, datas[2 * i + 1].p, s.m[i].data.len));
+        }
         seen_free(&s);
         free(zip.p);
     }
+}
+
+/* A zip on disk whose second member's deflated data was corrupt stopped there: libarchive fails for good after a
+ * decompression error, and the members after it, where the central directory says, were never read. The zip is
+ * opened again and read on after each corrupt member, up to MAX_REOPEN (64) of them. */
+Test(container, r_a_corrupt_member_of_a_zip_on_disk_stops_only_itself, .timeout = KS_HANG_S(120)) { corrupt_pairs(0); }
+
+/* The same zips piped: a pipe cannot be read again by the central directory, so the members after the first corrupt
+ * one were lost (the file's scan found them), and with findings before it the scan even exited 1 as complete. The
+ * bytes after the failure are looked through for the next local header, and the zip is read on from there, up to
+ * MAX_REOPEN (64) times, as on disk. Big members (1.5 MB, so that the rest of the corrupt one spans several reads)
+ * and bytes after the zip's end (named by where they are in the stream) too. */
+Test(container, r_a_corrupt_member_of_a_piped_zip_stops_only_itself, .timeout = KS_HANG_S(120))
+{
+    corrupt_pairs(1);
+
+    enum { SZ = 1500000 };
+    const char *big_names[] = {"a.txt", "b.txt", "c.txt"};
+    blob big[3];
+    unsigned seed = 5;
+    for (int i = 0; i < 3; i++) {
+        big[i] = (blob){.p = malloc(SZ), .len = SZ};
+        for (size_t k = 0; k < SZ; k++)
+            big[i].p[k] = (unsigned char)"0123456789abcdef \n"[rand_r(&seed) % 18];
+    }
+    blob zip = write_archive(ARCHIVE_FORMAT_ZIP, ARCHIVE_FILTER_NONE, big_names, big, 3);
+    corrupt_zip_member(&zip, 1);
+    blob tail = text("tail AKIAQYLPMN5HHHFPZAM2\n");
+    blob piped = joined(&zip, &tail);
+    seen s;
+    ks_container_result res;
+    cr_assert_eq(expand_piped(&piped, "big.zip", &s, &res), 0);
+    cr_assert_eq(res.stop, KS_CONT_CORRUPT);
+    cr_assert_eq(s.problems, 1, "%s", s.last_problem);
+    cr_assert_eq(s.n, 3, "a, c and the tail: %zu (%s)", s.n, s.last_problem);
+    cr_assert_str_eq(s.m[0].chain, "a.txt");
+    cr_assert(s.m[0].data.len == SZ && !memcmp(s.m[0].data.p, big[0].p, SZ));
+    cr_assert_str_eq(s.m[1].chain, "c.txt");
+    cr_assert(s.m[1].data.len == SZ && !memcmp(s.m[1].data.p, big[2].p, SZ));
+    char trailing[64];
+    snprintf(trailing, sizeof trailing, "[trailing@%zu]", zip.len);
+    cr_assert_str_eq(s.m[2].chain, trailing);
+    cr_assert(s.m[2].data.len == tail.len && !memcmp(s.m[2].data.p, tail.p, tail.len));
+    seen_free(&s);
+    free(piped.p);
+    free(zip.p);
+    for (int i = 0; i < 3; i++)
+        free(big[i].p);
 }
 
 /* A review of the above (each reproduced first). Reopening counted the zip's bytes again for the ratio guard (a

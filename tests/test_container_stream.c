@@ -854,6 +854,38 @@ Test(cstream, truncated_and_corrupt_archives_are_reported_with_the_findings_befo
         free(datas[i].p);
 }
 
+/* A zip written into the stream cannot be read by its central directory: after a member whose deflated bytes are
+ * damaged, libarchive fails for good, and the members after it were lost. The stream reads on from the next local
+ * header: a.txt's and c.txt's findings however the zip is cut, the damage said once. */
+Test(cstream, r_a_zips_damaged_member_stops_only_itself_in_any_pieces, .timeout = KS_HANG_S(120))
+{
+    const char *names[] = {"a.txt", "b.txt", "c.txt"};
+    blob datas[] = {obj(20000, 10, 41), obj(300000, 10, 42), obj(400000, 80, 43)};
+    blob zip = write_archive(ARCHIVE_FORMAT_ZIP, ARCHIVE_FILTER_NONE, names, datas, 3);
+    unsigned char *b = NULL;
+    for (size_t k = 4; k + 30 <= zip.len && !b; k++)
+        if (!memcmp(zip.p + k, "PK\3\4", 4))
+            b = zip.p + k;
+    cr_assert(b && b[8] == 8, "b.txt deflated");
+    memset(b + 30 + (b[26] | b[27] << 8) + (b[28] | b[29] << 8) + 4, 0xff, 16);
+    hits around = {0};
+    scan_alone(&around, names[0], datas[0].p, datas[0].len);
+    scan_alone(&around, names[2], datas[2].p, datas[2].len);
+    for (cut how = WHOLE; how < N_CUTS; how++) {
+        hits got = {0};
+        ks_container_opts co = {.size = sizeof co, .on_problem = on_problem};
+        int rc = stream_it(&zip, how, 50 + how, NULL, &co, &got);
+        cr_assert_eq(rc, KS_ECORRUPT, "%s: %s", CUT_NAMES[how], ks_errname(rc));
+        cr_assert_eq(got.problems, 1, "%s: %s", CUT_NAMES[how], got.last_problem);
+        assert_same(&around, &got, CUT_NAMES[how]);
+        hits_free(&got);
+    }
+    hits_free(&around);
+    free(zip.p);
+    for (int i = 0; i < 3; i++)
+        free(datas[i].p);
+}
+
 /* Two members of 30 secrets in a .tar.gz, written in pieces of `piece` bytes (0: at once), with a
  * callback that stops after 3: the stream ends there, whichever call met the stop. */
 static void stop_after_three(size_t piece, uint64_t seed)

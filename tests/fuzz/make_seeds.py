@@ -140,6 +140,10 @@ for name, data in {
     # a makeself installer: a script, then a .tar.gz after one of its lines; and the same inside a tar
     "script-targz": SCRIPT + gzip.compress(tar_bytes([("a/.env", ENV)]), mtime=0),
     "tar-script-xz": tar_bytes([("inst.run", SCRIPT + lzma.compress(tar_bytes([("a/.env", ENV)])))]),
+    # a zip whose second member's deflated data is damaged: piped, it is read on from the next local header
+    "zip-corrupt-member-read-on": (lambda z: z[:z.index(b"PK\3\4", 4) + 30 + 5 + 4] + b"\xff" * 16 +
+                                   z[z.index(b"PK\3\4", 4) + 30 + 5 + 4 + 16:])(
+        zip_bytes([("a.env", ENV * 8), ("b.txt", bytes(range(256)) * 4), ("c.env", ENV * 8)])),
 }.items():
     put("fuzz_container", name, data)
 
