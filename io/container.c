@@ -272,6 +272,10 @@ static la_int64_t fd_skip(struct archive *a, void *cd, la_int64_t request)
 typedef struct member_rd {
     struct archive *a;
     ks_stripes *st; /* not NULL: the bytes come from the threads that decompress this zip's members */
+    /* not NULL: the bytes come from here (what follows a container's end, read as a member of its own; errors are
+     * set on `a`) */
+    la_ssize_t (*more)(void *ctx, const void **out);
+    void *more_ctx;
     uint64_t index; /* then: the member's place among the zip's entries */
     const unsigned char *p; /* the current block's bytes not handed out yet */
     size_t n;
@@ -310,9 +314,9 @@ static la_ssize_t member_next(member_rd *m, const void **out, size_t max)
         if (m->eof)
             return 0;
         const void *b = NULL;
-        if (m->st) {
-            const char *w;
-            la_ssize_t k = ks__stripes_next(m->st, m->a, m->index, &b, &w);
+        if (m->more || m->st) {
+            const char *w = NULL;
+            la_ssize_t k = m->more ? m->more(m->more_ctx, &b) : ks__stripes_next(m->st, m->a, m->index, &b, &w);
             if (w && !m->warning[0])
                 snprintf(m->warning, sizeof m->warning, "%s", w);
             if (k < 0) {
@@ -687,6 +691,11 @@ static int give(expansion *x, const void *p, size_t n)
 
 static void expand_archive(expansion *x, struct archive *a, const char *stream_name, unsigned depth,
                            unsigned char *buf);
+static void expand_member(expansion *x, member_rd *mr, const char *name, size_t saved, unsigned depth, int of_stream,
+                          unsigned char *buf);
+
+/* 1 when the member is a compressed stream's one member (its decompressed bytes): not a level of its own. */
+static int of_a_stream(const member_rd *m) { return !m->more && archive_format(m->a) == ARCHIVE_FORMAT_RAW; }
 
 /* ---- trailing data: what follows a container's end in the object that holds it ---- */
 
@@ -889,15 +898,25 @@ static size_t skip_zeros(const unsigned char *p, size_t n)
     return i;
 }
 
-/* Reads the object holding a container from the container's end to its own end, and hands what is there to the
- * sink as a member of its own, "[trailing@N]": N is where its first byte that is not zero is in that object, and
- * the member starts there (zeros pad many archives to a record size; they hold nothing, and nothing is handed
- * over when they are all there is). A tar appended to a tar, a note appended to a .gz, a secret after a zip's end
- * record: scanned, not dropped. Returns 0, or -1 when the object could not be read to its end (`a` says why). */
-static int give_trailing(expansion *x, trail_rd *t, int zip_dir)
+static la_ssize_t trail_more(void *ctx, const void **out)
 {
-    int begun = 0, failed = zip_dir && skip_zip_directory(t) < 0;
-    size_t saved = x->chain_len;
+    const unsigned char *q = NULL;
+    la_ssize_t k = trail_next(ctx, &q);
+    *out = q;
+    return k;
+}
+
+/* Reads the object holding a container from the container's end to its own end, and hands what is there on as a
+ * member of its own, "[trailing@N]": N is where its first byte that is not zero is in that object, and the member
+ * starts there (zeros pad many archives to a record size; they hold nothing, and nothing is handed over when they
+ * are all there is). A tar appended to a tar, a note appended to a .gz, a secret after a zip's end record: scanned,
+ * not dropped; and opened like any member when it is a container itself (`cat a.tar b.tar.gz`, a zip after a tar),
+ * at `depth`, one level below the container it follows, so that no chain of them is followed past the depth
+ * limit. Returns 0, or -1 when the object could not be read to its end (`a` says why, or the member's failure was
+ * said). buf: KS_CONTAINER_HEAD_MAX bytes of scratch. */
+static int give_trailing(expansion *x, trail_rd *t, int zip_dir, unsigned depth, unsigned char *buf)
+{
+    int failed = zip_dir && skip_zip_directory(t) < 0;
     while (!failed && !x->halt && !x->stopped) {
         uint64_t at = t->at;
         const unsigned char *q;
@@ -906,7 +925,7 @@ static int give_trailing(expansion *x, trail_rd *t, int zip_dir)
             failed = k < 0;
             break;
         }
-        size_t z = begun ? 0 : skip_zeros(q, (size_t)k);
+        size_t z = skip_zeros(q, (size_t)k);
         if (z && !pass_over_ok(x, z))
             break;
         if (z == (size_t)k) {
@@ -917,30 +936,17 @@ static int give_trailing(expansion *x, trail_rd *t, int zip_dir)
             }
             continue;
         }
-        if (!begun) {
-            char step[48];
-            snprintf(step, sizeof step, "[trailing@%llu]", (unsigned long long)(at + z));
-            saved = chain_push(x, step);
-            if (!members_ok(x)) {
-                chain_pop(x, saved);
-                return 0;
-            }
-            x->res->members++;
-            int rc = x->sink->begin(x->ctx, x->chain);
-            if (rc) {
-                x->stopped = rc;
-                chain_pop(x, saved);
-                return 0;
-            }
-            begun = 1;
+        trail_unread(t, q, (size_t)k - z, (size_t)k); /* the member begins at its first byte that is not zero */
+        char step[48];
+        snprintf(step, sizeof step, "[trailing@%llu]", (unsigned long long)(at + z));
+        size_t saved = chain_push(x, step);
+        if (members_ok(x)) {
+            member_rd mr = {.a = t->a, .more = trail_more, .more_ctx = t};
+            expand_member(x, &mr, step, saved, depth, 0, buf);
+            failed = mr.failed;
         }
-        give(x, q + z, (size_t)k - z);
-    }
-    if (begun) {
-        int rc = x->stopped ? 0 : x->sink->end(x->ctx);
-        if (rc)
-            x->stopped = rc;
         chain_pop(x, saved);
+        break;
     }
     return failed ? -1 : 0;
 }
@@ -984,7 +990,7 @@ static la_ssize_t member_more(struct archive *a, void *ctx, const void **out)
  * the member (`name`, put back on the chain when the stream's name was dropped: drop_to); the container began
  * `base` bytes into the member (after a lead). */
 static void member_rest(expansion *x, nested_src *src, uint64_t end, int zip_dir, const char *name, size_t drop_to,
-                        uint64_t base)
+                        uint64_t base, unsigned depth, unsigned char *buf)
 {
     size_t saved = drop_to != (size_t)-1 ? chain_push(x, name) : x->chain_len;
     trail_rd t = {.more = member_more, .a = src->parent->a, .ctx = src->parent, .member = src->parent};
@@ -993,7 +999,7 @@ static void member_rest(expansion *x, nested_src *src, uint64_t end, int zip_dir
     if (!x->halt) {
         int rc = 0;
         if (known) {
-            rc = give_trailing(x, &t, zip_dir);
+            rc = give_trailing(x, &t, zip_dir, depth, buf);
         } else { /* the end is not known: the rest is read, not scanned, as libarchive would skip it */
             const void *q;
             la_ssize_t k;
@@ -1045,8 +1051,9 @@ static int try_nested(expansion *x, member_rd *parent, ks_container_kind kind, c
         if (drop_to != (size_t)-1)
             chain_pop(x, drop_to); /* the stream's decompressed bytes are named by what they hold */
         /* an archive in a stream (.tar.gz) is one level; a stream in a stream is two */
-        int same_level = archive_format(parent->a) == ARCHIVE_FORMAT_RAW && !ks__container_is_stream(kind);
-        expand_archive(x, c, member_name, same_level ? depth : depth + 1, child_buf);
+        int same_level = of_a_stream(parent) && !ks__container_is_stream(kind);
+        unsigned inner = same_level ? depth : depth + 1; /* its members', and what follows its end */
+        expand_archive(x, c, member_name, inner, child_buf);
         /* A container in a member that is corrupt (said where it failed) ends there; the archive holding it
          * reads on to its next member, unless its own bytes failed too. Only a spent budget halts them all. */
         int corrupt = x->halt && x->res->stop == KS_CONT_CORRUPT && !parent->failed;
@@ -1054,13 +1061,13 @@ static int try_nested(expansion *x, member_rd *parent, ks_container_kind kind, c
             x->halt = 0;
             /* a stream's one member: what is left of it is read (not scanned), so that where the stream ends, and
              * what follows it, is known (bzip2's and lz4's ends are where their filters stopped reading) */
-            if (archive_format(parent->a) == ARCHIVE_FORMAT_RAW)
-                member_rest(x, &src, UINT64_MAX, 0, member_name, drop_to, lead_len);
+            if (of_a_stream(parent))
+                member_rest(x, &src, UINT64_MAX, 0, member_name, drop_to, lead_len, inner, child_buf);
         }
         if (!x->halt && !x->stopped && !corrupt) {
             int zip_dir;
             uint64_t end = end_in_source(c, &dec, &zip_dir);
-            member_rest(x, &src, end, zip_dir, member_name, drop_to, lead_len);
+            member_rest(x, &src, end, zip_dir, member_name, drop_to, lead_len, inner, child_buf);
         }
         if (parent->warning[0] && !x->halt && !x->stopped) /* read whole above, but not what its archive says */
             problem(x, 0, "damaged, scanned as it is: %s", parent->warning);
@@ -1361,57 +1368,62 @@ static void expand_archive(expansion *x, struct archive *a, const char *stream_n
             chain_pop(x, saved);
             return;
         }
-        /* The head, for the magic test: a block may hold less (what a failure follows is kept) */
         mr = (member_rd){.a = a, .st = st, .index = index};
-        la_ssize_t n = 0, got;
-        const void *piece;
-        size_t head_want = KS_CONTAINER_SECTOR;
-        while ((size_t)n < head_want && (got = member_next(&mr, &piece, head_want - (size_t)n)) > 0) {
-            memcpy(buf + n, piece, (size_t)got);
-            n += got;
-            if ((size_t)n == KS_CONTAINER_SECTOR && ks__container_may_be_image(buf, (size_t)n))
-                head_want = KS_CONTAINER_HEAD_MAX; /* its magic is 32 KiB in */
-        }
-        if (mr.failed && !n) {
-            problem(x, 1, "stopped: corrupt or truncated member: %s", archive_error_string(a));
-            x->halt = 1;
-            x->res->stop = KS_CONT_CORRUPT;
-            chain_pop(x, saved);
-            continue; /* the loop's head unwinds, or reads on after it */
-        }
-        ks_container_kind kind = ks__container_sniff(buf, (size_t)n);
-        /* The decompressed bytes of a stream are not a level of their own: release.tar.gz!srv/.env */
-        int of_stream = archive_format(a) == ARCHIVE_FORMAT_RAW;
-        int nested = kind != KS_CONT_NONE && (depth < x->lim->max_depth || (of_stream && !ks__container_is_stream(kind))) &&
-                     !(x->lim->no_decompress && ks__container_is_stream(kind));
-        if (nested) {
-            unsigned char *head = malloc((size_t)n);
-            if (head) {
-                memcpy(head, buf, (size_t)n);
-                if (!try_nested(x, &mr, kind, head, (size_t)n, depth, name, of_stream ? saved : (size_t)-1, NULL, 0))
-                    give_member_rest(x, &mr); /* not a container: a member like any other */
-                free(head);
-                chain_pop(x, saved);
-                continue;
-            }
-        }
-        if (kind == KS_CONT_NONE && depth < x->lim->max_depth && may_lead_a_zip(buf, (size_t)n)) {
-            if (!container_after_lead(x, &mr, buf, (size_t)n, depth, name))
-                give_member_rest(x, &mr);
-            chain_pop(x, saved);
-            continue;
-        }
-        x->res->members++;
-        int rc = x->sink->begin(x->ctx, x->chain);
-        if (rc) {
-            x->stopped = rc;
-            chain_pop(x, saved);
-            return;
-        }
-        give(x, buf, (size_t)n);
-        give_member_rest(x, &mr);
+        expand_member(x, &mr, name, saved, depth, archive_format(a) == ARCHIVE_FORMAT_RAW, buf);
         chain_pop(x, saved);
     }
+}
+
+/* One member, named on the chain (`saved`: the chain before its name), read through mr, its archive at `depth`
+ * (of_stream: a compressed stream's one member): opened when its magic or a lead says it holds a container the
+ * depth allows, else handed to the sink. Failures are said, and halt the expansion. buf: KS_CONTAINER_HEAD_MAX
+ * bytes of scratch. */
+static void expand_member(expansion *x, member_rd *mr, const char *name, size_t saved, unsigned depth, int of_stream,
+                          unsigned char *buf)
+{
+    /* The head, for the magic test: a block may hold less (what a failure follows is kept) */
+    la_ssize_t n = 0, got;
+    const void *piece;
+    size_t head_want = KS_CONTAINER_SECTOR;
+    while ((size_t)n < head_want && (got = member_next(mr, &piece, head_want - (size_t)n)) > 0) {
+        memcpy(buf + n, piece, (size_t)got);
+        n += got;
+        if ((size_t)n == KS_CONTAINER_SECTOR && ks__container_may_be_image(buf, (size_t)n))
+            head_want = KS_CONTAINER_HEAD_MAX; /* its magic is 32 KiB in */
+    }
+    if (mr->failed && !n) {
+        problem(x, 1, "stopped: corrupt or truncated member: %s", archive_error_string(mr->a));
+        x->halt = 1;
+        x->res->stop = KS_CONT_CORRUPT;
+        return; /* the loop's head unwinds, or reads on after it */
+    }
+    ks_container_kind kind = ks__container_sniff(buf, (size_t)n);
+    /* The decompressed bytes of a stream are not a level of their own: release.tar.gz!srv/.env */
+    int nested = kind != KS_CONT_NONE && (depth < x->lim->max_depth || (of_stream && !ks__container_is_stream(kind))) &&
+                 !(x->lim->no_decompress && ks__container_is_stream(kind));
+    if (nested) {
+        unsigned char *head = malloc((size_t)n);
+        if (head) {
+            memcpy(head, buf, (size_t)n);
+            if (!try_nested(x, mr, kind, head, (size_t)n, depth, name, of_stream ? saved : (size_t)-1, NULL, 0))
+                give_member_rest(x, mr); /* not a container: a member like any other */
+            free(head);
+            return;
+        }
+    }
+    if (kind == KS_CONT_NONE && depth < x->lim->max_depth && may_lead_a_zip(buf, (size_t)n)) {
+        if (!container_after_lead(x, mr, buf, (size_t)n, depth, name))
+            give_member_rest(x, mr);
+        return;
+    }
+    x->res->members++;
+    int rc = x->sink->begin(x->ctx, x->chain);
+    if (rc) {
+        x->stopped = rc;
+        return;
+    }
+    give(x, buf, (size_t)n);
+    give_member_rest(x, mr);
 }
 
 static uint64_t zip_end_record(const fd_src *src);
@@ -1430,7 +1442,7 @@ static uint64_t lz4_end(struct archive *a, uint64_t size)
 
 /* What follows the outermost container's end: read by offset from a file or memory, from the last piece read
  * on from a pipe. */
-static void outer_trailing(expansion *x, struct archive *a, ks_container_kind kind, fd_src *src)
+static void outer_trailing(expansion *x, struct archive *a, ks_container_kind kind, fd_src *src, unsigned char *buf)
 {
     /* a zip libarchive read by its central directory (it sought) ends with its end record; 7z and ISO 9660, read
      * by their directories too, where their headers say; lz4, four bytes before what its filter took when more
@@ -1466,7 +1478,7 @@ static void outer_trailing(expansion *x, struct archive *a, ks_container_kind ki
         src->pos = end; /* fd_read reads on from there */
         t.at = src->base + end; /* named by where it is in the file */
     }
-    if (give_trailing(x, &t, zip_dir) < 0 && !x->halt && !x->stopped) {
+    if (give_trailing(x, &t, zip_dir, 1, buf) < 0 && !x->halt && !x->stopped) {
         problem(x, 1, "stopped: what follows the container's end could not be read: %s", archive_error_string(a));
         x->halt = 1;
         x->res->stop = KS_CONT_CORRUPT;
@@ -1684,7 +1696,7 @@ static int expand_source(fd_src *src, ks_container_kind kind, const char *name, 
     }
     /* an archive with no member (an empty zip's end record alone) may still be followed by bytes */
     if (a && !x->halt && !x->stopped)
-        outer_trailing(x, a, kind, src);
+        outer_trailing(x, a, kind, src, buf);
     rc = x->stopped ? -1 : 0;
     if (!rc && !x->entered && res->stop == KS_CONT_CORRUPT)
         rc = 1; /* not even a first header: the raw bytes are all there is to scan */

@@ -1219,6 +1219,54 @@ Test(container, r_a_corrupt_member_of_a_piped_zip_stops_only_itself, .timeout = 
         free(big[i].p);
 }
 
+/* What followed an archive's end was handed over as bytes even when it was a container: a .tar.gz after a tar, and
+ * a zip after that, were compressed noise. Each is opened as a member of its own, one level deeper than the
+ * container it follows; memory, descriptor and pipe agree. */
+Test(container, r_a_container_after_an_archives_end_is_opened, .timeout = KS_HANG_S(120))
+{
+    const char *n1[] = {"a/.env"}, *n2[] = {"b/creds"}, *n3[] = {"c.txt"};
+    blob d1 = text("first AKIAQYLPMN5HHHFPZAM2\n"), d2 = text("second AKIAQYLPMN5HHHFPZAM3\n"),
+         d3 = text("third AKIAQYLPMN5HHHFPZAM4\n");
+    blob t1 = write_archive(ARCHIVE_FORMAT_TAR_USTAR, ARCHIVE_FILTER_NONE, n1, &d1, 1);
+    blob tgz = write_archive(ARCHIVE_FORMAT_TAR_USTAR, ARCHIVE_FILTER_GZIP, n2, &d2, 1);
+    blob zip = write_archive(ARCHIVE_FORMAT_ZIP, ARCHIVE_FILTER_NONE, n3, &d3, 1);
+    blob two = joined(&t1, &tgz), all = joined(&two, &zip);
+    char want[3][96];
+    snprintf(want[0], sizeof want[0], "a/.env");
+    snprintf(want[1], sizeof want[1], "[trailing@%zu]!b/creds", t1.len);
+    snprintf(want[2], sizeof want[2], "[trailing@%zu]![trailing@%zu]!c.txt", t1.len, tgz.len);
+    const blob *datas[] = {&d1, &d2, &d3};
+    for (int piped = 0; piped <= 1; piped++) {
+        seen s;
+        ks_container_result res;
+        cr_assert_eq(piped ? expand_piped(&all, "x.tar", &s, &res) : expand_both(&all, "x.tar", &DEFAULTS, &s, &res), 0);
+        cr_assert_eq(res.stop, KS_CONT_COMPLETE, "%s", s.last_problem);
+        cr_assert_eq(res.containers, 4, "the tar, the gzip, the tar in it, the zip: %llu",
+                     (unsigned long long)res.containers);
+        cr_assert_eq(s.n, 3, "piped %d: %zu members (%s)", piped, s.n, s.n ? s.m[s.n - 1].chain : "");
+        for (int i = 0; i < 3; i++) {
+            cr_assert_str_eq(s.m[i].chain, want[i], "piped %d", piped);
+            cr_assert(s.m[i].data.len == datas[i]->len && !memcmp(s.m[i].data.p, datas[i]->p, datas[i]->len));
+        }
+        seen_free(&s);
+    }
+    ks_container_limits shallow = DEFAULTS;
+    shallow.max_depth = 1; /* the tar's members only: what follows it is its bytes */
+    seen s;
+    ks_container_result res;
+    cr_assert_eq(expand_both(&all, "x.tar", &shallow, &s, &res), 0);
+    cr_assert_eq(s.n, 2);
+    snprintf(want[1], sizeof want[1], "[trailing@%zu]", t1.len);
+    cr_assert_str_eq(s.m[1].chain, want[1]);
+    cr_assert_eq(s.m[1].data.len, tgz.len + zip.len);
+    seen_free(&s);
+    free(all.p);
+    free(two.p);
+    free(t1.p);
+    free(tgz.p);
+    free(zip.p);
+}
+
 /* A review of the above (each reproduced first). Reopening counted the zip's bytes again for the ratio guard (a
  * handle's count is a position in a zip read by its directory), so a bomb after corrupt members was never stopped.
  * A corrupt zip inside a bzip2 or lz4 stream left the stream unread to its end, so where it ended was taken from

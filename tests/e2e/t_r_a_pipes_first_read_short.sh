@@ -8,18 +8,9 @@ write_test_rules
 R=(--no-builtin-rules --rules rules.yml --format jsonl --no-progress)
 python3 - <<'PY'
 import gzip, io, tarfile, zipfile
-def tar(members):
-    b = io.BytesIO()
-    with tarfile.open(fileobj=b, mode="w", format=tarfile.USTAR_FORMAT) as t:
-        for name, data in members:
-            i = tarfile.TarInfo(name); i.size = len(data); t.addfile(i, io.BytesIO(data))
-    return b.getvalue()
-def zipped(members):
-    b = io.BytesIO()
-    with zipfile.ZipFile(b, "w", zipfile.ZIP_DEFLATED) as z:
-        for name, data in members:
-            z.writestr(name, data)
-    return b.getvalue()
+import os, sys
+sys.path.insert(0, os.path.join(os.environ["KS_SOURCE_DIR"], "tests", "e2e"))
+from archives import tar, zipped
 inner = [("srv/app.env", b"x=1\nk=KSTEST_INSIDEARCHIVE001\n")]          # line 2, column 3
 t = tar(inner)
 open("a.tar", "wb").write(t)

@@ -10,18 +10,9 @@ R=(--no-builtin-rules --rules rules.yml --format jsonl --no-progress)
 python3 - <<'PY'
 import bz2, gzip, io, random, tarfile, zipfile, json
 rng = random.Random(7)
-def tar(members, fmt=tarfile.USTAR_FORMAT):
-    b = io.BytesIO()
-    with tarfile.open(fileobj=b, mode="w", format=fmt) as t:
-        for name, data in members:
-            i = tarfile.TarInfo(name); i.size = len(data); t.addfile(i, io.BytesIO(data))
-    return b.getvalue()
-def zipped(members):
-    b = io.BytesIO()
-    with zipfile.ZipFile(b, "w", zipfile.ZIP_DEFLATED) as z:
-        for name, data in members:
-            z.writestr(name, data)
-    return b.getvalue()
+import os, sys
+sys.path.insert(0, os.path.join(os.environ["KS_SOURCE_DIR"], "tests", "e2e"))
+from archives import tar, zipped
 inner = [("srv/app.env", b"x=1\nk=KSTEST_INSIDEARCHIVE001\n")]            # line 2, column 3
 note = b"appended by hand\n\nkey: KSTEST_AFTERTHEEND00001\n"             # line 3, column 6
 big = [("blob.bin", bytes(rng.getrandbits(8) for _ in range(3 << 20)))] + inner
@@ -39,7 +30,8 @@ case("a.zip", z + note, "[trailing@%d]" % len(z))
 tb = tar(big)
 case("big.tar", tb + note, "[trailing@%d]" % len(tb))                   # read again through its descriptor
 case("big.tar.gz", gzip.compress(tb + note, mtime=0, compresslevel=1), "big.tar![trailing@%d]" % len(tb))
-# a tar appended to a tar (GNU tar reads only the first without -i): the second one's member is its bytes
+# a tar appended to a tar (GNU tar reads only the first without -i): opened as a tar of its own
+# (t_r_a_container_after_an_archives_end)
 t2 = tar([("second/creds", b"KSTEST_SECONDTARMEMB001\n")])
 case("two.tar", t + t2, None)
 # zips as streaming writers leave them (data descriptors, no sizes in the local headers) and with zip64 end
@@ -106,7 +98,7 @@ PY
 done
 ks scan "${R[@]}" two.tar; expect_rc 1 "two tars"
 expect_out '"secret":"KSTEST_SECONDTARMEMB001"'
-expect_out '"object":"[trailing@10240]"'
+expect_out '"object":"[trailing@10240]!second/creds"'
 ks scan "${R[@]}" padded.tar; expect_rc 1 "padded"
 [ "$(lines "$T/out")" = 1 ] || fail "padded.tar: zeros are no object: $(cat "$T/out")"
 ks scan "${R[@]}" --archive-depth 0 a.tar; expect_rc 1 "containers off: the tar is bytes"
