@@ -475,6 +475,15 @@ static void dec_free(stream_dec *dec)
 
 /* ---- one expansion: the outermost object and everything inside it ---- */
 
+/* A nested archive open now, and where its bytes were read from (for a damaged tar block read again): a list from
+ * the innermost, on the stack frames that opened them. */
+typedef struct open_src {
+    struct archive *a;
+    const last_piece *last;
+    uint64_t base; /* where the archive begins in the member holding it (after a lead) */
+    struct open_src *up;
+} open_src;
+
 typedef struct expansion {
     const ks_container_limits *lim;
     const ks_container_sink *sink;
@@ -498,6 +507,8 @@ typedef struct expansion {
     uint64_t pos_before, stripes_before;
     uint64_t headers_passed; /* headers passed over by reopenings, in all: their cost is bounded */
     unsigned damaged_said;   /* runs of damaged headers said so far (a flood of them is said once more, then not) */
+    const fd_src *outer_src; /* what x->outer reads */
+    open_src *nested;        /* the nested archives open now, innermost first */
     char chain[MAX_CHAIN];
     size_t chain_len;
 } expansion;
@@ -1053,7 +1064,10 @@ static int try_nested(expansion *x, member_rd *parent, ks_container_kind kind, c
         /* an archive in a stream (.tar.gz) is one level; a stream in a stream is two */
         int same_level = of_a_stream(parent) && !ks__container_is_stream(kind);
         unsigned inner = same_level ? depth : depth + 1; /* its members', and what follows its end */
+        open_src opened_here = {c, &src.last, lead_len, x->nested};
+        x->nested = &opened_here;
         expand_archive(x, c, member_name, inner, child_buf);
+        x->nested = opened_here.up;
         /* A container in a member that is corrupt (said where it failed) ends there; the archive holding it
          * reads on to its next member, unless its own bytes failed too. Only a spent budget halts them all. */
         int corrupt = x->halt && x->res->stop == KS_CONT_CORRUPT && !parent->failed;
@@ -1260,11 +1274,91 @@ int ks__container_may_be_image(const unsigned char *h, size_t n)
 }
 
 #define DAMAGED_SAID_MAX 16 /* runs of damaged headers said one by one */
+#define TAR_BLOCK 512u
+
+/* n bytes at `at` among those a sequential source handed out last (its last piece, and the bytes kept before it):
+ * 1 when they are all there, copied into out. */
+static int from_last(const last_piece *l, uint64_t at, unsigned char *out, size_t n)
+{
+    if (at + l->before_n < l->at || at + n > l->at + l->n)
+        return 0;
+    size_t early = at < l->at ? (size_t)(l->at - at) : 0; /* how many of them precede the piece */
+    if (early)
+        memcpy(out, l->before + l->before_n - early, early < n ? early : n);
+    if (n > early)
+        memcpy(out + early, l->p + (size_t)(at + early - l->at), n - early);
+    return 1;
+}
+
+/* n bytes the archive `a` consumed at `at` (counted from its start), read again from its source: 1 with them in out
+ * and *base set to where the archive begins in the object holding it; 0 when they are gone (a pipe or a member
+ * read on past them). A tar block libarchive passed over as damaged is among the last bytes it was handed. */
+static int bytes_again(const expansion *x, struct archive *a, uint64_t at, unsigned char *out, size_t n,
+                       uint64_t *base)
+{
+    if (a == x->outer && x->outer_src && !x->outer_dec.d) {
+        const fd_src *src = x->outer_src;
+        *base = src->base;
+        if (src->pipe)
+            return from_last(&src->last, at, out, n);
+        if (at > src->size || src->size - at < n)
+            return 0;
+        if (src->mem) {
+            memcpy(out, src->mem + src->base + at, n);
+            return 1;
+        }
+        return pread(src->fd, out, n, (off_t)(src->base + at)) == (ssize_t)n;
+    }
+    for (const open_src *o = x->nested; o; o = o->up)
+        if (o->a == a) {
+            *base = o->base;
+            return from_last(o->last, at, out, n);
+        }
+    return 0;
+}
+
+/* A run of damaged tar blocks, handed over as the member "[damaged@N]" (N: where the run begins in the object
+ * holding the tar) while their bytes can still be read again: a member whose header was damaged is not lost. */
+typedef struct damaged_run {
+    int begun, lost; /* lost: a block could not be read again, and it and the rest are passed over */
+    size_t saved;    /* the chain before the run's name */
+    uint64_t bytes;
+} damaged_run;
+
+/* The block [at, at + TAR_BLOCK) of `a`, libarchive passed over: handed over, or passed over (counted) when it
+ * cannot be read again. Returns 0 when a budget ran out (said, halted) or the sink stopped. */
+static int damaged_block(expansion *x, struct archive *a, damaged_run *run, uint64_t at)
+{
+    unsigned char b[TAR_BLOCK];
+    uint64_t base = 0;
+    run->bytes += TAR_BLOCK;
+    if (run->lost || !bytes_again(x, a, at, b, sizeof b, &base)) {
+        run->lost = 1;
+        return pass_over_ok(x, TAR_BLOCK) && ratio_ok(x, x->res->bytes_out + x->passed_over);
+    }
+    if (!run->begun) {
+        char step[48];
+        snprintf(step, sizeof step, "[damaged@%llu]", (unsigned long long)(base + at));
+        run->saved = chain_push(x, step);
+        run->begun = 1;
+        if (!members_ok(x))
+            return 0;
+        x->res->members++;
+        int rc = x->sink->begin(x->ctx, x->chain);
+        if (rc) {
+            x->stopped = rc;
+            return 0;
+        }
+        run->begun = 2; /* begun at the sink too */
+    }
+    return give(x, b, sizeof b);
+}
 
 /* The next header. A damaged one (a tar header whose checksum is wrong) is ARCHIVE_RETRY, which is no failure to
- * libarchive, though the entry it returns is no entry: the next header is looked for, block by block, as tar does,
- * and the bytes passed over are said. They count as bytes read and not handed over (pass_over_ok), and as bytes
- * out for the ratio guard: a compressed flood of damaged blocks is stopped like a bomb. */
+ * libarchive, though the entry it returns is no entry: the next header is looked for, block by block, as tar does.
+ * The blocks passed over (the damaged header, and its member's data, which no header leads any more) are handed
+ * over as a member of their own, and said. They count as bytes out for the budgets and the ratio guard: a compressed
+ * flood of damaged blocks is stopped like a bomb. */
 static int next_header(expansion *x, struct archive *a, struct archive_entry **e)
 {
     int r = archive_read_next_header(a, e);
@@ -1273,26 +1367,39 @@ static int next_header(expansion *x, struct archive *a, struct archive_entry **e
     char d[200];
     const char *why = archive_error_string(a);
     snprintf(d, sizeof d, "%s", why ? why : "a damaged header");
-    la_int64_t from = archive_filter_bytes(a, 0), last = from;
-    while (r == ARCHIVE_RETRY) {
+    la_int64_t now = archive_filter_bytes(a, 0);
+    damaged_run run = {0};
+    int ok = now >= TAR_BLOCK && damaged_block(x, a, &run, (uint64_t)now - TAR_BLOCK);
+    while (ok && r == ARCHIVE_RETRY) {
+        la_int64_t before = archive_filter_bytes(a, 0);
         r = archive_read_next_header(a, e);
-        la_int64_t now = archive_filter_bytes(a, 0);
-        uint64_t n = now > last ? (uint64_t)(now - last) : 0;
-        last = now;
-        if (!pass_over_ok(x, n) || !ratio_ok(x, x->res->bytes_out + x->passed_over))
-            return ARCHIVE_FATAL; /* said, and halted */
+        now = archive_filter_bytes(a, 0);
+        if (r == ARCHIVE_RETRY)
+            ok = now == before + TAR_BLOCK ? damaged_block(x, a, &run, (uint64_t)before)
+                                           : pass_over_ok(x, now > before ? (uint64_t)(now - before) : 0);
     }
-    if (x->res->stop == KS_CONT_COMPLETE) /* part of it was not read: as a corrupt container's */
+    if (run.begun == 2 && !x->stopped) {
+        int rc = x->sink->end(x->ctx);
+        if (rc)
+            x->stopped = rc;
+    }
+    if (run.begun)
+        chain_pop(x, run.saved);
+    if (!ok || x->halt || x->stopped)
+        return ARCHIVE_FATAL; /* said, and halted; or the sink stopped */
+    if (x->res->stop == KS_CONT_COMPLETE) /* part of it was not read as members: as a corrupt container's */
         x->res->stop = KS_CONT_CORRUPT;
     if (++x->damaged_said > DAMAGED_SAID_MAX + 1)
         return r;
     if (x->damaged_said == DAMAGED_SAID_MAX + 1) {
-        problem(x, 0, "%s", "damaged, not scanned: more damaged headers, not said one by one");
+        problem(x, 0, "%s", "damaged: more damaged headers, not said one by one");
         return r;
     }
     size_t k = strlen(d);
-    snprintf(d + k, sizeof d - k, ": %lld bytes passed over to the next header", (long long)(last - from));
-    problem(x, 0, "damaged, not scanned: %s", d);
+    snprintf(d + k, sizeof d - k, ": %llu bytes passed over to the next header, %s", (unsigned long long)run.bytes,
+             run.lost ? (run.begun ? "scanned up to where they could not be read again" : "not scanned")
+                      : "scanned as bytes");
+    problem(x, 0, "damaged: %s", d);
     return r;
 }
 
@@ -1654,6 +1761,7 @@ static int expand_source(fd_src *src, ks_container_kind kind, const char *name, 
     x->recording = &src->opening;
     orc = open_reader(a, kind);
     x->outer = a;
+    x->outer_src = src;
     const char *refused = orc ? NULL : dec_refused(&x->outer_dec);
     if (refused) {
         problem(x, 1, "stopped: %s", refused);

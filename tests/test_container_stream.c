@@ -831,7 +831,8 @@ Test(cstream, truncated_and_corrupt_archives_are_reported_with_the_findings_befo
         free(arc.p);
     }
     /* a damaged header (libarchive checks a tar header's sum; it does not check a gzip CRC): passed over to the
-     * next header, as tar does, and said; the tar is reported corrupt */
+     * next header, as tar does, and said; the tar is reported corrupt, and the blocks passed over (b.txt's header
+     * and data) are scanned as the member "[damaged@N]" */
     blob tar = write_archive(ARCHIVE_FORMAT_TAR_USTAR, ARCHIVE_FILTER_NONE, names, datas, 3);
     size_t b_header = 512 + (datas[0].len + 511) / 512 * 512;
     memset(tar.p + b_header + 148, '7', 6);
@@ -841,9 +842,14 @@ Test(cstream, truncated_and_corrupt_archives_are_reported_with_the_findings_befo
     cr_assert_eq(rc, KS_ECORRUPT, "%s: %s", ks_errname(rc), got.last_problem);
     cr_assert_eq(got.problems, 1);
     cr_assert_eq(got.fatal, 0, "%s", got.last_problem);
-    cr_assert(strstr(got.last_problem, "damaged, not scanned"), "%s", got.last_problem);
-    hits around = {0}; /* a.txt's and c.txt's */
+    cr_assert(strstr(got.last_problem, "damaged: ") && strstr(got.last_problem, "scanned as bytes"), "%s",
+              got.last_problem);
+    hits around = {0}; /* a.txt's, the damaged run's and c.txt's */
     scan_alone(&around, names[0], datas[0].p, datas[0].len);
+    size_t c_header = b_header + 512 + (datas[1].len + 511) / 512 * 512;
+    char damaged[48];
+    snprintf(damaged, sizeof damaged, "[damaged@%zu]", b_header);
+    scan_alone(&around, damaged, tar.p + b_header, c_header - b_header);
     scan_alone(&around, names[2], datas[2].p, datas[2].len);
     assert_same(&around, &got, "around the damaged header");
     hits_free(&around);

@@ -140,6 +140,9 @@ for name, data in {
     # a makeself installer: a script, then a .tar.gz after one of its lines; and the same inside a tar
     "script-targz": SCRIPT + gzip.compress(tar_bytes([("a/.env", ENV)]), mtime=0),
     "tar-script-xz": tar_bytes([("inst.run", SCRIPT + lzma.compress(tar_bytes([("a/.env", ENV)])))]),
+    # a tar whose second header's checksum is wrong: the blocks passed over are scanned as "[damaged@N]"
+    "tar-damaged-header": (lambda t: t[:1024 + 148] + bytes([t[1024 + 148] ^ 1]) + t[1024 + 149:])(
+        tar_bytes([("a.env", ENV), ("b.env", ENV * 20), ("c.txt", b"x\n")])),
     # a zip whose second member's deflated data is damaged: piped, it is read on from the next local header
     "zip-corrupt-member-read-on": (lambda z: z[:z.index(b"PK\3\4", 4) + 30 + 5 + 4] + b"\xff" * 16 +
                                    z[z.index(b"PK\3\4", 4) + 30 + 5 + 4 + 16:])(
