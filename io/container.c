@@ -508,6 +508,7 @@ typedef struct expansion {
     uint64_t headers_passed; /* headers passed over by reopenings, in all: their cost is bounded */
     unsigned damaged_said;   /* runs of damaged headers said so far (a flood of them is said once more, then not) */
     const fd_src *outer_src; /* what x->outer reads */
+    int refused_header;      /* the outermost stopped at a header it refused (not in a member's data) */
     open_src *nested;        /* the nested archives open now, innermost first */
     char chain[MAX_CHAIN];
     size_t chain_len;
@@ -953,7 +954,8 @@ static int give_trailing(expansion *x, trail_rd *t, int zip_dir, unsigned depth,
         size_t saved = chain_push(x, step);
         if (members_ok(x)) {
             member_rd mr = {.a = t->a, .more = trail_more, .more_ctx = t};
-            expand_member(x, &mr, step, saved, depth, 0, buf);
+            /* a stream in it is named "data" (as a piped one is), not after the step: [trailing@N]!data */
+            expand_member(x, &mr, "data", saved, depth, 0, buf);
             failed = mr.failed;
         }
         chain_pop(x, saved);
@@ -1173,8 +1175,8 @@ static int local_header_looks_right(const unsigned char *q, size_t room)
     uint64_t next = 30 + (uint64_t)name + extra + csize;
     if ((q[6] & 8) || csize == 0xffffffffu || next + 4 > room)
         return 1;
-    const unsigned char *r = q + next;
-    return r[0] == 'P' && r[1] == 'K' && ((r[2] == 3 && r[3] == 4) || (r[2] == 1 && r[3] == 2));
+    const unsigned char *r = q + next; /* the next member, the central directory, or the end record (none) */
+    return r[0] == 'P' && r[1] == 'K' && ((r[2] == 3 && r[3] == 4) || (r[2] == 1 && r[3] == 2) || (r[2] == 5 && r[3] == 6));
 }
 
 /* Where the first local header that looks right is in p[from..n); n when there is none. */
@@ -1450,6 +1452,7 @@ static void expand_archive(expansion *x, struct archive *a, const char *stream_n
                 problem(x, 1, "stopped: corrupt or truncated container: %s", archive_error_string(a));
             x->halt = 1;
             x->res->stop = KS_CONT_CORRUPT; /* (a damaged local header fails a reopened handle again: no reading on) */
+            x->refused_header = a == x->outer;
             return;
         }
         /* directories, links, devices: nothing to read, and nothing is ever written (a type of 0, as
@@ -1547,6 +1550,16 @@ static uint64_t lz4_end(struct archive *a, uint64_t size)
     return took >= 4 && (uint64_t)took + 4 <= size ? (uint64_t)took - 4 : UINT64_MAX;
 }
 
+/* Bytes a pipe handed the outermost handle `a` and it has not consumed (libarchive counts what it consumed; the
+ * rest of its last piece was read ahead): counted as read for the ratio guard once what follows is read from them. */
+static void count_read_ahead(expansion *x, struct archive *a, const fd_src *src)
+{
+    la_int64_t used = archive_filter_bytes(a, -1);
+    uint64_t got = src->pos - src->head_at;
+    if (!x->outer_dec.d && used >= 0 && got > (uint64_t)used)
+        x->trailing_in += got - (uint64_t)used;
+}
+
 /* What follows the outermost container's end: read by offset from a file or memory, from the last piece read
  * on from a pipe. */
 static void outer_trailing(expansion *x, struct archive *a, ks_container_kind kind, fd_src *src, unsigned char *buf)
@@ -1578,6 +1591,7 @@ static void outer_trailing(expansion *x, struct archive *a, ks_container_kind ki
     if (src->pipe) {
         if (!trailing_from_last(x, end, &src->last, &t))
             return;
+        count_read_ahead(x, a, src);
         t.at += src->base; /* named by where it is in the stream (after a script's lead) */
     } else {
         if (end >= src->size)
@@ -1654,85 +1668,116 @@ static struct archive *read_on(expansion *x, struct archive *a, ks_container_kin
  * when its sizes say where that is); nearer the window's end it is looked at again once more bytes came. */
 #define HEADER_ROOM (30u + 1024u + 4u)
 
+/* 1 when q (room bytes there) begins the zip's central directory as a zip writer leaves it: a directory record
+ * (a version needed from 1.0 to 6.3, a name of 1 to 1,024 bytes), a zip64 end record or the end record. */
+static int directory_looks_right(const unsigned char *q, size_t room)
+{
+    if (room < 4 || q[0] != 'P' || q[1] != 'K')
+        return 0;
+    if (q[2] == 5 && q[3] == 6)
+        return room >= 22;
+    if (q[2] == 6 && q[3] == 6)
+        return room >= 56;
+    return q[2] == 1 && q[3] == 2 && room >= 46 && q[6] >= 10 && q[6] <= 63 && le16(q + 28) >= 1 &&
+           le16(q + 28) <= 1024;
+}
+
+static la_ssize_t trail_callback(struct archive *a, void *ctx, const void **out)
+{
+    (void)a;
+    return trail_more(ctx, out);
+}
+
 /* The zip read from a pipe (or the library's stream) stopped at a corrupt member, said: libarchive fails for good
  * after a decompression error, and a pipe cannot be read again by its central directory, so the members after it
- * were lost. The bytes after where the handle stopped are looked through for the next local header that looks right
- * (the rest of the corrupt member is passed over, within the bytes budget), and a new handle reads the zip on from
- * there, its first bytes those already read (src->head, in *head, which the caller frees after the handle). Returns
- * that handle, opened; NULL when no header follows or the bytes cannot be read (nothing more to say: the corrupt
- * member was), or when a budget ran out (said). */
-static struct archive *zip_read_on(expansion *x, struct archive *a, fd_src *src, unsigned char **head)
+ * were lost. The bytes after where the handle stopped (or the oldest still kept, when it read further ahead) are
+ * looked through for the next local header that looks right, past the one this handle began at: a new handle reads
+ * the zip on from there, its first bytes those already read (src->head, in *head, which the caller frees after the
+ * handle), and that handle is returned. When the central directory comes first, the zip ends there: the directory is
+ * passed over and what follows it is trailing data (buf: scratch for it), and NULL is returned, as it is when
+ * nothing follows, the bytes cannot be read (nothing more to say: the corrupt member was) or a budget ran out
+ * (said). */
+static struct archive *zip_read_on(expansion *x, struct archive *a, fd_src *src, unsigned char **head,
+                                   unsigned char *buf)
 {
-    la_int64_t took = archive_filter_bytes(a, 0), read = archive_filter_bytes(a, -1);
+    la_int64_t took = archive_filter_bytes(a, 0);
+    const last_piece *l = &src->last;
+    uint64_t from = src->head_at + (uint64_t)(took > 0 ? took : 0), oldest = l->at - l->before_n;
+    /* never where this handle began, or before: each reading on goes further; nor a header it refused, which
+     * would be refused again */
+    uint64_t past = x->refused_header && from > src->head_at ? from : src->head_at;
+    x->refused_header = 0;
     trail_rd t = {.more = fd_read, .a = a, .ctx = src, .read_count = &x->trailing_in};
-    if (took < 0 || !trailing_from_last(x, src->head_at + (uint64_t)took, &src->last, &t))
+    if (took < 0 || !trailing_from_last(x, from > oldest ? from : oldest, l, &t))
         return NULL;
+    count_read_ahead(x, a, src);
     x->halt = 0; /* halted by the corrupt member; again by a budget that runs out looking (said) */
-    unsigned char *w = malloc(BLOCK + HEADER_ROOM);
-    size_t len = 0, from = 0, at = SIZE_MAX;
+    unsigned char *w = malloc(BLOCK + HEADER_ROOM); /* bytes not judged yet from earlier pieces, then a piece */
+    size_t carry = 0, len = 0, at = 0;
     uint64_t w_at = t.at; /* where w[0] is */
-    const unsigned char *q = NULL;
-    size_t rest = 0; /* bytes of q not yet in w */
-    while (w && at == SIZE_MAX && !x->halt) {
-        if (!rest) {
-            la_ssize_t k = trail_next(&t, &q);
-            if (k <= 0) { /* the end: the last bytes are looked at as they are */
-                if (k == 0 && (at = find_local_header(w, len, from)) == len)
-                    at = SIZE_MAX;
-                break;
-            }
-            rest = (size_t)k;
-        }
-        if (len + rest > BLOCK + HEADER_ROOM) { /* keep what a header near the end needs; the rest is passed over */
-            size_t keep = len < HEADER_ROOM ? len : HEADER_ROOM;
-            if (!pass_over_ok(x, len - keep))
-                break;
-            memmove(w, w + len - keep, keep);
-            w_at += len - keep;
-            from = from > len - keep ? from - (len - keep) : 0;
-            len = keep;
-        }
-        size_t take = rest < BLOCK + HEADER_ROOM - len ? rest : BLOCK + HEADER_ROOM - len;
-        memcpy(w + len, q, take);
-        q += take;
-        rest -= take;
-        len += take;
-        /* headers that begin where HEADER_ROOM bytes follow: the others wait for more */
-        size_t upto = len > HEADER_ROOM ? len - HEADER_ROOM : 0;
-        for (size_t i = from; i < upto; i++) {
+    int found = 0;        /* 1: a local header at w + at; 2: the central directory */
+    while (w && !found && !x->halt) {
+        const unsigned char *q;
+        la_ssize_t k = trail_next(&t, &q); /* a piece is at most BLOCK bytes: a pipe's read, a pull, a kept piece */
+        if (k < 0)
+            break;
+        if (k > 0)
+            memcpy(w + carry, q, (size_t)k);
+        len = carry + (size_t)k;
+        size_t upto = k == 0 ? len : len > HEADER_ROOM ? len - HEADER_ROOM : 0; /* the rest waits for more */
+        for (size_t i = 0; i < upto; i++) {
             const unsigned char *p = memchr(w + i, 'P', upto - i);
             if (!p)
                 break;
             i = (size_t)(p - w);
-            if (local_header_looks_right(p, len - i)) {
+            if (w_at + i <= past)
+                continue;
+            found = local_header_looks_right(p, len - i) ? 1 : directory_looks_right(p, len - i) ? 2 : 0;
+            if (found) {
                 at = i;
                 break;
             }
         }
-        from = upto > from ? upto : from;
+        if (found || k == 0 || !pass_over_ok(x, upto))
+            break;
+        memmove(w, w + upto, len - upto);
+        carry = len - upto;
+        w_at += upto;
     }
     struct archive *b = NULL;
-    if (at != SIZE_MAX && pass_over_ok(x, at) && (*head = malloc(len - at + rest ? len - at + rest : 1))) {
-        memcpy(*head, w + at, len - at);
-        memcpy(*head + len - at, q, rest);
-        src->head = *head;
-        src->head_len = len - at + rest;
-        src->head_at = w_at + at;
-        src->head_given = 0;
-        src->opening = 0;
-        src->last.before_n = 0; /* what precedes the head was passed over: never taken for its neighbour */
-        /* the guard's bytes read: the old handle's, and what was looked through, less the head the new one reads */
-        x->trailing_in += (uint64_t)(read > 0 ? read : 0);
-        x->trailing_in -= x->trailing_in < src->head_len ? x->trailing_in : src->head_len;
-        b = outer_reader(x, KS_CONT_ZIP, src, 0);
-        if (b && !open_reader(b, KS_CONT_ZIP)) {
-            archive_read_free(b);
-            b = NULL;
+    if (found == 2 && pass_over_ok(x, at)) {
+        /* what follows the directory is read from w, then from what t still holds and the pipe */
+        trail_rd rest = {.p = w + at, .n = len - at, .at = src->base + w_at + at, .more = trail_callback, .a = a,
+                         .ctx = &t};
+        if (give_trailing(x, &rest, 1, 1, buf) < 0 && !x->halt && !x->stopped) {
+            problem(x, 1, "stopped: what follows the container's end could not be read: %s", archive_error_string(a));
+            x->res->stop = KS_CONT_CORRUPT;
+        }
+    } else if (found == 1 && pass_over_ok(x, at)) {
+        size_t held = len - at + t.back_n + t.n; /* the piece's rest, and what t still holds of what was read */
+        if ((*head = malloc(held))) {
+            memcpy(*head, w + at, len - at);
+            memcpy(*head + len - at, t.back, t.back_n);
+            if (t.n)
+                memcpy(*head + len - at + t.back_n, t.p, t.n);
+            src->head = *head;
+            src->head_len = held;
+            src->head_at = w_at + at;
+            src->head_given = 0;
+            src->opening = 0;
+            src->last.before_n = 0; /* what precedes the head was passed over: never taken for its neighbour */
+            /* the guard's bytes read: all before the new handle's first (it counts from there) */
+            x->trailing_in = src->head_at;
+            b = outer_reader(x, KS_CONT_ZIP, src, 0);
+            if (b && !open_reader(b, KS_CONT_ZIP)) {
+                archive_read_free(b);
+                b = NULL;
+            }
         }
     }
     free(w);
     if (!b)
-        x->halt = 1; /* as the corrupt member left it, or the budget */
+        x->halt = 1; /* as the corrupt member left it, or the budget; or the zip ended */
     return b;
 }
 
@@ -1789,7 +1834,7 @@ static int expand_source(fd_src *src, ks_container_kind kind, const char *name, 
                              res->stop == KS_CONT_CORRUPT && again < MAX_REOPEN;
          again++) {
         unsigned char *head = NULL;
-        struct archive *b = zip_read_on(x, a, src, &head);
+        struct archive *b = zip_read_on(x, a, src, &head, buf);
         if (!b) {
             free(head);
             break;
