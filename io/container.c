@@ -1829,7 +1829,7 @@ static int expand_source(fd_src *src, ks_container_kind kind, const char *name, 
     expand_archive(x, a, name, 1, buf);
     for (unsigned again = 0; a && x->resume_at && !x->stopped && again < MAX_REOPEN; again++)
         a = read_on(x, a, kind, src, name, buf);
-    unsigned char *heads[2] = {NULL, NULL}; /* the current handle's first bytes, and the one before's */
+    unsigned char *held = NULL; /* the current handle's first bytes (src->head), freed after it */
     for (unsigned again = 0; a && src->pipe && kind == KS_CONT_ZIP && x->halt && x->entered && !x->stopped &&
                              res->stop == KS_CONT_CORRUPT && again < MAX_REOPEN;
          again++) {
@@ -1840,9 +1840,8 @@ static int expand_source(fd_src *src, ks_container_kind kind, const char *name, 
             break;
         }
         archive_read_free(a);
-        free(heads[1]);
-        heads[1] = heads[0];
-        heads[0] = head;
+        free(held);
+        held = head;
         x->outer = a = b;
         x->halt = 0;
         expand_archive(x, a, name, 1, buf);
@@ -1856,8 +1855,7 @@ static int expand_source(fd_src *src, ks_container_kind kind, const char *name, 
     if (a)
         archive_read_free(a);
     a = NULL;
-    free(heads[0]);
-    free(heads[1]);
+    free(held);
 out:
     if (x)
         ks__stripes_stop(x->stripes);
