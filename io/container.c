@@ -277,6 +277,7 @@ typedef struct member_rd {
     la_ssize_t (*more)(void *ctx, const void **out);
     void *more_ctx;
     uint64_t index; /* then: the member's place among the zip's entries */
+    uint64_t *in_at; /* then: where the position of the handle that decompressed the last bytes goes (ratio guard) */
     const unsigned char *p; /* the current block's bytes not handed out yet */
     size_t n;
     uint64_t pos;  /* bytes handed out */
@@ -316,7 +317,10 @@ static la_ssize_t member_next(member_rd *m, const void **out, size_t max)
         const void *b = NULL;
         if (m->more || m->st) {
             const char *w = NULL;
-            la_ssize_t k = m->more ? m->more(m->more_ctx, &b) : ks__stripes_next(m->st, m->a, m->index, &b, &w);
+            uint64_t in = UINT64_MAX;
+            la_ssize_t k = m->more ? m->more(m->more_ctx, &b) : ks__stripes_next(m->st, m->a, m->index, &b, &w, &in);
+            if (in != UINT64_MAX && m->in_at)
+                *m->in_at = in;
             if (w && !m->warning[0])
                 snprintf(m->warning, sizeof m->warning, "%s", w);
             if (k < 0) {
@@ -502,9 +506,15 @@ typedef struct expansion {
     const fd_src *zip_src; /* the outermost is a zip here: read by its directory (it sought), a corrupt member ends alone */
     uint64_t resume_at;    /* not 0: the outermost is opened again and read on from this entry */
     /* the ratio guard's, across reopenings: how far the outermost's handles before the current one read (a zip read
-     * by its directory seeks, so what its handle says is a position, which the next one passes again), and what
-     * their stripes read */
-    uint64_t pos_before, stripes_before;
+     * by its directory seeks, so what its handle says is a position, which the next one passes again) */
+    uint64_t pos_before;
+    /* the ratio guard's while a member of the outermost zip comes from its stripes (0 otherwise): the position the
+     * thread that decompressed its last bytes had then, which is what the outermost handle would say without them */
+    uint64_t stripe_in;
+    /* the ratio guard's once the outermost container of a file or memory has ended: where (what follows is read
+     * by offset from there, trailing_in bytes so far), whatever its handle or stripes read before */
+    int past_end;
+    uint64_t end_at;
     uint64_t headers_passed; /* headers passed over by reopenings, in all: their cost is bounded */
     unsigned damaged_said;   /* runs of damaged headers said so far (a flood of them is said once more, then not) */
     const fd_src *outer_src; /* what x->outer reads */
@@ -641,12 +651,13 @@ static int ratio_ok(expansion *x, uint64_t out)
 {
     const ks_container_limits *l = x->lim;
     if (l->max_ratio && out > l->ratio_after) {
-        int64_t in = x->outer_dec.d ? (int64_t)x->outer_dec.bytes_in(x->outer_dec.d) : archive_filter_bytes(x->outer, -1);
-        if (in < (int64_t)x->pos_before)
+        int64_t in = x->past_end   ? (int64_t)x->end_at
+                     : x->stripe_in ? (int64_t)x->stripe_in /* the outermost handle reads only headers then */
+                     : x->outer_dec.d ? (int64_t)x->outer_dec.bytes_in(x->outer_dec.d)
+                                      : archive_filter_bytes(x->outer, -1);
+        if (!x->past_end && in < (int64_t)x->pos_before)
             in = (int64_t)x->pos_before;
-        if (x->stripes) /* the outermost handle reads only headers then */
-            in += (int64_t)ks__stripes_bytes_in(x->stripes);
-        in += (int64_t)(x->trailing_in + x->stripes_before);
+        in += (int64_t)x->trailing_in;
         if (in > 0 && out / (uint64_t)in > l->max_ratio) {
             char d[160];
             snprintf(d, sizeof d, "%llu bytes out of %lld read, more than %llu to 1", (unsigned long long)out,
@@ -1434,8 +1445,10 @@ static void expand_archive(expansion *x, struct archive *a, const char *stream_n
         if (a == x->outer && index == 0 && x->stripe_src && r >= ARCHIVE_WARN && x->stripe_src->seeks != seeks)
             x->stripes = ks__stripes_start(x->stripe_src->fd, x->stripe_src->base, x->stripe_src->size,
                                            x->lim->decode_ahead);
-        if (a == x->outer)
+        if (a == x->outer) {
             st = x->stripes;
+            x->stripe_in = 0;
+        }
         if (r == ARCHIVE_EOF)
             return;
         if (r >= ARCHIVE_WARN && !x->entered) {
@@ -1478,7 +1491,7 @@ static void expand_archive(expansion *x, struct archive *a, const char *stream_n
             chain_pop(x, saved);
             return;
         }
-        mr = (member_rd){.a = a, .st = st, .index = index};
+        mr = (member_rd){.a = a, .st = st, .index = index, .in_at = &x->stripe_in};
         expand_member(x, &mr, name, saved, depth, archive_format(a) == ARCHIVE_FORMAT_RAW, buf);
         chain_pop(x, saved);
     }
@@ -1596,6 +1609,8 @@ static void outer_trailing(expansion *x, struct archive *a, ks_container_kind ki
     } else {
         if (end >= src->size)
             return;
+        x->past_end = 1;
+        x->end_at = end;
         src->pos = end; /* fd_read reads on from there */
         t.at = src->base + end; /* named by where it is in the file */
     }
@@ -1637,9 +1652,10 @@ static struct archive *read_on(expansion *x, struct archive *a, ks_container_kin
         return a; /* the corrupt member said why the zip stopped */
     x->headers_passed += from;
     la_int64_t pos = archive_filter_bytes(a, -1);
+    if (x->stripe_in > (uint64_t)(pos > 0 ? pos : 0))
+        pos = (la_int64_t)x->stripe_in; /* the failed member's thread read further than the handle */
     if (pos > 0 && (uint64_t)pos > x->pos_before)
         x->pos_before = (uint64_t)pos;
-    x->stripes_before += x->stripes ? ks__stripes_bytes_in(x->stripes) : 0;
     ks__stripes_stop(x->stripes); /* read on one member at a time */
     x->stripes = NULL;
     x->stripe_src = NULL;

@@ -19,6 +19,7 @@ typedef struct slot {
     unsigned char *p;
     size_t n;
     uint64_t index; /* the member these bytes are of */
+    uint64_t in;    /* the thread's handle's position in the zip after the data block these bytes are of */
     int end;        /* its last bytes (n may be 0) */
     int failed;     /* the member (or, at NO_INDEX, the zip) could not be read: err says why */
     char err[256];
@@ -38,7 +39,6 @@ typedef struct lane {
     /* the thread's own view of the zip */
     unsigned char *buf;
     uint64_t pos;
-    _Atomic uint64_t bytes_in;
 } lane;
 
 struct ks_stripes {
@@ -75,7 +75,6 @@ static la_ssize_t lane_read(struct archive *a, void *cd, const void **out)
         return -1;
     }
     l->pos += (uint64_t)n;
-    atomic_fetch_add(&l->bytes_in, (uint64_t)n);
     *out = l->buf;
     return n;
 }
@@ -130,13 +129,16 @@ static void say(slot *x, struct archive *a, const char *fallback)
     x->failed = 1;
 }
 
-/* One member's bytes into slots; 0, or -1 when the reader stopped everything. */
+/* One member's bytes into slots, one data block (or BLOCK of it) to a slot, each with the handle's position after
+ * that block: the reader's ratio guard then sees what a reader without threads sees at the same bytes (what
+ * libarchive consumed, not what the threads read ahead). 0, or -1 when the reader stopped everything. */
 static int copy_member(lane *l, struct archive *a, uint64_t index)
 {
     slot *x = slot_to_fill(l);
     if (!x)
         return -1;
     x->index = index;
+    x->in = (uint64_t)archive_filter_bytes(a, -1);
     uint64_t pos = 0;
     for (;;) {
         const void *b = NULL;
@@ -145,13 +147,15 @@ static int copy_member(lane *l, struct archive *a, uint64_t index)
         int r = archive_read_data_block(a, &b, &size, &off);
         if (r == ARCHIVE_EOF)
             break;
+        if (x->n) { /* the block before: a slot of its own */
+            slot_publish(l);
+            if (!(x = slot_to_fill(l)))
+                return -1;
+            x->index = index;
+        }
+        la_int64_t in = archive_filter_bytes(a, -1);
+        x->in = in > 0 ? (uint64_t)in : 0;
         if (r < ARCHIVE_WARN || off < 0 || (uint64_t)off != pos) { /* zip members have no holes */
-            if (x->n) { /* the bytes before the failure are the member's too */
-                slot_publish(l);
-                if (!(x = slot_to_fill(l)))
-                    return -1;
-                x->index = index;
-            }
             if (r < ARCHIVE_WARN)
                 say(x, a, "corrupt or truncated member");
             else
@@ -170,6 +174,7 @@ static int copy_member(lane *l, struct archive *a, uint64_t index)
                 if (!(x = slot_to_fill(l)))
                     return -1;
                 x->index = index;
+                x->in = in > 0 ? (uint64_t)in : 0;
             }
             size_t k = BLOCK - x->n < size ? BLOCK - x->n : size;
             memcpy(x->p + x->n, p, k);
@@ -281,7 +286,8 @@ static void give_back(ks_stripes *s)
     s->held = NULL;
 }
 
-la_ssize_t ks__stripes_next(ks_stripes *s, struct archive *a, uint64_t index, const void **out, const char **warning)
+la_ssize_t ks__stripes_next(ks_stripes *s, struct archive *a, uint64_t index, const void **out, const char **warning,
+                            uint64_t *in)
 {
     *warning = NULL;
     give_back(s);
@@ -303,9 +309,12 @@ la_ssize_t ks__stripes_next(ks_stripes *s, struct archive *a, uint64_t index, co
             /* the member failed, the zip could not be read this far, or the threads and the reader
              * disagree about which entries have bytes (they decide alike: it would be a bug) */
             archive_set_error(a, EIO, "%s", x->failed ? x->err : "the zip's entries changed while it was read");
+            if (x->index == index)
+                *in = x->in;
             pthread_mutex_unlock(&l->mu);
             return -1;
         }
+        *in = x->in;
         if (!x->n && x->end) { /* its end, with nothing more */
             l->first = (l->first + 1) % SLOTS;
             l->n_full--;
@@ -323,14 +332,6 @@ la_ssize_t ks__stripes_next(ks_stripes *s, struct archive *a, uint64_t index, co
         pthread_mutex_unlock(&l->mu);
         return (la_ssize_t)x->n;
     }
-}
-
-uint64_t ks__stripes_bytes_in(const ks_stripes *s)
-{
-    uint64_t n = 0;
-    for (unsigned k = 0; k < s->n; k++)
-        n += atomic_load(&((ks_stripes *)s)->l[k].bytes_in);
-    return n;
 }
 
 void ks__stripes_stop(ks_stripes *s)

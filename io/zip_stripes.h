@@ -28,11 +28,11 @@ ks_stripes *ks__stripes_start(int fd, uint64_t base, uint64_t size, unsigned thr
  * whose bytes the caller reads in order, members in increasing order (bytes of members it left
  * unfinished are dropped): how many (*out valid until the next call), 0 at its end, or -1 with a's
  * error set (the member is corrupt or cut short). *warning is libarchive's warning on those bytes (a CRC
- * that does not match: the bytes are whole), valid as *out is, or NULL. */
-la_ssize_t ks__stripes_next(ks_stripes *s, struct archive *a, uint64_t index, const void **out, const char **warning);
-
-/* The compressed bytes the threads have read so far (what the ratio guard compares with). */
-uint64_t ks__stripes_bytes_in(const ks_stripes *s);
+ * that does not match: the bytes are whole), valid as *out is, or NULL. *in is the position in the zip of the
+ * handle that decompressed them once it had (libarchive's archive_filter_bytes: what the ratio guard compares
+ * with, as for a zip read without threads), set with every return but one at a member's end. */
+la_ssize_t ks__stripes_next(ks_stripes *s, struct archive *a, uint64_t index, const void **out, const char **warning,
+                            uint64_t *in);
 
 /* Stops the threads and frees everything; NULL is ignored. */
 void ks__stripes_stop(ks_stripes *s);

@@ -1467,8 +1467,8 @@ Test(container, r_review_of_corrupt_members_read_on, .timeout = KS_HANG_S(300))
         blob zip = write_archive(ARCHIVE_FORMAT_ZIP, ARCHIVE_FILTER_NONE, names, datas, n_bad + 2);
         for (size_t k = 0; k < n_bad; k++)
             corrupt_zip_member(&zip, k + 1);
-        /* from memory and a descriptor (threads decompressing a zip's members read more than it holds: their
-         * guard is looser, as before) */
+        /* from memory and a descriptor (with threads decompressing its members too: see
+         * r_threads_decompressing_a_zip_guard_it_as_one_reader_does) */
         int fd = memfd_create("bomb", MFD_CLOEXEC);
         cr_assert(fd >= 0 && write(fd, zip.p, zip.len) == (ssize_t)zip.len);
         for (int from_fd = 0; from_fd < 2; from_fd++) {
@@ -1542,6 +1542,55 @@ Test(container, r_review_of_corrupt_members_read_on, .timeout = KS_HANG_S(300))
             free(b.p);
         free(tar.p);
     }
+}
+
+/* Threads decompressing a zip's members (a zip on disk, with workers to spare) told the ratio guard what they had
+ * read, all of them, ahead of the reader and whenever they got to it: a bomb in a zip stopped by one reader at 1 MiB
+ * ran to the bytes limit, and a gzip bomb after such a zip's end was never stopped (CI's fuzz_container: the reader
+ * with threads and the one without disagreed). The guard now sees, with every block, where the thread that
+ * decompressed it was in the zip, which is what one reader sees; and once the zip has ended, where it ended and
+ * what was read after it. Every way of reading it stops each bomb at the same byte. */
+Test(container, r_threads_decompressing_a_zip_guard_it_as_one_reader_does, .timeout = KS_HANG_S(300))
+{
+    enum { ZEROS = 64 << 20, NOISE = 32 << 10 };
+    blob zeros = {.p = calloc(1, ZEROS), .len = ZEROS}, noise = {.p = malloc(NOISE), .len = NOISE};
+    uint32_t rs = 11;
+    for (size_t i = 0; i < NOISE; i++)
+        noise.p[i] = (unsigned char)((rs = rs * 1103515245u + 12345u) >> 24);
+    static char body[4000]; /* deflated to more than 40 bytes: corrupt_zip_member's */
+    for (size_t i = 0; i + 1 < sizeof body; i++)
+        body[i] = "abcdefghij klmnop\n"[(i * 7 + i / 13) % 18];
+    blob note = {.p = (unsigned char *)body, .len = sizeof body - 1};
+    ks_container_limits guard = DEFAULTS;
+    guard.ratio_after = 1u << 20;
+    const char *raw[] = {"zeros"};
+    blob gz_bomb = write_archive(ARCHIVE_FORMAT_RAW, ARCHIVE_FILTER_GZIP, raw, &zeros, 1);
+    for (int shape = 0; shape < 4; shape++) {
+        /* 0: the bomb alone; 1: among other members, on a thread of its own; 2: after a corrupt member (read on
+         * without threads); 3: a zip without one, a .gz bomb after its end */
+        const char *names[] = {"noise", "note", "zeros.bin", "after"};
+        blob datas[] = {noise, note, zeros, note};
+        blob zip = shape == 0   ? write_archive(ARCHIVE_FORMAT_ZIP, ARCHIVE_FILTER_NONE, names + 2, datas + 2, 1)
+                   : shape == 3 ? write_archive(ARCHIVE_FORMAT_ZIP, ARCHIVE_FILTER_NONE, names, datas, 2)
+                                : write_archive(ARCHIVE_FORMAT_ZIP, ARCHIVE_FILTER_NONE, names, datas, 4);
+        if (shape == 2)
+            corrupt_zip_member(&zip, 1);
+        blob b = shape == 3 ? joined(&zip, &gz_bomb) : zip;
+        seen s;
+        ks_container_result res;
+        cr_assert_eq(expand_both(&b, "bomb.zip", &guard, &s, &res), 0, "shape %d", shape);
+        cr_assert_eq(res.stop, KS_CONT_LIMIT, "shape %d: %s", shape, s.last_problem);
+        cr_assert(strstr(s.last_problem, "compression bomb"), "shape %d: %s", shape, s.last_problem);
+        cr_assert_lt(res.bytes_out, (uint64_t)ZEROS / 2, "shape %d: stopped at %llu bytes", shape,
+                     (unsigned long long)res.bytes_out);
+        seen_free(&s);
+        if (shape == 3)
+            free(b.p);
+        free(zip.p);
+    }
+    free(gz_bomb.p);
+    free(zeros.p);
+    free(noise.p);
 }
 
 /* A zip member whose bytes do not match its CRC was scanned whole and nothing said (libarchive's ARCHIVE_WARN on
