@@ -166,6 +166,9 @@ typedef struct fd_src {
     int by_lead; /* a zip found by its first local header after a lead, no end record ending the object: never
                   * striped, since the threads' own readers need not read it as this one does */
     last_piece last; /* a pipe's: trailing data after a container's end is read from there */
+    /* not 0: the object goes on to here, past `size`, with a zip of its own that a zip read by its directory would
+     * have hidden (`cat a.zip b.zip`: libarchive reads b's directory): read after the first zip's trailing data */
+    uint64_t then_size;
 } fd_src;
 
 static la_ssize_t pipe_read(struct archive *a, fd_src *s, const void **out)
@@ -1573,6 +1576,30 @@ static void count_read_ahead(expansion *x, struct archive *a, const fd_src *src)
         x->trailing_in += got - (uint64_t)used;
 }
 
+/* Says, and stops the expansion at, trailing data that could not be read (give_trailing's rc < 0). */
+static void trailing_said(expansion *x, struct archive *a, int rc)
+{
+    if (rc < 0 && !x->halt && !x->stopped) {
+        problem(x, 1, "stopped: what follows the container's end could not be read: %s", archive_error_string(a));
+        x->halt = 1;
+        x->res->stop = KS_CONT_CORRUPT;
+    }
+}
+
+/* What follows `end` in a file or memory, up to src->size, read by offset and handed over as trailing data. */
+static void file_trailing(expansion *x, struct archive *a, fd_src *src, uint64_t end, int zip_dir, unsigned char *buf)
+{
+    if (end >= src->size)
+        return;
+    if (!x->past_end) { /* the ratio guard counts from the first container's end */
+        x->past_end = 1;
+        x->end_at = end;
+    }
+    src->pos = end; /* fd_read reads on from there; the data is named by where it is in the file */
+    trail_rd t = {.more = fd_read, .a = a, .ctx = src, .read_count = &x->trailing_in, .at = src->base + end};
+    trailing_said(x, a, give_trailing(x, &t, zip_dir, 1, buf));
+}
+
 /* What follows the outermost container's end: read by offset from a file or memory, from the last piece read
  * on from a pipe. */
 static void outer_trailing(expansion *x, struct archive *a, ks_container_kind kind, fd_src *src, unsigned char *buf)
@@ -1600,25 +1627,16 @@ static void outer_trailing(expansion *x, struct archive *a, ks_container_kind ki
     }
     if (src->pipe && end != UINT64_MAX)
         end += src->head_at; /* the handle counts from where it began: a zip read on after a corrupt member */
+    if (!src->pipe) {
+        file_trailing(x, a, src, end, zip_dir, buf);
+        return;
+    }
     trail_rd t = {.more = fd_read, .a = a, .ctx = src, .read_count = &x->trailing_in};
-    if (src->pipe) {
-        if (!trailing_from_last(x, end, &src->last, &t))
-            return;
-        count_read_ahead(x, a, src);
-        t.at += src->base; /* named by where it is in the stream (after a script's lead) */
-    } else {
-        if (end >= src->size)
-            return;
-        x->past_end = 1;
-        x->end_at = end;
-        src->pos = end; /* fd_read reads on from there */
-        t.at = src->base + end; /* named by where it is in the file */
-    }
-    if (give_trailing(x, &t, zip_dir, 1, buf) < 0 && !x->halt && !x->stopped) {
-        problem(x, 1, "stopped: what follows the container's end could not be read: %s", archive_error_string(a));
-        x->halt = 1;
-        x->res->stop = KS_CONT_CORRUPT;
-    }
+    if (!trailing_from_last(x, end, &src->last, &t))
+        return;
+    count_read_ahead(x, a, src);
+    t.at += src->base; /* named by where it is in the stream (after a script's lead) */
+    trailing_said(x, a, give_trailing(x, &t, zip_dir, 1, buf));
 }
 
 /* A handle on the outermost container's source (decoded ahead on a thread of its own when `ahead`), which seeks
@@ -1865,6 +1883,14 @@ static int expand_source(fd_src *src, ks_container_kind kind, const char *name, 
     /* an archive with no member (an empty zip's end record alone) may still be followed by bytes */
     if (a && !x->halt && !x->stopped)
         outer_trailing(x, a, kind, src, buf);
+    /* the zip that follows the first one: trailing data of its own, opened as the pipe's reading opens it (a corrupt
+     * first zip stops only itself) */
+    if (a && src->then_size > src->size && x->entered && !x->stopped && (!x->halt || res->stop == KS_CONT_CORRUPT)) {
+        x->halt = 0;
+        uint64_t at = src->size;
+        src->size = src->then_size;
+        file_trailing(x, a, src, at, 0, buf);
+    }
     rc = x->stopped ? -1 : 0;
     if (!rc && !x->entered && res->stop == KS_CONT_CORRUPT)
         rc = 1; /* not even a first header: the raw bytes are all there is to scan */
@@ -1900,6 +1926,16 @@ static int bytes_at(const void *mem, size_t len, int fd, uint64_t size, uint64_t
     return pread(fd, out, n, (off_t)off) == (ssize_t)n ? 0 : -1;
 }
 
+/* `n` bytes at `off` in the container src reads (which begins src->base bytes into its object): 0, or -1 when they
+ * are not all there. */
+static int src_bytes(const fd_src *src, uint64_t off, void *out, size_t n)
+{
+    uint64_t whole = src->base + src->size;
+    if (off > src->size)
+        return -1;
+    return bytes_at(src->mem, src->mem ? (size_t)whole : 0, src->fd, whole, src->base + off, out, n);
+}
+
 #define EOCD_LEN 22u
 #define EOCD_COMMENT_MAX 1024u /* the end record is looked for this far back: zip comments are short */
 #define EOCD_SEARCH (65535u + EOCD_LEN) /* how far back libarchive looks for it: a comment's most */
@@ -1909,7 +1945,7 @@ static int bytes_at(const void *mem, size_t len, int fd, uint64_t size, uint64_t
 static uint64_t sevenzip_end(const fd_src *src)
 {
     unsigned char h[32];
-    if (bytes_at(src->mem, src->mem ? (size_t)src->size : 0, src->fd, src->size, 0, h, sizeof h))
+    if (src_bytes(src, 0, h, sizeof h))
         return UINT64_MAX;
     uint64_t off = le64(h + 12), len = le64(h + 20);
     return off <= src->size && len <= src->size - off && 32 + off + len <= src->size ? 32 + off + len : UINT64_MAX;
@@ -1920,9 +1956,7 @@ static uint64_t sevenzip_end(const fd_src *src)
 static uint64_t iso9660_end(const fd_src *src)
 {
     unsigned char d[132];
-    if (bytes_at(src->mem, src->mem ? (size_t)src->size : 0, src->fd, src->size, KS_CONTAINER_ISO_MAGIC_AT - 1, d,
-                 sizeof d) ||
-        d[0] != 1)
+    if (src_bytes(src, KS_CONTAINER_ISO_MAGIC_AT - 1, d, sizeof d) || d[0] != 1)
         return UINT64_MAX;
     uint64_t blocks = le32(d + 80), block = le16(d + 128);
     return blocks && block ? blocks * block : UINT64_MAX;
@@ -1936,7 +1970,7 @@ static uint64_t zip_end_record(const fd_src *src)
     size_t tn = src->size < EOCD_SEARCH ? (size_t)src->size : EOCD_SEARCH;
     unsigned char *tail = malloc(tn ? tn : 1);
     uint64_t end = UINT64_MAX;
-    if (tail && !bytes_at(src->mem, src->mem ? (size_t)src->size : 0, src->fd, src->size, src->size - tn, tail, tn)) {
+    if (tail && !src_bytes(src, src->size - tn, tail, tn)) {
         for (size_t i = tn >= EOCD_LEN ? tn - EOCD_LEN + 1 : 0; i-- > 0;) {
             const unsigned char *r = tail + i;
             if (r[0] == 'P' && !memcmp(r, "PK\x05\x06", 4) && !(r[4] | r[5] | r[6] | r[7]) && r[8] == r[10] &&
@@ -1948,6 +1982,32 @@ static uint64_t zip_end_record(const fd_src *src)
     }
     free(tail);
     return end;
+}
+
+/* A zip that begins the object and has a zip appended to it (`cat a.zip b.zip`): libarchive reads a zip by the last
+ * end record, b's, which says where b's directory begins counting from b's start, so a's members would never be
+ * read. When the last end record's directory begins further into the object than it says, and a zip's local header
+ * is where it then begins, with an end record before it that ends a zip of its own, the object is read as the
+ * first zip (src->size cut to where the second begins) and the second as what follows it (src->then_size). */
+static void split_appended_zip(fd_src *src)
+{
+    uint64_t end = zip_end_record(src);
+    unsigned char r[EOCD_LEN], h[4];
+    if (end == UINT64_MAX || src_bytes(src, end - EOCD_LEN, r, sizeof r))
+        return;
+    uint64_t dir_len = le32(r + 12), dir_at = le32(r + 16); /* 0xffffffff: zip64, whose records say; not split */
+    if (dir_len == 0xffffffffu || dir_at == 0xffffffffu || !dir_len || dir_len + dir_at > end - EOCD_LEN)
+        return;
+    uint64_t begins = end - EOCD_LEN - dir_len - dir_at;
+    if (!begins || src_bytes(src, begins, h, 4) || memcmp(h, "PK\x03\x04", 4) ||
+        src_bytes(src, end - EOCD_LEN - dir_len, h, 4) || memcmp(h, "PK\x01\x02", 4))
+        return;
+    fd_src first = *src;
+    first.size = begins;
+    if (zip_end_record(&first) == UINT64_MAX)
+        return; /* the bytes before it end no zip of their own: read as libarchive reads them */
+    src->then_size = src->size;
+    src->size = begins;
 }
 
 int ks__container_zip_after(const void *mem, size_t len, int fd, uint64_t size, uint64_t *prefix)
@@ -2038,6 +2098,8 @@ int ks__container_expand(const void *mem, size_t len, int fd, uint64_t size, con
     int by_lead;
     ks_container_kind kind = sniff_object(head, hn, mem, len, fd, size, &base, &by_lead);
     fd_src src = {.fd = fd, .mem = mem, .size = (mem ? len : size) - base, .base = base, .by_lead = by_lead};
+    if (kind == KS_CONT_ZIP && !by_lead)
+        split_appended_zip(&src);
     return expand_source(&src, kind, name, lim, sink, ctx, res);
 }
 

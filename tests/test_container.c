@@ -1219,6 +1219,62 @@ Test(container, r_a_corrupt_member_of_a_piped_zip_stops_only_itself, .timeout = 
         free(big[i].p);
 }
 
+/* A zip appended to a zip in a file or in memory (`cat a.zip b.zip`): libarchive read it by the last end record,
+ * b's, and a's members were never read, while a pipe read both. Now a is read first, by its own end record, and b
+ * after it as trailing data, as the pipe names them (a corrupt member of a stops only itself). And what followed a
+ * zip after a launch script was read from the wrong place: the zip's end record was looked for as if the zip
+ * began the object, and the trailing data's first bytes (as many as the script's) were lost. */
+Test(container, r_a_zip_appended_to_a_zip_and_after_a_leads_zip, .timeout = KS_HANG_S(120))
+{
+    static char body[4000]; /* deflated to more than 40 bytes: corrupt_zip_member's */
+    for (size_t i = 0; i + 1 < sizeof body; i++)
+        body[i] = "abcdefghij klmnop\n"[(i * 7 + i / 13) % 18];
+    blob ka = text("key AKIAQYLPMN5HHHFPZAM2\n"), kb = text("other AKIAQYLPMN5HHHFPZAM3\n");
+    blob note = text("a note after it\n"), script = text("#!/bin/sh\nexec java -jar \"$0\"\n");
+    blob bad = {.p = (unsigned char *)body, .len = sizeof body - 1};
+    const char *na[] = {"bad.txt", "a.txt"}, *nb[] = {"b.txt"};
+    blob da[] = {bad, ka};
+    blob zb = write_archive(ARCHIVE_FORMAT_ZIP, ARCHIVE_FILTER_NONE, nb, &kb, 1);
+    for (int shape = 0; shape < 4; shape++) {
+        /* 0: a + b; 1: a + a note + b; 2: a with a corrupt first member + b; 3: a script + a + a note */
+        blob za = write_archive(ARCHIVE_FORMAT_ZIP, ARCHIVE_FILTER_NONE, shape == 2 ? na : na + 1,
+                                shape == 2 ? da : da + 1, shape == 2 ? 2 : 1);
+        if (shape == 2)
+            corrupt_zip_member(&za, 0);
+        blob with_note = joined(shape == 3 ? &script : &za, shape == 3 ? &za : &note);
+        blob all = shape == 1 ? joined(&with_note, &zb) : shape == 3 ? joined(&with_note, &note) : joined(&za, &zb);
+        seen s;
+        ks_container_result res;
+        cr_assert_eq(expand_both(&all, "ab.zip", &DEFAULTS, &s, &res), 0, "shape %d", shape);
+        cr_assert_eq(res.stop, shape == 2 ? KS_CONT_CORRUPT : KS_CONT_COMPLETE, "shape %d: %s", shape, s.last_problem);
+        size_t k = 0;
+        if (shape == 2) /* the corrupt member, said (it failed before its first byte) */
+            cr_assert(s.problems == 1 && strstr(s.last_problem, "bad.txt: stopped: corrupt"), "%s", s.last_problem);
+        cr_assert_eq(s.n, shape == 1 ? 3 : 2, "shape %d: %zu members (%s, %s; %s)", shape, s.n, s.m[0].chain,
+                     s.m[1].chain, s.last_problem);
+        cr_assert_str_eq(s.m[k].chain, "a.txt", "shape %d", shape);
+        cr_assert(s.m[k].data.len == ka.len && !memcmp(s.m[k].data.p, ka.p, ka.len), "shape %d", shape);
+        char want[64];
+        if (shape == 1 || shape == 3) { /* the note, as bytes */
+            size_t at = shape == 3 ? script.len + za.len : za.len;
+            snprintf(want, sizeof want, "[trailing@%zu]", at);
+            cr_assert_str_eq(s.m[k + 1].chain, want, "shape %d", shape);
+            cr_assert(s.m[k + 1].data.len == note.len && !memcmp(s.m[k + 1].data.p, note.p, note.len),
+                      "shape %d: %zu bytes", shape, s.m[k + 1].data.len);
+        }
+        if (shape != 3) { /* b, opened where it begins */
+            snprintf(want, sizeof want, "[trailing@%zu]!b.txt", za.len + (shape == 1 ? note.len : 0));
+            cr_assert_str_eq(s.m[s.n - 1].chain, want, "shape %d", shape);
+            cr_assert(s.m[s.n - 1].data.len == kb.len && !memcmp(s.m[s.n - 1].data.p, kb.p, kb.len));
+        }
+        seen_free(&s);
+        free(all.p);
+        free(with_note.p);
+        free(za.p);
+    }
+    free(zb.p);
+}
+
 /* What followed an archive's end was handed over as bytes even when it was a container: a .tar.gz after a tar, and
  * a zip after that, were compressed noise. Each is opened as a member of its own, one level deeper than the
  * container it follows; memory, descriptor and pipe agree. */
