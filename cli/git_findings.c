@@ -1,8 +1,10 @@
 /* git_findings.c: the findings of a repository's blobs are copied as they come (the writer thread's), and at the end of
- * that repository's scan its blobs' origins are asked for in one ks_git_provenance walk and the findings reported
- * with them; a file's findings never wait for this. */
+ * that repository's scan its blobs' origins are asked for in one ks_git_provenance walk (on the scan's threads, idle
+ * by then) and the findings reported with them; a file's findings never wait for this. */
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "diag.h"
 #include "git_findings.h"
@@ -22,12 +24,21 @@ struct git_held_repo {
     size_t n_blobs, cap_blobs;
 };
 
-void git_findings_init(git_findings *g, int all_paths, const ks_git_opts *within)
+void git_findings_init(git_findings *g, int all_paths, const ks_git_opts *within, unsigned threads)
 {
     memset(g, 0, sizeof *g);
     pthread_mutex_init(&g->mu, NULL);
     g->all_paths = all_paths;
     g->within = within;
+    g->threads = threads;
+    if (!g->threads) { /* as the pipeline counts its workers: the CPUs this process may use */
+        cpu_set_t set;
+        long online = sysconf(_SC_NPROCESSORS_ONLN);
+        if (sched_getaffinity(0, sizeof set, &set) == 0 && CPU_COUNT(&set) > 0)
+            g->threads = (unsigned)CPU_COUNT(&set);
+        else
+            g->threads = online > 0 ? (unsigned)online : 1;
+    }
 }
 
 static void free_origins(held_blob *b)
@@ -234,14 +245,16 @@ static int keep_origins(void *ctx, const ks_git_blob_origins *b)
 }
 
 /* Asks for the origins of every blob of r; what could not be had is said, and the findings go out without it. */
-static int find_origins(git_held_repo *r, int all_paths, const ks_git_opts *within, ks_git_repo_info *info)
+static int find_origins(git_held_repo *r, int all_paths, const ks_git_opts *within, unsigned threads,
+                        ks_git_repo_info *info)
 {
     const char **ids = calloc(r->n_blobs + 1, sizeof *ids);
     if (!ids)
         return -1;
     for (size_t i = 0; i < r->n_blobs; i++)
         ids[i] = r->blobs[i].id;
-    ks_git_provenance_opts o = {.size = sizeof o, .flags = all_paths ? KS_GIT_ALL_PATHS : 0, .within = within};
+    ks_git_provenance_opts o = {.size = sizeof o, .flags = all_paths ? KS_GIT_ALL_PATHS : 0, .within = within,
+                                .threads = threads};
     int rc = ks_git_provenance(r->path, ids, r->n_blobs, &o, keep_origins, r);
     free(ids);
     if (rc == KS_ETERMINATED || rc == KS_ENOMEM)
@@ -261,7 +274,7 @@ static int release_repo(git_findings *g, git_held_repo *r, int provenance, git_e
     ks_git_repo_info info;
     memset(&info, 0, sizeof info);
     info.size = sizeof info;
-    int rc = provenance && r->n ? find_origins(r, g->all_paths, g->within, &info) : 0;
+    int rc = provenance && r->n ? find_origins(r, g->all_paths, g->within, g->threads, &info) : 0;
     for (size_t i = 0; i < r->n && !rc; i++) {
         const ks_match *m = r->findings[i];
         const held_blob *b = &r->blobs[r->blob_of[i]];

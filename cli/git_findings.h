@@ -20,11 +20,14 @@ typedef struct git_findings {
     size_t n_repos, cap_repos;
     int all_paths;      /* --git-all-paths */
     const ks_git_opts *within; /* the narrowing the blobs were selected with: provenance searches the same commits */
+    unsigned threads;   /* threads comparing commits for provenance: the scan's (its threads are idle by then) */
     git_held_repo *held; /* the writer thread's alone from here on */
     size_t n_held, cap_held;
 } git_findings;
 
-void git_findings_init(git_findings *g, int all_paths, const ks_git_opts *within);
+/* threads: the scan's threads (0: one per CPU this process may use), which compare commits for provenance once a
+ * repository's blobs are scanned. */
+void git_findings_init(git_findings *g, int all_paths, const ks_git_opts *within, unsigned threads);
 void git_findings_free(git_findings *g);
 
 /* Names a git directory whose blobs are about to be submitted (the walker, before ks_pipeline_submit_git);

@@ -1015,7 +1015,7 @@ static int scan_main(int argc, char **argv, int git_cmd)
 
     scan_state s;
     memset(&s, 0, sizeof s);
-    git_findings_init(&s.gitf, o.git_all_paths, &o.git);
+    git_findings_init(&s.gitf, o.git_all_paths, &o.git, o.po.threads);
     gitleaksignore_init(&s.gli);
     s.t0 = now_s();
     s.shard = o.shard;

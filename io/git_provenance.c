@@ -1,6 +1,9 @@
 /* git_provenance.c: ks_git_provenance: for the blobs that have findings, the commits and paths that introduced them,
  * found by comparing each commit's tree with its parents' entry by entry id (a subtree a parent holds unchanged is
- * never opened: nothing under it is new), never by reading blob contents. */
+ * never opened: nothing under it is new), never by reading blob contents; the commits are compared on several
+ * threads when asked, each taking the next run of them in topological order, and their findings merged in it. */
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,29 +19,57 @@
 
 #define FROM_INDEX UINT32_MAX /* origin_rec.commit of an index entry: not committed yet */
 
+/* Commits a thread takes at a time: consecutive ones share most of their trees, and there are enough runs for each
+ * thread to take several (the last runs taken end at about the same time). */
+#define RUN_MAX 64u
+#define RUN_MIN 4u
+#define RUNS_PER_THREAD 8u
+#define THREADS_MAX 64u
+
 typedef struct origin_rec {
     uint32_t want;   /* index in prov.ids */
     uint32_t commit; /* node index, or FROM_INDEX */
+    uint32_t pos;    /* the commit's place in the topological order (0 for an index entry) */
+    uint32_t seq;    /* its place among the records of the thread that found it: tree order within a commit */
     char *path;
 } origin_rec;
 
-typedef struct prov {
-    const ks_allocator *a;
+typedef struct prov prov;
+
+/* One thread's walk over the runs of commits it takes: its own repository handle and tree reader (neither is
+ * shared between threads), and the records it found. */
+typedef struct lane {
+    prov *p;
     git_repository *repo;
-    const ks_git_commits *commits;
-    git_oid *ids; /* the ids asked for, sorted, each once */
-    size_t n_ids;
-    unsigned char *found; /* per id: an origin is known */
-    size_t n_found;
-    int all_paths;
+    ks_git_diff diff;    /* what each commit introduced */
     origin_rec *recs;
     size_t n_recs, cap_recs;
-    ks_git_diff diff;     /* what each commit introduced */
-    uint32_t commit_now;  /* the commit being compared */
-    long last_want;       /* the index in ids of the blob diff_wants saw last */
-    int corrupt; /* a tree could not be read */
-    int err;     /* KS_ENOMEM */
-} prov;
+    uint32_t commit_now; /* the commit being compared */
+    uint32_t pos_now;    /* its place in the order */
+    long last_want;      /* the index in ids of the blob diff_wants saw last */
+    int corrupt;         /* a tree could not be read */
+    int err;             /* KS_ENOMEM */
+    pthread_t thread;
+} lane;
+
+struct prov {
+    const ks_allocator *a;
+    git_repository *repo;
+    const char *git_dir;
+    const ks_git_commits *commits;
+    const ks_git_trees *first_src; /* the first lane's reader, whose packs the other lanes read */
+    git_oid *ids; /* the ids asked for, sorted, each once */
+    size_t n_ids;
+    _Atomic uint32_t *first_at; /* per id: the earliest place in the order where an origin was found, or UINT32_MAX */
+    _Atomic size_t n_found;     /* ids with an origin */
+    _Atomic size_t next;        /* the first commit of the next run to take */
+    size_t run;                 /* commits in a run */
+    _Atomic int failed;         /* a thread ran out of memory: all stop */
+    int all_paths;
+    origin_rec *recs; /* every thread's, merged in the order of the commits */
+    size_t n_recs;
+    int corrupt;
+};
 
 static int oid_cmp(const void *x, const void *y) { return git_oid_cmp(x, y); }
 
@@ -48,51 +79,57 @@ static long want_find(const prov *p, const git_oid *id)
     return hit ? (long)(hit - p->ids) : -1;
 }
 
-static void record(prov *p, long want, const char *dir, size_t dir_len, const char *name)
+static void record(lane *l, long want, const char *dir, size_t dir_len, const char *name)
 {
+    prov *p = l->p;
     size_t n = strlen(name);
     char *path = ks__amalloc(p->a, dir_len + n + 1);
-    if (!path || ks__agrow(p->a, (void **)&p->recs, &p->cap_recs, p->n_recs, sizeof *p->recs, 16)) {
+    if (!path || ks__agrow(p->a, (void **)&l->recs, &l->cap_recs, l->n_recs, sizeof *l->recs, 16)) {
         ks__afree(p->a, path);
-        p->err = KS_ENOMEM;
+        l->err = KS_ENOMEM;
         return;
     }
     memcpy(path, dir, dir_len);
     memcpy(path + dir_len, name, n + 1);
-    p->recs[p->n_recs++] = (origin_rec){(uint32_t)want, p->commit_now, path};
-    if (!p->found[want]) {
-        p->found[want] = 1;
-        p->n_found++;
-    }
+    l->recs[l->n_recs] = (origin_rec){(uint32_t)want, l->commit_now, l->pos_now, (uint32_t)l->n_recs, path};
+    l->n_recs++;
+    /* the earliest place it was found at: another thread may have found it earlier, or find it earlier later */
+    uint32_t was = atomic_load(&p->first_at[want]);
+    while (l->pos_now < was && !atomic_compare_exchange_weak(&p->first_at[want], &was, l->pos_now))
+        ;
+    if (was == UINT32_MAX)
+        atomic_fetch_add(&p->n_found, 1);
 }
 
-/* A blob worth comparing with the parents: one asked for, and still without an origin (or all are wanted). */
+/* A blob worth comparing with the parents: one asked for, and without an origin in an earlier commit (or all are
+ * wanted). One found in the same commit is compared again: the merge keeps the first path in tree order. */
 static int diff_wants(void *ctx, const git_oid *id)
 {
-    prov *p = ctx;
-    p->last_want = want_find(p, id);
-    return p->last_want >= 0 && (p->all_paths || !p->found[p->last_want]);
+    lane *l = ctx;
+    l->last_want = want_find(l->p, id);
+    return l->last_want >= 0 && (l->p->all_paths || atomic_load(&l->p->first_at[l->last_want]) >= l->pos_now);
 }
 
 /* The commit being compared introduced it (git_tree_diff.c asks diff_wants first, for the same entry). */
 static int diff_blob(void *ctx, const git_oid *id, const char *dir, size_t dir_len, const char *name)
 {
-    prov *p = ctx;
-    record(p, p->last_want, dir, dir_len, name);
-    return p->err;
+    lane *l = ctx;
+    record(l, l->last_want, dir, dir_len, name);
+    return l->err;
 }
 
-static void diff_unreadable(void *ctx, const git_oid *id, int git_error) { ((prov *)ctx)->corrupt = 1; }
+static void diff_unreadable(void *ctx, const git_oid *id, int git_error) { ((lane *)ctx)->corrupt = 1; }
 
 /* Compares one commit's tree with the trees of its parents that could be read. */
-static void compare_commit(prov *p, uint32_t k)
+static void compare_commit(lane *l, uint32_t k)
 {
+    prov *p = l->p;
     const ks_git_commits *c = p->commits;
     const ks_git_commit_node *nd = &c->nodes[k];
     git_oid *parents = nd->n_parents ? ks__acalloc(p->a, nd->n_parents, sizeof *parents) : NULL;
     size_t np = 0;
     if (nd->n_parents && !parents) {
-        p->err = KS_ENOMEM;
+        l->err = KS_ENOMEM;
         return;
     }
     for (uint32_t j = 0; j < nd->n_parents; j++) {
@@ -101,13 +138,106 @@ static void compare_commit(prov *p, uint32_t k)
             continue; /* counted as missing when loaded: this commit is a root on that side */
         git_oid_cpy(&parents[np++], &c->nodes[pi].tree);
     }
-    p->commit_now = k;
-    int rc = ks__git_tree_diff(&p->diff, &nd->tree, parents, np);
+    l->commit_now = k;
+    int rc = ks__git_tree_diff(&l->diff, &nd->tree, parents, np);
     if (rc == KS_ECORRUPT)
-        p->corrupt = 1; /* trees nested past any real repository's */
+        l->corrupt = 1; /* trees nested past any real repository's */
     else if (rc)
-        p->err = rc;
+        l->err = rc;
     ks__afree(p->a, parents);
+}
+
+/* Takes runs of commits in order until none is left, or (unless every path is wanted) every id has an origin: a
+ * run taken after that begins past every origin found, since the runs before it were all taken first. */
+static void lane_walk(lane *l)
+{
+    prov *p = l->p;
+    size_t n = p->commits->n_ordered;
+    while (!l->err && !atomic_load(&p->failed)) {
+        if (!p->all_paths && atomic_load(&p->n_found) == p->n_ids)
+            break;
+        size_t from = atomic_fetch_add(&p->next, p->run);
+        if (from >= n)
+            break;
+        for (size_t k = from; k < n && k < from + p->run && !l->err; k++) {
+            l->pos_now = (uint32_t)k;
+            compare_commit(l, p->commits->order[k]);
+        }
+    }
+    if (l->err)
+        atomic_store(&p->failed, 1);
+}
+
+static void lane_init(lane *l, prov *p, git_repository *repo)
+{
+    memset(l, 0, sizeof *l);
+    l->p = p;
+    l->repo = repo;
+    l->diff = (ks_git_diff){.repo = repo, .a = p->a, .on_blob = diff_blob, .wants = diff_wants,
+                           .unreadable = diff_unreadable, .ctx = l};
+}
+
+/* A thread more: the repository opened again, and a reader of its own over the first lane's packs (a thread that
+ * cannot have them takes no commits: the others take them all). */
+static void *lane_main(void *arg)
+{
+    lane *l = arg;
+    if (!git_repository_open_ext(&l->repo, l->p->git_dir, GIT_REPOSITORY_OPEN_NO_SEARCH | GIT_REPOSITORY_OPEN_BARE,
+                                 NULL)) {
+        l->diff.repo = l->repo;
+        if (!ks__git_trees_new_like(l->p->a, l->repo, l->p->first_src, &l->diff.src))
+            lane_walk(l);
+    }
+    return NULL;
+}
+
+static int rec_cmp(const void *x, const void *y)
+{
+    const origin_rec *a = x, *b = y;
+    if (a->pos != b->pos)
+        return a->pos < b->pos ? -1 : 1;
+    return a->seq < b->seq ? -1 : a->seq > b->seq;
+}
+
+/* The lanes' records in the order one walk would have found them: by commit, each commit's in tree order (one
+ * lane compared it); unless every path is wanted, only each id's first. The lanes' own lists are emptied. */
+static int merge_lanes(prov *p, lane *lanes, unsigned n)
+{
+    size_t total = 0;
+    for (unsigned i = 0; i < n; i++) {
+        total += lanes[i].n_recs;
+        p->corrupt |= lanes[i].corrupt;
+    }
+    origin_rec *all = total ? ks__acalloc(p->a, total, sizeof *all) : NULL;
+    unsigned char *kept = p->n_ids ? ks__acalloc(p->a, p->n_ids, 1) : NULL;
+    if ((total && !all) || (p->n_ids && !kept)) {
+        ks__afree(p->a, all);
+        ks__afree(p->a, kept);
+        return KS_ENOMEM;
+    }
+    size_t k = 0;
+    for (unsigned i = 0; i < n; i++) {
+        if (lanes[i].n_recs)
+            memcpy(all + k, lanes[i].recs, lanes[i].n_recs * sizeof *all);
+        k += lanes[i].n_recs;
+        ks__afree(p->a, lanes[i].recs);
+        lanes[i].recs = NULL;
+        lanes[i].n_recs = 0;
+    }
+    qsort(all, total, sizeof *all, rec_cmp);
+    size_t u = 0;
+    for (size_t r = 0; r < total; r++) {
+        if (!p->all_paths && kept[all[r].want]) {
+            ks__afree(p->a, all[r].path);
+            continue;
+        }
+        kept[all[r].want] = 1;
+        all[u++] = all[r];
+    }
+    ks__afree(p->a, kept);
+    p->recs = all;
+    p->n_recs = u;
+    return 0;
 }
 
 /* The author date in ISO 8601 in the author's own zone; gmtime_r on the shifted time, so no TZ is consulted. */
@@ -243,9 +373,11 @@ static int is_hex_id(const char *s)
 static int load_wanted(prov *p, const char *const *blobs, size_t n_blobs)
 {
     p->ids = ks__acalloc(p->a, n_blobs + 1, sizeof *p->ids);
-    p->found = ks__acalloc(p->a, n_blobs + 1, 1);
-    if (!p->ids || !p->found)
+    p->first_at = ks__acalloc(p->a, n_blobs + 1, sizeof *p->first_at);
+    if (!p->ids || !p->first_at)
         return KS_ENOMEM;
+    for (size_t i = 0; i < n_blobs; i++)
+        atomic_init(&p->first_at[i], UINT32_MAX);
     for (size_t i = 0; i < n_blobs; i++)
         git_oid_fromstrn(&p->ids[i], blobs[i], GIT_OID_HEXSZ);
     qsort(p->ids, n_blobs, sizeof *p->ids, oid_cmp);
@@ -258,44 +390,46 @@ static int load_wanted(prov *p, const char *const *blobs, size_t n_blobs)
 }
 
 /* The index's entries that hold a wanted blob (stage 0 and conflict stages alike): where a staged blob is. */
-static int index_origins(prov *p)
+static int index_origins(lane *l)
 {
+    prov *p = l->p;
     git_index *index = NULL;
     if (git_repository_index(&index, p->repo) != 0)
         return KS_ECORRUPT;
-    p->commit_now = FROM_INDEX;
-    for (size_t i = 0, n = git_index_entrycount(index); i < n && !p->err; i++) {
+    l->commit_now = FROM_INDEX;
+    for (size_t i = 0, n = git_index_entrycount(index); i < n && !l->err; i++) {
         const git_index_entry *e = git_index_get_byindex(index, i);
         long w = want_find(p, &e->id);
-        if (w >= 0 && (p->all_paths || !p->found[w]))
-            record(p, w, "", 0, e->path);
+        if (w >= 0 && (p->all_paths || atomic_load(&p->first_at[w]) == UINT32_MAX))
+            record(l, w, "", 0, e->path);
     }
     git_index_free(index);
-    return p->err;
+    return l->err;
 }
 
-/* A range's commits as painting reads them (ctx: prov), through the run's reader: what cannot be read is counted
- * when the range's commits are loaded. */
+/* A range's commits as painting reads them (ctx: the first lane), through the run's reader: what cannot be read is
+ * counted when the range's commits are loaded. */
 static int quiet_lookup(void *ctx, const git_oid *id, int is_parent, int report, ks_git_commit_info *out)
 {
-    prov *p = ctx;
+    lane *l = ctx;
     int git_error;
-    return ks__git_commit_read(p->diff.src, p->a, id, out, &git_error);
+    return ks__git_commit_read(l->diff.src, l->p->a, id, out, &git_error);
 }
 
 /* The commits the narrowing options select (a range, commits since one, a branch), in topological order. */
-static int load_within(prov *p, const ks_git_opts *w, ks_git_commits *commits)
+static int load_within(lane *l, const ks_git_opts *w, ks_git_commits *commits)
 {
+    prov *p = l->p;
     char why[256];
     ks_git_range_ends r;
     int rc = ks__git_range_ends(p->repo, w, p->a, &r, why, sizeof why);
     if (rc)
         return rc;
     ks_git_idset *hidden = ks__git_idset_new(p->a);
-    ks_git_paint paint = {.a = p->a, .lookup = quiet_lookup, .ctx = p};
+    ks_git_paint paint = {.a = p->a, .lookup = quiet_lookup, .ctx = l};
     rc = hidden ? ks__git_paint_hidden(&paint, r.from, r.n_from, r.to, r.n_to, hidden) : KS_ENOMEM;
     if (!rc)
-        rc = ks__git_commits_load_range(p->diff.src, p->a, r.to, r.n_to, hidden, commits);
+        rc = ks__git_commits_load_range(l->diff.src, p->a, r.to, r.n_to, hidden, commits);
     ks__git_idset_free(hidden);
     ks__git_range_ends_free(p->a, &r);
     return rc;
@@ -311,6 +445,48 @@ int ks_git_tune_process(void)
     return 0;
 }
 
+/* Compares the commits on `threads` threads, this one among them; then merges what they found. */
+static int walk_commits(prov *p, lane *first, unsigned threads)
+{
+    size_t n = p->commits->n_ordered;
+    threads = threads > THREADS_MAX ? THREADS_MAX : threads < 1 ? 1 : threads;
+    p->run = n / ((size_t)threads * RUNS_PER_THREAD);
+    p->run = p->run > RUN_MAX ? RUN_MAX : p->run < RUN_MIN ? RUN_MIN : p->run;
+    size_t runs = (n + p->run - 1) / p->run;
+    threads = runs < threads ? (unsigned)(runs ? runs : 1) : threads; /* a thread more would find no run left */
+    lane *lanes = ks__acalloc(p->a, threads, sizeof *lanes);
+    if (!lanes)
+        return KS_ENOMEM;
+    lanes[0] = *first;
+    lanes[0].diff.ctx = &lanes[0];
+    p->first_src = first->diff.src;
+    unsigned started = 1;
+    for (; started < threads; started++) {
+        lane_init(&lanes[started], p, NULL);
+        if (pthread_create(&lanes[started].thread, NULL, lane_main, &lanes[started]))
+            break; /* no thread more: fewer take the runs */
+    }
+    lane_walk(&lanes[0]);
+    int rc = lanes[0].err;
+    for (unsigned i = 1; i < started; i++) {
+        pthread_join(lanes[i].thread, NULL);
+        rc = rc ? rc : lanes[i].err;
+        ks__git_tree_diff_free(&lanes[i].diff);
+        git_repository_free(lanes[i].repo);
+    }
+    if (!rc)
+        rc = merge_lanes(p, lanes, started);
+    for (unsigned i = 0; i < started; i++) {
+        for (size_t r = 0; r < lanes[i].n_recs; r++)
+            ks__afree(p->a, lanes[i].recs[r].path);
+        ks__afree(p->a, lanes[i].recs);
+    }
+    first->diff = lanes[0].diff; /* its reader is the caller's to free */
+    first->diff.ctx = first;
+    ks__afree(p->a, lanes);
+    return rc;
+}
+
 int ks_git_provenance(const char *git_dir, const char *const *blobs, size_t n_blobs,
                       const ks_git_provenance_opts *opts, ks_git_origin_fn cb, void *ctx)
 {
@@ -324,10 +500,12 @@ int ks_git_provenance(const char *git_dir, const char *const *blobs, size_t n_bl
         size_t room = opts->size && opts->size < sizeof o ? opts->size : sizeof o;
         memcpy(&o, opts, room);
     }
-    prov p = {.a = o.allocator, .all_paths = (o.flags & KS_GIT_ALL_PATHS) != 0};
+    prov p = {.a = o.allocator, .all_paths = (o.flags & KS_GIT_ALL_PATHS) != 0, .git_dir = git_dir};
     if (git_libgit2_init() < 0)
         return KS_ENOMEM;
     ks_git_commits commits = {0};
+    lane first;
+    lane_init(&first, &p, NULL);
     int rc = 0;
     /* NO_SEARCH: git_dir itself, never a repository above it; BARE: its work tree plays no part */
     if (git_repository_open_ext(&p.repo, git_dir, GIT_REPOSITORY_OPEN_NO_SEARCH | GIT_REPOSITORY_OPEN_BARE, NULL)) {
@@ -341,44 +519,45 @@ int ks_git_provenance(const char *git_dir, const char *const *blobs, size_t n_bl
         size_t room = o.within->size && o.within->size < sizeof within ? o.within->size : sizeof within;
         memcpy(&within, o.within, room);
     }
+    first.repo = first.diff.repo = p.repo;
     if (within.staged) {
         /* a staged blob has no commit yet: where it is in the index is its origin */
-        rc = p.n_ids ? index_origins(&p) : 0;
+        rc = p.n_ids ? index_origins(&first) : 0;
         if (rc == KS_ECORRUPT)
             p.corrupt = 1, rc = 0;
+        if (!rc)
+            rc = merge_lanes(&p, &first, 1);
         if (!rc)
             rc = call_back(&p, blobs, n_blobs, cb, ctx);
         if (!rc && p.corrupt)
             rc = KS_ECORRUPT;
         goto out;
     }
-    p.diff = (ks_git_diff){.repo = p.repo, .a = p.a, .on_blob = diff_blob, .wants = diff_wants,
-                           .unreadable = diff_unreadable, .ctx = &p};
-    /* One reader for the run, the diff's: painting a range, loading its commits and comparing their trees read
-     * the same commits through it, and each reader of its own opened every pack again (sorting each one's
-     * offsets) and inflated again what another's base cache held. */
-    if (p.n_ids && (rc = ks__git_trees_new(p.a, p.repo, &p.diff.src)))
+    /* One reader for this thread's walk: painting a range, loading its commits and comparing their trees read the
+     * same commits through it, and each reader of its own opened every pack again (sorting each one's offsets) and
+     * inflated again what another's base cache held. (Each thread more has its own.) */
+    if (p.n_ids && (rc = ks__git_trees_new(p.a, p.repo, &first.diff.src)))
         goto out;
     if (p.n_ids && (rc = within.range || within.since_commit || within.branch
-                             ? load_within(&p, &within, &commits)
-                             : ks__git_commits_load(p.repo, p.diff.src, p.a, &commits)))
+                             ? load_within(&first, &within, &commits)
+                             : ks__git_commits_load(p.repo, first.diff.src, p.a, &commits)))
         goto out;
     p.commits = &commits;
-    for (size_t k = 0; k < commits.n_ordered && !p.err; k++) {
-        if (!p.all_paths && p.n_found == p.n_ids)
-            break; /* every blob has its first commit */
-        compare_commit(&p, commits.order[k]);
-    }
-    rc = p.err ? p.err : call_back(&p, blobs, n_blobs, cb, ctx);
+    rc = p.n_ids ? walk_commits(&p, &first, o.threads) : 0;
+    if (!rc)
+        rc = call_back(&p, blobs, n_blobs, cb, ctx);
     if (!rc && (p.corrupt || commits.missing))
         rc = KS_ECORRUPT;
 out:
     for (size_t r = 0; r < p.n_recs; r++)
         ks__afree(p.a, p.recs[r].path);
     ks__afree(p.a, p.recs);
-    ks__git_tree_diff_free(&p.diff);
+    for (size_t r = 0; r < first.n_recs; r++)
+        ks__afree(p.a, first.recs[r].path);
+    ks__afree(p.a, first.recs);
+    ks__git_tree_diff_free(&first.diff);
     ks__afree(p.a, p.ids);
-    ks__afree(p.a, p.found);
+    ks__afree(p.a, (void *)p.first_at);
     ks__git_commits_free(&commits);
     git_repository_free(p.repo);
     git_libgit2_shutdown();

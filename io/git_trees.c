@@ -21,6 +21,7 @@ struct ks_git_trees {
     git_odb *odb; /* opened when first needed */
     ks_git_pack **packs;
     size_t npacks, packs_cap;
+    int borrowed; /* the packs are another reader's (ks__git_trees_new_like): not closed here */
     ks_git_reader r;
     base_slot *base; /* BASE_SLOTS */
     ks_git_tree **ids; /* ID_SLOTS */
@@ -444,7 +445,8 @@ int ks__git_trees_get(ks_git_trees *s, const uint8_t id[KS_GIT_ID_LEN], const ks
     return rc;
 }
 
-int ks__git_trees_new(const ks_allocator *a, git_repository *repo, ks_git_trees **out)
+/* A reader with its caches, and no packs yet. */
+static int trees_alloc(const ks_allocator *a, git_repository *repo, ks_git_trees **out)
 {
     *out = NULL;
     ks_git_trees *s = ks__acalloc(a, 1, sizeof *s);
@@ -452,23 +454,54 @@ int ks__git_trees_new(const ks_allocator *a, git_repository *repo, ks_git_trees 
         return KS_ENOMEM;
     s->a = a;
     s->repo = repo;
-    char *objects = ks__apath_join(a, git_repository_commondir(repo), "objects");
-    int rc = objects ? 0 : KS_ENOMEM;
-    if (!rc && (!(s->base = ks__acalloc(a, BASE_SLOTS, sizeof *s->base)) ||
-                !(s->ids = ks__acalloc(a, ID_SLOTS, sizeof *s->ids))))
+    int rc = 0;
+    if (!(s->base = ks__acalloc(a, BASE_SLOTS, sizeof *s->base)) || !(s->ids = ks__acalloc(a, ID_SLOTS, sizeof *s->ids)))
         rc = KS_ENOMEM;
     if (!rc)
         rc = ks__git_reader_init(&s->r, a, 0);
-    /* a pack we cannot open is left to libgit2, which reports what it cannot read as it reads */
-    if (!rc)
-        rc = ks__git_packs_open_dir(a, objects, &s->packs, &s->npacks, &s->packs_cap, NULL, NULL);
-    ks__afree(a, objects);
     if (rc) {
         ks__git_trees_free(s);
         return rc;
     }
     *out = s;
     return 0;
+}
+
+int ks__git_trees_new_like(const ks_allocator *a, git_repository *repo, const ks_git_trees *like, ks_git_trees **out)
+{
+    int rc = trees_alloc(a, repo, out);
+    if (rc)
+        return rc;
+    ks_git_trees *s = *out;
+    s->borrowed = 1;
+    if (like->npacks && !(s->packs = ks__acalloc(a, like->npacks, sizeof *s->packs))) {
+        ks__git_trees_free(s);
+        *out = NULL;
+        return KS_ENOMEM;
+    }
+    if (like->npacks)
+        memcpy(s->packs, like->packs, like->npacks * sizeof *s->packs);
+    s->npacks = s->packs_cap = like->npacks;
+    return 0;
+}
+
+int ks__git_trees_new(const ks_allocator *a, git_repository *repo, ks_git_trees **out)
+{
+    int rc = trees_alloc(a, repo, out);
+    if (rc)
+        return rc;
+    ks_git_trees *s = *out;
+    char *objects = ks__apath_join(a, git_repository_commondir(repo), "objects");
+    rc = objects ? 0 : KS_ENOMEM;
+    /* a pack we cannot open is left to libgit2, which reports what it cannot read as it reads */
+    if (!rc)
+        rc = ks__git_packs_open_dir(a, objects, &s->packs, &s->npacks, &s->packs_cap, NULL, NULL);
+    ks__afree(a, objects);
+    if (rc) {
+        ks__git_trees_free(s);
+        *out = NULL;
+    }
+    return rc;
 }
 
 void ks__git_trees_free(ks_git_trees *s)
@@ -479,7 +512,7 @@ void ks__git_trees_free(ks_git_trees *s)
         base_evict(s, &s->base[i]);
     for (uint32_t i = 0; s->ids && i < ID_SLOTS; i++)
         ks__git_tree_put(s, s->ids[i]);
-    for (size_t i = 0; i < s->npacks; i++)
+    for (size_t i = 0; i < s->npacks && !s->borrowed; i++)
         ks__git_pack_close(s->packs[i]);
     ks__afree(s->a, s->packs);
     ks__afree(s->a, s->base);
