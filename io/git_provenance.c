@@ -224,7 +224,8 @@ static int merge_lanes(prov *p, lane *lanes, unsigned n)
         lanes[i].recs = NULL;
         lanes[i].n_recs = 0;
     }
-    qsort(all, total, sizeof *all, rec_cmp);
+    if (total)
+        qsort(all, total, sizeof *all, rec_cmp);
     size_t u = 0;
     for (size_t r = 0; r < total; r++) {
         if (!p->all_paths && kept[all[r].want]) {
