@@ -2104,6 +2104,92 @@ int ks__container_expand(const void *mem, size_t len, int fd, uint64_t size, con
 }
 
 /* A pipe or a pull source: what was read past head is handed back when it is no container. */
+/* A 7z read as it streams (KS_CONTAINER_SPOOL_MAX): the rest of the stream read into memory after its head, and the
+ * whole opened there, as a file's would be (what follows its end included); `all` holds it. Past the limit, what was
+ * read after the head is handed back in *replay to be scanned as bytes with the rest, a fatal problem is said, and
+ * res->stop is KS_CONT_LIMIT. Returns what expand_source returns (1: no container, *replay then set), or -1 when the
+ * stream could not be read (said). */
+static int expand_spooled(fd_src *src, const char *name, const ks_container_limits *lim, const ks_container_sink *sink,
+                          void *ctx, ks_container_result *res, unsigned char **replay, size_t *replay_len)
+{
+    size_t len = src->head_len, cap = len > 65536 ? len : 65536;
+    unsigned char *all = malloc(cap);
+    struct archive *err = archive_read_new(); /* for what pipe_read says when a read fails */
+    if (!src->pull)
+        src->buf = malloc(BLOCK);
+    if (!all || !err || (!src->pull && !src->buf)) {
+        free(all);
+        free(src->buf);
+        src->buf = NULL;
+        if (err)
+            archive_read_free(err);
+        res->bytes_read = src->head_len;
+        return 1; /* no memory: scanned as bytes, as a stream that opens as nothing */
+    }
+    memcpy(all, src->head, len);
+    src->head_given = 1;
+    src->pos = src->head_at + len;
+    int rc = 0, over = 0;
+    for (;;) {
+        const void *p;
+        la_ssize_t n = pipe_read(err, src, &p);
+        if (n <= 0) {
+            rc = n < 0 ? -1 : 0;
+            break;
+        }
+        if ((size_t)n > KS_CONTAINER_SPOOL_MAX - len) {
+            over = 1;
+        } else if (len + (size_t)n > cap) {
+            size_t c = cap * 2 > len + (size_t)n ? cap * 2 : len + (size_t)n;
+            c = c < KS_CONTAINER_SPOOL_MAX ? c : KS_CONTAINER_SPOOL_MAX;
+            unsigned char *b = realloc(all, c);
+            if (!b)
+                over = 1;
+            else
+                all = b, cap = c;
+        }
+        if (over) { /* the piece read last is handed back too */
+            unsigned char *b = realloc(all, len + (size_t)n);
+            if (b) {
+                all = b;
+                memcpy(all + len, p, (size_t)n);
+                len += (size_t)n;
+            } else {
+                sink->problem(ctx, "", 1, "a 7z archive bigger than memory allows: part of its bytes not scanned");
+            }
+            break;
+        }
+        memcpy(all + len, p, (size_t)n);
+        len += (size_t)n;
+    }
+    res->bytes_read = src->pos;
+    if (rc < 0) {
+        sink->problem(ctx, "", 1, archive_error_string(err));
+        res->stop = KS_CONT_CORRUPT;
+    } else if (over) {
+        char what[160];
+        snprintf(what, sizeof what, "a 7z archive needs random access: from a pipe it is opened up to %zu bytes, "
+                 "this one is larger and was scanned as the bytes it is", KS_CONTAINER_SPOOL_MAX);
+        sink->problem(ctx, "", 1, what);
+        res->stop = KS_CONT_LIMIT;
+        rc = 1;
+    } else {
+        fd_src whole = {.fd = -1, .mem = all, .size = len};
+        rc = expand_source(&whole, KS_CONT_7Z, name, lim, sink, ctx, res);
+    }
+    archive_read_free(err);
+    free(src->buf);
+    src->buf = NULL;
+    if (rc == 1 && len > src->head_len) { /* what was read after the head, to be scanned with the rest */
+        memmove(all, all + src->head_len, len - src->head_len);
+        *replay = all;
+        *replay_len = len - src->head_len;
+        return 1;
+    }
+    free(all);
+    return rc;
+}
+
 static int expand_sequential(fd_src *src, const char *name, const ks_container_limits *lim,
                              const ks_container_sink *sink, void *ctx, ks_container_result *res,
                              unsigned char **replay, size_t *replay_len)
@@ -2113,7 +2199,10 @@ static int expand_sequential(fd_src *src, const char *name, const ks_container_l
     memset(res, 0, sizeof *res);
     *replay = NULL;
     *replay_len = 0;
-    int rc = expand_source(src, ks__container_sniff(head, head_len), name, lim, sink, ctx, res);
+    ks_container_kind kind = ks__container_sniff(head, head_len);
+    if (kind == KS_CONT_7Z && !src->base && lim->max_depth >= 1)
+        return expand_spooled(src, name, lim, sink, ctx, res, replay, replay_len);
+    int rc = expand_source(src, kind, name, lim, sink, ctx, res);
     res->bytes_read = src->pos > head_len ? src->pos : head_len; /* the head counts even when unopened */
     if (rc == 1 && src->replay_lost)
         sink->problem(ctx, "", 1, "looked like a container but is none, and part of what was read to find out "

@@ -73,6 +73,10 @@ ks_container_kind ks__container_after_lead(const unsigned char *h, size_t n, uin
 /* How far into an object ks__container_after_script's stream is looked for. */
 #define KS_CONTAINER_LEAD_MAX ((size_t)1 << 20)
 
+/* A 7z keeps its index at its end, and its reader seeks: read as it streams (a pipe), it is held in memory whole up
+ * to this many bytes and opened there; a bigger one is scanned as its bytes, and the scan is incomplete. */
+#define KS_CONTAINER_SPOOL_MAX ((size_t)64 << 20)
+
 /* 1 for a compressed stream (one member), 0 for an archive or none. */
 int ks__container_is_stream(ks_container_kind k);
 

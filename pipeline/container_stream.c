@@ -20,7 +20,7 @@
 #define PULL_MAX ((size_t)256 << 10)
 #define RATIO_AFTER ((uint64_t)16 << 20)
 #define MIN_OUTPUT ((uint64_t)1 << 30)
-#define DEFAULT_SPOOL ((size_t)64 << 20)
+#define DEFAULT_SPOOL KS_CONTAINER_SPOOL_MAX /* as a pipe's 7z is held */
 
 typedef enum cs_mode {
     SNIFFING,  /* gathering the first bytes, to tell what the object is */

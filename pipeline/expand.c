@@ -188,8 +188,11 @@ int ks__pl_expand_stream(worker *w, pslot *sl, const unsigned char *head, size_t
     int rc = ks__container_expand_pipe_at(head, n, f->fd, f->limit, w->own_bytes, f->path, &lim, &ks__pl_member_sink,
                                           w, &res, replay, replay_len);
     ks__pl_drop_member(w);
-    if (rc == 1)
-        return 0; /* not a container: the caller scans head, *replay and the rest as bytes */
+    if (rc == 1) { /* not a container (or not one that could be opened): the caller scans head, *replay and the rest
+                    * as bytes */
+        w->stream_limited = res.stop == KS_CONT_LIMIT;
+        return 0;
+    }
     int err = stop_error(w, rc, &res);
     int own = close_own_text(w);
     if (!err)

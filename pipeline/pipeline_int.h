@@ -119,6 +119,9 @@ typedef struct worker {
      * its findings out, before the container's first member or its end (ks__pl_expand_stream) */
     ks_text_stream *own_text;
     uint64_t own_bytes; /* their count, reported with the container's */
+    /* a stream that was no container after all, but could not be opened for a budget (a 7z bigger than memory
+     * holds from a pipe): scanned as its bytes, and reported incomplete (EOVERFLOW) */
+    int stream_limited;
     char *mchain;      /* NULL for decoded text, which is the file itself */
     size_t mchain_len;
     int mfailed;

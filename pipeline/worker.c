@@ -277,6 +277,9 @@ static void worker_stream_file(worker *w, pslot *sl)
         else if (ks__text_stream_close(st, w->scanner))
             err = w->failed ? w->failed : EIO;
     }
+    if (!err && w->stream_limited)
+        err = EOVERFLOW; /* scanned whole as bytes, but what it holds was not: said by the expansion */
+    w->stream_limited = 0;
     ks__pl_file_close_fd(p, f);
     /* Lines in stream mode are already absolute: the chunk reports none to settle. */
     ks__pl_push_chunk_done(p, w->out, f, 0, 0, 0, got, err);
