@@ -29,7 +29,8 @@ ks_container_kind ks__container_sniff(const unsigned char *h, size_t n)
         return KS_CONT_XZ;
     if (n >= 4 && !memcmp(h, "\x28\xb5\x2f\xfd", 4))
         return KS_CONT_ZSTD;
-    if (n >= 4 && !memcmp(h, "\x04\x22\x4d\x18", 4))
+    /* an lz4 frame; or the legacy format, which the kernel's lz4 writes (initramfs images, compressed kernels) */
+    if (n >= 4 && (!memcmp(h, "\x04\x22\x4d\x18", 4) || !memcmp(h, "\x02\x21\x4c\x18", 4)))
         return KS_CONT_LZ4;
     if (n >= 4 && h[0] == 'P' && h[1] == 'K' && ((h[2] == 3 && h[3] == 4) || (h[2] == 5 && h[3] == 6)))
         return KS_CONT_ZIP;
@@ -1555,6 +1556,9 @@ static void expand_member(expansion *x, member_rd *mr, const char *name, size_t 
 static uint64_t zip_end_record(const fd_src *src);
 static uint64_t sevenzip_end(const fd_src *src);
 static uint64_t iso9660_end(const fd_src *src);
+#define ISO_PVD_READ 132u /* of the primary volume descriptor: up to its logical block size */
+static uint64_t iso9660_volume_end(const unsigned char *d);
+static uint64_t pipe_end(struct archive *a, ks_container_kind kind, const expansion *x, const fd_src *src, int *zip_dir);
 
 /* An lz4 stream of a file of `size` bytes read to its end by libarchive's filter: where it ends, or UINT64_MAX
  * when fewer than 8 bytes follow it (the filter takes 4 bytes after a frame when there are 4 to take). */
@@ -1600,6 +1604,41 @@ static void file_trailing(expansion *x, struct archive *a, fd_src *src, uint64_t
     trailing_said(x, a, give_trailing(x, &t, zip_dir, 1, buf));
 }
 
+/* `n` bytes at `off` of a pipe's first bytes: its head, then what was kept while it opened (src->replay). 0, or -1
+ * when they were not kept. */
+static int pipe_bytes_at(const fd_src *src, uint64_t off, unsigned char *out, size_t n)
+{
+    for (size_t k = 0; k < n; k++, off++) {
+        if (off < src->head_len)
+            out[k] = src->head[off];
+        else if (off - src->head_len < src->replay_len)
+            out[k] = src->replay[off - src->head_len];
+        else
+            return -1;
+    }
+    return 0;
+}
+
+/* Where a container read from a pipe ended: as end_in_source says, but for an ISO 9660 image, whose volume space its
+ * primary volume descriptor gives (among the first bytes, kept), and an lz4 stream, whose filter took four bytes past its last
+ * frame when more came (to see they begin no frame), and as many as there were when fewer did. */
+static uint64_t pipe_end(struct archive *a, ks_container_kind kind, const expansion *x, const fd_src *src, int *zip_dir)
+{
+    *zip_dir = 0;
+    if (kind == KS_CONT_ISO9660) {
+        unsigned char d[ISO_PVD_READ];
+        return pipe_bytes_at(src, KS_CONTAINER_ISO_MAGIC_AT - 1, d, sizeof d) ? UINT64_MAX : iso9660_volume_end(d);
+    }
+    if (kind == KS_CONT_LZ4 && archive_filter_count(a) == 2 && archive_filter_code(a, 0) == ARCHIVE_FILTER_LZ4) {
+        la_int64_t took = archive_filter_bytes(a, 1);
+        if (took < 0)
+            return UINT64_MAX;
+        uint64_t past = src->pos - src->head_at > (uint64_t)took ? src->pos - src->head_at - (uint64_t)took : 0;
+        return past ? ((uint64_t)took >= 4 ? (uint64_t)took - 4 : UINT64_MAX) : (uint64_t)took;
+    }
+    return end_in_source(a, &x->outer_dec, zip_dir);
+}
+
 /* What follows the outermost container's end: read by offset from a file or memory, from the last piece read
  * on from a pipe. */
 static void outer_trailing(expansion *x, struct archive *a, ks_container_kind kind, fd_src *src, unsigned char *buf)
@@ -1609,7 +1648,7 @@ static void outer_trailing(expansion *x, struct archive *a, ks_container_kind ki
      * follows (it takes them to see they begin no frame) */
     int zip_dir = 0;
     uint64_t end = kind == KS_CONT_ZIP && src->seeks ? zip_end_record(src)
-                   : src->pipe                     ? end_in_source(a, &x->outer_dec, &zip_dir)
+                   : src->pipe                     ? pipe_end(a, kind, x, src, &zip_dir)
                    : kind == KS_CONT_7Z            ? sevenzip_end(src)
                    : kind == KS_CONT_ISO9660       ? iso9660_end(src)
                    : kind == KS_CONT_LZ4           ? lz4_end(a, src->size)
@@ -1632,9 +1671,22 @@ static void outer_trailing(expansion *x, struct archive *a, ks_container_kind ki
         return;
     }
     trail_rd t = {.more = fd_read, .a = a, .ctx = src, .read_count = &x->trailing_in};
-    if (!trailing_from_last(x, end, &src->last, &t))
-        return;
-    count_read_ahead(x, a, src);
+    const last_piece *l = &src->last;
+    if (end != UINT64_MAX && end > l->at + l->n) {
+        /* the container's own bytes its reader never asked for (an ISO 9660 image's unused sectors, to the end of its
+         * volume space): read past, as they are passed over in a file */
+        count_read_ahead(x, a, src);
+        t.at = l->at + l->n;
+        int r = trail_skip(&t, end - t.at);
+        if (r <= 0) {
+            trailing_said(x, a, r);
+            return;
+        }
+    } else {
+        if (!trailing_from_last(x, end, l, &t))
+            return;
+        count_read_ahead(x, a, src);
+    }
     t.at += src->base; /* named by where it is in the stream (after a script's lead) */
     trailing_said(x, a, give_trailing(x, &t, zip_dir, 1, buf));
 }
@@ -1940,6 +1992,16 @@ static int src_bytes(const fd_src *src, uint64_t off, void *out, size_t n)
 #define EOCD_COMMENT_MAX 1024u /* the end record is looked for this far back: zip comments are short */
 #define EOCD_SEARCH (65535u + EOCD_LEN) /* how far back libarchive looks for it: a comment's most */
 
+/* The end of an ISO 9660 image's volume space, from its primary volume descriptor's first ISO_PVD_READ bytes (at
+ * KS_CONTAINER_ISO_MAGIC_AT - 1): its count of logical blocks times their size; UINT64_MAX when that is not there. */
+static uint64_t iso9660_volume_end(const unsigned char *d)
+{
+    if (d[0] != 1)
+        return UINT64_MAX;
+    uint64_t blocks = le32(d + 80), block = le16(d + 128);
+    return blocks && block ? blocks * block : UINT64_MAX;
+}
+
 /* A 7z archive ends where its signature header says: after its next header, NextHeaderOffset bytes past the
  * 32-byte signature header and NextHeaderSize long; UINT64_MAX when that is past the object's end. */
 static uint64_t sevenzip_end(const fd_src *src)
@@ -1955,11 +2017,8 @@ static uint64_t sevenzip_end(const fd_src *src)
  * their size; UINT64_MAX when that is not there. */
 static uint64_t iso9660_end(const fd_src *src)
 {
-    unsigned char d[132];
-    if (src_bytes(src, KS_CONTAINER_ISO_MAGIC_AT - 1, d, sizeof d) || d[0] != 1)
-        return UINT64_MAX;
-    uint64_t blocks = le32(d + 80), block = le16(d + 128);
-    return blocks && block ? blocks * block : UINT64_MAX;
+    unsigned char d[ISO_PVD_READ];
+    return src_bytes(src, KS_CONTAINER_ISO_MAGIC_AT - 1, d, sizeof d) ? UINT64_MAX : iso9660_volume_end(d);
 }
 
 /* Where the end record libarchive read a zip by ends (its comment and whatever follows are trailing data): the

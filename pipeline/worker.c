@@ -225,7 +225,11 @@ static void worker_stream_file(worker *w, pslot *sl)
         }
         if (rq.done == 0)
             break;
-        while (got == 0 && rq.done < KS_CONTAINER_MAGIC_LEN && rq.done < want) { /* a pipe's first read may be short */
+        /* A pipe's first read may be short: read on to a container's magic, and past an image's system area (zeros,
+         * a boot sector) to its own (an ISO 9660 image's is 32 KiB in) */
+        while (got == 0 && rq.done < want &&
+               (rq.done < KS_CONTAINER_SECTOR ||
+                (rq.done < KS_CONTAINER_HEAD_MAX && ks__container_may_be_image(w->stream_buf, rq.done)))) {
             ks_read_req more = {.fd = f->fd, .offset = KS_READ_AT_POS, .buf = w->stream_buf + rq.done,
                                 .len = want - rq.done};
             read_one(w, &more);
