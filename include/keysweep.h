@@ -807,9 +807,9 @@ typedef struct ks_git_provenance_opts {
      * since_commit or branch, only the commits those select are searched (the commit of the range that
      * introduced it); otherwise HEAD and every ref. */
     const ks_git_opts *within;
-    /* Threads comparing commits, the calling one among them (0 or 1: the calling thread alone). Each
-     * opens the repository again and reads trees through a cache of its own (up to 32 MiB); the answer
-     * is the same whatever the number. */
+    /* Threads comparing commits, the calling one among them (0 or 1: the calling thread alone; at
+     * most 16 are used). Each thread more opens the repository again and reads trees through caches
+     * of its own (8 MiB of delta bases); the answer is the same whatever the number. */
     unsigned threads;
 } ks_git_provenance_opts;
 

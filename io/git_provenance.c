@@ -24,7 +24,9 @@
 #define RUN_MAX 64u
 #define RUN_MIN 4u
 #define RUNS_PER_THREAD 8u
-#define THREADS_MAX 64u
+#define THREADS_MAX 16u /* more gain little (loading the commits is one thread's) and each costs memory */
+/* A thread more's cache of delta bases: its runs are short, and memory grows with every thread */
+#define LANE_BASE_BUDGET ((size_t)8 << 20)
 
 typedef struct origin_rec {
     uint32_t want;   /* index in prov.ids */
@@ -185,7 +187,7 @@ static void *lane_main(void *arg)
     if (!git_repository_open_ext(&l->repo, l->p->git_dir, GIT_REPOSITORY_OPEN_NO_SEARCH | GIT_REPOSITORY_OPEN_BARE,
                                  NULL)) {
         l->diff.repo = l->repo;
-        if (!ks__git_trees_new_like(l->p->a, l->repo, l->p->first_src, &l->diff.src))
+        if (!ks__git_trees_new_like(l->p->a, l->repo, l->p->first_src, LANE_BASE_BUDGET, &l->diff.src))
             lane_walk(l);
     }
     return NULL;

@@ -26,6 +26,7 @@ struct ks_git_trees {
     base_slot *base; /* BASE_SLOTS */
     ks_git_tree **ids; /* ID_SLOTS */
     size_t held;       /* bytes of the objects in base */
+    size_t budget;     /* bytes base may hold */
     uint32_t hand;     /* where eviction for the budget goes on from */
 };
 
@@ -73,11 +74,11 @@ static ks_git_tree *base_get(ks_git_trees *s, uint32_t pack, uint32_t k)
 /* Kept for the deltas that will want it as their base; the budget is kept by evicting round the slots. */
 static void base_put(ks_git_trees *s, uint32_t pack, uint32_t k, ks_git_tree *o)
 {
-    if (o->size > BASE_BUDGET / 4)
+    if (o->size > s->budget / 4)
         return;
     base_slot *b = &s->base[(k * 2654435761u + pack) % BASE_SLOTS];
     base_evict(s, b);
-    for (uint32_t i = 0; s->held + o->size > BASE_BUDGET && i < BASE_SLOTS; i++)
+    for (uint32_t i = 0; s->held + o->size > s->budget && i < BASE_SLOTS; i++)
         base_evict(s, &s->base[s->hand++ % BASE_SLOTS]);
     o->refs++;
     *b = (base_slot){o, pack, k};
@@ -454,6 +455,7 @@ static int trees_alloc(const ks_allocator *a, git_repository *repo, ks_git_trees
         return KS_ENOMEM;
     s->a = a;
     s->repo = repo;
+    s->budget = BASE_BUDGET;
     int rc = 0;
     if (!(s->base = ks__acalloc(a, BASE_SLOTS, sizeof *s->base)) || !(s->ids = ks__acalloc(a, ID_SLOTS, sizeof *s->ids)))
         rc = KS_ENOMEM;
@@ -467,13 +469,15 @@ static int trees_alloc(const ks_allocator *a, git_repository *repo, ks_git_trees
     return 0;
 }
 
-int ks__git_trees_new_like(const ks_allocator *a, git_repository *repo, const ks_git_trees *like, ks_git_trees **out)
+int ks__git_trees_new_like(const ks_allocator *a, git_repository *repo, const ks_git_trees *like, size_t budget,
+                           ks_git_trees **out)
 {
     int rc = trees_alloc(a, repo, out);
     if (rc)
         return rc;
     ks_git_trees *s = *out;
     s->borrowed = 1;
+    s->budget = budget ? budget : BASE_BUDGET;
     if (like->npacks && !(s->packs = ks__acalloc(a, like->npacks, sizeof *s->packs))) {
         ks__git_trees_free(s);
         *out = NULL;

@@ -45,8 +45,10 @@ int ks__git_trees_new(const ks_allocator *a, git_repository *repo, ks_git_trees 
 
 /* A reader of repo's trees (another handle on the same repository) that reads the packs `like` opened, for another
  * thread: opened packs are only read, so threads share them (each its own caches, whose objects are counted
- * without locks); `like` must outlive it. Returns 0 with *out, or KS_ENOMEM. */
-int ks__git_trees_new_like(const ks_allocator *a, git_repository *repo, const ks_git_trees *like, ks_git_trees **out);
+ * without locks); `like` must outlive it. Its cache of delta bases holds `budget` bytes (0: a reader's 32 MiB).
+ * Returns 0 with *out, or KS_ENOMEM. */
+int ks__git_trees_new_like(const ks_allocator *a, git_repository *repo, const ks_git_trees *like, size_t budget,
+                           ks_git_trees **out);
 
 /* Tree id: 0 with *out (a reference of the caller's, given back with ks__git_tree_put); 1 when it cannot be
  * had, with *git_error a libgit2 code (GIT_ENOTFOUND when nothing holds it or it is not a tree, GIT_ERROR when
