@@ -1558,7 +1558,7 @@ static uint64_t sevenzip_end(const fd_src *src);
 static uint64_t iso9660_end(const fd_src *src);
 #define ISO_PVD_READ 132u /* of the primary volume descriptor: up to its logical block size */
 static uint64_t iso9660_volume_end(const unsigned char *d);
-static uint64_t pipe_end(struct archive *a, ks_container_kind kind, const expansion *x, const fd_src *src, int *zip_dir);
+static uint64_t pipe_end(struct archive *a, ks_container_kind kind, const expansion *x, fd_src *src, int *zip_dir);
 
 /* An lz4 stream of a file of `size` bytes read to its end by libarchive's filter: where it ends, or UINT64_MAX
  * when fewer than 8 bytes follow it (the filter takes 4 bytes after a frame when there are 4 to take). */
@@ -1622,7 +1622,7 @@ static int pipe_bytes_at(const fd_src *src, uint64_t off, unsigned char *out, si
 /* Where a container read from a pipe ended: as end_in_source says, but for an ISO 9660 image, whose volume space its
  * primary volume descriptor gives (among the first bytes, kept), and an lz4 stream, whose filter took four bytes past its last
  * frame when more came (to see they begin no frame), and as many as there were when fewer did. */
-static uint64_t pipe_end(struct archive *a, ks_container_kind kind, const expansion *x, const fd_src *src, int *zip_dir)
+static uint64_t pipe_end(struct archive *a, ks_container_kind kind, const expansion *x, fd_src *src, int *zip_dir)
 {
     *zip_dir = 0;
     if (kind == KS_CONT_ISO9660) {
@@ -1633,8 +1633,17 @@ static uint64_t pipe_end(struct archive *a, ks_container_kind kind, const expans
         la_int64_t took = archive_filter_bytes(a, 1);
         if (took < 0)
             return UINT64_MAX;
-        uint64_t past = src->pos - src->head_at > (uint64_t)took ? src->pos - src->head_at - (uint64_t)took : 0;
-        return past ? ((uint64_t)took >= 4 ? (uint64_t)took - 4 : UINT64_MAX) : (uint64_t)took;
+        if (src->pos - src->head_at <= (uint64_t)took) {
+            /* the pipe's reads ended where the filter did: one more tells four bytes taken of what follows (a read
+             * that ended four bytes past the last frame) from the stream's end */
+            const void *more;
+            la_ssize_t n = fd_read(a, src, &more);
+            if (n < 0)
+                return UINT64_MAX;
+            if (n == 0)
+                return (uint64_t)took; /* at most four bytes followed: nothing to scan */
+        }
+        return (uint64_t)took >= 4 ? (uint64_t)took - 4 : UINT64_MAX;
     }
     return end_in_source(a, &x->outer_dec, zip_dir);
 }
@@ -1937,7 +1946,8 @@ static int expand_source(fd_src *src, ks_container_kind kind, const char *name, 
         outer_trailing(x, a, kind, src, buf);
     /* the zip that follows the first one: trailing data of its own, opened as the pipe's reading opens it (a corrupt
      * first zip stops only itself) */
-    if (a && src->then_size > src->size && x->entered && !x->stopped && (!x->halt || res->stop == KS_CONT_CORRUPT)) {
+    if (a && src->then_size > src->size && !x->stopped && (!x->halt || res->stop == KS_CONT_CORRUPT) &&
+        (x->entered || res->stop != KS_CONT_CORRUPT)) { /* (a first zip that failed before a header: all bytes) */
         x->halt = 0;
         uint64_t at = src->size;
         src->size = src->then_size;
@@ -2043,30 +2053,42 @@ static uint64_t zip_end_record(const fd_src *src)
     return end;
 }
 
-/* A zip that begins the object and has a zip appended to it (`cat a.zip b.zip`): libarchive reads a zip by the last
- * end record, b's, which says where b's directory begins counting from b's start, so a's members would never be
- * read. When the last end record's directory begins further into the object than it says, and a zip's local header
- * is where it then begins, with an end record before it that ends a zip of its own, the object is read as the
- * first zip (src->size cut to where the second begins) and the second as what follows it (src->then_size). */
-static void split_appended_zip(fd_src *src)
+#define SPLITS_MAX 16u /* zips appended one after another that are told apart (each opens one level deeper anyway) */
+
+/* Where the zip libarchive would read src by begins, when that is past the object's start and the bytes before it end
+ * a zip of their own (a zip appended to a zip); 0 otherwise. */
+static uint64_t appended_zip_at(const fd_src *src)
 {
     uint64_t end = zip_end_record(src);
     unsigned char r[EOCD_LEN], h[4];
     if (end == UINT64_MAX || src_bytes(src, end - EOCD_LEN, r, sizeof r))
-        return;
+        return 0;
     uint64_t dir_len = le32(r + 12), dir_at = le32(r + 16); /* 0xffffffff: zip64, whose records say; not split */
     if (dir_len == 0xffffffffu || dir_at == 0xffffffffu || !dir_len || dir_len + dir_at > end - EOCD_LEN)
-        return;
+        return 0;
     uint64_t begins = end - EOCD_LEN - dir_len - dir_at;
     if (!begins || src_bytes(src, begins, h, 4) || memcmp(h, "PK\x03\x04", 4) ||
         src_bytes(src, end - EOCD_LEN - dir_len, h, 4) || memcmp(h, "PK\x01\x02", 4))
-        return;
+        return 0;
     fd_src first = *src;
     first.size = begins;
     if (zip_end_record(&first) == UINT64_MAX)
-        return; /* the bytes before it end no zip of their own: read as libarchive reads them */
-    src->then_size = src->size;
-    src->size = begins;
+        return 0; /* the bytes before it end no zip of their own: read as libarchive reads them */
+    return begins;
+}
+
+/* A zip that begins the object and has zips appended to it (`cat a.zip b.zip c.zip`): libarchive reads a zip by the
+ * last end record, c's, which says where c's directory begins counting from c's start, so a's and b's members would
+ * never be read. The object is cut before each appended zip in turn, from the last, down to the first zip
+ * (src->size), and what follows it is read after it as trailing data (to src->then_size), as a pipe reads it: b
+ * opened there, and c after b's end. */
+static void split_appended_zip(fd_src *src)
+{
+    uint64_t whole = src->size, begins;
+    for (unsigned i = 0; i < SPLITS_MAX && (begins = appended_zip_at(src)) != 0; i++)
+        src->size = begins;
+    if (src->size < whole)
+        src->then_size = whole;
 }
 
 int ks__container_zip_after(const void *mem, size_t len, int fd, uint64_t size, uint64_t *prefix)

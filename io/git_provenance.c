@@ -49,7 +49,7 @@ typedef struct lane {
     uint32_t commit_now; /* the commit being compared */
     uint32_t pos_now;    /* its place in the order */
     long last_want;      /* the index in ids of the blob diff_wants saw last */
-    int corrupt;         /* a tree could not be read */
+    uint32_t corrupt_at; /* the earliest place in the order where a tree could not be read, or UINT32_MAX */
     int err;             /* KS_ENOMEM */
     pthread_t thread;
 } lane;
@@ -120,7 +120,13 @@ static int diff_blob(void *ctx, const git_oid *id, const char *dir, size_t dir_l
     return l->err;
 }
 
-static void diff_unreadable(void *ctx, const git_oid *id, int git_error) { ((lane *)ctx)->corrupt = 1; }
+static void lane_corrupt(lane *l)
+{
+    if (l->pos_now < l->corrupt_at)
+        l->corrupt_at = l->pos_now;
+}
+
+static void diff_unreadable(void *ctx, const git_oid *id, int git_error) { lane_corrupt(ctx); }
 
 /* Compares one commit's tree with the trees of its parents that could be read. */
 static void compare_commit(lane *l, uint32_t k)
@@ -143,7 +149,7 @@ static void compare_commit(lane *l, uint32_t k)
     l->commit_now = k;
     int rc = ks__git_tree_diff(&l->diff, &nd->tree, parents, np);
     if (rc == KS_ECORRUPT)
-        l->corrupt = 1; /* trees nested past any real repository's */
+        lane_corrupt(l); /* trees nested past any real repository's */
     else if (rc)
         l->err = rc;
     ks__afree(p->a, parents);
@@ -174,6 +180,7 @@ static void lane_init(lane *l, prov *p, git_repository *repo)
 {
     memset(l, 0, sizeof *l);
     l->p = p;
+    l->corrupt_at = UINT32_MAX;
     l->repo = repo;
     l->diff = (ks_git_diff){.repo = repo, .a = p->a, .on_blob = diff_blob, .wants = diff_wants,
                            .unreadable = diff_unreadable, .ctx = l};
@@ -205,10 +212,19 @@ static int rec_cmp(const void *x, const void *y)
  * lane compared it); unless every path is wanted, only each id's first. The lanes' own lists are emptied. */
 static int merge_lanes(prov *p, lane *lanes, unsigned n)
 {
+    /* A tree that could not be read counts where one walk would have met it: before it stopped, after the commit
+     * that gave the last id its origin (the threads compare commits past it, to their runs' ends). */
+    uint32_t last = 0;
+    int stopped = !p->all_paths && atomic_load(&p->n_found) == p->n_ids;
+    for (size_t i = 0; stopped && i < p->n_ids; i++) {
+        uint32_t at = atomic_load(&p->first_at[i]);
+        last = at > last ? at : last;
+    }
     size_t total = 0;
     for (unsigned i = 0; i < n; i++) {
         total += lanes[i].n_recs;
-        p->corrupt |= lanes[i].corrupt;
+        if (lanes[i].corrupt_at != UINT32_MAX && (!stopped || lanes[i].corrupt_at <= last))
+            p->corrupt = 1;
     }
     origin_rec *all = total ? ks__acalloc(p->a, total, sizeof *all) : NULL;
     unsigned char *kept = p->n_ids ? ks__acalloc(p->a, p->n_ids, 1) : NULL;

@@ -528,3 +528,51 @@ Test(git_provenance, threads_agree_with_one_thread)
             }
     }
 }
+
+/* (review) A tree that could not be read made the answer KS_ECORRUPT or not by the number of threads and how they
+ * were scheduled: the threads compare commits to their runs' ends, past the commit where one walk stops (the one
+ * that gave the last id its origin). It now counts where one walk would have met it. 300 commits, loose objects, a
+ * secret added in c001 or c250, the root tree of c020 deleted: after the walk's end (0) or before it (KS_ECORRUPT),
+ * and with every path wanted, always KS_ECORRUPT, on 1 to 9 threads. */
+Test(git_provenance, r_an_unreadable_tree_counts_where_one_walk_meets_it)
+{
+    for (int late = 0; late <= 1; late++) {
+        char cmd[256];
+        snprintf(cmd, sizeof cmd, "rm -rf %s/repo %s/stream", dir, dir);
+        cr_assert_eq(system(cmd), 0);
+        sh("git init -q .");
+        char path[160];
+        snprintf(path, sizeof path, "%s/stream", dir);
+        FILE *f = fopen(path, "w");
+        cr_assert_not_null(f);
+        for (int i = 1; i <= 300; i++) {
+            fprintf(f, "commit refs/heads/main\ncommitter Dev <dev@example.com> %d +0000\ndata 4\nc%03d\n",
+                    1700000000 + i, i);
+            fprintf(f, "M 100644 inline f.txt\ndata <<END\nv %d\nEND\n", i);
+            if (i == (late ? 250 : 1))
+                fprintf(f, "M 100644 inline s.txt\ndata <<END\nsecret\nEND\n");
+        }
+        fclose(f);
+        sh("git fast-import --quiet < ../stream && mkdir ../packs && mv .git/objects/pack/* ../packs/ && "
+           "for p in ../packs/*.pack; do git unpack-objects -q < $p; done && rm -rf ../packs && "
+           "t=$(git log --all --format=%%T --grep='^c020$') && test -n \"$t\" && rm .git/objects/${t%%${t#??}}/${t#??}");
+        char secret[41];
+        snprintf(secret, sizeof secret, "%s", out("printf 'secret\\n' | git hash-object --stdin"));
+        const char *ids[] = {secret};
+        char git_dir[96];
+        snprintf(git_dir, sizeof git_dir, "%s/repo/.git", dir);
+        for (unsigned flags = 0; flags <= KS_GIT_ALL_PATHS; flags += KS_GIT_ALL_PATHS) {
+            int want = late || flags ? KS_ECORRUPT : 0;
+            static seen one, many;
+            cr_assert_eq(provenance_threads(git_dir, ids, 1, flags, 1, &one), want);
+            cr_assert(one.n[0] >= 1 && !strcmp(one.o[0][0].path, "s.txt"));
+            for (int again = 0; again < 4; again++)
+                for (unsigned threads = 2; threads <= 9; threads += threads < 4 ? 1 : 5) {
+                    cr_assert_eq(provenance_threads(git_dir, ids, 1, flags, threads, &many), want,
+                                 "secret in c%s, flags %u, %u threads", late ? "250" : "001", flags, threads);
+                    cr_assert(!memcmp(&one, &many, sizeof one), "flags %u, %u threads: another answer", flags,
+                              threads);
+                }
+        }
+    }
+}
