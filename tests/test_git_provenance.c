@@ -450,6 +450,17 @@ Test(git_provenance, allocation_failures)
 
 /* ---- several threads ---- */
 
+/* A new repository in dir/repo, and dir/stream opened for the git fast-import stream that fills it. */
+static FILE *new_repo_stream(void)
+{
+    sh("git init -q .");
+    char path[160];
+    snprintf(path, sizeof path, "%s/stream", dir);
+    FILE *f = fopen(path, "w");
+    cr_assert_not_null(f);
+    return f;
+}
+
 static int provenance_threads(const char *git_dir, const char *const *ids, size_t n, unsigned flags, unsigned threads,
                               seen *s)
 {
@@ -464,11 +475,7 @@ static int provenance_threads(const char *git_dir, const char *const *ids, size_
  * added again elsewhere later; side branches merged back; blobs changed on every commit; one blob never committed. */
 Test(git_provenance, threads_agree_with_one_thread)
 {
-    sh("git init -q .");
-    char path[160];
-    snprintf(path, sizeof path, "%s/stream", dir);
-    FILE *f = fopen(path, "w");
-    cr_assert_not_null(f);
+    FILE *f = new_repo_stream();
     for (int i = 1; i <= 400; i++) {
         if (i % 100 == 60) { /* a side branch from here, merged back ten commits later */
             fprintf(f, "commit refs/heads/side\nmark :%d\ncommitter Dev <dev@example.com> %d +0000\ndata 4\ns%03d\n",
@@ -540,11 +547,7 @@ Test(git_provenance, r_an_unreadable_tree_counts_where_one_walk_meets_it)
         char cmd[256];
         snprintf(cmd, sizeof cmd, "rm -rf %s/repo %s/stream", dir, dir);
         cr_assert_eq(system(cmd), 0);
-        sh("git init -q .");
-        char path[160];
-        snprintf(path, sizeof path, "%s/stream", dir);
-        FILE *f = fopen(path, "w");
-        cr_assert_not_null(f);
+        FILE *f = new_repo_stream();
         for (int i = 1; i <= 300; i++) {
             fprintf(f, "commit refs/heads/main\ncommitter Dev <dev@example.com> %d +0000\ndata 4\nc%03d\n",
                     1700000000 + i, i);
