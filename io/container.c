@@ -170,6 +170,9 @@ typedef struct fd_src {
     /* not 0: the object goes on to here, past `size`, with a zip of its own that a zip read by its directory would
      * have hidden (`cat a.zip b.zip`: libarchive reads b's directory): read after the first zip's trailing data */
     uint64_t then_size;
+    /* zip_end_record's answer for this size, once split_appended_zip found it (end_known): not looked for again */
+    uint64_t end_record;
+    int end_known;
 } fd_src;
 
 static la_ssize_t pipe_read(struct archive *a, fd_src *s, const void **out)
@@ -1656,7 +1659,7 @@ static void outer_trailing(expansion *x, struct archive *a, ks_container_kind ki
      * by their directories too, where their headers say; lz4, four bytes before what its filter took when more
      * follows (it takes them to see they begin no frame) */
     int zip_dir = 0;
-    uint64_t end = kind == KS_CONT_ZIP && src->seeks ? zip_end_record(src)
+    uint64_t end = kind == KS_CONT_ZIP && src->seeks ? (src->end_known ? src->end_record : zip_end_record(src))
                    : src->pipe                     ? pipe_end(a, kind, x, src, &zip_dir)
                    : kind == KS_CONT_7Z            ? sevenzip_end(src)
                    : kind == KS_CONT_ISO9660       ? iso9660_end(src)
@@ -2055,11 +2058,11 @@ static uint64_t zip_end_record(const fd_src *src)
 
 #define SPLITS_MAX 16u /* zips appended one after another that are told apart (each opens one level deeper anyway) */
 
-/* Where the zip libarchive would read src by begins, when that is past the object's start and the bytes before it end
- * a zip of their own (a zip appended to a zip); 0 otherwise. */
-static uint64_t appended_zip_at(const fd_src *src)
+/* Where the zip libarchive would read src by begins (`end`: where src's last end record ends, zip_end_record's),
+ * when that is past the object's start and the bytes before it end a zip of their own (a zip appended to a zip),
+ * with *first_end where that one's end record ends; 0 otherwise. */
+static uint64_t appended_zip_at(const fd_src *src, uint64_t end, uint64_t *first_end)
 {
-    uint64_t end = zip_end_record(src);
     unsigned char r[EOCD_LEN], h[4];
     if (end == UINT64_MAX || src_bytes(src, end - EOCD_LEN, r, sizeof r))
         return 0;
@@ -2072,7 +2075,7 @@ static uint64_t appended_zip_at(const fd_src *src)
         return 0;
     fd_src first = *src;
     first.size = begins;
-    if (zip_end_record(&first) == UINT64_MAX)
+    if ((*first_end = zip_end_record(&first)) == UINT64_MAX)
         return 0; /* the bytes before it end no zip of their own: read as libarchive reads them */
     return begins;
 }
@@ -2084,9 +2087,13 @@ static uint64_t appended_zip_at(const fd_src *src)
  * opened there, and c after b's end. */
 static void split_appended_zip(fd_src *src)
 {
-    uint64_t whole = src->size, begins;
-    for (unsigned i = 0; i < SPLITS_MAX && (begins = appended_zip_at(src)) != 0; i++)
+    uint64_t whole = src->size, end = zip_end_record(src), begins, first_end;
+    for (unsigned i = 0; i < SPLITS_MAX && (begins = appended_zip_at(src, end, &first_end)) != 0; i++) {
         src->size = begins;
+        end = first_end;
+    }
+    src->end_record = end; /* the trailing data's start, when libarchive has read the zip by it */
+    src->end_known = 1;
     if (src->size < whole)
         src->then_size = whole;
 }
