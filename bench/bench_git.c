@@ -40,17 +40,19 @@ static int on_origins(void *ctx, const ks_git_blob_origins *b)
 }
 
 /* ks_git_provenance alone, as a scan with findings in these blobs pays it after reading them. */
-static int provenance(const char *repo, const char *const *blobs, size_t n)
+static int provenance(const char *repo, const char *const *blobs, size_t n, unsigned threads)
 {
     ks_git_tune_process();
     unsigned long with = 0;
+    ks_git_provenance_opts po = {.size = sizeof po, .threads = threads};
     double t0 = now();
-    int rc = ks_git_provenance(repo, blobs, n, NULL, on_origins, &with);
+    int rc = ks_git_provenance(repo, blobs, n, &po, on_origins, &with);
     double secs = now() - t0;
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
-    printf("{\"blobs\": %zu, \"with_origin\": %lu, \"seconds\": %.3f, \"peak_rss_mib\": %.1f, \"rc\": %d}\n", n, with,
-           secs, (double)ru.ru_maxrss / 1024.0, rc);
+    printf("{\"blobs\": %zu, \"threads\": %u, \"with_origin\": %lu, \"seconds\": %.3f, \"peak_rss_mib\": %.1f, "
+           "\"rc\": %d}\n",
+           n, threads ? threads : 1, with, secs, (double)ru.ru_maxrss / 1024.0, rc);
     return rc == 0 ? 0 : 1;
 }
 
@@ -66,6 +68,7 @@ int main(int argc, char **argv)
     const char *repo = NULL;
     const char **blobs = calloc((size_t)argc, sizeof *blobs);
     size_t n_blobs = 0;
+    unsigned threads = 1;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--verify"))
             o.verify = 1;
@@ -73,6 +76,8 @@ int main(int argc, char **argv)
             o.types = 0x1e;
         else if (!strcmp(argv[i], "--provenance") && i + 1 < argc && blobs)
             blobs[n_blobs++] = argv[++i];
+        else if (!strcmp(argv[i], "--threads") && i + 1 < argc)
+            threads = (unsigned)strtoul(argv[++i], NULL, 10);
         else if (!strcmp(argv[i], "--lanes") && i + 1 < argc)
             o.lanes = (unsigned)strtoul(argv[++i], NULL, 10);
         else if (!strcmp(argv[i], "--budget-mib") && i + 1 < argc)
@@ -84,12 +89,12 @@ int main(int argc, char **argv)
     }
     if (!repo) {
         fprintf(stderr, "usage: bench_git [--verify] [--all-types] [--budget-mib N] [--lanes N] REPO|OBJECTS_DIR\n"
-                        "       bench_git --provenance BLOB [--provenance BLOB ...] GIT_DIR\n");
+                        "       bench_git [--threads N] --provenance BLOB [--provenance BLOB ...] GIT_DIR\n");
         free(blobs);
         return 2;
     }
     if (n_blobs) {
-        int rc = provenance(repo, blobs, n_blobs);
+        int rc = provenance(repo, blobs, n_blobs, threads);
         free(blobs);
         return rc;
     }

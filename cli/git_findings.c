@@ -1,6 +1,8 @@
 /* git_findings.c: the findings of a repository's blobs are copied as they come (the writer thread's), and at the end of
- * that repository's scan its blobs' origins are asked for in one ks_git_provenance walk (on the scan's threads, idle
- * by then) and the findings reported with them; a file's findings never wait for this. */
+ * that repository's scan its blobs' origins are asked for in one provenance walk (on the scan's threads, idle by
+ * then) and the findings reported with them; a file's findings never wait for this. The repository's commits are
+ * loaded from its first finding on, while its blobs are still being scanned, by a thread that runs only on CPU time
+ * the scan leaves idle; what it has not loaded by the end is loaded then at the scan's own priority. */
 #include <sched.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +19,9 @@ typedef struct held_blob {
 
 struct git_held_repo {
     char *path;
+    ks_git_history *history; /* opened at the first finding, its commits loaded by `loader` meanwhile */
+    pthread_t loader;
+    int loading;             /* loader was started: joined before the history is used or freed */
     ks_match **findings; /* each one allocation holding its strings and bytes */
     size_t *blob_of;     /* per finding: its index in blobs */
     size_t n, cap;
@@ -52,8 +57,20 @@ static void free_origins(held_blob *b)
     b->n_origins = 0;
 }
 
+/* The loader stopped where it is, and r's history the caller's to go on loading (at its own priority) or free. */
+static void join_loader(git_held_repo *r)
+{
+    if (!r->loading)
+        return;
+    ks_git_history_stop(r->history);
+    pthread_join(r->loader, NULL);
+    r->loading = 0;
+}
+
 static void free_repo(git_held_repo *r)
 {
+    join_loader(r);
+    ks_git_history_free(r->history);
     for (size_t i = 0; i < r->n; i++)
         free(r->findings[i]);
     free(r->findings);
@@ -159,6 +176,29 @@ static ks_match *copy_match(const ks_match *m)
     return c;
 }
 
+static void *load_history(void *arg)
+{
+    /* idle priority: the scan is never slowed, and the commits are loaded on the CPU time it leaves (on git/git
+     * at -j2, the load done this way saved 14% of the scan; at normal priority it saved nothing) */
+    struct sched_param none = {0};
+    pthread_setschedparam(pthread_self(), SCHED_IDLE, &none);
+    ks_git_history_load(arg); /* its answer is asked again, and acted on, when provenance runs */
+    return NULL;
+}
+
+/* A repository with a finding will be asked where its blobs came from: its commits, which do not depend on which
+ * blobs, are loaded now. Without a handle or a thread, provenance loads them when it runs. */
+static void start_loading(git_findings *g, git_held_repo *r)
+{
+    ks_git_provenance_opts o = {.size = sizeof o, .flags = g->all_paths ? KS_GIT_ALL_PATHS : 0, .within = g->within,
+                                .threads = g->threads};
+    if (ks_git_history_new(r->path, &o, &r->history))
+        return; /* said when provenance asks, as ks_git_provenance says it */
+    r->loading = pthread_create(&r->loader, NULL, load_history, r->history) == 0;
+}
+
+/* The repository's held findings; the history of one met for the first time starts loading. The held array moves
+ * as it grows: a loading thread has only its history, never r. */
 static git_held_repo *held_repo(git_findings *g, const char *path)
 {
     for (size_t i = g->n_held; i-- > 0;)
@@ -171,6 +211,7 @@ static git_held_repo *held_repo(git_findings *g, const char *path)
     if (!(r->path = strdup(path)))
         return NULL;
     g->n_held++;
+    start_loading(g, r);
     return r;
 }
 
@@ -255,7 +296,9 @@ static int find_origins(git_held_repo *r, int all_paths, const ks_git_opts *with
         ids[i] = r->blobs[i].id;
     ks_git_provenance_opts o = {.size = sizeof o, .flags = all_paths ? KS_GIT_ALL_PATHS : 0, .within = within,
                                 .threads = threads};
-    int rc = ks_git_provenance(r->path, ids, r->n_blobs, &o, keep_origins, r);
+    join_loader(r);
+    int rc = r->history ? ks_git_history_provenance(r->history, ids, r->n_blobs, keep_origins, r)
+                        : ks_git_provenance(r->path, ids, r->n_blobs, &o, keep_origins, r);
     free(ids);
     if (rc == KS_ETERMINATED || rc == KS_ENOMEM)
         return -1;

@@ -222,13 +222,35 @@ static int load_end(ks_git_commits *c, ks_git_commit_info *info, int rc)
     return rc ? rc : order_commits(c);
 }
 
-int ks__git_commits_load(git_repository *repo, ks_git_trees *src, const ks_allocator *a, ks_git_commits *c)
+/* 1 when a stop is pending (stop may be NULL), which is taken: each stop stops one load. */
+static int take_stop(atomic_int *stop)
+{
+    int n = stop ? atomic_load_explicit(stop, memory_order_relaxed) : 0;
+    while (n > 0)
+        if (atomic_compare_exchange_weak(stop, &n, n - 1))
+            return 1;
+    return 0;
+}
+
+int ks__git_commits_load(git_repository *repo, ks_git_trees *src, const ks_allocator *a, atomic_int *stop,
+                         ks_git_commits *c)
 {
     ks_git_commit_info info;
-    load_start(a, c, &info);
-    int rc = add_tips(repo, src, &info, c);
-    /* breadth-first: the nodes array is its own queue */
-    for (size_t k = 0; !rc && k < c->n; k++) {
+    int rc = 0;
+    if (!c->started) {
+        load_start(a, c, &info);
+        c->started = 1;
+        rc = add_tips(repo, src, &info, c);
+    } else {
+        memset(&info, 0, sizeof info); /* a stopped load going on */
+    }
+    /* breadth-first: the nodes array is its own queue, and where it is is kept when the load stops */
+    for (; !rc && c->next < c->n; c->next++) {
+        if (take_stop(stop)) {
+            ks__git_commit_info_free(c->a, &info);
+            return KS_ETERMINATED;
+        }
+        size_t k = c->next;
         uint32_t np = c->nodes[k].n_parents, first = c->nodes[k].parents;
         for (uint32_t j = 0; !rc && np != NOT_READ && j < np; j++) {
             git_oid parent = c->parent_ids[first + j]; /* a copy: add_commit may move the array */
@@ -239,7 +261,7 @@ int ks__git_commits_load(git_repository *repo, ks_git_trees *src, const ks_alloc
 }
 
 int ks__git_commits_load_range(ks_git_trees *src, const ks_allocator *a, const git_oid *tips, size_t n_tips,
-                               const ks_git_idset *hidden, ks_git_commits *c)
+                               const ks_git_idset *hidden, atomic_int *stop, ks_git_commits *c)
 {
     ks_git_commit_info info;
     load_start(a, c, &info);
@@ -248,6 +270,10 @@ int ks__git_commits_load_range(ks_git_trees *src, const ks_allocator *a, const g
         if (!ks__git_idset_has(hidden, tips[i].id))
             rc = add_commit(src, &info, c, &tips[i]);
     for (size_t k = 0; !rc && k < c->n; k++) {
+        if (take_stop(stop)) {
+            rc = KS_ETERMINATED;
+            break;
+        }
         uint32_t np = c->nodes[k].n_parents, first = c->nodes[k].parents;
         for (uint32_t j = 0; !rc && !c->nodes[k].boundary && np != NOT_READ && j < np; j++) {
             git_oid parent = c->parent_ids[first + j];

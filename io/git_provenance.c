@@ -426,31 +426,43 @@ static int index_origins(lane *l)
     return l->err;
 }
 
-/* A range's commits as painting reads them (ctx: the first lane), through the run's reader: what cannot be read is
- * counted when the range's commits are loaded. */
+/* A repository's history, held so that its commits are loaded once, before the blobs asked for are known. */
+struct ks_git_history {
+    const ks_allocator *a;
+    char *git_dir;
+    git_repository *repo;
+    ks_git_trees *src; /* loading reads the commits through it, and the first lane reads trees through it after */
+    ks_git_commits commits;
+    ks_git_opts within; /* a copy (its strings are the caller's, read by the load) */
+    unsigned flags, threads;
+    int loaded, load_rc; /* the load ran to its end, and what it returned */
+    atomic_int stop;     /* stops asked for (ks_git_history_stop), each taken by one load */
+};
+
+/* A range's commits as painting reads them (ctx: the history), through its reader: what cannot be read is counted
+ * when the range's commits are loaded. */
 static int quiet_lookup(void *ctx, const git_oid *id, int is_parent, int report, ks_git_commit_info *out)
 {
-    lane *l = ctx;
+    ks_git_history *h = ctx;
     int git_error;
-    return ks__git_commit_read(l->diff.src, l->p->a, id, out, &git_error);
+    return ks__git_commit_read(h->src, h->a, id, out, &git_error);
 }
 
 /* The commits the narrowing options select (a range, commits since one, a branch), in topological order. */
-static int load_within(lane *l, const ks_git_opts *w, ks_git_commits *commits)
+static int load_within(ks_git_history *h)
 {
-    prov *p = l->p;
     char why[256];
     ks_git_range_ends r;
-    int rc = ks__git_range_ends(p->repo, w, p->a, &r, why, sizeof why);
+    int rc = ks__git_range_ends(h->repo, &h->within, h->a, &r, why, sizeof why);
     if (rc)
         return rc;
-    ks_git_idset *hidden = ks__git_idset_new(p->a);
-    ks_git_paint paint = {.a = p->a, .lookup = quiet_lookup, .ctx = l};
+    ks_git_idset *hidden = ks__git_idset_new(h->a);
+    ks_git_paint paint = {.a = h->a, .lookup = quiet_lookup, .ctx = h};
     rc = hidden ? ks__git_paint_hidden(&paint, r.from, r.n_from, r.to, r.n_to, hidden) : KS_ENOMEM;
     if (!rc)
-        rc = ks__git_commits_load_range(l->diff.src, p->a, r.to, r.n_to, hidden, commits);
+        rc = ks__git_commits_load_range(h->src, h->a, r.to, r.n_to, hidden, &h->stop, &h->commits);
     ks__git_idset_free(hidden);
-    ks__git_range_ends_free(p->a, &r);
+    ks__git_range_ends_free(h->a, &r);
     return rc;
 }
 
@@ -506,41 +518,94 @@ static int walk_commits(prov *p, lane *first, unsigned threads)
     return rc;
 }
 
-int ks_git_provenance(const char *git_dir, const char *const *blobs, size_t n_blobs,
-                      const ks_git_provenance_opts *opts, ks_git_origin_fn cb, void *ctx)
+int ks_git_history_new(const char *git_dir, const ks_git_provenance_opts *opts, ks_git_history **out)
 {
-    if (!git_dir || (n_blobs && !blobs) || !cb)
+    if (!out)
         return KS_EINVAL;
-    for (size_t i = 0; i < n_blobs; i++)
-        if (!blobs[i] || !is_hex_id(blobs[i]))
-            return KS_EINVAL;
+    *out = NULL;
+    if (!git_dir)
+        return KS_EINVAL;
     ks_git_provenance_opts o = {0};
     if (opts) {
         size_t room = opts->size && opts->size < sizeof o ? opts->size : sizeof o;
         memcpy(&o, opts, room);
     }
-    prov p = {.a = o.allocator, .all_paths = (o.flags & KS_GIT_ALL_PATHS) != 0, .git_dir = git_dir};
     if (git_libgit2_init() < 0)
         return KS_ENOMEM;
-    ks_git_commits commits = {0};
-    lane first;
-    lane_init(&first, &p, NULL);
-    int rc = 0;
-    /* NO_SEARCH: git_dir itself, never a repository above it; BARE: its work tree plays no part */
-    if (git_repository_open_ext(&p.repo, git_dir, GIT_REPOSITORY_OPEN_NO_SEARCH | GIT_REPOSITORY_OPEN_BARE, NULL)) {
-        rc = KS_EIO;
-        goto out;
+    ks_git_history *h = ks__acalloc(o.allocator, 1, sizeof *h);
+    if (!h) {
+        git_libgit2_shutdown();
+        return KS_ENOMEM;
     }
-    if ((rc = load_wanted(&p, blobs, n_blobs)))
-        goto out;
-    ks_git_opts within = {0};
+    h->a = o.allocator;
+    h->flags = o.flags;
+    h->threads = o.threads;
+    atomic_init(&h->stop, 0);
     if (o.within) {
-        size_t room = o.within->size && o.within->size < sizeof within ? o.within->size : sizeof within;
-        memcpy(&within, o.within, room);
+        size_t room = o.within->size && o.within->size < sizeof h->within ? o.within->size : sizeof h->within;
+        memcpy(&h->within, o.within, room);
     }
-    first.repo = first.diff.repo = p.repo;
-    if (within.staged) {
-        /* a staged blob has no commit yet: where it is in the index is its origin */
+    int rc = (h->git_dir = ks__astrdup(h->a, git_dir)) ? 0 : KS_ENOMEM;
+    /* NO_SEARCH: git_dir itself, never a repository above it; BARE: its work tree plays no part */
+    if (!rc && git_repository_open_ext(&h->repo, git_dir, GIT_REPOSITORY_OPEN_NO_SEARCH | GIT_REPOSITORY_OPEN_BARE,
+                                       NULL))
+        rc = KS_EIO;
+    if (rc) {
+        ks_git_history_free(h);
+        return rc;
+    }
+    *out = h;
+    return 0;
+}
+
+int ks_git_history_load(ks_git_history *h)
+{
+    if (!h)
+        return KS_EINVAL;
+    if (h->loaded)
+        return h->load_rc;
+    int rc = 0;
+    /* a staged blob has no commit yet: the index is read when asked, and no history */
+    if (!h->within.staged) {
+        /* One reader for painting a range, loading its commits and, after, the first thread's walk: each reader
+         * of its own opened every pack again (sorting each one's offsets) and inflated again what another's base
+         * cache held. (Each thread more of the walk has its own.) */
+        rc = h->src ? 0 : ks__git_trees_new(h->a, h->repo, &h->src);
+        int ranged = h->within.range || h->within.since_commit || h->within.branch;
+        if (!rc)
+            rc = ranged ? load_within(h) : ks__git_commits_load(h->repo, h->src, h->a, &h->stop, &h->commits);
+        if (rc == KS_ETERMINATED) {
+            if (ranged) /* painted again from the start by the next load */
+                ks__git_commits_free(&h->commits);
+            return rc;
+        }
+    }
+    h->loaded = 1;
+    h->load_rc = rc;
+    return rc;
+}
+
+void ks_git_history_stop(ks_git_history *h)
+{
+    if (h)
+        atomic_fetch_add(&h->stop, 1);
+}
+
+int ks_git_history_provenance(ks_git_history *h, const char *const *blobs, size_t n_blobs, ks_git_origin_fn cb,
+                              void *ctx)
+{
+    if (!h || (n_blobs && !blobs) || !cb)
+        return KS_EINVAL;
+    for (size_t i = 0; i < n_blobs; i++)
+        if (!blobs[i] || !is_hex_id(blobs[i]))
+            return KS_EINVAL;
+    prov p = {.a = h->a, .all_paths = (h->flags & KS_GIT_ALL_PATHS) != 0, .git_dir = h->git_dir, .repo = h->repo};
+    lane first;
+    lane_init(&first, &p, h->repo);
+    int rc = load_wanted(&p, blobs, n_blobs);
+    if (rc)
+        goto out;
+    if (h->within.staged) {
         rc = p.n_ids ? index_origins(&first) : 0;
         if (rc == KS_ECORRUPT)
             p.corrupt = 1, rc = 0;
@@ -552,20 +617,14 @@ int ks_git_provenance(const char *git_dir, const char *const *blobs, size_t n_bl
             rc = KS_ECORRUPT;
         goto out;
     }
-    /* One reader for this thread's walk: painting a range, loading its commits and comparing their trees read the
-     * same commits through it, and each reader of its own opened every pack again (sorting each one's offsets) and
-     * inflated again what another's base cache held. (Each thread more has its own.) */
-    if (p.n_ids && (rc = ks__git_trees_new(p.a, p.repo, &first.diff.src)))
+    if (p.n_ids && (rc = ks_git_history_load(h)))
         goto out;
-    if (p.n_ids && (rc = within.range || within.since_commit || within.branch
-                             ? load_within(&first, &within, &commits)
-                             : ks__git_commits_load(p.repo, first.diff.src, p.a, &commits)))
-        goto out;
-    p.commits = &commits;
-    rc = p.n_ids ? walk_commits(&p, &first, o.threads) : 0;
+    first.diff.src = h->src;
+    p.commits = &h->commits;
+    rc = p.n_ids ? walk_commits(&p, &first, h->threads) : 0;
     if (!rc)
         rc = call_back(&p, blobs, n_blobs, cb, ctx);
-    if (!rc && (p.corrupt || commits.missing))
+    if (!rc && (p.corrupt || h->commits.missing))
         rc = KS_ECORRUPT;
 out:
     for (size_t r = 0; r < p.n_recs; r++)
@@ -574,11 +633,38 @@ out:
     for (size_t r = 0; r < first.n_recs; r++)
         ks__afree(p.a, first.recs[r].path);
     ks__afree(p.a, first.recs);
+    first.diff.src = NULL; /* the history's, kept for its next question */
     ks__git_tree_diff_free(&first.diff);
     ks__afree(p.a, p.ids);
     ks__afree(p.a, (void *)p.first_at);
-    ks__git_commits_free(&commits);
-    git_repository_free(p.repo);
+    return rc;
+}
+
+void ks_git_history_free(ks_git_history *h)
+{
+    if (!h)
+        return;
+    ks__git_commits_free(&h->commits);
+    ks__git_trees_free(h->src);
+    git_repository_free(h->repo);
+    ks__afree(h->a, h->git_dir);
+    ks__afree(h->a, h);
     git_libgit2_shutdown();
+}
+
+int ks_git_provenance(const char *git_dir, const char *const *blobs, size_t n_blobs,
+                      const ks_git_provenance_opts *opts, ks_git_origin_fn cb, void *ctx)
+{
+    if (!git_dir || (n_blobs && !blobs) || !cb)
+        return KS_EINVAL;
+    for (size_t i = 0; i < n_blobs; i++)
+        if (!blobs[i] || !is_hex_id(blobs[i]))
+            return KS_EINVAL;
+    ks_git_history *h;
+    int rc = ks_git_history_new(git_dir, opts, &h);
+    if (rc)
+        return rc;
+    rc = ks_git_history_provenance(h, blobs, n_blobs, cb, ctx);
+    ks_git_history_free(h);
     return rc;
 }

@@ -1,7 +1,9 @@
 /* test_git_provenance.c: ks_git_provenance and ks_git_repo_info_get on repositories git builds in a temporary directory:
  * a secret added, renamed, deleted and added again; one blob at two paths; a side branch and a merge that makes a
- * blob of its own; dangling and index-only blobs; an empty repository; a shallow clone; allocation failures. */
+ * blob of its own; dangling and index-only blobs; an empty repository; a shallow clone; allocation failures; several
+ * threads; a history held and loaded in steps. */
 #include <criterion/criterion.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -469,11 +471,10 @@ static int provenance_threads(const char *git_dir, const char *const *ids, size_
     return ks_git_provenance(git_dir, ids, n, &o, collect_origins, s);
 }
 
-/* Commits are compared on several threads, each taking the next run of 64 in topological order, and what they found
- * merged in that order: the answer is one thread's whatever the number of threads, first origins and every path
- * alike. 400 commits (git fast-import): a secret added at two paths in one commit, one of them deleted, the secret
- * added again elsewhere later; side branches merged back; blobs changed on every commit; one blob never committed. */
-Test(git_provenance, threads_agree_with_one_thread)
+/* 400 commits (git fast-import): a secret added at two paths in one commit, one of them deleted, the secret added
+ * again elsewhere later; side branches merged back; blobs changed on every commit. ids[]: the eight secrets, the
+ * side branches' first blobs, c399's blob, and one blob never committed (last); returns how many. git_dir: its .git. */
+static size_t build_branchy_repo(char ids_buf[16][41], const char *ids[16], char git_dir[96])
 {
     FILE *f = new_repo_stream();
     for (int i = 1; i <= 400; i++) {
@@ -500,8 +501,6 @@ Test(git_provenance, threads_agree_with_one_thread)
     }
     fclose(f);
     sh("git fast-import --quiet < ../stream && git gc -q --prune=now");
-    static char ids_buf[16][41];
-    const char *ids[16];
     size_t n = 0;
     for (int k = 1; k <= 8; k++)
         snprintf(ids_buf[n], 41, "%s", out("printf 'secret %d\\n' | git hash-object --stdin", k)), ids[n] = ids_buf[n], n++;
@@ -509,8 +508,19 @@ Test(git_provenance, threads_agree_with_one_thread)
         snprintf(ids_buf[n], 41, "%s", out("printf 'side %d\\n' | git hash-object --stdin", i)), ids[n] = ids_buf[n], n++;
     snprintf(ids_buf[n], 41, "%s", out("printf 'v 399\\n' | git hash-object --stdin")), ids[n] = ids_buf[n], n++;
     snprintf(ids_buf[n], 41, "%s", out("printf 'never\\n' | git hash-object --stdin")), ids[n] = ids_buf[n], n++;
+    snprintf(git_dir, 96, "%s/repo/.git", dir);
+    return n;
+}
+
+/* Commits are compared on several threads, each taking the next run of 64 in topological order, and what they found
+ * merged in that order: the answer is one thread's whatever the number of threads, first origins and every path
+ * alike (build_branchy_repo's history). */
+Test(git_provenance, threads_agree_with_one_thread)
+{
+    static char ids_buf[16][41];
+    const char *ids[16];
     char git_dir[96];
-    snprintf(git_dir, sizeof git_dir, "%s/repo/.git", dir);
+    size_t n = build_branchy_repo(ids_buf, ids, git_dir);
     static seen one, many;
     for (unsigned flags = 0; flags <= KS_GIT_ALL_PATHS; flags += KS_GIT_ALL_PATHS) {
         cr_assert_eq(provenance_threads(git_dir, ids, n, flags, 1, &one), 0);
@@ -578,4 +588,88 @@ Test(git_provenance, r_an_unreadable_tree_counts_where_one_walk_meets_it)
                 }
         }
     }
+}
+
+/* ---- a history held: its commits loaded before the blobs are known ---- */
+
+typedef struct loading {
+    ks_git_history *h;
+    int rc;
+} loading;
+
+static void *load_on_a_thread(void *arg)
+{
+    loading *l = arg;
+    l->rc = ks_git_history_load(l->h);
+    return NULL;
+}
+
+static int history_provenance(ks_git_history *h, const char *const *ids, size_t n, seen *s)
+{
+    memset(s, 0, sizeof *s);
+    return ks_git_history_provenance(h, ids, n, collect_origins, s);
+}
+
+/* The keysweep command loads a repository's commits on a thread of idle priority from its first finding on, and
+ * when the scan ends stops that load and goes on with it on its own thread. Loaded in any number of steps, stopped
+ * before it began or at any moment by another thread, whole or over a range, a history answers what
+ * ks_git_provenance answers, and again for other ids; one stopped and freed unloaded leaks nothing. */
+Test(git_provenance, a_history_loaded_in_steps_answers_as_provenance_does)
+{
+    static char ids_buf[16][41];
+    const char *ids[16];
+    char git_dir[96];
+    size_t n = build_branchy_repo(ids_buf, ids, git_dir);
+    ks_git_opts range = {.size = sizeof range, .range = "main~150..main"};
+    static seen want, want_few, got;
+    for (int ranged = 0; ranged <= 1; ranged++) {
+        ks_git_provenance_opts o = {.size = sizeof o, .flags = KS_GIT_ALL_PATHS, .within = ranged ? &range : NULL};
+        memset(&want, 0, sizeof want);
+        cr_assert_eq(ks_git_provenance(git_dir, ids, n, &o, collect_origins, &want), 0);
+        memset(&want_few, 0, sizeof want_few);
+        cr_assert_eq(ks_git_provenance(git_dir, ids + 2, 3, &o, collect_origins, &want_few), 0);
+        /* stopped before it begins, twice: each stop stops one load, and the third goes to the end */
+        ks_git_history *h;
+        cr_assert_eq(ks_git_history_new(git_dir, &o, &h), 0);
+        ks_git_history_stop(h);
+        ks_git_history_stop(h);
+        cr_expect_eq(ks_git_history_load(h), KS_ETERMINATED);
+        cr_expect_eq(ks_git_history_load(h), KS_ETERMINATED);
+        cr_assert_eq(ks_git_history_load(h), 0);
+        cr_expect_eq(ks_git_history_load(h), 0, "loaded: the same answer, nothing done");
+        cr_assert_eq(history_provenance(h, ids, n, &got), 0);
+        cr_assert(!memcmp(&want, &got, sizeof got), "ranged %d: loaded in steps, another answer", ranged);
+        cr_assert_eq(history_provenance(h, ids + 2, 3, &got), 0);
+        cr_assert(!memcmp(&want_few, &got, sizeof got), "ranged %d: asked again, another answer", ranged);
+        ks_git_history_free(h);
+        /* stopped by this thread while another loads, after 0 to 3 ms; the rest loaded here, or by provenance */
+        for (int wait_us = 0; wait_us <= 3000; wait_us += 500) {
+            loading l = {0};
+            cr_assert_eq(ks_git_history_new(git_dir, &o, &l.h), 0);
+            pthread_t t;
+            cr_assert_eq(pthread_create(&t, NULL, load_on_a_thread, &l), 0);
+            usleep((useconds_t)wait_us);
+            ks_git_history_stop(l.h);
+            pthread_join(t, NULL);
+            cr_assert(l.rc == 0 || l.rc == KS_ETERMINATED, "rc %d", l.rc);
+            if (wait_us % 1000)
+                cr_assert_eq(ks_git_history_load(l.h), 0);
+            cr_assert_eq(history_provenance(l.h, ids, n, &got), 0);
+            cr_assert(!memcmp(&want, &got, sizeof got), "ranged %d, stopped after %d us: another answer", ranged,
+                      wait_us);
+            ks_git_history_free(l.h);
+        }
+        /* given up: stopped, and freed without its answer */
+        cr_assert_eq(ks_git_history_new(git_dir, &o, &h), 0);
+        ks_git_history_stop(h);
+        cr_expect_eq(ks_git_history_load(h), KS_ETERMINATED);
+        ks_git_history_free(h);
+    }
+    ks_git_history *h;
+    cr_expect_eq(ks_git_history_new(NULL, NULL, &h), KS_EINVAL);
+    cr_expect_eq(ks_git_history_new(dir, NULL, &h), KS_EIO, "not a repository");
+    cr_expect_null(h);
+    cr_expect_eq(ks_git_history_load(NULL), KS_EINVAL);
+    ks_git_history_stop(NULL);
+    ks_git_history_free(NULL);
 }
