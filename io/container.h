@@ -176,6 +176,7 @@ int ks__container_expand_overlapped(const void *buf, size_t len, int fd, uint64_
 typedef enum ks_cont_ev { KS_EV_BEGIN, KS_EV_DATA, KS_EV_END, KS_EV_PROBLEM, KS_EV_DONE } ks_cont_ev;
 typedef struct ks_cont_block ks_cont_block;
 typedef struct ks_cont_feed ks_cont_feed;
+#define KS_CONTAINER_FEED_BLOCK (256u * 1024u) /* bytes of events in a block: one wake-up per block, not per member */
 
 /* Starts expanding an object (the arguments of ks__container_expand) on a thread of its own into a
  * pool of `blocks` blocks of events (at least 2). Returns 0, or -1 when there is no memory or thread

@@ -14,7 +14,7 @@
 /* The events (a member begins, bytes, it ends, a problem) are packed as records into blocks and
  * handed over a block at a time: one wake-up per 256 KiB, not one per small member, and replayed in
  * order the sink sees exactly what ks__container_expand would have shown it. */
-#define BLOCK (256u * 1024u)
+#define BLOCK KS_CONTAINER_FEED_BLOCK
 #define OVERLAP_BLOCKS 4u /* ks__container_expand_overlapped: one being filled, one replayed, two ahead */
 
 /* A record: kind (1 byte), fatal (1), length (4), then `length` bytes: a chain and its NUL; bytes;

@@ -5,12 +5,18 @@
 #include "pipeline_int.h"
 
 /* Units between the oldest whose findings are not sent yet and the newest: a slow unit holds back
- * the findings of at most this many after it. */
-#define UNITS 64u
-/* Blocks of events in flight per container (4 MiB): one being filled, one per worker scanning, the rest ahead. With
- * only n_workers + 4 of them, the expander ran out whenever a helper was descheduled for a moment and scanned a
- * unit itself, idle helpers or not: a full-history git scan at -j2 took 2.30 s, with all sixteen 2.13 s. */
-#define FEED_BLOCKS_MAX 16u
+ * the findings of at most this many after it. With 64, the expander of a full-history git scan at -j2 (7,691
+ * units) waited for room 50-70 times, scanning a unit itself each time. */
+#define UNITS 256u
+/* Blocks of events (256 KiB each) in flight per container: one being filled, one per worker scanning, the rest
+ * ahead. With too few, the expander runs out whenever a helper is descheduled for a moment and scans a unit
+ * itself, idle helpers or not: with 16, a full-history git scan at -j2 (the generated repository, 1.4 GB of blobs)
+ * took 3.4 s, the expander scanning 3,172 of 7,691 units while its one helper idled 80% of the time; with 64
+ * (and UNITS 256) 2.6 s, 30 units. Fewer helpers need more blocks to ride out a pause, and every worker may be an
+ * expander: FEED_BYTES_ALL bounds the blocks of all of them together. */
+#define FEED_BLOCKS_MAX 64u
+#define FEED_BLOCKS_MIN 16u
+#define FEED_BYTES_ALL ((size_t)64 << 20)
 
 enum unit_state { U_FREE, U_QUEUED, U_TAKEN, U_DONE };
 
@@ -410,7 +416,8 @@ static const ks_cont_feed_ops FEED_OPS = {on_block, on_starved};
 int ks__pl_expand_shared(worker *w, pslot *sl, ks_cont_producer produce, void *pctx, ks_container_result *res)
 {
     ks_pipeline *p = w->p;
-    unsigned blocks = FEED_BLOCKS_MAX;
+    size_t share = FEED_BYTES_ALL / p->n_workers / KS_CONTAINER_FEED_BLOCK;
+    unsigned blocks = share > FEED_BLOCKS_MAX ? FEED_BLOCKS_MAX : share < FEED_BLOCKS_MIN ? FEED_BLOCKS_MIN : (unsigned)share;
     ks_mshare *s = ks__acalloc(p->a, 1, sizeof *s);
     int rc = -2;
     if (s) {
