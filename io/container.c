@@ -756,6 +756,8 @@ static uint64_t end_in_source(struct archive *a, const stream_dec *dec, int *zip
 /* Trailing data as it is read: `back` (bytes taken and given back), then the piece at hand, then `more` (an
  * archive_read_callback on ctx, errors set on `a`); `at` is where the first of them is in the object. */
 typedef struct trail_rd {
+    const unsigned char *replay; /* read ahead to look inside (look_inside): read again before all else */
+    size_t replay_n;
     unsigned char back[KEEP_BEFORE]; /* bytes libarchive read ahead, or a record's bytes given back */
     size_t back_n;
     const unsigned char *p;
@@ -773,7 +775,11 @@ typedef struct trail_rd {
 static la_ssize_t trail_next(trail_rd *t, const unsigned char **q)
 {
     la_ssize_t k;
-    if (t->back_n) {
+    if (t->replay_n) {
+        *q = t->replay;
+        k = (la_ssize_t)t->replay_n;
+        t->replay_n = 0;
+    } else if (t->back_n) {
         *q = t->back;
         k = (la_ssize_t)t->back_n;
         t->back_n = 0;
@@ -797,7 +803,10 @@ static la_ssize_t trail_next(trail_rd *t, const unsigned char **q)
 /* Gives back the last `k` bytes of what trail_next returned in q (they come out again first). */
 static void trail_unread(trail_rd *t, const unsigned char *q, size_t k, size_t len)
 {
-    if (q == t->back) { /* what was given back, given back again: at most its size */
+    if (q == t->replay) {
+        t->replay = q + (len - k);
+        t->replay_n = k;
+    } else if (q == t->back) { /* what was given back, given back again: at most its size */
         memmove(t->back, t->back + (len - k), k);
         t->back_n = k;
     } else {
@@ -936,6 +945,65 @@ static la_ssize_t trail_more(void *ctx, const void **out)
     return k;
 }
 
+static size_t container_inside(const unsigned char *h, size_t n);
+static int may_lead_a_zip(const unsigned char *h, size_t n);
+
+/* Trailing data (t at its first byte) that begins with bytes of no container, and holds one after them that
+ * expand_member would open at `depth` (`cat a.tar note b.tar.gz`; a pipe's `cat a.zip note b.zip`): where it
+ * begins, looked for in the first KS_CONTAINER_LEAD_MAX bytes, else 0. What was read is t's to read again (*lead, freed by the
+ * caller once t is done with). */
+static size_t look_inside(expansion *x, trail_rd *t, unsigned depth, unsigned char **lead)
+{
+    *lead = NULL;
+    if (depth >= x->lim->max_depth || !(*lead = malloc(KS_CONTAINER_LEAD_MAX)))
+        return 0; /* nothing found would be opened; or no room to look, and the bytes are scanned as they are */
+    unsigned char *b = *lead;
+    size_t n = 0;
+    while (n < KS_CONTAINER_LEAD_MAX) {
+        const unsigned char *q;
+        la_ssize_t k = trail_next(t, &q);
+        if (k <= 0)
+            break; /* its end; or a failure, met again when the member reads on */
+        size_t take = (size_t)k < KS_CONTAINER_LEAD_MAX - n ? (size_t)k : KS_CONTAINER_LEAD_MAX - n;
+        memcpy(b + n, q, take);
+        n += take;
+        if (take < (size_t)k)
+            trail_unread(t, q, (size_t)k - take, (size_t)k);
+    }
+    t->replay = b;
+    t->replay_n = n;
+    t->at -= n;
+    if (ks__container_sniff(b, n) != KS_CONT_NONE || may_lead_a_zip(b, n))
+        return 0; /* a container from its first byte, or after a lead: expand_member's */
+    size_t in = container_inside(b, n);
+    if (in == n || (x->lim->no_decompress && ks__container_is_stream(ks__container_sniff(b + in, n - in))))
+        return 0;
+    return in;
+}
+
+/* The bytes before a container inside trailing data (look_inside), at `at` in the object: a member of their own. */
+static void give_before_inside(expansion *x, trail_rd *t, size_t n, uint64_t at)
+{
+    char step[48];
+    snprintf(step, sizeof step, "[trailing@%llu]", (unsigned long long)at);
+    size_t saved = chain_push(x, step);
+    if (members_ok(x)) {
+        x->res->members++;
+        int rc = x->sink->begin(x->ctx, x->chain);
+        if (rc) {
+            x->stopped = rc;
+        } else {
+            give(x, t->replay, n); /* a budget it ran out of is said, and the member still ends */
+            if (!x->stopped && (rc = x->sink->end(x->ctx)) != 0)
+                x->stopped = rc;
+        }
+    }
+    chain_pop(x, saved);
+    t->replay += n;
+    t->replay_n -= n;
+    t->at += n;
+}
+
 /* Reads the object holding a container from the container's end to its own end, and hands what is there on as a
  * member of its own, "[trailing@N]": N is where its first byte that is not zero is in that object, and the member
  * starts there (zeros pad many archives to a record size; they hold nothing, and nothing is handed over when they
@@ -967,16 +1035,21 @@ static int give_trailing(expansion *x, trail_rd *t, int zip_dir, unsigned depth,
             continue;
         }
         trail_unread(t, q, (size_t)k - z, (size_t)k); /* the member begins at its first byte that is not zero */
+        unsigned char *lead;
+        size_t in = look_inside(x, t, depth, &lead);
+        if (in)
+            give_before_inside(x, t, in, at + z);
         char step[48];
-        snprintf(step, sizeof step, "[trailing@%llu]", (unsigned long long)(at + z));
+        snprintf(step, sizeof step, "[trailing@%llu]", (unsigned long long)(at + z + in));
         size_t saved = chain_push(x, step);
-        if (members_ok(x)) {
+        if (!x->halt && !x->stopped && members_ok(x)) {
             member_rd mr = {.a = t->a, .more = trail_more, .more_ctx = t};
             /* a stream in it is named "data" (as a piped one is), not after the step: [trailing@N]!data */
             expand_member(x, &mr, "data", saved, depth, 0, buf);
             failed = mr.failed;
         }
         chain_pop(x, saved);
+        free(lead);
         break;
     }
     return failed ? -1 : 0;
@@ -1206,6 +1279,46 @@ static size_t find_local_header(const unsigned char *p, size_t n, size_t from)
             break;
         i = (size_t)(q - p);
         if (local_header_looks_right(q, n - i))
+            return i;
+    }
+    return n;
+}
+
+/* Where in h[1, n) a container begins that more than its magic confirms, n when none: trailing data that begins
+ * with bytes of no container may hold one after them (`cat a.tar note b.tar.gz`, a zip after a note). A zip's
+ * local header that looks right; a gzip, bzip2, xz, zstd or lz4 stream whose header is well formed; a tar header
+ * whose checksum is right; a 7z signature. Not cpio's or ar's magic, which text can hold, nor an image's. */
+static size_t container_inside(const unsigned char *h, size_t n)
+{
+    for (size_t i = 1; i < n; i++) {
+        const unsigned char *q = h + i;
+        size_t room = n - i;
+        int found = 0;
+        switch (q[0]) {
+        case 'P':
+            found = room >= 30 && local_header_looks_right(q, room);
+            break;
+        case 0x1f: /* deflate, and no flag bit that RFC 1952 reserves */
+            found = room >= 10 && q[1] == 0x8b && q[2] == 8 && !(q[3] & 0xe0);
+            break;
+        case 'B': /* the first block's magic too */
+            found = room >= 10 && q[1] == 'Z' && q[2] == 'h' && q[3] >= '1' && q[3] <= '9' && !memcmp(q + 4, "1AY&SY", 6);
+            break;
+        case 0xfd: /* the stream flags: a zero byte, then a check type */
+            found = room >= 8 && !memcmp(q, "\xfd" "7zXZ\0", 6) && q[6] == 0 && q[7] < 16;
+            break;
+        case 0x28: /* the frame header's reserved bit clear */
+            found = room >= 5 && !memcmp(q, "\x28\xb5\x2f\xfd", 4) && !(q[4] & 0x08);
+            break;
+        case 0x04: /* a frame of version 01 */
+            found = room >= 5 && !memcmp(q, "\x04\x22\x4d\x18", 4) && (q[4] & 0xc0) == 0x40;
+            break;
+        case '7': /* major version 0 */
+            found = room >= 8 && !memcmp(q, "7z\xbc\xaf\x27\x1c", 6) && q[6] == 0;
+            break;
+        }
+        if (found || (room >= 512 && q[257] == 'u' && ks__container_sniff(q, room) == KS_CONT_TAR &&
+                      tar_checksum_right(q)))
             return i;
     }
     return n;

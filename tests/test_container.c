@@ -466,7 +466,8 @@ Test(container, what_is_not_a_container_is_said_so)
 }
 
 /* As a pipe: the head given, the rest read() from the descriptor's position. */
-static int expand_piped(const blob *b, const char *name, seen *s, ks_container_result *res)
+static int expand_piped_with(const blob *b, const char *name, const ks_container_limits *lim, seen *s,
+                             ks_container_result *res)
 {
     memset(s, 0, sizeof *s);
     int fd = memfd_create("p", MFD_CLOEXEC);
@@ -479,10 +480,15 @@ static int expand_piped(const blob *b, const char *name, seen *s, ks_container_r
     cr_assert_eq(lseek(fd, (off_t)hl, SEEK_SET), (off_t)hl);
     unsigned char *replay = NULL;
     size_t replay_len = 0;
-    int rc = ks__container_expand_pipe(b->p, hl, fd, 0, name, &DEFAULTS, &SINK, s, res, &replay, &replay_len);
+    int rc = ks__container_expand_pipe(b->p, hl, fd, 0, name, lim, &SINK, s, res, &replay, &replay_len);
     free(replay);
     close(fd);
     return rc;
+}
+
+static int expand_piped(const blob *b, const char *name, seen *s, ks_container_result *res)
+{
+    return expand_piped_with(b, name, &DEFAULTS, s, res);
 }
 
 /* gzip is inflated by ISA-L before libarchive frames it: several members are one stream, a stream cut short
@@ -1351,6 +1357,104 @@ Test(container, r_a_piped_7z_is_opened_in_memory_up_to_its_limit, .timeout = KS_
     free(z);
     free(with.p);
     free(arc.p);
+}
+
+/* `cat a.tar note b.tar.gz` lost b's keys, compressed, read from a file or a pipe alike, and `cat a.zip note b.zip` did
+ * through a pipe: trailing data was opened only when a container began it. Its first MiB is now looked through for
+ * one that more than its magic confirms: the bytes before it are a member, the container another, named where
+ * each begins, whatever way the object is read. A note whose text holds "PK\3\4" and "BZh9", and binary bytes
+ * with a gzip magic and a flag RFC 1952 reserves, stay one member; at the depth limit nothing is looked for. */
+Test(container, r_a_container_after_a_note_in_trailing_data, .timeout = KS_HANG_S(120))
+{
+    blob ka = text("key AKIAQYLPMN5HHHFPZAM2\n"), kb = text("other AKIAQYLPMN5HHHFPZAM3\n");
+    blob note = text("a note PK\x03\x04 as text, then\nBZh91 at a line's start\n");
+    const char *na[] = {"a.txt"}, *nb[] = {"b.txt"};
+    static const struct {
+        int first, second, filter;
+    } shapes[] = {{ARCHIVE_FORMAT_TAR_USTAR, ARCHIVE_FORMAT_TAR_USTAR, ARCHIVE_FILTER_GZIP},
+                  {ARCHIVE_FORMAT_TAR_USTAR, ARCHIVE_FORMAT_ZIP, ARCHIVE_FILTER_NONE},
+                  {ARCHIVE_FORMAT_ZIP, ARCHIVE_FORMAT_ZIP, ARCHIVE_FILTER_NONE},
+                  {ARCHIVE_FORMAT_ZIP, ARCHIVE_FORMAT_TAR_USTAR, ARCHIVE_FILTER_XZ},
+                  {ARCHIVE_FORMAT_TAR_USTAR, ARCHIVE_FORMAT_TAR_USTAR, ARCHIVE_FILTER_BZIP2}};
+    for (size_t k = 0; k < sizeof shapes / sizeof *shapes; k++) {
+        blob a = write_archive(shapes[k].first, ARCHIVE_FILTER_NONE, na, &ka, 1);
+        blob b = write_archive(shapes[k].second, shapes[k].filter, nb, &kb, 1);
+        blob an = joined(&a, &note), all = joined(&an, &b);
+        /* a tar's padding is zeros: its trailing data is named from the note's first byte, a.len */
+        char want_note[64], want_b[64];
+        snprintf(want_note, sizeof want_note, "[trailing@%zu]", a.len);
+        snprintf(want_b, sizeof want_b, "[trailing@%zu]!b.txt", a.len + note.len); /* a .tar.gz's tar is no level */
+        for (int piped = 0; piped <= 1; piped++) {
+            seen s;
+            ks_container_result res;
+            cr_assert_eq(piped ? expand_piped(&all, "ab", &s, &res) : expand_both(&all, "ab", &DEFAULTS, &s, &res), 0);
+            cr_assert_eq(res.stop, KS_CONT_COMPLETE, "shape %zu piped %d: %s", k, piped, s.last_problem);
+            cr_assert_eq(s.n, 3, "shape %zu piped %d: %zu members (%s)", k, piped, s.n, s.n ? s.m[s.n - 1].chain : "");
+            cr_assert_str_eq(s.m[0].chain, "a.txt");
+            cr_assert_str_eq(s.m[1].chain, want_note, "shape %zu piped %d", k, piped);
+            cr_assert(s.m[1].data.len == note.len && !memcmp(s.m[1].data.p, note.p, note.len), "shape %zu", k);
+            cr_assert_str_eq(s.m[2].chain, want_b, "shape %zu piped %d: %s", k, piped, s.m[2].chain);
+            cr_assert(s.m[2].data.len == kb.len && !memcmp(s.m[2].data.p, kb.p, kb.len), "shape %zu", k);
+            seen_free(&s);
+        }
+        /* at the depth limit the trailing data is one member, as it is (a file's zip after a zip is cut at b's
+         * start by the end records, whatever the depth: b is then a member of its own, not opened) */
+        ks_container_limits one = DEFAULTS;
+        one.max_depth = 1;
+        seen s;
+        ks_container_result res;
+        int by_ends = shapes[k].first == ARCHIVE_FORMAT_ZIP && shapes[k].second == ARCHIVE_FORMAT_ZIP;
+        cr_assert_eq(expand_both(&all, "ab", &one, &s, &res), 0);
+        cr_assert_eq(s.n, by_ends ? 3 : 2, "shape %zu, depth 1: %zu members", k, s.n);
+        cr_assert_str_eq(s.m[1].chain, want_note);
+        cr_assert_eq(s.m[1].data.len, by_ends ? note.len : note.len + b.len);
+        cr_assert(!by_ends || s.m[2].data.len == b.len, "shape %zu, depth 1: b's bytes as they are", k);
+        seen_free(&s);
+        free(all.p);
+        free(an.p);
+        free(a.p);
+        free(b.p);
+    }
+    /* (fuzz) the bytes before the container ran past the bytes budget: their member was begun and never ended */
+    {
+        static char big[100000];
+        memset(big, 'n', sizeof big - 1);
+        blob a = write_archive(ARCHIVE_FORMAT_TAR_USTAR, ARCHIVE_FILTER_NONE, na, &ka, 1);
+        blob b = write_archive(ARCHIVE_FORMAT_TAR_USTAR, ARCHIVE_FILTER_GZIP, nb, &kb, 1);
+        blob bn = text(big), an = joined(&a, &bn), all = joined(&an, &b);
+        ks_container_limits small = DEFAULTS;
+        small.max_output = 64u << 10;
+        for (int piped = 0; piped <= 1; piped++) {
+            seen s;
+            ks_container_result res;
+            int rc = piped ? expand_piped_with(&all, "ab", &small, &s, &res) : expand_both(&all, "ab", &small, &s, &res);
+            cr_assert_eq(rc, 0);
+            cr_assert_eq(res.stop, KS_CONT_LIMIT, "piped %d: %s", piped, s.last_problem);
+            cr_assert_eq(s.total, s.n, "piped %d: %zu members begun, %zu ended", piped, s.total, s.n);
+            seen_free(&s);
+        }
+        free(all.p);
+        free(an.p);
+        free(a.p);
+        free(b.p);
+    }
+    /* bytes with no container in them: a gzip magic whose flags byte has a reserved bit, and the note's look-alikes */
+    blob a = write_archive(ARCHIVE_FORMAT_TAR_USTAR, ARCHIVE_FILTER_NONE, na, &ka, 1);
+    static unsigned char junk[70000];
+    for (size_t i = 0; i < sizeof junk; i++)
+        junk[i] = (unsigned char)((i * 131 + 7) % 251);
+    memcpy(junk + 1000, "\x1f\x8b\x08\xe0", 4);
+    blob j = {.p = junk, .len = sizeof junk};
+    blob an = joined(&a, &note), all = joined(&an, &j);
+    seen s;
+    ks_container_result res;
+    cr_assert_eq(expand_both(&all, "aj", &DEFAULTS, &s, &res), 0);
+    cr_assert_eq(s.n, 2);
+    cr_assert_eq(s.m[1].data.len, note.len + j.len, "the note and the bytes after it: one member");
+    seen_free(&s);
+    free(all.p);
+    free(an.p);
+    free(a.p);
 }
 
 /* A zip appended to a zip in a file or in memory (`cat a.zip b.zip`): libarchive read it by the last end record,
