@@ -945,26 +945,31 @@ static la_ssize_t trail_more(void *ctx, const void **out)
     return k;
 }
 
-static size_t container_inside(const unsigned char *h, size_t n);
+static size_t container_inside(const unsigned char *h, size_t n, size_t starts);
 static int may_lead_a_zip(const unsigned char *h, size_t n);
+
+/* Read to look inside trailing data: containers that begin in its first MiB, with their headers (a tar's, 512 bytes,
+ * the longest looked at) whole. */
+#define INSIDE_READ (KS_CONTAINER_LEAD_MAX + 512u)
 
 /* Trailing data (t at its first byte) that begins with bytes of no container, and holds one after them that
  * expand_member would open at `depth` (`cat a.tar note b.tar.gz`; a pipe's `cat a.zip note b.zip`): where it
- * begins, looked for in the first KS_CONTAINER_LEAD_MAX bytes, else 0. What was read is t's to read again (*lead, freed by the
- * caller once t is done with). */
+ * begins, looked for in the first KS_CONTAINER_LEAD_MAX bytes, else 0. What was read is t's to read again (*lead,
+ * freed by the caller once t is done with). Only the first that looks right is tried: one that fails to open
+ * leaves the rest scanned as bytes. */
 static size_t look_inside(expansion *x, trail_rd *t, unsigned depth, unsigned char **lead)
 {
     *lead = NULL;
-    if (depth >= x->lim->max_depth || !(*lead = malloc(KS_CONTAINER_LEAD_MAX)))
+    if (depth >= x->lim->max_depth || !(*lead = malloc(INSIDE_READ)))
         return 0; /* nothing found would be opened; or no room to look, and the bytes are scanned as they are */
     unsigned char *b = *lead;
     size_t n = 0;
-    while (n < KS_CONTAINER_LEAD_MAX) {
+    while (n < INSIDE_READ) {
         const unsigned char *q;
         la_ssize_t k = trail_next(t, &q);
         if (k <= 0)
             break; /* its end; or a failure, met again when the member reads on */
-        size_t take = (size_t)k < KS_CONTAINER_LEAD_MAX - n ? (size_t)k : KS_CONTAINER_LEAD_MAX - n;
+        size_t take = (size_t)k < INSIDE_READ - n ? (size_t)k : INSIDE_READ - n;
         memcpy(b + n, q, take);
         n += take;
         if (take < (size_t)k)
@@ -975,7 +980,7 @@ static size_t look_inside(expansion *x, trail_rd *t, unsigned depth, unsigned ch
     t->at -= n;
     if (ks__container_sniff(b, n) != KS_CONT_NONE || may_lead_a_zip(b, n))
         return 0; /* a container from its first byte, or after a lead: expand_member's */
-    size_t in = container_inside(b, n);
+    size_t in = container_inside(b, n, n < KS_CONTAINER_LEAD_MAX ? n : KS_CONTAINER_LEAD_MAX);
     if (in == n || (x->lim->no_decompress && ks__container_is_stream(ks__container_sniff(b + in, n - in))))
         return 0;
     return in;
@@ -1284,13 +1289,13 @@ static size_t find_local_header(const unsigned char *p, size_t n, size_t from)
     return n;
 }
 
-/* Where in h[1, n) a container begins that more than its magic confirms, n when none: trailing data that begins
+/* Where in h[1, starts) a container begins that more than its magic confirms (its header within h[0, n)), n when none: trailing data that begins
  * with bytes of no container may hold one after them (`cat a.tar note b.tar.gz`, a zip after a note). A zip's
  * local header that looks right; a gzip, bzip2, xz, zstd or lz4 stream whose header is well formed; a tar header
  * whose checksum is right; a 7z signature. Not cpio's or ar's magic, which text can hold, nor an image's. */
-static size_t container_inside(const unsigned char *h, size_t n)
+static size_t container_inside(const unsigned char *h, size_t n, size_t starts)
 {
-    for (size_t i = 1; i < n; i++) {
+    for (size_t i = 1; i < starts; i++) {
         const unsigned char *q = h + i;
         size_t room = n - i;
         int found = 0;

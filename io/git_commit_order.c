@@ -85,7 +85,12 @@ static int add_commit(ks_git_trees *src, ks_git_commit_info *info, ks_git_commit
     return 0;
 }
 
-static int add_tips(git_repository *repo, ks_git_trees *src, ks_git_commit_info *info, ks_git_commits *c)
+static int take_stop(atomic_int *stop);
+
+/* HEAD and every ref's commit; KS_ETERMINATED when a stop is taken between refs (a repository may have 100,000),
+ * and the next load reads them all again (add_commit keeps each commit once). */
+static int add_tips(git_repository *repo, ks_git_trees *src, ks_git_commit_info *info, atomic_int *stop,
+                    ks_git_commits *c)
 {
     int rc = 0;
     git_object *obj;
@@ -97,7 +102,7 @@ static int add_tips(git_repository *repo, ks_git_trees *src, ks_git_commit_info 
     if (rc || git_reference_iterator_new(&it, repo))
         return rc;
     git_reference *ref;
-    while (!rc && git_reference_next(&ref, it) == 0) {
+    while (!rc && !(rc = take_stop(stop) ? KS_ETERMINATED : 0) && git_reference_next(&ref, it) == 0) {
         /* a ref to a tree or a blob holds no commit; one to a missing object is a missing commit */
         int prc = git_reference_peel(&obj, ref, GIT_OBJECT_COMMIT);
         if (prc == 0) {
@@ -237,12 +242,18 @@ int ks__git_commits_load(git_repository *repo, ks_git_trees *src, const ks_alloc
 {
     ks_git_commit_info info;
     int rc = 0;
-    if (!c->started) {
+    if (!c->started)
         load_start(a, c, &info);
-        c->started = 1;
-        rc = add_tips(repo, src, &info, c);
-    } else {
+    else
         memset(&info, 0, sizeof info); /* a stopped load going on */
+    if (!c->tips_done) {
+        rc = add_tips(repo, src, &info, stop, c);
+        c->started = 1;
+        c->tips_done = rc == 0;
+        if (rc == KS_ETERMINATED) {
+            ks__git_commit_info_free(c->a, &info);
+            return rc;
+        }
     }
     /* breadth-first: the nodes array is its own queue, and where it is is kept when the load stops */
     for (; !rc && c->next < c->n; c->next++) {

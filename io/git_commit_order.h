@@ -33,7 +33,8 @@ typedef struct ks_git_commits {
     uint32_t *order;     /* n_ordered node indices (the commits read), every commit after all its parents */
     size_t n_ordered;
     size_t missing;      /* commits named by a ref or as a parent that could not be read */
-    int started;         /* a load began: HEAD and the refs are in */
+    int started;         /* a load began */
+    int tips_done;       /* HEAD and every ref are in */
     size_t next;         /* the node whose parents a stopped load adds next */
 } ks_git_commits;
 

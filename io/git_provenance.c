@@ -624,7 +624,7 @@ int ks_git_history_provenance(ks_git_history *h, const char *const *blobs, size_
     rc = p.n_ids ? walk_commits(&p, &first, h->threads) : 0;
     if (!rc)
         rc = call_back(&p, blobs, n_blobs, cb, ctx);
-    if (!rc && (p.corrupt || h->commits.missing))
+    if (!rc && (p.corrupt || (p.n_ids && h->commits.missing))) /* (no ids: no commit was compared) */
         rc = KS_ECORRUPT;
 out:
     for (size_t r = 0; r < p.n_recs; r++)

@@ -13,7 +13,9 @@
  * itself, idle helpers or not: with 16, a full-history git scan at -j2 (the generated repository, 1.4 GB of blobs)
  * took 3.4 s, the expander scanning 3,172 of 7,691 units while its one helper idled 80% of the time; with 64
  * (and UNITS 256) 2.6 s, 30 units. Fewer helpers need more blocks to ride out a pause, and every worker may be an
- * expander: FEED_BYTES_ALL bounds the blocks of all of them together. */
+ * expander: FEED_BYTES_ALL bounds the blocks of all of them together up to 16 workers (beyond, each has the 16 it
+ * had before). They are allocated when the feed starts, and a block is touched only once the helpers lag by that
+ * much (the free blocks are a stack). */
 #define FEED_BLOCKS_MAX 64u
 #define FEED_BLOCKS_MIN 16u
 #define FEED_BYTES_ALL ((size_t)64 << 20)

@@ -1438,6 +1438,30 @@ Test(container, r_a_container_after_a_note_in_trailing_data, .timeout = KS_HANG_
         free(a.p);
         free(b.p);
     }
+    /* (review) a container that begins in the first MiB with its header running past it was not found */
+    {
+        blob a = write_archive(ARCHIVE_FORMAT_TAR_USTAR, ARCHIVE_FILTER_NONE, na, &ka, 1);
+        blob b = write_archive(ARCHIVE_FORMAT_TAR_USTAR, ARCHIVE_FILTER_GZIP, nb, &kb, 1);
+        size_t long_n = KS_CONTAINER_LEAD_MAX - 5;
+        char *long_note = malloc(long_n + 1);
+        cr_assert_not_null(long_note);
+        memset(long_note, 'n', long_n);
+        long_note[long_n] = '\0';
+        blob ln = text(long_note), an = joined(&a, &ln), all = joined(&an, &b);
+        for (int piped = 0; piped <= 1; piped++) {
+            seen s;
+            ks_container_result res;
+            cr_assert_eq(piped ? expand_piped(&all, "ab", &s, &res) : expand_both(&all, "ab", &DEFAULTS, &s, &res), 0);
+            cr_assert_eq(s.n, 3, "piped %d: %zu members", piped, s.n);
+            cr_assert(s.m[2].data.len == kb.len && !memcmp(s.m[2].data.p, kb.p, kb.len), "piped %d", piped);
+            seen_free(&s);
+        }
+        free(all.p);
+        free(an.p);
+        free(a.p);
+        free(b.p);
+        free(long_note);
+    }
     /* bytes with no container in them: a gzip magic whose flags byte has a reserved bit, and the note's look-alikes */
     blob a = write_archive(ARCHIVE_FORMAT_TAR_USTAR, ARCHIVE_FILTER_NONE, na, &ka, 1);
     static unsigned char junk[70000];

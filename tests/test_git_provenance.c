@@ -402,6 +402,18 @@ Test(git_provenance, shallow_clone_is_incomplete_not_failed)
     cr_assert_eq(provenance(git_dir, ids, 1, 0, &s), KS_ECORRUPT);
     cr_expect_eq(s.calls, 1);
     expect_origin(&s, 0, 0, h.c8, "a.txt");
+    /* (review) asked for no blob, a history loaded before answered KS_ECORRUPT where ks_git_provenance answers 0:
+     * no commit is compared, and none is missed */
+    cr_expect_eq(provenance(git_dir, ids, 0, 0, &s), 0);
+    ks_git_history *hist;
+    cr_assert_eq(ks_git_history_new(git_dir, NULL, &hist), 0);
+    cr_assert_eq(ks_git_history_load(hist), 0);
+    memset(&s, 0, sizeof s);
+    cr_expect_eq(ks_git_history_provenance(hist, ids, 0, collect_origins, &s), 0);
+    memset(&s, 0, sizeof s);
+    cr_expect_eq(ks_git_history_provenance(hist, ids, 1, collect_origins, &s), KS_ECORRUPT);
+    expect_origin(&s, 0, 0, h.c8, "a.txt");
+    ks_git_history_free(hist);
 }
 
 Test(git_provenance, stop_from_the_callback)
