@@ -186,12 +186,19 @@ static void *load_history(void *arg)
     return NULL;
 }
 
+/* What provenance is asked with: the scan's options. */
+static ks_git_provenance_opts provenance_opts(const git_findings *g)
+{
+    return (ks_git_provenance_opts){.size = sizeof(ks_git_provenance_opts),
+                                    .flags = g->all_paths ? KS_GIT_ALL_PATHS : 0, .within = g->within,
+                                    .threads = g->threads};
+}
+
 /* A repository with a finding will be asked where its blobs came from: its commits, which do not depend on which
  * blobs, are loaded now. Without a handle or a thread, provenance loads them when it runs. */
 static void start_loading(git_findings *g, git_held_repo *r)
 {
-    ks_git_provenance_opts o = {.size = sizeof o, .flags = g->all_paths ? KS_GIT_ALL_PATHS : 0, .within = g->within,
-                                .threads = g->threads};
+    ks_git_provenance_opts o = provenance_opts(g);
     if (ks_git_history_new(r->path, &o, &r->history))
         return; /* said when provenance asks, as ks_git_provenance says it */
     r->loading = pthread_create(&r->loader, NULL, load_history, r->history) == 0;
@@ -286,16 +293,14 @@ static int keep_origins(void *ctx, const ks_git_blob_origins *b)
 }
 
 /* Asks for the origins of every blob of r; what could not be had is said, and the findings go out without it. */
-static int find_origins(git_held_repo *r, int all_paths, const ks_git_opts *within, unsigned threads,
-                        ks_git_repo_info *info)
+static int find_origins(const git_findings *g, git_held_repo *r, ks_git_repo_info *info)
 {
     const char **ids = calloc(r->n_blobs + 1, sizeof *ids);
     if (!ids)
         return -1;
     for (size_t i = 0; i < r->n_blobs; i++)
         ids[i] = r->blobs[i].id;
-    ks_git_provenance_opts o = {.size = sizeof o, .flags = all_paths ? KS_GIT_ALL_PATHS : 0, .within = within,
-                                .threads = threads};
+    ks_git_provenance_opts o = provenance_opts(g);
     join_loader(r);
     int rc = r->history ? ks_git_history_provenance(r->history, ids, r->n_blobs, keep_origins, r)
                         : ks_git_provenance(r->path, ids, r->n_blobs, &o, keep_origins, r);
@@ -317,7 +322,7 @@ static int release_repo(git_findings *g, git_held_repo *r, int provenance, git_e
     ks_git_repo_info info;
     memset(&info, 0, sizeof info);
     info.size = sizeof info;
-    int rc = provenance && r->n ? find_origins(r, g->all_paths, g->within, g->threads, &info) : 0;
+    int rc = provenance && r->n ? find_origins(g, r, &info) : 0;
     for (size_t i = 0; i < r->n && !rc; i++) {
         const ks_match *m = r->findings[i];
         const held_blob *b = &r->blobs[r->blob_of[i]];

@@ -1289,10 +1289,11 @@ static size_t find_local_header(const unsigned char *p, size_t n, size_t from)
     return n;
 }
 
-/* Where in h[1, starts) a container begins that more than its magic confirms (its header within h[0, n)), n when none: trailing data that begins
- * with bytes of no container may hold one after them (`cat a.tar note b.tar.gz`, a zip after a note). A zip's
- * local header that looks right; a gzip, bzip2, xz, zstd or lz4 stream whose header is well formed; a tar header
- * whose checksum is right; a 7z signature. Not cpio's or ar's magic, which text can hold, nor an image's. */
+/* Where in h[1, starts) a container begins that more than its magic confirms (its header within h[0, n)), n when
+ * none: trailing data that begins with bytes of no container may hold one after them (`cat a.tar note b.tar.gz`, a
+ * zip after a note). A zip's local header that looks right; a gzip, bzip2, xz, zstd or lz4 stream whose header is
+ * well formed; a tar header whose checksum is right; a 7z signature. Not cpio's or ar's magic, which text can
+ * hold, nor an image's. */
 static size_t container_inside(const unsigned char *h, size_t n, size_t starts)
 {
     for (size_t i = 1; i < starts; i++) {
@@ -1306,8 +1307,8 @@ static size_t container_inside(const unsigned char *h, size_t n, size_t starts)
         case 0x1f: /* deflate, and no flag bit that RFC 1952 reserves */
             found = room >= 10 && q[1] == 0x8b && q[2] == 8 && !(q[3] & 0xe0);
             break;
-        case 'B': /* the first block's magic too */
-            found = room >= 10 && q[1] == 'Z' && q[2] == 'h' && q[3] >= '1' && q[3] <= '9' && !memcmp(q + 4, "1AY&SY", 6);
+        case 'B': /* the first block's magic too, as after a script */
+            found = ks__container_sniff(q, room) == KS_CONT_BZIP2 && lead_stream_right(KS_CONT_BZIP2, q, room);
             break;
         case 0xfd: /* the stream flags: a zero byte, then a check type */
             found = room >= 8 && !memcmp(q, "\xfd" "7zXZ\0", 6) && q[6] == 0 && q[7] < 16;
@@ -1323,7 +1324,7 @@ static size_t container_inside(const unsigned char *h, size_t n, size_t starts)
             break;
         }
         if (found || (room >= 512 && q[257] == 'u' && ks__container_sniff(q, room) == KS_CONT_TAR &&
-                      tar_checksum_right(q)))
+                      lead_stream_right(KS_CONT_TAR, q, room)))
             return i;
     }
     return n;

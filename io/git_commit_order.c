@@ -85,7 +85,15 @@ static int add_commit(ks_git_trees *src, ks_git_commit_info *info, ks_git_commit
     return 0;
 }
 
-static int take_stop(atomic_int *stop);
+/* 1 when a stop is pending (stop may be NULL), which is taken: each stop stops one load. */
+static int take_stop(atomic_int *stop)
+{
+    int n = stop ? atomic_load_explicit(stop, memory_order_relaxed) : 0;
+    while (n > 0)
+        if (atomic_compare_exchange_weak(stop, &n, n - 1))
+            return 1;
+    return 0;
+}
 
 /* HEAD and every ref's commit; KS_ETERMINATED when a stop is taken between refs (a repository may have 100,000),
  * and the next load reads them all again (add_commit keeps each commit once). */
@@ -227,39 +235,24 @@ static int load_end(ks_git_commits *c, ks_git_commit_info *info, int rc)
     return rc ? rc : order_commits(c);
 }
 
-/* 1 when a stop is pending (stop may be NULL), which is taken: each stop stops one load. */
-static int take_stop(atomic_int *stop)
-{
-    int n = stop ? atomic_load_explicit(stop, memory_order_relaxed) : 0;
-    while (n > 0)
-        if (atomic_compare_exchange_weak(stop, &n, n - 1))
-            return 1;
-    return 0;
-}
-
 int ks__git_commits_load(git_repository *repo, ks_git_trees *src, const ks_allocator *a, atomic_int *stop,
                          ks_git_commits *c)
 {
     ks_git_commit_info info;
-    int rc = 0;
-    if (!c->started)
+    if (!c->started) {
         load_start(a, c, &info);
-    else
-        memset(&info, 0, sizeof info); /* a stopped load going on */
-    if (!c->tips_done) {
-        rc = add_tips(repo, src, &info, stop, c);
         c->started = 1;
-        c->tips_done = rc == 0;
-        if (rc == KS_ETERMINATED) {
-            ks__git_commit_info_free(c->a, &info);
-            return rc;
-        }
+    } else {
+        memset(&info, 0, sizeof info); /* a stopped load going on */
     }
+    int rc = 0;
+    if (!c->tips_done) /* (again after a stop among the refs: add_commit keeps each commit once) */
+        c->tips_done = (rc = add_tips(repo, src, &info, stop, c)) == 0;
     /* breadth-first: the nodes array is its own queue, and where it is is kept when the load stops */
     for (; !rc && c->next < c->n; c->next++) {
         if (take_stop(stop)) {
-            ks__git_commit_info_free(c->a, &info);
-            return KS_ETERMINATED;
+            rc = KS_ETERMINATED;
+            break;
         }
         size_t k = c->next;
         uint32_t np = c->nodes[k].n_parents, first = c->nodes[k].parents;

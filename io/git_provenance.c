@@ -591,14 +591,22 @@ void ks_git_history_stop(ks_git_history *h)
         atomic_fetch_add(&h->stop, 1);
 }
 
+/* The ids asked for are 40 hex digits each, and there is a callback. */
+static int question_ok(const char *const *blobs, size_t n_blobs, ks_git_origin_fn cb)
+{
+    if ((n_blobs && !blobs) || !cb)
+        return 0;
+    for (size_t i = 0; i < n_blobs; i++)
+        if (!blobs[i] || !is_hex_id(blobs[i]))
+            return 0;
+    return 1;
+}
+
 int ks_git_history_provenance(ks_git_history *h, const char *const *blobs, size_t n_blobs, ks_git_origin_fn cb,
                               void *ctx)
 {
-    if (!h || (n_blobs && !blobs) || !cb)
+    if (!h || !question_ok(blobs, n_blobs, cb))
         return KS_EINVAL;
-    for (size_t i = 0; i < n_blobs; i++)
-        if (!blobs[i] || !is_hex_id(blobs[i]))
-            return KS_EINVAL;
     prov p = {.a = h->a, .all_paths = (h->flags & KS_GIT_ALL_PATHS) != 0, .git_dir = h->git_dir, .repo = h->repo};
     lane first;
     lane_init(&first, &p, h->repo);
@@ -655,11 +663,8 @@ void ks_git_history_free(ks_git_history *h)
 int ks_git_provenance(const char *git_dir, const char *const *blobs, size_t n_blobs,
                       const ks_git_provenance_opts *opts, ks_git_origin_fn cb, void *ctx)
 {
-    if (!git_dir || (n_blobs && !blobs) || !cb)
-        return KS_EINVAL;
-    for (size_t i = 0; i < n_blobs; i++)
-        if (!blobs[i] || !is_hex_id(blobs[i]))
-            return KS_EINVAL;
+    if (!git_dir || !question_ok(blobs, n_blobs, cb))
+        return KS_EINVAL; /* before the repository is opened */
     ks_git_history *h;
     int rc = ks_git_history_new(git_dir, opts, &h);
     if (rc)

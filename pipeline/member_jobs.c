@@ -419,7 +419,9 @@ int ks__pl_expand_shared(worker *w, pslot *sl, ks_cont_producer produce, void *p
 {
     ks_pipeline *p = w->p;
     size_t share = FEED_BYTES_ALL / p->n_workers / KS_CONTAINER_FEED_BLOCK;
-    unsigned blocks = share > FEED_BLOCKS_MAX ? FEED_BLOCKS_MAX : share < FEED_BLOCKS_MIN ? FEED_BLOCKS_MIN : (unsigned)share;
+    unsigned blocks = share > FEED_BLOCKS_MAX   ? FEED_BLOCKS_MAX
+                      : share < FEED_BLOCKS_MIN ? FEED_BLOCKS_MIN
+                                                : (unsigned)share;
     ks_mshare *s = ks__acalloc(p->a, 1, sizeof *s);
     int rc = -2;
     if (s) {
