@@ -449,11 +449,15 @@ static int decoded_instead(const ks_scanner *s, const ks_cand *c)
     return 0;
 }
 
-/* Reports the decoded findings that start before `before`. */
-static int flush_decoded(ks_scanner *s, report_ctx *x, size_t before)
+/* Reports the decoded findings that come before (start, rule) in the order findings go out in: by
+ * start, then by rule, so a decoded finding of a lower rule at a raw one's start goes first. */
+static int flush_decoded(ks_scanner *s, report_ctx *x, size_t start, size_t rule)
 {
     const ks_engine *e = s->engine;
-    for (; x->next_dec < s->n_dfound && s->dfound[x->next_dec].start < before; x->next_dec++) {
+    for (; x->next_dec < s->n_dfound &&
+           (s->dfound[x->next_dec].start < start ||
+            (s->dfound[x->next_dec].start == start && s->dfound[x->next_dec].rule < rule));
+         x->next_dec++) {
         const ks_dfound *d = &s->dfound[x->next_dec];
         if (!d->owned)
             continue;
@@ -503,7 +507,7 @@ static int report_raw(ks_scanner *s, const unsigned char *buf, const ks_cand *c,
         return 0;
     uint64_t abs_start = rg->base + c->start;
     if (s->n_dfound) {
-        if (flush_decoded(s, x, c->start))
+        if (flush_decoded(s, x, c->start, c->rule))
             return KS_ETERMINATED;
         if (decoded_instead(s, c))
             return 0;
@@ -568,7 +572,7 @@ int ks__scan_region(ks_scanner *s, const ks_region *rg, ks_lines *lines, ks_matc
     }
     int rc = ks__resolve(s, rg->buf, 0, n_raw, report_raw, &x);
     if (!rc && s->n_dfound)
-        rc = flush_decoded(s, &x, SIZE_MAX);
+        rc = flush_decoded(s, &x, SIZE_MAX, SIZE_MAX);
     /* Later regions of the object need the newlines of this one; a last region does not. */
     if (!rc && !rg->last)
         ks__lines_advance(lines, rg->buf, rg->base, rg->base + rg->own_end);

@@ -49,17 +49,19 @@ static int keep(const ks_match *m, void *ctx)
     return 0;
 }
 
-static ks_engine *engine_with(unsigned flags, unsigned depth)
+static ks_engine *engine_of(const char *yaml, unsigned flags, unsigned depth)
 {
     ks_rules *rules = NULL;
     cr_assert_eq(ks_rules_create(&rules), 0);
-    cr_assert_eq(ks_rules_load_yaml(rules, RULES, strlen(RULES), "t.yml", NULL, NULL), 0);
+    cr_assert_eq(ks_rules_load_yaml(rules, yaml, strlen(yaml), "t.yml", NULL, NULL), 0);
     ks_engine *e = NULL;
     ks_engine_options o = {.size = sizeof o, .flags = KS_ENGINE_NO_CACHE | flags, .max_decode_depth = depth};
     cr_assert_eq(ks_engine_create(rules, &o, &e, NULL, NULL), 0);
     ks_rules_destroy(rules);
     return e;
 }
+
+static ks_engine *engine_with(unsigned flags, unsigned depth) { return engine_of(RULES, flags, depth); }
 
 static hits scan_with(ks_engine *e, const char *text)
 {
@@ -200,6 +202,29 @@ Test(decode, a_few_escaped_characters_among_plain_ones)
     cr_expect_str_eq(h.items[0].decoder, "html");
     cr_expect_str_eq(h.items[0].secret, "a&b<cdef\"/>");
     cr_expect_eq(h.items[0].start, 12);
+}
+
+/* Regression (fuzz_confirm): a decoded finding of a lower rule that starts where a raw one does went out
+ * after it, breaking the (start, rule) order that every finding leaves the scan in. */
+Test(decode, r_a_decoded_finding_out_of_order)
+{
+    static const char *const two = "rules:\n"
+                                   "  - id: t.token\n"
+                                   "    name: test token\n"
+                                   "    pattern: '\\b(?P<secret>KSTEST_[A-Z0-9]{16})\\b'\n"
+                                   "  - id: t.escaped\n"
+                                   "    name: the token's first letters as they are written\n"
+                                   "    pattern: '(?P<secret>KSTEST%5F[A-Z]{8})'\n";
+    ks_engine *e = engine_of(two, 0, 0);
+    hits h = scan_with(e, "t=KSTEST%5FABCDEFGH12345678\n");
+    ks_engine_destroy(e);
+    cr_assert_eq(h.n, 2, "%zu findings", h.n);
+    cr_expect_eq(h.items[0].rule, 0);
+    cr_expect_str_eq(h.items[0].decoder, "percent");
+    cr_expect_eq(h.items[0].start, 2);
+    cr_expect_eq(h.items[1].rule, 1);
+    cr_expect_str_eq(h.items[1].decoder, "");
+    cr_expect_eq(h.items[1].start, 2);
 }
 
 Test(decode, a_secret_visible_as_it_is_is_reported_once_as_it_is)
