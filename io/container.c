@@ -18,6 +18,8 @@
 #define BLOCK (256u * 1024u)   /* a member's bytes are handed on in pieces of at most this */
 #define MAX_CHAIN 4096u        /* longer chains are cut (names are for people, not for lookups) */
 #define REPLAY_MAX (1u << 20)  /* what a failed nested open may have pulled from its parent */
+#define ISO_PVD_READ 132u /* of the primary volume descriptor: up to its logical block size */
+_Static_assert(KS_CONTAINER_HEAD_MAX >= KS_CONTAINER_ISO_MAGIC_AT - 1 + ISO_PVD_READ, "a member's head holds an image's volume space");
 
 ks_container_kind ks__container_sniff(const unsigned char *h, size_t n)
 {
@@ -1088,6 +1090,24 @@ static int trailing_from_last(expansion *x, uint64_t end, const last_piece *l, t
     return 1;
 }
 
+/* Reads t on to `end` (bytes of the container that its reader passed over), counted as bytes passed over: 1 there,
+ * 0 when the bytes ended first or a budget ran out (said), -1 when they could not be read. */
+static int pass_to(expansion *x, trail_rd *t, uint64_t end)
+{
+    while (t->at < end) {
+        const unsigned char *q;
+        la_ssize_t k = trail_next(t, &q);
+        if (k <= 0)
+            return k < 0 ? -1 : 0;
+        size_t past = t->at > end ? (size_t)(t->at - end) : 0;
+        if (past)
+            trail_unread(t, q, past, (size_t)k);
+        if (!pass_over_ok(x, (uint64_t)k - past))
+            return 0;
+    }
+    return 1;
+}
+
 static la_ssize_t member_more(struct archive *a, void *ctx, const void **out)
 {
     (void)a;
@@ -1103,13 +1123,23 @@ static void member_rest(expansion *x, nested_src *src, uint64_t end, int zip_dir
 {
     size_t saved = drop_to != (size_t)-1 ? chain_push(x, name) : x->chain_len;
     trail_rd t = {.more = member_more, .a = src->parent->a, .ctx = src->parent, .member = src->parent};
-    int known = trailing_from_last(x, end, &src->last, &t);
+    const last_piece *l = &src->last;
+    int known, rc = 0;
+    if (end != UINT64_MAX && end > l->at + l->n) {
+        /* the container's own bytes its reader never asked for (an ISO 9660 image's unused sectors, to the end
+         * of its volume space): read past, as what follows an unknown end is */
+        t.at = l->at + l->n;
+        int r = pass_to(x, &t, end);
+        known = r > 0;
+        rc = r < 0 ? -1 : 0;
+    } else {
+        known = trailing_from_last(x, end, l, &t);
+    }
     t.at += base; /* the container began this far into the member */
     if (!x->halt) {
-        int rc = 0;
         if (known) {
             rc = give_trailing(x, &t, zip_dir, depth, buf);
-        } else { /* the end is not known: the rest is read, not scanned, as libarchive would skip it */
+        } else if (!rc) { /* the end is not known: the rest is read, not scanned, as libarchive would skip it */
             const void *q;
             la_ssize_t k;
             for (;;) {
@@ -1132,6 +1162,109 @@ static void member_rest(expansion *x, nested_src *src, uint64_t end, int zip_dir
     chain_pop(x, saved);
 }
 
+static uint64_t iso9660_volume_end(const unsigned char *d);
+static uint64_t sevenzip_end(const fd_src *src);
+
+/* Where a container read from a member (src) ended in it, once read to its end: as end_in_source says, and for an
+ * ISO 9660 image where its primary volume descriptor (in the head) says its volume space ends, never before what
+ * libarchive consumed; for an lz4 stream four bytes before what its filter took when more came (as pipe_end). */
+static uint64_t nested_end(struct archive *c, ks_container_kind kind, const stream_dec *dec, nested_src *src,
+                           int *zip_dir)
+{
+    *zip_dir = 0;
+    if (kind == KS_CONT_ISO9660) {
+        if (src->head_len < KS_CONTAINER_ISO_MAGIC_AT - 1 + ISO_PVD_READ)
+            return UINT64_MAX;
+        uint64_t end = iso9660_volume_end(src->head + KS_CONTAINER_ISO_MAGIC_AT - 1);
+        la_int64_t took = archive_filter_bytes(c, 0);
+        return end != UINT64_MAX && took > 0 && (uint64_t)took > end ? (uint64_t)took : end;
+    }
+    if (kind == KS_CONT_LZ4 && archive_filter_count(c) == 2 && archive_filter_code(c, 0) == ARCHIVE_FILTER_LZ4) {
+        la_int64_t took = archive_filter_bytes(c, 1);
+        if (took < 0)
+            return UINT64_MAX;
+        if (src->pos <= (uint64_t)took) { /* the member's reads ended where the filter did: one more tells */
+            const void *more;
+            la_ssize_t k = nested_read(c, src, &more);
+            if (k <= 0)
+                return k < 0 ? UINT64_MAX : (uint64_t)took; /* at most four bytes followed: nothing to scan */
+        }
+        return took >= 4 ? (uint64_t)took - 4 : UINT64_MAX;
+    }
+    return end_in_source(c, dec, zip_dir);
+}
+
+/* Gives back the last `k` bytes member_next handed out in `out`: they come out again next. */
+static void member_unread(member_rd *m, const void *out, size_t k)
+{
+    if (out == zeros) {
+        m->hole += k;
+    } else {
+        m->p -= k;
+        m->n += k;
+    }
+    m->pos -= k;
+}
+
+/* A 7z in a member, held whole in memory to be opened there (its reader seeks: its index is at its end): the
+ * member's bytes, head first, up to `max` of them, within the ratio guard. *over is set when more follow (or memory
+ * ran out): they stay the member's to read. NULL when there was no memory for the head. */
+static unsigned char *hold_member(expansion *x, member_rd *m, const unsigned char *head, size_t n, size_t max,
+                                  size_t *len, int *over)
+{
+    size_t cap = n > 65536 ? n : 65536, got = n;
+    unsigned char *all = malloc(cap);
+    *len = n;
+    *over = n > max;
+    if (!all || *over)
+        return all ? memcpy(all, head, n) : NULL;
+    memcpy(all, head, n);
+    for (;;) {
+        const void *p;
+        la_ssize_t k = member_next(m, &p, BLOCK);
+        if (k <= 0)
+            break; /* a failure is met again, and said, when the member is read on */
+        unsigned char *b = all;
+        if ((size_t)k > max - got) {
+            b = NULL;
+        } else if (got + (size_t)k > cap) {
+            size_t c = cap * 2 < got + (size_t)k ? got + (size_t)k : cap * 2;
+            cap = c < max ? c : max;
+            b = realloc(all, cap);
+        }
+        if (!b) { /* too big to hold, or no memory to: the member is scanned as its bytes */
+            member_unread(m, p, (size_t)k);
+            *over = 1;
+            break;
+        }
+        all = b;
+        memcpy(all + got, p, (size_t)k);
+        got += (size_t)k;
+        if (!ratio_ok(x, x->res->bytes_out + got))
+            break;
+    }
+    *len = got;
+    return all;
+}
+
+/* What follows the end of a 7z held whole (hold_member) in its member: trailing data, named inside the member as
+ * member_rest names it. */
+static void held_rest(expansion *x, struct archive *c, fd_src *held, const char *name, size_t drop_to,
+                      uint64_t base, unsigned depth, unsigned char *buf)
+{
+    uint64_t end = sevenzip_end(held);
+    la_int64_t took = archive_filter_bytes(c, 0);
+    if (end != UINT64_MAX && took > 0 && (uint64_t)took > end)
+        end = (uint64_t)took; /* what libarchive read is never handed over again */
+    if (end == UINT64_MAX || end >= held->size)
+        return;
+    size_t saved = drop_to != (size_t)-1 ? chain_push(x, name) : x->chain_len;
+    held->pos = end;
+    trail_rd t = {.more = fd_read, .a = c, .ctx = held, .at = base + end};
+    give_trailing(x, &t, 0, depth, buf); /* memory: nothing fails to be read */
+    chain_pop(x, saved);
+}
+
 /* Tries the member being read as a container of its own, its first `n` bytes in head, after the member's first
  * `lead_len` bytes in `lead` (a launch script, a self-extracting stub: the member's own bytes, handed over as the
  * member after the container's). Returns 1 when it was expanded (or the expansion stopped), 0 when it is not
@@ -1143,11 +1276,33 @@ static int try_nested(expansion *x, member_rd *parent, ks_container_kind kind, c
 {
     unsigned char *child_buf = malloc(KS_CONTAINER_HEAD_MAX);
     nested_src src = {.parent = parent, .head = head, .head_len = n, .opening = 1};
-    struct archive *c = child_buf ? new_reader(x, kind) : NULL;
+    /* a 7z is held whole and read from memory, where its reader can seek; one too big for that is its bytes */
+    fd_src held = {.fd = -1};
+    unsigned char *all = NULL;
+    int over = 0;
+    if (kind == KS_CONT_7Z && child_buf) {
+        size_t len = n, max = x->lim->max_spool ? x->lim->max_spool : KS_CONTAINER_SPOOL_MAX;
+        held.mem = all = hold_member(x, parent, head, n, max, &len, &over);
+        held.size = len;
+        if (over) {
+            char what[160];
+            snprintf(what, sizeof what, "a 7z archive needs random access: inside another archive it is opened up "
+                     "to %zu bytes, this one is larger and was scanned as the bytes it is", max);
+            problem(x, 1, "%s", what);
+            if (x->res->stop == KS_CONT_COMPLETE)
+                x->res->stop = KS_CONT_LIMIT;
+        }
+    }
+    struct archive *c = child_buf && !x->halt && !over && (kind != KS_CONT_7Z || all) ? new_reader(x, kind) : NULL;
     stream_dec dec = {0};
     int opened = 0;
-    if (c && set_source(c, kind, nested_read, &src, 0, &dec))
+    if (c && all && set_source(c, kind, fd_read, &held, 0, &dec)) {
+        archive_read_set_seek_callback(c, fd_seek);
+        archive_read_set_skip_callback(c, fd_skip);
         opened = open_reader(c, kind);
+    } else if (c && !all && set_source(c, kind, nested_read, &src, 0, &dec)) {
+        opened = open_reader(c, kind);
+    }
     src.opening = 0;
     const char *refused = opened ? NULL : dec_refused(&dec);
     if (refused) { /* the member is passed over, said; the archive reads on */
@@ -1173,12 +1328,14 @@ static int try_nested(expansion *x, member_rd *parent, ks_container_kind kind, c
             x->halt = 0;
             /* a stream's one member: what is left of it is read (not scanned), so that where the stream ends, and
              * what follows it, is known (bzip2's and lz4's ends are where their filters stopped reading) */
-            if (of_a_stream(parent))
+            if (of_a_stream(parent) && !all)
                 member_rest(x, &src, UINT64_MAX, 0, member_name, drop_to, lead_len, inner, child_buf);
         }
-        if (!x->halt && !x->stopped && !corrupt) {
+        if (!x->halt && !x->stopped && !corrupt && all) {
+            held_rest(x, c, &held, member_name, drop_to, lead_len, inner, child_buf);
+        } else if (!x->halt && !x->stopped && !corrupt) {
             int zip_dir;
-            uint64_t end = end_in_source(c, &dec, &zip_dir);
+            uint64_t end = nested_end(c, kind, &dec, &src, &zip_dir);
             member_rest(x, &src, end, zip_dir, member_name, drop_to, lead_len, inner, child_buf);
         }
         if (parent->warning[0] && !x->halt && !x->stopped) /* read whole above, but not what its archive says */
@@ -1208,11 +1365,16 @@ static int try_nested(expansion *x, member_rd *parent, ks_container_kind kind, c
             x->stopped = rc;
         } else {
             begun = 1;
-            if (give(x, lead, lead_len) && give(x, head, n) && give(x, src.replay, src.replay_len) && src.replay_lost)
+            if (all) { /* what was held: the member's bytes so far */
+                if (give(x, lead, lead_len))
+                    give(x, all, held.size);
+            } else if (give(x, lead, lead_len) && give(x, head, n) && give(x, src.replay, src.replay_len) &&
+                     src.replay_lost)
                 problem(x, 0, "%s", "could not be opened as a container; part of it was not scanned");
         }
     }
     free(src.replay);
+    free(all);
     free(child_buf);
     return begun ? 0 : 1;
 }
@@ -1678,7 +1840,6 @@ static void expand_member(expansion *x, member_rd *mr, const char *name, size_t 
 static uint64_t zip_end_record(const fd_src *src);
 static uint64_t sevenzip_end(const fd_src *src);
 static uint64_t iso9660_end(const fd_src *src);
-#define ISO_PVD_READ 132u /* of the primary volume descriptor: up to its logical block size */
 static uint64_t iso9660_volume_end(const unsigned char *d);
 static uint64_t pipe_end(struct archive *a, ks_container_kind kind, const expansion *x, fd_src *src, int *zip_dir);
 

@@ -31,7 +31,7 @@ typedef enum ks_container_kind {
 /* A member's head is read to KS_CONTAINER_SECTOR bytes, and on to KS_CONTAINER_HEAD_MAX only when those may be an
  * ISO 9660 image's system area (ks__container_may_be_image), so that other members are not copied further. */
 #define KS_CONTAINER_SECTOR 512
-#define KS_CONTAINER_HEAD_MAX (KS_CONTAINER_ISO_MAGIC_AT + 5)
+#define KS_CONTAINER_HEAD_MAX (KS_CONTAINER_ISO_MAGIC_AT - 1 + 132) /* its primary volume descriptor to its block size */
 
 /* 1 when the first KS_CONTAINER_SECTOR bytes (n at least that) may open an ISO 9660 image, whose magic is
  * 32 KiB further: zeros, or a boot sector (0x55 0xAA at 510: a hybrid image, as distributions ship them). */
@@ -88,6 +88,7 @@ typedef struct ks_container_limits {
     uint64_t ratio_after;  /* the ratio guard holds once this many bytes came out */
     uint64_t max_ratio;    /* bytes out per byte of the outermost object read */
     int no_decompress;     /* compressed streams are not opened (archives still are) */
+    size_t max_spool;      /* a 7z inside another archive is held whole up to this many bytes; 0: KS_CONTAINER_SPOOL_MAX */
     /* Not a budget: threads the outermost object of a file may be decompressed on besides the caller's
      * (a big file, with workers to spare): a gzip or zstd stream on one, ahead of the framing and the
      * sink; a zip on this many (at most KS_STRIPES_MAX), each taking every Nth member. 0: none. */

@@ -549,6 +549,7 @@ int ks_container_stream_open(const ks_engine *engine, const ks_scan_opts *opts, 
         .ratio_after = RATIO_AFTER,
         .max_ratio = o.max_ratio ? o.max_ratio : KS_DEFAULT_ARCHIVE_RATIO,
         .no_decompress = !!(o.flags & KS_CONTAINER_NO_DECOMPRESS),
+        .max_spool = cs->spool_max,
     };
     *out = cs;
     return 0;

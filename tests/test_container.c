@@ -2010,3 +2010,89 @@ Test(container, r_a_flood_of_damaged_headers_is_bounded, .timeout = KS_HANG_S(30
     free(alt.p);
     free(one.p);
 }
+
+/* A 7z inside another archive lost every member ("Current client reader does not support seeking"): its reader
+ * seeks to the index at its end, which a member cannot. It is now held whole in memory (up to
+ * KS_CONTAINER_SPOOL_MAX) and opened there. And what followed a 7z, an ISO 9660 image or an lz4 stream inside
+ * another archive was read and never scanned, their ends unknown there: a 7z's is where its signature header
+ * says, an image's where its volume space ends (its primary volume descriptor, now in a member's head), an lz4
+ * stream's four bytes before what its filter took. */
+Test(container, r_a_7z_iso_or_lz4_inside_an_archive_and_what_follows_it, .timeout = KS_HANG_S(300))
+{
+    const char *names[] = {"srv/.env"};
+    blob inner = text("AKIAQYLPMN5HHHFPZAM2\n");
+    blob note = text("appended TOKEN=AKIAQYLPMN5HHHFPZAM3\n");
+    static const struct {
+        int format, filter;
+        const char *name, *first;
+    } kinds[] = {
+        {ARCHIVE_FORMAT_7ZIP, ARCHIVE_FILTER_NONE, "a.7z", "a.7z!srv/.env"},
+        {ARCHIVE_FORMAT_ISO9660, ARCHIVE_FILTER_NONE, "a.iso", "a.iso!srv/.env"},
+        {ARCHIVE_FORMAT_TAR_USTAR, ARCHIVE_FILTER_LZ4, "a.tar.lz4", "a.tar.lz4!srv/.env"},
+        {ARCHIVE_FORMAT_RAW, ARCHIVE_FILTER_LZ4, "n.txt.lz4", "n.txt.lz4!n.txt"},
+    };
+    for (size_t k = 0; k < sizeof kinds / sizeof kinds[0]; k++) {
+        blob arc = write_archive(kinds[k].format, kinds[k].filter, names, &inner, 1);
+        blob with = joined(&arc, &note);
+        const char *mname[] = {kinds[k].name};
+        blob tars[] = {write_archive(ARCHIVE_FORMAT_TAR_USTAR, ARCHIVE_FILTER_NONE, mname, &arc, 1),
+                       write_archive(ARCHIVE_FORMAT_TAR_USTAR, ARCHIVE_FILTER_NONE, mname, &with, 1)};
+        char chain[96];
+        snprintf(chain, sizeof chain, "%s![trailing@%zu]", kinds[k].name, arc.len);
+        for (int piped = 0; piped < 2; piped++) {
+            for (int noted = 0; noted < 2; noted++) {
+                seen s;
+                ks_container_result res;
+                cr_assert_eq(piped ? expand_piped(&tars[noted], "o.tar", &s, &res)
+                                   : expand_both(&tars[noted], "o.tar", &DEFAULTS, &s, &res),
+                             0);
+                cr_assert_eq(res.stop, KS_CONT_COMPLETE, "%s %d %d: %s", kinds[k].name, piped, noted, s.last_problem);
+                cr_assert_eq(s.n, 1u + noted, "%s %d %d: %zu members", kinds[k].name, piped, noted, s.n);
+                cr_assert_str_eq(s.m[0].chain, kinds[k].first);
+                cr_assert(s.m[0].data.len == inner.len && !memcmp(s.m[0].data.p, inner.p, inner.len), "%s",
+                          kinds[k].name);
+                if (noted)
+                    assert_last_member(&s, kinds[k].name, chain, &note);
+                seen_free(&s);
+            }
+        }
+        free(tars[0].p);
+        free(tars[1].p);
+        free(with.p);
+        free(arc.p);
+    }
+
+    /* the limit on a 7z held in memory: one of exactly KS_CONTAINER_SPOOL_MAX bytes (a note and zeros after the
+     * archive) is opened, its members and the note found; one byte more, and it is scanned as the bytes it is */
+    blob arc = write_archive(ARCHIVE_FORMAT_7ZIP, ARCHIVE_FILTER_NONE, names, &inner, 1);
+    const char *mname[] = {"big.7z"};
+    for (size_t extra = 0; extra < 2; extra++) {
+        blob big = {.p = calloc(1, KS_CONTAINER_SPOOL_MAX + extra), .len = KS_CONTAINER_SPOOL_MAX + extra};
+        cr_assert(big.p);
+        memcpy(big.p, arc.p, arc.len);
+        memcpy(big.p + arc.len, note.p, note.len);
+        blob tar = write_archive(ARCHIVE_FORMAT_TAR_USTAR, ARCHIVE_FILTER_NONE, mname, &big, 1);
+        seen s;
+        ks_container_result res;
+        cr_assert_eq(expand_both(&tar, "o.tar", &DEFAULTS, &s, &res), 0);
+        if (!extra) {
+            cr_assert_eq(res.stop, KS_CONT_COMPLETE, "%s", s.last_problem);
+            cr_assert_eq(s.n, 2);
+            cr_assert_str_eq(s.m[0].chain, "big.7z!srv/.env");
+            char chain[64];
+            snprintf(chain, sizeof chain, "big.7z![trailing@%zu]", arc.len);
+            cr_assert_str_eq(s.m[1].chain, chain);
+            cr_assert(s.m[1].data.len >= note.len && !memcmp(s.m[1].data.p, note.p, note.len));
+        } else {
+            cr_assert_eq(res.stop, KS_CONT_LIMIT);
+            cr_assert(s.fatal == 1 && strstr(s.last_problem, "needs random access"), "%s", s.last_problem);
+            cr_assert_eq(s.n, 1, "the member as its bytes");
+            cr_assert_str_eq(s.m[0].chain, "big.7z");
+            cr_assert(s.m[0].data.len == big.len && !memcmp(s.m[0].data.p, big.p, big.len), "every byte once");
+        }
+        seen_free(&s);
+        free(tar.p);
+        free(big.p);
+    }
+    free(arc.p);
+}

@@ -785,6 +785,28 @@ Test(cstream, a_7z_is_held_up_to_its_limit_and_scanned_as_bytes_past_it)
     hits_free(&got);
     hits_free(&raw);
     hits_free(&want);
+    /* the same limit for a 7z inside a tar (held once its member is read) */
+    const char *in_names[] = {"in/a.7z"};
+    blob tar = write_archive(ARCHIVE_FORMAT_TAR_USTAR, ARCHIVE_FILTER_NONE, in_names, &arc, 1);
+    memset(&want, 0, sizeof want);
+    memset(&raw, 0, sizeof raw);
+    scan_alone(&want, "in/a.7z!a.txt", d.p, d.len);
+    scan_alone(&raw, "in/a.7z", arc.p, arc.len);
+    co.max_spool = arc.len;
+    memset(&got, 0, sizeof got);
+    cr_assert_eq(stream_it(&tar, SMALL, 1, NULL, &co, &got), 0, "%s", got.last_problem);
+    assert_same(&want, &got, "a 7z in a tar at the limit");
+    hits_free(&got);
+    co.max_spool = arc.len - 1;
+    memset(&got, 0, sizeof got);
+    int trc = stream_it(&tar, SMALL, 1, NULL, &co, &got);
+    cr_assert_eq(trc, KS_ELIMIT, "%d %s", trc, got.last_problem);
+    cr_assert(strstr(got.last_problem, "random access"), "%s", got.last_problem);
+    assert_same(&raw, &got, "a 7z in a tar one past the limit");
+    hits_free(&got);
+    hits_free(&raw);
+    hits_free(&want);
+    free(tar.p);
     free(arc.p);
     free(d.p);
 }

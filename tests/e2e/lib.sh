@@ -81,6 +81,14 @@ YML
 }
 TOKEN=KSTEST_ABCDEFGH12345678
 
+# write_sample_7z FILE: a 7z holding deep/creds.txt ("one\ntwo\nkey KSTEST_SEVENZIPPIPED001\n"), as libarchive's 7z
+# writer writes it (Debian 12 has no 7z writer to make one with).
+write_sample_7z() {
+  base64 -d >"$1" <<'B64'
+N3q8ryccAAOBFFwJLgAAAAAAAABQAAAAAAAAABUtNg4AN5uIzPbGYDHYTqlb0OK5YqRNuBBnjmaowrQcmyWO8d3J9Yl3RNztVf/4v/AAAQQGAAEJLgAHCwEAASMDAQEFXQAAgAAMJAAICgEVwvfdAAAFAREfAGQAZQBlAHAALwBjAHIAZQBkAHMALgB0AHgAdAAAABUGAQAggKSBAAA=
+B64
+}
+
 # add_multi_line_rule: appends e2e.multi to rules.yml, a match over three lines (KSBEGIN, the secret: 8 capitals or
 # digits, KSEND) with a description; lines written next to rules.yml continue the rule (references...).
 add_multi_line_rule() {

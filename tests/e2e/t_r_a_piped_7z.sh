@@ -6,10 +6,7 @@
 . "$(dirname "$0")/lib.sh"
 write_test_rules
 R=(--no-builtin-rules --rules rules.yml --format jsonl --no-progress)
-# deep/creds.txt: "one\ntwo\nkey KSTEST_SEVENZIPPIPED001\n", as libarchive's 7z writer writes it
-base64 -d > k.7z <<'B64'
-N3q8ryccAAOBFFwJLgAAAAAAAABQAAAAAAAAABUtNg4AN5uIzPbGYDHYTqlb0OK5YqRNuBBnjmaowrQcmyWO8d3J9Yl3RNztVf/4v/AAAQQGAAEJLgAHCwEAASMDAQEFXQAAgAAMJAAICgEVwvfdAAAFAREfAGQAZQBlAHAALwBjAHIAZQBkAHMALgB0AHgAdAAAABUGAQAggKSBAAA=
-B64
+write_sample_7z k.7z
 { cat k.7z; printf 'a note KSTEST_NOTEAFTERTHE7Z01\n'; } > kn.7z
 ks scan "${R[@]}" kn.7z; expect_rc 1 "the file"
 cp "$T/out" file.jsonl
