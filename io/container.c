@@ -8,6 +8,7 @@
 
 #include <archive.h>
 #include <archive_entry.h>
+#include <libdeflate.h>
 
 #include "container.h"
 #include "inflate_gzip.h"
@@ -870,6 +871,7 @@ static int trail_skip(trail_rd *t, uint64_t n)
 }
 
 static unsigned le16(const unsigned char *p) { return p[0] | p[1] << 8; }
+static uint32_t le32(const unsigned char *p) { return p[0] | p[1] << 8 | p[2] << 16 | (uint32_t)p[3] << 24; }
 static uint64_t le64(const unsigned char *p)
 {
     uint64_t v = 0;
@@ -947,18 +949,39 @@ static la_ssize_t trail_more(void *ctx, const void **out)
     return k;
 }
 
-static size_t container_inside(const unsigned char *h, size_t n, size_t starts);
+static size_t container_inside(const unsigned char *h, size_t n, size_t from, size_t starts);
 static int may_lead_a_zip(const unsigned char *h, size_t n);
 
 /* Read to look inside trailing data: containers that begin in its first MiB, with their headers (a tar's, 512 bytes,
  * the longest looked at) whole. */
 #define INSIDE_READ (KS_CONTAINER_LEAD_MAX + 512u)
 
+/* 1 when the container that container_inside found at p (n bytes of it at hand; `cut`: more follow) opens and gives
+ * its first member's first bytes, read from those bytes by libarchive (its filters for every stream); also when it
+ * fails only for want of the bytes that follow. A 7z, read by its index at its end, is taken on its start header's
+ * CRC. Bytes of a note that only look like a container's header are passed over, so a real one after them is found. */
+static int opens_at(const expansion *x, const unsigned char *p, size_t n, int cut)
+{
+    ks_container_kind kind = ks__container_sniff(p, n);
+    struct archive *a = kind == KS_CONT_7Z ? NULL : new_reader(x, kind);
+    if (!a)
+        return 1; /* taken as found, as before trying */
+    struct archive_entry *e;
+    int ok = archive_read_open_memory(a, p, n) == ARCHIVE_OK && archive_read_next_header(a, &e) >= ARCHIVE_WARN;
+    if (ok) {
+        char first[4096];
+        ok = archive_read_data(a, first, sizeof first) >= 0;
+        const char *why = ok ? NULL : archive_error_string(a);
+        ok = ok || (cut && why && (strcasestr(why, "truncat") || strcasestr(why, "premature")));
+    }
+    archive_read_free(a);
+    return ok;
+}
+
 /* Trailing data (t at its first byte) that begins with bytes of no container, and holds one after them that
  * expand_member would open at `depth` (`cat a.tar note b.tar.gz`; a pipe's `cat a.zip note b.zip`): where it
  * begins, looked for in the first KS_CONTAINER_LEAD_MAX bytes, else 0. What was read is t's to read again (*lead,
- * freed by the caller once t is done with). Only the first that looks right is tried: one that fails to open
- * leaves the rest scanned as bytes. */
+ * freed by the caller once t is done with). A candidate that does not open (opens_at) is passed over for the next. */
 static size_t look_inside(expansion *x, trail_rd *t, unsigned depth, unsigned char **lead)
 {
     *lead = NULL;
@@ -982,10 +1005,14 @@ static size_t look_inside(expansion *x, trail_rd *t, unsigned depth, unsigned ch
     t->at -= n;
     if (ks__container_sniff(b, n) != KS_CONT_NONE || may_lead_a_zip(b, n))
         return 0; /* a container from its first byte, or after a lead: expand_member's */
-    size_t in = container_inside(b, n, n < KS_CONTAINER_LEAD_MAX ? n : KS_CONTAINER_LEAD_MAX);
-    if (in == n || (x->lim->no_decompress && ks__container_is_stream(ks__container_sniff(b + in, n - in))))
-        return 0;
-    return in;
+    size_t starts = n < KS_CONTAINER_LEAD_MAX ? n : KS_CONTAINER_LEAD_MAX, in = 0;
+    while ((in = container_inside(b, n, in + 1, starts)) < n) {
+        if (x->lim->no_decompress && ks__container_is_stream(ks__container_sniff(b + in, n - in)))
+            continue; /* not opened: scanned as the bytes it is */
+        if (opens_at(x, b + in, n - in, n == INSIDE_READ))
+            return in;
+    }
+    return 0;
 }
 
 /* The bytes before a container inside trailing data (look_inside), at `at` in the object: a member of their own. */
@@ -1451,14 +1478,14 @@ static size_t find_local_header(const unsigned char *p, size_t n, size_t from)
     return n;
 }
 
-/* Where in h[1, starts) a container begins that more than its magic confirms (its header within h[0, n)), n when
+/* Where in h[from, starts) a container begins that more than its magic confirms (its header within h[0, n)), n when
  * none: trailing data that begins with bytes of no container may hold one after them (`cat a.tar note b.tar.gz`, a
  * zip after a note). A zip's local header that looks right; a gzip, bzip2, xz, zstd or lz4 stream whose header is
  * well formed; a tar header whose checksum is right; a 7z signature. Not cpio's or ar's magic, which text can
  * hold, nor an image's. */
-static size_t container_inside(const unsigned char *h, size_t n, size_t starts)
+static size_t container_inside(const unsigned char *h, size_t n, size_t from, size_t starts)
 {
-    for (size_t i = 1; i < starts; i++) {
+    for (size_t i = from; i < starts; i++) {
         const unsigned char *q = h + i;
         size_t room = n - i;
         int found = 0;
@@ -1481,8 +1508,9 @@ static size_t container_inside(const unsigned char *h, size_t n, size_t starts)
         case 0x04: /* a frame of version 01 */
             found = room >= 5 && !memcmp(q, "\x04\x22\x4d\x18", 4) && (q[4] & 0xc0) == 0x40;
             break;
-        case '7': /* major version 0 */
-            found = room >= 8 && !memcmp(q, "7z\xbc\xaf\x27\x1c", 6) && q[6] == 0;
+        case '7': /* major version 0, and the start header's CRC right */
+            found = room >= 32 && !memcmp(q, "7z\xbc\xaf\x27\x1c", 6) && q[6] == 0 &&
+                    libdeflate_crc32(0, q + 12, 20) == le32(q + 8);
             break;
         }
         if (found || (room >= 512 && q[257] == 'u' && ks__container_sniff(q, room) == KS_CONT_TAR &&
@@ -2257,7 +2285,6 @@ out:
     return rc;
 }
 
-static uint32_t le32(const unsigned char *p) { return p[0] | p[1] << 8 | p[2] << 16 | (uint32_t)p[3] << 24; }
 
 /* n bytes of the object at off, from memory or the descriptor: 0, or -1 when they are not all there. */
 static int bytes_at(const void *mem, size_t len, int fd, uint64_t size, uint64_t off, void *out, size_t n)

@@ -1481,6 +1481,59 @@ Test(container, r_a_container_after_a_note_in_trailing_data, .timeout = KS_HANG_
     free(a.p);
 }
 
+/* Trailing data whose first bytes hold what only looks like a container's header (a gzip header before bytes that
+ * inflate to nothing, a 7z signature whose start header's CRC is wrong, an xz header whose CRC is wrong), then a real
+ * container: only the first look-alike was tried, it failed to open, and the real one was scanned as bytes (its
+ * compressed members never read). Each candidate is now opened on the bytes at hand first, and passed over when it
+ * does not open; also when more than the first MiB follows (a failure that is no truncation). */
+Test(container, r_a_false_container_header_before_a_real_one_in_trailing_data, .timeout = KS_HANG_S(120))
+{
+    blob ka = text("key AKIAQYLPMN5HHHFPZAM2\n"), kb = text("other AKIAQYLPMN5HHHFPZAM3\n");
+    const char *na[] = {"a.txt"}, *nb[] = {"b.txt"};
+    blob a = write_archive(ARCHIVE_FORMAT_TAR_USTAR, ARCHIVE_FILTER_NONE, na, &ka, 1);
+    blob b = write_archive(ARCHIVE_FORMAT_TAR_USTAR, ARCHIVE_FILTER_GZIP, nb, &kb, 1);
+    for (int longer = 0; longer <= 1; longer++) {
+        /* the junk before b: 600 KiB, then (longer) 600 KiB more after b, so that the look runs out of bytes */
+        size_t jn = 600u << 10;
+        unsigned char *junk = malloc(jn);
+        cr_assert_not_null(junk);
+        for (size_t i = 0; i < jn; i++)
+            junk[i] = (unsigned char)((i * 131 + 7) % 251);
+        memcpy(junk + 100, "\x1f\x8b\x08\x00\0\0\0\0\0\x03\xff\xff\xff\xff", 14); /* deflate block type 3 */
+        memcpy(junk + 300, "7z\xbc\xaf\x27\x1c\0\x04", 8);                  /* a start header's CRC of zeros */
+        memset(junk + 308, 0, 24);
+        memcpy(junk + 500, "\xfd" "7zXZ\0\0\x01\0\0\0\0", 12);               /* its stream flags' CRC wrong */
+        blob j = {.p = junk, .len = jn};
+        blob aj = joined(&a, &j), all = joined(&aj, &b);
+        if (longer) {
+            blob more = {.p = junk, .len = jn}, with = joined(&all, &more);
+            free(all.p);
+            all = with;
+        }
+        char want_j[64], want_b[64];
+        snprintf(want_j, sizeof want_j, "[trailing@%zu]", a.len);
+        snprintf(want_b, sizeof want_b, "[trailing@%zu]!b.txt", a.len + jn);
+        for (int piped = 0; piped <= 1; piped++) {
+            seen s;
+            ks_container_result res;
+            cr_assert_eq(piped ? expand_piped(&all, "ajb", &s, &res) : expand_both(&all, "ajb", &DEFAULTS, &s, &res), 0);
+            cr_assert_eq(res.stop, KS_CONT_COMPLETE, "longer %d piped %d: %s", longer, piped, s.last_problem);
+            cr_assert_geq(s.n, 3, "longer %d piped %d: %zu members", longer, piped, s.n);
+            cr_assert_str_eq(s.m[1].chain, want_j, "longer %d piped %d", longer, piped);
+            cr_assert(s.m[1].data.len == jn && !memcmp(s.m[1].data.p, junk, jn), "the junk, whole");
+            cr_assert_str_eq(s.m[2].chain, want_b, "longer %d piped %d: %s", longer, piped, s.m[2].chain);
+            cr_assert(s.m[2].data.len == kb.len && !memcmp(s.m[2].data.p, kb.p, kb.len));
+            cr_assert_eq(s.n, 3u + longer, "and the junk after b, when there is some");
+            seen_free(&s);
+        }
+        free(all.p);
+        free(aj.p);
+        free(junk);
+    }
+    free(a.p);
+    free(b.p);
+}
+
 /* A zip appended to a zip in a file or in memory (`cat a.zip b.zip`): libarchive read it by the last end record,
  * b's, and a's members were never read, while a pipe read both. Now a is read first, by its own end record, and b
  * after it as trailing data, as the pipe names them (a corrupt member of a stops only itself). And what followed a
