@@ -467,8 +467,8 @@ typedef struct ks_container_opts {
  * (its bytes gathered up to 256 KiB at a time before they are scanned, so that a small member
  * costs one scan), about 1.5 MiB per nesting level (libarchive's blocks, and what a nested member
  * that may be no container needs kept) and the decompressors' windows that each stream declares;
- * a 7z is held whole, up to max_spool; a script or executable, up to 1 MiB until its lead is decided. Returns
- * 0, KS_EINVAL or KS_ENOMEM.
+ * a 7z is held whole, up to max_spool; a script or executable, up to 1 MiB and a zip header (1,058
+ * bytes) until its lead is decided. Returns 0, KS_EINVAL or KS_ENOMEM.
  */
 KS_API int ks_container_stream_open(const ks_engine *engine, const ks_scan_opts *opts, const ks_container_opts *copts,
                                     ks_match_fn cb, void *ctx, ks_container_stream **out);

@@ -954,7 +954,7 @@ static int may_lead_a_zip(const unsigned char *h, size_t n);
 
 /* Read to look inside trailing data: containers that begin in its first MiB, with their headers (a tar's, 512 bytes,
  * the longest looked at) whole. */
-#define INSIDE_READ (KS_CONTAINER_LEAD_MAX + 512u)
+#define INSIDE_READ KS_CONTAINER_LEAD_READ
 
 /* 1 when the container that container_inside found at p (n bytes of it at hand; `cut`: more follow) opens and gives
  * its first member's first bytes, read from those bytes by libarchive (its filters for every stream); also when it
@@ -1535,10 +1535,17 @@ static ks_container_kind lead_kind(const unsigned char *h, size_t n, size_t zip_
 
 int ks__container_may_lead(const unsigned char *h, size_t n) { return may_lead_a_zip(h, n); }
 
+/* Where the first zip local header that looks right and begins in p[from, LEAD_MAX) is; n when there is none. */
+static size_t lead_zip_at(const unsigned char *p, size_t n, size_t from)
+{
+    size_t at = find_local_header(p, n, from);
+    return at < LEAD_MAX ? at : n;
+}
+
 ks_container_kind ks__container_after_lead(const unsigned char *h, size_t n, uint64_t *at)
 {
     size_t a = 0;
-    ks_container_kind k = may_lead_a_zip(h, n) ? lead_kind(h, n, find_local_header(h, n, 1), &a) : KS_CONT_NONE;
+    ks_container_kind k = may_lead_a_zip(h, n) ? lead_kind(h, n, lead_zip_at(h, n, 1), &a) : KS_CONT_NONE;
     *at = a;
     return k;
 }
@@ -1551,22 +1558,22 @@ ks_container_kind ks__container_after_lead(const unsigned char *h, size_t n, uin
 static int container_after_lead(expansion *x, member_rd *mr, const unsigned char *head, size_t n, unsigned depth,
                                 const char *name)
 {
-    unsigned char *acc = malloc(LEAD_MAX);
+    unsigned char *acc = malloc(KS_CONTAINER_LEAD_READ);
     size_t len = n, at = n;
     ks_container_kind kind = KS_CONT_ZIP;
     if (acc) {
         memcpy(acc, head, n);
-        at = find_local_header(acc, len, 1);
-        while (at == len && len < LEAD_MAX) {
+        at = lead_zip_at(acc, len, 1);
+        while (at == len && len < KS_CONTAINER_LEAD_READ) {
             const void *piece;
-            la_ssize_t k = member_next(mr, &piece, LEAD_MAX - len);
+            la_ssize_t k = member_next(mr, &piece, KS_CONTAINER_LEAD_READ - len);
             if (k <= 0)
                 break; /* its end, or a failure the caller meets again */
             memcpy(acc + len, piece, (size_t)k);
             /* a header whose name ran past what was read was not taken: looked at again */
             size_t from = len > 30 + 1024 ? len - (30 + 1024) : 1;
             len += (size_t)k;
-            at = find_local_header(acc, len, from);
+            at = lead_zip_at(acc, len, from);
         }
         /* a script's line before the zip (if any) where a stream begins: looked for once, all read */
         kind = lead_kind(acc, len, at, &at);
@@ -2440,7 +2447,7 @@ int ks__container_zip_after(const void *mem, size_t len, int fd, uint64_t size, 
 
 ks_container_kind ks__container_lead_at(const void *mem, size_t len, int fd, uint64_t size, uint64_t *base)
 {
-    size_t n = (mem ? len : size) < KS_CONTAINER_LEAD_MAX ? (size_t)(mem ? len : size) : KS_CONTAINER_LEAD_MAX;
+    size_t n = (mem ? len : size) < KS_CONTAINER_LEAD_READ ? (size_t)(mem ? len : size) : KS_CONTAINER_LEAD_READ;
     unsigned char *lead = mem ? NULL : malloc(n ? n : 1);
     const unsigned char *h = mem ? mem : lead;
     ks_container_kind k = KS_CONT_NONE;

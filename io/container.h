@@ -53,7 +53,7 @@ int ks__container_zip_after(const void *mem, size_t len, int fd, uint64_t size, 
  * 0 otherwise. */
 int ks__container_after_script(const unsigned char *h, size_t n, uint64_t *at);
 
-/* ks__container_after_lead over an object's first KS_CONTAINER_LEAD_MAX bytes (in memory, or read from fd):
+/* ks__container_after_lead over an object's first KS_CONTAINER_LEAD_READ bytes (in memory, or read from fd):
  * the kind of what begins there, and where (*base); KS_CONT_NONE when nothing does. The container reader's own
  * test after a zip's end record found nothing (a self-extractor whose offsets count from the file's start, or
  * with a signature after the zip), so that a caller that scans the lead asks the same question of the same
@@ -65,13 +65,16 @@ ks_container_kind ks__container_lead_at(const void *mem, size_t len, int fd, uin
 int ks__container_may_lead(const unsigned char *h, size_t n);
 
 /* What an archive's member is asked when ks__container_may_lead says so, for an object read from its start (a
- * pipe, the library's container stream): in its first `n` bytes (up to KS_CONTAINER_LEAD_MAX), a zip's first
+ * pipe, the library's container stream): in its first `n` bytes (up to KS_CONTAINER_LEAD_READ), a zip's first
  * local header that looks right, or before it a script's line where a stream or tar begins. Returns the kind and
  * where it begins (*at), or KS_CONT_NONE. */
 ks_container_kind ks__container_after_lead(const unsigned char *h, size_t n, uint64_t *at);
 
-/* How far into an object ks__container_after_script's stream is looked for. */
+/* How far into an object ks__container_after_script's stream, or a zip after a lead, is looked for: where it begins.
+ * KS_CONTAINER_LEAD_READ bytes are read to look, so that a zip's local header that begins just before
+ * KS_CONTAINER_LEAD_MAX is whole (its 30 bytes, a name of up to 1,024, and the next signature). */
 #define KS_CONTAINER_LEAD_MAX ((size_t)1 << 20)
+#define KS_CONTAINER_LEAD_READ (KS_CONTAINER_LEAD_MAX + 30u + 1024u + 4u)
 
 /* A 7z keeps its index at its end, and its reader seeks: read as it streams (a pipe), it is held in memory whole up
  * to this many bytes and opened there; a bigger one is scanned as its bytes, and the scan is incomplete. */

@@ -24,7 +24,7 @@
 
 typedef enum cs_mode {
     SNIFFING,  /* gathering the first bytes, to tell what the object is */
-    LEADING,   /* a script ("#!") or an executable ("MZ"): gathering up to KS_CONTAINER_LEAD_MAX bytes, to find a
+    LEADING,   /* a script ("#!") or an executable ("MZ"): gathering up to KS_CONTAINER_LEAD_READ bytes, to find a
                 * zip after it or a stream after one of a script's lines (a makeself installer's payload) */
     SPOOLING,  /* a 7z, which needs random access: held whole, expanded at close */
     PLAIN,     /* no container: everything goes to a ks_stream */
@@ -457,12 +457,12 @@ static int decide_lead(ks_container_stream *cs)
 /* Takes what a lead still lacks of `*len` bytes; decides once it has them all. */
 static int lead_take(ks_container_stream *cs, const unsigned char **p, size_t *len)
 {
-    size_t take = KS_CONTAINER_LEAD_MAX - cs->lead_len < *len ? KS_CONTAINER_LEAD_MAX - cs->lead_len : *len;
+    size_t take = KS_CONTAINER_LEAD_READ - cs->lead_len < *len ? KS_CONTAINER_LEAD_READ - cs->lead_len : *len;
     if (cs->lead_len + take > cs->lead_cap) { /* grown as it comes: most scripts are short */
         size_t cap = cs->lead_cap * 2;
         while (cap < cs->lead_len + take)
             cap *= 2;
-        cap = cap < KS_CONTAINER_LEAD_MAX ? cap : KS_CONTAINER_LEAD_MAX;
+        cap = cap < KS_CONTAINER_LEAD_READ ? cap : KS_CONTAINER_LEAD_READ;
         unsigned char *b = ks__arealloc(cs->a, cs->lead, cap);
         if (!b) /* scanned as it is: only a container after the script is not opened */
             return lead_plain(cs);
@@ -473,7 +473,7 @@ static int lead_take(ks_container_stream *cs, const unsigned char **p, size_t *l
     cs->lead_len += take;
     *p += take;
     *len -= take;
-    return cs->lead_len == KS_CONTAINER_LEAD_MAX ? decide_lead(cs) : 0;
+    return cs->lead_len == KS_CONTAINER_LEAD_READ ? decide_lead(cs) : 0;
 }
 
 /* A lead's first bytes: it is gathered before anything is decided (it may hold no container). */

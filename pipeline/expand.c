@@ -362,7 +362,7 @@ int ks__pl_expand_slot(worker *w, pslot *sl)
      * descriptor of its own (the hold kept the file's open until now). */
     int whole = f->n_chunks == 1 && !f->stream_mode;
     uint64_t prefix = 0;
-    /* a lead (a script, an executable): the container reader's own test (its first KS_CONTAINER_LEAD_MAX bytes,
+    /* a lead (a script, an executable): the container reader's own test (its first KS_CONTAINER_LEAD_READ bytes,
      * read again when the first chunk is shorter), so that both find the same container */
     int lead = ks__container_may_lead(sl->data, sl->len);
     if (ks__container_sniff(sl->data, sl->len) == KS_CONT_NONE &&

@@ -130,7 +130,7 @@ static void read_one(worker *w, ks_read_req *rq)
 }
 
 /* A stream that may start with a lead (a script, "#!", or a Windows executable, "MZ": its first `first` bytes in
- * the worker's buffer): its first KS_CONTAINER_LEAD_MAX bytes are read, and a zip after the lead (an executable jar,
+ * the worker's buffer): its first KS_CONTAINER_LEAD_READ bytes are read, and a zip after the lead (an executable jar,
  * a self-extracting stub) or a stream or tar after one of a script's lines (a makeself installer piped in) is
  * opened there, the lead being the stream's own bytes, written to st. Returns 1 when the container was reported
  * (st is closed), 0 when what was read went to st (*got says how much), or an errno. */
@@ -138,7 +138,7 @@ static int stream_after_lead(worker *w, pslot *sl, ks_text_stream *st, size_t fi
 {
     ks_pipeline *p = w->p;
     pfile *f = sl->file;
-    size_t cap = f->limit && f->limit < KS_CONTAINER_LEAD_MAX ? (size_t)f->limit : KS_CONTAINER_LEAD_MAX;
+    size_t cap = f->limit && f->limit < KS_CONTAINER_LEAD_READ ? (size_t)f->limit : KS_CONTAINER_LEAD_READ;
     unsigned char *lead = ks__amalloc(p->a, cap > first ? cap : first);
     if (!lead) /* scanned as any stream: only a container after the script is not opened */
         cap = first;

@@ -1534,6 +1534,53 @@ Test(container, r_a_false_container_header_before_a_real_one_in_trailing_data, .
     free(b.p);
 }
 
+/* A zip after a lead was looked for by a local header that begins in the first MiB and is whole there: one that began
+ * just before 1 MiB with its name running past it was not taken, and the zip's members were scanned compressed
+ * (a member's, a pipe's, the streaming API's lead). KS_CONTAINER_LEAD_READ bytes are now read, so that a header that
+ * begins before KS_CONTAINER_LEAD_MAX is whole; one that begins at it is still not looked for. */
+Test(container, r_a_zip_header_across_the_first_mib_after_a_lead, .timeout = KS_HANG_S(120))
+{
+    char long_name[201];
+    memset(long_name, 'd', 200);
+    long_name[200] = '\0';
+    memcpy(long_name, "deep/", 5);
+    const char *in_names[] = {long_name};
+    blob props = text("app.key=AKIAQYLPMN5HHHFPZAM2\n");
+    blob zip = write_archive(ARCHIVE_FORMAT_ZIP, ARCHIVE_FILTER_NONE, in_names, &props, 1);
+    for (int at_max = 0; at_max <= 1; at_max++) {
+        size_t lead_len = KS_CONTAINER_LEAD_MAX - (at_max ? 0 : 100); /* the header runs 130 bytes past it */
+        blob lead = {.p = malloc(lead_len), .len = lead_len};
+        cr_assert_not_null(lead.p);
+        for (size_t i = 0; i < lead_len; i++)
+            lead.p[i] = i % 64 == 63 ? '\n' : '#';
+        memcpy(lead.p, "#!/bin/sh\n", 10);
+        blob jar = joined(&lead, &zip);
+        const char *names[] = {"opt/app.run"};
+        blob tar = write_archive(ARCHIVE_FORMAT_TAR_USTAR, ARCHIVE_FILTER_NONE, names, &jar, 1);
+        seen s;
+        ks_container_result res;
+        cr_assert_eq(expand_both(&tar, "t.tar", &DEFAULTS, &s, &res), 0);
+        cr_assert_eq(res.stop, KS_CONT_COMPLETE, "%s", s.last_problem);
+        if (!at_max) {
+            char chain[256];
+            snprintf(chain, sizeof chain, "opt/app.run!%s", long_name);
+            cr_assert_eq(s.n, 2, "the zip's member and the lead: %zu", s.n);
+            cr_assert_str_eq(s.m[0].chain, chain);
+            cr_assert(s.m[0].data.len == props.len && !memcmp(s.m[0].data.p, props.p, props.len));
+            cr_assert_str_eq(s.m[1].chain, "opt/app.run");
+            cr_assert(s.m[1].data.len == lead.len && !memcmp(s.m[1].data.p, lead.p, lead.len));
+        } else {
+            cr_assert_eq(s.n, 1, "a zip at 1 MiB is not looked for: the member as its bytes");
+            cr_assert_eq(s.m[0].data.len, jar.len);
+        }
+        seen_free(&s);
+        free(tar.p);
+        free(jar.p);
+        free(lead.p);
+    }
+    free(zip.p);
+}
+
 /* A zip appended to a zip in a file or in memory (`cat a.zip b.zip`): libarchive read it by the last end record,
  * b's, and a's members were never read, while a pipe read both. Now a is read first, by its own end record, and b
  * after it as trailing data, as the pipe names them (a corrupt member of a stops only itself). And what followed a
