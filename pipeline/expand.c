@@ -204,6 +204,33 @@ int ks__pl_expand_stream(worker *w, pslot *sl, const unsigned char *head, size_t
     return 1;
 }
 
+/* Writes the file's bytes [0, end) to st: from chunk 0's memory when the file is `whole` there, else read again
+ * through fd. Returns 0, or an errno (ECANCELED once the pipeline stops). */
+static int stream_from_start(worker *w, ks_text_stream *st, const pslot *sl, int fd, int whole, uint64_t end)
+{
+    ks_pipeline *p = w->p;
+    int err = 0;
+    uint64_t pos = 0;
+    while (!err && pos < end && !atomic_load(&p->stop)) {
+        size_t want = end - pos < STREAM_PIECE ? (size_t)(end - pos) : STREAM_PIECE;
+        const unsigned char *src = whole ? sl->data + pos : w->stream_buf;
+        if (!whole) {
+            ssize_t n = pread(fd, w->stream_buf, want, (off_t)pos);
+            if (n < 0 && errno == EINTR)
+                continue;
+            if (n <= 0) {
+                err = n < 0 ? errno : 0;
+                break; /* shrank since it was opened: what was there is scanned */
+            }
+            want = (size_t)n;
+        }
+        if (ks__text_stream_write(st, w->scanner, src, want))
+            err = w->failed ? w->failed : EIO;
+        pos += want;
+    }
+    return !err && atomic_load(&p->stop) ? ECANCELED : err;
+}
+
 /* UTF-16 text is scanned as its characters, one text stream over the whole file (read again from the start when it
  * is bigger than its first chunk); its raw bytes, a zero in every other one, would match nothing. With `also_raw`
  * (a byte order mark before what may be no text) the raw bytes are scanned too, by the caller, as any file's.
@@ -230,26 +257,7 @@ static int expand_utf16(worker *w, pslot *sl, int also_raw)
     }
     if (!also_raw) /* the other chunks need no raw scan */
         atomic_store_explicit(&f->is_container, 1, memory_order_relaxed);
-    uint64_t pos = 0, end = whole ? sl->len : f->size;
-    while (!err && pos < end && !atomic_load(&p->stop)) {
-        size_t want = end - pos < STREAM_PIECE ? (size_t)(end - pos) : STREAM_PIECE;
-        const unsigned char *src = whole ? sl->data + pos : w->stream_buf;
-        if (!whole) {
-            ssize_t n = pread(fd, w->stream_buf, want, (off_t)pos);
-            if (n < 0 && errno == EINTR)
-                continue;
-            if (n <= 0) {
-                err = n < 0 ? errno : 0;
-                break; /* shrank since it was opened: what was there is scanned */
-            }
-            want = (size_t)n;
-        }
-        if (ks__text_stream_write(w->mtext, w->scanner, src, want))
-            err = w->failed ? w->failed : EIO;
-        pos += want;
-    }
-    if (!err && atomic_load(&p->stop))
-        err = ECANCELED;
+    err = stream_from_start(w, w->mtext, sl, fd, whole, whole ? sl->len : f->size);
     if (err)
         ks__text_stream_abort(w->mtext);
     else if (ks__text_stream_close(w->mtext, w->scanner))
@@ -313,17 +321,65 @@ void ks__pl_expand_git(worker *w, pslot *sl)
 
 /* The bytes before a container that starts further in (an executable jar's launch script, a self-extracting stub,
  * a makeself installer's script): they are the file's own, scanned as they are, their lines from the file's
- * first; the container's members follow. */
-static int scan_prefix(worker *w, pslot *sl, uint64_t prefix)
+ * first; the container's members follow. A prefix longer than chunk 0 (a stub of megabytes) is read again through
+ * fd and scanned as a stream; the other chunks' raw findings are dropped, the file being a container. */
+static int scan_prefix(worker *w, pslot *sl, int fd, uint64_t prefix)
 {
     ks_lines lines = {.counted_to = 0, .newlines = 0, .last_nl_end = 0};
     w->failed = 0;
+    if (prefix > sl->own_to) {
+        ks_pipeline *p = w->p;
+        ks_text_stream *st = NULL;
+        ks_scan_opts so = {.size = sizeof so, .path = sl->file->path};
+        if (fd < 0 || ks__text_stream_open(p->a, p->engine, &so, ks__pl_text_mode(p), ks__pl_worker_on_match, w, &st))
+            return fd < 0 ? EBADF : ENOMEM;
+        int err = stream_from_start(w, st, sl, fd, 0, prefix);
+        if (err)
+            ks__text_stream_abort(st);
+        else if (ks__text_stream_close(st, w->scanner))
+            err = w->failed ? w->failed : EIO;
+        return err;
+    }
     /* the chunk's bytes after the prefix are context: a match that begins in the prefix and runs past it (a private
      * key before a line that only looked like a stream) is the prefix's, as a chunk's is */
     int last = sl->chunk + 1 == sl->file->n_chunks;
     int rc = ks__scan_owned(w->scanner, sl->data, sl->len, 0, 0, prefix, last, sl->file->path, &lines,
                             ks__pl_worker_on_match, w);
     return rc ? (w->failed ? w->failed : rc == KS_ENOMEM ? ENOMEM : EIO) : 0;
+}
+
+/* A finding of the whole file read as a stream (rest_after_long_prefix): only those after the prefix, which the
+ * prefix's stream did not report. */
+typedef struct after_prefix {
+    worker *w;
+    uint64_t from;
+} after_prefix;
+
+static int on_match_after(const ks_match *m, void *ctx)
+{
+    const after_prefix *a = ctx;
+    return m->start < a->from ? 0 : ks__pl_worker_on_match(m, a->w);
+}
+
+/* The container after a prefix longer than chunk 0 (scanned as a stream, scan_prefix) could not be opened after
+ * all: the whole file is read again as one stream, its lines counted from its first, and what lies after the prefix
+ * reported; the caller reports the file as one (its other chunks' raw findings are dropped), so nothing is reported
+ * twice. Returns 0 or an errno. */
+static int rest_after_long_prefix(worker *w, pslot *sl, int fd, uint64_t prefix)
+{
+    ks_pipeline *p = w->p;
+    after_prefix a = {w, prefix};
+    ks_text_stream *st = NULL;
+    ks_scan_opts so = {.size = sizeof so, .path = sl->file->path};
+    if (ks__text_stream_open(p->a, p->engine, &so, ks__pl_text_mode(p), on_match_after, &a, &st))
+        return ENOMEM;
+    w->failed = 0;
+    int err = stream_from_start(w, st, sl, fd, 0, sl->file->size);
+    if (err)
+        ks__text_stream_abort(st);
+    else if (ks__text_stream_close(st, w->scanner))
+        err = w->failed ? w->failed : EIO;
+    return err;
 }
 
 /* The container after a prefix could not be opened after all (a zip whose end record is right, its central
@@ -369,9 +425,8 @@ int ks__pl_expand_slot(worker *w, pslot *sl)
         (f->stream_mode || (!whole && f->fd < 0) ||
          !(ks__container_zip_after(whole ? sl->data : NULL, whole ? sl->len : 0, f->fd, f->size, &prefix) ||
            (lead && ks__container_lead_at(whole ? sl->data : NULL, whole ? sl->len : 0, f->fd, f->size, &prefix) !=
-                        KS_CONT_NONE)) ||
-         prefix > sl->own_to - sl->own_from))
-        return 0; /* no container; nor one after a first chunk of other bytes (scanned as bytes, whole) */
+                        KS_CONT_NONE))))
+        return 0; /* no container */
     int fd = -1;
     if (!whole) {
         if (f->stream_mode || f->fd < 0 || (fd = dup(f->fd)) < 0) {
@@ -385,7 +440,7 @@ int ks__pl_expand_slot(worker *w, pslot *sl)
     lim.decode_ahead = f->share_hold && !whole && f->size >= KS_OVERLAP_FROM ? p->ahead_threads : 0;
     ks_container_result res;
     w->mfailed = 0;
-    int perr = prefix ? scan_prefix(w, sl, prefix) : 0;
+    int perr = prefix ? scan_prefix(w, sl, fd, prefix) : 0;
     /* A big container decompresses on a thread of its own while this worker scans what comes out,
      * and the other workers with it when there are others (member_jobs.c). */
     int rc = whole || f->size < KS_OVERLAP_FROM
@@ -394,9 +449,15 @@ int ks__pl_expand_slot(worker *w, pslot *sl)
              : f->share_hold /* the other workers wait for its call (batcher.c) */
                  ? ks__pl_expand_shared(w, sl, produce_fd_object, &(fd_object){fd, f->size, f->path, &lim}, &res)
                  : ks__container_expand_overlapped(NULL, 0, fd, f->size, f->path, &lim, &ks__pl_member_sink, w, &res);
+    int rest_err = rc == 1 && prefix > sl->own_to && !perr ? rest_after_long_prefix(w, sl, fd, prefix) : 0;
     if (fd >= 0)
         close(fd);
     ks__pl_drop_member(w);
+    if (rc == 1 && prefix > sl->own_to) {
+        atomic_store_explicit(&f->is_container, 1, memory_order_relaxed);
+        ks__pl_push_container_done(p, w->out, f, sl->own_to - sl->own_from, perr ? perr : rest_err, 0, 0);
+        return 1;
+    }
     if (rc == 1 && prefix) {
         scan_after_prefix(w, sl, prefix, perr);
         return 1;
