@@ -116,6 +116,10 @@ typedef struct ks_container_sink {
     /* Something was skipped (fatal 0: an encrypted member) or stopped (fatal 1: a budget, a
      * corrupt container); `chain` is where ("" for the outermost object). */
     void (*problem)(void *ctx, const char *chain, int fatal, const char *what);
+    /* May be NULL. The member's last bytes and its end at once, as data then end would be called: a feed's replay
+     * (ks__container_block_replay) calls it where the bytes and the end are next to each other, so that a member
+     * handed over whole can be scanned where it lies. Non-zero stops everything. */
+    int (*data_end)(void *ctx, const void *p, size_t n);
 } ks_container_sink;
 
 typedef struct ks_container_result {

@@ -146,7 +146,7 @@ static void q_problem(void *ctx, const char *chain, int fatal, const char *what)
     put(ctx, KS_EV_PROBLEM, fatal, chain, strlen(chain) + 1, w, strlen(w) + 1);
 }
 
-static const ks_container_sink QUEUE_SINK = {q_begin, q_data, q_end, q_problem};
+static const ks_container_sink QUEUE_SINK = {q_begin, q_data, q_end, q_problem, NULL};
 
 static int produce_expansion(void *pctx, const ks_container_sink *sink, void *sink_ctx, ks_container_result *res)
 {
@@ -346,9 +346,20 @@ int ks__container_block_replay(const ks_cont_block *b, size_t from, size_t to, c
         if (*stopped)
             continue;
         int rc = 0;
+        const unsigned char *nx = b->p + at; /* the next record, when it is in the range */
+        int then_end = sink->data_end && at < to && at + REC_HEAD <= b->used && (ks_cont_ev)nx[0] == KS_EV_END;
         switch ((ks_cont_ev)r[0]) {
         case KS_EV_BEGIN: rc = sink->begin(ctx, (const char *)pl); break;
-        case KS_EV_DATA: rc = sink->data(ctx, pl, len); break;
+        case KS_EV_DATA:
+            if (then_end) { /* the member's last bytes, then its end: both at once */
+                uint32_t end_len;
+                memcpy(&end_len, nx + 2, 4);
+                at += REC_HEAD + end_len;
+                rc = sink->data_end(ctx, pl, len);
+            } else {
+                rc = sink->data(ctx, pl, len);
+            }
+            break;
         case KS_EV_END: rc = sink->end(ctx); break;
         case KS_EV_PROBLEM:
             sink->problem(ctx, (const char *)pl, r[1], (const char *)pl + strlen((const char *)pl) + 1);

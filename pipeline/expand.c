@@ -94,10 +94,9 @@ static int member_data(void *ctx, const void *p, size_t n)
     return 0;
 }
 
-static int member_end(void *ctx)
+/* The member's stream was closed (rc) or aborted: its chain is let go, a failure kept. */
+static int member_ended(worker *w, int rc)
 {
-    worker *w = ctx;
-    int rc = w->mfailed ? (ks__text_stream_abort(w->mtext), 0) : ks__text_stream_close(w->mtext, w->scanner);
     w->mtext = NULL;
     ks__afree(w->p->a, w->mchain);
     w->mchain = NULL;
@@ -107,12 +106,29 @@ static int member_end(void *ctx)
     return w->mfailed ? 1 : 0;
 }
 
+static int member_end(void *ctx)
+{
+    worker *w = ctx;
+    return member_ended(w, w->mfailed ? (ks__text_stream_abort(w->mtext), 0) : ks__text_stream_close(w->mtext, w->scanner));
+}
+
+/* Its last bytes and its end: a member handed over whole is scanned where it lies (in the feed's block). */
+static int member_data_end(void *ctx, const void *p, size_t n)
+{
+    worker *w = ctx;
+    if (atomic_load(&w->p->stop))
+        return 1;
+    if (w->mfailed)
+        return member_end(ctx);
+    return member_ended(w, ks__text_stream_close_with(w->mtext, w->scanner, p, n));
+}
+
 static void member_problem(void *ctx, const char *chain, int fatal, const char *what)
 {
     ks__pl_push_note(ctx, chain, fatal, what);
 }
 
-const ks_container_sink ks__pl_member_sink = {member_begin, member_data, member_end, member_problem};
+const ks_container_sink ks__pl_member_sink = {member_begin, member_data, member_end, member_problem, member_data_end};
 
 static ks_container_limits limits_for(const ks_pipeline *p, uint64_t size)
 {

@@ -36,6 +36,10 @@ int ks__text_stream_write(ks_text_stream *s, ks_scanner *scanner, const void *da
 /* Ends the object, reports what is left and frees the stream (also on failure), as ks_stream_close. */
 int ks__text_stream_close(ks_text_stream *s, ks_scanner *scanner);
 
+/* Appends the object's last `len` bytes and ends it, as a write and a close would. An object written whole in this
+ * one call, and scanned as its bytes, is scanned where it lies: gathering would copy it first. */
+int ks__text_stream_close_with(ks_text_stream *s, ks_scanner *scanner, const void *data, size_t len);
+
 /* Frees the stream without reporting more (NULL: nothing). */
 void ks__text_stream_abort(ks_text_stream *s);
 
