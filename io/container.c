@@ -527,6 +527,7 @@ typedef struct expansion {
     uint64_t end_at;
     uint64_t headers_passed; /* headers passed over by reopenings, in all: their cost is bounded */
     unsigned damaged_said;   /* runs of damaged headers said so far (a flood of them is said once more, then not) */
+    unsigned tries;          /* container candidates in trailing data opened to be tried (look_inside) */
     const fd_src *outer_src; /* what x->outer reads */
     int refused_header;      /* the outermost stopped at a header it refused (not in a member's data) */
     open_src *nested;        /* the nested archives open now, innermost first */
@@ -955,6 +956,9 @@ static int may_lead_a_zip(const unsigned char *h, size_t n);
 /* Read to look inside trailing data: containers that begin in its first MiB, with their headers (a tar's, 512 bytes,
  * the longest looked at) whole. */
 #define INSIDE_READ KS_CONTAINER_LEAD_READ
+/* Candidates opened to be tried (opens_at): in one look, and in all the looks of one object. */
+#define TRIES_PER_LOOK 8u
+#define TRIES_PER_OBJECT 256u
 
 /* 1 when the container that container_inside found at p (n bytes of it at hand; `cut`: more follow) opens and gives
  * its first member's first bytes, read from those bytes by libarchive (its filters for every stream); also when it
@@ -968,11 +972,13 @@ static int opens_at(const expansion *x, const unsigned char *p, size_t n, int cu
         return 1; /* taken as found, as before trying */
     struct archive_entry *e;
     int ok = archive_read_open_memory(a, p, n) == ARCHIVE_OK && archive_read_next_header(a, &e) >= ARCHIVE_WARN;
-    if (ok) {
+    if (ok && !archive_entry_is_encrypted(e)) { /* an encrypted member is said and passed over: the archive opens */
         char first[4096];
-        ok = archive_read_data(a, first, sizeof first) >= 0;
-        const char *why = ok ? NULL : archive_error_string(a);
-        ok = ok || (cut && why && (strcasestr(why, "truncat") || strcasestr(why, "premature")));
+        /* only a fatal failure tells bytes that are none: a member that fails its CRC is scanned as it is, and one
+         * libarchive cannot decompress is said, as the expansion does with them */
+        la_ssize_t r = archive_read_data(a, first, sizeof first);
+        const char *why = r == ARCHIVE_FATAL ? archive_error_string(a) : NULL;
+        ok = r != ARCHIVE_FATAL || (cut && why && (strcasestr(why, "truncat") || strcasestr(why, "premature")));
     }
     archive_read_free(a);
     return ok;
@@ -1006,11 +1012,14 @@ static size_t look_inside(expansion *x, trail_rd *t, unsigned depth, unsigned ch
     if (ks__container_sniff(b, n) != KS_CONT_NONE || may_lead_a_zip(b, n))
         return 0; /* a container from its first byte, or after a lead: expand_member's */
     size_t starts = n < KS_CONTAINER_LEAD_MAX ? n : KS_CONTAINER_LEAD_MAX, in = 0;
-    while ((in = container_inside(b, n, in + 1, starts)) < n) {
+    for (unsigned tried = 0; (in = container_inside(b, n, in + 1, starts)) < n;) {
         if (x->lim->no_decompress && ks__container_is_stream(ks__container_sniff(b + in, n - in)))
             continue; /* not opened: scanned as the bytes it is */
-        if (opens_at(x, b + in, n - in, n == INSIDE_READ))
+        /* each try decodes up to a block (a bzip2 block that fails at its end costs most): tries are bounded per
+         * look and per object, past which a candidate is taken as found, as before trying */
+        if (tried++ >= TRIES_PER_LOOK || x->tries >= TRIES_PER_OBJECT || opens_at(x, b + in, n - in, n == INSIDE_READ))
             return in;
+        x->tries++;
     }
     return 0;
 }
@@ -1210,11 +1219,12 @@ static uint64_t nested_end(struct archive *c, ks_container_kind kind, const stre
         la_int64_t took = archive_filter_bytes(c, 1);
         if (took < 0)
             return UINT64_MAX;
-        if (src->pos <= (uint64_t)took) { /* the member's reads ended where the filter did: one more tells */
+        /* the filter takes four bytes past a frame only when four follow it: four more past those tell that it
+         * did (as lz4_end asks of a file); with fewer, at most seven bytes follow, too few to hold a key */
+        while (took >= 4 && src->pos < (uint64_t)took + 4) {
             const void *more;
-            la_ssize_t k = nested_read(c, src, &more);
-            if (k <= 0)
-                return k < 0 ? UINT64_MAX : (uint64_t)took; /* at most four bytes followed: nothing to scan */
+            if (nested_read(c, src, &more) <= 0)
+                return UINT64_MAX;
         }
         return took >= 4 ? (uint64_t)took - 4 : UINT64_MAX;
     }
@@ -1938,8 +1948,8 @@ static int pipe_bytes_at(const fd_src *src, uint64_t off, unsigned char *out, si
 }
 
 /* Where a container read from a pipe ended: as end_in_source says, but for an ISO 9660 image, whose volume space its
- * primary volume descriptor gives (among the first bytes, kept), and an lz4 stream, whose filter took four bytes past its last
- * frame when more came (to see they begin no frame), and as many as there were when fewer did. */
+ * primary volume descriptor gives (among the first bytes, kept), and an lz4 stream, whose filter took four bytes past
+ * its last frame when four came (to see they begin no frame), and none when fewer did. */
 static uint64_t pipe_end(struct archive *a, ks_container_kind kind, const expansion *x, fd_src *src, int *zip_dir)
 {
     *zip_dir = 0;
@@ -1951,15 +1961,12 @@ static uint64_t pipe_end(struct archive *a, ks_container_kind kind, const expans
         la_int64_t took = archive_filter_bytes(a, 1);
         if (took < 0)
             return UINT64_MAX;
-        if (src->pos - src->head_at <= (uint64_t)took) {
-            /* the pipe's reads ended where the filter did: one more tells four bytes taken of what follows (a read
-             * that ended four bytes past the last frame) from the stream's end */
+        /* the filter takes four bytes past a frame only when four follow it: four more past those tell that it did
+         * (a read may have ended just past them); with fewer, at most seven bytes follow, too few to hold a key */
+        while (took >= 4 && src->pos - src->head_at < (uint64_t)took + 4) {
             const void *more;
-            la_ssize_t n = fd_read(a, src, &more);
-            if (n < 0)
+            if (fd_read(a, src, &more) <= 0)
                 return UINT64_MAX;
-            if (n == 0)
-                return (uint64_t)took; /* at most four bytes followed: nothing to scan */
         }
         return (uint64_t)took >= 4 ? (uint64_t)took - 4 : UINT64_MAX;
     }

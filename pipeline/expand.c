@@ -335,6 +335,40 @@ void ks__pl_expand_git(worker *w, pslot *sl)
     ks__pl_push_container_done(p, w->out, f, res.bytes_out, err, res.containers, res.members);
 }
 
+/* A finding of a file read as a stream from its start, reported only when it starts in [from, to): a prefix read
+ * with the bytes after it as context, or the rest of a file whose prefix was reported. */
+typedef struct starts_in {
+    worker *w;
+    uint64_t from, to;
+} starts_in;
+
+static int on_match_in(const ks_match *m, void *ctx)
+{
+    const starts_in *a = ctx;
+    return m->start < a->from || m->start >= a->to ? 0 : ks__pl_worker_on_match(m, a->w);
+}
+
+/* The file's bytes [0, end) read as one stream through fd, its findings that start in [from, to) reported. Returns
+ * 0 or an errno. */
+static int stream_reporting(worker *w, pslot *sl, int fd, uint64_t end, uint64_t from, uint64_t to)
+{
+    ks_pipeline *p = w->p;
+    starts_in a = {w, from, to};
+    ks_text_stream *st = NULL;
+    ks_scan_opts so = {.size = sizeof so, .path = sl->file->path};
+    if (fd < 0)
+        return EBADF;
+    if (ks__text_stream_open(p->a, p->engine, &so, ks__pl_text_mode(p), on_match_in, &a, &st))
+        return ENOMEM;
+    w->failed = 0;
+    int err = stream_from_start(w, st, sl, fd, 0, end);
+    if (err)
+        ks__text_stream_abort(st);
+    else if (ks__text_stream_close(st, w->scanner))
+        err = w->failed ? w->failed : EIO;
+    return err;
+}
+
 /* The bytes before a container that starts further in (an executable jar's launch script, a self-extracting stub,
  * a makeself installer's script): they are the file's own, scanned as they are, their lines from the file's
  * first; the container's members follow. A prefix longer than chunk 0 (a stub of megabytes) is read again through
@@ -343,18 +377,9 @@ static int scan_prefix(worker *w, pslot *sl, int fd, uint64_t prefix)
 {
     ks_lines lines = {.counted_to = 0, .newlines = 0, .last_nl_end = 0};
     w->failed = 0;
-    if (prefix > sl->own_to) {
-        ks_pipeline *p = w->p;
-        ks_text_stream *st = NULL;
-        ks_scan_opts so = {.size = sizeof so, .path = sl->file->path};
-        if (fd < 0 || ks__text_stream_open(p->a, p->engine, &so, ks__pl_text_mode(p), ks__pl_worker_on_match, w, &st))
-            return fd < 0 ? EBADF : ENOMEM;
-        int err = stream_from_start(w, st, sl, fd, 0, prefix);
-        if (err)
-            ks__text_stream_abort(st);
-        else if (ks__text_stream_close(st, w->scanner))
-            err = w->failed ? w->failed : EIO;
-        return err;
+    if (prefix > sl->own_to) { /* the bytes after it are context, as a chunk's are: a match that begins in it */
+        uint64_t reach = w->p->engine->reach, size = sl->file->size;
+        return stream_reporting(w, sl, fd, size - prefix > reach ? prefix + reach : size, 0, prefix);
     }
     /* the chunk's bytes after the prefix are context: a match that begins in the prefix and runs past it (a private
      * key before a line that only looked like a stream) is the prefix's, as a chunk's is */
@@ -364,38 +389,14 @@ static int scan_prefix(worker *w, pslot *sl, int fd, uint64_t prefix)
     return rc ? (w->failed ? w->failed : rc == KS_ENOMEM ? ENOMEM : EIO) : 0;
 }
 
-/* A finding of the whole file read as a stream (rest_after_long_prefix): only those after the prefix, which the
- * prefix's stream did not report. */
-typedef struct after_prefix {
-    worker *w;
-    uint64_t from;
-} after_prefix;
-
-static int on_match_after(const ks_match *m, void *ctx)
-{
-    const after_prefix *a = ctx;
-    return m->start < a->from ? 0 : ks__pl_worker_on_match(m, a->w);
-}
 
 /* The container after a prefix longer than chunk 0 (scanned as a stream, scan_prefix) could not be opened after
- * all: the whole file is read again as one stream, its lines counted from its first, and what lies after the prefix
- * reported; the caller reports the file as one (its other chunks' raw findings are dropped), so nothing is reported
- * twice. Returns 0 or an errno. */
+ * all: the whole file is read again as one stream, its lines counted from its first, and what starts after the
+ * prefix reported; the caller reports the file as one (its other chunks' raw findings are dropped), so nothing is
+ * reported twice. Returns 0 or an errno. */
 static int rest_after_long_prefix(worker *w, pslot *sl, int fd, uint64_t prefix)
 {
-    ks_pipeline *p = w->p;
-    after_prefix a = {w, prefix};
-    ks_text_stream *st = NULL;
-    ks_scan_opts so = {.size = sizeof so, .path = sl->file->path};
-    if (ks__text_stream_open(p->a, p->engine, &so, ks__pl_text_mode(p), on_match_after, &a, &st))
-        return ENOMEM;
-    w->failed = 0;
-    int err = stream_from_start(w, st, sl, fd, 0, sl->file->size);
-    if (err)
-        ks__text_stream_abort(st);
-    else if (ks__text_stream_close(st, w->scanner))
-        err = w->failed ? w->failed : EIO;
-    return err;
+    return stream_reporting(w, sl, fd, sl->file->size, prefix, UINT64_MAX);
 }
 
 /* The container after a prefix could not be opened after all (a zip whose end record is right, its central
