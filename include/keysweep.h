@@ -43,7 +43,7 @@ extern "C" {
     X(KS_ESTATE, -13, "object used in the wrong state")                         \
     X(KS_ESCRATCH_BUSY, -14, "scanner already in use by another scan")                 \
     X(KS_ELIMIT, -15, "a container budget ran out: the rest of the object was not scanned") \
-    X(KS_ECORRUPT, -16, "a container is corrupt or truncated: the rest was not scanned")
+    X(KS_ECORRUPT, -16, "a container is corrupt or truncated: on_problem said where, and what was not scanned")
 
 enum ks_error {
 #define KS__ERR_ENUM(name, value, text) name = value,

@@ -495,6 +495,7 @@ typedef struct open_src {
     struct archive *a;
     const last_piece *last;
     uint64_t base; /* where the archive begins in the member holding it (after a lead) */
+    member_rd *parent; /* the member it is read from (NULL: held whole), read on after a damaged tar's special header */
     struct open_src *up;
 } open_src;
 
@@ -528,7 +529,7 @@ typedef struct expansion {
     uint64_t headers_passed; /* headers passed over by reopenings, in all: their cost is bounded */
     unsigned damaged_said;   /* runs of damaged headers said so far (a flood of them is said once more, then not) */
     unsigned tries;          /* container candidates in trailing data opened to be tried (look_inside) */
-    const fd_src *outer_src; /* what x->outer reads */
+    fd_src *outer_src;       /* what x->outer reads */
     int refused_header;      /* the outermost stopped at a header it refused (not in a member's data) */
     open_src *nested;        /* the nested archives open now, innermost first */
     char chain[MAX_CHAIN];
@@ -1098,6 +1099,25 @@ static int give_trailing(expansion *x, trail_rd *t, int zip_dir, unsigned depth,
     return failed ? -1 : 0;
 }
 
+/* t set to read from `end` on in what a sequential source handed out last (its last piece, and the bytes kept before
+ * it): 1, or 0 when `end` is not among them (t is then untouched). */
+static int window_from(const last_piece *l, uint64_t end, trail_rd *t)
+{
+    if (end > l->at + l->n || (end < l->at && l->at - end > l->before_n))
+        return 0;
+    if (end < l->at) {
+        t->back_n = (size_t)(l->at - end);
+        memcpy(t->back, l->before + l->before_n - t->back_n, t->back_n);
+        t->p = l->p;
+        t->n = l->n;
+    } else if (l->n) {
+        t->p = l->p + (end - l->at);
+        t->n = (size_t)(l->at + l->n - end);
+    }
+    t->at = end;
+    return 1;
+}
+
 /* The trailing data of a source read sequentially, from `end`: in the last piece libarchive was handed, or
  * starting in the bytes kept before it (libarchive read past the end into that piece); lost only when it read
  * further ahead than that, which is said. 1 when *t is set, 0 when there is nothing to read. */
@@ -1113,17 +1133,7 @@ static int trailing_from_last(expansion *x, uint64_t end, const last_piece *l, t
         x->res->stop = KS_CONT_CORRUPT;
         return 0;
     }
-    if (end < l->at) {
-        t->back_n = (size_t)(l->at - end);
-        memcpy(t->back, l->before + l->before_n - t->back_n, t->back_n);
-        t->p = l->p;
-        t->n = l->n;
-    } else if (l->n) {
-        t->p = l->p + (end - l->at);
-        t->n = (size_t)(l->at + l->n - end);
-    }
-    t->at = end;
-    return 1;
+    return window_from(l, end, t);
 }
 
 /* Reads t on to `end` (bytes of the container that its reader passed over), counted as bytes passed over: 1 there,
@@ -1354,7 +1364,7 @@ static int try_nested(expansion *x, member_rd *parent, ks_container_kind kind, c
         /* an archive in a stream (.tar.gz) is one level; a stream in a stream is two */
         int same_level = of_a_stream(parent) && !ks__container_is_stream(kind);
         unsigned inner = same_level ? depth : depth + 1; /* its members', and what follows its end */
-        open_src opened_here = {c, &src.last, lead_len, x->nested};
+        open_src opened_here = {c, &src.last, lead_len, all ? NULL : parent, x->nested};
         x->nested = &opened_here;
         expand_archive(x, c, member_name, inner, child_buf);
         x->nested = opened_here.up;
@@ -1671,20 +1681,14 @@ typedef struct damaged_run {
     uint64_t bytes;
 } damaged_run;
 
-/* The block [at, at + TAR_BLOCK) of `a`, libarchive passed over: handed over, or passed over (counted) when it
- * cannot be read again. Returns 0 when a budget ran out (said, halted) or the sink stopped. */
-static int damaged_block(expansion *x, struct archive *a, damaged_run *run, uint64_t at)
+/* n bytes of a run of damaged tar blocks, at `at` in the object holding the tar: handed over, the run begun at the
+ * sink with its first. Returns 0 when a budget ran out (said, halted) or the sink stopped. */
+static int damaged_give(expansion *x, damaged_run *run, const unsigned char *b, size_t n, uint64_t at)
 {
-    unsigned char b[TAR_BLOCK];
-    uint64_t base = 0;
-    run->bytes += TAR_BLOCK;
-    if (run->lost || !bytes_again(x, a, at, b, sizeof b, &base)) {
-        run->lost = 1;
-        return pass_over_ok(x, TAR_BLOCK) && ratio_ok(x, x->res->bytes_out + x->passed_over);
-    }
+    run->bytes += n;
     if (!run->begun) {
         char step[48];
-        snprintf(step, sizeof step, "[damaged@%llu]", (unsigned long long)(base + at));
+        snprintf(step, sizeof step, "[damaged@%llu]", (unsigned long long)at);
         run->saved = chain_push(x, step);
         run->begun = 1;
         if (!members_ok(x))
@@ -1697,7 +1701,51 @@ static int damaged_block(expansion *x, struct archive *a, damaged_run *run, uint
         }
         run->begun = 2; /* begun at the sink too */
     }
-    return give(x, b, sizeof b);
+    return give(x, b, n);
+}
+
+/* The block [at, at + TAR_BLOCK) of `a`, libarchive passed over: handed over, or passed over (counted) when it
+ * cannot be read again. Returns 0 when a budget ran out (said, halted) or the sink stopped. */
+static int damaged_block(expansion *x, struct archive *a, damaged_run *run, uint64_t at)
+{
+    unsigned char b[TAR_BLOCK];
+    uint64_t base = 0;
+    if (run->lost || !bytes_again(x, a, at, b, sizeof b, &base)) {
+        run->bytes += TAR_BLOCK;
+        run->lost = 1;
+        return pass_over_ok(x, TAR_BLOCK) && ratio_ok(x, x->res->bytes_out + x->passed_over);
+    }
+    return damaged_give(x, run, b, sizeof b, base + at);
+}
+
+/* Ends a run of damaged blocks (ok: 0 when handing it over failed) at the sink, and says it (why: libarchive's
+ * words): the tar is then a corrupt container's, part of it not read as members. Returns 0 when the expansion is to
+ * unwind: a budget ran out (said), or the sink stopped. */
+static int damaged_end(expansion *x, damaged_run *run, int ok, const char *why)
+{
+    if (run->begun == 2 && !x->stopped) {
+        int rc = x->sink->end(x->ctx);
+        if (rc)
+            x->stopped = rc;
+    }
+    if (run->begun)
+        chain_pop(x, run->saved);
+    if (!ok || x->halt || x->stopped)
+        return 0;
+    if (x->res->stop == KS_CONT_COMPLETE)
+        x->res->stop = KS_CONT_CORRUPT;
+    if (++x->damaged_said > DAMAGED_SAID_MAX + 1)
+        return 1;
+    if (x->damaged_said == DAMAGED_SAID_MAX + 1) {
+        problem(x, 0, "%s", "damaged: more damaged headers, not said one by one");
+        return 1;
+    }
+    char d[256];
+    snprintf(d, sizeof d, "%s: %llu bytes passed over to the next header, %s", why, (unsigned long long)run->bytes,
+             run->lost ? (run->begun ? "scanned up to where they could not be read again" : "not scanned")
+                       : "scanned as bytes");
+    problem(x, 0, "damaged: %s", d);
+    return 1;
 }
 
 /* The next header. A damaged one (a tar header whose checksum is wrong) is ARCHIVE_RETRY, which is no failure to
@@ -1710,7 +1758,7 @@ static int next_header(expansion *x, struct archive *a, struct archive_entry **e
     int r = archive_read_next_header(a, e);
     if (r != ARCHIVE_RETRY)
         return r;
-    char d[200];
+    char d[120];
     const char *why = archive_error_string(a);
     snprintf(d, sizeof d, "%s", why ? why : "a damaged header");
     la_int64_t now = archive_filter_bytes(a, 0);
@@ -1724,36 +1772,256 @@ static int next_header(expansion *x, struct archive *a, struct archive_entry **e
             ok = now == before + TAR_BLOCK ? damaged_block(x, a, &run, (uint64_t)before)
                                            : pass_over_ok(x, now > before ? (uint64_t)(now - before) : 0);
     }
-    if (run.begun == 2 && !x->stopped) {
-        int rc = x->sink->end(x->ctx);
-        if (rc)
-            x->stopped = rc;
-    }
-    if (run.begun)
-        chain_pop(x, run.saved);
-    if (!ok || x->halt || x->stopped)
-        return ARCHIVE_FATAL; /* said, and halted; or the sink stopped */
-    if (x->res->stop == KS_CONT_COMPLETE) /* part of it was not read as members: as a corrupt container's */
-        x->res->stop = KS_CONT_CORRUPT;
-    if (++x->damaged_said > DAMAGED_SAID_MAX + 1)
-        return r;
-    if (x->damaged_said == DAMAGED_SAID_MAX + 1) {
-        problem(x, 0, "%s", "damaged: more damaged headers, not said one by one");
-        return r;
-    }
-    size_t k = strlen(d);
-    snprintf(d + k, sizeof d - k, ": %llu bytes passed over to the next header, %s", (unsigned long long)run.bytes,
-             run.lost ? (run.begun ? "scanned up to where they could not be read again" : "not scanned")
-                      : "scanned as bytes");
-    problem(x, 0, "damaged: %s", d);
-    return r;
+    return damaged_end(x, &run, ok, d) ? r : ARCHIVE_FATAL; /* said, and halted; or the sink stopped */
 }
 
 /* 1 when the outermost object is a zip that libarchive reads by its central directory. */
 static int resumable(const expansion *x) { return x->zip_src && x->zip_src->seeks; }
 
+/* ---- a tar read on after a damaged header that follows a special one ---- */
+
+/* libarchive passes over a damaged tar header (ARCHIVE_RETRY: next_header), except one that follows a special header
+ * (a GNU long name, a pax extended header): there it fails the whole tar for good ("Damaged tar archive", fatal), and
+ * every member after it was lost. Such a tar is read on here as tar does: from the damaged header on, blocks are
+ * handed over as "[damaged@N]" up to the next block that is a header again, and a new handle reads the tar on from
+ * there, on the same bytes (and again after each such failure, up to MAX_TAR_RESUMES). */
+#define MAX_TAR_RESUMES 4096u
+
+typedef struct tar_resume {
+    trail_rd t;                    /* the tar's bytes, from where the look for its next header goes on */
+    member_rd mr;                  /* t, as what the resumed handle reads */
+    nested_src ns;                 /* the resumed handle's source: the header found (hdr), then mr */
+    unsigned char hdr[TAR_BLOCK];
+    unsigned char *again;          /* bytes a handle was handed and did not consume: t reads them first */
+    struct archive *c;             /* the resumed handle */
+    open_src node;                 /* c on x->nested: a damaged block of its own is read again from ns.last */
+    int pushed;                    /* node is on x->nested */
+    uint64_t base;                 /* where c's first byte is in the object holding the tar */
+    unsigned resumed;
+} tar_resume;
+
+static void count_read_ahead(expansion *x, struct archive *a, const fd_src *src);
+static void trailing_said(expansion *x, struct archive *a, int rc);
+
+/* 1 when the 512 bytes at h are a tar header whose checksum is right (as libarchive sums it: unsigned, or signed as
+ * some old writers did). */
+static int tar_header_right(const unsigned char *h)
+{
+    size_t i = 148;
+    while (i < 156 && h[i] == ' ')
+        i++;
+    uint64_t want = 0;
+    int digits = 0;
+    for (; i < 156 && h[i] >= '0' && h[i] <= '7'; i++, digits++)
+        want = want * 8 + (uint64_t)(h[i] - '0');
+    if (!digits)
+        return 0;
+    uint64_t sum = 0;
+    int64_t ssum = 0;
+    for (i = 0; i < TAR_BLOCK; i++) {
+        unsigned char b = i >= 148 && i < 156 ? ' ' : h[i];
+        sum += b;
+        ssum += (signed char)b;
+    }
+    return sum == want || (ssum >= 0 && (uint64_t)ssum == want);
+}
+
+/* rs->t set to read the bytes of `a`, the tar that failed, from `at` on (counted from its first byte): again from a
+ * file or memory by offset, or from what a pipe or a member handed it last and then from where they read on. 0 when
+ * they cannot be read again (a decoder's output; read ahead past what is kept). */
+static int first_bytes_again(expansion *x, struct archive *a, uint64_t at, tar_resume *rs)
+{
+    trail_rd *t = &rs->t;
+    if (a == x->outer && x->outer_src && !x->outer_dec.d) {
+        fd_src *src = x->outer_src;
+        *t = (trail_rd){.more = fd_read, .a = a, .ctx = src, .read_count = &x->trailing_in};
+        if (!src->pipe) {
+            src->pos = at;
+            t->at = src->base + at;
+            return 1;
+        }
+        if (!window_from(&src->last, src->head_at + at, t))
+            return 0;
+        count_read_ahead(x, a, src);
+        t->at += src->base;
+        return 1;
+    }
+    for (const open_src *o = x->nested; o; o = o->up)
+        if (o->a == a && o->parent) {
+            *t = (trail_rd){.more = member_more, .a = o->parent->a, .ctx = o->parent, .member = o->parent};
+            if (!window_from(o->last, at, t))
+                return 0;
+            t->at += o->base;
+            return 1;
+        }
+    return 0;
+}
+
+/* The bytes the resumed handle was handed from `at` on (counted from its first) and did not consume, put before
+ * what rs->t holds still: t reads on from there. 0 when they are no longer kept, or no memory. */
+static int put_back(tar_resume *rs, uint64_t at)
+{
+    const last_piece *l = &rs->ns.last;
+    uint64_t end = rs->ns.head_given ? l->at + l->n : TAR_BLOCK; /* a handle that took nothing: its header alone */
+    if (at > end || (rs->ns.head_given && at < l->at && l->at - at > l->before_n))
+        return 0;
+    size_t w = (size_t)(end - at), left = rs->mr.n, rep = rs->t.replay_n;
+    unsigned char *b = malloc(w + left + rep + 1);
+    if (!b)
+        return 0;
+    if (rs->ns.head_given)
+        from_last(l, at, b, w);
+    else
+        memcpy(b, rs->hdr + at, w);
+    if (left)
+        memcpy(b + w, rs->mr.p, left);
+    if (rep)
+        memcpy(b + w + left, rs->t.replay, rep); /* (it may be in rs->again: copied before that is freed) */
+    free(rs->again);
+    rs->again = b;
+    rs->t.replay = b;
+    rs->t.replay_n = w + left + rep;
+    rs->t.at = rs->base + at;
+    rs->mr.n = 0;
+    return 1;
+}
+
+/* Reads rs->t on a block at a time: its first block (a damaged header, or one libarchive refused) and each after it
+ * that is no tar header are handed over as one run of damaged blocks (fewer than a block at the end, too); the first
+ * block that is a header is left in rs->hdr (unless not to `look` for one: all that is left is the run). Returns 1 then, 0 when the bytes ended or the expansion is to unwind (a
+ * budget ran out, said; the sink stopped), -1 when they could not be read. */
+static int to_next_header(expansion *x, tar_resume *rs, damaged_run *run, int look)
+{
+    for (int first = 1;; first = 0) {
+        uint64_t at = rs->t.at;
+        int k = trail_take(&rs->t, rs->hdr, TAR_BLOCK);
+        if (k < 0)
+            return -1;
+        if (k == 0) {
+            const unsigned char *q;
+            la_ssize_t n;
+            while ((n = trail_next(&rs->t, &q)) > 0)
+                if (!damaged_give(x, run, q, (size_t)n, at))
+                    return 0;
+            return n < 0 ? -1 : 0;
+        }
+        if (look && !first && tar_header_right(rs->hdr))
+            return 1;
+        if (!damaged_give(x, run, rs->hdr, TAR_BLOCK, at))
+            return 0;
+    }
+}
+
+/* `a`, a tar (or the handle that read one on), failed for good. When the failure is a damaged header after a special
+ * one and the tar's bytes can be read again from there, they are handed over up to its next header, and a handle
+ * reads the tar on from that: 1, with it in (*rsp)->c. -1 when the tar's bytes ended first (handed over) or could
+ * not be read (said), or the expansion is to unwind: the tar is done. 0 when it is no such failure, or could not be
+ * read on: the caller says it as before. *rsp is the caller's to free (tar_resume_free). */
+static int tar_read_on(expansion *x, struct archive *a, tar_resume **rsp)
+{
+    static const char damaged[] = "Damaged tar archive";
+    const char *why = archive_error_string(a);
+    la_int64_t took = archive_filter_bytes(a, 0);
+    tar_resume *rs = *rsp;
+    /* (a handle that read the tar on and failed in its first header has no format set yet) */
+    int tar = (rs && a == rs->c) || (archive_format(a) & ARCHIVE_FORMAT_BASE_MASK) == ARCHIVE_FORMAT_TAR;
+    if (!tar || archive_filter_count(a) != 1 || !why || strcmp(why, damaged) != 0 || took < TAR_BLOCK ||
+        took % TAR_BLOCK)
+        return 0;
+    if (!rs && !(rs = *rsp = calloc(1, sizeof *rs)))
+        return 0;
+    uint64_t at = (uint64_t)took - TAR_BLOCK; /* the damaged header, which libarchive consumed */
+    if (a == rs->c ? !put_back(rs, at) : !first_bytes_again(x, a, at, rs))
+        return 0;
+    int look = rs->resumed < MAX_TAR_RESUMES; /* past that, the rest is one run: each reading on costs a handle */
+    if (!look && !x->halt) {
+        char d[24];
+        snprintf(d, sizeof d, "%u", MAX_TAR_RESUMES);
+        problem(x, 0, "damaged: more than %s damaged headers after special ones: the rest of the tar is scanned as "
+                      "bytes", d);
+    }
+    if (rs->c) {
+        archive_read_free(rs->c);
+        rs->c = rs->node.a = NULL;
+    }
+    rs->resumed++;
+    damaged_run run = {0};
+    struct archive *c = NULL;
+    int k;
+    while ((k = to_next_header(x, rs, &run, look)) > 0) {
+        rs->base = rs->t.at - TAR_BLOCK;
+        rs->mr = (member_rd){.a = rs->t.a, .more = trail_more, .more_ctx = &rs->t};
+        rs->ns = (nested_src){.parent = &rs->mr, .head = rs->hdr, .head_len = TAR_BLOCK};
+        if ((c = new_reader(x, KS_CONT_TAR)) != NULL) {
+            archive_read_set_read_callback(c, nested_read);
+            archive_read_set_callback_data(c, &rs->ns);
+            if (open_reader(c, KS_CONT_TAR))
+                break;
+            archive_read_free(c);
+            c = NULL;
+        }
+        if (!put_back(rs, 0)) { /* libarchive refused the header: damaged too, read again */
+            k = -1;
+            break;
+        }
+    }
+    if (k > 0) {
+        if (!damaged_end(x, &run, 1, damaged)) {
+            archive_read_free(c);
+            return -1;
+        }
+        rs->c = c;
+        if (!rs->pushed) {
+            rs->node = (open_src){.last = &rs->ns.last, .up = x->nested};
+            x->nested = &rs->node;
+            rs->pushed = 1;
+        }
+        rs->node.a = c;
+        rs->node.base = rs->base;
+        return 1;
+    }
+    damaged_end(x, &run, k == 0, damaged);
+    if (k < 0 && !x->halt && !x->stopped)
+        problem(x, 1, "stopped: corrupt or truncated container: %s", archive_error_string(rs->t.a));
+    return -1;
+}
+
+/* The resumed tar ended (its end marker): what follows it, handed over as trailing data. */
+static void tar_resumed_end(expansion *x, tar_resume *rs, unsigned depth, unsigned char *buf)
+{
+    la_int64_t end = archive_filter_bytes(rs->c, 0);
+    trail_rd t = {.more = member_more, .a = rs->t.a, .ctx = &rs->mr};
+    if (end >= 0 && trailing_from_last(x, (uint64_t)end, &rs->ns.last, &t)) {
+        t.at += rs->base;
+        trailing_said(x, rs->t.a, give_trailing(x, &t, 0, depth, buf));
+    }
+}
+
+static void tar_resume_free(expansion *x, tar_resume *rs)
+{
+    if (!rs)
+        return;
+    if (rs->pushed)
+        x->nested = rs->node.up;
+    if (rs->c)
+        archive_read_free(rs->c);
+    free(rs->again);
+    free(rs);
+}
+
 /* Every member of an open archive, depth-first into nested containers. */
+static void expand_entries(expansion *x, struct archive *a, const char *stream_name, unsigned depth,
+                           unsigned char *buf, tar_resume **rs);
+
 static void expand_archive(expansion *x, struct archive *a, const char *stream_name, unsigned depth, unsigned char *buf)
+{
+    tar_resume *rs = NULL;
+    expand_entries(x, a, stream_name, depth, buf, &rs);
+    tar_resume_free(x, rs);
+}
+
+static void expand_entries(expansion *x, struct archive *a, const char *stream_name, unsigned depth,
+                           unsigned char *buf, tar_resume **rs)
 {
     struct archive_entry *e;
     ks_stripes *st = NULL;
@@ -1782,8 +2050,13 @@ static void expand_archive(expansion *x, struct archive *a, const char *stream_n
             st = x->stripes;
             x->stripe_in = 0;
         }
-        if (r == ARCHIVE_EOF)
+        if (r == ARCHIVE_EOF) {
+            if (*rs && a == (*rs)->c) { /* what follows it is handed over here: the old handle's end is no end */
+                tar_resumed_end(x, *rs, depth, buf);
+                x->halt = 1;
+            }
             return;
+        }
         if (r >= ARCHIVE_WARN && !x->entered) {
             x->entered = 1;
             if (x->recording)
@@ -1791,6 +2064,17 @@ static void expand_archive(expansion *x, struct archive *a, const char *stream_n
         }
         if (r < ARCHIVE_WARN && x->halt)
             return; /* a budget ran out passing over damaged headers: said */
+        int resumed = r < ARCHIVE_WARN && x->entered && !x->stopped ? tar_read_on(x, a, rs) : 0;
+        if (resumed > 0) {
+            a = (*rs)->c;
+            continue;
+        }
+        if (resumed < 0) { /* the tar's bytes were all read (what it held handed over), or it unwinds */
+            x->halt = 1;
+            if (x->res->stop == KS_CONT_COMPLETE)
+                x->res->stop = KS_CONT_CORRUPT;
+            return;
+        }
         if (r < ARCHIVE_WARN) {
             /* An outermost object that fails before its first member is no container: the caller
              * scans its bytes as they are, and there is nothing to say. */

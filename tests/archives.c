@@ -21,8 +21,8 @@ blob write_archive(int format, int filter, const char *const *names, const blob 
     if (format == ARCHIVE_FORMAT_RAW)
         archive_write_set_bytes_in_last_block(a, 1);
     size_t cap = format == ARCHIVE_FORMAT_ISO9660 ? (size_t)1 << 20 : 4096; /* 32 KiB system area, 2 KiB sectors */
-    for (size_t i = 0; i < n; i++)
-        cap += datas[i].len * 2 + 1024;
+    for (size_t i = 0; i < n; i++) /* a long name takes a header and blocks of its own (GNU, pax) */
+        cap += datas[i].len * 2 + 1024 + (strlen(names[i]) > 100 ? 2048 + strlen(names[i]) * 2 : 0);
     blob out = {.p = malloc(cap), .cap = cap};
     cr_assert(out.p);
     cr_assert_eq(archive_write_open_memory(a, out.p, out.cap, &out.len), ARCHIVE_OK, "%s", archive_error_string(a));

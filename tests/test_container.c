@@ -2283,3 +2283,141 @@ Test(container, r_a_7z_iso_or_lz4_inside_an_archive_and_what_follows_it, .timeou
     }
     free(arc.p);
 }
+
+/* The header of each member that a GNU long-name or pax extended header leads, its checksum made wrong: where the
+ * first and second are (at[0], at[1]). */
+static void damage_headers_after_special(blob *tar, size_t at[2])
+{
+    size_t n = 0;
+    for (size_t b = 0; b + 512 <= tar->len; b += 512) {
+        unsigned char *h = tar->p + b;
+        if (memcmp(h + 257, "ustar", 5) != 0 || (h[156] != 'L' && h[156] != 'x'))
+            continue;
+        size_t size = (size_t)strtoul((const char *)h + 124, NULL, 8);
+        size_t real = b + 512 + (size + 511) / 512 * 512;
+        cr_assert_lt(real + 512, tar->len);
+        tar->p[real + 148] ^= 1;
+        if (n < 2)
+            at[n] = real;
+        n++;
+    }
+    cr_assert_eq(n, 2, "two special headers");
+}
+
+/* A damaged header right after a GNU long-name or pax extended header failed the whole tar in libarchive ("Damaged
+ * tar archive", fatal, where a damaged header elsewhere is passed over): every member after it was lost, and the tar
+ * was said to be stopped. The tar is now read on from the damaged header: the blocks up to the next header are the
+ * member "[damaged@N]", a new handle reads the rest, and what follows the tar's end is trailing data as before. From
+ * memory, a descriptor, a pipe, pulled in small pieces, inside a tar and inside a gzip stream. */
+Test(container, r_a_damaged_header_after_a_long_name_or_pax_header, .timeout = KS_HANG_S(120))
+{
+    char long_name[160], next_name[160];
+    memset(long_name, 'L', 150);
+    long_name[150] = '\0';
+    memset(next_name, 'N', 150);
+    next_name[150] = '\0';
+    /* the second long name's damage is met by the handle that read the tar on, in its first header */
+    const char *names[] = {"a.txt", long_name, next_name, "c.txt"};
+    blob datas[] = {text("key KSTEST_DAMAGEDFIRST0001\n"), text("one\nkey KSTEST_DAMAGEDLONGNAM01\n"),
+                    text("key KSTEST_DAMAGEDNEXTNAM01\n"), text("key KSTEST_DAMAGEDTHIRD0001\n")};
+    const int formats[] = {ARCHIVE_FORMAT_TAR_GNUTAR, ARCHIVE_FORMAT_TAR_PAX_RESTRICTED};
+    for (size_t f = 0; f < 2; f++) {
+        blob tar = write_archive(formats[f], ARCHIVE_FILTER_NONE, names, datas, 4);
+        size_t at[2];
+        damage_headers_after_special(&tar, at);
+        static const char note[] = "note KSTEST_DAMAGEDTRAILS01\n";
+        blob noted = {.p = malloc(tar.len + sizeof note - 1), .len = tar.len + sizeof note - 1};
+        memcpy(noted.p, tar.p, tar.len);
+        memcpy(noted.p + tar.len, note, sizeof note - 1);
+        char trailing[48];
+        snprintf(trailing, sizeof trailing, "[trailing@%zu]", tar.len);
+        const char *inner_names[] = {"inner.tar", "z.txt"};
+        blob inner[] = {noted, text("key KSTEST_DAMAGEDAFTER0001\n")};
+        blob outer = write_archive(ARCHIVE_FORMAT_TAR_USTAR, ARCHIVE_FILTER_NONE, inner_names, inner, 2);
+        const char *raw[] = {"t.tar"};
+        blob gz = write_archive(ARCHIVE_FORMAT_RAW, ARCHIVE_FILTER_GZIP, raw, &tar, 1);
+        for (int how = 0; how < 6; how++) {
+            seen s;
+            ks_container_result res;
+            const char *prefix = how == 4 ? "inner.tar!" : "";
+            int rc = how == 0   ? expand_both(&noted, "t.tar", &DEFAULTS, &s, &res)
+                     : how == 1 ? expand_piped(&noted, "t.tar", &s, &res)
+                     : how == 2 ? expand_pulled(&noted, 700, &s, &res)
+                     : how == 3 ? expand_pulled(&noted, 3 * 512, &s, &res)
+                     : how == 4 ? expand_both(&outer, "o.tar", &DEFAULTS, &s, &res)
+                                : expand_both(&gz, "t.tar.gz", &DEFAULTS, &s, &res);
+            cr_assert_eq(rc, 0, "format %zu, how %d", f, how);
+            cr_assert_eq(res.stop, KS_CONT_CORRUPT, "format %zu, how %d: %s", f, how, s.last_problem);
+            cr_assert_eq(s.problems, 2, "format %zu, how %d: %s", f, how, s.last_problem);
+            cr_assert(strstr(s.last_problem, "damaged: Damaged tar archive: 1024 bytes passed over to the next header, "
+                                             "scanned as bytes"), "%s", s.last_problem);
+            size_t want = how == 5 ? 4 : how == 4 ? 6 : 5;
+            cr_assert_eq(s.n, want, "format %zu, how %d: %zu members", f, how, s.n);
+            char chain[128];
+            snprintf(chain, sizeof chain, "%sa.txt", prefix);
+            cr_assert_str_eq(s.m[0].chain, chain);
+            for (int k = 0; k < 2; k++) { /* each damaged header and its member's data block, whole */
+                snprintf(chain, sizeof chain, "%s[damaged@%zu]", prefix, at[k]);
+                cr_assert_str_eq(s.m[1 + k].chain, chain, "format %zu, how %d", f, how);
+                cr_assert_eq(s.m[1 + k].data.len, 1024);
+                cr_assert(!memcmp(s.m[1 + k].data.p, noted.p + at[k], 1024));
+            }
+            snprintf(chain, sizeof chain, "%sc.txt", prefix);
+            cr_assert_str_eq(s.m[3].chain, chain, "format %zu, how %d", f, how);
+            cr_assert_eq(s.m[3].data.len, datas[3].len);
+            if (how < 5) {
+                snprintf(chain, sizeof chain, "%s%s", prefix, trailing);
+                cr_assert_str_eq(s.m[4].chain, chain, "format %zu, how %d", f, how);
+                cr_assert_eq(s.m[4].data.len, sizeof note - 1);
+            }
+            if (how == 4)
+                cr_assert_str_eq(s.m[5].chain, "z.txt");
+            seen_free(&s);
+        }
+        free(tar.p);
+        free(noted.p);
+        free(outer.p);
+        free(gz.p);
+    }
+}
+
+/* Each damaged header after a long name costs a handle to read the tar on: past MAX_TAR_RESUMES (4,096) of them, the
+ * rest of the tar is scanned as one run of bytes, said, and nothing in it is lost. */
+Test(container, r_a_flood_of_damaged_long_names_is_bounded, .timeout = KS_HANG_S(300))
+{
+    enum { N = 4100 };
+    const char **names = calloc(N + 1, sizeof *names);
+    blob *datas = calloc(N + 1, sizeof *datas);
+    char(*long_names)[120] = calloc(N, sizeof *long_names);
+    cr_assert(names && datas && long_names);
+    names[0] = "a.txt";
+    datas[0] = text("key KSTEST_DAMAGEDFIRST0001\n");
+    for (size_t i = 0; i < N; i++) {
+        snprintf(long_names[i], sizeof long_names[i], "%0110zu", i);
+        names[1 + i] = long_names[i];
+        datas[1 + i] = text(i == N - 1 ? "key KSTEST_DAMAGEDLASTONE01\n" : "x\n");
+    }
+    blob tar = write_archive(ARCHIVE_FORMAT_TAR_GNUTAR, ARCHIVE_FILTER_NONE, names, datas, N + 1);
+    size_t damaged = 0;
+    for (size_t b = 0; b + 512 <= tar.len; b += 512)
+        if (tar.p[b + 156] == 'L' && !memcmp(tar.p + b + 257, "ustar", 5)) {
+            tar.p[b + 1024 + 148] ^= 1; /* its member's header: after it and its one block of name */
+            damaged++;
+        }
+    cr_assert_eq(damaged, N);
+    seen s;
+    ks_container_result res;
+    cr_assert_eq(expand_both(&tar, "flood.tar", &DEFAULTS, &s, &res), 0);
+    cr_assert_eq(res.stop, KS_CONT_CORRUPT, "%s", s.last_problem);
+    cr_assert_eq(s.total, 1 + 4096 + 1, "a.txt, a run for each reading on, and the rest: %zu", s.total);
+    cr_assert_eq(s.problems, 16 + 1 + 1, "%zu: 16 runs said, then once for the rest, and the limit", s.problems);
+    cr_assert(strstr(s.last_problem, "more than 4096 damaged headers after special ones: the rest of the tar is "
+                                     "scanned as bytes"), "%s", s.last_problem);
+    /* every byte of every member, and the headers of the damaged ones, handed over */
+    cr_assert_gt(res.bytes_out, (uint64_t)N * 1024);
+    seen_free(&s);
+    free(tar.p);
+    free(long_names);
+    free(datas);
+    free(names);
+}
