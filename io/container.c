@@ -1208,6 +1208,34 @@ static void member_rest(expansion *x, nested_src *src, uint64_t end, int zip_dir
     chain_pop(x, saved);
 }
 
+/* Where an lz4 stream read sequentially through `a` ended in its source, once read to its end: four bytes before what
+ * its filter took. The filter takes four bytes past a frame only when four follow it, so four more past those are read
+ * (`read` on ctx; *handed - from: what the source has handed `a`) to tell that it did (as lz4_end asks of a file);
+ * with fewer, at most seven bytes follow, too few to hold a key, and the end is not known (UINT64_MAX). */
+static uint64_t lz4_end_read_on(struct archive *a, archive_read_callback *read, void *ctx, const uint64_t *handed,
+                                uint64_t from)
+{
+    if (archive_filter_count(a) != 2 || archive_filter_code(a, 0) != ARCHIVE_FILTER_LZ4)
+        return UINT64_MAX;
+    la_int64_t took = archive_filter_bytes(a, 1);
+    if (took < 4)
+        return UINT64_MAX;
+    while (*handed - from < (uint64_t)took + 4) {
+        const void *more;
+        if (read(a, ctx, &more) <= 0)
+            return UINT64_MAX;
+    }
+    return (uint64_t)took - 4;
+}
+
+/* An end a container's own header gives (UINT64_MAX: none), never before what its handle `a` consumed: a header that
+ * claims less than libarchive read (a volume space too small) would have what was read handed over twice. */
+static uint64_t not_before_consumed(struct archive *a, uint64_t end)
+{
+    la_int64_t took = archive_filter_bytes(a, 0);
+    return end != UINT64_MAX && took > 0 && (uint64_t)took > end ? (uint64_t)took : end;
+}
+
 static uint64_t iso9660_volume_end(const unsigned char *d);
 static uint64_t sevenzip_end(const fd_src *src);
 
@@ -1221,23 +1249,10 @@ static uint64_t nested_end(struct archive *c, ks_container_kind kind, const stre
     if (kind == KS_CONT_ISO9660) {
         if (src->head_len < KS_CONTAINER_ISO_MAGIC_AT - 1 + ISO_PVD_READ)
             return UINT64_MAX;
-        uint64_t end = iso9660_volume_end(src->head + KS_CONTAINER_ISO_MAGIC_AT - 1);
-        la_int64_t took = archive_filter_bytes(c, 0);
-        return end != UINT64_MAX && took > 0 && (uint64_t)took > end ? (uint64_t)took : end;
+        return not_before_consumed(c, iso9660_volume_end(src->head + KS_CONTAINER_ISO_MAGIC_AT - 1));
     }
-    if (kind == KS_CONT_LZ4 && archive_filter_count(c) == 2 && archive_filter_code(c, 0) == ARCHIVE_FILTER_LZ4) {
-        la_int64_t took = archive_filter_bytes(c, 1);
-        if (took < 0)
-            return UINT64_MAX;
-        /* the filter takes four bytes past a frame only when four follow it: four more past those tell that it
-         * did (as lz4_end asks of a file); with fewer, at most seven bytes follow, too few to hold a key */
-        while (took >= 4 && src->pos < (uint64_t)took + 4) {
-            const void *more;
-            if (nested_read(c, src, &more) <= 0)
-                return UINT64_MAX;
-        }
-        return took >= 4 ? (uint64_t)took - 4 : UINT64_MAX;
-    }
+    if (kind == KS_CONT_LZ4)
+        return lz4_end_read_on(c, nested_read, src, &src->pos, 0);
     return end_in_source(c, dec, zip_dir);
 }
 
@@ -1299,10 +1314,7 @@ static unsigned char *hold_member(expansion *x, member_rd *m, const unsigned cha
 static void held_rest(expansion *x, struct archive *c, fd_src *held, const char *name, size_t drop_to,
                       uint64_t base, unsigned depth, unsigned char *buf)
 {
-    uint64_t end = sevenzip_end(held);
-    la_int64_t took = archive_filter_bytes(c, 0);
-    if (end != UINT64_MAX && took > 0 && (uint64_t)took > end)
-        end = (uint64_t)took; /* what libarchive read is never handed over again */
+    uint64_t end = not_before_consumed(c, sevenzip_end(held));
     if (end == UINT64_MAX || end >= held->size)
         return;
     size_t saved = drop_to != (size_t)-1 ? chain_push(x, name) : x->chain_len;
@@ -2241,19 +2253,8 @@ static uint64_t pipe_end(struct archive *a, ks_container_kind kind, const expans
         unsigned char d[ISO_PVD_READ];
         return pipe_bytes_at(src, KS_CONTAINER_ISO_MAGIC_AT - 1, d, sizeof d) ? UINT64_MAX : iso9660_volume_end(d);
     }
-    if (kind == KS_CONT_LZ4 && archive_filter_count(a) == 2 && archive_filter_code(a, 0) == ARCHIVE_FILTER_LZ4) {
-        la_int64_t took = archive_filter_bytes(a, 1);
-        if (took < 0)
-            return UINT64_MAX;
-        /* the filter takes four bytes past a frame only when four follow it: four more past those tell that it did
-         * (a read may have ended just past them); with fewer, at most seven bytes follow, too few to hold a key */
-        while (took >= 4 && src->pos - src->head_at < (uint64_t)took + 4) {
-            const void *more;
-            if (fd_read(a, src, &more) <= 0)
-                return UINT64_MAX;
-        }
-        return (uint64_t)took >= 4 ? (uint64_t)took - 4 : UINT64_MAX;
-    }
+    if (kind == KS_CONT_LZ4)
+        return lz4_end_read_on(a, fd_read, src, &src->pos, src->head_at);
     return end_in_source(a, &x->outer_dec, zip_dir);
 }
 
@@ -2275,13 +2276,8 @@ static void outer_trailing(expansion *x, struct archive *a, ks_container_kind ki
      * stopped, and its directory skipped */
     if (kind == KS_CONT_ZIP && end == UINT64_MAX && !src->pipe)
         end = end_in_source(a, &x->outer_dec, &zip_dir);
-    /* a header that claims less than libarchive read (a volume space too small) would have what was read
-     * handed over twice: never before what libarchive consumed */
-    if ((kind == KS_CONT_7Z || kind == KS_CONT_ISO9660) && end != UINT64_MAX) {
-        la_int64_t took = archive_filter_bytes(a, 0);
-        if (took > 0 && (uint64_t)took > end)
-            end = (uint64_t)took;
-    }
+    if (kind == KS_CONT_7Z || kind == KS_CONT_ISO9660)
+        end = not_before_consumed(a, end);
     if (src->pipe && end != UINT64_MAX)
         end += src->head_at; /* the handle counts from where it began: a zip read on after a corrupt member */
     if (!src->pipe) {

@@ -359,38 +359,27 @@ int ks__text_stream_close(ks_text_stream *s, ks_scanner *scanner)
 
 int ks__text_stream_close_with(ks_text_stream *s, ks_scanner *scanner, const void *data, size_t len)
 {
+    const unsigned char *p = data;
     int whole = len && s->gathering && !s->raw && !s->gather_len && !s->text && (s->decided || !s->head_n);
+    int rc = 0;
     if (whole && !s->decided) { /* its first bytes decide, as a write would have them do */
         s->head_n = len < SNIFF_BYTES ? len : SNIFF_BYTES;
-        memcpy(s->head, data, s->head_n);
-        int rc = decide(s);
-        if (rc) {
-            ks__text_stream_abort(s);
-            return rc;
-        }
-        whole = s->raw_wanted && !s->text && !s->skip;
-        if (!whole) { /* UTF-16: the streams it went to take it as written */
+        memcpy(s->head, p, s->head_n);
+        rc = decide(s);
+        whole = !rc && s->raw_wanted && !s->text && !s->skip;
+        if (!rc && !whole) { /* UTF-16: the streams it went to take the head, and then the rest as written */
             rc = pass(s, scanner, s->head, s->head_n);
-            if (!rc && len > s->head_n)
-                rc = pass(s, scanner, (const unsigned char *)data + s->head_n, len - s->head_n);
-            if (rc) {
-                ks__text_stream_abort(s);
-                return rc;
-            }
-            return ks__text_stream_close(s, scanner);
+            p += s->head_n;
+            len -= s->head_n;
         }
     }
-    if (whole && s->raw_wanted) { /* what raw_close scans once gathered, scanned here without the copy */
+    if (!rc && whole && s->raw_wanted) { /* what raw_close scans once gathered, scanned here without the copy */
         ks_scan_opts so = {.size = sizeof so, .path = s->path};
         s->raw_wanted = 0;
-        int rc = ks_scan(scanner, data, len, 0, &so, s->raw_cb, s->raw_ctx);
-        if (rc) {
-            ks__text_stream_abort(s);
-            return rc;
-        }
-        return ks__text_stream_close(s, scanner);
+        rc = ks_scan(scanner, p, len, 0, &so, s->raw_cb, s->raw_ctx);
+    } else if (!rc) {
+        rc = ks__text_stream_write(s, scanner, p, len);
     }
-    int rc = ks__text_stream_write(s, scanner, data, len);
     if (rc) {
         ks__text_stream_abort(s);
         return rc;
