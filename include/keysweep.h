@@ -450,8 +450,9 @@ typedef struct ks_container_opts {
     unsigned max_ratio;      /* bytes out per byte written, past 16 MiB out; 0: KS_DEFAULT_ARCHIVE_RATIO */
     ks_problem_fn on_problem; /* may be NULL; called with the stream's ctx */
     /* A 7z archive keeps its index at its end: it is held in memory whole, up to this many bytes,
-     * and opened at close (one inside another archive, once its member is read); a bigger one is
-     * scanned as its bytes (KS_ELIMIT). 0: 64 MiB. */
+     * and opened at close (one inside another archive, once its member is read; with the 7z
+     * archives it is inside, held at the same time, together); a bigger one is scanned as its
+     * bytes (KS_ELIMIT). 0: 64 MiB. */
     size_t max_spool;
 } ks_container_opts;
 

@@ -529,6 +529,7 @@ typedef struct expansion {
     uint64_t headers_passed; /* headers passed over by reopenings, in all: their cost is bounded */
     unsigned damaged_said;   /* runs of damaged headers said so far (a flood of them is said once more, then not) */
     unsigned tries;          /* container candidates in trailing data opened to be tried (look_inside) */
+    size_t held;             /* bytes of the 7z archives held whole in memory now (hold_member), nested in each other */
     fd_src *outer_src;       /* what x->outer reads */
     int refused_header;      /* the outermost stopped at a header it refused (not in a member's data) */
     open_src *nested;        /* the nested archives open now, innermost first */
@@ -1340,13 +1341,17 @@ static int try_nested(expansion *x, member_rd *parent, ks_container_kind kind, c
     unsigned char *all = NULL;
     int over = 0;
     if (kind == KS_CONT_7Z && child_buf) {
-        size_t len = n, max = x->lim->max_spool ? x->lim->max_spool : KS_CONTAINER_SPOOL_MAX;
+        /* the limit holds for a 7z and the 7z archives it is inside, held at the same time, together */
+        size_t limit = x->lim->max_spool ? x->lim->max_spool : KS_CONTAINER_SPOOL_MAX;
+        size_t len = n, max = limit > x->held ? limit - x->held : 0;
         held.mem = all = hold_member(x, parent, head, n, max, &len, &over);
         held.size = len;
+        x->held += all ? len : 0;
         if (over) {
-            char what[160];
-            snprintf(what, sizeof what, "a 7z archive needs random access: inside another archive it is opened up "
-                     "to %zu bytes, this one is larger and was scanned as the bytes it is", max);
+            char what[200];
+            snprintf(what, sizeof what, "a 7z archive needs random access: inside another archive it is held in memory, "
+                     "up to %zu bytes with the 7z archives it is in; this one is larger and was scanned as the bytes it is",
+                     limit);
             problem(x, 1, "%s", what);
             if (x->res->stop == KS_CONT_COMPLETE)
                 x->res->stop = KS_CONT_LIMIT;
@@ -1433,6 +1438,7 @@ static int try_nested(expansion *x, member_rd *parent, ks_container_kind kind, c
         }
     }
     free(src.replay);
+    x->held -= all ? held.size : 0;
     free(all);
     free(child_buf);
     return begun ? 0 : 1;

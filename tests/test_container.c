@@ -2421,3 +2421,49 @@ Test(container, r_a_flood_of_damaged_long_names_is_bounded, .timeout = KS_HANG_S
     free(datas);
     free(names);
 }
+
+/* A 7z inside another archive is held whole in memory up to KS_CONTAINER_SPOOL_MAX (max_spool), and a 7z inside that
+ * one was held up to the limit again: a nest of them held depth x the limit in one worker. The limit now holds for a
+ * 7z and the 7z archives it is inside, together: one that does not fit in what they left is scanned as its bytes,
+ * said, and the expansion is incomplete. */
+Test(container, r_nested_7z_archives_share_the_memory_limit, .timeout = KS_HANG_S(120))
+{
+    enum { NOISE = 40 << 10 };
+    unsigned char *noise = malloc(NOISE);
+    uint32_t r = 12345;
+    for (size_t i = 0; i < NOISE; i++) /* incompressible: each 7z is about 40 KiB */
+        noise[i] = (unsigned char)((r = r * 1103515245u + 12345u) >> 24);
+    const char *in_names[] = {"noise.bin", "key.txt"};
+    blob in_datas[] = {{.p = noise, .len = NOISE}, text("key KSTEST_NESTEDSEVENZIP01\n")};
+    blob inner = write_archive(ARCHIVE_FORMAT_7ZIP, ARCHIVE_FILTER_NONE, in_names, in_datas, 2);
+    const char *mid_names[] = {"inner.7z"};
+    blob outer = write_archive(ARCHIVE_FORMAT_7ZIP, ARCHIVE_FILTER_NONE, mid_names, &inner, 1);
+    const char *tar_names[] = {"outer.7z"};
+    blob tar = write_archive(ARCHIVE_FORMAT_TAR_USTAR, ARCHIVE_FILTER_NONE, tar_names, &outer, 1);
+    cr_assert(inner.len > 32 << 10 && outer.len > 32 << 10 && outer.len < 64 << 10, "%zu %zu", inner.len, outer.len);
+    for (int fits = 0; fits <= 1; fits++) {
+        ks_container_limits lim = DEFAULTS;
+        lim.max_spool = fits ? outer.len + inner.len : outer.len + inner.len - 1; /* together: exactly, one short */
+        seen s;
+        ks_container_result res;
+        cr_assert_eq(expand_both(&tar, "t.tar", &lim, &s, &res), 0);
+        if (fits) {
+            cr_assert_eq(res.stop, KS_CONT_COMPLETE, "%s", s.last_problem);
+            cr_assert_eq(s.n, 2);
+            cr_assert_str_eq(s.m[0].chain, "outer.7z!inner.7z!noise.bin");
+            cr_assert_str_eq(s.m[1].chain, "outer.7z!inner.7z!key.txt");
+            cr_assert_eq(s.m[1].data.len, in_datas[1].len);
+        } else {
+            cr_assert_eq(res.stop, KS_CONT_LIMIT, "%s", s.last_problem);
+            cr_assert(s.fatal == 1 && strstr(s.last_problem, "with the 7z archives it is in"), "%s", s.last_problem);
+            cr_assert_eq(s.n, 1);
+            cr_assert_str_eq(s.m[0].chain, "outer.7z!inner.7z");
+            cr_assert_eq(s.m[0].data.len, inner.len, "the inner 7z, scanned as its bytes");
+        }
+        seen_free(&s);
+    }
+    free(tar.p);
+    free(outer.p);
+    free(inner.p);
+    free(noise);
+}
