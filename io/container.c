@@ -546,19 +546,17 @@ static struct archive *new_reader(const expansion *x, ks_container_kind kind)
      * A compressed stream is one member, its decompressed bytes, which are then recognised (or not)
      * by their own magic like any member: libarchive left to guess would take a stream that starts
      * with 512 zero bytes (a disk image) for an empty tar, and scan nothing of it. */
-    if (ks__container_is_stream(kind) || kind == KS_CONT_RPM) {
+    if (ks__container_is_stream(kind)) { /* its filter: stream_filter, once it is known whether our decoder reads it */
+        archive_read_support_format_raw(a);
+        return a;
+    }
+    if (kind == KS_CONT_RPM) { /* an rpm is a header and a cpio compressed any way */
         archive_read_support_filter_gzip(a);
         archive_read_support_filter_bzip2(a);
         archive_read_support_filter_xz(a);
         archive_read_support_filter_lzma(a);
         archive_read_support_filter_zstd(a);
         archive_read_support_filter_lz4(a);
-    }
-    if (ks__container_is_stream(kind)) {
-        archive_read_support_format_raw(a);
-        return a;
-    }
-    if (kind == KS_CONT_RPM) { /* an rpm is a header and a compressed cpio */
         archive_read_support_filter_rpm(a);
         archive_read_support_format_cpio(a);
         return a;
@@ -575,9 +573,24 @@ static struct archive *new_reader(const expansion *x, ks_container_kind kind)
     return a;
 }
 
-/* Sets `a` to read its source through `read`, through our own decoder for gzip and zstd (on a thread of
- * its own when `ahead`): *dec is then the decoder, for the caller to free after `a`; libarchive still
- * frames what comes out (and takes any stream inside it, as before). */
+/* libarchive's filter for a compressed stream of `kind`, and no other: a stream inside it (an lz4 in a gzip) is then
+ * the stream's one member, opened as a container of its own, whose end (and what follows it) is known; in one
+ * handle's chain of filters it was decoded as the outer stream's bytes, and what followed it was never scanned. */
+static void stream_filter(struct archive *a, ks_container_kind kind)
+{
+    switch (kind) {
+    case KS_CONT_GZIP: archive_read_support_filter_gzip(a); break;
+    case KS_CONT_BZIP2: archive_read_support_filter_bzip2(a); break;
+    case KS_CONT_XZ: archive_read_support_filter_xz(a); break;
+    case KS_CONT_ZSTD: archive_read_support_filter_zstd(a); break;
+    case KS_CONT_LZ4: archive_read_support_filter_lz4(a); break;
+    default: break;
+    }
+}
+
+/* Sets `a` to read its source through `read`, through our own decoder for gzip, xz and zstd (on a thread of
+ * its own when `ahead`): *dec is then the decoder, for the caller to free after `a`; libarchive then frames
+ * what comes out, and otherwise decodes the stream with its filter. */
 static int set_source(struct archive *a, ks_container_kind kind, archive_read_callback *read, void *cd, int ahead,
                       stream_dec *dec)
 {
@@ -586,6 +599,8 @@ static int set_source(struct archive *a, ks_container_kind kind, archive_read_ca
     if (dec->d) {
         read = dec->read;
         cd = dec->d;
+    } else {
+        stream_filter(a, kind);
     }
     archive_read_set_read_callback(a, read);
     archive_read_set_callback_data(a, cd);
@@ -972,6 +987,7 @@ static int opens_at(const expansion *x, const unsigned char *p, size_t n, int cu
     struct archive *a = kind == KS_CONT_7Z ? NULL : new_reader(x, kind);
     if (!a)
         return 1; /* taken as found, as before trying */
+    stream_filter(a, kind); /* libarchive's, for every stream: what it finds wrong, our decoder would */
     struct archive_entry *e;
     int ok = archive_read_open_memory(a, p, n) == ARCHIVE_OK && archive_read_next_header(a, &e) >= ARCHIVE_WARN;
     if (ok && !archive_entry_is_encrypted(e)) { /* an encrypted member is said and passed over: the archive opens */

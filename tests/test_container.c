@@ -2467,3 +2467,43 @@ Test(container, r_nested_7z_archives_share_the_memory_limit, .timeout = KS_HANG_
     free(inner.p);
     free(noise);
 }
+
+/* An lz4 stream inside a gzip, bzip2, xz or zstd stream was decoded by the outer handle's own chain of libarchive
+ * filters, as if it were the outer stream's bytes: what followed it inside the outer stream was never scanned. A
+ * stream's handle now has its own filter alone, and a stream inside it is a container of its own, whose end is known:
+ * what follows it is "[trailing@N]", from a file as from a pipe. */
+Test(container, r_an_lz4_stream_inside_a_compressed_stream_and_what_follows_it, .timeout = KS_HANG_S(120))
+{
+    const char *raw[] = {"x"};
+    blob body = text("one\nkey KSTEST_LZFOURINGZIP0001\n");
+    blob lz4 = write_archive(ARCHIVE_FORMAT_RAW, ARCHIVE_FILTER_LZ4, raw, &body, 1);
+    static const char note[] = "note KSTEST_LZFOURTRAILER001\n";
+    blob noted = {.p = malloc(lz4.len + sizeof note - 1), .len = lz4.len + sizeof note - 1};
+    memcpy(noted.p, lz4.p, lz4.len);
+    memcpy(noted.p + lz4.len, note, sizeof note - 1);
+    char trailing[64];
+    snprintf(trailing, sizeof trailing, "x.lz4![trailing@%zu]", lz4.len);
+    const int filters[] = {ARCHIVE_FILTER_GZIP, ARCHIVE_FILTER_BZIP2, ARCHIVE_FILTER_XZ, ARCHIVE_FILTER_ZSTD};
+    const char *lz4_name[] = {"x.lz4"};
+    for (size_t f = 0; f < 4; f++) {
+        blob outer = write_archive(ARCHIVE_FORMAT_RAW, filters[f], lz4_name, &noted, 1);
+        for (int piped = 0; piped <= 1; piped++) {
+            seen s;
+            ks_container_result res;
+            int rc = piped ? expand_piped(&outer, "x.lz4.gz", &s, &res)
+                           : expand_both(&outer, "x.lz4.gz", &DEFAULTS, &s, &res);
+            cr_assert_eq(rc, 0, "filter %zu, piped %d", f, piped);
+            cr_assert_eq(res.stop, KS_CONT_COMPLETE, "filter %zu, piped %d: %s", f, piped, s.last_problem);
+            cr_assert_eq(res.containers, 2, "filter %zu, piped %d: the stream and the lz4 in it", f, piped);
+            cr_assert_eq(s.n, 2, "filter %zu, piped %d: %zu members", f, piped, s.n);
+            cr_assert_str_eq(s.m[0].chain, "x", "filter %zu, piped %d", f, piped);
+            cr_assert(s.m[0].data.len == body.len && !memcmp(s.m[0].data.p, body.p, body.len));
+            cr_assert_str_eq(s.m[1].chain, trailing, "filter %zu, piped %d", f, piped);
+            cr_assert(s.m[1].data.len == sizeof note - 1 && !memcmp(s.m[1].data.p, note, sizeof note - 1));
+            seen_free(&s);
+        }
+        free(outer.p);
+    }
+    free(noted.p);
+    free(lz4.p);
+}
