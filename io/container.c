@@ -537,6 +537,21 @@ typedef struct expansion {
     size_t chain_len;
 } expansion;
 
+/* libarchive's filter for a compressed stream of `kind`, and no other: a stream inside it (an lz4 in a gzip) is then
+ * the stream's one member, opened as a container of its own, whose end (and what follows it) is known; in one
+ * handle's chain of filters it was decoded as the outer stream's bytes, and what followed it was never scanned. */
+static void stream_filter(struct archive *a, ks_container_kind kind)
+{
+    switch (kind) {
+    case KS_CONT_GZIP: archive_read_support_filter_gzip(a); break;
+    case KS_CONT_BZIP2: archive_read_support_filter_bzip2(a); break;
+    case KS_CONT_XZ: archive_read_support_filter_xz(a); break;
+    case KS_CONT_ZSTD: archive_read_support_filter_zstd(a); break;
+    case KS_CONT_LZ4: archive_read_support_filter_lz4(a); break;
+    default: break;
+    }
+}
+
 static struct archive *new_reader(const expansion *x, ks_container_kind kind)
 {
     struct archive *a = archive_read_new();
@@ -551,12 +566,9 @@ static struct archive *new_reader(const expansion *x, ks_container_kind kind)
         return a;
     }
     if (kind == KS_CONT_RPM) { /* an rpm is a header and a cpio compressed any way */
-        archive_read_support_filter_gzip(a);
-        archive_read_support_filter_bzip2(a);
-        archive_read_support_filter_xz(a);
+        for (int k = KS_CONT_GZIP; k <= KS_CONT_LZ4; k++)
+            stream_filter(a, (ks_container_kind)k);
         archive_read_support_filter_lzma(a);
-        archive_read_support_filter_zstd(a);
-        archive_read_support_filter_lz4(a);
         archive_read_support_filter_rpm(a);
         archive_read_support_format_cpio(a);
         return a;
@@ -571,21 +583,6 @@ static struct archive *new_reader(const expansion *x, ks_container_kind kind)
     default: break;
     }
     return a;
-}
-
-/* libarchive's filter for a compressed stream of `kind`, and no other: a stream inside it (an lz4 in a gzip) is then
- * the stream's one member, opened as a container of its own, whose end (and what follows it) is known; in one
- * handle's chain of filters it was decoded as the outer stream's bytes, and what followed it was never scanned. */
-static void stream_filter(struct archive *a, ks_container_kind kind)
-{
-    switch (kind) {
-    case KS_CONT_GZIP: archive_read_support_filter_gzip(a); break;
-    case KS_CONT_BZIP2: archive_read_support_filter_bzip2(a); break;
-    case KS_CONT_XZ: archive_read_support_filter_xz(a); break;
-    case KS_CONT_ZSTD: archive_read_support_filter_zstd(a); break;
-    case KS_CONT_LZ4: archive_read_support_filter_lz4(a); break;
-    default: break;
-    }
 }
 
 /* Sets `a` to read its source through `read`, through our own decoder for gzip, xz and zstd (on a thread of
