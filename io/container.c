@@ -496,6 +496,9 @@ typedef struct open_src {
     const last_piece *last;
     uint64_t base; /* where the archive begins in the member holding it (after a lead) */
     member_rd *parent; /* the member it is read from (NULL: held whole), read on after a damaged tar's special header */
+    ks_container_kind kind;
+    const char *name; /* the member's name, and the chain's length before it when it was dropped (a stream's one */
+    size_t drop_to;   /* member: try_nested), (size_t)-1 when not: what follows the archive's end is named inside it */
     struct open_src *up;
 } open_src;
 
@@ -514,6 +517,7 @@ typedef struct expansion {
     int stopped;           /* the sink's non-zero value */
     uint64_t trailing_in;  /* bytes of the outermost object read after its container's end (the ratio guard's too) */
     uint64_t passed_over;  /* bytes read after containers' ends and not handed over (zeros, ends not known) */
+    ks_container_kind outer_kind;
     const fd_src *zip_src; /* the outermost is a zip here: read by its directory (it sought), a corrupt member ends alone */
     uint64_t resume_at;    /* not 0: the outermost is opened again and read on from this entry */
     /* the ratio guard's, across reopenings: how far the outermost's handles before the current one read (a zip read
@@ -737,8 +741,8 @@ static int give(expansion *x, const void *p, size_t n)
     return 1;
 }
 
-static void expand_archive(expansion *x, struct archive *a, const char *stream_name, unsigned depth,
-                           unsigned char *buf);
+static int expand_archive(expansion *x, struct archive *a, const char *stream_name, unsigned depth,
+                          unsigned char *buf);
 static void expand_member(expansion *x, member_rd *mr, const char *name, size_t saved, unsigned depth, int of_stream,
                           unsigned char *buf);
 
@@ -1394,9 +1398,10 @@ static int try_nested(expansion *x, member_rd *parent, ks_container_kind kind, c
         /* an archive in a stream (.tar.gz) is one level; a stream in a stream is two */
         int same_level = of_a_stream(parent) && !ks__container_is_stream(kind);
         unsigned inner = same_level ? depth : depth + 1; /* its members', and what follows its end */
-        open_src opened_here = {c, &src.last, lead_len, all ? NULL : parent, x->nested};
+        open_src opened_here = {.a = c, .last = &src.last, .base = lead_len, .parent = all ? NULL : parent, .kind = kind,
+                                .name = member_name, .drop_to = drop_to, .up = x->nested};
         x->nested = &opened_here;
-        expand_archive(x, c, member_name, inner, child_buf);
+        int done = expand_archive(x, c, member_name, inner, child_buf); /* 1: what follows it was handed over */
         x->nested = opened_here.up;
         /* A container in a member that is corrupt (said where it failed) ends there; the archive holding it
          * reads on to its next member, unless its own bytes failed too. Only a spent budget halts them all. */
@@ -1408,9 +1413,9 @@ static int try_nested(expansion *x, member_rd *parent, ks_container_kind kind, c
             if (of_a_stream(parent) && !all)
                 member_rest(x, &src, UINT64_MAX, 0, member_name, drop_to, lead_len, inner, child_buf);
         }
-        if (!x->halt && !x->stopped && !corrupt && all) {
+        if (!x->halt && !x->stopped && !corrupt && !done && all) {
             held_rest(x, c, &held, member_name, drop_to, lead_len, inner, child_buf);
-        } else if (!x->halt && !x->stopped && !corrupt) {
+        } else if (!x->halt && !x->stopped && !corrupt && !done) {
             int zip_dir;
             uint64_t end = nested_end(c, kind, &dec, &src, &zip_dir);
             member_rest(x, &src, end, zip_dir, member_name, drop_to, lead_len, inner, child_buf);
@@ -1829,6 +1834,7 @@ typedef struct tar_resume {
     int pushed;                    /* node is on x->nested */
     uint64_t base;                 /* where c's first byte is in the object holding the tar */
     unsigned resumed;
+    const char *name;              /* what follows the tar's end is named inside this member, when not NULL */
 } tar_resume;
 
 static void count_read_ahead(expansion *x, struct archive *a, const fd_src *src);
@@ -1857,6 +1863,19 @@ static int tar_header_right(const unsigned char *h)
     return sum == want || (ssum >= 0 && (uint64_t)ssum == want);
 }
 
+static int zero_block(const unsigned char *h) { return skip_zeros(h, TAR_BLOCK) == TAR_BLOCK; }
+
+/* The kind the handle `a` was opened as (libarchive sets no tar format before a long name's own header is read). */
+static ks_container_kind kind_of(const expansion *x, const struct archive *a)
+{
+    if (a == x->outer)
+        return x->outer_kind;
+    for (const open_src *o = x->nested; o; o = o->up)
+        if (o->a == a)
+            return o->kind;
+    return KS_CONT_NONE;
+}
+
 /* rs->t set to read the bytes of `a`, the tar that failed, from `at` on (counted from its first byte): again from a
  * file or memory by offset, or from what a pipe or a member handed it last and then from where they read on. 0 when
  * they cannot be read again (a decoder's output; read ahead past what is kept). */
@@ -1883,6 +1902,7 @@ static int first_bytes_again(expansion *x, struct archive *a, uint64_t at, tar_r
             if (!window_from(o->last, at, t))
                 return 0;
             t->at += o->base;
+            rs->name = o->drop_to != (size_t)-1 ? o->name : NULL;
             return 1;
         }
     return 0;
@@ -1917,9 +1937,19 @@ static int put_back(tar_resume *rs, uint64_t at)
     return 1;
 }
 
+/* What follows the tar's end, from t on: trailing data, named inside the member that holds the tar when the chain
+ * dropped its name (a stream's one member), as member_rest names it. */
+static void resumed_trailing(expansion *x, tar_resume *rs, trail_rd *t, unsigned depth, unsigned char *buf)
+{
+    size_t saved = rs->name ? chain_push(x, rs->name) : x->chain_len;
+    trailing_said(x, t->a, give_trailing(x, t, 0, depth, buf));
+    chain_pop(x, saved);
+}
+
 /* Reads rs->t on a block at a time: its first block (a damaged header, or one libarchive refused) and each after it
- * that is no tar header are handed over as one run of damaged blocks (fewer than a block at the end, too); the first
- * block that is a header is left in rs->hdr (unless not to `look` for one: all that is left is the run). Returns 1 then, 0 when the bytes ended or the expansion is to unwind (a
+ * that is no tar header are handed over as one run of damaged blocks (fewer than a block at the end, too). Returns
+ * 1 at a block that is a header (in rs->hdr; unless not to `look` for one), 2 at a zero block (the tar's end marker,
+ * as libarchive takes it: what follows is trailing data), 0 when the bytes ended or the expansion is to unwind (a
  * budget ran out, said; the sink stopped), -1 when they could not be read. */
 static int to_next_header(expansion *x, tar_resume *rs, damaged_run *run, int look)
 {
@@ -1936,6 +1966,8 @@ static int to_next_header(expansion *x, tar_resume *rs, damaged_run *run, int lo
                     return 0;
             return n < 0 ? -1 : 0;
         }
+        if (zero_block(rs->hdr))
+            return 2;
         if (look && !first && tar_header_right(rs->hdr))
             return 1;
         if (!damaged_give(x, run, rs->hdr, TAR_BLOCK, at))
@@ -1943,27 +1975,58 @@ static int to_next_header(expansion *x, tar_resume *rs, damaged_run *run, int lo
     }
 }
 
+/* Says a failure of reading a tar on (why), and stops its expansion as a corrupt container's: -1. */
+static int read_on_failed(expansion *x, const char *why)
+{
+    if (!x->halt && !x->stopped)
+        problem(x, 1, "stopped: corrupt or truncated container: %s", why);
+    x->halt = 1;
+    x->res->stop = KS_CONT_CORRUPT;
+    return -1;
+}
+
 /* `a`, a tar (or the handle that read one on), failed for good. When the failure is a damaged header after a special
  * one and the tar's bytes can be read again from there, they are handed over up to its next header, and a handle
- * reads the tar on from that: 1, with it in (*rsp)->c. -1 when the tar's bytes ended first (handed over) or could
- * not be read (said), or the expansion is to unwind: the tar is done. 0 when it is no such failure, or could not be
- * read on: the caller says it as before. *rsp is the caller's to free (tar_resume_free). */
-static int tar_read_on(expansion *x, struct archive *a, tar_resume **rsp)
+ * reads the tar on from that: 1, with it in (*rsp)->c. -1 when the tar is done: its bytes ended (handed over, and
+ * what follows its end marker as trailing data), or it stopped (said, halted), or the expansion is to unwind. 0 when
+ * it is no such failure, or cannot be read again: the caller says it as before. *rsp is the caller's to free
+ * (tar_resume_free). depth, buf: as expand_archive's, for what follows the tar's end. */
+static int tar_read_on(expansion *x, struct archive *a, tar_resume **rsp, unsigned depth, unsigned char *buf)
 {
     static const char damaged[] = "Damaged tar archive";
     const char *why = archive_error_string(a);
     la_int64_t took = archive_filter_bytes(a, 0);
     tar_resume *rs = *rsp;
-    /* (a handle that read the tar on and failed in its first header has no format set yet) */
-    int tar = (rs && a == rs->c) || (archive_format(a) & ARCHIVE_FORMAT_BASE_MASK) == ARCHIVE_FORMAT_TAR;
+    int tar = (rs && a == rs->c) || kind_of(x, a) == KS_CONT_TAR;
     if (!tar || archive_filter_count(a) != 1 || !why || strcmp(why, damaged) != 0 || took < TAR_BLOCK ||
         took % TAR_BLOCK)
         return 0;
+    /* what libarchive failed on: a damaged header (read on from it); or zeros, the tar's end marker right after a
+     * special header (what follows is trailing data); else no damage but the end of the bytes (a truncated tar,
+     * said as before), which "Damaged tar archive" also says */
+    unsigned char blk[TAR_BLOCK];
+    uint64_t base;
+    uint64_t at = (uint64_t)took - TAR_BLOCK;
+    if (!bytes_again(x, a, at, blk, sizeof blk, &base) || tar_header_right(blk))
+        return 0;
+    int end = zero_block(blk);
     if (!rs && !(rs = *rsp = calloc(1, sizeof *rs)))
         return 0;
-    uint64_t at = (uint64_t)took - TAR_BLOCK; /* the damaged header, which libarchive consumed */
+    if (end)
+        at += TAR_BLOCK; /* libarchive consumed the end marker: what follows it */
     if (a == rs->c ? !put_back(rs, at) : !first_bytes_again(x, a, at, rs))
         return 0;
+    if (rs->c) {
+        archive_read_free(rs->c);
+        rs->c = rs->node.a = NULL;
+    }
+    if (end) {
+        if (x->res->stop == KS_CONT_COMPLETE)
+            x->res->stop = KS_CONT_CORRUPT;
+        problem(x, 0, "%s", "damaged: a long-name or pax header with no member after it, at the tar's end");
+        resumed_trailing(x, rs, &rs->t, depth, buf);
+        return -1;
+    }
     int look = rs->resumed < MAX_TAR_RESUMES; /* past that, the rest is one run: each reading on costs a handle */
     if (!look && !x->halt) {
         char d[24];
@@ -1971,15 +2034,11 @@ static int tar_read_on(expansion *x, struct archive *a, tar_resume **rsp)
         problem(x, 0, "damaged: more than %s damaged headers after special ones: the rest of the tar is scanned as "
                       "bytes", d);
     }
-    if (rs->c) {
-        archive_read_free(rs->c);
-        rs->c = rs->node.a = NULL;
-    }
     rs->resumed++;
     damaged_run run = {0};
     struct archive *c = NULL;
     int k;
-    while ((k = to_next_header(x, rs, &run, look)) > 0) {
+    while ((k = to_next_header(x, rs, &run, look)) == 1) {
         rs->base = rs->t.at - TAR_BLOCK;
         rs->mr = (member_rd){.a = rs->t.a, .more = trail_more, .more_ctx = &rs->t};
         rs->ns = (nested_src){.parent = &rs->mr, .head = rs->hdr, .head_len = TAR_BLOCK};
@@ -1992,18 +2051,18 @@ static int tar_read_on(expansion *x, struct archive *a, tar_resume **rsp)
             c = NULL;
         }
         if (!put_back(rs, 0)) { /* libarchive refused the header: damaged too, read again */
-            k = -1;
-            break;
+            damaged_end(x, &run, 0, damaged);
+            return read_on_failed(x, "no memory to read the tar on after a damaged header");
         }
     }
-    if (k > 0) {
+    if (k == 1) {
         if (!damaged_end(x, &run, 1, damaged)) {
             archive_read_free(c);
             return -1;
         }
         rs->c = c;
         if (!rs->pushed) {
-            rs->node = (open_src){.last = &rs->ns.last, .up = x->nested};
+            rs->node = (open_src){.last = &rs->ns.last, .kind = KS_CONT_TAR, .up = x->nested};
             x->nested = &rs->node;
             rs->pushed = 1;
         }
@@ -2011,9 +2070,17 @@ static int tar_read_on(expansion *x, struct archive *a, tar_resume **rsp)
         rs->node.base = rs->base;
         return 1;
     }
-    damaged_end(x, &run, k == 0, damaged);
-    if (k < 0 && !x->halt && !x->stopped)
-        problem(x, 1, "stopped: corrupt or truncated container: %s", archive_error_string(rs->t.a));
+    if (k == 0 && run.bytes == TAR_BLOCK && !x->halt && !x->stopped) {
+        /* the block libarchive failed on, and nothing after it: a tar cut short after a special header's body */
+        damaged_end(x, &run, 0, damaged);
+        return read_on_failed(x, damaged);
+    }
+    if (!damaged_end(x, &run, k >= 0, damaged) && k >= 0)
+        return -1; /* a budget ran out (said), or the sink stopped */
+    if (k < 0)
+        return read_on_failed(x, archive_error_string(rs->t.a));
+    if (k == 2) /* the end marker after the run: what follows is trailing data */
+        resumed_trailing(x, rs, &rs->t, depth, buf);
     return -1;
 }
 
@@ -2024,7 +2091,7 @@ static void tar_resumed_end(expansion *x, tar_resume *rs, unsigned depth, unsign
     trail_rd t = {.more = member_more, .a = rs->t.a, .ctx = &rs->mr};
     if (end >= 0 && trailing_from_last(x, (uint64_t)end, &rs->ns.last, &t)) {
         t.at += rs->base;
-        trailing_said(x, rs->t.a, give_trailing(x, &t, 0, depth, buf));
+        resumed_trailing(x, rs, &t, depth, buf);
     }
 }
 
@@ -2040,19 +2107,21 @@ static void tar_resume_free(expansion *x, tar_resume *rs)
     free(rs);
 }
 
-/* Every member of an open archive, depth-first into nested containers. */
-static void expand_entries(expansion *x, struct archive *a, const char *stream_name, unsigned depth,
-                           unsigned char *buf, tar_resume **rs);
+/* Every member of an open archive, depth-first into nested containers. Returns 1 when what follows the archive's
+ * end was handed over here already (a tar read on after a damaged header: its old handle's end is no end), else 0. */
+static int expand_entries(expansion *x, struct archive *a, const char *stream_name, unsigned depth,
+                          unsigned char *buf, tar_resume **rs);
 
-static void expand_archive(expansion *x, struct archive *a, const char *stream_name, unsigned depth, unsigned char *buf)
+static int expand_archive(expansion *x, struct archive *a, const char *stream_name, unsigned depth, unsigned char *buf)
 {
     tar_resume *rs = NULL;
-    expand_entries(x, a, stream_name, depth, buf, &rs);
+    int done = expand_entries(x, a, stream_name, depth, buf, &rs);
     tar_resume_free(x, rs);
+    return done;
 }
 
-static void expand_entries(expansion *x, struct archive *a, const char *stream_name, unsigned depth,
-                           unsigned char *buf, tar_resume **rs)
+static int expand_entries(expansion *x, struct archive *a, const char *stream_name, unsigned depth,
+                          unsigned char *buf, tar_resume **rs)
 {
     struct archive_entry *e;
     ks_stripes *st = NULL;
@@ -2066,7 +2135,7 @@ static void expand_entries(expansion *x, struct archive *a, const char *stream_n
              * directory says, so the zip is opened again and read on from there (expand_source) */
             if (!x->stopped && mr.failed && x->res->stop == KS_CONT_CORRUPT && a == x->outer && resumable(x))
                 x->resume_at = index;
-            return;
+            return 0;
         }
         uint64_t seeks = x->stripe_src ? x->stripe_src->seeks : 0;
         /* libarchive tells "out of memory" from "name not convertible" by errno after a conversion that does
@@ -2084,9 +2153,9 @@ static void expand_entries(expansion *x, struct archive *a, const char *stream_n
         if (r == ARCHIVE_EOF) {
             if (*rs && a == (*rs)->c) { /* what follows it is handed over here: the old handle's end is no end */
                 tar_resumed_end(x, *rs, depth, buf);
-                x->halt = 1;
+                return 1;
             }
-            return;
+            return 0;
         }
         if (r >= ARCHIVE_WARN && !x->entered) {
             x->entered = 1;
@@ -2094,18 +2163,14 @@ static void expand_entries(expansion *x, struct archive *a, const char *stream_n
                 *x->recording = 0;
         }
         if (r < ARCHIVE_WARN && x->halt)
-            return; /* a budget ran out passing over damaged headers: said */
-        int resumed = r < ARCHIVE_WARN && x->entered && !x->stopped ? tar_read_on(x, a, rs) : 0;
+            return 0; /* a budget ran out passing over damaged headers: said */
+        int resumed = r < ARCHIVE_WARN && x->entered && !x->stopped ? tar_read_on(x, a, rs, depth, buf) : 0;
         if (resumed > 0) {
             a = (*rs)->c;
             continue;
         }
-        if (resumed < 0) { /* the tar's bytes were all read (what it held handed over), or it unwinds */
-            x->halt = 1;
-            if (x->res->stop == KS_CONT_COMPLETE)
-                x->res->stop = KS_CONT_CORRUPT;
-            return;
-        }
+        if (resumed < 0)
+            return 1; /* the tar's bytes were all read, and what followed them; or it stopped, said */
         if (r < ARCHIVE_WARN) {
             /* An outermost object that fails before its first member is no container: the caller
              * scans its bytes as they are, and there is nothing to say. */
@@ -2114,7 +2179,7 @@ static void expand_entries(expansion *x, struct archive *a, const char *stream_n
             x->halt = 1;
             x->res->stop = KS_CONT_CORRUPT; /* (a damaged local header fails a reopened handle again: no reading on) */
             x->refused_header = a == x->outer;
-            return;
+            return 0;
         }
         /* directories, links, devices: nothing to read, and nothing is ever written (a type of 0, as
          * some ar and cpio writers leave it, is a file) */
@@ -2137,7 +2202,7 @@ static void expand_entries(expansion *x, struct archive *a, const char *stream_n
         }
         if (!members_ok(x)) {
             chain_pop(x, saved);
-            return;
+            return 0;
         }
         mr = (member_rd){.a = a, .st = st, .index = index, .in_at = &x->stripe_in};
         expand_member(x, &mr, name, saved, depth, archive_format(a) == ARCHIVE_FORMAT_RAW, buf);
@@ -2526,6 +2591,7 @@ static int expand_source(fd_src *src, ks_container_kind kind, const char *name, 
     orc = open_reader(a, kind);
     x->outer = a;
     x->outer_src = src;
+    x->outer_kind = kind;
     const char *refused = orc ? NULL : dec_refused(&x->outer_dec);
     if (refused) {
         problem(x, 1, "stopped: %s", refused);
@@ -2545,7 +2611,7 @@ static int expand_source(fd_src *src, ks_container_kind kind, const char *name, 
         x->stripe_src = src;
     if (kind == KS_CONT_ZIP && !src->pipe)
         x->zip_src = src;
-    expand_archive(x, a, name, 1, buf);
+    int done = expand_archive(x, a, name, 1, buf);
     for (unsigned again = 0; a && x->resume_at && !x->stopped && again < MAX_REOPEN; again++)
         a = read_on(x, a, kind, src, name, buf);
     unsigned char *held = NULL; /* the current handle's first bytes (src->head), freed after it */
@@ -2566,7 +2632,7 @@ static int expand_source(fd_src *src, ks_container_kind kind, const char *name, 
         expand_archive(x, a, name, 1, buf);
     }
     /* an archive with no member (an empty zip's end record alone) may still be followed by bytes */
-    if (a && !x->halt && !x->stopped)
+    if (a && !done && !x->halt && !x->stopped)
         outer_trailing(x, a, kind, src, buf);
     /* the zip that follows the first one: trailing data of its own, opened as the pipe's reading opens it (a corrupt
      * first zip stops only itself) */

@@ -2284,9 +2284,9 @@ Test(container, r_a_7z_iso_or_lz4_inside_an_archive_and_what_follows_it, .timeou
     free(arc.p);
 }
 
-/* The header of each member that a GNU long-name or pax extended header leads, its checksum made wrong: where the
- * first and second are (at[0], at[1]). */
-static void damage_headers_after_special(blob *tar, size_t at[2])
+/* The header of each member that a GNU long-name or pax extended header leads, its checksum made wrong: how many,
+ * and where the first n_at are. */
+static size_t damage_headers_after_special(blob *tar, size_t *at, size_t n_at)
 {
     size_t n = 0;
     for (size_t b = 0; b + 512 <= tar->len; b += 512) {
@@ -2297,11 +2297,11 @@ static void damage_headers_after_special(blob *tar, size_t at[2])
         size_t real = b + 512 + (size + 511) / 512 * 512;
         cr_assert_lt(real + 512, tar->len);
         tar->p[real + 148] ^= 1;
-        if (n < 2)
+        if (n < n_at)
             at[n] = real;
         n++;
     }
-    cr_assert_eq(n, 2, "two special headers");
+    return n;
 }
 
 /* A damaged header right after a GNU long-name or pax extended header failed the whole tar in libarchive ("Damaged
@@ -2324,7 +2324,7 @@ Test(container, r_a_damaged_header_after_a_long_name_or_pax_header, .timeout = K
     for (size_t f = 0; f < 2; f++) {
         blob tar = write_archive(formats[f], ARCHIVE_FILTER_NONE, names, datas, 4);
         size_t at[2];
-        damage_headers_after_special(&tar, at);
+        cr_assert_eq(damage_headers_after_special(&tar, at, 2), 2);
         static const char note[] = "note KSTEST_DAMAGEDTRAILS01\n";
         blob noted = {.p = malloc(tar.len + sizeof note - 1), .len = tar.len + sizeof note - 1};
         memcpy(noted.p, tar.p, tar.len);
@@ -2506,4 +2506,121 @@ Test(container, r_an_lz4_stream_inside_a_compressed_stream_and_what_follows_it, 
     }
     free(noted.p);
     free(lz4.p);
+}
+
+static blob joined3(const blob *a, const void *b, size_t n)
+{
+    blob j = {.p = malloc(a->len + n), .len = a->len + n};
+    memcpy(j.p, a->p, a->len);
+    memcpy(j.p + a->len, b, n);
+    return j;
+}
+
+/* A review of reading a damaged tar on found: (1) the tar's end marker and what followed it (a .gz appended) were
+ * taken into the run of damaged blocks, and scanned as bytes; (2) a tar read on inside another archive halted the
+ * whole expansion when a budget had stopped an earlier member without halting it (a 7z past max_spool): the members
+ * after it were lost; (3) what followed such a tar inside a gzip stream was named "[trailing@N]", not inside the
+ * stream's member; (4) a damaged header after a GNU long name as a nested tar's first member was not read on
+ * (libarchive sets no format before it); (5) a tar cut short after a long name's body was said as damaged. */
+Test(container, r_review_of_reading_a_damaged_tar_on, .timeout = KS_HANG_S(120))
+{
+    char long_name[160];
+    memset(long_name, 'L', 150);
+    long_name[150] = '\0';
+    const char *names[] = {"a.txt", long_name, "c.txt"};
+    blob datas[] = {text("key KSTEST_REVIEWFIRST00001\n"), text("key KSTEST_REVIEWLONGNAME01\n"),
+                    text("key KSTEST_REVIEWTHIRD00001\n")};
+    const char *raw[] = {"note"};
+    blob note = text("note KSTEST_REVIEWAPPENDED01\n");
+    blob note_gz = write_archive(ARCHIVE_FORMAT_RAW, ARCHIVE_FILTER_GZIP, raw, &note, 1);
+    seen s;
+    ks_container_result res;
+    size_t at;
+
+    /* (1) a.txt and the long name, damaged, last; then a .gz: the run ends at the end marker */
+    blob two = write_archive(ARCHIVE_FORMAT_TAR_GNUTAR, ARCHIVE_FILTER_NONE, names, datas, 2);
+    cr_assert_eq(damage_headers_after_special(&two, &at, 1), 1);
+    blob cat = joined3(&two, note_gz.p, note_gz.len);
+    char chain[64];
+    for (int piped = 0; piped <= 1; piped++) {
+        cr_assert_eq(piped ? expand_piped(&cat, "t.tar", &s, &res) : expand_both(&cat, "t.tar", &DEFAULTS, &s, &res), 0);
+        cr_assert_eq(s.n, 3, "piped %d: %zu", piped, s.n);
+        snprintf(chain, sizeof chain, "[damaged@%zu]", at);
+        cr_assert_str_eq(s.m[1].chain, chain);
+        cr_assert_eq(s.m[1].data.len, 1024, "the damaged header and its data block, not the end marker");
+        snprintf(chain, sizeof chain, "[trailing@%zu]!data", two.len);
+        cr_assert_str_eq(s.m[2].chain, chain, "piped %d", piped);
+        cr_assert(s.m[2].data.len == note.len && !memcmp(s.m[2].data.p, note.p, note.len));
+        seen_free(&s);
+    }
+    free(cat.p);
+
+    /* (2) a 7z past max_spool (a stop that does not halt), then the damaged tar, then z.txt */
+    blob three = write_archive(ARCHIVE_FORMAT_TAR_GNUTAR, ARCHIVE_FILTER_NONE, names, datas, 3);
+    cr_assert_eq(damage_headers_after_special(&three, &at, 1), 1);
+    const char *in7[] = {"x.txt"};
+    blob seven = write_archive(ARCHIVE_FORMAT_7ZIP, ARCHIVE_FILTER_NONE, in7, &datas[0], 1);
+    const char *outer_names[] = {"big.7z", "inner.tar", "z.txt"};
+    blob outer_datas[] = {seven, three, text("key KSTEST_REVIEWAFTERIT001\n")};
+    blob outer = write_archive(ARCHIVE_FORMAT_TAR_USTAR, ARCHIVE_FILTER_NONE, outer_names, outer_datas, 3);
+    ks_container_limits lim = DEFAULTS;
+    lim.max_spool = 64;
+    cr_assert_eq(expand_both(&outer, "o.tar", &lim, &s, &res), 0);
+    cr_assert_eq(res.stop, KS_CONT_LIMIT);
+    cr_assert_eq(s.n, 5, "%zu members", s.n);
+    cr_assert_str_eq(s.m[0].chain, "big.7z");
+    cr_assert_str_eq(s.m[3].chain, "inner.tar!c.txt");
+    cr_assert_str_eq(s.m[4].chain, "z.txt");
+    seen_free(&s);
+    free(outer.p);
+    free(seven.p);
+
+    /* (3) and (4): in a gzip stream, a note after the tar inside it; and the damaged long name first */
+    static const char inside[] = "note KSTEST_REVIEWINSIDEGZ01\n";
+    blob noted = joined3(&three, inside, sizeof inside - 1);
+    const char *tar_name[] = {"t.tar"};
+    blob gz = write_archive(ARCHIVE_FORMAT_RAW, ARCHIVE_FILTER_GZIP, tar_name, &noted, 1);
+    cr_assert_eq(expand_both(&gz, "t.tar.gz", &DEFAULTS, &s, &res), 0);
+    cr_assert_eq(s.n, 4, "%zu members", s.n);
+    snprintf(chain, sizeof chain, "t.tar![trailing@%zu]", three.len);
+    cr_assert_str_eq(s.m[3].chain, chain);
+    seen_free(&s);
+    free(gz.p);
+    free(noted.p);
+    blob first = write_archive(ARCHIVE_FORMAT_TAR_GNUTAR, ARCHIVE_FILTER_NONE, names + 1, datas + 1, 2);
+    cr_assert_eq(damage_headers_after_special(&first, &at, 1), 1);
+    gz = write_archive(ARCHIVE_FORMAT_RAW, ARCHIVE_FILTER_GZIP, tar_name, &first, 1);
+    cr_assert_eq(expand_both(&gz, "t.tar.gz", &DEFAULTS, &s, &res), 0);
+    cr_assert_eq(res.stop, KS_CONT_CORRUPT);
+    cr_assert_eq(s.n, 2, "%zu members: %s", s.n, s.last_problem);
+    cr_assert_str_eq(s.m[0].chain, "[damaged@1024]");
+    cr_assert_str_eq(s.m[1].chain, "c.txt");
+    seen_free(&s);
+    free(gz.p);
+    free(first.p);
+
+    /* (5) cut after the long name's body: truncated, said as before; and its end marker right after it */
+    blob intact = write_archive(ARCHIVE_FORMAT_TAR_GNUTAR, ARCHIVE_FILTER_NONE, names, datas, 2);
+    blob cut = {.p = intact.p, .len = 2048}; /* a.txt's header and data, the long name's header and body */
+    cr_assert_eq(intact.p[1024 + 156], 'L');
+    cr_assert_eq(expand_both(&cut, "t.tar", &DEFAULTS, &s, &res), 0);
+    cr_assert_eq(res.stop, KS_CONT_CORRUPT);
+    cr_assert(strstr(s.last_problem, "stopped: corrupt or truncated container: Damaged tar archive"), "%s",
+              s.last_problem);
+    seen_free(&s);
+    blob ended = {.p = malloc(3072 + note.len), .len = 3072 + note.len};
+    memcpy(ended.p, intact.p, 2048);
+    memset(ended.p + 2048, 0, 1024);
+    memcpy(ended.p + 3072, note.p, note.len);
+    cr_assert_eq(expand_both(&ended, "t.tar", &DEFAULTS, &s, &res), 0);
+    cr_assert_eq(res.stop, KS_CONT_CORRUPT);
+    cr_assert(strstr(s.last_problem, "a long-name or pax header with no member after it"), "%s", s.last_problem);
+    cr_assert_eq(s.n, 2);
+    cr_assert_str_eq(s.m[1].chain, "[trailing@3072]");
+    seen_free(&s);
+    free(ended.p);
+    free(intact.p);
+    free(three.p);
+    free(two.p);
+    free(note_gz.p);
 }
