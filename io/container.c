@@ -591,7 +591,8 @@ static struct archive *new_reader(const expansion *x, ks_container_kind kind)
 
 /* Sets `a` to read its source through `read`, through our own decoder for gzip, xz and zstd (on a thread of
  * its own when `ahead`): *dec is then the decoder, for the caller to free after `a`; libarchive then frames
- * what comes out, and otherwise decodes the stream with its filter. */
+ * what comes out, and otherwise decodes the stream with its filter (bzip2, lz4) and no other: a stream inside it
+ * is the stream's one member, opened as a container of its own. */
 static int set_source(struct archive *a, ks_container_kind kind, archive_read_callback *read, void *cd, int ahead,
                       stream_dec *dec)
 {
@@ -600,9 +601,15 @@ static int set_source(struct archive *a, ks_container_kind kind, archive_read_ca
     if (dec->d) {
         read = dec->read;
         cd = dec->d;
-    } else {
-        stream_filter(a, kind);
+    } else if (kind == KS_CONT_BZIP2 || kind == KS_CONT_LZ4) {
+        /* appended, not bid for: libarchive would bid the same filter again on what it decodes (a bzip2 in a
+         * bzip2), and take the inner stream's bytes for the outer one's */
+        archive_read_append_filter(a, kind == KS_CONT_BZIP2 ? ARCHIVE_FILTER_BZIP2 : ARCHIVE_FILTER_LZ4);
     }
+    /* lzma's "alone" format has no magic to sniff it by: libarchive's filter still takes it inside a stream (its
+     * end, and what follows it there, unknown) */
+    if (ks__container_is_stream(kind))
+        archive_read_support_filter_lzma(a);
     archive_read_set_read_callback(a, read);
     archive_read_set_callback_data(a, cd);
     return 1;
@@ -1946,28 +1953,63 @@ static void resumed_trailing(expansion *x, tar_resume *rs, trail_rd *t, unsigned
     chain_pop(x, saved);
 }
 
+/* The block in rs->hdr, taken last, put back before what rs->t holds still: 1, or 0 when there is no memory. */
+static int requeue_block(tar_resume *rs)
+{
+    size_t rep = rs->t.replay_n;
+    unsigned char *b = malloc(TAR_BLOCK + rep);
+    if (!b)
+        return 0;
+    memcpy(b, rs->hdr, TAR_BLOCK);
+    if (rep)
+        memcpy(b + TAR_BLOCK, rs->t.replay, rep); /* (it may be in rs->again: copied before that is freed) */
+    free(rs->again);
+    rs->again = b;
+    rs->t.replay = b;
+    rs->t.replay_n = TAR_BLOCK + rep;
+    rs->t.at -= TAR_BLOCK;
+    return 1;
+}
+
 /* Reads rs->t on a block at a time: its first block (a damaged header, or one libarchive refused) and each after it
  * that is no tar header are handed over as one run of damaged blocks (fewer than a block at the end, too). Returns
- * 1 at a block that is a header (in rs->hdr; unless not to `look` for one), 2 at a zero block (the tar's end marker,
- * as libarchive takes it: what follows is trailing data), 0 when the bytes ended or the expansion is to unwind (a
- * budget ran out, said; the sink stopped), -1 when they could not be read. */
+ * 1 at a block that is a header (in rs->hdr; unless not to `look` for one), 2 at the tar's end marker (two zero
+ * blocks, one the bytes end after, or one before another kind of container: what follows is trailing data; a lone
+ * zero block is damaged data, as a member's data holds many), 0 when the bytes ended or the expansion is to unwind
+ * (a budget ran out, said; the sink stopped), -1 when they could not be read. */
 static int to_next_header(expansion *x, tar_resume *rs, damaged_run *run, int look)
 {
+    int have = 0; /* rs->hdr holds the next block already: taken to look past a zero block */
     for (int first = 1;; first = 0) {
-        uint64_t at = rs->t.at;
-        int k = trail_take(&rs->t, rs->hdr, TAR_BLOCK);
-        if (k < 0)
-            return -1;
-        if (k == 0) {
-            const unsigned char *q;
-            la_ssize_t n;
-            while ((n = trail_next(&rs->t, &q)) > 0)
-                if (!damaged_give(x, run, q, (size_t)n, at))
-                    return 0;
-            return n < 0 ? -1 : 0;
+        uint64_t at = rs->t.at - (have ? TAR_BLOCK : 0);
+        if (!have) {
+            int k = trail_take(&rs->t, rs->hdr, TAR_BLOCK);
+            if (k < 0)
+                return -1;
+            if (k == 0) {
+                const unsigned char *q;
+                la_ssize_t n;
+                while ((n = trail_next(&rs->t, &q)) > 0)
+                    if (!damaged_give(x, run, q, (size_t)n, at))
+                        return 0;
+                return n < 0 ? -1 : 0;
+            }
         }
-        if (zero_block(rs->hdr))
-            return 2;
+        have = 0;
+        if (zero_block(rs->hdr)) {
+            int k = trail_take(&rs->t, rs->hdr, TAR_BLOCK);
+            if (k < 0)
+                return -1;
+            if (k == 0 || zero_block(rs->hdr))
+                return 2;
+            ks_container_kind next = ks__container_sniff(rs->hdr, TAR_BLOCK);
+            if (next != KS_CONT_NONE && next != KS_CONT_TAR)
+                return requeue_block(rs) ? 2 : -1;
+            if (!damaged_give(x, run, zeros, TAR_BLOCK, at))
+                return 0;
+            have = 1;
+            continue;
+        }
         if (look && !first && tar_header_right(rs->hdr))
             return 1;
         if (!damaged_give(x, run, rs->hdr, TAR_BLOCK, at))

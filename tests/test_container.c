@@ -2624,3 +2624,69 @@ Test(container, r_review_of_reading_a_damaged_tar_on, .timeout = KS_HANG_S(120))
     free(two.p);
     free(note_gz.p);
 }
+
+/* A second review found: a lone zero block in a damaged member's data was taken for the tar's end marker, and the
+ * members after it were scanned as trailing bytes (a .gz among them, compressed); a bzip2 inside a bzip2 and an lz4
+ * inside an lz4 were still decoded by the outer handle's filter (libarchive bid the same filter again), what followed
+ * them lost; and lzma's "alone" format inside a stream was no longer decoded at all. */
+Test(container, r_review_of_zero_blocks_and_streams_in_streams, .timeout = KS_HANG_S(120))
+{
+    char long_name[160];
+    memset(long_name, 'L', 150);
+    long_name[150] = '\0';
+    unsigned char data[2048];
+    memset(data, '.', sizeof data);
+    memcpy(data, "key KSTEST_ZEROBLOCKLONG01\n", 27);
+    memset(data + 512, 0, 512); /* a zero block inside the member's data, then more of it */
+    memcpy(data + 1024, "key KSTEST_ZEROBLOCKAFTER1\n", 27);
+    const char *names[] = {"a.txt", long_name, "s.txt"};
+    blob datas[] = {text("key KSTEST_ZEROBLOCKFIRST1\n"), {.p = data, .len = sizeof data},
+                    text("key KSTEST_ZEROBLOCKLAST01\n")};
+    blob tar = write_archive(ARCHIVE_FORMAT_TAR_GNUTAR, ARCHIVE_FILTER_NONE, names, datas, 3);
+    size_t at;
+    cr_assert_eq(damage_headers_after_special(&tar, &at, 1), 1);
+    seen s;
+    ks_container_result res;
+    for (int piped = 0; piped <= 1; piped++) {
+        cr_assert_eq(piped ? expand_piped(&tar, "t.tar", &s, &res) : expand_both(&tar, "t.tar", &DEFAULTS, &s, &res), 0);
+        cr_assert_eq(s.n, 3, "piped %d: %zu members", piped, s.n);
+        cr_assert_eq(s.m[1].data.len, 512 + sizeof data, "the damaged header and the whole member's data");
+        cr_assert(!memcmp(s.m[1].data.p, tar.p + at, 512 + sizeof data));
+        cr_assert_str_eq(s.m[2].chain, "s.txt");
+        seen_free(&s);
+    }
+    free(tar.p);
+
+    const char *raw[] = {"x"};
+    blob body = text("one\nkey KSTEST_STREAMINSTREAM1\n");
+    static const char note[] = "note KSTEST_STREAMINSTREAMN\n";
+    const int same[] = {ARCHIVE_FILTER_BZIP2, ARCHIVE_FILTER_LZ4};
+    for (size_t f = 0; f < 2; f++) {
+        blob inner = write_archive(ARCHIVE_FORMAT_RAW, same[f], raw, &body, 1);
+        blob noted = joined3(&inner, note, sizeof note - 1);
+        const char *mid[] = {"x.in"};
+        blob outer = write_archive(ARCHIVE_FORMAT_RAW, same[f], mid, &noted, 1);
+        for (int piped = 0; piped <= 1; piped++) {
+            cr_assert_eq(piped ? expand_piped(&outer, "x.in.z", &s, &res)
+                               : expand_both(&outer, "x.in.z", &DEFAULTS, &s, &res), 0);
+            cr_assert_eq(s.n, 2, "filter %zu, piped %d: %zu members", f, piped, s.n);
+            cr_assert(s.m[0].data.len == body.len && !memcmp(s.m[0].data.p, body.p, body.len));
+            char chain[64];
+            snprintf(chain, sizeof chain, "x.in![trailing@%zu]", inner.len);
+            cr_assert_str_eq(s.m[1].chain, chain, "filter %zu, piped %d", f, piped);
+            seen_free(&s);
+        }
+        free(outer.p);
+        free(noted.p);
+        free(inner.p);
+    }
+    blob lzma = write_archive(ARCHIVE_FORMAT_RAW, ARCHIVE_FILTER_LZMA, raw, &body, 1);
+    const char *lz_name[] = {"x.lzma"};
+    blob gz = write_archive(ARCHIVE_FORMAT_RAW, ARCHIVE_FILTER_GZIP, lz_name, &lzma, 1);
+    cr_assert_eq(expand_both(&gz, "x.lzma.gz", &DEFAULTS, &s, &res), 0);
+    cr_assert_eq(s.n, 1);
+    cr_assert(s.m[0].data.len == body.len && !memcmp(s.m[0].data.p, body.p, body.len), "decoded: %zu", s.m[0].data.len);
+    seen_free(&s);
+    free(gz.p);
+    free(lzma.p);
+}
