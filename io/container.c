@@ -1915,6 +1915,31 @@ static int first_bytes_again(expansion *x, struct archive *a, uint64_t at, tar_r
     return 0;
 }
 
+/* rs->t to replay w bytes first (from `at` on in the last piece `l`, or in `p` when l is NULL), then mid_n bytes of
+ * mid, then what it replayed still: 1, or 0 when there is no memory. The front is copied before the old replay is
+ * freed, as the last piece may lie in it. */
+static int replay_first(tar_resume *rs, const last_piece *l, const unsigned char *p, uint64_t at, size_t w,
+                        const unsigned char *mid, size_t mid_n)
+{
+    size_t rep = rs->t.replay_n;
+    unsigned char *b = malloc(w + mid_n + rep + 1);
+    if (!b)
+        return 0;
+    if (l)
+        from_last(l, at, b, w);
+    else if (w)
+        memcpy(b, p + at, w);
+    if (mid_n)
+        memcpy(b + w, mid, mid_n);
+    if (rep)
+        memcpy(b + w + mid_n, rs->t.replay, rep); /* (it may be in rs->again: copied before that is freed) */
+    free(rs->again);
+    rs->again = b;
+    rs->t.replay = b;
+    rs->t.replay_n = w + mid_n + rep;
+    return 1;
+}
+
 /* The bytes the resumed handle was handed from `at` on (counted from its first) and did not consume, put before
  * what rs->t holds still: t reads on from there. 0 when they are no longer kept, or no memory. */
 static int put_back(tar_resume *rs, uint64_t at)
@@ -1923,22 +1948,8 @@ static int put_back(tar_resume *rs, uint64_t at)
     uint64_t end = rs->ns.head_given ? l->at + l->n : TAR_BLOCK; /* a handle that took nothing: its header alone */
     if (at > end || (rs->ns.head_given && at < l->at && l->at - at > l->before_n))
         return 0;
-    size_t w = (size_t)(end - at), left = rs->mr.n, rep = rs->t.replay_n;
-    unsigned char *b = malloc(w + left + rep + 1);
-    if (!b)
+    if (!replay_first(rs, rs->ns.head_given ? l : NULL, rs->hdr, at, (size_t)(end - at), rs->mr.p, rs->mr.n))
         return 0;
-    if (rs->ns.head_given)
-        from_last(l, at, b, w);
-    else
-        memcpy(b, rs->hdr + at, w);
-    if (left)
-        memcpy(b + w, rs->mr.p, left);
-    if (rep)
-        memcpy(b + w + left, rs->t.replay, rep); /* (it may be in rs->again: copied before that is freed) */
-    free(rs->again);
-    rs->again = b;
-    rs->t.replay = b;
-    rs->t.replay_n = w + left + rep;
     rs->t.at = rs->base + at;
     rs->mr.n = 0;
     return 1;
@@ -1956,17 +1967,8 @@ static void resumed_trailing(expansion *x, tar_resume *rs, trail_rd *t, unsigned
 /* The block in rs->hdr, taken last, put back before what rs->t holds still: 1, or 0 when there is no memory. */
 static int requeue_block(tar_resume *rs)
 {
-    size_t rep = rs->t.replay_n;
-    unsigned char *b = malloc(TAR_BLOCK + rep);
-    if (!b)
+    if (!replay_first(rs, NULL, rs->hdr, 0, TAR_BLOCK, NULL, 0))
         return 0;
-    memcpy(b, rs->hdr, TAR_BLOCK);
-    if (rep)
-        memcpy(b + TAR_BLOCK, rs->t.replay, rep); /* (it may be in rs->again: copied before that is freed) */
-    free(rs->again);
-    rs->again = b;
-    rs->t.replay = b;
-    rs->t.replay_n = TAR_BLOCK + rep;
     rs->t.at -= TAR_BLOCK;
     return 1;
 }
