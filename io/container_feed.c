@@ -48,6 +48,7 @@ struct ks_cont_feed {
     unsigned full_head, n_full, n_free;
     int last_taken;          /* the block with DONE was handed out */
     ks_cont_block *filling;  /* the producer's, not yet handed over */
+    unsigned char *last_data; /* filling's last record when it is data: more data joins it */
     _Atomic int stop;        /* the consumer said stop: the producer winds down */
     const ks_cont_feed_ops *ops; /* not NULL: no thread, every block goes to ops->block (feed_run) */
     void *ctx;
@@ -87,6 +88,7 @@ static void hand_over(ks_cont_feed *f)
     f->filling = f->free[--f->n_free];
     pthread_mutex_unlock(&f->mu);
     f->filling->used = 0;
+    f->last_data = NULL;
 }
 
 /* Appends one record, its payload in up to two parts; a payload longer than a block is the
@@ -106,6 +108,19 @@ static void put(ks_cont_feed *f, ks_cont_ev kind, int fatal, const void *a, size
     if (bn)
         memcpy(r + REC_HEAD + an, b, bn);
     f->filling->used += need;
+    f->last_data = kind == KS_EV_DATA ? r : NULL;
+}
+
+/* Appends n bytes to the data record that ends the block being filled. A member handed over in pieces (its head,
+ * sniffed for a nested container, then its rest) is then one record, which the replay scans where it lies. */
+static void join_data(ks_cont_feed *f, const void *p, size_t n)
+{
+    uint32_t len;
+    memcpy(&len, f->last_data + 2, 4);
+    memcpy(f->filling->p + f->filling->used, p, n);
+    len += (uint32_t)n;
+    memcpy(f->last_data + 2, &len, 4);
+    f->filling->used += n;
 }
 
 static int q_begin(void *ctx, const char *chain)
@@ -120,6 +135,13 @@ static int q_data(void *ctx, const void *p, size_t n)
     ks_cont_feed *f = ctx;
     for (const unsigned char *b = p; n && !atomic_load(&f->stop);) {
         size_t room = BLOCK - f->filling->used;
+        if (f->last_data && room) {
+            size_t k = n < room ? n : room;
+            join_data(f, b, k);
+            b += k;
+            n -= k;
+            continue;
+        }
         if (room < REC_HEAD + 4096) { /* not worth a record: the next block */
             hand_over(f);
             room = BLOCK;

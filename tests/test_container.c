@@ -2690,3 +2690,86 @@ Test(container, r_review_of_zero_blocks_and_streams_in_streams, .timeout = KS_HA
     free(gz.p);
     free(lzma.p);
 }
+
+/* Counts how a feed's replay hands the members over: in pieces (data), or whole with their end (data_end). */
+typedef struct whole_count {
+    size_t begun, pieces, whole, bytes;
+} whole_count;
+
+static int wc_begin(void *ctx, const char *chain)
+{
+    (void)chain;
+    ((whole_count *)ctx)->begun++;
+    return 0;
+}
+
+static int wc_data(void *ctx, const void *p, size_t n)
+{
+    (void)p;
+    whole_count *c = ctx;
+    c->pieces++;
+    c->bytes += n;
+    return 0;
+}
+
+static int wc_end(void *ctx)
+{
+    (void)ctx;
+    return 0;
+}
+
+static int wc_data_end(void *ctx, const void *p, size_t n)
+{
+    (void)p;
+    whole_count *c = ctx;
+    c->whole++;
+    c->bytes += n;
+    return 0;
+}
+
+/* Regression: each member came through the feed as two data records (the head sniffed for a nested container, then
+ * the rest), so the replay never had a member whole, and every worker copied each member before scanning it. */
+Test(container, r_a_member_handed_over_in_pieces_is_one_record_in_the_feed)
+{
+    enum { N = 24 };
+    const char *names[N];
+    blob datas[N];
+    char name[N][16];
+    size_t total = 0;
+    for (size_t i = 0; i < N; i++) {
+        snprintf(name[i], sizeof name[i], "m%02zu.txt", i);
+        names[i] = name[i];
+        size_t len = 3000 + i * 401; /* longer than the head looked at, and none a multiple of anything */
+        datas[i] = (blob){malloc(len), len, len};
+        cr_assert(datas[i].p);
+        for (size_t k = 0; k < len; k++)
+            datas[i].p[k] = (unsigned char)('a' + (k * 7 + i) % 26);
+        total += len;
+    }
+    blob tar = write_archive(ARCHIVE_FORMAT_TAR_USTAR, ARCHIVE_FILTER_GZIP, names, datas, N);
+    static const ks_container_sink WHOLE = {wc_begin, wc_data, wc_end, on_problem, wc_data_end};
+    for (int from_fd = 0; from_fd <= 1; from_fd++) {
+        whole_count c = {0};
+        ks_container_result res;
+        int fd = -1;
+        if (from_fd) {
+            fd = memfd_create("t", MFD_CLOEXEC);
+            cr_assert(fd >= 0);
+            cr_assert_eq(write(fd, tar.p, tar.len), (ssize_t)tar.len);
+        }
+        ks_container_limits ahead = DEFAULTS;
+        ahead.decode_ahead = from_fd ? 3 : 0;
+        int rc = ks__container_expand_overlapped(from_fd ? NULL : tar.p, from_fd ? 0 : tar.len, fd, tar.len, "t.tar.gz",
+                                                 &ahead, &WHOLE, &c, &res);
+        cr_assert_eq(rc, 0);
+        cr_assert_eq(c.begun, N);
+        cr_assert_eq(c.bytes, total);
+        cr_assert_eq(c.whole, N, "from a descriptor %d: %zu of %d members handed over whole", from_fd, c.whole, N);
+        cr_assert_eq(c.pieces, 0, "from a descriptor %d: %zu pieces", from_fd, c.pieces);
+        if (fd >= 0)
+            close(fd);
+    }
+    for (size_t i = 0; i < N; i++)
+        free(datas[i].p);
+    free(tar.p);
+}
