@@ -292,6 +292,7 @@ typedef struct member_rd {
     size_t n;
     uint64_t pos;  /* bytes handed out */
     uint64_t hole; /* zeros due before p */
+    uint64_t size; /* what its entry says it holds; UINT64_MAX: not known */
     int eof, failed;
     char warning[160]; /* libarchive's first warning on the member's data (a zip's CRC that does not match) */
 } member_rd;
@@ -746,6 +747,15 @@ static int give(expansion *x, const void *p, size_t n)
         return 0;
     }
     return 1;
+}
+
+/* A member read through m (an archive's entry) begins: the sink is told its size first, where the entry says it.
+ * Non-zero: the sink stopped everything. */
+static int begin_entry(expansion *x, const member_rd *m)
+{
+    if (x->sink->sized && m->size != UINT64_MAX && !m->more)
+        x->sink->sized(x->ctx, m->size);
+    return x->sink->begin(x->ctx, x->chain);
 }
 
 static int expand_archive(expansion *x, struct archive *a, const char *stream_name, unsigned depth,
@@ -1449,7 +1459,7 @@ static int try_nested(expansion *x, member_rd *parent, ks_container_kind kind, c
     int begun = 0;
     if (!opened) {
         x->res->members++;
-        int rc = x->sink->begin(x->ctx, x->chain);
+        int rc = begin_entry(x, parent);
         if (rc) {
             x->stopped = rc;
         } else {
@@ -2248,7 +2258,9 @@ static int expand_entries(expansion *x, struct archive *a, const char *stream_na
             chain_pop(x, saved);
             return 0;
         }
-        mr = (member_rd){.a = a, .st = st, .index = index, .in_at = &x->stripe_in};
+        int sized = archive_entry_size_is_set(e) && archive_format(a) != ARCHIVE_FORMAT_RAW;
+        mr = (member_rd){.a = a, .st = st, .index = index, .in_at = &x->stripe_in,
+                         .size = sized ? (uint64_t)archive_entry_size(e) : UINT64_MAX};
         expand_member(x, &mr, name, saved, depth, archive_format(a) == ARCHIVE_FORMAT_RAW, buf);
         chain_pop(x, saved);
     }
@@ -2297,7 +2309,7 @@ static void expand_member(expansion *x, member_rd *mr, const char *name, size_t 
         return;
     }
     x->res->members++;
-    int rc = x->sink->begin(x->ctx, x->chain);
+    int rc = begin_entry(x, mr);
     if (rc) {
         x->stopped = rc;
         return;

@@ -121,6 +121,10 @@ typedef struct ks_container_sink {
      * (ks__container_block_replay) calls it where the bytes and the end are next to each other, so that a member
      * handed over whole can be scanned where it lies. Non-zero stops everything. */
     int (*data_end)(void *ctx, const void *p, size_t n);
+    /* May be NULL. The size of the member whose begin comes next, where its archive's entry says it: a hint only
+     * (the bytes handed over may be fewer, in a truncated archive). A feed uses it to keep a member that fits a block
+     * whole in one, ending where a scan needs no copy. */
+    void (*sized)(void *ctx, uint64_t size);
 } ks_container_sink;
 
 typedef struct ks_container_result {

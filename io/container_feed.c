@@ -49,6 +49,8 @@ struct ks_cont_feed {
     int last_taken;          /* the block with DONE was handed out */
     ks_cont_block *filling;  /* the producer's, not yet handed over */
     unsigned char *last_data; /* filling's last record when it is data: more data joins it */
+    uint64_t next_size;       /* with next_sized: the size of the member that begins next (q_sized) */
+    int next_sized;
     _Atomic int stop;        /* the consumer said stop: the producer winds down */
     const ks_cont_feed_ops *ops; /* not NULL: no thread, every block goes to ops->block (feed_run) */
     void *ctx;
@@ -123,10 +125,34 @@ static void join_data(ks_cont_feed *f, const void *p, size_t n)
     f->filling->used += n;
 }
 
-static int q_begin(void *ctx, const char *chain)
+static void q_sized(void *ctx, uint64_t size)
 {
     ks_cont_feed *f = ctx;
-    put(f, KS_EV_BEGIN, 0, chain, strlen(chain) + 1, NULL, 0);
+    f->next_size = size;
+    f->next_sized = 1;
+}
+
+/* A member begins. One whose size is known and fits a block is kept whole in one: the block is handed over first
+ * when the rest of it is too small, and zeros after the chain's NUL make its bytes end 64-byte aligned. The replay
+ * then hands it to the scan whole, where it lies, and the engine scans it without copying it (core/scan.c copies a
+ * region that does not end aligned, as Vectorscan reads past the end otherwise). */
+static int q_begin(void *ctx, const char *chain)
+{
+    static const unsigned char pad_zeros[64];
+    ks_cont_feed *f = ctx;
+    size_t cl = strlen(chain) + 1, pad = 0;
+    if (f->next_sized) {
+        f->next_sized = 0;
+        /* its begin (and up to 63 zeros), its data and its end */
+        uint64_t whole = f->next_size + 3 * REC_HEAD + cl + 63;
+        if (f->next_size && f->next_size <= BLOCK && whole <= BLOCK) {
+            if (f->filling->used + whole > BLOCK)
+                hand_over(f);
+            uint64_t data_end = f->filling->used + 2 * REC_HEAD + cl + f->next_size;
+            pad = (size_t)((64 - data_end % 64) % 64);
+        }
+    }
+    put(f, KS_EV_BEGIN, 0, chain, cl, pad_zeros, pad);
     return atomic_load(&f->stop);
 }
 
@@ -142,7 +168,7 @@ static int q_data(void *ctx, const void *p, size_t n)
             n -= k;
             continue;
         }
-        if (room < REC_HEAD + 4096) { /* not worth a record: the next block */
+        if (room < REC_HEAD + 4096 && n + REC_HEAD > room) { /* not worth a record: the next block */
             hand_over(f);
             room = BLOCK;
         }
@@ -168,7 +194,7 @@ static void q_problem(void *ctx, const char *chain, int fatal, const char *what)
     put(ctx, KS_EV_PROBLEM, fatal, chain, strlen(chain) + 1, w, strlen(w) + 1);
 }
 
-static const ks_container_sink QUEUE_SINK = {q_begin, q_data, q_end, q_problem, NULL};
+static const ks_container_sink QUEUE_SINK = {q_begin, q_data, q_end, q_problem, NULL, q_sized};
 
 static int produce_expansion(void *pctx, const ks_container_sink *sink, void *sink_ctx, ks_container_result *res)
 {
@@ -210,7 +236,7 @@ static ks_cont_feed *feed_new(const void *mem, size_t len, int fd, uint64_t size
     if (f)
         f->n_blocks = blocks;
     for (unsigned i = 0; ok && i < blocks; i++) {
-        ok = (f->blocks[i].p = malloc(BLOCK)) != NULL;
+        ok = (f->blocks[i].p = aligned_alloc(64, BLOCK)) != NULL; /* (for q_begin's alignment) */
         f->free[f->n_free++] = &f->blocks[i];
     }
     if (!ok) {

@@ -80,6 +80,8 @@ static int on_object(const ks_git_object *o, void *cd)
     }
     g->res->members++;
     g->tot->scanned++;
+    if (g->sink->sized)
+        g->sink->sized(g->ctx, o->size);
     if (g->sink->begin(g->ctx, hex)) {
         g->stopped = 1;
         return 1;

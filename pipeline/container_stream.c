@@ -154,7 +154,7 @@ static void s_problem(void *ctx, const char *chain, int fatal, const char *what)
     post(cs, EV_PROBLEM);
 }
 
-static const ks_container_sink READER_SINK = {s_begin, s_data, s_end, s_problem, NULL};
+static const ks_container_sink READER_SINK = {s_begin, s_data, s_end, s_problem, NULL, NULL};
 
 static void *reader_main(void *arg)
 {

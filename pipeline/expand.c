@@ -128,7 +128,7 @@ static void member_problem(void *ctx, const char *chain, int fatal, const char *
     ks__pl_push_note(ctx, chain, fatal, what);
 }
 
-const ks_container_sink ks__pl_member_sink = {member_begin, member_data, member_end, member_problem, member_data_end};
+const ks_container_sink ks__pl_member_sink = {member_begin, member_data, member_end, member_problem, member_data_end, NULL};
 
 static ks_container_limits limits_for(const ks_pipeline *p, uint64_t size)
 {
