@@ -22,6 +22,22 @@
 #define ISO_PVD_READ 132u /* of the primary volume descriptor: up to its logical block size */
 _Static_assert(KS_CONTAINER_HEAD_MAX >= KS_CONTAINER_ISO_MAGIC_AT - 1 + ISO_PVD_READ, "a member's head holds an image's volume space");
 
+/* Where what follows the skippable frames at h begins (0: none, or one that the head does not hold whole). zstd
+ * and lz4 streams may begin with them (magic 0x184D2A50 to 0x184D2A5F, then their size): pzstd writes one before
+ * each zstd frame, and zstd itself decodes them as nothing. */
+static size_t past_skippable(const unsigned char *h, size_t n)
+{
+    size_t at = 0;
+    for (int k = 0; k < 16 && at + 8 <= n && (h[at] & 0xf0) == 0x50 && !memcmp(h + at + 1, "\x2a\x4d\x18", 3); k++) {
+        uint32_t size = (uint32_t)h[at + 4] | (uint32_t)h[at + 5] << 8 | (uint32_t)h[at + 6] << 16 |
+                        (uint32_t)h[at + 7] << 24;
+        if (size > n - at - 8)
+            return 0;
+        at += 8 + size;
+    }
+    return at;
+}
+
 ks_container_kind ks__container_sniff(const unsigned char *h, size_t n)
 {
     if (n >= 2 && h[0] == 0x1f && h[1] == 0x8b)
@@ -32,8 +48,13 @@ ks_container_kind ks__container_sniff(const unsigned char *h, size_t n)
         return KS_CONT_XZ;
     if (n >= 4 && !memcmp(h, "\x28\xb5\x2f\xfd", 4))
         return KS_CONT_ZSTD;
+    size_t skip = past_skippable(h, n);
+    if (skip && n - skip >= 4 && !memcmp(h + skip, "\x28\xb5\x2f\xfd", 4))
+        return KS_CONT_ZSTD;
     /* an lz4 frame; or the legacy format, which the kernel's lz4 writes (initramfs images, compressed kernels) */
     if (n >= 4 && (!memcmp(h, "\x04\x22\x4d\x18", 4) || !memcmp(h, "\x02\x21\x4c\x18", 4)))
+        return KS_CONT_LZ4;
+    if (skip && n - skip >= 4 && !memcmp(h + skip, "\x04\x22\x4d\x18", 4))
         return KS_CONT_LZ4;
     if (n >= 4 && h[0] == 'P' && h[1] == 'K' && ((h[2] == 3 && h[3] == 4) || (h[2] == 5 && h[3] == 6)))
         return KS_CONT_ZIP;

@@ -129,6 +129,13 @@ Test(container, sniffs_by_magic_only)
         {"070701", 6, KS_CONT_CPIO},        {"\xed\xab\xee\xdb", 4, KS_CONT_RPM},
         {"BZh0", 4, KS_CONT_NONE},          {"\x1f", 1, KS_CONT_NONE},        {"PK\x03", 3, KS_CONT_NONE},
         {"hello.tar.gz", 12, KS_CONT_NONE},
+        /* skippable frames before a zstd or lz4 frame (pzstd writes one); before anything else, or longer than the
+         * head shows, they say nothing */
+        {"\x50\x2a\x4d\x18\x04\0\0\0\x36\0\0\0\x28\xb5\x2f\xfd", 16, KS_CONT_ZSTD},
+        {"\x5f\x2a\x4d\x18\0\0\0\0\x50\x2a\x4d\x18\x01\0\0\0x\x04\x22\x4d\x18", 21, KS_CONT_LZ4},
+        {"\x50\x2a\x4d\x18\x04\0\0\0\x36\0\0\0PK\x03\x04", 16, KS_CONT_NONE},
+        {"\x50\x2a\x4d\x18\x40\0\0\0\x36\0\0\0\x28\xb5\x2f\xfd", 16, KS_CONT_NONE},
+        {"\x50\x2a\x4d\x18\x04\0\0\0\x36\0\0\0\x28\xb5", 14, KS_CONT_NONE},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
         cr_assert_eq(ks__container_sniff((const unsigned char *)cases[i].bytes, cases[i].n), cases[i].kind,
