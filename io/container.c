@@ -1066,8 +1066,18 @@ static size_t look_inside(expansion *x, trail_rd *t, unsigned depth, unsigned ch
     t->replay = b;
     t->replay_n = n;
     t->at -= n;
-    if (ks__container_sniff(b, n) != KS_CONT_NONE || may_lead_a_zip(b, n))
-        return 0; /* a container from its first byte, or after a lead: expand_member's */
+    ks_container_kind first = ks__container_sniff(b, n);
+    if (first == KS_CONT_NONE && may_lead_a_zip(b, n))
+        return 0; /* a container after a lead: expand_member's */
+    if (first != KS_CONT_NONE) {
+        /* a container from its first byte is expand_member's, unless it does not open (a tar header whose checksum
+         * is wrong): its bytes are then one member, and what follows them is looked through as after a note */
+        if ((x->lim->no_decompress && ks__container_is_stream(first)) || x->tries >= TRIES_PER_OBJECT)
+            return 0;
+        x->tries++;
+        if (opens_at(x, b, n, n == INSIDE_READ))
+            return 0;
+    }
     size_t starts = n < KS_CONTAINER_LEAD_MAX ? n : KS_CONTAINER_LEAD_MAX, in = 0;
     for (unsigned tried = 0; (in = container_inside(b, n, in + 1, starts)) < n;) {
         if (x->lim->no_decompress && ks__container_is_stream(ks__container_sniff(b + in, n - in)))

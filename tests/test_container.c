@@ -2804,3 +2804,47 @@ Test(container, a_member_of_known_size_is_whole_in_a_feed_block_and_ends_aligned
         cr_assert_eq(c.aligned, 90, "from a descriptor %d: %zu of 90 end aligned", from_fd, c.aligned);
     }
 }
+
+/* Regression: trailing data that began with a container's magic went to expand_member whole; when that container did
+ * not open (a tar header whose checksum is wrong, a gzip header and then no deflate data), its bytes were scanned as
+ * they are and a container after them was never looked for: `cat a.tar damaged.tar b.tar.gz` lost b's members. */
+Test(container, r_a_container_after_a_damaged_one_in_trailing_data, .timeout = KS_HANG_S(120))
+{
+    const char *an[] = {"a/.env"}, *dn[] = {"d/x"}, *bn[] = {"b/creds"};
+    blob ad = text("x=1\nk=KSTEST_FIRSTARCHIVE0001\n"), dd = text("one\nkey KSTEST_INDAMAGEDTAR0001\n"),
+         bd = text("one\ntwo\nkey KSTEST_SECONDARCHIVE001\n");
+    blob first = write_archive(ARCHIVE_FORMAT_TAR_USTAR, ARCHIVE_FILTER_NONE, an, &ad, 1);
+    blob damaged = write_archive(ARCHIVE_FORMAT_TAR_USTAR, ARCHIVE_FILTER_NONE, dn, &dd, 1);
+    memcpy(damaged.p + 148, "0000000", 8); /* its checksum, wrong */
+    blob second = write_archive(ARCHIVE_FORMAT_TAR_USTAR, ARCHIVE_FILTER_GZIP, bn, &bd, 1);
+    static const char broken_gz[] = "\x1f\x8b\x08\x00garbage, no deflate data\n";
+    const struct {
+        const void *p;
+        size_t n;
+    } between[] = {{damaged.p, 1024}, {broken_gz, sizeof broken_gz - 1}};
+    for (size_t k = 0; k < 2; k++) {
+        blob mid = joined3(&first, between[k].p, between[k].n), whole = joined(&mid, &second);
+        seen s;
+        ks_container_result res;
+        for (int piped = 0; piped <= 1; piped++) {
+            int rc = piped ? expand_piped(&whole, "t.tar", &s, &res) : expand_both(&whole, "t.tar", &DEFAULTS, &s, &res);
+            cr_assert_eq(rc, 0, "case %zu, piped %d", k, piped);
+            cr_assert_eq(s.n, 3, "case %zu, piped %d: %zu members", k, piped, s.n);
+            char chain[64];
+            cr_assert_str_eq(s.m[0].chain, "a/.env");
+            snprintf(chain, sizeof chain, "[trailing@%zu]", first.len);
+            cr_assert_str_eq(s.m[1].chain, chain, "case %zu, piped %d", k, piped);
+            cr_assert(s.m[1].data.len == between[k].n && !memcmp(s.m[1].data.p, between[k].p, between[k].n),
+                      "case %zu, piped %d: the damaged bytes, as they are", k, piped);
+            snprintf(chain, sizeof chain, "[trailing@%zu]!b/creds", mid.len);
+            cr_assert_str_eq(s.m[2].chain, chain, "case %zu, piped %d", k, piped);
+            cr_assert(s.m[2].data.len == bd.len && !memcmp(s.m[2].data.p, bd.p, bd.len));
+            seen_free(&s);
+        }
+        free(whole.p);
+        free(mid.p);
+    }
+    free(first.p);
+    free(damaged.p);
+    free(second.p);
+}
