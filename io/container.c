@@ -1017,18 +1017,33 @@ static int may_lead_a_zip(const unsigned char *h, size_t n);
 #define TRIES_PER_OBJECT 256u
 
 /* 1 when the container that container_inside found at p (n bytes of it at hand; `cut`: more follow) opens and gives
- * its first member's first bytes, read from those bytes by libarchive (its filters for every stream); also when it
- * fails only for want of the bytes that follow. A 7z, read by its index at its end, is taken on its start header's
- * CRC. Bytes of a note that only look like a container's header are passed over, so a real one after them is found. */
+ * its first member's first bytes, read from those bytes as the expansion would read them: gzip, xz and zstd by our own
+ * decoders, which end where the stream does (libarchive's xz and zstd filters take what follows a stream for more of
+ * it, and fail on a tar after it), other streams by libarchive's filter; also when it fails only for want of the
+ * bytes that follow. A 7z, read by its index at its end, is taken on its start header's CRC. Bytes of a note that
+ * only look like a container's header are passed over, so a real one after them is found. */
 static int opens_at(const expansion *x, const unsigned char *p, size_t n, int cut)
 {
     ks_container_kind kind = ks__container_sniff(p, n);
     struct archive *a = kind == KS_CONT_7Z ? NULL : new_reader(x, kind);
     if (!a)
         return 1; /* taken as found, as before trying */
-    stream_filter(a, kind); /* libarchive's, for every stream: what it finds wrong, our decoder would */
+    fd_src src = {.fd = -1, .mem = p, .size = n};
+    stream_dec dec = {0};
+    int ok;
+    if (own_decoder(kind)) {
+        ok = set_source(a, kind, fd_read, &src, 0, &dec) && open_reader(a, kind);
+        if (!ok && dec_refused(&dec)) { /* a stream refused at a limit is one: the expansion says so */
+            archive_read_free(a);
+            dec_free(&dec);
+            return 1;
+        }
+    } else {
+        stream_filter(a, kind); /* libarchive's, for the other streams: what it finds wrong, our decoder would */
+        ok = archive_read_open_memory(a, p, n) == ARCHIVE_OK;
+    }
     struct archive_entry *e;
-    int ok = archive_read_open_memory(a, p, n) == ARCHIVE_OK && archive_read_next_header(a, &e) >= ARCHIVE_WARN;
+    ok = ok && archive_read_next_header(a, &e) >= ARCHIVE_WARN;
     if (ok && !archive_entry_is_encrypted(e)) { /* an encrypted member is said and passed over: the archive opens */
         char first[4096];
         /* only a fatal failure tells bytes that are none: a member that fails its CRC is scanned as it is, and one
@@ -1038,6 +1053,7 @@ static int opens_at(const expansion *x, const unsigned char *p, size_t n, int cu
         ok = r != ARCHIVE_FATAL || (cut && why && (strcasestr(why, "truncat") || strcasestr(why, "premature")));
     }
     archive_read_free(a);
+    dec_free(&dec);
     return ok;
 }
 

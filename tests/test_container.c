@@ -2848,3 +2848,54 @@ Test(container, r_a_container_after_a_damaged_one_in_trailing_data, .timeout = K
     free(damaged.p);
     free(second.p);
 }
+
+/* Regression (review): an xz or zstd stream in trailing data with a container after it was tried with libarchive's
+ * filter, which takes what follows a stream for more of it and fails: the stream was taken for no container, and
+ * its members were scanned compressed, behind a note as at the trailing data's first byte. It is now tried with the
+ * decoder the expansion reads it with. */
+Test(container, r_a_stream_in_trailing_data_before_another_container, .timeout = KS_HANG_S(120))
+{
+    const char *an[] = {"a/.env"}, *cn[] = {"c/conf"}, *bn[] = {"b/creds"};
+    blob ad = text("x=1\n"), cd = text("one\nkey KSTEST_INSIDECTARXZ0001\n"),
+         bd = text("one\ntwo\nkey KSTEST_SECONDARCHIVE001\n");
+    blob first = write_archive(ARCHIVE_FORMAT_TAR_USTAR, ARCHIVE_FILTER_NONE, an, &ad, 1);
+    blob second = write_archive(ARCHIVE_FORMAT_TAR_USTAR, ARCHIVE_FILTER_GZIP, bn, &bd, 1);
+    static const char note[] = "a note KSTEST_NOTEBETWEENTHEM1\n";
+    /* (not gzip: a .tar.gz after it would be its next member, one stream, as gzip -d reads them) */
+    const int filters[] = {ARCHIVE_FILTER_XZ, ARCHIVE_FILTER_ZSTD, ARCHIVE_FILTER_BZIP2};
+    for (size_t f = 0; f < sizeof filters / sizeof filters[0]; f++) {
+        blob mid = write_archive(ARCHIVE_FORMAT_TAR_USTAR, filters[f], cn, &cd, 1);
+        for (int noted = 0; noted <= 1; noted++) {
+            size_t nl = noted ? sizeof note - 1 : 0;
+            blob head = joined3(&first, note, nl), with = joined(&head, &mid), whole = joined(&with, &second);
+            seen s;
+            ks_container_result res;
+            for (int piped = 0; piped <= 1; piped++) {
+                int rc = piped ? expand_piped(&whole, "t.tar", &s, &res)
+                               : expand_both(&whole, "t.tar", &DEFAULTS, &s, &res);
+                cr_assert_eq(rc, 0, "filter %zu, noted %d, piped %d", f, noted, piped);
+                cr_assert_eq(s.n, 3u + (unsigned)noted, "filter %zu, noted %d, piped %d: %zu members", f, noted, piped,
+                             s.n);
+                char chain[96];
+                size_t k = 1;
+                if (noted) {
+                    snprintf(chain, sizeof chain, "[trailing@%zu]", first.len);
+                    cr_assert_str_eq(s.m[k++].chain, chain);
+                }
+                snprintf(chain, sizeof chain, "[trailing@%zu]!c/conf", head.len);
+                cr_assert_str_eq(s.m[k].chain, chain, "filter %zu, noted %d, piped %d", f, noted, piped);
+                cr_assert(s.m[k].data.len == cd.len && !memcmp(s.m[k].data.p, cd.p, cd.len));
+                k++;
+                snprintf(chain, sizeof chain, "[trailing@%zu]![trailing@%zu]!b/creds", head.len, mid.len);
+                cr_assert_str_eq(s.m[k].chain, chain, "filter %zu, noted %d, piped %d", f, noted, piped);
+                seen_free(&s);
+            }
+            free(whole.p);
+            free(with.p);
+            free(head.p);
+        }
+        free(mid.p);
+    }
+    free(first.p);
+    free(second.p);
+}
