@@ -1608,8 +1608,10 @@ static size_t container_inside(const unsigned char *h, size_t n, size_t from, si
     for (size_t i = from; i < starts; i++) {
         const unsigned char *q = h + i;
         size_t room = n - i;
-        int found = 0;
-        switch (q[0]) {
+        /* skippable frames before a zstd or lz4 frame (pzstd's): the stream begins with them */
+        int found = (q[0] & 0xf0) == 0x50 && room >= 12 && !memcmp(q + 1, "\x2a\x4d\x18", 3) &&
+                    (ks__container_sniff(q, room) == KS_CONT_ZSTD || ks__container_sniff(q, room) == KS_CONT_LZ4);
+        switch (found ? 0 : q[0]) {
         case 'P':
             found = room >= 30 && local_header_looks_right(q, room);
             break;
@@ -1628,6 +1630,7 @@ static size_t container_inside(const unsigned char *h, size_t n, size_t from, si
         case 0x04: /* a frame of version 01 */
             found = room >= 5 && !memcmp(q, "\x04\x22\x4d\x18", 4) && (q[4] & 0xc0) == 0x40;
             break;
+
         case '7': /* major version 0, and the start header's CRC right */
             found = room >= 32 && !memcmp(q, "7z\xbc\xaf\x27\x1c", 6) && q[6] == 0 &&
                     libdeflate_crc32(0, q + 12, 20) == le32(q + 8);
