@@ -1030,28 +1030,23 @@ static int opens_at(const expansion *x, const unsigned char *p, size_t n, int cu
         return 1; /* taken as found, as before trying */
     fd_src src = {.fd = -1, .mem = p, .size = n};
     stream_dec dec = {0};
-    int ok;
-    if (own_decoder(kind)) {
-        ok = set_source(a, kind, fd_read, &src, 0, &dec) && open_reader(a, kind);
-        if (!ok && dec_refused(&dec)) { /* a stream refused at a limit is one: the expansion says so */
-            archive_read_free(a);
-            dec_free(&dec);
-            return 1;
-        }
-    } else {
-        stream_filter(a, kind); /* libarchive's, for the other streams: what it finds wrong, our decoder would */
-        ok = archive_read_open_memory(a, p, n) == ARCHIVE_OK;
-    }
+    /* a stream as the expansion sets it up: our decoder, or libarchive's filter appended (its bidder knows no
+     * skippable frame, and raw would take any bytes) */
+    int ok = ks__container_is_stream(kind) ? set_source(a, kind, fd_read, &src, 0, &dec) && open_reader(a, kind)
+                                           : archive_read_open_memory(a, p, n) == ARCHIVE_OK;
     struct archive_entry *e;
     ok = ok && archive_read_next_header(a, &e) >= ARCHIVE_WARN;
     if (ok && !archive_entry_is_encrypted(e)) { /* an encrypted member is said and passed over: the archive opens */
         char first[4096];
         /* only a fatal failure tells bytes that are none: a member that fails its CRC is scanned as it is, and one
          * libarchive cannot decompress is said, as the expansion does with them */
-        la_ssize_t r = archive_read_data(a, first, sizeof first);
-        const char *why = r == ARCHIVE_FATAL ? archive_error_string(a) : NULL;
-        ok = r != ARCHIVE_FATAL || (cut && why && (strcasestr(why, "truncat") || strcasestr(why, "premature")));
+        ok = archive_read_data(a, first, sizeof first) != ARCHIVE_FATAL;
     }
+    /* a stream refused at a limit is one (the expansion says so); bytes cut where the look stopped reading fail
+     * only for want of those that follow, whether at the open (a decoder that gave nothing yet) or later */
+    const char *why = ok ? NULL : archive_error_string(a);
+    if (!ok && (dec_refused(&dec) || (cut && why && (strcasestr(why, "truncat") || strcasestr(why, "premature")))))
+        ok = 1;
     archive_read_free(a);
     dec_free(&dec);
     return ok;

@@ -2899,3 +2899,61 @@ Test(container, r_a_stream_in_trailing_data_before_another_container, .timeout =
     free(first.p);
     free(second.p);
 }
+
+/* Regression (second review of trying candidates in trailing data): (1) an lz4 candidate was tried with libarchive's
+ * filter as a bidder, which knows no skippable frame, so the raw format took any bytes after such frames: a broken
+ * lz4 there was taken for a stream and the container after it lost; (2) a stream cut where the look stops reading
+ * (its first MiB) failed to open for want of its next bytes, and was passed over with what followed it. */
+Test(container, r_review_of_trying_streams_in_trailing_data, .timeout = KS_HANG_S(120))
+{
+    const char *an[] = {"a/.env"}, *cn[] = {"c/conf"}, *bn[] = {"b/creds"};
+    blob ad = text("x=1\n"), bd = text("one\ntwo\nkey KSTEST_SECONDARCHIVE001\n");
+    size_t big = 200000;
+    blob cd = {malloc(big), big, big};
+    cr_assert(cd.p);
+    for (size_t i = 0; i < big; i++) /* hard to compress: the stream's first block is not whole in what is looked at */
+        cd.p[i] = (unsigned char)('a' + (i * 2654435761u >> 13) % 26);
+    memcpy(cd.p, "key KSTEST_INSIDECTARXZ0001\n", 28);
+    blob first = write_archive(ARCHIVE_FORMAT_TAR_USTAR, ARCHIVE_FILTER_NONE, an, &ad, 1);
+    blob second = write_archive(ARCHIVE_FORMAT_TAR_USTAR, ARCHIVE_FILTER_GZIP, bn, &bd, 1);
+    seen s;
+    ks_container_result res;
+
+    /* (1) a note, skippable frames, half an lz4 stream, then the .tar.gz */
+    blob lz = write_archive(ARCHIVE_FORMAT_TAR_USTAR, ARCHIVE_FILTER_LZ4, cn, &cd, 1);
+    static const char note[] = "a note\n", skip[] = "\x50\x2a\x4d\x18\x04\0\0\0\0\0\0\0";
+    blob b1 = joined3(&first, note, sizeof note - 1), b2 = joined3(&b1, skip, sizeof skip - 1),
+         b3 = joined3(&b2, lz.p, lz.len / 2), whole = joined(&b3, &second);
+    for (int piped = 0; piped <= 1; piped++) {
+        cr_assert_eq(piped ? expand_piped(&whole, "t.tar", &s, &res) : expand_both(&whole, "t.tar", &DEFAULTS, &s, &res),
+                     0);
+        char chain[64];
+        snprintf(chain, sizeof chain, "[trailing@%zu]!b/creds", b3.len);
+        cr_assert_str_eq(s.m[s.n - 1].chain, chain, "piped %d: the container after the broken lz4", piped);
+        seen_free(&s);
+    }
+    free(whole.p), free(b3.p), free(b2.p), free(b1.p), free(lz.p);
+
+    /* (2) a note that ends 300 bytes short of the first MiB, then a zstd or a gzip stream, then the .tar.gz */
+    const int filters[] = {ARCHIVE_FILTER_ZSTD, ARCHIVE_FILTER_GZIP};
+    for (size_t f = 0; f < 2; f++) {
+        blob mid = write_archive(ARCHIVE_FORMAT_TAR_USTAR, filters[f], cn, &cd, 1);
+        size_t nl = KS_CONTAINER_LEAD_MAX - 300; /* (it is looked for in the first MiB, read a little past it) */
+        unsigned char *z = malloc(nl);
+        cr_assert(z);
+        memset(z, 'z', nl);
+        blob h = joined3(&first, z, nl), w = joined(&h, &mid), all = joined(&w, &second);
+        for (int piped = 0; piped <= 1; piped++) {
+            cr_assert_eq(piped ? expand_piped(&all, "t.tar", &s, &res) : expand_both(&all, "t.tar", &DEFAULTS, &s, &res),
+                         0);
+            cr_assert_eq(s.n, 4, "filter %zu, piped %d: %zu members", f, piped, s.n);
+            char chain[64];
+            snprintf(chain, sizeof chain, "[trailing@%zu]!c/conf", h.len);
+            cr_assert_str_eq(s.m[2].chain, chain, "filter %zu, piped %d", f, piped);
+            cr_assert(s.m[2].data.len == cd.len && !memcmp(s.m[2].data.p, cd.p, cd.len));
+            seen_free(&s);
+        }
+        free(all.p), free(w.p), free(h.p), free(z), free(mid.p);
+    }
+    free(cd.p), free(first.p), free(second.p);
+}
