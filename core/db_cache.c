@@ -17,8 +17,9 @@
 
 /* File layout (host byte order: the key covers the CPU, so files never travel between hosts):
  * magic[8] key[16] n_rules:u64 widths:u32[n] payload_len:u64 payload_hash:u64 payload */
-/* 0002: rules with a path condition left the main database for a database of their own */
-static const char MAGIC[8] = {'K', 'S', 'D', 'B', '0', '0', '0', '2'};
+/* 0002: rules with a path condition left the main database for a database of their own; 0003: the payload's hash is
+ * ks__hash64 (FNV-1a's byte-at-a-time chain took milliseconds of every start) */
+static const char MAGIC[8] = {'K', 'S', 'D', 'B', '0', '0', '0', '3'};
 
 void ks__cache_key(const ks_erule *rules, size_t n, ks_cache_key *key)
 {
@@ -97,7 +98,7 @@ int ks__cache_load(const char *dir, const ks_cache_key *key, size_t n_rules, uns
     memcpy(&plen, p, 8);
     memcpy(&phash, p + 8, 8);
     p += 16;
-    if (plen != (uint64_t)size - head || ks__fnv1a(KS_FNV_OFFSET, p, (size_t)plen) != phash)
+    if (plen != (uint64_t)size - head || ks__hash64(p, (size_t)plen) != phash)
         goto out;
     for (size_t i = 0; i < n_rules; i++)
         if (!widths[i] || widths[i] > KS_MAX_RULE_WIDTH)
@@ -164,7 +165,7 @@ int ks__cache_store(const char *dir, const ks_cache_key *key, size_t n_rules, co
     int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
     if (fd < 0)
         goto out;
-    uint64_t n64 = n_rules, plen = len, phash = ks__fnv1a(KS_FNV_OFFSET, bytes, len);
+    uint64_t n64 = n_rules, plen = len, phash = ks__hash64(bytes, len);
     int bad = write_all(fd, MAGIC, sizeof MAGIC) || write_all(fd, key->h, 16) ||
               write_all(fd, &n64, 8) || write_all(fd, widths, 4 * n_rules) ||
               write_all(fd, &plen, 8) || write_all(fd, &phash, 8) || write_all(fd, bytes, len);

@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "hash.h"
 #include "helpers.h"
 
 static char dir[64];
@@ -214,4 +215,27 @@ Test(cache, path_rules_database_is_cached_and_rebuilt)
     cr_assert_eq(from_cache(e), 1, "the main database still comes from the cache");
     cr_assert_eq(count(e, text), 2, "the path rules' database was rebuilt");
     ks_engine_destroy(e);
+}
+
+/* The payload's checksum (ks__hash64, 32 bytes at a time in four lanes, then the last bytes): any one bit flipped,
+ * in a lane or in the tail, and any length changes it. */
+Test(cache, the_payload_checksum_sees_every_bit_and_the_length)
+{
+    unsigned char b[130];
+    for (size_t i = 0; i < sizeof b; i++)
+        b[i] = (unsigned char)(i * 37 + 11);
+    for (size_t n = 0; n <= sizeof b; n++) {
+        uint64_t h = ks__hash64(b, n);
+        cr_assert_eq(h, ks__hash64(b, n), "the same bytes, the same checksum");
+        if (n < sizeof b)
+            cr_assert_neq(h, ks__hash64(b, n + 1), "length %zu and one more", n);
+        for (size_t i = 0; i < n; i++)
+            for (int bit = 0; bit < 8; bit++) {
+                b[i] ^= (unsigned char)(1u << bit);
+                cr_assert_neq(ks__hash64(b, n), h, "length %zu, byte %zu, bit %d", n, i, bit);
+                b[i] ^= (unsigned char)(1u << bit);
+            }
+    }
+    static const unsigned char zeros[64];
+    cr_assert_neq(ks__hash64(zeros, 32), ks__hash64(zeros, 64), "zeros of two lengths");
 }
