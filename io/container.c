@@ -22,13 +22,19 @@
 #define ISO_PVD_READ 132u /* of the primary volume descriptor: up to its logical block size */
 _Static_assert(KS_CONTAINER_HEAD_MAX >= KS_CONTAINER_ISO_MAGIC_AT - 1 + ISO_PVD_READ, "a member's head holds an image's volume space");
 
+/* 1 when the 4 bytes at p begin a skippable frame (magic 0x184D2A50 to 0x184D2A5F). */
+static int skippable_magic(const unsigned char *p)
+{
+    return (p[0] & 0xf0) == 0x50 && !memcmp(p + 1, "\x2a\x4d\x18", 3);
+}
+
 /* Where what follows the skippable frames at h begins (0: none, or one that the head does not hold whole). zstd
- * and lz4 streams may begin with them (magic 0x184D2A50 to 0x184D2A5F, then their size): pzstd writes one before
- * each zstd frame, and zstd itself decodes them as nothing. */
+ * and lz4 streams may begin with them (the magic, then their size): pzstd writes one before each zstd frame, and
+ * zstd itself decodes them as nothing. */
 static size_t past_skippable(const unsigned char *h, size_t n)
 {
     size_t at = 0;
-    for (int k = 0; k < 16 && at + 8 <= n && (h[at] & 0xf0) == 0x50 && !memcmp(h + at + 1, "\x2a\x4d\x18", 3); k++) {
+    for (int k = 0; k < 16 && at + 8 <= n && skippable_magic(h + at); k++) {
         uint32_t size = (uint32_t)h[at + 4] | (uint32_t)h[at + 5] << 8 | (uint32_t)h[at + 6] << 16 |
                         (uint32_t)h[at + 7] << 24;
         if (size > n - at - 8)
@@ -1603,10 +1609,8 @@ static size_t container_inside(const unsigned char *h, size_t n, size_t from, si
     for (size_t i = from; i < starts; i++) {
         const unsigned char *q = h + i;
         size_t room = n - i;
-        /* skippable frames before a zstd or lz4 frame (pzstd's): the stream begins with them */
-        int found = (q[0] & 0xf0) == 0x50 && room >= 12 && !memcmp(q + 1, "\x2a\x4d\x18", 3) &&
-                    (ks__container_sniff(q, room) == KS_CONT_ZSTD || ks__container_sniff(q, room) == KS_CONT_LZ4);
-        switch (found ? 0 : q[0]) {
+        int found = 0;
+        switch (q[0]) {
         case 'P':
             found = room >= 30 && local_header_looks_right(q, room);
             break;
@@ -1625,11 +1629,14 @@ static size_t container_inside(const unsigned char *h, size_t n, size_t from, si
         case 0x04: /* a frame of version 01 */
             found = room >= 5 && !memcmp(q, "\x04\x22\x4d\x18", 4) && (q[4] & 0xc0) == 0x40;
             break;
-
         case '7': /* major version 0, and the start header's CRC right */
             found = room >= 32 && !memcmp(q, "7z\xbc\xaf\x27\x1c", 6) && q[6] == 0 &&
                     libdeflate_crc32(0, q + 12, 20) == le32(q + 8);
             break;
+        }
+        if (!found && room >= 12 && skippable_magic(q)) { /* skippable frames, then zstd or lz4 (pzstd's) */
+            ks_container_kind k = ks__container_sniff(q, room);
+            found = k == KS_CONT_ZSTD || k == KS_CONT_LZ4;
         }
         if (found || (room >= 512 && q[257] == 'u' && ks__container_sniff(q, room) == KS_CONT_TAR &&
                       lead_stream_right(KS_CONT_TAR, q, room)))

@@ -116,13 +116,10 @@ la_ssize_t ks__ahead_read(ks_ahead *h, struct archive *a, const void **out)
         h->handed = 0;
         h->first = (h->first + 1) % AHEAD;
         h->n_full--;
+        /* (the filler waits only with every block full: the reader never waits while it does) */
         wake = h->filler_waits && AHEAD - h->n_full >= REFILL_AT;
         if (wake)
             h->filler_waits = 0; /* woken once */
-    }
-    if (!h->n_full && !h->ended && h->filler_waits) { /* (never both waiting) */
-        h->filler_waits = 0;
-        wake = 1;
     }
     if (wake) {
         pthread_mutex_unlock(&h->mu);
