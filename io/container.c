@@ -14,6 +14,7 @@
 #include "inflate_gzip.h"
 #include "inflate_xz.h"
 #include "inflate_zstd.h"
+#include "inflate_lz4.h"
 #include "zip_stripes.h"
 
 #define BLOCK (256u * 1024u)   /* a member's bytes are handed on in pieces of at most this */
@@ -474,10 +475,13 @@ static uint64_t xz_end(const void *d) { return ks__xz_end(d); }
 static void xz_free(void *d) { ks__xz_free(d); }
 static const char *xz_refused(const void *d) { return ks__xz_refused(d); }
 static void zstd_free(void *d) { ks__zstd_free(d); }
+static uint64_t lz4_in(const void *d) { return ks__lz4_bytes_in(d); }
+static uint64_t lz4_end(const void *d) { return ks__lz4_end(d); }
+static void lz4_free(void *d) { ks__lz4_free(d); }
 
 static int own_decoder(ks_container_kind kind)
 {
-    return kind == KS_CONT_GZIP || kind == KS_CONT_ZSTD || kind == KS_CONT_XZ;
+    return kind == KS_CONT_GZIP || kind == KS_CONT_ZSTD || kind == KS_CONT_XZ || kind == KS_CONT_LZ4;
 }
 
 /* The decoder of a stream of `kind` reading `read` (on a thread of its own when `ahead`); 0 when there
@@ -500,6 +504,11 @@ static int dec_open(ks_container_kind kind, archive_read_callback *read, void *c
         if (x && ahead)
             (void)ks__xz_start_ahead(x);
         *dec = (stream_dec){x, ks__xz_read, xz_in, xz_free, xz_end, xz_refused};
+    } else if (kind == KS_CONT_LZ4) { /* libarchive's filter guesses where a frame ends, and fails on zero padding */
+        ks_lz4 *l = ks__lz4_new(read, cd);
+        if (l && ahead)
+            (void)ks__lz4_start_ahead(l);
+        *dec = (stream_dec){l, ks__lz4_read, lz4_in, lz4_free, lz4_end, NULL};
     }
     return !own_decoder(kind) || dec->d;
 }
@@ -617,9 +626,9 @@ static struct archive *new_reader(const expansion *x, ks_container_kind kind)
     return a;
 }
 
-/* Sets `a` to read its source through `read`, through our own decoder for gzip, xz and zstd (on a thread of
+/* Sets `a` to read its source through `read`, through our own decoder for gzip, xz, zstd and lz4 (on a thread of
  * its own when `ahead`): *dec is then the decoder, for the caller to free after `a`; libarchive then frames
- * what comes out, and otherwise decodes the stream with its filter (bzip2, lz4) and no other: a stream inside it
+ * what comes out, and otherwise decodes the stream with its filter (bzip2) and no other: a stream inside it
  * is the stream's one member, opened as a container of its own. */
 static int set_source(struct archive *a, ks_container_kind kind, archive_read_callback *read, void *cd, int ahead,
                       stream_dec *dec)
@@ -629,10 +638,10 @@ static int set_source(struct archive *a, ks_container_kind kind, archive_read_ca
     if (dec->d) {
         read = dec->read;
         cd = dec->d;
-    } else if (kind == KS_CONT_BZIP2 || kind == KS_CONT_LZ4) {
+    } else if (kind == KS_CONT_BZIP2) {
         /* appended, not bid for: libarchive would bid the same filter again on what it decodes (a bzip2 in a
          * bzip2), and take the inner stream's bytes for the outer one's */
-        archive_read_append_filter(a, kind == KS_CONT_BZIP2 ? ARCHIVE_FILTER_BZIP2 : ARCHIVE_FILTER_LZ4);
+        archive_read_append_filter(a, ARCHIVE_FILTER_BZIP2);
     }
     /* lzma's "alone" format has no magic to sniff it by: libarchive's filter still takes it inside a stream (its
      * end, and what follows it there, unknown) */
@@ -645,7 +654,7 @@ static int set_source(struct archive *a, ks_container_kind kind, archive_read_ca
 
 /* Opens `a` on its source; a compressed stream counts as open only when a decompressor took it
  * (otherwise raw would hand back the very bytes that looked compressed, and again, and again): for
- * gzip and zstd, our own decoder, which fails the open when the stream does not begin as one. */
+ * gzip, xz, zstd and lz4, our own decoder, which fails the open when the stream does not begin as one. */
 static int open_reader(struct archive *a, ks_container_kind kind)
 {
     if (archive_read_open1(a) != ARCHIVE_OK)
@@ -807,7 +816,7 @@ static uint64_t end_in_source(struct archive *a, const stream_dec *dec, int *zip
     int fmt = archive_format(a) & ARCHIVE_FORMAT_BASE_MASK, filters = archive_filter_count(a);
     la_int64_t at = -1;
     /* a bzip2 stream (libarchive's filter), read to its end: what the filter took of the source, which is exact
-     * (lz4's filter takes four bytes more of what follows a frame to see it is none; xz and lzma fail on it) */
+     * (libarchive's xz and lzma filters fail on what follows a stream; ours are read by their own decoders) */
     if (fmt == ARCHIVE_FORMAT_RAW && filters == 2 && archive_filter_code(a, 0) == ARCHIVE_FILTER_BZIP2)
         at = archive_filter_bytes(a, 1);
     /* tar, cpio and ar consume up to their end marker (tar's two zero blocks) and no further; a zip read as it
@@ -1291,26 +1300,6 @@ static void member_rest(expansion *x, nested_src *src, uint64_t end, int zip_dir
     chain_pop(x, saved);
 }
 
-/* Where an lz4 stream read sequentially through `a` ended in its source, once read to its end: four bytes before what
- * its filter took. The filter takes four bytes past a frame only when four follow it, so four more past those are read
- * (`read` on ctx; *handed - from: what the source has handed `a`) to tell that it did (as lz4_end asks of a file);
- * with fewer, at most seven bytes follow, too few to hold a key, and the end is not known (UINT64_MAX). */
-static uint64_t lz4_end_read_on(struct archive *a, archive_read_callback *read, void *ctx, const uint64_t *handed,
-                                uint64_t from)
-{
-    if (archive_filter_count(a) != 2 || archive_filter_code(a, 0) != ARCHIVE_FILTER_LZ4)
-        return UINT64_MAX;
-    la_int64_t took = archive_filter_bytes(a, 1);
-    if (took < 4)
-        return UINT64_MAX;
-    while (*handed - from < (uint64_t)took + 4) {
-        const void *more;
-        if (read(a, ctx, &more) <= 0)
-            return UINT64_MAX;
-    }
-    return (uint64_t)took - 4;
-}
-
 /* An end a container's own header gives (UINT64_MAX: none), never before what its handle `a` consumed: a header that
  * claims less than libarchive read (a volume space too small) would have what was read handed over twice. */
 static uint64_t not_before_consumed(struct archive *a, uint64_t end)
@@ -1324,7 +1313,7 @@ static uint64_t sevenzip_end(const fd_src *src);
 
 /* Where a container read from a member (src) ended in it, once read to its end: as end_in_source says, and for an
  * ISO 9660 image where its primary volume descriptor (in the head) says its volume space ends, never before what
- * libarchive consumed; for an lz4 stream four bytes before what its filter took when more came (as pipe_end). */
+ * libarchive consumed. */
 static uint64_t nested_end(struct archive *c, ks_container_kind kind, const stream_dec *dec, nested_src *src,
                            int *zip_dir)
 {
@@ -1334,8 +1323,6 @@ static uint64_t nested_end(struct archive *c, ks_container_kind kind, const stre
             return UINT64_MAX;
         return not_before_consumed(c, iso9660_volume_end(src->head + KS_CONTAINER_ISO_MAGIC_AT - 1));
     }
-    if (kind == KS_CONT_LZ4)
-        return lz4_end_read_on(c, nested_read, src, &src->pos, 0);
     return end_in_source(c, dec, zip_dir);
 }
 
@@ -1474,7 +1461,7 @@ static int try_nested(expansion *x, member_rd *parent, ks_container_kind kind, c
         if (corrupt) {
             x->halt = 0;
             /* a stream's one member: what is left of it is read (not scanned), so that where the stream ends, and
-             * what follows it, is known (bzip2's and lz4's ends are where their filters stopped reading) */
+             * what follows it, is known (bzip2's end is where its filter stopped reading) */
             if (of_a_stream(parent) && !all)
                 member_rest(x, &src, UINT64_MAX, 0, member_name, drop_to, lead_len, inner, child_buf);
         }
@@ -2376,16 +2363,6 @@ static uint64_t iso9660_end(const fd_src *src);
 static uint64_t iso9660_volume_end(const unsigned char *d);
 static uint64_t pipe_end(struct archive *a, ks_container_kind kind, const expansion *x, fd_src *src, int *zip_dir);
 
-/* An lz4 stream of a file of `size` bytes read to its end by libarchive's filter: where it ends, or UINT64_MAX
- * when fewer than 8 bytes follow it (the filter takes 4 bytes after a frame when there are 4 to take). */
-static uint64_t lz4_end(struct archive *a, uint64_t size)
-{
-    if (archive_filter_count(a) != 2 || archive_filter_code(a, 0) != ARCHIVE_FILTER_LZ4)
-        return UINT64_MAX;
-    la_int64_t took = archive_filter_bytes(a, 1);
-    return took >= 4 && (uint64_t)took + 4 <= size ? (uint64_t)took - 4 : UINT64_MAX;
-}
-
 /* Bytes a pipe handed the outermost handle `a` and it has not consumed (libarchive counts what it consumed; the
  * rest of its last piece was read ahead): counted as read for the ratio guard once what follows is read from them. */
 static void count_read_ahead(expansion *x, struct archive *a, const fd_src *src)
@@ -2436,8 +2413,7 @@ static int pipe_bytes_at(const fd_src *src, uint64_t off, unsigned char *out, si
 }
 
 /* Where a container read from a pipe ended: as end_in_source says, but for an ISO 9660 image, whose volume space its
- * primary volume descriptor gives (among the first bytes, kept), and an lz4 stream, whose filter took four bytes past
- * its last frame when four came (to see they begin no frame), and none when fewer did. */
+ * primary volume descriptor gives (among the first bytes, kept). */
 static uint64_t pipe_end(struct archive *a, ks_container_kind kind, const expansion *x, fd_src *src, int *zip_dir)
 {
     *zip_dir = 0;
@@ -2445,8 +2421,6 @@ static uint64_t pipe_end(struct archive *a, ks_container_kind kind, const expans
         unsigned char d[ISO_PVD_READ];
         return pipe_bytes_at(src, KS_CONTAINER_ISO_MAGIC_AT - 1, d, sizeof d) ? UINT64_MAX : iso9660_volume_end(d);
     }
-    if (kind == KS_CONT_LZ4)
-        return lz4_end_read_on(a, fd_read, src, &src->pos, src->head_at);
     return end_in_source(a, &x->outer_dec, zip_dir);
 }
 
@@ -2455,14 +2429,12 @@ static uint64_t pipe_end(struct archive *a, ks_container_kind kind, const expans
 static void outer_trailing(expansion *x, struct archive *a, ks_container_kind kind, fd_src *src, unsigned char *buf)
 {
     /* a zip libarchive read by its central directory (it sought) ends with its end record; 7z and ISO 9660, read
-     * by their directories too, where their headers say; lz4, four bytes before what its filter took when more
-     * follows (it takes them to see they begin no frame) */
+     * by their directories too, where their headers say */
     int zip_dir = 0;
     uint64_t end = kind == KS_CONT_ZIP && src->seeks ? (src->end_known ? src->end_record : zip_end_record(src))
                    : src->pipe                     ? pipe_end(a, kind, x, src, &zip_dir)
                    : kind == KS_CONT_7Z            ? sevenzip_end(src)
                    : kind == KS_CONT_ISO9660       ? iso9660_end(src)
-                   : kind == KS_CONT_LZ4           ? lz4_end(a, src->size)
                                                    : end_in_source(a, &x->outer_dec, &zip_dir);
     /* a zip libarchive tried to seek in but then read as it streams (its end record too far back): where that
      * stopped, and its directory skipped */

@@ -1,14 +1,13 @@
 /* inflate_xz.c: xz streams decoded with liblzma, a block at a time, for libarchive to frame. libarchive's own xz filter
  * decodes with LZMA_CONCATENATED, which fails on anything after the last stream: appended text was lost, and with it
  * whatever the failing block held. Here each stream is decoded alone, and what follows it is looked at. */
-#include <errno.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <lzma.h>
 
 #include "decode_ahead.h"
+#include "decode_fail.h"
 #include "inflate_xz.h"
 
 #define MEMLIMIT ((uint64_t)256 << 20) /* xz -9 needs 65 MiB to decode; a header may claim 4 GiB */
@@ -29,8 +28,7 @@ struct ks_xz {
     uint64_t end_at;
     int refused;        /* a stream whose decoding needs more memory than MEMLIMIT, or options liblzma lacks */
     uint64_t bytes_in;
-    int failed_after;   /* an error waits behind the bytes being returned */
-    char err[160];
+    ks_decode_fail fail;
     ks_ahead *ahead;
     /* used only when decoding inline (not zeroed, never touched when decoding ahead: no memory then) */
     unsigned char out[KS_AHEAD_BLOCK];
@@ -66,7 +64,7 @@ uint64_t ks__xz_bytes_in(const ks_xz *x) { return x->ahead ? ks__ahead_bytes_in(
 /* Written by whoever decodes (the thread ahead too) before it hands out the end, so read after it. */
 uint64_t ks__xz_end(const ks_xz *x) { return x->ended ? x->end_at : UINT64_MAX; }
 
-const char *ks__xz_refused(const ks_xz *x) { return x->refused && !x->ahead ? x->err : NULL; }
+const char *ks__xz_refused(const ks_xz *x) { return x->refused && !x->ahead ? x->fail.err : NULL; }
 
 /* Makes upstream bytes available: 1 when there are some, 0 at its end, -1 (with *failed) when it failed. */
 static int pull(ks_xz *x, struct archive *a, const char **failed)
@@ -155,10 +153,8 @@ static int next_stream(ks_xz *x, struct archive *a, unsigned char *dst, size_t *
 /* The next decompressed bytes into dst (KS_AHEAD_BLOCK of room). */
 static la_ssize_t decode(ks_xz *x, struct archive *a, unsigned char *dst)
 {
-    if (x->failed_after) {
-        archive_set_error(a, EIO, "%s", x->err);
+    if (ks__decode_fail_due(&x->fail, a))
         return -1;
-    }
     size_t out_pos = 0;
     const char *failed = NULL;
     while (out_pos < KS_AHEAD_BLOCK && !x->ended) {
@@ -183,15 +179,7 @@ static la_ssize_t decode(ks_xz *x, struct archive *a, unsigned char *dst)
             break;
         }
     }
-    if (failed) {
-        snprintf(x->err, sizeof x->err, "xz: %s", failed);
-        if (!out_pos) {
-            archive_set_error(a, EIO, "%s", x->err);
-            return -1;
-        }
-        x->failed_after = 1; /* the bytes before the failure first */
-    }
-    return (la_ssize_t)out_pos;
+    return ks__decode_fail_after(&x->fail, a, "xz", failed, out_pos);
 }
 
 la_ssize_t ks__xz_read(struct archive *a, void *cd, const void **out)

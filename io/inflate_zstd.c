@@ -1,13 +1,12 @@
 /* inflate_zstd.c: zstd streams decoded with libzstd's streaming decoder, a block at a time, for libarchive to frame;
  * the same decoder libarchive's zstd filter uses, so that it can run ahead on a thread of its own. */
-#include <errno.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <zstd.h>
 
 #include "decode_ahead.h"
+#include "decode_fail.h"
 #include "inflate_zstd.h"
 
 struct ks_zstd {
@@ -23,8 +22,7 @@ struct ks_zstd {
     int ended;         /* what followed a frame was none: the stream ended at end_at */
     uint64_t end_at;
     uint64_t bytes_in;
-    int failed_after;  /* an error waits behind the bytes being returned */
-    char err[160];
+    ks_decode_fail fail;
     ks_ahead *ahead;
     /* used only when decoding inline (not zeroed, never touched when decoding ahead: no memory then) */
     unsigned char out[KS_AHEAD_BLOCK];
@@ -120,10 +118,8 @@ static int next_frame(ks_zstd *z, struct archive *a, ZSTD_outBuffer *out, const 
 /* The next decompressed bytes into dst (KS_AHEAD_BLOCK of room). */
 static la_ssize_t decode(ks_zstd *z, struct archive *a, unsigned char *dst)
 {
-    if (z->failed_after) {
-        archive_set_error(a, EIO, "%s", z->err);
+    if (ks__decode_fail_due(&z->fail, a))
         return -1;
-    }
     ZSTD_outBuffer out = {dst, KS_AHEAD_BLOCK, 0};
     const char *failed = NULL;
     while (out.pos < out.size && !z->ended) {
@@ -150,15 +146,7 @@ static la_ssize_t decode(ks_zstd *z, struct archive *a, unsigned char *dst)
         z->want = r;
         z->frames += r == 0;
     }
-    if (failed) {
-        snprintf(z->err, sizeof z->err, "zstd: %s", failed);
-        if (!out.pos) {
-            archive_set_error(a, EIO, "%s", z->err);
-            return -1;
-        }
-        z->failed_after = 1; /* the bytes before the failure first */
-    }
-    return (la_ssize_t)out.pos;
+    return ks__decode_fail_after(&z->fail, a, "zstd", failed, out.pos);
 }
 
 la_ssize_t ks__zstd_read(struct archive *a, void *cd, const void **out)

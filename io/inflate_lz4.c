@@ -1,0 +1,343 @@
+/* inflate_lz4.c: lz4 streams decoded with liblz4, a block at a time, for libarchive to frame. libarchive's lz4 filter
+ * takes four bytes past a frame to see whether another begins, so where a stream ended (and its trailing data began)
+ * was a guess, and it fails on the zero padding the kernel leaves after a legacy stream (initramfs images). Here a
+ * frame ends where liblz4 says it does, and the legacy format is read block by block as the lz4 tool reads it. */
+#include <stdlib.h>
+#include <string.h>
+
+#include <lz4.h>
+#include <lz4frame.h>
+
+#include "decode_ahead.h"
+#include "decode_fail.h"
+#include "inflate_lz4.h"
+
+#define FRAME_MAGIC 0x184D2204u
+#define LEGACY_MAGIC 0x184C2102u
+#define LEGACY_BLOCK (8u << 20)                     /* what a legacy block decompresses to, at most */
+#define LEGACY_BOUND LZ4_COMPRESSBOUND(LEGACY_BLOCK) /* a block size past this is none: what follows the stream */
+
+enum state {
+    BETWEEN,      /* a frame's magic is gathered (or the stream has ended) */
+    SKIP_SIZE,    /* a skippable frame's size is gathered */
+    SKIP,         /* a skippable frame's bytes are passed over */
+    IN_FRAME,     /* liblz4's frame decoder takes the bytes */
+    LEGACY_SIZE,  /* a legacy block's size is gathered: another block, a frame's magic, or the end */
+    LEGACY_DATA,  /* a legacy block's compressed bytes are gathered */
+    LEGACY_OUT    /* a decompressed legacy block is handed out */
+};
+
+struct ks_lz4 {
+    archive_read_callback *up;
+    void *up_data;
+    LZ4F_dctx *dctx;
+    const unsigned char *in; /* upstream's current piece, not yet taken */
+    size_t in_n;
+    int up_eof;
+    enum state state;
+    int started;             /* a frame or a legacy stream began: what is not one after it is trailing data */
+    unsigned char word[4];   /* a magic or a size being gathered, begun at word_at in upstream's bytes */
+    size_t word_n;
+    uint64_t word_at;
+    uint64_t skip;           /* a skippable frame's bytes still to pass over */
+    unsigned char *lin;      /* a legacy block: its compressed bytes (lin_want of them, lin_n so far) */
+    size_t lin_n, lin_want;
+    unsigned char *lout;     /* and what they decompressed to (lout_n bytes, handed out up to lout_pos) */
+    size_t lout_n, lout_pos;
+    int cut;                 /* the block handed out was cut short by upstream's end: what of it could be decoded */
+    int ended;               /* what followed the stream was none: it ended at end_at */
+    uint64_t end_at;
+    uint64_t bytes_in;
+    ks_decode_fail fail;
+    ks_ahead *ahead;
+    /* used only when decoding inline (not zeroed, never touched when decoding ahead: no memory then) */
+    unsigned char out[KS_AHEAD_BLOCK];
+};
+
+ks_lz4 *ks__lz4_new(archive_read_callback *upstream, void *upstream_data)
+{
+    ks_lz4 *l = malloc(sizeof *l);
+    if (!l)
+        return NULL;
+    memset(l, 0, offsetof(ks_lz4, out));
+    l->up = upstream;
+    l->up_data = upstream_data;
+    if (LZ4F_isError(LZ4F_createDecompressionContext(&l->dctx, LZ4F_VERSION))) {
+        free(l);
+        return NULL;
+    }
+    return l;
+}
+
+void ks__lz4_free(ks_lz4 *l)
+{
+    if (!l)
+        return;
+    ks__ahead_stop(l->ahead);
+    LZ4F_freeDecompressionContext(l->dctx);
+    free(l->lin);
+    free(l->lout);
+    free(l);
+}
+
+uint64_t ks__lz4_bytes_in(const ks_lz4 *l) { return l->ahead ? ks__ahead_bytes_in(l->ahead) : l->bytes_in; }
+
+/* Written by whoever decodes (the thread ahead too) before it hands out the end, so read after it. */
+uint64_t ks__lz4_end(const ks_lz4 *l) { return l->ended ? l->end_at : UINT64_MAX; }
+
+static uint32_t le32(const unsigned char *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+/* Makes upstream bytes available: 1 when there are some, 0 at its end, -1 (with *failed) when it failed. */
+static int pull(ks_lz4 *l, struct archive *a, const char **failed)
+{
+    while (!l->in_n && !l->up_eof) {
+        const void *p = NULL;
+        la_ssize_t n = l->up(a, l->up_data, &p);
+        if (n < 0) {
+            const char *e = archive_error_string(a);
+            *failed = e ? e : "read failed";
+            return -1;
+        }
+        if (n == 0)
+            l->up_eof = 1;
+        l->in = p;
+        l->in_n = (size_t)(n > 0 ? n : 0);
+    }
+    return l->in_n > 0;
+}
+
+/* Takes up to `want` bytes of upstream's piece (into dst when not NULL); how many. */
+static size_t take(ks_lz4 *l, unsigned char *dst, size_t want)
+{
+    size_t k = want < l->in_n ? want : l->in_n;
+    if (dst)
+        memcpy(dst, l->in, k);
+    l->in += k;
+    l->in_n -= k;
+    l->bytes_in += k;
+    return k;
+}
+
+/* Gathers the next 4-byte word; 1 once it is whole. */
+static int gather_word(ks_lz4 *l)
+{
+    if (!l->word_n)
+        l->word_at = l->bytes_in;
+    l->word_n += take(l, l->word + l->word_n, sizeof l->word - l->word_n);
+    if (l->word_n < sizeof l->word)
+        return 0;
+    l->word_n = 0;
+    return 1;
+}
+
+/* The stream has ended at word_at: what follows (the word too) is no frame. */
+static void end_here(ks_lz4 *l)
+{
+    l->ended = 1;
+    l->end_at = l->word_at;
+}
+
+/* What a whole word that may begin a frame begins: a frame (its magic handed to liblz4), a skippable frame, a legacy
+ * stream, or nothing (the end, or a failure when no stream began before it). */
+static void begin_frame(ks_lz4 *l, unsigned char *dst, size_t *pos, size_t cap, const char **failed)
+{
+    uint32_t magic = le32(l->word);
+    if (magic == FRAME_MAGIC) {
+        size_t dn = cap - *pos, sn = sizeof l->word;
+        size_t r = LZ4F_decompress(l->dctx, dst + *pos, &dn, l->word, &sn, NULL);
+        if (LZ4F_isError(r)) {
+            *failed = LZ4F_getErrorName(r);
+            return;
+        }
+        *pos += dn;
+        l->state = IN_FRAME;
+    } else if ((magic & 0xfffffff0u) == 0x184D2A50u) {
+        l->state = SKIP_SIZE;
+    } else if (magic == LEGACY_MAGIC) {
+        l->state = LEGACY_SIZE;
+    } else if (l->started) {
+        end_here(l);
+        return;
+    } else {
+        *failed = "not an lz4 stream";
+        return;
+    }
+    l->started = 1;
+}
+
+/* A whole legacy block size: the block's bytes follow, or (a frame's magic, zero padding, bytes that are no block)
+ * the legacy stream has ended. The format has no end marker, and a gzip member's first four bytes read as a block
+ * size when its header names no file (`tar cz` writes such headers): one after a legacy stream ends it. */
+static void legacy_size(ks_lz4 *l, unsigned char *dst, size_t *pos, size_t cap, const char **failed)
+{
+    uint32_t size = le32(l->word);
+    if (size == FRAME_MAGIC || size == LEGACY_MAGIC || (size & 0xfffffff0u) == 0x184D2A50u) {
+        begin_frame(l, dst, pos, cap, failed);
+        return;
+    }
+    if (!size || size > LEGACY_BOUND || !memcmp(l->word, "\x1f\x8b\x08", 3)) {
+        end_here(l);
+        return;
+    }
+    if (!l->lin && !(l->lin = malloc(LEGACY_BOUND))) {
+        *failed = "out of memory for a legacy block";
+        return;
+    }
+    l->lin_n = 0;
+    l->lin_want = size;
+    l->state = LEGACY_DATA;
+}
+
+/* A legacy block gathered whole: decompressed, to be handed out. */
+static void legacy_block(ks_lz4 *l, const char **failed)
+{
+    if (!l->lout && !(l->lout = malloc(LEGACY_BLOCK))) {
+        *failed = "out of memory for a legacy block";
+        return;
+    }
+    int n = LZ4_decompress_safe((const char *)l->lin, (char *)l->lout, (int)l->lin_want, (int)LEGACY_BLOCK);
+    if (n < 0) {
+        *failed = "corrupt legacy block";
+        return;
+    }
+    l->lout_n = (size_t)n;
+    l->lout_pos = 0;
+    l->state = LEGACY_OUT;
+}
+
+/* A legacy block cut short by upstream's end (a partial download): as much of it as decodes, found by halving (a
+ * partial decode that needs bytes past those at hand fails; one that stops sooner succeeds), to be handed out before
+ * the stream is said to be cut. A whole block is 8 MiB: its first bytes may hold a tar's first members. */
+static void legacy_salvage(ks_lz4 *l)
+{
+    if (!l->lout && !(l->lout = malloc(LEGACY_BLOCK)))
+        return;
+    int lo = 0, hi = (int)LEGACY_BLOCK;
+    while (lo < hi) {
+        int mid = lo + (hi - lo + 1) / 2;
+        if (LZ4_decompress_safe_partial((const char *)l->lin, (char *)l->lout, (int)l->lin_n, mid,
+                                        (int)LEGACY_BLOCK) == mid)
+            lo = mid;
+        else
+            hi = mid - 1;
+    }
+    if (lo > 0 && LZ4_decompress_safe_partial((const char *)l->lin, (char *)l->lout, (int)l->lin_n, lo,
+                                              (int)LEGACY_BLOCK) == lo) {
+        l->lout_n = (size_t)lo;
+        l->lout_pos = 0;
+        l->cut = 1;
+        l->state = LEGACY_OUT;
+    }
+}
+
+/* At upstream's end: the stream's end, trailing bytes too few to be a word, or a stream cut short. */
+static void at_upstream_end(ks_lz4 *l, const char **failed)
+{
+    if ((l->state == BETWEEN || l->state == LEGACY_SIZE) && l->started) {
+        if (l->word_n)
+            end_here(l);
+        return;
+    }
+    if (l->state == BETWEEN && !l->word_n)
+        return; /* nothing at all */
+    if (l->state == LEGACY_DATA && l->lin_n) {
+        legacy_salvage(l);
+        if (l->cut)
+            return;
+    }
+    *failed = "truncated lz4 input";
+}
+
+/* The next decompressed bytes into dst (KS_AHEAD_BLOCK of room). */
+static la_ssize_t decode(ks_lz4 *l, struct archive *a, unsigned char *dst)
+{
+    if (ks__decode_fail_due(&l->fail, a))
+        return -1;
+    size_t pos = 0, cap = KS_AHEAD_BLOCK;
+    const char *failed = NULL;
+    while (pos < cap && !l->ended && !failed) {
+        if (l->state == LEGACY_OUT) {
+            size_t k = l->lout_n - l->lout_pos < cap - pos ? l->lout_n - l->lout_pos : cap - pos;
+            memcpy(dst + pos, l->lout + l->lout_pos, k);
+            pos += k;
+            l->lout_pos += k;
+            if (l->lout_pos == l->lout_n) {
+                l->state = LEGACY_SIZE;
+                if (l->cut)
+                    failed = "truncated lz4 input";
+            }
+            continue;
+        }
+        int r = pull(l, a, &failed);
+        if (r < 0)
+            break;
+        if (!r) {
+            at_upstream_end(l, &failed);
+            if (l->state == LEGACY_OUT && !failed)
+                continue; /* what a cut block held */
+            break;
+        }
+        switch (l->state) {
+        case BETWEEN:
+            if (gather_word(l))
+                begin_frame(l, dst, &pos, cap, &failed);
+            break;
+        case SKIP_SIZE:
+            if (gather_word(l)) {
+                l->skip = le32(l->word);
+                l->state = SKIP;
+            }
+            break;
+        case SKIP:
+            l->skip -= take(l, NULL, l->skip < l->in_n ? (size_t)l->skip : l->in_n);
+            if (!l->skip)
+                l->state = BETWEEN;
+            break;
+        case IN_FRAME: {
+            size_t dn = cap - pos, sn = l->in_n;
+            size_t hint = LZ4F_decompress(l->dctx, dst + pos, &dn, l->in, &sn, NULL);
+            take(l, NULL, sn);
+            pos += dn;
+            if (LZ4F_isError(hint))
+                failed = LZ4F_getErrorName(hint);
+            else if (!hint)
+                l->state = BETWEEN; /* liblz4 stopped exactly at the frame's end */
+            break;
+        }
+        case LEGACY_SIZE:
+            if (gather_word(l))
+                legacy_size(l, dst, &pos, cap, &failed);
+            break;
+        case LEGACY_DATA:
+            l->lin_n += take(l, l->lin + l->lin_n, l->lin_want - l->lin_n);
+            if (l->lin_n == l->lin_want)
+                legacy_block(l, &failed);
+            break;
+        case LEGACY_OUT:
+            break;
+        }
+    }
+    return ks__decode_fail_after(&l->fail, a, "lz4", failed, pos);
+}
+
+la_ssize_t ks__lz4_read(struct archive *a, void *cd, const void **out)
+{
+    ks_lz4 *l = cd;
+    if (l->ahead)
+        return ks__ahead_read(l->ahead, a, out);
+    *out = l->out;
+    return decode(l, a, l->out);
+}
+
+static la_ssize_t fill(void *ctx, struct archive *errs, unsigned char *dst) { return decode(ctx, errs, dst); }
+
+static uint64_t taken(void *ctx) { return ((ks_lz4 *)ctx)->bytes_in; }
+
+int ks__lz4_start_ahead(ks_lz4 *l)
+{
+    l->ahead = ks__ahead_start(fill, taken, l);
+    return l->ahead ? 0 : -1;
+}

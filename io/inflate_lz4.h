@@ -1,0 +1,34 @@
+/* inflate_lz4.h: lz4 streams (frames, and the legacy format) decoded with liblz4, read as libarchive reads a source
+ * (as inflate_zstd.h does for zstd), ending exactly where the stream does. */
+#ifndef KS_IO_INFLATE_LZ4_H
+#define KS_IO_INFLATE_LZ4_H
+
+#include <stdint.h>
+
+#include <archive.h>
+
+typedef struct ks_lz4 ks_lz4;
+
+/* A decoder of the lz4 stream that `upstream` (called with `upstream_data`, and with the archive it is read for)
+ * hands over in pieces; NULL when out of memory. */
+ks_lz4 *ks__lz4_new(archive_read_callback *upstream, void *upstream_data);
+
+void ks__lz4_free(ks_lz4 *l);
+
+/* An archive_read_callback (its callback data a ks_lz4): the next decompressed bytes, 0 at the stream's end, -1 with
+ * the archive's error set when the stream is not lz4, is corrupt or is cut short (after the bytes that came before
+ * the damage). Frames, skippable frames and legacy streams may follow one another; a legacy stream ends at the
+ * source's end, at another frame, or at a block size no legacy block has (zero padding, trailing data). */
+la_ssize_t ks__lz4_read(struct archive *a, void *l, const void **out);
+
+/* Decodes on a thread of its own from now on (decode_ahead.h); 0, or -1 (it goes on decoding here). */
+int ks__lz4_start_ahead(ks_lz4 *l);
+
+/* The compressed bytes taken from upstream so far (decoding ahead: those behind the bytes handed out). */
+uint64_t ks__lz4_bytes_in(const ks_lz4 *l);
+
+/* Once ks__lz4_read returned 0 (the end): where in upstream's bytes the stream ended when bytes that begin no frame
+ * follow it (trailing data, to be read from there); UINT64_MAX when none follow, before the end, or after a failure. */
+uint64_t ks__lz4_end(const ks_lz4 *l);
+
+#endif
