@@ -1349,7 +1349,7 @@ Test(container, r_an_lz4_legacy_stream_padded_with_zeros_or_followed_by_a_tar_gz
         {"a frame", &frame, 1, "k", &body_inner},
     };
     for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
-        blob all = cases[c].after ? joined(&leg, cases[c].after) : joined(&leg, &(blob){0});
+        blob all = joined(&leg, cases[c].after ? cases[c].after : &(blob){.p = (unsigned char *)"", .len = 0});
         for (int piped = 0; piped <= 1; piped++) {
             seen s;
             ks_container_result res;
