@@ -16,6 +16,7 @@
 #define LEGACY_MAGIC 0x184C2102u
 #define LEGACY_BLOCK (8u << 20)                     /* what a legacy block decompresses to, at most */
 #define LEGACY_BOUND LZ4_COMPRESSBOUND(LEGACY_BLOCK) /* a block size past this is none: what follows the stream */
+#define FRAME_FIRST_MAX ((4u << 20) + 64u)           /* a frame's header and its first block, at most */
 
 enum state {
     BETWEEN,      /* a frame's magic is gathered (or the stream has ended) */
@@ -45,6 +46,12 @@ struct ks_lz4 {
     unsigned char *lout;     /* and what they decompressed to (lout_n bytes, handed out up to lout_pos) */
     size_t lout_n, lout_pos;
     int cut;                 /* the block handed out was cut short by upstream's end: what of it could be decoded */
+    int whole_only;          /* a cut block gives nothing (ks__lz4_whole_blocks_only) */
+    /* the first frame's bytes, kept until it gives some out: liblz4 keeps a block it does not have whole to itself, so
+     * a stream cut inside its first block would give nothing (and be scanned as its compressed bytes) */
+    unsigned char *first;
+    size_t first_n;
+    int first_done;          /* it gave some out, or more than a block came, or it was no first frame */
     int ended;               /* what followed the stream was none: it ended at end_at */
     uint64_t end_at;
     uint64_t bytes_in;
@@ -77,8 +84,11 @@ void ks__lz4_free(ks_lz4 *l)
     LZ4F_freeDecompressionContext(l->dctx);
     free(l->lin);
     free(l->lout);
+    free(l->first);
     free(l);
 }
+
+void ks__lz4_whole_blocks_only(ks_lz4 *l) { l->whole_only = 1; }
 
 uint64_t ks__lz4_bytes_in(const ks_lz4 *l) { return l->ahead ? ks__ahead_bytes_in(l->ahead) : l->bytes_in; }
 
@@ -154,10 +164,15 @@ static void begin_frame(ks_lz4 *l, unsigned char *dst, size_t *pos, size_t cap, 
         }
         *pos += dn;
         l->state = IN_FRAME;
+        if (!l->first_done && (l->first = malloc(FRAME_FIRST_MAX))) {
+            memcpy(l->first, l->word, sizeof l->word);
+            l->first_n = sizeof l->word;
+        }
     } else if ((magic & 0xfffffff0u) == 0x184D2A50u) {
         l->state = SKIP_SIZE;
     } else if (magic == LEGACY_MAGIC) {
         l->state = LEGACY_SIZE;
+        l->first_done = 1;
     } else if (l->started) {
         end_here(l);
         return;
@@ -208,28 +223,86 @@ static void legacy_block(ks_lz4 *l, const char **failed)
     l->state = LEGACY_OUT;
 }
 
-/* A legacy block cut short by upstream's end (a partial download): as much of it as decodes, found by halving (a
- * partial decode that needs bytes past those at hand fails; one that stops sooner succeeds), to be handed out before
- * the stream is said to be cut. A whole block is 8 MiB: its first bytes may hold a tar's first members. */
-static void legacy_salvage(ks_lz4 *l)
+/* The first frame's bytes are no longer kept. */
+static void drop_first(ks_lz4 *l)
 {
-    if (!l->lout && !(l->lout = malloc(LEGACY_BLOCK)))
+    free(l->first);
+    l->first = NULL;
+    l->first_done = 1;
+}
+
+/* The first `sn` bytes at hand went to the first frame's decoder, which gave `dn` out: kept, until it gives some. */
+static void keep_first(ks_lz4 *l, size_t sn, size_t dn)
+{
+    if (!l->first)
         return;
-    int lo = 0, hi = (int)LEGACY_BLOCK;
+    if (dn || l->first_n + sn > FRAME_FIRST_MAX) {
+        drop_first(l);
+        return;
+    }
+    memcpy(l->first + l->first_n, l->in, sn);
+    l->first_n += sn;
+}
+
+/* The longest prefix of the block whose first `n` bytes are at src (the rest cut off) that decodes, into dst (`cap`
+ * bytes of room): found by halving, since a partial decode that needs bytes past those at hand fails and one that
+ * stops sooner succeeds. */
+static size_t decodable(const unsigned char *src, size_t n, unsigned char *dst, size_t cap)
+{
+    int lo = 0, hi = (int)cap;
     while (lo < hi) {
         int mid = lo + (hi - lo + 1) / 2;
-        if (LZ4_decompress_safe_partial((const char *)l->lin, (char *)l->lout, (int)l->lin_n, mid,
-                                        (int)LEGACY_BLOCK) == mid)
+        if (LZ4_decompress_safe_partial((const char *)src, (char *)dst, (int)n, mid, (int)cap) == mid)
             lo = mid;
         else
             hi = mid - 1;
     }
-    if (lo > 0 && LZ4_decompress_safe_partial((const char *)l->lin, (char *)l->lout, (int)l->lin_n, lo,
-                                              (int)LEGACY_BLOCK) == lo) {
-        l->lout_n = (size_t)lo;
-        l->lout_pos = 0;
-        l->cut = 1;
-        l->state = LEGACY_OUT;
+    return lo > 0 && LZ4_decompress_safe_partial((const char *)src, (char *)dst, (int)n, lo, (int)cap) == lo
+               ? (size_t)lo
+               : 0;
+}
+
+/* What decoded of a block cut short (`n` bytes in lout) is handed out; then the stream is said to be cut. */
+static void hand_out_cut(ks_lz4 *l, size_t n)
+{
+    if (!n)
+        return;
+    l->lout_n = n;
+    l->lout_pos = 0;
+    l->cut = 1;
+    l->state = LEGACY_OUT;
+}
+
+/* A legacy block cut short by upstream's end (a partial download): as much of it as decodes, handed out before the
+ * stream is said to be cut. A whole block is 8 MiB: its first bytes may hold a tar's first members. */
+static void legacy_salvage(ks_lz4 *l)
+{
+    if (l->lout || (l->lout = malloc(LEGACY_BLOCK)))
+        hand_out_cut(l, decodable(l->lin, l->lin_n, l->lout, LEGACY_BLOCK));
+}
+
+/* The first frame cut short inside its first block, which liblz4 kept to itself: the block read from the bytes kept
+ * (after the frame's header: FLG, BD, the content size and dictionary id when FLG says, the header checksum), as
+ * much of it as decodes (or, stored, as came) handed out before the stream is said to be cut. */
+static void frame_salvage(ks_lz4 *l)
+{
+    const unsigned char *h = l->first;
+    size_t n = l->first_n;
+    if (n < 7)
+        return;
+    unsigned flg = h[4], bd = (h[5] >> 4) & 7u;
+    size_t at = 7 + (flg & 8u ? 8 : 0) + (flg & 1u ? 4 : 0);
+    if (bd < 4 || at + 4 > n)
+        return;
+    uint32_t word = le32(h + at);
+    size_t size = word & 0x7fffffffu, max = (size_t)64 << (10 + 2 * (bd - 4)), have = n - at - 4;
+    if (!size || size > max || have >= size || !(l->lout || (l->lout = malloc(LEGACY_BLOCK))))
+        return;
+    if (word >> 31) { /* stored as it is */
+        memcpy(l->lout, h + at + 4, have);
+        hand_out_cut(l, have);
+    } else {
+        hand_out_cut(l, decodable(h + at + 4, have, l->lout, max));
     }
 }
 
@@ -243,11 +316,12 @@ static void at_upstream_end(ks_lz4 *l, const char **failed)
     }
     if (l->state == BETWEEN && !l->word_n)
         return; /* nothing at all */
-    if (l->state == LEGACY_DATA && l->lin_n) {
+    if (l->state == LEGACY_DATA && l->lin_n && !l->whole_only)
         legacy_salvage(l);
-        if (l->cut)
-            return;
-    }
+    else if (l->state == IN_FRAME && l->first && !l->whole_only)
+        frame_salvage(l);
+    if (l->cut)
+        return;
     *failed = "truncated lz4 input";
 }
 
@@ -299,12 +373,15 @@ static la_ssize_t decode(ks_lz4 *l, struct archive *a, unsigned char *dst)
         case IN_FRAME: {
             size_t dn = cap - pos, sn = l->in_n;
             size_t hint = LZ4F_decompress(l->dctx, dst + pos, &dn, l->in, &sn, NULL);
+            keep_first(l, sn, dn);
             take(l, NULL, sn);
             pos += dn;
             if (LZ4F_isError(hint))
                 failed = LZ4F_getErrorName(hint);
-            else if (!hint)
+            else if (!hint) {
                 l->state = BETWEEN; /* liblz4 stopped exactly at the frame's end */
+                drop_first(l);
+            }
             break;
         }
         case LEGACY_SIZE:

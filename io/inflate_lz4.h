@@ -21,6 +21,10 @@ void ks__lz4_free(ks_lz4 *l);
  * source's end, at another frame, or at a block size no legacy block has (zero padding, trailing data). */
 la_ssize_t ks__lz4_read(struct archive *a, void *l, const void **out);
 
+/* From now on, a block cut short by upstream's end gives nothing (it is only said): for a stream tried as a candidate
+ * in trailing data, where such a block may have taken in the container that follows it. */
+void ks__lz4_whole_blocks_only(ks_lz4 *l);
+
 /* Decodes on a thread of its own from now on (decode_ahead.h); 0, or -1 (it goes on decoding here). */
 int ks__lz4_start_ahead(ks_lz4 *l);
 

@@ -1404,6 +1404,46 @@ Test(container, r_an_lz4_legacy_stream_padded_with_zeros_or_followed_by_a_tar_gz
     free(body.p);
 }
 
+/* An lz4 frame cut inside its first block (a partial download of a small .tar.lz4) gave nothing: liblz4 (and
+ * libarchive's filter before it) keeps a block it does not have whole to itself, so the stream did not open and its
+ * compressed bytes were scanned, the members in it lost and nothing said. The first frame's bytes are now kept until
+ * it gives some out; cut before that, what decodes of its first block is handed over, then the cut is said. A 3 MiB
+ * block, compressed and stored; memory, descriptor, ahead, a pipe. */
+Test(container, r_an_lz4_frame_cut_inside_its_first_block_is_scanned_to_the_cut, .timeout = KS_HANG_S(120))
+{
+    size_t L = 3u << 20;
+    blob body = {.p = malloc(L), .len = L}, noise = {.p = malloc(L), .len = L};
+    cr_assert(body.p && noise.p);
+    uint32_t r = 777;
+    for (size_t i = 0; i < L; i++) {
+        r = r * 1103515245u + 12345u;
+        body.p[i] = i % 64 == 63 ? '\n' : (unsigned char)('a' + (r >> 16) % 26);
+        noise.p[i] = (unsigned char)(r >> 24); /* incompressible: lz4 stores the block as it is */
+    }
+    memcpy(body.p + 100, "AKIAQYLPMN5HHHFPZAM2", 20);
+    const char *raw[] = {"k"};
+    const blob *bodies[] = {&body, &noise};
+    for (size_t b = 0; b < 2; b++) {
+        blob frame = write_archive(ARCHIVE_FORMAT_RAW, ARCHIVE_FILTER_LZ4, raw, bodies[b], 1);
+        blob cut = {.p = frame.p, .len = frame.len / 2};
+        for (int piped = 0; piped <= 1; piped++) {
+            seen s;
+            ks_container_result res;
+            cr_assert_eq(piped ? expand_piped(&cut, "k.lz4", &s, &res) : expand_both(&cut, "k.lz4", &DEFAULTS, &s, &res),
+                         0, "%zu: opened", b);
+            cr_assert_eq(res.stop, KS_CONT_CORRUPT, "%zu: %s", b, s.last_problem);
+            cr_assert(strstr(s.last_problem, "lz4: truncated lz4 input"), "%s", s.last_problem);
+            cr_assert_eq(s.n, 1);
+            size_t got = s.m[0].data.len;
+            cr_assert(got >= L / 4 && got < L && !memcmp(s.m[0].data.p, bodies[b]->p, got), "%zu: %zu bytes", b, got);
+            seen_free(&s);
+        }
+        free(frame.p);
+    }
+    free(noise.p);
+    free(body.p);
+}
+
 /* An lz4 stream read from a pipe ends four bytes before what its filter took, when more was read: a read that ended
  * exactly four bytes past the stream (64 KiB pipe reads hit it for one stream length in 65,536) left nothing more
  * read, the end was taken to be the filter's, and the trailing data lost its first four bytes (a key there lost, or

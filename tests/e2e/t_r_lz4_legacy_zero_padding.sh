@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # t_r_lz4_legacy_zero_padding: lz4's legacy format (lz4 -l, the kernel's initramfs images) has no end marker.
 # libarchive's filter took the zero padding after such a stream for a block ("lz4 decompression failed", the scan
-# incomplete) and a .tar.gz appended to one for a block too, its key lost; a stream cut inside its first block (a
-# partial download) was scanned as its compressed bytes, the tar's members in it lost, nothing said. keysweep now
-# decodes lz4 itself: the stream ends at zero padding, a gzip member, or bytes that are no block, and what decodes of
-# a cut block is scanned before the cut is said. Written by the real lz4; files and standard input.
+# incomplete) and a .tar.gz appended to one for a block too, its key lost; a stream (legacy or frame) cut inside its
+# first block (a partial download) was scanned as its compressed bytes, the tar's members in it lost, nothing said.
+# keysweep now decodes lz4 itself: the stream ends at zero padding, a gzip member, or bytes that are no block, and
+# what decodes of a cut block is scanned before the cut is said. Written by the real lz4; files and standard input.
 . "$(dirname "$0")/lib.sh"
 write_test_rules
 R=(--no-builtin-rules --rules rules.yml --format jsonl --no-progress)
@@ -20,6 +20,7 @@ ls=$(stat -c %s img.tar.lz4)
 mkdir -p dl && printf 'key KSTEST_LZ4LEGACYCUT0001\n' > dl/first.txt && seq 1 400000 > dl/numbers.txt
 tar cf dl.tar dl/first.txt dl/numbers.txt && lz4 -q -l dl.tar dl.tar.lz4
 head -c $(( $(stat -c %s dl.tar.lz4) / 2 )) dl.tar.lz4 > cut.tar.lz4
+lz4 -q dl.tar dlf.tar.lz4 && head -c $(( $(stat -c %s dlf.tar.lz4) / 2 )) dlf.tar.lz4 > cutf.tar.lz4
 check() { # $1: what; $2...: the findings expected, each "object|secret|line"
   python3 - "$T/out" "$@" <<'PY' || fail "$1: $(cat "$T/out")"
 import json, sys
@@ -44,4 +45,9 @@ check both.tar "padded.lz4!img/etc/secret.conf|KSTEST_LZ4LEGACYPAD0001|1" \
 ks scan "${R[@]}" cut.tar.lz4; expect_rc 1 cut.tar.lz4
 check cut.tar.lz4 "dl/first.txt|KSTEST_LZ4LEGACYCUT0001|1"
 expect_err "truncated lz4 input"
+ks scan "${R[@]}" cutf.tar.lz4; expect_rc 1 cutf.tar.lz4
+check cutf.tar.lz4 "dl/first.txt|KSTEST_LZ4LEGACYCUT0001|1"
+expect_err "truncated lz4 input"
+ks_from cutf.tar.lz4 scan "${R[@]}" -; expect_rc 1 "cutf.tar.lz4 (stdin)"
+check "cutf.tar.lz4 (stdin)" "dl/first.txt|KSTEST_LZ4LEGACYCUT0001|1"
 echo PASS
