@@ -99,6 +99,11 @@ static int tar_checksum_right(const unsigned char *h)
     return sum == said;
 }
 
+int ks__container_tar_header(const unsigned char *h)
+{
+    return !memcmp(h + 257, "ustar", 5) && tar_checksum_right(h);
+}
+
 /* 1 when what begins a line after a script is that kind indeed: beyond the magic the head shows, a tar header's
  * checksum and bzip2's first block's magic ("BZh9" may begin a line of text). */
 static int lead_stream_right(ks_container_kind k, const unsigned char *h, size_t n)

@@ -53,6 +53,9 @@ int ks__container_zip_after(const void *mem, size_t len, int fd, uint64_t size, 
  * 0 otherwise. */
 int ks__container_after_script(const unsigned char *h, size_t n, uint64_t *at);
 
+/* 1 when the 512 bytes at h are a ustar header whose checksum is right. */
+int ks__container_tar_header(const unsigned char *h);
+
 /* ks__container_after_lead over an object's first KS_CONTAINER_LEAD_READ bytes (in memory, or read from fd):
  * the kind of what begins there, and where (*base); KS_CONT_NONE when nothing does. The container reader's own
  * test after a zip's end record found nothing (a self-extractor whose offsets count from the file's start, or

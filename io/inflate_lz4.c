@@ -8,6 +8,7 @@
 #include <lz4.h>
 #include <lz4frame.h>
 
+#include "container.h"
 #include "decode_ahead.h"
 #include "decode_fail.h"
 #include "inflate_lz4.h"
@@ -17,6 +18,7 @@
 #define LEGACY_BLOCK (8u << 20)                     /* what a legacy block decompresses to, at most */
 #define LEGACY_BOUND LZ4_COMPRESSBOUND(LEGACY_BLOCK) /* a block size past this is none: what follows the stream */
 #define FRAME_FIRST_MAX ((4u << 20) + 64u)           /* a frame's header and its first block, at most */
+#define LEGACY_LOOK 508u /* of a legacy block, looked at before it is taken for one: a tar header's after the size */
 
 enum state {
     BETWEEN,      /* a frame's magic is gathered (or the stream has ended) */
@@ -32,6 +34,7 @@ struct ks_lz4 {
     archive_read_callback *up;
     void *up_data;
     LZ4F_dctx *dctx;
+    size_t hint;             /* liblz4's hint: what the frame's next block (or header) takes, at most that is given */
     const unsigned char *in; /* upstream's current piece, not yet taken */
     size_t in_n;
     int up_eof;
@@ -94,6 +97,17 @@ uint64_t ks__lz4_bytes_in(const ks_lz4 *l) { return l->ahead ? ks__ahead_bytes_i
 
 /* Written by whoever decodes (the thread ahead too) before it hands out the end, so read after it. */
 uint64_t ks__lz4_end(const ks_lz4 *l) { return l->ended ? l->end_at : UINT64_MAX; }
+
+/* liblz4's error, in words ("ERROR_contentChecksum_invalid" is its name for it). */
+static const char *lz4f_words(size_t code)
+{
+    const char *name = LZ4F_getErrorName(code);
+    return strstr(name, "ontentChecksum") ? "stream checksum error"
+           : strstr(name, "lockChecksum") ? "block checksum error"
+           : strstr(name, "decompressionFailed") ? "malformed lz4 data"
+           : strncmp(name, "ERROR_", 6) == 0 ? name + 6
+                                             : name;
+}
 
 static uint32_t le32(const unsigned char *p)
 {
@@ -159,10 +173,11 @@ static void begin_frame(ks_lz4 *l, unsigned char *dst, size_t *pos, size_t cap, 
         size_t dn = cap - *pos, sn = sizeof l->word;
         size_t r = LZ4F_decompress(l->dctx, dst + *pos, &dn, l->word, &sn, NULL);
         if (LZ4F_isError(r)) {
-            *failed = LZ4F_getErrorName(r);
+            *failed = lz4f_words(r);
             return;
         }
         *pos += dn;
+        l->hint = r;
         l->state = IN_FRAME;
         if (!l->first_done && (l->first = malloc(FRAME_FIRST_MAX))) {
             memcpy(l->first, l->word, sizeof l->word);
@@ -183,9 +198,8 @@ static void begin_frame(ks_lz4 *l, unsigned char *dst, size_t *pos, size_t cap, 
     l->started = 1;
 }
 
-/* A whole legacy block size: the block's bytes follow, or (a frame's magic, zero padding, bytes that are no block)
- * the legacy stream has ended. The format has no end marker, and a gzip member's first four bytes read as a block
- * size when its header names no file (`tar cz` writes such headers): one after a legacy stream ends it. */
+/* A whole legacy block size: the block's bytes follow (legacy_looks decides on their first ones), or (a frame's
+ * magic, zero padding, bytes that are no block size) the legacy stream has ended. */
 static void legacy_size(ks_lz4 *l, unsigned char *dst, size_t *pos, size_t cap, const char **failed)
 {
     uint32_t size = le32(l->word);
@@ -193,7 +207,7 @@ static void legacy_size(ks_lz4 *l, unsigned char *dst, size_t *pos, size_t cap, 
         begin_frame(l, dst, pos, cap, failed);
         return;
     }
-    if (!size || size > LEGACY_BOUND || !memcmp(l->word, "\x1f\x8b\x08", 3)) {
+    if (!size || size > LEGACY_BOUND) {
         end_here(l);
         return;
     }
@@ -204,6 +218,33 @@ static void legacy_size(ks_lz4 *l, unsigned char *dst, size_t *pos, size_t cap, 
     l->lin_n = 0;
     l->lin_want = size;
     l->state = LEGACY_DATA;
+}
+
+/* The legacy format has no end marker, and what follows a stream may read as a block size: a gzip member whose header
+ * names no file (`tar cz` writes such headers; its flags byte is the size's top byte) and a tar whose first name is
+ * three bytes or fewer (`tar -C dir -cf x .` begins with "./"). So a block's first bytes are looked at before it is
+ * taken for one (LEGACY_LOOK of them, or all of a smaller one): 1 when they, with the size, begin such a container
+ * (the rest of a gzip header: extra flags 0, 2 or 4, and a known OS; a tar header whose checksum is right), and the
+ * stream has ended. A block with such a size and such bytes is as good as never written. */
+static int gzip_like(const ks_lz4 *l) { return !memcmp(l->word, "\x1f\x8b\x08\x00", 4); }
+
+/* How many of a legacy block's first bytes legacy_ends_here looks at. */
+static size_t legacy_look(const ks_lz4 *l)
+{
+    return gzip_like(l) ? 6 : l->lin_want < LEGACY_LOOK ? l->lin_want : LEGACY_LOOK;
+}
+
+static int legacy_ends_here(const ks_lz4 *l)
+{
+    const unsigned char *b = l->lin;
+    if (gzip_like(l))
+        return l->lin_n >= 6 && (b[4] == 0 || b[4] == 2 || b[4] == 4) && (b[5] <= 13 || b[5] == 255);
+    if (l->lin_n < LEGACY_LOOK)
+        return 0;
+    unsigned char h[512];
+    memcpy(h, l->word, 4);
+    memcpy(h + 4, b, LEGACY_LOOK);
+    return ks__container_tar_header(h);
 }
 
 /* A legacy block gathered whole: decompressed, to be handed out. */
@@ -306,6 +347,19 @@ static void frame_salvage(ks_lz4 *l)
     }
 }
 
+/* At upstream's end inside a frame: what liblz4 still holds of a block it had whole (it gives a big block out a piece
+ * at a time), into dst; 1 when it gave some. */
+static int drain(ks_lz4 *l, unsigned char *dst, size_t *pos, size_t cap)
+{
+    size_t dn = cap - *pos, sn = 0;
+    size_t r = LZ4F_decompress(l->dctx, dst + *pos, &dn, l->word, &sn, NULL);
+    if (LZ4F_isError(r) || !dn)
+        return 0;
+    *pos += dn;
+    drop_first(l);
+    return 1;
+}
+
 /* At upstream's end: the stream's end, trailing bytes too few to be a word, or a stream cut short. */
 static void at_upstream_end(ks_lz4 *l, const char **failed)
 {
@@ -316,6 +370,10 @@ static void at_upstream_end(ks_lz4 *l, const char **failed)
     }
     if (l->state == BETWEEN && !l->word_n)
         return; /* nothing at all */
+    if (l->state == LEGACY_DATA && gzip_like(l) && l->lin_n < 6) { /* too short to tell: a gzip's first bytes */
+        end_here(l);
+        return;
+    }
     if (l->state == LEGACY_DATA && l->lin_n && !l->whole_only)
         legacy_salvage(l);
     else if (l->state == IN_FRAME && l->first && !l->whole_only)
@@ -349,6 +407,8 @@ static la_ssize_t decode(ks_lz4 *l, struct archive *a, unsigned char *dst)
         if (r < 0)
             break;
         if (!r) {
+            if (l->state == IN_FRAME && drain(l, dst, &pos, cap))
+                continue; /* a block it had whole, given out before the cut is said */
             at_upstream_end(l, &failed);
             if (l->state == LEGACY_OUT && !failed)
                 continue; /* what a cut block held */
@@ -371,16 +431,20 @@ static la_ssize_t decode(ks_lz4 *l, struct archive *a, unsigned char *dst)
                 l->state = BETWEEN;
             break;
         case IN_FRAME: {
-            size_t dn = cap - pos, sn = l->in_n;
+            /* a block at a time: liblz4 says nothing of what it wrote in a call that fails, so a bad block (or
+             * checksum) given together with good ones would take their bytes with it */
+            size_t dn = cap - pos, sn = l->in_n < l->hint ? l->in_n : l->hint;
             size_t hint = LZ4F_decompress(l->dctx, dst + pos, &dn, l->in, &sn, NULL);
             keep_first(l, sn, dn);
             take(l, NULL, sn);
             pos += dn;
-            if (LZ4F_isError(hint))
-                failed = LZ4F_getErrorName(hint);
-            else if (!hint) {
+            if (LZ4F_isError(hint)) {
+                failed = lz4f_words(hint);
+            } else if (!hint) {
                 l->state = BETWEEN; /* liblz4 stopped exactly at the frame's end */
                 drop_first(l);
+            } else {
+                l->hint = hint;
             }
             break;
         }
@@ -388,11 +452,19 @@ static la_ssize_t decode(ks_lz4 *l, struct archive *a, unsigned char *dst)
             if (gather_word(l))
                 legacy_size(l, dst, &pos, cap, &failed);
             break;
-        case LEGACY_DATA:
-            l->lin_n += take(l, l->lin + l->lin_n, l->lin_want - l->lin_n);
+        case LEGACY_DATA: {
+            /* its first bytes alone first (as few as can be read again from what the source keeps, should they
+             * begin what follows the stream), then the rest */
+            size_t look = legacy_look(l), was = l->lin_n;
+            l->lin_n += take(l, l->lin + l->lin_n, (l->lin_n < look ? look : l->lin_want) - l->lin_n);
+            if (was < look && l->lin_n >= look && legacy_ends_here(l)) {
+                end_here(l);
+                break;
+            }
             if (l->lin_n == l->lin_want)
                 legacy_block(l, &failed);
             break;
+        }
         case LEGACY_OUT:
             break;
         }
