@@ -1281,6 +1281,19 @@ Test(container, r_lz4_legacy_streams_are_opened, .timeout = KS_HANG_S(120))
     free(with.p);
 }
 
+/* `n` bytes that compress little, from `seed`: lines of random letters (text), or random bytes (noise: lz4 stores its
+ * blocks as they are). */
+static blob pseudo_random(size_t n, uint32_t seed, int text)
+{
+    blob b = {.p = malloc(n), .len = n};
+    cr_assert(b.p);
+    for (size_t i = 0; i < n; i++) {
+        seed = seed * 1103515245u + 12345u;
+        b.p[i] = !text ? (unsigned char)(seed >> 24) : i % 64 == 63 ? '\n' : (unsigned char)('a' + (seed >> 16) % 26);
+    }
+    return b;
+}
+
 /* A legacy lz4 stream of `body`, as the lz4 tool writes one (lz4 -l): the magic, then blocks of 8 MiB of it at most,
  * each its compressed size (little-endian) and its bytes. */
 static blob legacy_lz4(const blob *body)
@@ -1311,13 +1324,7 @@ static blob legacy_lz4(const blob *body)
 Test(container, r_an_lz4_legacy_stream_padded_with_zeros_or_followed_by_a_tar_gz, .timeout = KS_HANG_S(300))
 {
     size_t L = (8u << 20) + 5000;
-    blob body = {.p = malloc(L), .len = L};
-    cr_assert(body.p);
-    uint32_t r = 12345;
-    for (size_t i = 0; i < L; i++) {
-        r = r * 1103515245u + 12345u;
-        body.p[i] = i % 64 == 63 ? '\n' : (unsigned char)('a' + (r >> 16) % 26);
-    }
+    blob body = pseudo_random(L, 12345, 1);
     memcpy(body.p, "AKIAQYLPMN5HHHFPZAM2", 20);
     memcpy(body.p + (8u << 20) - 10, "AKIAQYLPMN5HHHFPZAM3", 20);
     memcpy(body.p + L - 21, "AKIAQYLPMN5HHHFPZAM4", 20);
@@ -1413,14 +1420,7 @@ Test(container, r_an_lz4_legacy_stream_padded_with_zeros_or_followed_by_a_tar_gz
 Test(container, r_an_lz4_frame_cut_inside_its_first_block_is_scanned_to_the_cut, .timeout = KS_HANG_S(120))
 {
     size_t L = 3u << 20;
-    blob body = {.p = malloc(L), .len = L}, noise = {.p = malloc(L), .len = L};
-    cr_assert(body.p && noise.p);
-    uint32_t r = 777;
-    for (size_t i = 0; i < L; i++) {
-        r = r * 1103515245u + 12345u;
-        body.p[i] = i % 64 == 63 ? '\n' : (unsigned char)('a' + (r >> 16) % 26);
-        noise.p[i] = (unsigned char)(r >> 24); /* incompressible: lz4 stores the block as it is */
-    }
+    blob body = pseudo_random(L, 777, 1), noise = pseudo_random(L, 778, 0);
     memcpy(body.p + 100, "AKIAQYLPMN5HHHFPZAM2", 20);
     const char *raw[] = {"k"};
     const blob *bodies[] = {&body, &noise};
@@ -1467,13 +1467,7 @@ static blob lz4_frame(const blob *body, LZ4F_blockSizeID_t block_id)
 Test(container, r_review_of_decoding_lz4_ourselves, .timeout = KS_HANG_S(300))
 {
     size_t L = 5u << 20;
-    blob body = {.p = malloc(L), .len = L};
-    cr_assert(body.p);
-    uint32_t r = 4242;
-    for (size_t i = 0; i < L; i++) {
-        r = r * 1103515245u + 12345u;
-        body.p[i] = i % 64 == 63 ? '\n' : (unsigned char)('a' + (r >> 16) % 26);
-    }
+    blob body = pseudo_random(L, 4242, 1);
     seen s;
     ks_container_result res;
     /* (1) a frame of 64 KiB blocks whose content checksum is wrong: every byte handed over, then the error */
@@ -1502,12 +1496,7 @@ Test(container, r_review_of_decoding_lz4_ourselves, .timeout = KS_HANG_S(300))
     }
     /* (3) a legacy stream whose one block's size reads 1f 8b 08 00 (559,903 bytes: hard-to-compress bytes of the
      * length that compresses to it), then a note */
-    blob noise = {.p = malloc(600000)};
-    cr_assert(noise.p);
-    for (size_t i = 0; i < 600000; i++) {
-        r = r * 1103515245u + 12345u;
-        noise.p[i] = (unsigned char)(r >> 24);
-    }
+    blob noise = pseudo_random(600000, 4243, 0);
     memcpy(noise.p, "AKIAQYLPMN5HHHFPZAM2\n", 21);
     blob leg = {0};
     for (noise.len = 557000; noise.len < 559903; noise.len++) {
