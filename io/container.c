@@ -459,8 +459,9 @@ static la_ssize_t nested_read(struct archive *a, void *cd, const void **out)
 /* ---- the streams decoded here, in front of libarchive ---- */
 
 /* A stream decoder keysweep runs itself, in front of libarchive (which then frames what comes out):
- * gzip by ISA-L (about 3x libarchive's zlib here), zstd by libzstd (as libarchive's filter, but able
- * to run ahead on a thread of its own). d is NULL for a kind libarchive decodes itself. */
+ * gzip by ISA-L (about 3x libarchive's zlib here), zstd, xz and lz4 by their libraries (as libarchive's
+ * filters, but ending where the stream does, and able to run ahead on a thread of its own). d is NULL
+ * for a kind libarchive decodes itself (bzip2). */
 typedef struct stream_dec {
     void *d;
     archive_read_callback *read;
@@ -550,7 +551,7 @@ typedef struct expansion {
     void *ctx;
     ks_container_result *res;
     struct archive *outer; /* what it has consumed is what the ratio guard compares with */
-    stream_dec outer_dec;  /* the outermost object's own decoder (gzip, zstd): what it consumed is what the guard compares */
+    stream_dec outer_dec;  /* the outermost object's own decoder: what it consumed is what the guard compares */
     ks_stripes *stripes;   /* the outermost zip's members, decompressed on threads of their own */
     fd_src *stripe_src;    /* not NULL: start them once the first header shows the zip is read by seeking */
     int halt;              /* a budget ran out or a container is corrupt: unwind */

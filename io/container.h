@@ -97,7 +97,7 @@ typedef struct ks_container_limits {
     size_t max_spool;      /* a 7z inside another archive is held whole up to this many bytes, with the 7z archives it
                             * is inside together; 0: KS_CONTAINER_SPOOL_MAX */
     /* Not a budget: threads the outermost object of a file may be decompressed on besides the caller's
-     * (a big file, with workers to spare): a gzip or zstd stream on one, ahead of the framing and the
+     * (a big file, with workers to spare): a gzip, zstd, xz or lz4 stream on one, ahead of the framing and the
      * sink; a zip on this many (at most KS_STRIPES_MAX), each taking every Nth member. 0: none. */
     unsigned decode_ahead;
 } ks_container_limits;

@@ -1,5 +1,6 @@
-/* decode_ahead.h: a stream decoder (gzip, zstd) run on a thread of its own, a few blocks ahead of libarchive, which
- * reads the blocks as its source: the decompressing overlaps the framing and what the members are handed to. */
+/* decode_ahead.h: a stream decoder (gzip, zstd, xz, lz4) run on a thread of its own, a few blocks ahead of
+ * libarchive, which reads the blocks as its source: the decompressing overlaps the framing and what the members
+ * are handed to. */
 #ifndef KS_IO_DECODE_AHEAD_H
 #define KS_IO_DECODE_AHEAD_H
 
