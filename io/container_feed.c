@@ -2,14 +2,13 @@
  * the caller's, handed over a block at a time; the caller replays them through its sink on any thread and gives the
  * blocks back in any order. */
 #include <pthread.h>
-#include <sched.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "container.h"
+#include "thread_start.h"
 
 /* The events (a member begins, bytes, it ends, a problem) are packed as records into blocks and
  * handed over a block at a time: one wake-up per 256 KiB, not one per small member, and replayed in
@@ -290,17 +289,7 @@ int ks__container_feed_start(const void *mem, size_t len, int fd, uint64_t size,
     if (!f)
         return -1;
     int ok;
-    /* A thread inherits its creator's CPU mask: a worker pinned to one CPU would run its producer on
-     * that same CPU, and nothing would overlap. The producer may run where the process may (the main
-     * thread's mask, whose id is the process's). */
-    pthread_attr_t attr;
-    cpu_set_t cpus;
-    int attr_ok = pthread_attr_init(&attr) == 0;
-    if (attr_ok && sched_getaffinity(getpid(), sizeof cpus, &cpus) == 0)
-        pthread_attr_setaffinity_np(&attr, sizeof cpus, &cpus);
-    ok = pthread_create(&f->thread, attr_ok ? &attr : NULL, producer_main, f) == 0;
-    if (attr_ok)
-        pthread_attr_destroy(&attr);
+    ok = ks__thread_start(&f->thread, producer_main, f) == 0; /* not on the CPU of the worker that starts it */
     if (!ok) {
         pthread_mutex_destroy(&f->mu);
         pthread_cond_destroy(&f->cv);

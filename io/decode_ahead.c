@@ -6,6 +6,7 @@
 #include <stdlib.h>
 
 #include "decode_ahead.h"
+#include "thread_start.h"
 
 /* One being handed out, the rest filling: 1 MiB in all. */
 #define AHEAD 4u
@@ -98,7 +99,7 @@ ks_ahead *ks__ahead_start(ks_ahead_fill_fn fill, ks_ahead_taken_fn taken, void *
         pthread_mutex_init(&h->mu, NULL);
         pthread_cond_init(&h->room, NULL);
         pthread_cond_init(&h->ready, NULL);
-        if (pthread_create(&h->thread, NULL, ahead_main, h) == 0)
+        if (ks__thread_start(&h->thread, ahead_main, h) == 0) /* not on the CPU of the worker that starts it */
             return h;
         pthread_mutex_destroy(&h->mu);
         pthread_cond_destroy(&h->room);

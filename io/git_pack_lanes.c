@@ -9,6 +9,7 @@
 
 #include "alloc.h"
 #include "git_pack_walk_int.h"
+#include "thread_start.h"
 
 #define LANES_MAX 8u 
 /* What the lanes hold for the caller, in all, before they wait (each at least one object). A lane runs ahead of the
@@ -409,7 +410,7 @@ static int lane_init(lanes *ls, unsigned j, unsigned n)
     pthread_cond_init(&l->cv, NULL);
     if (ks__git_reader_init(&l->r, w->a, w->r->max_object))
         return KS_ENOMEM;
-    return pthread_create(&l->thread, NULL, lane_main, l) == 0 ? 0 : -1;
+    return ks__thread_start(&l->thread, lane_main, l) == 0 ? 0 : -1; /* not on a pinned starter's CPU */
 }
 
 /* Hands out group after group, each from its lane's queue: 0, KS_ENOMEM or KS_ETERMINATED. */

@@ -16,6 +16,7 @@
 #include "git_range.h"
 #include "git_tree_diff.h"
 #include "hex.h"
+#include "thread_start.h"
 
 #define FROM_INDEX UINT32_MAX /* origin_rec.commit of an index entry: not committed yet */
 
@@ -494,7 +495,8 @@ static int walk_commits(prov *p, lane *first, unsigned threads)
     unsigned started = 1;
     for (; started < threads; started++) {
         lane_init(&lanes[started], p, NULL);
-        if (pthread_create(&lanes[started].thread, NULL, lane_main, &lanes[started]))
+        /* not on a pinned starter's CPU */
+        if (ks__thread_start(&lanes[started].thread, lane_main, &lanes[started]))
             break; /* no thread more: fewer take the runs */
     }
     lane_walk(&lanes[0]);

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "thread_start.h"
 #include "zip_stripes.h"
 
 #define BLOCK (256u * 1024u) /* what a block holds, and what a thread reads of the zip at a time */
@@ -262,7 +263,7 @@ ks_stripes *ks__stripes_start(int fd, uint64_t base, uint64_t size, unsigned thr
         }
     }
     for (unsigned k = 0; k < threads; k++) {
-        if (pthread_create(&s->l[k].thread, NULL, lane_main, &s->l[k])) {
+        if (ks__thread_start(&s->l[k].thread, lane_main, &s->l[k])) { /* not on the starting worker's CPU */
             ks__stripes_stop(s);
             return NULL;
         }

@@ -1,16 +1,22 @@
 /* test_inflate.c: the stream decoders keysweep runs in front of libarchive, against streams zlib and libzstd write
- * here: ISA-L's gzip (every header field, every block kind, several members, trailing bytes) and libzstd's (several
- * frames, skippable and empty ones), streams cut or damaged at each part, upstream in pieces of any size, each decoded
+ * here: ISA-L's gzip (every header field, every block kind, several members, trailing bytes), libzstd's (several
+ * frames, skippable and empty ones) and liblz4's (frames of every block kind, legacy streams), streams cut or damaged
+ * at each part, upstream in pieces of any size, each decoded
  * on the reader's thread and ahead of it on a thread of its own, alike. */
 #include <archive.h>
 #include <criterion/criterion.h>
+#include <lz4.h>
+#include <lz4frame.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 #include <zlib.h>
 #include <zstd.h>
 
 #include "inflate_gzip.h"
+#include "inflate_lz4.h"
 #include "inflate_zstd.h"
+#include "thread_start.h"
 
 typedef struct buf {
     unsigned char *p;
@@ -49,6 +55,12 @@ static int zs_ahead(void *d) { return ks__zstd_start_ahead(d); }
 static uint64_t zs_in(const void *d) { return ks__zstd_bytes_in(d); }
 static void zs_close(void *d) { ks__zstd_free(d); }
 static const decoder ZSTD = {zs_open, ks__zstd_read, zs_ahead, zs_in, zs_close};
+
+static void *lz_open(archive_read_callback *up, void *data) { return ks__lz4_new(up, data); }
+static int lz_ahead(void *d) { return ks__lz4_start_ahead(d); }
+static uint64_t lz_in(const void *d) { return ks__lz4_bytes_in(d); }
+static void lz_close(void *d) { ks__lz4_free(d); }
+static const decoder LZ4 = {lz_open, ks__lz4_read, lz_ahead, lz_in, lz_close};
 
 /* One gzip member of `data`: FLG as given (FEXTRA, FNAME, FCOMMENT, FHCRC fields filled in), the deflate
  * data at `level` (0: stored blocks), the CRC and size trailer. */
@@ -373,4 +385,201 @@ Test(inflate_zstd, cut_or_damaged_gives_what_came_before_then_the_error)
     }
     free(zs.p);
     free(t);
+}
+
+/* An lz4 frame of data: blocks of `block_id`, independent or linked, with block and content checksums as asked. */
+static void lz4_frame(buf *out, const unsigned char *data, size_t n, LZ4F_blockSizeID_t block_id, int linked, int sums)
+{
+    LZ4F_preferences_t prefs = {.frameInfo = {.blockSizeID = block_id,
+                                              .blockMode = linked ? LZ4F_blockLinked : LZ4F_blockIndependent,
+                                              .contentChecksumFlag = sums ? LZ4F_contentChecksumEnabled : 0,
+                                              .blockChecksumFlag = sums ? LZ4F_blockChecksumEnabled : 0,
+                                              .contentSize = sums ? n : 0}};
+    size_t cap = LZ4F_compressFrameBound(n, &prefs);
+    unsigned char *c = malloc(cap);
+    size_t k = LZ4F_compressFrame(c, cap, data, n, &prefs);
+    cr_assert(!LZ4F_isError(k));
+    put(out, c, k);
+    free(c);
+}
+
+/* A legacy lz4 stream of data (one block: n is at most 8 MiB), as lz4 -l writes it. */
+static void lz4_legacy(buf *out, const unsigned char *data, size_t n)
+{
+    int cap = LZ4_compressBound((int)n);
+    unsigned char *c = malloc((size_t)cap);
+    int k = LZ4_compress_default((const char *)data, (char *)c, (int)n, cap);
+    cr_assert_gt(k, 0);
+    uint32_t k32 = (uint32_t)k;
+    put(out, "\x02\x21\x4c\x18", 4);
+    put(out, &k32, 4);
+    put(out, c, (size_t)k);
+    free(c);
+}
+
+static decoded decode_lz4(const buf *lz, size_t max_piece) { return decode_with(&LZ4, lz, max_piece); }
+
+Test(inflate_lz4, frames_legacy_streams_and_skippable_frames_in_pieces_of_any_size)
+{
+    size_t n1 = 300000, n2 = 100000, n3 = 1500000;
+    unsigned char *t1 = text(n1, 1), *t2 = malloc(n2), *t3 = text(n3, 3);
+    unsigned seed = 2;
+    for (size_t i = 0; i < n2; i++)
+        t2[i] = (unsigned char)rand_r(&seed); /* incompressible: stored blocks */
+    buf lz = {0}, want = {0};
+    lz4_frame(&lz, t1, n1, LZ4F_max64KB, 0, 1);
+    lz4_frame(&lz, t2, n2, LZ4F_max256KB, 1, 0);
+    static const unsigned char skip[] = {0x5a, 0x2a, 0x4d, 0x18, 5, 0, 0, 0, 's', 'k', 'i', 'p', '!'};
+    put(&lz, skip, sizeof skip);
+    lz4_frame(&lz, (const unsigned char *)"", 0, LZ4F_max64KB, 0, 1); /* an empty frame */
+    lz4_legacy(&lz, t3, n3);
+    lz4_frame(&lz, t3, n3, LZ4F_max4MB, 1, 1); /* a frame right after a legacy stream ends it */
+    put(&want, t1, n1);
+    put(&want, t2, n2);
+    put(&want, t3, n3);
+    put(&want, t3, n3);
+    for (size_t i = 0; i < sizeof PIECES / sizeof PIECES[0]; i++) {
+        decoded d = decode_lz4(&lz, PIECES[i]);
+        cr_assert_eq(d.last, 0, "pieces of %zu: %s", PIECES[i], d.err);
+        cr_assert_eq(d.out.len, want.len, "pieces of %zu", PIECES[i]);
+        cr_assert(!memcmp(d.out.p, want.p, want.len), "pieces of %zu", PIECES[i]);
+        cr_assert_eq(d.in, lz.len, "pieces of %zu: every byte taken", PIECES[i]);
+        free(d.out.p);
+    }
+    free(lz.p);
+    free(want.p);
+    free(t1);
+    free(t2);
+    free(t3);
+}
+
+/* Where the stream ends, whatever follows it: a frame's end exactly, a legacy stream's at zero padding, at a gzip
+ * member (whose first bytes read as a block size) and at bytes that are no block size; nothing when nothing follows. */
+Test(inflate_lz4, it_ends_where_the_stream_does_whatever_follows)
+{
+    size_t n = 200000;
+    unsigned char *t = text(n, 4);
+    buf frame = {0}, legacy = {0};
+    lz4_frame(&frame, t, n, LZ4F_max64KB, 0, 1);
+    lz4_legacy(&legacy, t, n);
+    static const struct {
+        const char *after;
+        size_t len;
+    } tails[] = {{"", 0}, {"\0\0\0\0\0\0\0\0", 8}, {"\x1f\x8b\x08\x00\0\0\0\0\0\x03 deflate", 18},
+                 {"a note", 6}, {"ab", 2}};
+    const buf *streams[] = {&frame, &legacy};
+    for (size_t s = 0; s < 2; s++) {
+        for (size_t k = 0; k < sizeof tails / sizeof tails[0]; k++) {
+            buf in = {0};
+            put(&in, streams[s]->p, streams[s]->len);
+            put(&in, tails[k].after, tails[k].len);
+            for (size_t i = 0; i < sizeof PIECES / sizeof PIECES[0]; i++) {
+                struct archive *a = archive_read_new();
+                up u = {.p = in.p, .len = in.len, .max = PIECES[i], .seed = 5};
+                ks_lz4 *l = ks__lz4_new(up_read, &u);
+                const void *p;
+                size_t got = 0;
+                la_ssize_t r;
+                while ((r = ks__lz4_read(a, l, &p)) > 0)
+                    got += (size_t)r;
+                cr_assert_eq(r, 0, "stream %zu, tail %zu, pieces of %zu: %s", s, k, PIECES[i], archive_error_string(a));
+                cr_assert_eq(got, n);
+                uint64_t want = tails[k].len ? streams[s]->len : UINT64_MAX;
+                cr_assert_eq(ks__lz4_end(l), want, "stream %zu, tail %zu, pieces of %zu", s, k, PIECES[i]);
+                ks__lz4_free(l);
+                archive_read_free(a);
+            }
+            free(in.p);
+        }
+    }
+    free(frame.p);
+    free(legacy.p);
+    free(t);
+}
+
+/* A frame or a legacy stream cut short gives what decodes before the cut (a block liblz4 had whole, drained; the
+ * first block's decodable part), then the error; a frame damaged in a later block gives every block before it. */
+Test(inflate_lz4, cut_or_damaged_gives_what_came_before_then_the_error)
+{
+    size_t n = 3u << 20;
+    unsigned char *t = text(n, 6);
+    buf frame = {0}, legacy = {0};
+    lz4_frame(&frame, t, n, LZ4F_max64KB, 0, 1);
+    lz4_legacy(&legacy, t, n);
+    const buf *streams[] = {&frame, &legacy};
+    for (size_t s = 0; s < 2; s++) {
+        const size_t cuts[] = {streams[s]->len / 3, streams[s]->len - 4};
+        for (size_t c = 0; c < 2; c++) {
+            buf cut = {.p = streams[s]->p, .len = cuts[c]};
+            for (size_t i = 0; i < sizeof PIECES / sizeof PIECES[0]; i++) {
+                decoded d = decode_lz4(&cut, PIECES[i]);
+                cr_assert_eq(d.last, -1, "stream %zu cut at %zu", s, cuts[c]);
+                cr_assert(strstr(d.err, "lz4: truncated"), "%s", d.err);
+                cr_assert(d.out.len > n / 4 && d.out.len <= n && !memcmp(d.out.p, t, d.out.len), "stream %zu cut at %zu",
+                          s, cuts[c]);
+                free(d.out.p);
+            }
+        }
+    }
+    buf bad = {0};
+    put(&bad, frame.p, frame.len);
+    bad.p[bad.len / 2] ^= 0x55; /* a block in the middle: its checksum fails */
+    decoded d = decode_lz4(&bad, 0);
+    cr_assert_eq(d.last, -1);
+    cr_assert(strstr(d.err, "lz4: "), "%s", d.err);
+    cr_assert(d.out.len >= n / 2 - (64u << 10) * 2 && !memcmp(d.out.p, t, d.out.len), "%zu bytes before the damage",
+              d.out.len);
+    free(d.out.p);
+    free(bad.p);
+    free(frame.p);
+    free(legacy.p);
+    free(t);
+}
+
+static void *cpus_of_this_thread(void *arg)
+{
+    cpu_set_t set;
+    *(int *)arg = sched_getaffinity(0, sizeof set, &set) == 0 ? CPU_COUNT(&set) : -1;
+    return NULL;
+}
+
+/* A decoder run ahead (and a zip's striping lanes) was started by the worker that opened the container, and a thread
+ * inherits its creator's CPU mask: the worker pinned to one CPU ran its decoder on that same CPU, and the two never
+ * overlapped (a .tar.gz at -j2: the decoder and the framing shared CPU 0 for 1.14 s while CPU 1 idled 35%). Helper
+ * threads now start with the process's mask (ks__thread_start), whatever their starter's. */
+/* As a pinned worker: pins itself to the first CPU it may run on, then starts a thread both ways; the CPU counts
+ * they saw in out[0] (pthread_create) and out[1] (ks__thread_start). */
+static void *as_a_pinned_worker(void *arg)
+{
+    int *out = arg;
+    cpu_set_t all, one;
+    CPU_ZERO(&one);
+    if (sched_getaffinity(0, sizeof all, &all) == 0)
+        for (int c = 0; c < CPU_SETSIZE; c++)
+            if (CPU_ISSET(c, &all)) {
+                CPU_SET(c, &one);
+                break;
+            }
+    if (pthread_setaffinity_np(pthread_self(), sizeof one, &one) != 0)
+        return NULL;
+    pthread_t t;
+    if (pthread_create(&t, NULL, cpus_of_this_thread, &out[0]) == 0)
+        pthread_join(t, NULL);
+    if (ks__thread_start(&t, cpus_of_this_thread, &out[1]) == 0)
+        pthread_join(t, NULL);
+    return NULL;
+}
+
+Test(decode_ahead, r_a_helper_thread_ran_on_the_one_cpu_its_pinned_starter_had)
+{
+    cpu_set_t all;
+    cr_assert_eq(sched_getaffinity(0, sizeof all, &all), 0);
+    if (CPU_COUNT(&all) < 2)
+        cr_skip_test("one CPU: nothing to pin away from");
+    int seen[2] = {0, 0};
+    pthread_t w;
+    cr_assert_eq(pthread_create(&w, NULL, as_a_pinned_worker, seen), 0);
+    pthread_join(w, NULL);
+    cr_assert_eq(seen[0], 1, "a thread inherits its creator's mask (%d CPUs)", seen[0]);
+    cr_assert_eq(seen[1], CPU_COUNT(&all), "a helper may run on %d CPUs", seen[1]);
 }
