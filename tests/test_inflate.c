@@ -182,6 +182,19 @@ static unsigned char *text(size_t n, unsigned seed)
 
 static const size_t PIECES[] = {0, 1, 7, 4096, 300000};
 
+/* `in` decoded by `k` in pieces of every size in PIECES (inline and ahead) is `want` exactly, every byte of it taken. */
+static void assert_decodes_whole(const decoder *k, const buf *in, const buf *want)
+{
+    for (size_t i = 0; i < sizeof PIECES / sizeof PIECES[0]; i++) {
+        decoded d = decode_with(k, in, PIECES[i]);
+        cr_assert_eq(d.last, 0, "pieces of %zu: %s", PIECES[i], d.err);
+        cr_assert_eq(d.out.len, want->len, "pieces of %zu", PIECES[i]);
+        cr_assert(!memcmp(d.out.p, want->p, want->len), "pieces of %zu", PIECES[i]);
+        cr_assert_eq(d.in, in->len, "pieces of %zu: every byte taken", PIECES[i]);
+        free(d.out.p);
+    }
+}
+
 Test(inflate_gzip, members_of_every_kind_in_pieces_of_any_size)
 {
     size_t n1 = 300000, n2 = 100000, n3 = 700000;
@@ -330,14 +343,7 @@ Test(inflate_zstd, frames_of_every_kind_in_pieces_of_any_size)
     put(&want, t1, n1);
     put(&want, t2, n2);
     put(&want, t3, n3);
-    for (size_t i = 0; i < sizeof PIECES / sizeof PIECES[0]; i++) {
-        decoded d = decode_zstd(&zs, PIECES[i]);
-        cr_assert_eq(d.last, 0, "pieces of %zu: %s", PIECES[i], d.err);
-        cr_assert_eq(d.out.len, want.len, "pieces of %zu", PIECES[i]);
-        cr_assert(!memcmp(d.out.p, want.p, want.len), "pieces of %zu", PIECES[i]);
-        cr_assert_eq(d.in, zs.len, "pieces of %zu: every byte taken", PIECES[i]);
-        free(d.out.p);
-    }
+    assert_decodes_whole(&ZSTD, &zs, &want);
     free(zs.p);
     free(want.p);
     free(t1);
@@ -438,14 +444,7 @@ Test(inflate_lz4, frames_legacy_streams_and_skippable_frames_in_pieces_of_any_si
     put(&want, t2, n2);
     put(&want, t3, n3);
     put(&want, t3, n3);
-    for (size_t i = 0; i < sizeof PIECES / sizeof PIECES[0]; i++) {
-        decoded d = decode_lz4(&lz, PIECES[i]);
-        cr_assert_eq(d.last, 0, "pieces of %zu: %s", PIECES[i], d.err);
-        cr_assert_eq(d.out.len, want.len, "pieces of %zu", PIECES[i]);
-        cr_assert(!memcmp(d.out.p, want.p, want.len), "pieces of %zu", PIECES[i]);
-        cr_assert_eq(d.in, lz.len, "pieces of %zu: every byte taken", PIECES[i]);
-        free(d.out.p);
-    }
+    assert_decodes_whole(&LZ4, &lz, &want);
     free(lz.p);
     free(want.p);
     free(t1);
