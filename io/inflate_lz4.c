@@ -27,6 +27,7 @@ enum state {
     IN_FRAME,     /* liblz4's frame decoder takes the bytes */
     LEGACY_SIZE,  /* a legacy block's size is gathered: another block, a frame's magic, or the end */
     LEGACY_DATA,  /* a legacy block's compressed bytes are gathered */
+    LEGACY_PEEK,  /* a short one did not decode: the bytes after it, to see whether a tar begins at its size */
     LEGACY_OUT    /* a decompressed legacy block is handed out */
 };
 
@@ -223,9 +224,11 @@ static void legacy_size(ks_lz4 *l, unsigned char *dst, size_t *pos, size_t cap, 
 /* The legacy format has no end marker, and what follows a stream may read as a block size: a gzip member whose header
  * names no file (`tar cz` writes such headers; its flags byte is the size's top byte) and a tar whose first name is
  * three bytes or fewer (`tar -C dir -cf x .` begins with "./"). So a block's first bytes are looked at before it is
- * taken for one (LEGACY_LOOK of them, or all of a smaller one): 1 when they, with the size, begin such a container
- * (the rest of a gzip header: extra flags 0, 2 or 4, and a known OS; a tar header whose checksum is right), and the
- * stream has ended. A block with such a size and such bytes is as good as never written. */
+ * taken for one (LEGACY_LOOK of them, or all of a smaller one, and LEGACY_LOOK all the same when a smaller one does
+ * not decode: a tar named in one byte): 1 when they, with the size, begin such a container (the rest of a gzip
+ * header: extra flags 0, 2 or 4, and a known OS; a tar header whose checksum is right), and the stream has ended. A
+ * block with such a size and such bytes is as good as never written. Other bytes after a legacy stream whose first
+ * four read as a size under 8.4 MB (an .ico's 00 00 01 00) are taken for a block, and said to be corrupt. */
 static int gzip_like(const ks_lz4 *l) { return !memcmp(l->word, "\x1f\x8b\x08\x00", 4); }
 
 /* How many of a legacy block's first bytes legacy_ends_here looks at. */
@@ -234,17 +237,23 @@ static size_t legacy_look(const ks_lz4 *l)
     return gzip_like(l) ? 6 : l->lin_want < LEGACY_LOOK ? l->lin_want : LEGACY_LOOK;
 }
 
+/* 1 when the size word and the LEGACY_LOOK bytes gathered after it are a tar header whose checksum is right. */
+static int tar_at_word(const ks_lz4 *l)
+{
+    if (l->lin_n < LEGACY_LOOK)
+        return 0;
+    unsigned char h[512];
+    memcpy(h, l->word, 4);
+    memcpy(h + 4, l->lin, LEGACY_LOOK);
+    return ks__container_tar_header(h);
+}
+
 static int legacy_ends_here(const ks_lz4 *l)
 {
     const unsigned char *b = l->lin;
     if (gzip_like(l))
         return l->lin_n >= 6 && (b[4] == 0 || b[4] == 2 || b[4] == 4) && (b[5] <= 13 || b[5] == 255);
-    if (l->lin_n < LEGACY_LOOK)
-        return 0;
-    unsigned char h[512];
-    memcpy(h, l->word, 4);
-    memcpy(h + 4, b, LEGACY_LOOK);
-    return ks__container_tar_header(h);
+    return tar_at_word(l);
 }
 
 /* A legacy block gathered whole: decompressed, to be handed out. */
@@ -255,6 +264,10 @@ static void legacy_block(ks_lz4 *l, const char **failed)
         return;
     }
     int n = LZ4_decompress_safe((const char *)l->lin, (char *)l->lout, (int)l->lin_want, (int)LEGACY_BLOCK);
+    if (n < 0 && l->lin_want < LEGACY_LOOK) { /* too short to have been looked at: a tar named in 1 byte ("k\0\0\0") */
+        l->state = LEGACY_PEEK;
+        return;
+    }
     if (n < 0) {
         *failed = "corrupt legacy block";
         return;
@@ -337,8 +350,10 @@ static void frame_salvage(ks_lz4 *l)
         return;
     uint32_t word = le32(h + at);
     size_t size = word & 0x7fffffffu, max = (size_t)64 << (10 + 2 * (bd - 4)), have = n - at - 4;
-    if (!size || size > max || have >= size || !(l->lout || (l->lout = malloc(LEGACY_BLOCK))))
+    if (!size || size > max || !(l->lout || (l->lout = malloc(LEGACY_BLOCK))))
         return;
+    if (have > size) /* the block whole, cut in its checksum (-BX) */
+        have = size;
     if (word >> 31) { /* stored as it is */
         memcpy(l->lout, h + at + 4, have);
         hand_out_cut(l, have);
@@ -370,6 +385,10 @@ static void at_upstream_end(ks_lz4 *l, const char **failed)
     }
     if (l->state == BETWEEN && !l->word_n)
         return; /* nothing at all */
+    if (l->state == LEGACY_PEEK) {
+        *failed = "corrupt legacy block";
+        return;
+    }
     if (l->state == LEGACY_DATA && gzip_like(l) && l->lin_n < 6) { /* too short to tell: a gzip's first bytes */
         end_here(l);
         return;
@@ -422,7 +441,7 @@ static la_ssize_t decode(ks_lz4 *l, struct archive *a, unsigned char *dst)
         case SKIP_SIZE:
             if (gather_word(l)) {
                 l->skip = le32(l->word);
-                l->state = SKIP;
+                l->state = l->skip ? SKIP : BETWEEN; /* an empty one ends where its size does */
             }
             break;
         case SKIP:
@@ -465,6 +484,15 @@ static la_ssize_t decode(ks_lz4 *l, struct archive *a, unsigned char *dst)
                 legacy_block(l, &failed);
             break;
         }
+        case LEGACY_PEEK:
+            l->lin_n += take(l, l->lin + l->lin_n, LEGACY_LOOK - l->lin_n);
+            if (l->lin_n < LEGACY_LOOK)
+                break;
+            if (tar_at_word(l))
+                end_here(l);
+            else
+                failed = "corrupt legacy block";
+            break;
         case LEGACY_OUT:
             break;
         }
