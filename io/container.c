@@ -12,9 +12,9 @@
 
 #include "container.h"
 #include "inflate_gzip.h"
+#include "inflate_lz4.h"
 #include "inflate_xz.h"
 #include "inflate_zstd.h"
-#include "inflate_lz4.h"
 #include "zip_stripes.h"
 
 #define BLOCK (256u * 1024u)   /* a member's bytes are handed on in pieces of at most this */
@@ -1053,10 +1053,16 @@ static int opens_at(const expansion *x, const unsigned char *p, size_t n, int cu
     stream_dec dec = {0};
     /* a stream as the expansion sets it up: our decoder, or libarchive's filter appended (its bidder knows no
      * skippable frame, and raw would take any bytes) */
-    int ok = ks__container_is_stream(kind) ? set_source(a, kind, fd_read, &src, 0, &dec) : 1;
-    if (ok && kind == KS_CONT_LZ4) /* what a cut block gives is weak evidence: the cut may be where a container begins */
-        ks__lz4_whole_blocks_only(dec.d);
-    ok = ok && (ks__container_is_stream(kind) ? open_reader(a, kind) : archive_read_open_memory(a, p, n) == ARCHIVE_OK);
+    int ok;
+    if (ks__container_is_stream(kind)) {
+        ok = set_source(a, kind, fd_read, &src, 0, &dec);
+        /* what a cut block gives is weak evidence: the cut may be where a container begins */
+        if (ok && kind == KS_CONT_LZ4)
+            ks__lz4_whole_blocks_only(dec.d);
+        ok = ok && open_reader(a, kind);
+    } else {
+        ok = archive_read_open_memory(a, p, n) == ARCHIVE_OK;
+    }
     struct archive_entry *e;
     ok = ok && archive_read_next_header(a, &e) >= ARCHIVE_WARN;
     if (ok && !archive_entry_is_encrypted(e)) { /* an encrypted member is said and passed over: the archive opens */

@@ -54,7 +54,7 @@ struct ks_lz4 {
     /* the first frame's bytes, kept until it gives some out: liblz4 keeps a block it does not have whole to itself, so
      * a stream cut inside its first block would give nothing (and be scanned as its compressed bytes) */
     unsigned char *first;
-    size_t first_n;
+    size_t first_n, first_cap;
     int first_done;          /* it gave some out, or more than a block came, or it was no first frame */
     int ended;               /* what followed the stream was none: it ended at end_at */
     uint64_t end_at;
@@ -114,6 +114,8 @@ static uint32_t le32(const unsigned char *p)
 {
     return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
 }
+
+static int skippable(uint32_t magic) { return (magic & 0xfffffff0u) == 0x184D2A50u; }
 
 /* Makes upstream bytes available: 1 when there are some, 0 at its end, -1 (with *failed) when it failed. */
 static int pull(ks_lz4 *l, struct archive *a, const char **failed)
@@ -180,11 +182,12 @@ static void begin_frame(ks_lz4 *l, unsigned char *dst, size_t *pos, size_t cap, 
         *pos += dn;
         l->hint = r;
         l->state = IN_FRAME;
-        if (!l->first_done && (l->first = malloc(FRAME_FIRST_MAX))) {
+        /* kept for frame_salvage, which a stream tried in trailing data does without */
+        if (!l->first_done && !l->whole_only && (l->first = malloc(l->first_cap = 64u << 10))) {
             memcpy(l->first, l->word, sizeof l->word);
             l->first_n = sizeof l->word;
         }
-    } else if ((magic & 0xfffffff0u) == 0x184D2A50u) {
+    } else if (skippable(magic)) {
         l->state = SKIP_SIZE;
     } else if (magic == LEGACY_MAGIC) {
         l->state = LEGACY_SIZE;
@@ -199,12 +202,12 @@ static void begin_frame(ks_lz4 *l, unsigned char *dst, size_t *pos, size_t cap, 
     l->started = 1;
 }
 
-/* A whole legacy block size: the block's bytes follow (legacy_looks decides on their first ones), or (a frame's
+/* A whole legacy block size: the block's bytes follow (legacy_ends_here decides on their first ones), or (a frame's
  * magic, zero padding, bytes that are no block size) the legacy stream has ended. */
 static void legacy_size(ks_lz4 *l, unsigned char *dst, size_t *pos, size_t cap, const char **failed)
 {
     uint32_t size = le32(l->word);
-    if (size == FRAME_MAGIC || size == LEGACY_MAGIC || (size & 0xfffffff0u) == 0x184D2A50u) {
+    if (size == FRAME_MAGIC || size == LEGACY_MAGIC || skippable(size)) {
         begin_frame(l, dst, pos, cap, failed);
         return;
     }
@@ -293,6 +296,16 @@ static void keep_first(ks_lz4 *l, size_t sn, size_t dn)
     if (dn || l->first_n + sn > FRAME_FIRST_MAX) {
         drop_first(l);
         return;
+    }
+    if (l->first_n + sn > l->first_cap) { /* grown as the block comes: most streams give some out in their first KiB */
+        size_t cap = 2 * l->first_cap > l->first_n + sn ? 2 * l->first_cap : l->first_n + sn;
+        unsigned char *g = realloc(l->first, cap);
+        if (!g) {
+            drop_first(l);
+            return;
+        }
+        l->first = g;
+        l->first_cap = cap;
     }
     memcpy(l->first + l->first_n, l->in, sn);
     l->first_n += sn;
