@@ -1,7 +1,9 @@
 /* inflate_lz4.c: lz4 streams decoded with liblz4, a block at a time, for libarchive to frame. libarchive's lz4 filter
  * takes four bytes past a frame to see whether another begins, so where a stream ended (and its trailing data began)
  * was a guess, and it fails on the zero padding the kernel leaves after a legacy stream (initramfs images). Here a
- * frame ends where liblz4 says it does, and the legacy format is read block by block as the lz4 tool reads it. */
+ * frame's blocks are found by reading their sizes, each handed to liblz4 whole (which checks the checksums), so a frame
+ * ends where it does and a block cut short (a partial download) is at hand to decode what it can of; the legacy format
+ * is read block by block as the lz4 tool reads it. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -17,14 +19,18 @@
 #define LEGACY_MAGIC 0x184C2102u
 #define LEGACY_BLOCK (8u << 20)                     /* what a legacy block decompresses to, at most */
 #define LEGACY_BOUND LZ4_COMPRESSBOUND(LEGACY_BLOCK) /* a block size past this is none: what follows the stream */
-#define FRAME_FIRST_MAX ((4u << 20) + 64u)           /* a frame's header and its first block, at most */
+#define FRAME_HEAD_MAX 19u                           /* magic, FLG, BD, content size, dictionary id, checksum */
+#define FRAME_WINDOW (64u << 10)                     /* how far back a linked block's matches reach */
 #define LEGACY_LOOK 508u /* of a legacy block, looked at before it is taken for one: a tar header's after the size */
 
 enum state {
     BETWEEN,      /* a frame's magic is gathered (or the stream has ended) */
     SKIP_SIZE,    /* a skippable frame's size is gathered */
     SKIP,         /* a skippable frame's bytes are passed over */
-    IN_FRAME,     /* liblz4's frame decoder takes the bytes */
+    FRAME_HEAD,   /* a frame's header is gathered, then handed to liblz4 whole */
+    FRAME_UNIT,   /* a block (size word, bytes, checksum) or the end mark (and checksum) is gathered */
+    FRAME_FEED,   /* the unit, whole (in upstream's piece or gathered), is handed to liblz4 */
+    FRAME_STORED, /* a stored block's bytes (and checksum), handed to liblz4 as they come: it passes them on so */
     LEGACY_SIZE,  /* a legacy block's size is gathered: another block, a frame's magic, or the end */
     LEGACY_DATA,  /* a legacy block's compressed bytes are gathered */
     LEGACY_PEEK,  /* a short one did not decode: the bytes after it, to see whether a tar begins at its size */
@@ -35,7 +41,6 @@ struct ks_lz4 {
     archive_read_callback *up;
     void *up_data;
     LZ4F_dctx *dctx;
-    size_t hint;             /* liblz4's hint: what the frame's next block (or header) takes, at most that is given */
     const unsigned char *in; /* upstream's current piece, not yet taken */
     size_t in_n;
     int up_eof;
@@ -45,17 +50,30 @@ struct ks_lz4 {
     size_t word_n;
     uint64_t word_at;
     uint64_t skip;           /* a skippable frame's bytes still to pass over */
+    unsigned char head[FRAME_HEAD_MAX]; /* a frame's header (head_n bytes of it so far) */
+    size_t head_n;
+    size_t block_max;        /* of the frame: what its blocks decompress to, at most (its BD) */
+    int linked;              /* its blocks' matches reach into the blocks before them */
+    int sums;                /* its blocks end in a checksum */
+    int end_sum;             /* it ends in a checksum of its content */
+    /* a unit (unit bytes: a block's size word, bytes and checksum, or the end mark and the frame's checksum): gathered
+     * in unit_buf when upstream's piece does not hold it whole (unit_n bytes so far), and handed to liblz4 from there
+     * or from the piece (feed_left bytes of it still to give) */
+    unsigned char *unit_buf;
+    size_t unit_n, unit_cap, unit, feed_left;
+    size_t stored_left;      /* a stored block not whole in the piece: its bytes and checksum, after its size word */
+    int from_buf;
+    int pending;             /* liblz4 may still hold output of the unit given last: drained before the next */
+    /* of a linked frame, the last FRAME_WINDOW bytes decoded: what a block cut short may refer back to */
+    unsigned char *hist;
+    size_t hist_n;
+    size_t hist_from;        /* where in the bytes given out by this call hist goes on from */
     unsigned char *lin;      /* a legacy block: its compressed bytes (lin_want of them, lin_n so far) */
     size_t lin_n, lin_want;
     unsigned char *lout;     /* and what they decompressed to (lout_n bytes, handed out up to lout_pos) */
     size_t lout_n, lout_pos;
     int cut;                 /* the block handed out was cut short by upstream's end: what of it could be decoded */
     int whole_only;          /* a cut block gives nothing (ks__lz4_whole_blocks_only) */
-    /* the first frame's bytes, kept until it gives some out: liblz4 keeps a block it does not have whole to itself, so
-     * a stream cut inside its first block would give nothing (and be scanned as its compressed bytes) */
-    unsigned char *first;
-    size_t first_n, first_cap;
-    int first_done;          /* it gave some out, or more than a block came, or it was no first frame */
     int ended;               /* what followed the stream was none: it ended at end_at */
     uint64_t end_at;
     uint64_t bytes_in;
@@ -88,7 +106,8 @@ void ks__lz4_free(ks_lz4 *l)
     LZ4F_freeDecompressionContext(l->dctx);
     free(l->lin);
     free(l->lout);
-    free(l->first);
+    free(l->unit_buf);
+    free(l->hist);
     free(l);
 }
 
@@ -167,31 +186,19 @@ static void end_here(ks_lz4 *l)
     l->end_at = l->word_at;
 }
 
-/* What a whole word that may begin a frame begins: a frame (its magic handed to liblz4), a skippable frame, a legacy
+/* What a whole word that may begin a frame begins: a frame (its header gathered next), a skippable frame, a legacy
  * stream, or nothing (the end, or a failure when no stream began before it). */
-static void begin_frame(ks_lz4 *l, unsigned char *dst, size_t *pos, size_t cap, const char **failed)
+static void begin_frame(ks_lz4 *l, const char **failed)
 {
     uint32_t magic = le32(l->word);
     if (magic == FRAME_MAGIC) {
-        size_t dn = cap - *pos, sn = sizeof l->word;
-        size_t r = LZ4F_decompress(l->dctx, dst + *pos, &dn, l->word, &sn, NULL);
-        if (LZ4F_isError(r)) {
-            *failed = lz4f_words(r);
-            return;
-        }
-        *pos += dn;
-        l->hint = r;
-        l->state = IN_FRAME;
-        /* kept for frame_salvage, which a stream tried in trailing data does without */
-        if (!l->first_done && !l->whole_only && (l->first = malloc(l->first_cap = 64u << 10))) {
-            memcpy(l->first, l->word, sizeof l->word);
-            l->first_n = sizeof l->word;
-        }
+        memcpy(l->head, l->word, sizeof l->word);
+        l->head_n = sizeof l->word;
+        l->state = FRAME_HEAD;
     } else if (skippable(magic)) {
         l->state = SKIP_SIZE;
     } else if (magic == LEGACY_MAGIC) {
         l->state = LEGACY_SIZE;
-        l->first_done = 1;
     } else if (l->started) {
         end_here(l);
         return;
@@ -204,25 +211,24 @@ static void begin_frame(ks_lz4 *l, unsigned char *dst, size_t *pos, size_t cap, 
 
 /* A whole legacy block size: the block's bytes follow (legacy_ends_here decides on their first ones), or (a frame's
  * magic, zero padding, bytes that are no block size) the legacy stream has ended. */
-static void legacy_size(ks_lz4 *l, unsigned char *dst, size_t *pos, size_t cap, const char **failed)
+static void legacy_size(ks_lz4 *l, const char **failed)
 {
     uint32_t size = le32(l->word);
     if (size == FRAME_MAGIC || size == LEGACY_MAGIC || skippable(size)) {
-        begin_frame(l, dst, pos, cap, failed);
+        begin_frame(l, failed);
         return;
     }
     if (!size || size > LEGACY_BOUND) {
         end_here(l);
         return;
     }
-    if (!l->lin && !(l->lin = malloc(LEGACY_BOUND))) {
-        *failed = "out of memory for a legacy block";
-        return;
-    }
     l->lin_n = 0;
     l->lin_want = size;
     l->state = LEGACY_DATA;
 }
+
+/* lin, where a legacy block is gathered when upstream's piece does not hold it whole; 0 when out of memory. */
+static int lin_room(ks_lz4 *l) { return l->lin || (l->lin = malloc(LEGACY_BOUND)); }
 
 /* The legacy format has no end marker, and what follows a stream may read as a block size: a gzip member whose header
  * names no file (`tar cz` writes such headers; its flags byte is the size's top byte) and a tar whose first name is
@@ -240,34 +246,42 @@ static size_t legacy_look(const ks_lz4 *l)
     return gzip_like(l) ? 6 : l->lin_want < LEGACY_LOOK ? l->lin_want : LEGACY_LOOK;
 }
 
-/* 1 when the size word and the LEGACY_LOOK bytes gathered after it are a tar header whose checksum is right. */
-static int tar_at_word(const ks_lz4 *l)
+/* 1 when the size word and the `n` bytes at b after it are a tar header whose checksum is right. */
+static int tar_at_word(const ks_lz4 *l, const unsigned char *b, size_t n)
 {
-    if (l->lin_n < LEGACY_LOOK)
+    if (n < LEGACY_LOOK)
         return 0;
     unsigned char h[512];
     memcpy(h, l->word, 4);
-    memcpy(h + 4, l->lin, LEGACY_LOOK);
+    memcpy(h + 4, b, LEGACY_LOOK);
     return ks__container_tar_header(h);
 }
 
-static int legacy_ends_here(const ks_lz4 *l)
+/* Whether the block's first `n` bytes (at b) begin what follows the stream. */
+static int legacy_ends_here(const ks_lz4 *l, const unsigned char *b, size_t n)
 {
-    const unsigned char *b = l->lin;
     if (gzip_like(l))
-        return l->lin_n >= 6 && (b[4] == 0 || b[4] == 2 || b[4] == 4) && (b[5] <= 13 || b[5] == 255);
-    return tar_at_word(l);
+        return n >= 6 && (b[4] == 0 || b[4] == 2 || b[4] == 4) && (b[5] <= 13 || b[5] == 255);
+    return tar_at_word(l, b, n);
 }
 
-/* A legacy block gathered whole: decompressed, to be handed out. */
-static void legacy_block(ks_lz4 *l, const char **failed)
+/* A legacy block whole at src (lin, or upstream's piece): decompressed, to be handed out. */
+static void legacy_block(ks_lz4 *l, const unsigned char *src, const char **failed)
 {
     if (!l->lout && !(l->lout = malloc(LEGACY_BLOCK))) {
         *failed = "out of memory for a legacy block";
         return;
     }
-    int n = LZ4_decompress_safe((const char *)l->lin, (char *)l->lout, (int)l->lin_want, (int)LEGACY_BLOCK);
+    int n = LZ4_decompress_safe((const char *)src, (char *)l->lout, (int)l->lin_want, (int)LEGACY_BLOCK);
     if (n < 0 && l->lin_want < LEGACY_LOOK) { /* too short to have been looked at: a tar named in 1 byte ("k\0\0\0") */
+        if (src != l->lin) {
+            if (!lin_room(l)) {
+                *failed = "out of memory for a legacy block";
+                return;
+            }
+            memcpy(l->lin, src, l->lin_want);
+            l->lin_n = l->lin_want;
+        }
         l->state = LEGACY_PEEK;
         return;
     }
@@ -280,51 +294,236 @@ static void legacy_block(ks_lz4 *l, const char **failed)
     l->state = LEGACY_OUT;
 }
 
-/* The first frame's bytes are no longer kept. */
-static void drop_first(ks_lz4 *l)
+/* A legacy block's bytes: read where they lie when upstream's piece holds them all, else gathered in lin (its first
+ * bytes alone first, as few as can be read again from what the source keeps, should they begin what follows). */
+static void legacy_data(ks_lz4 *l, const char **failed)
 {
-    free(l->first);
-    l->first = NULL;
-    l->first_done = 1;
-}
-
-/* The first `sn` bytes at hand went to the first frame's decoder, which gave `dn` out: kept, until it gives some. */
-static void keep_first(ks_lz4 *l, size_t sn, size_t dn)
-{
-    if (!l->first)
-        return;
-    if (dn || l->first_n + sn > FRAME_FIRST_MAX) {
-        drop_first(l);
-        return;
-    }
-    if (l->first_n + sn > l->first_cap) { /* grown as the block comes: most streams give some out in their first KiB */
-        size_t cap = 2 * l->first_cap > l->first_n + sn ? 2 * l->first_cap : l->first_n + sn;
-        unsigned char *g = realloc(l->first, cap);
-        if (!g) {
-            drop_first(l);
+    if (!l->lin_n && l->in_n >= l->lin_want) {
+        if (legacy_ends_here(l, l->in, l->lin_want)) {
+            end_here(l);
             return;
         }
-        l->first = g;
-        l->first_cap = cap;
+        legacy_block(l, l->in, failed);
+        take(l, NULL, l->lin_want);
+        return;
     }
-    memcpy(l->first + l->first_n, l->in, sn);
-    l->first_n += sn;
+    if (!lin_room(l)) {
+        *failed = "out of memory for a legacy block";
+        return;
+    }
+    size_t look = legacy_look(l), was = l->lin_n;
+    l->lin_n += take(l, l->lin + l->lin_n, (l->lin_n < look ? look : l->lin_want) - l->lin_n);
+    if (was < look && l->lin_n >= look && legacy_ends_here(l, l->lin, l->lin_n)) {
+        end_here(l);
+        return;
+    }
+    if (l->lin_n == l->lin_want)
+        legacy_block(l, l->lin, failed);
+}
+
+/* A frame's header, gathered (FLG says how long it is) and then handed to liblz4 whole, which checks it. */
+static size_t head_len(unsigned flg) { return 7 + (flg & 8u ? 8 : 0) + (flg & 1u ? 4 : 0); }
+
+static void frame_head(ks_lz4 *l, const char **failed)
+{
+    size_t want = l->head_n < 5 ? 5 : head_len(l->head[4]);
+    l->head_n += take(l, l->head + l->head_n, want - l->head_n);
+    if (l->head_n < 5 || l->head_n < head_len(l->head[4]))
+        return;
+    size_t dn = 0, sn = l->head_n;
+    size_t r = LZ4F_decompress(l->dctx, l->word, &dn, l->head, &sn, NULL);
+    if (LZ4F_isError(r)) {
+        *failed = lz4f_words(r);
+        return;
+    }
+    unsigned flg = l->head[4], bd = (l->head[5] >> 4) & 7u; /* liblz4 took it: BD is 4 to 7 */
+    l->block_max = (size_t)64 << (10 + 2 * (bd - 4));
+    l->linked = !(flg & 0x20u);
+    l->sums = (flg & 0x10u) != 0;
+    l->end_sum = (flg & 0x04u) != 0;
+    l->hist_n = 0;
+    l->unit_n = 0;
+    l->state = FRAME_UNIT;
+}
+
+/* The size of the unit that word w begins: a block's size word, bytes and checksum; or the end mark and the frame's
+ * checksum. A size past the frame's blocks is a unit of its word alone, for liblz4 to refuse. */
+static size_t unit_size(const ks_lz4 *l, uint32_t w)
+{
+    size_t size = w & 0x7fffffffu;
+    if (!w)
+        return 4 + (l->end_sum ? 4 : 0);
+    return size > l->block_max ? 4 : 4 + size + (l->sums ? 4 : 0);
+}
+
+/* unit_buf, room for `n` bytes; 0 when out of memory. */
+static int unit_room(ks_lz4 *l, size_t n)
+{
+    if (n <= l->unit_cap)
+        return 1;
+    unsigned char *g = realloc(l->unit_buf, n);
+    if (!g)
+        return 0;
+    l->unit_buf = g;
+    l->unit_cap = n;
+    return 1;
+}
+
+/* The unit's first `n` bytes (at hand: in upstream's piece, or in unit_buf when from_buf) are handed to liblz4 next. */
+static void feed_next(ks_lz4 *l, size_t n, int from_buf)
+{
+    l->feed_left = n;
+    l->from_buf = from_buf;
+    l->state = FRAME_FEED;
+}
+
+/* A stored block not whole in the piece: its size word (the unit's) alone, its bytes then as they come (liblz4
+ * passes them on as it gets them, so a cut one has given out all that came: no 4 MiB gathered for it). */
+static void stored_next(ks_lz4 *l, int from_buf)
+{
+    l->stored_left = l->unit - 4;
+    l->unit = 4;
+    feed_next(l, 4, from_buf);
+}
+
+/* The next unit: handed over where it lies when upstream's piece holds it whole, else gathered in unit_buf. */
+static void frame_unit(ks_lz4 *l, const char **failed)
+{
+    if (!l->unit_n && l->in_n >= 4) {
+        uint32_t w = le32(l->in);
+        l->unit = unit_size(l, w);
+        if (l->in_n >= l->unit)
+            feed_next(l, l->unit, 0);
+        else if (w >> 31)
+            stored_next(l, 0);
+        if (l->state != FRAME_UNIT)
+            return;
+    }
+    if (l->unit_n < 4) {
+        if (!unit_room(l, 4)) {
+            *failed = "out of memory for an lz4 block";
+            return;
+        }
+        l->unit_n += take(l, l->unit_buf + l->unit_n, 4 - l->unit_n);
+        if (l->unit_n < 4)
+            return;
+        l->unit = unit_size(l, le32(l->unit_buf));
+        if (l->unit_buf[3] >> 7 && l->unit > 4) {
+            stored_next(l, 1);
+            return;
+        }
+        if (!unit_room(l, l->unit)) {
+            *failed = "out of memory for an lz4 block";
+            return;
+        }
+    }
+    l->unit_n += take(l, l->unit_buf + l->unit_n, l->unit - l->unit_n);
+    if (l->unit_n == l->unit)
+        feed_next(l, l->unit, 1);
+}
+
+/* What liblz4 still holds of the unit given last (a big block given out a piece at a time), into dst. */
+static void flush(ks_lz4 *l, unsigned char *dst, size_t *pos, size_t cap, const char **failed)
+{
+    size_t room = cap - *pos, dn = room, sn = 0;
+    size_t r = LZ4F_decompress(l->dctx, dst + *pos, &dn, l->word, &sn, NULL);
+    if (LZ4F_isError(r)) {
+        *failed = lz4f_words(r);
+        return;
+    }
+    *pos += dn;
+    l->pending = dn == room;
+}
+
+/* The unit at hand (feed_left bytes of it not yet taken) to liblz4, once it holds nothing of the one before: a unit
+ * at a time, since liblz4 says nothing of what it wrote in a call that fails, and a bad block (or checksum) given
+ * together with good ones would take their bytes with it. */
+static void feed(ks_lz4 *l, unsigned char *dst, size_t *pos, size_t cap, const char **failed)
+{
+    if (l->pending) {
+        flush(l, dst, pos, cap, failed);
+        return;
+    }
+    const unsigned char *src = l->from_buf ? l->unit_buf + (l->unit - l->feed_left) : l->in;
+    size_t room = cap - *pos, dn = room, sn = l->feed_left;
+    size_t r = LZ4F_decompress(l->dctx, dst + *pos, &dn, src, &sn, NULL);
+    if (!l->from_buf)
+        take(l, NULL, sn);
+    l->feed_left -= sn;
+    *pos += dn;
+    l->pending = dn == room;
+    if (LZ4F_isError(r)) {
+        *failed = lz4f_words(r);
+    } else if (!r) {
+        l->state = BETWEEN; /* liblz4 stopped exactly at the frame's end */
+    } else if (!l->feed_left) {
+        l->unit_n = 0;
+        l->state = l->stored_left ? FRAME_STORED : FRAME_UNIT;
+    } else if (!sn && !dn) {
+        *failed = "lz4 frame decoder made no progress"; /* never seen: guards against a loop */
+    }
+}
+
+/* A stored block's next bytes at hand, to liblz4: its checksum on its own, so that a bad one takes no bytes with it. */
+static void frame_stored(ks_lz4 *l, unsigned char *dst, size_t *pos, size_t cap, const char **failed)
+{
+    if (l->pending) {
+        flush(l, dst, pos, cap, failed);
+        return;
+    }
+    size_t sum = l->sums ? 4 : 0, give = l->stored_left > sum ? l->stored_left - sum : l->stored_left;
+    size_t room = cap - *pos, dn = room, sn = give < l->in_n ? give : l->in_n;
+    size_t r = LZ4F_decompress(l->dctx, dst + *pos, &dn, l->in, &sn, NULL);
+    take(l, NULL, sn);
+    l->stored_left -= sn;
+    *pos += dn;
+    l->pending = dn == room;
+    if (LZ4F_isError(r))
+        *failed = lz4f_words(r);
+    else if (!l->stored_left)
+        l->state = FRAME_UNIT;
+    else if (!sn && !dn)
+        *failed = "lz4 frame decoder made no progress";
+}
+
+/* Of a linked frame, the bytes it gave out in this call since hist_from (dst's): its last FRAME_WINDOW remembered,
+ * which a block cut short may refer back to. */
+static void remember(ks_lz4 *l, const unsigned char *dst, size_t pos)
+{
+    size_t n = pos - l->hist_from;
+    const unsigned char *p = dst + l->hist_from;
+    l->hist_from = pos;
+    int in_frame = l->state == FRAME_UNIT || l->state == FRAME_FEED || l->state == FRAME_STORED;
+    if (!n || !l->linked || !in_frame || l->whole_only ||
+        !(l->hist || (l->hist = malloc(FRAME_WINDOW))))
+        return;
+    if (n >= FRAME_WINDOW) {
+        memcpy(l->hist, p + n - FRAME_WINDOW, FRAME_WINDOW);
+        l->hist_n = FRAME_WINDOW;
+        return;
+    }
+    size_t keep = FRAME_WINDOW - n < l->hist_n ? FRAME_WINDOW - n : l->hist_n;
+    memmove(l->hist, l->hist + l->hist_n - keep, keep);
+    memcpy(l->hist + keep, p, n);
+    l->hist_n = keep + n;
 }
 
 /* The longest prefix of the block whose first `n` bytes are at src (the rest cut off) that decodes, into dst (`cap`
- * bytes of room): found by halving, since a partial decode that needs bytes past those at hand fails and one that
- * stops sooner succeeds. */
-static size_t decodable(const unsigned char *src, size_t n, unsigned char *dst, size_t cap)
+ * bytes of room), with the `dict_n` bytes before the block at dict: found by halving, since a partial decode that
+ * needs bytes past those at hand fails and one that stops sooner succeeds. */
+static size_t decodable(const unsigned char *src, size_t n, unsigned char *dst, size_t cap, const unsigned char *dict,
+                        size_t dict_n)
 {
+    const char *s = (const char *)src, *d = (const char *)dict;
     int lo = 0, hi = (int)cap;
     while (lo < hi) {
         int mid = lo + (hi - lo + 1) / 2;
-        if (LZ4_decompress_safe_partial((const char *)src, (char *)dst, (int)n, mid, (int)cap) == mid)
+        if (LZ4_decompress_safe_partial_usingDict(s, (char *)dst, (int)n, mid, (int)cap, d, (int)dict_n) == mid)
             lo = mid;
         else
             hi = mid - 1;
     }
-    return lo > 0 && LZ4_decompress_safe_partial((const char *)src, (char *)dst, (int)n, lo, (int)cap) == lo
+    return lo > 0 && LZ4_decompress_safe_partial_usingDict(s, (char *)dst, (int)n, lo, (int)cap, d, (int)dict_n) == lo
                ? (size_t)lo
                : 0;
 }
@@ -345,47 +544,29 @@ static void hand_out_cut(ks_lz4 *l, size_t n)
 static void legacy_salvage(ks_lz4 *l)
 {
     if (l->lout || (l->lout = malloc(LEGACY_BLOCK)))
-        hand_out_cut(l, decodable(l->lin, l->lin_n, l->lout, LEGACY_BLOCK));
+        hand_out_cut(l, decodable(l->lin, l->lin_n, l->lout, LEGACY_BLOCK, NULL, 0));
 }
 
-/* The first frame cut short inside its first block, which liblz4 kept to itself: the block read from the bytes kept
- * (after the frame's header: FLG, BD, the content size and dictionary id when FLG says, the header checksum), as
- * much of it as decodes (or, stored, as came) handed out before the stream is said to be cut. */
+/* A frame's block cut short by upstream's end (a partial download), which liblz4 never had whole: as much of it as
+ * decodes (with the frame's last FRAME_WINDOW bytes before it, when its blocks are linked), or as came of a stored
+ * one, handed out before the stream is said to be cut. A block of 4 MiB may hold many of a tar's members. */
 static void frame_salvage(ks_lz4 *l)
 {
-    const unsigned char *h = l->first;
-    size_t n = l->first_n;
-    if (n < 7)
+    if (l->unit_n <= 4)
         return;
-    unsigned flg = h[4], bd = (h[5] >> 4) & 7u;
-    size_t at = 7 + (flg & 8u ? 8 : 0) + (flg & 1u ? 4 : 0);
-    if (bd < 4 || at + 4 > n)
-        return;
-    uint32_t word = le32(h + at);
-    size_t size = word & 0x7fffffffu, max = (size_t)64 << (10 + 2 * (bd - 4)), have = n - at - 4;
-    if (!size || size > max || !(l->lout || (l->lout = malloc(LEGACY_BLOCK))))
+    uint32_t w = le32(l->unit_buf);
+    size_t size = w & 0x7fffffffu, have = l->unit_n - 4;
+    if (!w || size > l->block_max || !(l->lout || (l->lout = malloc(LEGACY_BLOCK))))
         return;
     if (have > size) /* the block whole, cut in its checksum (-BX) */
         have = size;
-    if (word >> 31) { /* stored as it is */
-        memcpy(l->lout, h + at + 4, have);
+    if (w >> 31) { /* stored as it is */
+        memcpy(l->lout, l->unit_buf + 4, have);
         hand_out_cut(l, have);
     } else {
-        hand_out_cut(l, decodable(h + at + 4, have, l->lout, max));
+        const unsigned char *dict = l->linked ? l->hist : NULL;
+        hand_out_cut(l, decodable(l->unit_buf + 4, have, l->lout, l->block_max, dict, dict ? l->hist_n : 0));
     }
-}
-
-/* At upstream's end inside a frame: what liblz4 still holds of a block it had whole (it gives a big block out a piece
- * at a time), into dst; 1 when it gave some. */
-static int drain(ks_lz4 *l, unsigned char *dst, size_t *pos, size_t cap)
-{
-    size_t dn = cap - *pos, sn = 0;
-    size_t r = LZ4F_decompress(l->dctx, dst + *pos, &dn, l->word, &sn, NULL);
-    if (LZ4F_isError(r) || !dn)
-        return 0;
-    *pos += dn;
-    drop_first(l);
-    return 1;
 }
 
 /* At upstream's end: the stream's end, trailing bytes too few to be a word, or a stream cut short. */
@@ -408,22 +589,26 @@ static void at_upstream_end(ks_lz4 *l, const char **failed)
     }
     if (l->state == LEGACY_DATA && l->lin_n && !l->whole_only)
         legacy_salvage(l);
-    else if (l->state == IN_FRAME && l->first && !l->whole_only)
+    else if (l->state == FRAME_UNIT && !l->whole_only)
         frame_salvage(l);
     if (l->cut)
         return;
     *failed = "truncated lz4 input";
 }
 
-/* The next decompressed bytes into dst (KS_AHEAD_BLOCK of room). */
-static la_ssize_t decode(ks_lz4 *l, struct archive *a, unsigned char *dst)
+/* The next decompressed bytes into dst (KS_AHEAD_BLOCK of room). `in_place`: a decoded legacy block is left for
+ * ks__lz4_read to hand out where it lies (decoding inline), not copied into dst. */
+static la_ssize_t decode(ks_lz4 *l, struct archive *a, unsigned char *dst, int in_place)
 {
     if (ks__decode_fail_due(&l->fail, a))
         return -1;
     size_t pos = 0, cap = KS_AHEAD_BLOCK;
     const char *failed = NULL;
+    l->hist_from = 0;
     while (pos < cap && !l->ended && !failed) {
         if (l->state == LEGACY_OUT) {
+            if (in_place)
+                break;
             size_t k = l->lout_n - l->lout_pos < cap - pos ? l->lout_n - l->lout_pos : cap - pos;
             memcpy(dst + pos, l->lout + l->lout_pos, k);
             pos += k;
@@ -435,12 +620,19 @@ static la_ssize_t decode(ks_lz4 *l, struct archive *a, unsigned char *dst)
             }
             continue;
         }
+        if (l->state == FRAME_FEED) { /* a unit whole at hand: upstream is not read */
+            feed(l, dst, &pos, cap, &failed);
+            continue;
+        }
         int r = pull(l, a, &failed);
         if (r < 0)
             break;
         if (!r) {
-            if (l->state == IN_FRAME && drain(l, dst, &pos, cap))
-                continue; /* a block it had whole, given out before the cut is said */
+            if (l->pending) {
+                flush(l, dst, &pos, cap, &failed); /* a block it had whole, given out before the cut is said */
+                continue;
+            }
+            remember(l, dst, pos);
             at_upstream_end(l, &failed);
             if (l->state == LEGACY_OUT && !failed)
                 continue; /* what a cut block held */
@@ -449,7 +641,7 @@ static la_ssize_t decode(ks_lz4 *l, struct archive *a, unsigned char *dst)
         switch (l->state) {
         case BETWEEN:
             if (gather_word(l))
-                begin_frame(l, dst, &pos, cap, &failed);
+                begin_frame(l, &failed);
             break;
         case SKIP_SIZE:
             if (gather_word(l)) {
@@ -462,55 +654,49 @@ static la_ssize_t decode(ks_lz4 *l, struct archive *a, unsigned char *dst)
             if (!l->skip)
                 l->state = BETWEEN;
             break;
-        case IN_FRAME: {
-            /* a block at a time: liblz4 says nothing of what it wrote in a call that fails, so a bad block (or
-             * checksum) given together with good ones would take their bytes with it */
-            size_t dn = cap - pos, sn = l->in_n < l->hint ? l->in_n : l->hint;
-            size_t hint = LZ4F_decompress(l->dctx, dst + pos, &dn, l->in, &sn, NULL);
-            keep_first(l, sn, dn);
-            take(l, NULL, sn);
-            pos += dn;
-            if (LZ4F_isError(hint)) {
-                failed = lz4f_words(hint);
-            } else if (!hint) {
-                l->state = BETWEEN; /* liblz4 stopped exactly at the frame's end */
-                drop_first(l);
-            } else {
-                l->hint = hint;
-            }
+        case FRAME_HEAD:
+            frame_head(l, &failed);
+            l->hist_from = pos; /* what the frame gives out begins here */
             break;
-        }
+        case FRAME_UNIT:
+            frame_unit(l, &failed);
+            break;
+        case FRAME_STORED:
+            frame_stored(l, dst, &pos, cap, &failed);
+            break;
         case LEGACY_SIZE:
             if (gather_word(l))
-                legacy_size(l, dst, &pos, cap, &failed);
+                legacy_size(l, &failed);
             break;
-        case LEGACY_DATA: {
-            /* its first bytes alone first (as few as can be read again from what the source keeps, should they
-             * begin what follows the stream), then the rest */
-            size_t look = legacy_look(l), was = l->lin_n;
-            l->lin_n += take(l, l->lin + l->lin_n, (l->lin_n < look ? look : l->lin_want) - l->lin_n);
-            if (was < look && l->lin_n >= look && legacy_ends_here(l)) {
-                end_here(l);
-                break;
-            }
-            if (l->lin_n == l->lin_want)
-                legacy_block(l, &failed);
+        case LEGACY_DATA:
+            legacy_data(l, &failed);
             break;
-        }
         case LEGACY_PEEK:
             l->lin_n += take(l, l->lin + l->lin_n, LEGACY_LOOK - l->lin_n);
             if (l->lin_n < LEGACY_LOOK)
                 break;
-            if (tar_at_word(l))
+            if (tar_at_word(l, l->lin, l->lin_n))
                 end_here(l);
             else
                 failed = "corrupt legacy block";
             break;
+        case FRAME_FEED:
         case LEGACY_OUT:
             break;
         }
     }
+    remember(l, dst, pos);
     return ks__decode_fail_after(&l->fail, a, "lz4", failed, pos);
+}
+
+/* Decoding inline, a decoded legacy block (up to 8 MiB) is handed out where it lies, not copied a piece at a time. */
+static la_ssize_t hand_out_in_place(ks_lz4 *l, struct archive *a, const void **out)
+{
+    size_t n = l->lout_n - l->lout_pos;
+    *out = l->lout + l->lout_pos;
+    l->lout_pos = l->lout_n;
+    l->state = LEGACY_SIZE;
+    return ks__decode_fail_after(&l->fail, a, "lz4", l->cut ? "truncated lz4 input" : NULL, n);
 }
 
 la_ssize_t ks__lz4_read(struct archive *a, void *cd, const void **out)
@@ -518,11 +704,19 @@ la_ssize_t ks__lz4_read(struct archive *a, void *cd, const void **out)
     ks_lz4 *l = cd;
     if (l->ahead)
         return ks__ahead_read(l->ahead, a, out);
-    *out = l->out;
-    return decode(l, a, l->out);
+    for (;;) {
+        if (l->state == LEGACY_OUT && l->lout_pos < l->lout_n)
+            return hand_out_in_place(l, a, out);
+        if (l->state == LEGACY_OUT) /* a block that decoded to nothing (a cut one never does) */
+            l->state = LEGACY_SIZE;
+        *out = l->out;
+        la_ssize_t n = decode(l, a, l->out, 1);
+        if (n || l->state != LEGACY_OUT)
+            return n;
+    }
 }
 
-static la_ssize_t fill(void *ctx, struct archive *errs, unsigned char *dst) { return decode(ctx, errs, dst); }
+static la_ssize_t fill(void *ctx, struct archive *errs, unsigned char *dst) { return decode(ctx, errs, dst, 0); }
 
 static uint64_t taken(void *ctx) { return ((ks_lz4 *)ctx)->bytes_in; }
 

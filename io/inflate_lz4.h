@@ -15,9 +15,9 @@ ks_lz4 *ks__lz4_new(archive_read_callback *upstream, void *upstream_data);
 
 void ks__lz4_free(ks_lz4 *l);
 
-/* An archive_read_callback (its callback data a ks_lz4): the next decompressed bytes, 0 at the stream's end, -1 with
- * the archive's error set when the stream is not lz4, is corrupt or is cut short (after the bytes that came before
- * the damage). Frames, skippable frames and legacy streams may follow one another; a legacy stream ends at the
+/* An archive_read_callback (its callback data a ks_lz4): the next decompressed bytes (decoding inline, a legacy
+ * block of up to 8 MiB in one piece), 0 at the stream's end, -1 with the archive's error set when the stream is not
+ * lz4, is corrupt or is cut short (after the bytes that came before the damage, and what decodes of a cut block). Frames, skippable frames and legacy streams may follow one another; a legacy stream ends at the
  * source's end, at another frame, or at a block size no legacy block has (zero padding, trailing data). */
 la_ssize_t ks__lz4_read(struct archive *a, void *l, const void **out);
 
