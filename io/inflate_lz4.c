@@ -455,7 +455,8 @@ static void feed(ks_lz4 *l, unsigned char *dst, size_t *pos, size_t cap, const c
     if (LZ4F_isError(r)) {
         *failed = lz4f_words(r);
     } else if (!r) {
-        l->state = BETWEEN; /* liblz4 stopped exactly at the frame's end */
+        l->state = BETWEEN; /* liblz4 stopped exactly at the frame's end, with nothing held */
+        l->pending = 0;
     } else if (!l->feed_left) {
         l->unit_n = 0;
         l->state = l->stored_left ? FRAME_STORED : FRAME_UNIT;
@@ -548,25 +549,21 @@ static void legacy_salvage(ks_lz4 *l)
 }
 
 /* A frame's block cut short by upstream's end (a partial download), which liblz4 never had whole: as much of it as
- * decodes (with the frame's last FRAME_WINDOW bytes before it, when its blocks are linked), or as came of a stored
- * one, handed out before the stream is said to be cut. A block of 4 MiB may hold many of a tar's members. */
+ * decodes (with the frame's last FRAME_WINDOW bytes before it, when its blocks are linked), handed out before the
+ * stream is said to be cut. A block of 4 MiB may hold many of a tar's members. (A stored block is never gathered:
+ * liblz4 gave out what came of it.) */
 static void frame_salvage(ks_lz4 *l)
 {
     if (l->unit_n <= 4)
         return;
     uint32_t w = le32(l->unit_buf);
     size_t size = w & 0x7fffffffu, have = l->unit_n - 4;
-    if (!w || size > l->block_max || !(l->lout || (l->lout = malloc(LEGACY_BLOCK))))
+    if (!w || w >> 31 || size > l->block_max || !(l->lout || (l->lout = malloc(LEGACY_BLOCK))))
         return;
     if (have > size) /* the block whole, cut in its checksum (-BX) */
         have = size;
-    if (w >> 31) { /* stored as it is */
-        memcpy(l->lout, l->unit_buf + 4, have);
-        hand_out_cut(l, have);
-    } else {
-        const unsigned char *dict = l->linked ? l->hist : NULL;
-        hand_out_cut(l, decodable(l->unit_buf + 4, have, l->lout, l->block_max, dict, dict ? l->hist_n : 0));
-    }
+    const unsigned char *dict = l->linked ? l->hist : NULL;
+    hand_out_cut(l, decodable(l->unit_buf + 4, have, l->lout, l->block_max, dict, dict ? l->hist_n : 0));
 }
 
 /* At upstream's end: the stream's end, trailing bytes too few to be a word, or a stream cut short. */

@@ -578,7 +578,8 @@ static size_t lz4_block_at(const buf *f, size_t k, size_t *size)
  * does not have whole to itself. Now the frame's blocks are read here and given to liblz4 whole, and what decodes of
  * the cut one is given out (with the 64 KiB before it, for linked blocks), then the cut is said. Blocks of 64 KiB and
  * 4 MiB, linked and independent, with and without checksums; the third block cut at a quarter, a half and one byte
- * before its end; in pieces of every size, inline and ahead. */
+ * before its end; in pieces of every size, inline and ahead. And a frame cut in its first block after an empty frame,
+ * which stopped the first block's salvage before. */
 Test(inflate_lz4, a_frame_cut_in_a_later_block_gives_what_decodes_of_it, .timeout = 300)
 {
     static const struct {
@@ -609,6 +610,19 @@ Test(inflate_lz4, a_frame_cut_in_a_later_block_gives_what_decodes_of_it, .timeou
         free(f.p);
         free(t);
     }
+    /* an empty frame before one cut in its first block: the first frame's bytes alone were kept, so nothing was */
+    size_t n = 1u << 20;
+    unsigned char *t = text(n, 21);
+    buf two = {0};
+    lz4_frame(&two, (const unsigned char *)"", 0, LZ4F_max64KB, 0, 1);
+    lz4_frame(&two, t, n, LZ4F_max4MB, 0, 0);
+    two.len -= two.len / 3;
+    decoded d = decode_lz4(&two, 4096);
+    cr_assert(strstr(d.err, "lz4: truncated lz4 input"), "%s", d.err);
+    cr_assert(d.out.len >= n / 2 && !memcmp(d.out.p, t, d.out.len), "%zu bytes", d.out.len);
+    free(d.out.p);
+    free(two.p);
+    free(t);
 }
 
 static void *cpus_of_this_thread(void *arg)
