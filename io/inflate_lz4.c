@@ -377,8 +377,12 @@ static void feed_next(ks_lz4 *l, size_t n, int from_buf)
     l->state = FRAME_FEED;
 }
 
-/* A stored block not whole in the piece: its size word (the unit's) alone, its bytes then as they come (liblz4
- * passes them on as it gets them, so a cut one has given out all that came: no 4 MiB gathered for it). */
+/* A stored block: its size word (the unit's) alone, its bytes then as they come (liblz4 passes them on as it gets
+ * them, so a cut one has given out all that came: no 4 MiB gathered for it), and its checksum on its own (a bad one
+ * takes none of them with it, whether the block came whole or not). Not for a stream tried in trailing data, where a
+ * cut block gives nothing: there it is gathered like any other. */
+static int stored_streams(const ks_lz4 *l, uint32_t w) { return w >> 31 && l->unit > 4 && !l->whole_only; }
+
 static void stored_next(ks_lz4 *l, int from_buf)
 {
     l->stored_left = l->unit - 4;
@@ -392,10 +396,10 @@ static void frame_unit(ks_lz4 *l, const char **failed)
     if (!l->unit_n && l->in_n >= 4) {
         uint32_t w = le32(l->in);
         l->unit = unit_size(l, w);
-        if (l->in_n >= l->unit)
-            feed_next(l, l->unit, 0);
-        else if (w >> 31)
+        if (stored_streams(l, w))
             stored_next(l, 0);
+        else if (l->in_n >= l->unit)
+            feed_next(l, l->unit, 0);
         if (l->state != FRAME_UNIT)
             return;
     }
@@ -408,7 +412,7 @@ static void frame_unit(ks_lz4 *l, const char **failed)
         if (l->unit_n < 4)
             return;
         l->unit = unit_size(l, le32(l->unit_buf));
-        if (l->unit_buf[3] >> 7 && l->unit > 4) {
+        if (stored_streams(l, le32(l->unit_buf))) {
             stored_next(l, 1);
             return;
         }
@@ -550,15 +554,15 @@ static void legacy_salvage(ks_lz4 *l)
 
 /* A frame's block cut short by upstream's end (a partial download), which liblz4 never had whole: as much of it as
  * decodes (with the frame's last FRAME_WINDOW bytes before it, when its blocks are linked), handed out before the
- * stream is said to be cut. A block of 4 MiB may hold many of a tar's members. (A stored block is never gathered:
- * liblz4 gave out what came of it.) */
+ * stream is said to be cut. A block of 4 MiB may hold many of a tar's members. (A stored one was given out as it
+ * came, or, in trailing data, gives nothing.) */
 static void frame_salvage(ks_lz4 *l)
 {
     if (l->unit_n <= 4)
         return;
     uint32_t w = le32(l->unit_buf);
     size_t size = w & 0x7fffffffu, have = l->unit_n - 4;
-    if (!w || w >> 31 || size > l->block_max || !(l->lout || (l->lout = malloc(LEGACY_BLOCK))))
+    if (!w || w >> 31 || size > l->block_max || !(l->lout || (l->lout = malloc(LEGACY_BLOCK)))) /* stored: given */
         return;
     if (have > size) /* the block whole, cut in its checksum (-BX) */
         have = size;

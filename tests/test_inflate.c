@@ -625,6 +625,59 @@ Test(inflate_lz4, a_frame_cut_in_a_later_block_gives_what_decodes_of_it, .timeou
     free(t);
 }
 
+/* Incompressible bytes: a frame of them is stored blocks. */
+static unsigned char *noise(size_t n, unsigned seed)
+{
+    unsigned char *t = malloc(n);
+    for (size_t i = 0; i < n; i++)
+        t[i] = (unsigned char)rand_r(&seed);
+    return t;
+}
+
+/* The review of reading frames here: (1) a stored block whose checksum fails gave its bytes out when it came in
+ * pieces (liblz4 passes them on as they come) and nothing when it came whole (given to liblz4 with its checksum):
+ * its checksum is now given on its own either way, after its bytes; (2) a stream tried in trailing data, where a cut
+ * block gives nothing, gave out a cut stored block's bytes: it now gathers stored blocks like any other. */
+Test(inflate_lz4, r_review_of_reading_frames_here)
+{
+    size_t B = 64u << 10, n = 3 * B;
+    unsigned char *t = noise(n, 31);
+    buf f = {0};
+    lz4_frame(&f, t, n, LZ4F_max64KB, 0, 1);
+    size_t size, at = lz4_block_at(&f, 1, &size);
+    cr_assert(size == B && f.p[at + 3] & 0x80, "block 1 is stored");
+    buf bad = {0};
+    put(&bad, f.p, f.len);
+    bad.p[at + 4 + B] ^= 1; /* its checksum */
+    for (size_t i = 0; i < sizeof PIECES / sizeof PIECES[0]; i++) {
+        decoded d = decode_lz4(&bad, PIECES[i]);
+        cr_assert(strstr(d.err, "lz4: block checksum error"), "%s", d.err);
+        cr_assert(d.out.len == 2 * B && !memcmp(d.out.p, t, d.out.len), "pieces of %zu: %zu bytes", PIECES[i],
+                  d.out.len);
+        free(d.out.p);
+    }
+    buf cut = {.p = f.p, .len = at + 4 + B / 2};
+    for (size_t i = 0; i < sizeof PIECES / sizeof PIECES[0]; i++) {
+        struct archive *a = archive_read_new();
+        up u = {.p = cut.p, .len = cut.len, .max = PIECES[i], .seed = 5};
+        ks_lz4 *l = ks__lz4_new(up_read, &u);
+        ks__lz4_whole_blocks_only(l);
+        const void *p;
+        size_t got = 0;
+        la_ssize_t r;
+        while ((r = ks__lz4_read(a, l, &p)) > 0)
+            got += (size_t)r;
+        cr_assert_eq(r, -1);
+        cr_assert(strstr(archive_error_string(a), "lz4: truncated lz4 input"), "%s", archive_error_string(a));
+        cr_assert_eq(got, B, "pieces of %zu: block 0 alone", PIECES[i]);
+        ks__lz4_free(l);
+        archive_read_free(a);
+    }
+    free(bad.p);
+    free(f.p);
+    free(t);
+}
+
 static void *cpus_of_this_thread(void *arg)
 {
     cpu_set_t set;
