@@ -469,6 +469,7 @@ typedef struct stream_dec {
     void (*free)(void *d);
     uint64_t (*end)(const void *d); /* where the stream ended in its source; NULL: it has no trailing data */
     const char *(*refused)(const void *d); /* why a stream that is one was not decoded (a limit); NULL: none */
+    const char *(*damaged)(const void *d); /* why a stream that is one failed to open; NULL: none */
 } stream_dec;
 
 static uint64_t gzip_in(const void *d) { return ks__gzip_bytes_in(d); }
@@ -484,6 +485,7 @@ static void zstd_free(void *d) { ks__zstd_free(d); }
 static uint64_t lz4_in(const void *d) { return ks__lz4_bytes_in(d); }
 static uint64_t lz4_end(const void *d) { return ks__lz4_end(d); }
 static void lz4_free(void *d) { ks__lz4_free(d); }
+static const char *lz4_damaged(const void *d) { return ks__lz4_damaged(d); }
 
 static int own_decoder(ks_container_kind kind)
 {
@@ -499,22 +501,22 @@ static int dec_open(ks_container_kind kind, archive_read_callback *read, void *c
         ks_gzip *g = ks__gzip_new(read, cd);
         if (g && ahead)
             (void)ks__gzip_start_ahead(g); /* without a thread, it decodes on this one */
-        *dec = (stream_dec){g, ks__gzip_read, gzip_in, gzip_free, gzip_end, NULL};
+        *dec = (stream_dec){g, ks__gzip_read, gzip_in, gzip_free, gzip_end, NULL, NULL};
     } else if (kind == KS_CONT_ZSTD) {
         ks_zstd *z = ks__zstd_new(read, cd);
         if (z && ahead)
             (void)ks__zstd_start_ahead(z);
-        *dec = (stream_dec){z, ks__zstd_read, zstd_in, zstd_free, zstd_end, NULL};
+        *dec = (stream_dec){z, ks__zstd_read, zstd_in, zstd_free, zstd_end, NULL, NULL};
     } else if (kind == KS_CONT_XZ) { /* libarchive's filter fails on what follows the last stream */
         ks_xz *x = ks__xz_new(read, cd);
         if (x && ahead)
             (void)ks__xz_start_ahead(x);
-        *dec = (stream_dec){x, ks__xz_read, xz_in, xz_free, xz_end, xz_refused};
+        *dec = (stream_dec){x, ks__xz_read, xz_in, xz_free, xz_end, xz_refused, NULL};
     } else if (kind == KS_CONT_LZ4) { /* libarchive's filter guesses where a frame ends, and fails on zero padding */
         ks_lz4 *l = ks__lz4_new(read, cd);
         if (l && ahead)
             (void)ks__lz4_start_ahead(l);
-        *dec = (stream_dec){l, ks__lz4_read, lz4_in, lz4_free, lz4_end, NULL};
+        *dec = (stream_dec){l, ks__lz4_read, lz4_in, lz4_free, lz4_end, NULL, lz4_damaged};
     }
     return !own_decoder(kind) || dec->d;
 }
@@ -522,6 +524,11 @@ static int dec_open(ks_container_kind kind, archive_read_callback *read, void *c
 /* Why a stream that failed to open was one all the same, refused at a limit (said, and counted: the bytes are not
  * scanned as they are, which would find nothing in them); NULL when it was no such stream. */
 static const char *dec_refused(const stream_dec *dec) { return dec->d && dec->refused ? dec->refused(dec->d) : NULL; }
+
+/* Why a stream that failed to open was one all the same (damaged or cut before what it gave could be opened: said, as a
+ * warning, and its bytes scanned as they are, as those of any container that does not open); NULL when it may be
+ * none. */
+static const char *dec_damaged(const stream_dec *dec) { return dec->d && dec->damaged ? dec->damaged(dec->d) : NULL; }
 
 static void dec_free(stream_dec *dec)
 {
@@ -1502,6 +1509,9 @@ static int try_nested(expansion *x, member_rd *parent, ks_container_kind kind, c
         /* not a container after all: the member's bytes so far, as data */
         opened = 0;
     }
+    char damaged[200] = "";
+    if (!opened && dec_damaged(&dec))
+        snprintf(damaged, sizeof damaged, "%s", dec_damaged(&dec));
     if (c)
         archive_read_free(c);
     dec_free(&dec);
@@ -1519,6 +1529,8 @@ static int try_nested(expansion *x, member_rd *parent, ks_container_kind kind, c
             } else if (give(x, lead, lead_len) && give(x, head, n) && give(x, src.replay, src.replay_len) &&
                      src.replay_lost)
                 problem(x, 0, "%s", "could not be opened as a container; part of it was not scanned");
+            if (damaged[0] && !x->stopped)
+                problem(x, 0, "damaged, scanned as it is: %s", damaged);
         }
     }
     free(src.replay);
@@ -2694,6 +2706,9 @@ static int expand_source(fd_src *src, ks_container_kind kind, const char *name, 
         rc = 0;
         goto out;
     }
+    const char *damaged = orc ? NULL : dec_damaged(&x->outer_dec);
+    if (damaged)
+        problem(x, 0, "damaged, scanned as it is: %s", damaged);
     if (!orc)
         goto out; /* not one after all: scanned as it is */
     res->containers = 1;

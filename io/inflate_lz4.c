@@ -74,6 +74,7 @@ struct ks_lz4 {
     size_t lout_n, lout_pos;
     int cut;                 /* the block handed out was cut short by upstream's end: what of it could be decoded */
     int whole_only;          /* a cut block gives nothing (ks__lz4_whole_blocks_only) */
+    int known;               /* lz4 for sure: a frame's header liblz4 took, or the legacy magic and a block size */
     int ended;               /* what followed the stream was none: it ended at end_at */
     uint64_t end_at;
     uint64_t bytes_in;
@@ -117,6 +118,9 @@ uint64_t ks__lz4_bytes_in(const ks_lz4 *l) { return l->ahead ? ks__ahead_bytes_i
 
 /* Written by whoever decodes (the thread ahead too) before it hands out the end, so read after it. */
 uint64_t ks__lz4_end(const ks_lz4 *l) { return l->ended ? l->end_at : UINT64_MAX; }
+
+/* As ks__lz4_end, read once a read failed. */
+const char *ks__lz4_damaged(const ks_lz4 *l) { return l->known && l->fail.err[0] ? l->fail.err : NULL; }
 
 /* liblz4's error, in words ("ERROR_contentChecksum_invalid" is its name for it). */
 static const char *lz4f_words(size_t code)
@@ -225,6 +229,7 @@ static void legacy_size(ks_lz4 *l, const char **failed)
     l->lin_n = 0;
     l->lin_want = size;
     l->state = LEGACY_DATA;
+    l->known = 1;
 }
 
 /* lin, where a legacy block is gathered when upstream's piece does not hold it whole; 0 when out of memory. */
@@ -344,6 +349,7 @@ static void frame_head(ks_lz4 *l, const char **failed)
     l->hist_n = 0;
     l->unit_n = 0;
     l->state = FRAME_UNIT;
+    l->known = 1;
 }
 
 /* The size of the unit that word w begins: a block's size word, bytes and checksum; or the end mark and the frame's

@@ -35,4 +35,9 @@ uint64_t ks__lz4_bytes_in(const ks_lz4 *l);
  * follow it (trailing data, to be read from there); UINT64_MAX when none follow, before the end, or after a failure. */
 uint64_t ks__lz4_end(const ks_lz4 *l);
 
+/* Once ks__lz4_read failed (where what it gave could not be opened): why, when the bytes were lz4 all the same (a
+ * frame's header whole and right, or the legacy magic and a block size), for the caller to say before it scans them as
+ * they are; NULL when it did not fail, or the bytes may be no lz4 at all. */
+const char *ks__lz4_damaged(const ks_lz4 *l);
+
 #endif

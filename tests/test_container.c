@@ -1457,6 +1457,53 @@ static blob lz4_frame(const blob *body, LZ4F_blockSizeID_t block_id)
     return out;
 }
 
+/* An lz4 stream cut or damaged before what it gave could be opened (a partial download of a few bytes, a first block
+ * that does not decode) was scanned as its bytes and nothing was said, as if it were no lz4 at all. Where its bytes
+ * are lz4 for sure (a frame's header whole and right, or the legacy magic and a block size), that is now said as a
+ * warning, and they are still scanned as they are; bytes that only begin with the magic are not. A file, a pipe and
+ * a tar's member. */
+Test(container, r_an_lz4_stream_that_fails_before_it_opens_is_said_and_scanned_as_it_is)
+{
+    blob body = pseudo_random(1u << 20, 91, 1);
+    blob frame = lz4_frame(&body, LZ4F_max64KB);
+    static const unsigned char legacy[] = {0x02, 0x21, 0x4c, 0x18, 0x00, 0x10, 0x00, 0x00, 0xf0, 0x41};
+    blob cuts[] = {{.p = frame.p, .len = 8}, {.p = frame.p, .len = 13}, {.p = (unsigned char *)legacy, .len = 10}};
+    for (size_t c = 0; c < 3; c++) {
+        seen s;
+        ks_container_result res;
+        cr_assert_eq(expand_both(&cuts[c], "k.lz4", &DEFAULTS, &s, &res), 1, "%zu: scanned as it is", c);
+        cr_assert(s.problems == 1 && s.fatal == 0 && strstr(s.last_problem, "damaged, scanned as it is: lz4: "),
+                  "%zu: %s", c, s.last_problem);
+        seen_free(&s);
+        cr_assert_eq(expand_piped(&cuts[c], "k.lz4", &s, &res), 1, "%zu: piped", c);
+        cr_assert(s.problems == 1 && strstr(s.last_problem, "damaged, scanned as it is: lz4: "), "%zu: %s", c,
+                  s.last_problem);
+        seen_free(&s);
+        const char *names[] = {"k.lz4"};
+        blob tar = write_archive(ARCHIVE_FORMAT_TAR_USTAR, ARCHIVE_FILTER_NONE, names, &cuts[c], 1);
+        cr_assert_eq(expand_both(&tar, "t.tar", &DEFAULTS, &s, &res), 0);
+        cr_assert(s.n == 1 && !strcmp(s.m[0].chain, "k.lz4") && s.m[0].data.len == cuts[c].len &&
+                      !memcmp(s.m[0].data.p, cuts[c].p, cuts[c].len),
+                  "%zu: the member's bytes as they are", c);
+        cr_assert(s.problems == 1 && strstr(s.last_problem, "k.lz4: damaged, scanned as it is: lz4: "), "%zu: %s", c,
+                  s.last_problem);
+        seen_free(&s);
+        free(tar.p);
+    }
+    /* the magic, then bytes that are no frame header (its checksum wrong): no lz4, nothing said */
+    blob fake = {.p = malloc(frame.len), .len = 64};
+    memcpy(fake.p, frame.p, 64);
+    fake.p[6] ^= 0xff;
+    seen s;
+    ks_container_result res;
+    cr_assert_eq(expand_both(&fake, "k.lz4", &DEFAULTS, &s, &res), 1);
+    cr_assert_eq(s.problems, 0, "%s", s.last_problem);
+    seen_free(&s);
+    free(fake.p);
+    free(frame.p);
+    free(body.p);
+}
+
 /* A review of decoding lz4 ourselves (a helper, 217 generated files against 3b63c3c) found three losses: (1) a frame
  * error took with it what liblz4 had decoded in the same call (up to 256 KiB of good blocks before a bad checksum:
  * a key lost, and a stream that failed in its first call was scanned as its compressed bytes); (2) a frame cut at a
