@@ -481,6 +481,7 @@ static uint64_t xz_in(const void *d) { return ks__xz_bytes_in(d); }
 static uint64_t xz_end(const void *d) { return ks__xz_end(d); }
 static void xz_free(void *d) { ks__xz_free(d); }
 static const char *xz_refused(const void *d) { return ks__xz_refused(d); }
+static const char *xz_damaged(const void *d) { return ks__xz_damaged(d); }
 static void zstd_free(void *d) { ks__zstd_free(d); }
 static uint64_t lz4_in(const void *d) { return ks__lz4_bytes_in(d); }
 static uint64_t lz4_end(const void *d) { return ks__lz4_end(d); }
@@ -511,7 +512,7 @@ static int dec_open(ks_container_kind kind, archive_read_callback *read, void *c
         ks_xz *x = ks__xz_new(read, cd);
         if (x && ahead)
             (void)ks__xz_start_ahead(x);
-        *dec = (stream_dec){x, ks__xz_read, xz_in, xz_free, xz_end, xz_refused, NULL};
+        *dec = (stream_dec){x, ks__xz_read, xz_in, xz_free, xz_end, xz_refused, xz_damaged};
     } else if (kind == KS_CONT_LZ4) { /* libarchive's filter guesses where a frame ends, and fails on zero padding */
         ks_lz4 *l = ks__lz4_new(read, cd);
         if (l && ahead)

@@ -27,6 +27,7 @@ struct ks_xz {
     int ended;          /* what followed a stream was none: the stream ended at end_at */
     uint64_t end_at;
     int refused;        /* a stream whose decoding needs more memory than MEMLIMIT, or options liblzma lacks */
+    int known;          /* it failed past its first stream's header, whose CRC liblzma checked: xz for sure */
     uint64_t bytes_in;
     ks_decode_fail fail;
     ks_ahead *ahead;
@@ -65,6 +66,8 @@ uint64_t ks__xz_bytes_in(const ks_xz *x) { return x->ahead ? ks__ahead_bytes_in(
 uint64_t ks__xz_end(const ks_xz *x) { return x->ended ? x->end_at : UINT64_MAX; }
 
 const char *ks__xz_refused(const ks_xz *x) { return x->refused && !x->ahead ? x->fail.err : NULL; }
+
+const char *ks__xz_damaged(const ks_xz *x) { return x->known && !x->refused && x->fail.err[0] ? x->fail.err : NULL; }
 
 /* Makes upstream bytes available: 1 when there are some, 0 at its end, -1 (with *failed) when it failed. */
 static int pull(ks_xz *x, struct archive *a, const char **failed)
@@ -179,6 +182,9 @@ static la_ssize_t decode(ks_xz *x, struct archive *a, unsigned char *dst)
             break;
         }
     }
+    /* liblzma takes no byte past a stream's header before its CRC is right (total_in counts the current stream's) */
+    if (failed && !x->between && x->s.total_in > LZMA_STREAM_HEADER_SIZE)
+        x->known = 1;
     return ks__decode_fail_after(&x->fail, a, "xz", failed, out_pos);
 }
 

@@ -32,6 +32,11 @@ uint64_t ks__xz_bytes_in(const ks_xz *x);
  * ahead). */
 const char *ks__xz_refused(const ks_xz *x);
 
+/* After ks__xz_read failed (where what it gave could not be opened): why, when the bytes were xz all the same (it
+ * failed past a stream header whose CRC is right), for the caller to say before it scans them as they are; NULL when
+ * it did not fail, was refused, or the bytes may be no xz at all. */
+const char *ks__xz_damaged(const ks_xz *x);
+
 /* Once ks__xz_read returned 0 (the end): where in upstream's bytes the last stream (and its padding) ended when
  * other bytes follow it (trailing data, to be read from there); UINT64_MAX when none follow, before the end, or
  * after a failure. */

@@ -1457,26 +1457,33 @@ static blob lz4_frame(const blob *body, LZ4F_blockSizeID_t block_id)
     return out;
 }
 
-/* An lz4 stream cut or damaged before what it gave could be opened (a partial download of a few bytes, a first block
- * that does not decode) was scanned as its bytes and nothing was said, as if it were no lz4 at all. Where its bytes
- * are lz4 for sure (a frame's header whole and right, or the legacy magic and a block size), that is now said as a
- * warning, and they are still scanned as they are; bytes that only begin with the magic are not. A file, a pipe and
- * a tar's member. */
-Test(container, r_an_lz4_stream_that_fails_before_it_opens_is_said_and_scanned_as_it_is)
+/* An lz4 or xz stream cut or damaged before what it gave could be opened (a partial download of a few bytes, a first
+ * block that does not decode) was scanned as its bytes and nothing was said, as if it were no such stream at all.
+ * Where its bytes are one for sure (an lz4 frame's header whole and right, the legacy magic and a block size, an xz
+ * stream's header whose CRC is right), that is now said as a warning, and they are still scanned as they are; bytes
+ * that only begin with the magic are not. A file, a pipe and a tar's member. */
+Test(container, r_an_lz4_or_xz_stream_that_fails_before_it_opens_is_said_and_scanned_as_it_is)
 {
     blob body = pseudo_random(1u << 20, 91, 1);
     blob frame = lz4_frame(&body, LZ4F_max64KB);
+    const char *raw[] = {"k"};
+    blob xz = write_archive(ARCHIVE_FORMAT_RAW, ARCHIVE_FILTER_XZ, raw, &body, 1);
     static const unsigned char legacy[] = {0x02, 0x21, 0x4c, 0x18, 0x00, 0x10, 0x00, 0x00, 0xf0, 0x41};
-    blob cuts[] = {{.p = frame.p, .len = 8}, {.p = frame.p, .len = 13}, {.p = (unsigned char *)legacy, .len = 10}};
-    for (size_t c = 0; c < 3; c++) {
+    blob cuts[] = {{.p = frame.p, .len = 8},
+                   {.p = frame.p, .len = 13},
+                   {.p = (unsigned char *)legacy, .len = 10},
+                   {.p = xz.p, .len = 30}};
+    for (size_t c = 0; c < 4; c++) {
         seen s;
         ks_container_result res;
         cr_assert_eq(expand_both(&cuts[c], "k.lz4", &DEFAULTS, &s, &res), 1, "%zu: scanned as it is", c);
-        cr_assert(s.problems == 1 && s.fatal == 0 && strstr(s.last_problem, "damaged, scanned as it is: lz4: "),
+        cr_assert(s.problems == 1 && s.fatal == 0 && strstr(s.last_problem, "damaged, scanned as it is: "),
                   "%zu: %s", c, s.last_problem);
+        cr_assert(strstr(s.last_problem, c < 3 ? ": lz4: truncated lz4 input" : ": xz: truncated xz input"), "%s",
+                  s.last_problem);
         seen_free(&s);
         cr_assert_eq(expand_piped(&cuts[c], "k.lz4", &s, &res), 1, "%zu: piped", c);
-        cr_assert(s.problems == 1 && strstr(s.last_problem, "damaged, scanned as it is: lz4: "), "%zu: %s", c,
+        cr_assert(s.problems == 1 && strstr(s.last_problem, "damaged, scanned as it is: "), "%zu: %s", c,
                   s.last_problem);
         seen_free(&s);
         const char *names[] = {"k.lz4"};
@@ -1485,21 +1492,25 @@ Test(container, r_an_lz4_stream_that_fails_before_it_opens_is_said_and_scanned_a
         cr_assert(s.n == 1 && !strcmp(s.m[0].chain, "k.lz4") && s.m[0].data.len == cuts[c].len &&
                       !memcmp(s.m[0].data.p, cuts[c].p, cuts[c].len),
                   "%zu: the member's bytes as they are", c);
-        cr_assert(s.problems == 1 && strstr(s.last_problem, "k.lz4: damaged, scanned as it is: lz4: "), "%zu: %s", c,
+        cr_assert(s.problems == 1 && strstr(s.last_problem, "k.lz4: damaged, scanned as it is: "), "%zu: %s", c,
                   s.last_problem);
         seen_free(&s);
         free(tar.p);
     }
-    /* the magic, then bytes that are no frame header (its checksum wrong): no lz4, nothing said */
-    blob fake = {.p = malloc(frame.len), .len = 64};
-    memcpy(fake.p, frame.p, 64);
-    fake.p[6] ^= 0xff;
-    seen s;
-    ks_container_result res;
-    cr_assert_eq(expand_both(&fake, "k.lz4", &DEFAULTS, &s, &res), 1);
-    cr_assert_eq(s.problems, 0, "%s", s.last_problem);
-    seen_free(&s);
-    free(fake.p);
+    /* the magic, then bytes that are no header (its checksum or CRC wrong): none of either, nothing said */
+    const blob *streams[] = {&frame, &xz};
+    for (size_t k = 0; k < 2; k++) {
+        blob fake = {.p = malloc(64), .len = 64};
+        memcpy(fake.p, streams[k]->p, 64);
+        fake.p[k ? 9 : 6] ^= 0xff;
+        seen s;
+        ks_container_result res;
+        cr_assert_eq(expand_both(&fake, "k.lz4", &DEFAULTS, &s, &res), 1);
+        cr_assert_eq(s.problems, 0, "%s", s.last_problem);
+        seen_free(&s);
+        free(fake.p);
+    }
+    free(xz.p);
     free(frame.p);
     free(body.p);
 }

@@ -4,7 +4,8 @@
 # keysweep now reads a frame's block sizes itself and hands liblz4 whole blocks; a block cut short is decoded as far
 # as it goes (with the 64 KiB before it, when the frame's blocks are linked), scanned, and the cut is said. Written
 # by the real lz4 (4 MiB independent blocks, its default; 64 KiB linked; 256 KiB linked with block checksums), each
-# cut one byte before the end of the block that holds the key; files and standard input.
+# cut one byte before the end of the block that holds the key; files and standard input. And a frame cut 13 bytes in,
+# before anything it gave could be opened, which was scanned as its bytes without a word: now that is said.
 . "$(dirname "$0")/lib.sh"
 write_test_rules
 R=(--no-builtin-rules --rules rules.yml --format jsonl --no-progress)
@@ -51,4 +52,7 @@ for opts in "-B7" "-B4 -BD" "-B5 -BD -BX"; do
   check "cut$n.tar.lz4 (stdin)"
   expect_err "truncated lz4 input"
 done
+head -c 13 f-B7.tar.lz4 > tiny.lz4
+ks scan "${R[@]}" tiny.lz4; expect_rc 0 tiny.lz4
+expect_err "tiny.lz4: damaged, scanned as it is: lz4: truncated lz4 input"
 echo PASS
