@@ -75,6 +75,7 @@ struct ks_lz4 {
     int cut;                 /* the block handed out was cut short by upstream's end: what of it could be decoded */
     int whole_only;          /* a cut block gives nothing (ks__lz4_whole_blocks_only) */
     int known;               /* lz4 for sure: a frame's header liblz4 took, or the legacy magic and a block size */
+    int blameless;           /* the failure was upstream's (a parent archive cut short) or memory's, not the stream's */
     int ended;               /* what followed the stream was none: it ended at end_at */
     uint64_t end_at;
     uint64_t bytes_in;
@@ -120,7 +121,10 @@ uint64_t ks__lz4_bytes_in(const ks_lz4 *l) { return l->ahead ? ks__ahead_bytes_i
 uint64_t ks__lz4_end(const ks_lz4 *l) { return l->ended ? l->end_at : UINT64_MAX; }
 
 /* As ks__lz4_end, read once a read failed. */
-const char *ks__lz4_damaged(const ks_lz4 *l) { return l->known && l->fail.err[0] ? l->fail.err : NULL; }
+const char *ks__lz4_damaged(const ks_lz4 *l)
+{
+    return l->known && !l->blameless && l->fail.err[0] ? l->fail.err : NULL;
+}
 
 /* liblz4's error, in words ("ERROR_contentChecksum_invalid" is its name for it). */
 static const char *lz4f_words(size_t code)
@@ -149,6 +153,7 @@ static int pull(ks_lz4 *l, struct archive *a, const char **failed)
         if (n < 0) {
             const char *e = archive_error_string(a);
             *failed = e ? e : "read failed";
+            l->blameless = 1;
             return -1;
         }
         if (n == 0)
@@ -693,6 +698,8 @@ static la_ssize_t decode(ks_lz4 *l, struct archive *a, unsigned char *dst, int i
         }
     }
     remember(l, dst, pos);
+    if (failed && !strncmp(failed, "out of memory", 13))
+        l->blameless = 1;
     return ks__decode_fail_after(&l->fail, a, "lz4", failed, pos);
 }
 

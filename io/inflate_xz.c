@@ -27,7 +27,8 @@ struct ks_xz {
     int ended;          /* what followed a stream was none: the stream ended at end_at */
     uint64_t end_at;
     int refused;        /* a stream whose decoding needs more memory than MEMLIMIT, or options liblzma lacks */
-    int known;          /* it failed past its first stream's header, whose CRC liblzma checked: xz for sure */
+    int known;          /* it failed in a stream whose header liblzma took (its CRC right): xz for sure */
+    int up_failed;      /* the failure was upstream's (a parent archive cut short), not the stream's */
     uint64_t bytes_in;
     ks_decode_fail fail;
     ks_ahead *ahead;
@@ -67,7 +68,10 @@ uint64_t ks__xz_end(const ks_xz *x) { return x->ended ? x->end_at : UINT64_MAX; 
 
 const char *ks__xz_refused(const ks_xz *x) { return x->refused && !x->ahead ? x->fail.err : NULL; }
 
-const char *ks__xz_damaged(const ks_xz *x) { return x->known && !x->refused && x->fail.err[0] ? x->fail.err : NULL; }
+const char *ks__xz_damaged(const ks_xz *x)
+{
+    return x->known && !x->refused && !x->up_failed && x->fail.err[0] ? x->fail.err : NULL;
+}
 
 /* Makes upstream bytes available: 1 when there are some, 0 at its end, -1 (with *failed) when it failed. */
 static int pull(ks_xz *x, struct archive *a, const char **failed)
@@ -78,6 +82,7 @@ static int pull(ks_xz *x, struct archive *a, const char **failed)
         if (n < 0) {
             const char *e = archive_error_string(a);
             *failed = e ? e : "read failed";
+            x->up_failed = 1;
             return -1;
         }
         x->up_eof = n == 0;
@@ -160,6 +165,7 @@ static la_ssize_t decode(ks_xz *x, struct archive *a, unsigned char *dst)
         return -1;
     size_t out_pos = 0;
     const char *failed = NULL;
+    lzma_ret last = LZMA_OK;
     while (out_pos < KS_AHEAD_BLOCK && !x->ended) {
         if (x->between) {
             if (next_stream(x, a, dst, &out_pos, &failed) <= 0)
@@ -169,7 +175,7 @@ static la_ssize_t decode(ks_xz *x, struct archive *a, unsigned char *dst)
         int more = pull(x, a, &failed);
         if (more < 0)
             break;
-        lzma_ret r = code(x, x->in, &x->in_n, dst, &out_pos, !more);
+        lzma_ret r = last = code(x, x->in, &x->in_n, dst, &out_pos, !more);
         x->in = x->s.next_in;
         if (r == LZMA_STREAM_END) {
             x->between = 1;
@@ -179,11 +185,15 @@ static la_ssize_t decode(ks_xz *x, struct archive *a, unsigned char *dst)
             break;
         } else if (!more && out_pos < KS_AHEAD_BLOCK) {
             failed = "truncated xz input"; /* all of it given, the output not full, and no end */
+            last = LZMA_BUF_ERROR;
             break;
         }
     }
-    /* liblzma takes no byte past a stream's header before its CRC is right (total_in counts the current stream's) */
-    if (failed && !x->between && x->s.total_in > LZMA_STREAM_HEADER_SIZE)
+    /* liblzma takes no byte past a stream's header before its CRC is right, and says a wrong one at once: a stream cut
+     * after it, or failing past it, is xz (total_in counts the current stream's) */
+    size_t in = (size_t)x->s.total_in;
+    if (failed && !x->between && last != LZMA_MEM_ERROR &&
+        (in > LZMA_STREAM_HEADER_SIZE || (in == LZMA_STREAM_HEADER_SIZE && last == LZMA_BUF_ERROR)))
         x->known = 1;
     return ks__decode_fail_after(&x->fail, a, "xz", failed, out_pos);
 }
