@@ -437,17 +437,25 @@ static void frame_unit(ks_lz4 *l, const char **failed)
         feed_next(l, l->unit, 1);
 }
 
+/* liblz4 given *sn bytes of src (it takes what it will: *sn is then what it took), its output counted into *pos;
+ * returns its hint (0: the frame ended), or says its error in *failed. */
+static size_t lz4f_call(ks_lz4 *l, const unsigned char *src, size_t *sn, unsigned char *dst, size_t *pos, size_t cap,
+                        const char **failed)
+{
+    size_t room = cap - *pos, dn = room;
+    size_t r = LZ4F_decompress(l->dctx, dst + *pos, &dn, src, sn, NULL);
+    *pos += dn;
+    l->pending = dn == room;
+    if (LZ4F_isError(r))
+        *failed = lz4f_words(r);
+    return r;
+}
+
 /* What liblz4 still holds of the unit given last (a big block given out a piece at a time), into dst. */
 static void flush(ks_lz4 *l, unsigned char *dst, size_t *pos, size_t cap, const char **failed)
 {
-    size_t room = cap - *pos, dn = room, sn = 0;
-    size_t r = LZ4F_decompress(l->dctx, dst + *pos, &dn, l->word, &sn, NULL);
-    if (LZ4F_isError(r)) {
-        *failed = lz4f_words(r);
-        return;
-    }
-    *pos += dn;
-    l->pending = dn == room;
+    size_t sn = 0;
+    lz4f_call(l, l->word, &sn, dst, pos, cap, failed);
 }
 
 /* The unit at hand (feed_left bytes of it not yet taken) to liblz4, once it holds nothing of the one before: a unit
@@ -455,27 +463,21 @@ static void flush(ks_lz4 *l, unsigned char *dst, size_t *pos, size_t cap, const 
  * together with good ones would take their bytes with it. */
 static void feed(ks_lz4 *l, unsigned char *dst, size_t *pos, size_t cap, const char **failed)
 {
-    if (l->pending) {
-        flush(l, dst, pos, cap, failed);
-        return;
-    }
     const unsigned char *src = l->from_buf ? l->unit_buf + (l->unit - l->feed_left) : l->in;
-    size_t room = cap - *pos, dn = room, sn = l->feed_left;
-    size_t r = LZ4F_decompress(l->dctx, dst + *pos, &dn, src, &sn, NULL);
+    size_t sn = l->feed_left, was = *pos;
+    size_t r = lz4f_call(l, src, &sn, dst, pos, cap, failed);
     if (!l->from_buf)
         take(l, NULL, sn);
     l->feed_left -= sn;
-    *pos += dn;
-    l->pending = dn == room;
-    if (LZ4F_isError(r)) {
-        *failed = lz4f_words(r);
+    if (*failed) {
+        return;
     } else if (!r) {
         l->state = BETWEEN; /* liblz4 stopped exactly at the frame's end, with nothing held */
         l->pending = 0;
     } else if (!l->feed_left) {
         l->unit_n = 0;
         l->state = l->stored_left ? FRAME_STORED : FRAME_UNIT;
-    } else if (!sn && !dn) {
+    } else if (!sn && *pos == was) {
         *failed = "lz4 frame decoder made no progress"; /* never seen: guards against a loop */
     }
 }
@@ -483,22 +485,16 @@ static void feed(ks_lz4 *l, unsigned char *dst, size_t *pos, size_t cap, const c
 /* A stored block's next bytes at hand, to liblz4: its checksum on its own, so that a bad one takes no bytes with it. */
 static void frame_stored(ks_lz4 *l, unsigned char *dst, size_t *pos, size_t cap, const char **failed)
 {
-    if (l->pending) {
-        flush(l, dst, pos, cap, failed);
-        return;
-    }
     size_t sum = l->sums ? 4 : 0, give = l->stored_left > sum ? l->stored_left - sum : l->stored_left;
-    size_t room = cap - *pos, dn = room, sn = give < l->in_n ? give : l->in_n;
-    size_t r = LZ4F_decompress(l->dctx, dst + *pos, &dn, l->in, &sn, NULL);
+    size_t sn = give < l->in_n ? give : l->in_n, was = *pos;
+    lz4f_call(l, l->in, &sn, dst, pos, cap, failed);
     take(l, NULL, sn);
     l->stored_left -= sn;
-    *pos += dn;
-    l->pending = dn == room;
-    if (LZ4F_isError(r))
-        *failed = lz4f_words(r);
-    else if (!l->stored_left)
+    if (*failed)
+        return;
+    if (!l->stored_left)
         l->state = FRAME_UNIT;
-    else if (!sn && !dn)
+    else if (!sn && *pos == was)
         *failed = "lz4 frame decoder made no progress";
 }
 
@@ -630,6 +626,10 @@ static la_ssize_t decode(ks_lz4 *l, struct archive *a, unsigned char *dst, int i
                 if (l->cut)
                     failed = "truncated lz4 input";
             }
+            continue;
+        }
+        if (l->pending && (l->state == FRAME_FEED || l->state == FRAME_STORED)) {
+            flush(l, dst, &pos, cap, &failed); /* liblz4 holds output of the unit before: out first */
             continue;
         }
         if (l->state == FRAME_FEED) { /* a unit whole at hand: upstream is not read */
