@@ -470,6 +470,7 @@ typedef struct stream_dec {
     uint64_t (*end)(const void *d); /* where the stream ended in its source; NULL: it has no trailing data */
     const char *(*refused)(const void *d); /* why a stream that is one was not decoded (a limit); NULL: none */
     const char *(*damaged)(const void *d); /* why a stream that is one failed to open; NULL: none */
+    uint64_t (*damage_at)(const void *d, const void **held, size_t *held_n); /* NULL: never read on after damage */
 } stream_dec;
 
 static uint64_t gzip_in(const void *d) { return ks__gzip_bytes_in(d); }
@@ -487,6 +488,10 @@ static uint64_t lz4_in(const void *d) { return ks__lz4_bytes_in(d); }
 static uint64_t lz4_end(const void *d) { return ks__lz4_end(d); }
 static void lz4_free(void *d) { ks__lz4_free(d); }
 static const char *lz4_damaged(const void *d) { return ks__lz4_damaged(d); }
+static uint64_t lz4_damage_at(const void *d, const void **held, size_t *held_n)
+{
+    return ks__lz4_damage_at(d, held, held_n);
+}
 
 static int own_decoder(ks_container_kind kind)
 {
@@ -502,22 +507,22 @@ static int dec_open(ks_container_kind kind, archive_read_callback *read, void *c
         ks_gzip *g = ks__gzip_new(read, cd);
         if (g && ahead)
             (void)ks__gzip_start_ahead(g); /* without a thread, it decodes on this one */
-        *dec = (stream_dec){g, ks__gzip_read, gzip_in, gzip_free, gzip_end, NULL, NULL};
+        *dec = (stream_dec){g, ks__gzip_read, gzip_in, gzip_free, gzip_end, NULL, NULL, NULL};
     } else if (kind == KS_CONT_ZSTD) {
         ks_zstd *z = ks__zstd_new(read, cd);
         if (z && ahead)
             (void)ks__zstd_start_ahead(z);
-        *dec = (stream_dec){z, ks__zstd_read, zstd_in, zstd_free, zstd_end, NULL, NULL};
+        *dec = (stream_dec){z, ks__zstd_read, zstd_in, zstd_free, zstd_end, NULL, NULL, NULL};
     } else if (kind == KS_CONT_XZ) { /* libarchive's filter fails on what follows the last stream */
         ks_xz *x = ks__xz_new(read, cd);
         if (x && ahead)
             (void)ks__xz_start_ahead(x);
-        *dec = (stream_dec){x, ks__xz_read, xz_in, xz_free, xz_end, xz_refused, xz_damaged};
+        *dec = (stream_dec){x, ks__xz_read, xz_in, xz_free, xz_end, xz_refused, xz_damaged, NULL};
     } else if (kind == KS_CONT_LZ4) { /* libarchive's filter guesses where a frame ends, and fails on zero padding */
         ks_lz4 *l = ks__lz4_new(read, cd);
         if (l && ahead)
             (void)ks__lz4_start_ahead(l);
-        *dec = (stream_dec){l, ks__lz4_read, lz4_in, lz4_free, lz4_end, NULL, lz4_damaged};
+        *dec = (stream_dec){l, ks__lz4_read, lz4_in, lz4_free, lz4_end, NULL, lz4_damaged, lz4_damage_at};
     }
     return !own_decoder(kind) || dec->d;
 }
@@ -530,6 +535,17 @@ static const char *dec_refused(const stream_dec *dec) { return dec->d && dec->re
  * warning, and its bytes scanned as they are, as those of any container that does not open); NULL when it may be
  * none. */
 static const char *dec_damaged(const stream_dec *dec) { return dec->d && dec->damaged ? dec->damaged(dec->d) : NULL; }
+
+/* A stream that opened and then failed for damage in its middle (said where it failed): where in its source the bytes
+ * that gave no output begin, to be scanned as they are (only lz4's, whose literals are kept as they are: the other
+ * codecs' bytes hold nothing to find), and the first *held_n of them where its decoder gathered them; UINT64_MAX when
+ * there are none. */
+static uint64_t dec_damage_at(const stream_dec *dec, const void **held, size_t *held_n)
+{
+    *held = NULL;
+    *held_n = 0;
+    return dec->d && dec->damage_at ? dec->damage_at(dec->d, held, held_n) : UINT64_MAX;
+}
 
 static void dec_free(stream_dec *dec)
 {
@@ -847,6 +863,8 @@ static uint64_t end_in_source(struct archive *a, const stream_dec *dec, int *zip
 typedef struct trail_rd {
     const unsigned char *replay; /* read ahead to look inside (look_inside): read again before all else */
     size_t replay_n;
+    const unsigned char *held; /* bytes a decoder gathered before it failed (dec_damage_at): read next */
+    size_t held_n;
     unsigned char back[KEEP_BEFORE]; /* bytes libarchive read ahead, or a record's bytes given back */
     size_t back_n;
     const unsigned char *p;
@@ -857,6 +875,7 @@ typedef struct trail_rd {
     void *ctx;
     uint64_t *read_count; /* not NULL: bytes read from the outermost object are added here (the ratio guard's) */
     member_rd *member;    /* not NULL: the member `more` reads, whose holes (sparse zeros) are passed over whole */
+    const char *label;    /* what its members are named: "[label@N]"; NULL: "trailing" */
 } trail_rd;
 
 /* The next bytes, in *q (valid until the next call): how many, 0 at the end, -1 when they could not be read.
@@ -868,6 +887,10 @@ static la_ssize_t trail_next(trail_rd *t, const unsigned char **q)
         *q = t->replay;
         k = (la_ssize_t)t->replay_n;
         t->replay_n = 0;
+    } else if (t->held_n) {
+        *q = t->held;
+        k = (la_ssize_t)t->held_n;
+        t->held_n = 0;
     } else if (t->back_n) {
         *q = t->back;
         k = (la_ssize_t)t->back_n;
@@ -895,6 +918,9 @@ static void trail_unread(trail_rd *t, const unsigned char *q, size_t k, size_t l
     if (q == t->replay) {
         t->replay = q + (len - k);
         t->replay_n = k;
+    } else if (q == t->held) {
+        t->held = q + (len - k);
+        t->held_n = k;
     } else if (q == t->back) { /* what was given back, given back again: at most its size */
         memmove(t->back, t->back + (len - k), k);
         t->back_n = k;
@@ -1143,7 +1169,7 @@ static size_t look_inside(expansion *x, trail_rd *t, unsigned depth, unsigned ch
 static void give_before_inside(expansion *x, trail_rd *t, size_t n, uint64_t at)
 {
     char step[48];
-    snprintf(step, sizeof step, "[trailing@%llu]", (unsigned long long)at);
+    snprintf(step, sizeof step, "[%s@%llu]", t->label ? t->label : "trailing", (unsigned long long)at);
     size_t saved = chain_push(x, step);
     if (members_ok(x)) {
         x->res->members++;
@@ -1198,7 +1224,7 @@ static int give_trailing(expansion *x, trail_rd *t, int zip_dir, unsigned depth,
         if (in)
             give_before_inside(x, t, in, at + z);
         char step[48];
-        snprintf(step, sizeof step, "[trailing@%llu]", (unsigned long long)(at + z + in));
+        snprintf(step, sizeof step, "[%s@%llu]", t->label ? t->label : "trailing", (unsigned long long)(at + z + in));
         size_t saved = chain_push(x, step);
         if (!x->halt && !x->stopped && members_ok(x)) {
             member_rd mr = {.a = t->a, .more = trail_more, .more_ctx = t};
@@ -1320,6 +1346,32 @@ static void member_rest(expansion *x, nested_src *src, uint64_t end, int zip_dir
         }
     }
     chain_pop(x, saved);
+}
+
+/* A stream in a member failed for damage in its middle (said where it failed): the rest of the member, from where the
+ * bytes that gave no output begin (dec_damage_at: `at`, the first held_n of them at `held`), handed over as the member
+ * "[damaged@N]" and scanned as its bytes are, named inside the member as member_rest names trailing data. 0 when the
+ * bytes there were not kept (never seen: the decoder holds what it gathered), said; the caller then reads the rest. */
+static int member_damaged_rest(expansion *x, nested_src *src, uint64_t at, const void *held, size_t held_n,
+                               const char *name, size_t drop_to, uint64_t base, unsigned depth, unsigned char *buf)
+{
+    trail_rd t = {.more = member_more, .a = src->parent->a, .ctx = src->parent, .member = src->parent,
+                  .label = "damaged"};
+    if (!window_from(&src->last, at + held_n, &t)) {
+        problem(x, 0, "%s", "damaged: the bytes after the damage were read before it showed, and are not scanned as they are");
+        return 0;
+    }
+    t.held = held;
+    t.held_n = held_n;
+    t.at = base + at;
+    size_t saved = drop_to != (size_t)-1 ? chain_push(x, name) : x->chain_len;
+    if (give_trailing(x, &t, 0, depth, buf) < 0 && !x->halt && !x->stopped) {
+        problem(x, 1, "stopped: corrupt or truncated member: %s", archive_error_string(src->parent->a));
+        x->halt = 1;
+        x->res->stop = KS_CONT_CORRUPT;
+    }
+    chain_pop(x, saved);
+    return 1;
 }
 
 /* An end a container's own header gives (UINT64_MAX: none), never before what its handle `a` consumed: a header that
@@ -1484,7 +1536,13 @@ static int try_nested(expansion *x, member_rd *parent, ks_container_kind kind, c
             x->halt = 0;
             /* a stream's one member: what is left of it is read (not scanned), so that where the stream ends, and
              * what follows it, is known (bzip2's end is where its filter stopped reading) */
-            if (of_a_stream(parent) && !all)
+            /* a stream damaged in its middle: the rest of the member, scanned as its bytes are */
+            const void *kept;
+            size_t kept_n;
+            uint64_t at = dec_damage_at(&dec, &kept, &kept_n);
+            int rest_given = !all && at != UINT64_MAX &&
+                             member_damaged_rest(x, &src, at, kept, kept_n, member_name, drop_to, lead_len, inner, child_buf);
+            if (of_a_stream(parent) && !all && !rest_given)
                 member_rest(x, &src, UINT64_MAX, 0, member_name, drop_to, lead_len, inner, child_buf);
         }
         if (!x->halt && !x->stopped && !corrupt && !done && all) {
@@ -2496,6 +2554,33 @@ static void outer_trailing(expansion *x, struct archive *a, ks_container_kind ki
     trailing_said(x, a, give_trailing(x, &t, zip_dir, 1, buf));
 }
 
+/* The outermost stream failed for damage in its middle (said where it failed): its source from where the bytes that
+ * gave no output begin (dec_damage_at), handed over as the member "[damaged@N]" and scanned as its bytes are; read by
+ * offset from a file or memory, from the last piece (and what its decoder gathered) from a pipe. */
+static void outer_damaged_rest(expansion *x, struct archive *a, fd_src *src, unsigned char *buf)
+{
+    const void *held;
+    size_t held_n;
+    uint64_t at = dec_damage_at(&x->outer_dec, &held, &held_n);
+    if (at == UINT64_MAX || x->stopped || !x->entered || x->res->stop != KS_CONT_CORRUPT)
+        return;
+    trail_rd t = {.more = fd_read, .a = a, .ctx = src, .read_count = &x->trailing_in, .label = "damaged"};
+    if (!src->pipe) {
+        src->pos = at;
+        t.at = at;
+    } else if (window_from(&src->last, src->head_at + at + held_n, &t)) {
+        t.held = held;
+        t.held_n = held_n;
+        t.at = src->head_at + at;
+    } else {
+        problem(x, 0, "%s", "damaged: the bytes after the damage were read before it showed, and are not scanned as they are");
+        return;
+    }
+    t.at += src->base;
+    x->halt = 0; /* the stream's failure stopped the stream alone */
+    trailing_said(x, a, give_trailing(x, &t, 0, 1, buf));
+}
+
 /* A handle on the outermost container's source (decoded ahead on a thread of its own when `ahead`), which seeks
  * unless the source is a pipe (zip is then read as it streams) or our own decoder's; NULL when none can be had. */
 static struct archive *outer_reader(expansion *x, ks_container_kind kind, fd_src *src, int ahead)
@@ -2744,6 +2829,8 @@ static int expand_source(fd_src *src, ks_container_kind kind, const char *name, 
     /* an archive with no member (an empty zip's end record alone) may still be followed by bytes */
     if (a && !done && !x->halt && !x->stopped)
         outer_trailing(x, a, kind, src, buf);
+    else if (a && x->halt)
+        outer_damaged_rest(x, a, src, buf);
     /* the zip that follows the first one: trailing data of its own, opened as the pipe's reading opens it (a corrupt
      * first zip stops only itself) */
     if (a && src->then_size > src->size && !x->stopped && (!x->halt || res->stop == KS_CONT_CORRUPT) &&

@@ -76,6 +76,13 @@ struct ks_lz4 {
     int whole_only;          /* a cut block gives nothing (ks__lz4_whole_blocks_only) */
     int known;               /* lz4 for sure: a frame's header liblz4 took, or the legacy magic and a block size */
     int blameless;           /* the failure was upstream's (a parent archive cut short) or memory's, not the stream's */
+    uint64_t unit_at;        /* where in upstream's bytes the unit fed to liblz4 began */
+    int end_mark;            /* it is the frame's end mark (and content checksum) */
+    uint64_t call_at;        /* and the bytes given to its latest call (a stored block's) */
+    int mid;                 /* it failed so in its middle: the bytes from damage_at on gave no output */
+    uint64_t damage_at;
+    const unsigned char *held; /* the first held_n of them, gathered here (unit_buf or lin); NULL: in upstream's piece */
+    size_t held_n;
     int ended;               /* what followed the stream was none: it ended at end_at */
     uint64_t end_at;
     uint64_t bytes_in;
@@ -124,6 +131,14 @@ uint64_t ks__lz4_end(const ks_lz4 *l) { return l->ended ? l->end_at : UINT64_MAX
 const char *ks__lz4_damaged(const ks_lz4 *l)
 {
     return l->known && !l->blameless && l->fail.err[0] ? l->fail.err : NULL;
+}
+
+/* As ks__lz4_end. */
+uint64_t ks__lz4_damage_at(const ks_lz4 *l, const void **held, size_t *held_n)
+{
+    *held = l->mid ? l->held : NULL;
+    *held_n = l->mid ? l->held_n : 0;
+    return l->mid && ks__lz4_damaged(l) ? l->damage_at : UINT64_MAX;
 }
 
 /* liblz4's error, in words ("ERROR_contentChecksum_invalid" is its name for it). */
@@ -247,7 +262,8 @@ static int lin_room(ks_lz4 *l) { return l->lin || (l->lin = malloc(LEGACY_BOUND)
  * not decode: a tar named in one byte): 1 when they, with the size, begin such a container (the rest of a gzip
  * header: extra flags 0, 2 or 4, and a known OS; a tar header whose checksum is right), and the stream has ended. A
  * block with such a size and such bytes is as good as never written. Other bytes after a legacy stream whose first
- * four read as a size under 8.4 MB (an .ico's 00 00 01 00) are taken for a block, and said to be corrupt. */
+ * four read as a size under 8.4 MB (an .ico's 00 00 01 00) are taken for a block, said to be corrupt or cut, and (when
+ * none of it decodes) left to the caller to scan as they are (ks__lz4_damage_at). */
 static int gzip_like(const ks_lz4 *l) { return !memcmp(l->word, "\x1f\x8b\x08\x00", 4); }
 
 /* How many of a legacy block's first bytes legacy_ends_here looks at. */
@@ -383,6 +399,7 @@ static int unit_room(ks_lz4 *l, size_t n)
 /* The unit's first `n` bytes (at hand: in upstream's piece, or in unit_buf when from_buf) are handed to liblz4 next. */
 static void feed_next(ks_lz4 *l, size_t n, int from_buf)
 {
+    l->unit_at = l->bytes_in - (from_buf ? n : 0);
     l->feed_left = n;
     l->from_buf = from_buf;
     l->state = FRAME_FEED;
@@ -407,6 +424,7 @@ static void frame_unit(ks_lz4 *l, const char **failed)
     if (!l->unit_n && l->in_n >= 4) {
         uint32_t w = le32(l->in);
         l->unit = unit_size(l, w);
+        l->end_mark = !w;
         if (stored_streams(l, w))
             stored_next(l, 0);
         else if (l->in_n >= l->unit)
@@ -423,6 +441,7 @@ static void frame_unit(ks_lz4 *l, const char **failed)
         if (l->unit_n < 4)
             return;
         l->unit = unit_size(l, le32(l->unit_buf));
+        l->end_mark = !le32(l->unit_buf);
         if (stored_streams(l, le32(l->unit_buf))) {
             stored_next(l, 1);
             return;
@@ -487,6 +506,7 @@ static void frame_stored(ks_lz4 *l, unsigned char *dst, size_t *pos, size_t cap,
 {
     size_t sum = l->sums ? 4 : 0, give = l->stored_left > sum ? l->stored_left - sum : l->stored_left;
     size_t sn = give < l->in_n ? give : l->in_n, was = *pos;
+    l->call_at = l->bytes_in;
     lz4f_call(l, l->in, &sn, dst, pos, cap, failed);
     take(l, NULL, sn);
     l->stored_left -= sn;
@@ -604,6 +624,47 @@ static void at_upstream_end(ks_lz4 *l, const char **failed)
     *failed = "truncated lz4 input";
 }
 
+/* A failure in the stream's middle, for damage in it or a cut block none of which decoded (bytes after a legacy stream
+ * taken for a block: an .ico's 00 00 01 00): where the bytes no output came from begin (the unit or block being
+ * decoded, whose output liblz4 never gives out in part), and those of them gathered here. Not for a cut block that gave
+ * some out (its bytes would be scanned twice). */
+static void note_damage(ks_lz4 *l, const char *failed)
+{
+    if (!l->known || l->blameless || (l->cut && !strcmp(failed, "truncated lz4 input")))
+        return;
+    l->mid = 1;
+    l->held = NULL;
+    l->held_n = 0;
+    switch (l->state) {
+    case FRAME_FEED:
+        l->damage_at = l->unit_at + (l->end_mark ? l->unit : 0); /* a content checksum: all was given out */
+        if (l->from_buf && !l->end_mark) {
+            l->held = l->unit_buf;
+            l->held_n = l->unit;
+        }
+        break;
+    case FRAME_STORED: /* its checksum: its bytes were given out */
+        l->damage_at = l->call_at;
+        break;
+    case FRAME_UNIT: /* cut */
+        l->damage_at = l->bytes_in - l->unit_n;
+        l->held = l->unit_buf;
+        l->held_n = l->unit_n;
+        break;
+    case LEGACY_DATA:
+    case LEGACY_PEEK: /* the block's bytes, after its size */
+        l->damage_at = l->word_at + sizeof l->word;
+        if (l->lin_n) {
+            l->held = l->lin;
+            l->held_n = l->lin_n;
+        }
+        break;
+    default: /* a frame's header: what follows it */
+        l->damage_at = l->bytes_in;
+        break;
+    }
+}
+
 /* The next decompressed bytes into dst (KS_AHEAD_BLOCK of room). `in_place`: a decoded legacy block is left for
  * ks__lz4_read to hand out where it lies (decoding inline), not copied into dst. */
 static la_ssize_t decode(ks_lz4 *l, struct archive *a, unsigned char *dst, int in_place)
@@ -700,6 +761,8 @@ static la_ssize_t decode(ks_lz4 *l, struct archive *a, unsigned char *dst, int i
     remember(l, dst, pos);
     if (failed && !strncmp(failed, "out of memory", 13))
         l->blameless = 1;
+    if (failed)
+        note_damage(l, failed);
     return ks__decode_fail_after(&l->fail, a, "lz4", failed, pos);
 }
 

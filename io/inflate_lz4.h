@@ -40,4 +40,10 @@ uint64_t ks__lz4_end(const ks_lz4 *l);
  * they are; NULL when it did not fail, or the bytes may be no lz4 at all. */
 const char *ks__lz4_damaged(const ks_lz4 *l);
 
+/* Once ks__lz4_read failed from damage in the stream's middle (not a cut, not upstream's failure): where in upstream's
+ * bytes those that gave no output begin (the damaged block's), for the caller to scan them as they are (lz4 keeps
+ * literals as they are: a key after the damage is still there); *held: the first *held_n of them when they were
+ * gathered here from several of upstream's pieces, else NULL. UINT64_MAX when it did not fail so. */
+uint64_t ks__lz4_damage_at(const ks_lz4 *l, const void **held, size_t *held_n);
+
 #endif

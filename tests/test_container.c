@@ -1537,6 +1537,106 @@ Test(container, r_an_lz4_or_xz_stream_that_fails_before_it_opens_is_said_and_sca
     free(body.p);
 }
 
+/* Where the units of an lz4 frame (7-byte header: no content size, no dictionary; no block checksums) begin: the
+ * offset of block `k` (its size word), or of the end mark when the frame has fewer blocks. */
+static size_t lz4_block_at(const blob *frame, size_t k)
+{
+    size_t at = 7;
+    for (size_t i = 0; i < k; i++) {
+        uint32_t w;
+        memcpy(&w, frame->p + at, 4); /* little-endian, as this machine */
+        if (!w)
+            break;
+        at += 4 + (w & 0x7fffffffu);
+    }
+    return at;
+}
+
+/* An lz4 stream damaged in its middle gave the bytes before the damage and nothing after it, though lz4 keeps literals
+ * as they are: a key in a later block was there for grep to find, and lost (exit 0 when nothing before it was
+ * found). Now the bytes from the damaged block on are scanned as they are, as the member "[damaged@N]" (N: where the
+ * block's size word is), once: the blocks before it are not scanned twice. So are bytes after a legacy stream whose
+ * first four read as a block's size (an .ico's 00 00 01 00) and which decode to nothing, and what follows a frame whose
+ * content checksum is wrong (its blocks were all given out). From memory, a descriptor, decoded ahead, a pipe, and as
+ * a tar's member. */
+Test(container, r_an_lz4_stream_damaged_in_its_middle_has_the_rest_scanned_as_it_is, .timeout = KS_HANG_S(120))
+{
+    blob body = {.p = malloc(6 * 65536), .len = 6 * 65536}; /* lines lz4 compresses: no block is stored */
+    cr_assert(body.p);
+    for (size_t i = 0; i < body.len; i += 32) {
+        char line[64];
+        snprintf(line, sizeof line, "row %07zu of lines, repeated.\n", i / 32); /* 32 bytes */
+        memcpy(body.p + i, line, 32);
+    }
+    blob frame = lz4_frame(&body, LZ4F_max64KB);
+    size_t at = lz4_block_at(&frame, 2);
+    uint32_t w;
+    memcpy(&w, frame.p + at, 4);
+    memset(frame.p + at + 4, 0xff, w & 0x7fffffffu); /* a literal run longer than the block: it does not decode */
+    static const unsigned char ico[] = "\x00\x00\x01\x00\x01\x00 icon bytes, then KEY=AKIAQYLPMN5HHHFPZAM8 here\n";
+    blob small = {.p = body.p, .len = 100000};
+    blob legacy = legacy_lz4(&small);
+    blob leg_ico = {.p = malloc(legacy.len + sizeof ico - 1), .len = legacy.len + sizeof ico - 1};
+    cr_assert(leg_ico.p);
+    memcpy(leg_ico.p, legacy.p, legacy.len);
+    memcpy(leg_ico.p + legacy.len, ico, sizeof ico - 1);
+    static const char note[] = "a note after the frame: KEY=AKIAQYLPMN5HHHFPZAM9\n";
+    blob good = lz4_frame(&small, LZ4F_max64KB);
+    blob sum_bad = {.p = malloc(good.len + sizeof note - 1), .len = good.len + sizeof note - 1};
+    cr_assert(sum_bad.p);
+    memcpy(sum_bad.p, good.p, good.len);
+    sum_bad.p[good.len - 1] ^= 1;
+    memcpy(sum_bad.p + good.len, note, sizeof note - 1);
+    const struct {
+        const blob *b;
+        size_t out;  /* what decodes before the damage */
+        size_t rest; /* where the rest scanned as it is begins */
+        const char *why;
+    } cases[] = {{&frame, 2 * 65536, at, "lz4: malformed lz4 data"},
+                 {&leg_ico, small.len, legacy.len + 4, "lz4: truncated lz4 input"},
+                 {&sum_bad, small.len, good.len, "lz4: stream checksum error"}};
+    for (size_t c = 0; c < 3; c++) {
+        const blob *b = cases[c].b;
+        char step[48];
+        snprintf(step, sizeof step, "[damaged@%zu]", cases[c].rest);
+        for (int how = 0; how < 3; how++) {
+            seen s;
+            ks_container_result res;
+            const char *names[] = {"k.lz4"};
+            blob tar = how == 2 ? write_archive(ARCHIVE_FORMAT_TAR_USTAR, ARCHIVE_FILTER_NONE, names, b, 1) : (blob){0};
+            int rc = how == 0 ? expand_both(b, "k.lz4", &DEFAULTS, &s, &res)
+                     : how == 1 ? expand_piped(b, "k.lz4", &s, &res)
+                                : expand_both(&tar, "t.tar", &DEFAULTS, &s, &res);
+            cr_assert_eq(rc, 0, "%zu/%d", c, how);
+            cr_assert_eq(res.stop, KS_CONT_CORRUPT, "%zu/%d", c, how);
+            cr_assert(s.problems == 1 && strstr(s.last_problem, cases[c].why), "%zu/%d: %s", c, how, s.last_problem);
+            cr_assert_eq(s.n, 2, "%zu/%d: the stream, then its rest", c, how);
+            cr_assert(s.m[0].data.len == cases[c].out && !memcmp(s.m[0].data.p, body.p, cases[c].out), "%zu/%d", c, how);
+            char chain[64];
+            snprintf(chain, sizeof chain, "%s%s", how == 2 ? "k.lz4!" : "", step);
+            cr_assert_str_eq(s.m[1].chain, chain, "%zu/%d", c, how);
+            size_t n = b->len - cases[c].rest;
+            cr_assert(s.m[1].data.len == n && !memcmp(s.m[1].data.p, b->p + cases[c].rest, n),
+                      "%zu/%d: %zu bytes, %zu expected", c, how, s.m[1].data.len, n);
+            seen_free(&s);
+            free(tar.p);
+        }
+    }
+    /* a content checksum wrong with nothing after it: nothing more to scan */
+    good.p[good.len - 1] ^= 1;
+    seen s;
+    ks_container_result res;
+    cr_assert_eq(expand_both(&good, "k.lz4", &DEFAULTS, &s, &res), 0);
+    cr_assert(s.n == 1 && res.stop == KS_CONT_CORRUPT);
+    seen_free(&s);
+    free(good.p);
+    free(sum_bad.p);
+    free(leg_ico.p);
+    free(legacy.p);
+    free(frame.p);
+    free(body.p);
+}
+
 /* A review of decoding lz4 ourselves (a helper, 217 generated files against 3b63c3c) found three losses: (1) a frame
  * error took with it what liblz4 had decoded in the same call (up to 256 KiB of good blocks before a bad checksum:
  * a key lost, and a stream that failed in its first call was scanned as its compressed bytes); (2) a frame cut at a
