@@ -246,7 +246,7 @@ static la_ssize_t pipe_read(struct archive *a, fd_src *s, const void **out)
     if (n > 0)
         last_set(&s->last, got, (size_t)n, s->pos);
     s->pos += (uint64_t)n;
-    if (s->opening && n > 0) { /* kept, so that bytes that open as nothing are still scanned */
+    if (s->opening && n > 0 && !s->replay_lost) { /* kept, so that bytes that open as nothing are still scanned */
         unsigned char *r = s->replay_len + (size_t)n <= REPLAY_MAX ? realloc(s->replay, s->replay_len + (size_t)n) : NULL;
         if (r) {
             memcpy(r + s->replay_len, got, (size_t)n);
@@ -438,7 +438,7 @@ static la_ssize_t nested_read(struct archive *a, void *cd, const void **out)
         archive_set_error(a, EIO, "%s", e ? e : "corrupt or truncated member");
         return -1;
     }
-    if (s->opening && n > 0) {
+    if (s->opening && n > 0 && !s->replay_lost) { /* once one is lost, none after it: the replay has no hole */
         if (s->replay_len + (size_t)n > REPLAY_MAX) {
             s->replay_lost = 1;
         } else {
@@ -545,6 +545,35 @@ static uint64_t dec_damage_at(const stream_dec *dec, const void **held, size_t *
     *held = NULL;
     *held_n = 0;
     return dec->d && dec->damage_at ? dec->damage_at(dec->d, held, held_n) : UINT64_MAX;
+}
+
+/* Bytes a stream that did not open pulled from a pipe or a member past the REPLAY_MAX kept of them, which cannot be
+ * read again: an lz4 stream that failed in its first block (4 MiB, or 8 MiB in the legacy format) has its decoder
+ * still holding that block, and what followed it is in the last piece read (its source's bytes from l_base on). The
+ * replay (the bytes after a head of head_len) is made whole from those: 1, or 0 when it cannot be (it stays as it is,
+ * and the loss is said). */
+static int replay_refill(const stream_dec *dec, size_t head_len, const last_piece *l, uint64_t l_base,
+                         unsigned char **replay, size_t *replay_len)
+{
+    const void *held;
+    size_t held_n;
+    uint64_t at = dec_damage_at(dec, &held, &held_n), kept = head_len + *replay_len;
+    if (at == UINT64_MAX || at > kept || at + held_n < kept || l->at < l_base)
+        return 0;
+    uint64_t from = at + held_n, piece = l->at - l_base;
+    if (from < piece || from > piece + l->n)
+        return 0;
+    size_t more = (size_t)(from - kept), tail = (size_t)(piece + l->n - from);
+    unsigned char *r = realloc(*replay, *replay_len + more + tail);
+    if (!r)
+        return 0;
+    if (more)
+        memcpy(r + *replay_len, (const unsigned char *)held + (held_n - more), more);
+    if (tail)
+        memcpy(r + *replay_len + more, l->p + (from - piece), tail);
+    *replay = r;
+    *replay_len += more + tail;
+    return 1;
 }
 
 static void dec_free(stream_dec *dec)
@@ -1571,6 +1600,8 @@ static int try_nested(expansion *x, member_rd *parent, ks_container_kind kind, c
     char damaged[200] = "";
     if (!opened && dec_damaged(&dec))
         snprintf(damaged, sizeof damaged, "%s", dec_damaged(&dec));
+    if (!opened && !all && src.replay_lost && replay_refill(&dec, n, &src.last, 0, &src.replay, &src.replay_len))
+        src.replay_lost = 0;
     if (c)
         archive_read_free(c);
     dec_free(&dec);
@@ -2852,6 +2883,9 @@ out:
         ks__stripes_stop(x->stripes);
     if (a)
         archive_read_free(a);
+    if (x && rc == 1 && src->pipe && src->replay_lost &&
+        replay_refill(&x->outer_dec, src->head_len, &src->last, src->head_at, &src->replay, &src->replay_len))
+        src->replay_lost = 0;
     if (x)
         dec_free(&x->outer_dec);
     free(src->buf);

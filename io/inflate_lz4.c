@@ -630,7 +630,8 @@ static void at_upstream_end(ks_lz4 *l, const char **failed)
  * some out (its bytes would be scanned twice). */
 static void note_damage(ks_lz4 *l, const char *failed)
 {
-    if (!l->known || l->blameless || (l->cut && !strcmp(failed, "truncated lz4 input")))
+    int cut = !strcmp(failed, "truncated lz4 input");
+    if (!l->known || l->blameless || (l->cut && cut))
         return;
     l->mid = 1;
     l->held = NULL;
@@ -643,8 +644,8 @@ static void note_damage(ks_lz4 *l, const char *failed)
             l->held_n = l->unit;
         }
         break;
-    case FRAME_STORED: /* its checksum: its bytes were given out */
-        l->damage_at = l->call_at;
+    case FRAME_STORED: /* its checksum (its bytes were given out as they came); cut: nothing is left */
+        l->damage_at = cut ? l->bytes_in : l->call_at;
         break;
     case FRAME_UNIT: /* cut */
         l->damage_at = l->bytes_in - l->unit_n;

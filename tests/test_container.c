@@ -1629,9 +1629,86 @@ Test(container, r_an_lz4_stream_damaged_in_its_middle_has_the_rest_scanned_as_it
     cr_assert_eq(expand_both(&good, "k.lz4", &DEFAULTS, &s, &res), 0);
     cr_assert(s.n == 1 && res.stop == KS_CONT_CORRUPT);
     seen_free(&s);
+    /* (review) a stored block cut short: its bytes were given out as they came, and are not scanned again */
+    blob noise = pseudo_random(200000, 5, 0);
+    blob stored = lz4_frame(&noise, LZ4F_max64KB);
+    memcpy(&w, stored.p + lz4_block_at(&stored, 1), 4);
+    cr_assert(w >> 31, "a stored block");
+    stored.len = lz4_block_at(&stored, 1) + 3000;
+    cr_assert_eq(expand_both(&stored, "k.lz4", &DEFAULTS, &s, &res), 0);
+    cr_assert(s.n == 1 && s.m[0].data.len == 65536 + 2996 && !memcmp(s.m[0].data.p, noise.p, 65536 + 2996), "%zu, %s",
+              s.n, s.n > 1 ? s.m[1].chain : "");
+    seen_free(&s);
+    cr_assert_eq(expand_piped(&stored, "k.lz4", &s, &res), 0);
+    cr_assert(s.n == 1 && s.m[0].data.len == 65536 + 2996);
+    seen_free(&s);
+    free(stored.p);
+    free(noise.p);
     free(good.p);
     free(sum_bad.p);
     free(leg_ico.p);
+    free(legacy.p);
+    free(frame.p);
+    free(body.p);
+}
+
+/* A stream that did not open from a pipe or a member keeps the bytes it pulled (1 MiB of them: they cannot be read
+ * again) to scan them as they are. An lz4 stream that fails in its first block pulls all of it first (up to 4 MiB; 8
+ * MiB in the legacy format): the rest was lost ("part of it was not scanned"), and what followed it was scanned as if
+ * it came right after the first MiB, so each finding there had a false offset and line (a key at 4,048,600 reported at
+ * 3,786,456). The decoder still holds the block: the bytes are now whole, at their offsets. A 4 MiB frame block and
+ * a legacy block that do not decode, as a tar's member and from a pipe. */
+Test(container, r_an_lz4_stream_failing_in_a_big_first_block_is_scanned_whole_at_its_offsets, .timeout = KS_HANG_S(120))
+{
+    blob body = pseudo_random(5u << 20, 31, 1);
+    for (size_t i = 0; i + 64 <= body.len; i += 64) /* lines that lz4 compresses a little: the block is not stored */
+        memcpy(body.p + i, "row of a text that repeats ", 27);
+    blob frame = lz4_frame(&body, LZ4F_max4MB);
+    uint32_t w;
+    memcpy(&w, frame.p + 7, 4);
+    cr_assert(!(w >> 31) && w > (1u << 20), "a compressed first block of more than 1 MiB: %u", w);
+    memset(frame.p + 11, 0xff, w); /* a literal run longer than the block: it does not decode */
+    blob legacy = legacy_lz4(&body);
+    memcpy(&w, legacy.p + 4, 4);
+    cr_assert(w > (1u << 20));
+    memset(legacy.p + 8, 0xff, w);
+    const blob *streams[] = {&frame, &legacy};
+    for (size_t k = 0; k < 2; k++) {
+        const blob *b = streams[k];
+        seen s;
+        ks_container_result res;
+        const char *names[] = {"k.lz4"};
+        blob tar = write_archive(ARCHIVE_FORMAT_TAR_USTAR, ARCHIVE_FILTER_NONE, names, b, 1);
+        cr_assert_eq(expand_both(&tar, "t.tar", &DEFAULTS, &s, &res), 0);
+        cr_assert(s.n == 1 && !strcmp(s.m[0].chain, "k.lz4"), "%zu", k);
+        cr_assert(s.m[0].data.len == b->len && !memcmp(s.m[0].data.p, b->p, b->len), "%zu: %zu bytes of %zu", k,
+                  s.m[0].data.len, b->len);
+        cr_assert(s.problems == 1 && strstr(s.last_problem, "k.lz4: damaged, scanned as it is: lz4: "), "%zu: %zu, %s",
+                  k, s.problems, s.last_problem);
+        seen_free(&s);
+        free(tar.p);
+        /* from a pipe: what was read after its head, handed back whole to be scanned */
+        memset(&s, 0, sizeof s);
+        int fd = memfd_create("p", MFD_CLOEXEC);
+        cr_assert(fd >= 0);
+        cr_assert_eq(write(fd, b->p, b->len), (ssize_t)b->len);
+        cr_assert_eq(lseek(fd, KS_CONTAINER_MAGIC_LEN, SEEK_SET), (off_t)KS_CONTAINER_MAGIC_LEN);
+        unsigned char *replay = NULL;
+        size_t replay_len = 0;
+        cr_assert_eq(ks__container_expand_pipe(b->p, KS_CONTAINER_MAGIC_LEN, fd, 0, "k.lz4", &DEFAULTS, &SINK, &s, &res,
+                                               &replay, &replay_len),
+                     1);
+        cr_assert(s.problems == 1 && strstr(s.last_problem, "damaged, scanned as it is: lz4: "), "%zu: %zu, %s", k,
+                  s.problems, s.last_problem);
+        /* the pipe is read on from where the replay ends */
+        size_t rest = (size_t)lseek(fd, 0, SEEK_CUR);
+        cr_assert(KS_CONTAINER_MAGIC_LEN + replay_len == rest &&
+                      !memcmp(replay, b->p + KS_CONTAINER_MAGIC_LEN, replay_len),
+                  "%zu: %zu bytes replayed, the pipe at %zu", k, replay_len, rest);
+        free(replay);
+        close(fd);
+        seen_free(&s);
+    }
     free(legacy.p);
     free(frame.p);
     free(body.p);
