@@ -476,6 +476,8 @@ typedef struct stream_dec {
 static uint64_t gzip_in(const void *d) { return ks__gzip_bytes_in(d); }
 static uint64_t gzip_end(const void *d) { return ks__gzip_end(d); }
 static void gzip_free(void *d) { ks__gzip_free(d); }
+static const char *gzip_damaged(const void *d) { return ks__gzip_damaged(d); }
+static const char *zstd_damaged(const void *d) { return ks__zstd_damaged(d); }
 static uint64_t zstd_in(const void *d) { return ks__zstd_bytes_in(d); }
 static uint64_t zstd_end(const void *d) { return ks__zstd_end(d); }
 static uint64_t xz_in(const void *d) { return ks__xz_bytes_in(d); }
@@ -507,12 +509,12 @@ static int dec_open(ks_container_kind kind, archive_read_callback *read, void *c
         ks_gzip *g = ks__gzip_new(read, cd);
         if (g && ahead)
             (void)ks__gzip_start_ahead(g); /* without a thread, it decodes on this one */
-        *dec = (stream_dec){g, ks__gzip_read, gzip_in, gzip_free, gzip_end, NULL, NULL, NULL};
+        *dec = (stream_dec){g, ks__gzip_read, gzip_in, gzip_free, gzip_end, NULL, gzip_damaged, NULL};
     } else if (kind == KS_CONT_ZSTD) {
         ks_zstd *z = ks__zstd_new(read, cd);
         if (z && ahead)
             (void)ks__zstd_start_ahead(z);
-        *dec = (stream_dec){z, ks__zstd_read, zstd_in, zstd_free, zstd_end, NULL, NULL, NULL};
+        *dec = (stream_dec){z, ks__zstd_read, zstd_in, zstd_free, zstd_end, NULL, zstd_damaged, NULL};
     } else if (kind == KS_CONT_XZ) { /* libarchive's filter fails on what follows the last stream */
         ks_xz *x = ks__xz_new(read, cd);
         if (x && ahead)
@@ -574,6 +576,22 @@ static int replay_refill(const stream_dec *dec, size_t head_len, const last_piec
     *replay = r;
     *replay_len += more + tail;
     return 1;
+}
+
+/* Why a stream of `kind` that failed to open was one all the same: its decoder's word (dec_damaged); for bzip2, which
+ * libarchive decodes, its first bytes `h` (n of them) holding its magic and a block's 48-bit magic (said in buf).
+ * NULL when the bytes may be none. */
+static const char *open_damaged(const stream_dec *dec, struct archive *a, ks_container_kind kind,
+                                const unsigned char *h, size_t n, char *buf, size_t cap)
+{
+    const char *d = dec_damaged(dec);
+    if (d || kind != KS_CONT_BZIP2 || n < 10 || h[3] < '1' || h[3] > '9' ||
+        memcmp(h + 4, "\x31\x41\x59\x26\x53\x59", 6) != 0)
+        return d;
+    /* libarchive's word is the raw format's ("Unrecognized archive format"): nothing of the block came out */
+    const char *e = archive_error_string(a);
+    snprintf(buf, cap, "bzip2: %s", e && !strstr(e, "Unrecognized") ? e : "cut or damaged in its first block");
+    return buf;
 }
 
 static void dec_free(stream_dec *dec)
@@ -1597,9 +1615,10 @@ static int try_nested(expansion *x, member_rd *parent, ks_container_kind kind, c
         /* not a container after all: the member's bytes so far, as data */
         opened = 0;
     }
-    char damaged[200] = "";
-    if (!opened && dec_damaged(&dec))
-        snprintf(damaged, sizeof damaged, "%s", dec_damaged(&dec));
+    char damaged[200] = "", why[200];
+    const char *d = opened || !c ? NULL : open_damaged(&dec, c, kind, all ? all : head, all ? held.size : n, why, sizeof why);
+    if (d)
+        snprintf(damaged, sizeof damaged, "%s", d);
     if (!opened && !all && src.replay_lost && replay_refill(&dec, n, &src.last, 0, &src.replay, &src.replay_len))
         src.replay_lost = 0;
     if (c)
@@ -2478,6 +2497,7 @@ static uint64_t sevenzip_end(const fd_src *src);
 static uint64_t iso9660_end(const fd_src *src);
 static uint64_t iso9660_volume_end(const unsigned char *d);
 static uint64_t pipe_end(struct archive *a, ks_container_kind kind, const expansion *x, fd_src *src, int *zip_dir);
+static int src_bytes(const fd_src *src, uint64_t off, void *out, size_t n);
 
 /* Bytes a pipe handed the outermost handle `a` and it has not consumed (libarchive counts what it consumed; the
  * rest of its last piece was read ahead): counted as read for the ratio guard once what follows is read from them. */
@@ -2823,7 +2843,10 @@ static int expand_source(fd_src *src, ks_container_kind kind, const char *name, 
         rc = 0;
         goto out;
     }
-    const char *damaged = orc ? NULL : dec_damaged(&x->outer_dec);
+    unsigned char h[10];
+    char why[200];
+    int have = !(src->pipe ? pipe_bytes_at(src, 0, h, sizeof h) : src_bytes(src, 0, h, sizeof h));
+    const char *damaged = orc ? NULL : open_damaged(&x->outer_dec, a, kind, h, have ? sizeof h : 0, why, sizeof why);
     if (damaged)
         problem(x, 0, "damaged, scanned as it is: %s", damaged);
     if (!orc)

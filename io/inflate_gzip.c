@@ -12,9 +12,13 @@
 #include "inflate_gzip.h"
 
 #define OUT_BLOCK KS_AHEAD_BLOCK /* what one read hands libarchive, at most */
-/* The first read's output, as libarchive's gzip filter has it: a stream that fails within it fails to
- * open (its bytes are then scanned as they are, as bytes that only looked like gzip should be). */
+/* The first read's output, as libarchive's gzip filter has it: a stream that fails within it fails to open (its bytes
+ * are then scanned as they are, as bytes that only looked like gzip should be), unless it is gzip for sure (`sure`)
+ * and what it gave is deflate's: all it was given was (it was cut short: a partial download, a log copied while it was
+ * written), or TRUSTED_OUT of it came out before it failed (random bytes after a gzip header fail within a few hundred:
+ * a code deflate has no use for, a distance before the start). */
 #define FIRST_OUT (64u * 1024u)
+#define TRUSTED_OUT 4096u
 
 typedef enum part { P_HEAD, P_BODY, P_TRAIL, P_END, P_FAILED } part;
 
@@ -41,6 +45,8 @@ struct ks_gzip {
     uint32_t skip;     /* bytes of FEXTRA left */
     uint32_t field;    /* bytes of FNAME or FCOMMENT so far */
     int returned;      /* bytes were handed out: the stream opened */
+    int sure;          /* its first header was whole, with extra flags and an OS that gzip writes: gzip for sure */
+    int blameless;     /* the failure was upstream's (a parent archive cut short), not the stream's */
     int failed_after;  /* an error waits behind the bytes being returned */
     char err[256];
     ks_ahead *ahead;   /* decoding on a thread of its own, or NULL */
@@ -79,6 +85,12 @@ uint64_t ks__gzip_bytes_in(const ks_gzip *g) { return g->ahead ? ks__ahead_bytes
 /* Written by whoever decodes (the thread ahead too) before it hands out the end, so read after it. */
 uint64_t ks__gzip_end(const ks_gzip *g) { return g->part == P_END ? g->end_at : UINT64_MAX; }
 
+/* As ks__gzip_end, read once a read failed. */
+const char *ks__gzip_damaged(const ks_gzip *g)
+{
+    return g->sure && !g->returned && !g->blameless && g->part == P_FAILED ? g->err : NULL;
+}
+
 static void fail(ks_gzip *g, const char *what)
 {
     snprintf(g->err, sizeof g->err, "%s", what);
@@ -97,6 +109,7 @@ static int pull(ks_gzip *g, struct archive *a)
     if (n < 0) {
         const char *e = archive_error_string(a);
         fail(g, e ? e : "read failed");
+        g->blameless = 1;
         return -1;
     }
     if (n == 0) {
@@ -260,6 +273,9 @@ static la_ssize_t decode(ks_gzip *g, struct archive *a)
         if (g->part == P_HEAD) {
             int r = read_head(g, a);
             if (r == 1) {
+                /* extra flags 0, 2 or 4, and an OS the RFC names (or 255, unknown), as every gzip writer writes */
+                g->sure |= !g->members && (g->fixed[8] == 0 || g->fixed[8] == 2 || g->fixed[8] == 4) &&
+                           (g->fixed[9] <= 13 || g->fixed[9] == 255);
                 g->members++;
                 g->part = P_BODY;
             } else if (r == 0) {
@@ -293,7 +309,8 @@ static la_ssize_t decode(ks_gzip *g, struct archive *a)
         }
     }
     if (g->part == P_FAILED) {
-        if (produced && g->returned) {
+        int trusted = g->sure && !g->blameless && (produced >= TRUSTED_OUT || !strcmp(g->err, "truncated gzip input"));
+        if (produced && (g->returned || trusted)) {
             g->failed_after = 1; /* the bytes before the failure first */
         } else {
             archive_set_error(a, EIO, "%s", g->err);

@@ -38,4 +38,9 @@ uint64_t ks__gzip_bytes_in(const ks_gzip *g);
  * the end or after a failure. */
 uint64_t ks__gzip_end(const ks_gzip *g);
 
+/* Once ks__gzip_read failed (where what it gave could not be opened): why, when the bytes were gzip all the same (a
+ * whole first header with extra flags and an OS that gzip writes), for the caller to say before it scans them as they
+ * are; NULL when it did not fail, or the bytes may be no gzip at all. */
+const char *ks__gzip_damaged(const ks_gzip *g);
+
 #endif

@@ -22,6 +22,8 @@ struct ks_zstd {
     int ended;         /* what followed a frame was none: the stream ended at end_at */
     uint64_t end_at;
     uint64_t bytes_in;
+    int sure;          /* libzstd took a frame's magic and header: zstd for sure */
+    int blameless;     /* the failure was upstream's (a parent archive cut short), not the stream's */
     ks_decode_fail fail;
     ks_ahead *ahead;
     /* used only when decoding inline (not zeroed, never touched when decoding ahead: no memory then) */
@@ -58,6 +60,12 @@ uint64_t ks__zstd_bytes_in(const ks_zstd *z) { return z->ahead ? ks__ahead_bytes
 /* Written by whoever decodes (the thread ahead too) before it hands out the end, so read after it. */
 uint64_t ks__zstd_end(const ks_zstd *z) { return z->ended ? z->end_at : UINT64_MAX; }
 
+/* As ks__zstd_end, read once a read failed. */
+const char *ks__zstd_damaged(const ks_zstd *z)
+{
+    return z->sure && !z->blameless && z->fail.err[0] ? z->fail.err : NULL;
+}
+
 /* A zstd frame's magic, or a skippable frame's (which the decoder passes over itself). */
 static int frame_magic(const unsigned char *p)
 {
@@ -73,6 +81,7 @@ static int pull(ks_zstd *z, struct archive *a, const char **failed)
     if (n < 0) {
         const char *e = archive_error_string(a);
         *failed = e ? e : "read failed";
+        z->blameless = 1;
         return -1;
     }
     if (n == 0)
@@ -145,6 +154,7 @@ static la_ssize_t decode(ks_zstd *z, struct archive *a, unsigned char *dst)
         }
         z->want = r;
         z->frames += r == 0;
+        z->sure |= z->bytes_in >= 6; /* a magic and a frame header's first bytes, taken (a wrong magic fails at 4) */
     }
     return ks__decode_fail_after(&z->fail, a, "zstd", failed, out.pos);
 }

@@ -32,4 +32,9 @@ uint64_t ks__zstd_bytes_in(const ks_zstd *z);
  * failure. */
 uint64_t ks__zstd_end(const ks_zstd *z);
 
+/* Once ks__zstd_read failed (where what it gave could not be opened): why, when the bytes were zstd all the same (a
+ * frame's magic and header that libzstd took), for the caller to say before it scans them as they are; NULL when it
+ * did not fail, or the bytes may be no zstd at all. */
+const char *ks__zstd_damaged(const ks_zstd *z);
+
 #endif
