@@ -477,6 +477,12 @@ static uint64_t gzip_in(const void *d) { return ks__gzip_bytes_in(d); }
 static uint64_t gzip_end(const void *d) { return ks__gzip_end(d); }
 static void gzip_free(void *d) { ks__gzip_free(d); }
 static const char *gzip_damaged(const void *d) { return ks__gzip_damaged(d); }
+static uint64_t gzip_damage_at(const void *d, const void **held, size_t *held_n)
+{
+    (void)held;
+    (void)held_n;
+    return ks__gzip_damage_at(d);
+}
 static const char *zstd_damaged(const void *d) { return ks__zstd_damaged(d); }
 static uint64_t zstd_in(const void *d) { return ks__zstd_bytes_in(d); }
 static uint64_t zstd_end(const void *d) { return ks__zstd_end(d); }
@@ -509,7 +515,7 @@ static int dec_open(ks_container_kind kind, archive_read_callback *read, void *c
         ks_gzip *g = ks__gzip_new(read, cd);
         if (g && ahead)
             (void)ks__gzip_start_ahead(g); /* without a thread, it decodes on this one */
-        *dec = (stream_dec){g, ks__gzip_read, gzip_in, gzip_free, gzip_end, NULL, gzip_damaged, NULL};
+        *dec = (stream_dec){g, ks__gzip_read, gzip_in, gzip_free, gzip_end, NULL, gzip_damaged, gzip_damage_at};
     } else if (kind == KS_CONT_ZSTD) {
         ks_zstd *z = ks__zstd_new(read, cd);
         if (z && ahead)
@@ -539,9 +545,9 @@ static const char *dec_refused(const stream_dec *dec) { return dec->d && dec->re
 static const char *dec_damaged(const stream_dec *dec) { return dec->d && dec->damaged ? dec->damaged(dec->d) : NULL; }
 
 /* A stream that opened and then failed for damage in its middle (said where it failed): where in its source the bytes
- * that gave no output begin, to be scanned as they are (only lz4's, whose literals are kept as they are: the other
- * codecs' bytes hold nothing to find), and the first *held_n of them where its decoder gathered them; UINT64_MAX when
- * there are none. */
+ * that gave no output begin, to be scanned as they are (lz4's literals are kept as they are; what follows damage in a
+ * gzip may be no gzip at all; 0: all of it, from a gzip that opened on little, cut short), and the first *held_n of
+ * them where its decoder gathered them; UINT64_MAX when there are none (xz, zstd: their bytes hold nothing to find). */
 static uint64_t dec_damage_at(const stream_dec *dec, const void **held, size_t *held_n)
 {
     *held = NULL;
@@ -923,6 +929,7 @@ typedef struct trail_rd {
     uint64_t *read_count; /* not NULL: bytes read from the outermost object are added here (the ratio guard's) */
     member_rd *member;    /* not NULL: the member `more` reads, whose holes (sparse zeros) are passed over whole */
     const char *label;    /* what its members are named: "[label@N]"; NULL: "trailing" */
+    int as_is;            /* its bytes are one member, never opened: the stream they were decoded as */
 } trail_rd;
 
 /* The next bytes, in *q (valid until the next call): how many, 0 at the end, -1 when they could not be read.
@@ -1235,6 +1242,31 @@ static void give_before_inside(expansion *x, trail_rd *t, size_t n, uint64_t at)
     t->at += n;
 }
 
+/* t's bytes from `at` on (in the object), handed over as they are as the member "[label@at]": 0, or -1 when they could
+ * not be read to their end (said by the caller). */
+static int give_as_is(expansion *x, trail_rd *t, uint64_t at)
+{
+    char step[48];
+    snprintf(step, sizeof step, "[%s@%llu]", t->label ? t->label : "trailing", (unsigned long long)at);
+    size_t saved = chain_push(x, step);
+    la_ssize_t k = 0;
+    if (members_ok(x)) {
+        x->res->members++;
+        int rc = x->sink->begin(x->ctx, x->chain);
+        if (rc) {
+            x->stopped = rc;
+        } else {
+            const unsigned char *q;
+            while (!x->halt && !x->stopped && (k = trail_next(t, &q)) > 0 && give(x, q, (size_t)k))
+                ;
+            if (!x->stopped && (rc = x->sink->end(x->ctx)) != 0)
+                x->stopped = rc;
+        }
+    }
+    chain_pop(x, saved);
+    return k < 0 ? -1 : 0;
+}
+
 /* Reads the object holding a container from the container's end to its own end, and hands what is there on as a
  * member of its own, "[trailing@N]": N is where its first byte that is not zero is in that object, and the member
  * starts there (zeros pad many archives to a record size; they hold nothing, and nothing is handed over when they
@@ -1266,6 +1298,10 @@ static int give_trailing(expansion *x, trail_rd *t, int zip_dir, unsigned depth,
             continue;
         }
         trail_unread(t, q, (size_t)k - z, (size_t)k); /* the member begins at its first byte that is not zero */
+        if (t->as_is) {
+            failed = give_as_is(x, t, at + z) < 0;
+            break;
+        }
         unsigned char *lead;
         size_t in = look_inside(x, t, depth, &lead);
         if (in)
@@ -1404,7 +1440,13 @@ static int member_damaged_rest(expansion *x, nested_src *src, uint64_t at, const
 {
     trail_rd t = {.more = member_more, .a = src->parent->a, .ctx = src->parent, .member = src->parent,
                   .label = "damaged"};
-    if (!window_from(&src->last, at + held_n, &t)) {
+    t.as_is = !at; /* all of it: the stream it was decoded as, not to be opened again */
+    if (!at && !held_n && !src->replay_lost) { /* kept while it opened: its head, then the replay */
+        held = src->head;
+        held_n = src->head_len;
+        t.p = src->replay;
+        t.n = src->replay_len;
+    } else if (!window_from(&src->last, at + held_n, &t)) {
         problem(x, 0, "%s", "damaged: the bytes after the damage were read before it showed, and are not scanned as they are");
         return 0;
     }
@@ -2615,10 +2657,17 @@ static void outer_damaged_rest(expansion *x, struct archive *a, fd_src *src, uns
     uint64_t at = dec_damage_at(&x->outer_dec, &held, &held_n);
     if (at == UINT64_MAX || x->stopped || !x->entered || x->res->stop != KS_CONT_CORRUPT)
         return;
-    trail_rd t = {.more = fd_read, .a = a, .ctx = src, .read_count = &x->trailing_in, .label = "damaged"};
+    trail_rd t = {.more = fd_read, .a = a, .ctx = src, .read_count = &x->trailing_in, .label = "damaged",
+                  .as_is = !at}; /* all of it: the stream it was decoded as, not to be opened again */
     if (!src->pipe) {
         src->pos = at;
         t.at = at;
+    } else if (!at && !held_n && !src->replay_lost) { /* all of it, kept while it opened: its head, then the replay */
+        t.held = src->head;
+        t.held_n = src->head_len;
+        t.p = src->replay;
+        t.n = src->replay_len;
+        t.at = src->head_at;
     } else if (window_from(&src->last, src->head_at + at + held_n, &t)) {
         t.held = held;
         t.held_n = held_n;

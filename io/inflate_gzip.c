@@ -14,9 +14,10 @@
 #define OUT_BLOCK KS_AHEAD_BLOCK /* what one read hands libarchive, at most */
 /* The first read's output, as libarchive's gzip filter has it: a stream that fails within it fails to open (its bytes
  * are then scanned as they are, as bytes that only looked like gzip should be), unless it is gzip for sure (`sure`)
- * and what it gave is deflate's: all it was given was (it was cut short: a partial download, a log copied while it was
- * written), or TRUSTED_OUT of it came out before it failed (random bytes after a gzip header fail within a few hundred:
- * a code deflate has no use for, a distance before the start). */
+ * and gave some: a .gz cut short (a partial download, a log copied while it was written) gives what it holds. What it
+ * gave is deflate's when TRUSTED_OUT of it came out before it failed (random bytes after a gzip header fail within a
+ * few hundred: a code deflate has no use for, a distance before the start); less, cut short (`weak`: text after a
+ * gzip header can read as deflate that wants more), and its bytes are scanned as they are too (ks__gzip_damage_at). */
 #define FIRST_OUT (64u * 1024u)
 #define TRUSTED_OUT 4096u
 
@@ -47,6 +48,8 @@ struct ks_gzip {
     int returned;      /* bytes were handed out: the stream opened */
     int sure;          /* its first header was whole, with extra flags and an OS that gzip writes: gzip for sure */
     int blameless;     /* the failure was upstream's (a parent archive cut short), not the stream's */
+    int weak;          /* it opened on less than TRUSTED_OUT out, cut short: its bytes are to be scanned as they are */
+    uint64_t fail_at;  /* where in upstream's bytes the deflate data stopped decoding (ISA-L's failure) */
     int failed_after;  /* an error waits behind the bytes being returned */
     char err[256];
     ks_ahead *ahead;   /* decoding on a thread of its own, or NULL */
@@ -88,7 +91,17 @@ uint64_t ks__gzip_end(const ks_gzip *g) { return g->part == P_END ? g->end_at : 
 /* As ks__gzip_end, read once a read failed. */
 const char *ks__gzip_damaged(const ks_gzip *g)
 {
-    return g->sure && !g->returned && !g->blameless && g->part == P_FAILED ? g->err : NULL;
+    return g->sure && !g->blameless && g->part == P_FAILED ? g->err : NULL;
+}
+
+/* As ks__gzip_end, read once a read failed. */
+uint64_t ks__gzip_damage_at(const ks_gzip *g)
+{
+    if (g->part != P_FAILED || g->blameless)
+        return UINT64_MAX;
+    if (g->weak)
+        return 0;
+    return strcmp(g->err, "gzip decompression failed") ? UINT64_MAX : g->fail_at;
 }
 
 static void fail(ks_gzip *g, const char *what)
@@ -238,6 +251,11 @@ static int inflate_some(ks_gzip *g, struct archive *a, size_t *produced, size_t 
     int rc = isal_inflate(&g->inf);
     /* after an error ISA-L's input position is not to be trusted (it can point before what it was given) */
     if (rc < 0 || g->inf.avail_in > give || g->inf.avail_out > room) {
+        /* where it stopped: what it took, less the whole bytes of its bit buffer (read ahead, not decoded); or, where
+         * it says it took more than it was given, where the call began */
+        size_t took = g->inf.avail_in <= give ? give - g->inf.avail_in : 0;
+        size_t ahead = g->inf.read_in_length > 0 ? (size_t)g->inf.read_in_length / 8 : 0;
+        g->fail_at = g->bytes_in + (ahead < took ? took - ahead : 0);
         if (rc >= 0 || g->inf.avail_out > room)
             g->inf.avail_out = (uint32_t)room;
         *produced = limit - g->inf.avail_out;
@@ -309,7 +327,9 @@ static la_ssize_t decode(ks_gzip *g, struct archive *a)
         }
     }
     if (g->part == P_FAILED) {
-        int trusted = g->sure && !g->blameless && (produced >= TRUSTED_OUT || !strcmp(g->err, "truncated gzip input"));
+        int cut = !strcmp(g->err, "truncated gzip input");
+        int trusted = g->sure && !g->blameless && (produced >= TRUSTED_OUT || cut);
+        g->weak = !g->returned && trusted && produced && produced < TRUSTED_OUT;
         if (produced && (g->returned || trusted)) {
             g->failed_after = 1; /* the bytes before the failure first */
         } else {

@@ -43,4 +43,10 @@ uint64_t ks__gzip_end(const ks_gzip *g);
  * are; NULL when it did not fail, or the bytes may be no gzip at all. */
 const char *ks__gzip_damaged(const ks_gzip *g);
 
+/* Once ks__gzip_read failed after it gave bytes: where in upstream's bytes those that gave no output begin, for the
+ * caller to scan them as they are (damage in a member's deflate data: what follows it, which may be no gzip at all;
+ * 0 when it opened on little output, cut short: all of them, which may have been text after a gzip header);
+ * UINT64_MAX when there are none. */
+uint64_t ks__gzip_damage_at(const ks_gzip *g);
+
 #endif

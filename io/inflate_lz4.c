@@ -252,8 +252,9 @@ static void legacy_size(ks_lz4 *l, const char **failed)
     l->known = 1;
 }
 
-/* lin, where a legacy block is gathered when upstream's piece does not hold it whole; 0 when out of memory. */
-static int lin_room(ks_lz4 *l) { return l->lin || (l->lin = malloc(LEGACY_BOUND)); }
+/* lin, where a legacy block is gathered when upstream's piece does not hold it whole (with room for its size word
+ * before it: note_damage); 0 when out of memory. */
+static int lin_room(ks_lz4 *l) { return l->lin || (l->lin = malloc(LEGACY_BOUND + sizeof l->word)); }
 
 /* The legacy format has no end marker, and what follows a stream may read as a block size: a gzip member whose header
  * names no file (`tar cz` writes such headers; its flags byte is the size's top byte) and a tar whose first name is
@@ -560,10 +561,14 @@ static size_t decodable(const unsigned char *src, size_t n, unsigned char *dst, 
                : 0;
 }
 
-/* What decoded of a block cut short (`n` bytes in lout) is handed out; then the stream is said to be cut. */
-static void hand_out_cut(ks_lz4 *l, size_t n)
+/* What decoded of a block cut short (`n` bytes in lout, from `have` bytes of it) is handed out; then the stream is said
+ * to be cut. Unless it is less than half of them: lz4 never gives fewer bytes out than it took in (a literal costs one
+ * byte and a match less than its length), so most of them are no lz4 at all (what follows a legacy stream, taken for a
+ * block: a gzip whose OS byte legacy_ends_here does not know), and they are left to be scanned as they are
+ * (ks__lz4_damage_at). */
+static void hand_out_cut(ks_lz4 *l, size_t n, size_t have)
 {
-    if (!n)
+    if (!n || n < have / 2)
         return;
     l->lout_n = n;
     l->lout_pos = 0;
@@ -576,7 +581,7 @@ static void hand_out_cut(ks_lz4 *l, size_t n)
 static void legacy_salvage(ks_lz4 *l)
 {
     if (l->lout || (l->lout = malloc(LEGACY_BLOCK)))
-        hand_out_cut(l, decodable(l->lin, l->lin_n, l->lout, LEGACY_BLOCK, NULL, 0));
+        hand_out_cut(l, decodable(l->lin, l->lin_n, l->lout, LEGACY_BLOCK, NULL, 0), l->lin_n);
 }
 
 /* A frame's block cut short by upstream's end (a partial download), which liblz4 never had whole: as much of it as
@@ -594,7 +599,7 @@ static void frame_salvage(ks_lz4 *l)
     if (have > size) /* the block whole, cut in its checksum (-BX) */
         have = size;
     const unsigned char *dict = l->linked ? l->hist : NULL;
-    hand_out_cut(l, decodable(l->unit_buf + 4, have, l->lout, l->block_max, dict, dict ? l->hist_n : 0));
+    hand_out_cut(l, decodable(l->unit_buf + 4, have, l->lout, l->block_max, dict, dict ? l->hist_n : 0), have);
 }
 
 /* At upstream's end: the stream's end, trailing bytes too few to be a word, or a stream cut short. */
@@ -631,7 +636,7 @@ static void at_upstream_end(ks_lz4 *l, const char **failed)
 static void note_damage(ks_lz4 *l, const char *failed)
 {
     int cut = !strcmp(failed, "truncated lz4 input");
-    if (!l->known || l->blameless || (l->cut && cut))
+    if (!l->known || l->blameless || (l->cut && cut) || l->mid)
         return;
     l->mid = 1;
     l->held = NULL;
@@ -653,11 +658,13 @@ static void note_damage(ks_lz4 *l, const char *failed)
         l->held_n = l->unit_n;
         break;
     case LEGACY_DATA:
-    case LEGACY_PEEK: /* the block's bytes, after its size */
-        l->damage_at = l->word_at + sizeof l->word;
-        if (l->lin_n) {
+    case LEGACY_PEEK: /* the block's size word and bytes: what follows a legacy stream may begin there (a gzip) */
+        l->damage_at = l->word_at;
+        if (l->lin_n) { /* gathered: the size word put back before them */
+            memmove(l->lin + sizeof l->word, l->lin, l->lin_n);
+            memcpy(l->lin, l->word, sizeof l->word);
             l->held = l->lin;
-            l->held_n = l->lin_n;
+            l->held_n = l->lin_n + sizeof l->word;
         }
         break;
     default: /* a frame's header: what follows it */
