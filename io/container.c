@@ -1219,32 +1219,10 @@ static size_t look_inside(expansion *x, trail_rd *t, unsigned depth, unsigned ch
     return 0;
 }
 
-/* The bytes before a container inside trailing data (look_inside), at `at` in the object: a member of their own. */
-static void give_before_inside(expansion *x, trail_rd *t, size_t n, uint64_t at)
-{
-    char step[48];
-    snprintf(step, sizeof step, "[%s@%llu]", t->label ? t->label : "trailing", (unsigned long long)at);
-    size_t saved = chain_push(x, step);
-    if (members_ok(x)) {
-        x->res->members++;
-        int rc = x->sink->begin(x->ctx, x->chain);
-        if (rc) {
-            x->stopped = rc;
-        } else {
-            give(x, t->replay, n); /* a budget it ran out of is said, and the member still ends */
-            if (!x->stopped && (rc = x->sink->end(x->ctx)) != 0)
-                x->stopped = rc;
-        }
-    }
-    chain_pop(x, saved);
-    t->replay += n;
-    t->replay_n -= n;
-    t->at += n;
-}
-
-/* t's bytes from `at` on (in the object), handed over as they are as the member "[label@at]": 0, or -1 when they could
- * not be read to their end (said by the caller). */
-static int give_as_is(expansion *x, trail_rd *t, uint64_t at)
+/* Up to `n` of t's next bytes (SIZE_MAX: all of them), at `at` in the object, handed over as they are as the member
+ * "[label@at]" (the bytes before a container inside trailing data; or a stream's bytes, never to be opened again):
+ * 0, or -1 when they could not be read (said by the caller). A budget they run out of is said, and the member ends. */
+static int give_trail_bytes(expansion *x, trail_rd *t, uint64_t at, size_t n)
 {
     char step[48];
     snprintf(step, sizeof step, "[%s@%llu]", t->label ? t->label : "trailing", (unsigned long long)at);
@@ -1257,8 +1235,14 @@ static int give_as_is(expansion *x, trail_rd *t, uint64_t at)
             x->stopped = rc;
         } else {
             const unsigned char *q;
-            while (!x->halt && !x->stopped && (k = trail_next(t, &q)) > 0 && give(x, q, (size_t)k))
-                ;
+            while (n && !x->halt && !x->stopped && (k = trail_next(t, &q)) > 0) {
+                size_t use = (size_t)k < n ? (size_t)k : n;
+                if (use < (size_t)k)
+                    trail_unread(t, q, (size_t)k - use, (size_t)k);
+                n -= use;
+                if (!give(x, q, use))
+                    break;
+            }
             if (!x->stopped && (rc = x->sink->end(x->ctx)) != 0)
                 x->stopped = rc;
         }
@@ -1299,13 +1283,13 @@ static int give_trailing(expansion *x, trail_rd *t, int zip_dir, unsigned depth,
         }
         trail_unread(t, q, (size_t)k - z, (size_t)k); /* the member begins at its first byte that is not zero */
         if (t->as_is) {
-            failed = give_as_is(x, t, at + z) < 0;
+            failed = give_trail_bytes(x, t, at + z, SIZE_MAX) < 0;
             break;
         }
         unsigned char *lead;
         size_t in = look_inside(x, t, depth, &lead);
         if (in)
-            give_before_inside(x, t, in, at + z);
+            give_trail_bytes(x, t, at + z, in); /* read ahead: in look_inside's replay, never failing */
         char step[48];
         snprintf(step, sizeof step, "[%s@%llu]", t->label ? t->label : "trailing", (unsigned long long)(at + z + in));
         size_t saved = chain_push(x, step);
