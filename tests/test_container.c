@@ -500,6 +500,19 @@ static int expand_piped(const blob *b, const char *name, seen *s, ks_container_r
     return expand_piped_with(b, name, &DEFAULTS, s, res);
 }
 
+/* `b` expanded as the object `name` (how 0: from memory, a descriptor and ahead, which agree), from a pipe (1), or as
+ * the member `name` of the tar "t.tar" (2): the rc. */
+static int expand_how(const blob *b, const char *name, int how, seen *s, ks_container_result *res)
+{
+    if (how < 2)
+        return how ? expand_piped(b, name, s, res) : expand_both(b, name, &DEFAULTS, s, res);
+    const char *names[] = {name};
+    blob tar = write_archive(ARCHIVE_FORMAT_TAR_USTAR, ARCHIVE_FILTER_NONE, names, b, 1);
+    int rc = expand_both(&tar, "t.tar", &DEFAULTS, s, res);
+    free(tar.p);
+    return rc;
+}
+
 /* gzip is inflated by ISA-L before libarchive frames it: several members are one stream, a stream cut short
  * gives its members up to the cut and says so, and every source (memory, descriptor, thread, pipe) agrees. */
 Test(container, gzip_members_and_a_cut_stream_from_every_source, .timeout = KS_HANG_S(120))
@@ -1602,12 +1615,7 @@ Test(container, r_an_lz4_stream_damaged_in_its_middle_has_the_rest_scanned_as_it
         for (int how = 0; how < 3; how++) {
             seen s;
             ks_container_result res;
-            const char *names[] = {"k.lz4"};
-            blob tar = how == 2 ? write_archive(ARCHIVE_FORMAT_TAR_USTAR, ARCHIVE_FILTER_NONE, names, b, 1) : (blob){0};
-            int rc = how == 0 ? expand_both(b, "k.lz4", &DEFAULTS, &s, &res)
-                     : how == 1 ? expand_piped(b, "k.lz4", &s, &res)
-                                : expand_both(&tar, "t.tar", &DEFAULTS, &s, &res);
-            cr_assert_eq(rc, 0, "%zu/%d", c, how);
+            cr_assert_eq(expand_how(b, "k.lz4", how, &s, &res), 0, "%zu/%d", c, how);
             cr_assert_eq(res.stop, KS_CONT_CORRUPT, "%zu/%d", c, how);
             cr_assert(s.problems == 1 && strstr(s.last_problem, cases[c].why), "%zu/%d: %s", c, how, s.last_problem);
             cr_assert_eq(s.n, 2, "%zu/%d: the stream, then its rest", c, how);
@@ -1619,7 +1627,6 @@ Test(container, r_an_lz4_stream_damaged_in_its_middle_has_the_rest_scanned_as_it
             cr_assert(s.m[1].data.len == n && !memcmp(s.m[1].data.p, b->p + cases[c].rest, n),
                       "%zu/%d: %zu bytes, %zu expected", c, how, s.m[1].data.len, n);
             seen_free(&s);
-            free(tar.p);
         }
     }
     /* a content checksum wrong with nothing after it: nothing more to scan */
@@ -1640,18 +1647,13 @@ Test(container, r_an_lz4_stream_damaged_in_its_middle_has_the_rest_scanned_as_it
     memcpy(leg_gz.p, legacy.p, legacy.len);
     memcpy(leg_gz.p + legacy.len, gz.p, gz.len);
     for (int how = 0; how < 3; how++) {
-        const char *names[] = {"k.lz4"};
-        blob tar = how == 2 ? write_archive(ARCHIVE_FORMAT_TAR_USTAR, ARCHIVE_FILTER_NONE, names, &leg_gz, 1) : (blob){0};
-        int rc = how == 0 ? expand_both(&leg_gz, "k.lz4", &DEFAULTS, &s, &res)
-                 : how == 1 ? expand_piped(&leg_gz, "k.lz4", &s, &res)
-                            : expand_both(&tar, "t.tar", &DEFAULTS, &s, &res);
+        int rc = expand_how(&leg_gz, "k.lz4", how, &s, &res);
         char chain[64];
         snprintf(chain, sizeof chain, "%s[damaged@%zu]!data", how == 2 ? "k.lz4!" : "", legacy.len);
         cr_assert(rc == 0 && s.n == 2 && s.m[0].data.len == small.len && !strcmp(s.m[1].chain, chain) &&
                       s.m[1].data.len == text_note.len && !memcmp(s.m[1].data.p, note, text_note.len),
                   "%d: %zu members, the second %s", how, s.n, s.n > 1 ? s.m[1].chain : "");
         seen_free(&s);
-        free(tar.p);
     }
     free(leg_gz.p);
     free(gz.p);
@@ -1766,11 +1768,7 @@ Test(container, r_a_small_gz_zst_or_bz2_cut_short_is_scanned_to_the_cut_or_said,
         for (int how = 0; how < 3; how++) {
             seen s;
             ks_container_result res;
-            const char *names[] = {"k.z"};
-            blob tar = how == 2 ? write_archive(ARCHIVE_FORMAT_TAR_USTAR, ARCHIVE_FILTER_NONE, names, &cut, 1) : (blob){0};
-            int rc = how == 0 ? expand_both(&cut, "k.z", &DEFAULTS, &s, &res)
-                     : how == 1 ? expand_piped(&cut, "k.z", &s, &res)
-                                : expand_both(&tar, "t.tar", &DEFAULTS, &s, &res);
+            int rc = expand_how(&cut, "k.z", how, &s, &res);
             cr_assert(s.problems == 1 && strstr(s.last_problem, said[f]), "%zu/%d: %zu, %s", f, how, s.problems,
                       s.last_problem);
             if (f == 0) { /* what decodes, up to the cut */
@@ -1784,7 +1782,6 @@ Test(container, r_a_small_gz_zst_or_bz2_cut_short_is_scanned_to_the_cut_or_said,
                           "%zu: the member's bytes as they are", f);
             }
             seen_free(&s);
-            free(tar.p);
         }
         free(whole.p);
     }
@@ -1824,11 +1821,7 @@ Test(container, r_review_of_opening_a_gz_cut_short, .timeout = KS_HANG_S(120))
         for (int how = 0; how < 3; how++) {
             seen s;
             ks_container_result res;
-            const char *names[] = {"k.gz"};
-            blob tar = how == 2 ? write_archive(ARCHIVE_FORMAT_TAR_USTAR, ARCHIVE_FILTER_NONE, names, b, 1) : (blob){0};
-            int rc = how == 0 ? expand_both(b, "k.gz", &DEFAULTS, &s, &res)
-                     : how == 1 ? expand_piped(b, "k.gz", &s, &res)
-                                : expand_both(&tar, "t.tar", &DEFAULTS, &s, &res);
+            int rc = expand_how(b, "k.gz", how, &s, &res);
             cr_assert(rc == 0 && s.n == 2 && s.problems == 1, "%zu/%d: rc %d, %zu members, %s", c, how, rc, s.n,
                       s.last_problem);
             const char *at = strstr(s.m[1].chain, "[damaged@");
@@ -1841,7 +1834,6 @@ Test(container, r_review_of_opening_a_gz_cut_short, .timeout = KS_HANG_S(120))
             if (c == 1)
                 cr_assert(s.m[0].data.len == body.len && !memcmp(s.m[0].data.p, body.p, body.len));
             seen_free(&s);
-            free(tar.p);
         }
     }
     free(body.p);
