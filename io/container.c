@@ -2646,6 +2646,10 @@ static void outer_damaged_rest(expansion *x, struct archive *a, fd_src *src, uns
     if (!src->pipe) {
         src->pos = at;
         t.at = at;
+        if (!x->past_end) { /* the ratio guard counts from there, as after a container's end (file_trailing) */
+            x->past_end = 1;
+            x->end_at = at;
+        }
     } else if (!at && !held_n && !src->replay_lost) { /* all of it, kept while it opened: its head, then the replay */
         t.held = src->head;
         t.held_n = src->head_len;

@@ -38,6 +38,7 @@ struct ks_ahead {
     void *ctx;
     struct archive *errs; /* the decoder's errors on that thread */
     uint64_t bytes_in;    /* the reader's: compressed bytes behind what it was handed */
+    int failed;           /* the reader's: it was handed the decoder's failure */
 };
 
 static void *ahead_main(void *arg)
@@ -142,6 +143,7 @@ la_ssize_t ks__ahead_read(ks_ahead *h, struct archive *a, const void **out)
     pthread_mutex_unlock(&h->mu);
     if (b->n < 0) {
         archive_set_error(a, EIO, "%s", b->err);
+        h->failed = 1;
         return -1;
     }
     *out = b->p;
@@ -149,6 +151,8 @@ la_ssize_t ks__ahead_read(ks_ahead *h, struct archive *a, const void **out)
 }
 
 uint64_t ks__ahead_bytes_in(const ks_ahead *h) { return h->bytes_in; }
+
+int ks__ahead_failed(const ks_ahead *h) { return h->failed; }
 
 void ks__ahead_stop(ks_ahead *h)
 {

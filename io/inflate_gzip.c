@@ -49,6 +49,7 @@ struct ks_gzip {
     int sure;          /* its first header was whole, with extra flags and an OS that gzip writes: gzip for sure */
     int blameless;     /* the failure was upstream's (a parent archive cut short), not the stream's */
     int weak;          /* it opened on less than TRUSTED_OUT out, cut short: its bytes are to be scanned as they are */
+    int cut_coded;     /* it was cut in its deflate data, outside a stored block */
     uint64_t fail_at;  /* where in upstream's bytes the deflate data stopped decoding (ISA-L's failure) */
     int failed_after;  /* an error waits behind the bytes being returned */
     char err[256];
@@ -97,8 +98,8 @@ const char *ks__gzip_damaged(const ks_gzip *g)
 /* As ks__gzip_end, read once a read failed. */
 uint64_t ks__gzip_damage_at(const ks_gzip *g)
 {
-    if (g->part != P_FAILED || g->blameless)
-        return UINT64_MAX;
+    if ((g->ahead && !ks__ahead_failed(g->ahead)) || g->part != P_FAILED || g->blameless)
+        return UINT64_MAX; /* decoding ahead: its thread's fields, read once the reader was handed its failure */
     if (g->weak)
         return 0;
     return strcmp(g->err, "gzip decompression failed") ? UINT64_MAX : g->fail_at;
@@ -251,11 +252,11 @@ static int inflate_some(ks_gzip *g, struct archive *a, size_t *produced, size_t 
     int rc = isal_inflate(&g->inf);
     /* after an error ISA-L's input position is not to be trusted (it can point before what it was given) */
     if (rc < 0 || g->inf.avail_in > give || g->inf.avail_out > room) {
-        /* where it stopped: what it took, less the whole bytes of its bit buffer (read ahead, not decoded); or, where
-         * it says it took more than it was given, where the call began */
-        size_t took = g->inf.avail_in <= give ? give - g->inf.avail_in : 0;
+        /* where it stopped: what it took, less the whole bytes of its bit buffer (read ahead, not decoded, perhaps
+         * in an earlier call); or, where it says it took more than it was given, where the call began */
         size_t ahead = g->inf.read_in_length > 0 ? (size_t)g->inf.read_in_length / 8 : 0;
-        g->fail_at = g->bytes_in + (ahead < took ? took - ahead : 0);
+        uint64_t upto = g->bytes_in + (g->inf.avail_in <= give ? give - g->inf.avail_in : 0);
+        g->fail_at = g->inf.avail_in > give || ahead > 8 ? g->bytes_in : upto > ahead ? upto - ahead : 0;
         if (rc >= 0 || g->inf.avail_out > room)
             g->inf.avail_out = (uint32_t)room;
         *produced = limit - g->inf.avail_out;
@@ -274,8 +275,10 @@ static int inflate_some(ks_gzip *g, struct archive *a, size_t *produced, size_t 
     }
     if (!g->inf.avail_out)
         return 1;
-    if (!g->in_len && g->up_eof)
+    if (!g->in_len && g->up_eof) {
         fail(g, "truncated gzip input"); /* it wanted more, and there is none */
+        g->cut_coded = g->inf.block_state != ISAL_BLOCK_TYPE0; /* not a stored block's bytes, given as they are */
+    }
     return 0;
 }
 
@@ -329,7 +332,8 @@ static la_ssize_t decode(ks_gzip *g, struct archive *a)
     if (g->part == P_FAILED) {
         int cut = !strcmp(g->err, "truncated gzip input");
         int trusted = g->sure && !g->blameless && (produced >= TRUSTED_OUT || cut);
-        g->weak = !g->returned && trusted && produced && produced < TRUSTED_OUT;
+        /* (cut in its trailer, or in a stored block: what came out is what is there, and scanned) */
+        g->weak = !g->returned && trusted && produced && produced < TRUSTED_OUT && cut && g->cut_coded;
         if (produced && (g->returned || trusted)) {
             g->failed_after = 1; /* the bytes before the failure first */
         } else {

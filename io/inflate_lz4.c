@@ -136,9 +136,11 @@ const char *ks__lz4_damaged(const ks_lz4 *l)
 /* As ks__lz4_end. */
 uint64_t ks__lz4_damage_at(const ks_lz4 *l, const void **held, size_t *held_n)
 {
-    *held = l->mid ? l->held : NULL;
-    *held_n = l->mid ? l->held_n : 0;
-    return l->mid && ks__lz4_damaged(l) ? l->damage_at : UINT64_MAX;
+    /* decoding ahead, its thread wrote them before the failure the reader was handed: not read before that */
+    int mid = l->mid && (!l->ahead || ks__ahead_failed(l->ahead));
+    *held = mid ? l->held : NULL;
+    *held_n = mid ? l->held_n : 0;
+    return mid && ks__lz4_damaged(l) ? l->damage_at : UINT64_MAX;
 }
 
 /* liblz4's error, in words ("ERROR_contentChecksum_invalid" is its name for it). */
@@ -667,7 +669,12 @@ static void note_damage(ks_lz4 *l, const char *failed)
             l->held_n = l->lin_n + sizeof l->word;
         }
         break;
-    default: /* a frame's header: what follows it */
+    case FRAME_HEAD: /* a frame's header, gathered from its magic on */
+        l->damage_at = l->word_at;
+        l->held = l->head;
+        l->held_n = l->head_n;
+        break;
+    default: /* a skippable frame: what follows it */
         l->damage_at = l->bytes_in;
         break;
     }

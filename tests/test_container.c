@@ -1836,6 +1836,30 @@ Test(container, r_review_of_opening_a_gz_cut_short, .timeout = KS_HANG_S(120))
             seen_free(&s);
         }
     }
+    /* (review) a .gz of stored bytes cut in its trailer, or in its stored block: what came out is what is there, and
+     * its bytes are not scanned again */
+    blob stored = {.p = malloc(10 + 5 + 3000 + 8)};
+    cr_assert(stored.p);
+    memcpy(stored.p, head, sizeof head);
+    unsigned char fh[5] = {1, 3000 & 0xff, 3000 >> 8, (unsigned char)~3000, (unsigned char)(~3000 >> 8)};
+    memcpy(stored.p + 10, fh, 5);
+    memcpy(stored.p + 15, body.p, 3000);
+    memset(stored.p + 15 + 3000, 0, 8); /* (the CRC is not checked) */
+    const size_t cuts[] = {10 + 5 + 3000 + 4, 10 + 5 + 2000};
+    for (size_t c = 0; c < 2; c++) {
+        stored.len = cuts[c];
+        for (int how = 0; how < 3; how++) {
+            seen s;
+            ks_container_result res;
+            cr_assert_eq(expand_how(&stored, "k.gz", how, &s, &res), 0);
+            size_t out = c ? 2000 : 3000;
+            cr_assert(s.n == 1 && s.problems == 1 && strstr(s.last_problem, "truncated gzip input") &&
+                          s.m[0].data.len == out && !memcmp(s.m[0].data.p, body.p, out),
+                      "%zu/%d: %zu members, %s", c, how, s.n, s.n > 1 ? s.m[1].chain : s.last_problem);
+            seen_free(&s);
+        }
+    }
+    free(stored.p);
     free(body.p);
     free(splice.p);
     free(text_after.p);
