@@ -92,6 +92,8 @@ uint64_t ks__gzip_end(const ks_gzip *g) { return g->part == P_END ? g->end_at : 
 /* As ks__gzip_end, read once a read failed. */
 const char *ks__gzip_damaged(const ks_gzip *g)
 {
+    if (g->ahead && !ks__ahead_failed(g->ahead))
+        return NULL; /* decoding ahead: its thread's fields, read once the reader was handed its failure */
     return g->sure && !g->blameless && g->part == P_FAILED ? g->err : NULL;
 }
 

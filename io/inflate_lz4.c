@@ -130,6 +130,8 @@ uint64_t ks__lz4_end(const ks_lz4 *l) { return l->ended ? l->end_at : UINT64_MAX
 /* As ks__lz4_end, read once a read failed. */
 const char *ks__lz4_damaged(const ks_lz4 *l)
 {
+    if (l->ahead && !ks__ahead_failed(l->ahead))
+        return NULL; /* decoding ahead: its thread's fields, read once the reader was handed its failure */
     return l->known && !l->blameless && l->fail.err[0] ? l->fail.err : NULL;
 }
 
@@ -137,7 +139,7 @@ const char *ks__lz4_damaged(const ks_lz4 *l)
 uint64_t ks__lz4_damage_at(const ks_lz4 *l, const void **held, size_t *held_n)
 {
     /* decoding ahead, its thread wrote them before the failure the reader was handed: not read before that */
-    int mid = l->mid && (!l->ahead || ks__ahead_failed(l->ahead));
+    int mid = (!l->ahead || ks__ahead_failed(l->ahead)) && l->mid;
     *held = mid ? l->held : NULL;
     *held_n = mid ? l->held_n : 0;
     return mid && ks__lz4_damaged(l) ? l->damage_at : UINT64_MAX;
