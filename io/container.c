@@ -1607,14 +1607,14 @@ static int try_nested(expansion *x, member_rd *parent, ks_container_kind kind, c
         int corrupt = x->halt && x->res->stop == KS_CONT_CORRUPT && !parent->failed;
         if (corrupt) {
             x->halt = 0;
-            /* a stream's one member: what is left of it is read (not scanned), so that where the stream ends, and
-             * what follows it, is known (bzip2's end is where its filter stopped reading) */
             /* a stream damaged in its middle: the rest of the member, scanned as its bytes are */
             const void *kept;
             size_t kept_n;
             uint64_t at = dec_damage_at(&dec, &kept, &kept_n);
             int rest_given = !all && at != UINT64_MAX &&
                              member_damaged_rest(x, &src, at, kept, kept_n, member_name, drop_to, lead_len, inner, child_buf);
+            /* else a stream's one member: what is left of it is read (not scanned), so that where the stream ends,
+             * and what follows it, is known (bzip2's end is where its filter stopped reading) */
             if (of_a_stream(parent) && !all && !rest_given)
                 member_rest(x, &src, UINT64_MAX, 0, member_name, drop_to, lead_len, inner, child_buf);
         }
@@ -2880,14 +2880,15 @@ static int expand_source(fd_src *src, ks_container_kind kind, const char *name, 
         rc = 0;
         goto out;
     }
-    unsigned char h[10];
-    char why[200];
-    int have = !(src->pipe ? pipe_bytes_at(src, 0, h, sizeof h) : src_bytes(src, 0, h, sizeof h));
-    const char *damaged = orc ? NULL : open_damaged(&x->outer_dec, a, kind, h, have ? sizeof h : 0, why, sizeof why);
-    if (damaged)
-        problem(x, 0, "damaged, scanned as it is: %s", damaged);
-    if (!orc)
-        goto out; /* not one after all: scanned as it is */
+    if (!orc) { /* not one after all: scanned as it is, and said when it was one all the same */
+        unsigned char h[10];
+        char why[200];
+        int have = !(src->pipe ? pipe_bytes_at(src, 0, h, sizeof h) : src_bytes(src, 0, h, sizeof h));
+        const char *damaged = open_damaged(&x->outer_dec, a, kind, h, have ? sizeof h : 0, why, sizeof why);
+        if (damaged)
+            problem(x, 0, "damaged, scanned as it is: %s", damaged);
+        goto out;
+    }
     res->containers = 1;
     /* A big zip on disk, with workers to spare: its members are decompressed several at a time, once its first
      * header shows that libarchive reads it by its central directory (it sought to it). A zip read as it streams
