@@ -152,7 +152,7 @@ la_ssize_t ks__ahead_read(ks_ahead *h, struct archive *a, const void **out)
 
 uint64_t ks__ahead_bytes_in(const ks_ahead *h) { return h->bytes_in; }
 
-int ks__ahead_failed(const ks_ahead *h) { return h->failed; }
+int ks__ahead_settled(const ks_ahead *h) { return !h || h->failed; }
 
 void ks__ahead_stop(ks_ahead *h)
 {

@@ -31,9 +31,9 @@ la_ssize_t ks__ahead_read(ks_ahead *h, struct archive *a, const void **out);
 /* The compressed bytes behind the blocks handed out (what the ratio guard compares with). */
 uint64_t ks__ahead_bytes_in(const ks_ahead *h);
 
-/* 1 once ks__ahead_read handed out the decoder's failure: what the decoder wrote before it failed (on its thread) may
- * then be read on the reader's; else 0. */
-int ks__ahead_failed(const ks_ahead *h);
+/* 1 when what a decoder wrote before it failed may be read on the reader's thread: it decodes inline (h is NULL), or
+ * ks__ahead_read handed out its failure (written on the decoder's thread before); else 0. */
+int ks__ahead_settled(const ks_ahead *h);
 
 /* Stops the thread (after the block it is decoding) and frees everything; NULL is ignored. */
 void ks__ahead_stop(ks_ahead *h);

@@ -27,6 +27,16 @@ typedef enum part { P_HEAD, P_BODY, P_TRAIL, P_END, P_FAILED } part;
  * a bound, bytes that only begin like gzip (a line of a script) would be read to their end looking for its NUL. */
 #define FIELD_MAX ((uint32_t)64 << 10)
 
+/* Why decoding stopped: a cut (upstream ended inside the stream) and corrupt data are told apart by this, not by
+ * the words of the error. */
+typedef enum failure {
+    F_NONE,
+    F_UPSTREAM, /* upstream's failure (a parent archive cut short), not the stream's */
+    F_NOT_GZIP,
+    F_CUT,
+    F_CORRUPT /* ISA-L refused the deflate data: fail_at says where */
+} failure;
+
 /* Where a header is being read: its fixed 10 bytes, then each optional field its flags announce. */
 typedef enum head_step { H_FIXED, H_XLEN, H_EXTRA, H_NAME, H_COMMENT, H_HCRC, H_DONE } head_step;
 
@@ -47,9 +57,9 @@ struct ks_gzip {
     uint32_t field;    /* bytes of FNAME or FCOMMENT so far */
     int returned;      /* bytes were handed out: the stream opened */
     int sure;          /* its first header was whole, with extra flags and an OS that gzip writes: gzip for sure */
-    int blameless;     /* the failure was upstream's (a parent archive cut short), not the stream's */
     int weak;          /* it opened on less than TRUSTED_OUT out, cut short: its bytes are to be scanned as they are */
     int cut_coded;     /* it was cut in its deflate data, outside a stored block */
+    failure why;       /* what kind of failure err says */
     uint64_t fail_at;  /* where in upstream's bytes the deflate data stopped decoding (ISA-L's failure) */
     int failed_after;  /* an error waits behind the bytes being returned */
     char err[256];
@@ -92,23 +102,24 @@ uint64_t ks__gzip_end(const ks_gzip *g) { return g->part == P_END ? g->end_at : 
 /* As ks__gzip_end, read once a read failed. */
 const char *ks__gzip_damaged(const ks_gzip *g)
 {
-    if (g->ahead && !ks__ahead_failed(g->ahead))
-        return NULL; /* decoding ahead: its thread's fields, read once the reader was handed its failure */
-    return g->sure && !g->blameless && g->part == P_FAILED ? g->err : NULL;
+    if (!ks__ahead_settled(g->ahead))
+        return NULL;
+    return g->sure && g->why != F_UPSTREAM && g->part == P_FAILED ? g->err : NULL;
 }
 
 /* As ks__gzip_end, read once a read failed. */
 uint64_t ks__gzip_damage_at(const ks_gzip *g)
 {
-    if ((g->ahead && !ks__ahead_failed(g->ahead)) || g->part != P_FAILED || g->blameless)
-        return UINT64_MAX; /* decoding ahead: its thread's fields, read once the reader was handed its failure */
+    if (!ks__ahead_settled(g->ahead) || g->part != P_FAILED || g->why == F_UPSTREAM)
+        return UINT64_MAX;
     if (g->weak)
         return 0;
-    return strcmp(g->err, "gzip decompression failed") ? UINT64_MAX : g->fail_at;
+    return g->why == F_CORRUPT ? g->fail_at : UINT64_MAX;
 }
 
-static void fail(ks_gzip *g, const char *what)
+static void fail(ks_gzip *g, failure why, const char *what)
 {
+    g->why = why;
     snprintf(g->err, sizeof g->err, "%s", what);
     g->part = P_FAILED;
 }
@@ -124,8 +135,7 @@ static int pull(ks_gzip *g, struct archive *a)
     la_ssize_t n = g->up(a, g->up_data, &p);
     if (n < 0) {
         const char *e = archive_error_string(a);
-        fail(g, e ? e : "read failed");
-        g->blameless = 1;
+        fail(g, F_UPSTREAM, e ? e : "read failed");
         return -1;
     }
     if (n == 0) {
@@ -262,7 +272,7 @@ static int inflate_some(ks_gzip *g, struct archive *a, size_t *produced, size_t 
         if (rc >= 0 || g->inf.avail_out > room)
             g->inf.avail_out = (uint32_t)room;
         *produced = limit - g->inf.avail_out;
-        fail(g, "gzip decompression failed");
+        fail(g, F_CORRUPT, "gzip decompression failed");
         return 0;
     }
     size_t used = give - g->inf.avail_in;
@@ -278,7 +288,7 @@ static int inflate_some(ks_gzip *g, struct archive *a, size_t *produced, size_t 
     if (!g->inf.avail_out)
         return 1;
     if (!g->in_len && g->up_eof) {
-        fail(g, "truncated gzip input"); /* it wanted more, and there is none */
+        fail(g, F_CUT, "truncated gzip input"); /* it wanted more, and there is none */
         g->cut_coded = g->inf.block_state != ISAL_BLOCK_TYPE0; /* not a stored block's bytes, given as they are */
     }
     return 0;
@@ -305,7 +315,7 @@ static la_ssize_t decode(ks_gzip *g, struct archive *a)
                 if (g->members)
                     g->part = P_END; /* what follows the last member is not read */
                 else
-                    fail(g, "not gzip: no valid header");
+                    fail(g, F_NOT_GZIP, "not gzip: no valid header");
             }
         } else if (g->part == P_BODY) {
             if (inflate_some(g, a, &produced, limit))
@@ -321,7 +331,7 @@ static la_ssize_t decode(ks_gzip *g, struct archive *a)
             if (g->part == P_FAILED)
                 continue;
             if (g->got < 8) {
-                fail(g, "truncated gzip input");
+                fail(g, F_CUT, "truncated gzip input");
                 continue;
             }
             g->end_at = g->bytes_in;
@@ -332,8 +342,8 @@ static la_ssize_t decode(ks_gzip *g, struct archive *a)
         }
     }
     if (g->part == P_FAILED) {
-        int cut = !strcmp(g->err, "truncated gzip input");
-        int trusted = g->sure && !g->blameless && (produced >= TRUSTED_OUT || cut);
+        int cut = g->why == F_CUT;
+        int trusted = g->sure && g->why != F_UPSTREAM && (produced >= TRUSTED_OUT || cut);
         /* (cut in its trailer, or in a stored block: what came out is what is there, and scanned) */
         g->weak = !g->returned && trusted && produced && produced < TRUSTED_OUT && cut && g->cut_coded;
         if (produced && (g->returned || trusted)) {

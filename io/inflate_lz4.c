@@ -76,6 +76,7 @@ struct ks_lz4 {
     int whole_only;          /* a cut block gives nothing (ks__lz4_whole_blocks_only) */
     int known;               /* lz4 for sure: a frame's header liblz4 took, or the legacy magic and a block size */
     int blameless;           /* the failure was upstream's (a parent archive cut short) or memory's, not the stream's */
+    int ran_out;             /* the failure is upstream's end inside the stream (CUT_SHORT), not damage in it */
     uint64_t unit_at;        /* where in upstream's bytes the unit fed to liblz4 began */
     int end_mark;            /* it is the frame's end mark (and content checksum) */
     uint64_t call_at;        /* and the bytes given to its latest call (a stored block's) */
@@ -130,8 +131,8 @@ uint64_t ks__lz4_end(const ks_lz4 *l) { return l->ended ? l->end_at : UINT64_MAX
 /* As ks__lz4_end, read once a read failed. */
 const char *ks__lz4_damaged(const ks_lz4 *l)
 {
-    if (l->ahead && !ks__ahead_failed(l->ahead))
-        return NULL; /* decoding ahead: its thread's fields, read once the reader was handed its failure */
+    if (!ks__ahead_settled(l->ahead))
+        return NULL;
     return l->known && !l->blameless && l->fail.err[0] ? l->fail.err : NULL;
 }
 
@@ -139,7 +140,7 @@ const char *ks__lz4_damaged(const ks_lz4 *l)
 uint64_t ks__lz4_damage_at(const ks_lz4 *l, const void **held, size_t *held_n)
 {
     /* decoding ahead, its thread wrote them before the failure the reader was handed: not read before that */
-    int mid = (!l->ahead || ks__ahead_failed(l->ahead)) && l->mid;
+    int mid = ks__ahead_settled(l->ahead) && l->mid;
     *held = mid ? l->held : NULL;
     *held_n = mid ? l->held_n : 0;
     return mid && ks__lz4_damaged(l) ? l->damage_at : UINT64_MAX;
@@ -162,6 +163,22 @@ static uint32_t le32(const unsigned char *p)
 }
 
 static int skippable(uint32_t magic) { return (magic & 0xfffffff0u) == 0x184D2A50u; }
+
+#define CUT_SHORT "truncated lz4 input"
+
+/* Fails for upstream's end inside the stream: it was cut short, which is not damage in it. */
+static void cut_short(ks_lz4 *l, const char **failed)
+{
+    l->ran_out = 1;
+    *failed = CUT_SHORT;
+}
+
+/* Fails for want of memory: not the stream's fault. */
+static void no_memory(ks_lz4 *l, const char **failed, const char *what)
+{
+    l->blameless = 1;
+    *failed = what;
+}
 
 /* Makes upstream bytes available: 1 when there are some, 0 at its end, -1 (with *failed) when it failed. */
 static int pull(ks_lz4 *l, struct archive *a, const char **failed)
@@ -300,14 +317,14 @@ static int legacy_ends_here(const ks_lz4 *l, const unsigned char *b, size_t n)
 static void legacy_block(ks_lz4 *l, const unsigned char *src, const char **failed)
 {
     if (!l->lout && !(l->lout = malloc(LEGACY_BLOCK))) {
-        *failed = "out of memory for a legacy block";
+        no_memory(l, failed, "out of memory for a legacy block");
         return;
     }
     int n = LZ4_decompress_safe((const char *)src, (char *)l->lout, (int)l->lin_want, (int)LEGACY_BLOCK);
     if (n < 0 && l->lin_want < LEGACY_LOOK) { /* too short to have been looked at: a tar named in 1 byte ("k\0\0\0") */
         if (src != l->lin) {
             if (!lin_room(l)) {
-                *failed = "out of memory for a legacy block";
+                no_memory(l, failed, "out of memory for a legacy block");
                 return;
             }
             memcpy(l->lin, src, l->lin_want);
@@ -339,7 +356,7 @@ static void legacy_data(ks_lz4 *l, const char **failed)
         return;
     }
     if (!lin_room(l)) {
-        *failed = "out of memory for a legacy block";
+        no_memory(l, failed, "out of memory for a legacy block");
         return;
     }
     size_t look = legacy_look(l), was = l->lin_n;
@@ -439,7 +456,7 @@ static void frame_unit(ks_lz4 *l, const char **failed)
     }
     if (l->unit_n < 4) {
         if (!unit_room(l, 4)) {
-            *failed = "out of memory for an lz4 block";
+            no_memory(l, failed, "out of memory for an lz4 block");
             return;
         }
         l->unit_n += take(l, l->unit_buf + l->unit_n, 4 - l->unit_n);
@@ -452,7 +469,7 @@ static void frame_unit(ks_lz4 *l, const char **failed)
             return;
         }
         if (!unit_room(l, l->unit)) {
-            *failed = "out of memory for an lz4 block";
+            no_memory(l, failed, "out of memory for an lz4 block");
             return;
         }
     }
@@ -630,16 +647,16 @@ static void at_upstream_end(ks_lz4 *l, const char **failed)
         frame_salvage(l);
     if (l->cut)
         return;
-    *failed = "truncated lz4 input";
+    cut_short(l, failed);
 }
 
 /* A failure in the stream's middle, for damage in it or a cut block none of which decoded (bytes after a legacy stream
  * taken for a block: an .ico's 00 00 01 00): where the bytes no output came from begin (the unit or block being
  * decoded, whose output liblz4 never gives out in part), and those of them gathered here. Not for a cut block that gave
  * some out (its bytes would be scanned twice). */
-static void note_damage(ks_lz4 *l, const char *failed)
+static void note_damage(ks_lz4 *l)
 {
-    int cut = !strcmp(failed, "truncated lz4 input");
+    int cut = l->ran_out;
     if (!l->known || l->blameless || (l->cut && cut) || l->mid)
         return;
     l->mid = 1;
@@ -702,7 +719,7 @@ static la_ssize_t decode(ks_lz4 *l, struct archive *a, unsigned char *dst, int i
             if (l->lout_pos == l->lout_n) {
                 l->state = LEGACY_SIZE;
                 if (l->cut)
-                    failed = "truncated lz4 input";
+                    cut_short(l, &failed);
             }
             continue;
         }
@@ -776,10 +793,8 @@ static la_ssize_t decode(ks_lz4 *l, struct archive *a, unsigned char *dst, int i
         }
     }
     remember(l, dst, pos);
-    if (failed && !strncmp(failed, "out of memory", 13))
-        l->blameless = 1;
     if (failed)
-        note_damage(l, failed);
+        note_damage(l);
     return ks__decode_fail_after(&l->fail, a, "lz4", failed, pos);
 }
 
@@ -790,7 +805,7 @@ static la_ssize_t hand_out_in_place(ks_lz4 *l, struct archive *a, const void **o
     *out = l->lout + l->lout_pos;
     l->lout_pos = l->lout_n;
     l->state = LEGACY_SIZE;
-    return ks__decode_fail_after(&l->fail, a, "lz4", l->cut ? "truncated lz4 input" : NULL, n);
+    return ks__decode_fail_after(&l->fail, a, "lz4", l->cut ? CUT_SHORT : NULL, n);
 }
 
 la_ssize_t ks__lz4_read(struct archive *a, void *cd, const void **out)

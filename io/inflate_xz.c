@@ -70,8 +70,8 @@ const char *ks__xz_refused(const ks_xz *x) { return x->refused && !x->ahead ? x-
 
 const char *ks__xz_damaged(const ks_xz *x)
 {
-    if (x->ahead && !ks__ahead_failed(x->ahead))
-        return NULL; /* decoding ahead: its thread's fields, read once the reader was handed its failure */
+    if (!ks__ahead_settled(x->ahead))
+        return NULL;
     return x->known && !x->refused && !x->up_failed && x->fail.err[0] ? x->fail.err : NULL;
 }
 

@@ -63,8 +63,8 @@ uint64_t ks__zstd_end(const ks_zstd *z) { return z->ended ? z->end_at : UINT64_M
 /* As ks__zstd_end, read once a read failed. */
 const char *ks__zstd_damaged(const ks_zstd *z)
 {
-    if (z->ahead && !ks__ahead_failed(z->ahead))
-        return NULL; /* decoding ahead: its thread's fields, read once the reader was handed its failure */
+    if (!ks__ahead_settled(z->ahead))
+        return NULL;
     return z->sure && !z->blameless && z->fail.err[0] ? z->fail.err : NULL;
 }
 
