@@ -484,6 +484,10 @@ static uint64_t gzip_damage_at(const void *d, const void **held, size_t *held_n)
     return ks__gzip_damage_at(d);
 }
 static const char *zstd_damaged(const void *d) { return ks__zstd_damaged(d); }
+static uint64_t zstd_damage_at(const void *d, const void **held, size_t *held_n)
+{
+    return ks__zstd_damage_at(d, held, held_n);
+}
 static uint64_t zstd_in(const void *d) { return ks__zstd_bytes_in(d); }
 static uint64_t zstd_end(const void *d) { return ks__zstd_end(d); }
 static uint64_t xz_in(const void *d) { return ks__xz_bytes_in(d); }
@@ -491,6 +495,10 @@ static uint64_t xz_end(const void *d) { return ks__xz_end(d); }
 static void xz_free(void *d) { ks__xz_free(d); }
 static const char *xz_refused(const void *d) { return ks__xz_refused(d); }
 static const char *xz_damaged(const void *d) { return ks__xz_damaged(d); }
+static uint64_t xz_damage_at(const void *d, const void **held, size_t *held_n)
+{
+    return ks__xz_damage_at(d, held, held_n);
+}
 static void zstd_free(void *d) { ks__zstd_free(d); }
 static uint64_t lz4_in(const void *d) { return ks__lz4_bytes_in(d); }
 static uint64_t lz4_end(const void *d) { return ks__lz4_end(d); }
@@ -520,12 +528,12 @@ static int dec_open(ks_container_kind kind, archive_read_callback *read, void *c
         ks_zstd *z = ks__zstd_new(read, cd);
         if (z && ahead)
             (void)ks__zstd_start_ahead(z);
-        *dec = (stream_dec){z, ks__zstd_read, zstd_in, zstd_free, zstd_end, NULL, zstd_damaged, NULL};
+        *dec = (stream_dec){z, ks__zstd_read, zstd_in, zstd_free, zstd_end, NULL, zstd_damaged, zstd_damage_at};
     } else if (kind == KS_CONT_XZ) { /* libarchive's filter fails on what follows the last stream */
         ks_xz *x = ks__xz_new(read, cd);
         if (x && ahead)
             (void)ks__xz_start_ahead(x);
-        *dec = (stream_dec){x, ks__xz_read, xz_in, xz_free, xz_end, xz_refused, xz_damaged, NULL};
+        *dec = (stream_dec){x, ks__xz_read, xz_in, xz_free, xz_end, xz_refused, xz_damaged, xz_damage_at};
     } else if (kind == KS_CONT_LZ4) { /* libarchive's filter guesses where a frame ends, and fails on zero padding */
         ks_lz4 *l = ks__lz4_new(read, cd);
         if (l && ahead)
@@ -546,8 +554,9 @@ static const char *dec_damaged(const stream_dec *dec) { return dec->d && dec->da
 
 /* A stream that opened and then failed for damage in its middle (said where it failed): where in its source the bytes
  * that gave no output begin, to be scanned as they are (lz4's literals are kept as they are; what follows damage in a
- * gzip may be no gzip at all; 0: all of it, from a gzip that opened on little, cut short), and the first *held_n of
- * them where its decoder gathered them; UINT64_MAX when there are none (xz, zstd: their bytes hold nothing to find). */
+ * gzip may be no gzip at all; 0: all of it, from a gzip that opened on little, cut short), or for xz and zstd, whose
+ * compressed bytes hold nothing to find, where the next stream or frame begins, to be opened there; and the first
+ * *held_n of them where its decoder gathered them. UINT64_MAX when there are none. */
 static uint64_t dec_damage_at(const stream_dec *dec, const void **held, size_t *held_n)
 {
     *held = NULL;

@@ -20,6 +20,11 @@
  * gzip header can read as deflate that wants more), and its bytes are scanned as they are too (ks__gzip_damage_at). */
 #define FIRST_OUT (64u * 1024u)
 #define TRUSTED_OUT 4096u
+/* A weak stream holding a stored block is deflate after all (text never reads as a stored block's length and its
+ * complement): its stored bytes were handed out as they are, and scanning them raw again would report them twice.
+ * So the first deflate bytes are kept, up to KEPT_IN (deflate less than 4 KiB out takes fewer), to look for one. */
+#define KEPT_IN (16u * 1024u)
+#define STORED_STEP 4u /* ISA-L given this many at a time stops inside any stored block longer */
 
 typedef enum part { P_HEAD, P_BODY, P_TRAIL, P_END, P_FAILED } part;
 
@@ -63,10 +68,12 @@ struct ks_gzip {
     uint64_t fail_at;  /* where in upstream's bytes the deflate data stopped decoding (ISA-L's failure) */
     int failed_after;  /* an error waits behind the bytes being returned */
     char err[256];
+    size_t kept_n;     /* the first member's first deflate bytes, kept while nothing was handed out */
     ks_ahead *ahead;   /* decoding on a thread of its own, or NULL */
     unsigned char *dst; /* where decode writes: out, or an ahead block */
     /* not zeroed: ISA-L initialises what it reads of its state, and the output block is written before read */
     struct inflate_state inf;
+    unsigned char kept[KEPT_IN];
     /* used only when decoding inline; never written when decoding ahead, and a block this big is mapped
      * by malloc on first touch, so it then costs address space, not memory */
     unsigned char out[OUT_BLOCK];
@@ -276,6 +283,11 @@ static int inflate_some(ks_gzip *g, struct archive *a, size_t *produced, size_t 
         return 0;
     }
     size_t used = give - g->inf.avail_in;
+    if (!g->returned && g->members == 1 && g->kept_n < KEPT_IN) {
+        size_t k = used < KEPT_IN - g->kept_n ? used : KEPT_IN - g->kept_n;
+        memcpy(g->kept + g->kept_n, g->in, k);
+        g->kept_n += k;
+    }
     g->in += used;
     g->in_len -= used;
     g->bytes_in += used;
@@ -292,6 +304,33 @@ static int inflate_some(ks_gzip *g, struct archive *a, size_t *produced, size_t 
         g->cut_coded = g->inf.block_state != ISAL_BLOCK_TYPE0; /* not a stored block's bytes, given as they are */
     }
     return 0;
+}
+
+/* 1 when deflate data holds a stored block: ISA-L, given it a few bytes at a time, stops inside one. 0 too when out of
+ * memory (the stream is then taken for weak: scanned twice rather than not at all). */
+static int holds_stored_block(const unsigned char *p, size_t n)
+{
+    struct inflate_state *s = malloc(sizeof *s);
+    unsigned char *out = malloc(TRUSTED_OUT);
+    int found = 0;
+    if (s && out) {
+        isal_inflate_init(s);
+        s->crc_flag = ISAL_DEFLATE;
+        s->next_in = (uint8_t *)(uintptr_t)p;
+        for (size_t left = n; left && !found;) {
+            uint32_t step = left < STORED_STEP ? (uint32_t)left : STORED_STEP;
+            s->avail_in = step;
+            s->next_out = out;
+            s->avail_out = TRUSTED_OUT; /* what comes out is not wanted: the same room each time */
+            if (isal_inflate(s) < 0 || s->block_state == ISAL_BLOCK_FINISH || s->avail_in == step)
+                break; /* (taking nothing: out of room, which less than 4 KiB out never is) */
+            found = s->block_state == ISAL_BLOCK_TYPE0;
+            left -= step - s->avail_in;
+        }
+    }
+    free(s);
+    free(out);
+    return found;
 }
 
 /* The next decompressed bytes into g->dst (OUT_BLOCK of room), as ks__gzip_read returns them. */
@@ -345,7 +384,8 @@ static la_ssize_t decode(ks_gzip *g, struct archive *a)
         int cut = g->why == F_CUT;
         int trusted = g->sure && g->why != F_UPSTREAM && (produced >= TRUSTED_OUT || cut);
         /* (cut in its trailer, or in a stored block: what came out is what is there, and scanned) */
-        g->weak = !g->returned && trusted && produced && produced < TRUSTED_OUT && cut && g->cut_coded;
+        g->weak = !g->returned && trusted && produced && produced < TRUSTED_OUT && cut && g->cut_coded &&
+                  !holds_stored_block(g->kept, g->kept_n);
         if (produced && (g->returned || trusted)) {
             g->failed_after = 1; /* the bytes before the failure first */
         } else {

@@ -9,6 +9,7 @@
 #include "decode_ahead.h"
 #include "decode_fail.h"
 #include "inflate_xz.h"
+#include "next_magic.h"
 
 #define MEMLIMIT ((uint64_t)256 << 20) /* xz -9 needs 65 MiB to decode; a header may claim 4 GiB */
 
@@ -29,6 +30,10 @@ struct ks_xz {
     int refused;        /* a stream whose decoding needs more memory than MEMLIMIT, or options liblzma lacks */
     int known;          /* it failed in a stream whose header liblzma took (its CRC right): xz for sure */
     int up_failed;      /* the failure was upstream's (a parent archive cut short), not the stream's */
+    int gave;           /* bytes were handed out: the stream opened */
+    uint64_t damage_at; /* damaged: where the next stream's magic is (UINT64_MAX: none follows) */
+    unsigned char held[KS_MAGIC_MAX]; /* its first held_n bytes, when an earlier piece held them */
+    size_t held_n;
     uint64_t bytes_in;
     ks_decode_fail fail;
     ks_ahead *ahead;
@@ -43,6 +48,7 @@ ks_xz *ks__xz_new(archive_read_callback *upstream, void *upstream_data)
         return NULL;
     memset(x, 0, offsetof(ks_xz, out));
     x->s = (lzma_stream)LZMA_STREAM_INIT;
+    x->damage_at = UINT64_MAX;
     x->up = upstream;
     x->up_data = upstream_data;
     if (lzma_stream_decoder(&x->s, MEMLIMIT, 0) != LZMA_OK) {
@@ -73,6 +79,14 @@ const char *ks__xz_damaged(const ks_xz *x)
     if (!ks__ahead_settled(x->ahead))
         return NULL;
     return x->known && !x->refused && !x->up_failed && x->fail.err[0] ? x->fail.err : NULL;
+}
+
+uint64_t ks__xz_damage_at(const ks_xz *x, const void **held, size_t *held_n)
+{
+    int settled = ks__ahead_settled(x->ahead);
+    *held = x->held;
+    *held_n = settled ? x->held_n : 0;
+    return settled ? x->damage_at : UINT64_MAX;
 }
 
 /* Makes upstream bytes available: 1 when there are some, 0 at its end, -1 (with *failed) when it failed. */
@@ -197,6 +211,14 @@ static la_ssize_t decode(ks_xz *x, struct archive *a, unsigned char *dst)
     if (failed && !x->between && last != LZMA_MEM_ERROR &&
         (in > LZMA_STREAM_HEADER_SIZE || (in == LZMA_STREAM_HEADER_SIZE && last == LZMA_BUF_ERROR)))
         x->known = 1;
+    /* damage in a stream (not a cut): the next stream's magic, looked for from where liblzma stopped on, is where the
+     * bytes to read on from begin. Streams after the damaged one are whole, and are opened there; the damaged one's
+     * bytes before it are compressed, and may hold a block that decoded (found twice were they scanned as they are).
+     * A stream that did not open is scanned as it is from the bytes kept of it: nothing more is read of it here */
+    if (x->known && last == LZMA_DATA_ERROR && (x->gave || out_pos))
+        x->damage_at = ks__next_magic(MAGIC, sizeof MAGIC, x->up, x->up_data, a, x->up_eof, x->in, x->in_n,
+                                      x->bytes_in, x->held, &x->held_n);
+    x->gave |= out_pos > 0;
     return ks__decode_fail_after(&x->fail, a, "xz", failed, out_pos);
 }
 

@@ -37,6 +37,10 @@ const char *ks__xz_refused(const ks_xz *x);
  * it did not fail, was refused, or the bytes may be no xz at all. */
 const char *ks__xz_damaged(const ks_xz *x);
 
+/* Once ks__xz_read failed for damage in a stream: where in upstream's bytes the next stream begins, to be read on from
+ * (its first *held_n bytes at *held when upstream handed them before its last piece); UINT64_MAX when none follows. */
+uint64_t ks__xz_damage_at(const ks_xz *x, const void **held, size_t *held_n);
+
 /* Once ks__xz_read returned 0 (the end): where in upstream's bytes the last stream (and its padding) ended when
  * other bytes follow it (trailing data, to be read from there); UINT64_MAX when none follow, before the end, or
  * after a failure. */

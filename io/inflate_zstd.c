@@ -8,6 +8,9 @@
 #include "decode_ahead.h"
 #include "decode_fail.h"
 #include "inflate_zstd.h"
+#include "next_magic.h"
+
+static const unsigned char MAGIC[4] = {0x28, 0xb5, 0x2f, 0xfd};
 
 struct ks_zstd {
     archive_read_callback *up;
@@ -22,8 +25,13 @@ struct ks_zstd {
     int ended;         /* what followed a frame was none: the stream ended at end_at */
     uint64_t end_at;
     uint64_t bytes_in;
-    int sure;          /* libzstd took a frame's magic and header: zstd for sure */
+    int sure;          /* libzstd took a frame's magic and header, or the first piece held one whole: zstd for sure */
     int blameless;     /* the failure was upstream's (a parent archive cut short), not the stream's */
+    int corrupt;       /* the failure was libzstd's: damage in a frame */
+    int gave;          /* bytes were handed out: the stream opened */
+    uint64_t damage_at; /* damaged: where the next frame's magic is (UINT64_MAX: none follows) */
+    unsigned char held[KS_MAGIC_MAX]; /* its first held_n bytes, when an earlier piece held them */
+    size_t held_n;
     ks_decode_fail fail;
     ks_ahead *ahead;
     /* used only when decoding inline (not zeroed, never touched when decoding ahead: no memory then) */
@@ -36,6 +44,7 @@ ks_zstd *ks__zstd_new(archive_read_callback *upstream, void *upstream_data)
     if (!z)
         return NULL;
     memset(z, 0, offsetof(ks_zstd, out));
+    z->damage_at = UINT64_MAX;
     z->up = upstream;
     z->up_data = upstream_data;
     if (!(z->ds = ZSTD_createDStream()) || ZSTD_isError(ZSTD_initDStream(z->ds))) {
@@ -68,10 +77,19 @@ const char *ks__zstd_damaged(const ks_zstd *z)
     return z->sure && !z->blameless && z->fail.err[0] ? z->fail.err : NULL;
 }
 
+/* As ks__zstd_end, read once a read failed. */
+uint64_t ks__zstd_damage_at(const ks_zstd *z, const void **held, size_t *held_n)
+{
+    int settled = ks__ahead_settled(z->ahead);
+    *held = z->held;
+    *held_n = settled ? z->held_n : 0;
+    return settled ? z->damage_at : UINT64_MAX;
+}
+
 /* A zstd frame's magic, or a skippable frame's (which the decoder passes over itself). */
 static int frame_magic(const unsigned char *p)
 {
-    return (p[0] == 0x28 && p[1] == 0xb5 && p[2] == 0x2f && p[3] == 0xfd) ||
+    return !memcmp(p, MAGIC, sizeof MAGIC) ||
            ((p[0] & 0xf0) == 0x50 && p[1] == 0x2a && p[2] == 0x4d && p[3] == 0x18);
 }
 
@@ -116,14 +134,26 @@ static int next_frame(ks_zstd *z, struct archive *a, ZSTD_outBuffer *out, const 
     }
     ZSTD_inBuffer pb = {z->peek, z->peek_n, 0};
     size_t r = ZSTD_decompressStream(z->ds, out, &pb);
-    z->bytes_in += pb.pos;
+    z->bytes_in += z->peek_n; /* taken from upstream, whether libzstd took them or failed on them */
     z->peek_n = 0;
     if (ZSTD_isError(r)) {
         *failed = ZSTD_getErrorName(r);
+        z->corrupt = 1;
         return -1;
     }
     z->want = r;
     return 1;
+}
+
+/* After damage in a frame: the next frame's magic, looked for from where libzstd stopped on (upstream read on to find
+ * it), is where the bytes to read on from begin (damage_at): frames after the damaged one are whole, and are opened
+ * there. What lies before it is the damaged frame's, compressed, and is not scanned as it is: a block's bytes that
+ * decoded before the failure may be among them, and would be found twice. */
+static void find_next_frame(ks_zstd *z, struct archive *a)
+{
+    z->damage_at = ks__next_magic(MAGIC, sizeof MAGIC, z->up, z->up_data, a, z->up_eof,
+                                  (const unsigned char *)z->in.src + z->in.pos, z->in.size - z->in.pos, z->bytes_in,
+                                  z->held, &z->held_n);
 }
 
 /* The next decompressed bytes into dst (KS_AHEAD_BLOCK of room). */
@@ -148,16 +178,24 @@ static la_ssize_t decode(ks_zstd *z, struct archive *a, unsigned char *dst)
             break;
         }
         size_t before = z->in.pos;
+        if (!z->bytes_in && !z->sure) /* a whole frame header, right, at the start: zstd for sure, should it fail */
+            z->sure = ZSTD_getFrameContentSize((const char *)z->in.src + before, z->in.size - before) !=
+                      ZSTD_CONTENTSIZE_ERROR;
         size_t r = ZSTD_decompressStream(z->ds, &out, &z->in);
         z->bytes_in += z->in.pos - before;
         if (ZSTD_isError(r)) {
             failed = ZSTD_getErrorName(r);
+            z->corrupt = 1;
             break;
         }
         z->want = r;
         z->frames += r == 0;
         z->sure |= z->bytes_in >= 6; /* a magic and a frame header's first bytes, taken (a wrong magic fails at 4) */
     }
+    /* (a stream that did not open is scanned as it is from the bytes kept of it: nothing more is read of it here) */
+    if (z->corrupt && z->sure && (z->gave || out.pos))
+        find_next_frame(z, a);
+    z->gave |= out.pos > 0;
     return ks__decode_fail_after(&z->fail, a, "zstd", failed, out.pos);
 }
 

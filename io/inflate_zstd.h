@@ -33,8 +33,12 @@ uint64_t ks__zstd_bytes_in(const ks_zstd *z);
 uint64_t ks__zstd_end(const ks_zstd *z);
 
 /* Once ks__zstd_read failed (where what it gave could not be opened): why, when the bytes were zstd all the same (a
- * frame's magic and header that libzstd took), for the caller to say before it scans them as they are; NULL when it
- * did not fail, or the bytes may be no zstd at all. */
+ * frame's magic and a header that libzstd took, or that was whole and right at the start), for the caller to say
+ * before it scans them as they are; NULL when it did not fail, or the bytes may be no zstd at all. */
 const char *ks__zstd_damaged(const ks_zstd *z);
+
+/* Once ks__zstd_read failed for damage in a frame: where in upstream's bytes the next frame begins, to be read on from
+ * (its first *held_n bytes at *held when upstream handed them before its last piece); UINT64_MAX when none follows. */
+uint64_t ks__zstd_damage_at(const ks_zstd *z, const void **held, size_t *held_n);
 
 #endif

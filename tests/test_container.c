@@ -6,11 +6,14 @@
 #include <errno.h>
 #include <lz4.h>
 #include <lz4frame.h>
+#include <lzma.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
+#include <zlib.h>
+#include <zstd.h>
 
 #include "archives.h"
 #include "container.h"
@@ -1863,6 +1866,128 @@ Test(container, r_review_of_opening_a_gz_cut_short, .timeout = KS_HANG_S(120))
     free(body.p);
     free(splice.p);
     free(text_after.p);
+}
+
+/* `body` compressed as one zstd frame (kind 0, with its content checksum, as the zstd tool writes one) or one xz
+ * stream (1), appended to `b`. */
+static void zstd_or_xz_onto(blob *b, const blob *body, int kind)
+{
+    size_t cap = kind ? lzma_stream_buffer_bound(body->len) : ZSTD_compressBound(body->len), k = 0;
+    b->p = realloc(b->p, b->len + cap);
+    cr_assert(b->p);
+    if (kind) {
+        cr_assert(lzma_easy_buffer_encode(1, LZMA_CHECK_CRC64, NULL, body->p, body->len, b->p + b->len, &k, cap) ==
+                  LZMA_OK);
+    } else {
+        ZSTD_CCtx *c = ZSTD_createCCtx();
+        cr_assert(c && !ZSTD_isError(ZSTD_CCtx_setParameter(c, ZSTD_c_checksumFlag, 1)));
+        k = ZSTD_compress2(c, b->p + b->len, cap, body->p, body->len);
+        cr_assert(!ZSTD_isError(k));
+        ZSTD_freeCCtx(c);
+    }
+    b->len += k;
+}
+
+/* A .zst of several frames, or several xz streams one after another, damaged in one: the frames after it were lost
+ * with it, and nothing was said of them. Now the decoder finds the next frame's magic, and what follows is opened
+ * there, as the member "[damaged@N]" (N: where that frame begins), its frames decoded; the damaged frame's bytes
+ * between are not scanned as they are (some decoded before the damage, and would be found twice). */
+Test(container, r_a_zstd_or_xz_stream_damaged_in_a_frame_has_the_frames_after_it_read, .timeout = KS_HANG_S(300))
+{
+    blob body[3] = {pseudo_random(300000, 31, 1), pseudo_random(300000, 32, 1), pseudo_random(300000, 33, 1)};
+    static const char *const names[2] = {"k.zst", "k.xz"};
+    for (int kind = 0; kind < 2; kind++) {
+        blob b = {0};
+        size_t at[3];
+        for (int f = 0; f < 3; f++) {
+            at[f] = b.len;
+            zstd_or_xz_onto(&b, &body[f], kind);
+        }
+        memset(b.p + (at[1] + at[2]) / 2, 0xff, 64);
+        char chain[64];
+        for (int how = 0; how < 3; how++) {
+            seen s;
+            ks_container_result res;
+            cr_assert_eq(expand_how(&b, names[kind], how, &s, &res), 0, "%d/%d", kind, how);
+            cr_assert(s.problems == 1 && strstr(s.last_problem, kind ? "xz: corrupt data" : "zstd: "), "%d/%d: %s",
+                      kind, how, s.last_problem);
+            cr_assert_eq(s.n, 2, "%d/%d: the stream, then the frame after the damage", kind, how);
+            cr_assert(s.m[0].data.len >= body[0].len && !memcmp(s.m[0].data.p, body[0].p, body[0].len), "%d/%d",
+                      kind, how);
+            snprintf(chain, sizeof chain, "%s[damaged@%zu]!data", how == 2 ? (kind ? "k.xz!" : "k.zst!") : "", at[2]);
+            cr_assert_str_eq(s.m[1].chain, chain, "%d/%d", kind, how);
+            cr_assert(s.m[1].data.len == body[2].len && !memcmp(s.m[1].data.p, body[2].p, body[2].len), "%d/%d",
+                      kind, how);
+            seen_free(&s);
+        }
+        free(b.p);
+    }
+    for (int f = 0; f < 3; f++)
+        free(body[f].p);
+}
+
+/* Raw deflate of `n` bytes at `p` appended to `b`, as zlib writes it: ending the stream (Z_FINISH) or on a byte
+ * boundary with an empty stored block (Z_SYNC_FLUSH), each call a compressor of its own (nothing refers back before
+ * it). */
+static void deflate_onto(blob *b, const void *p, size_t n, int flush)
+{
+    z_stream z = {0};
+    cr_assert_eq(deflateInit2(&z, 9, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY), Z_OK);
+    size_t room = deflateBound(&z, n) + 16;
+    b->p = realloc(b->p, b->len + room);
+    cr_assert(b->p);
+    z.next_in = (unsigned char *)(uintptr_t)p;
+    z.avail_in = (unsigned)n;
+    z.next_out = b->p + b->len;
+    z.avail_out = (unsigned)room;
+    cr_assert(deflate(&z, flush) == (flush == Z_FINISH ? Z_STREAM_END : Z_OK) && !z.avail_in);
+    b->len += room - z.avail_out;
+    deflateEnd(&z);
+}
+
+/* A .gz under 4 KiB out, cut inside coded data, has its bytes scanned as they are too ([damaged@0]): text after a
+ * gzip header can read as deflate that wants more. One whose deflate held a stored block before the cut had that
+ * block's bytes, a key among them, reported twice: once decoded, once as they are. Text never reads as a stored block,
+ * so a stream that holds one is deflate, and its bytes are now scanned once. */
+Test(container, r_a_small_gz_cut_after_a_stored_block_is_scanned_once, .timeout = KS_HANG_S(300))
+{
+    static const unsigned char head[10] = {0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3};
+    static const char coded[] = "alpha beta gamma alpha beta gamma alpha beta\nkey KSTEST_C0DEDK3Y9X4Q2W7Z\n";
+    static const char stored[] = "line one\nkey KSTEST_ST0REDK3YM5N8B1V\nmore text here\n";
+    static const char tail[] = "delta epsilon delta epsilon delta epsilon\nkey KSTEST_TH1RDK3YQ7P2L5R8\nzeta eta\n";
+    blob gz = {0};
+    gz.p = malloc(sizeof head);
+    cr_assert(gz.p);
+    memcpy(gz.p, head, sizeof head);
+    gz.len = sizeof head;
+    deflate_onto(&gz, coded, sizeof coded - 1, Z_SYNC_FLUSH);
+    uint16_t len = sizeof stored - 1, nlen = (uint16_t)~len;
+    unsigned char sh[5] = {0, (unsigned char)len, (unsigned char)(len >> 8), (unsigned char)nlen,
+                           (unsigned char)(nlen >> 8)};
+    gz.p = realloc(gz.p, gz.len + sizeof sh + len);
+    cr_assert(gz.p);
+    memcpy(gz.p + gz.len, sh, sizeof sh);
+    memcpy(gz.p + gz.len + sizeof sh, stored, len);
+    gz.len += sizeof sh + len;
+    size_t tail_at = gz.len;
+    deflate_onto(&gz, tail, sizeof tail - 1, Z_FINISH);
+    size_t before = sizeof coded - 1 + len; /* what comes out of the blocks before the cut one */
+    for (size_t cut = tail_at + 1; cut < gz.len; cut++) {
+        blob c = {.p = gz.p, .len = cut};
+        for (int how = 0; how < 3; how++) {
+            seen s;
+            ks_container_result res;
+            cr_assert_eq(expand_how(&c, "k.gz", how, &s, &res), 0);
+            cr_assert(s.n == 1 && s.problems == 1 && strstr(s.last_problem, "truncated gzip input"),
+                      "cut at %zu/%d: %zu members (%s), %s", cut, how, s.n, s.n > 1 ? s.m[1].chain : "",
+                      s.last_problem);
+            cr_assert(s.m[0].data.len >= before && !memcmp(s.m[0].data.p, coded, sizeof coded - 1) &&
+                          !memcmp(s.m[0].data.p + sizeof coded - 1, stored, len),
+                      "cut at %zu/%d: %zu out", cut, how, s.m[0].data.len);
+            seen_free(&s);
+        }
+    }
+    free(gz.p);
 }
 
 /* A review of decoding lz4 ourselves (a helper, 217 generated files against 3b63c3c) found three losses: (1) a frame

@@ -1,12 +1,13 @@
-/* test_inflate.c: the stream decoders keysweep runs in front of libarchive, against streams zlib and libzstd write
- * here: ISA-L's gzip (every header field, every block kind, several members, trailing bytes), libzstd's (several
- * frames, skippable and empty ones) and liblz4's (frames of every block kind, legacy streams), streams cut or damaged
- * at each part, upstream in pieces of any size, each decoded
- * on the reader's thread and ahead of it on a thread of its own, alike. */
+/* test_inflate.c: the stream decoders keysweep runs in front of libarchive, against streams zlib, libzstd, liblzma and
+ * liblz4 write here: ISA-L's gzip (every header field, every block kind, several members, trailing bytes), libzstd's
+ * (several frames, skippable and empty ones), liblzma's (several streams) and liblz4's (frames of every block kind,
+ * legacy streams), streams cut or damaged at each part, upstream in pieces of any size, each decoded on the reader's
+ * thread and ahead of it on a thread of its own, alike. */
 #include <archive.h>
 #include <criterion/criterion.h>
 #include <lz4.h>
 #include <lz4frame.h>
+#include <lzma.h>
 #include <sched.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +17,7 @@
 #include "decode_ahead.h"
 #include "inflate_gzip.h"
 #include "inflate_lz4.h"
+#include "inflate_xz.h"
 #include "inflate_zstd.h"
 #include "thread_start.h"
 
@@ -442,6 +444,102 @@ Test(inflate_zstd, cut_or_damaged_gives_what_came_before_then_the_error)
     }
     free(zs.p);
     free(t);
+}
+
+static void *xz_open(archive_read_callback *read, void *data) { return ks__xz_new(read, data); }
+static int xz_ahead(void *d) { return ks__xz_start_ahead(d); }
+static uint64_t xz_in(const void *d) { return ks__xz_bytes_in(d); }
+static void xz_close(void *d) { ks__xz_free(d); }
+static const decoder XZ = {xz_open, ks__xz_read, xz_ahead, xz_in, xz_close, 0};
+
+static void xz_stream(buf *out, const unsigned char *data, size_t n)
+{
+    size_t cap = lzma_stream_buffer_bound(n), k = 0;
+    unsigned char *c = malloc(cap);
+    cr_assert(c && lzma_easy_buffer_encode(1, LZMA_CHECK_CRC64, NULL, data, n, c, &k, cap) == LZMA_OK);
+    put(out, c, k);
+    free(c);
+}
+
+typedef uint64_t (*damage_at_fn)(const void *d, const void **held, size_t *held_n);
+static uint64_t zs_damage_at(const void *d, const void **h, size_t *n) { return ks__zstd_damage_at(d, h, n); }
+static uint64_t xz_damage_at(const void *d, const void **h, size_t *n) { return ks__xz_damage_at(d, h, n); }
+
+/* `in` read by `k` (in pieces of 1..max_piece, inline or ahead) until it fails: what came out before, and where the
+ * decoder says to read on from (with the bytes it holds of that, in *held). */
+static uint64_t read_to_damage(const decoder *k, damage_at_fn damage_at, const buf *in, size_t max_piece, int ahead,
+                               buf *out, buf *held)
+{
+    struct archive *a = archive_read_new();
+    up u = {.p = in->p, .len = in->len, .max = max_piece, .seed = 11};
+    void *g = k->open(up_read, &u);
+    cr_assert(a && g);
+    if (ahead)
+        cr_assert_eq(k->start_ahead(g), 0);
+    const void *p;
+    la_ssize_t n;
+    while ((n = k->read(a, g, &p)) > 0)
+        put(out, p, (size_t)n);
+    cr_assert_eq(n, -1, "pieces of %zu, ahead %d: it fails", max_piece, ahead);
+    const void *h;
+    size_t hn;
+    uint64_t at = damage_at(g, &h, &hn);
+    put(held, h, hn);
+    k->close(g);
+    archive_read_free(a);
+    return at;
+}
+
+/* Three zstd frames or xz streams, the second damaged in its middle: reading failed there, and the frames after the
+ * damage were lost with it (a multi-frame .zst, `cat a.xz b.xz`), where grep finds nothing to find in between. Now
+ * the decoder says where the next frame's magic is, read on to find it (in pieces of any size, split between pieces
+ * too, when the bytes it holds of it are its first), for the container to open the frames after the damage there.
+ * Damage in the last frame has nothing after it. */
+Test(inflate_zstd, r_damage_in_a_frame_says_where_the_next_frame_begins, .timeout = 300)
+{
+    size_t n = 1u << 20;
+    unsigned char *t[3] = {text(n, 21), text(n, 22), text(n, 23)};
+    const decoder *kinds[2] = {&ZSTD, &XZ};
+    const damage_at_fn at_fns[2] = {zs_damage_at, xz_damage_at};
+    for (int kind = 0; kind < 2; kind++) {
+        buf s = {0};
+        size_t at[3];
+        for (int f = 0; f < 3; f++) {
+            at[f] = s.len;
+            if (kind == 0)
+                frame(&s, t[f], n, 3);
+            else
+                xz_stream(&s, t[f], n);
+        }
+        const size_t middle[2] = {(at[1] + at[2]) / 2, (at[2] + s.len) / 2};
+        for (int d = 0; d < 2; d++) {
+            buf bad = {0};
+            put(&bad, s.p, s.len);
+            memset(bad.p + middle[d], 0xff, 64);
+            for (size_t i = 0; i < sizeof PIECES / sizeof PIECES[0]; i++) {
+                for (int ahead = 0; ahead < 2; ahead++) {
+                    buf out = {0}, held = {0};
+                    uint64_t rest = read_to_damage(kinds[kind], at_fns[kind], &bad, PIECES[i], ahead, &out, &held);
+                    cr_assert(out.len >= n && out.len < 3 * n && !memcmp(out.p, t[0], n), "%d/%d: %zu out", kind, d,
+                              out.len);
+                    if (d) {
+                        cr_assert_eq(rest, UINT64_MAX, "%d: nothing after the last frame", kind);
+                    } else {
+                        cr_assert_eq(rest, at[2], "%d, pieces of %zu, ahead %d: %llu", kind, PIECES[i], ahead,
+                                     (unsigned long long)rest);
+                        cr_assert(held.len < 8 && (!held.len || !memcmp(held.p, bad.p + rest, held.len)),
+                                  "%d, pieces of %zu: %zu held", kind, PIECES[i], held.len);
+                    }
+                    free(out.p);
+                    free(held.p);
+                }
+            }
+            free(bad.p);
+        }
+        free(s.p);
+    }
+    for (int f = 0; f < 3; f++)
+        free(t[f]);
 }
 
 /* An lz4 frame of data: blocks of `block_id`, independent or linked, with block and content checksums as asked. */
