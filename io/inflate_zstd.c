@@ -181,7 +181,14 @@ static la_ssize_t decode(ks_zstd *z, struct archive *a, unsigned char *dst)
         if (!z->bytes_in && !z->sure) /* a whole frame header, right, at the start: zstd for sure, should it fail */
             z->sure = ZSTD_getFrameContentSize((const char *)z->in.src + before, z->in.size - before) !=
                       ZSTD_CONTENTSIZE_ERROR;
-        size_t r = ZSTD_decompressStream(z->ds, &out, &z->in);
+        /* a block a call: a call that fails hands out nothing it decoded, so a damaged block, or a wrong checksum,
+         * takes no good block with it. libzstd's hint is the rest of the block and the next block's header (3 bytes):
+         * that header is left for a call of its own, should it be the damage. (A hint for no block, a header's or a
+         * checksum's, is then given in two calls: libzstd takes any number of bytes.) The magic first. */
+        size_t give = z->in.size - before, unit = z->want > 3 ? z->want - 3 : z->want ? z->want : sizeof MAGIC;
+        ZSTD_inBuffer in = {z->in.src, before + (give < unit ? give : unit), before};
+        size_t r = ZSTD_decompressStream(z->ds, &out, &in);
+        z->in.pos = in.pos;
         z->bytes_in += z->in.pos - before;
         if (ZSTD_isError(r)) {
             failed = ZSTD_getErrorName(r);

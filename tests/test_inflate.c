@@ -446,6 +446,66 @@ Test(inflate_zstd, cut_or_damaged_gives_what_came_before_then_the_error)
     free(t);
 }
 
+/* Where block k of the one zstd frame at f begins (its 3-byte header), read as RFC 8878 lays a frame out. */
+static size_t zstd_block_at(const buf *f, size_t k)
+{
+    unsigned char fhd = f->p[4];
+    static const size_t did[4] = {0, 1, 2, 4}, fcs[4] = {0, 2, 4, 8};
+    int single = (fhd >> 5) & 1;
+    size_t at = 5 + !single + did[fhd & 3] + ((fhd >> 6) ? fcs[fhd >> 6] : (size_t)single);
+    for (size_t i = 0; i < k; i++) {
+        uint32_t h = (uint32_t)f->p[at] | (uint32_t)f->p[at + 1] << 8 | (uint32_t)f->p[at + 2] << 16;
+        cr_assert(!(h & 1), "block %zu is the last", i);
+        at += 3 + (((h >> 1) & 3) == 1 ? 1 : h >> 3); /* an RLE block holds one byte */
+    }
+    return at;
+}
+
+/* A zstd block that failed took with it every block libzstd had decoded in the same call (up to 256 KiB: what one
+ * read hands out), and a wrong content checksum the whole call's too: good bytes, and a key in them, lost. libzstd
+ * is now given a block a call (its own hint), so what fails is the damaged block alone, and after a wrong checksum
+ * every block was handed out. */
+Test(inflate_zstd, r_a_damaged_block_takes_no_good_block_with_it)
+{
+    size_t n = 2u << 20, block = 128u << 10;
+    unsigned char *t = text(n, 9);
+    buf zs = {0};
+    frame(&zs, t, n, 3);
+    for (size_t k = 1; k < 8; k += 3) {
+        buf bad = {0};
+        put(&bad, zs.p, zs.len);
+        bad.p[zstd_block_at(&bad, k)] |= 6; /* its type: reserved */
+        for (size_t i = 0; i < sizeof PIECES / sizeof PIECES[0]; i++) {
+            decoded d = decode_zstd(&bad, PIECES[i]);
+            cr_assert_eq(d.last, -1, "block %zu", k);
+            cr_assert(d.out.len == k * block && !memcmp(d.out.p, t, d.out.len), "block %zu, pieces of %zu: %zu out",
+                      k, PIECES[i], d.out.len);
+            free(d.out.p);
+        }
+        free(bad.p);
+    }
+    /* with its content checksum (as the zstd tool writes a frame), wrong */
+    buf sum = {0};
+    ZSTD_CCtx *c = ZSTD_createCCtx();
+    cr_assert(c && !ZSTD_isError(ZSTD_CCtx_setParameter(c, ZSTD_c_checksumFlag, 1)));
+    sum.cap = ZSTD_compressBound(n);
+    sum.p = malloc(sum.cap);
+    cr_assert(sum.p);
+    sum.len = ZSTD_compress2(c, sum.p, sum.cap, t, n);
+    cr_assert(!ZSTD_isError(sum.len));
+    ZSTD_freeCCtx(c);
+    sum.p[sum.len - 1] ^= 1;
+    for (size_t i = 0; i < sizeof PIECES / sizeof PIECES[0]; i++) {
+        decoded d = decode_zstd(&sum, PIECES[i]);
+        cr_assert(d.last == -1 && strstr(d.err, "checksum"), "pieces of %zu: %s", PIECES[i], d.err);
+        cr_assert(d.out.len == n && !memcmp(d.out.p, t, n), "pieces of %zu: %zu out", PIECES[i], d.out.len);
+        free(d.out.p);
+    }
+    free(sum.p);
+    free(zs.p);
+    free(t);
+}
+
 static void *xz_open(archive_read_callback *read, void *data) { return ks__xz_new(read, data); }
 static int xz_ahead(void *d) { return ks__xz_start_ahead(d); }
 static uint64_t xz_in(const void *d) { return ks__xz_bytes_in(d); }
