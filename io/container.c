@@ -471,6 +471,7 @@ typedef struct stream_dec {
     const char *(*refused)(const void *d); /* why a stream that is one was not decoded (a limit); NULL: none */
     const char *(*damaged)(const void *d); /* why a stream that is one failed to open; NULL: none */
     uint64_t (*damage_at)(const void *d, const void **held, size_t *held_n); /* NULL: never read on after damage */
+    int rest_opens; /* the rest after damage begins with a frame of its own (xz, zstd): opened there, untried */
 } stream_dec;
 
 static uint64_t gzip_in(const void *d) { return ks__gzip_bytes_in(d); }
@@ -523,22 +524,22 @@ static int dec_open(ks_container_kind kind, archive_read_callback *read, void *c
         ks_gzip *g = ks__gzip_new(read, cd);
         if (g && ahead)
             (void)ks__gzip_start_ahead(g); /* without a thread, it decodes on this one */
-        *dec = (stream_dec){g, ks__gzip_read, gzip_in, gzip_free, gzip_end, NULL, gzip_damaged, gzip_damage_at};
+        *dec = (stream_dec){g, ks__gzip_read, gzip_in, gzip_free, gzip_end, NULL, gzip_damaged, gzip_damage_at, 0};
     } else if (kind == KS_CONT_ZSTD) {
         ks_zstd *z = ks__zstd_new(read, cd);
         if (z && ahead)
             (void)ks__zstd_start_ahead(z);
-        *dec = (stream_dec){z, ks__zstd_read, zstd_in, zstd_free, zstd_end, NULL, zstd_damaged, zstd_damage_at};
+        *dec = (stream_dec){z, ks__zstd_read, zstd_in, zstd_free, zstd_end, NULL, zstd_damaged, zstd_damage_at, 1};
     } else if (kind == KS_CONT_XZ) { /* libarchive's filter fails on what follows the last stream */
         ks_xz *x = ks__xz_new(read, cd);
         if (x && ahead)
             (void)ks__xz_start_ahead(x);
-        *dec = (stream_dec){x, ks__xz_read, xz_in, xz_free, xz_end, xz_refused, xz_damaged, xz_damage_at};
+        *dec = (stream_dec){x, ks__xz_read, xz_in, xz_free, xz_end, xz_refused, xz_damaged, xz_damage_at, 1};
     } else if (kind == KS_CONT_LZ4) { /* libarchive's filter guesses where a frame ends, and fails on zero padding */
         ks_lz4 *l = ks__lz4_new(read, cd);
         if (l && ahead)
             (void)ks__lz4_start_ahead(l);
-        *dec = (stream_dec){l, ks__lz4_read, lz4_in, lz4_free, lz4_end, NULL, lz4_damaged, lz4_damage_at};
+        *dec = (stream_dec){l, ks__lz4_read, lz4_in, lz4_free, lz4_end, NULL, lz4_damaged, lz4_damage_at, 0};
     }
     return !own_decoder(kind) || dec->d;
 }
@@ -939,6 +940,9 @@ typedef struct trail_rd {
     member_rd *member;    /* not NULL: the member `more` reads, whose holes (sparse zeros) are passed over whole */
     const char *label;    /* what its members are named: "[label@N]"; NULL: "trailing" */
     int as_is;            /* its bytes are one member, never opened: the stream they were decoded as */
+    /* it begins with a stream its decoder found after damage (stream_dec.rest_opens): opened there without the trial
+     * of opens_at, which a frame giving less than its first read before the next damage would fail */
+    int opens;
 } trail_rd;
 
 /* The next bytes, in *q (valid until the next call): how many, 0 at the end, -1 when they could not be read.
@@ -1206,6 +1210,8 @@ static size_t look_inside(expansion *x, trail_rd *t, unsigned depth, unsigned ch
     ks_container_kind first = ks__container_sniff(b, n);
     if (first == KS_CONT_NONE && may_lead_a_zip(b, n))
         return 0; /* a container after a lead: expand_member's */
+    if (first != KS_CONT_NONE && t->opens)
+        return 0; /* the stream its decoder found after damage: expand_member's, untried */
     if (first != KS_CONT_NONE) {
         /* a container from its first byte is expand_member's, unless it does not open (a tar header whose checksum
          * is wrong): its bytes are then one member, and what follows them is looked through as after a note */
@@ -1429,10 +1435,11 @@ static void member_rest(expansion *x, nested_src *src, uint64_t end, int zip_dir
  * "[damaged@N]" and scanned as its bytes are, named inside the member as member_rest names trailing data. 0 when the
  * bytes there were not kept (never seen: the decoder holds what it gathered), said; the caller then reads the rest. */
 static int member_damaged_rest(expansion *x, nested_src *src, uint64_t at, const void *held, size_t held_n,
-                               const char *name, size_t drop_to, uint64_t base, unsigned depth, unsigned char *buf)
+                               int opens, const char *name, size_t drop_to, uint64_t base, unsigned depth,
+                               unsigned char *buf)
 {
     trail_rd t = {.more = member_more, .a = src->parent->a, .ctx = src->parent, .member = src->parent,
-                  .label = "damaged"};
+                  .label = "damaged", .opens = opens};
     t.as_is = !at; /* all of it: the stream it was decoded as, not to be opened again */
     if (!at && !held_n && !src->replay_lost) { /* kept while it opened: its head, then the replay */
         held = src->head;
@@ -1621,7 +1628,8 @@ static int try_nested(expansion *x, member_rd *parent, ks_container_kind kind, c
             size_t kept_n;
             uint64_t at = dec_damage_at(&dec, &kept, &kept_n);
             int rest_given = !all && at != UINT64_MAX &&
-                             member_damaged_rest(x, &src, at, kept, kept_n, member_name, drop_to, lead_len, inner, child_buf);
+                             member_damaged_rest(x, &src, at, kept, kept_n, dec.rest_opens, member_name, drop_to, lead_len,
+                                                 inner, child_buf);
             /* else a stream's one member: what is left of it is read (not scanned), so that where the stream ends,
              * and what follows it, is known (bzip2's end is where its filter stopped reading) */
             if (of_a_stream(parent) && !all && !rest_given)
@@ -2651,7 +2659,8 @@ static void outer_damaged_rest(expansion *x, struct archive *a, fd_src *src, uns
     if (at == UINT64_MAX || x->stopped || !x->entered || x->res->stop != KS_CONT_CORRUPT)
         return;
     trail_rd t = {.more = fd_read, .a = a, .ctx = src, .read_count = &x->trailing_in, .label = "damaged",
-                  .as_is = !at}; /* all of it: the stream it was decoded as, not to be opened again */
+                  .as_is = !at, /* all of it: the stream it was decoded as, not to be opened again */
+                  .opens = x->outer_dec.rest_opens};
     if (!src->pipe) {
         src->pos = at;
         t.at = at;

@@ -22,7 +22,8 @@
 #define TRUSTED_OUT 4096u
 /* A weak stream holding a stored block is deflate after all (text never reads as a stored block's length and its
  * complement): its stored bytes were handed out as they are, and scanning them raw again would report them twice.
- * So the first deflate bytes are kept, up to KEPT_IN (deflate less than 4 KiB out takes fewer), to look for one. */
+ * So the first deflate bytes of each member are kept, up to KEPT_IN (deflate less than 4 KiB out takes fewer), to
+ * look for one in the member cut short. */
 #define KEPT_IN (16u * 1024u)
 #define STORED_STEP 4u /* ISA-L given this many at a time stops inside any stored block longer */
 
@@ -68,7 +69,7 @@ struct ks_gzip {
     uint64_t fail_at;  /* where in upstream's bytes the deflate data stopped decoding (ISA-L's failure) */
     int failed_after;  /* an error waits behind the bytes being returned */
     char err[256];
-    size_t kept_n;     /* the first member's first deflate bytes, kept while nothing was handed out */
+    size_t kept_n;     /* the current member's first deflate bytes, kept while nothing was handed out */
     ks_ahead *ahead;   /* decoding on a thread of its own, or NULL */
     unsigned char *dst; /* where decode writes: out, or an ahead block */
     /* not zeroed: ISA-L initialises what it reads of its state, and the output block is written before read */
@@ -254,6 +255,7 @@ static void next_member(ks_gzip *g)
     g->step = H_FIXED;
     g->got = 0;
     g->skip = 0;
+    g->kept_n = 0; /* the member cut short is the one looked at: an earlier one's stored block says nothing of it */
 }
 
 /* Inflates into out[*produced..limit); returns 0 to go on, 1 when that much is out. */
@@ -283,7 +285,7 @@ static int inflate_some(ks_gzip *g, struct archive *a, size_t *produced, size_t 
         return 0;
     }
     size_t used = give - g->inf.avail_in;
-    if (!g->returned && g->members == 1 && g->kept_n < KEPT_IN) {
+    if (!g->returned && g->kept_n < KEPT_IN) {
         size_t k = used < KEPT_IN - g->kept_n ? used : KEPT_IN - g->kept_n;
         memcpy(g->kept + g->kept_n, g->in, k);
         g->kept_n += k;

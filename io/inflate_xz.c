@@ -31,6 +31,7 @@ struct ks_xz {
     int known;          /* it failed in a stream whose header liblzma took (its CRC right): xz for sure */
     int up_failed;      /* the failure was upstream's (a parent archive cut short), not the stream's */
     int gave;           /* bytes were handed out: the stream opened */
+    int streams;        /* streams decoded whole: one after them, its magic right, is xz too */
     uint64_t damage_at; /* damaged: where the next stream's magic is (UINT64_MAX: none follows) */
     unsigned char held[KS_MAGIC_MAX]; /* its first held_n bytes, when an earlier piece held them */
     size_t held_n;
@@ -195,6 +196,7 @@ static la_ssize_t decode(ks_xz *x, struct archive *a, unsigned char *dst)
         x->in = x->s.next_in;
         if (r == LZMA_STREAM_END) {
             x->between = 1;
+            x->streams++;
         } else if (r != LZMA_OK) {
             failed = lzma_words(r);
             x->refused = r == LZMA_MEMLIMIT_ERROR || r == LZMA_OPTIONS_ERROR;
@@ -214,8 +216,9 @@ static la_ssize_t decode(ks_xz *x, struct archive *a, unsigned char *dst)
     /* damage in a stream (not a cut): the next stream's magic, looked for from where liblzma stopped on, is where the
      * bytes to read on from begin. Streams after the damaged one are whole, and are opened there; the damaged one's
      * bytes before it are compressed, and may hold a block that decoded (found twice were they scanned as they are).
-     * A stream that did not open is scanned as it is from the bytes kept of it: nothing more is read of it here */
-    if (x->known && last == LZMA_DATA_ERROR && (x->gave || out_pos))
+     * A stream that did not open is scanned as it is from the bytes kept of it: nothing more is read of it here. One
+     * damaged in its header after whole ones (its magic right) is xz too */
+    if ((x->known || x->streams) && last == LZMA_DATA_ERROR && (x->gave || out_pos))
         x->damage_at = ks__next_magic(MAGIC, sizeof MAGIC, x->up, x->up_data, a, x->up_eof, x->in, x->in_n,
                                       x->bytes_in, x->held, &x->held_n);
     x->gave |= out_pos > 0;

@@ -147,13 +147,16 @@ static int next_frame(ks_zstd *z, struct archive *a, ZSTD_outBuffer *out, const 
 
 /* After damage in a frame: the next frame's magic, looked for from where libzstd stopped on (upstream read on to find
  * it), is where the bytes to read on from begin (damage_at): frames after the damaged one are whole, and are opened
- * there. What lies before it is the damaged frame's, compressed, and is not scanned as it is: a block's bytes that
- * decoded before the failure may be among them, and would be found twice. */
-static void find_next_frame(ks_zstd *z, struct archive *a)
+ * there. What lies before it is the damaged frame's, compressed, and is not scanned as it is. With no frame after it,
+ * the bytes from the unit that failed on (`failed_at`: nothing from there was handed out, a block a call) are scanned
+ * as they are: bytes after the stream (a note appended) are found there. */
+static void find_next_frame(ks_zstd *z, struct archive *a, uint64_t failed_at)
 {
     z->damage_at = ks__next_magic(MAGIC, sizeof MAGIC, z->up, z->up_data, a, z->up_eof,
                                   (const unsigned char *)z->in.src + z->in.pos, z->in.size - z->in.pos, z->bytes_in,
                                   z->held, &z->held_n);
+    if (z->damage_at == UINT64_MAX)
+        z->damage_at = failed_at;
 }
 
 /* The next decompressed bytes into dst (KS_AHEAD_BLOCK of room). */
@@ -201,7 +204,7 @@ static la_ssize_t decode(ks_zstd *z, struct archive *a, unsigned char *dst)
     }
     /* (a stream that did not open is scanned as it is from the bytes kept of it: nothing more is read of it here) */
     if (z->corrupt && z->sure && (z->gave || out.pos))
-        find_next_frame(z, a);
+        find_next_frame(z, a, z->bytes_in); /* (a failed call takes nothing: where it began) */
     z->gave |= out.pos > 0;
     return ks__decode_fail_after(&z->fail, a, "zstd", failed, out.pos);
 }

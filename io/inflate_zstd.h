@@ -38,7 +38,8 @@ uint64_t ks__zstd_end(const ks_zstd *z);
 const char *ks__zstd_damaged(const ks_zstd *z);
 
 /* Once ks__zstd_read failed for damage in a frame: where in upstream's bytes the next frame begins, to be read on from
- * (its first *held_n bytes at *held when upstream handed them before its last piece); UINT64_MAX when none follows. */
+ * (its first *held_n bytes at *held when upstream handed them before its last piece), or with none after it, where the
+ * bytes that gave no output begin (to be scanned as they are); UINT64_MAX when it did not fail so. */
 uint64_t ks__zstd_damage_at(const ks_zstd *z, const void **held, size_t *held_n);
 
 #endif

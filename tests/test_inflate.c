@@ -554,7 +554,8 @@ static uint64_t read_to_damage(const decoder *k, damage_at_fn damage_at, const b
  * damage were lost with it (a multi-frame .zst, `cat a.xz b.xz`), where grep finds nothing to find in between. Now
  * the decoder says where the next frame's magic is, read on to find it (in pieces of any size, split between pieces
  * too, when the bytes it holds of it are its first), for the container to open the frames after the damage there.
- * Damage in the last frame has nothing after it. */
+ * Damage in the last frame has no frame after it: zstd then says where the block that failed begins (what follows
+ * it is scanned as it is: a note appended after the stream), xz nothing. */
 Test(inflate_zstd, r_damage_in_a_frame_says_where_the_next_frame_begins, .timeout = 300)
 {
     size_t n = 1u << 20;
@@ -583,7 +584,9 @@ Test(inflate_zstd, r_damage_in_a_frame_says_where_the_next_frame_begins, .timeou
                     cr_assert(out.len >= n && out.len < 3 * n && !memcmp(out.p, t[0], n), "%d/%d: %zu out", kind, d,
                               out.len);
                     if (d) {
-                        cr_assert_eq(rest, UINT64_MAX, "%d: nothing after the last frame", kind);
+                        /* zstd: the bytes from the block that failed, scanned as they are (a note after it) */
+                        cr_assert(kind ? rest == UINT64_MAX : rest > at[2] && rest < s.len,
+                                  "%d: nothing after the last frame: %llu", kind, (unsigned long long)rest);
                     } else {
                         cr_assert_eq(rest, at[2], "%d, pieces of %zu, ahead %d: %llu", kind, PIECES[i], ahead,
                                      (unsigned long long)rest);
