@@ -860,7 +860,8 @@ static int pass_over_ok(expansion *x, uint64_t n)
 {
     x->passed_over += n;
     if (x->lim->max_output && x->passed_over > x->lim->max_output)
-        return limit_reached(x, "stopped: the bytes after a container's end exceed the limit of %s", x->lim->max_output);
+        return limit_reached(x, "stopped: the bytes after a container's end exceed the limit of %s",
+                             x->lim->max_output);
     return 1;
 }
 
@@ -1413,7 +1414,8 @@ static void member_rest(expansion *x, nested_src *src, uint64_t end, int zip_dir
             for (;;) {
                 src->parent->pos += src->parent->hole; /* holes: nothing to read */
                 src->parent->hole = 0;
-                if (x->stopped || (k = member_next(src->parent, &q, BLOCK)) == 0 || !pass_over_ok(x, (uint64_t)(k > 0 ? k : 0)))
+                if (x->stopped || (k = member_next(src->parent, &q, BLOCK)) == 0 ||
+                    !pass_over_ok(x, (uint64_t)(k > 0 ? k : 0)))
                     break;
                 if (k < 0) {
                     rc = -1;
@@ -1613,8 +1615,8 @@ static int try_nested(expansion *x, member_rd *parent, ks_container_kind kind, c
         /* an archive in a stream (.tar.gz) is one level; a stream in a stream is two */
         int same_level = of_a_stream(parent) && !ks__container_is_stream(kind);
         unsigned inner = same_level ? depth : depth + 1; /* its members', and what follows its end */
-        open_src opened_here = {.a = c, .last = &src.last, .base = lead_len, .parent = all ? NULL : parent, .kind = kind,
-                                .name = member_name, .drop_to = drop_to, .up = x->nested};
+        open_src opened_here = {.a = c, .last = &src.last, .base = lead_len, .parent = all ? NULL : parent,
+                                .kind = kind, .name = member_name, .drop_to = drop_to, .up = x->nested};
         x->nested = &opened_here;
         int done = expand_archive(x, c, member_name, inner, child_buf); /* 1: what follows it was handed over */
         x->nested = opened_here.up;
@@ -1628,8 +1630,8 @@ static int try_nested(expansion *x, member_rd *parent, ks_container_kind kind, c
             size_t kept_n;
             uint64_t at = dec_damage_at(&dec, &kept, &kept_n);
             int rest_given = !all && at != UINT64_MAX &&
-                             member_damaged_rest(x, &src, at, kept, kept_n, dec.rest_opens, member_name, drop_to, lead_len,
-                                                 inner, child_buf);
+                             member_damaged_rest(x, &src, at, kept, kept_n, dec.rest_opens, member_name, drop_to,
+                                                 lead_len, inner, child_buf);
             /* else a stream's one member: what is left of it is read (not scanned), so that where the stream ends,
              * and what follows it, is known (bzip2's end is where its filter stopped reading) */
             if (of_a_stream(parent) && !all && !rest_given)

@@ -130,12 +130,20 @@ typedef struct decoded {
     size_t reads;     /* reads that gave bytes */
     uint64_t in;
     char err[256];
+    uint64_t rest_at; /* with a damage_at: where the decoder says to read on after a failure */
+    buf held;         /* and the bytes it holds of that */
 } decoded;
 
-static decoded decode_as(const decoder *k, const buf *in, size_t max_piece, int ahead)
+/* Where a decoder says to read on after damage, and the bytes it holds of that. */
+typedef uint64_t (*damage_at_fn)(const void *d, const void **held, size_t *held_n);
+
+/* `in` read by `k` in pieces of 1..max_piece (0: whole) from `seed`, inline or ahead, to its end or failure; with
+ * `damage_at`, also where it says to read on from. */
+static decoded decode_seeded(const decoder *k, const buf *in, size_t max_piece, int ahead, unsigned seed,
+                             damage_at_fn damage_at)
 {
     struct archive *a = archive_read_new();
-    up u = {.p = in->p, .len = in->len, .max = max_piece, .seed = 7};
+    up u = {.p = in->p, .len = in->len, .max = max_piece, .seed = seed};
     void *g = k->open(up_read, &u);
     cr_assert(a && g);
     if (ahead)
@@ -149,9 +157,20 @@ static decoded decode_as(const decoder *k, const buf *in, size_t max_piece, int 
     if (d.last < 0)
         snprintf(d.err, sizeof d.err, "%s", archive_error_string(a) ? archive_error_string(a) : "");
     d.in = k->bytes_in(g);
+    if (damage_at) {
+        const void *h;
+        size_t hn;
+        d.rest_at = damage_at(g, &h, &hn);
+        put(&d.held, h, hn);
+    }
     k->close(g);
     archive_read_free(a);
     return d;
+}
+
+static decoded decode_as(const decoder *k, const buf *in, size_t max_piece, int ahead)
+{
+    return decode_seeded(k, in, max_piece, ahead, 7, NULL);
 }
 
 /* Decoded on the reader's thread, and on a thread of its own ahead of it: the same bytes in the same
@@ -521,34 +540,8 @@ static void xz_stream(buf *out, const unsigned char *data, size_t n)
     free(c);
 }
 
-typedef uint64_t (*damage_at_fn)(const void *d, const void **held, size_t *held_n);
 static uint64_t zs_damage_at(const void *d, const void **h, size_t *n) { return ks__zstd_damage_at(d, h, n); }
 static uint64_t xz_damage_at(const void *d, const void **h, size_t *n) { return ks__xz_damage_at(d, h, n); }
-
-/* `in` read by `k` (in pieces of 1..max_piece, inline or ahead) until it fails: what came out before, and where the
- * decoder says to read on from (with the bytes it holds of that, in *held). */
-static uint64_t read_to_damage(const decoder *k, damage_at_fn damage_at, const buf *in, size_t max_piece, int ahead,
-                               buf *out, buf *held)
-{
-    struct archive *a = archive_read_new();
-    up u = {.p = in->p, .len = in->len, .max = max_piece, .seed = 11};
-    void *g = k->open(up_read, &u);
-    cr_assert(a && g);
-    if (ahead)
-        cr_assert_eq(k->start_ahead(g), 0);
-    const void *p;
-    la_ssize_t n;
-    while ((n = k->read(a, g, &p)) > 0)
-        put(out, p, (size_t)n);
-    cr_assert_eq(n, -1, "pieces of %zu, ahead %d: it fails", max_piece, ahead);
-    const void *h;
-    size_t hn;
-    uint64_t at = damage_at(g, &h, &hn);
-    put(held, h, hn);
-    k->close(g);
-    archive_read_free(a);
-    return at;
-}
 
 /* Three zstd frames or xz streams, the second damaged in its middle: reading failed there, and the frames after the
  * damage were lost with it (a multi-frame .zst, `cat a.xz b.xz`), where grep finds nothing to find in between. Now
@@ -579,8 +572,10 @@ Test(inflate_zstd, r_damage_in_a_frame_says_where_the_next_frame_begins, .timeou
             memset(bad.p + middle[d], 0xff, 64);
             for (size_t i = 0; i < sizeof PIECES / sizeof PIECES[0]; i++) {
                 for (int ahead = 0; ahead < 2; ahead++) {
-                    buf out = {0}, held = {0};
-                    uint64_t rest = read_to_damage(kinds[kind], at_fns[kind], &bad, PIECES[i], ahead, &out, &held);
+                    decoded r = decode_seeded(kinds[kind], &bad, PIECES[i], ahead, 11, at_fns[kind]);
+                    cr_assert_eq(r.last, -1, "pieces of %zu, ahead %d: it fails", PIECES[i], ahead);
+                    buf out = r.out, held = r.held;
+                    uint64_t rest = r.rest_at;
                     cr_assert(out.len >= n && out.len < 3 * n && !memcmp(out.p, t[0], n), "%d/%d: %zu out", kind, d,
                               out.len);
                     if (d) {
