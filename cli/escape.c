@@ -48,8 +48,9 @@ int utf8_valid(const unsigned char *s, size_t n)
     return 1;
 }
 
-void json_string(ks_strbuf *b, const unsigned char *s, size_t n)
+int json_string(ks_strbuf *b, const unsigned char *s, size_t n)
 {
+    int valid = 1;
     static const char hex[] = "0123456789abcdef";
     ks__sb_reserve(b, n + 2);
     ks__sb_putn(b, "\"", 1);
@@ -83,11 +84,13 @@ void json_string(ks_strbuf *b, const unsigned char *s, size_t n)
                 i += l;
             } else {
                 ks__sb_puts(b, "\xef\xbf\xbd"); /* U+FFFD; the exact bytes travel in a *_b64 field */
+                valid = 0;
                 i++;
             }
         }
     }
     ks__sb_putn(b, "\"", 1);
+    return valid;
 }
 
 void base64(ks_strbuf *b, const unsigned char *s, size_t n)

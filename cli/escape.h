@@ -11,8 +11,8 @@ size_t utf8_seq(const unsigned char *s, size_t n);
 /* Returns 1 when the bytes are valid UTF-8 (no overlongs, no surrogates). */
 int utf8_valid(const unsigned char *s, size_t n);
 /* Appends a JSON string literal (with quotes); invalid UTF-8 becomes U+FFFD, so pair it with
- * a base64 field when utf8_valid() is false. */
-void json_string(ks_strbuf *b, const unsigned char *s, size_t n);
+ * a base64 field: returns 1 when the bytes were valid UTF-8 (as utf8_valid), 0 when one was replaced. */
+int json_string(ks_strbuf *b, const unsigned char *s, size_t n);
 /* Appends the bytes a JSON string stands for, given what is between its quotes with valid escapes
  * (surrogate pairs joined, a lone surrogate as U+FFFD); b->s is set even when nothing is appended. */
 void json_unescape(ks_strbuf *b, const char *s, size_t n);

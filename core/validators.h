@@ -14,6 +14,8 @@ typedef struct ks_validator {
 } ks_validator;
 /* `generic`: 1 unless the secret is a placeholder, a reference (${VAR}, {{ var }}), a path or one repeated character. */
 int ks__validate_generic(const unsigned char *secret, size_t len, long arg);
+/* The i-th word that makes ks__validate_generic drop a value (lower case), or NULL past the last. */
+const char *ks__generic_placeholder(size_t i);
 /* `assignment` (assignment_value.c): `generic`, and 1 only when a keyword assignment's value looks like a
  * secret: not a UUID, identifier, dotted name, path, URL, number, template or made-up value. */
 int ks__validate_assignment(const unsigned char *secret, size_t len, long arg);

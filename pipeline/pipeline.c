@@ -52,6 +52,7 @@ static void destroy(ks_pipeline *p)
     ks__bq_free(&p->free_jobs);
     pthread_mutex_destroy(&p->wake_mu);
     pthread_cond_destroy(&p->wake);
+    pthread_cond_destroy(&p->room);
     ks__fdb_destroy(&p->fds);
     ks__git_idset_free(p->git_seen);
     ks__afree(p->a, p->git_repos);
@@ -107,6 +108,7 @@ int ks_pipeline_create(const ks_engine *engine, const ks_pipeline_opts *given, c
     p->a = a;
     pthread_mutex_init(&p->wake_mu, NULL);
     pthread_cond_init(&p->wake, NULL);
+    pthread_cond_init(&p->room, NULL);
     p->engine = engine;
     copy_sized(&p->sink, sizeof p->sink, sink_given, sink_given->size);
     if (!p->sink.on_file_done)

@@ -159,6 +159,8 @@ struct ks_pipeline {
     pthread_mutex_t wake_mu;
     pthread_cond_t wake;
     _Atomic int sleeping;
+    pthread_cond_t room;       /* a producer waits on it (with wake_mu) for room in its ring */
+    _Atomic int room_waiters;  /* producers waiting for room: the writer wakes them after taking records */
     /* Descriptor budget: files handed over and not yet closed. */
     ks_fd_budget fds;
     _Atomic uint64_t files_done; /* writer: files reported */

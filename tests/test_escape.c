@@ -40,6 +40,20 @@ Test(escape, terminal_neutralises_bidi_and_c1)
     ks__sb_free(&b);
 }
 
+/* json_string says whether its bytes were UTF-8, as utf8_valid does: the jsonl writer adds a *_b64 field
+ * by it, no longer running utf8_valid over every path, secret and match a second time. */
+Test(escape, json_string_tells_whether_the_bytes_were_utf8)
+{
+    const char *cases[] = {"plain", "h\xc3\xa9llo", "\xc0\xaf", "\xed\xa0\x80", "\xe2\x82", "tab\tquote\"",
+                           "\xf0\x9f\x94\x91 key", "\xff", "ok\xf5\x80\x80\x80", ""};
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        ks_strbuf b = {0};
+        const unsigned char *s = (const unsigned char *)cases[i];
+        cr_assert_eq(json_string(&b, s, strlen(cases[i])), utf8_valid(s, strlen(cases[i])), "case %zu", i);
+        ks__sb_free(&b);
+    }
+}
+
 Test(escape, utf8_validation)
 {
     cr_assert(utf8_valid((const unsigned char *)"h\xc3\xa9llo", 6));

@@ -44,9 +44,10 @@ static int sink_finding(void *ctx, const char *path, const ks_match *m)
         s->cap = s->cap ? 2 * s->cap : 256;
         s->items = realloc(s->items, s->cap * sizeof *s->items);
     }
-    snprintf(s->items[s->n++].line, sizeof(rec), "%s %zu %llu %llu %llu %llu %.*s", path, m->rule_index,
-             (unsigned long long)m->start, (unsigned long long)m->end, (unsigned long long)m->line,
-             (unsigned long long)m->column, (int)m->secret_len, (const char *)m->secret);
+    int n = snprintf(s->items[s->n++].line, sizeof(rec), "%s %zu %llu %llu %llu %llu %.*s", path, m->rule_index,
+                     (unsigned long long)m->start, (unsigned long long)m->end, (unsigned long long)m->line,
+                     (unsigned long long)m->column, (int)m->secret_len, (const char *)m->secret);
+    cr_assert(n > 0 && (size_t)n < sizeof(rec), "a finding's line is cut short: %s", path);
     return 0;
 }
 
@@ -484,4 +485,61 @@ Test(pipeline, r_archive_through_a_pipe_counts_bytes_after_its_end)
     }
     free(tar.p);
     free(gz.p);
+}
+
+/* A sink slower than the workers: 30,000 findings fill the result rings (4,096 records each), and the
+ * workers wait for room. They used to yield in a loop; they now sleep until the writer has taken records.
+ * Every finding must still arrive, once, in order (a wake-up lost would hang here, or cost 2 ms a time). */
+typedef struct slow_sink {
+    uint64_t n, last_start, out_of_order;
+    int files;
+} slow_sink;
+
+static int slow_finding(void *ctx, const char *path, const ks_match *m)
+{
+    (void)path;
+    slow_sink *s = ctx;
+    if (s->n && m->start <= s->last_start)
+        s->out_of_order++;
+    s->last_start = m->start;
+    if (++s->n % 500 == 0)
+        usleep(1000);
+    return 0;
+}
+
+static void slow_done(void *ctx, const char *path, uint64_t bytes, int err)
+{
+    (void)path, (void)bytes;
+    if (!err)
+        ((slow_sink *)ctx)->files++;
+}
+
+Test(pipeline, findings_held_back_by_a_slow_sink_all_arrive_in_order, .timeout = KS_HANG_S(300))
+{
+    enum { LINES = 30000 };
+    char path[128];
+    snprintf(path, sizeof path, "%s/many", dir);
+    FILE *f = fopen(path, "w");
+    cr_assert_not_null(f);
+    for (int i = 0; i < LINES; i++)
+        fprintf(f, "k%d = %s\n", i, PLANTS[0]);
+    cr_assert_eq(fclose(f), 0);
+    struct stat st;
+    cr_assert_eq(stat(path, &st), 0);
+    static const ks_pipeline_sink sink = {.size = sizeof sink, .on_finding = slow_finding, .on_file_done = slow_done,
+                                          .on_idle = sink_idle};
+    for (unsigned threads = 2; threads <= 4; threads += 2) {
+        slow_sink s = {0};
+        ks_pipeline_opts o = {.threads = threads, .chunk_size = 65536, .reader = "pread"};
+        ks_pipeline *p = NULL;
+        cr_assert_eq(ks_pipeline_create(engine, &o, &sink, &s, &p), 0);
+        int fd = open(path, O_RDONLY);
+        cr_assert(fd >= 0);
+        cr_assert_eq(ks_pipeline_submit(p, fd, path, (uint64_t)st.st_size, 0), 0);
+        cr_assert_eq(ks_pipeline_finish(p), 0);
+        cr_assert_eq(s.n, LINES, "%u threads: %llu findings", threads, (unsigned long long)s.n);
+        cr_assert_eq(s.out_of_order, 0);
+        cr_assert_eq(s.files, 1);
+    }
+    unlink(path);
 }

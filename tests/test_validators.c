@@ -1,7 +1,9 @@
 /* test_validators.c: every offline validator on valid tokens and near misses, and their effect on findings. */
 #include <criterion/criterion.h>
+#include <math.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <zlib.h>
 
@@ -129,6 +131,56 @@ Test(validators, generic_drops_placeholders_and_references)
     const char *keep[] = {"hV9#kq2!Zr7@pL4w", "s3cr3tV4lu3Xq9", "Qm8Xv2Lp9Rt4Wz"};
     for (size_t i = 0; i < sizeof keep / sizeof *keep; i++)
         cr_assert(run("generic", keep[i]), "'%s' should be kept", keep[i]);
+}
+
+/* The generic validator finds each placeholder word at every place in a random key and in any case,
+ * cut at the key's end or not, and only there: it tries a word only where its first two bytes are, so a
+ * word that ends the value, one in upper case and a value that ends one byte short must all still be
+ * told apart (reference: a case-insensitive search with every word at every offset). */
+Test(validators, generic_placeholders_anywhere_in_any_case)
+{
+    static const char alphabet[] = "BCGHJKMVWZ89"; /* no vowel: its bytes spell no word */
+    unsigned seed = 5;
+    const char *w;
+    for (size_t wi = 0; (w = ks__generic_placeholder(wi)); wi++) {
+        size_t n = strlen(w);
+        for (size_t at = 0; at <= 12; at++) {
+            for (int upper = 0; upper < 2; upper++) {
+                char v[64];
+                for (size_t i = 0; i < sizeof v; i++)
+                    v[i] = alphabet[rand_r(&seed) % (sizeof alphabet - 1)];
+                for (size_t i = 0; i < n; i++)
+                    v[8 + at + i] = upper && w[i] >= 'a' && w[i] <= 'z' ? (char)(w[i] - 32) : w[i];
+                v[8 + at + n] = '\0';
+                cr_assert_not(run("generic", v), "'%s' (%s at %zu) should be dropped", v, w, at);
+                v[7 + at + n] = '\0'; /* the word's last byte cut off: kept unless it holds another word */
+                int holds = 0;
+                for (size_t k = 0; ks__generic_placeholder(k); k++)
+                    holds |= strcasestr(v, ks__generic_placeholder(k)) != NULL;
+                cr_assert_eq(run("generic", v), !holds, "'%s' (%s cut)", v, w);
+            }
+        }
+    }
+}
+
+/* Entropy over the distinct bytes in the order they first occur equals the sum over all 256 counts. */
+Test(validators, entropy_matches_the_sum_over_every_count)
+{
+    unsigned seed = 9;
+    for (int round = 0; round < 2000; round++) {
+        unsigned char s[300];
+        size_t len = 1 + (size_t)rand_r(&seed) % sizeof s, span = 1 + (size_t)rand_r(&seed) % 256;
+        for (size_t i = 0; i < len; i++)
+            s[i] = (unsigned char)(rand_r(&seed) % span);
+        size_t counts[256] = {0};
+        for (size_t i = 0; i < len; i++)
+            counts[s[i]]++;
+        double h = 0.0;
+        for (int c = 0; c < 256; c++)
+            if (counts[c])
+                h -= (double)counts[c] / (double)len * log2((double)counts[c] / (double)len);
+        cr_assert_float_eq(ks__shannon_entropy(s, len), h, 1e-12, "length %zu over %zu values", len, span);
+    }
 }
 
 /* The values issue 16 names, each a reason the generic rules' `assignment` validator gives. */
