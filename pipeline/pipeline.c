@@ -107,8 +107,12 @@ int ks_pipeline_create(const ks_engine *engine, const ks_pipeline_opts *given, c
         return KS_ENOMEM;
     p->a = a;
     pthread_mutex_init(&p->wake_mu, NULL);
-    pthread_cond_init(&p->wake, NULL);
-    pthread_cond_init(&p->room, NULL);
+    pthread_condattr_t mono; /* the writer's timed waits count on the monotonic clock (writer.c) */
+    pthread_condattr_init(&mono);
+    pthread_condattr_setclock(&mono, CLOCK_MONOTONIC);
+    pthread_cond_init(&p->wake, &mono);
+    pthread_cond_init(&p->room, &mono);
+    pthread_condattr_destroy(&mono);
     p->engine = engine;
     copy_sized(&p->sink, sizeof p->sink, sink_given, sink_given->size);
     if (!p->sink.on_file_done)

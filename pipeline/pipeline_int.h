@@ -190,9 +190,8 @@ enum stop_state {
 #define KS_OVERLAP_FROM ((uint64_t)4 << 20)
 
 /* ---- the hand-off to the writer (writer.c) ---- */
-/* Wakes the writer if it sleeps. */
-void ks__pl_wake_writer(ks_pipeline *p);
-/* Producer side of a ring: waits (yielding) while the writer catches up, which is the back-pressure. */
+/* Producer side of a ring: sleeps while the writer catches up (until it has taken records), which is the
+ * back-pressure. */
 void ks__pl_ring_push(ks_pipeline *p, ks_ring *r, ks_rec *rec);
 /* Reports one chunk as done; retries an allocation failure, since a lost record would leave the
  * file unfinished forever. */

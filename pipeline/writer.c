@@ -6,20 +6,12 @@
 
 #include "pipeline_int.h"
 
-void ks__pl_wake_writer(ks_pipeline *p)
-{
-    if (atomic_load_explicit(&p->sleeping, memory_order_acquire)) {
-        pthread_mutex_lock(&p->wake_mu);
-        pthread_cond_signal(&p->wake);
-        pthread_mutex_unlock(&p->wake_mu);
-    }
-}
-
-/* The moment 2 ms from now, for a timed wait on a condition of the default clock. */
+/* The moment 2 ms from now, for a timed wait on the writer's conditions (on the monotonic clock: a step of the
+ * wall clock neither stalls nor hurries them). */
 static struct timespec in_2ms(void)
 {
     struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
+    clock_gettime(CLOCK_MONOTONIC, &ts);
     ts.tv_nsec += 2 * 1000 * 1000;
     if (ts.tv_nsec >= 1000000000L) {
         ts.tv_sec++;
@@ -36,7 +28,8 @@ void ks__pl_ring_push(ks_pipeline *p, ks_ring *r, ks_rec *rec)
 {
     while (ks__ring_try_push(r, rec)) {
         pthread_mutex_lock(&p->wake_mu);
-        atomic_fetch_add(&p->room_waiters, 1); /* before looking again: see the writer's fence */
+        atomic_fetch_add(&p->room_waiters, 1); /* counted, then a fence, then a look again: as the writer */
+        atomic_thread_fence(memory_order_seq_cst);
         if (ks__ring_try_push(r, rec) == 0) {
             atomic_fetch_sub(&p->room_waiters, 1);
             pthread_mutex_unlock(&p->wake_mu);
@@ -51,9 +44,9 @@ void ks__pl_ring_push(ks_pipeline *p, ks_ring *r, ks_rec *rec)
     }
 }
 
-/* After records were taken: wakes the producers waiting for room. The fence orders the taking before
- * the look at the waiters, against a producer's count before its look at its ring: one of the two sees
- * the other. */
+/* After records were taken: wakes the producers waiting for room. Each side has a fence between what it
+ * writes and what it reads (the writer: records taken, then the waiters; a producer: its count, then its
+ * ring), so at least one of the two sees the other: the writer the waiter, or the producer the room. */
 static void wake_producers(ks_pipeline *p)
 {
     atomic_thread_fence(memory_order_seq_cst);
