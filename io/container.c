@@ -15,6 +15,7 @@
 #include "inflate_lz4.h"
 #include "inflate_xz.h"
 #include "inflate_zstd.h"
+#include "le_bytes.h"
 #include "zip_stripes.h"
 
 #define BLOCK (256u * 1024u)   /* a member's bytes are handed on in pieces of at most this */
@@ -935,16 +936,6 @@ static int trail_skip(trail_rd *t, uint64_t n)
     return 1;
 }
 
-static unsigned le16(const unsigned char *p) { return p[0] | p[1] << 8; }
-static uint32_t le32(const unsigned char *p) { return p[0] | p[1] << 8 | p[2] << 16 | (uint32_t)p[3] << 24; }
-static uint64_t le64(const unsigned char *p)
-{
-    uint64_t v = 0;
-    for (int i = 7; i >= 0; i--)
-        v = v << 8 | p[i];
-    return v;
-}
-
 /* A zip read as it streams stops where its central directory begins: its records, a digital signature, the zip64
  * end records and the end record with its comment are skipped here one by one (they are the zip's, and hold only
  * its names), so that what follows the zip's end is trailing data. The first four bytes that begin no such
@@ -975,9 +966,9 @@ static int skip_zip_directory(trail_rd *t)
         }
         /* the zip64 end record's size counts from after that field; the end record's comment is left to be
          * scanned as trailing data (a file's zip, read by its end record, has its comment scanned too) */
-        uint64_t var = fixed == 46   ? (uint64_t)le16(h + 28) + le16(h + 30) + le16(h + 32)
-                       : fixed == 6  ? le16(h + 4)
-                       : fixed == 12 ? le64(h + 4)
+        uint64_t var = fixed == 46   ? (uint64_t)ks__le16(h + 28) + ks__le16(h + 30) + ks__le16(h + 32)
+                       : fixed == 6  ? ks__le16(h + 4)
+                       : fixed == 12 ? ks__le64(h + 4)
                                      : 0;
         if (fixed == 12 && (var < 44 || var - 44 > ZIP64_EXTRA_MAX)) {
             /* a size no zip64 end record has (44 bytes of fields, rarely any more): not one, given back to be
@@ -2512,8 +2503,8 @@ static int directory_looks_right(const unsigned char *q, size_t room)
         return room >= 22;
     if (q[2] == 6 && q[3] == 6)
         return room >= 56;
-    return q[2] == 1 && q[3] == 2 && room >= 46 && q[6] >= 10 && q[6] <= 63 && le16(q + 28) >= 1 &&
-           le16(q + 28) <= 1024;
+    return q[2] == 1 && q[3] == 2 && room >= 46 && q[6] >= 10 && q[6] <= 63 && ks__le16(q + 28) >= 1 &&
+           ks__le16(q + 28) <= 1024;
 }
 
 static la_ssize_t trail_callback(struct archive *a, void *ctx, const void **out)
@@ -2759,7 +2750,7 @@ static uint64_t iso9660_volume_end(const unsigned char *d)
 {
     if (d[0] != 1)
         return UINT64_MAX;
-    uint64_t blocks = le32(d + 80), block = le16(d + 128);
+    uint64_t blocks = ks__le32(d + 80), block = ks__le16(d + 128);
     return blocks && block ? blocks * block : UINT64_MAX;
 }
 
@@ -2770,7 +2761,7 @@ static uint64_t sevenzip_end(const fd_src *src)
     unsigned char h[32];
     if (src_bytes(src, 0, h, sizeof h))
         return UINT64_MAX;
-    uint64_t off = le64(h + 12), len = le64(h + 20);
+    uint64_t off = ks__le64(h + 12), len = ks__le64(h + 20);
     return off <= src->size && len <= src->size - off && 32 + off + len <= src->size ? 32 + off + len : UINT64_MAX;
 }
 
@@ -2814,7 +2805,7 @@ static uint64_t appended_zip_at(const fd_src *src, uint64_t end, uint64_t *first
     unsigned char r[EOCD_LEN], h[4];
     if (end == UINT64_MAX || src_bytes(src, end - EOCD_LEN, r, sizeof r))
         return 0;
-    uint64_t dir_len = le32(r + 12), dir_at = le32(r + 16); /* 0xffffffff: zip64, whose records say; not split */
+    uint64_t dir_len = ks__le32(r + 12), dir_at = ks__le32(r + 16); /* 0xffffffff: zip64, whose records say; not split */
     if (dir_len == 0xffffffffu || dir_at == 0xffffffffu || !dir_len || dir_len + dir_at > end - EOCD_LEN)
         return 0;
     uint64_t begins = end - EOCD_LEN - dir_len - dir_at;
@@ -2867,7 +2858,7 @@ int ks__container_zip_after(const void *mem, size_t len, int fd, uint64_t size, 
     }
     if (!e)
         return 0;
-    uint64_t eocd = size - tn + (size_t)(e - tail), cd_size = le32(e + 12), cd_off = le32(e + 16);
+    uint64_t eocd = size - tn + (size_t)(e - tail), cd_size = ks__le32(e + 12), cd_off = ks__le32(e + 16);
     if (cd_off == 0xffffffffu || cd_size + cd_off >= eocd)
         return 0; /* zip64, or nothing before the zip: its head shows it */
     uint64_t start = eocd - cd_size - cd_off;

@@ -6,9 +6,7 @@
 
 #include "container.h"
 #include "container_sniff.h"
-
-static unsigned le16(const unsigned char *p) { return p[0] | p[1] << 8; }
-static uint32_t le32(const unsigned char *p) { return p[0] | p[1] << 8 | p[2] << 16 | (uint32_t)p[3] << 24; }
+#include "le_bytes.h"
 
 /* 1 when the 4 bytes at p begin a skippable frame (magic 0x184D2A50 to 0x184D2A5F). */
 static int skippable_magic(const unsigned char *p)
@@ -146,7 +144,7 @@ static int may_lead_a_zip(const unsigned char *h, size_t n)
  * open a zip that fails after its first member, and stop the archive holding it as corrupt. */
 int ks__zip_local_header_right(const unsigned char *q, size_t room)
 {
-    unsigned method = le16(q + 8), name = le16(q + 26), extra = le16(q + 28);
+    unsigned method = ks__le16(q + 8), name = ks__le16(q + 26), extra = ks__le16(q + 28);
     if (q[1] != 'K' || q[2] != 3 || q[3] != 4 || q[4] < 10 || q[4] > 63 || name < 1 || name > 1024 ||
         30 + (size_t)name > room ||
         !(method == 0 || method == 8 || method == 9 || method == 12 || method == 14 || method == 93 ||
@@ -155,7 +153,7 @@ int ks__zip_local_header_right(const unsigned char *q, size_t room)
     for (unsigned k = 0; k < name; k++)
         if (q[30 + k] < 0x20 || q[30 + k] == 0x7f)
             return 0;
-    uint32_t csize = (uint32_t)le16(q + 18) | (uint32_t)le16(q + 20) << 16;
+    uint32_t csize = (uint32_t)ks__le16(q + 18) | (uint32_t)ks__le16(q + 20) << 16;
     uint64_t next = 30 + (uint64_t)name + extra + csize;
     if ((q[6] & 8) || csize == 0xffffffffu || next + 4 > room)
         return 1;
@@ -209,7 +207,7 @@ size_t ks__container_inside(const unsigned char *h, size_t n, size_t from, size_
             break;
         case '7': /* major version 0, and the start header's CRC right */
             found = room >= 32 && !memcmp(q, "7z\xbc\xaf\x27\x1c", 6) && q[6] == 0 &&
-                    libdeflate_crc32(0, q + 12, 20) == le32(q + 8);
+                    libdeflate_crc32(0, q + 12, 20) == ks__le32(q + 8);
             break;
         }
         if (!found && room >= 12 && skippable_magic(q)) { /* skippable frames, then zstd or lz4 (pzstd's) */

@@ -14,6 +14,7 @@
 #include "decode_ahead.h"
 #include "decode_fail.h"
 #include "inflate_lz4.h"
+#include "le_bytes.h"
 
 #define FRAME_MAGIC 0x184D2204u
 #define LEGACY_MAGIC 0x184C2102u
@@ -157,11 +158,6 @@ static const char *lz4f_words(size_t code)
                                              : name;
 }
 
-static uint32_t le32(const unsigned char *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
 static int skippable(uint32_t magic) { return (magic & 0xfffffff0u) == 0x184D2A50u; }
 
 #define CUT_SHORT "truncated lz4 input"
@@ -235,7 +231,7 @@ static void end_here(ks_lz4 *l)
  * stream, or nothing (the end, or a failure when no stream began before it). */
 static void begin_frame(ks_lz4 *l, const char **failed)
 {
-    uint32_t magic = le32(l->word);
+    uint32_t magic = ks__le32(l->word);
     if (magic == FRAME_MAGIC) {
         memcpy(l->head, l->word, sizeof l->word);
         l->head_n = sizeof l->word;
@@ -258,7 +254,7 @@ static void begin_frame(ks_lz4 *l, const char **failed)
  * magic, zero padding, bytes that are no block size) the legacy stream has ended. */
 static void legacy_size(ks_lz4 *l, const char **failed)
 {
-    uint32_t size = le32(l->word);
+    uint32_t size = ks__le32(l->word);
     if (size == FRAME_MAGIC || size == LEGACY_MAGIC || skippable(size)) {
         begin_frame(l, failed);
         return;
@@ -444,7 +440,7 @@ static void stored_next(ks_lz4 *l, int from_buf)
 static void frame_unit(ks_lz4 *l, const char **failed)
 {
     if (!l->unit_n && l->in_n >= 4) {
-        uint32_t w = le32(l->in);
+        uint32_t w = ks__le32(l->in);
         l->unit = unit_size(l, w);
         l->end_mark = !w;
         if (stored_streams(l, w))
@@ -462,9 +458,9 @@ static void frame_unit(ks_lz4 *l, const char **failed)
         l->unit_n += take(l, l->unit_buf + l->unit_n, 4 - l->unit_n);
         if (l->unit_n < 4)
             return;
-        l->unit = unit_size(l, le32(l->unit_buf));
-        l->end_mark = !le32(l->unit_buf);
-        if (stored_streams(l, le32(l->unit_buf))) {
+        l->unit = unit_size(l, ks__le32(l->unit_buf));
+        l->end_mark = !ks__le32(l->unit_buf);
+        if (stored_streams(l, ks__le32(l->unit_buf))) {
             stored_next(l, 1);
             return;
         }
@@ -613,7 +609,7 @@ static void frame_salvage(ks_lz4 *l)
 {
     if (l->unit_n <= 4)
         return;
-    uint32_t w = le32(l->unit_buf);
+    uint32_t w = ks__le32(l->unit_buf);
     size_t size = w & 0x7fffffffu, have = l->unit_n - 4;
     if (!w || w >> 31 || size > l->block_max || !(l->lout || (l->lout = malloc(LEGACY_BLOCK)))) /* stored: given */
         return;
@@ -752,7 +748,7 @@ static la_ssize_t decode(ks_lz4 *l, struct archive *a, unsigned char *dst, int i
             break;
         case SKIP_SIZE:
             if (gather_word(l)) {
-                l->skip = le32(l->word);
+                l->skip = ks__le32(l->word);
                 l->state = l->skip ? SKIP : BETWEEN; /* an empty one ends where its size does */
             }
             break;
