@@ -1645,6 +1645,7 @@ Test(container, r_an_lz4_stream_damaged_in_its_middle_has_the_rest_scanned_as_it
     const char *g_names[] = {"g"};
     blob gz = write_archive(ARCHIVE_FORMAT_RAW, ARCHIVE_FILTER_GZIP, g_names, &text_note, 1);
     gz.p[9] = 0x80;
+    memset(gz.p + 4, 0, 4); /* no time stamp: libarchive writes the clock's, and the bytes taken for a block with it */
     blob leg_gz = {.p = malloc(legacy.len + gz.len), .len = legacy.len + gz.len};
     cr_assert(leg_gz.p);
     memcpy(leg_gz.p, legacy.p, legacy.len);
