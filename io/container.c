@@ -358,6 +358,9 @@ typedef struct stream_dec {
     const char *(*damaged)(const void *d); /* why a stream that is one failed to open; NULL: none */
     uint64_t (*damage_at)(const void *d, const void **held, size_t *held_n); /* NULL: never read on after damage */
     int rest_opens; /* the rest after damage begins with a frame of its own (xz, zstd): opened there, untried */
+    /* where the bytes that gave no output begin, before the frame damage_at finds (zstd: they are scanned as they
+     * are up to it); NULL: from damage_at (xz's damaged stream may have given part of a block) */
+    uint64_t (*failed_at)(const void *d);
 } stream_dec;
 
 static uint64_t gzip_in(const void *d) { return ks__gzip_bytes_in(d); }
@@ -375,6 +378,7 @@ static uint64_t zstd_damage_at(const void *d, const void **held, size_t *held_n)
 {
     return ks__zstd_damage_at(d, held, held_n);
 }
+static uint64_t zstd_failed_at(const void *d) { return ks__zstd_failed_at(d); }
 static uint64_t zstd_in(const void *d) { return ks__zstd_bytes_in(d); }
 static uint64_t zstd_end(const void *d) { return ks__zstd_end(d); }
 static uint64_t xz_in(const void *d) { return ks__xz_bytes_in(d); }
@@ -410,22 +414,24 @@ static int dec_open(ks_container_kind kind, archive_read_callback *read, void *c
         ks_gzip *g = ks__gzip_new(read, cd);
         if (g && ahead)
             (void)ks__gzip_start_ahead(g); /* without a thread, it decodes on this one */
-        *dec = (stream_dec){g, ks__gzip_read, gzip_in, gzip_free, gzip_end, NULL, gzip_damaged, gzip_damage_at, 0};
+        *dec = (stream_dec){g, ks__gzip_read, gzip_in, gzip_free, gzip_end, NULL, gzip_damaged, gzip_damage_at, 0,
+                            NULL};
     } else if (kind == KS_CONT_ZSTD) {
         ks_zstd *z = ks__zstd_new(read, cd);
         if (z && ahead)
             (void)ks__zstd_start_ahead(z);
-        *dec = (stream_dec){z, ks__zstd_read, zstd_in, zstd_free, zstd_end, NULL, zstd_damaged, zstd_damage_at, 1};
+        *dec = (stream_dec){z, ks__zstd_read, zstd_in, zstd_free, zstd_end, NULL, zstd_damaged, zstd_damage_at, 1,
+                            zstd_failed_at};
     } else if (kind == KS_CONT_XZ) { /* libarchive's filter fails on what follows the last stream */
         ks_xz *x = ks__xz_new(read, cd);
         if (x && ahead)
             (void)ks__xz_start_ahead(x);
-        *dec = (stream_dec){x, ks__xz_read, xz_in, xz_free, xz_end, xz_refused, xz_damaged, xz_damage_at, 1};
+        *dec = (stream_dec){x, ks__xz_read, xz_in, xz_free, xz_end, xz_refused, xz_damaged, xz_damage_at, 1, NULL};
     } else if (kind == KS_CONT_LZ4) { /* libarchive's filter guesses where a frame ends, and fails on zero padding */
         ks_lz4 *l = ks__lz4_new(read, cd);
         if (l && ahead)
             (void)ks__lz4_start_ahead(l);
-        *dec = (stream_dec){l, ks__lz4_read, lz4_in, lz4_free, lz4_end, NULL, lz4_damaged, lz4_damage_at, 0};
+        *dec = (stream_dec){l, ks__lz4_read, lz4_in, lz4_free, lz4_end, NULL, lz4_damaged, lz4_damage_at, 0, NULL};
     }
     return !own_decoder(kind) || dec->d;
 }
@@ -449,6 +455,14 @@ static uint64_t dec_damage_at(const stream_dec *dec, const void **held, size_t *
     *held = NULL;
     *held_n = 0;
     return dec->d && dec->damage_at ? dec->damage_at(dec->d, held, held_n) : UINT64_MAX;
+}
+
+/* Where the bytes that gave no output begin when that is before dec_damage_at's `at` (the frame opened there): from
+ * there to it they are scanned as they are where they can still be read; else `at`. */
+static uint64_t dec_failed_at(const stream_dec *dec, uint64_t at)
+{
+    uint64_t f = at != UINT64_MAX && dec->d && dec->failed_at ? dec->failed_at(dec->d) : UINT64_MAX;
+    return f < at ? f : at;
 }
 
 /* Bytes a stream that did not open pulled from a pipe or a member past the REPLAY_MAX kept of them, which cannot be
@@ -830,6 +844,9 @@ typedef struct trail_rd {
     /* it begins with a stream its decoder found after damage (stream_dec.rest_opens): opened there without the trial
      * of opens_at, which a frame giving less than its first read before the next damage would fail */
     int opens;
+    /* not 0: where (as `at` counts) such a stream begins, the bytes before it handed over as they are (a damaged
+     * zstd frame's that gave no output), it then opened there as `opens` says */
+    uint64_t open_at;
 } trail_rd;
 
 /* The next bytes, in *q (valid until the next call): how many, 0 at the end, -1 when they could not be read.
@@ -1176,10 +1193,17 @@ static int give_trailing(expansion *x, trail_rd *t, int zip_dir, unsigned depth,
             failed = give_trail_bytes(x, t, at + z, SIZE_MAX) < 0;
             break;
         }
-        unsigned char *lead;
-        size_t in = look_inside(x, t, depth, &lead);
-        if (in)
+        unsigned char *lead = NULL;
+        size_t in;
+        if (t->open_at > at + z) { /* read from the source: it may fail */
+            in = (size_t)(t->open_at - (at + z));
+            if (give_trail_bytes(x, t, at + z, in) < 0) {
+                failed = 1;
+                break;
+            }
+        } else if ((in = look_inside(x, t, depth, &lead)) != 0) {
             give_trail_bytes(x, t, at + z, in); /* read ahead: in look_inside's replay, never failing */
+        }
         char step[48];
         snprintf(step, sizeof step, "[%s@%llu]", t->label ? t->label : "trailing", (unsigned long long)(at + z + in));
         size_t saved = chain_push(x, step);
@@ -1310,14 +1334,18 @@ static void member_rest(expansion *x, nested_src *src, uint64_t end, int zip_dir
  * bytes that gave no output begin (dec_damage_at: `at`, the first held_n of them at `held`), handed over as the member
  * "[damaged@N]" and scanned as its bytes are, named inside the member as member_rest names trailing data. 0 when the
  * bytes there were not kept (never seen: the decoder holds what it gathered), said; the caller then reads the rest. */
-static int member_damaged_rest(expansion *x, nested_src *src, uint64_t at, const void *held, size_t held_n,
-                               int opens, const char *name, size_t drop_to, uint64_t base, unsigned depth,
-                               unsigned char *buf)
+static int member_damaged_rest(expansion *x, nested_src *src, uint64_t at, uint64_t from, const void *held,
+                               size_t held_n, int opens, const char *name, size_t drop_to, uint64_t base,
+                               unsigned depth, unsigned char *buf)
 {
     trail_rd t = {.more = member_more, .a = src->parent->a, .ctx = src->parent, .member = src->parent,
                   .label = "damaged", .opens = opens};
     t.as_is = !at; /* all of it: the stream it was decoded as, not to be opened again */
-    if (!at && !held_n && !src->replay_lost) { /* kept while it opened: its head, then the replay */
+    if (from < at && window_from(&src->last, from, &t)) { /* the bytes that gave nothing, then the next frame */
+        t.open_at = base + at;
+        at = from;
+        held_n = 0; /* the magic's bytes are within the window */
+    } else if (!at && !held_n && !src->replay_lost) { /* kept while it opened: its head, then the replay */
         held = src->head;
         held_n = src->head_len;
         t.p = src->replay;
@@ -1504,8 +1532,8 @@ static int try_nested(expansion *x, member_rd *parent, ks_container_kind kind, c
             size_t kept_n;
             uint64_t at = dec_damage_at(&dec, &kept, &kept_n);
             int rest_given = !all && at != UINT64_MAX &&
-                             member_damaged_rest(x, &src, at, kept, kept_n, dec.rest_opens, member_name, drop_to,
-                                                 lead_len, inner, child_buf);
+                             member_damaged_rest(x, &src, at, dec_failed_at(&dec, at), kept, kept_n, dec.rest_opens,
+                                                 member_name, drop_to, lead_len, inner, child_buf);
             /* else a stream's one member: what is left of it is read (not scanned), so that where the stream ends,
              * and what follows it, is known (bzip2's end is where its filter stopped reading) */
             if (of_a_stream(parent) && !all && !rest_given)
@@ -2398,13 +2426,17 @@ static void outer_damaged_rest(expansion *x, struct archive *a, fd_src *src, uns
 {
     const void *held;
     size_t held_n;
-    uint64_t at = dec_damage_at(&x->outer_dec, &held, &held_n);
+    uint64_t at = dec_damage_at(&x->outer_dec, &held, &held_n), from = dec_failed_at(&x->outer_dec, at);
     if (at == UINT64_MAX || x->stopped || !x->entered || x->res->stop != KS_CONT_CORRUPT)
         return;
     trail_rd t = {.more = fd_read, .a = a, .ctx = src, .read_count = &x->trailing_in, .label = "damaged",
                   .as_is = !at, /* all of it: the stream it was decoded as, not to be opened again */
                   .opens = x->outer_dec.rest_opens};
     if (!src->pipe) {
+        if (from < at) { /* the damaged frame's bytes that gave nothing, as they are, then the next frame */
+            t.open_at = src->base + at;
+            at = from;
+        }
         src->pos = at;
         t.at = at;
         if (!x->past_end) { /* the ratio guard counts from there, as after a container's end (file_trailing) */
@@ -2417,6 +2449,8 @@ static void outer_damaged_rest(expansion *x, struct archive *a, fd_src *src, uns
         t.p = src->replay;
         t.n = src->replay_len;
         t.at = src->head_at;
+    } else if (from < at && window_from(&src->last, src->head_at + from, &t)) {
+        t.open_at = src->base + src->head_at + at; /* (held: the magic's bytes, within what the window reads) */
     } else if (window_from(&src->last, src->head_at + at + held_n, &t)) {
         t.held = held;
         t.held_n = held_n;
@@ -2606,6 +2640,53 @@ static struct archive *zip_read_on(expansion *x, struct archive *a, fd_src *src,
     return b;
 }
 
+/* Where a zstd frame's magic next begins in src at or after `from` (as src counts), read by offset a block at a time
+ * into buf (BLOCK bytes); UINT64_MAX when none does, or the bytes could not be read. */
+static uint64_t src_next_zstd_frame(const fd_src *src, uint64_t from, unsigned char *buf)
+{
+    const size_t m = sizeof KS_ZSTD_MAGIC - 1;
+    if (src->mem) {
+        const unsigned char *all = src->mem + src->base;
+        const unsigned char *q = from < src->size ? memmem(all + from, src->size - from, KS_ZSTD_MAGIC, m) : NULL;
+        return q ? (uint64_t)(q - all) : UINT64_MAX;
+    }
+    while (from < src->size && src->size - from >= m) {
+        size_t n = src->size - from < BLOCK ? (size_t)(src->size - from) : BLOCK;
+        if (src_bytes(src, from, buf, n))
+            return UINT64_MAX;
+        const unsigned char *q = memmem(buf, n, KS_ZSTD_MAGIC, m);
+        if (q)
+            return from + (uint64_t)(q - buf);
+        from += n - (m - 1); /* a magic across two blocks */
+    }
+    return UINT64_MAX;
+}
+
+/* The outermost zstd stream, from a file or memory, failed to open for damage in its first frame (`damaged`, said):
+ * when another frame follows, the bytes up to it are handed over as they are as the member "[damaged@0]" and the
+ * frames from there are opened as "[damaged@N]" (as after damage further in, outer_damaged_rest), and 0 is returned;
+ * 1 when they are all to be scanned as they are (no frame follows, or the source reads in order). */
+static int first_frame_damaged(expansion *x, struct archive *a, ks_container_kind kind, fd_src *src,
+                               const char *damaged, unsigned char *buf)
+{
+    uint64_t next;
+    if (kind != KS_CONT_ZSTD || src->pipe || src->pull ||
+        (next = src_next_zstd_frame(src, sizeof KS_ZSTD_MAGIC - 1, buf)) == UINT64_MAX)
+        return 1;
+    char why[300];
+    snprintf(why, sizeof why, "%s; scanned as it is up to the next frame, at byte %llu, and read on there", damaged,
+             (unsigned long long)(src->base + next));
+    problem(x, 0, "damaged: %s", why);
+    x->res->containers = 1;
+    x->past_end = 1; /* the ratio guard counts all of it, as after a container's end */
+    x->end_at = 0;
+    src->pos = 0;
+    trail_rd t = {.more = fd_read, .a = a, .ctx = src, .read_count = &x->trailing_in, .label = "damaged",
+                  .opens = 1, .at = src->base, .open_at = src->base + next};
+    trailing_said(x, a, give_trailing(x, &t, 0, 1, buf));
+    return 0;
+}
+
 static int expand_source(fd_src *src, ks_container_kind kind, const char *name, const ks_container_limits *lim,
                          const ks_container_sink *sink, void *ctx, ks_container_result *res)
 {
@@ -2646,6 +2727,10 @@ static int expand_source(fd_src *src, ks_container_kind kind, const char *name, 
         char why[200];
         int have = !(src->pipe ? pipe_bytes_at(src, 0, h, sizeof h) : src_bytes(src, 0, h, sizeof h));
         const char *damaged = open_damaged(&x->outer_dec, a, kind, h, have ? sizeof h : 0, why, sizeof why);
+        if (damaged && !first_frame_damaged(x, a, kind, src, damaged, buf)) {
+            rc = x->stopped ? -1 : 0;
+            goto out;
+        }
         if (damaged)
             problem(x, 0, "damaged, scanned as it is: %s", damaged);
         goto out;

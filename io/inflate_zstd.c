@@ -10,7 +10,7 @@
 #include "inflate_zstd.h"
 #include "next_magic.h"
 
-static const unsigned char MAGIC[4] = {0x28, 0xb5, 0x2f, 0xfd};
+static const unsigned char MAGIC[4] = KS_ZSTD_MAGIC;
 
 struct ks_zstd {
     archive_read_callback *up;
@@ -30,6 +30,7 @@ struct ks_zstd {
     int corrupt;       /* the failure was libzstd's: damage in a frame */
     int gave;          /* bytes were handed out: the stream opened */
     uint64_t damage_at; /* damaged: where the next frame's magic is (UINT64_MAX: none follows) */
+    uint64_t failed_at; /* damaged: where the bytes that gave no output begin (UINT64_MAX: not damaged so) */
     unsigned char held[KS_MAGIC_MAX]; /* its first held_n bytes, when an earlier piece held them */
     size_t held_n;
     ks_decode_fail fail;
@@ -45,6 +46,7 @@ ks_zstd *ks__zstd_new(archive_read_callback *upstream, void *upstream_data)
         return NULL;
     memset(z, 0, offsetof(ks_zstd, out));
     z->damage_at = UINT64_MAX;
+    z->failed_at = UINT64_MAX;
     z->up = upstream;
     z->up_data = upstream_data;
     if (!(z->ds = ZSTD_createDStream()) || ZSTD_isError(ZSTD_initDStream(z->ds))) {
@@ -85,6 +87,9 @@ uint64_t ks__zstd_damage_at(const ks_zstd *z, const void **held, size_t *held_n)
     *held_n = settled ? z->held_n : 0;
     return settled ? z->damage_at : UINT64_MAX;
 }
+
+/* As ks__zstd_end, read once a read failed. */
+uint64_t ks__zstd_failed_at(const ks_zstd *z) { return ks__ahead_settled(z->ahead) ? z->failed_at : UINT64_MAX; }
 
 /* A zstd frame's magic, or a skippable frame's (which the decoder passes over itself). */
 static int frame_magic(const unsigned char *p)
@@ -147,11 +152,12 @@ static int next_frame(ks_zstd *z, struct archive *a, ZSTD_outBuffer *out, const 
 
 /* After damage in a frame: the next frame's magic, looked for from where libzstd stopped on (upstream read on to find
  * it), is where the bytes to read on from begin (damage_at): frames after the damaged one are whole, and are opened
- * there. What lies before it is the damaged frame's, compressed, and is not scanned as it is. With no frame after it,
- * the bytes from the unit that failed on (`failed_at`: nothing from there was handed out, a block a call) are scanned
- * as they are: bytes after the stream (a note appended) are found there. */
+ * there. The bytes from the unit that failed (`failed_at`: nothing from there was handed out, a block a call) up to it
+ * are scanned as they are where the caller can still read them (a block's raw literals, a note between two streams);
+ * with no frame after them, all of the rest is. */
 static void find_next_frame(ks_zstd *z, struct archive *a, uint64_t failed_at)
 {
+    z->failed_at = failed_at;
     z->damage_at = ks__next_magic(MAGIC, sizeof MAGIC, z->up, z->up_data, a, z->up_eof,
                                   (const unsigned char *)z->in.src + z->in.pos, z->in.size - z->in.pos, z->bytes_in,
                                   z->held, &z->held_n);

@@ -9,6 +9,8 @@
 
 typedef struct ks_zstd ks_zstd;
 
+#define KS_ZSTD_MAGIC "\x28\xb5\x2f\xfd" /* a frame's first 4 bytes */
+
 /* A decoder of the zstd stream that `upstream` (called with `upstream_data`, and with the archive it
  * is read for) hands over in pieces; NULL when out of memory. */
 ks_zstd *ks__zstd_new(archive_read_callback *upstream, void *upstream_data);
@@ -41,5 +43,9 @@ const char *ks__zstd_damaged(const ks_zstd *z);
  * (its first *held_n bytes at *held when upstream handed them before its last piece), or with none after it, where the
  * bytes that gave no output begin (to be scanned as they are); UINT64_MAX when it did not fail so. */
 uint64_t ks__zstd_damage_at(const ks_zstd *z, const void **held, size_t *held_n);
+
+/* Once ks__zstd_read failed for damage in a frame: where in upstream's bytes those that gave no output begin (at or
+ * before ks__zstd_damage_at); UINT64_MAX when it did not fail so. */
+uint64_t ks__zstd_failed_at(const ks_zstd *z);
 
 #endif

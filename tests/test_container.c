@@ -1889,10 +1889,50 @@ static void zstd_or_xz_onto(blob *b, const blob *body, int kind)
     b->len += k;
 }
 
+/* The members of a zstd's damaged frames' bytes that gave no output, "[damaged@F]" after `in` (no "!data"; F counted
+ * from the read-on it is in, "[damaged@N]!"), each checked to be b's bytes from there to the next frame's start (the
+ * first of `at`, n of them, past it), and taken out of s so that the rest reads as xz's: how many there were. */
+static size_t take_out_raw_members(seen *s, const blob *b, const size_t *at, size_t n, const char *in)
+{
+    size_t k = 0, taken = 0;
+    for (size_t m = 0; m < s->n; m++) {
+        const char *c = s->m[m].chain;
+        unsigned long long f = 0, step;
+        int end = 0;
+        if (strncmp(c, in, strlen(in)))
+            goto keep;
+        c += strlen(in);
+        while (sscanf(c, "[damaged@%llu]%n", &step, &end) == 1 && end) { /* read-ons count from where they begin */
+            f += step;
+            c += end;
+            if (*c != '!')
+                break;
+            c++;
+            end = 0;
+        }
+        if (end && !*c) {
+            size_t next = 0;
+            for (size_t i = 0; i < n && !next; i++)
+                next = at[i] > f ? at[i] : 0;
+            cr_assert(next && s->m[m].data.len == next - f && !memcmp(s->m[m].data.p, b->p + f, next - f),
+                      "%s: %zu bytes, the next frame at %zu", s->m[m].chain, s->m[m].data.len, next);
+            free(s->m[m].data.p);
+            taken++;
+            continue;
+        }
+    keep:
+        s->m[k++] = s->m[m];
+    }
+    s->n = k;
+    return taken;
+}
+
 /* A .zst of several frames, or several xz streams one after another, damaged in one: the frames after it were lost
  * with it, and nothing was said of them. Now the decoder finds the next frame's magic, and what follows is opened
- * there, as the member "[damaged@N]" (N: where that frame begins), its frames decoded; the damaged frame's bytes
- * between are not scanned as they are (some decoded before the damage, and would be found twice). */
+ * there, as the member "[damaged@N]" (N: where that frame begins), its frames decoded. A damaged xz stream's bytes
+ * between are not scanned as they are (part of a block may have been decoded, and would be found twice); a zstd
+ * frame's, from the block that failed (none of it was handed out), are, as "[damaged@F]", where they can be read
+ * again (always from a file or memory). */
 Test(container, r_a_zstd_or_xz_stream_damaged_in_a_frame_has_the_frames_after_it_read, .timeout = KS_HANG_S(300))
 {
     blob body[3] = {pseudo_random(300000, 31, 1), pseudo_random(300000, 32, 1), pseudo_random(300000, 33, 1)};
@@ -1912,6 +1952,8 @@ Test(container, r_a_zstd_or_xz_stream_damaged_in_a_frame_has_the_frames_after_it
             cr_assert_eq(expand_how(&b, names[kind], how, &s, &res), 0, "%d/%d", kind, how);
             cr_assert(s.problems == 1 && strstr(s.last_problem, kind ? "xz: corrupt data" : "zstd: "), "%d/%d: %s",
                       kind, how, s.last_problem);
+            size_t raw = take_out_raw_members(&s, &b, at, 3, how == 2 ? "k.zst!" : "");
+            cr_assert(kind ? !raw : raw == 1, "%d/%d: %zu", kind, how, raw);
             cr_assert_eq(s.n, 2, "%d/%d: the stream, then the frame after the damage", kind, how);
             cr_assert(s.m[0].data.len >= body[0].len && !memcmp(s.m[0].data.p, body[0].p, body[0].len), "%d/%d",
                       kind, how);
@@ -1942,8 +1984,12 @@ Test(container, r_a_zstd_or_xz_stream_damaged_in_a_frame_has_the_frames_after_it
             seen s;
             ks_container_result res;
             cr_assert_eq(expand_how(&b, names[kind], how, &s, &res), 0, "%d/%d", kind, how);
-            cr_assert_eq(s.n, 3, "%d/%d: A, C and E", kind, how);
             const char *in = how == 2 ? (kind ? "k.xz!" : "k.zst!") : "";
+            /* zstd's damaged frames' bytes: B's from a file (D's, within C's read-on, were read from a member in
+             * pieces, and are gone when D's damage shows); D's alone from a pipe or a tar (B's are gone) */
+            size_t raw = take_out_raw_members(&s, &b, at, 5, in);
+            cr_assert(kind ? !raw : raw == 1, "%d/%d: %zu", kind, how, raw);
+            cr_assert_eq(s.n, 3, "%d/%d: A, C and E", kind, how);
             snprintf(chain[0], sizeof chain[0], "%s[damaged@%zu]!data", in, at[2]);
             snprintf(chain[1], sizeof chain[1], "%s[damaged@%zu]![damaged@%zu]!data", in, at[2], at[4] - at[2]);
             const blob *want[3] = {&body[0], &small, &body[2]};
@@ -1959,6 +2005,56 @@ Test(container, r_a_zstd_or_xz_stream_damaged_in_a_frame_has_the_frames_after_it
     }
     for (int f = 0; f < 3; f++)
         free(body[f].p);
+}
+
+/* A .zst whose first frame was damaged in its first block did not open, and was scanned as it is: a note after that
+ * frame was found, the frames after it were lost. From a file or memory, the bytes up to the next frame are now the
+ * member "[damaged@0]", scanned as they are, and the frames from there are opened as "[damaged@N]"; read in order (a
+ * pipe, or a member), it is scanned as it is, as before. */
+Test(container, r_a_zstd_damaged_in_its_first_block_has_the_frames_after_it_read, .timeout = KS_HANG_S(120))
+{
+    blob body[2] = {pseudo_random(300000, 41, 1), pseudo_random(200000, 42, 1)};
+    static const char note[] = "\nnote: TOKEN=AKIAQYLPMN5HHHFPZAM2\n";
+    blob b = {0};
+    zstd_or_xz_onto(&b, &body[0], 0);
+    b.p = realloc(b.p, b.len + sizeof note);
+    cr_assert(b.p);
+    memcpy(b.p + b.len, note, sizeof note - 1);
+    b.len += sizeof note - 1;
+    size_t second = b.len;
+    zstd_or_xz_onto(&b, &body[1], 0);
+    zstd_or_xz_onto(&b, &body[0], 0); /* a third, read on from the second */
+    memset(b.p + 40, 0xff, 64);      /* in the first block */
+    seen s;
+    ks_container_result res;
+    cr_assert_eq(expand_both(&b, "k.zst", &DEFAULTS, &s, &res), 0);
+    cr_assert(s.problems == 1 && strstr(s.last_problem, "Data corruption") &&
+                  strstr(s.last_problem, "up to the next frame") && res.containers >= 1,
+              "%zu: %s", s.problems, s.last_problem);
+    cr_assert_eq(s.n, 2, "the bytes up to the second frame, then its frames: %zu", s.n);
+    cr_assert_str_eq(s.m[0].chain, "[damaged@0]");
+    cr_assert(s.m[0].data.len == second && !memcmp(s.m[0].data.p, b.p, second), "%zu bytes", s.m[0].data.len);
+    char chain[48];
+    snprintf(chain, sizeof chain, "[damaged@%zu]!data", second);
+    cr_assert_str_eq(s.m[1].chain, chain);
+    cr_assert(s.m[1].data.len == body[1].len + body[0].len && !memcmp(s.m[1].data.p, body[1].p, body[1].len) &&
+                  !memcmp(s.m[1].data.p + body[1].len, body[0].p, body[0].len),
+              "%zu bytes", s.m[1].data.len);
+    seen_free(&s);
+    /* no frame after the damaged one: all of it as it is, as before */
+    blob one = {.p = b.p, .len = second};
+    cr_assert_eq(expand_both(&one, "k.zst", &DEFAULTS, &s, &res), 1);
+    cr_assert(s.n == 0 && s.problems == 1 && strstr(s.last_problem, "damaged, scanned as it is: zstd: "), "%s",
+              s.last_problem);
+    seen_free(&s);
+    /* a pipe: as it is (said) */
+    cr_assert_eq(expand_piped(&b, "k.zst", &s, &res), 1);
+    cr_assert(s.n == 0 && s.problems == 1 && strstr(s.last_problem, "damaged, scanned as it is: zstd: "), "%s",
+              s.last_problem);
+    seen_free(&s);
+    free(b.p);
+    free(body[0].p);
+    free(body[1].p);
 }
 
 /* `n` bytes at `p` appended to `b`. */
