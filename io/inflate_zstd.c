@@ -28,9 +28,11 @@ struct ks_zstd {
     int sure;          /* libzstd took a frame's magic and header, or the first piece held one whole: zstd for sure */
     int blameless;     /* the failure was upstream's (a parent archive cut short), not the stream's */
     int corrupt;       /* the failure was libzstd's: damage in a frame */
+    int cut;           /* the stream ended inside a frame */
     int gave;          /* bytes were handed out: the stream opened */
     uint64_t damage_at; /* damaged: where the next frame's magic is (UINT64_MAX: none follows) */
     uint64_t failed_at; /* damaged: where the bytes that gave no output begin (UINT64_MAX: not damaged so) */
+    uint64_t out_at;    /* where the bytes taken since the last output begin: a damaged or cut block's, its header's */
     unsigned char held[KS_MAGIC_MAX]; /* its first held_n bytes, when an earlier piece held them */
     size_t held_n;
     ks_decode_fail fail;
@@ -182,8 +184,10 @@ static la_ssize_t decode(ks_zstd *z, struct archive *a, unsigned char *dst)
         if (z->in.pos == z->in.size && !z->up_eof && pull(z, a, &failed) < 0)
             break;
         if (z->in.pos == z->in.size && z->up_eof) {
-            if (z->want) /* inside a frame, and no more input */
+            if (z->want) { /* inside a frame, and no more input */
                 failed = "truncated zstd input";
+                z->cut = 1;
+            }
             break;
         }
         size_t before = z->in.pos;
@@ -196,7 +200,7 @@ static la_ssize_t decode(ks_zstd *z, struct archive *a, unsigned char *dst)
          * checksum's, is then given in two calls: libzstd takes any number of bytes.) The magic first. */
         size_t give = z->in.size - before, unit = z->want > 3 ? z->want - 3 : z->want ? z->want : sizeof MAGIC;
         ZSTD_inBuffer in = {z->in.src, before + (give < unit ? give : unit), before};
-        size_t r = ZSTD_decompressStream(z->ds, &out, &in);
+        size_t out_before = out.pos, r = ZSTD_decompressStream(z->ds, &out, &in);
         z->in.pos = in.pos;
         z->bytes_in += z->in.pos - before;
         if (ZSTD_isError(r)) {
@@ -206,11 +210,15 @@ static la_ssize_t decode(ks_zstd *z, struct archive *a, unsigned char *dst)
         }
         z->want = r;
         z->frames += r == 0;
+        if (out.pos > out_before)
+            z->out_at = z->bytes_in;
         z->sure |= z->bytes_in >= 6; /* a magic and a frame header's first bytes, taken (a wrong magic fails at 4) */
     }
     /* (a stream that did not open is scanned as it is from the bytes kept of it: nothing more is read of it here) */
     if (z->corrupt && z->sure && (z->gave || out.pos))
-        find_next_frame(z, a, z->bytes_in); /* (a failed call takes nothing: where it began) */
+        find_next_frame(z, a, z->out_at); /* (a failed call takes nothing; nor did those since the last output) */
+    else if (z->cut && (z->gave || out.pos)) /* what libzstd took of a block it never had whole gave nothing */
+        z->damage_at = z->failed_at = z->out_at;
     z->gave |= out.pos > 0;
     return ks__decode_fail_after(&z->fail, a, "zstd", failed, out.pos);
 }

@@ -1890,8 +1890,8 @@ static void zstd_or_xz_onto(blob *b, const blob *body, int kind)
 }
 
 /* The members of a zstd's damaged frames' bytes that gave no output, "[damaged@F]" after `in` (no "!data"; F counted
- * from the read-on it is in, "[damaged@N]!"), each checked to be b's bytes from there to the next frame's start (the
- * first of `at`, n of them, past it), and taken out of s so that the rest reads as xz's: how many there were. */
+ * from the read-on it is in, "[damaged@N]!"), each checked to be b's bytes from there up to a frame's start (one of
+ * `at`, n of them: the frame read on from), and taken out of s so that the rest reads as xz's: how many there were. */
 static size_t take_out_raw_members(seen *s, const blob *b, const size_t *at, size_t n, const char *in)
 {
     size_t k = 0, taken = 0;
@@ -1911,11 +1911,11 @@ static size_t take_out_raw_members(seen *s, const blob *b, const size_t *at, siz
             end = 0;
         }
         if (end && !*c) {
-            size_t next = 0;
-            for (size_t i = 0; i < n && !next; i++)
-                next = at[i] > f ? at[i] : 0;
-            cr_assert(next && s->m[m].data.len == next - f && !memcmp(s->m[m].data.p, b->p + f, next - f),
-                      "%s: %zu bytes, the next frame at %zu", s->m[m].chain, s->m[m].data.len, next);
+            size_t next = f + s->m[m].data.len, i = 0;
+            while (i < n && at[i] != next)
+                i++;
+            cr_assert(i < n && next <= b->len && !memcmp(s->m[m].data.p, b->p + f, next - f),
+                      "%s: %zu bytes, not up to a frame", s->m[m].chain, s->m[m].data.len);
             free(s->m[m].data.p);
             taken++;
             continue;
@@ -2005,6 +2005,56 @@ Test(container, r_a_zstd_or_xz_stream_damaged_in_a_frame_has_the_frames_after_it
     }
     for (int f = 0; f < 3; f++)
         free(body[f].p);
+}
+
+/* A .zst cut inside a block: libzstd gives nothing of a compressed block it never had whole, and the bytes it took of
+ * it were not scanned at all. From a file or memory they are now, from the last output on, as "[damaged@F]": a key
+ * among a block's literals stored as they are is found there, once, at every cut after it. */
+Test(container, r_a_zstd_cut_inside_a_block_has_its_bytes_scanned_as_they_are, .timeout = KS_HANG_S(120))
+{
+    static const char key[] = "AKIAQYLPMN5HHHFPZAM2";
+    /* a block libzstd compresses (a 1,000-byte run again and again) whose literals are stored as they are (50 bytes
+     * of noise after each run): the key among them, in the last block */
+    blob run = pseudo_random(1000, 43, 0), noise = pseudo_random(300000, 44, 0), body = {.p = malloc(300000)};
+    cr_assert(body.p);
+    while (body.len + 1050 <= 300000) {
+        memcpy(body.p + body.len, run.p, 1000);
+        memcpy(body.p + body.len + 1000, noise.p + body.len, 50);
+        body.len += 1050;
+    }
+    memcpy(body.p + 280000, key, sizeof key - 1);
+    blob b = {0};
+    zstd_or_xz_onto(&b, &body, 0);
+    unsigned char *in = memmem(b.p, b.len, key, sizeof key - 1);
+    cr_assert(in, "the key as it is in the compressed bytes");
+    size_t key_at = (size_t)(in - b.p), raws = 0;
+    for (size_t cut = key_at + sizeof key - 1; cut < b.len; cut += (b.len - key_at) / 5 + 1) {
+        blob c = {.p = b.p, .len = cut};
+        seen s;
+        ks_container_result res;
+        cr_assert_eq(expand_both(&c, "k.zst", &DEFAULTS, &s, &res), 0, "%zu", cut);
+        cr_assert(s.problems == 1 && strstr(s.last_problem, "truncated zstd input"), "%zu: %s", cut, s.last_problem);
+        size_t found = 0, raw = 0;
+        for (size_t m = 0; m < s.n; m++) {
+            for (const unsigned char *p = s.m[m].data.p, *e = p + s.m[m].data.len;
+                 p && (p = memmem(p, (size_t)(e - p), key, sizeof key - 1)) != NULL; p++)
+                found++;
+            unsigned long long f;
+            if (sscanf(s.m[m].chain, "[damaged@%llu]", &f) == 1) {
+                raw++;
+                cr_assert(f + s.m[m].data.len == cut && !memcmp(s.m[m].data.p, b.p + f, s.m[m].data.len), "%zu: %s",
+                          cut, s.m[m].chain);
+            }
+        }
+        cr_assert(found == 1 && raw <= 1, "%zu: the key %zu times, %zu members as they are", cut, found, raw);
+        raws += raw;
+        seen_free(&s);
+    }
+    cr_assert(raws >= 4, "a cut past the key leaves bytes that gave nothing: %zu", raws);
+    free(b.p);
+    free(body.p);
+    free(run.p);
+    free(noise.p);
 }
 
 /* A .zst whose first frame was damaged in its first block did not open, and was scanned as it is: a note after that
