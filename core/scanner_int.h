@@ -145,5 +145,9 @@ int ks__cond_drops(const ks_cond *cond, ks_scanner *s, const ks_region *rg, cons
 
 /* Bytes the stream's buffer holds allocated (tests check that memory stays bounded). */
 size_t ks__stream_capacity(const ks_stream *st);
+/* Appends n zero bytes (a sparse member's hole) as ks_stream_write would, findings and their lines and columns the
+ * same, but passes over those more than two overlaps from either end without scanning them: a hole of any size costs
+ * what four overlaps of zeros do. Returns 0 or a KS_E* code. */
+int ks__stream_zeros(ks_stream *st, ks_scanner *sc, uint64_t n);
 
 #endif

@@ -150,3 +150,38 @@ size_t ks_stream_bytes(const ks_stream *st)
 }
 
 size_t ks__stream_capacity(const ks_stream *st) { return st->cap; }
+
+/* Zeros written as data: n bytes, from a static room. */
+static int write_zeros(ks_stream *st, ks_scanner *sc, uint64_t n)
+{
+    static const unsigned char zeros[4096];
+    int rc = 0;
+    while (n && !rc) {
+        size_t k = n < sizeof zeros ? (size_t)n : sizeof zeros;
+        rc = ks_stream_write(st, sc, zeros, k);
+        n -= k;
+    }
+    return rc;
+}
+
+int ks__stream_zeros(ks_stream *st, ks_scanner *sc, uint64_t n)
+{
+    if (!st)
+        return KS_EINVAL;
+    uint64_t edge = 2 * (uint64_t)st->margin; /* zeros written on each side of what is passed over */
+    if (n <= 2 * edge)
+        return write_zeros(st, sc, n);
+    int rc = write_zeros(st, sc, edge);
+    if (rc)
+        return rc;
+    /* The buffer now holds zeros alone (it keeps a margin on each side of next_own, the end less a margin) and every
+     * byte before them is scanned and its newlines counted. Zeros further on are passed over as if scanned: each lies
+     * a margin or more inside zeros, where no match that holds a byte of anything else can reach. */
+    uint64_t jump = n - 2 * edge;
+    if (st->base + st->len != st->next_own + st->margin || st->lines.counted_to != st->next_own)
+        return write_zeros(st, sc, n - edge); /* (not as expected: written, as before) */
+    st->base += jump;
+    st->next_own += jump;
+    st->lines.counted_to += jump;
+    return write_zeros(st, sc, edge);
+}

@@ -213,19 +213,24 @@ typedef struct member_rd {
     uint64_t hole; /* zeros due before p */
     uint64_t size; /* what its entry says it holds; UINT64_MAX: not known */
     int eof, failed;
+    int pass_holes; /* a hole is not handed out as zeros: member_next says MEMBER_HOLE, and the caller passes it */
     char warning[160]; /* libarchive's first warning on the member's data (a zip's CRC that does not match) */
 } member_rd;
 
 static const unsigned char zeros[64 * 1024];
 
+#define MEMBER_HOLE (-2) /* member_next: a hole (m->hole zeros) is due, with m->pass_holes */
+
 /* The member's next bytes, at most `max` of them: *out stays valid until the next call. Returns how
  * many, 0 at its end, -1 when the member is corrupt or cut short (the archive's error says why),
- * and -1 again after that. */
+ * and -1 again after that; MEMBER_HOLE when m->pass_holes and a hole is due (m->hole bytes). */
 static la_ssize_t member_next(member_rd *m, const void **out, size_t max)
 {
     for (;;) {
         if (m->failed)
             return -1;
+        if (m->hole && m->pass_holes)
+            return MEMBER_HOLE;
         if (m->hole) {
             size_t k = m->hole < sizeof zeros ? (size_t)m->hole : sizeof zeros;
             k = k < max ? k : max;
@@ -1596,13 +1601,29 @@ static int try_nested(expansion *x, member_rd *parent, ks_container_kind kind, c
     return begun ? 0 : 1;
 }
 
+/* The hole due in mr, handed to the sink whole (outside the budgets: see ks_container_sink.zeros). 0 when the sink
+ * stopped. */
+static int give_hole(expansion *x, member_rd *mr)
+{
+    uint64_t n = mr->hole;
+    mr->hole = 0;
+    mr->pos += n;
+    int rc = x->sink->zeros(x->ctx, n);
+    if (rc)
+        x->stopped = rc;
+    return !rc;
+}
+
 /* The rest of a member begun at the sink, handed over, and its end. */
 static void give_member_rest(expansion *x, member_rd *mr)
 {
     const void *piece;
     la_ssize_t m = 0;
-    while (!x->halt && !x->stopped && (m = member_next(mr, &piece, BLOCK)) > 0)
-        give(x, piece, (size_t)m);
+    mr->pass_holes = x->sink->zeros != NULL;
+    while (!x->halt && !x->stopped && (m = member_next(mr, &piece, BLOCK)) != 0)
+        if (m == MEMBER_HOLE ? !give_hole(x, mr) : m < 0 || !give(x, piece, (size_t)m))
+            break;
+    mr->pass_holes = 0;
     if (m < 0 && !x->halt && !x->stopped) {
         problem(x, 1, "stopped: corrupt or truncated member: %s", archive_error_string(mr->a));
         x->halt = 1;

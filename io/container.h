@@ -128,6 +128,11 @@ typedef struct ks_container_sink {
      * (the bytes handed over may be fewer, in a truncated archive). A feed uses it to keep a member that fits a block
      * whole in one, ending where a scan needs no copy. */
     void (*sized)(void *ctx, uint64_t size);
+    /* May be NULL. `n` zero bytes of the member, a sparse member's hole, as data of zeros would be: the sink passes
+     * over them (there is nothing in zeros to find), its offsets, lines and columns as if it had scanned them. They
+     * are not held to the budgets (a hole is what the archive says, not bytes made from its own: a 60 GB one in a
+     * 5 KiB tar is no bomb). NULL: they come as data, and count. Non-zero stops everything. */
+    int (*zeros)(void *ctx, uint64_t n);
 } ks_container_sink;
 
 typedef struct ks_container_result {
@@ -189,7 +194,7 @@ int ks__container_expand_overlapped(const void *buf, size_t len, int fd, uint64_
 
 /* What ks__container_expand shows its sink, as events packed into blocks: BEGIN (a member's chain),
  * DATA (its bytes), END, PROBLEM (a chain, a NUL and words), and DONE, last of all. */
-typedef enum ks_cont_ev { KS_EV_BEGIN, KS_EV_DATA, KS_EV_END, KS_EV_PROBLEM, KS_EV_DONE } ks_cont_ev;
+typedef enum ks_cont_ev { KS_EV_BEGIN, KS_EV_DATA, KS_EV_END, KS_EV_PROBLEM, KS_EV_DONE, KS_EV_ZEROS } ks_cont_ev;
 typedef struct ks_cont_block ks_cont_block;
 typedef struct ks_cont_feed ks_cont_feed;
 #define KS_CONTAINER_FEED_BLOCK (256u * 1024u) /* bytes of events in a block: one wake-up per block, not per member */

@@ -17,7 +17,7 @@
 #define OVERLAP_BLOCKS 4u /* ks__container_expand_overlapped: one being filled, one replayed, two ahead */
 
 /* A record: kind (1 byte), fatal (1), length (4), then `length` bytes: a chain and its NUL; bytes;
- * nothing; a chain, a NUL, a problem's words and their NUL; nothing. */
+ * nothing; a chain, a NUL, a problem's words and their NUL; nothing; a hole's length (8 bytes). */
 #define REC_HEAD 6u
 
 struct ks_cont_block {
@@ -186,6 +186,13 @@ static int q_end(void *ctx)
     return atomic_load(&f->stop);
 }
 
+static int q_zeros(void *ctx, uint64_t n)
+{
+    ks_cont_feed *f = ctx;
+    put(f, KS_EV_ZEROS, 0, &n, sizeof n, NULL, 0);
+    return atomic_load(&f->stop);
+}
+
 static void q_problem(void *ctx, const char *chain, int fatal, const char *what)
 {
     char w[512];
@@ -193,7 +200,7 @@ static void q_problem(void *ctx, const char *chain, int fatal, const char *what)
     put(ctx, KS_EV_PROBLEM, fatal, chain, strlen(chain) + 1, w, strlen(w) + 1);
 }
 
-static const ks_container_sink QUEUE_SINK = {q_begin, q_data, q_end, q_problem, NULL, q_sized};
+static const ks_container_sink QUEUE_SINK = {q_begin, q_data, q_end, q_problem, NULL, q_sized, q_zeros};
 
 static int produce_expansion(void *pctx, const ks_container_sink *sink, void *sink_ctx, ks_container_result *res)
 {
@@ -369,6 +376,22 @@ int ks__container_block_event(const ks_cont_block *b, size_t at, size_t *next)
     return b->p[at];
 }
 
+/* A hole's record (its length, 8 bytes at pl), to a sink that passes over zeros, or as zeros to one that does not. */
+static int replay_zeros(const ks_container_sink *sink, void *ctx, const unsigned char *pl)
+{
+    static const unsigned char zeros[16 * 1024];
+    uint64_t n;
+    memcpy(&n, pl, sizeof n);
+    if (sink->zeros)
+        return sink->zeros(ctx, n);
+    int rc = 0;
+    for (size_t k; n && !rc; n -= k) {
+        k = n < sizeof zeros ? (size_t)n : sizeof zeros;
+        rc = sink->data(ctx, zeros, k);
+    }
+    return rc;
+}
+
 int ks__container_block_replay(const ks_cont_block *b, size_t from, size_t to, const ks_container_sink *sink,
                                void *ctx, int *stopped)
 {
@@ -398,6 +421,7 @@ int ks__container_block_replay(const ks_cont_block *b, size_t from, size_t to, c
             }
             break;
         case KS_EV_END: rc = sink->end(ctx); break;
+        case KS_EV_ZEROS: rc = replay_zeros(sink, ctx, pl); break;
         case KS_EV_PROBLEM:
             sink->problem(ctx, (const char *)pl, r[1], (const char *)pl + strlen((const char *)pl) + 1);
             break;

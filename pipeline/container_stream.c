@@ -34,7 +34,7 @@ typedef enum cs_mode {
 } cs_mode;
 
 /* What the reader thread tells the caller when it hands the turn back. */
-typedef enum cs_event { EV_NEED_INPUT, EV_BEGIN, EV_DATA, EV_END, EV_PROBLEM, EV_DONE } cs_event;
+typedef enum cs_event { EV_NEED_INPUT, EV_BEGIN, EV_DATA, EV_END, EV_PROBLEM, EV_DONE, EV_ZEROS } cs_event;
 
 struct ks_container_stream {
     const ks_engine *engine;
@@ -83,6 +83,7 @@ struct ks_container_stream {
     const char *ev_chain, *ev_what;
     const void *ev_data;
     size_t ev_len;
+    uint64_t ev_zeros; /* EV_ZEROS: a sparse member's hole */
     int ev_fatal;
     int verdict; /* the caller's answer to an event: non-zero stops the expansion */
     int rc;      /* ks__container_expand_pull's */
@@ -145,6 +146,13 @@ static int s_data(void *ctx, const void *p, size_t n)
 
 static int s_end(void *ctx) { return post(ctx, EV_END); }
 
+static int s_zeros(void *ctx, uint64_t n)
+{
+    ks_container_stream *cs = ctx;
+    cs->ev_zeros = n;
+    return post(cs, EV_ZEROS);
+}
+
 static void s_problem(void *ctx, const char *chain, int fatal, const char *what)
 {
     ks_container_stream *cs = ctx;
@@ -154,7 +162,7 @@ static void s_problem(void *ctx, const char *chain, int fatal, const char *what)
     post(cs, EV_PROBLEM);
 }
 
-static const ks_container_sink READER_SINK = {s_begin, s_data, s_end, s_problem, NULL, NULL};
+static const ks_container_sink READER_SINK = {s_begin, s_data, s_end, s_problem, NULL, NULL, s_zeros};
 
 static void *reader_main(void *arg)
 {
@@ -257,6 +265,7 @@ static int serve(ks_container_stream *cs)
             rc = member_begin(cs, cs->ev_chain);
         break;
     case EV_DATA: rc = ks__text_stream_write(cs->member, cs->sc, cs->ev_data, cs->ev_len); break;
+    case EV_ZEROS: rc = ks__text_stream_zeros(cs->member, cs->sc, cs->ev_zeros); break;
     case EV_END:
         rc = ks__text_stream_close(cs->member, cs->sc);
         cs->member = NULL;

@@ -123,12 +123,27 @@ static int member_data_end(void *ctx, const void *p, size_t n)
     return member_ended(w, ks__text_stream_close_with(w->mtext, w->scanner, p, n));
 }
 
+/* A sparse member's hole: passed over, as zeros scanned would be (text_stream.h). */
+static int member_zeros(void *ctx, uint64_t n)
+{
+    worker *w = ctx;
+    if (atomic_load(&w->p->stop))
+        return 1;
+    int rc = ks__text_stream_zeros(w->mtext, w->scanner, n);
+    if (rc) {
+        w->mfailed = w->failed ? w->failed : rc == KS_ENOMEM ? ENOMEM : EIO;
+        return 1;
+    }
+    return 0;
+}
+
 static void member_problem(void *ctx, const char *chain, int fatal, const char *what)
 {
     ks__pl_push_note(ctx, chain, fatal, what);
 }
 
-const ks_container_sink ks__pl_member_sink = {member_begin, member_data, member_end, member_problem, member_data_end, NULL};
+const ks_container_sink ks__pl_member_sink = {member_begin,    member_data, member_end, member_problem,
+                                              member_data_end, NULL, member_zeros};
 
 static ks_container_limits limits_for(const ks_pipeline *p, uint64_t size)
 {

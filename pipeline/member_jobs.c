@@ -357,7 +357,7 @@ static void add_piece(worker *w, ks_mshare *s, unit *u, const ks_cont_block *b, 
 static void cut_block(worker *w, ks_mshare *s, const ks_cont_block *b)
 {
     unit **open = &s->open;
-    static const ks_container_sink NOTES = {NULL, NULL, NULL, note, NULL, NULL};
+    static const ks_container_sink NOTES = {NULL, NULL, NULL, note, NULL, NULL, NULL};
     size_t at, nx, cont_end = 0, tail = SIZE_MAX;
     uint64_t members = 0;
     int k, done = 0, ended = 0; /* ended: the member from an earlier block ended here, at cont_end */

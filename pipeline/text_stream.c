@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "scanner_int.h"
 #include "text_stream.h"
 #include "utf16.h"
 
@@ -336,6 +337,34 @@ int ks__text_stream_write(ks_text_stream *s, ks_scanner *scanner, const void *da
             return rc;
     }
     return len ? pass(s, scanner, p, len) : 0;
+}
+
+int ks__text_stream_zeros(ks_text_stream *s, ks_scanner *scanner, uint64_t n)
+{
+    static const unsigned char zeros[4096];
+    /* written as they are until the head is decided, a mark passed and no code unit split: then whole */
+    while (n && (!s->decided || s->skip || s->carry != -1 || (s->text && n < 2))) {
+        size_t k = !s->decided ? SNIFF_BYTES - s->head_n : s->skip ? s->skip : 1;
+        k = k < n ? k : (size_t)n;
+        k = k < sizeof zeros ? k : sizeof zeros;
+        int rc = ks__text_stream_write(s, scanner, zeros, k);
+        if (rc)
+            return rc;
+        n -= k;
+    }
+    if (!n)
+        return 0;
+    int rc = 0;
+    if (s->raw_wanted) {
+        rc = s->gathering ? flush_gather(s, scanner) : 0; /* (opens the raw stream) */
+        if (!rc)
+            rc = ks__stream_zeros(s->raw, scanner, n);
+    }
+    if (!rc && s->text && !(rc = flush_wide(s, scanner)))
+        rc = ks__stream_zeros(s->text, scanner, n / 2); /* a zero character a code unit */
+    if (!rc && s->text && n % 2) /* the odd byte: the carry, as a write leaves it */
+        s->carry = 0;
+    return rc;
 }
 
 int ks__text_stream_close(ks_text_stream *s, ks_scanner *scanner)

@@ -3,6 +3,8 @@
 #ifndef KS_PIPELINE_TEXT_STREAM_H
 #define KS_PIPELINE_TEXT_STREAM_H
 
+#include <stdint.h>
+
 #include "keysweep.h"
 #include "alloc.h"
 
@@ -32,6 +34,10 @@ int ks__text_stream_open(const ks_allocator *a, const ks_engine *engine, const k
 
 /* Appends `len` bytes, as ks_stream_write. Returns 0 or a KS_E* code (or the callback's stop). */
 int ks__text_stream_write(ks_text_stream *s, ks_scanner *scanner, const void *data, size_t len);
+
+/* Appends `n` zero bytes (a sparse member's hole), as a write of them would, but at the cost of a few overlaps of
+ * zeros whatever n is (ks__stream_zeros). Returns 0 or a KS_E* code. */
+int ks__text_stream_zeros(ks_text_stream *s, ks_scanner *scanner, uint64_t n);
 
 /* Ends the object, reports what is left and frees the stream (also on failure), as ks_stream_close. */
 int ks__text_stream_close(ks_text_stream *s, ks_scanner *scanner);

@@ -75,7 +75,7 @@ static void on_problem(void *ctx, const char *chain, int fatal, const char *what
     snprintf(s->last_problem, sizeof s->last_problem, "%s: %s", chain, what);
 }
 
-static const ks_container_sink SINK = {on_begin, on_data, on_end, on_problem, NULL, NULL};
+static const ks_container_sink SINK = {on_begin, on_data, on_end, on_problem, NULL, NULL, NULL};
 
 static void seen_free(seen *s)
 {
@@ -440,7 +440,7 @@ Test(container, a_sink_that_stops_stops_it)
     const char *names[] = {"a", "b", "c"};
     blob datas[] = {text("1\n"), text("2\n"), text("3\n")};
     blob arc = write_archive(ARCHIVE_FORMAT_ZIP, ARCHIVE_FILTER_NONE, names, datas, 3);
-    static const ks_container_sink stopper = {stop_at_second, no_data, no_end, no_problem, NULL, NULL};
+    static const ks_container_sink stopper = {stop_at_second, no_data, no_end, no_problem, NULL, NULL, NULL};
     for (int overlapped = 0; overlapped <= 1; overlapped++) {
         int begun = 0;
         ks_container_result res;
@@ -3827,7 +3827,7 @@ static whole_count through_feed(size_t n, int from_fd)
         total += len;
     }
     blob tar = write_archive(ARCHIVE_FORMAT_TAR_USTAR, ARCHIVE_FILTER_GZIP, names, datas, n);
-    static const ks_container_sink WHOLE = {wc_begin, wc_data, wc_end, on_problem, wc_data_end, NULL};
+    static const ks_container_sink WHOLE = {wc_begin, wc_data, wc_end, on_problem, wc_data_end, NULL, NULL};
     whole_count c = {0};
     ks_container_result res;
     int fd = -1;

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hang.h"
 #include "helpers.h"
 #include "text_stream.h"
 
@@ -102,4 +103,63 @@ Test(text_stream, close_with_reports_what_a_write_and_a_close_report)
                 cr_assert_eq(want.n, 2, "utf-16, mode %d: its characters scanned", modes[m]);
         }
     }
+}
+
+/* The findings of a, then `hole` zeros, then b, through a stream of `mode`: the zeros written, or passed over
+ * (ks__text_stream_zeros) after `first` of them are written. */
+static got run_hole(ks_text_mode mode, const unsigned char *a, size_t an, uint64_t hole, uint64_t first,
+                    const unsigned char *b, size_t bn, int pass)
+{
+    static const unsigned char zeros[65536];
+    got g = {0};
+    ks_text_stream *s = NULL;
+    ks_scan_opts so = {.size = sizeof so, .path = "m.txt"};
+    cr_assert_eq(ks__text_stream_open(NULL, fx_engine, &so, mode, keep, &g, &s), 0);
+    cr_assert_eq(ks__text_stream_write(s, fx_scanner, a, an), 0);
+    for (uint64_t left = pass ? first : hole; left;) {
+        size_t k = left < sizeof zeros ? (size_t)left : sizeof zeros;
+        cr_assert_eq(ks__text_stream_write(s, fx_scanner, zeros, k), 0);
+        left -= k;
+    }
+    if (pass)
+        cr_assert_eq(ks__text_stream_zeros(s, fx_scanner, hole - first), 0);
+    cr_assert_eq(ks__text_stream_write(s, fx_scanner, b, bn), 0);
+    cr_assert_eq(ks__text_stream_close(s, fx_scanner), 0);
+    return g;
+}
+
+/* A sparse member's hole passed over gives what its zeros written give, in every mode: plain text (gathered or
+ * not), UTF-16 text whose mark or first 512 bytes are not all in yet, and a hole of an odd length that splits a code
+ * unit. */
+Test(text_stream, r_a_sparse_hole_passed_over_finds_what_its_zeros_written_would, .timeout = KS_HANG_S(300))
+{
+    static unsigned char plain[3000], wa[2048], wb[2048];
+    memset(plain, 'x', sizeof plain);
+    for (size_t i = 0; i < sizeof plain; i += 50)
+        plain[i] = '\n';
+    memcpy(plain + 1000, " AKIAQYLPMN5HHHFPZAM2 ", 22);
+    size_t an = utf16le("line one\nkey AKIAQYLPMN5HHHFPZAM3 here\n", wa);
+    size_t bn = utf16le("\nnext AKIAQYLPMN5HHHFPZAM4 x\n", wb) - 2;
+    memmove(wb, wb + 2, bn); /* no second mark */
+    static const ks_text_mode modes[] = {KS_TEXT_RAW, KS_TEXT_UTF16, KS_TEXT_UTF16 | KS_TEXT_GATHER,
+                                         KS_TEXT_RAW | KS_TEXT_GATHER};
+    static const uint64_t holes[] = {1, 2, 301, 100000, 1000001, 3000000};
+    size_t total = 0, wide_after = 0;
+    for (size_t m = 0; m < sizeof modes / sizeof *modes; m++)
+        for (size_t h = 0; h < sizeof holes / sizeof *holes; h++)
+            for (int utf = 0; utf < 2; utf++)
+                for (uint64_t first = 0; first < 3; first++) {
+                    const unsigned char *a = utf ? wa : plain, *b = utf ? wb : plain;
+                    size_t n_a = utf ? (first == 2 ? 1 : an) : sizeof plain, n_b = utf ? bn : sizeof plain;
+                    got w = run_hole(modes[m], a, n_a, holes[h], 0, b, n_b, 0);
+                    got p = run_hole(modes[m], a, n_a, holes[h], first < holes[h] ? first : 0, b, n_b, 1);
+                    cr_assert(w.n == p.n, "mode %d, hole %llu, utf %d: %zu, %zu", (int)modes[m],
+                              (unsigned long long)holes[h], utf, w.n, p.n);
+                    total += w.n;
+                    wide_after += utf && holes[h] % 2 == 0 && w.n == 2; /* b's key past an even hole, as UTF-16 */
+                    for (size_t i = 0; i < w.n; i++)
+                        cr_assert_str_eq(p.line[i], w.line[i], "mode %d, hole %llu, utf %d, first %llu",
+                                         (int)modes[m], (unsigned long long)holes[h], utf, (unsigned long long)first);
+                }
+    cr_assert(total >= 100 && wide_after >= 8, "%zu findings, %zu past a hole in UTF-16", total, wide_after);
 }

@@ -54,7 +54,7 @@ static void on_problem(void *ctx, const char *chain, int fatal, const char *what
         abort();
 }
 
-static const ks_container_sink SINK = {on_begin, on_data, on_end, on_problem, NULL, NULL};
+static const ks_container_sink SINK = {on_begin, on_data, on_end, on_problem, NULL, NULL, NULL};
 
 static void expand(const uint8_t *data, size_t size, int fd, tally *t, ks_container_result *res, int *rc)
 {
