@@ -1,6 +1,7 @@
 /* container.c: opens containers by magic with libarchive (an explicit list of formats and filters), streams every
  * member to the sink, opens nested containers from their parent's stream, and stops at the first exhausted budget. */
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +12,7 @@
 
 #include "container.h"
 #include "container_sniff.h"
+#include "fault_io.h"
 #include "inflate_gzip.h"
 #include "inflate_lz4.h"
 #include "inflate_xz.h"
@@ -95,6 +97,7 @@ typedef struct fd_src {
     /* zip_end_record's answer for this size, once split_appended_zip found it (end_known): not looked for again */
     uint64_t end_record;
     int end_known;
+    _Atomic int read_failed; /* a read of the object failed (an I/O error: the object's, not its damage) */
 } fd_src;
 
 static la_ssize_t pipe_read(struct archive *a, fd_src *s, const void **out)
@@ -126,6 +129,7 @@ static la_ssize_t pipe_read(struct archive *a, fd_src *s, const void **out)
         while (n < 0 && errno == EINTR);
     }
     if (n < 0) {
+        atomic_store(&s->read_failed, 1);
         archive_set_error(a, errno, "read failed: %s", strerror(errno));
         return -1;
     }
@@ -161,9 +165,10 @@ static la_ssize_t fd_read(struct archive *a, void *cd, const void **out)
     }
     ssize_t n;
     do
-        n = pread(s->fd, s->buf, want, (off_t)(s->base + s->pos));
+        n = KS_IO_PREAD(s->fd, s->buf, want, (off_t)(s->base + s->pos)); /* (a test build's fault hook) */
     while (n < 0 && errno == EINTR);
     if (n < 0) {
+        atomic_store(&s->read_failed, 1);
         archive_set_error(a, errno, "read failed: %s", strerror(errno));
         return -1;
     }
@@ -1339,6 +1344,12 @@ static void member_rest(expansion *x, nested_src *src, uint64_t end, int zip_dir
  * bytes that gave no output begin (dec_damage_at: `at`, the first held_n of them at `held`), handed over as the member
  * "[damaged@N]" and scanned as its bytes are, named inside the member as member_rest names trailing data. 0 when the
  * bytes there were not kept (never seen: the decoder holds what it gathered), said; the caller then reads the rest. */
+/* Said when a damaged frame's bytes that gave nothing were read past before the damage showed (a pipe's, a member's:
+ * gone), and the next frame is read on from all the same. */
+#define DAMAGED_FRAME_GONE                                                                                             \
+    "damaged: the damaged frame's bytes before the next frame were read before the damage showed, and are not "      \
+    "scanned as they are"
+
 static int member_damaged_rest(expansion *x, nested_src *src, uint64_t at, uint64_t from, const void *held,
                                size_t held_n, int opens, const char *name, size_t drop_to, uint64_t base,
                                unsigned depth, unsigned char *buf)
@@ -1358,6 +1369,8 @@ static int member_damaged_rest(expansion *x, nested_src *src, uint64_t at, uint6
     } else if (!window_from(&src->last, at + held_n, &t)) {
         problem(x, 0, "%s", "damaged: the bytes after the damage were read before it showed, and are not scanned as they are");
         return 0;
+    } else if (from < at) {
+        problem(x, 0, "%s", DAMAGED_FRAME_GONE);
     }
     t.held = held;
     t.held_n = held_n;
@@ -2473,6 +2486,8 @@ static void outer_damaged_rest(expansion *x, struct archive *a, fd_src *src, uns
     } else if (from < at && window_from(&src->last, src->head_at + from, &t)) {
         t.open_at = src->base + src->head_at + at; /* (held: the magic's bytes, within what the window reads) */
     } else if (window_from(&src->last, src->head_at + at + held_n, &t)) {
+        if (from < at)
+            problem(x, 0, "%s", DAMAGED_FRAME_GONE);
         t.held = held;
         t.held_n = held_n;
         t.at = src->head_at + at;
@@ -2501,6 +2516,14 @@ static struct archive *outer_reader(expansion *x, ks_container_kind kind, fd_src
     return a;
 }
 
+/* The zip's striping threads stopped, a read of theirs that failed kept in src->read_failed. */
+static void stripes_stop(expansion *x, fd_src *src)
+{
+    if (ks__stripes_read_failed(x->stripes))
+        atomic_store(&src->read_failed, 1);
+    ks__stripes_stop(x->stripes);
+}
+
 #define MAX_REOPEN 64 /* corrupt members a zip is read on after */
 #define MAX_HEADERS_PASSED ((uint64_t)1 << 20) /* headers passed over again by reopenings, in all (about a second) */
 
@@ -2520,7 +2543,7 @@ static struct archive *read_on(expansion *x, struct archive *a, ks_container_kin
         pos = (la_int64_t)x->stripe_in; /* the failed member's thread read further than the handle */
     if (pos > 0 && (uint64_t)pos > x->pos_before)
         x->pos_before = (uint64_t)pos;
-    ks__stripes_stop(x->stripes); /* read on one member at a time */
+    stripes_stop(x, src); /* read on one member at a time */
     x->stripes = NULL;
     x->stripe_src = NULL;
     archive_read_free(a);
@@ -2690,9 +2713,10 @@ static uint64_t src_next_zstd_frame(const fd_src *src, uint64_t from, unsigned c
 static int first_frame_damaged(expansion *x, struct archive *a, ks_container_kind kind, fd_src *src,
                                const char *damaged, unsigned char *buf)
 {
-    uint64_t next;
-    if (kind != KS_CONT_ZSTD || src->pipe || src->pull ||
-        (next = src_next_zstd_frame(src, sizeof KS_ZSTD_MAGIC - 1, buf)) == UINT64_MAX)
+    uint64_t first, next;
+    /* past the damaged frame's own magic, skippable frames before it (pzstd writes one) passed over */
+    if (kind != KS_CONT_ZSTD || src->pipe || src->pull || (first = src_next_zstd_frame(src, 0, buf)) == UINT64_MAX ||
+        (next = src_next_zstd_frame(src, first + sizeof KS_ZSTD_MAGIC - 1, buf)) == UINT64_MAX)
         return 1;
     char why[300];
     snprintf(why, sizeof why, "%s; scanned as it is up to the next frame, at byte %llu, and read on there", damaged,
@@ -2808,14 +2832,17 @@ static int expand_source(fd_src *src, ks_container_kind kind, const char *name, 
     free(held);
 out:
     if (x)
-        ks__stripes_stop(x->stripes);
+        stripes_stop(x, src);
     if (a)
         archive_read_free(a);
     if (x && rc == 1 && src->pipe && src->replay_lost &&
         replay_refill(&x->outer_dec, src->head_len, &src->last, src->head_at, &src->replay, &src->replay_len))
         src->replay_lost = 0;
     if (x)
-        dec_free(&x->outer_dec);
+        dec_free(&x->outer_dec); /* (its thread ahead, which reads the object too, is joined) */
+    /* the object could not be read (said where): an error of its own, not a container's damage (0 errors, exit 0) */
+    if (x && rc == 0 && atomic_load(&src->read_failed) && res->stop != KS_CONT_LIMIT)
+        res->stop = KS_CONT_IO;
     free(src->buf);
     src->buf = NULL;
     free(buf);

@@ -107,6 +107,7 @@ typedef enum ks_container_stop {
     KS_CONT_COMPLETE = 0,
     KS_CONT_LIMIT,   /* a budget ran out: the rest is not scanned */
     KS_CONT_CORRUPT, /* a container could not be read to its end */
+    KS_CONT_IO,      /* the object itself could not be read (an I/O error): the rest is not scanned */
 } ks_container_stop;
 
 typedef struct ks_container_sink {

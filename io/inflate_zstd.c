@@ -29,6 +29,7 @@ struct ks_zstd {
     int blameless;     /* the failure was upstream's (a parent archive cut short), not the stream's */
     int corrupt;       /* the failure was libzstd's: damage in a frame */
     int cut;           /* the stream ended inside a frame */
+    int drain;         /* the last call filled the output: libzstd may hold more of the block it decoded */
     int gave;          /* bytes were handed out: the stream opened */
     uint64_t damage_at; /* damaged: where the next frame's magic is (UINT64_MAX: none follows) */
     uint64_t failed_at; /* damaged: where the bytes that gave no output begin (UINT64_MAX: not damaged so) */
@@ -175,6 +176,22 @@ static la_ssize_t decode(ks_zstd *z, struct archive *a, unsigned char *dst)
     ZSTD_outBuffer out = {dst, KS_AHEAD_BLOCK, 0};
     const char *failed = NULL;
     while (out.pos < out.size && !z->ended) {
+        if (z->drain) { /* the last call filled the room: what libzstd holds of a block comes out before more input,
+                         * which, should it fail (a damaged header next), would take that output with it */
+            ZSTD_inBuffer none = {z->in.src, z->in.pos, z->in.pos};
+            size_t out_before = out.pos, r = ZSTD_decompressStream(z->ds, &out, &none);
+            if (ZSTD_isError(r)) {
+                failed = ZSTD_getErrorName(r);
+                z->corrupt = 1;
+                break;
+            }
+            z->want = r;
+            z->frames += r == 0;
+            z->drain = out.pos == out.size;
+            if (out.pos > out_before)
+                z->out_at = z->bytes_in;
+            continue;
+        }
         if (!z->want && z->frames) { /* a frame ended: another, or the stream's end */
             int r = next_frame(z, a, &out, &failed);
             if (r <= 0)
@@ -210,6 +227,7 @@ static la_ssize_t decode(ks_zstd *z, struct archive *a, unsigned char *dst)
         }
         z->want = r;
         z->frames += r == 0;
+        z->drain = out.pos == out.size;
         if (out.pos > out_before)
             z->out_at = z->bytes_in;
         z->sure |= z->bytes_in >= 6; /* a magic and a frame header's first bytes, taken (a wrong magic fails at 4) */

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "fault_io.h"
 #include "thread_start.h"
 #include "zip_stripes.h"
 
@@ -48,10 +49,13 @@ struct ks_stripes {
     uint64_t size;
     unsigned n;
     _Atomic int stop;
+    _Atomic int read_failed; /* a lane's read of the file failed (an I/O error, not the zip's damage) */
     lane *held;           /* the lane whose first slot the reader holds */
     uint64_t ended_index; /* a member whose end the reader was handed with its last bytes */
     lane l[KS_STRIPES_MAX];
 };
+
+int ks__stripes_read_failed(ks_stripes *s) { return s && atomic_load(&s->read_failed); }
 
 int ks__zip_member_has_data(struct archive *a, struct archive_entry *e)
 {
@@ -69,9 +73,10 @@ static la_ssize_t lane_read(struct archive *a, void *cd, const void **out)
         return 0;
     ssize_t n;
     do
-        n = pread(s->fd, l->buf, want, (off_t)(s->base + l->pos));
+        n = KS_IO_PREAD(s->fd, l->buf, want, (off_t)(s->base + l->pos));
     while (n < 0 && errno == EINTR);
     if (n < 0) {
+        atomic_store(&s->read_failed, 1);
         archive_set_error(a, errno, "read failed: %s", strerror(errno));
         return -1;
     }

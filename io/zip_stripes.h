@@ -24,6 +24,10 @@ int ks__zip_member_has_data(struct archive *a, struct archive_entry *e);
  * was skipped); NULL when there is no memory or thread for them (then read it as usual). */
 ks_stripes *ks__stripes_start(int fd, uint64_t base, uint64_t size, unsigned threads);
 
+/* 1 when a thread's read of the file failed (an I/O error, which the member it read says as its failure); 0 when
+ * none did, or s is NULL. */
+int ks__stripes_read_failed(ks_stripes *s);
+
 /* The next bytes of member `index` (its place among the zip's entries, counting every entry, from 0),
  * whose bytes the caller reads in order, members in increasing order (bytes of members it left
  * unfinished are dropped): how many (*out valid until the next call), 0 at its end, or -1 with a's

@@ -311,6 +311,7 @@ static void reader_done(ks_container_stream *cs)
             cs->err = close_script(cs); /* a container with no member */
         cs->stop_code = cs->res.stop == KS_CONT_LIMIT     ? KS_ELIMIT
                         : cs->res.stop == KS_CONT_CORRUPT ? KS_ECORRUPT
+                        : cs->res.stop == KS_CONT_IO      ? KS_EIO
                                                           : 0;
     }
     cs->in_len = 0;

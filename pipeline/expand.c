@@ -172,6 +172,7 @@ static int stop_error(const worker *w, int rc, const ks_container_result *res)
            : rc < 0 && atomic_load(&w->p->stop) ? ECANCELED
            : res->stop == KS_CONT_LIMIT ? EOVERFLOW
            : res->stop == KS_CONT_CORRUPT ? EBADMSG
+           : res->stop == KS_CONT_IO      ? EIO
                                           : 0;
 }
 
