@@ -168,6 +168,26 @@ static void find_next_frame(ks_zstd *z, struct archive *a, uint64_t failed_at)
         z->damage_at = failed_at;
 }
 
+/* One call of libzstd on `in` (from z->in's position: what it takes is taken from z->in), its hint and what it gave
+ * noted: 1, or 0 with *failed when it failed. */
+static int call(ks_zstd *z, ZSTD_outBuffer *out, ZSTD_inBuffer *in, const char **failed)
+{
+    size_t before = in->pos, out_before = out->pos, r = ZSTD_decompressStream(z->ds, out, in);
+    z->in.pos = in->pos;
+    z->bytes_in += in->pos - before;
+    if (ZSTD_isError(r)) {
+        *failed = ZSTD_getErrorName(r);
+        z->corrupt = 1;
+        return 0;
+    }
+    z->want = r;
+    z->frames += r == 0;
+    z->drain = out->pos == out->size;
+    if (out->pos > out_before)
+        z->out_at = z->bytes_in;
+    return 1;
+}
+
 /* The next decompressed bytes into dst (KS_AHEAD_BLOCK of room). */
 static la_ssize_t decode(ks_zstd *z, struct archive *a, unsigned char *dst)
 {
@@ -179,17 +199,8 @@ static la_ssize_t decode(ks_zstd *z, struct archive *a, unsigned char *dst)
         if (z->drain) { /* the last call filled the room: what libzstd holds of a block comes out before more input,
                          * which, should it fail (a damaged header next), would take that output with it */
             ZSTD_inBuffer none = {z->in.src, z->in.pos, z->in.pos};
-            size_t out_before = out.pos, r = ZSTD_decompressStream(z->ds, &out, &none);
-            if (ZSTD_isError(r)) {
-                failed = ZSTD_getErrorName(r);
-                z->corrupt = 1;
+            if (!call(z, &out, &none, &failed))
                 break;
-            }
-            z->want = r;
-            z->frames += r == 0;
-            z->drain = out.pos == out.size;
-            if (out.pos > out_before)
-                z->out_at = z->bytes_in;
             continue;
         }
         if (!z->want && z->frames) { /* a frame ended: another, or the stream's end */
@@ -217,19 +228,8 @@ static la_ssize_t decode(ks_zstd *z, struct archive *a, unsigned char *dst)
          * checksum's, is then given in two calls: libzstd takes any number of bytes.) The magic first. */
         size_t give = z->in.size - before, unit = z->want > 3 ? z->want - 3 : z->want ? z->want : sizeof MAGIC;
         ZSTD_inBuffer in = {z->in.src, before + (give < unit ? give : unit), before};
-        size_t out_before = out.pos, r = ZSTD_decompressStream(z->ds, &out, &in);
-        z->in.pos = in.pos;
-        z->bytes_in += z->in.pos - before;
-        if (ZSTD_isError(r)) {
-            failed = ZSTD_getErrorName(r);
-            z->corrupt = 1;
+        if (!call(z, &out, &in, &failed))
             break;
-        }
-        z->want = r;
-        z->frames += r == 0;
-        z->drain = out.pos == out.size;
-        if (out.pos > out_before)
-            z->out_at = z->bytes_in;
         z->sure |= z->bytes_in >= 6; /* a magic and a frame header's first bytes, taken (a wrong magic fails at 4) */
     }
     /* (a stream that did not open is scanned as it is from the bytes kept of it: nothing more is read of it here) */
