@@ -83,6 +83,11 @@ static int is_path_or_url(const unsigned char *s, size_t len)
         return 1;
     if (len > 2 && is_alpha(s[0]) && s[1] == ':' && (s[2] == '\\' || s[2] == '/'))
         return 1;
+    /* a link to a page's anchor: doxygen's navigation tables give AUTH_KEY its page, "x_8h.html#aa12c6dbc..." */
+    static const char *const pages[] = {".html#", ".htm#", ".xhtml#", ".php#", ".md#"};
+    for (size_t i = 0; i < sizeof pages / sizeof *pages; i++)
+        if (memmem(s, len, pages[i], strlen(pages[i])))
+            return 1;
     return memmem(s, len, "://", 3) != NULL;
 }
 
@@ -95,8 +100,8 @@ static int is_number_like(const unsigned char *s, size_t len)
     return 1;
 }
 
-/* One joiner-free segment of a name: letters only, or, with digits, a number of at most 4 digits (a year, a
- * version part), letters of one case and at most 5 digits (v2021, x509, ed25519, AES256), or
+/* One joiner-free segment of a name: letters only, or, with digits, at most 4 characters of one case (a year, a
+ * version part, i18n, k8s), letters of one case and at most 5 digits (v2021, x509, ed25519, AES256), or
  * camelCase words of 3+ letters with a vowel, acronyms and numbers of at most 5 digits
  * (Sha256Digest, Ed25519PrivateKey, oauth2Token). Random tokens break into one- and two-letter
  * words, vowel-less words and long digit runs, which this refuses (tests/test_validators.c bounds
@@ -113,6 +118,8 @@ static int segment_is_name(const unsigned char *s, size_t n)
         return 1; /* letters only, as whole values are */
     size_t i = 0;
     if (!upper || !lower) {
+        if (n <= 4)
+            return 1; /* a short part of a longer name: i18n, k8s, x86, 2to4 (MLIR's gpu.create_2to4_spmat) */
         while (i < n && is_alpha(s[i]))
             i++;
         size_t d = i;
