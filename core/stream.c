@@ -151,10 +151,11 @@ size_t ks_stream_bytes(const ks_stream *st)
 
 size_t ks__stream_capacity(const ks_stream *st) { return st->cap; }
 
-/* Zeros written as data: n bytes, from a static room. */
+/* Zeros written as data: n bytes, from a static room (each write rescans its overlaps: a room of 64 KiB writes an
+ * edge of zeros in one). */
 static int write_zeros(ks_stream *st, ks_scanner *sc, uint64_t n)
 {
-    static const unsigned char zeros[4096];
+    static const unsigned char zeros[64 * 1024];
     int rc = 0;
     while (n && !rc) {
         size_t k = n < sizeof zeros ? (size_t)n : sizeof zeros;

@@ -131,8 +131,9 @@ typedef struct ks_container_sink {
     void (*sized)(void *ctx, uint64_t size);
     /* May be NULL. `n` zero bytes of the member, a sparse member's hole, as data of zeros would be: the sink passes
      * over them (there is nothing in zeros to find), its offsets, lines and columns as if it had scanned them. They
-     * are not held to the budgets (a hole is what the archive says, not bytes made from its own: a 60 GB one in a
-     * 5 KiB tar is no bomb). NULL: they come as data, and count. Non-zero stops everything. */
+     * are held to the budgets for at most 64 KiB, what passing over them costs, not for their size (a hole is what
+     * the archive says, not bytes made from its own: a 60 GB one in a 5 KiB tar is no bomb). NULL: they come as
+     * data, and count. Non-zero stops everything. */
     int (*zeros)(void *ctx, uint64_t n);
 } ks_container_sink;
 

@@ -341,7 +341,7 @@ int ks__text_stream_write(ks_text_stream *s, ks_scanner *scanner, const void *da
 
 int ks__text_stream_zeros(ks_text_stream *s, ks_scanner *scanner, uint64_t n)
 {
-    static const unsigned char zeros[4096];
+    static const unsigned char zeros[SNIFF_BYTES];
     /* written as they are until the head is decided, a mark passed and no code unit split: then whole */
     while (n && (!s->decided || s->skip || s->carry != -1 || (s->text && n < 2))) {
         size_t k = !s->decided ? SNIFF_BYTES - s->head_n : s->skip ? s->skip : 1;
